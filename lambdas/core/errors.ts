@@ -1,0 +1,45 @@
+/**
+ * One base error for Klaxon; subclasses carry a `cause` and are mapped by `instanceof`
+ * at the edges (HTTP status, Lambda retry or not).
+ */
+export class KlaxonError extends Error {
+  constructor(message: string, options?: { cause?: unknown }) {
+    super(message, options);
+    this.name = new.target.name;
+  }
+}
+
+/** One problem with one input field; `field` is a dotted path such as `payload.summary`. */
+export interface FieldError {
+  readonly field: string;
+  readonly message: string;
+}
+
+/** The input is wrong. Retrying the same input can never succeed: answer 4xx, do not retry. */
+export class ValidationError extends KlaxonError {
+  constructor(
+    message: string,
+    readonly errors: readonly FieldError[],
+  ) {
+    super(message);
+  }
+}
+
+/** The caller could not be authenticated (unknown integration key, bad token). */
+export class AuthenticationError extends KlaxonError {}
+
+/** Something the request names does not exist. */
+export class NotFoundError extends KlaxonError {}
+
+/** Invalid configuration: fails `cdk synth` and `npm start` before anything runs. */
+export class ConfigError extends KlaxonError {
+  constructor(readonly errors: readonly FieldError[]) {
+    super(`invalid Klaxon config: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+  }
+}
+
+/**
+ * A transient condition (throttling, a race that another writer will settle, a 5xx from a
+ * dependency). The work is safe to retry as a whole: Lambda/EventBridge retries it.
+ */
+export class RetryableError extends KlaxonError {}
