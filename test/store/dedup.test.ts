@@ -1,0 +1,254 @@
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { documentClient } from '#adapters/aws/dynamodb-client';
+import { processAlert } from '#app/process-alert';
+import type { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
+import { makeAlert } from '../support/alerts.ts';
+import { startTestDynamo } from '../support/dynamo.ts';
+
+let dynamo: Awaited<ReturnType<typeof startTestDynamo>>;
+let store: DynamoDbIncidentStore & { tableName: string };
+let now = new Date('2026-11-26T10:00:05.000Z');
+const clock = () => now;
+const deps = () => ({ store, clock });
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+beforeEach(async () => {
+  store = await dynamo.table();
+  now = new Date('2026-11-26T10:00:05.000Z');
+});
+
+describe('PagerDuty dedup semantics on DynamoDB (dynalite)', () => {
+  it('opens one incident for the first trigger of a key, with the DESIGN.md timestamps', async () => {
+    const alert = makeAlert({ occurredAt: '2026-11-26T09:58:00.000Z' });
+    const outcome = await processAlert(alert, deps());
+    expect(outcome.kind).toBe('opened');
+    if (outcome.kind !== 'opened') return;
+    expect(outcome.incident).toMatchObject({
+      service: 'checkout',
+      dedupKey: 'db-latency',
+      status: 'triggered',
+      title: 'p99 latency above 2s on orders-db',
+      severity: 'critical',
+      startedAt: '2026-11-26T09:58:00.000Z',
+      detectedAt: '2026-11-26T10:00:05.000Z',
+      lastAlertAt: '2026-11-26T10:00:05.000Z',
+      alertCount: 1,
+      occurrence: 0,
+    });
+    const timeline = await store.timeline(outcome.incident.id);
+    expect(timeline.map((e) => [e.type, e.at])).toEqual([['OPENED', '2026-11-26T10:00:05.000Z']]);
+  });
+
+  it('startedAt falls back to the time Klaxon received the alert when it has no timestamp', async () => {
+    const outcome = await processAlert(makeAlert({ receivedAt: '2026-11-26T10:00:01.000Z' }), deps());
+    expect(outcome.kind === 'opened' && outcome.incident.startedAt).toBe('2026-11-26T10:00:01.000Z');
+  });
+
+  it('counts a second trigger of the same open key into the same incident', async () => {
+    const first = await processAlert(makeAlert(), deps());
+    now = new Date('2026-11-26T10:03:00.000Z');
+    const second = await processAlert(makeAlert({ summary: 'a different summary' }), deps());
+    expect(second.kind).toBe('appended');
+    if (first.kind !== 'opened' || second.kind !== 'appended') return;
+    expect(second.incident.id).toBe(first.incident.id);
+    expect(second.incident.alertCount).toBe(2);
+    expect(second.incident.title).toBe('p99 latency above 2s on orders-db');
+    expect(second.incident.lastAlertAt).toBe('2026-11-26T10:03:00.000Z');
+    expect((await store.list({})).incidents).toHaveLength(1);
+  });
+
+  it('keeps different keys and different services apart', async () => {
+    await processAlert(makeAlert(), deps());
+    await processAlert(makeAlert({ dedupKey: 'disk-full' }), deps());
+    await processAlert(makeAlert({ service: 'platform' }), deps());
+    expect((await store.list({})).incidents).toHaveLength(3);
+    expect((await store.list({ service: 'platform' })).incidents.map((i) => i.service)).toEqual(['platform']);
+  });
+
+  it('replaying the same input event changes nothing', async () => {
+    const alert = makeAlert();
+    const first = await processAlert(alert, deps());
+    const before = await store.get(first.kind === 'opened' ? first.incident.id : '');
+    const replay = await processAlert(alert, deps());
+    expect(replay).toMatchObject({ kind: 'replayed', caused: 'opened' });
+    expect(await store.get(before?.id ?? '')).toEqual(before);
+    expect(await store.timeline(before?.id ?? '')).toHaveLength(1);
+  });
+
+  it('acknowledge acts on the open incident; acknowledging again changes nothing', async () => {
+    const opened = await processAlert(makeAlert(), deps());
+    now = new Date('2026-11-26T10:04:00.000Z');
+    const ack = await processAlert(makeAlert({ action: 'acknowledge', client: 'alice' }), deps());
+    expect(ack.kind).toBe('acknowledged');
+    if (ack.kind !== 'acknowledged' || opened.kind !== 'opened') return;
+    expect(ack.incident).toMatchObject({
+      id: opened.incident.id,
+      status: 'acknowledged',
+      acknowledgedAt: '2026-11-26T10:04:00.000Z',
+      acknowledgedBy: 'alice',
+      version: 2,
+    });
+    const again = await processAlert(makeAlert({ action: 'acknowledge' }), deps());
+    expect(again).toMatchObject({ kind: 'ignored', reason: 'incident is already acknowledged' });
+    expect((await store.get(opened.incident.id))?.version).toBe(2);
+    expect((await store.timeline(opened.incident.id)).map((e) => e.type)).toEqual(['OPENED', 'ACKNOWLEDGED']);
+  });
+
+  it('after resolve, a trigger of the same key opens a new incident', async () => {
+    const first = await processAlert(makeAlert(), deps());
+    now = new Date('2026-11-26T10:10:00.000Z');
+    const resolved = await processAlert(makeAlert({ action: 'resolve' }), deps());
+    expect(resolved).toMatchObject({ kind: 'resolved', incident: { status: 'resolved', resolvedAt: now.toISOString() } });
+    now = new Date('2026-11-26T10:20:00.000Z');
+    const second = await processAlert(makeAlert(), deps());
+    expect(second.kind).toBe('opened');
+    if (first.kind !== 'opened' || second.kind !== 'opened') return;
+    expect(second.incident.id).not.toBe(first.incident.id);
+    expect(second.incident.occurrence).toBe(1);
+    expect((await store.get(first.incident.id))?.status).toBe('resolved');
+    expect((await store.findOpen('checkout', 'db-latency'))?.id).toBe(second.incident.id);
+  });
+
+  it('acknowledge or resolve for an unknown key changes nothing', async () => {
+    for (const action of ['acknowledge', 'resolve'] as const) {
+      const outcome = await processAlert(makeAlert({ action, dedupKey: 'never-seen' }), deps());
+      expect(outcome).toMatchObject({ kind: 'ignored', reason: 'no open incident for this dedup key' });
+    }
+    expect((await store.list({})).incidents).toEqual([]);
+  });
+
+  it('acknowledge or resolve for a closed key changes nothing', async () => {
+    await processAlert(makeAlert(), deps());
+    await processAlert(makeAlert({ action: 'resolve' }), deps());
+    const [closed] = (await store.list({})).incidents;
+    for (const action of ['acknowledge', 'resolve'] as const) {
+      const outcome = await processAlert(makeAlert({ action }), deps());
+      expect(outcome.kind).toBe('ignored');
+    }
+    expect(await store.get(closed?.id ?? '')).toEqual(closed);
+    expect((await store.list({})).incidents).toHaveLength(1);
+  });
+
+  it('a replayed resolve re-advances the key without touching the incident', async () => {
+    const resolve = makeAlert({ action: 'resolve' });
+    await processAlert(makeAlert(), deps());
+    await processAlert(resolve, deps());
+    const replay = await processAlert(resolve, deps());
+    expect(replay).toMatchObject({ kind: 'replayed', caused: 'resolved' });
+    const next = await processAlert(makeAlert(), deps());
+    expect(next.kind === 'opened' && next.incident.occurrence).toBe(1);
+  });
+
+  it('record (CloudWatch INSUFFICIENT_DATA) goes on the open incident timeline and opens nothing', async () => {
+    const none = await processAlert(makeAlert({ action: 'record' }), deps());
+    expect(none).toMatchObject({ kind: 'ignored', reason: 'no open incident to record on' });
+    expect((await store.list({})).incidents).toEqual([]);
+    const opened = await processAlert(makeAlert(), deps());
+    await processAlert(
+      makeAlert({ action: 'record', summary: 'alarm has insufficient data', receivedAt: '2026-11-26T10:06:00.000Z' }),
+      deps(),
+    );
+    if (opened.kind !== 'opened') throw new Error('expected opened');
+    const timeline = await store.timeline(opened.incident.id);
+    expect(timeline.map((e) => [e.type, e.text])).toEqual([
+      ['OPENED', 'Incident opened: p99 latency above 2s on orders-db'],
+      ['RECORDED', 'alarm has insufficient data'],
+    ]);
+    expect((await store.get(opened.incident.id))?.alertCount).toBe(1);
+  });
+
+  it('lists incidents filtered by status and pages with a cursor', async () => {
+    for (let i = 0; i < 5; i++) {
+      now = new Date(Date.UTC(2026, 10, 26, 10, i));
+      await processAlert(makeAlert({ dedupKey: `key-${i}` }), deps());
+    }
+    await processAlert(makeAlert({ dedupKey: 'key-1', action: 'resolve' }), deps());
+    const open = await store.list({ status: 'triggered' });
+    expect(open.incidents.map((i) => i.dedupKey)).toEqual(['key-4', 'key-3', 'key-2', 'key-0']);
+    const page1 = await store.list({ limit: 2 });
+    expect(page1.incidents.map((i) => i.dedupKey)).toEqual(['key-4', 'key-3']);
+    const page2 = await store.list({ limit: 2, cursor: page1.nextCursor });
+    expect(page2.incidents.map((i) => i.dedupKey)).toEqual(['key-2', 'key-1']);
+  });
+});
+
+describe('exactly one incident under concurrency', () => {
+  it('64 concurrent duplicate triggers make one incident whose count is exactly 64', async () => {
+    const alerts = Array.from({ length: 64 }, () => makeAlert());
+    const outcomes = await Promise.all(alerts.map((a) => processAlert(a, deps())));
+    expect(outcomes.filter((o) => o.kind === 'opened')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.kind === 'appended')).toHaveLength(63);
+    const { incidents } = await store.list({});
+    expect(incidents).toHaveLength(1);
+    expect(incidents[0]?.alertCount).toBe(64);
+    expect(await store.timeline(incidents[0]?.id ?? '')).toHaveLength(1);
+  });
+
+  it('64 concurrent deliveries of the same event count once', async () => {
+    const alert = makeAlert();
+    const outcomes = await Promise.all(Array.from({ length: 64 }, () => processAlert(alert, deps())));
+    expect(outcomes.filter((o) => o.kind === 'opened')).toHaveLength(1);
+    expect(outcomes.filter((o) => o.kind === 'replayed')).toHaveLength(63);
+    const { incidents } = await store.list({});
+    expect(incidents.map((i) => i.alertCount)).toEqual([1]);
+  });
+
+  it('triggers racing a resolve end in exactly one open incident holding every later alert', async () => {
+    await processAlert(makeAlert(), deps());
+    const triggers = Array.from({ length: 32 }, () => makeAlert());
+    const outcomes = await Promise.all([
+      processAlert(makeAlert({ action: 'resolve' }), deps()),
+      ...triggers.map((a) => processAlert(a, deps())),
+    ]);
+    const { incidents } = await store.list({});
+    const open = incidents.filter((i) => i.status !== 'resolved');
+    expect(open.length).toBeLessThanOrEqual(1);
+    const counted = incidents.reduce((sum, i) => sum + i.alertCount, 0);
+    expect(counted).toBe(33);
+    expect(outcomes.filter((o) => o.kind === 'opened').length).toBe(incidents.length - 1);
+  });
+});
+
+describe('crash repair', () => {
+  it('a late retry of an acknowledge after the key moved on still rewrites its timeline entry', async () => {
+    const ack = makeAlert({ action: 'acknowledge' });
+    const opened = await processAlert(makeAlert(), deps());
+    await store.acknowledge(ack, now, 'alice'); // the process died before writing the timeline
+    await processAlert(makeAlert({ action: 'resolve' }), deps());
+    const retry = await processAlert(ack, deps());
+    expect(retry).toMatchObject({ kind: 'replayed', caused: 'acknowledged' });
+    if (opened.kind !== 'opened') throw new Error('expected opened');
+    expect((await store.timeline(opened.incident.id)).map((e) => e.type)).toEqual([
+      'OPENED',
+      'ACKNOWLEDGED',
+      'RESOLVED',
+    ]);
+  });
+
+  it('a trigger repairs a resolve that died before moving the key on', async () => {
+    const opened = await processAlert(makeAlert(), deps());
+    if (opened.kind !== 'opened') throw new Error('expected opened');
+    // Simulate the crash: the incident is resolved, the key was never advanced.
+    await documentClient(dynamo.client).send(
+      new UpdateCommand({
+        TableName: store.tableName,
+        Key: { pk: `INC#${opened.incident.id}`, sk: 'INC' },
+        UpdateExpression: 'SET #s = :r',
+        ExpressionAttributeNames: { '#s': 'status' },
+        ExpressionAttributeValues: { ':r': 'resolved' },
+      }),
+    );
+    const { incidents } = await store.list({});
+    expect(incidents.map((i) => i.status)).toEqual(['resolved']);
+    const next = await processAlert(makeAlert(), deps());
+    expect(next.kind).toBe('opened');
+    if (opened.kind !== 'opened' || next.kind !== 'opened') return;
+    expect(next.incident.id).not.toBe(opened.incident.id);
+  });
+});
