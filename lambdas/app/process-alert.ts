@@ -45,7 +45,12 @@ export async function processAlert(alert: Alert, deps: ProcessAlertDeps): Promis
   }
 }
 
-async function recordTransition(alert: Alert, outcome: AlertOutcome, who: string, store: IncidentStore): Promise<void> {
+async function recordTransition(
+  alert: Alert,
+  outcome: AlertOutcome,
+  who: string,
+  store: IncidentStore,
+): Promise<void> {
   const transition = outcome.kind === 'replayed' ? outcome.caused : outcome.kind;
   if (outcome.kind === 'ignored' || transition === 'appended') return;
   const { incident } = outcome;
@@ -57,17 +62,45 @@ async function recordTransition(alert: Alert, outcome: AlertOutcome, who: string
       return;
     case 'acknowledged':
       await store.putTimelineEntry(
-        entry(incident, 'ACKNOWLEDGED', alert, incident.acknowledgedAt ?? alert.receivedAt, who, `Acknowledged via ${alert.origin}`),
+        entry(
+          incident,
+          'ACKNOWLEDGED',
+          alert,
+          incident.acknowledgedAt ?? alert.receivedAt,
+          who,
+          `Acknowledged via ${alert.origin}`,
+        ),
       );
       return;
     case 'resolved':
       await store.putTimelineEntry(
-        entry(incident, 'RESOLVED', alert, incident.resolvedAt ?? alert.receivedAt, who, `Resolved via ${alert.origin}`),
+        entry(
+          incident,
+          'RESOLVED',
+          alert,
+          incident.resolvedAt ?? alert.receivedAt,
+          who,
+          `Resolved via ${alert.origin}`,
+        ),
       );
       return;
   }
 }
 
-function entry(incident: Incident, type: TimelineType, alert: Alert, at: string, who: string, text: string): TimelineEntry {
-  return { id: timelineEntryId(incident.id, type, alert.eventKey), incidentId: incident.id, at, type, who, text };
+function entry(
+  incident: Incident,
+  type: TimelineType,
+  alert: Alert,
+  at: string,
+  who: string,
+  text: string,
+): TimelineEntry {
+  return {
+    id: timelineEntryId(incident.id, type, alert.eventKey),
+    incidentId: incident.id,
+    at,
+    type,
+    who,
+    text,
+  };
 }

@@ -17,7 +17,14 @@ export type SourceSeverity = (typeof SOURCE_SEVERITIES)[number];
 export const ALERT_ACTIONS = ['trigger', 'acknowledge', 'resolve', 'record'] as const;
 export type AlertAction = (typeof ALERT_ACTIONS)[number];
 
-export const ALERT_ORIGINS = ['events-v2', 'alertmanager', 'grafana', 'cloudwatch', 'native', 'heartbeat'] as const;
+export const ALERT_ORIGINS = [
+  'events-v2',
+  'alertmanager',
+  'grafana',
+  'cloudwatch',
+  'native',
+  'heartbeat',
+] as const;
 export type AlertOrigin = (typeof ALERT_ORIGINS)[number];
 
 /** Service ids are slugs: they appear in keys, URLs, SNS attributes and S3 partitions. */

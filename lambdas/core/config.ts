@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { SOURCE_SEVERITIES, ServiceId } from './alert.ts';
+import { ServiceId, SOURCE_SEVERITIES } from './alert.ts';
 import { ConfigError } from './errors.ts';
 import { fieldErrors } from './validation.ts';
 
@@ -60,7 +60,12 @@ export const KlaxonConfigSchema = z
   .superRefine((config, ctx) => {
     const ids = new Set<string>();
     config.services.forEach((s, i) => {
-      if (ids.has(s.id)) ctx.addIssue({ code: 'custom', path: ['services', i, 'id'], message: `duplicate service id "${s.id}"` });
+      if (ids.has(s.id))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', i, 'id'],
+          message: `duplicate service id "${s.id}"`,
+        });
       ids.add(s.id);
     });
     const known = (id: string) => ids.has(id);

@@ -1,8 +1,8 @@
-import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { documentClient } from '#adapters/aws/dynamodb-client';
-import { processAlert } from '#app/process-alert';
 import type { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
+import { processAlert } from '#app/process-alert';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
 
@@ -104,7 +104,10 @@ describe('PagerDuty dedup semantics on DynamoDB (dynalite)', () => {
     const first = await processAlert(makeAlert(), deps());
     now = new Date('2026-11-26T10:10:00.000Z');
     const resolved = await processAlert(makeAlert({ action: 'resolve' }), deps());
-    expect(resolved).toMatchObject({ kind: 'resolved', incident: { status: 'resolved', resolvedAt: now.toISOString() } });
+    expect(resolved).toMatchObject({
+      kind: 'resolved',
+      incident: { status: 'resolved', resolvedAt: now.toISOString() },
+    });
     now = new Date('2026-11-26T10:20:00.000Z');
     const second = await processAlert(makeAlert(), deps());
     expect(second.kind).toBe('opened');
@@ -151,7 +154,11 @@ describe('PagerDuty dedup semantics on DynamoDB (dynalite)', () => {
     expect((await store.list({})).incidents).toEqual([]);
     const opened = await processAlert(makeAlert(), deps());
     await processAlert(
-      makeAlert({ action: 'record', summary: 'alarm has insufficient data', receivedAt: '2026-11-26T10:06:00.000Z' }),
+      makeAlert({
+        action: 'record',
+        summary: 'alarm has insufficient data',
+        receivedAt: '2026-11-26T10:06:00.000Z',
+      }),
       deps(),
     );
     if (opened.kind !== 'opened') throw new Error('expected opened');

@@ -1,4 +1,4 @@
-import { type Alert, AlertSchema, type AlertInput } from '#core/alert';
+import { type Alert, type AlertInput, AlertSchema } from '#core/alert';
 import { randomId } from '#core/ids';
 
 /** A valid canonical alert; every call gets a fresh eventKey unless one is given. */

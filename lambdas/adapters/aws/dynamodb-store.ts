@@ -7,11 +7,11 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
+import type { AlertOutcome, IncidentFilter, IncidentPage, IncidentStore, Integration } from '#app/ports';
 import type { Alert } from '#core/alert';
 import { RetryableError, ValidationError } from '#core/errors';
 import { eventHash, incidentIdFor } from '#core/ids';
 import { type Incident, TIMELINE_TYPES, type TimelineEntry } from '#core/incident';
-import type { AlertOutcome, IncidentFilter, IncidentPage, IncidentStore, Integration } from '#app/ports';
 import { defaultDocumentClient } from './dynamodb-client.ts';
 
 /**
@@ -75,7 +75,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
           new UpdateCommand({
             TableName: this.#table,
             Key: { pk: incPk(id), sk: 'INC' },
-            UpdateExpression: [
+            UpdateExpression: `${[
               'SET #id = if_not_exists(#id, :id), service = if_not_exists(service, :service)',
               'dedupKey = if_not_exists(dedupKey, :dedupKey), occurrence = if_not_exists(occurrence, :occurrence)',
               '#status = if_not_exists(#status, :triggered), title = if_not_exists(title, :title)',
@@ -86,7 +86,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
               'gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsiSk)',
               'gsi2pk = if_not_exists(gsi2pk, :gsi2pk), gsi2sk = if_not_exists(gsi2sk, :gsiSk)',
               'lastAlertAt = :now',
-            ].join(', ') + ' ADD alertCount :one, seen :seenSet',
+            ].join(', ')} ADD alertCount :one, seen :seenSet`,
             ConditionExpression:
               '(attribute_not_exists(pk) OR #status <> :resolved) AND NOT contains(seen, :seen)',
             ExpressionAttributeNames: { '#id': 'id', '#status': 'status', '#source': 'source' },
@@ -120,7 +120,11 @@ export class DynamoDbIncidentStore implements IncidentStore {
         const item = await this.#getItem(incPk(id), 'INC');
         if (item === undefined) continue; // cannot fail on a missing item; retry from the top
         if (hasSeen(item, seen)) {
-          return { kind: 'replayed', incident: toIncident(item), caused: item.openedBy === seen ? 'opened' : 'appended' };
+          return {
+            kind: 'replayed',
+            incident: toIncident(item),
+            caused: item.openedBy === seen ? 'opened' : 'appended',
+          };
         }
         // Resolved meanwhile: make sure the key points past it, then try the next incident.
         await this.#advance(alert.service, alert.dedupKey, occurrence);
@@ -228,7 +232,11 @@ export class DynamoDbIncidentStore implements IncidentStore {
             KeyConditionExpression: 'gsi1pk = :pk',
             ExpressionAttributeValues: { ':pk': `SVC#${filter.service}` },
           }
-        : { IndexName: 'gsi2', KeyConditionExpression: 'gsi2pk = :pk', ExpressionAttributeValues: { ':pk': 'INC' } }),
+        : {
+            IndexName: 'gsi2',
+            KeyConditionExpression: 'gsi2pk = :pk',
+            ExpressionAttributeValues: { ':pk': 'INC' },
+          }),
     };
     if (filter.status) {
       input.FilterExpression = '#status = :status';
@@ -326,7 +334,9 @@ export class DynamoDbIncidentStore implements IncidentStore {
           Key: { pk: keyPk(service, dedupKey), sk: 'KEY' },
           UpdateExpression: 'SET occurrence = :next',
           ConditionExpression:
-            occurrence === 0 ? 'attribute_not_exists(occurrence) OR occurrence = :current' : 'occurrence = :current',
+            occurrence === 0
+              ? 'attribute_not_exists(occurrence) OR occurrence = :current'
+              : 'occurrence = :current',
           ExpressionAttributeValues: { ':next': occurrence + 1, ':current': occurrence },
         }),
       );
@@ -407,5 +417,7 @@ function decodeCursor(cursor: string | undefined): Item | undefined {
   } catch {
     // fall through to the validation error
   }
-  throw new ValidationError('invalid cursor', [{ field: 'cursor', message: 'not a cursor returned by this API' }]);
+  throw new ValidationError('invalid cursor', [
+    { field: 'cursor', message: 'not a cursor returned by this API' },
+  ]);
 }

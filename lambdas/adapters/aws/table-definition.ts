@@ -19,7 +19,11 @@ export const TABLE_DEFINITION = {
 /** CreateTable input for DynamoDB-API servers that the CDK does not deploy to (dynalite). */
 export function createTableInput(tableName: string): CreateTableCommandInput {
   const d = TABLE_DEFINITION;
-  const attributes = [d.partitionKey, d.sortKey, ...d.globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey])];
+  const attributes = [
+    d.partitionKey,
+    d.sortKey,
+    ...d.globalSecondaryIndexes.flatMap((i) => [i.partitionKey, i.sortKey]),
+  ];
   return {
     TableName: tableName,
     BillingMode: 'PAY_PER_REQUEST',

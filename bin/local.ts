@@ -1,0 +1,62 @@
+#!/usr/bin/env -S npx tsx
+/**
+ * `npm start`: the whole Klaxon pipeline on this machine, no AWS account needed.
+ *   PORT            HTTP port (default 3000)
+ *   KLAXON_DATA_DIR where data survives restarts (default ./.klaxon)
+ *   KLAXON_CONFIG   config file (default ./klaxon.config.json)
+ */
+import { ConfigError } from '#core/errors';
+import { startLocalRuntime } from '#local/runtime';
+
+const port = Number(process.env.PORT ?? 3000);
+const dataDir = process.env.KLAXON_DATA_DIR ?? '.klaxon';
+const configPath = process.env.KLAXON_CONFIG ?? 'klaxon.config.json';
+const stamp = () => new Date().toISOString().slice(11, 19);
+
+try {
+  if (!Number.isInteger(port) || port < 0 || port > 65535) {
+    throw new ConfigError([{ field: 'PORT', message: `must be a port number, got "${process.env.PORT}"` }]);
+  }
+  const runtime = await startLocalRuntime({
+    dataDir,
+    configPath,
+    port,
+    log: (line) => console.log(`${stamp()} ${line}`),
+  });
+  const [service, key] = Object.entries(runtime.integrationKeys)[0] ?? [];
+  console.log(`
+Klaxon is running locally (config ${configPath}, data in ${dataDir})
+
+  Events API v2      POST ${runtime.url}/v2/enqueue
+  Alertmanager       POST ${runtime.url}/integrations/alertmanager/<integration key>
+  Grafana            POST ${runtime.url}/integrations/grafana/<integration key>
+  Incidents          GET  ${runtime.url}/api/incidents        (Authorization: Bearer ${runtime.apiToken})
+  Put a bus event    POST ${runtime.url}/local/events         (same token; e.g. a CloudWatch alarm)
+
+Integration keys:
+${Object.entries(runtime.integrationKeys)
+  .map(([s, k]) => `  ${s.padEnd(18)} ${k}`)
+  .join('\n')}
+
+Try it (service ${service}):
+
+  curl -s -X POST ${runtime.url}/v2/enqueue -H 'Content-Type: application/json' -d '{"routing_key":"${key}","event_action":"trigger","dedup_key":"disk-full","payload":{"summary":"Disk 95% full on db-1","source":"db-1","severity":"critical"}}'
+
+  curl -s ${runtime.url}/api/incidents -H 'Authorization: Bearer ${runtime.apiToken}'
+
+Ctrl-C stops it.
+`);
+  let stopping = false;
+  const stop = async (signal: string) => {
+    if (stopping) return;
+    stopping = true;
+    console.log(`\n${signal}: stopping…`);
+    await runtime.close();
+    process.exit(0);
+  };
+  process.on('SIGINT', () => void stop('SIGINT'));
+  process.on('SIGTERM', () => void stop('SIGTERM'));
+} catch (error) {
+  console.error(error instanceof ConfigError ? error.message : error);
+  process.exit(1);
+}

@@ -1,0 +1,78 @@
+import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
+import type { AlertBus } from '#app/ports';
+import type { Alert } from '#core/alert';
+import { RetryableError } from '#core/errors';
+import { ALERT_DETAIL_TYPE, INGEST_SOURCE } from '#core/routing';
+
+/** Created once per execution environment, reused by every invocation. */
+const defaultClient = new EventBridgeClient({});
+
+/** PutEvents takes at most 10 entries and 256 KB per call. */
+const MAX_ENTRIES = 10;
+const MAX_BATCH_BYTES = 256 * 1024;
+/** Entries that fail inside a successful call (throttling, internal errors) are re-sent this often. */
+const ENTRY_ATTEMPTS = 3;
+
+/**
+ * The Klaxon bus on EventBridge. Retry contract: the SDK retries whole calls; entries that fail
+ * individually are re-sent; if any still fails, `RetryableError` is thrown and the caller (the
+ * HTTP client, on a 503) re-sends. Duplicates are harmless: alerts carry their idempotency key.
+ */
+export class EventBridgeAlertBus implements AlertBus {
+  readonly #busName: string;
+  readonly #client: EventBridgeClient;
+
+  constructor(options: { busName: string; client?: EventBridgeClient }) {
+    this.#busName = options.busName;
+    this.#client = options.client ?? defaultClient;
+  }
+
+  async putAlerts(alerts: readonly Alert[]): Promise<void> {
+    const entries = alerts.map(
+      (alert): PutEventsRequestEntry => ({
+        EventBusName: this.#busName,
+        Source: INGEST_SOURCE,
+        DetailType: ALERT_DETAIL_TYPE,
+        Detail: JSON.stringify(alert),
+        Time: new Date(alert.receivedAt),
+      }),
+    );
+    for (const batch of batches(entries)) await this.#put(batch);
+  }
+
+  async #put(entries: PutEventsRequestEntry[]): Promise<void> {
+    let pending = entries;
+    for (let attempt = 1; attempt <= ENTRY_ATTEMPTS && pending.length > 0; attempt++) {
+      const result = await this.#client.send(new PutEventsCommand({ Entries: pending }));
+      if (!result.FailedEntryCount) return;
+      pending = pending.filter((_, i) => result.Entries?.[i]?.ErrorCode !== undefined);
+    }
+    if (pending.length > 0) {
+      throw new RetryableError(
+        `EventBridge did not accept ${pending.length} alert(s) after ${ENTRY_ATTEMPTS} attempts`,
+      );
+    }
+  }
+}
+
+function* batches(entries: PutEventsRequestEntry[]): Generator<PutEventsRequestEntry[]> {
+  let batch: PutEventsRequestEntry[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = entrySize(entry);
+    if (batch.length === MAX_ENTRIES || (batch.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
+      yield batch;
+      batch = [];
+      bytes = 0;
+    }
+    batch.push(entry);
+    bytes += size;
+  }
+  if (batch.length > 0) yield batch;
+}
+
+/** EventBridge's documented entry size: source, detail-type, detail, bus name and 14 for Time. */
+function entrySize(entry: PutEventsRequestEntry): number {
+  const utf8 = (s: string | undefined) => Buffer.byteLength(s ?? '');
+  return utf8(entry.Source) + utf8(entry.DetailType) + utf8(entry.Detail) + utf8(entry.EventBusName) + 14;
+}

@@ -1,0 +1,49 @@
+import type { Alert } from '#core/alert';
+import type { KlaxonConfig } from '#core/config';
+import { ValidationError } from '#core/errors';
+import { ALERT_DETAIL_TYPE, CLOUDWATCH_DETAIL_TYPE, CLOUDWATCH_SOURCE } from '#core/routing';
+import { cloudWatchToAlert, parseCloudWatchAlarmEvent } from '#formats/cloudwatch';
+import { nativeToAlert } from '#formats/native';
+import type { AlertOutcome, Clock, IncidentStore } from './ports.ts';
+import { processAlert } from './process-alert.ts';
+
+/** The parts of an EventBridge event Klaxon routes on. */
+export interface RoutedEvent {
+  readonly id: string;
+  readonly source: string;
+  readonly 'detail-type': string;
+  readonly time: string;
+  readonly detail: unknown;
+}
+
+/** Turns an event delivered by a route into the canonical Alert it carries. */
+export function alertFromEvent(event: RoutedEvent, config: KlaxonConfig, receivedAt: string): Alert {
+  if (event.source === CLOUDWATCH_SOURCE && event['detail-type'] === CLOUDWATCH_DETAIL_TYPE) {
+    return cloudWatchToAlert(parseCloudWatchAlarmEvent(event), config, receivedAt);
+  }
+  if (event['detail-type'] === ALERT_DETAIL_TYPE) {
+    return nativeToAlert(event.detail, { id: event.id, time: event.time, source: event.source });
+  }
+  throw new ValidationError('no route for this event', [
+    {
+      field: 'detail-type',
+      message: `"${event['detail-type']}" from "${event.source}" is not routed to process-alert`,
+    },
+  ]);
+}
+
+export interface AlertEventDeps {
+  readonly store: IncidentStore;
+  readonly clock: Clock;
+  readonly config: KlaxonConfig;
+}
+
+/**
+ * The process-alert target: parse the routed event → apply the alert → report the outcome.
+ * A bad event throws ValidationError: after the target's retries it lands in the dead-letter
+ * queue with the whole event, where it can be inspected and re-driven.
+ */
+export async function handleAlertEvent(event: RoutedEvent, deps: AlertEventDeps): Promise<AlertOutcome> {
+  const alert = alertFromEvent(event, deps.config, deps.clock().toISOString());
+  return processAlert(alert, deps);
+}

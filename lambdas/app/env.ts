@@ -1,0 +1,33 @@
+import { z } from 'zod';
+import { type KlaxonConfig, parseConfig } from '#core/config';
+import { ConfigError } from '#core/errors';
+import { fieldErrors } from '#core/validation';
+
+/**
+ * The Lambda environment: one schema, parsed once at cold start; a missing variable fails fast
+ * with its name.
+ */
+const LambdaEnvSchema = z.object({
+  TABLE_NAME: z.string().min(1),
+  EVENT_BUS_NAME: z.string().min(1),
+});
+
+export type LambdaEnv = z.output<typeof LambdaEnvSchema>;
+
+export function parseLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv {
+  const result = LambdaEnvSchema.safeParse(env);
+  if (!result.success) throw new ConfigError(fieldErrors(result.error, 'env'));
+  return result.data;
+}
+
+/**
+ * The config the stack was synthesized from. The CDK bundling step replaces
+ * `process.env.KLAXON_CONFIG_JSON` with the validated config as a string literal, so the function
+ * reads exactly what `cdk synth` checked.
+ */
+export function bundledConfig(): KlaxonConfig {
+  const json = process.env.KLAXON_CONFIG_JSON;
+  if (json === undefined)
+    throw new ConfigError([{ field: 'KLAXON_CONFIG_JSON', message: 'not bundled into this function' }]);
+  return parseConfig(JSON.parse(json));
+}

@@ -1,0 +1,36 @@
+import type { Alert } from '#core/alert';
+import { AuthenticationError } from '#core/errors';
+import { hashIntegrationKey } from '#core/ids';
+import type { AlertBus, IncidentStore, Integration } from './ports.ts';
+
+/**
+ * Resolves integration keys to their service. Keys are looked up by their SHA-256 only; a
+ * found integration is cached for a minute so a burst of alerts costs one read per key.
+ */
+export class IntegrationDirectory {
+  readonly #store: Pick<IncidentStore, 'findIntegration'>;
+  readonly #cache = new Map<string, { integration: Integration; until: number }>();
+  readonly #ttlMs: number;
+
+  constructor(store: Pick<IncidentStore, 'findIntegration'>, ttlMs = 60_000) {
+    this.#store = store;
+    this.#ttlMs = ttlMs;
+  }
+
+  /** The integration a key belongs to; AuthenticationError when there is none. */
+  async authenticate(key: string | undefined): Promise<Integration> {
+    if (key === undefined || key.length === 0) throw new AuthenticationError('missing integration key');
+    const hash = hashIntegrationKey(key);
+    const cached = this.#cache.get(hash);
+    if (cached !== undefined && cached.until > Date.now()) return cached.integration;
+    const integration = await this.#store.findIntegration(hash);
+    if (integration === undefined) throw new AuthenticationError('unknown integration key');
+    this.#cache.set(hash, { integration, until: Date.now() + this.#ttlMs });
+    return integration;
+  }
+}
+
+/** Puts normalized alerts on the Klaxon bus; the process-alert route takes them from there. */
+export async function publishAlerts(alerts: readonly Alert[], bus: AlertBus): Promise<void> {
+  if (alerts.length > 0) await bus.putAlerts(alerts);
+}

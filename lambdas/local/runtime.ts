@@ -1,0 +1,201 @@
+import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join, resolve } from 'node:path';
+import { serve } from '@hono/node-server';
+import type { MiddlewareHandler } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
+import { z } from 'zod';
+import { documentClient } from '#adapters/aws/dynamodb-client';
+import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
+import { ensureTable, startDynalite } from '#adapters/local/dynalite';
+import { LocalEventBus } from '#adapters/local/event-bus';
+import { type AlertEventDeps, handleAlertEvent } from '#app/alert-event';
+import { type Clock, systemClock } from '#app/ports';
+import { type KlaxonConfig, parseConfig } from '#core/config';
+import { ConfigError } from '#core/errors';
+import { hashIntegrationKey, newIntegrationKey, randomId } from '#core/ids';
+import { parseOrThrow } from '#core/validation';
+import { createHttpApp } from '#http/app';
+import { errorResponse } from '#http/errors';
+
+export const TABLE_NAME = 'klaxon';
+
+export interface LocalRuntimeOptions {
+  /** Where dynalite's LevelDB files, generated keys and dead letters live. */
+  readonly dataDir: string;
+  /** The config file (JSON). */
+  readonly configPath: string;
+  /** 0 picks a free port. */
+  readonly port: number;
+  readonly host?: string;
+  readonly clock?: Clock;
+  readonly log?: (line: string) => void;
+}
+
+export interface LocalRuntime {
+  readonly url: string;
+  readonly config: KlaxonConfig;
+  /** Plain integration keys by service, generated on first start and kept in the data folder. */
+  readonly integrationKeys: Readonly<Record<string, string>>;
+  readonly apiToken: string;
+  readonly bus: LocalEventBus;
+  readonly store: DynamoDbIncidentStore;
+  close(): Promise<void>;
+}
+
+/** Reads and validates a config file; ConfigError names the bad field. */
+export async function loadConfigFile(path: string): Promise<KlaxonConfig> {
+  let json: unknown;
+  try {
+    json = JSON.parse(await readFile(path, 'utf8'));
+  } catch (error) {
+    throw new ConfigError([{ field: path, message: error instanceof Error ? error.message : String(error) }]);
+  }
+  return parseConfig(json);
+}
+
+/**
+ * The whole pipeline on one machine: dynalite (persisted), the same Hono app, the same
+ * process-alert use case behind an in-process bus that matches the same routes as the stack.
+ */
+export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<LocalRuntime> {
+  const log = options.log ?? (() => {});
+  const clock = options.clock ?? systemClock;
+  const config = await loadConfigFile(options.configPath);
+  const dataDir = resolve(options.dataDir);
+  await mkdir(join(dataDir, 'dynamodb'), { recursive: true });
+
+  const dynamo = await startDynalite({ path: join(dataDir, 'dynamodb') });
+  await ensureTable(dynamo.client, TABLE_NAME);
+  const store = new DynamoDbIncidentStore({ tableName: TABLE_NAME, client: documentClient(dynamo.client) });
+
+  const secrets = await loadSecrets(dataDir, config, clock, store);
+
+  const bus = new LocalEventBus({
+    log,
+    onDeadLetter: (letter) => {
+      log(`bus: dead letter on ${letter.route}: ${letter.error}`);
+      void appendFile(join(dataDir, 'dead-letters.jsonl'), `${JSON.stringify(letter)}\n`);
+    },
+  });
+  const deps: AlertEventDeps = { store, clock, config };
+  bus.register('processAlert', async (event) => {
+    const outcome = await handleAlertEvent(event, deps);
+    const incident = outcome.kind === 'ignored' ? outcome.incident : outcome.incident;
+    log(
+      `alert ${event.id}: ${outcome.kind}${incident ? ` incident ${incident.id} (${incident.service})` : ''}`,
+    );
+  });
+
+  const apiAuth: MiddlewareHandler = bearerAuth({
+    token: secrets.apiToken,
+    noAuthenticationHeader: {
+      message: { message: 'missing bearer token (see the data folder api-token)', errors: [] },
+    },
+    invalidToken: { message: { message: 'invalid bearer token', errors: [] } },
+    invalidAuthenticationHeader: { message: { message: 'invalid Authorization header', errors: [] } },
+  });
+  const app = createHttpApp({
+    store,
+    bus,
+    clock,
+    apiAuth,
+    log: (level, message, data) => log(`${level}: ${message} ${data ? JSON.stringify(data) : ''}`),
+  });
+
+  // Local only: put an event on either bus, as PutEvents would (CloudWatch alarms, native producers).
+  app.post('/local/events', apiAuth, async (c) => {
+    try {
+      const entry = parseOrThrow(LocalPutEvent, await c.req.json().catch(() => undefined), 'event');
+      const event = bus.put(entry.bus, {
+        source: entry.source,
+        'detail-type': entry['detail-type'],
+        detail: entry.detail,
+        ...(entry.time ? { time: entry.time } : {}),
+        ...(entry.resources ? { resources: entry.resources } : {}),
+        ...(entry.region ? { region: entry.region } : {}),
+      });
+      return c.json({ id: event.id }, 202);
+    } catch (error) {
+      return errorResponse(c, error, 'api');
+    }
+  });
+
+  const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host ?? '127.0.0.1' });
+  await new Promise<void>((ready, fail) => {
+    server.once('listening', ready);
+    server.once('error', fail);
+  });
+  const { port } = server.address() as AddressInfo;
+
+  let closing: Promise<void> | undefined;
+  return {
+    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    config,
+    integrationKeys: secrets.integrationKeys,
+    apiToken: secrets.apiToken,
+    bus,
+    store,
+    close() {
+      closing ??= (async () => {
+        await new Promise<void>((done) => server.close(() => done()));
+        await bus.drain();
+        await dynamo.close();
+      })();
+      return closing;
+    },
+  };
+}
+
+const LocalPutEvent = z.object({
+  bus: z.enum(['klaxon', 'default']).default('klaxon'),
+  source: z.string().min(1).max(256),
+  'detail-type': z.string().min(1).max(128),
+  detail: z.record(z.string(), z.unknown()),
+  time: z.iso.datetime({ offset: true }).optional(),
+  resources: z.array(z.string()).max(100).optional(),
+  region: z
+    .string()
+    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')
+    .optional(),
+});
+
+const Secrets = z.object({
+  apiToken: z.string().min(16),
+  integrationKeys: z.record(z.string(), z.string()),
+});
+
+/**
+ * Local secrets, generated on first start and kept in `<dataDir>/secrets.json` (mode 0600):
+ * the API bearer token and one integration key per configured service. Only the keys' hashes
+ * go into the table, as in AWS.
+ */
+async function loadSecrets(
+  dataDir: string,
+  config: KlaxonConfig,
+  clock: Clock,
+  store: DynamoDbIncidentStore,
+): Promise<z.output<typeof Secrets>> {
+  const path = join(dataDir, 'secrets.json');
+  let secrets: z.output<typeof Secrets>;
+  try {
+    secrets = Secrets.parse(JSON.parse(await readFile(path, 'utf8')));
+  } catch {
+    secrets = { apiToken: randomId(), integrationKeys: {} };
+  }
+  for (const service of config.services) {
+    const key = secrets.integrationKeys[service.id] ?? newIntegrationKey();
+    secrets.integrationKeys[service.id] = key;
+    const keyHash = hashIntegrationKey(key);
+    if ((await store.findIntegration(keyHash)) === undefined) {
+      await store.putIntegration({
+        keyHash,
+        service: service.id,
+        name: `${service.name} (local)`,
+        createdAt: clock().toISOString(),
+      });
+    }
+  }
+  await writeFile(path, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
+  return secrets;
+}

@@ -1,0 +1,142 @@
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { eventually, type RunningKlaxon, startKlaxonProcess } from '../support/local-process.ts';
+
+interface IncidentView {
+  id: string;
+  service: string;
+  dedupKey: string;
+  status: string;
+  alertCount: number;
+  title: string;
+}
+
+let dataDir: string;
+let klaxon: RunningKlaxon;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'klaxon-e2e-'));
+  klaxon = await startKlaxonProcess(dataDir);
+});
+afterAll(async () => {
+  await klaxon?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const listIncidents = async (k: RunningKlaxon, query = '') => {
+  const res = await fetch(`${k.url}/api/incidents${query}`, {
+    headers: { authorization: `Bearer ${k.apiToken}` },
+  });
+  expect(res.status).toBe(200);
+  return ((await res.json()) as { incidents: IncidentView[] }).incidents;
+};
+
+describe('npm start: the local pipeline end to end', () => {
+  it('prints the URLs and a ready-to-paste curl command', () => {
+    expect(klaxon.output()).toContain(`curl -s -X POST ${klaxon.url}/v2/enqueue`);
+    expect(klaxon.output()).toContain(klaxon.integrationKeys.checkout);
+  });
+
+  it('turns Events v2 and Alertmanager payloads into incidents readable over HTTP', async () => {
+    const key = klaxon.integrationKeys.checkout;
+    for (let i = 0; i < 3; i++) {
+      const res = await fetch(`${klaxon.url}/v2/enqueue`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({
+          routing_key: key,
+          event_action: 'trigger',
+          dedup_key: 'disk-full',
+          payload: { summary: 'Disk 95% full on db-1', source: 'db-1', severity: 'critical' },
+        }),
+      });
+      expect(res.status).toBe(202);
+    }
+    const am = await fetch(`${klaxon.url}/integrations/alertmanager/${key}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        version: '4',
+        groupKey: '{}:{alertname="InstanceDown"}',
+        truncatedAlerts: 0,
+        status: 'firing',
+        receiver: 'klaxon',
+        groupLabels: { alertname: 'InstanceDown' },
+        commonLabels: { alertname: 'InstanceDown' },
+        commonAnnotations: {},
+        externalURL: 'http://alertmanager:9093',
+        alerts: [
+          {
+            status: 'firing',
+            labels: { alertname: 'InstanceDown', instance: 'web-1:9100', severity: 'critical' },
+            annotations: { summary: 'web-1 is down' },
+            startsAt: '2026-11-26T11:00:00Z',
+            endsAt: '0001-01-01T00:00:00Z',
+            generatorURL: 'http://prometheus:9090/graph',
+            fingerprint: '5f1b8c5e0d1a2b3c',
+          },
+        ],
+      }),
+    });
+    expect(am.status).toBe(202);
+
+    const incidents = await eventually(async () => {
+      const list = await listIncidents(klaxon);
+      const disk = list.find((i) => i.dedupKey === 'disk-full');
+      return list.length === 2 && disk?.alertCount === 3 ? list : undefined;
+    });
+    expect(incidents.map((i) => [i.dedupKey, i.status, i.alertCount]).sort()).toEqual([
+      ['5f1b8c5e0d1a2b3c', 'triggered', 1],
+      ['disk-full', 'triggered', 3],
+    ]);
+
+    const disk = incidents.find((i) => i.dedupKey === 'disk-full');
+    const shown = await fetch(`${klaxon.url}/api/incidents/${disk?.id}`, {
+      headers: { authorization: `Bearer ${klaxon.apiToken}` },
+    });
+    const body = (await shown.json()) as {
+      incident: IncidentView;
+      timeline: { type: string; text: string }[];
+    };
+    expect(body.incident.title).toBe('Disk 95% full on db-1');
+    expect(body.timeline.map((e) => e.type)).toEqual(['OPENED']);
+  });
+
+  it('routes a CloudWatch alarm put on the default bus to the service its name maps to', async () => {
+    const arn = 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-5xx';
+    const res = await fetch(`${klaxon.url}/local/events`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${klaxon.apiToken}` },
+      body: JSON.stringify({
+        bus: 'default',
+        region: 'eu-west-1',
+        source: 'aws.cloudwatch',
+        'detail-type': 'CloudWatch Alarm State Change',
+        resources: [arn],
+        detail: {
+          alarmName: 'checkout-5xx',
+          state: { value: 'ALARM', reason: 'Threshold Crossed', timestamp: '2026-11-26T11:30:00.000+0000' },
+          previousState: { value: 'OK', reason: 'ok', timestamp: '2026-11-26T11:00:00.000+0000' },
+          configuration: { description: '5xx above 1%', metrics: [] },
+        },
+      }),
+    });
+    expect(res.status).toBe(202);
+    const [incident] = await eventually(async () => {
+      const list = await listIncidents(klaxon, '?service=checkout');
+      const found = list.filter((i) => i.dedupKey === arn);
+      return found.length === 1 ? found : undefined;
+    });
+    expect(incident?.title).toContain('checkout-5xx');
+  });
+
+  it('keeps its data across a restart and stops cleanly on Ctrl-C', async () => {
+    const before = await listIncidents(klaxon);
+    expect(await klaxon.stop()).toBe(0);
+    klaxon = await startKlaxonProcess(dataDir);
+    const after = await listIncidents(klaxon);
+    expect(after.map((i) => i.id).sort()).toEqual(before.map((i) => i.id).sort());
+  });
+});

@@ -1,0 +1,257 @@
+import type { Hono } from 'hono';
+import { bearerAuth } from 'hono/bearer-auth';
+import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
+import type { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
+import { LocalEventBus } from '#adapters/local/event-bus';
+import { handleAlertEvent } from '#app/alert-event';
+import { parseConfig } from '#core/config';
+import { hashIntegrationKey } from '#core/ids';
+import { createHttpApp } from '#http/app';
+import { startTestDynamo } from '../support/dynamo.ts';
+
+const KEY = '0123456789abcdef0123456789abcdef';
+const TOKEN = 'test-token-0123456789';
+const config = parseConfig({ services: [{ id: 'checkout', name: 'Checkout' }] });
+
+let dynamo: Awaited<ReturnType<typeof startTestDynamo>>;
+let store: DynamoDbIncidentStore;
+let bus: LocalEventBus;
+let app: Hono;
+const clock = () => new Date('2026-11-26T12:00:00.000Z');
+
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+beforeEach(async () => {
+  store = await dynamo.table();
+  await store.putIntegration({
+    keyHash: hashIntegrationKey(KEY),
+    service: 'checkout',
+    name: 'test',
+    createdAt: clock().toISOString(),
+  });
+  bus = new LocalEventBus({ maxAttempts: 1 });
+  bus.register('processAlert', async (event) => {
+    await handleAlertEvent(event, { store, clock, config });
+  });
+  app = createHttpApp({ store, bus, clock, apiAuth: bearerAuth({ token: TOKEN }) });
+});
+
+const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
+  app.request(path, {
+    method: 'POST',
+    headers: { 'content-type': 'application/json', ...headers },
+    body: typeof body === 'string' ? body : JSON.stringify(body),
+  });
+const api = (path: string) => app.request(path, { headers: { authorization: `Bearer ${TOKEN}` } });
+
+const trigger = {
+  routing_key: KEY,
+  event_action: 'trigger',
+  dedup_key: 'srv01/HTTP',
+  payload: {
+    summary: 'Example alert on host1.example.com',
+    source: 'monitoringtool:cloudvendor:central-region-dc-01:852559987:cluster/api-stats-prod-003',
+    severity: 'info',
+  },
+};
+
+describe('POST /v2/enqueue (PagerDuty Events API v2)', () => {
+  it('answers 202 with the dedup key, and the alert becomes an incident', async () => {
+    const res = await post('/v2/enqueue', trigger);
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({
+      status: 'success',
+      message: 'Event processed',
+      dedup_key: 'srv01/HTTP',
+    });
+    await bus.drain();
+    const { incidents } = await store.list({});
+    expect(incidents.map((i) => [i.service, i.dedupKey, i.title])).toEqual([
+      ['checkout', 'srv01/HTTP', 'Example alert on host1.example.com'],
+    ]);
+  });
+
+  it('generates and returns a dedup key when a trigger has none', async () => {
+    const res = await post('/v2/enqueue', { ...trigger, dedup_key: undefined });
+    expect(res.status).toBe(202);
+    const body = (await res.json()) as { dedup_key: string };
+    expect(body.dedup_key).toMatch(/^[a-z2-7]{25}$/);
+    await bus.drain();
+    expect((await store.list({})).incidents[0]?.dedupKey).toBe(body.dedup_key);
+  });
+
+  it('acknowledge and resolve act on the incident of the dedup key', async () => {
+    await post('/v2/enqueue', trigger);
+    await bus.drain();
+    await post('/v2/enqueue', { routing_key: KEY, event_action: 'acknowledge', dedup_key: 'srv01/HTTP' });
+    await bus.drain();
+    expect((await store.list({})).incidents[0]?.status).toBe('acknowledged');
+    await post('/v2/enqueue', { routing_key: KEY, event_action: 'resolve', dedup_key: 'srv01/HTTP' });
+    await bus.drain();
+    expect((await store.list({})).incidents[0]?.status).toBe('resolved');
+  });
+
+  it('answers 400 "invalid event" naming each bad field, and changes nothing', async () => {
+    const res = await post('/v2/enqueue', {
+      routing_key: KEY,
+      event_action: 'trigger',
+      payload: { source: 'x', severity: 'urgent' },
+    });
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { status: string; message: string; errors: string[] };
+    expect(body.status).toBe('invalid event');
+    expect(body.errors.some((e) => e.startsWith('payload.summary:'))).toBe(true);
+    expect(body.errors.some((e) => e.startsWith('payload.severity:'))).toBe(true);
+    await bus.drain();
+    expect((await store.list({})).incidents).toEqual([]);
+  });
+
+  it('answers 400 for an unknown routing key', async () => {
+    const res = await post('/v2/enqueue', { ...trigger, routing_key: 'ffffffffffffffffffffffffffffffff' });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      status: 'invalid event',
+      message: 'Event object is invalid',
+      errors: ['routing_key: unknown routing key'],
+    });
+  });
+
+  it('answers 400 for a body that is not JSON', async () => {
+    const res = await post('/v2/enqueue', '{"routing_key":');
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: string[] }).errors).toEqual(['body: is not valid JSON']);
+  });
+
+  it('answers 413 for a body over 512 KB, and changes nothing', async () => {
+    const big = {
+      ...trigger,
+      payload: { ...trigger.payload, custom_details: { blob: 'x'.repeat(512 * 1024) } },
+    };
+    const res = await post('/v2/enqueue', big);
+    expect(res.status).toBe(413);
+    expect(await res.json()).toEqual({
+      status: 'invalid event',
+      message: 'Request body is larger than 512 KB',
+      errors: ['body: larger than 512 KB'],
+    });
+    await bus.drain();
+    expect((await store.list({})).incidents).toEqual([]);
+  });
+});
+
+const alertmanagerBody = {
+  version: '4',
+  groupKey: '{}:{alertname="HighLatency"}',
+  truncatedAlerts: 0,
+  status: 'firing',
+  receiver: 'klaxon',
+  groupLabels: { alertname: 'HighLatency' },
+  commonLabels: { alertname: 'HighLatency', severity: 'critical' },
+  commonAnnotations: {},
+  externalURL: 'http://alertmanager.example.com:9093',
+  alerts: [
+    {
+      status: 'firing',
+      labels: { alertname: 'HighLatency', severity: 'critical', instance: 'api-1:9100' },
+      annotations: { summary: 'p99 latency above 2s' },
+      startsAt: '2026-11-26T11:58:00.000Z',
+      endsAt: '0001-01-01T00:00:00Z',
+      generatorURL: 'http://prometheus.example.com:9090/graph?g0.expr=up',
+      fingerprint: 'c6b5b8d1f8d0a1e2',
+    },
+  ],
+};
+
+describe('POST /integrations/alertmanager and /integrations/grafana', () => {
+  it('accepts the integration key in the path', async () => {
+    const res = await post(`/integrations/alertmanager/${KEY}`, alertmanagerBody);
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ status: 'success', message: 'Alerts accepted', alerts: 1 });
+    await bus.drain();
+    const [incident] = (await store.list({})).incidents;
+    expect(incident).toMatchObject({
+      dedupKey: 'c6b5b8d1f8d0a1e2',
+      startedAt: '2026-11-26T11:58:00.000Z',
+      title: 'p99 latency above 2s',
+    });
+  });
+
+  it('accepts the integration key as a bearer token (Alertmanager http_config.authorization)', async () => {
+    const res = await post('/integrations/alertmanager', alertmanagerBody, {
+      authorization: `Bearer ${KEY}`,
+    });
+    expect(res.status).toBe(202);
+  });
+
+  it('accepts the integration key as the basic-auth password (Grafana)', async () => {
+    const basic = Buffer.from(`grafana:${KEY}`).toString('base64');
+    const res = await post(
+      '/integrations/grafana',
+      { ...alertmanagerBody, orgId: 1, state: 'alerting', title: 't', message: 'm' },
+      { authorization: `Basic ${basic}` },
+    );
+    expect(res.status).toBe(202);
+  });
+
+  it('answers 401 without a key or with an unknown key, and changes nothing', async () => {
+    expect((await post('/integrations/alertmanager', alertmanagerBody)).status).toBe(401);
+    const res = await post('/integrations/alertmanager/nope', alertmanagerBody);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({ status: 'error', message: 'unknown integration key', errors: [] });
+    await bus.drain();
+    expect((await store.list({})).incidents).toEqual([]);
+  });
+
+  it('answers 400 naming the bad field of an alert', async () => {
+    const bad = { ...alertmanagerBody, alerts: [{ ...alertmanagerBody.alerts[0], status: 'burning' }] };
+    const res = await post(`/integrations/alertmanager/${KEY}`, bad);
+    expect(res.status).toBe(400);
+    expect(
+      ((await res.json()) as { errors: string[] }).errors.some((e) => e.startsWith('alerts.0.status:')),
+    ).toBe(true);
+  });
+
+  it('answers 404 for an integration type it does not have', async () => {
+    expect((await post(`/integrations/zabbix/${KEY}`, {})).status).toBe(404);
+  });
+});
+
+describe('GET /api/incidents', () => {
+  it('refuses calls without the token', async () => {
+    expect((await app.request('/api/incidents')).status).toBe(401);
+  });
+
+  it('lists incidents filtered by status and service, and shows one with its timeline', async () => {
+    await post('/v2/enqueue', trigger);
+    await post('/v2/enqueue', { ...trigger, dedup_key: 'other' });
+    await bus.drain();
+    await post('/v2/enqueue', { routing_key: KEY, event_action: 'resolve', dedup_key: 'other' });
+    await bus.drain();
+    const open = (await (await api('/api/incidents?status=triggered&service=checkout')).json()) as {
+      incidents: { id: string; dedupKey: string }[];
+    };
+    expect(open.incidents.map((i) => i.dedupKey)).toEqual(['srv01/HTTP']);
+    const shown = await api(`/api/incidents/${open.incidents[0]?.id}`);
+    expect(shown.status).toBe(200);
+    const body = (await shown.json()) as { incident: { id: string }; timeline: { type: string }[] };
+    expect(body.incident.id).toBe(open.incidents[0]?.id);
+    expect(body.timeline.map((e) => e.type)).toEqual(['OPENED']);
+  });
+
+  it('answers 400 naming a bad query field', async () => {
+    const res = await api('/api/incidents?status=sleeping&limit=0');
+    expect(res.status).toBe(400);
+    const body = (await res.json()) as { errors: { field: string }[] };
+    expect(body.errors.map((e) => e.field).sort()).toEqual(['limit', 'status']);
+  });
+
+  it('answers 404 for an unknown incident', async () => {
+    const res = await api('/api/incidents/nope');
+    expect(res.status).toBe(404);
+    expect(await res.json()).toEqual({ message: 'no incident nope', errors: [] });
+  });
+});
