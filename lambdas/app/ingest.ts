@@ -1,6 +1,6 @@
 import type { Alert } from '#core/alert';
 import { AuthenticationError } from '#core/errors';
-import { hashIntegrationKey } from '#core/ids';
+import { hashIntegrationKey, newIntegrationKey } from '#core/ids';
 import type { AlertBus, IncidentStore, Integration } from './ports.ts';
 
 /**
@@ -33,4 +33,23 @@ export class IntegrationDirectory {
 /** Puts normalized alerts on the Klaxon bus; the process-alert route takes them from there. */
 export async function publishAlerts(alerts: readonly Alert[], bus: AlertBus): Promise<void> {
   if (alerts.length > 0) await bus.putAlerts(alerts);
+}
+
+/**
+ * Creates an integration key for a service: the plain key is returned to the caller once and
+ * only its SHA-256 is stored, as PagerDuty shows an integration key.
+ */
+export async function createIntegration(
+  store: Pick<IncidentStore, 'putIntegration'>,
+  input: { service: string; name: string; now: Date; key?: string },
+): Promise<{ integrationKey: string; service: string; name: string; createdAt: string }> {
+  const integrationKey = input.key ?? newIntegrationKey();
+  const createdAt = input.now.toISOString();
+  await store.putIntegration({
+    keyHash: hashIntegrationKey(integrationKey),
+    service: input.service,
+    name: input.name,
+    createdAt,
+  });
+  return { integrationKey, service: input.service, name: input.name, createdAt };
 }

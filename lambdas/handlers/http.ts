@@ -3,7 +3,7 @@ import type { MiddlewareHandler } from 'hono';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { EventBridgeAlertBus } from '#adapters/aws/eventbridge-bus';
-import { parseLambdaEnv } from '#app/env';
+import { bundledConfig, parseLambdaEnv } from '#app/env';
 import { systemClock } from '#app/ports';
 import { createHttpApp } from '#http/app';
 
@@ -25,6 +25,7 @@ const app = createHttpApp({
   store: new DynamoDbIncidentStore({ tableName: env.TABLE_NAME }),
   bus: new EventBridgeAlertBus({ busName: env.EVENT_BUS_NAME }),
   clock: systemClock,
+  services: bundledConfig().services.map((s) => s.id),
   apiAuth: iamAuth as MiddlewareHandler,
   log: (level, message, data) => logger[level](message, data ?? {}),
 });

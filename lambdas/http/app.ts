@@ -1,7 +1,7 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
-import { IntegrationDirectory, publishAlerts } from '#app/ingest';
+import { createIntegration, IntegrationDirectory, publishAlerts } from '#app/ingest';
 import type { AlertBus, Clock, IncidentStore } from '#app/ports';
 import { type Alert, ServiceId } from '#core/alert';
 import { AuthenticationError, NotFoundError, ValidationError } from '#core/errors';
@@ -21,6 +21,8 @@ export interface HttpAppDeps {
   readonly store: IncidentStore;
   readonly bus: AlertBus;
   readonly clock: Clock;
+  /** Services integration keys may be created for (from the config). */
+  readonly services: readonly string[];
   /** Guards /api/*: IAM (checked by API Gateway) in AWS, a bearer token locally. */
   readonly apiAuth: MiddlewareHandler;
   readonly log?: (level: 'info' | 'error', message: string, data?: Record<string, unknown>) => void;
@@ -132,6 +134,22 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     }
   });
 
+  // Creates an integration key for a service. The key is returned once; only its hash is kept.
+  api.post('/integrations', async (c) => {
+    try {
+      const input = parseOrThrow(CreateIntegration, await jsonBody(c.req.raw), 'integration');
+      if (!deps.services.includes(input.service)) {
+        throw new ValidationError('unknown service', [
+          { field: 'service', message: `no service "${input.service}" in the config` },
+        ]);
+      }
+      const created = await createIntegration(deps.store, { ...input, now: deps.clock() });
+      return c.json(created, 201);
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+
   app.route('/api', api);
   app.notFound((c) => c.json({ message: `no route for ${c.req.method} ${c.req.path}`, errors: [] }, 404));
 
@@ -143,6 +161,11 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
 
   return app;
 }
+
+const CreateIntegration = z.object({
+  service: ServiceId,
+  name: z.string().min(1).max(255),
+});
 
 const ListQuery = z.object({
   status: z.enum(INCIDENT_STATUSES).optional(),

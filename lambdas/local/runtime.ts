@@ -10,10 +10,11 @@ import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { ensureTable, startDynalite } from '#adapters/local/dynalite';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import { type AlertEventDeps, handleAlertEvent } from '#app/alert-event';
+import { createIntegration } from '#app/ingest';
 import { type Clock, systemClock } from '#app/ports';
 import { type KlaxonConfig, parseConfig } from '#core/config';
 import { ConfigError } from '#core/errors';
-import { hashIntegrationKey, newIntegrationKey, randomId } from '#core/ids';
+import { hashIntegrationKey, randomId } from '#core/ids';
 import { parseOrThrow } from '#core/validation';
 import { createHttpApp } from '#http/app';
 import { errorResponse } from '#http/errors';
@@ -97,6 +98,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
   const app = createHttpApp({
     store,
+    services: config.services.map((s) => s.id),
     bus,
     clock,
     apiAuth,
@@ -184,17 +186,16 @@ async function loadSecrets(
     secrets = { apiToken: randomId(), integrationKeys: {} };
   }
   for (const service of config.services) {
-    const key = secrets.integrationKeys[service.id] ?? newIntegrationKey();
-    secrets.integrationKeys[service.id] = key;
-    const keyHash = hashIntegrationKey(key);
-    if ((await store.findIntegration(keyHash)) === undefined) {
-      await store.putIntegration({
-        keyHash,
-        service: service.id,
-        name: `${service.name} (local)`,
-        createdAt: clock().toISOString(),
-      });
-    }
+    const existing = secrets.integrationKeys[service.id];
+    if (existing !== undefined && (await store.findIntegration(hashIntegrationKey(existing))) !== undefined)
+      continue;
+    const created = await createIntegration(store, {
+      service: service.id,
+      name: `${service.name} (local)`,
+      now: clock(),
+      ...(existing ? { key: existing } : {}),
+    });
+    secrets.integrationKeys[service.id] = created.integrationKey;
   }
   await writeFile(path, `${JSON.stringify(secrets, null, 2)}\n`, { mode: 0o600 });
   return secrets;

@@ -37,7 +37,7 @@ beforeEach(async () => {
   bus.register('processAlert', async (event) => {
     await handleAlertEvent(event, { store, clock, config });
   });
-  app = createHttpApp({ store, bus, clock, apiAuth: bearerAuth({ token: TOKEN }) });
+  app = createHttpApp({ store, bus, clock, services: ['checkout'], apiAuth: bearerAuth({ token: TOKEN }) });
 });
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -253,5 +253,42 @@ describe('GET /api/incidents', () => {
     const res = await api('/api/incidents/nope');
     expect(res.status).toBe(404);
     expect(await res.json()).toEqual({ message: 'no incident nope', errors: [] });
+  });
+});
+
+describe('POST /api/integrations', () => {
+  const create = (body: unknown, token = TOKEN) =>
+    app.request('/api/integrations', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json', authorization: `Bearer ${token}` },
+      body: JSON.stringify(body),
+    });
+
+  it('creates a key that is shown once, stored hashed, and accepted at once', async () => {
+    const res = await create({ service: 'checkout', name: 'Prometheus prod' });
+    expect(res.status).toBe(201);
+    const body = (await res.json()) as { integrationKey: string; service: string; name: string };
+    expect(body).toMatchObject({ service: 'checkout', name: 'Prometheus prod' });
+    expect(body.integrationKey).toMatch(/^[0-9a-f]{32}$/);
+    expect(await store.findIntegration(body.integrationKey)).toBeUndefined();
+    expect((await store.findIntegration(hashIntegrationKey(body.integrationKey)))?.service).toBe('checkout');
+    expect((await post('/v2/enqueue', { ...trigger, routing_key: body.integrationKey })).status).toBe(202);
+  });
+
+  it('answers 400 naming the field for an unknown service or a missing name', async () => {
+    const res = await create({ service: 'nope' });
+    expect(res.status).toBe(400);
+    expect(((await res.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual([
+      'name',
+    ]);
+    const unknown = await create({ service: 'nope', name: 'x' });
+    expect(await unknown.json()).toEqual({
+      message: 'unknown service',
+      errors: [{ field: 'service', message: 'no service "nope" in the config' }],
+    });
+  });
+
+  it('refuses callers without the token', async () => {
+    expect((await create({ service: 'checkout', name: 'x' }, 'wrong')).status).toBe(401);
   });
 });

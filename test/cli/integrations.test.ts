@@ -1,0 +1,71 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { hashIntegrationKey } from '#core/ids';
+import { type LocalRuntime, startLocalRuntime } from '#local/runtime';
+
+const run = promisify(execFile);
+let dataDir: string;
+let runtime: LocalRuntime;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'klaxon-cli-'));
+  runtime = await startLocalRuntime({ dataDir, configPath: 'klaxon.config.json', port: 0 });
+});
+afterAll(async () => {
+  await runtime.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const klaxon = (...args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', 'bin/klaxon.ts', ...args], {
+    env: { ...process.env, KLAXON_DATA_DIR: dataDir },
+  });
+
+describe('klaxon integrations create', () => {
+  it('creates a key on the running local pipeline and prints it once (--json)', async () => {
+    const { stdout } = await klaxon(
+      'integrations',
+      'create',
+      '--service',
+      'checkout',
+      '--name',
+      'Prometheus',
+      '--url',
+      runtime.url,
+      '--json',
+    );
+    const created = JSON.parse(stdout) as { integrationKey: string; service: string };
+    expect(created.service).toBe('checkout');
+    expect((await runtime.store.findIntegration(hashIntegrationKey(created.integrationKey)))?.name).toBe(
+      'Prometheus',
+    );
+  });
+
+  it('exits non-zero naming the field for an unknown service', async () => {
+    const failed = await klaxon(
+      'integrations',
+      'create',
+      '--service',
+      'nope',
+      '--name',
+      'x',
+      '--url',
+      runtime.url,
+    ).catch((error: { code: number; stderr: string }) => error);
+    expect(failed).toMatchObject({ code: 1 });
+    expect((failed as { stderr: string }).stderr).toContain('service: no service "nope" in the config');
+  });
+
+  it('explains itself with --help and refuses a missing --name with exit code 2', async () => {
+    const { stdout } = await klaxon('--help');
+    expect(stdout).toContain('klaxon integrations create --service <id> --name <name>');
+    const failed = await klaxon('integrations', 'create', '--service', 'checkout').catch(
+      (error: { code: number; stderr: string }) => error,
+    );
+    expect(failed).toMatchObject({ code: 2, stderr: 'klaxon: --name is required\n' });
+  });
+});
