@@ -5,6 +5,7 @@ import type { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import { handleAlertEvent } from '#app/alert-event';
 import { parseConfig } from '#core/config';
+import { RetryableError } from '#core/errors';
 import { hashIntegrationKey } from '#core/ids';
 import { createHttpApp } from '#http/app';
 import { startTestDynamo } from '../support/dynamo.ts';
@@ -290,5 +291,53 @@ describe('POST /api/integrations', () => {
 
   it('refuses callers without the token', async () => {
     expect((await create({ service: 'checkout', name: 'x' }, 'wrong')).status).toBe(401);
+  });
+});
+
+describe('when the bus is down', () => {
+  it('answers 503 so that the sender retries, and keeps internals out of the body', async () => {
+    const down = createHttpApp({
+      store,
+      bus: {
+        putAlerts: async () => {
+          throw new RetryableError('EventBridge did not accept 1 alert(s) after 3 attempts');
+        },
+      },
+      clock,
+      services: ['checkout'],
+      apiAuth: bearerAuth({ token: TOKEN }),
+    });
+    const res = await down.request('/v2/enqueue', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(trigger),
+    });
+    expect(res.status).toBe(503);
+    expect(await res.json()).toEqual({
+      status: 'error',
+      message: 'temporarily unavailable, retry',
+      errors: [],
+    });
+  });
+
+  it('answers 500 for an unexpected failure without leaking it', async () => {
+    const broken = createHttpApp({
+      store,
+      bus: {
+        putAlerts: async () => {
+          throw new Error('socket hang up at 10.0.0.1');
+        },
+      },
+      clock,
+      services: ['checkout'],
+      apiAuth: bearerAuth({ token: TOKEN }),
+    });
+    const res = await broken.request(`/integrations/alertmanager/${KEY}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(alertmanagerBody),
+    });
+    expect(res.status).toBe(500);
+    expect(await res.json()).toEqual({ status: 'error', message: 'internal error', errors: [] });
   });
 });
