@@ -1,0 +1,240 @@
+import { createHash } from 'node:crypto';
+import { z } from 'zod';
+import type { Alert, AlertAction, SourceSeverity } from '#core/alert';
+import type { KlaxonConfig } from '#core/config';
+import { ConfigError } from '#core/errors';
+import { CLOUDWATCH_DETAIL_TYPE, CLOUDWATCH_SOURCE } from '#core/routing';
+import { parseOrThrow } from '#core/validation';
+import {
+  isPlainObject,
+  MAX_SHORT,
+  MAX_SUMMARY,
+  nonBlank,
+  optionalText,
+  toIso,
+  truncate,
+  VendorTimestamp,
+} from './shared.ts';
+
+/**
+ * EventBridge "CloudWatch Alarm State Change" events (source aws.cloudwatch), for metric,
+ * metric-math, anomaly-detection and composite alarms.
+ * https://docs.aws.amazon.com/AmazonCloudWatch/latest/monitoring/cloudwatch-and-eventbridge.html
+ *
+ * - ALARM → trigger, OK → resolve, INSUFFICIENT_DATA → record (kept on the timeline, pages nobody).
+ * - dedupKey = the alarm ARN, so an alarm's ALARM and OK meet on one incident.
+ * - eventKey = `cloudwatch:${event.id}`: EventBridge redelivers with the same id.
+ * - service and severity from `config.cloudwatch` (see `routeCloudWatchAlarm`).
+ * - occurredAt = detail.state.timestamp (CloudWatch writes `+0000`; normalized to UTC ISO).
+ * - source = the first metric's dimensions (`InstanceId=i-0abc`), else `${account}/${region}`
+ *   (composite alarms watch alarms, not resources); group = metric namespace, class = metric
+ *   name, or "CompositeAlarm".
+ * - Composite alarms that CloudWatch reports with `actionsSuppressedBy` still trigger: the event
+ *   does not tell whether the suppression will end in a page, and a missed page is worse than an
+ *   extra one. The suppression is kept in details.state.
+ */
+
+const StateValue = z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA'], {
+  error: (issue) =>
+    issue.input === undefined ? 'value is required' : 'must be one of ALARM, OK, INSUFFICIENT_DATA',
+});
+
+// Loose objects: whatever else CloudWatch adds (suppression, thresholds) is kept for details.
+const AlarmState = z.looseObject({
+  value: StateValue,
+  reason: z.string().nullish(),
+  reasonData: z.string().nullish(),
+  timestamp: VendorTimestamp,
+});
+
+const Metric = z.looseObject({
+  id: z.string().nullish(),
+  metricStat: z
+    .looseObject({
+      metric: z
+        .looseObject({
+          namespace: z.string().nullish(),
+          name: z.string().nullish(),
+          dimensions: z.record(z.string(), z.string()).nullish(),
+        })
+        .nullish(),
+    })
+    .nullish(),
+  expression: z.string().nullish(),
+  label: z.string().nullish(),
+  returnData: z.boolean().nullish(),
+});
+
+const Configuration = z.looseObject({
+  description: z.string().nullish(),
+  /** Composite alarms only: `ALARM(a) OR ALARM(b)`. */
+  alarmRule: z.string().nullish(),
+  metrics: z.array(Metric).nullish(),
+});
+
+export const CloudWatchAlarmEventSchema = z.object({
+  version: z.string().nullish(),
+  id: z.string().min(1).max(255),
+  'detail-type': z.literal(CLOUDWATCH_DETAIL_TYPE, { error: `must be "${CLOUDWATCH_DETAIL_TYPE}"` }),
+  source: z.literal(CLOUDWATCH_SOURCE, { error: `must be "${CLOUDWATCH_SOURCE}"` }),
+  account: z.string().min(1),
+  time: VendorTimestamp,
+  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1'),
+  /** resources[0] is the alarm ARN. */
+  resources: z.array(z.string().min(1)).min(1, 'must hold the alarm ARN'),
+  detail: z.object({
+    alarmName: z.string().min(1).max(MAX_SHORT),
+    state: AlarmState,
+    previousState: z.looseObject({}).nullish(),
+    configuration: Configuration.nullish(),
+    /** Present when the alarm has tag propagation enabled. */
+    alarmTags: z.unknown().optional(),
+  }),
+});
+
+export type CloudWatchAlarmEvent = z.output<typeof CloudWatchAlarmEventSchema>;
+
+/** Validates an EventBridge event; throws ValidationError naming each bad field (`detail.state.value`). */
+export function parseCloudWatchAlarmEvent(event: unknown): CloudWatchAlarmEvent {
+  return parseOrThrow(CloudWatchAlarmEventSchema, event, 'CloudWatch alarm event');
+}
+
+const ACTIONS: Readonly<Record<CloudWatchAlarmEvent['detail']['state']['value'], AlertAction>> = {
+  ALARM: 'trigger',
+  OK: 'resolve',
+  INSUFFICIENT_DATA: 'record',
+};
+
+/**
+ * The service and severity of an alarm: the first `config.cloudwatch.rules` entry that matches,
+ * else `defaultService` / `defaultSeverity`. A rule with both a name prefix and a tag needs both
+ * to match. Tag rules only match when the alarm's tags are known.
+ * Throws ConfigError when the config has no `cloudwatch` section: no alarm can be routed.
+ */
+export function routeCloudWatchAlarm(
+  alarmName: string,
+  config: KlaxonConfig,
+  tags?: Readonly<Record<string, string>>,
+): { service: string; severity: SourceSeverity } {
+  const cw = config.cloudwatch;
+  if (cw === undefined) {
+    throw new ConfigError([
+      {
+        field: 'cloudwatch',
+        message: 'CloudWatch routing is not configured: add a cloudwatch section with a defaultService',
+      },
+    ]);
+  }
+  const rule = cw.rules.find((r) => {
+    if (r.alarmNamePrefix !== undefined && !alarmName.startsWith(r.alarmNamePrefix)) return false;
+    if (r.tag !== undefined) {
+      const value = tags?.[r.tag.key];
+      if (value === undefined) return false;
+      if (r.tag.value !== undefined && value !== r.tag.value) return false;
+    }
+    return true;
+  });
+  return rule === undefined
+    ? { service: cw.defaultService, severity: cw.defaultSeverity }
+    : { service: rule.service, severity: rule.severity };
+}
+
+/** The alarm console page. China and GovCloud have their own console hosts. */
+export function alarmConsoleUrl(region: string, alarmName: string): string {
+  const fragment = `#alarmsV2:alarm/${encodeURIComponent(alarmName)}`;
+  if (region.startsWith('cn-'))
+    return `https://console.amazonaws.cn/cloudwatch/home?region=${region}${fragment}`;
+  if (region.startsWith('us-gov-')) {
+    return `https://console.amazonaws-us-gov.com/cloudwatch/home?region=${region}${fragment}`;
+  }
+  return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}${fragment}`;
+}
+
+/** Alarm ARNs are at most ~310 characters; dedup keys at most 255. Long ones keep a readable prefix and a hash. */
+function dedupKeyOf(arn: string): string {
+  if (arn.length <= 255) return arn;
+  return `${arn.slice(0, 190)}#${createHash('sha256').update(arn).digest('hex')}`;
+}
+
+/** Tags from the event's `alarmTags` (tag propagation), when they are a string map. */
+function tagsOf(alarmTags: unknown): Record<string, string> | undefined {
+  if (!isPlainObject(alarmTags)) return undefined;
+  const tags: Record<string, string> = {};
+  for (const [key, value] of Object.entries(alarmTags)) if (typeof value === 'string') tags[key] = value;
+  return tags;
+}
+
+/** ARNs of the child alarms that moved a composite alarm (from state.reasonData). */
+function triggeringAlarms(reasonData: string | null | undefined): string[] | undefined {
+  if (reasonData === null || reasonData === undefined) return undefined;
+  try {
+    const data: unknown = JSON.parse(reasonData);
+    if (!isPlainObject(data) || !Array.isArray(data.triggeringAlarms)) return undefined;
+    return data.triggeringAlarms.flatMap((t: unknown) =>
+      isPlainObject(t) && typeof t.arn === 'string' ? [t.arn] : [],
+    );
+  } catch {
+    return undefined;
+  }
+}
+
+type MetricEntry = z.output<typeof Metric>;
+
+/** The metric an alarm is about: the first returned one that is a plain metric, else any plain metric. */
+function primaryMetric(metrics: readonly MetricEntry[]): MetricEntry | undefined {
+  const plain = metrics.filter((m) => m.metricStat?.metric);
+  return plain.find((m) => m.returnData === true) ?? plain[0];
+}
+
+/**
+ * Normalizes one validated alarm event. `tags` are the alarm's tags when the caller looked them
+ * up; otherwise the event's own `alarmTags` are used when CloudWatch propagated them.
+ */
+export function cloudWatchToAlert(
+  event: CloudWatchAlarmEvent,
+  config: KlaxonConfig,
+  receivedAt: string,
+  tags?: Record<string, string>,
+): Alert {
+  const { detail } = event;
+  const alarmTags = tags ?? tagsOf(detail.alarmTags);
+  const { service, severity } = routeCloudWatchAlarm(detail.alarmName, config, alarmTags);
+  const arn = event.resources[0] ?? '';
+  const configuration = detail.configuration ?? undefined;
+  const composite = nonBlank(configuration?.alarmRule) !== undefined;
+  const metric = primaryMetric(configuration?.metrics ?? [])?.metricStat?.metric ?? undefined;
+  const dimensions = Object.entries(metric?.dimensions ?? {})
+    .map(([name, value]) => `${name}=${value}`)
+    .join(',');
+  const reason = nonBlank(detail.state.reason) ?? detail.state.value;
+  const triggering = composite ? triggeringAlarms(detail.state.reasonData) : undefined;
+
+  return {
+    eventKey: `cloudwatch:${event.id}`,
+    service,
+    dedupKey: dedupKeyOf(arn),
+    action: ACTIONS[detail.state.value],
+    summary: truncate(`${detail.alarmName}: ${reason}`, MAX_SUMMARY),
+    source: truncate(dimensions || `${event.account}/${event.region}`, MAX_SHORT),
+    severity,
+    occurredAt: toIso(detail.state.timestamp),
+    receivedAt,
+    group: composite ? undefined : optionalText(metric?.namespace, MAX_SHORT),
+    class: composite ? 'CompositeAlarm' : optionalText(metric?.name, MAX_SHORT),
+    details: {
+      alarmName: detail.alarmName,
+      alarmArn: arn,
+      account: event.account,
+      region: event.region,
+      description: configuration?.description ?? null,
+      state: detail.state,
+      previousState: detail.previousState ?? null,
+      configuration: configuration ?? null,
+      ...(triggering === undefined ? {} : { triggeringAlarms: triggering }),
+      ...(alarmTags === undefined ? {} : { tags: alarmTags }),
+    },
+    links: [{ href: alarmConsoleUrl(event.region, detail.alarmName), text: 'CloudWatch alarm' }],
+    images: [],
+    origin: 'cloudwatch',
+  };
+}

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { IsoDateTime } from '#core/alert';
+
+/** Helpers every input format uses: timestamps, truncation, URLs, string maps. */
+
+export const MAX_SUMMARY = 1024;
+export const MAX_SHORT = 255;
+/** The canonical Alert allows at most this many links and images. */
+export const MAX_ATTACHMENTS = 50;
+
+const TIMESTAMP = /^(\d{4}-\d{2}-\d{2})[Tt ](\d{2}:\d{2})(:\d{2}(?:\.\d+)?)?(Z|z|[+-]\d{2}(?::?\d{2})?)?$/;
+
+/**
+ * Normalizes an ISO-8601 / RFC 3339 timestamp as vendors actually send them to UTC
+ * `YYYY-MM-DDTHH:mm:ss.sssZ`, or returns undefined when it is not one.
+ *
+ * Accepted on top of strict ISO: offsets without a colon (`+0000`, CloudWatch and the PagerDuty
+ * docs), hour-only offsets (`+02`), a space instead of `T`, missing seconds, and any number of
+ * fractional digits (Alertmanager sends nanoseconds; kept to milliseconds). A timestamp with no
+ * zone is taken as UTC rather than the Lambda's local time. Output is always UTC so that stored
+ * times sort as strings.
+ */
+export function normalizeTimestamp(value: string): string | undefined {
+  const m = TIMESTAMP.exec(value.trim());
+  if (!m) return undefined;
+  const [, date, hoursMinutes, seconds = ':00', zone = 'Z'] = m;
+  let offset = zone.toUpperCase();
+  if (offset !== 'Z') {
+    const digits = offset.slice(1).replace(':', '');
+    offset = `${offset[0]}${digits.slice(0, 2)}:${digits.slice(2, 4) || '00'}`;
+  }
+  const iso = `${date}T${hoursMinutes}${seconds}${offset}`;
+  // The strict check rejects impossible dates (Feb 31) that Date would silently roll over.
+  if (!IsoDateTime.safeParse(iso).success) return undefined;
+  const ms = Date.parse(iso);
+  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+}
+
+/** A vendor timestamp: validated here, normalized with `normalizeTimestamp` by the mapper. */
+export const VendorTimestamp = z
+  .string()
+  .refine(
+    (v) => normalizeTimestamp(v) !== undefined,
+    'must be an ISO-8601 date-time such as 2015-07-17T08:42:58.315+0000',
+  );
+
+/** Parses a timestamp already validated by `VendorTimestamp`. */
+export function toIso(value: string): string {
+  const iso = normalizeTimestamp(value);
+  if (iso === undefined) throw new Error(`not a timestamp: ${value}`);
+  return iso;
+}
+
+/** Cuts `text` to `max` UTF-16 units, marking the cut with an ellipsis and never splitting a surrogate pair. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}
+
+/** Trims; undefined for absent, blank or non-string values. */
+export function nonBlank(value: unknown): string | undefined {
+  if (typeof value !== 'string') return undefined;
+  const trimmed = value.trim();
+  return trimmed === '' ? undefined : trimmed;
+}
+
+/** `nonBlank`, then truncated to `max`. */
+export function optionalText(value: unknown, max: number): string | undefined {
+  const text = nonBlank(value);
+  return text === undefined ? undefined : truncate(text, max);
+}
+
+function isHttpUrl(value: string): boolean {
+  try {
+    const url = new URL(value);
+    return (url.protocol === 'http:' || url.protocol === 'https:') && url.hostname !== '';
+  } catch {
+    return false;
+  }
+}
+
+/** The value when it is an absolute http(s) URL, else undefined (for machine-made links we may drop). */
+export function httpUrlOrUndefined(value: unknown): string | undefined {
+  const text = nonBlank(value);
+  return text !== undefined && isHttpUrl(text) ? text : undefined;
+}
+
+/**
+ * An optional http(s) URL a client chose to send. An empty string or null counts as absent (tools often
+ * send `""` for unset template variables); anything else must be an absolute http(s) URL.
+ * Other schemes (`javascript:`) would end up as links in pages and emails.
+ */
+export const OptionalHttpUrl = z
+  .string()
+  .nullish()
+  .refine((v) => v == null || v.trim() === '' || isHttpUrl(v.trim()), 'must be an absolute http(s) URL')
+  .transform((v) => (v == null || v.trim() === '' ? undefined : v.trim()));
+
+/** A required http(s) URL. */
+export const HttpUrl = z.string().refine((v) => isHttpUrl(v.trim()), 'must be an absolute http(s) URL');
+
+/** Labels and annotations: string → string. Go marshals an empty map as `null`, so accept that as `{}`. */
+export const StringMap = z
+  .record(z.string(), z.string())
+  .nullish()
+  .transform((v): Record<string, string> => v ?? {});
+
+/** A plain JSON object (not an array, not null). */
+export function isPlainObject(value: unknown): value is Record<string, unknown> {
+  return typeof value === 'object' && value !== null && !Array.isArray(value);
+}

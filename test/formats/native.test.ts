@@ -1,0 +1,105 @@
+import { describe, expect, it } from 'vitest';
+import { nativeToAlert } from '#formats/native';
+import { badFields, expectCanonical, fieldErrors } from './helpers.ts';
+
+const envelope = {
+  id: '6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+  time: '2024-05-01T12:00:05Z',
+  source: 'com.example.orders',
+};
+
+const minimal = { service: 'checkout', dedupKey: 'orders-queue-depth', summary: 'Order queue is backing up' };
+
+describe('native Klaxon alerts on the bus', () => {
+  it('fills what a producer leaves out from the EventBridge envelope and the defaults', () => {
+    const alert = nativeToAlert(minimal, envelope);
+    expect(alert).toEqual({
+      eventKey: 'native:6a7e8feb-b491-4cf7-a9f1-bf3703467718',
+      service: 'checkout',
+      dedupKey: 'orders-queue-depth',
+      action: 'trigger',
+      summary: 'Order queue is backing up',
+      source: 'com.example.orders',
+      severity: 'error',
+      receivedAt: '2024-05-01T12:00:05Z',
+      details: {},
+      links: [],
+      images: [],
+      origin: 'native',
+    });
+    expectCanonical(alert);
+  });
+
+  it('keeps what the producer set', () => {
+    const alert = nativeToAlert(
+      {
+        ...minimal,
+        eventKey: 'orders:42',
+        action: 'resolve',
+        severity: 'warning',
+        source: 'orders-worker-3',
+        occurredAt: '2024-05-01T11:58:00+02:00',
+        receivedAt: '2024-05-01T12:00:00Z',
+        details: { depth: 1200 },
+        links: [{ href: 'https://orders.example.com/queue', text: 'Queue' }],
+      },
+      envelope,
+    );
+    expect(alert).toMatchObject({
+      eventKey: 'orders:42',
+      action: 'resolve',
+      severity: 'warning',
+      source: 'orders-worker-3',
+      occurredAt: '2024-05-01T11:58:00+02:00',
+      receivedAt: '2024-05-01T12:00:00Z',
+      details: { depth: 1200 },
+      links: [{ href: 'https://orders.example.com/queue', text: 'Queue' }],
+      origin: 'native',
+    });
+  });
+
+  it('keeps the origin of canonical alerts the ingest function puts on the bus', () => {
+    const canonical = {
+      eventKey: 'alertmanager:1a30ba71cca2921f:2023-02-06T13:08:45.828Z:firing',
+      service: 'checkout',
+      dedupKey: '1a30ba71cca2921f',
+      action: 'trigger',
+      summary: 'BlackBox Probe Failure',
+      source: 'https://server.example.org',
+      severity: 'critical',
+      receivedAt: '2024-05-01T12:00:00.000Z',
+      details: {},
+      links: [],
+      images: [],
+      origin: 'alertmanager',
+    };
+    expect(nativeToAlert(canonical, { ...envelope, source: 'klaxon.ingest' })).toEqual(canonical);
+  });
+
+  it('ignores fields it does not know', () => {
+    expect(nativeToAlert({ ...minimal, team: 'orders' }, envelope).summary).toBe('Order queue is backing up');
+  });
+
+  it('refuses a detail without summary, naming the field', () => {
+    const { summary: _, ...withoutSummary } = minimal;
+    expect(badFields(() => nativeToAlert(withoutSummary, envelope))).toEqual(['summary']);
+  });
+
+  it('refuses a service that is not a slug', () => {
+    expect(fieldErrors(() => nativeToAlert({ ...minimal, service: 'Checkout Team' }, envelope))).toEqual([
+      { field: 'service', message: 'must be a slug: lowercase letters, digits and dashes, at most 63' },
+    ]);
+  });
+
+  it('refuses an unknown action or severity', () => {
+    expect(
+      badFields(() => nativeToAlert({ ...minimal, action: 'snooze', severity: 'fatal' }, envelope)),
+    ).toEqual(['action', 'severity']);
+  });
+
+  it('refuses a summary over 1024 characters', () => {
+    expect(badFields(() => nativeToAlert({ ...minimal, summary: 'x'.repeat(1025) }, envelope))).toEqual([
+      'summary',
+    ]);
+  });
+});
