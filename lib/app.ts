@@ -1,0 +1,49 @@
+import { readFileSync } from 'node:fs';
+import path from 'node:path';
+import type { App } from 'aws-cdk-lib';
+import { type KlaxonConfig, parseConfig } from '#core/config';
+import { ConfigError } from '#core/errors';
+import { KlaxonStack } from './klaxon-stack.ts';
+
+export const DEFAULT_CONFIG_FILE = 'klaxon.config.json';
+
+/** CloudFormation stack names: a letter, then letters, digits and hyphens, at most 128. */
+const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+
+/**
+ * Reads and validates a Klaxon config file. Throws ConfigError naming the bad field (or the file,
+ * when it cannot be read or is not JSON).
+ */
+export function loadConfig(file: string): KlaxonConfig {
+  let text: string;
+  try {
+    text = readFileSync(file, 'utf8');
+  } catch (error) {
+    throw new ConfigError([{ field: '(file)', message: `cannot read ${file}: ${(error as Error).message}` }]);
+  }
+  let json: unknown;
+  try {
+    json = JSON.parse(text);
+  } catch (error) {
+    throw new ConfigError([{ field: '(file)', message: `${file} is not JSON: ${(error as Error).message}` }]);
+  }
+  const config = parseConfig(json);
+  // The name becomes the stack name, which CloudFormation restricts further than the schema does.
+  if (!STACK_NAME.test(config.name)) {
+    throw new ConfigError([
+      { field: 'name', message: 'must start with a letter and hold only letters, digits and hyphens' },
+    ]);
+  }
+  return config;
+}
+
+/**
+ * Builds the Klaxon app: the config file named by the `config` context value (relative to the
+ * working directory; default klaxon.config.json), validated, then one KlaxonStack named after it.
+ */
+export function buildKlaxonApp(app: App): KlaxonStack {
+  const file = String(app.node.tryGetContext('config') ?? DEFAULT_CONFIG_FILE);
+  const config = loadConfig(path.resolve(file));
+  // Environment-agnostic: no lookups, so `cdk synth` works without credentials.
+  return new KlaxonStack(app, 'Klaxon', { stackName: config.name, config });
+}

@@ -1,0 +1,108 @@
+import { AccessLogFormat } from 'aws-cdk-lib/aws-apigateway';
+import * as apigwv2 from 'aws-cdk-lib/aws-apigatewayv2';
+import { HttpIamAuthorizer } from 'aws-cdk-lib/aws-apigatewayv2-authorizers';
+import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations';
+import type * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import { Construct } from 'constructs';
+
+/** One JSON line per request, with HTTP API context variables (CloudWatch Logs Insights parses it). */
+const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
+  JSON.stringify({
+    requestId: '$context.requestId',
+    time: '$context.requestTime',
+    ip: '$context.identity.sourceIp',
+    caller: '$context.identity.userArn',
+    method: '$context.httpMethod',
+    path: '$context.path',
+    routeKey: '$context.routeKey',
+    status: '$context.status',
+    responseLength: '$context.responseLength',
+    latencyMs: '$context.responseLatency',
+    integrationError: '$context.integrationErrorMessage',
+  }),
+);
+
+export interface KlaxonApiProps {
+  /** The function serving every route (one Hono app routes inside it). */
+  readonly handler: lambda.IFunction;
+  /**
+   * Paths (any method) that need a SigV4-signed caller with `execute-api:Invoke` permission: the
+   * read endpoints. Everything else (ingest authenticated by integration key, signed acknowledge
+   * links) goes to the unauthenticated `$default` route.
+   * @default ['/api/{proxy+}']
+   */
+  readonly iamAuthorizedPaths?: readonly string[];
+  /**
+   * Steady-state requests per second across the API.
+   * @default 100
+   */
+  readonly rateLimit?: number;
+  /**
+   * Requests allowed in a burst above the rate (alert storms arrive in bursts).
+   * @default 200
+   */
+  readonly burstLimit?: number;
+  /**
+   * Retention of the access log group.
+   * @default logs.RetentionDays.ONE_MONTH
+   */
+  readonly accessLogRetention?: logs.RetentionDays;
+}
+
+/**
+ * The public HTTP API: a `$default` route proxies every request to the http function, IAM-authorized
+ * routes guard the read API in front of the same function; the `$default` stage is throttled and
+ * writes JSON access logs.
+ */
+export class KlaxonApi extends Construct {
+  readonly httpApi: apigwv2.HttpApi;
+  readonly stage: apigwv2.HttpStage;
+  readonly accessLogGroup: logs.LogGroup;
+  /** Base URL, ending in `/`. */
+  readonly url: string;
+
+  constructor(scope: Construct, id: string, props: KlaxonApiProps) {
+    super(scope, id);
+    const rateLimit = props.rateLimit ?? 100;
+    const burstLimit = props.burstLimit ?? 200;
+    const iamAuthorizedPaths = props.iamAuthorizedPaths ?? ['/api/{proxy+}'];
+    for (const p of iamAuthorizedPaths) {
+      if (!p.startsWith('/'))
+        throw new Error(`KlaxonApi: iamAuthorizedPaths must start with "/", got "${p}"`);
+    }
+    if (!(rateLimit > 0)) throw new Error(`KlaxonApi: rateLimit must be > 0, got ${rateLimit}`);
+    if (!Number.isInteger(burstLimit) || burstLimit < 1) {
+      throw new Error(`KlaxonApi: burstLimit must be an integer >= 1, got ${burstLimit}`);
+    }
+
+    const integration = new HttpLambdaIntegration('Handler', props.handler);
+    this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
+      description: 'Klaxon: alert ingest, acknowledge links and read endpoints',
+      defaultIntegration: integration,
+      // Created below, to set throttling and access logs.
+      createDefaultStage: false,
+    });
+    for (const path of iamAuthorizedPaths) {
+      this.httpApi.addRoutes({
+        path,
+        methods: [apigwv2.HttpMethod.ANY],
+        integration,
+        authorizer: new HttpIamAuthorizer(),
+      });
+    }
+    this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', {
+      retention: props.accessLogRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    this.stage = this.httpApi.addStage('DefaultStage', {
+      stageName: '$default',
+      autoDeploy: true,
+      throttle: { rateLimit, burstLimit },
+      accessLogSettings: {
+        destination: new apigwv2.LogGroupLogDestination(this.accessLogGroup),
+        format: ACCESS_LOG_FORMAT,
+      },
+    });
+    this.url = this.stage.url;
+  }
+}

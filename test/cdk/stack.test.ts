@@ -1,0 +1,394 @@
+import { spawnSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { App, type CfnElement } from 'aws-cdk-lib';
+import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import type { IConstruct } from 'constructs';
+import { beforeAll, describe, expect, it } from 'vitest';
+import { parseConfig } from '#core/config';
+import { ConfigError } from '#core/errors';
+import { ROUTES } from '#core/routing';
+import { buildKlaxonApp, loadConfig } from '../../lib/app.ts';
+import type { KlaxonStack } from '../../lib/klaxon-stack.ts';
+
+const ROOT = fileURLToPath(new URL('../../', import.meta.url));
+/** The same feature flags `cdk synth` runs with. */
+const CDK_CONTEXT = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')).context;
+
+interface Statement {
+  Effect: string;
+  Action: string | string[];
+  Resource: unknown;
+}
+
+let app: App;
+let stack: KlaxonStack;
+let template: Template;
+
+/** Resolves a construct attribute (ARN, name) to the token the template holds for it. */
+const ref = (value: string): unknown => stack.resolve(value);
+/** The template body of a construct's CloudFormation resource, looked up through the construct. */
+const resourceOf = (construct: IConstruct): { Properties: Record<string, unknown> } => {
+  const id = stack.getLogicalId(construct.node.defaultChild as CfnElement);
+  return template.toJSON().Resources[id];
+};
+const statements = (): Statement[] =>
+  Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
+    (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
+  );
+const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
+const resources = (s: Statement): unknown[] => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
+const policyStatementsOf = (roleName: string): Statement[] =>
+  Object.values(
+    template.findResources('AWS::IAM::Policy', { Properties: { Roles: [ref(roleName)] } }),
+  ).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
+
+beforeAll(() => {
+  // Synthesized once for the whole file: bundling runs esbuild per function.
+  app = new App({ context: { ...CDK_CONTEXT, config: path.join(ROOT, 'klaxon.config.json') } });
+  stack = buildKlaxonApp(app);
+  template = Template.fromStack(stack);
+});
+
+describe('the stack', () => {
+  it('is named after the config', () => {
+    expect(stack.stackName).toBe(loadConfig(path.join(ROOT, 'klaxon.config.json')).name);
+  });
+
+  it('exposes the ingest URL, API URL, bus name and table name as outputs', () => {
+    template.hasOutput('IngestUrl', {
+      Value: {
+        'Fn::Join': [
+          '',
+          Match.arrayWith([ref(stack.api.httpApi.apiId), Match.stringLikeRegexp('/v2/enqueue$')]),
+        ],
+      },
+    });
+    template.hasOutput('ApiUrl', {
+      Value: { 'Fn::Join': ['', Match.arrayWith([ref(stack.api.httpApi.apiId)])] },
+    });
+    template.hasOutput('EventBusName', { Value: ref(stack.bus.eventBus.eventBusName) });
+    template.hasOutput('TableName', { Value: ref(stack.store.table.tableName) });
+  });
+});
+
+describe('the incident store', () => {
+  it('is one table keyed by pk/sk with TTL on expiresAt, billed per request', () => {
+    template.resourceCountIs('AWS::DynamoDB::GlobalTable', 1);
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      KeySchema: [
+        { AttributeName: 'pk', KeyType: 'HASH' },
+        { AttributeName: 'sk', KeyType: 'RANGE' },
+      ],
+      BillingMode: 'PAY_PER_REQUEST',
+      TimeToLiveSpecification: { AttributeName: 'expiresAt', Enabled: true },
+    });
+  });
+
+  it('has gsi1 (incidents by service) and gsi2 (all incidents by time), string keys', () => {
+    const gsi = (name: string) => ({
+      IndexName: name,
+      KeySchema: [
+        { AttributeName: `${name}pk`, KeyType: 'HASH' },
+        { AttributeName: `${name}sk`, KeyType: 'RANGE' },
+      ],
+    });
+    template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
+      GlobalSecondaryIndexes: [Match.objectLike(gsi('gsi1')), Match.objectLike(gsi('gsi2'))],
+      AttributeDefinitions: Match.arrayWith(
+        ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+      ),
+    });
+  });
+
+  it('survives mistakes: point-in-time recovery, deletion protection, KMS encryption, retained', () => {
+    template.hasResource('AWS::DynamoDB::GlobalTable', {
+      DeletionPolicy: 'Retain',
+      UpdateReplacePolicy: 'Retain',
+      Properties: Match.objectLike({
+        SSESpecification: { SSEEnabled: true, SSEType: 'KMS' },
+        Replicas: [
+          Match.objectLike({
+            PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+            DeletionProtectionEnabled: true,
+          }),
+        ],
+      }),
+    });
+  });
+});
+
+describe('the Klaxon event bus', () => {
+  it('is a named custom bus with a 7-day archive for replays', () => {
+    template.hasResourceProperties('AWS::Events::EventBus', { Name: `${stack.stackName}-bus` });
+    template.hasResourceProperties('AWS::Events::Archive', {
+      SourceArn: ref(stack.bus.eventBus.eventBusArn),
+      RetentionDays: 7,
+      KmsKeyIdentifier: Match.absent(),
+    });
+  });
+});
+
+describe('event routes', () => {
+  it('creates exactly one rule per route', () => {
+    template.resourceCountIs('AWS::Events::Rule', ROUTES.length);
+  });
+
+  it.each(ROUTES.map((route) => [route.id, route] as const))(
+    '%s: the exact wire-form pattern on the right bus, to its function, retried, with a DLQ',
+    (_id, route) => {
+      const functions = { processAlert: stack.processAlert.function };
+      template.hasResourceProperties('AWS::Events::Rule', {
+        EventBusName: route.bus === 'klaxon' ? ref(stack.bus.eventBus.eventBusName) : 'default',
+        EventPattern: Match.exact(route.pattern),
+        State: 'ENABLED',
+        Targets: [
+          Match.objectLike({
+            Arn: ref(functions[route.target].functionArn),
+            RetryPolicy: { MaximumRetryAttempts: 8, MaximumEventAgeInSeconds: 86_400 },
+            DeadLetterConfig: { Arn: ref(stack.routes.deliveryDeadLetterQueue.queueArn) },
+          }),
+        ],
+      });
+    },
+  );
+
+  it('lets EventBridge write to the delivery DLQ only from these rules', () => {
+    const policies = template.findResources('AWS::SQS::QueuePolicy', {
+      Properties: { Queues: [ref(stack.routes.deliveryDeadLetterQueue.queueUrl)] },
+    });
+    const allows = Object.values(policies)
+      .flatMap((policy) => policy.Properties.PolicyDocument.Statement)
+      .filter((s: { Effect: string }) => s.Effect === 'Allow');
+    for (const allow of allows) {
+      expect(allow).toMatchObject({
+        Action: 'sqs:SendMessage',
+        Principal: { Service: 'events.amazonaws.com' },
+      });
+    }
+    const sourceArns = allows.map(
+      (s: { Condition: { ArnEquals: Record<string, unknown> } }) => s.Condition.ArnEquals['aws:SourceArn'],
+    );
+    expect(sourceArns).toEqual(Object.values(stack.routes.rules).map((rule) => ref(rule.ruleArn)));
+  });
+});
+
+describe('functions', () => {
+  it.each([
+    ['process-alert', () => stack.processAlert, 'klaxon-process-alert'],
+    ['http', () => stack.http, 'klaxon-http'],
+  ] as const)(
+    '%s runs Node.js 22 on arm64 with the wrapper env merged with the stack env',
+    (_name, fn, service) => {
+      const props = resourceOf(fn().function).Properties;
+      expect(props).toMatchObject({
+        Runtime: 'nodejs22.x',
+        Architectures: ['arm64'],
+        Handler: 'index.handler',
+        MemorySize: 512,
+        LoggingConfig: { LogGroup: ref(fn().logGroup.logGroupName) },
+        Environment: {
+          Variables: {
+            // The wrapper's own...
+            NODE_OPTIONS: '--enable-source-maps',
+            POWERTOOLS_SERVICE_NAME: service,
+            POWERTOOLS_LOG_LEVEL: 'INFO',
+            // ...merged with the caller's, not replaced by them.
+            TABLE_NAME: ref(stack.store.table.tableName),
+            EVENT_BUS_NAME: ref(stack.bus.eventBus.eventBusName),
+          },
+        },
+      });
+    },
+  );
+
+  it('keeps function logs for a month', () => {
+    for (const fn of [stack.processAlert, stack.http]) {
+      expect(resourceOf(fn.logGroup).Properties).toMatchObject({ RetentionInDays: 30 });
+    }
+  });
+
+  it('gives the async process-alert function 2 retries and an encrypted, TLS-only DLQ', () => {
+    const dlq = stack.processAlert.deadLetterQueue;
+    expect(dlq).toBeDefined();
+    expect(resourceOf(stack.processAlert.function).Properties).toMatchObject({
+      DeadLetterConfig: { TargetArn: ref(dlq?.queueArn ?? '') },
+    });
+    template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
+      FunctionName: ref(stack.processAlert.function.functionName),
+      MaximumRetryAttempts: 2,
+    });
+    expect(resourceOf(dlq as IConstruct).Properties).toMatchObject({ SqsManagedSseEnabled: true });
+  });
+
+  it('gives the synchronously invoked http function no DLQ', () => {
+    expect(stack.http.deadLetterQueue).toBeUndefined();
+    expect(resourceOf(stack.http.function).Properties.DeadLetterConfig).toBeUndefined();
+  });
+
+  it('encrypts every queue and denies non-TLS access to it', () => {
+    const queues = template.findResources('AWS::SQS::Queue');
+    expect(Object.keys(queues)).toHaveLength(2);
+    for (const [id, queue] of Object.entries(queues)) {
+      expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true });
+      template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+        Queues: [{ Ref: id }],
+        PolicyDocument: {
+          Statement: Match.arrayWith([
+            Match.objectLike({ Effect: 'Deny', Condition: { Bool: { 'aws:SecureTransport': 'false' } } }),
+          ]),
+        },
+      });
+    }
+  });
+
+  it('bundles each handler as ESM with a require shim, the synthesized config, and no AWS SDK', () => {
+    const outdir = app.synth().directory;
+    const config = loadConfig(path.join(ROOT, 'klaxon.config.json'));
+    const s3Key = resourceOf(stack.processAlert.function).Properties.Code as { S3Key: string };
+    const bundle = readFileSync(
+      path.join(outdir, `asset.${s3Key.S3Key.replace(/\.zip$/, '')}`, 'index.mjs'),
+      'utf8',
+    );
+    expect(bundle.startsWith("import { createRequire } from 'module'; const require = createRequire")).toBe(
+      true,
+    );
+    // Plain booleans: a failing toContain would print the whole bundle.
+    expect(bundle.includes(JSON.stringify(config)), 'config embedded').toBe(true);
+    expect(/from\s*"@aws-sdk\/client-dynamodb"/.test(bundle), 'SDK imported, not bundled').toBe(true);
+  });
+});
+
+describe('permissions', () => {
+  it('lets http put events on the Klaxon bus only', () => {
+    const putEvents = policyStatementsOf(stack.http.function.role?.roleName ?? '').filter((s) =>
+      actions(s).includes('events:PutEvents'),
+    );
+    expect(putEvents).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Resource: ref(stack.bus.eventBus.eventBusArn) }),
+    ]);
+  });
+
+  it('lets both functions read and write the table, and nothing but the table and its indexes', () => {
+    const tableArn = ref(stack.store.table.tableArn);
+    for (const fn of [stack.processAlert, stack.http]) {
+      const dynamo = policyStatementsOf(fn.function.role?.roleName ?? '').filter((s) =>
+        actions(s).some((a) => a.startsWith('dynamodb:')),
+      );
+      expect(dynamo).toHaveLength(1);
+      expect(actions(dynamo[0] as Statement)).toEqual(
+        expect.arrayContaining([
+          'dynamodb:GetItem',
+          'dynamodb:PutItem',
+          'dynamodb:UpdateItem',
+          'dynamodb:Query',
+        ]),
+      );
+      expect(resources(dynamo[0] as Statement)).toEqual([
+        tableArn,
+        { 'Fn::Join': ['', [tableArn, '/index/*']] },
+      ]);
+    }
+  });
+
+  it('does not let process-alert put events (it only stores)', () => {
+    const role = stack.processAlert.function.role?.roleName ?? '';
+    expect(policyStatementsOf(role).flatMap(actions)).not.toContain('events:PutEvents');
+  });
+
+  it('never grants Action "*", nor Resource "*" for DynamoDB or EventBridge', () => {
+    const all = statements();
+    expect(all.length).toBeGreaterThan(0);
+    for (const s of all) {
+      expect(actions(s)).not.toContain('*');
+      if (actions(s).some((a) => a.startsWith('dynamodb:') || a.startsWith('events:'))) {
+        expect(resources(s)).not.toContain('*');
+      }
+    }
+  });
+});
+
+describe('the HTTP API', () => {
+  it('sends every request to the http function through a $default route', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    const integration = new Capture();
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: '$default',
+      Target: { 'Fn::Join': ['', ['integrations/', integration]] },
+    });
+    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
+    const id = (integration.asObject() as { Ref: string }).Ref;
+    expect(integrations[id]?.Properties).toMatchObject({
+      IntegrationType: 'AWS_PROXY',
+      IntegrationUri: ref(stack.http.function.functionArn),
+      PayloadFormatVersion: '2.0',
+    });
+  });
+
+  it('puts the read API behind IAM auth', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
+      RouteKey: 'ANY /api/{proxy+}',
+      AuthorizationType: 'AWS_IAM',
+    });
+  });
+
+  it('throttles the $default stage and writes JSON access logs', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      StageName: '$default',
+      AutoDeploy: true,
+      DefaultRouteSettings: { ThrottlingRateLimit: 100, ThrottlingBurstLimit: 200 },
+      AccessLogSettings: {
+        DestinationArn: ref(stack.api.accessLogGroup.logGroupArn),
+        Format: Match.stringLikeRegexp('"requestId":"\\$context.requestId"'),
+      },
+    });
+  });
+});
+
+describe('invalid config', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'klaxon-cdk-'));
+  const write = (name: string, body: unknown): string => {
+    const file = path.join(dir, name);
+    writeFileSync(file, typeof body === 'string' ? body : JSON.stringify(body));
+    return file;
+  };
+  const valid = JSON.parse(readFileSync(path.join(ROOT, 'klaxon.config.json'), 'utf8'));
+
+  it('fails synth with a message naming the field', () => {
+    const file = write('unknown-service.json', { ...valid, cloudwatch: { defaultService: 'nope' } });
+    const build = () => buildKlaxonApp(new App({ context: { config: file } }));
+    expect(build).toThrow(ConfigError);
+    expect(build).toThrow(/cloudwatch\.defaultService: unknown service "nope"/);
+  });
+
+  it('names each bad field, as parseConfig does', () => {
+    const file = write('no-services.json', { ...valid, services: [], timeZone: 'Mars/Olympus' });
+    expect(() => loadConfig(file)).toThrow(/services/);
+    expect(() => loadConfig(file)).toThrow(/timeZone/);
+    expect(() => parseConfig({ ...valid, services: [] })).toThrow(/services/);
+  });
+
+  it('rejects a name CloudFormation cannot use as a stack name', () => {
+    expect(() => loadConfig(write('bad-name.json', { ...valid, name: 'my klaxon' }))).toThrow(
+      /name: must start/,
+    );
+  });
+
+  it('names the file when it is not JSON or missing', () => {
+    expect(() => loadConfig(write('broken.json', '{ nope'))).toThrow(/broken\.json is not JSON/);
+    expect(() => loadConfig(path.join(dir, 'missing.json'))).toThrow(/cannot read .*missing\.json/);
+  });
+
+  it('makes the app entry exit non-zero with just the message', () => {
+    const file = write('cli.json', { ...valid, services: [] });
+    const result = spawnSync(path.join(ROOT, 'node_modules/.bin/tsx'), ['bin/app.ts'], {
+      cwd: ROOT,
+      encoding: 'utf8',
+      env: { ...process.env, CDK_CONTEXT_JSON: JSON.stringify({ config: file }), CDK_OUTDIR: dir },
+    });
+    expect(result.status).toBe(1);
+    expect(result.stderr.trim()).toMatch(/^invalid Klaxon config: services: /);
+  });
+});
