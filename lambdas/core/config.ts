@@ -18,11 +18,93 @@ const TimeZone = z.string().refine((tz) => {
   }
 }, 'must be an IANA time zone such as Europe/Berlin');
 
+/** Responder, schedule and policy ids share the service-id slug rules. */
+const Id = ServiceId;
+
+/** Local time of day, `HH:MM` (24 h). */
+const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM (24 h)');
+const LocalDate = z.iso.date();
+
+export const ContactSchema = z.discriminatedUnion('type', [
+  z.object({ type: z.literal('email'), address: z.email() }),
+  z.object({
+    type: z.literal('sms'),
+    number: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +4915112345678'),
+  }),
+  z.object({ type: z.literal('webhook'), url: z.url({ protocol: /^https$/ }) }),
+]);
+
+export const ResponderSchema = z.object({
+  id: Id,
+  name: z.string().min(1).max(255),
+  contacts: z.array(ContactSchema).min(1).max(10),
+});
+
+/**
+ * A rotation hands over at `handoffTime` in the schedule's zone: every day (daily), every 7 days
+ * (weekly), or every `shiftHours` of elapsed time (custom). `participants[0]` is on call from
+ * `startDate` at `handoffTime`.
+ */
+export const RotationSchema = z
+  .object({
+    type: z.enum(['daily', 'weekly', 'custom']),
+    startDate: LocalDate,
+    handoffTime: TimeOfDay.default('09:00'),
+    /** custom only: 1..8760 hours. */
+    shiftHours: z.number().int().min(1).max(8760).optional(),
+    participants: z.array(Id).min(1).max(100),
+  })
+  .refine((r) => (r.type === 'custom') === (r.shiftHours !== undefined), {
+    message: 'shiftHours is required for custom rotations and only for them',
+    path: ['shiftHours'],
+  });
+
+export const ScheduleSchema = z.object({
+  id: Id,
+  name: z.string().min(1).max(255),
+  timeZone: TimeZone,
+  /** Everyone on call in any rotation is on call for the schedule. */
+  rotations: z.array(RotationSchema).min(1).max(10),
+});
+
+export const TargetSchema = z.union([
+  z.object({ responder: Id }).strict(),
+  z.object({ schedule: Id }).strict(),
+]);
+
+export const EscalationLevelSchema = z.object({
+  /** Minutes to wait for an acknowledgement before the next level (GoAlert's bounds). */
+  delayMinutes: z.number().int().min(1).max(9000),
+  targets: z.array(TargetSchema).min(1).max(20),
+});
+
+export const EscalationPolicySchema = z.object({
+  id: Id,
+  name: z.string().min(1).max(255).optional(),
+  levels: z.array(EscalationLevelSchema).min(1).max(20),
+  /** How many more times the whole policy runs after its last level (GoAlert: 0..5). */
+  repeat: z.number().int().min(0).max(5).default(0),
+});
+
 export const ServiceConfigSchema = z.object({
   id: ServiceId,
   name: z.string().min(1).max(255),
   description: z.string().max(1024).optional(),
   runbookUrl: z.url().optional(),
+  /** Who is paged. Without a policy, incidents open but nobody is paged. */
+  escalationPolicy: Id.optional(),
+  /** Paged once when the policy is exhausted. */
+  fallback: TargetSchema.optional(),
+  /** An acknowledged incident unresolved this long re-pages; 0 turns it off. */
+  ackTimeoutMinutes: z.number().int().min(0).max(9000).default(30),
+});
+
+export const HeartbeatSchema = z.object({
+  id: Id,
+  name: z.string().min(1).max(255),
+  service: ServiceId,
+  /** A ping is expected at least this often; a missed one opens an incident. */
+  intervalMinutes: z.number().int().min(1).max(9000),
 });
 
 /**
@@ -48,7 +130,16 @@ export const KlaxonConfigSchema = z
     name: z.string().min(1).max(64).default('klaxon'),
     /** IANA time zone for day boundaries, rollups and rendered times. */
     timeZone: TimeZone.default('UTC'),
+    /**
+     * Base URL of the API for links in pages. In AWS the stack passes the API's URL; set this
+     * for a custom domain. Locally the runtime's own URL.
+     */
+    publicUrl: z.url().optional(),
     services: z.array(ServiceConfigSchema).min(1),
+    responders: z.array(ResponderSchema).default([]),
+    schedules: z.array(ScheduleSchema).default([]),
+    escalationPolicies: z.array(EscalationPolicySchema).default([]),
+    heartbeats: z.array(HeartbeatSchema).default([]),
     cloudwatch: z
       .object({
         defaultService: ServiceId,
@@ -69,6 +160,73 @@ export const KlaxonConfigSchema = z
       ids.add(s.id);
     });
     const known = (id: string) => ids.has(id);
+    const unique = (list: readonly { id: string }[], field: string) => {
+      const seen = new Set<string>();
+      list.forEach((item, i) => {
+        if (seen.has(item.id))
+          ctx.addIssue({ code: 'custom', path: [field, i, 'id'], message: `duplicate id "${item.id}"` });
+        seen.add(item.id);
+      });
+      return seen;
+    };
+    const responders = unique(config.responders, 'responders');
+    const schedules = unique(config.schedules, 'schedules');
+    const policies = unique(config.escalationPolicies, 'escalationPolicies');
+    unique(config.heartbeats, 'heartbeats');
+    const checkTarget = (target: z.output<typeof TargetSchema>, path: (string | number)[]) => {
+      if ('responder' in target && !responders.has(target.responder)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'responder'],
+          message: `unknown responder "${target.responder}"`,
+        });
+      }
+      if ('schedule' in target && !schedules.has(target.schedule)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: [...path, 'schedule'],
+          message: `unknown schedule "${target.schedule}"`,
+        });
+      }
+    };
+    config.schedules.forEach((schedule, s) => {
+      schedule.rotations.forEach((rotation, r) => {
+        rotation.participants.forEach((p, i) => {
+          if (!responders.has(p)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['schedules', s, 'rotations', r, 'participants', i],
+              message: `unknown responder "${p}"`,
+            });
+          }
+        });
+      });
+    });
+    config.escalationPolicies.forEach((policy, p) => {
+      policy.levels.forEach((level, l) => {
+        level.targets.forEach((t, i) => {
+          checkTarget(t, ['escalationPolicies', p, 'levels', l, 'targets', i]);
+        });
+      });
+    });
+    config.services.forEach((service, i) => {
+      if (service.escalationPolicy !== undefined && !policies.has(service.escalationPolicy)) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['services', i, 'escalationPolicy'],
+          message: `unknown escalation policy "${service.escalationPolicy}"`,
+        });
+      }
+      if (service.fallback) checkTarget(service.fallback, ['services', i, 'fallback']);
+    });
+    config.heartbeats.forEach((h, i) => {
+      if (!known(h.service))
+        ctx.addIssue({
+          code: 'custom',
+          path: ['heartbeats', i, 'service'],
+          message: `unknown service "${h.service}"`,
+        });
+    });
     if (config.cloudwatch) {
       if (!known(config.cloudwatch.defaultService)) {
         ctx.addIssue({
@@ -92,6 +250,14 @@ export const KlaxonConfigSchema = z
 export type KlaxonConfig = z.output<typeof KlaxonConfigSchema>;
 export type ServiceConfig = z.output<typeof ServiceConfigSchema>;
 export type CloudWatchRule = z.output<typeof CloudWatchRuleSchema>;
+export type Contact = z.output<typeof ContactSchema>;
+export type Responder = z.output<typeof ResponderSchema>;
+export type Rotation = z.output<typeof RotationSchema>;
+export type Schedule = z.output<typeof ScheduleSchema>;
+export type Target = z.output<typeof TargetSchema>;
+export type EscalationLevel = z.output<typeof EscalationLevelSchema>;
+export type EscalationPolicy = z.output<typeof EscalationPolicySchema>;
+export type Heartbeat = z.output<typeof HeartbeatSchema>;
 
 /** Validates a parsed config document; throws ConfigError naming every bad field. */
 export function parseConfig(input: unknown): KlaxonConfig {

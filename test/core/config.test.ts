@@ -1,0 +1,93 @@
+import { describe, expect, it } from 'vitest';
+import { parseConfig } from '#core/config';
+import { ConfigError } from '#core/errors';
+
+const base = {
+  services: [{ id: 'checkout', name: 'Checkout', escalationPolicy: 'checkout' }],
+  responders: [
+    { id: 'alice', name: 'Alice', contacts: [{ type: 'email', address: 'alice@example.com' }] },
+    { id: 'bob', name: 'Bob', contacts: [{ type: 'sms', number: '+4915112345678' }] },
+  ],
+  schedules: [
+    {
+      id: 'primary',
+      name: 'Primary',
+      timeZone: 'Europe/Berlin',
+      rotations: [
+        { type: 'weekly', startDate: '2026-11-02', handoffTime: '09:00', participants: ['alice', 'bob'] },
+      ],
+    },
+  ],
+  escalationPolicies: [
+    {
+      id: 'checkout',
+      levels: [
+        { delayMinutes: 5, targets: [{ schedule: 'primary' }] },
+        { delayMinutes: 10, targets: [{ responder: 'bob' }] },
+      ],
+      repeat: 1,
+    },
+  ],
+};
+
+/** The field paths a config error names. */
+function fieldsOf(input: unknown): string[] {
+  try {
+    parseConfig(input);
+  } catch (error) {
+    if (error instanceof ConfigError) return error.errors.map((e) => e.field);
+    throw error;
+  }
+  return [];
+}
+
+describe('config', () => {
+  it('accepts a complete config and fills the defaults', () => {
+    const config = parseConfig(base);
+    expect(config.timeZone).toBe('UTC');
+    expect(config.services[0]?.ackTimeoutMinutes).toBe(30);
+    expect(config.schedules[0]?.rotations[0]?.handoffTime).toBe('09:00');
+  });
+
+  it('names the field of every reference to something that does not exist', () => {
+    const input = structuredClone(base) as Record<string, unknown> & typeof base;
+    input.services[0] = { ...input.services[0], escalationPolicy: 'nope' } as (typeof base.services)[0];
+    input.schedules[0]?.rotations[0]?.participants.push('carol');
+    input.escalationPolicies[0]?.levels[1]?.targets.push({ schedule: 'secondary' } as never);
+    expect(fieldsOf(input).sort()).toEqual([
+      'escalationPolicies.0.levels.1.targets.1.schedule',
+      'schedules.0.rotations.0.participants.2',
+      'services.0.escalationPolicy',
+    ]);
+  });
+
+  it('bounds escalation delays to 1..9000 minutes and repeats to 0..5, as GoAlert does', () => {
+    const input = structuredClone(base);
+    (input.escalationPolicies[0]?.levels[0] as { delayMinutes: number }).delayMinutes = 0;
+    (input.escalationPolicies[0] as { repeat: number }).repeat = 6;
+    expect(fieldsOf(input).sort()).toEqual([
+      'escalationPolicies.0.levels.0.delayMinutes',
+      'escalationPolicies.0.repeat',
+    ]);
+    (input.escalationPolicies[0]?.levels[0] as { delayMinutes: number }).delayMinutes = 9001;
+    expect(fieldsOf(input)).toContain('escalationPolicies.0.levels.0.delayMinutes');
+  });
+
+  it('rejects bad contacts, time zones and rotations with the field named', () => {
+    const input = structuredClone(base) as typeof base & { schedules: { timeZone: string }[] };
+    (input.responders[1]?.contacts[0] as { number: string }).number = '0151 123';
+    (input.schedules[0] as { timeZone: string }).timeZone = 'Mars/Olympus';
+    (input.schedules[0]?.rotations[0] as { type: string }).type = 'custom';
+    expect(fieldsOf(input).sort()).toEqual([
+      'responders.1.contacts.0.number',
+      'schedules.0.rotations.0.shiftHours',
+      'schedules.0.timeZone',
+    ]);
+  });
+
+  it('rejects duplicate ids', () => {
+    const input = structuredClone(base);
+    input.responders.push({ ...input.responders[0] } as (typeof base.responders)[0]);
+    expect(fieldsOf(input)).toEqual(['responders.2.id']);
+  });
+});
