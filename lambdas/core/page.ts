@@ -1,0 +1,64 @@
+import type { Contact } from './config.ts';
+import type { IncidentStatus } from './incident.ts';
+import type { Severity } from './severity.ts';
+
+/**
+ * A page: one message to one contact of one responder. Pages are published per contact so that
+ * SNS filter policies deliver each to exactly that contact, and so that each contact can be
+ * throttled on its own.
+ *
+ * - `page`: you are being paged for this incident (carries acknowledge/resolve links)
+ * - `reminder`: the incident is still open; post a status update
+ * - `notice`: information about an incident you were paged for (acknowledged by someone else,
+ *   resolved, escalation exhausted)
+ */
+export const PAGE_KINDS = ['page', 'reminder', 'notice'] as const;
+export type PageKind = (typeof PAGE_KINDS)[number];
+
+/** Stable key of a responder's contact: `<responder id>-<index in its contacts>`. */
+export function contactKey(responderId: string, index: number): string {
+  return `${responderId}-${index}`;
+}
+
+export interface PageIncident {
+  readonly id: string;
+  readonly title: string;
+  readonly service: string;
+  readonly serviceName: string;
+  readonly severity: Severity;
+  readonly status: IncidentStatus;
+  readonly detectedAt: string;
+  readonly alertCount: number;
+}
+
+export interface Page {
+  /** Deterministic: the same cause paging the same contact again has the same id. */
+  readonly id: string;
+  readonly kind: PageKind;
+  readonly incident: PageIncident;
+  readonly responder: { readonly id: string; readonly name: string };
+  readonly contact: Contact & { readonly key: string };
+  /** The escalation level (1-based) that paged, for kind `page`. */
+  readonly level?: number;
+  /** One line saying why this message was sent ("Escalated to level 2", "Acknowledged by Alice"). */
+  readonly reason: string;
+  readonly links: {
+    /** The incident's page in the API. */
+    readonly incident: string;
+    /** Signed links (kind `page` and `reminder`). */
+    readonly acknowledge?: string;
+    readonly resolve?: string;
+  };
+}
+
+/** A page rendered for each protocol SNS delivers to. */
+export interface RenderedPage {
+  /** Email subject (≤ 100 characters, SNS's limit). */
+  readonly subject: string;
+  /** Plain-text email body. */
+  readonly email: string;
+  /** ≤ 140 bytes (UTF-8), with the short acknowledge link when there is one. */
+  readonly sms: string;
+  /** JSON document for HTTPS webhooks. */
+  readonly json: string;
+}
