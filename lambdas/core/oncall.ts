@@ -1,0 +1,198 @@
+import { z } from 'zod';
+import { IsoDateTime, ServiceId } from './alert.ts';
+import type { Rotation, Schedule } from './config.ts';
+
+/**
+ * Who is on call at an instant: rotations of a schedule, then the overrides written at runtime.
+ *
+ * Theory of operation: a rotation's shifts are numbered from 0 at `startDate` + `handoffTime` in
+ * the schedule's zone. The shift containing an instant is found by arithmetic (days or elapsed
+ * hours since the start), never by walking every shift, so rotations years old cost the same as
+ * new ones. Wall-clock rotations (daily, weekly) map a local date-time to an instant with the
+ * zone rules from `Intl.DateTimeFormat`; custom rotations count elapsed hours and ignore the zone
+ * after the start instant.
+ */
+
+const HOUR = 3_600_000;
+const DAY = 24 * HOUR;
+
+/** A runtime change to a schedule: `responder` covers `replaces` (or everyone) from `from` to `to`. */
+export interface ScheduleOverride {
+  id: string;
+  scheduleId: string;
+  /** ISO date-time with offset; the override applies from this instant (inclusive). */
+  from: string;
+  /** ISO date-time with offset; the override ends at this instant (exclusive). */
+  to: string;
+  /** Who covers. */
+  responder: string;
+  /** Whom they cover; absent = they cover everyone on the schedule. */
+  replaces?: string;
+}
+
+/** Parses an override at the HTTP edge: slug ids, offset date-times, `from` before `to`. */
+export const ScheduleOverrideSchema = z
+  .object({
+    id: ServiceId,
+    scheduleId: ServiceId,
+    from: IsoDateTime,
+    to: IsoDateTime,
+    responder: ServiceId,
+    replaces: ServiceId.optional(),
+  })
+  .refine((o) => Date.parse(o.from) < Date.parse(o.to), { message: 'must be after from', path: ['to'] })
+  .refine((o) => o.replaces !== o.responder, {
+    message: 'must differ from responder',
+    path: ['replaces'],
+  }) satisfies z.ZodType<ScheduleOverride>;
+
+/**
+ * Responder ids on call for `schedule` at `at`: the union of its rotations (in rotation order,
+ * deduplicated), then the overrides of this schedule active at `at` (`from` ≤ at < `to`), applied
+ * in order of `from`, then id:
+ * - with `replaces`: if that person is on call they leave the set and `responder` is appended;
+ *   otherwise the override does nothing;
+ * - without `replaces`: the set becomes `[responder]`.
+ *
+ * Daily and weekly rotations hand over at `handoffTime` local wall-clock time, so across a DST
+ * change a shift lasts 23 or 25 hours. A `handoffTime` that does not exist that day (spring
+ * forward, e.g. 02:30 in Europe/Berlin on the last Sunday of March) hands over at the first
+ * valid instant after it (03:00 local); one that occurs twice (fall back) hands over at its first
+ * occurrence. Custom rotations hand over every `shiftHours` of elapsed time from the start
+ * instant, so their local handoff time moves by the DST shift. Before a rotation's first
+ * handoff nobody from it is on call.
+ */
+export function onCallAt(schedule: Schedule, overrides: readonly ScheduleOverride[], at: Date): string[] {
+  const t = at.getTime();
+  let onCall: string[] = [];
+  for (const rotation of schedule.rotations) {
+    const shift = shiftAt(rotation, schedule.timeZone, t);
+    const id = shift === undefined ? undefined : rotation.participants[shift % rotation.participants.length];
+    if (id !== undefined && !onCall.includes(id)) onCall.push(id);
+  }
+  const active = overrides
+    .map((o) => ({ o, from: Date.parse(o.from), to: Date.parse(o.to) }))
+    .filter(({ o, from, to }) => o.scheduleId === schedule.id && from <= t && t < to)
+    .sort((a, b) => a.from - b.from || (a.o.id < b.o.id ? -1 : a.o.id > b.o.id ? 1 : 0));
+  for (const { o } of active) {
+    if (o.replaces === undefined) {
+      onCall = [o.responder];
+    } else if (onCall.includes(o.replaces)) {
+      onCall = onCall.filter((id) => id !== o.replaces && id !== o.responder);
+      onCall.push(o.responder);
+    }
+  }
+  return onCall;
+}
+
+/**
+ * The first instant after `at` at which a rotation of `schedule` hands over (overrides are not
+ * considered): the next time `onCallAt` may change without an override starting or ending.
+ * Undefined only for a schedule without rotations.
+ */
+export function nextHandoffAfter(schedule: Schedule, at: Date): Date | undefined {
+  const t = at.getTime();
+  let next: number | undefined;
+  for (const rotation of schedule.rotations) {
+    const shift = shiftAt(rotation, schedule.timeZone, t) ?? -1;
+    const handoff = handoffInstant(rotation, schedule.timeZone, shift + 1);
+    if (next === undefined || handoff < next) next = handoff;
+  }
+  return next === undefined ? undefined : new Date(next);
+}
+
+/** The number (0-based) of the rotation's shift containing instant `t`; undefined before it starts. */
+function shiftAt(rotation: Rotation, timeZone: string, t: number): number | undefined {
+  const start = handoffInstant(rotation, timeZone, 0);
+  if (t < start) return undefined;
+  if (rotation.type === 'custom') return Math.floor((t - start) / shiftMs(rotation));
+  const days = rotation.type === 'daily' ? 1 : 7;
+  const elapsedDays = (localWall(t, timeZone) - startWall(rotation)) / DAY;
+  let shift = Math.max(0, Math.floor(elapsedDays / days));
+  // The local date is only a first guess around DST changes; settle on the exact boundaries.
+  while (shift > 0 && t < handoffInstant(rotation, timeZone, shift)) shift--;
+  while (t >= handoffInstant(rotation, timeZone, shift + 1)) shift++;
+  return shift;
+}
+
+/** The instant (epoch ms) at which shift number `shift` begins. */
+function handoffInstant(rotation: Rotation, timeZone: string, shift: number): number {
+  if (rotation.type === 'custom') {
+    return localToInstant(startWall(rotation), timeZone) + shift * shiftMs(rotation);
+  }
+  const days = rotation.type === 'daily' ? 1 : 7;
+  return localToInstant(startWall(rotation) + shift * days * DAY, timeZone);
+}
+
+function shiftMs(rotation: Rotation): number {
+  return (rotation.shiftHours ?? 24) * HOUR;
+}
+
+/** The rotation's first handoff as a wall-clock time, encoded as if it were a UTC epoch. */
+function startWall(rotation: Rotation): number {
+  const [hours = 0, minutes = 0] = rotation.handoffTime.split(':').map(Number);
+  return Date.parse(`${rotation.startDate}T00:00:00Z`) + hours * HOUR + minutes * 60_000;
+}
+
+// Time-zone math. A "wall" value is a local date-time encoded as the epoch ms it would be in UTC,
+// so calendar arithmetic on it is plain addition and offset = wall - instant.
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/** The local wall-clock date-time of instant `t` in `timeZone`. */
+function localWall(t: number, timeZone: string): number {
+  const seconds = Math.floor(t / 1000) * 1000;
+  const parts: Record<string, number> = {};
+  for (const part of formatterFor(timeZone).formatToParts(seconds)) parts[part.type] = Number(part.value);
+  const wall = Date.UTC(
+    parts.year ?? 1970,
+    (parts.month ?? 1) - 1,
+    parts.day ?? 1,
+    parts.hour ?? 0,
+    parts.minute ?? 0,
+    parts.second ?? 0,
+  );
+  return wall + (t - seconds);
+}
+
+function offsetAt(t: number, timeZone: string): number {
+  return localWall(t, timeZone) - t;
+}
+
+/**
+ * The instant at which the local clock in `timeZone` shows `wall`. Ambiguous (fall back): the
+ * first occurrence. Nonexistent (spring forward): the first instant after it, i.e. the moment of
+ * the change, found by bisection.
+ */
+function localToInstant(wall: number, timeZone: string): number {
+  const candidates = [wall - offsetAt(wall - DAY, timeZone), wall - offsetAt(wall + DAY, timeZone)];
+  const valid = candidates.filter((t) => localWall(t, timeZone) === wall);
+  if (valid.length > 0) return Math.min(...valid);
+  let lo = Math.min(...candidates);
+  let hi = Math.max(...candidates);
+  if (localWall(lo, timeZone) >= wall || localWall(hi, timeZone) < wall) return hi;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (localWall(mid, timeZone) >= wall) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
