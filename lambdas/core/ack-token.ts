@@ -1,0 +1,124 @@
+import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
+import { ValidationError } from './errors.ts';
+
+/**
+ * Signed acknowledge/resolve link tokens. They travel in SMS (≤ 140 bytes with the host), so they
+ * are short and URL-safe:
+ *
+ *     <incident id>.<a|r>.<responder id>.<expiry, Unix seconds in base36>.<mac>
+ *     e.g. 7kq2mzx4ab3c.a.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg
+ *
+ * `mac` is the first 16 bytes of HMAC-SHA256 over the four fields (NUL-framed, with a version
+ * label) in base64url: 22 characters. A 63-character responder id gives a 108-character token.
+ * Every field is canonical (one spelling per value), so any change to a token's text is either
+ * malformed or fails the MAC.
+ */
+
+export const ACK_ACTIONS = ['ack', 'resolve'] as const;
+export type AckAction = (typeof ACK_ACTIONS)[number];
+
+export interface AckClaims {
+  readonly incidentId: string;
+  readonly action: AckAction;
+  readonly responderId: string;
+  /** Whole seconds: signing drops milliseconds. The token is valid while `now < expiresAt`. */
+  readonly expiresAt: Date;
+}
+
+export type AckTokenRejection = 'malformed' | 'forged' | 'expired';
+export type AckTokenResult =
+  | { readonly ok: true; readonly claims: AckClaims }
+  | { readonly ok: false; readonly reason: AckTokenRejection };
+
+/** Longer input is refused before any parsing or hashing. */
+export const MAX_ACK_TOKEN_LENGTH = 200;
+
+const LABEL = 'klaxon-ack-v1';
+const MAC_BYTES = 16;
+const MIN_SECRET_BYTES = 16;
+const ACTION_CODES: Readonly<Record<AckAction, string>> = { ack: 'a', resolve: 'r' };
+const INCIDENT_ID = /^[a-z2-7]{12}$/;
+const RESPONDER_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
+/** Base36 without leading zeros; 10 digits hold every Date (and stay below 2^53). */
+const EXPIRY = /^[1-9a-z][0-9a-z]{0,9}$/;
+const MAC = /^[A-Za-z0-9_-]{22}$/;
+
+function keyOf(secret: string | Buffer): Buffer {
+  const key = typeof secret === 'string' ? Buffer.from(secret, 'utf8') : secret;
+  // A missing or placeholder secret is a deployment bug: fail loudly rather than sign with it.
+  if (key.length < MIN_SECRET_BYTES)
+    throw new RangeError(`link secret must be at least ${MIN_SECRET_BYTES} bytes`);
+  return key;
+}
+
+function macOf(
+  key: Buffer,
+  incidentId: string,
+  actionCode: string,
+  responderId: string,
+  expiry: string,
+): string {
+  return createHmac('sha256', key)
+    .update([LABEL, incidentId, actionCode, responderId, expiry].join('\u0000'))
+    .digest()
+    .subarray(0, MAC_BYTES)
+    .toString('base64url');
+}
+
+/** Signs claims into a token. Throws ValidationError for claims that no token can carry. */
+export function signAckToken(claims: AckClaims, secret: string | Buffer): string {
+  const seconds = Math.floor(claims.expiresAt.getTime() / 1000);
+  const errors = [
+    ...(INCIDENT_ID.test(claims.incidentId)
+      ? []
+      : [{ field: 'incidentId', message: 'must be 12 of [a-z2-7]' }]),
+    ...(ACK_ACTIONS.includes(claims.action) ? [] : [{ field: 'action', message: 'must be ack or resolve' }]),
+    ...(RESPONDER_ID.test(claims.responderId)
+      ? []
+      : [{ field: 'responderId', message: 'must be a slug of at most 63 characters' }]),
+    ...(Number.isSafeInteger(seconds) && seconds > 0
+      ? []
+      : [{ field: 'expiresAt', message: 'must be a valid time after 1970' }]),
+  ];
+  if (errors.length > 0) throw new ValidationError('cannot sign these acknowledge-link claims', errors);
+  const actionCode = ACTION_CODES[claims.action];
+  const expiry = seconds.toString(36);
+  const mac = macOf(keyOf(secret), claims.incidentId, actionCode, claims.responderId, expiry);
+  return [claims.incidentId, actionCode, claims.responderId, expiry, mac].join('.');
+}
+
+/**
+ * Verifies a token. Order matters: shape first ('malformed'), then the MAC in constant time
+ * ('forged'), and only then the expiry ('expired'), so a forged token reveals nothing about it.
+ */
+export function verifyAckToken(token: string, secret: string | Buffer, now: Date): AckTokenResult {
+  const key = keyOf(secret);
+  if (token.length > MAX_ACK_TOKEN_LENGTH) return { ok: false, reason: 'malformed' };
+  const parts = token.split('.');
+  if (parts.length !== 5) return { ok: false, reason: 'malformed' };
+  const [incidentId = '', actionCode = '', responderId = '', expiry = '', mac = ''] = parts;
+  const action = actionCode === 'a' ? 'ack' : actionCode === 'r' ? 'resolve' : undefined;
+  if (
+    action === undefined ||
+    !INCIDENT_ID.test(incidentId) ||
+    !RESPONDER_ID.test(responderId) ||
+    !EXPIRY.test(expiry) ||
+    !MAC.test(mac)
+  ) {
+    return { ok: false, reason: 'malformed' };
+  }
+  // Compare the canonical base64url text, not decoded bytes: the last of 22 characters carries
+  // unused bits, and decoding would accept several spellings of one MAC.
+  const expected = Buffer.from(macOf(key, incidentId, actionCode, responderId, expiry), 'ascii');
+  if (!timingSafeEqual(expected, Buffer.from(mac, 'ascii'))) return { ok: false, reason: 'forged' };
+  const expiresAt = new Date(Number.parseInt(expiry, 36) * 1000);
+  // Only reachable with a validly signed token, which signAckToken never makes.
+  if (Number.isNaN(expiresAt.getTime())) return { ok: false, reason: 'malformed' };
+  if (now.getTime() >= expiresAt.getTime()) return { ok: false, reason: 'expired' };
+  return { ok: true, claims: { incidentId, action, responderId, expiresAt } };
+}
+
+/** A new link-signing secret: 32 random bytes in base64url (43 characters). */
+export function newLinkSecret(): string {
+  return randomBytes(32).toString('base64url');
+}

@@ -1,0 +1,198 @@
+import type { Page, RenderedPage } from './page.ts';
+
+/**
+ * Renders a page for every protocol SNS delivers to.
+ *
+ * - subject: `[SEV-1] Checkout API: Disk 95% full on db-1` (page), `[Reminder] [SEV-1] …`
+ *   (reminder), `[Acknowledged by Alice] [SEV-1] …` (notice: the reason as the tag). At most 99
+ *   characters: SNS wants subjects "less than 100 characters", without line breaks.
+ * - sms (≤ 140 UTF-8 bytes): `SEV-1 checkout: Disk 95% full on db-1 ACK <acknowledge link>`, or
+ *   `Reminder SEV-1 checkout: …` for reminders. The link always survives whole; the title is cut
+ *   (between characters, with '…') to make room, then dropped, then severity and service, then
+ *   the `ACK` label. A link longer than 140 bytes on its own is sent alone and over the limit
+ *   (SNS splits it into several messages): a whole link in two parts beats a cut one that fails.
+ *   Without an acknowledge link (notices): `[Acknowledged by Alice] SEV-1 checkout: <title…>`.
+ * - email: plain text, times in the given zone.
+ * - json: `{ version: 1, id, kind, reason, level?, incident, responder, links }` for webhooks.
+ */
+
+export const SUBJECT_MAX_CHARS = 99;
+export const SMS_MAX_BYTES = 140;
+/** A tag or service name longer than this is cut in the subject, so the title still shows. */
+const SUBJECT_PART_MAX_CHARS = 30;
+const ELLIPSIS = '…';
+
+export interface RenderOptions {
+  /** IANA zone for times shown to people. */
+  readonly timeZone: string;
+}
+
+export function renderPage(page: Page, options: RenderOptions): RenderedPage {
+  return {
+    subject: renderSubject(page),
+    email: renderEmail(page, options.timeZone),
+    sms: renderSms(page),
+    json: renderJson(page),
+  };
+}
+
+function renderSubject(page: Page): string {
+  const { incident } = page;
+  const tag =
+    page.kind === 'page'
+      ? ''
+      : `[${truncateChars(page.kind === 'reminder' ? 'Reminder' : reasonOf(page), SUBJECT_PART_MAX_CHARS)}] `;
+  const service = truncateChars(oneLine(incident.serviceName), SUBJECT_PART_MAX_CHARS);
+  return truncateChars(
+    `${tag}[${incident.severity}] ${service}: ${oneLine(incident.title)}`,
+    SUBJECT_MAX_CHARS,
+  );
+}
+
+function renderEmail(page: Page, timeZone: string): string {
+  const { incident, links } = page;
+  const signed = links.acknowledge !== undefined || links.resolve !== undefined;
+  return [
+    oneLine(incident.title),
+    reasonOf(page),
+    '',
+    `Severity: ${incident.severity}`,
+    `Service: ${oneLine(incident.serviceName)} (${incident.service})`,
+    `Status: ${incident.status}`,
+    `Detected: ${formatTime(incident.detectedAt, timeZone)}`,
+    `Alerts: ${incident.alertCount}`,
+    ...(page.level !== undefined ? [`Level: ${page.level}`] : []),
+    '',
+    ...(links.acknowledge !== undefined ? [`Acknowledge: ${links.acknowledge}`] : []),
+    ...(links.resolve !== undefined ? [`Resolve: ${links.resolve}`] : []),
+    `Incident: ${links.incident}`,
+    ...(signed
+      ? [
+          '',
+          '--',
+          'The Acknowledge and Resolve links open a confirmation page: nothing changes until you confirm there.',
+        ]
+      : []),
+    '',
+  ].join('\n');
+}
+
+function renderSms(page: Page): string {
+  const { incident } = page;
+  const head = `${page.kind === 'reminder' ? 'Reminder ' : ''}${incident.severity} ${oneLine(incident.service)}`;
+  const title = oneLine(incident.title);
+  const link = page.links.acknowledge;
+  if (link !== undefined) {
+    return (
+      fitText((t) => `${head}: ${t} ACK ${link}`, title) ??
+      fitWhole(`${head} ACK ${link}`) ??
+      fitWhole(`ACK ${link}`) ??
+      link
+    );
+  }
+  const reason = reasonOf(page);
+  return (
+    fitText((t) => `[${reason}] ${head}: ${t}`, title) ??
+    fitWhole(`[${reason}] ${head}`) ??
+    fitText((r) => `[${r}] ${head}`, reason) ??
+    (truncateBytes(reason, SMS_MAX_BYTES) || truncateBytes(head, SMS_MAX_BYTES))
+  );
+}
+
+function renderJson(page: Page): string {
+  const { incident, links } = page;
+  // Fields listed one by one: a stable order, and nothing of the contact leaks into the payload.
+  return JSON.stringify({
+    version: 1,
+    id: page.id,
+    kind: page.kind,
+    reason: page.reason,
+    level: page.level,
+    incident: {
+      id: incident.id,
+      title: incident.title,
+      service: incident.service,
+      serviceName: incident.serviceName,
+      severity: incident.severity,
+      status: incident.status,
+      detectedAt: incident.detectedAt,
+      alertCount: incident.alertCount,
+    },
+    responder: { id: page.responder.id, name: page.responder.name },
+    links: { incident: links.incident, acknowledge: links.acknowledge, resolve: links.resolve },
+  });
+}
+
+function reasonOf(page: Page): string {
+  return oneLine(page.reason) || (page.kind === 'reminder' ? 'Reminder' : 'Notice');
+}
+
+/** `2026-03-14 15:04 CET (Europe/Berlin)`; the zone name is left out when it equals the abbreviation. */
+function formatTime(iso: string, timeZone: string): string {
+  const date = new Date(iso);
+  if (Number.isNaN(date.getTime())) return iso;
+  const parts = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  }).formatToParts(date);
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  const zone = part('timeZoneName');
+  const text = `${part('year')}-${part('month')}-${part('day')} ${part('hour')}:${part('minute')} ${zone}`;
+  return zone === timeZone ? text : `${text} (${timeZone})`;
+}
+
+/** Line breaks, tabs and control characters become single spaces: subjects and SMS are one line. */
+function oneLine(text: string): string {
+  return text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
+}
+
+const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+
+/** Cuts only between user-perceived characters: never inside a UTF-8 sequence, surrogate pair or emoji. */
+function graphemes(text: string): string[] {
+  return Array.from(segmenter.segment(text), (s) => s.segment);
+}
+
+function byteLength(text: string): number {
+  return Buffer.byteLength(text, 'utf8');
+}
+
+/** `text` if it fits `max` UTF-16 units, else its longest prefix that fits with '…'. */
+function truncateChars(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let out = '';
+  for (const g of graphemes(text)) {
+    if (out.length + g.length + ELLIPSIS.length > max) break;
+    out += g;
+  }
+  return out.trimEnd() + ELLIPSIS;
+}
+
+/** `text` if it fits `max` bytes, else its longest prefix that fits with '…'; '' if none does. */
+function truncateBytes(text: string, max: number): string {
+  if (byteLength(text) <= max) return text;
+  let out = '';
+  let used = byteLength(ELLIPSIS);
+  for (const g of graphemes(text)) {
+    used += byteLength(g);
+    if (used > max) break;
+    out += g;
+  }
+  return out.trim() === '' ? '' : out.trimEnd() + ELLIPSIS;
+}
+
+/** The template with `text` (cut to make room) if at least one character of it fits in an SMS. */
+function fitText(template: (text: string) => string, text: string): string | undefined {
+  const cut = truncateBytes(text, SMS_MAX_BYTES - byteLength(template('')));
+  return cut === '' ? undefined : template(cut);
+}
+
+function fitWhole(sms: string): string | undefined {
+  return byteLength(sms) <= SMS_MAX_BYTES ? sms : undefined;
+}

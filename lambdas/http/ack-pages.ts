@@ -1,0 +1,159 @@
+import type { AckAction } from '#core/ack-token';
+import type { IncidentStatus } from '#core/incident';
+import type { Severity } from '#core/severity';
+
+/**
+ * The HTML pages behind acknowledge/resolve links. Self-contained (inline CSS, no scripts, no
+ * external assets), not indexed, and sending no referrer, since the URL carries a token.
+ *
+ * Opening a link (GET) shows `confirmPage` and changes nothing: mail scanners and link previews
+ * follow links. Only its form's POST acts. Every interpolated text goes through `escapeHtml`.
+ */
+
+/** Escapes text for HTML element content and quoted attribute values. */
+export function escapeHtml(text: string): string {
+  return text.replace(/[&<>"']/g, (c) => ESCAPES[c] ?? c);
+}
+
+const ESCAPES: Readonly<Record<string, string>> = {
+  '&': '&amp;',
+  '<': '&lt;',
+  '>': '&gt;',
+  '"': '&quot;',
+  "'": '&#39;',
+};
+
+export interface ConfirmPageInput {
+  readonly incidentTitle: string;
+  readonly serviceName: string;
+  readonly severity: Severity;
+  readonly status: IncidentStatus;
+  readonly action: AckAction;
+  readonly responderName: string;
+  /** Where the form posts: the same signed link. */
+  readonly formAction: string;
+}
+
+const ACTIONS: Readonly<Record<AckAction, { verb: string; effect: string }>> = {
+  ack: {
+    verb: 'Acknowledge',
+    effect:
+      'Acknowledging tells everyone you are on it and stops the escalation: nobody else is paged for this incident. It stays open until it is resolved.',
+  },
+  resolve: {
+    verb: 'Resolve',
+    effect: 'Resolving closes the incident and stops all paging for it. A new alert opens a new incident.',
+  },
+};
+
+export function confirmPage(input: ConfirmPageInput): string {
+  const { verb, effect } = ACTIONS[input.action];
+  const moot =
+    input.status === 'resolved'
+      ? 'This incident is already resolved.'
+      : input.status === 'acknowledged' && input.action === 'ack'
+        ? 'This incident is already acknowledged.'
+        : undefined;
+  return layout(
+    `${verb} incident?`,
+    `<h1>${verb} this incident?</h1>
+${incidentBox(input.incidentTitle, `${input.severity} · ${input.serviceName} · ${input.status}`)}
+<p>${escapeHtml(effect)}</p>
+${moot === undefined ? '' : `<p class="note">${escapeHtml(moot)}</p>\n`}<p>You act as <strong>${escapeHtml(input.responderName)}</strong>.</p>
+<form method="post" action="${escapeHtml(input.formAction)}">
+<button type="submit">${verb}</button>
+</form>`,
+  );
+}
+
+export interface ResultPageInput {
+  /** e.g. "Acknowledged — escalation stopped", "Already acknowledged by Alice". */
+  readonly title: string;
+  readonly message: string;
+  readonly incidentTitle?: string;
+}
+
+export function resultPage(input: ResultPageInput): string {
+  return layout(
+    input.title,
+    `<h1>${escapeHtml(input.title)}</h1>
+${input.incidentTitle === undefined ? '' : `${incidentBox(input.incidentTitle)}\n`}<p>${escapeHtml(input.message)}</p>`,
+  );
+}
+
+export const REFUSAL_REASONS = ['malformed', 'forged', 'expired', 'other-incident', 'not-found'] as const;
+export type RefusalReason = (typeof REFUSAL_REASONS)[number];
+
+const FALLBACK = 'Use the link in the newest page you received, or act with the klaxon CLI.';
+
+const REFUSALS: Readonly<Record<RefusalReason, { title: string; message: string; advice: string }>> = {
+  malformed: {
+    title: 'This link is incomplete',
+    message: 'The link is damaged or was cut short, as some mail and SMS apps do with long links.',
+    advice: `Open it again from the original message, or copy the whole link into your browser. ${FALLBACK}`,
+  },
+  forged: {
+    title: 'This link is not valid',
+    message:
+      'Its signature does not match: the link was changed, or it was signed with a secret that has since been replaced.',
+    advice: FALLBACK,
+  },
+  expired: {
+    title: 'This link has expired',
+    message: 'Acknowledge and resolve links work for a limited time only, and this one is past it.',
+    advice: FALLBACK,
+  },
+  'other-incident': {
+    title: 'This link is for a different incident',
+    message: 'The link was signed for another incident than the one in its address, so nothing was done.',
+    advice: `Open the link exactly as it was sent. ${FALLBACK}`,
+  },
+  'not-found': {
+    title: 'Incident not found',
+    message:
+      'This Klaxon does not know the incident: it was deleted, or the link belongs to another installation.',
+    advice: 'Check which Klaxon paged you, and look the incident up there or with the klaxon CLI.',
+  },
+};
+
+export function refusedPage(reason: RefusalReason): string {
+  const { title, message, advice } = REFUSALS[reason];
+  return layout(
+    title,
+    `<h1>${escapeHtml(title)}</h1>
+<p>${escapeHtml(message)}</p>
+<p>${escapeHtml(advice)}</p>
+<p class="note">Nothing was changed.</p>`,
+  );
+}
+
+function incidentBox(title: string, meta?: string): string {
+  return `<div class="incident"><p class="title">${escapeHtml(title)}</p>${
+    meta === undefined ? '' : `<p class="meta">${escapeHtml(meta)}</p>`
+  }</div>`;
+}
+
+const CSS = `body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:2rem auto;padding:0 1rem;color:#1a1a1a}
+h1{font-size:1.4rem}
+.incident{border-left:4px solid #c62828;padding:.25rem .75rem;background:#f6f6f6}
+.incident p{margin:.25rem 0}.title{font-weight:600}.meta,.note{color:#555}
+button{font-size:1.1rem;padding:.6rem 1.6rem;border:0;border-radius:.3rem;background:#c62828;color:#fff;cursor:pointer}`;
+
+function layout(title: string, body: string): string {
+  return `<!doctype html>
+<html lang="en">
+<head>
+<meta charset="utf-8">
+<meta name="viewport" content="width=device-width, initial-scale=1">
+<meta name="robots" content="noindex">
+<meta name="referrer" content="no-referrer">
+<meta http-equiv="Content-Security-Policy" content="default-src 'none'; style-src 'unsafe-inline'; base-uri 'none'">
+<title>${escapeHtml(title)} · Klaxon</title>
+<style>${CSS}</style>
+</head>
+<body>
+${body}
+</body>
+</html>
+`;
+}

@@ -1,0 +1,144 @@
+import { describe, expect, it } from 'vitest';
+import {
+  type ConfirmPageInput,
+  confirmPage,
+  escapeHtml,
+  REFUSAL_REASONS,
+  refusedPage,
+  resultPage,
+} from '#http/ack-pages';
+
+const input: ConfirmPageInput = {
+  incidentTitle: 'Disk 95% full on db-1',
+  serviceName: 'Checkout API',
+  severity: 'SEV-1',
+  status: 'triggered',
+  action: 'ack',
+  responderName: 'Alice',
+  formAction: '/a/7kq2mzx4ab3c.a.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg',
+};
+
+/** The text a person reads: tags dropped, whitespace collapsed, entities kept. */
+function visibleText(html: string): string {
+  const body = html.slice(html.indexOf('<body>'));
+  return body
+    .replace(/<[^>]*>/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+}
+
+describe('escapeHtml', () => {
+  it('escapes markup and both quotes', () => {
+    expect(escapeHtml(`<script>alert("x")</script>`)).toBe(
+      '&lt;script&gt;alert(&quot;x&quot;)&lt;/script&gt;',
+    );
+    expect(escapeHtml(`it's "quoted" & <b>`)).toBe('it&#39;s &quot;quoted&quot; &amp; &lt;b&gt;');
+  });
+
+  it('escapes an ampersand once, so entities in the input show literally', () => {
+    expect(escapeHtml('&lt;')).toBe('&amp;lt;');
+  });
+
+  it('leaves ordinary text alone', () => {
+    expect(escapeHtml('Überlastung 🔥 on db-1')).toBe('Überlastung 🔥 on db-1');
+  });
+});
+
+describe('the confirmation page', () => {
+  it('posts a form with one Acknowledge button to the given action', () => {
+    const html = confirmPage(input);
+    expect(html).toContain(`<form method="post" action="${input.formAction}">`);
+    expect(html.match(/<button/g)).toHaveLength(1);
+    expect(html).toContain('<button type="submit">Acknowledge</button>');
+    expect(html).not.toMatch(/<script|<link|<img|src=|https?:\/\//);
+  });
+
+  it('says what acknowledging does, for which incident, acting as whom', () => {
+    const text = visibleText(confirmPage(input));
+    expect(text).toContain('Acknowledge this incident?');
+    expect(text).toContain('Disk 95% full on db-1');
+    expect(text).toContain('SEV-1 · Checkout API · triggered');
+    expect(text).toContain('stops the escalation');
+    expect(text).toContain('You act as Alice');
+  });
+
+  it('offers Resolve for resolve links', () => {
+    const html = confirmPage({ ...input, action: 'resolve', status: 'acknowledged' });
+    expect(html).toContain('<button type="submit">Resolve</button>');
+    expect(visibleText(html)).toContain('Resolving closes the incident');
+  });
+
+  it('notes when the action has already happened', () => {
+    expect(visibleText(confirmPage({ ...input, status: 'acknowledged' }))).toContain(
+      'This incident is already acknowledged.',
+    );
+    expect(visibleText(confirmPage({ ...input, action: 'resolve', status: 'resolved' }))).toContain(
+      'This incident is already resolved.',
+    );
+    expect(visibleText(confirmPage(input))).not.toContain('already');
+  });
+
+  it('is kept out of search engines and sends no referrer', () => {
+    const html = confirmPage(input);
+    expect(html).toContain('<meta name="robots" content="noindex">');
+    expect(html).toContain('<meta name="referrer" content="no-referrer">');
+  });
+
+  it('escapes every interpolated text', () => {
+    const evil = `<script>alert("x")</script>'`;
+    const html = confirmPage({
+      ...input,
+      incidentTitle: evil,
+      serviceName: evil,
+      responderName: evil,
+      formAction: `/a/x" onmouseover="alert(1)`,
+    });
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('" onmouseover="');
+    expect(html).toContain('action="/a/x&quot; onmouseover=&quot;alert(1)"');
+    expect(html.match(/&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;&#39;/g)).toHaveLength(3);
+  });
+});
+
+describe('the result page', () => {
+  it('shows the outcome and the incident', () => {
+    const html = resultPage({
+      title: 'Acknowledged — escalation stopped',
+      message: 'Nobody else will be paged.',
+      incidentTitle: 'Disk 95% full on db-1',
+    });
+    expect(html).toContain('<title>Acknowledged — escalation stopped · Klaxon</title>');
+    expect(visibleText(html)).toBe(
+      'Acknowledged — escalation stopped Disk 95% full on db-1 Nobody else will be paged.',
+    );
+  });
+
+  it('works without an incident and escapes its text', () => {
+    const html = resultPage({ title: 'Already acknowledged by <b>Alice</b>', message: '"done"' });
+    expect(visibleText(html)).toBe('Already acknowledged by &lt;b&gt;Alice&lt;/b&gt; &quot;done&quot;');
+  });
+});
+
+describe('refusal pages', () => {
+  it('give each reason its own title and message, and change nothing', () => {
+    const texts = REFUSAL_REASONS.map((reason) => visibleText(refusedPage(reason)));
+    expect(new Set(texts).size).toBe(REFUSAL_REASONS.length);
+    const titles = REFUSAL_REASONS.map((reason) => /<h1>(.*)<\/h1>/.exec(refusedPage(reason))?.[1]);
+    expect(new Set(titles).size).toBe(REFUSAL_REASONS.length);
+    for (const text of texts) expect(text).toContain('Nothing was changed.');
+  });
+
+  it.each([
+    ['expired', 'This link has expired', 'newest page'],
+    ['forged', 'This link is not valid', 'newest page'],
+    ['malformed', 'This link is incomplete', 'copy the whole link'],
+    ['other-incident', 'This link is for a different incident', 'exactly as it was sent'],
+    ['not-found', 'Incident not found', 'Check which Klaxon paged you'],
+  ] as const)('%s: says "%s" and what to do', (reason, title, advice) => {
+    const html = refusedPage(reason);
+    expect(html).toContain(`<h1>${title}</h1>`);
+    expect(visibleText(html)).toContain(advice);
+    expect(html).toContain('<meta name="robots" content="noindex">');
+    expect(html).not.toContain('<form');
+  });
+});
