@@ -9,6 +9,8 @@ export const DEFAULT_CONFIG_FILE = 'klaxon.config.json';
 
 /** CloudFormation stack names: a letter, then letters, digits and hyphens, at most 128. */
 const STACK_NAME = /^[A-Za-z][A-Za-z0-9-]{0,127}$/;
+/** The stack names the escalate function `<name>-escalate`; Lambda allows 64 characters. */
+const MAX_NAME_LENGTH = 64 - '-escalate'.length;
 
 /**
  * Reads and validates a Klaxon config file. Throws ConfigError naming the bad field (or the file,
@@ -32,6 +34,14 @@ export function loadConfig(file: string): KlaxonConfig {
   if (!STACK_NAME.test(config.name)) {
     throw new ConfigError([
       { field: 'name', message: 'must start with a letter and hold only letters, digits and hyphens' },
+    ]);
+  }
+  if (config.name.length > MAX_NAME_LENGTH) {
+    throw new ConfigError([
+      {
+        field: 'name',
+        message: `must be at most ${MAX_NAME_LENGTH} characters (it names the "<name>-escalate" function)`,
+      },
     ]);
   }
   return config;

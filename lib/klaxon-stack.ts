@@ -1,10 +1,13 @@
-import { CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
 import type { Construct } from 'constructs';
 import type { KlaxonConfig } from '#core/config';
+import { AckSigningSecret } from './constructs/ack-secret.ts';
 import { KlaxonApi, type KlaxonApiProps } from './constructs/api.ts';
+import { EscalationTimers } from './constructs/escalation-timers.ts';
 import { KlaxonEventBus } from './constructs/event-bus.ts';
 import { EventRoutes } from './constructs/event-routes.ts';
 import { KlaxonFunction } from './constructs/klaxon-function.ts';
+import { Paging } from './constructs/paging.ts';
 import { IncidentStore } from './constructs/store.ts';
 
 export interface KlaxonStackProps extends StackProps {
@@ -18,14 +21,24 @@ export interface KlaxonStackProps extends StackProps {
 }
 
 /**
- * Klaxon in one stack. Stateful resources (table, bus) first and apart; stateless ones (functions,
- * rules, API) are built on them and can be replaced freely.
+ * Klaxon in one stack. Stateful resources (table, bus, pages topic, timer group, signing secret)
+ * first and apart; stateless ones (functions, rules, API) are built on them and can be replaced
+ * freely.
  */
 export class KlaxonStack extends Stack {
   readonly store: IncidentStore;
   readonly bus: KlaxonEventBus;
+  readonly paging: Paging;
+  readonly timers: EscalationTimers;
+  readonly ackSecret: AckSigningSecret;
   readonly processAlert: KlaxonFunction;
   readonly http: KlaxonFunction;
+  readonly escalate: KlaxonFunction;
+  /**
+   * The escalate function's ARN, formatted from its fixed name: every function (escalate too)
+   * and the scheduler role need it, and a reference to the function would be circular.
+   */
+  readonly escalateFunctionArn: string;
   readonly routes: EventRoutes;
   readonly api: KlaxonApi;
 
@@ -33,39 +46,81 @@ export class KlaxonStack extends Stack {
     const { config, api, ...stackProps } = props;
     super(scope, id, { description: `Klaxon (${config.name}): alerts in, incidents out`, ...stackProps });
 
+    const escalateFunctionName = `${this.stackName}-escalate`;
+    this.escalateFunctionArn = this.formatArn({
+      service: 'lambda',
+      resource: 'function',
+      resourceName: escalateFunctionName,
+      arnFormat: ArnFormat.COLON_RESOURCE_NAME,
+    });
+
     // Stateful.
     this.store = new IncidentStore(this, 'Store');
     this.bus = new KlaxonEventBus(this, 'EventBus');
+    this.paging = new Paging(this, 'Paging', { responders: config.responders });
+    this.timers = new EscalationTimers(this, 'EscalationTimers', {
+      escalateFunctionArn: this.escalateFunctionArn,
+    });
+    this.ackSecret = new AckSigningSecret(this, 'AckSigningSecret');
     const table = this.store.table;
     const eventBus = this.bus.eventBus;
+    const topic = this.paging.topic;
+    const secret = this.ackSecret.secret;
 
     // Stateless.
-    const environment = { TABLE_NAME: table.tableName, EVENT_BUS_NAME: eventBus.eventBusName };
-    this.processAlert = new KlaxonFunction(this, 'ProcessAlertFunction', {
-      entry: 'lambdas/handlers/process-alert.ts',
-      description: 'Dedups alerts into incidents: open, append, acknowledge, resolve',
-      serviceName: 'klaxon-process-alert',
-      invocation: 'async',
-      config,
-      environment,
-    });
+    const environment = {
+      TABLE_NAME: table.tableName,
+      EVENT_BUS_NAME: eventBus.eventBusName,
+      PAGES_TOPIC_ARN: topic.topicArn,
+      SCHEDULE_GROUP_NAME: this.timers.groupName,
+      SCHEDULER_ROLE_ARN: this.timers.role.roleArn,
+      SCHEDULER_DLQ_ARN: this.timers.dlq.queueArn,
+      ESCALATE_FUNCTION_ARN: this.escalateFunctionArn,
+      ACK_SECRET_ARN: secret.secretArn,
+    };
+    const configuredUrl = config.publicUrl?.replace(/\/+$/, '');
     this.http = new KlaxonFunction(this, 'HttpFunction', {
       entry: 'lambdas/handlers/http.ts',
       description: 'Ingest API, acknowledge links and read endpoints',
       serviceName: 'klaxon-http',
       invocation: 'sync',
       config,
-      environment,
+      // The API's URL would be circular here (this function is its integration): without a
+      // configured URL the function derives it from the request.
+      environment: configuredUrl === undefined ? environment : { ...environment, PUBLIC_URL: configuredUrl },
     });
-    table.grantReadWriteData(this.processAlert.function);
-    table.grantReadWriteData(this.http.function);
+    this.api = new KlaxonApi(this, 'Api', { handler: this.http.function, ...api });
+    const linking = { ...environment, PUBLIC_URL: configuredUrl ?? this.api.baseUrl };
+    this.processAlert = new KlaxonFunction(this, 'ProcessAlertFunction', {
+      entry: 'lambdas/handlers/process-alert.ts',
+      description: 'Dedups alerts into incidents: open, append, acknowledge, resolve',
+      serviceName: 'klaxon-process-alert',
+      invocation: 'async',
+      config,
+      environment: linking,
+    });
+    this.escalate = new KlaxonFunction(this, 'EscalateFunction', {
+      entry: 'lambdas/handlers/escalate.ts',
+      description: 'Fires escalation timers: pages the next level of unacknowledged incidents',
+      serviceName: 'klaxon-escalate',
+      // EventBridge Scheduler invokes Lambda asynchronously.
+      invocation: 'async',
+      functionName: escalateFunctionName,
+      config,
+      environment: linking,
+    });
+    for (const fn of [this.processAlert, this.http, this.escalate]) {
+      table.grantReadWriteData(fn.function);
+      topic.grantPublish(fn.function);
+      this.timers.grantManageSchedules(fn.function);
+      secret.grantRead(fn.function);
+    }
     eventBus.grantPutEventsTo(this.http.function);
 
     this.routes = new EventRoutes(this, 'Routes', {
       klaxonBus: eventBus,
       targets: { processAlert: this.processAlert.function },
     });
-    this.api = new KlaxonApi(this, 'Api', { handler: this.http.function, ...api });
 
     new CfnOutput(this, 'IngestUrl', {
       description: 'PagerDuty Events v2 compatible enqueue URL',
@@ -77,5 +132,9 @@ export class KlaxonStack extends Stack {
       value: eventBus.eventBusName,
     });
     new CfnOutput(this, 'TableName', { value: table.tableName });
+    new CfnOutput(this, 'PagesTopicArn', {
+      description: 'Pages are published here, one message per contact',
+      value: topic.topicArn,
+    });
   }
 }

@@ -61,6 +61,8 @@ export class KlaxonApi extends Construct {
   readonly accessLogGroup: logs.LogGroup;
   /** Base URL, ending in `/`. */
   readonly url: string;
+  /** Base URL without the trailing `/` (the `$default` stage is served at the API's endpoint). */
+  readonly baseUrl: string;
 
   constructor(scope: Construct, id: string, props: KlaxonApiProps) {
     super(scope, id);
@@ -104,5 +106,6 @@ export class KlaxonApi extends Construct {
       },
     });
     this.url = this.stage.url;
+    this.baseUrl = this.httpApi.apiEndpoint;
   }
 }

@@ -1,14 +1,18 @@
 import { readFileSync } from 'node:fs';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
-import { type KlaxonConfig, parseConfig } from '#core/config';
+import { type KlaxonConfig, parseConfig, type Responder } from '#core/config';
 import { ROUTES, type Route } from '#core/routing';
 import { KlaxonApi } from '../../lib/constructs/api.ts';
+import { EscalationTimers } from '../../lib/constructs/escalation-timers.ts';
 import { KlaxonEventBus } from '../../lib/constructs/event-bus.ts';
 import { EventRoutes, toCdkPattern } from '../../lib/constructs/event-routes.ts';
 import { KlaxonFunction, type KlaxonFunctionProps } from '../../lib/constructs/klaxon-function.ts';
+import { Paging } from '../../lib/constructs/paging.ts';
 import { IncidentStore } from '../../lib/constructs/store.ts';
 
 const config: KlaxonConfig = parseConfig(
@@ -32,6 +36,8 @@ describe('KlaxonFunction', () => {
     ['a 16 min timeout', { timeout: Duration.minutes(16) }, /timeout/],
     ['a service name with spaces', { serviceName: 'has spaces' }, /serviceName/],
     ['a blank entry', { entry: ' ' }, /entry/],
+    ['a 65-character function name', { functionName: 'f'.repeat(65) }, /functionName/],
+    ['a function name with a colon', { functionName: 'a:b' }, /functionName/],
   ] as const)('rejects %s', (_label, override, message) => {
     expect(() => new KlaxonFunction(newStack(), 'F', { ...props, ...override })).toThrow(message);
   });
@@ -122,5 +128,152 @@ describe('KlaxonApi', () => {
     expect(() => new KlaxonApi(stack, 'Api', { handler: importedFunction(stack), ...override })).toThrow(
       message,
     );
+  });
+});
+
+describe('Paging', () => {
+  const responder = (id: string, ...contacts: Responder['contacts']): Responder => ({
+    id,
+    name: id,
+    contacts,
+  });
+
+  it('creates the topic and its DLQ but no subscription without responders', () => {
+    const stack = newStack();
+    new Paging(stack, 'P', { responders: [] });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    template.resourceCountIs('AWS::SQS::Queue', 1);
+  });
+
+  it('gives an SMS contact a redrive policy too (aws-cdk-lib SmsSubscription drops it)', () => {
+    const stack = newStack();
+    const paging = new Paging(stack, 'P', {
+      responders: [responder('carol', { type: 'sms', number: '+4915112345678' })],
+    });
+    const template = Template.fromStack(stack);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'sms',
+      FilterPolicy: { contact: ['carol-0'] },
+      RedrivePolicy: { deadLetterTargetArn: stack.resolve(paging.deadLetterQueue.queueArn) },
+    });
+    template.hasResourceProperties('AWS::SQS::QueuePolicy', {
+      PolicyDocument: {
+        Statement: Match.arrayWith([
+          Match.objectLike({
+            Effect: 'Allow',
+            Action: 'sqs:SendMessage',
+            Principal: { Service: 'sns.amazonaws.com' },
+            Condition: { ArnEquals: { 'aws:SourceArn': stack.resolve(paging.topic.topicArn) } },
+          }),
+        ]),
+      },
+    });
+  });
+
+  it('shares one subscription between contacts with the same endpoint, filtered to both keys', () => {
+    const stack = newStack();
+    const paging = new Paging(stack, 'P', {
+      responders: [
+        responder('alice', { type: 'email', address: 'oncall@example.com' }),
+        responder(
+          'bob',
+          { type: 'sms', number: '+4915112345678' },
+          { type: 'email', address: 'OnCall@example.com' },
+        ),
+      ],
+    });
+    const template = Template.fromStack(stack);
+    template.resourceCountIs('AWS::SNS::Subscription', 2);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      Protocol: 'email',
+      Endpoint: 'oncall@example.com',
+      FilterPolicy: Match.exact({ contact: ['alice-0', 'bob-1'] }),
+    });
+    expect(paging.subscriptions['alice-0']).toBe(paging.subscriptions['bob-1']);
+  });
+
+  it('encrypts with a customer key when given one', () => {
+    const stack = newStack();
+    const key = new kms.Key(stack, 'Key');
+    new Paging(stack, 'P', { responders: [], masterKey: key });
+    Template.fromStack(stack).hasResourceProperties('AWS::SNS::Topic', {
+      KmsMasterKeyId: stack.resolve(key.keyArn),
+    });
+  });
+
+  it.each([
+    [
+      'duplicate responder ids',
+      [
+        responder('a', { type: 'email', address: 'a@example.com' }),
+        responder('a', { type: 'email', address: 'b@example.com' }),
+      ],
+      /duplicate responder id "a"/,
+    ],
+    [
+      'a plain-http webhook',
+      [responder('a', { type: 'webhook', url: 'http://hooks.example.com/x' })],
+      /a-0: webhook URLs must use https/,
+    ],
+  ] as const)('rejects %s', (_label, responders, message) => {
+    expect(() => new Paging(newStack(), 'P', { responders })).toThrow(message);
+  });
+});
+
+describe('EscalationTimers', () => {
+  const arn = 'arn:aws:lambda:eu-central-1:123456789012:function:klaxon-escalate';
+
+  it.each([
+    ['a qualified function ARN', { escalateFunctionArn: `${arn}:live` }, /escalateFunctionArn/],
+    [
+      'a queue ARN',
+      { escalateFunctionArn: 'arn:aws:sqs:eu-central-1:123456789012:q' },
+      /escalateFunctionArn/,
+    ],
+    ['a group name with a slash', { escalateFunctionArn: arn, groupName: 'a/b' }, /groupName/],
+    ['the default group', { escalateFunctionArn: arn, groupName: 'default' }, /groupName/],
+    [
+      'a 15-day DLQ',
+      { escalateFunctionArn: arn, deadLetterRetention: Duration.days(15) },
+      /deadLetterRetention/,
+    ],
+  ] as const)('rejects %s', (_label, props, message) => {
+    expect(() => new EscalationTimers(newStack(), 'T', props)).toThrow(message);
+  });
+
+  it('grants schedule management in its group and PassRole on its role only', () => {
+    const stack = newStack();
+    const timers = new EscalationTimers(stack, 'T', { escalateFunctionArn: arn, groupName: 'g' });
+    const role = new iam.Role(stack, 'Caller', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+    });
+    timers.grantManageSchedules(role);
+    Template.fromStack(stack).hasResourceProperties('AWS::IAM::Policy', {
+      Roles: [stack.resolve(role.roleName)],
+      PolicyDocument: {
+        Statement: [
+          {
+            Effect: 'Allow',
+            Action: [
+              'scheduler:CreateSchedule',
+              'scheduler:DeleteSchedule',
+              'scheduler:UpdateSchedule',
+              'scheduler:GetSchedule',
+            ],
+            Resource: {
+              'Fn::Join': ['', Match.arrayWith([':schedule/', stack.resolve(timers.groupName), '/*'])],
+            },
+          },
+          {
+            Effect: 'Allow',
+            Action: 'iam:PassRole',
+            Resource: stack.resolve(timers.role.roleArn),
+            Condition: { StringEquals: { 'iam:PassedToService': 'scheduler.amazonaws.com' } },
+          },
+        ],
+      },
+    });
   });
 });

@@ -57,7 +57,7 @@ describe('the stack', () => {
     expect(stack.stackName).toBe(loadConfig(path.join(ROOT, 'klaxon.config.json')).name);
   });
 
-  it('exposes the ingest URL, API URL, bus name and table name as outputs', () => {
+  it('exposes the ingest URL, API URL, bus name, table name and pages topic as outputs', () => {
     template.hasOutput('IngestUrl', {
       Value: {
         'Fn::Join': [
@@ -71,6 +71,7 @@ describe('the stack', () => {
     });
     template.hasOutput('EventBusName', { Value: ref(stack.bus.eventBus.eventBusName) });
     template.hasOutput('TableName', { Value: ref(stack.store.table.tableName) });
+    template.hasOutput('PagesTopicArn', { Value: ref(stack.paging.topic.topicArn) });
   });
 });
 
@@ -175,10 +176,21 @@ describe('event routes', () => {
   });
 });
 
+describe('paging without responders', () => {
+  it('creates the pages topic with no subscriptions (klaxon.config.json has no responders)', () => {
+    expect(loadConfig(path.join(ROOT, 'klaxon.config.json')).responders).toEqual([]);
+    template.resourceCountIs('AWS::SNS::Topic', 1);
+    template.resourceCountIs('AWS::SNS::Subscription', 0);
+  });
+});
+
 describe('functions', () => {
+  const all = () => [stack.processAlert, stack.http, stack.escalate];
+
   it.each([
     ['process-alert', () => stack.processAlert, 'klaxon-process-alert'],
     ['http', () => stack.http, 'klaxon-http'],
+    ['escalate', () => stack.escalate, 'klaxon-escalate'],
   ] as const)(
     '%s runs Node.js 22 on arm64 with the wrapper env merged with the stack env',
     (_name, fn, service) => {
@@ -198,29 +210,74 @@ describe('functions', () => {
             // ...merged with the caller's, not replaced by them.
             TABLE_NAME: ref(stack.store.table.tableName),
             EVENT_BUS_NAME: ref(stack.bus.eventBus.eventBusName),
+            PAGES_TOPIC_ARN: ref(stack.paging.topic.topicArn),
+            SCHEDULE_GROUP_NAME: ref(stack.timers.groupName),
+            SCHEDULER_ROLE_ARN: ref(stack.timers.role.roleArn),
+            SCHEDULER_DLQ_ARN: ref(stack.timers.dlq.queueArn),
+            ESCALATE_FUNCTION_ARN: ref(stack.escalateFunctionArn),
+            ACK_SECRET_ARN: ref(stack.ackSecret.secret.secretArn),
           },
         },
       });
     },
   );
 
+  it('gives process-alert and escalate the API base URL, without trailing slash, for links in pages', () => {
+    for (const fn of [stack.processAlert, stack.escalate]) {
+      expect(resourceOf(fn.function).Properties).toMatchObject({
+        Environment: { Variables: { PUBLIC_URL: ref(stack.api.httpApi.apiEndpoint) } },
+      });
+    }
+    // ApiEndpoint is https://<api id>.execute-api.<region>.<suffix>: the $default stage's URL
+    // (the ApiUrl output) without its trailing "/".
+    expect(stack.api.baseUrl).toBe(stack.api.httpApi.apiEndpoint);
+  });
+
+  it('gives http no PUBLIC_URL without config.publicUrl (its own URL would be circular)', () => {
+    const env = (resourceOf(stack.http.function).Properties.Environment as { Variables: object }).Variables;
+    expect(env).not.toHaveProperty('PUBLIC_URL');
+  });
+
   it('keeps function logs for a month', () => {
-    for (const fn of [stack.processAlert, stack.http]) {
+    for (const fn of all()) {
       expect(resourceOf(fn.logGroup).Properties).toMatchObject({ RetentionInDays: 30 });
     }
   });
 
-  it('gives the async process-alert function 2 retries and an encrypted, TLS-only DLQ', () => {
-    const dlq = stack.processAlert.deadLetterQueue;
+  it.each([
+    ['process-alert', () => stack.processAlert],
+    ['escalate', () => stack.escalate],
+  ] as const)('gives the async %s function 2 retries and an encrypted, TLS-only DLQ', (_name, fn) => {
+    const dlq = fn().deadLetterQueue;
     expect(dlq).toBeDefined();
-    expect(resourceOf(stack.processAlert.function).Properties).toMatchObject({
+    expect(resourceOf(fn().function).Properties).toMatchObject({
       DeadLetterConfig: { TargetArn: ref(dlq?.queueArn ?? '') },
     });
     template.hasResourceProperties('AWS::Lambda::EventInvokeConfig', {
-      FunctionName: ref(stack.processAlert.function.functionName),
+      FunctionName: ref(fn().function.functionName),
       MaximumRetryAttempts: 2,
     });
     expect(resourceOf(dlq as IConstruct).Properties).toMatchObject({ SqsManagedSseEnabled: true });
+  });
+
+  it('names the escalate function after the stack, so its ARN is known without a reference', () => {
+    const name = `${stack.stackName}-escalate`;
+    expect(resourceOf(stack.escalate.function).Properties.FunctionName).toBe(name);
+    // Pseudo parameters and the name only: no reference to the function (which holds it in its env).
+    expect(ref(stack.escalateFunctionArn)).toEqual({
+      'Fn::Join': [
+        '',
+        [
+          'arn:',
+          { Ref: 'AWS::Partition' },
+          ':lambda:',
+          { Ref: 'AWS::Region' },
+          ':',
+          { Ref: 'AWS::AccountId' },
+          `:function:${name}`,
+        ],
+      ],
+    });
   });
 
   it('gives the synchronously invoked http function no DLQ', () => {
@@ -230,7 +287,8 @@ describe('functions', () => {
 
   it('encrypts every queue and denies non-TLS access to it', () => {
     const queues = template.findResources('AWS::SQS::Queue');
-    expect(Object.keys(queues)).toHaveLength(2);
+    // DLQs of process-alert, escalate, the event rules, the scheduler and the SNS subscriptions.
+    expect(Object.keys(queues)).toHaveLength(5);
     for (const [id, queue] of Object.entries(queues)) {
       expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true });
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -271,9 +329,9 @@ describe('permissions', () => {
     ]);
   });
 
-  it('lets both functions read and write the table, and nothing but the table and its indexes', () => {
+  it('lets every function read and write the table, and nothing but the table and its indexes', () => {
     const tableArn = ref(stack.store.table.tableArn);
-    for (const fn of [stack.processAlert, stack.http]) {
+    for (const fn of [stack.processAlert, stack.http, stack.escalate]) {
       const dynamo = policyStatementsOf(fn.function.role?.roleName ?? '').filter((s) =>
         actions(s).some((a) => a.startsWith('dynamodb:')),
       );
@@ -293,19 +351,19 @@ describe('permissions', () => {
     }
   });
 
-  it('does not let process-alert put events (it only stores)', () => {
-    const role = stack.processAlert.function.role?.roleName ?? '';
-    expect(policyStatementsOf(role).flatMap(actions)).not.toContain('events:PutEvents');
+  it('does not let process-alert or escalate put events (only http does)', () => {
+    for (const fn of [stack.processAlert, stack.escalate]) {
+      const role = fn.function.role?.roleName ?? '';
+      expect(policyStatementsOf(role).flatMap(actions)).not.toContain('events:PutEvents');
+    }
   });
 
-  it('never grants Action "*", nor Resource "*" for DynamoDB or EventBridge', () => {
+  it('never grants Action "*" nor Resource "*"', () => {
     const all = statements();
     expect(all.length).toBeGreaterThan(0);
     for (const s of all) {
       expect(actions(s)).not.toContain('*');
-      if (actions(s).some((a) => a.startsWith('dynamodb:') || a.startsWith('events:'))) {
-        expect(resources(s)).not.toContain('*');
-      }
+      expect(resources(s)).not.toContain('*');
     }
   });
 });
@@ -373,6 +431,13 @@ describe('invalid config', () => {
   it('rejects a name CloudFormation cannot use as a stack name', () => {
     expect(() => loadConfig(write('bad-name.json', { ...valid, name: 'my klaxon' }))).toThrow(
       /name: must start/,
+    );
+  });
+
+  it('rejects a name too long for the "<name>-escalate" function (64 characters)', () => {
+    expect(loadConfig(write('name-55.json', { ...valid, name: `k${'x'.repeat(54)}` })).name).toHaveLength(55);
+    expect(() => loadConfig(write('name-56.json', { ...valid, name: `k${'x'.repeat(55)}` }))).toThrow(
+      /name: must be at most 55 characters/,
     );
   });
 

@@ -1,0 +1,174 @@
+import { Duration } from 'aws-cdk-lib';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
+import * as sqs from 'aws-cdk-lib/aws-sqs';
+import { Construct } from 'constructs';
+import type { Contact, Responder } from '#core/config';
+import { contactKey } from '#core/page';
+
+/** The AWS-managed key of SNS. */
+export const SNS_MANAGED_KEY = 'alias/aws/sns';
+/** SNS allows at most 150 values across one filter policy. */
+const MAX_FILTER_VALUES = 150;
+
+export interface PagingProps {
+  /**
+   * Everyone who can be paged: one subscription per contact (`email` → email, `sms` → sms,
+   * `webhook` → https with raw message delivery). An empty list creates the topic without
+   * subscriptions.
+   */
+  readonly responders: readonly Responder[];
+  /**
+   * The key the topic is encrypted with.
+   * @default the AWS-managed key `alias/aws/sns`
+   */
+  readonly masterKey?: kms.IKey;
+  /**
+   * The topic's display name: the sender of email pages (and, in some countries, of SMS).
+   * @default 'Klaxon'
+   */
+  readonly displayName?: string;
+}
+
+/**
+ * The pages topic and who it reaches. Functions publish one message per contact with the message
+ * attributes `service`, `severity`, `level`, `responder`, `contact` and `kind`; each subscription's
+ * filter policy allows only its own `contact` key (`contactKey(responder, index)`), so a page reaches
+ * exactly the contact it was published for. Deliveries that SNS gives up on land in
+ * `deadLetterQueue` (stateful: the topic ARN is in every function's environment).
+ *
+ * Encryption: the AWS-managed `alias/aws/sns` key by default. Only Klaxon's own functions publish,
+ * through IAM, which that key's policy already allows (kms:ViaService sns) — so no key cost and no
+ * key policy to keep in step with the function roles. Its limit is that AWS services publishing
+ * directly (CloudWatch alarms, EventBridge targets) cannot use it; pass a customer-managed key if
+ * such a publisher is ever added.
+ */
+export class Paging extends Construct {
+  readonly topic: sns.Topic;
+  /** Pages SNS could not deliver (endpoint gone, throttled, client errors), for 14 days. */
+  readonly deadLetterQueue: sqs.Queue;
+  /** The subscription delivering each contact key's pages. */
+  readonly subscriptions: Readonly<Record<string, sns.Subscription>>;
+
+  constructor(scope: Construct, id: string, props: PagingProps) {
+    super(scope, id);
+    const endpoints = groupByEndpoint(props.responders);
+    const displayName = props.displayName ?? 'Klaxon';
+    if (displayName.length < 1 || displayName.length > 100) {
+      throw new Error(`Paging: displayName must be 1-100 characters, got ${displayName.length}`);
+    }
+
+    this.topic = new sns.Topic(this, 'Topic', {
+      displayName,
+      enforceSSL: true,
+      ...(props.masterKey === undefined ? {} : { masterKey: props.masterKey }),
+    });
+    if (props.masterKey === undefined) {
+      // The AWS-managed key, by its alias: there is no key to reference or grant on.
+      (this.topic.node.defaultChild as sns.CfnTopic).kmsMasterKeyId = SNS_MANAGED_KEY;
+    }
+    this.deadLetterQueue = new sqs.Queue(this, 'DeadLetterQueue', {
+      encryption: sqs.QueueEncryption.SQS_MANAGED,
+      enforceSSL: true,
+      retentionPeriod: Duration.days(14),
+    });
+
+    const byKey: Record<string, sns.Subscription> = {};
+    for (const { contact, keys } of endpoints) {
+      const options = {
+        // Message attributes (the default scope): pages are published per contact, attribute `contact`.
+        filterPolicy: { contact: sns.SubscriptionFilter.stringFilter({ allowlist: keys }) },
+        deadLetterQueue: this.deadLetterQueue,
+      };
+      const subscription = this.topic.addSubscription(subscriberOf(contact, options));
+      (subscription.node.defaultChild as sns.CfnSubscription).filterPolicyScope = 'MessageAttributes';
+      for (const key of keys) byKey[key] = subscription;
+    }
+    this.subscriptions = byKey;
+  }
+}
+
+interface Endpoint {
+  readonly contact: Contact;
+  /** Every contact key delivered to this endpoint (more than one only when contacts share it). */
+  readonly keys: string[];
+}
+
+/**
+ * One entry per distinct endpoint. SNS keeps one subscription per (topic, protocol, endpoint), so
+ * contacts that share an address (a team mailbox listed under two responders) share a
+ * subscription whose filter allows each of their keys.
+ */
+function groupByEndpoint(responders: readonly Responder[]): Endpoint[] {
+  const ids = new Set<string>();
+  const endpoints = new Map<string, Endpoint>();
+  for (const responder of responders) {
+    if (ids.has(responder.id)) throw new Error(`Paging: duplicate responder id "${responder.id}"`);
+    ids.add(responder.id);
+    responder.contacts.forEach((contact, index) => {
+      const key = contactKey(responder.id, index);
+      const id = endpointId(contact, key);
+      const existing = endpoints.get(id);
+      if (existing === undefined) endpoints.set(id, { contact, keys: [key] });
+      else existing.keys.push(key);
+    });
+  }
+  for (const { keys } of endpoints.values()) {
+    if (keys.length > MAX_FILTER_VALUES) {
+      throw new Error(`Paging: more than ${MAX_FILTER_VALUES} contacts share one endpoint (${keys[0]}, ...)`);
+    }
+  }
+  return [...endpoints.values()];
+}
+
+function endpointId(contact: Contact, key: string): string {
+  switch (contact.type) {
+    case 'email':
+      return `email ${contact.address.toLowerCase()}`;
+    case 'sms':
+      return `sms ${contact.number}`;
+    case 'webhook':
+      if (!contact.url.startsWith('https://')) {
+        throw new Error(`Paging: contact ${key}: webhook URLs must use https, got "${contact.url}"`);
+      }
+      return `https ${contact.url}`;
+  }
+}
+
+function subscriberOf(contact: Contact, options: subscriptions.SubscriptionProps): sns.ITopicSubscription {
+  switch (contact.type) {
+    case 'email':
+      return new subscriptions.EmailSubscription(contact.address, options);
+    case 'sms':
+      return new SmsSubscriptionWithDeadLetterQueue(contact.number, options);
+    case 'webhook':
+      // Raw delivery: the webhook receives the published JSON document itself, not SNS's envelope.
+      return new subscriptions.UrlSubscription(contact.url, {
+        ...options,
+        protocol: sns.SubscriptionProtocol.HTTPS,
+        rawMessageDelivery: true,
+      });
+  }
+}
+
+/**
+ * aws-cdk-lib's SmsSubscription accepts `deadLetterQueue` (SubscriptionProps) but leaves it out of
+ * its bind result (2.276), so the subscription would get no redrive policy. This passes it on;
+ * sns.Subscription then sets RedrivePolicy and lets the topic write to the queue.
+ */
+class SmsSubscriptionWithDeadLetterQueue extends subscriptions.SmsSubscription {
+  readonly #deadLetterQueue: subscriptions.SubscriptionProps['deadLetterQueue'];
+
+  constructor(phoneNumber: string, props: subscriptions.SmsSubscriptionProps) {
+    super(phoneNumber, props);
+    this.#deadLetterQueue = props.deadLetterQueue;
+  }
+
+  override bind(topic: sns.ITopic): sns.TopicSubscriptionConfig {
+    const config = super.bind(topic);
+    return config.deadLetterQueue !== undefined || this.#deadLetterQueue === undefined
+      ? config
+      : { ...config, deadLetterQueue: this.#deadLetterQueue };
+  }
+}
