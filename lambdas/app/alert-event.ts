@@ -4,7 +4,8 @@ import { ValidationError } from '#core/errors';
 import { ALERT_DETAIL_TYPE, CLOUDWATCH_DETAIL_TYPE, CLOUDWATCH_SOURCE } from '#core/routing';
 import { cloudWatchToAlert, parseCloudWatchAlarmEvent } from '#formats/cloudwatch';
 import { nativeToAlert } from '#formats/native';
-import type { AlertOutcome, Clock, IncidentStore } from './ports.ts';
+import type { EscalationDeps } from './escalation.ts';
+import type { AlertOutcome } from './ports.ts';
 import { processAlert } from './process-alert.ts';
 
 /** The parts of an EventBridge event Klaxon routes on. */
@@ -32,11 +33,7 @@ export function alertFromEvent(event: RoutedEvent, config: KlaxonConfig, receive
   ]);
 }
 
-export interface AlertEventDeps {
-  readonly store: IncidentStore;
-  readonly clock: Clock;
-  readonly config: KlaxonConfig;
-}
+export type AlertEventDeps = EscalationDeps;
 
 /**
  * The process-alert target: parse the routed event → apply the alert → report the outcome.

@@ -10,6 +10,14 @@ import { fieldErrors } from '#core/validation';
 const LambdaEnvSchema = z.object({
   TABLE_NAME: z.string().min(1),
   EVENT_BUS_NAME: z.string().min(1),
+  PAGES_TOPIC_ARN: z.string().startsWith('arn:'),
+  SCHEDULE_GROUP_NAME: z.string().min(1),
+  SCHEDULER_ROLE_ARN: z.string().startsWith('arn:'),
+  SCHEDULER_DLQ_ARN: z.string().startsWith('arn:'),
+  ESCALATE_FUNCTION_ARN: z.string().startsWith('arn:'),
+  ACK_SECRET_ARN: z.string().startsWith('arn:'),
+  /** Absent for the http function, which learns its URL from the request. */
+  PUBLIC_URL: z.url().optional(),
 });
 
 export type LambdaEnv = z.output<typeof LambdaEnvSchema>;

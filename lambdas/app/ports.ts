@@ -1,5 +1,8 @@
 import type { Alert } from '#core/alert';
 import type { Incident, IncidentStatus, TimelineEntry } from '#core/incident';
+import type { ScheduleOverride } from '#core/oncall';
+import type { Page } from '#core/page';
+import type { Timer } from '#core/timers';
 
 /**
  * Ports: what the use cases need from the outside world. Each has an AWS implementation and a
@@ -49,13 +52,41 @@ export interface Integration {
   readonly createdAt: string;
 }
 
+export interface TriggerOptions {
+  /** Recorded on a new incident: the policy that will page for it. */
+  readonly escalationPolicy?: string;
+}
+
 export interface IncidentStore {
   /** Counts a trigger into the open incident for its (service, dedup key), or opens one. */
-  trigger(alert: Alert, now: Date): Promise<AlertOutcome>;
+  trigger(alert: Alert, now: Date, options?: TriggerOptions): Promise<AlertOutcome>;
   /** Acknowledges the open incident for the alert's key, if it is still triggered. */
   acknowledge(alert: Alert, now: Date, who: string): Promise<AlertOutcome>;
   /** Resolves the open incident for the alert's key; the next trigger opens a new incident. */
   resolve(alert: Alert, now: Date, who: string): Promise<AlertOutcome>;
+  /**
+   * Acknowledges (if triggered) or resolves (if open) an incident by id. `cause` identifies the
+   * input (an event key, a link use): the same cause again is `replayed`, not `ignored`.
+   */
+  transition(
+    id: string,
+    to: 'acknowledged' | 'resolved',
+    now: Date,
+    who: string,
+    cause: string,
+  ): Promise<AlertOutcome>;
+  /**
+   * The escalation claims below are conditional on the incident's version as read, plus their
+   * own guard; each returns the updated incident, or undefined when the condition failed.
+   */
+  /** Runs escalation step `step` (guard: triggered, escalation active). */
+  claimStep(incident: Incident, step: number, now: Date, exhausted: boolean): Promise<Incident | undefined>;
+  /** Ack timeout: back to triggered in the next generation at step 0 (guard: acknowledged). */
+  restartEscalation(incident: Incident, now: Date): Promise<Incident | undefined>;
+  /** Maintenance: escalation stopped, next generation (guard: open). */
+  stopEscalation(incident: Incident): Promise<Incident | undefined>;
+  /** Status-update reminder `seq` (guard: open, previous reminder was seq - 1). */
+  claimReminder(incident: Incident, seq: number): Promise<Incident | undefined>;
   /** The open incident for a key, if any. */
   findOpen(service: string, dedupKey: string): Promise<Incident | undefined>;
   get(id: string): Promise<Incident | undefined>;
@@ -63,8 +94,57 @@ export interface IncidentStore {
   /** Idempotent: an entry with the same id is overwritten, not added. */
   putTimelineEntry(entry: TimelineEntry): Promise<void>;
   timeline(incidentId: string): Promise<TimelineEntry[]>;
+  /** Whether the entry with this (incident, at, type, id) exists: the completion mark of a step. */
+  hasTimelineEntry(entry: Pick<TimelineEntry, 'incidentId' | 'at' | 'type' | 'id'>): Promise<boolean>;
   putIntegration(integration: Integration): Promise<void>;
   findIntegration(keyHash: string): Promise<Integration | undefined>;
+}
+
+export interface MaintenanceWindow {
+  readonly id: string;
+  readonly service: string;
+  readonly from: string;
+  readonly to: string;
+  readonly reason?: string;
+  readonly createdAt: string;
+}
+
+/** Operational state written at runtime: maintenance windows, schedule overrides, throttles. */
+export interface ControlStore {
+  putMaintenance(window: MaintenanceWindow): Promise<void>;
+  /** Windows of a service that have not ended by `now`. */
+  listMaintenance(service: string, now: Date): Promise<MaintenanceWindow[]>;
+  deleteMaintenance(service: string, id: string): Promise<boolean>;
+  putOverride(override: ScheduleOverride): Promise<void>;
+  /** Overrides of a schedule that have not ended by `now`. */
+  listOverrides(scheduleId: string, now: Date): Promise<ScheduleOverride[]>;
+  deleteOverride(scheduleId: string, id: string): Promise<boolean>;
+  /**
+   * Atomically applies `decide` to a contact's send history for one message class and stores the
+   * result; true when the message may go. Conditional on the history it read, retried on races.
+   */
+  takeThrottle(
+    key: string,
+    decide: (history: readonly number[]) => { allowed: boolean; history: number[] },
+  ): Promise<boolean>;
+}
+
+/**
+ * One-time timers (EventBridge Scheduler in AWS, table items polled locally). Retry contract:
+ * every method is idempotent; any thrown error means "retry".
+ */
+export interface Timers {
+  /** Creates a timer; a timer of the same name that already exists is left as it is. */
+  schedule(timer: Timer): Promise<void>;
+  /** Creates a timer or moves an existing one of the same name to the new time. */
+  reschedule(timer: Timer): Promise<void>;
+  /** Deletes a timer; one that already fired or never existed is fine. */
+  cancel(name: string): Promise<void>;
+}
+
+/** Sends one page to one contact (SNS in AWS, console and inbox locally). Throws to retry. */
+export interface Pager {
+  send(page: Page): Promise<void>;
 }
 
 /** The Klaxon event bus. Throws when any event could not be put after retries. */

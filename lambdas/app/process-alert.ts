@@ -1,106 +1,66 @@
 import type { Alert } from '#core/alert';
 import { timelineEntryId } from '#core/ids';
-import type { Incident, TimelineEntry, TimelineType } from '#core/incident';
-import type { AlertOutcome, Clock, IncidentStore } from './ports.ts';
+import type { Incident } from '#core/incident';
+import { afterAcknowledged, afterResolved, type EscalationDeps, startEscalation } from './escalation.ts';
+import type { AlertOutcome } from './ports.ts';
 
-export interface ProcessAlertDeps {
-  readonly store: IncidentStore;
-  readonly clock: Clock;
-}
+export type ProcessAlertDeps = EscalationDeps;
 
 /**
  * Applies one canonical alert to the incidents.
- * 1. trigger: count it into the open incident for its key, or open one
- *    acknowledge / resolve: move the open incident for its key
- *    record: note it on the open incident, page nobody
- * 2. write the timeline entry the transition earned (again, idempotently, on a replay, so a
- *    crash between the two steps is repaired by the retry)
+ * 1. trigger: count it into the open incident for its key, or open one — a new incident starts
+ *    escalating (page level 1, timer for level 2)
+ *    acknowledge / resolve: move the open incident for its key, stop escalation, tell responders
+ *    record: note it on the open incident's timeline, page nobody
+ * 2. on a replay of the input that made a transition, complete that transition's effects again
+ *    (each is idempotent, and done once its timeline entry exists), so a crash between the
+ *    steps is repaired by the retry
  */
 export async function processAlert(alert: Alert, deps: ProcessAlertDeps): Promise<AlertOutcome> {
   const now = deps.clock();
   const who = alert.client ?? alert.origin;
+  const cause = { who, channel: alert.origin, cause: alert.eventKey, at: alert.receivedAt };
   switch (alert.action) {
     case 'trigger': {
-      const outcome = await deps.store.trigger(alert, now);
-      await recordTransition(alert, outcome, who, deps.store);
+      const policy = deps.config.services.find((s) => s.id === alert.service)?.escalationPolicy;
+      const outcome = await deps.store.trigger(alert, now, policy ? { escalationPolicy: policy } : {});
+      const opened = transitioned(outcome, 'opened');
+      if (opened) await startEscalation(opened, deps);
       return outcome;
     }
     case 'acknowledge': {
       const outcome = await deps.store.acknowledge(alert, now, who);
-      await recordTransition(alert, outcome, who, deps.store);
+      const acknowledged = transitioned(outcome, 'acknowledged');
+      if (acknowledged) await afterAcknowledged(acknowledged, cause, deps);
       return outcome;
     }
     case 'resolve': {
       const outcome = await deps.store.resolve(alert, now, who);
-      await recordTransition(alert, outcome, who, deps.store);
+      const resolved = transitioned(outcome, 'resolved');
+      if (resolved) await afterResolved(resolved, cause, deps);
       return outcome;
     }
     case 'record': {
       const incident = await deps.store.findOpen(alert.service, alert.dedupKey);
       if (incident === undefined) return { kind: 'ignored', reason: 'no open incident to record on' };
-      const at = alert.occurredAt ?? alert.receivedAt;
-      await deps.store.putTimelineEntry(entry(incident, 'RECORDED', alert, at, who, alert.summary));
+      await deps.store.putTimelineEntry({
+        id: timelineEntryId(incident.id, 'RECORDED', alert.eventKey),
+        incidentId: incident.id,
+        at: alert.occurredAt ?? alert.receivedAt,
+        type: 'RECORDED',
+        who,
+        text: alert.summary,
+      });
       return { kind: 'ignored', reason: 'recorded on the timeline; nobody is paged', incident };
     }
   }
 }
 
-async function recordTransition(
-  alert: Alert,
+/** The incident, if the outcome made transition `to`, now or (for a replay) the first time. */
+function transitioned(
   outcome: AlertOutcome,
-  who: string,
-  store: IncidentStore,
-): Promise<void> {
-  const transition = outcome.kind === 'replayed' ? outcome.caused : outcome.kind;
-  if (outcome.kind === 'ignored' || transition === 'appended') return;
-  const { incident } = outcome;
-  switch (transition) {
-    case 'opened':
-      await store.putTimelineEntry(
-        entry(incident, 'OPENED', alert, incident.detectedAt, who, `Incident opened: ${incident.title}`),
-      );
-      return;
-    case 'acknowledged':
-      await store.putTimelineEntry(
-        entry(
-          incident,
-          'ACKNOWLEDGED',
-          alert,
-          incident.acknowledgedAt ?? alert.receivedAt,
-          who,
-          `Acknowledged via ${alert.origin}`,
-        ),
-      );
-      return;
-    case 'resolved':
-      await store.putTimelineEntry(
-        entry(
-          incident,
-          'RESOLVED',
-          alert,
-          incident.resolvedAt ?? alert.receivedAt,
-          who,
-          `Resolved via ${alert.origin}`,
-        ),
-      );
-      return;
-  }
-}
-
-function entry(
-  incident: Incident,
-  type: TimelineType,
-  alert: Alert,
-  at: string,
-  who: string,
-  text: string,
-): TimelineEntry {
-  return {
-    id: timelineEntryId(incident.id, type, alert.eventKey),
-    incidentId: incident.id,
-    at,
-    type,
-    who,
-    text,
-  };
+  to: 'opened' | 'acknowledged' | 'resolved',
+): Incident | undefined {
+  if (outcome.kind === to || (outcome.kind === 'replayed' && outcome.caused === to)) return outcome.incident;
+  return undefined;
 }

@@ -30,12 +30,37 @@ export interface Incident {
   /** Trigger alerts counted into this incident (each input event once). */
   readonly alertCount: number;
   readonly lastAlertAt: string;
-  /** Bumped by every state change; later issues condition writes on it. */
+  /** Bumped by every state change; state changes are conditional on the version they read. */
   readonly version: number;
+  /** The service's escalation policy when the incident opened; absent: nobody is paged. */
+  readonly escalationPolicy?: string;
+  /**
+   * Escalation generation: starts at 1, and a restart (ack timeout) or a stop (maintenance)
+   * moves it on, so that every timer of an earlier generation fires as a no-op.
+   */
+  readonly generation: number;
+  /** The last escalation step run in this generation (see core/escalation.ts). */
+  readonly step: number;
+  /** When that step was claimed. */
+  readonly stepAt: string;
+  /** `stopped` by a maintenance window; `exhausted` after the last step. */
+  readonly escalation: 'active' | 'stopped' | 'exhausted';
+  /** The last status-update reminder sent. */
+  readonly reminderSeq: number;
 }
 
 /** In the order entries of the same instant are shown. */
-export const TIMELINE_TYPES = ['OPENED', 'RECORDED', 'ACKNOWLEDGED', 'RESOLVED'] as const;
+export const TIMELINE_TYPES = [
+  'OPENED',
+  'RECORDED',
+  'ESCALATED',
+  'ACKNOWLEDGED',
+  'ACK_TIMEOUT',
+  'REMINDED',
+  'ESCALATION_EXHAUSTED',
+  'ESCALATION_STOPPED',
+  'RESOLVED',
+] as const;
 export type TimelineType = (typeof TIMELINE_TYPES)[number];
 
 /** A system entry written by Klaxon (people's entries arrive with the incident-command issue). */
@@ -47,6 +72,15 @@ export interface TimelineEntry {
   /** Who or what caused it: a person, or the integration/origin of an alert. */
   readonly who: string;
   readonly text: string;
+  /** Responders paged by this event. */
+  readonly paged?: readonly string[];
+  /** Contacts (contact keys) the throttle held back. */
+  readonly throttled?: readonly string[];
+}
+
+/** Everyone ever paged for this incident, from its timeline. */
+export function pagedResponders(timeline: readonly TimelineEntry[]): string[] {
+  return [...new Set(timeline.flatMap((e) => e.paged ?? []))];
 }
 
 export function isOpen(incident: Pick<Incident, 'status'>): boolean {

@@ -1,14 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { MiddlewareHandler } from 'hono';
+import type { Context as LambdaContext } from 'aws-lambda';
+import type { Hono, MiddlewareHandler } from 'hono';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
-import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { EventBridgeAlertBus } from '#adapters/aws/eventbridge-bus';
+import { awsPipeline } from '#adapters/aws/pipeline';
 import { bundledConfig, parseLambdaEnv } from '#app/env';
-import { systemClock } from '#app/ports';
 import { createHttpApp } from '#http/app';
 
 const logger = new Logger();
 const env = parseLambdaEnv();
+const config = bundledConfig();
 
 /**
  * /api/* routes sit behind API Gateway's IAM authorizer; this checks, as defence in depth, that
@@ -21,13 +22,24 @@ const iamAuth: MiddlewareHandler<{ Bindings: { event: LambdaEvent } }> = async (
   await next();
 };
 
-const app = createHttpApp({
-  store: new DynamoDbIncidentStore({ tableName: env.TABLE_NAME }),
-  bus: new EventBridgeAlertBus({ busName: env.EVENT_BUS_NAME }),
-  clock: systemClock,
-  services: bundledConfig().services.map((s) => s.id),
-  apiAuth: iamAuth as MiddlewareHandler,
-  log: (level, message, data) => logger[level](message, data ?? {}),
-});
+/**
+ * The app is built on the first request: the function is the API's own integration, so it
+ * learns the API's URL (for links in pages) from the request rather than from its environment.
+ */
+let lambdaHandler: ((event: LambdaEvent, context: LambdaContext) => Promise<unknown>) | undefined;
 
-export const handler = handle(app);
+function build(publicUrl: string) {
+  const app: Hono = createHttpApp({
+    ...awsPipeline(env, config, publicUrl),
+    bus: new EventBridgeAlertBus({ busName: env.EVENT_BUS_NAME }),
+    apiAuth: iamAuth as MiddlewareHandler,
+    log: (level, message, data) => logger[level](message, data ?? {}),
+  });
+  return handle(app);
+}
+
+export const handler = async (event: LambdaEvent, context: LambdaContext): Promise<unknown> => {
+  const domain = (event.requestContext as { domainName?: string } | undefined)?.domainName;
+  lambdaHandler ??= build(env.PUBLIC_URL ?? `https://${domain ?? 'localhost'}`);
+  return lambdaHandler(event, context);
+};

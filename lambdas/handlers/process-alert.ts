@@ -1,17 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
+import { awsPipeline } from '#adapters/aws/pipeline';
 import { handleAlertEvent } from '#app/alert-event';
 import { bundledConfig, parseLambdaEnv } from '#app/env';
-import { systemClock } from '#app/ports';
+import { ConfigError } from '#core/errors';
 
 const logger = new Logger();
 const env = parseLambdaEnv();
-const deps = {
-  store: new DynamoDbIncidentStore({ tableName: env.TABLE_NAME }),
-  clock: systemClock,
-  config: bundledConfig(),
-};
+if (!env.PUBLIC_URL)
+  throw new ConfigError([{ field: 'env.PUBLIC_URL', message: 'required for process-alert' }]);
+const deps = awsPipeline(env, bundledConfig(), env.PUBLIC_URL);
 
 /** Target of the alert routes: one EventBridge event in, one incident change out. */
 export const handler = async (event: EventBridgeEvent<string, unknown>): Promise<void> => {

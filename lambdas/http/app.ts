@@ -1,28 +1,30 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { z } from 'zod';
+import { afterAcknowledged, afterResolved, type EscalationDeps } from '#app/escalation';
 import { createIntegration, IntegrationDirectory, publishAlerts } from '#app/ingest';
-import type { AlertBus, Clock, IncidentStore } from '#app/ports';
+import { createMaintenance, pingHeartbeat } from '#app/operations';
+import type { AlertBus } from '#app/ports';
+import { verifyAckToken } from '#core/ack-token';
 import { type Alert, ServiceId } from '#core/alert';
 import { AuthenticationError, NotFoundError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
 import { INCIDENT_STATUSES } from '#core/incident';
+import { onCallAt, ScheduleOverrideSchema } from '#core/oncall';
+import { severityFromSource } from '#core/severity';
 import { parseOrThrow } from '#core/validation';
 import { alertmanagerToAlerts, parseAlertmanager } from '#formats/alertmanager';
 import { eventsV2DedupKey, eventsV2ToAlert, parseEventsV2 } from '#formats/events-v2';
 import { grafanaToAlerts, parseGrafana } from '#formats/grafana';
 import type { IngestContext } from '#formats/types';
+import { confirmPage, refusedPage, resultPage } from './ack-pages.ts';
 import { errorResponse, errorStatus } from './errors.ts';
 
 /** PagerDuty's limit for one Events API v2 request. */
 export const MAX_BODY_BYTES = 512 * 1024;
 
-export interface HttpAppDeps {
-  readonly store: IncidentStore;
+export interface HttpAppDeps extends EscalationDeps {
   readonly bus: AlertBus;
-  readonly clock: Clock;
-  /** Services integration keys may be created for (from the config). */
-  readonly services: readonly string[];
   /** Guards /api/*: IAM (checked by API Gateway) in AWS, a bearer token locally. */
   readonly apiAuth: MiddlewareHandler;
   readonly log?: (level: 'info' | 'error', message: string, data?: Record<string, unknown>) => void;
@@ -138,7 +140,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   api.post('/integrations', async (c) => {
     try {
       const input = parseOrThrow(CreateIntegration, await jsonBody(c.req.raw), 'integration');
-      if (!deps.services.includes(input.service)) {
+      if (!deps.config.services.some((s) => s.id === input.service)) {
         throw new ValidationError('unknown service', [
           { field: 'service', message: `no service "${input.service}" in the config` },
         ]);
@@ -150,7 +152,204 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     }
   });
 
+  // Maintenance windows: while one is active, alerts are recorded and nobody is paged.
+  api.post('/services/:service/maintenance', async (c) => {
+    try {
+      const input = parseOrThrow(CreateMaintenance, await jsonBody(c.req.raw), 'maintenance window');
+      const window = await createMaintenance(
+        {
+          service: c.req.param('service'),
+          from: input.from ? new Date(input.from) : deps.clock(),
+          to: new Date(input.to),
+          ...(input.reason ? { reason: input.reason } : {}),
+        },
+        deps,
+      );
+      return c.json(window, 201);
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+  api.get('/services/:service/maintenance', async (c) => {
+    try {
+      return c.json({ windows: await deps.store.listMaintenance(c.req.param('service'), deps.clock()) });
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+  api.delete('/services/:service/maintenance/:id', async (c) => {
+    try {
+      if (!(await deps.store.deleteMaintenance(c.req.param('service'), c.req.param('id')))) {
+        throw new NotFoundError(`no maintenance window ${c.req.param('id')}`);
+      }
+      return c.body(null, 204);
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+
+  // Schedule overrides ("who covers whom, from–to") and who is on call.
+  api.post('/schedules/:schedule/overrides', async (c) => {
+    try {
+      const scheduleId = scheduleOf(c.req.param('schedule'));
+      const body = await jsonBody(c.req.raw);
+      const override = parseOrThrow(
+        ScheduleOverrideSchema,
+        {
+          ...(typeof body === 'object' && body !== null ? body : {}),
+          id: randomId().slice(0, 12),
+          scheduleId,
+        },
+        'override',
+      );
+      for (const field of ['responder', 'replaces'] as const) {
+        const id = override[field];
+        if (id !== undefined && !deps.config.responders.some((r) => r.id === id)) {
+          throw new ValidationError('unknown responder', [
+            { field, message: `no responder "${id}" in the config` },
+          ]);
+        }
+      }
+      await deps.store.putOverride(override);
+      return c.json(override, 201);
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+  api.get('/schedules/:schedule/overrides', async (c) => {
+    try {
+      return c.json({
+        overrides: await deps.store.listOverrides(scheduleOf(c.req.param('schedule')), deps.clock()),
+      });
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+  api.delete('/schedules/:schedule/overrides/:id', async (c) => {
+    try {
+      if (!(await deps.store.deleteOverride(scheduleOf(c.req.param('schedule')), c.req.param('id')))) {
+        throw new NotFoundError(`no override ${c.req.param('id')}`);
+      }
+      return c.body(null, 204);
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+  api.get('/schedules/:schedule/oncall', async (c) => {
+    try {
+      const id = scheduleOf(c.req.param('schedule'));
+      const { at } = parseOrThrow(OnCallQuery, c.req.query(), 'query');
+      const when = at ? new Date(at) : deps.clock();
+      // biome-ignore lint/style/noNonNullAssertion: scheduleOf checked it exists
+      const schedule = deps.config.schedules.find((s) => s.id === id)!;
+      const onCall = onCallAt(schedule, await deps.store.listOverrides(id, when), when);
+      return c.json({
+        schedule: id,
+        at: when.toISOString(),
+        onCall: onCall.map((r) => ({
+          id: r,
+          name: deps.config.responders.find((x) => x.id === r)?.name ?? r,
+        })),
+      });
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+
   app.route('/api', api);
+
+  // Heartbeats: each ping pushes the deadline forward; a missed one opens an incident.
+  app.post('/heartbeat/:id/:key?', async (c) => {
+    try {
+      const key = c.req.param('key') ?? keyFromAuthorization(c.req.header('authorization'));
+      const integration = await integrations.authenticate(key);
+      const result = await pingHeartbeat(c.req.param('id'), integration, deps);
+      return c.json({ status: 'success', ...result }, 202);
+    } catch (error) {
+      return fail(c, error, 'ingest');
+    }
+  });
+
+  // Acknowledge links. GET changes nothing (mail scanners and link previews follow links): it
+  // shows a confirmation form that POSTs back to the same URL, which acts.
+  app.get('/a/:token', async (c) => {
+    const checked = await checkLink(c.req.param('token'));
+    if (!checked.ok) return c.html(refusedPage(checked.reason), REFUSED_STATUS[checked.reason]);
+    const { incident, claims, responder } = checked;
+    return c.html(
+      confirmPage({
+        incidentTitle: incident.title,
+        serviceName: deps.config.services.find((s) => s.id === incident.service)?.name ?? incident.service,
+        severity: severityFromSource(incident.severity),
+        status: incident.status,
+        action: claims.action,
+        responderName: responder.name,
+        formAction: `/a/${c.req.param('token')}`,
+      }),
+    );
+  });
+
+  app.post('/a/:token', async (c) => {
+    try {
+      const token = c.req.param('token');
+      const checked = await checkLink(token);
+      if (!checked.ok) return c.html(refusedPage(checked.reason), REFUSED_STATUS[checked.reason]);
+      const { incident, claims, responder } = checked;
+      const now = deps.clock();
+      const to = claims.action === 'ack' ? 'acknowledged' : 'resolved';
+      const cause = `link:${token}`;
+      const outcome = await deps.store.transition(incident.id, to, now, responder.id, cause);
+      if (outcome.kind === 'ignored') {
+        const current = outcome.incident ?? incident;
+        const by = current.status === 'resolved' ? current.resolvedBy : current.acknowledgedBy;
+        const name = deps.config.responders.find((r) => r.id === by)?.name ?? by ?? 'someone';
+        return c.html(
+          resultPage({
+            title: `Already ${current.status}`,
+            message: `${name} got there first. Nothing was changed.`,
+            incidentTitle: incident.title,
+          }),
+        );
+      }
+      const act = { who: responder.id, channel: 'link', cause, at: now.toISOString() };
+      if (to === 'acknowledged') await afterAcknowledged(outcome.incident, act, deps);
+      else await afterResolved(outcome.incident, act, deps);
+      return c.html(
+        resultPage({
+          title: to === 'acknowledged' ? 'Acknowledged' : 'Resolved',
+          message:
+            to === 'acknowledged'
+              ? 'Escalation stopped. The other responders have been told.'
+              : 'The incident is resolved and every pending page is cancelled.',
+          incidentTitle: incident.title,
+        }),
+      );
+    } catch (error) {
+      log('error', 'link action failed', { error: String(error) });
+      return c.html(
+        resultPage({
+          title: 'Try again',
+          message: 'Klaxon could not record this just now. Nothing was changed; please try again.',
+        }),
+        503,
+      );
+    }
+  });
+
+  async function checkLink(token: string) {
+    const verified = verifyAckToken(token, await deps.links.secret(), deps.clock());
+    if (!verified.ok) return { ok: false as const, reason: verified.reason };
+    const incident = await deps.store.get(verified.claims.incidentId);
+    const responder = deps.config.responders.find((r) => r.id === verified.claims.responderId);
+    if (incident === undefined || responder === undefined)
+      return { ok: false as const, reason: 'not-found' as const };
+    return { ok: true as const, incident, claims: verified.claims, responder };
+  }
+
+  function scheduleOf(id: string): string {
+    if (!deps.config.schedules.some((s) => s.id === id)) throw new NotFoundError(`no schedule ${id}`);
+    return id;
+  }
   app.notFound((c) => c.json({ message: `no route for ${c.req.method} ${c.req.path}`, errors: [] }, 404));
 
   function fail(c: Parameters<typeof errorResponse>[0], error: unknown, style: 'ingest' | 'api'): Response {
@@ -161,6 +360,22 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
 
   return app;
 }
+
+const REFUSED_STATUS = {
+  malformed: 400,
+  forged: 403,
+  expired: 410,
+  'other-incident': 403,
+  'not-found': 404,
+} as const;
+
+const CreateMaintenance = z.object({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }),
+  reason: z.string().max(1024).optional(),
+});
+
+const OnCallQuery = z.object({ at: z.iso.datetime({ offset: true }).optional() });
 
 const CreateIntegration = z.object({
   service: ServiceId,

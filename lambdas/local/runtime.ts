@@ -9,9 +9,14 @@ import { documentClient } from '#adapters/aws/dynamodb-client';
 import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { ensureTable, startDynalite } from '#adapters/local/dynalite';
 import { LocalEventBus } from '#adapters/local/event-bus';
+import { LocalPager } from '#adapters/local/pager';
+import { LocalTimers } from '#adapters/local/timers';
 import { type AlertEventDeps, handleAlertEvent } from '#app/alert-event';
 import { createIntegration } from '#app/ingest';
+import { AckLinks } from '#app/links';
 import { type Clock, systemClock } from '#app/ports';
+import { handleTimerEvent } from '#app/timers';
+import { newLinkSecret } from '#core/ack-token';
 import { type KlaxonConfig, parseConfig } from '#core/config';
 import { ConfigError } from '#core/errors';
 import { hashIntegrationKey, randomId } from '#core/ids';
@@ -30,6 +35,8 @@ export interface LocalRuntimeOptions {
   readonly port: number;
   readonly host?: string;
   readonly clock?: Clock;
+  /** How long one configured minute lasts (KLAXON_MINUTE_MS): speeds escalation up for demos. */
+  readonly minuteMs?: number;
   readonly log?: (line: string) => void;
 }
 
@@ -41,6 +48,8 @@ export interface LocalRuntime {
   readonly apiToken: string;
   readonly bus: LocalEventBus;
   readonly store: DynamoDbIncidentStore;
+  readonly timers: LocalTimers;
+  readonly pager: LocalPager;
   close(): Promise<void>;
 }
 
@@ -68,7 +77,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
 
   const dynamo = await startDynalite({ path: join(dataDir, 'dynamodb') });
   await ensureTable(dynamo.client, TABLE_NAME);
-  const store = new DynamoDbIncidentStore({ tableName: TABLE_NAME, client: documentClient(dynamo.client) });
+  const db = documentClient(dynamo.client);
+  const store = new DynamoDbIncidentStore({ tableName: TABLE_NAME, client: db });
 
   const secrets = await loadSecrets(dataDir, config, clock, store);
 
@@ -79,13 +89,41 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
       void appendFile(join(dataDir, 'dead-letters.jsonl'), `${JSON.stringify(letter)}\n`);
     },
   });
-  const deps: AlertEventDeps = { store, clock, config };
+  const timers = new LocalTimers({
+    db,
+    tableName: TABLE_NAME,
+    clock,
+    log,
+    onDeadLetter: (timer) => {
+      log(`timers: dead letter ${timer.name}: ${timer.error}`);
+      void appendFile(
+        join(dataDir, 'dead-letters.jsonl'),
+        `${JSON.stringify({ timer, at: clock().toISOString() })}\n`,
+      );
+    },
+  });
+  const pager = new LocalPager({ timeZone: config.timeZone, file: join(dataDir, 'inbox.jsonl'), log, clock });
+  // The public URL is known once the server listens (PORT may be 0).
+  let publicUrl = config.publicUrl ?? '';
+  const deps: AlertEventDeps = {
+    store,
+    timers,
+    pager,
+    clock,
+    config,
+    links: new AckLinks({ publicUrl: () => publicUrl, secret: async () => secrets.linkSecret }),
+    ...(options.minuteMs ? { minuteMs: options.minuteMs } : {}),
+  };
   bus.register('processAlert', async (event) => {
     const outcome = await handleAlertEvent(event, deps);
     const incident = outcome.kind === 'ignored' ? outcome.incident : outcome.incident;
     log(
       `alert ${event.id}: ${outcome.kind}${incident ? ` incident ${incident.id} (${incident.service})` : ''}`,
     );
+  });
+  timers.target(async (input) => {
+    const outcome = await handleTimerEvent(input, deps);
+    log(`timer ${JSON.stringify(input)}: ${outcome}`);
   });
 
   const apiAuth: MiddlewareHandler = bearerAuth({
@@ -97,10 +135,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     invalidAuthenticationHeader: { message: { message: 'invalid Authorization header', errors: [] } },
   });
   const app = createHttpApp({
-    store,
-    services: config.services.map((s) => s.id),
+    ...deps,
     bus,
-    clock,
     apiAuth,
     log: (level, message, data) => log(`${level}: ${message} ${data ? JSON.stringify(data) : ''}`),
   });
@@ -129,18 +165,24 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     server.once('error', fail);
   });
   const { port } = server.address() as AddressInfo;
+  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
+  publicUrl = config.publicUrl ?? url;
+  timers.start();
 
   let closing: Promise<void> | undefined;
   return {
-    url: `http://${options.host ?? '127.0.0.1'}:${port}`,
+    url,
     config,
     integrationKeys: secrets.integrationKeys,
     apiToken: secrets.apiToken,
     bus,
     store,
+    timers,
+    pager,
     close() {
       closing ??= (async () => {
         await new Promise<void>((done) => server.close(() => done()));
+        await timers.stop();
         await bus.drain();
         await dynamo.close();
       })();
@@ -164,6 +206,7 @@ const LocalPutEvent = z.object({
 
 const Secrets = z.object({
   apiToken: z.string().min(16),
+  linkSecret: z.string().min(32),
   integrationKeys: z.record(z.string(), z.string()),
 });
 
@@ -183,7 +226,7 @@ async function loadSecrets(
   try {
     secrets = Secrets.parse(JSON.parse(await readFile(path, 'utf8')));
   } catch {
-    secrets = { apiToken: randomId(), integrationKeys: {} };
+    secrets = { apiToken: randomId(), linkSecret: newLinkSecret(), integrationKeys: {} };
   }
   for (const service of config.services) {
     const existing = secrets.integrationKeys[service.id];

@@ -4,18 +4,18 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import { handleAlertEvent } from '#app/alert-event';
-import { parseConfig } from '#core/config';
 import { RetryableError } from '#core/errors';
 import { hashIntegrationKey } from '#core/ids';
 import { createHttpApp } from '#http/app';
 import { startTestDynamo } from '../support/dynamo.ts';
+import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 
 const KEY = '0123456789abcdef0123456789abcdef';
 const TOKEN = 'test-token-0123456789';
-const config = parseConfig({ services: [{ id: 'checkout', name: 'Checkout' }] });
 
 let dynamo: Awaited<ReturnType<typeof startTestDynamo>>;
 let store: DynamoDbIncidentStore;
+let pipeline: Pipeline;
 let bus: LocalEventBus;
 let app: Hono;
 const clock = () => new Date('2026-11-26T12:00:00.000Z');
@@ -27,7 +27,12 @@ afterAll(async () => {
   await dynamo.close();
 });
 beforeEach(async () => {
-  store = await dynamo.table();
+  pipeline = await startPipeline(
+    dynamo,
+    { services: [{ id: 'checkout', name: 'Checkout' }] },
+    '2026-11-26T12:00:00.000Z',
+  );
+  store = pipeline.store;
   await store.putIntegration({
     keyHash: hashIntegrationKey(KEY),
     service: 'checkout',
@@ -36,9 +41,9 @@ beforeEach(async () => {
   });
   bus = new LocalEventBus({ maxAttempts: 1 });
   bus.register('processAlert', async (event) => {
-    await handleAlertEvent(event, { store, clock, config });
+    await handleAlertEvent(event, pipeline.deps);
   });
-  app = createHttpApp({ store, bus, clock, services: ['checkout'], apiAuth: bearerAuth({ token: TOKEN }) });
+  app = createHttpApp({ ...pipeline.deps, bus, apiAuth: bearerAuth({ token: TOKEN }) });
 });
 
 const post = (path: string, body: unknown, headers: Record<string, string> = {}) =>
@@ -297,14 +302,12 @@ describe('POST /api/integrations', () => {
 describe('when the bus is down', () => {
   it('answers 503 so that the sender retries, and keeps internals out of the body', async () => {
     const down = createHttpApp({
-      store,
+      ...pipeline.deps,
       bus: {
         putAlerts: async () => {
           throw new RetryableError('EventBridge did not accept 1 alert(s) after 3 attempts');
         },
       },
-      clock,
-      services: ['checkout'],
       apiAuth: bearerAuth({ token: TOKEN }),
     });
     const res = await down.request('/v2/enqueue', {
@@ -322,14 +325,12 @@ describe('when the bus is down', () => {
 
   it('answers 500 for an unexpected failure without leaking it', async () => {
     const broken = createHttpApp({
-      store,
+      ...pipeline.deps,
       bus: {
         putAlerts: async () => {
           throw new Error('socket hang up at 10.0.0.1');
         },
       },
-      clock,
-      services: ['checkout'],
       apiAuth: bearerAuth({ token: TOKEN }),
     });
     const res = await broken.request(`/integrations/alertmanager/${KEY}`, {

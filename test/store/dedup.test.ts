@@ -5,12 +5,20 @@ import type { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { processAlert } from '#app/process-alert';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
+import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 
 let dynamo: Awaited<ReturnType<typeof startTestDynamo>>;
 let store: DynamoDbIncidentStore & { tableName: string };
+let pipeline: Pipeline;
 let now = new Date('2026-11-26T10:00:05.000Z');
 const clock = () => now;
-const deps = () => ({ store, clock });
+const deps = () => ({ ...pipeline.deps, clock });
+const config = {
+  services: [
+    { id: 'checkout', name: 'Checkout' },
+    { id: 'platform', name: 'Platform' },
+  ],
+};
 
 beforeAll(async () => {
   dynamo = await startTestDynamo();
@@ -19,7 +27,8 @@ afterAll(async () => {
   await dynamo.close();
 });
 beforeEach(async () => {
-  store = await dynamo.table();
+  pipeline = await startPipeline(dynamo, config);
+  store = pipeline.store;
   now = new Date('2026-11-26T10:00:05.000Z');
 });
 
@@ -84,7 +93,10 @@ describe('PagerDuty dedup semantics on DynamoDB (dynalite)', () => {
   it('acknowledge acts on the open incident; acknowledging again changes nothing', async () => {
     const opened = await processAlert(makeAlert(), deps());
     now = new Date('2026-11-26T10:04:00.000Z');
-    const ack = await processAlert(makeAlert({ action: 'acknowledge', client: 'alice' }), deps());
+    const ack = await processAlert(
+      makeAlert({ action: 'acknowledge', client: 'alice', receivedAt: '2026-11-26T10:04:00.000Z' }),
+      deps(),
+    );
     expect(ack.kind).toBe('acknowledged');
     if (ack.kind !== 'acknowledged' || opened.kind !== 'opened') return;
     expect(ack.incident).toMatchObject({
@@ -164,7 +176,7 @@ describe('PagerDuty dedup semantics on DynamoDB (dynalite)', () => {
     if (opened.kind !== 'opened') throw new Error('expected opened');
     const timeline = await store.timeline(opened.incident.id);
     expect(timeline.map((e) => [e.type, e.text])).toEqual([
-      ['OPENED', 'Incident opened: p99 latency above 2s on orders-db'],
+      ['OPENED', 'Incident opened: p99 latency above 2s on orders-db — no escalation policy: nobody paged'],
       ['RECORDED', 'alarm has insufficient data'],
     ]);
     expect((await store.get(opened.incident.id))?.alertCount).toBe(1);
@@ -224,10 +236,10 @@ describe('exactly one incident under concurrency', () => {
 
 describe('crash repair', () => {
   it('a late retry of an acknowledge after the key moved on still rewrites its timeline entry', async () => {
-    const ack = makeAlert({ action: 'acknowledge' });
+    const ack = makeAlert({ action: 'acknowledge', receivedAt: '2026-11-26T10:01:00.000Z' });
     const opened = await processAlert(makeAlert(), deps());
     await store.acknowledge(ack, now, 'alice'); // the process died before writing the timeline
-    await processAlert(makeAlert({ action: 'resolve' }), deps());
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: '2026-11-26T10:02:00.000Z' }), deps());
     const retry = await processAlert(ack, deps());
     expect(retry).toMatchObject({ kind: 'replayed', caused: 'acknowledged' });
     if (opened.kind !== 'opened') throw new Error('expected opened');

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
   PutCommand,
@@ -7,11 +8,21 @@ import {
   type QueryCommandInput,
   UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { AlertOutcome, IncidentFilter, IncidentPage, IncidentStore, Integration } from '#app/ports';
+import type {
+  AlertOutcome,
+  ControlStore,
+  IncidentFilter,
+  IncidentPage,
+  IncidentStore,
+  Integration,
+  MaintenanceWindow,
+  TriggerOptions,
+} from '#app/ports';
 import type { Alert } from '#core/alert';
 import { RetryableError, ValidationError } from '#core/errors';
 import { eventHash, incidentIdFor } from '#core/ids';
 import { type Incident, TIMELINE_TYPES, type TimelineEntry } from '#core/incident';
+import type { ScheduleOverride } from '#core/oncall';
 import { defaultDocumentClient } from './dynamodb-client.ts';
 
 /**
@@ -22,6 +33,10 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  *   INC#<id>                 / INC          the incident; gsi1 = by service, gsi2 = all, by detectedAt
  *   INC#<id>                 / TL#<at>#…    timeline entries, read with the incident in one Query
  *   IKEY#<sha256(key)>       / IKEY         an integration key, stored hashed
+ *   MW#<service>             / <to>#<id>    maintenance windows (query: sk > now = not ended)
+ *   OVR#<schedule>           / <to>#<id>    schedule overrides (same)
+ *   THR#<contact>#<class>    / THR          recent sends of one contact, for the throttle
+ *   TIMER#<name>             / TIMER        local runtime only: durable timers (gsi2 TIMERS by due time)
  *
  * The id of the n-th incident of a key is a hash of (service, dedupKey, n), so every writer that
  * reads the same `occurrence` agrees on the incident without a lookup item to create first.
@@ -55,7 +70,7 @@ export interface DynamoDbIncidentStoreOptions {
   readonly client?: DynamoDBDocumentClient;
 }
 
-export class DynamoDbIncidentStore implements IncidentStore {
+export class DynamoDbIncidentStore implements IncidentStore, ControlStore {
   readonly #table: string;
   readonly #db: DynamoDBDocumentClient;
 
@@ -64,7 +79,7 @@ export class DynamoDbIncidentStore implements IncidentStore {
     this.#db = options.client ?? defaultDocumentClient;
   }
 
-  async trigger(alert: Alert, now: Date): Promise<AlertOutcome> {
+  async trigger(alert: Alert, now: Date, options: TriggerOptions = {}): Promise<AlertOutcome> {
     const seen = eventHash(alert.eventKey);
     const nowIso = now.toISOString();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
@@ -82,7 +97,12 @@ export class DynamoDbIncidentStore implements IncidentStore {
               '#source = if_not_exists(#source, :source), severity = if_not_exists(severity, :severity)',
               'origin = if_not_exists(origin, :origin), startedAt = if_not_exists(startedAt, :startedAt)',
               'detectedAt = if_not_exists(detectedAt, :now), version = if_not_exists(version, :one)',
-              'openedBy = if_not_exists(openedBy, :seen)',
+              'openedBy = if_not_exists(openedBy, :seen), generation = if_not_exists(generation, :one)',
+              'step = if_not_exists(step, :zero), stepAt = if_not_exists(stepAt, :now)',
+              'escalation = if_not_exists(escalation, :active), reminderSeq = if_not_exists(reminderSeq, :zero)',
+              ...(options.escalationPolicy
+                ? ['escalationPolicy = if_not_exists(escalationPolicy, :policy)']
+                : []),
               'gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsiSk)',
               'gsi2pk = if_not_exists(gsi2pk, :gsi2pk), gsi2sk = if_not_exists(gsi2sk, :gsiSk)',
               'lastAlertAt = :now',
@@ -104,6 +124,9 @@ export class DynamoDbIncidentStore implements IncidentStore {
               ':startedAt': alert.occurredAt ?? alert.receivedAt,
               ':now': nowIso,
               ':one': 1,
+              ':zero': 0,
+              ':active': 'active',
+              ...(options.escalationPolicy ? { ':policy': options.escalationPolicy } : {}),
               ':seen': seen,
               ':seenSet': new Set([seen]),
               ':gsi1pk': `SVC#${alert.service}`,
@@ -134,78 +157,172 @@ export class DynamoDbIncidentStore implements IncidentStore {
   }
 
   async acknowledge(alert: Alert, now: Date, who: string): Promise<AlertOutcome> {
-    const occurrence = await this.#occurrence(alert.service, alert.dedupKey);
-    const id = incidentIdFor(alert.service, alert.dedupKey, occurrence);
-    const cause = eventHash(alert.eventKey);
+    return this.#transitionByKey(alert, 'acknowledged', now, who);
+  }
+
+  async resolve(alert: Alert, now: Date, who: string): Promise<AlertOutcome> {
+    return this.#transitionByKey(alert, 'resolved', now, who);
+  }
+
+  async transition(
+    id: string,
+    to: 'acknowledged' | 'resolved',
+    now: Date,
+    who: string,
+    cause: string,
+  ): Promise<AlertOutcome> {
+    const attribute = to === 'acknowledged' ? 'ackCause' : 'resolveCause';
+    const hash = eventHash(cause);
     try {
       const result = await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: incPk(id), sk: 'INC' },
           UpdateExpression:
-            'SET #status = :acknowledged, acknowledgedAt = :now, acknowledgedBy = :who, ackCause = :cause ADD version :one',
-          ConditionExpression: 'attribute_exists(pk) AND #status = :triggered',
+            to === 'acknowledged'
+              ? 'SET #status = :to, acknowledgedAt = if_not_exists(acknowledgedAt, :now), lastAcknowledgedAt = :now, acknowledgedBy = :who, ackCause = :cause ADD version :one'
+              : 'SET #status = :to, resolvedAt = :now, resolvedBy = :who, resolveCause = :cause ADD version :one',
+          ConditionExpression:
+            to === 'acknowledged'
+              ? 'attribute_exists(pk) AND #status = :triggered'
+              : 'attribute_exists(pk) AND #status <> :resolved',
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: {
-            ':acknowledged': 'acknowledged',
-            ':triggered': 'triggered',
+            ':to': to,
+            ...(to === 'acknowledged' ? { ':triggered': 'triggered' } : { ':resolved': 'resolved' }),
             ':now': now.toISOString(),
             ':who': who,
-            ':cause': cause,
+            ':cause': hash,
             ':one': 1,
           },
           ReturnValues: 'ALL_NEW',
         }),
       );
-      return { kind: 'acknowledged', incident: toIncident(result.Attributes as Item) };
+      const incident = toIncident(result.Attributes as Item);
+      if (to === 'resolved') await this.#advance(incident.service, incident.dedupKey, incident.occurrence);
+      return { kind: to, incident };
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const caused = await this.#causedBy(alert, occurrence, 'ackCause', cause);
-      if (caused !== undefined) return { kind: 'replayed', incident: caused, caused: 'acknowledged' };
       const item = await this.#getItem(incPk(id), 'INC');
-      if (item === undefined) return { kind: 'ignored', reason: 'no open incident for this dedup key' };
+      if (item === undefined) return { kind: 'ignored', reason: 'no such incident' };
       const incident = toIncident(item);
+      if (item[attribute] === hash) {
+        if (to === 'resolved') await this.#advance(incident.service, incident.dedupKey, incident.occurrence);
+        return { kind: 'replayed', incident, caused: to };
+      }
       return { kind: 'ignored', reason: `incident is already ${incident.status}`, incident };
     }
   }
 
-  async resolve(alert: Alert, now: Date, who: string): Promise<AlertOutcome> {
+  /**
+   * Acknowledge or resolve the open incident of the alert's key. A late retry may find the key
+   * moved on past the incident it acted on: then the previous incident is checked for its cause.
+   */
+  async #transitionByKey(
+    alert: Alert,
+    to: 'acknowledged' | 'resolved',
+    now: Date,
+    who: string,
+  ): Promise<AlertOutcome> {
     const occurrence = await this.#occurrence(alert.service, alert.dedupKey);
-    const id = incidentIdFor(alert.service, alert.dedupKey, occurrence);
-    const cause = eventHash(alert.eventKey);
-    let outcome: Extract<AlertOutcome, { kind: 'resolved' | 'replayed' }>;
+    const outcome = await this.transition(
+      incidentIdFor(alert.service, alert.dedupKey, occurrence),
+      to,
+      now,
+      who,
+      alert.eventKey,
+    );
+    if (outcome.kind !== 'ignored') return outcome;
+    if (occurrence > 0) {
+      const previous = await this.#getItem(
+        incPk(incidentIdFor(alert.service, alert.dedupKey, occurrence - 1)),
+        'INC',
+      );
+      const attribute = to === 'acknowledged' ? 'ackCause' : 'resolveCause';
+      if (previous?.[attribute] === eventHash(alert.eventKey)) {
+        return { kind: 'replayed', incident: toIncident(previous), caused: to };
+      }
+    }
+    return outcome.incident === undefined
+      ? { kind: 'ignored', reason: 'no open incident for this dedup key' }
+      : outcome;
+  }
+
+  async claimStep(
+    incident: Incident,
+    step: number,
+    now: Date,
+    exhausted: boolean,
+  ): Promise<Incident | undefined> {
+    return this.#conditionalUpdate(incident, {
+      set: { step, stepAt: now.toISOString(), ...(exhausted ? { escalation: 'exhausted' } : {}) },
+      condition: '#status = :triggered AND escalation = :active',
+      values: { ':triggered': 'triggered', ':active': 'active' },
+    });
+  }
+
+  async restartEscalation(incident: Incident, now: Date): Promise<Incident | undefined> {
+    return this.#conditionalUpdate(incident, {
+      set: {
+        status: 'triggered',
+        generation: incident.generation + 1,
+        step: 0,
+        stepAt: now.toISOString(),
+        escalation: 'active',
+      },
+      condition: '#status = :acknowledged',
+      values: { ':acknowledged': 'acknowledged' },
+    });
+  }
+
+  async stopEscalation(incident: Incident): Promise<Incident | undefined> {
+    return this.#conditionalUpdate(incident, {
+      set: { generation: incident.generation + 1, escalation: 'stopped' },
+      condition: '#status <> :resolved',
+      values: { ':resolved': 'resolved' },
+    });
+  }
+
+  async claimReminder(incident: Incident, seq: number): Promise<Incident | undefined> {
+    return this.#conditionalUpdate(incident, {
+      set: { reminderSeq: seq },
+      condition: '#status <> :resolved AND reminderSeq = :previous',
+      values: { ':resolved': 'resolved', ':previous': seq - 1 },
+    });
+  }
+
+  /**
+   * SETs `set` and bumps the version if the incident still has the version it was read at and
+   * `condition` holds; undefined when it does not (someone else changed it first).
+   */
+  async #conditionalUpdate(
+    incident: Incident,
+    update: { set: Record<string, unknown>; condition: string; values: Record<string, unknown> },
+  ): Promise<Incident | undefined> {
+    const names: Record<string, string> = { '#status': 'status' };
+    const values: Record<string, unknown> = { ...update.values, ':version': incident.version, ':one': 1 };
+    const assignments = Object.entries(update.set).map(([name, value], i) => {
+      names[`#a${i}`] = name;
+      values[`:a${i}`] = value;
+      return `#a${i} = :a${i}`;
+    });
     try {
       const result = await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
-          Key: { pk: incPk(id), sk: 'INC' },
-          UpdateExpression:
-            'SET #status = :resolved, resolvedAt = :now, resolvedBy = :who, resolveCause = :cause ADD version :one',
-          ConditionExpression: 'attribute_exists(pk) AND #status <> :resolved',
-          ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':resolved': 'resolved',
-            ':now': now.toISOString(),
-            ':who': who,
-            ':cause': cause,
-            ':one': 1,
-          },
+          Key: { pk: incPk(incident.id), sk: 'INC' },
+          UpdateExpression: `SET ${assignments.join(', ')} ADD version :one`,
+          ConditionExpression: `version = :version AND ${update.condition}`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
       );
-      outcome = { kind: 'resolved', incident: toIncident(result.Attributes as Item) };
+      return toIncident(result.Attributes as Item);
     } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      const caused = await this.#causedBy(alert, occurrence, 'resolveCause', cause);
-      if (caused === undefined) {
-        const item = await this.#getItem(incPk(id), 'INC');
-        if (item === undefined) return { kind: 'ignored', reason: 'no open incident for this dedup key' };
-        return { kind: 'ignored', reason: 'incident is already resolved', incident: toIncident(item) };
-      }
-      outcome = { kind: 'replayed', incident: caused, caused: 'resolved' };
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
     }
-    await this.#advance(alert.service, alert.dedupKey, outcome.incident.occurrence);
-    return outcome;
   }
 
   async findOpen(service: string, dedupKey: string): Promise<Incident | undefined> {
@@ -264,6 +381,10 @@ export class DynamoDbIncidentStore implements IncidentStore {
     );
   }
 
+  async hasTimelineEntry(entry: Pick<TimelineEntry, 'incidentId' | 'at' | 'type' | 'id'>): Promise<boolean> {
+    return (await this.#getItem(incPk(entry.incidentId), timelineSk(entry))) !== undefined;
+  }
+
   async timeline(incidentId: string): Promise<TimelineEntry[]> {
     const entries: TimelineEntry[] = [];
     let start: Item | undefined;
@@ -303,21 +424,139 @@ export class DynamoDbIncidentStore implements IncidentStore {
     };
   }
 
-  /**
-   * The incident this event already acknowledged or resolved, if any: the current one, or the
-   * previous one when the key has moved on since (a retry after a crash that came late).
-   */
-  async #causedBy(
-    alert: Alert,
-    occurrence: number,
-    attribute: 'ackCause' | 'resolveCause',
-    cause: string,
-  ): Promise<Incident | undefined> {
-    for (const n of occurrence > 0 ? [occurrence, occurrence - 1] : [occurrence]) {
-      const item = await this.#getItem(incPk(incidentIdFor(alert.service, alert.dedupKey, n)), 'INC');
-      if (item?.[attribute] === cause) return toIncident(item);
+  async putMaintenance(window: MaintenanceWindow): Promise<void> {
+    await this.#db.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: {
+          pk: `MW#${window.service}`,
+          sk: `${window.to}#${window.id}`,
+          ...window,
+          expiresAt: expiry(window.to),
+        },
+      }),
+    );
+  }
+
+  async listMaintenance(service: string, now: Date): Promise<MaintenanceWindow[]> {
+    const items = await this.#queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk > :now',
+      ExpressionAttributeValues: { ':pk': `MW#${service}`, ':now': now.toISOString() },
+    });
+    return items.map((item) => ({
+      id: String(item.id),
+      service: String(item.service),
+      from: String(item.from),
+      to: String(item.to),
+      createdAt: String(item.createdAt),
+      ...(typeof item.reason === 'string' ? { reason: item.reason } : {}),
+    }));
+  }
+
+  async deleteMaintenance(service: string, id: string): Promise<boolean> {
+    const items = await this.#queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: '#id = :id',
+      ExpressionAttributeNames: { '#id': 'id' },
+      ExpressionAttributeValues: { ':pk': `MW#${service}`, ':id': id },
+    });
+    for (const item of items) {
+      await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: item.pk, sk: item.sk } }));
     }
-    return undefined;
+    return items.length > 0;
+  }
+
+  async putOverride(override: ScheduleOverride): Promise<void> {
+    await this.#db.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: {
+          pk: `OVR#${override.scheduleId}`,
+          sk: `${override.to}#${override.id}`,
+          ...override,
+          expiresAt: expiry(override.to),
+        },
+      }),
+    );
+  }
+
+  async listOverrides(scheduleId: string, now: Date): Promise<ScheduleOverride[]> {
+    const items = await this.#queryAll({
+      KeyConditionExpression: 'pk = :pk AND sk > :now',
+      ExpressionAttributeValues: { ':pk': `OVR#${scheduleId}`, ':now': now.toISOString() },
+    });
+    return items.map((item) => ({
+      id: String(item.id),
+      scheduleId: String(item.scheduleId),
+      from: String(item.from),
+      to: String(item.to),
+      responder: String(item.responder),
+      ...(typeof item.replaces === 'string' ? { replaces: item.replaces } : {}),
+    }));
+  }
+
+  async deleteOverride(scheduleId: string, id: string): Promise<boolean> {
+    const items = await this.#queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      FilterExpression: '#id = :id',
+      ExpressionAttributeNames: { '#id': 'id' },
+      ExpressionAttributeValues: { ':pk': `OVR#${scheduleId}`, ':id': id },
+    });
+    for (const item of items) {
+      await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: item.pk, sk: item.sk } }));
+    }
+    return items.length > 0;
+  }
+
+  async takeThrottle(
+    key: string,
+    decide: (history: readonly number[]) => { allowed: boolean; history: number[] },
+  ): Promise<boolean> {
+    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+      const item = await this.#getItem(`THR#${key}`, 'THR');
+      const version = typeof item?.version === 'number' ? item.version : 0;
+      const history = Array.isArray(item?.sent) ? item.sent.map(Number) : [];
+      const decision = decide(history);
+      if (!decision.allowed) return false;
+      try {
+        await this.#db.send(
+          new PutCommand({
+            TableName: this.#table,
+            Item: {
+              pk: `THR#${key}`,
+              sk: 'THR',
+              sent: decision.history,
+              version: version + 1,
+              expiresAt: Math.ceil(Date.now() / 1000) + 86_400,
+            },
+            ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :version',
+            ...(version === 0 ? {} : { ExpressionAttributeValues: { ':version': version } }),
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      }
+    }
+    throw new RetryableError(`throttle ${key} kept racing; retry`);
+  }
+
+  async #queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#table,
+          ConsistentRead: true,
+          ExclusiveStartKey: start,
+          ...input,
+        }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
   }
 
   async #occurrence(service: string, dedupKey: string): Promise<number> {
@@ -354,8 +593,13 @@ export class DynamoDbIncidentStore implements IncidentStore {
 }
 
 /** Sorted by time, then by type so that entries of one instant read in lifecycle order. */
-function timelineSk(entry: TimelineEntry): string {
+function timelineSk(entry: Pick<TimelineEntry, 'at' | 'type' | 'id'>): string {
   return `TL#${entry.at}#${TIMELINE_TYPES.indexOf(entry.type)}#${entry.id}`;
+}
+
+/** TTL (epoch seconds) a day after something ends: DynamoDB deletes it then. */
+function expiry(iso: string): number {
+  return Math.ceil(new Date(iso).getTime() / 1000) + 86_400;
 }
 
 function hasSeen(item: Item, hash: string): boolean {
@@ -383,6 +627,12 @@ function toIncident(item: Item): Incident {
     alertCount: Number(item.alertCount),
     lastAlertAt: String(item.lastAlertAt),
     version: Number(item.version),
+    ...optional('escalationPolicy'),
+    generation: Number(item.generation ?? 1),
+    step: Number(item.step ?? 0),
+    stepAt: String(item.stepAt ?? item.detectedAt),
+    escalation: (item.escalation ?? 'active') as Incident['escalation'],
+    reminderSeq: Number(item.reminderSeq ?? 0),
   };
 }
 
@@ -394,6 +644,8 @@ function toTimelineEntry(item: Item): TimelineEntry {
     type: item.type as TimelineEntry['type'],
     who: String(item.who),
     text: String(item.text),
+    ...(Array.isArray(item.paged) ? { paged: item.paged.map(String) } : {}),
+    ...(Array.isArray(item.throttled) ? { throttled: item.throttled.map(String) } : {}),
   };
 }
 

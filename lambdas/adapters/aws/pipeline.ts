@@ -1,0 +1,29 @@
+import type { LambdaEnv } from '#app/env';
+import type { EscalationDeps } from '#app/escalation';
+import { AckLinks } from '#app/links';
+import { systemClock } from '#app/ports';
+import type { KlaxonConfig } from '#core/config';
+import { DynamoDbIncidentStore } from './dynamodb-store.ts';
+import { SchedulerTimers } from './scheduler-timers.ts';
+import { readSecret } from './secret.ts';
+import { SnsPager } from './sns-pager.ts';
+
+/** The use cases' dependencies wired to AWS: one composition for all three functions. */
+export function awsPipeline(env: LambdaEnv, config: KlaxonConfig, publicUrl: string): EscalationDeps {
+  return {
+    store: new DynamoDbIncidentStore({ tableName: env.TABLE_NAME }),
+    timers: new SchedulerTimers({
+      groupName: env.SCHEDULE_GROUP_NAME,
+      targetArn: env.ESCALATE_FUNCTION_ARN,
+      roleArn: env.SCHEDULER_ROLE_ARN,
+      deadLetterArn: env.SCHEDULER_DLQ_ARN,
+    }),
+    pager: new SnsPager({ topicArn: env.PAGES_TOPIC_ARN, timeZone: config.timeZone }),
+    clock: systemClock,
+    config,
+    links: new AckLinks({
+      publicUrl: config.publicUrl ?? publicUrl,
+      secret: () => readSecret(env.ACK_SECRET_ARN),
+    }),
+  };
+}

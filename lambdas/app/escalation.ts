@@ -1,0 +1,536 @@
+import type { EscalationPolicy, KlaxonConfig, Target } from '#core/config';
+import { stepAction } from '#core/escalation';
+import { timelineEntryId } from '#core/ids';
+import { type Incident, pagedResponders, type TimelineEntry, type TimelineType } from '#core/incident';
+import { onCallAt } from '#core/oncall';
+import { contactKey, type Page, type PageKind } from '#core/page';
+import { reminderIntervalMinutes, severityFromSource } from '#core/severity';
+import { throttle, throttleRules } from '#core/throttle';
+import { type TimerEvent, timer, timerName } from '#core/timers';
+import type { AckLinks } from './links.ts';
+import type { Clock, ControlStore, IncidentStore, Pager, Timers } from './ports.ts';
+
+/**
+ * Theory of operation — escalation.
+ *
+ * An incident escalates through the steps of its service's policy (core/escalation.ts). Each step
+ * is run by a one-time timer named after (incident, generation, step). Running a step is
+ * "claim, then complete":
+ *   1. claim: a conditional write on the incident (its version as read, status triggered,
+ *      escalation active) records `step` and `stepAt`. An acknowledgement, a resolve or a
+ *      maintenance stop that commits first makes the claim fail, so a late timer pages nobody.
+ *   2. effects: page the level's targets (schedules resolved to who is on call now), start the
+ *      next step's timer (deterministic name: a duplicate create is a no-op).
+ *   3. complete: write the step's timeline entry, whose key is derived from (incident, step,
+ *      stepAt). A retry that finds the step claimed but the entry missing repeats the effects;
+ *      one that finds the entry does nothing. Pages are therefore at-least-once, never lost.
+ * The generation moves on when escalation restarts (ack timeout) or stops (maintenance), which
+ * turns every timer of the earlier generation into a no-op without having to find it.
+ */
+
+export interface EscalationDeps {
+  readonly store: IncidentStore & ControlStore;
+  readonly timers: Timers;
+  readonly pager: Pager;
+  readonly clock: Clock;
+  readonly config: KlaxonConfig;
+  readonly links: AckLinks;
+  /** How long one configured minute lasts; 60 000 except in local demos that speed time up. */
+  readonly minuteMs?: number;
+}
+
+type Effects = { paged: string[]; throttled: string[] };
+const NONE: Effects = { paged: [], throttled: [] };
+
+const minutes = (deps: EscalationDeps, n: number) => n * (deps.minuteMs ?? 60_000);
+
+function policyOf(incident: Incident, config: KlaxonConfig): EscalationPolicy | undefined {
+  return config.escalationPolicies.find((p) => p.id === incident.escalationPolicy);
+}
+
+function serviceOf(incident: Incident, config: KlaxonConfig) {
+  return config.services.find((s) => s.id === incident.service);
+}
+
+function entry(
+  incident: Incident,
+  type: TimelineType,
+  cause: string,
+  at: string,
+  who: string,
+  text: string,
+  effects: Effects = NONE,
+): TimelineEntry {
+  return {
+    id: timelineEntryId(incident.id, type, cause),
+    incidentId: incident.id,
+    at,
+    type,
+    who,
+    text,
+    ...(effects.paged.length > 0 ? { paged: effects.paged } : {}),
+    ...(effects.throttled.length > 0 ? { throttled: effects.throttled } : {}),
+  };
+}
+
+/** The responders a level's targets name: responders as they are, schedules as who is on call. */
+async function recipients(targets: readonly Target[], deps: EscalationDeps, at: Date): Promise<string[]> {
+  const ids: string[] = [];
+  for (const target of targets) {
+    if ('responder' in target) {
+      ids.push(target.responder);
+      continue;
+    }
+    const schedule = deps.config.schedules.find((s) => s.id === target.schedule);
+    if (schedule === undefined) continue;
+    ids.push(...onCallAt(schedule, await deps.store.listOverrides(schedule.id, at), at));
+  }
+  return [...new Set(ids)];
+}
+
+/** Whether a maintenance window of the service is active at `now`. */
+export async function inMaintenance(service: string, deps: EscalationDeps, now: Date): Promise<boolean> {
+  const windows = await deps.store.listMaintenance(service, now);
+  return windows.some((w) => new Date(w.from) <= now && now < new Date(w.to));
+}
+
+/** Builds and sends one message per contact of each responder, through the per-contact throttle. */
+async function notify(
+  incident: Incident,
+  responderIds: readonly string[],
+  message: { kind: PageKind; reason: string; level?: number; cause: string },
+  deps: EscalationDeps,
+  now: Date,
+): Promise<Effects> {
+  const effects: Effects = { paged: [], throttled: [] };
+  const service = serviceOf(incident, deps.config);
+  for (const responderId of responderIds) {
+    const responder = deps.config.responders.find((r) => r.id === responderId);
+    if (responder === undefined) continue;
+    const actionable = message.kind !== 'notice' && incident.status !== 'resolved';
+    const links = {
+      incident: deps.links.incidentUrl(incident.id),
+      ...(actionable && incident.status === 'triggered'
+        ? { acknowledge: await deps.links.link(incident.id, 'ack', responder.id, now) }
+        : {}),
+      ...(actionable ? { resolve: await deps.links.link(incident.id, 'resolve', responder.id, now) } : {}),
+    };
+    let sent = false;
+    for (const [index, contact] of responder.contacts.entries()) {
+      const key = contactKey(responder.id, index);
+      const page: Page = {
+        id: timelineEntryId(incident.id, message.cause, key),
+        kind: message.kind,
+        incident: {
+          id: incident.id,
+          title: incident.title,
+          service: incident.service,
+          serviceName: service?.name ?? incident.service,
+          severity: severityFromSource(incident.severity),
+          status: incident.status,
+          detectedAt: incident.detectedAt,
+          alertCount: incident.alertCount,
+        },
+        responder: { id: responder.id, name: responder.name },
+        contact: { ...contact, key },
+        ...(message.level !== undefined ? { level: message.level } : {}),
+        reason: message.reason,
+        links,
+      };
+      const rules = throttleRules(contact.type, message.kind);
+      const cls = message.kind === 'page' ? 'page' : 'status';
+      const allowed = await deps.store.takeThrottle(`${key}#${cls}`, (history) =>
+        throttle(history, rules, now.getTime()),
+      );
+      if (!allowed) {
+        effects.throttled.push(key);
+        continue;
+      }
+      await deps.pager.send(page);
+      sent = true;
+    }
+    if (sent) effects.paged.push(responder.id);
+  }
+  return effects;
+}
+
+/** Step `step`'s effects: page its level (or the fallback when exhausted) and start the next timer. */
+async function runStep(
+  incident: Incident,
+  policy: EscalationPolicy,
+  step: number,
+  deps: EscalationDeps,
+  now: Date,
+) {
+  const action = stepAction(policy, step);
+  const cause = `step:${incident.generation}:${step}`;
+  if (action.kind === 'exhausted') {
+    const fallback = serviceOf(incident, deps.config)?.fallback;
+    const ids = fallback ? await recipients([fallback], deps, now) : [];
+    const effects = await notify(
+      incident,
+      ids,
+      { kind: 'page', reason: 'Escalation exhausted: nobody acknowledged', cause },
+      deps,
+      now,
+    );
+    return { effects, exhausted: true as const };
+  }
+  // biome-ignore lint/style/noNonNullAssertion: stepAction bounds the level
+  const level = policy.levels[action.level]!;
+  const ids = await recipients(level.targets, deps, now);
+  const reason =
+    step === 0
+      ? 'New incident'
+      : `Escalated to level ${action.level + 1}${action.round > 0 ? ` (repeat ${action.round})` : ''}`;
+  const effects = await notify(
+    incident,
+    ids,
+    { kind: 'page', reason, level: action.level + 1, cause },
+    deps,
+    now,
+  );
+  const next: TimerEvent = {
+    kind: 'escalate',
+    incidentId: incident.id,
+    generation: incident.generation,
+    step: step + 1,
+  };
+  await deps.timers.schedule(timer(next, new Date(now.getTime() + minutes(deps, level.delayMinutes))));
+  return { effects, exhausted: false as const };
+}
+
+/**
+ * A new incident: page level 1 and start the timer for level 2, start status-update reminders,
+ * then write OPENED (the completion mark). Called again on a replay, it does nothing once
+ * OPENED exists.
+ */
+export async function startEscalation(incident: Incident, deps: EscalationDeps): Promise<void> {
+  const opened = entry(
+    incident,
+    'OPENED',
+    incident.id,
+    incident.detectedAt,
+    incident.origin,
+    `Incident opened: ${incident.title}`,
+  );
+  if (await deps.store.hasTimelineEntry(opened)) return;
+  const now = deps.clock();
+  const policy = policyOf(incident, deps.config);
+  let effects = NONE;
+  let note = '';
+  if (policy === undefined) {
+    note = ' — no escalation policy: nobody paged';
+  } else if (await inMaintenance(incident.service, deps, now)) {
+    await deps.store.stopEscalation(incident);
+    note = ' — maintenance window: nobody paged';
+  } else {
+    effects = (await runStep(incident, policy, 0, deps, now)).effects;
+  }
+  const interval = reminderIntervalMinutes(severityFromSource(incident.severity));
+  if (interval !== undefined) {
+    const first: TimerEvent = { kind: 'reminder', incidentId: incident.id, seq: 1 };
+    await deps.timers.schedule(timer(first, new Date(now.getTime() + minutes(deps, interval))));
+  }
+  await deps.store.putTimelineEntry({ ...opened, text: opened.text + note, ...withEffects(effects) });
+}
+
+function withEffects(effects: Effects): Partial<TimelineEntry> {
+  return {
+    ...(effects.paged.length > 0 ? { paged: effects.paged } : {}),
+    ...(effects.throttled.length > 0 ? { throttled: effects.throttled } : {}),
+  };
+}
+
+export type TimerOutcome = 'done' | 'stale' | 'replayed' | 'stopped';
+
+/** The escalate timer of (generation, step) fired. */
+export async function onEscalateTimer(
+  event: Extract<TimerEvent, { kind: 'escalate' }>,
+  deps: EscalationDeps,
+): Promise<TimerOutcome> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const now = deps.clock();
+    let incident = await deps.store.get(event.incidentId);
+    if (incident === undefined || incident.status !== 'triggered' || incident.generation !== event.generation)
+      return 'stale';
+    const policy = policyOf(incident, deps.config);
+    if (policy === undefined) return 'stale';
+    const exhausted = stepAction(policy, event.step).kind === 'exhausted';
+    const type: TimelineType = exhausted ? 'ESCALATION_EXHAUSTED' : 'ESCALATED';
+    if (incident.step === event.step) {
+      // Claimed before: a replay, or a retry after a crash between claim and completion.
+      if (await deps.store.hasTimelineEntry(stepEntry(incident, type, event.step))) return 'replayed';
+    } else {
+      if (incident.step !== event.step - 1 || incident.escalation !== 'active') return 'stale';
+      if (await inMaintenance(incident.service, deps, now)) {
+        await stopIncidentEscalation(incident, deps, 'maintenance window');
+        return 'stopped';
+      }
+      const claimed = await deps.store.claimStep(incident, event.step, now, exhausted);
+      if (claimed === undefined) continue; // changed under us: look again
+      incident = claimed;
+    }
+    const { effects } = await runStep(incident, policy, event.step, deps, now);
+    const done = stepEntry(incident, type, event.step);
+    await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+    return 'done';
+  }
+  throw new Error(`escalation of ${event.incidentId} kept racing`);
+}
+
+function stepEntry(incident: Incident, type: TimelineType, step: number): TimelineEntry {
+  const action =
+    type === 'ESCALATION_EXHAUSTED' ? 'Escalation exhausted: nobody acknowledged' : `Escalation step ${step}`;
+  return entry(incident, type, `step:${incident.generation}:${step}`, incident.stepAt, 'klaxon', action);
+}
+
+/**
+ * After an acknowledgement (link, Events v2, CLI): stop escalation at once (cancel the pending
+ * step timer — a late one is a no-op anyway), start the ack timeout, tell the other responders,
+ * then write ACKNOWLEDGED.
+ */
+export async function afterAcknowledged(
+  incident: Incident,
+  ack: { who: string; channel: string; cause: string; at: string },
+  deps: EscalationDeps,
+): Promise<void> {
+  const done = entry(
+    incident,
+    'ACKNOWLEDGED',
+    ack.cause,
+    ack.at,
+    ack.who,
+    `Acknowledged by ${nameOf(ack.who, deps)} via ${ack.channel}`,
+  );
+  if (await deps.store.hasTimelineEntry(done)) return;
+  const now = deps.clock();
+  await deps.timers.cancel(
+    timerName({
+      kind: 'escalate',
+      incidentId: incident.id,
+      generation: incident.generation,
+      step: incident.step + 1,
+    }),
+  );
+  const timeout = serviceOf(incident, deps.config)?.ackTimeoutMinutes ?? 30;
+  if (timeout > 0) {
+    const event: TimerEvent = {
+      kind: 'ack-timeout',
+      incidentId: incident.id,
+      generation: incident.generation,
+    };
+    await deps.timers.schedule(timer(event, new Date(now.getTime() + minutes(deps, timeout))));
+  }
+  const others = pagedResponders(await deps.store.timeline(incident.id)).filter((id) => id !== ack.who);
+  const effects = await notify(
+    incident,
+    others,
+    {
+      kind: 'notice',
+      reason: `Acknowledged by ${nameOf(ack.who, deps)} via ${ack.channel}`,
+      cause: `ack:${ack.cause}`,
+    },
+    deps,
+    now,
+  );
+  await deps.store.putTimelineEntry({
+    ...done,
+    ...(effects.paged.length > 0 ? { text: `${done.text}; told ${effects.paged.join(', ')}` } : {}),
+  });
+}
+
+/** After resolution: cancel every pending timer, tell the responders who were paged, write RESOLVED. */
+export async function afterResolved(
+  incident: Incident,
+  resolution: { who: string; channel: string; cause: string; at: string },
+  deps: EscalationDeps,
+): Promise<void> {
+  const done = entry(
+    incident,
+    'RESOLVED',
+    resolution.cause,
+    resolution.at,
+    resolution.who,
+    `Resolved by ${nameOf(resolution.who, deps)} via ${resolution.channel}`,
+  );
+  if (await deps.store.hasTimelineEntry(done)) return;
+  const now = deps.clock();
+  await cancelTimers(incident, deps);
+  const paged = pagedResponders(await deps.store.timeline(incident.id)).filter((id) => id !== resolution.who);
+  await notify(
+    incident,
+    paged,
+    {
+      kind: 'notice',
+      reason: `Resolved by ${nameOf(resolution.who, deps)}`,
+      cause: `resolve:${resolution.cause}`,
+    },
+    deps,
+    now,
+  );
+  await deps.store.putTimelineEntry(done);
+}
+
+async function cancelTimers(incident: Incident, deps: EscalationDeps): Promise<void> {
+  const { id, generation, step, reminderSeq } = incident;
+  await deps.timers.cancel(timerName({ kind: 'escalate', incidentId: id, generation, step: step + 1 }));
+  await deps.timers.cancel(timerName({ kind: 'ack-timeout', incidentId: id, generation }));
+  await deps.timers.cancel(timerName({ kind: 'reminder', incidentId: id, seq: reminderSeq + 1 }));
+}
+
+/**
+ * The ack timeout fired: an acknowledged incident stayed unresolved. Re-page the acknowledger and
+ * restart escalation from level 1 in the next generation.
+ */
+export async function onAckTimeout(
+  event: Extract<TimerEvent, { kind: 'ack-timeout' }>,
+  deps: EscalationDeps,
+): Promise<TimerOutcome> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const now = deps.clock();
+    let incident = await deps.store.get(event.incidentId);
+    if (incident === undefined) return 'stale';
+    if (incident.generation === event.generation + 1 && incident.status === 'triggered') {
+      if (await deps.store.hasTimelineEntry(ackTimeoutEntry(incident))) return 'replayed';
+    } else {
+      if (incident.status !== 'acknowledged' || incident.generation !== event.generation) return 'stale';
+      if (await inMaintenance(incident.service, deps, now)) {
+        await stopIncidentEscalation(incident, deps, 'maintenance window');
+        return 'stopped';
+      }
+      const restarted = await deps.store.restartEscalation(incident, now);
+      if (restarted === undefined) continue;
+      incident = restarted;
+    }
+    const policy = policyOf(incident, deps.config);
+    const step = policy ? (await runStep(incident, policy, 0, deps, now)).effects : NONE;
+    // The acknowledger is paged too, unless level 1 just paged them.
+    const acker = incident.acknowledgedBy;
+    const ackerEffects =
+      acker !== undefined && deps.config.responders.some((r) => r.id === acker) && !step.paged.includes(acker)
+        ? await notify(
+            incident,
+            [acker],
+            {
+              kind: 'page',
+              reason: 'Acknowledged but still unresolved: escalation restarted',
+              cause: `ackto:${incident.generation}`,
+            },
+            deps,
+            now,
+          )
+        : NONE;
+    await deps.store.putTimelineEntry({
+      ...ackTimeoutEntry(incident),
+      ...withEffects({
+        paged: [...new Set([...ackerEffects.paged, ...step.paged])],
+        throttled: [...ackerEffects.throttled, ...step.throttled],
+      }),
+    });
+    return 'done';
+  }
+  throw new Error(`ack timeout of ${event.incidentId} kept racing`);
+}
+
+function ackTimeoutEntry(incident: Incident): TimelineEntry {
+  return entry(
+    incident,
+    'ACK_TIMEOUT',
+    `ackto:${incident.generation}`,
+    incident.stepAt,
+    'klaxon',
+    'Acknowledged but unresolved past the ack timeout: escalation restarted',
+  );
+}
+
+/** A status-update reminder is due: remind the owner (the acknowledger, else who was paged last). */
+export async function onReminder(
+  event: Extract<TimerEvent, { kind: 'reminder' }>,
+  deps: EscalationDeps,
+): Promise<TimerOutcome> {
+  const now = deps.clock();
+  const incident = await deps.store.get(event.incidentId);
+  if (incident === undefined || incident.status === 'resolved' || incident.reminderSeq >= event.seq)
+    return 'stale';
+  const interval = reminderIntervalMinutes(severityFromSource(incident.severity));
+  if (interval === undefined) return 'stale';
+  const claimed = await deps.store.claimReminder(incident, event.seq);
+  if (claimed === undefined) return 'stale';
+  const timeline = await deps.store.timeline(incident.id);
+  const owners =
+    claimed.acknowledgedBy !== undefined &&
+    deps.config.responders.some((r) => r.id === claimed.acknowledgedBy)
+      ? [claimed.acknowledgedBy]
+      : ([...timeline].reverse().find((e) => (e.paged ?? []).length > 0)?.paged ?? []);
+  const effects = await notify(
+    claimed,
+    owners,
+    {
+      kind: 'reminder',
+      reason: `Still ${claimed.status}: post a status update`,
+      cause: `reminder:${event.seq}`,
+    },
+    deps,
+    now,
+  );
+  const next: TimerEvent = { kind: 'reminder', incidentId: incident.id, seq: event.seq + 1 };
+  await deps.timers.schedule(timer(next, new Date(now.getTime() + minutes(deps, interval))));
+  await deps.store.putTimelineEntry({
+    ...entry(
+      claimed,
+      'REMINDED',
+      `reminder:${event.seq}`,
+      now.toISOString(),
+      'klaxon',
+      `Status update reminder ${event.seq}`,
+    ),
+    ...withEffects(effects),
+  });
+  return 'done';
+}
+
+/** Stops one incident's escalation (maintenance): next generation, timers cancelled, timeline noted. */
+async function stopIncidentEscalation(
+  incident: Incident,
+  deps: EscalationDeps,
+  why: string,
+): Promise<boolean> {
+  const stopped = await deps.store.stopEscalation(incident);
+  if (stopped === undefined) return false;
+  await cancelTimers(incident, deps);
+  await deps.store.putTimelineEntry(
+    entry(
+      stopped,
+      'ESCALATION_STOPPED',
+      `stop:${stopped.generation}`,
+      deps.clock().toISOString(),
+      'klaxon',
+      `Escalation stopped: ${why}`,
+    ),
+  );
+  return true;
+}
+
+/** A maintenance window started: stop the escalations in flight for the service. */
+export async function stopEscalationsFor(
+  service: string,
+  deps: EscalationDeps,
+  why: string,
+): Promise<number> {
+  let stopped = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.list({ service, limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const incident of page.incidents) {
+      if (incident.status === 'resolved' || incident.escalation === 'stopped') continue;
+      if (await stopIncidentEscalation(incident, deps, why)) stopped++;
+    }
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return stopped;
+}
+
+function nameOf(who: string, deps: EscalationDeps): string {
+  return deps.config.responders.find((r) => r.id === who)?.name ?? who;
+}

@@ -1,0 +1,45 @@
+import { type AckAction, signAckToken } from '#core/ack-token';
+
+/** How long an acknowledge link stays valid. Reminders bring fresh links for longer incidents. */
+export const LINK_TTL_MS = 48 * 60 * 60_000;
+
+/**
+ * Signed acknowledge/resolve links. The secret comes from Secrets Manager in AWS and a generated
+ * file locally; it is fetched once and kept.
+ */
+export class AckLinks {
+  readonly #secret: () => Promise<string>;
+  #cached: Promise<string> | undefined;
+  readonly #publicUrl: () => string;
+
+  /** `publicUrl` may be a function: the local runtime learns its URL only once it listens. */
+  constructor(options: { publicUrl: string | (() => string); secret: () => Promise<string> }) {
+    const url = options.publicUrl;
+    this.#publicUrl = typeof url === 'string' ? () => url : url;
+    this.#secret = options.secret;
+  }
+
+  get publicUrl(): string {
+    return this.#publicUrl().replace(/\/+$/, '');
+  }
+
+  secret(): Promise<string> {
+    this.#cached ??= this.#secret().catch((error: unknown) => {
+      this.#cached = undefined;
+      throw error;
+    });
+    return this.#cached;
+  }
+
+  async link(incidentId: string, action: AckAction, responderId: string, now: Date): Promise<string> {
+    const token = signAckToken(
+      { incidentId, action, responderId, expiresAt: new Date(now.getTime() + LINK_TTL_MS) },
+      await this.secret(),
+    );
+    return `${this.publicUrl}/a/${token}`;
+  }
+
+  incidentUrl(incidentId: string): string {
+    return `${this.publicUrl}/api/incidents/${incidentId}`;
+  }
+}

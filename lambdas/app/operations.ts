@@ -1,0 +1,84 @@
+import type { Alert } from '#core/alert';
+import { AuthenticationError, NotFoundError, ValidationError } from '#core/errors';
+import { randomId } from '#core/ids';
+import { type TimerEvent, timer } from '#core/timers';
+import { type EscalationDeps, stopEscalationsFor } from './escalation.ts';
+import type { AlertBus, Integration, MaintenanceWindow } from './ports.ts';
+import { heartbeatDedupKey } from './timers.ts';
+
+/**
+ * Starts a maintenance window: alerts are still recorded, nobody is paged. A window that has
+ * begun stops the escalations in flight at once; one that begins later does so when its timer
+ * fires at `from`.
+ */
+export async function createMaintenance(
+  input: { service: string; from: Date; to: Date; reason?: string },
+  deps: EscalationDeps,
+): Promise<MaintenanceWindow & { stopped: number }> {
+  if (!deps.config.services.some((s) => s.id === input.service))
+    throw new NotFoundError(`no service ${input.service}`);
+  if (input.to <= input.from) {
+    throw new ValidationError('invalid maintenance window', [{ field: 'to', message: 'must be after from' }]);
+  }
+  const now = deps.clock();
+  if (input.to <= now)
+    throw new ValidationError('invalid maintenance window', [{ field: 'to', message: 'is in the past' }]);
+  const window: MaintenanceWindow = {
+    id: randomId().slice(0, 12),
+    service: input.service,
+    from: input.from.toISOString(),
+    to: input.to.toISOString(),
+    createdAt: now.toISOString(),
+    ...(input.reason ? { reason: input.reason } : {}),
+  };
+  await deps.store.putMaintenance(window);
+  let stopped = 0;
+  if (input.from <= now) {
+    stopped = await stopEscalationsFor(input.service, deps, `maintenance window ${window.id}`);
+  } else {
+    const event: TimerEvent = { kind: 'maintenance', service: input.service, windowId: window.id };
+    await deps.timers.schedule(timer(event, input.from));
+  }
+  return { ...window, stopped };
+}
+
+/**
+ * A heartbeat ping: push the heartbeat's one-time timer forward by its interval; if a "missed
+ * heartbeat" incident is open, resolve it.
+ */
+export async function pingHeartbeat(
+  heartbeatId: string,
+  integration: Integration,
+  deps: EscalationDeps & { bus: AlertBus },
+): Promise<{ heartbeat: string; nextDeadline: string; resolved: boolean }> {
+  const heartbeat = deps.config.heartbeats.find((h) => h.id === heartbeatId);
+  if (heartbeat === undefined) throw new NotFoundError(`no heartbeat ${heartbeatId}`);
+  if (heartbeat.service !== integration.service) {
+    throw new AuthenticationError(`the integration key does not belong to service ${heartbeat.service}`);
+  }
+  const now = deps.clock();
+  const deadline = new Date(now.getTime() + heartbeat.intervalMinutes * (deps.minuteMs ?? 60_000));
+  await deps.timers.reschedule(
+    timer({ kind: 'heartbeat', heartbeatId, armedAt: now.toISOString() }, deadline),
+  );
+  const open = await deps.store.findOpen(heartbeat.service, heartbeatDedupKey(heartbeatId));
+  if (open !== undefined) {
+    const alert: Alert = {
+      eventKey: `heartbeat:${heartbeatId}:ping:${now.toISOString()}`,
+      service: heartbeat.service,
+      dedupKey: heartbeatDedupKey(heartbeatId),
+      action: 'resolve',
+      summary: `Heartbeat ${heartbeat.name} is back`,
+      source: 'klaxon-heartbeat',
+      severity: 'info',
+      receivedAt: now.toISOString(),
+      details: {},
+      links: [],
+      images: [],
+      origin: 'heartbeat',
+      client: integration.name,
+    };
+    await deps.bus.putAlerts([alert]);
+  }
+  return { heartbeat: heartbeatId, nextDeadline: deadline.toISOString(), resolved: open !== undefined };
+}

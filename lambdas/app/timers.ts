@@ -1,0 +1,73 @@
+import type { Alert } from '#core/alert';
+import { NotFoundError } from '#core/errors';
+import { TimerEventSchema } from '#core/timers';
+import { parseOrThrow } from '#core/validation';
+import {
+  type EscalationDeps,
+  onAckTimeout,
+  onEscalateTimer,
+  onReminder,
+  stopEscalationsFor,
+  type TimerOutcome,
+} from './escalation.ts';
+import { processAlert } from './process-alert.ts';
+
+/**
+ * The escalate function's use case: one fired timer in — its Input, exactly as EventBridge
+ * Scheduler delivers it (locally, as the local timers deliver it) — one step of work out.
+ */
+export async function handleTimerEvent(input: unknown, deps: EscalationDeps): Promise<TimerOutcome> {
+  const event = parseOrThrow(TimerEventSchema, input, 'timer event');
+  switch (event.kind) {
+    case 'escalate':
+      return onEscalateTimer(event, deps);
+    case 'ack-timeout':
+      return onAckTimeout(event, deps);
+    case 'reminder':
+      return onReminder(event, deps);
+    case 'heartbeat':
+      return onHeartbeatMissed(event.heartbeatId, event.armedAt, deps);
+    case 'maintenance': {
+      const now = deps.clock();
+      const windows = await deps.store.listMaintenance(event.service, now);
+      const window = windows.find((w) => w.id === event.windowId);
+      if (window === undefined || new Date(window.from) > now) return 'stale';
+      await stopEscalationsFor(event.service, deps, `maintenance window ${window.id}`);
+      return 'done';
+    }
+  }
+}
+
+/** The dedup key of a heartbeat's "missed" incidents. */
+export function heartbeatDedupKey(heartbeatId: string): string {
+  return `heartbeat:${heartbeatId}`;
+}
+
+/** A heartbeat's timer fired: no ping came in time, so a "missed heartbeat" incident opens. */
+async function onHeartbeatMissed(
+  heartbeatId: string,
+  armedAt: string,
+  deps: EscalationDeps,
+): Promise<TimerOutcome> {
+  const heartbeat = deps.config.heartbeats.find((h) => h.id === heartbeatId);
+  if (heartbeat === undefined) throw new NotFoundError(`no heartbeat ${heartbeatId} in the config`);
+  const now = deps.clock();
+  const expected = new Date(new Date(armedAt).getTime() + heartbeat.intervalMinutes * 60_000);
+  const alert: Alert = {
+    eventKey: `heartbeat:${heartbeatId}:${armedAt}`,
+    service: heartbeat.service,
+    dedupKey: heartbeatDedupKey(heartbeatId),
+    action: 'trigger',
+    summary: `Missed heartbeat: ${heartbeat.name} (expected every ${heartbeat.intervalMinutes} min)`,
+    source: 'klaxon-heartbeat',
+    severity: 'critical',
+    occurredAt: expected.toISOString(),
+    receivedAt: now.toISOString(),
+    details: { heartbeat: heartbeatId, lastPing: armedAt },
+    links: [],
+    images: [],
+    origin: 'heartbeat',
+  };
+  const outcome = await processAlert(alert, deps);
+  return outcome.kind === 'replayed' ? 'replayed' : 'done';
+}

@@ -1,0 +1,50 @@
+import type { Contact } from './config.ts';
+import type { PageKind } from './page.ts';
+
+/**
+ * Per-contact page throttling, after GoAlert's defaults (engine/message/ratelimit.go): a flood of
+ * incidents must not turn into a flood of texts. A rule allows `count` messages per `perMinutes`
+ * window; every rule of a class must allow a message for it to be sent.
+ */
+export interface ThrottleRule {
+  readonly count: number;
+  readonly perMinutes: number;
+}
+
+const PAGE_RULES: readonly ThrottleRule[] = [
+  { count: 5, perMinutes: 15 },
+  { count: 11, perMinutes: 60 },
+  { count: 21, perMinutes: 180 },
+];
+/** Reminders and notices (acknowledged, resolved): GoAlert's status-message limits. */
+const STATUS_RULES: readonly ThrottleRule[] = [
+  { count: 1, perMinutes: 3 },
+  { count: 3, perMinutes: 20 },
+  { count: 8, perMinutes: 120 },
+];
+/** Webhooks are machines: only a guard against runaway loops. */
+const WEBHOOK_RULES: readonly ThrottleRule[] = [{ count: 60, perMinutes: 1 }];
+
+export function throttleRules(contact: Contact['type'], kind: PageKind): readonly ThrottleRule[] {
+  if (contact === 'webhook') return WEBHOOK_RULES;
+  return kind === 'page' ? PAGE_RULES : STATUS_RULES;
+}
+
+/** The longest window any rule looks at, in ms: older history can be dropped. */
+export const THROTTLE_HISTORY_MS = 180 * 60_000;
+
+/**
+ * Decides whether one more message may go to a contact whose earlier sends (epoch ms) of the same
+ * class are `history`. Returns the history to store: pruned, plus `now` when allowed.
+ */
+export function throttle(
+  history: readonly number[],
+  rules: readonly ThrottleRule[],
+  now: number,
+): { allowed: boolean; history: number[] } {
+  const recent = history.filter((t) => t > now - THROTTLE_HISTORY_MS && t <= now);
+  const allowed = rules.every(
+    (rule) => recent.filter((t) => t > now - rule.perMinutes * 60_000).length < rule.count,
+  );
+  return { allowed, history: allowed ? [...recent, now] : recent };
+}

@@ -1,0 +1,65 @@
+import { z } from 'zod';
+
+/**
+ * One-time timers. In AWS each is an EventBridge Scheduler `at()` schedule whose input is the
+ * TimerEvent JSON; locally, an item in the table that a poller fires. Names are deterministic
+ * (incident, generation, step), so creating the same timer twice is a conflict, not a second
+ * timer, and cancelling needs no lookup.
+ */
+export const TimerEventSchema = z.discriminatedUnion('kind', [
+  z.object({
+    kind: z.literal('escalate'),
+    incidentId: z.string().min(1).max(32),
+    generation: z.number().int().min(1),
+    step: z.number().int().min(0),
+  }),
+  z.object({
+    kind: z.literal('ack-timeout'),
+    incidentId: z.string().min(1).max(32),
+    generation: z.number().int().min(1),
+  }),
+  z.object({
+    kind: z.literal('reminder'),
+    incidentId: z.string().min(1).max(32),
+    seq: z.number().int().min(1),
+  }),
+  z.object({
+    kind: z.literal('heartbeat'),
+    heartbeatId: z.string().min(1).max(63),
+    /** The ping that armed it: identifies this miss, so a retried fire opens one incident. */
+    armedAt: z.iso.datetime({ offset: true }),
+  }),
+  z.object({
+    kind: z.literal('maintenance'),
+    service: z.string().min(1).max(63),
+    windowId: z.string().min(1).max(32),
+  }),
+]);
+
+export type TimerEvent = z.output<typeof TimerEventSchema>;
+
+export interface Timer {
+  readonly name: string;
+  readonly at: Date;
+  readonly event: TimerEvent;
+}
+
+/** Scheduler names: 1..64 of [0-9a-zA-Z-_.]. */
+export function timerName(event: TimerEvent): string {
+  switch (event.kind) {
+    case 'escalate':
+      return `esc-${event.incidentId}-${event.generation}-${event.step}`;
+    case 'ack-timeout':
+      return `ackto-${event.incidentId}-${event.generation}`;
+    case 'reminder':
+      return `rem-${event.incidentId}-${event.seq}`;
+    case 'heartbeat':
+      return `hb-${event.heartbeatId}`;
+    case 'maintenance':
+      return `mw-${event.service}-${event.windowId}`;
+  }
+}
+
+export function timer(event: TimerEvent, at: Date): Timer {
+  return { name: timerName(event), at, event };
+}

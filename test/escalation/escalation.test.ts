@@ -1,0 +1,321 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAcknowledged, afterResolved } from '#app/escalation';
+import { createMaintenance } from '#app/operations';
+import { processAlert } from '#app/process-alert';
+import { handleTimerEvent } from '#app/timers';
+import type { Incident } from '#core/incident';
+import { makeAlert } from '../support/alerts.ts';
+import { startTestDynamo } from '../support/dynamo.ts';
+import { type Pipeline, startPipeline } from '../support/pipeline.ts';
+
+const MINUTE = 60_000;
+
+/** alice is on call this week (weekly rotation alice → bob from Monday 2026-11-23 09:00 Berlin). */
+const config = (service: Record<string, unknown> = {}) => ({
+  timeZone: 'Europe/Berlin',
+  services: [
+    {
+      id: 'checkout',
+      name: 'Checkout API',
+      escalationPolicy: 'checkout',
+      fallback: { responder: 'dave' },
+      ackTimeoutMinutes: 0,
+      ...service,
+    },
+  ],
+  responders: [
+    {
+      id: 'alice',
+      name: 'Alice',
+      contacts: [
+        { type: 'email', address: 'alice@example.com' },
+        { type: 'sms', number: '+4915110000001' },
+      ],
+    },
+    { id: 'bob', name: 'Bob', contacts: [{ type: 'email', address: 'bob@example.com' }] },
+    { id: 'carol', name: 'Carol', contacts: [{ type: 'email', address: 'carol@example.com' }] },
+    { id: 'dave', name: 'Dave', contacts: [{ type: 'webhook', url: 'https://hooks.example.com/klaxon' }] },
+  ],
+  schedules: [
+    {
+      id: 'primary',
+      name: 'Primary',
+      timeZone: 'Europe/Berlin',
+      rotations: [
+        { type: 'weekly', startDate: '2026-11-23', handoffTime: '09:00', participants: ['alice', 'bob'] },
+      ],
+    },
+  ],
+  escalationPolicies: [
+    {
+      id: 'checkout',
+      levels: [
+        { delayMinutes: 5, targets: [{ schedule: 'primary' }] },
+        { delayMinutes: 10, targets: [{ responder: 'carol' }] },
+      ],
+      repeat: 1,
+    },
+  ],
+});
+
+let dynamo: Awaited<ReturnType<typeof startTestDynamo>>;
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+
+/** Opens an incident through the real processAlert path, at the pipeline's current time. */
+async function open(p: Pipeline, overrides: Parameters<typeof makeAlert>[0] = {}): Promise<Incident> {
+  const outcome = await processAlert(
+    makeAlert({ receivedAt: p.clock.now().toISOString(), ...overrides }),
+    p.deps,
+  );
+  if (outcome.kind !== 'opened') throw new Error(`expected a new incident, got ${outcome.kind}`);
+  return outcome.incident;
+}
+
+/** Acknowledges as a responder would from a link. */
+async function acknowledge(p: Pipeline, incident: Incident, who: string) {
+  const outcome = await p.store.transition(
+    incident.id,
+    'acknowledged',
+    p.clock.now(),
+    who,
+    `link:${who}:${p.clock.now().toISOString()}`,
+  );
+  if (outcome.kind !== 'acknowledged') throw new Error(`expected acknowledged, got ${outcome.kind}`);
+  await afterAcknowledged(
+    outcome.incident,
+    { who, channel: 'link', cause: `link:${who}`, at: p.clock.now().toISOString() },
+    p.deps,
+  );
+}
+
+async function timelineTypes(p: Pipeline, id: string) {
+  return (await p.store.timeline(id)).map((e) => e.type);
+}
+
+describe('escalation, on a fake clock', () => {
+  it('pages level 1; 5 minutes later level 2; after an acknowledgement nobody else is paged', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p);
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+
+    await p.fastForward(4 * MINUTE + 59_000);
+    expect(p.takePages()).toEqual([]);
+    await p.fastForward(1000);
+    expect(p.takePages()).toEqual(['page carol carol-0']);
+
+    await acknowledge(p, incident, 'carol');
+    expect(p.takePages()).toEqual(['notice alice alice-0', 'notice alice alice-1']);
+    await p.fastForward(60 * MINUTE);
+    expect(p.takePages().filter((page) => page.startsWith('page'))).toEqual([]);
+    // SEV-1: the acknowledger keeps getting status-update reminders every 15 minutes.
+    expect(await timelineTypes(p, incident.id)).toEqual([
+      'OPENED',
+      'ESCALATED',
+      'ACKNOWLEDGED',
+      'REMINDED',
+      'REMINDED',
+      'REMINDED',
+      'REMINDED',
+    ]);
+  });
+
+  it('repeats the policy, then records "escalation exhausted" and pages the fallback once', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'warning' }); // SEV-3: no reminders in the way
+    p.takePages();
+    await p.fastForward(5 * MINUTE);
+    expect(p.takePages()).toEqual(['page carol carol-0']);
+    await p.fastForward(10 * MINUTE);
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+    await p.fastForward(5 * MINUTE);
+    expect(p.takePages()).toEqual(['page carol carol-0']);
+    await p.fastForward(10 * MINUTE);
+    expect(p.takePages()).toEqual(['page dave dave-0']);
+    await p.fastForward(120 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+    expect(await timelineTypes(p, incident.id)).toEqual([
+      'OPENED',
+      'ESCALATED',
+      'ESCALATED',
+      'ESCALATED',
+      'ESCALATION_EXHAUSTED',
+    ]);
+    expect((await p.store.get(incident.id))?.escalation).toBe('exhausted');
+  });
+
+  it('a timer that fires after the acknowledgement committed pages nobody', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p);
+    p.takePages();
+    await p.fastForward(4 * MINUTE);
+    const ack = await p.store.transition(incident.id, 'acknowledged', p.clock.now(), 'alice', 'link:alice');
+    expect(ack.kind).toBe('acknowledged');
+    // The process died before cancelling the timer: it fires anyway.
+    await p.fastForward(2 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+    const outcome = await handleTimerEvent(
+      { kind: 'escalate', incidentId: incident.id, generation: 1, step: 1 },
+      p.deps,
+    );
+    expect(outcome).toBe('stale');
+    expect(p.takePages()).toEqual([]);
+  });
+
+  it('a step timer delivered twice pages once', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p);
+    p.takePages();
+    p.clock.set(new Date(p.clock.now().getTime() + 5 * MINUTE));
+    const event = { kind: 'escalate', incidentId: incident.id, generation: 1, step: 1 };
+    expect(await handleTimerEvent(event, p.deps)).toBe('done');
+    expect(await handleTimerEvent(event, p.deps)).toBe('replayed');
+    expect(p.takePages()).toEqual(['page carol carol-0']);
+  });
+
+  it('a step claimed by a process that died before paging is paged by the retry', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p);
+    p.takePages();
+    p.clock.set(new Date(p.clock.now().getTime() + 5 * MINUTE));
+    const current = await p.store.get(incident.id);
+    if (current === undefined) throw new Error('missing incident');
+    expect(await p.store.claimStep(current, 1, p.clock.now(), false)).toBeDefined();
+    expect(p.takePages()).toEqual([]);
+    expect(
+      await handleTimerEvent({ kind: 'escalate', incidentId: incident.id, generation: 1, step: 1 }, p.deps),
+    ).toBe('done');
+    expect(p.takePages()).toEqual(['page carol carol-0']);
+  });
+
+  it('resolve stops escalation and reminders and tells whoever was paged', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p);
+    p.takePages();
+    const resolved = await p.store.transition(incident.id, 'resolved', p.clock.now(), 'alice', 'cli:1');
+    if (resolved.kind !== 'resolved') throw new Error('expected resolved');
+    await afterResolved(
+      resolved.incident,
+      { who: 'bob', channel: 'cli', cause: 'cli:1', at: p.clock.now().toISOString() },
+      p.deps,
+    );
+    expect(p.takePages()).toEqual(['notice alice alice-0', 'notice alice alice-1']);
+    expect(await p.timers.pending()).toEqual([]);
+    await p.fastForward(3 * 60 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+  });
+
+  it('Events v2 acknowledge and resolve act like the links do', async () => {
+    const p = await startPipeline(dynamo, config());
+    await open(p);
+    p.takePages();
+    await processAlert(makeAlert({ action: 'acknowledge', receivedAt: p.clock.now().toISOString() }), p.deps);
+    expect(p.takePages()).toEqual(['notice alice alice-0', 'notice alice alice-1']);
+    expect(await p.timers.pending()).toEqual([
+      expect.objectContaining({ name: expect.stringMatching(/^rem-/) }),
+    ]);
+    await p.fastForward(5 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: p.clock.now().toISOString() }), p.deps);
+    expect(await p.timers.pending()).toEqual([]);
+  });
+});
+
+describe('ack timeout', () => {
+  it('re-pages the acknowledger and restarts escalation when an acknowledged incident stays unresolved', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p, { severity: 'warning' });
+    await p.fastForward(5 * MINUTE);
+    p.takePages();
+    await acknowledge(p, incident, 'carol');
+    p.takePages();
+    await p.fastForward(29 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+    await p.fastForward(1 * MINUTE);
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1', 'page carol carol-0']);
+    const restarted = await p.store.get(incident.id);
+    expect(restarted).toMatchObject({ status: 'triggered', generation: 2, step: 0 });
+    // …and escalation runs again from level 1.
+    await p.fastForward(5 * MINUTE);
+    expect(p.takePages()).toEqual(['page carol carol-0']);
+  });
+});
+
+describe('status-update reminders', () => {
+  it('remind the acknowledger every 15 minutes for SEV-1 while the incident is open', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'critical' });
+    await acknowledge(p, incident, 'alice');
+    p.takePages();
+    await p.fastForward(15 * MINUTE);
+    expect(p.takePages()).toEqual(['reminder alice alice-0', 'reminder alice alice-1']);
+    await p.fastForward(15 * MINUTE);
+    // Alice's SMS got one status message 15 minutes ago; GoAlert's limit allows 3 per 20 minutes.
+    expect(p.takePages()).toEqual(['reminder alice alice-0', 'reminder alice alice-1']);
+  });
+
+  it('remind every 30 minutes for SEV-2, and never for SEV-3', async () => {
+    const p = await startPipeline(dynamo, config());
+    const sev2 = await open(p, { severity: 'error', dedupKey: 'sev2' });
+    await acknowledge(p, sev2, 'alice');
+    const sev3 = await open(p, { severity: 'warning', dedupKey: 'sev3' });
+    await acknowledge(p, sev3, 'alice');
+    p.takePages();
+    await p.fastForward(29 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+    await p.fastForward(1 * MINUTE);
+    expect(p.takePages()).toEqual(['reminder alice alice-0', 'reminder alice alice-1']);
+    expect((await p.store.timeline(sev3.id)).map((e) => e.type)).toEqual(['OPENED', 'ACKNOWLEDGED']);
+  });
+});
+
+describe('maintenance windows', () => {
+  it('record alerts on incidents but page nobody', async () => {
+    const p = await startPipeline(dynamo, config());
+    const now = p.clock.now();
+    await createMaintenance(
+      { service: 'checkout', from: now, to: new Date(now.getTime() + 60 * MINUTE) },
+      p.deps,
+    );
+    const incident = await open(p);
+    await processAlert(makeAlert({ receivedAt: now.toISOString() }), p.deps);
+    await p.fastForward(30 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+    expect((await p.store.get(incident.id))?.alertCount).toBe(2);
+    const [opened] = await p.store.timeline(incident.id);
+    expect(opened?.text).toContain('maintenance window: nobody paged');
+  });
+
+  it('stop escalations already in flight when they start', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'warning' });
+    p.takePages();
+    const from = new Date(p.clock.now().getTime() + 3 * MINUTE);
+    await createMaintenance(
+      { service: 'checkout', from, to: new Date(from.getTime() + 60 * MINUTE) },
+      p.deps,
+    );
+    await p.fastForward(60 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+    expect(await timelineTypes(p, incident.id)).toEqual(['OPENED', 'ESCALATION_STOPPED']);
+    expect((await p.store.get(incident.id))?.escalation).toBe('stopped');
+  });
+});
+
+describe('per-contact throttle', () => {
+  it('holds back the sixth page to one SMS number within 15 minutes and records it', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incidents: Incident[] = [];
+    for (let i = 0; i < 6; i++)
+      incidents.push(await open(p, { dedupKey: `flood-${i}`, severity: 'warning' }));
+    const toSms = p.takePages().filter((page) => page.endsWith('alice-1'));
+    expect(toSms).toHaveLength(5);
+    const last = incidents[5];
+    const [opened] = await p.store.timeline(last?.id ?? '');
+    expect(opened?.throttled).toEqual(['alice-0', 'alice-1']);
+  });
+});

@@ -1,0 +1,91 @@
+import { documentClient } from '#adapters/aws/dynamodb-client';
+import type { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
+import { LocalPager } from '#adapters/local/pager';
+import { LocalTimers } from '#adapters/local/timers';
+import type { EscalationDeps } from '#app/escalation';
+import { AckLinks } from '#app/links';
+import { handleTimerEvent } from '#app/timers';
+import { type KlaxonConfig, parseConfig } from '#core/config';
+import type { startTestDynamo } from './dynamo.ts';
+
+export const LINK_SECRET = 'test-link-secret-0123456789abcdef';
+
+/** A clock the test moves. */
+export class FakeClock {
+  #now: number;
+  constructor(start: string) {
+    this.#now = Date.parse(start);
+  }
+  readonly now = (): Date => new Date(this.#now);
+  set(to: Date): void {
+    this.#now = to.getTime();
+  }
+}
+
+export interface Pipeline {
+  readonly store: DynamoDbIncidentStore & { tableName: string };
+  readonly timers: LocalTimers;
+  readonly pager: LocalPager;
+  readonly clock: FakeClock;
+  readonly deps: EscalationDeps;
+  /**
+   * Moves time forward by `ms`, firing every timer that comes due on the way at its due time, in
+   * order — GoAlert's smoke-test FastForward.
+   */
+  fastForward(ms: number): Promise<void>;
+  /** Pages sent so far, as "kind responder contact" lines, and clears the list. */
+  takePages(): string[];
+}
+
+/** The whole escalation pipeline on dynalite with local timers and pager and a fake clock. */
+export async function startPipeline(
+  dynamo: Awaited<ReturnType<typeof startTestDynamo>>,
+  config: unknown,
+  start = '2026-11-26T10:00:00.000Z',
+): Promise<Pipeline> {
+  const parsed: KlaxonConfig = parseConfig(config);
+  const store = await dynamo.table();
+  const clock = new FakeClock(start);
+  const timers = new LocalTimers({
+    db: documentClient(dynamo.client),
+    tableName: store.tableName,
+    clock: clock.now,
+  });
+  const pager = new LocalPager({ timeZone: parsed.timeZone, clock: clock.now });
+  const deps: EscalationDeps = {
+    store,
+    timers,
+    pager,
+    clock: clock.now,
+    config: parsed,
+    links: new AckLinks({ publicUrl: 'https://klaxon.example.com', secret: async () => LINK_SECRET }),
+  };
+  timers.target(async (input) => {
+    await handleTimerEvent(input, deps);
+  });
+  let taken = 0;
+  return {
+    store,
+    timers,
+    pager,
+    clock,
+    deps,
+    async fastForward(ms) {
+      const target = clock.now().getTime() + ms;
+      for (;;) {
+        const [next] = await timers.pending();
+        if (next === undefined || Date.parse(next.dueAt) > target) break;
+        clock.set(new Date(Math.max(Date.parse(next.dueAt), clock.now().getTime())));
+        await timers.runDue();
+      }
+      clock.set(new Date(target));
+    },
+    takePages() {
+      const pages = pager.inbox
+        .slice(taken)
+        .map((e) => `${e.page.kind} ${e.page.responder.id} ${e.page.contact.key}`);
+      taken = pager.inbox.length;
+      return pages;
+    },
+  };
+}
