@@ -4,6 +4,7 @@
  *   PORT            HTTP port (default 3000)
  *   KLAXON_DATA_DIR where data survives restarts (default ./.klaxon)
  *   KLAXON_CONFIG   config file (default ./klaxon.config.json)
+ *   KLAXON_MINUTE_MS how long one configured minute lasts (default 60000; e.g. 1000 for demos)
  */
 import { ConfigError } from '#core/errors';
 import { startLocalRuntime } from '#local/runtime';
@@ -11,16 +12,26 @@ import { startLocalRuntime } from '#local/runtime';
 const port = Number(process.env.PORT ?? 3000);
 const dataDir = process.env.KLAXON_DATA_DIR ?? '.klaxon';
 const configPath = process.env.KLAXON_CONFIG ?? 'klaxon.config.json';
+const minuteMs = Number(process.env.KLAXON_MINUTE_MS ?? 60_000);
 const stamp = () => new Date().toISOString().slice(11, 19);
 
 try {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
     throw new ConfigError([{ field: 'PORT', message: `must be a port number, got "${process.env.PORT}"` }]);
   }
+  if (!Number.isInteger(minuteMs) || minuteMs < 1) {
+    throw new ConfigError([
+      {
+        field: 'KLAXON_MINUTE_MS',
+        message: `must be a whole number of milliseconds, got "${process.env.KLAXON_MINUTE_MS}"`,
+      },
+    ]);
+  }
   const runtime = await startLocalRuntime({
     dataDir,
     configPath,
     port,
+    minuteMs,
     log: (line) => console.log(`${stamp()} ${line}`),
   });
   const [service, key] = Object.entries(runtime.integrationKeys)[0] ?? [];
@@ -32,6 +43,12 @@ Klaxon is running locally (config ${configPath}, data in ${dataDir})
   Grafana            POST ${runtime.url}/integrations/grafana/<integration key>
   Incidents          GET  ${runtime.url}/api/incidents        (Authorization: Bearer ${runtime.apiToken})
   Put a bus event    POST ${runtime.url}/local/events         (same token; e.g. a CloudWatch alarm)
+  Pages (inbox)      ${runtime.url}/local/inbox${
+    minuteMs !== 60_000
+      ? `
+  Time               one configured minute lasts ${minuteMs} ms (KLAXON_MINUTE_MS)`
+      : ''
+  }
 
 Integration keys:
 ${Object.entries(runtime.integrationKeys)

@@ -23,6 +23,7 @@ import { hashIntegrationKey, randomId } from '#core/ids';
 import { parseOrThrow } from '#core/validation';
 import { createHttpApp } from '#http/app';
 import { errorResponse } from '#http/errors';
+import { inboxPage } from './inbox-page.ts';
 
 export const TABLE_NAME = 'klaxon';
 
@@ -103,8 +104,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
   });
   const pager = new LocalPager({ timeZone: config.timeZone, file: join(dataDir, 'inbox.jsonl'), log, clock });
-  // The public URL is known once the server listens (PORT may be 0).
-  let publicUrl = config.publicUrl ?? '';
+  // Links point at this server, whose URL is known once it listens (PORT may be 0).
+  let publicUrl = '';
   const deps: AlertEventDeps = {
     store,
     timers,
@@ -159,6 +160,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
   });
 
+  // Local only: the inbox of pages the local pager sent (a stand-in for email and SMS).
+  app.get('/local/inbox', async (c) => c.html(inboxPage(pager.inbox, await timers.pending())));
+  app.get('/local/inbox.json', (c) => c.json({ messages: pager.inbox }));
+
   const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host ?? '127.0.0.1' });
   await new Promise<void>((ready, fail) => {
     server.once('listening', ready);
@@ -166,7 +171,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
   const { port } = server.address() as AddressInfo;
   const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
-  publicUrl = config.publicUrl ?? url;
+  publicUrl = url;
   timers.start();
 
   let closing: Promise<void> | undefined;

@@ -93,13 +93,17 @@ describe('npm start: the local pipeline end to end', () => {
     ]);
 
     const disk = incidents.find((i) => i.dedupKey === 'disk-full');
-    const shown = await fetch(`${klaxon.url}/api/incidents/${disk?.id}`, {
-      headers: { authorization: `Bearer ${klaxon.apiToken}` },
+    // The OPENED entry is written once level 1 has been paged: wait for it.
+    const body = await eventually(async () => {
+      const shown = await fetch(`${klaxon.url}/api/incidents/${disk?.id}`, {
+        headers: { authorization: `Bearer ${klaxon.apiToken}` },
+      });
+      const view = (await shown.json()) as {
+        incident: IncidentView;
+        timeline: { type: string; text: string }[];
+      };
+      return view.timeline.length > 0 ? view : undefined;
     });
-    const body = (await shown.json()) as {
-      incident: IncidentView;
-      timeline: { type: string; text: string }[];
-    };
     expect(body.incident.title).toBe('Disk 95% full on db-1');
     expect(body.timeline.map((e) => e.type)).toEqual(['OPENED']);
   });
