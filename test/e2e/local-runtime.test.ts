@@ -1,4 +1,4 @@
-import { mkdtemp, rm } from 'node:fs/promises';
+import { mkdtemp, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
@@ -142,5 +142,32 @@ describe('npm start: the local pipeline end to end', () => {
     klaxon = await startKlaxonProcess(dataDir);
     const after = await listIncidents(klaxon);
     expect(after.map((i) => i.id).sort()).toEqual(before.map((i) => i.id).sort());
+  });
+});
+
+describe('npm start with an invalid config', () => {
+  it('refuses to start and names the field', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-bad-config-'));
+    try {
+      const bad = {
+        services: [{ id: 'checkout', name: 'Checkout', escalationPolicy: 'checkout' }],
+        escalationPolicies: [
+          { id: 'checkout', levels: [{ delayMinutes: 0, targets: [{ responder: 'nobody' }] }] },
+        ],
+      };
+      await writeFile(join(dir, 'config.json'), JSON.stringify(bad));
+      const failed = await startKlaxonProcess(join(dir, 'data'), {
+        KLAXON_CONFIG: join(dir, 'config.json'),
+      }).catch((error: Error) => error);
+      expect(failed).toBeInstanceOf(Error);
+      const message = (failed as Error).message;
+      expect(message).toContain('exited with 1');
+      expect(message).toContain('escalationPolicies.0.levels.0.delayMinutes');
+      expect(message).toContain(
+        'escalationPolicies.0.levels.0.targets.0.responder: unknown responder "nobody"',
+      );
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });
