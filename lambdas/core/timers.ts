@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { z } from 'zod';
 
 /**
@@ -44,8 +45,18 @@ export interface Timer {
   readonly event: TimerEvent;
 }
 
-/** Scheduler names: 1..64 of [0-9a-zA-Z-_.]. */
+/**
+ * Scheduler names: 1..64 of [0-9a-zA-Z-_.]. A name that would be longer (long heartbeat or
+ * service ids) keeps a readable prefix and ends in a hash of the whole, so it stays unique and
+ * deterministic.
+ */
 export function timerName(event: TimerEvent): string {
+  const name = fullName(event);
+  if (name.length <= 64) return name;
+  return `${name.slice(0, 47)}.${createHash('sha256').update(name).digest('hex').slice(0, 16)}`;
+}
+
+function fullName(event: TimerEvent): string {
   switch (event.kind) {
     case 'escalate':
       return `esc-${event.incidentId}-${event.generation}-${event.step}`;

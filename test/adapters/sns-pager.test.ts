@@ -1,0 +1,190 @@
+import { InternalErrorException, PublishCommand, SNSClient, ThrottledException } from '@aws-sdk/client-sns';
+import { mockClient } from 'aws-sdk-client-mock';
+import { beforeEach, describe, expect, it } from 'vitest';
+import { SnsPager } from '#adapters/aws/sns-pager';
+import type { Page } from '#core/page';
+import { renderPage } from '#core/page-render';
+import { contacts, makeNotice, makePage } from '../support/pages.ts';
+
+const sns = mockClient(SNSClient);
+
+beforeEach(() => {
+  sns.reset();
+  sns.on(PublishCommand).resolves({ MessageId: 'm-1' });
+});
+
+const topicArn = 'arn:aws:sns:eu-central-1:123456789012:klaxon-pages';
+const timeZone = 'Europe/Berlin';
+
+function pager(): SnsPager {
+  return new SnsPager({ topicArn, timeZone, client: new SNSClient({}) });
+}
+
+const publishes = () => sns.commandCalls(PublishCommand).map((c) => c.args[0].input);
+const text = (value: string) => ({ DataType: 'String', StringValue: value });
+
+/** The attributes every page carries; `contact` is what each subscription's filter policy matches. */
+function attributes(page: Page, contact: string) {
+  return {
+    service: text(page.incident.service),
+    severity: text(page.incident.severity),
+    level: text(String(page.level ?? 0)),
+    responder: text(page.responder.id),
+    contact: text(contact),
+    kind: text(page.kind),
+  };
+}
+
+describe('SNS pager', () => {
+  it('publishes an email page: the rendered email body with its subject', async () => {
+    const page = makePage({ contact: contacts.email });
+    const rendered = renderPage(page, { timeZone });
+    await pager().send(page);
+    expect(publishes()).toEqual([
+      {
+        TopicArn: topicArn,
+        Message: rendered.email,
+        Subject: rendered.subject,
+        MessageAttributes: {
+          service: text('checkout'),
+          severity: text('SEV-1'),
+          level: text('2'),
+          responder: text('alice'),
+          contact: text('alice-0'),
+          kind: text('page'),
+        },
+      },
+    ]);
+    expect(rendered.subject).toBe('[SEV-1] Checkout API: Disk 95% full on db-1');
+    expect(rendered.email).toContain('Europe/Berlin');
+  });
+
+  it('renders email times in the configured time zone', async () => {
+    const page = makePage({ contact: contacts.email });
+    await new SnsPager({ topicArn, timeZone: 'America/New_York', client: new SNSClient({}) }).send(page);
+    expect(publishes()[0]?.Message).toBe(renderPage(page, { timeZone: 'America/New_York' }).email);
+    expect(publishes()[0]?.Message).toMatch(/^Detected: 2026-11-26 05:00 \S+ \(America\/New_York\)$/m);
+  });
+
+  it('publishes an SMS page: the short text, no subject, sent as Transactional', async () => {
+    const page = makePage({ contact: contacts.sms });
+    const rendered = renderPage(page, { timeZone });
+    await pager().send(page);
+    expect(publishes()).toEqual([
+      {
+        TopicArn: topicArn,
+        Message: rendered.sms,
+        MessageAttributes: {
+          ...attributes(page, 'alice-1'),
+          'AWS.SNS.SMS.SMSType': text('Transactional'),
+        },
+      },
+    ]);
+    const message = publishes()[0]?.Message ?? '';
+    expect(Buffer.byteLength(message, 'utf8')).toBeLessThanOrEqual(140);
+    expect(message).toContain(page.links.acknowledge);
+    expect(publishes()[0]).not.toHaveProperty('Subject');
+  });
+
+  it('keeps an SMS of a long, multi-byte title within 140 bytes', async () => {
+    const page = makePage({
+      contact: contacts.sms,
+      incident: { ...makePage().incident, title: `Plattenplatz über 95 % 🔥 ${'ä'.repeat(200)}` },
+    });
+    await pager().send(page);
+    const message = publishes()[0]?.Message ?? '';
+    expect(message).toBe(renderPage(page, { timeZone }).sms);
+    expect(Buffer.byteLength(message, 'utf8')).toBeLessThanOrEqual(140);
+  });
+
+  it('publishes a webhook page: the JSON document, no subject', async () => {
+    const page = makePage({ contact: contacts.webhook });
+    const rendered = renderPage(page, { timeZone });
+    await pager().send(page);
+    expect(publishes()).toEqual([
+      { TopicArn: topicArn, Message: rendered.json, MessageAttributes: attributes(page, 'alice-2') },
+    ]);
+    expect(JSON.parse(publishes()[0]?.Message ?? 'null')).toMatchObject({
+      version: 1,
+      id: 'p1',
+      kind: 'page',
+      level: 2,
+      responder: { id: 'alice', name: 'Alice' },
+    });
+    expect(publishes()[0]).not.toHaveProperty('Subject');
+    // Nothing of the contact (its URL) leaks into the payload.
+    expect(publishes()[0]?.Message).not.toContain('hooks.example.com');
+  });
+
+  it('sets the SMS type only on SMS pages', async () => {
+    await pager().send(makePage({ contact: contacts.email }));
+    await pager().send(makePage({ contact: contacts.webhook }));
+    for (const input of publishes()) {
+      expect(Object.keys(input.MessageAttributes ?? {}).sort()).toEqual([
+        'contact',
+        'kind',
+        'level',
+        'responder',
+        'service',
+        'severity',
+      ]);
+    }
+  });
+
+  it('publishes a notice (no level) with level 0 and kind notice', async () => {
+    const page = makeNotice({ contact: contacts.email });
+    const rendered = renderPage(page, { timeZone });
+    await pager().send(page);
+    expect(publishes()).toEqual([
+      {
+        TopicArn: topicArn,
+        Message: rendered.email,
+        Subject: rendered.subject,
+        MessageAttributes: { ...attributes(page, 'alice-0'), level: text('0'), kind: text('notice') },
+      },
+    ]);
+    expect(rendered.subject).toBe('[Acknowledged by Bob] [SEV-1] Checkout API: Disk 95% full on db-1');
+  });
+
+  it('publishes a reminder with kind reminder', async () => {
+    const page = makePage({ kind: 'reminder', contact: contacts.sms, reason: 'Still open after 15 minutes' });
+    await pager().send(page);
+    expect(publishes()[0]?.MessageAttributes?.kind).toEqual(text('reminder'));
+    expect(publishes()[0]?.Message).toBe(renderPage(page, { timeZone }).sms);
+    expect(publishes()[0]?.Message).toMatch(/^Reminder SEV-1 checkout: /);
+  });
+
+  it('uses the contact key, not the address, as the contact attribute', async () => {
+    const page = makePage({
+      responder: { id: 'bob', name: 'Bob' },
+      contact: { type: 'email', address: 'bob@example.com', key: 'bob-3' },
+    });
+    await pager().send(page);
+    expect(publishes()[0]?.MessageAttributes?.contact).toEqual(text('bob-3'));
+    expect(publishes()[0]?.MessageAttributes?.responder).toEqual(text('bob'));
+  });
+
+  it('publishes once per page', async () => {
+    const p = pager();
+    await p.send(makePage({ contact: contacts.email }));
+    await p.send(makePage({ contact: contacts.sms }));
+    await p.send(makePage({ contact: contacts.webhook }));
+    expect(publishes().map((i) => i.MessageAttributes?.contact?.StringValue)).toEqual([
+      'alice-0',
+      'alice-1',
+      'alice-2',
+    ]);
+    expect(sns.calls()).toHaveLength(3);
+  });
+
+  it.each([
+    ['ThrottledException', () => new ThrottledException({ message: 'slow down', $metadata: {} })],
+    ['InternalErrorException', () => new InternalErrorException({ message: 'oops', $metadata: {} })],
+    ['a plain Error', () => new Error('socket hang up')],
+  ])('rejects when Publish fails (%s), so the escalation step is retried', async (_name, error) => {
+    const thrown = error();
+    sns.on(PublishCommand).rejects(thrown);
+    await expect(pager().send(makePage())).rejects.toBe(thrown);
+    expect(publishes()).toHaveLength(1);
+  });
+});

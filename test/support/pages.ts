@@ -1,0 +1,53 @@
+import type { Page } from '#core/page';
+
+export const ackLink = 'https://klaxon.example.com/a/7kq2mzx4ab3c.a.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg';
+export const resolveLink = 'https://klaxon.example.com/a/7kq2mzx4ab3c.r.alice.tbxw00.Pq0sK2b1xv8yZ3mWc4nLdg';
+export const incidentLink = 'https://klaxon.example.com/api/incidents/7kq2mzx4ab3c';
+
+/** Contacts of each protocol, keyed as `contactKey('alice', i)` would key them. */
+export const contacts = {
+  email: { type: 'email', address: 'alice@example.com', key: 'alice-0' },
+  sms: { type: 'sms', number: '+4915112345678', key: 'alice-1' },
+  webhook: { type: 'webhook', url: 'https://hooks.example.com/klaxon', key: 'alice-2' },
+} as const satisfies Record<string, Page['contact']>;
+
+/**
+ * A valid page (kind `page`, level 2, SEV-1 on checkout, to Alice's email) with signed links;
+ * override any field, e.g. `makePage({ contact: contacts.sms })`.
+ */
+export function makePage(overrides: Partial<Page> = {}): Page {
+  return {
+    id: 'p1',
+    kind: 'page',
+    incident: {
+      id: '7kq2mzx4ab3c',
+      title: 'Disk 95% full on db-1',
+      service: 'checkout',
+      serviceName: 'Checkout API',
+      severity: 'SEV-1',
+      status: 'triggered',
+      detectedAt: '2026-11-26T10:00:00.000Z',
+      alertCount: 3,
+    },
+    responder: { id: 'alice', name: 'Alice' },
+    contact: contacts.email,
+    level: 2,
+    reason: 'Escalated to level 2',
+    links: { incident: incidentLink, acknowledge: ackLink, resolve: resolveLink },
+    ...overrides,
+  };
+}
+
+/** A notice (no level, no signed links): "acknowledged by someone else". */
+export function makeNotice(overrides: Partial<Page> = {}): Page {
+  const page = makePage();
+  return makePage({
+    id: 'p2',
+    kind: 'notice',
+    level: undefined,
+    incident: { ...page.incident, status: 'acknowledged' },
+    reason: 'Acknowledged by Bob',
+    links: { incident: incidentLink },
+    ...overrides,
+  });
+}
