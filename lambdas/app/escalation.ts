@@ -139,14 +139,24 @@ async function notify(
       };
       const rules = throttleRules(contact.type, message.kind);
       const cls = message.kind === 'page' ? 'page' : 'status';
-      const allowed = await deps.store.takeThrottle(`${key}#${cls}`, (history) =>
+      const throttleKey = `${key}#${cls}`;
+      const allowed = await deps.store.takeThrottle(throttleKey, (history) =>
         throttle(history, rules, now.getTime()),
       );
       if (!allowed) {
         effects.throttled.push(key);
         continue;
       }
-      await deps.pager.send(page);
+      try {
+        await deps.pager.send(page);
+      } catch (error) {
+        // Give the slot back: the retry must not find this contact throttled by a send that failed.
+        await deps.store.takeThrottle(throttleKey, (history) => ({
+          allowed: true,
+          history: history.filter((t) => t !== now.getTime()),
+        }));
+        throw error;
+      }
       sent = true;
     }
     if (sent) effects.paged.push(responder.id);
@@ -292,14 +302,16 @@ function stepEntry(incident: Incident, type: TimelineType, step: number): Timeli
  */
 export async function afterAcknowledged(
   incident: Incident,
-  ack: { who: string; channel: string; cause: string; at: string },
+  ack: { who: string; channel: string; cause: string },
   deps: EscalationDeps,
 ): Promise<void> {
+  // Keyed by the stored acknowledgement time, so a replay at any later moment finds it.
+  const at = incident.lastAcknowledgedAt ?? incident.acknowledgedAt ?? deps.clock().toISOString();
   const done = entry(
     incident,
     'ACKNOWLEDGED',
     ack.cause,
-    ack.at,
+    at,
     ack.who,
     `Acknowledged by ${nameOf(ack.who, deps)} via ${ack.channel}`,
   );
@@ -343,14 +355,15 @@ export async function afterAcknowledged(
 /** After resolution: cancel every pending timer, tell the responders who were paged, write RESOLVED. */
 export async function afterResolved(
   incident: Incident,
-  resolution: { who: string; channel: string; cause: string; at: string },
+  resolution: { who: string; channel: string; cause: string },
   deps: EscalationDeps,
 ): Promise<void> {
+  const at = incident.resolvedAt ?? deps.clock().toISOString();
   const done = entry(
     incident,
     'RESOLVED',
     resolution.cause,
-    resolution.at,
+    at,
     resolution.who,
     `Resolved by ${nameOf(resolution.who, deps)} via ${resolution.channel}`,
   );

@@ -19,7 +19,7 @@ export type ProcessAlertDeps = EscalationDeps;
 export async function processAlert(alert: Alert, deps: ProcessAlertDeps): Promise<AlertOutcome> {
   const now = deps.clock();
   const who = alert.client ?? alert.origin;
-  const cause = { who, channel: alert.origin, cause: alert.eventKey, at: alert.receivedAt };
+  const cause = { who, channel: alert.origin, cause: alert.eventKey };
   switch (alert.action) {
     case 'trigger': {
       const policy = deps.config.services.find((s) => s.id === alert.service)?.escalationPolicy;

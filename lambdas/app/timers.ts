@@ -52,7 +52,9 @@ async function onHeartbeatMissed(
   const heartbeat = deps.config.heartbeats.find((h) => h.id === heartbeatId);
   if (heartbeat === undefined) throw new NotFoundError(`no heartbeat ${heartbeatId} in the config`);
   const now = deps.clock();
-  const expected = new Date(new Date(armedAt).getTime() + heartbeat.intervalMinutes * 60_000);
+  const expected = new Date(
+    new Date(armedAt).getTime() + heartbeat.intervalMinutes * (deps.minuteMs ?? 60_000),
+  );
   const alert: Alert = {
     eventKey: `heartbeat:${heartbeatId}:${armedAt}`,
     service: heartbeat.service,

@@ -25,6 +25,8 @@ export interface Incident {
   readonly detectedAt: string;
   readonly acknowledgedAt?: string;
   readonly acknowledgedBy?: string;
+  /** The latest acknowledgement (after an ack timeout an incident can be acknowledged again). */
+  readonly lastAcknowledgedAt?: string;
   readonly resolvedAt?: string;
   readonly resolvedBy?: string;
   /** Trigger alerts counted into this incident (each input event once). */

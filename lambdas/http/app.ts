@@ -172,7 +172,10 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   });
   api.get('/services/:service/maintenance', async (c) => {
     try {
-      return c.json({ windows: await deps.store.listMaintenance(c.req.param('service'), deps.clock()) });
+      const service = c.req.param('service');
+      if (!deps.config.services.some((s) => s.id === service))
+        throw new NotFoundError(`no service ${service}`);
+      return c.json({ windows: await deps.store.listMaintenance(service, deps.clock()) });
     } catch (error) {
       return fail(c, error, 'api');
     }
@@ -210,8 +213,14 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
           ]);
         }
       }
-      await deps.store.putOverride(override);
-      return c.json(override, 201);
+      // Stored in UTC: the store orders and compares these times as text.
+      const stored = {
+        ...override,
+        from: new Date(override.from).toISOString(),
+        to: new Date(override.to).toISOString(),
+      };
+      await deps.store.putOverride(stored);
+      return c.json(stored, 201);
     } catch (error) {
       return fail(c, error, 'api');
     }
@@ -259,7 +268,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   app.route('/api', api);
 
   // Heartbeats: each ping pushes the deadline forward; a missed one opens an incident.
-  app.post('/heartbeat/:id/:key?', async (c) => {
+  // POST, or GET for cron jobs that ping with a plain `curl <url>` (a ping is not a link anyone clicks).
+  app.on(['POST', 'GET'], '/heartbeat/:id/:key?', async (c) => {
     try {
       const key = c.req.param('key') ?? keyFromAuthorization(c.req.header('authorization'));
       const integration = await integrations.authenticate(key);
@@ -272,8 +282,29 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
 
   // Acknowledge links. GET changes nothing (mail scanners and link previews follow links): it
   // shows a confirmation form that POSTs back to the same URL, which acts.
+  app.use('/a/*', async (c, next) => {
+    await next();
+    // Capability URLs: never cached, never leaked by Referer, never framed.
+    c.header('Cache-Control', 'no-store');
+    c.header('Referrer-Policy', 'no-referrer');
+    c.header('X-Frame-Options', 'DENY');
+    c.header('X-Content-Type-Options', 'nosniff');
+  });
+
   app.get('/a/:token', async (c) => {
-    const checked = await checkLink(c.req.param('token'));
+    let checked: Awaited<ReturnType<typeof checkLink>>;
+    try {
+      checked = await checkLink(c.req.param('token'));
+    } catch (error) {
+      log('error', 'link check failed', { error: String(error) });
+      return c.html(
+        resultPage({
+          title: 'Try again',
+          message: 'Klaxon could not check this link just now. Nothing was changed; please try again.',
+        }),
+        503,
+      );
+    }
     if (!checked.ok) return c.html(refusedPage(checked.reason), REFUSED_STATUS[checked.reason]);
     const { incident, claims, responder } = checked;
     return c.html(
@@ -299,19 +330,28 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
       const to = claims.action === 'ack' ? 'acknowledged' : 'resolved';
       const cause = `link:${token}`;
       const outcome = await deps.store.transition(incident.id, to, now, responder.id, cause);
-      if (outcome.kind === 'ignored') {
+      if (outcome.kind === 'ignored' || outcome.kind === 'replayed') {
         const current = outcome.incident ?? incident;
+        if (outcome.kind === 'replayed') {
+          // This link acted before: complete what that request may not have (idempotent), act no more.
+          const act = { who: responder.id, channel: 'link', cause };
+          if (to === 'acknowledged') await afterAcknowledged(current, act, deps);
+          else await afterResolved(current, act, deps);
+        }
         const by = current.status === 'resolved' ? current.resolvedBy : current.acknowledgedBy;
-        const name = deps.config.responders.find((r) => r.id === by)?.name ?? by ?? 'someone';
+        const name =
+          by === responder.id
+            ? 'You'
+            : (deps.config.responders.find((r) => r.id === by)?.name ?? by ?? 'Someone');
         return c.html(
           resultPage({
             title: `Already ${current.status}`,
-            message: `${name} got there first. Nothing was changed.`,
+            message: `${name} ${current.status === 'resolved' ? 'resolved' : 'acknowledged'} it already. Nothing was changed.`,
             incidentTitle: incident.title,
           }),
         );
       }
-      const act = { who: responder.id, channel: 'link', cause, at: now.toISOString() };
+      const act = { who: responder.id, channel: 'link', cause };
       if (to === 'acknowledged') await afterAcknowledged(outcome.incident, act, deps);
       else await afterResolved(outcome.incident, act, deps);
       return c.html(
@@ -329,7 +369,8 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
       return c.html(
         resultPage({
           title: 'Try again',
-          message: 'Klaxon could not record this just now. Nothing was changed; please try again.',
+          message:
+            'Klaxon could not finish this just now. Open the link again and confirm: acting twice is harmless.',
         }),
         503,
       );

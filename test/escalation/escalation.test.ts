@@ -86,11 +86,7 @@ async function acknowledge(p: Pipeline, incident: Incident, who: string) {
     `link:${who}:${p.clock.now().toISOString()}`,
   );
   if (outcome.kind !== 'acknowledged') throw new Error(`expected acknowledged, got ${outcome.kind}`);
-  await afterAcknowledged(
-    outcome.incident,
-    { who, channel: 'link', cause: `link:${who}`, at: p.clock.now().toISOString() },
-    p.deps,
-  );
+  await afterAcknowledged(outcome.incident, { who, channel: 'link', cause: `link:${who}` }, p.deps);
 }
 
 async function timelineTypes(p: Pipeline, id: string) {
@@ -198,11 +194,7 @@ describe('escalation, on a fake clock', () => {
     p.takePages();
     const resolved = await p.store.transition(incident.id, 'resolved', p.clock.now(), 'alice', 'cli:1');
     if (resolved.kind !== 'resolved') throw new Error('expected resolved');
-    await afterResolved(
-      resolved.incident,
-      { who: 'bob', channel: 'cli', cause: 'cli:1', at: p.clock.now().toISOString() },
-      p.deps,
-    );
+    await afterResolved(resolved.incident, { who: 'bob', channel: 'cli', cause: 'cli:1' }, p.deps);
     expect(p.takePages()).toEqual(['notice alice alice-0', 'notice alice alice-1']);
     expect(await p.timers.pending()).toEqual([]);
     await p.fastForward(3 * 60 * MINUTE);

@@ -622,6 +622,7 @@ function toIncident(item: Item): Incident {
     detectedAt: String(item.detectedAt),
     ...optional('acknowledgedAt'),
     ...optional('acknowledgedBy'),
+    ...optional('lastAcknowledgedAt'),
     ...optional('resolvedAt'),
     ...optional('resolvedBy'),
     alertCount: Number(item.alertCount),
