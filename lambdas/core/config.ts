@@ -97,6 +97,16 @@ export const ServiceConfigSchema = z.object({
   fallback: TargetSchema.optional(),
   /** An acknowledged incident unresolved this long re-pages; 0 turns it off. */
   ackTimeoutMinutes: z.number().int().min(0).max(9000).default(30),
+  /**
+   * Availability objective, e.g. 99.9 (→ 43.8 minutes of SEV-1/SEV-2 downtime a month). When the
+   * month's budget is used up, "Error Budget Exhausted" goes on the bus and `owners` are told once.
+   */
+  slo: z
+    .object({
+      availability: z.number().gt(50).lt(100),
+      owners: z.array(Id).max(20).default([]),
+    })
+    .optional(),
 });
 
 export const HeartbeatSchema = z.object({
@@ -140,6 +150,12 @@ export const KlaxonConfigSchema = z
     schedules: z.array(ScheduleSchema).default([]),
     escalationPolicies: z.array(EscalationPolicySchema).default([]),
     heartbeats: z.array(HeartbeatSchema).default([]),
+    metrics: z
+      .object({
+        /** Local time (in `timeZone`) the nightly rollup of the previous day runs. */
+        rollupTime: TimeOfDay.default('01:30'),
+      })
+      .default({ rollupTime: '01:30' }),
     cloudwatch: z
       .object({
         defaultService: ServiceId,
@@ -218,6 +234,11 @@ export const KlaxonConfigSchema = z
         });
       }
       if (service.fallback) checkTarget(service.fallback, ['services', i, 'fallback']);
+      service.slo?.owners.forEach((owner, o) => {
+        if (!responders.has(owner)) {
+          ctx.addIssue({ code: 'custom', path: ['services', i, 'slo', 'owners', o], message: `unknown responder "${owner}"` });
+        }
+      });
     });
     config.heartbeats.forEach((h, i) => {
       if (!known(h.service))
