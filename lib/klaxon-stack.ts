@@ -6,7 +6,9 @@ import { KlaxonApi, type KlaxonApiProps } from './constructs/api.ts';
 import { EscalationTimers } from './constructs/escalation-timers.ts';
 import { KlaxonEventBus } from './constructs/event-bus.ts';
 import { EventRoutes } from './constructs/event-routes.ts';
+import { AnalystExports } from './constructs/exports-bucket.ts';
 import { KlaxonFunction } from './constructs/klaxon-function.ts';
+import { NightlyRollup } from './constructs/nightly-rollup.ts';
 import { Paging } from './constructs/paging.ts';
 import { IncidentStore } from './constructs/store.ts';
 
@@ -18,12 +20,17 @@ export interface KlaxonStackProps extends StackProps {
    * @default KlaxonApi's defaults
    */
   readonly api?: Pick<KlaxonApiProps, 'rateLimit' | 'burstLimit'>;
+  /**
+   * Key prefix of the analyst exports inside the exports bucket ('' or ending in '/').
+   * @default ''
+   */
+  readonly exportPrefix?: string;
 }
 
 /**
- * Klaxon in one stack. Stateful resources (table, bus, pages topic, timer group, signing secret)
- * first and apart; stateless ones (functions, rules, API) are built on them and can be replaced
- * freely.
+ * Klaxon in one stack. Stateful resources (table, bus, pages topic, timer group, signing secret,
+ * export buckets and their Glue catalog) first and apart; stateless ones (functions, rules, API,
+ * the nightly schedule) are built on them and can be replaced freely.
  */
 export class KlaxonStack extends Stack {
   readonly store: IncidentStore;
@@ -31,6 +38,7 @@ export class KlaxonStack extends Stack {
   readonly paging: Paging;
   readonly timers: EscalationTimers;
   readonly ackSecret: AckSigningSecret;
+  readonly exports: AnalystExports;
   readonly processAlert: KlaxonFunction;
   readonly http: KlaxonFunction;
   readonly escalate: KlaxonFunction;
@@ -41,9 +49,12 @@ export class KlaxonStack extends Stack {
   readonly escalateFunctionArn: string;
   readonly routes: EventRoutes;
   readonly api: KlaxonApi;
+  readonly nightlyRollup: NightlyRollup;
+  /** The nightly rollup function (`nightlyRollup.rollup`). */
+  readonly rollup: KlaxonFunction;
 
   constructor(scope: Construct, id: string, props: KlaxonStackProps) {
-    const { config, api, ...stackProps } = props;
+    const { config, api, exportPrefix, ...stackProps } = props;
     super(scope, id, { description: `Klaxon (${config.name}): alerts in, incidents out`, ...stackProps });
 
     const escalateFunctionName = `${this.stackName}-escalate`;
@@ -62,6 +73,9 @@ export class KlaxonStack extends Stack {
       escalateFunctionArn: this.escalateFunctionArn,
     });
     this.ackSecret = new AckSigningSecret(this, 'AckSigningSecret');
+    this.exports = new AnalystExports(this, 'AnalystExports', {
+      ...(exportPrefix === undefined ? {} : { prefix: exportPrefix }),
+    });
     const table = this.store.table;
     const eventBus = this.bus.eventBus;
     const topic = this.paging.topic;
@@ -117,6 +131,25 @@ export class KlaxonStack extends Stack {
     }
     eventBus.grantPutEventsTo(this.http.function);
 
+    // Nightly: rollups, error budgets ("Error Budget Exhausted" on the bus, owners paged), exports.
+    this.nightlyRollup = new NightlyRollup(this, 'NightlyRollup', {
+      config,
+      environment: {
+        ...linking,
+        EXPORT_BUCKET: this.exports.bucket.bucketName,
+        EXPORT_PREFIX: this.exports.prefix,
+        POWERTOOLS_METRICS_NAMESPACE: 'Klaxon',
+      },
+    });
+    this.rollup = this.nightlyRollup.rollup;
+    const rollupFn = this.rollup.function;
+    table.grantReadWriteData(rollupFn);
+    topic.grantPublish(rollupFn);
+    secret.grantRead(rollupFn);
+    eventBus.grantPutEventsTo(rollupFn);
+    // Writes only, under the export prefix: the rollup overwrites each day's files, never reads them.
+    this.exports.bucket.grantPut(rollupFn, `${this.exports.prefix}*`);
+
     this.routes = new EventRoutes(this, 'Routes', {
       klaxonBus: eventBus,
       targets: { processAlert: this.processAlert.function },
@@ -135,6 +168,18 @@ export class KlaxonStack extends Stack {
     new CfnOutput(this, 'PagesTopicArn', {
       description: 'Pages are published here, one message per contact',
       value: topic.topicArn,
+    });
+    new CfnOutput(this, 'ExportBucketName', {
+      description: 'Nightly analyst exports (JSON Lines and CSV, partitioned by dt=YYYY-MM-DD)',
+      value: this.exports.bucket.bucketName,
+    });
+    new CfnOutput(this, 'RollupFunctionName', {
+      description: 'Backfill: klaxon rollup --from … --to … --function <this>',
+      value: this.rollup.function.functionName,
+    });
+    new CfnOutput(this, 'GlueDatabaseName', {
+      description: 'Query the exports in Athena: tables incidents, incidents_csv, rollups, rollups_csv',
+      value: this.exports.databaseName,
     });
   }
 }

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
-import { Match, Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -11,7 +11,9 @@ import { KlaxonApi } from '../../lib/constructs/api.ts';
 import { EscalationTimers } from '../../lib/constructs/escalation-timers.ts';
 import { KlaxonEventBus } from '../../lib/constructs/event-bus.ts';
 import { EventRoutes, toCdkPattern } from '../../lib/constructs/event-routes.ts';
+import { AnalystExports, glueComment } from '../../lib/constructs/exports-bucket.ts';
 import { KlaxonFunction, type KlaxonFunctionProps } from '../../lib/constructs/klaxon-function.ts';
+import { dailyCron, daysWithoutTime, NightlyRollup } from '../../lib/constructs/nightly-rollup.ts';
 import { Paging } from '../../lib/constructs/paging.ts';
 import { IncidentStore } from '../../lib/constructs/store.ts';
 
@@ -275,5 +277,96 @@ describe('EscalationTimers', () => {
         ],
       },
     });
+  });
+});
+
+describe('NightlyRollup', () => {
+  it.each([
+    ['00:00', 'cron(0 0 * * ? *)'],
+    ['01:30', 'cron(30 1 * * ? *)'],
+    ['02:15', 'cron(15 2 * * ? *)'],
+    ['09:05', 'cron(5 9 * * ? *)'],
+    ['23:59', 'cron(59 23 * * ? *)'],
+  ])('runs %s every day as %s', (time, expression) => {
+    expect(dailyCron(time)).toBe(expression);
+  });
+
+  it.each(['24:00', '2:15', '02:60', '0215', ''])('rejects the rollup time "%s"', (time) => {
+    expect(() => dailyCron(time)).toThrow(/HH:MM/);
+  });
+
+  it('finds the nights a local time is skipped by the start of daylight saving time', () => {
+    expect(daysWithoutTime('02:15', 'Europe/Berlin', 2026)).toEqual(['2026-03-29']);
+    expect(daysWithoutTime('02:30', 'America/New_York', 2026)).toEqual(['2026-03-08']);
+    expect(daysWithoutTime('01:30', 'Europe/Berlin', 2026)).toEqual([]);
+    // The autumn change repeats 02:00-02:59 instead: Scheduler runs such a time once.
+    expect(daysWithoutTime('02:15', 'Europe/London', 2026)).toEqual([]);
+    expect(daysWithoutTime('03:00', 'Europe/Berlin', 2026)).toEqual([]);
+    expect(daysWithoutTime('02:15', 'UTC', 2026)).toEqual([]);
+  });
+
+  it('does not warn for a rollup time that exists every day', () => {
+    const stack = newStack();
+    new NightlyRollup(stack, 'R', { config: { ...config, metrics: { rollupTime: '01:30' } } });
+    Annotations.fromStack(stack).hasNoWarning('*', Match.stringLikeRegexp('rollupTime'));
+  });
+
+  it.each([
+    ['a group name with a slash', { groupName: 'a/b' }, /groupName/],
+    ['the default group', { groupName: 'default' }, /groupName/],
+    ['186 retries', { retryAttempts: 186 }, /retryAttempts/],
+    ['a 25 h event age', { maxEventAge: Duration.hours(25) }, /maxEventAge/],
+    ['a 15-day DLQ', { deadLetterRetention: Duration.days(15) }, /deadLetterRetention/],
+  ] as const)('rejects %s', (_label, override, message) => {
+    expect(() => new NightlyRollup(newStack(), 'R', { config, ...override })).toThrow(message);
+  });
+});
+
+describe('AnalystExports', () => {
+  it('names the database after the stack: lowercase, other characters as "_"', () => {
+    const stack = new Stack(new App(), 'S', { stackName: 'My-Klaxon-2' });
+    const exports = new AnalystExports(stack, 'E');
+    expect(exports.databaseName).toBe('my_klaxon_2_metrics');
+    Template.fromStack(stack).hasResourceProperties('AWS::Glue::Database', {
+      DatabaseInput: Match.objectLike({ Name: 'my_klaxon_2_metrics' }),
+    });
+  });
+
+  it('puts the tables at the top of the bucket without a prefix', () => {
+    const stack = newStack();
+    const exports = new AnalystExports(stack, 'E');
+    expect(exports.prefix).toBe('');
+    Template.fromStack(stack).hasResourceProperties('AWS::Glue::Table', {
+      TableInput: Match.objectLike({
+        Name: 'rollups_csv',
+        StorageDescriptor: Match.objectLike({
+          Location: {
+            'Fn::Join': ['', ['s3://', stack.resolve(exports.bucket.bucketName), '/rollups_csv/']],
+          },
+        }),
+      }),
+    });
+  });
+
+  it.each([
+    ['a prefix without a trailing slash', { prefix: 'exports' }, /prefix/],
+    ['a prefix with a leading slash', { prefix: '/exports/' }, /prefix/],
+    ['an uppercase database name', { databaseName: 'Klaxon' }, /databaseName/],
+    [
+      'a fractional-day retention',
+      { noncurrentVersionRetention: Duration.hours(36) },
+      /noncurrentVersionRetention/,
+    ],
+    ['no access-log retention', { accessLogRetention: Duration.days(0) }, /accessLogRetention/],
+  ] as const)('rejects %s', (_label, props, message) => {
+    expect(() => new AnalystExports(newStack(), 'E', props)).toThrow(message);
+  });
+
+  it("cuts column descriptions to Glue's 255 characters", () => {
+    expect(glueComment('short')).toBe('short');
+    const cut = glueComment('x'.repeat(300));
+    expect([...cut]).toHaveLength(255);
+    expect(cut.endsWith('…')).toBe(true);
+    expect(glueComment('é'.repeat(255))).toBe('é'.repeat(255));
   });
 });

@@ -30,6 +30,8 @@ const config = parseConfig({
       ],
     },
     { id: 'bob', name: 'Bob', contacts: [{ type: 'webhook', url: 'https://hooks.example.com/klaxon' }] },
+    // The example config's policies and fallback page carol.
+    { id: 'carol', name: 'Carol', contacts: [{ type: 'email', address: 'carol@example.com' }] },
   ],
 });
 
@@ -85,7 +87,8 @@ beforeAll(() => {
 
 describe('escalation timers', () => {
   it('live in a schedule group named after the stack', () => {
-    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 1);
+    // The other group holds the nightly rollup (rollup.test.ts).
+    template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 2);
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'klaxon-timers' });
   });
 
@@ -256,7 +259,7 @@ describe('the pages topic', () => {
   });
 
   it('has one subscription per contact, each filtered to that contact by message attribute', () => {
-    template.resourceCountIs('AWS::SNS::Subscription', 3);
+    template.resourceCountIs('AWS::SNS::Subscription', 4);
     const common = {
       TopicArn: ref(stack.paging.topic.topicArn),
       FilterPolicyScope: 'MessageAttributes',
@@ -283,7 +286,18 @@ describe('the pages topic', () => {
       FilterPolicy: Match.exact({ contact: ['bob-0'] }),
       RawMessageDelivery: true,
     });
-    expect(Object.keys(stack.paging.subscriptions).sort()).toEqual(['alice-0', 'alice-1', 'bob-0']);
+    template.hasResourceProperties('AWS::SNS::Subscription', {
+      ...common,
+      Protocol: 'email',
+      Endpoint: 'carol@example.com',
+      FilterPolicy: Match.exact({ contact: ['carol-0'] }),
+    });
+    expect(Object.keys(stack.paging.subscriptions).sort()).toEqual([
+      'alice-0',
+      'alice-1',
+      'bob-0',
+      'carol-0',
+    ]);
   });
 
   it('sends pages SNS cannot deliver to an encrypted DLQ that only this topic may write to', () => {

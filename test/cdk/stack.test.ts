@@ -88,7 +88,7 @@ describe('the incident store', () => {
     });
   });
 
-  it('has gsi1 (incidents by service) and gsi2 (all incidents by time), string keys', () => {
+  it('has gsi1 (incidents by service), gsi2 (all incidents by time), gsi3 (incidents by day), string keys', () => {
     const gsi = (name: string) => ({
       IndexName: name,
       KeySchema: [
@@ -97,9 +97,16 @@ describe('the incident store', () => {
       ],
     });
     template.hasResourceProperties('AWS::DynamoDB::GlobalTable', {
-      GlobalSecondaryIndexes: [Match.objectLike(gsi('gsi1')), Match.objectLike(gsi('gsi2'))],
+      GlobalSecondaryIndexes: [
+        Match.objectLike(gsi('gsi1')),
+        Match.objectLike(gsi('gsi2')),
+        Match.objectLike(gsi('gsi3')),
+      ],
       AttributeDefinitions: Match.arrayWith(
-        ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk'].map((name) => ({ AttributeName: name, AttributeType: 'S' })),
+        ['gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk', 'gsi3pk', 'gsi3sk'].map((name) => ({
+          AttributeName: name,
+          AttributeType: 'S',
+        })),
       ),
     });
   });
@@ -176,16 +183,17 @@ describe('event routes', () => {
   });
 });
 
-describe('paging without responders', () => {
-  it('creates the pages topic with no subscriptions (klaxon.config.json has no responders)', () => {
-    expect(loadConfig(path.join(ROOT, 'klaxon.config.json')).responders).toEqual([]);
+describe('paging with the example config', () => {
+  it('creates the pages topic with one subscription per contact of klaxon.config.json', () => {
+    const contacts = loadConfig(path.join(ROOT, 'klaxon.config.json')).responders.flatMap((r) => r.contacts);
+    expect(contacts.length).toBeGreaterThan(0);
     template.resourceCountIs('AWS::SNS::Topic', 1);
-    template.resourceCountIs('AWS::SNS::Subscription', 0);
+    template.resourceCountIs('AWS::SNS::Subscription', contacts.length);
   });
 });
 
 describe('functions', () => {
-  const all = () => [stack.processAlert, stack.http, stack.escalate];
+  const all = () => [stack.processAlert, stack.http, stack.escalate, stack.rollup];
 
   it.each([
     ['process-alert', () => stack.processAlert, 'klaxon-process-alert'],
@@ -287,8 +295,9 @@ describe('functions', () => {
 
   it('encrypts every queue and denies non-TLS access to it', () => {
     const queues = template.findResources('AWS::SQS::Queue');
-    // DLQs of process-alert, escalate, the event rules, the scheduler and the SNS subscriptions.
-    expect(Object.keys(queues)).toHaveLength(5);
+    // DLQs of process-alert, escalate, rollup, the event rules, the escalation timers, the nightly
+    // schedule and the SNS subscriptions.
+    expect(Object.keys(queues)).toHaveLength(7);
     for (const [id, queue] of Object.entries(queues)) {
       expect(queue.Properties).toMatchObject({ SqsManagedSseEnabled: true });
       template.hasResourceProperties('AWS::SQS::QueuePolicy', {
@@ -351,7 +360,16 @@ describe('permissions', () => {
     }
   });
 
-  it('does not let process-alert or escalate put events (only http does)', () => {
+  it('lets the rollup put events (Error Budget Exhausted) on the Klaxon bus only', () => {
+    const putEvents = policyStatementsOf(stack.rollup.function.role?.roleName ?? '').filter((s) =>
+      actions(s).includes('events:PutEvents'),
+    );
+    expect(putEvents).toEqual([
+      expect.objectContaining({ Effect: 'Allow', Resource: ref(stack.bus.eventBus.eventBusArn) }),
+    ]);
+  });
+
+  it('does not let process-alert or escalate put events (only http and the rollup do)', () => {
     for (const fn of [stack.processAlert, stack.escalate]) {
       const role = fn.function.role?.roleName ?? '';
       expect(policyStatementsOf(role).flatMap(actions)).not.toContain('events:PutEvents');
