@@ -1,75 +1,101 @@
 #!/usr/bin/env -S node --import tsx
 /**
- * The klaxon CLI. Today: integration keys. `klaxon --help` lists the commands.
+ * The klaxon CLI: integration keys, rollups, metrics. `klaxon --help` lists the commands; each
+ * works against the local runtime (`npm start`) by default, or a deployed stack.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { documentClient } from '#adapters/aws/dynamodb-client';
 import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { createIntegration } from '#app/ingest';
 import { KlaxonError } from '#core/errors';
+import { daysBetween, type Rollup } from '#core/metrics';
 import { loadConfigFile } from '#local/runtime';
+import { buildReport, periods, progressBar, renderReport } from '../cli/report.ts';
 
 const HELP = `klaxon — the Klaxon command line
 
 Usage:
   klaxon integrations create --service <id> --name <name> [target] [--json]
+  klaxon rollup (--day <YYYY-MM-DD> | --from <day> --to <day>) [target] [--json]
+  klaxon metrics [--period <days>] [--to <day>] [--compare-services] [--by-severity]
+                 [--verbose] [target] [--json]
 
-Creates an integration key for a service (for Events API v2 routing_key, Alertmanager and
-Grafana webhooks). The key is printed once; Klaxon stores only its SHA-256.
+integrations create  Creates an integration key for a service (Events API v2 routing_key,
+                     Alertmanager and Grafana webhooks). Printed once; Klaxon keeps its SHA-256.
+rollup               Rolls up one day or backfills a range (idempotent), with a progress bar.
+metrics              MTTD, MTTA, MTTR, MTBF (mean, p50, p90) for the last --period days (default
+                     30) against the period before: target breaches, worst services, and
+                     recommendations. Reads the nightly rollups.
 
-Target (one of):
-  --url <url>        a running Klaxon API (default http://127.0.0.1:3000, the local runtime)
-  --token <token>    bearer token for --url (default: KLAXON_API_TOKEN, else the local
-                     runtime's token from $KLAXON_DATA_DIR/secrets.json)
-  --table <name>     a deployed stack's table (the TableName output), written directly with
-                     your AWS credentials; --region picks the region
-  --config <file>    config to check the service against with --table (default klaxon.config.json)
+Target (default: the local runtime):
+  --url <url>        a running local Klaxon (default http://127.0.0.1:3000)
+  --token <token>    its bearer token (default: KLAXON_API_TOKEN, else $KLAXON_DATA_DIR/secrets.json)
+  --table <name>     a deployed stack's table (TableName output), with your AWS credentials
+  --function <name>  rollup: a deployed stack's rollup function (RollupFunctionName output)
+  --region <region>  AWS region for --table / --function
+  --config <file>    config to check services against with --table (default klaxon.config.json)
 
 Options:
   --json             print JSON instead of text
   -h, --help         this help
 `;
 
-interface Created {
-  integrationKey: string;
-  service: string;
-  name: string;
-  createdAt: string;
-}
+class UsageError extends KlaxonError {}
+
+const options = {
+  service: { type: 'string' },
+  name: { type: 'string' },
+  url: { type: 'string' },
+  token: { type: 'string' },
+  table: { type: 'string' },
+  function: { type: 'string' },
+  region: { type: 'string' },
+  config: { type: 'string', default: 'klaxon.config.json' },
+  day: { type: 'string' },
+  from: { type: 'string' },
+  to: { type: 'string' },
+  period: { type: 'string', default: '30' },
+  'compare-services': { type: 'boolean', default: false },
+  'by-severity': { type: 'boolean', default: false },
+  verbose: { type: 'boolean', default: false },
+  json: { type: 'boolean', default: false },
+  help: { type: 'boolean', short: 'h', default: false },
+} as const;
+
+type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
 
 async function main(argv: string[]): Promise<number> {
-  const { values, positionals } = parseArgs({
-    args: argv,
-    allowPositionals: true,
-    options: {
-      service: { type: 'string' },
-      name: { type: 'string' },
-      url: { type: 'string' },
-      token: { type: 'string' },
-      table: { type: 'string' },
-      region: { type: 'string' },
-      config: { type: 'string', default: 'klaxon.config.json' },
-      json: { type: 'boolean', default: false },
-      help: { type: 'boolean', short: 'h', default: false },
-    },
-  });
+  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options });
   if (values.help || positionals.length === 0) {
     process.stdout.write(HELP);
     return values.help ? 0 : 2;
   }
-  if (positionals.join(' ') !== 'integrations create') {
-    throw new UsageError(`unknown command "${positionals.join(' ')}" (see klaxon --help)`);
+  const command = positionals.join(' ');
+  switch (command) {
+    case 'integrations create':
+      return integrationsCreate(values);
+    case 'rollup':
+      return rollup(values);
+    case 'metrics':
+      return metrics(values);
+    default:
+      throw new UsageError(`unknown command "${command}" (see klaxon --help)`);
   }
+}
+
+async function integrationsCreate(values: Values): Promise<number> {
   if (!values.service) throw new UsageError('--service is required');
   if (!values.name) throw new UsageError('--name is required');
-
   const created = values.table
     ? await createInTable(values.table, values.region, values.config, values.service, values.name)
-    : await createViaApi(values.url ?? 'http://127.0.0.1:3000', values.token, values.service, values.name);
-
+    : ((await api(values, 'POST', '/api/integrations', {
+        service: values.service,
+        name: values.name,
+      })) as Created);
   if (values.json) {
     process.stdout.write(`${JSON.stringify(created)}\n`);
   } else {
@@ -81,31 +107,119 @@ async function main(argv: string[]): Promise<number> {
   return 0;
 }
 
-class UsageError extends KlaxonError {}
+const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
-async function createViaApi(
-  url: string,
-  token: string | undefined,
-  service: string,
-  name: string,
-): Promise<Created> {
-  const bearer = token ?? process.env.KLAXON_API_TOKEN ?? (await localToken());
-  const res = await fetch(new URL('/api/integrations', url), {
-    method: 'POST',
+function dayOption(name: string, value: string | undefined): string {
+  if (value === undefined || !DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
+    throw new UsageError(`--${name}: expected a day as YYYY-MM-DD, got "${value ?? ''}"`);
+  }
+  return value;
+}
+
+async function rollup(values: Values): Promise<number> {
+  const days = values.day
+    ? [dayOption('day', values.day)]
+    : values.from || values.to
+      ? daysBetween(dayOption('from', values.from), dayOption('to', values.to))
+      : undefined;
+  if (days === undefined) throw new UsageError('--day or --from and --to are required');
+  if (days.length === 0) throw new UsageError('--to: must not be before --from');
+  const lambda = values.function
+    ? new LambdaClient(values.region ? { region: values.region } : {})
+    : undefined;
+  const results: unknown[] = [];
+  const tty = process.stderr.isTTY === true;
+  try {
+    for (const [i, day] of days.entries()) {
+      if (lambda) {
+        const out = await lambda.send(
+          new InvokeCommand({ FunctionName: values.function, Payload: Buffer.from(JSON.stringify({ day })) }),
+        );
+        if (out.FunctionError)
+          throw new KlaxonError(`rollup of ${day} failed: ${Buffer.from(out.Payload ?? []).toString()}`);
+        results.push({ day });
+      } else {
+        const body = (await api(values, 'POST', '/local/rollups', { day })) as { results: unknown[] };
+        results.push(...body.results);
+      }
+      const bar = progressBar(i + 1, days.length, day);
+      process.stderr.write(tty ? `\r${bar}` : `${bar}\n`);
+    }
+  } finally {
+    lambda?.destroy();
+  }
+  if (tty) process.stderr.write('\n');
+  process.stdout.write(
+    values.json ? `${JSON.stringify({ results })}\n` : `Rolled up ${days.length} day(s).\n`,
+  );
+  return 0;
+}
+
+async function metrics(values: Values): Promise<number> {
+  const period = Number(values.period);
+  if (!Number.isInteger(period) || period < 1 || period > 366) {
+    throw new UsageError(`--period: expected whole days 1..366, got "${values.period}"`);
+  }
+  const to = values.to
+    ? dayOption('to', values.to)
+    : new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+  const range = periods(to, period);
+  const [from] = range.previous;
+  let rollups: Rollup[];
+  if (values.table) {
+    const client = new DynamoDBClient(values.region ? { region: values.region } : {});
+    try {
+      rollups = await new DynamoDbIncidentStore({
+        tableName: values.table,
+        client: documentClient(client),
+      }).listRollups(from, to);
+    } finally {
+      client.destroy();
+    }
+  } else {
+    rollups = ((await api(values, 'GET', `/api/rollups?from=${from}&to=${to}`)) as { rollups: Rollup[] })
+      .rollups;
+  }
+  const report = buildReport(rollups, to, period);
+  process.stdout.write(
+    values.json
+      ? `${JSON.stringify({ current: report.current, previous: report.previous, comparisons: report.comparisons, worst: report.worst, recommendations: report.recommendations })}\n`
+      : renderReport(report, {
+          compareServices: values['compare-services'],
+          bySeverity: values['by-severity'],
+          verbose: values.verbose,
+        }),
+  );
+  return 0;
+}
+
+interface Created {
+  integrationKey: string;
+  service: string;
+  name: string;
+  createdAt: string;
+}
+
+/** Calls the local runtime's API with its bearer token; errors name the fields. */
+async function api(values: Values, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
+  const url = values.url ?? 'http://127.0.0.1:3000';
+  const bearer = values.token ?? process.env.KLAXON_API_TOKEN ?? (await localToken());
+  const res = await fetch(new URL(path, url), {
+    method,
     headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-    body: JSON.stringify({ service, name }),
+    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
   }).catch((error: unknown) => {
     throw new KlaxonError(`cannot reach ${url}: is Klaxon running (npm start)? (${String(error)})`);
   });
-  const body = (await res.json().catch(() => ({}))) as Created & {
+  const json = (await res.json().catch(() => ({}))) as {
     message?: string;
     errors?: { field: string; message: string }[];
   };
-  if (res.status !== 201) {
-    const fields = (body.errors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ');
-    throw new KlaxonError(`${res.status} ${body.message ?? res.statusText}${fields ? ` (${fields})` : ''}`);
+  if (res.status >= 300) {
+    const fields = (json.errors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ');
+    throw new KlaxonError(`${res.status} ${json.message ?? res.statusText}${fields ? ` (${fields})` : ''}`);
   }
-  return body;
+  return json;
 }
 
 async function localToken(): Promise<string> {
@@ -141,6 +255,7 @@ main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
     process.stderr.write(`klaxon: ${error instanceof Error ? error.message : String(error)}\n`);
-    process.exit(error instanceof UsageError || (error instanceof TypeError && 'code' in error) ? 2 : 1);
+    const usage = error instanceof UsageError || (error instanceof TypeError && 'code' in error);
+    process.exit(usage ? 2 : 1);
   },
 );

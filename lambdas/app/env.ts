@@ -18,6 +18,9 @@ const LambdaEnvSchema = z.object({
   ACK_SECRET_ARN: z.string().startsWith('arn:'),
   /** Absent for the http function, which learns its URL from the request. */
   PUBLIC_URL: z.url().optional(),
+  /** The rollup function's analyst exports. */
+  EXPORT_BUCKET: z.string().min(1).optional(),
+  EXPORT_PREFIX: z.string().default(''),
 });
 
 export type LambdaEnv = z.output<typeof LambdaEnvSchema>;

@@ -8,7 +8,7 @@ import { reminderIntervalMinutes, severityFromSource } from '#core/severity';
 import { throttle, throttleRules } from '#core/throttle';
 import { type TimerEvent, timer, timerName } from '#core/timers';
 import type { AckLinks } from './links.ts';
-import type { Clock, ControlStore, IncidentStore, Pager, Timers } from './ports.ts';
+import type { Clock, ControlStore, IncidentStore, MetricsStore, Pager, Timers } from './ports.ts';
 
 /**
  * Theory of operation — escalation.
@@ -29,7 +29,7 @@ import type { Clock, ControlStore, IncidentStore, Pager, Timers } from './ports.
  */
 
 export interface EscalationDeps {
-  readonly store: IncidentStore & ControlStore;
+  readonly store: IncidentStore & ControlStore & MetricsStore;
   readonly timers: Timers;
   readonly pager: Pager;
   readonly clock: Clock;
@@ -103,6 +103,7 @@ async function notify(
   now: Date,
 ): Promise<Effects> {
   const effects: Effects = { paged: [], throttled: [] };
+  let messages = 0;
   const service = serviceOf(incident, deps.config);
   for (const responderId of responderIds) {
     const responder = deps.config.responders.find((r) => r.id === responderId);
@@ -158,9 +159,11 @@ async function notify(
         throw error;
       }
       sent = true;
+      messages++;
     }
     if (sent) effects.paged.push(responder.id);
   }
+  await deps.store.countPages(incident.id, messages);
   return effects;
 }
 

@@ -1,5 +1,6 @@
 import type { Alert } from '#core/alert';
 import type { Incident, IncidentStatus, TimelineEntry } from '#core/incident';
+import type { Rollup } from '#core/metrics';
 import type { ScheduleOverride } from '#core/oncall';
 import type { Page } from '#core/page';
 import type { Timer } from '#core/timers';
@@ -55,6 +56,8 @@ export interface Integration {
 export interface TriggerOptions {
   /** Recorded on a new incident: the policy that will page for it. */
   readonly escalationPolicy?: string;
+  /** The local day (configured zone) of the alert's start: where an open incident belongs. */
+  readonly day?: string;
 }
 
 export interface IncidentStore {
@@ -62,8 +65,11 @@ export interface IncidentStore {
   trigger(alert: Alert, now: Date, options?: TriggerOptions): Promise<AlertOutcome>;
   /** Acknowledges the open incident for the alert's key, if it is still triggered. */
   acknowledge(alert: Alert, now: Date, who: string): Promise<AlertOutcome>;
-  /** Resolves the open incident for the alert's key; the next trigger opens a new incident. */
-  resolve(alert: Alert, now: Date, who: string): Promise<AlertOutcome>;
+  /**
+   * Resolves the open incident for the alert's key; the next trigger opens a new incident. `day`
+   * is the resolution's local day: the incident moves to it on the day index.
+   */
+  resolve(alert: Alert, now: Date, who: string, day?: string): Promise<AlertOutcome>;
   /**
    * Acknowledges (if triggered) or resolves (if open) an incident by id. `cause` identifies the
    * input (an event key, a link use): the same cause again is `replayed`, not `ignored`.
@@ -74,7 +80,12 @@ export interface IncidentStore {
     now: Date,
     who: string,
     cause: string,
+    options?: { day?: string },
   ): Promise<AlertOutcome>;
+  /** Counts messages sent for an incident (metrics). */
+  countPages(incidentId: string, sent: number): Promise<void>;
+  /** Marks an incident as left out of (or back in) the metrics. */
+  setExcluded(incidentId: string, excluded: boolean): Promise<Incident | undefined>;
   /**
    * The escalation claims below are conditional on the incident's version as read, plus their
    * own guard; each returns the updated incident, or undefined when the condition failed.
@@ -127,6 +138,38 @@ export interface ControlStore {
     key: string,
     decide: (history: readonly number[]) => { allowed: boolean; history: number[] },
   ): Promise<boolean>;
+}
+
+/** Where rollups live and how they are read. */
+export interface MetricsStore {
+  /** Every incident that belongs to `day`, read through the day index; `itemsRead` for the proof. */
+  incidentsOfDay(day: string): Promise<{ incidents: Incident[]; itemsRead: number }>;
+  /** The latest resolution of a service before `before` (for MTBF across the day boundary). */
+  previousResolution(service: string, before: string): Promise<string | undefined>;
+  /** Replaces the day's rollups with these (a re-run leaves exactly the new set). */
+  putRollups(day: string, rollups: readonly Rollup[]): Promise<void>;
+  /** Rollups of the days from..to inclusive, in day order. */
+  listRollups(from: string, to: string): Promise<Rollup[]>;
+  /** True the first time it is called for (service, month): "notify once". */
+  claimBudgetNotice(service: string, month: string, at: Date): Promise<boolean>;
+}
+
+/**
+ * Where analyst exports go (S3 in AWS, a folder locally). Retry contract: `put` overwrites the
+ * object at `key` as a whole, so a repeated put is harmless; a thrown error means "retry".
+ */
+export interface ExportSink {
+  put(key: string, body: string, contentType: string): Promise<void>;
+}
+
+/** Custom metrics (CloudWatch through Powertools Metrics in AWS). */
+export interface MetricsPublisher {
+  publish(rollups: readonly Rollup[]): Promise<void>;
+}
+
+/** Events Klaxon itself puts on its bus (Error Budget Exhausted; lifecycle events later). */
+export interface EventPublisher {
+  publish(detailType: string, detail: Record<string, unknown>): Promise<void>;
 }
 
 /**

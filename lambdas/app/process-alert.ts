@@ -1,6 +1,7 @@
 import type { Alert } from '#core/alert';
 import { timelineEntryId } from '#core/ids';
 import type { Incident } from '#core/incident';
+import { localDay } from '#core/metrics';
 import { afterAcknowledged, afterResolved, type EscalationDeps, startEscalation } from './escalation.ts';
 import type { AlertOutcome } from './ports.ts';
 
@@ -23,7 +24,11 @@ export async function processAlert(alert: Alert, deps: ProcessAlertDeps): Promis
   switch (alert.action) {
     case 'trigger': {
       const policy = deps.config.services.find((s) => s.id === alert.service)?.escalationPolicy;
-      const outcome = await deps.store.trigger(alert, now, policy ? { escalationPolicy: policy } : {});
+      const day = localDay(alert.occurredAt ?? alert.receivedAt, deps.config.timeZone);
+      const outcome = await deps.store.trigger(alert, now, {
+        day,
+        ...(policy ? { escalationPolicy: policy } : {}),
+      });
       const opened = transitioned(outcome, 'opened');
       if (opened) await startEscalation(opened, deps);
       return outcome;
@@ -35,7 +40,7 @@ export async function processAlert(alert: Alert, deps: ProcessAlertDeps): Promis
       return outcome;
     }
     case 'resolve': {
-      const outcome = await deps.store.resolve(alert, now, who);
+      const outcome = await deps.store.resolve(alert, now, who, localDay(now, deps.config.timeZone));
       const resolved = transitioned(outcome, 'resolved');
       if (resolved) await afterResolved(resolved, cause, deps);
       return outcome;

@@ -236,7 +236,11 @@ export const KlaxonConfigSchema = z
       if (service.fallback) checkTarget(service.fallback, ['services', i, 'fallback']);
       service.slo?.owners.forEach((owner, o) => {
         if (!responders.has(owner)) {
-          ctx.addIssue({ code: 'custom', path: ['services', i, 'slo', 'owners', o], message: `unknown responder "${owner}"` });
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', i, 'slo', 'owners', o],
+            message: `unknown responder "${owner}"`,
+          });
         }
       });
     });

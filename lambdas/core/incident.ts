@@ -49,6 +49,12 @@ export interface Incident {
   readonly escalation: 'active' | 'stopped' | 'exhausted';
   /** The last status-update reminder sent. */
   readonly reminderSeq: number;
+  /** Escalations beyond level 1 (later steps and ack-timeout restarts). */
+  readonly escalations: number;
+  /** Messages sent to contacts for this incident (pages, reminders, notices). */
+  readonly pagesSent: number;
+  /** Left out of every metric (a test, a duplicate, a drill). */
+  readonly excluded: boolean;
 }
 
 /** In the order entries of the same instant are shown. */

@@ -8,6 +8,8 @@
 export const ALERT_DETAIL_TYPE = 'Klaxon Alert';
 /** `source` the ingest HTTP function puts on normalized alerts. */
 export const INGEST_SOURCE = 'klaxon.ingest';
+/** `source` of the events Klaxon itself publishes (Error Budget Exhausted, lifecycle events). */
+export const KLAXON_SOURCE = 'klaxon';
 export const CLOUDWATCH_SOURCE = 'aws.cloudwatch';
 export const CLOUDWATCH_DETAIL_TYPE = 'CloudWatch Alarm State Change';
 

@@ -1,2 +1,60 @@
-// Entry point of the nightly rollup function, invoked by an EventBridge Scheduler cron schedule. (Being written.)
-export const handler = async (_event: unknown): Promise<void> => {};
+import { Logger } from '@aws-lambda-powertools/logger';
+import { z } from 'zod';
+import { PowertoolsMetricsPublisher } from '#adapters/aws/cloudwatch-metrics';
+import { EventBridgePublisher } from '#adapters/aws/eventbridge-bus';
+import { awsPipeline } from '#adapters/aws/pipeline';
+import { S3ExportSink } from '#adapters/aws/s3-export-sink';
+import { bundledConfig, parseLambdaEnv } from '#app/env';
+import { runRollups } from '#app/rollup';
+import { ConfigError } from '#core/errors';
+import { daysBetween, previousDay } from '#core/metrics';
+import { parseOrThrow } from '#core/validation';
+
+const logger = new Logger();
+const env = parseLambdaEnv();
+if (!env.PUBLIC_URL || !env.EXPORT_BUCKET) {
+  throw new ConfigError([
+    { field: 'env.EXPORT_BUCKET', message: 'PUBLIC_URL and EXPORT_BUCKET are required for rollup' },
+  ]);
+}
+const config = bundledConfig();
+const pipeline = awsPipeline(env, config, env.PUBLIC_URL);
+const deps = {
+  ...pipeline,
+  sink: new S3ExportSink({ bucket: env.EXPORT_BUCKET }),
+  exportPrefix: env.EXPORT_PREFIX,
+  events: new EventBridgePublisher({ busName: env.EVENT_BUS_NAME }),
+  metrics: new PowertoolsMetricsPublisher(),
+};
+
+const Day = z.iso.date();
+/**
+ * The nightly schedule sends `{"scheduledTime": "<aws.scheduler.scheduled-time>"}` (a retry carries
+ * the same time, so it rolls up the same day); an operator may invoke it with `{"day"}` or
+ * `{"from","to"}` to backfill.
+ */
+const RollupEvent = z.union([
+  z.object({ scheduledTime: z.iso.datetime({ offset: true }) }),
+  z.object({ day: Day }),
+  z.object({ from: Day, to: Day }),
+]);
+
+export const handler = async (event: unknown): Promise<{ days: string[] }> => {
+  const input = parseOrThrow(RollupEvent, event, 'rollup event');
+  const days =
+    'scheduledTime' in input
+      ? [previousDay(new Date(input.scheduledTime), config.timeZone)]
+      : 'day' in input
+        ? [input.day]
+        : daysBetween(input.from, input.to);
+  await runRollups(days, deps, (done, total, result) =>
+    logger.info('day rolled up', {
+      day: result.day,
+      done,
+      total,
+      incidents: result.incidents,
+      itemsRead: result.itemsRead,
+    }),
+  );
+  return { days };
+};

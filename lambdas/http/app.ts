@@ -10,6 +10,7 @@ import { type Alert, ServiceId } from '#core/alert';
 import { AuthenticationError, NotFoundError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
 import { INCIDENT_STATUSES } from '#core/incident';
+import { localDay } from '#core/metrics';
 import { onCallAt, ScheduleOverrideSchema } from '#core/oncall';
 import { severityFromSource } from '#core/severity';
 import { parseOrThrow } from '#core/validation';
@@ -265,6 +266,35 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     }
   });
 
+  // Rollups (the nightly metrics), for analysts and `klaxon metrics`.
+  api.get('/rollups', async (c) => {
+    try {
+      const query = parseOrThrow(RollupQuery, c.req.query(), 'query');
+      const rollups = await deps.store.listRollups(query.from, query.to);
+      return c.json({
+        rollups: rollups.filter(
+          (r) =>
+            (!query.service || r.service === query.service) &&
+            (!query.severity || r.severity === query.severity),
+        ),
+      });
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+
+  // Leave an incident out of the metrics (a drill, a duplicate), or put it back.
+  api.post('/incidents/:id/exclude', async (c) => {
+    try {
+      const { excluded } = parseOrThrow(ExcludeBody, await jsonBody(c.req.raw), 'body');
+      const incident = await deps.store.setExcluded(c.req.param('id'), excluded);
+      if (incident === undefined) throw new NotFoundError(`no incident ${c.req.param('id')}`);
+      return c.json({ incident });
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+
   app.route('/api', api);
 
   // Heartbeats: each ping pushes the deadline forward; a missed one opens an incident.
@@ -329,7 +359,9 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
       const now = deps.clock();
       const to = claims.action === 'ack' ? 'acknowledged' : 'resolved';
       const cause = `link:${token}`;
-      const outcome = await deps.store.transition(incident.id, to, now, responder.id, cause);
+      const outcome = await deps.store.transition(incident.id, to, now, responder.id, cause, {
+        day: localDay(now, deps.config.timeZone),
+      });
       if (outcome.kind === 'ignored' || outcome.kind === 'replayed') {
         const current = outcome.incident ?? incident;
         if (outcome.kind === 'replayed') {
@@ -415,6 +447,17 @@ const CreateMaintenance = z.object({
   to: z.iso.datetime({ offset: true }),
   reason: z.string().max(1024).optional(),
 });
+
+const RollupQuery = z
+  .object({
+    from: z.iso.date(),
+    to: z.iso.date(),
+    service: z.union([ServiceId, z.literal('*')]).optional(),
+    severity: z.enum(['SEV-1', 'SEV-2', 'SEV-3', 'SEV-4', '*']).optional(),
+  })
+  .refine((q) => q.from <= q.to, { message: 'must not be before from', path: ['to'] });
+
+const ExcludeBody = z.object({ excluded: z.boolean() });
 
 const OnCallQuery = z.object({ at: z.iso.datetime({ offset: true }).optional() });
 

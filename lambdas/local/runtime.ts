@@ -9,17 +9,21 @@ import { documentClient } from '#adapters/aws/dynamodb-client';
 import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { ensureTable, startDynalite } from '#adapters/local/dynalite';
 import { LocalEventBus } from '#adapters/local/event-bus';
+import { FolderExportSink } from '#adapters/local/folder-export-sink';
+import { LocalEventPublisher, LogMetricsPublisher } from '#adapters/local/metrics';
 import { LocalPager } from '#adapters/local/pager';
 import { LocalTimers } from '#adapters/local/timers';
 import { type AlertEventDeps, handleAlertEvent } from '#app/alert-event';
 import { createIntegration } from '#app/ingest';
 import { AckLinks } from '#app/links';
 import { type Clock, systemClock } from '#app/ports';
+import { type RollupDeps, runRollups } from '#app/rollup';
 import { handleTimerEvent } from '#app/timers';
 import { newLinkSecret } from '#core/ack-token';
 import { type KlaxonConfig, parseConfig } from '#core/config';
 import { ConfigError } from '#core/errors';
 import { hashIntegrationKey, randomId } from '#core/ids';
+import { daysBetween, localDay, previousDay } from '#core/metrics';
 import { parseOrThrow } from '#core/validation';
 import { createHttpApp } from '#http/app';
 import { errorResponse } from '#http/errors';
@@ -160,6 +164,41 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
   });
 
+  // Rollups: the nightly run at the configured local time, and on demand.
+  const rollupDeps: RollupDeps = {
+    ...deps,
+    sink: new FolderExportSink(join(dataDir, 'exports')),
+    events: new LocalEventPublisher(bus),
+    metrics: new LogMetricsPublisher(log),
+  };
+  app.post('/local/rollups', apiAuth, async (c) => {
+    try {
+      const input = parseOrThrow(LocalRollup, await c.req.json().catch(() => undefined), 'rollup');
+      const days = 'day' in input ? [input.day] : daysBetween(input.from, input.to);
+      const results = await runRollups(days, rollupDeps);
+      return c.json({
+        results: results.map((r) => ({
+          day: r.day,
+          incidents: r.incidents,
+          itemsRead: r.itemsRead,
+          files: r.files,
+          budgets: r.budgets,
+        })),
+      });
+    } catch (error) {
+      return errorResponse(c, error, 'api');
+    }
+  });
+  const nightly = startNightlyRollup(
+    config,
+    clock,
+    async (day) => {
+      const result = await runRollups([day], rollupDeps);
+      log(`rollup ${day}: ${result[0]?.incidents ?? 0} incidents, exports in ${join(dataDir, 'exports')}`);
+    },
+    log,
+  );
+
   // Local only: the inbox of pages the local pager sent (a stand-in for email and SMS).
   app.get('/local/inbox', async (c) => c.html(inboxPage(pager.inbox, await timers.pending())));
   app.get('/local/inbox.json', (c) => c.json({ messages: pager.inbox }));
@@ -187,6 +226,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     close() {
       closing ??= (async () => {
         await new Promise<void>((done) => server.close(() => done()));
+        clearInterval(nightly);
         await timers.stop();
         await bus.drain();
         await dynamo.close();
@@ -208,6 +248,42 @@ const LocalPutEvent = z.object({
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')
     .optional(),
 });
+
+const Day = z.iso.date();
+const LocalRollup = z.union([z.object({ day: Day }), z.object({ from: Day, to: Day })]);
+
+/**
+ * Runs `run(previous day)` once a day when the local time in the configured zone reaches
+ * `metrics.rollupTime`, checking every 30 seconds (running a day twice is harmless).
+ */
+function startNightlyRollup(
+  config: KlaxonConfig,
+  clock: Clock,
+  run: (day: string) => Promise<void>,
+  log: (line: string) => void,
+): NodeJS.Timeout {
+  let lastRun: string | undefined;
+  const check = () => {
+    const now = clock();
+    const today = localDay(now, config.timeZone);
+    const time = new Intl.DateTimeFormat('en-GB', {
+      timeZone: config.timeZone,
+      hour: '2-digit',
+      minute: '2-digit',
+      hourCycle: 'h23',
+    }).format(now);
+    // Started after today's rollup time: today's run is not owed (run it on demand if needed).
+    lastRun ??= time >= config.metrics.rollupTime ? today : '';
+    if (today !== lastRun && time >= config.metrics.rollupTime) {
+      lastRun = today;
+      run(previousDay(now, config.timeZone)).catch((error: unknown) =>
+        log(`rollup failed: ${String(error)}`),
+      );
+    }
+  };
+  check();
+  return setInterval(check, 30_000);
+}
 
 const Secrets = z.object({
   apiToken: z.string().min(16),

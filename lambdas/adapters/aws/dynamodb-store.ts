@@ -16,12 +16,14 @@ import type {
   IncidentStore,
   Integration,
   MaintenanceWindow,
+  MetricsStore,
   TriggerOptions,
 } from '#app/ports';
 import type { Alert } from '#core/alert';
 import { RetryableError, ValidationError } from '#core/errors';
 import { eventHash, incidentIdFor } from '#core/ids';
 import { type Incident, TIMELINE_TYPES, type TimelineEntry } from '#core/incident';
+import type { Rollup } from '#core/metrics';
 import type { ScheduleOverride } from '#core/oncall';
 import { defaultDocumentClient } from './dynamodb-client.ts';
 
@@ -36,6 +38,9 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  *   MW#<service>             / <to>#<id>    maintenance windows (query: sk > now = not ended)
  *   OVR#<schedule>           / <to>#<id>    schedule overrides (same)
  *   THR#<contact>#<class>    / THR          recent sends of one contact, for the throttle
+ *   ROLLUP#<day>             / <svc>#<sev>  a day's rollups (gsi2 ROLLUP by day, for periods)
+ *   BUDGET#<service>         / <YYYY-MM>    error budget exhausted: notified once per month
+ *   incidents also carry gsi3 DAY#<day>: the day they belong to (start day, then resolution day)
  *   TIMER#<name>             / TIMER        local runtime only: durable timers (gsi2 TIMERS by due time)
  *
  * The id of the n-th incident of a key is a hash of (service, dedupKey, n), so every writer that
@@ -70,7 +75,7 @@ export interface DynamoDbIncidentStoreOptions {
   readonly client?: DynamoDBDocumentClient;
 }
 
-export class DynamoDbIncidentStore implements IncidentStore, ControlStore {
+export class DynamoDbIncidentStore implements IncidentStore, ControlStore, MetricsStore {
   readonly #table: string;
   readonly #db: DynamoDBDocumentClient;
 
@@ -103,6 +108,9 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore {
               ...(options.escalationPolicy
                 ? ['escalationPolicy = if_not_exists(escalationPolicy, :policy)']
                 : []),
+              ...(options.day
+                ? ['gsi3pk = if_not_exists(gsi3pk, :day), gsi3sk = if_not_exists(gsi3sk, :daySk)']
+                : []),
               'gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsiSk)',
               'gsi2pk = if_not_exists(gsi2pk, :gsi2pk), gsi2sk = if_not_exists(gsi2sk, :gsiSk)',
               'lastAlertAt = :now',
@@ -127,6 +135,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore {
               ':zero': 0,
               ':active': 'active',
               ...(options.escalationPolicy ? { ':policy': options.escalationPolicy } : {}),
+              ...(options.day ? { ':day': `DAY#${options.day}`, ':daySk': `${alert.service}#${id}` } : {}),
               ':seen': seen,
               ':seenSet': new Set([seen]),
               ':gsi1pk': `SVC#${alert.service}`,
@@ -160,8 +169,8 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore {
     return this.#transitionByKey(alert, 'acknowledged', now, who);
   }
 
-  async resolve(alert: Alert, now: Date, who: string): Promise<AlertOutcome> {
-    return this.#transitionByKey(alert, 'resolved', now, who);
+  async resolve(alert: Alert, now: Date, who: string, day?: string): Promise<AlertOutcome> {
+    return this.#transitionByKey(alert, 'resolved', now, who, day);
   }
 
   async transition(
@@ -170,6 +179,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore {
     now: Date,
     who: string,
     cause: string,
+    options: { day?: string } = {},
   ): Promise<AlertOutcome> {
     const attribute = to === 'acknowledged' ? 'ackCause' : 'resolveCause';
     const hash = eventHash(cause);
@@ -181,7 +191,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore {
           UpdateExpression:
             to === 'acknowledged'
               ? 'SET #status = :to, acknowledgedAt = if_not_exists(acknowledgedAt, :now), lastAcknowledgedAt = :now, acknowledgedBy = :who, ackCause = :cause ADD version :one'
-              : 'SET #status = :to, resolvedAt = :now, resolvedBy = :who, resolveCause = :cause ADD version :one',
+              : `SET #status = :to, resolvedAt = :now, resolvedBy = :who, resolveCause = :cause${options.day ? ', gsi3pk = :day' : ''} ADD version :one`,
           ConditionExpression:
             to === 'acknowledged'
               ? 'attribute_exists(pk) AND #status = :triggered'
@@ -194,6 +204,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore {
             ':who': who,
             ':cause': hash,
             ':one': 1,
+            ...(to === 'resolved' && options.day ? { ':day': `DAY#${options.day}` } : {}),
           },
           ReturnValues: 'ALL_NEW',
         }),
@@ -223,6 +234,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore {
     to: 'acknowledged' | 'resolved',
     now: Date,
     who: string,
+    day?: string,
   ): Promise<AlertOutcome> {
     const occurrence = await this.#occurrence(alert.service, alert.dedupKey);
     const outcome = await this.transition(
@@ -231,6 +243,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore {
       now,
       who,
       alert.eventKey,
+      day ? { day } : {},
     );
     if (outcome.kind !== 'ignored') return outcome;
     if (occurrence > 0) {
@@ -255,7 +268,12 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore {
     exhausted: boolean,
   ): Promise<Incident | undefined> {
     return this.#conditionalUpdate(incident, {
-      set: { step, stepAt: now.toISOString(), ...(exhausted ? { escalation: 'exhausted' } : {}) },
+      set: {
+        step,
+        stepAt: now.toISOString(),
+        escalations: incident.escalations + 1,
+        ...(exhausted ? { escalation: 'exhausted' } : {}),
+      },
       condition: '#status = :triggered AND escalation = :active',
       values: { ':triggered': 'triggered', ':active': 'active' },
     });
@@ -269,6 +287,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore {
         step: 0,
         stepAt: now.toISOString(),
         escalation: 'active',
+        escalations: incident.escalations + 1,
       },
       condition: '#status = :acknowledged',
       values: { ':acknowledged': 'acknowledged' },
@@ -422,6 +441,138 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore {
       name: String(item.name),
       createdAt: String(item.createdAt),
     };
+  }
+
+  async countPages(incidentId: string, sent: number): Promise<void> {
+    if (sent <= 0) return;
+    await this.#db.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { pk: incPk(incidentId), sk: 'INC' },
+        UpdateExpression: 'ADD pagesSent :n',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: { ':n': sent },
+      }),
+    );
+  }
+
+  async setExcluded(incidentId: string, excluded: boolean): Promise<Incident | undefined> {
+    try {
+      const result = await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: incPk(incidentId), sk: 'INC' },
+          UpdateExpression: 'SET excluded = :excluded',
+          ConditionExpression: 'attribute_exists(pk)',
+          ExpressionAttributeValues: { ':excluded': excluded },
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return toIncident(result.Attributes as Item);
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return undefined;
+      throw error;
+    }
+  }
+
+  async incidentsOfDay(day: string): Promise<{ incidents: Incident[]; itemsRead: number }> {
+    const incidents: Incident[] = [];
+    let itemsRead = 0;
+    let start: Item | undefined;
+    do {
+      const page = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: 'gsi3',
+          KeyConditionExpression: 'gsi3pk = :day',
+          ExpressionAttributeValues: { ':day': `DAY#${day}` },
+          ExclusiveStartKey: start,
+        }),
+      );
+      itemsRead += page.ScannedCount ?? 0;
+      for (const item of page.Items ?? []) incidents.push(toIncident(item));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return { incidents, itemsRead };
+  }
+
+  async previousResolution(service: string, before: string): Promise<string | undefined> {
+    let start: Item | undefined;
+    do {
+      const page = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: 'gsi1',
+          KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk < :before',
+          ExpressionAttributeValues: { ':pk': `SVC#${service}`, ':before': before },
+          ScanIndexForward: false,
+          Limit: 10,
+          ExclusiveStartKey: start,
+        }),
+      );
+      for (const item of page.Items ?? []) {
+        if (typeof item.resolvedAt === 'string' && item.resolvedAt < before && item.excluded !== true) {
+          return item.resolvedAt;
+        }
+      }
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return undefined;
+  }
+
+  async putRollups(day: string, rollups: readonly Rollup[]): Promise<void> {
+    const key = (r: Pick<Rollup, 'service' | 'severity'>) => `${r.service}#${r.severity}`;
+    for (const rollup of rollups) {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: {
+            pk: `ROLLUP#${day}`,
+            sk: key(rollup),
+            gsi2pk: 'ROLLUP',
+            gsi2sk: `${day}#${key(rollup)}`,
+            rollup: JSON.stringify(rollup),
+          },
+        }),
+      );
+    }
+    // A re-run with fewer groups leaves exactly the new set.
+    const keep = new Set(rollups.map(key));
+    const existing = await this.#queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `ROLLUP#${day}` },
+    });
+    for (const item of existing) {
+      if (!keep.has(String(item.sk))) {
+        await this.#db.send(new DeleteCommand({ TableName: this.#table, Key: { pk: item.pk, sk: item.sk } }));
+      }
+    }
+  }
+
+  async listRollups(from: string, to: string): Promise<Rollup[]> {
+    const items = await this.#queryAll({
+      IndexName: 'gsi2',
+      ConsistentRead: false,
+      KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to',
+      ExpressionAttributeValues: { ':pk': 'ROLLUP', ':from': `${from}#`, ':to': `${to}#\uffff` },
+    });
+    return items.map((item) => JSON.parse(String(item.rollup)) as Rollup);
+  }
+
+  async claimBudgetNotice(service: string, month: string, at: Date): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: `BUDGET#${service}`, sk: month, notifiedAt: at.toISOString() },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   async putMaintenance(window: MaintenanceWindow): Promise<void> {
@@ -634,6 +785,9 @@ function toIncident(item: Item): Incident {
     stepAt: String(item.stepAt ?? item.detectedAt),
     escalation: (item.escalation ?? 'active') as Incident['escalation'],
     reminderSeq: Number(item.reminderSeq ?? 0),
+    escalations: Number(item.escalations ?? 0),
+    pagesSent: Number(item.pagesSent ?? 0),
+    excluded: item.excluded === true,
   };
 }
 

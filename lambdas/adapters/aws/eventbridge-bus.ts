@@ -1,8 +1,8 @@
 import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from '@aws-sdk/client-eventbridge';
-import type { AlertBus } from '#app/ports';
+import type { AlertBus, EventPublisher } from '#app/ports';
 import type { Alert } from '#core/alert';
 import { RetryableError } from '#core/errors';
-import { ALERT_DETAIL_TYPE, INGEST_SOURCE } from '#core/routing';
+import { ALERT_DETAIL_TYPE, INGEST_SOURCE, KLAXON_SOURCE } from '#core/routing';
 
 /** Created once per execution environment, reused by every invocation. */
 const defaultClient = new EventBridgeClient({});
@@ -52,6 +52,33 @@ export class EventBridgeAlertBus implements AlertBus {
         `EventBridge did not accept ${pending.length} alert(s) after ${ENTRY_ATTEMPTS} attempts`,
       );
     }
+  }
+}
+
+/** Klaxon's own events (Error Budget Exhausted, …) on the Klaxon bus, source `klaxon`. */
+export class EventBridgePublisher implements EventPublisher {
+  readonly #busName: string;
+  readonly #client: EventBridgeClient;
+
+  constructor(options: { busName: string; client?: EventBridgeClient }) {
+    this.#busName = options.busName;
+    this.#client = options.client ?? defaultClient;
+  }
+
+  async publish(detailType: string, detail: Record<string, unknown>): Promise<void> {
+    const result = await this.#client.send(
+      new PutEventsCommand({
+        Entries: [
+          {
+            EventBusName: this.#busName,
+            Source: KLAXON_SOURCE,
+            DetailType: detailType,
+            Detail: JSON.stringify(detail),
+          },
+        ],
+      }),
+    );
+    if (result.FailedEntryCount) throw new RetryableError(`EventBridge did not accept "${detailType}"`);
   }
 }
 

@@ -11,8 +11,10 @@ export const TABLE_DEFINITION = {
   globalSecondaryIndexes: [
     /** Incidents of one service, newest first. */
     { indexName: 'gsi1', partitionKey: 'gsi1pk', sortKey: 'gsi1sk' },
-    /** All incidents, newest first. */
+    /** All incidents, newest first; local timers by due time; rollups by day. */
     { indexName: 'gsi2', partitionKey: 'gsi2pk', sortKey: 'gsi2sk' },
+    /** Incidents by the day they belong to (resolution day; open ones by start day): the rollup's key. */
+    { indexName: 'gsi3', partitionKey: 'gsi3pk', sortKey: 'gsi3sk' },
   ],
 } as const;
 

@@ -1,0 +1,36 @@
+import { Metrics, MetricUnit } from '@aws-lambda-powertools/metrics';
+import type { MetricsPublisher } from '#app/ports';
+import type { Rollup } from '#core/metrics';
+
+/**
+ * Custom metrics through Powertools Metrics (CloudWatch embedded metric format, written to the
+ * function's log: no PutMetricData calls, no extra permission). One set per service per day:
+ * incidents, breaches, pages, and MTTD/MTTA/MTTR p90 in seconds.
+ */
+export class PowertoolsMetricsPublisher implements MetricsPublisher {
+  readonly #namespace: string;
+
+  constructor(options: { namespace?: string } = {}) {
+    this.#namespace = options.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Klaxon';
+  }
+
+  async publish(rollups: readonly Rollup[]): Promise<void> {
+    for (const rollup of rollups.filter((r) => r.severity === '*')) {
+      const metrics = new Metrics({ namespace: this.#namespace, serviceName: 'klaxon-rollup' });
+      metrics.addDimension('KlaxonService', rollup.service);
+      metrics.addMetric('Incidents', MetricUnit.Count, rollup.incidents);
+      metrics.addMetric('IncidentsStillOpen', MetricUnit.Count, rollup.stillOpen);
+      metrics.addMetric(
+        'TargetBreaches',
+        MetricUnit.Count,
+        rollup.breaches.mttd + rollup.breaches.mtta + rollup.breaches.mttr,
+      );
+      metrics.addMetric('PagesSent', MetricUnit.Count, rollup.pagesSent);
+      metrics.addMetric('Escalations', MetricUnit.Count, rollup.escalations);
+      if (rollup.mttd.p90 !== null) metrics.addMetric('MTTDp90', MetricUnit.Seconds, rollup.mttd.p90);
+      if (rollup.mtta.p90 !== null) metrics.addMetric('MTTAp90', MetricUnit.Seconds, rollup.mtta.p90);
+      if (rollup.mttr.p90 !== null) metrics.addMetric('MTTRp90', MetricUnit.Seconds, rollup.mttr.p90);
+      metrics.publishStoredMetrics();
+    }
+  }
+}

@@ -1,0 +1,249 @@
+import type { KlaxonConfig } from '#core/config';
+import { exportFiles, incidentExportRow, type RollupExportRow } from '#core/exports';
+import type { Incident } from '#core/incident';
+import { type IncidentFacts, monthlyBudgetMinutes, monthOf, type Rollup, rollupDay } from '#core/metrics';
+import { contactKey, type Page } from '#core/page';
+import { severityFromSource } from '#core/severity';
+import type { AckLinks } from './links.ts';
+import type {
+  Clock,
+  EventPublisher,
+  ExportSink,
+  IncidentStore,
+  MetricsPublisher,
+  MetricsStore,
+  Pager,
+} from './ports.ts';
+
+/**
+ * Theory of operation — the nightly rollup.
+ *
+ * Every incident carries the day it belongs to on the day index (gsi3): its start day while open,
+ * its resolution day once resolved (local days in the configured zone). Rolling up day D:
+ *   1. read D's incidents through that index — the items read are exactly D's incidents, no scan
+ *      (plus, for MTBF across midnight, one short query per service for its previous resolution);
+ *   2. compute the rollups (core/metrics.ts) and replace D's rollup items with them;
+ *   3. write the exports (JSON Lines and CSV, incidents and rollups, under dt=D);
+ *   4. error budgets: month-to-date SEV-1/SEV-2 downtime per service with an SLO; the first time a
+ *      month's budget is used up, "Error Budget Exhausted" goes on the bus and the owners are told
+ *      (a conditional put makes that once per service and month, however often D is re-run);
+ *   5. publish the custom metrics.
+ * Every step overwrites by key, so running a day twice gives the same rollup and the same files.
+ * An incident open when D is rolled up and resolved later moves to its resolution day: re-running
+ * D afterwards no longer counts it there (documented in docs/METRICS.md).
+ */
+
+export interface RollupDeps {
+  readonly store: IncidentStore & MetricsStore;
+  readonly config: KlaxonConfig;
+  readonly clock: Clock;
+  readonly sink: ExportSink;
+  /** Key prefix inside the export bucket or folder ('' or ending in '/'). */
+  readonly exportPrefix?: string;
+  readonly events: EventPublisher;
+  readonly metrics: MetricsPublisher;
+  readonly pager: Pager;
+  readonly links: AckLinks;
+}
+
+export interface BudgetStatus {
+  readonly service: string;
+  readonly month: string;
+  readonly availability: number;
+  readonly budgetMinutes: number;
+  readonly usedMinutes: number;
+  readonly exhausted: boolean;
+  /** True when this run announced the exhaustion (once per service and month). */
+  readonly announced: boolean;
+}
+
+export interface RollupResult {
+  readonly day: string;
+  /** Incident items read through the day index: equals `incidents`. */
+  readonly itemsRead: number;
+  readonly incidents: number;
+  readonly rollups: Rollup[];
+  readonly files: string[];
+  readonly budgets: BudgetStatus[];
+}
+
+export function incidentFacts(incident: Incident): IncidentFacts {
+  return {
+    id: incident.id,
+    service: incident.service,
+    severity: severityFromSource(incident.severity),
+    status: incident.status,
+    startedAt: incident.startedAt,
+    detectedAt: incident.detectedAt,
+    ...(incident.acknowledgedAt ? { acknowledgedAt: incident.acknowledgedAt } : {}),
+    ...(incident.resolvedAt ? { resolvedAt: incident.resolvedAt } : {}),
+    excluded: incident.excluded,
+    escalations: incident.escalations,
+    pagesSent: incident.pagesSent,
+  };
+}
+
+/** Rolls up one local day (YYYY-MM-DD). */
+export async function runRollup(day: string, deps: RollupDeps): Promise<RollupResult> {
+  const { incidents, itemsRead } = await deps.store.incidentsOfDay(day);
+  const facts = incidents.map(incidentFacts);
+
+  const previousResolvedAt: Record<string, string | undefined> = {};
+  for (const service of new Set(facts.filter((f) => !f.excluded).map((f) => f.service))) {
+    const first = facts
+      .filter((f) => f.service === service && !f.excluded)
+      .map((f) => f.startedAt)
+      .sort()[0];
+    if (first !== undefined)
+      previousResolvedAt[service] = await deps.store.previousResolution(service, first);
+  }
+  const rollups = rollupDay(day, deps.config.timeZone, facts, previousResolvedAt);
+  await deps.store.putRollups(day, rollups);
+
+  const files = exportFiles(deps.exportPrefix ?? '', day, {
+    incidents: incidents.map(incidentExportRow),
+    rollups: rollups.map(rollupRow),
+  });
+  for (const file of files) await deps.sink.put(file.key, file.body, file.contentType);
+
+  const budgets = await errorBudgets(day, rollups, deps);
+  await deps.metrics.publish(rollups);
+  return {
+    day,
+    itemsRead,
+    incidents: incidents.length,
+    rollups,
+    files: files.map((f) => f.key),
+    budgets,
+  };
+}
+
+/** Month-to-date error budgets of the services with an SLO, announcing exhaustion once. */
+async function errorBudgets(
+  day: string,
+  today: readonly Rollup[],
+  deps: RollupDeps,
+): Promise<BudgetStatus[]> {
+  const services = deps.config.services.filter((s) => s.slo !== undefined);
+  if (services.length === 0) return [];
+  const month = monthOf(day);
+  // Earlier days of the month from the store; today from this run (the index may lag a write).
+  const earlier = (await deps.store.listRollups(`${month}-01`, day)).filter((r) => r.day !== day);
+  const statuses: BudgetStatus[] = [];
+  for (const service of services) {
+    // biome-ignore lint/style/noNonNullAssertion: filtered above
+    const slo = service.slo!;
+    const rows = [...earlier, ...today].filter((r) => r.service === service.id && r.severity === '*');
+    const usedMinutes = Math.round(rows.reduce((sum, r) => sum + r.downtimeMinutes, 0) * 1000) / 1000;
+    const budgetMinutes = monthlyBudgetMinutes(slo.availability);
+    const exhausted = usedMinutes >= budgetMinutes;
+    let announced = false;
+    if (exhausted && (await deps.store.claimBudgetNotice(service.id, month, deps.clock()))) {
+      announced = true;
+      const detail = {
+        version: 1,
+        service: service.id,
+        month,
+        availability: slo.availability,
+        budgetMinutes,
+        usedMinutes,
+        day,
+      };
+      await deps.events.publish('Error Budget Exhausted', detail);
+      for (const page of budgetPages(service.id, service.name, slo.owners, detail, deps))
+        await deps.pager.send(page);
+    }
+    statuses.push({
+      service: service.id,
+      month,
+      availability: slo.availability,
+      budgetMinutes,
+      usedMinutes,
+      exhausted,
+      announced,
+    });
+  }
+  return statuses;
+}
+
+function budgetPages(
+  service: string,
+  serviceName: string,
+  owners: readonly string[],
+  detail: { month: string; budgetMinutes: number; usedMinutes: number; availability: number },
+  deps: RollupDeps,
+): Page[] {
+  const now = deps.clock().toISOString();
+  const title = `Error budget exhausted for ${detail.month}: ${detail.usedMinutes} of ${detail.budgetMinutes} minutes used (SLO ${detail.availability}%)`;
+  return owners.flatMap((ownerId) => {
+    const owner = deps.config.responders.find((r) => r.id === ownerId);
+    if (owner === undefined) return [];
+    return owner.contacts.map(
+      (contact, index): Page => ({
+        id: `budget-${service}-${detail.month}-${contactKey(owner.id, index)}`,
+        kind: 'notice',
+        incident: {
+          id: `budget-${service}-${detail.month}`,
+          title,
+          service,
+          serviceName,
+          severity: 'SEV-2',
+          status: 'triggered',
+          detectedAt: now,
+          alertCount: 0,
+        },
+        responder: { id: owner.id, name: owner.name },
+        contact: { ...contact, key: contactKey(owner.id, index) },
+        reason: 'Error budget exhausted: consider freezing non-critical deploys',
+        links: { incident: `${deps.links.publicUrl}/api/rollups?service=${service}&from=${detail.month}-01` },
+      }),
+    );
+  });
+}
+
+/** One rollups-export row (columns: core/exports.ts ROLLUP_COLUMNS). */
+export function rollupRow(r: Rollup): RollupExportRow {
+  return {
+    day: r.day,
+    service: r.service,
+    severity: r.severity,
+    incidents: r.incidents,
+    opened: r.opened,
+    resolved: r.resolved,
+    still_open: r.stillOpen,
+    excluded: r.excluded,
+    mttd_mean: r.mttd.mean,
+    mttd_p50: r.mttd.p50,
+    mttd_p90: r.mttd.p90,
+    mtta_mean: r.mtta.mean,
+    mtta_p50: r.mtta.p50,
+    mtta_p90: r.mtta.p90,
+    mttr_mean: r.mttr.mean,
+    mttr_p50: r.mttr.p50,
+    mttr_p90: r.mttr.p90,
+    mtbf_mean: r.mtbf.mean,
+    mtbf_p50: r.mtbf.p50,
+    mtbf_p90: r.mtbf.p90,
+    breaches_mttd: r.breaches.mttd,
+    breaches_mtta: r.breaches.mtta,
+    breaches_mttr: r.breaches.mttr,
+    escalations: r.escalations,
+    pages_sent: r.pagesSent,
+    downtime_minutes: r.downtimeMinutes,
+  };
+}
+
+/** Rolls up every day from..to (inclusive), reporting progress. */
+export async function runRollups(
+  days: readonly string[],
+  deps: RollupDeps,
+  onProgress?: (done: number, total: number, result: RollupResult) => void,
+): Promise<RollupResult[]> {
+  const results: RollupResult[] = [];
+  for (const [i, day] of days.entries()) {
+    const result = await runRollup(day, deps);
+    results.push(result);
+    onProgress?.(i + 1, days.length, result);
+  }
+  return results;
+}

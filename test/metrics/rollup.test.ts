@@ -1,0 +1,245 @@
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { LocalEventBus } from '#adapters/local/event-bus';
+import { FolderExportSink } from '#adapters/local/folder-export-sink';
+import { LocalEventPublisher } from '#adapters/local/metrics';
+import { processAlert } from '#app/process-alert';
+import { type RollupDeps, rollupRow, runRollup } from '#app/rollup';
+import { INCIDENT_COLUMNS, incidentExportRow, parseCsv, ROLLUP_COLUMNS } from '#core/exports';
+import type { Rollup } from '#core/metrics';
+import { makeAlert } from '../support/alerts.ts';
+import { startTestDynamo } from '../support/dynamo.ts';
+import { type Pipeline, startPipeline } from '../support/pipeline.ts';
+
+const MINUTE = 60_000;
+
+const config = {
+  timeZone: 'Europe/Berlin',
+  services: [
+    { id: 'checkout', name: 'Checkout API', slo: { availability: 99.9, owners: ['carol'] } },
+    { id: 'platform', name: 'Platform' },
+  ],
+  responders: [{ id: 'carol', name: 'Carol', contacts: [{ type: 'email', address: 'carol@example.com' }] }],
+};
+
+let dynamo: Awaited<ReturnType<typeof startTestDynamo>>;
+let exportsDir: string;
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+  exportsDir = await mkdtemp(join(tmpdir(), 'klaxon-exports-'));
+});
+afterAll(async () => {
+  await dynamo.close();
+  await rm(exportsDir, { recursive: true, force: true });
+});
+
+interface Harness {
+  p: Pipeline;
+  deps: RollupDeps;
+  events: LocalEventPublisher;
+  published: Rollup[][];
+  dir: string;
+}
+
+async function harness(start = '2026-11-26T08:00:00.000Z'): Promise<Harness> {
+  const p = await startPipeline(dynamo, config, start);
+  const dir = await mkdtemp(join(exportsDir, 'run-'));
+  const events = new LocalEventPublisher(new LocalEventBus());
+  const published: Rollup[][] = [];
+  return {
+    p,
+    events,
+    published,
+    dir,
+    deps: {
+      ...p.deps,
+      sink: new FolderExportSink(dir),
+      events,
+      metrics: { publish: async (rollups) => void published.push([...rollups]) },
+    },
+  };
+}
+
+/** Opens an incident at `at` (the alert started `startedMinutesBefore` earlier), optionally acks and resolves it. */
+async function incident(
+  h: Harness,
+  key: string,
+  at: string,
+  options: {
+    service?: string;
+    severity?: 'critical' | 'error' | 'warning' | 'info';
+    startedBefore?: number;
+    ackAfter?: number;
+    resolveAfter?: number;
+  } = {},
+) {
+  const service = options.service ?? 'checkout';
+  const detected = Date.parse(at);
+  h.p.clock.set(new Date(detected));
+  const alert = {
+    service,
+    dedupKey: key,
+    severity: options.severity ?? 'error',
+    receivedAt: at,
+    occurredAt: new Date(detected - (options.startedBefore ?? 2) * MINUTE).toISOString(),
+  } as const;
+  await processAlert(makeAlert(alert), h.p.deps);
+  if (options.ackAfter !== undefined) {
+    h.p.clock.set(new Date(detected + options.ackAfter * MINUTE));
+    await processAlert(
+      makeAlert({ ...alert, action: 'acknowledge', receivedAt: h.p.clock.now().toISOString() }),
+      h.p.deps,
+    );
+  }
+  if (options.resolveAfter !== undefined) {
+    h.p.clock.set(new Date(detected + options.resolveAfter * MINUTE));
+    await processAlert(
+      makeAlert({ ...alert, action: 'resolve', receivedAt: h.p.clock.now().toISOString() }),
+      h.p.deps,
+    );
+  }
+}
+
+describe('nightly rollup on dynalite', () => {
+  it('reads exactly the incidents of the day through the day index', async () => {
+    const h = await harness();
+    // Nov 25 (Berlin): 3 incidents resolved that day.
+    for (let i = 0; i < 3; i++)
+      await incident(h, `d25-${i}`, `2026-11-25T1${i}:00:00.000Z`, { resolveAfter: 30 });
+    // Nov 26: 4 resolved, 2 still open, 1 opened on the 25th and resolved on the 26th.
+    for (let i = 0; i < 4; i++)
+      await incident(h, `d26-${i}`, `2026-11-26T0${i + 1}:00:00.000Z`, { ackAfter: 3, resolveAfter: 45 });
+    for (let i = 0; i < 2; i++)
+      await incident(h, `d26-open-${i}`, `2026-11-26T1${i}:00:00.000Z`, { service: 'platform' });
+    await incident(h, 'across-midnight', '2026-11-25T22:30:00.000Z', { resolveAfter: 120 }); // 23:30 → 01:30 Berlin
+    // Nov 27: 2.
+    for (let i = 0; i < 2; i++)
+      await incident(h, `d27-${i}`, `2026-11-27T0${i + 1}:00:00.000Z`, { resolveAfter: 10 });
+
+    const result = await runRollup('2026-11-26', h.deps);
+    expect(result.incidents).toBe(7);
+    expect(result.itemsRead).toBe(result.incidents);
+    const overall = result.rollups.find((r) => r.service === '*' && r.severity === '*');
+    expect(overall).toMatchObject({ incidents: 7, resolved: 5, stillOpen: 2, opened: 6 });
+    expect((await runRollup('2026-11-25', h.deps)).incidents).toBe(3);
+    expect((await runRollup('2026-11-27', h.deps)).incidents).toBe(2);
+  });
+
+  it('an incident belongs to its resolution day in the configured zone, not in UTC', async () => {
+    const h = await harness();
+    // Resolved at 23:30 UTC on the 26th = 00:30 on the 27th in Berlin.
+    await incident(h, 'late', '2026-11-26T23:00:00.000Z', { resolveAfter: 30 });
+    expect((await runRollup('2026-11-26', h.deps)).incidents).toBe(0);
+    const next = await runRollup('2026-11-27', h.deps);
+    expect(next.incidents).toBe(1);
+  });
+
+  it('running a day twice gives the same rollup and the same files', async () => {
+    const h = await harness();
+    await incident(h, 'a', '2026-11-26T09:00:00.000Z', {
+      ackAfter: 4,
+      resolveAfter: 50,
+      severity: 'critical',
+    });
+    await incident(h, 'b', '2026-11-26T10:00:00.000Z', {
+      ackAfter: 20,
+      resolveAfter: 300,
+      severity: 'error',
+    });
+    const first = await runRollup('2026-11-26', h.deps);
+    const files = await Promise.all(first.files.map((f) => readFile(join(h.dir, f), 'utf8')));
+    const second = await runRollup('2026-11-26', h.deps);
+    expect(second.rollups).toEqual(first.rollups);
+    expect(await Promise.all(second.files.map((f) => readFile(join(h.dir, f), 'utf8')))).toEqual(files);
+    expect(await h.p.store.listRollups('2026-11-26', '2026-11-26')).toHaveLength(first.rollups.length);
+  });
+
+  it('writes exports that parse and match the rollup', async () => {
+    const h = await harness();
+    await incident(h, 'a', '2026-11-26T09:00:00.000Z', {
+      ackAfter: 4,
+      resolveAfter: 50,
+      severity: 'critical',
+    });
+    await incident(h, 'b', '2026-11-26T10:00:00.000Z', { service: 'platform' });
+    const result = await runRollup('2026-11-26', h.deps);
+    expect(result.files).toEqual([
+      'incidents/dt=2026-11-26/incidents.jsonl',
+      'incidents_csv/dt=2026-11-26/incidents.csv',
+      'rollups/dt=2026-11-26/rollups.jsonl',
+      'rollups_csv/dt=2026-11-26/rollups.csv',
+    ]);
+    const read = (i: number) => readFile(join(h.dir, result.files[i] ?? ''), 'utf8');
+    const rollupLines = (await read(2))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rollupLines).toEqual(result.rollups.map(rollupRow));
+    const csv = parseCsv(await read(3));
+    expect(csv[0]).toEqual(ROLLUP_COLUMNS.map((c) => c.name));
+    expect(csv).toHaveLength(result.rollups.length + 1);
+    const incidents = (await read(0))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    const { incidents: stored } = await h.p.store.incidentsOfDay('2026-11-26');
+    expect(incidents.sort((x, y) => x.id.localeCompare(y.id))).toEqual(
+      stored.map(incidentExportRow).sort((x, y) => String(x.id).localeCompare(String(y.id))),
+    );
+    expect(parseCsv(await read(1))[0]).toEqual(INCIDENT_COLUMNS.map((c) => c.name));
+  });
+
+  it('leaves incidents marked "exclude from metrics" out', async () => {
+    const h = await harness();
+    await incident(h, 'real', '2026-11-26T09:00:00.000Z', { ackAfter: 4, resolveAfter: 50 });
+    await incident(h, 'drill', '2026-11-26T10:00:00.000Z', { ackAfter: 40, resolveAfter: 500 });
+    const drill = (await h.p.store.list({})).incidents.find((i) => i.dedupKey === 'drill');
+    await h.p.store.setExcluded(drill?.id ?? '', true);
+    const overall = (await runRollup('2026-11-26', h.deps)).rollups.find(
+      (r) => r.service === '*' && r.severity === '*',
+    );
+    expect(overall).toMatchObject({ incidents: 1, excluded: 1 });
+    expect(overall?.mtta.mean).toBe(240);
+  });
+
+  it('announces an exhausted error budget once: one event on the bus, the owners told once', async () => {
+    const h = await harness();
+    // 99.9% → 43.8 minutes a month. A 60-minute SEV-1 uses it up.
+    await incident(h, 'outage', '2026-11-26T09:00:00.000Z', {
+      severity: 'critical',
+      startedBefore: 0,
+      resolveAfter: 60,
+    });
+    h.p.takePages();
+    const first = await runRollup('2026-11-26', h.deps);
+    expect(first.budgets).toEqual([
+      expect.objectContaining({
+        service: 'checkout',
+        month: '2026-11',
+        usedMinutes: 60,
+        exhausted: true,
+        announced: true,
+      }),
+    ]);
+    expect(h.events.published.map((e) => e.detailType)).toEqual(['Error Budget Exhausted']);
+    expect(h.events.published[0]?.detail).toMatchObject({ service: 'checkout', usedMinutes: 60 });
+    expect(h.p.takePages()).toEqual(['notice carol carol-0']);
+
+    const again = await runRollup('2026-11-26', h.deps);
+    expect(again.budgets[0]).toMatchObject({ exhausted: true, announced: false });
+    await incident(h, 'another', '2026-11-27T09:00:00.000Z', { severity: 'critical', resolveAfter: 10 });
+    await runRollup('2026-11-27', h.deps);
+    expect(h.events.published).toHaveLength(1);
+    expect(h.p.takePages()).toEqual([]);
+  });
+
+  it('publishes the custom metrics of each run', async () => {
+    const h = await harness();
+    await incident(h, 'a', '2026-11-26T09:00:00.000Z', { resolveAfter: 5 });
+    await runRollup('2026-11-26', h.deps);
+    expect(h.published).toHaveLength(1);
+    expect(h.published[0]?.some((r) => r.service === 'checkout' && r.severity === '*')).toBe(true);
+  });
+});
