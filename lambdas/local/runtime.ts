@@ -23,11 +23,12 @@ import { newLinkSecret } from '#core/ack-token';
 import { type KlaxonConfig, parseConfig } from '#core/config';
 import { ConfigError } from '#core/errors';
 import { hashIntegrationKey, randomId } from '#core/ids';
-import { daysBetween, localDay, previousDay } from '#core/metrics';
+import { daysBetween } from '#core/metrics';
 import { parseOrThrow } from '#core/validation';
 import { createHttpApp } from '#http/app';
 import { errorResponse } from '#http/errors';
 import { inboxPage } from './inbox-page.ts';
+import { startNightlyRollup } from './nightly.ts';
 
 export const TABLE_NAME = 'klaxon';
 
@@ -55,6 +56,8 @@ export interface LocalRuntime {
   readonly store: DynamoDbIncidentStore;
   readonly timers: LocalTimers;
   readonly pager: LocalPager;
+  /** The use cases' dependencies, as the handlers get them (tests drive them directly). */
+  readonly deps: AlertEventDeps;
   close(): Promise<void>;
 }
 
@@ -223,6 +226,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     store,
     timers,
     pager,
+    deps,
     close() {
       closing ??= (async () => {
         await new Promise<void>((done) => server.close(() => done()));
@@ -251,39 +255,6 @@ const LocalPutEvent = z.object({
 
 const Day = z.iso.date();
 const LocalRollup = z.union([z.object({ day: Day }), z.object({ from: Day, to: Day })]);
-
-/**
- * Runs `run(previous day)` once a day when the local time in the configured zone reaches
- * `metrics.rollupTime`, checking every 30 seconds (running a day twice is harmless).
- */
-function startNightlyRollup(
-  config: KlaxonConfig,
-  clock: Clock,
-  run: (day: string) => Promise<void>,
-  log: (line: string) => void,
-): NodeJS.Timeout {
-  let lastRun: string | undefined;
-  const check = () => {
-    const now = clock();
-    const today = localDay(now, config.timeZone);
-    const time = new Intl.DateTimeFormat('en-GB', {
-      timeZone: config.timeZone,
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    }).format(now);
-    // Started after today's rollup time: today's run is not owed (run it on demand if needed).
-    lastRun ??= time >= config.metrics.rollupTime ? today : '';
-    if (today !== lastRun && time >= config.metrics.rollupTime) {
-      lastRun = today;
-      run(previousDay(now, config.timeZone)).catch((error: unknown) =>
-        log(`rollup failed: ${String(error)}`),
-      );
-    }
-  };
-  check();
-  return setInterval(check, 30_000);
-}
 
 const Secrets = z.object({
   apiToken: z.string().min(16),

@@ -243,3 +243,18 @@ describe('nightly rollup on dynalite', () => {
     expect(h.published[0]?.some((r) => r.service === 'checkout' && r.severity === '*')).toBe(true);
   });
 });
+
+describe('MTBF across the day boundary', () => {
+  it('measures from the latest earlier resolution, even of an incident detected before another', async () => {
+    const h = await harness();
+    // Nov 25: a long incident (detected 08:00, resolved 20:00) and a short one (10:00 → 10:30).
+    await incident(h, 'long', '2026-11-25T08:00:00.000Z', { startedBefore: 0, resolveAfter: 12 * 60 });
+    await incident(h, 'short', '2026-11-25T10:00:00.000Z', { startedBefore: 0, resolveAfter: 30 });
+    // Nov 26: the next incident starts at 08:00 UTC, 12 hours after the long one was resolved.
+    await incident(h, 'next', '2026-11-26T08:00:00.000Z', { startedBefore: 0, resolveAfter: 10 });
+    const service = (await runRollup('2026-11-26', h.deps)).rollups.find(
+      (r) => r.service === 'checkout' && r.severity === '*',
+    );
+    expect(service?.mtbf.mean).toBe(12 * 3600);
+  });
+});

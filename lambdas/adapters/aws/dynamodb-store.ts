@@ -496,28 +496,30 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     return { incidents, itemsRead };
   }
 
-  async previousResolution(service: string, before: string): Promise<string | undefined> {
-    let start: Item | undefined;
-    do {
-      const page = await this.#db.send(
-        new QueryCommand({
-          TableName: this.#table,
-          IndexName: 'gsi1',
-          KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk < :before',
-          ExpressionAttributeValues: { ':pk': `SVC#${service}`, ':before': before },
-          ScanIndexForward: false,
-          Limit: 10,
-          ExclusiveStartKey: start,
-        }),
-      );
-      for (const item of page.Items ?? []) {
-        if (typeof item.resolvedAt === 'string' && item.resolvedAt < before && item.excluded !== true) {
-          return item.resolvedAt;
-        }
-      }
-      start = page.LastEvaluatedKey;
-    } while (start !== undefined);
-    return undefined;
+  /**
+   * The latest resolution among the service's last `window` incidents detected before `before`
+   * (newest first on gsi1). A longer incident detected earlier can resolve later than a newer
+   * one, so this looks at a window, not just the previous incident; 50 covers any realistic
+   * overlap at one read page.
+   */
+  async previousResolution(service: string, before: string, window = 50): Promise<string | undefined> {
+    const page = await this.#db.send(
+      new QueryCommand({
+        TableName: this.#table,
+        IndexName: 'gsi1',
+        KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk < :before',
+        ExpressionAttributeValues: { ':pk': `SVC#${service}`, ':before': before },
+        ScanIndexForward: false,
+        Limit: window,
+      }),
+    );
+    let latest: string | undefined;
+    for (const item of page.Items ?? []) {
+      const resolvedAt = item.resolvedAt;
+      if (typeof resolvedAt !== 'string' || item.excluded === true || resolvedAt > before) continue;
+      if (latest === undefined || resolvedAt > latest) latest = resolvedAt;
+    }
+    return latest;
   }
 
   async putRollups(day: string, rollups: readonly Rollup[]): Promise<void> {

@@ -1,0 +1,112 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { processAlert } from '#app/process-alert';
+import { type LocalRuntime, startLocalRuntime } from '#local/runtime';
+import { makeAlert } from '../support/alerts.ts';
+
+const run = promisify(execFile);
+let dataDir: string;
+let runtime: LocalRuntime;
+let now = new Date('2026-11-20T08:00:00.000Z');
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'klaxon-cli-metrics-'));
+  runtime = await startLocalRuntime({ dataDir, configPath: 'klaxon.config.json', port: 0, clock: () => now });
+});
+afterAll(async () => {
+  await runtime.close();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+const klaxon = (...args: string[]) =>
+  run(process.execPath, ['--import', 'tsx', 'bin/klaxon.ts', ...args, '--url', runtime.url], {
+    env: { ...process.env, KLAXON_DATA_DIR: dataDir },
+  });
+
+/** An incident of `service` on `day`: detected at 09:00 UTC, acknowledged and resolved after the given minutes. */
+async function incident(
+  day: string,
+  key: string,
+  ackMinutes: number,
+  resolveMinutes: number,
+  service = 'checkout',
+) {
+  const deps = runtime.deps;
+  const at = (minutes: number) => new Date(Date.parse(`${day}T09:00:00.000Z`) + minutes * 60_000);
+  now = at(0);
+  const alert = {
+    service,
+    dedupKey: key,
+    severity: 'error',
+    receivedAt: now.toISOString(),
+    occurredAt: at(-1).toISOString(),
+  } as const;
+  await processAlert(makeAlert(alert), deps);
+  now = at(ackMinutes);
+  await processAlert(makeAlert({ ...alert, action: 'acknowledge', receivedAt: now.toISOString() }), deps);
+  now = at(resolveMinutes);
+  await processAlert(makeAlert({ ...alert, action: 'resolve', receivedAt: now.toISOString() }), deps);
+}
+
+describe('klaxon rollup and klaxon metrics against the running local pipeline', () => {
+  it('backfills a range with a progress bar, then reports MTTA doubling with a recommendation', async () => {
+    // Previous period (Nov 11–15): SEV-2 acknowledged in 6 minutes. Current (Nov 16–20): 13 minutes.
+    for (const day of ['2026-11-12', '2026-11-14']) await incident(day, `p-${day}`, 6, 60);
+    for (const day of ['2026-11-17', '2026-11-19']) await incident(day, `c-${day}`, 13, 60);
+
+    const backfill = await klaxon('rollup', '--from', '2026-11-11', '--to', '2026-11-20');
+    expect(backfill.stdout).toBe('Rolled up 10 day(s).\n');
+    expect(backfill.stderr).toContain('[####################] 10/10 2026-11-20');
+    const exported = await readFile(
+      join(dataDir, 'exports', 'rollups', 'dt=2026-11-17', 'rollups.jsonl'),
+      'utf8',
+    );
+    expect(exported).toContain('"service":"checkout"');
+
+    const json = await klaxon('metrics', '--period', '5', '--to', '2026-11-20', '--json');
+    const report = JSON.parse(json.stdout) as {
+      current: { incidents: number; mtta: { mean: number } };
+      previous: { incidents: number; mtta: { mean: number } };
+      recommendations: string[];
+    };
+    expect(report.current).toMatchObject({ incidents: 2, mtta: { mean: 780 } });
+    expect(report.previous).toMatchObject({ incidents: 2, mtta: { mean: 360 } });
+    expect(report.recommendations.some((r) => r.startsWith('MTTA for SEV-2 doubled (6m → 13m)'))).toBe(true);
+
+    const text = await klaxon(
+      'metrics',
+      '--period',
+      '5',
+      '--to',
+      '2026-11-20',
+      '--compare-services',
+      '--by-severity',
+      '--verbose',
+    );
+    expect(text.stdout).toContain(
+      'Incident metrics 2026-11-16 … 2026-11-20 (5 days), compared with 2026-11-11 … 2026-11-15',
+    );
+    expect(text.stdout).toContain('By severity');
+    expect(text.stdout).toContain('By service (worst MTTR first)');
+    expect(text.stdout).toContain('Recommendations');
+  });
+
+  it('rejects bad arguments naming the flag, with exit code 2', async () => {
+    const bad = await klaxon('metrics', '--period', 'lots').catch((e: { code: number; stderr: string }) => e);
+    expect(bad).toMatchObject({
+      code: 2,
+      stderr: 'klaxon: --period: expected whole days 1..366, got "lots"\n',
+    });
+    const day = await klaxon('rollup', '--day', '2026-13-01').catch(
+      (e: { code: number; stderr: string }) => e,
+    );
+    expect(day).toMatchObject({
+      code: 2,
+      stderr: 'klaxon: --day: expected a day as YYYY-MM-DD, got "2026-13-01"\n',
+    });
+  });
+});
