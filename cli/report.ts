@@ -8,7 +8,7 @@ import {
   summarizePeriod,
   worstServices,
 } from '#core/analysis';
-import { daysBetween, type Rollup, type Stat } from '#core/metrics';
+import type { Rollup, Stat } from '#core/metrics';
 
 /** What `klaxon metrics` computes from the rollups of two consecutive periods. */
 export interface MetricsReport {
