@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { type KlaxonConfig, parseConfig } from '#core/config';
 import { ConfigError } from '#core/errors';
 import { fieldErrors } from '#core/validation';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * The canonical Alert: every input format (PagerDuty Events v2, Alertmanager, Grafana,

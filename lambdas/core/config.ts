@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { ServiceId, SOURCE_SEVERITIES } from './alert.ts';
 import { ConfigError } from './errors.ts';
 import { fieldErrors } from './validation.ts';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IsoDateTime, ServiceId } from './alert.ts';
 import type { Rotation, Schedule } from './config.ts';
 

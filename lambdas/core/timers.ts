@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 
 /**
  * One-time timers. In AWS each is an EventBridge Scheduler `at()` schedule whose input is the

@@ -1,4 +1,4 @@
-import type { z } from 'zod';
+import type * as z from 'zod';
 import { type FieldError, ValidationError } from './errors.ts';
 
 /** Flattens zod issues into `{ field, message }` pairs with dotted paths (`alerts.0.labels`). */

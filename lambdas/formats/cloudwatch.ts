@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Alert, AlertAction, SourceSeverity } from '#core/alert';
 import type { KlaxonConfig } from '#core/config';
 import { ConfigError } from '#core/errors';

@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import type { Alert } from '#core/alert';
 import { parseOrThrow } from '#core/validation';
 import {

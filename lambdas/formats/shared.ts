@@ -1,4 +1,4 @@
-import { z } from 'zod';
+import * as z from 'zod';
 import { IsoDateTime } from '#core/alert';
 
 /** Helpers every input format uses: timestamps, truncation, URLs, string maps. */

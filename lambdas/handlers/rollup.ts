@@ -1,5 +1,5 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import { z } from 'zod';
+import * as z from 'zod';
 import { PowertoolsMetricsPublisher } from '#adapters/aws/cloudwatch-metrics';
 import { EventBridgePublisher } from '#adapters/aws/eventbridge-bus';
 import { awsPipeline } from '#adapters/aws/pipeline';

@@ -1,6 +1,6 @@
 import { Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { z } from 'zod';
+import * as z from 'zod';
 import { afterAcknowledged, afterResolved, type EscalationDeps } from '#app/escalation';
 import { createIntegration, IntegrationDirectory, publishAlerts } from '#app/ingest';
 import { createMaintenance, pingHeartbeat } from '#app/operations';
