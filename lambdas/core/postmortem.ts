@@ -1,0 +1,240 @@
+import { formatDuration } from './analysis.ts';
+import { type BlameFinding, checkBlameless } from './blame.ts';
+import type { Incident, TimelineEntry } from './incident.ts';
+import { severityFromSource } from './severity.ts';
+
+/**
+ * Blameless postmortems in Markdown, generated from the incident and its timeline, in the
+ * practice's structure: executive summary, impact, timeline, five whys, what went well and
+ * poorly, action items, lessons learned. Templates add the questions and the suggested action
+ * items of common failure modes. The blameless check runs over the draft and is shown with it.
+ */
+
+export const POSTMORTEM_TEMPLATES = [
+  'default',
+  'deployment',
+  'resource-exhaustion',
+  'dependency-failure',
+] as const;
+export type PostmortemTemplate = (typeof POSTMORTEM_TEMPLATES)[number];
+
+export const ACTION_CATEGORIES = ['Prevent', 'Detect', 'Respond', 'Process'] as const;
+export type ActionCategory = (typeof ACTION_CATEGORIES)[number];
+
+export interface ActionItem {
+  readonly action: string;
+  readonly owner: string;
+  /** YYYY-MM-DD */
+  readonly deadline: string;
+  readonly category: ActionCategory;
+  readonly status: 'open' | 'done';
+}
+
+export interface PostmortemInput {
+  readonly incident: Incident;
+  readonly serviceName: string;
+  readonly timeline: readonly TimelineEntry[];
+  readonly timeZone: string;
+  readonly template: PostmortemTemplate;
+  readonly authors: readonly string[];
+  readonly actionItems?: readonly ActionItem[];
+  /** People who may be named in the text, for the blameless check. */
+  readonly names?: readonly string[];
+}
+
+export interface Postmortem {
+  readonly markdown: string;
+  readonly blame: readonly BlameFinding[];
+}
+
+interface TemplateText {
+  readonly firstWhy: string;
+  readonly questions: readonly string[];
+  readonly suggested: readonly { action: string; category: ActionCategory }[];
+}
+
+const TEMPLATES: Readonly<Record<PostmortemTemplate, TemplateText>> = {
+  default: {
+    firstWhy: 'Why did the service fail?',
+    questions: ['What changed shortly before the incident began?', 'Which signal first showed the problem?'],
+    suggested: [
+      { action: 'Add an alert on the first signal that showed the problem', category: 'Detect' },
+      { action: 'Write or update the runbook for this failure mode', category: 'Respond' },
+    ],
+  },
+  deployment: {
+    firstWhy: 'Why did the deployment break the service?',
+    questions: [
+      'Which change was deployed, and how was it tested before production?',
+      'Was there a canary or staged rollout, and why did it not stop the change?',
+      'How long did the rollback take, and what slowed it down?',
+    ],
+    suggested: [
+      { action: 'Add a canary stage that halts on error-rate or latency regressions', category: 'Prevent' },
+      { action: 'Alert on error-rate change within 10 minutes of every deployment', category: 'Detect' },
+      { action: 'Make rollback one documented command', category: 'Respond' },
+      { action: 'Add the missing test or review check to the release checklist', category: 'Process' },
+    ],
+  },
+  'resource-exhaustion': {
+    firstWhy: 'Why did the resource (connections, memory, disk, quota) run out?',
+    questions: [
+      'Which resource ran out, and how close to its limit did it run before?',
+      'Was the growth gradual (capacity) or sudden (a leak, a retry storm, a traffic spike)?',
+      'Which limit or back-pressure would have contained it?',
+    ],
+    suggested: [
+      {
+        action: 'Set limits and back-pressure so one consumer cannot exhaust the resource',
+        category: 'Prevent',
+      },
+      {
+        action: 'Alert at 80% of the resource’s limit, with a forecast of when it runs out',
+        category: 'Detect',
+      },
+      { action: 'Document how to add capacity or shed load quickly', category: 'Respond' },
+      { action: 'Review capacity monthly against growth', category: 'Process' },
+    ],
+  },
+  'dependency-failure': {
+    firstWhy: 'Why did the failure of the dependency take the service down with it?',
+    questions: [
+      'Which dependency failed, and did its provider announce it?',
+      'How did timeouts, retries and circuit breakers behave?',
+      'Which fallback or degraded mode could have served users meanwhile?',
+    ],
+    suggested: [
+      {
+        action: 'Add timeouts, bounded retries with jitter and a circuit breaker to the dependency calls',
+        category: 'Prevent',
+      },
+      {
+        action: 'Alert on the dependency’s error rate and latency as seen from our side',
+        category: 'Detect',
+      },
+      { action: 'Provide a degraded mode or fallback and document when to switch', category: 'Respond' },
+      { action: 'Subscribe to the provider’s status page and escalation path', category: 'Process' },
+    ],
+  },
+};
+
+const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+
+function localTime(iso: string, timeZone: string, withDate = false): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    ...(withDate ? { year: 'numeric', month: '2-digit', day: '2-digit' } : {}),
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(new Date(iso));
+}
+
+const between = (from: string | undefined, to: string | undefined) =>
+  from && to ? formatDuration(Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000)) : undefined;
+
+export function generatePostmortem(input: PostmortemInput): Postmortem {
+  const { incident, timeZone } = input;
+  const template = TEMPLATES[input.template];
+  const severity = severityFromSource(incident.severity);
+  const date = localTime(incident.detectedAt, timeZone, true).slice(0, 10);
+  const detect = between(incident.startedAt, incident.detectedAt);
+  const acknowledge = between(incident.detectedAt, incident.acknowledgedAt);
+  const resolve = between(incident.startedAt, incident.resolvedAt);
+  const items =
+    input.actionItems && input.actionItems.length > 0
+      ? input.actionItems
+      : template.suggested.map((s) => ({
+          ...s,
+          owner: '_owner_',
+          deadline: '_date_',
+          status: 'open' as const,
+        }));
+
+  const lines = [
+    `# Postmortem: ${incident.title}`,
+    '',
+    '| | |',
+    '|---|---|',
+    `| Incident | ${incident.id} |`,
+    `| Service | ${cell(input.serviceName)} (${incident.service}) |`,
+    `| Severity | ${severity} |`,
+    `| Date | ${date} (${timeZone}) |`,
+    `| Authors | ${input.authors.length > 0 ? cell(input.authors.join(', ')) : '_authors_'} |`,
+    '| Status | Draft |',
+    '',
+    '> Blameless: this document is about how the system and the process behaved, not about who did',
+    '> what. Ask "what allowed this?", never "who did this?".',
+    '',
+    '## Executive Summary',
+    '',
+    `On ${date}, ${input.serviceName} had a ${severity} incident: ${incident.title}.`,
+    incident.resolvedAt
+      ? `It lasted ${resolve} from its start until it was resolved; it was detected after ${detect}${acknowledge ? ` and acknowledged ${acknowledge} later` : ''}.`
+      : `It is not resolved yet; it was detected after ${detect}${acknowledge ? ` and acknowledged ${acknowledge} later` : ''}.`,
+    '_Add one sentence on the impact on users and how service was restored._',
+    '',
+    '## Impact',
+    '',
+    `- Started ${localTime(incident.startedAt, timeZone, true)}, detected ${localTime(incident.detectedAt, timeZone, true)}${incident.resolvedAt ? `, resolved ${localTime(incident.resolvedAt, timeZone, true)}` : ''} (${timeZone})`,
+    `- Time to detect: ${detect ?? '—'}; to acknowledge: ${acknowledge ?? '—'}; to resolve: ${resolve ?? '— (open)'}`,
+    `- Alerts: ${incident.alertCount}; escalations: ${incident.escalations}; pages sent: ${incident.pagesSent}`,
+    '- User impact: _share of users affected, failed requests, support tickets_',
+    '- Business impact: _revenue, SLA credits, reputation_',
+    '- Technical metrics: _error rate, latency, saturation at peak_',
+    '',
+    '## Timeline',
+    '',
+    `| Time (${timeZone}) | Event |`,
+    '|---|---|',
+    ...input.timeline.map(
+      (e) => `| ${localTime(e.at, timeZone)} | [${e.type}] ${cell(e.text)} (@${cell(e.who)}) |`,
+    ),
+    '',
+    '## Root Cause Analysis (Five Whys)',
+    '',
+    ...template.questions.map((q) => `- ${q}`),
+    '',
+    `1. ${template.firstWhy} → _answer_`,
+    '2. Why did that happen? → _answer_',
+    '3. Why did that happen? → _answer_',
+    '4. Why did that happen? → _answer_',
+    '5. Why did that happen? → _answer_',
+    '',
+    '## What Went Well',
+    '',
+    ...(acknowledge ? [`- The page was acknowledged ${acknowledge} after detection.`] : []),
+    '- _What helped: alerts, runbooks, tools, coordination_',
+    '',
+    '## What Went Poorly',
+    '',
+    ...(incident.escalations > 0
+      ? [`- Escalation was needed ${incident.escalations} time(s) before someone acknowledged.`]
+      : []),
+    '- _What got in the way: missing signals, unclear ownership, slow tooling (describe the system, not people)_',
+    '',
+    '## Action Items',
+    '',
+    '| Action | Owner | Deadline | Category | Status |',
+    '|---|---|---|---|---|',
+    ...items.map(
+      (a) => `| ${cell(a.action)} | ${cell(a.owner)} | ${a.deadline} | ${a.category} | ${a.status} |`,
+    ),
+    '',
+    '## Lessons Learned',
+    '',
+    '- _Key takeaways for the organization_',
+    '',
+  ];
+  const draft = lines.join('\n');
+  const blame = checkBlameless(draft, input.names ?? []);
+  const advisory = [
+    '## Blameless check (advisory)',
+    '',
+    ...(blame.length === 0
+      ? ['No blaming language found.']
+      : blame.map((f) => `- “${f.sentence}” ${f.reason}. Try: ${f.suggestion}`)),
+    '',
+  ];
+  return { markdown: `${draft}${advisory.join('\n')}`, blame };
+}
