@@ -1,0 +1,68 @@
+/**
+ * Time-zone math with nothing but Intl. A "wall" value is a local date-time encoded as the epoch
+ * ms it would be in UTC, so calendar arithmetic on it is plain addition and offset = wall − instant.
+ * Used by on-call rotations (handoffs at local wall-clock times) and metrics (local days).
+ */
+
+export const HOUR = 3_600_000;
+export const DAY = 24 * HOUR;
+
+const formatters = new Map<string, Intl.DateTimeFormat>();
+
+function formatterFor(timeZone: string): Intl.DateTimeFormat {
+  let formatter = formatters.get(timeZone);
+  if (formatter === undefined) {
+    formatter = new Intl.DateTimeFormat('en-US', {
+      timeZone,
+      hourCycle: 'h23',
+      year: 'numeric',
+      month: 'numeric',
+      day: 'numeric',
+      hour: 'numeric',
+      minute: 'numeric',
+      second: 'numeric',
+    });
+    formatters.set(timeZone, formatter);
+  }
+  return formatter;
+}
+
+/** The local wall-clock date-time of instant `t` (epoch ms) in `timeZone`. */
+export function localWall(t: number, timeZone: string): number {
+  const seconds = Math.floor(t / 1000) * 1000;
+  const parts: Record<string, number> = {};
+  for (const part of formatterFor(timeZone).formatToParts(seconds)) parts[part.type] = Number(part.value);
+  const wall = Date.UTC(
+    parts.year ?? 1970,
+    (parts.month ?? 1) - 1,
+    parts.day ?? 1,
+    parts.hour ?? 0,
+    parts.minute ?? 0,
+    parts.second ?? 0,
+  );
+  return wall + (t - seconds);
+}
+
+function offsetAt(t: number, timeZone: string): number {
+  return localWall(t, timeZone) - t;
+}
+
+/**
+ * The instant at which the local clock in `timeZone` shows `wall`. Ambiguous (fall back): the
+ * first occurrence. Nonexistent (spring forward): the first instant after it, i.e. the moment of
+ * the change, found by bisection.
+ */
+export function localToInstant(wall: number, timeZone: string): number {
+  const candidates = [wall - offsetAt(wall - DAY, timeZone), wall - offsetAt(wall + DAY, timeZone)];
+  const valid = candidates.filter((t) => localWall(t, timeZone) === wall);
+  if (valid.length > 0) return Math.min(...valid);
+  let lo = Math.min(...candidates);
+  let hi = Math.max(...candidates);
+  if (localWall(lo, timeZone) >= wall || localWall(hi, timeZone) < wall) return hi;
+  while (hi - lo > 1) {
+    const mid = Math.floor((lo + hi) / 2);
+    if (localWall(mid, timeZone) >= wall) hi = mid;
+    else lo = mid;
+  }
+  return hi;
+}
