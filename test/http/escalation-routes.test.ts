@@ -309,7 +309,7 @@ describe('acknowledge links, taken from a real page', () => {
     expect(pipeline.takePages()).toEqual([]);
   });
 
-  // Was a bug: the second POST of the same link is a store "replay" (same cause `link:<token>`), which the
+  // Regression test: the second POST of the same link is a store "replay" (same cause `link:<token>`), which the
   // route treats as a fresh success: it answers "Acknowledged — Escalation stopped. The other
   // responders have been told." instead of "Already acknowledged".
   it('POST again says "Already acknowledged"', async () => {
@@ -320,7 +320,7 @@ describe('acknowledge links, taken from a real page', () => {
     expect(h1(html)).toBe('Already acknowledged');
   });
 
-  // Was a bug: a replayed link POST at a later time redoes afterAcknowledged: its completion mark is
+  // Regression test: a replayed link POST at a later time redoes afterAcknowledged: its completion mark is
   // looked up with `at` = the time of THIS request, so it is never found. The other responders are
   // told again (unless the status throttle, 1 per 3 min, happens to hold it back) and a second
   // ACKNOWLEDGED entry is written.
@@ -379,7 +379,7 @@ describe('acknowledge links, taken from a real page', () => {
     expect(next.id).not.toBe(id);
   });
 
-  // Was a bug: an acknowledge link that was used, POSTed again after someone resolved the incident, is a
+  // Regression test: an acknowledge link that was used, POSTed again after someone resolved the incident, is a
   // store replay: the route answers "Acknowledged" on a resolved incident, and (being later) tells
   // the others "Acknowledged by Carol via link" after the resolution.
   it('a used acknowledge link POSTed after the resolve says "Already resolved" and pages nobody', async () => {
@@ -513,7 +513,7 @@ describe('acknowledge links, taken from a real page', () => {
       expect(await snapshot(id)).toEqual(before);
     });
 
-    // Was a bug: GET /a/:token has no error handling: the same outage answers Hono's bare
+    // Regression test: GET /a/:token has no error handling: the same outage answers Hono's bare
     // "500 Internal Server Error" (text/plain) instead of an HTML page like the POST's.
     it('GET answers an HTML page with 503 too', async () => {
       const { id } = await openIncident();
@@ -985,7 +985,7 @@ describe('schedule overrides and on-call API', () => {
     expect(await (await api('GET', overrides)).json()).toEqual({ overrides: [] });
   });
 
-  // Was a bug: the store keeps `to` exactly as sent and filters "not ended yet" by comparing it as a
+  // Regression test: the store keeps `to` exactly as sent and filters "not ended yet" by comparing it as a
   // string with now's ISO text (sort key `${to}#${id}` > now). An override whose `to` carries a
   // negative offset (America/New_York: 08:00-05:00 = 13:00Z) is dropped at 10:00Z, three hours
   // early: on-call and paging ignore it (and GET .../overrides does not list it).
