@@ -58,6 +58,10 @@ export interface Incident {
 }
 
 /** In the order entries of the same instant are shown. */
+/** What people write on the timeline (the war room's message types). */
+export const PEOPLE_ENTRY_TYPES = ['ACTION', 'DECISION', 'OBSERVATION', 'QUESTION', 'ANSWER'] as const;
+export type PeopleEntryType = (typeof PEOPLE_ENTRY_TYPES)[number];
+
 export const TIMELINE_TYPES = [
   'OPENED',
   'RECORDED',
@@ -67,11 +71,12 @@ export const TIMELINE_TYPES = [
   'REMINDED',
   'ESCALATION_EXHAUSTED',
   'ESCALATION_STOPPED',
+  ...PEOPLE_ENTRY_TYPES,
   'RESOLVED',
 ] as const;
 export type TimelineType = (typeof TIMELINE_TYPES)[number];
 
-/** A system entry written by Klaxon (people's entries arrive with the incident-command issue). */
+/** A timeline entry: a system entry written by Klaxon, or a person's ACTION, DECISION, …. */
 export interface TimelineEntry {
   readonly id: string;
   readonly incidentId: string;

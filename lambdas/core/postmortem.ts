@@ -1,6 +1,7 @@
 import { formatDuration } from './analysis.ts';
 import { type BlameFinding, checkBlameless } from './blame.ts';
 import type { Incident, TimelineEntry } from './incident.ts';
+import { localDay } from './metrics.ts';
 import { severityFromSource } from './severity.ts';
 
 /**
@@ -120,14 +121,15 @@ const TEMPLATES: Readonly<Record<PostmortemTemplate, TemplateText>> = {
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+/** `HH:MM`, or `YYYY-MM-DD HH:MM` with the date, in the zone. */
 function localTime(iso: string, timeZone: string, withDate = false): string {
-  return new Intl.DateTimeFormat('en-GB', {
+  const time = new Intl.DateTimeFormat('en-GB', {
     timeZone,
-    ...(withDate ? { year: 'numeric', month: '2-digit', day: '2-digit' } : {}),
     hour: '2-digit',
     minute: '2-digit',
     hourCycle: 'h23',
   }).format(new Date(iso));
+  return withDate ? `${localDay(iso, timeZone)} ${time}` : time;
 }
 
 const between = (from: string | undefined, to: string | undefined) =>
@@ -137,7 +139,7 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
   const { incident, timeZone } = input;
   const template = TEMPLATES[input.template];
   const severity = severityFromSource(incident.severity);
-  const date = localTime(incident.detectedAt, timeZone, true).slice(0, 10);
+  const date = localDay(incident.detectedAt, timeZone);
   const detect = between(incident.startedAt, incident.detectedAt);
   const acknowledge = between(incident.detectedAt, incident.acknowledgedAt);
   const resolve = between(incident.startedAt, incident.resolvedAt);

@@ -7,11 +7,13 @@ import { createMaintenance, pingHeartbeat } from '#app/operations';
 import type { AlertBus } from '#app/ports';
 import { verifyAckToken } from '#core/ack-token';
 import { type Alert, ServiceId } from '#core/alert';
+import { warRoomName } from '#core/classification';
 import { AuthenticationError, NotFoundError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
-import { INCIDENT_STATUSES } from '#core/incident';
+import { INCIDENT_STATUSES, PEOPLE_ENTRY_TYPES, renderTimelineEntry } from '#core/incident';
 import { localDay } from '#core/metrics';
 import { onCallAt, ScheduleOverrideSchema } from '#core/oncall';
+import { generatePostmortem, POSTMORTEM_TEMPLATES } from '#core/postmortem';
 import { severityFromSource } from '#core/severity';
 import { parseOrThrow } from '#core/validation';
 import { alertmanagerToAlerts, parseAlertmanager } from '#formats/alertmanager';
@@ -131,7 +133,63 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
       const incident = await deps.store.get(id);
       if (incident === undefined) throw new NotFoundError(`no incident ${id}`);
       const timeline = await deps.store.timeline(id);
-      return c.json({ incident, timeline });
+      return c.json({
+        incident,
+        warRoom: warRoomName(incident.title, incident.detectedAt, deps.config.timeZone),
+        timeline,
+        rendered: timeline.map((e) => renderTimelineEntry(e, deps.config.timeZone)),
+      });
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+
+  // Anyone on the incident adds to its timeline: [HH:MM] [@who] [TYPE] text.
+  api.post('/incidents/:id/timeline', async (c) => {
+    try {
+      const id = c.req.param('id');
+      const input = parseOrThrow(TimelineNote, await jsonBody(c.req.raw), 'timeline entry');
+      const incident = await deps.store.get(id);
+      if (incident === undefined) throw new NotFoundError(`no incident ${id}`);
+      const at = deps.clock().toISOString();
+      const entry = {
+        id: randomId().slice(0, 13),
+        incidentId: id,
+        at,
+        type: input.type,
+        who: input.who,
+        text: input.text,
+      };
+      await deps.store.putTimelineEntry(entry);
+      return c.json({ entry, rendered: renderTimelineEntry(entry, deps.config.timeZone) }, 201);
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+
+  // A blameless postmortem draft in Markdown, with the blameless check's findings.
+  api.get('/incidents/:id/postmortem', async (c) => {
+    try {
+      const id = c.req.param('id');
+      const query = parseOrThrow(PostmortemQuery, c.req.query(), 'query');
+      const incident = await deps.store.get(id);
+      if (incident === undefined) throw new NotFoundError(`no incident ${id}`);
+      const postmortem = generatePostmortem({
+        incident,
+        serviceName: deps.config.services.find((s) => s.id === incident.service)?.name ?? incident.service,
+        timeline: await deps.store.timeline(id),
+        timeZone: deps.config.timeZone,
+        template: query.template,
+        authors: query.authors
+          ? query.authors
+              .split(',')
+              .map((a) => a.trim())
+              .filter(Boolean)
+          : [],
+        names: deps.config.responders.flatMap((r) => [r.name, r.id]),
+      });
+      if (c.req.header('accept')?.includes('application/json')) return c.json(postmortem);
+      return c.text(postmortem.markdown, 200, { 'content-type': 'text/markdown; charset=utf-8' });
     } catch (error) {
       return fail(c, error, 'api');
     }
@@ -458,6 +516,17 @@ const RollupQuery = z
   .refine((q) => q.from <= q.to, { message: 'must not be before from', path: ['to'] });
 
 const ExcludeBody = z.object({ excluded: z.boolean() });
+
+const TimelineNote = z.object({
+  type: z.enum(PEOPLE_ENTRY_TYPES),
+  who: z.string().regex(/^[\w.@-]{1,64}$/, 'must be a handle: letters, digits, . _ - @, at most 64'),
+  text: z.string().trim().min(1).max(4000),
+});
+
+const PostmortemQuery = z.object({
+  template: z.enum(POSTMORTEM_TEMPLATES).default('default'),
+  authors: z.string().max(1000).optional(),
+});
 
 const OnCallQuery = z.object({ at: z.iso.datetime({ offset: true }).optional() });
 

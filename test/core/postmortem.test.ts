@@ -100,7 +100,7 @@ describe('postmortem generation', () => {
   it('computes the impact durations from the incident', () => {
     const impact = section(generate('default').markdown, 'Impact');
     expect(impact).toContain(
-      '- Started 26/11/2026, 14:20, detected 26/11/2026, 14:23, resolved 26/11/2026, 15:05 (Europe/Berlin)',
+      '- Started 2026-11-26 14:20, detected 2026-11-26 14:23, resolved 2026-11-26 15:05 (Europe/Berlin)',
     );
     expect(impact).toContain('- Time to detect: 3m; to acknowledge: 4m; to resolve: 45m');
     expect(impact).toContain('- Alerts: 14; escalations: 1; pages sent: 3');
