@@ -1,4 +1,5 @@
 import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
 import type { KlaxonConfig } from '#core/config';
 import { AckSigningSecret } from './constructs/ack-secret.ts';
@@ -10,6 +11,7 @@ import { AnalystExports } from './constructs/exports-bucket.ts';
 import { KlaxonFunction } from './constructs/klaxon-function.ts';
 import { NightlyRollup } from './constructs/nightly-rollup.ts';
 import { Paging } from './constructs/paging.ts';
+import { PipelineMonitoring, type WatchedDeadLetterQueue } from './constructs/pipeline-monitoring.ts';
 import { IncidentStore } from './constructs/store.ts';
 
 export interface KlaxonStackProps extends StackProps {
@@ -25,6 +27,12 @@ export interface KlaxonStackProps extends StackProps {
    * @default ''
    */
   readonly exportPrefix?: string;
+  /**
+   * SNS topic that every dead-letter-queue alarm notifies (an ops channel outside Klaxon, which
+   * still hears when Klaxon itself is broken). See PipelineMonitoringProps.alarmTopicArn.
+   * @default - no alarm action
+   */
+  readonly alarmTopicArn?: string;
 }
 
 /**
@@ -52,9 +60,11 @@ export class KlaxonStack extends Stack {
   readonly nightlyRollup: NightlyRollup;
   /** The nightly rollup function (`nightlyRollup.rollup`). */
   readonly rollup: KlaxonFunction;
+  /** DLQ alarms and the `<stack>-pipeline` dashboard. */
+  readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: KlaxonStackProps) {
-    const { config, api, exportPrefix, ...stackProps } = props;
+    const { config, api, exportPrefix, alarmTopicArn, ...stackProps } = props;
     super(scope, id, { description: `Klaxon (${config.name}): alerts in, incidents out`, ...stackProps });
 
     const escalateFunctionName = `${this.stackName}-escalate`;
@@ -124,7 +134,7 @@ export class KlaxonStack extends Stack {
       environment: linking,
     });
     for (const fn of [this.processAlert, this.http, this.escalate]) {
-      table.grantReadWriteData(fn.function);
+      this.store.grantReadWriteData(fn.function);
       topic.grantPublish(fn.function);
       this.timers.grantManageSchedules(fn.function);
       secret.grantRead(fn.function);
@@ -143,16 +153,85 @@ export class KlaxonStack extends Stack {
     });
     this.rollup = this.nightlyRollup.rollup;
     const rollupFn = this.rollup.function;
-    table.grantReadWriteData(rollupFn);
+    this.store.grantReadWriteData(rollupFn);
     topic.grantPublish(rollupFn);
     secret.grantRead(rollupFn);
     eventBus.grantPutEventsTo(rollupFn);
     // Writes only, under the export prefix: the rollup overwrites each day's files, never reads them.
-    this.exports.bucket.grantPut(rollupFn, `${this.exports.prefix}*`);
+    this.exports.grantWriteExports(rollupFn);
 
     this.routes = new EventRoutes(this, 'Routes', {
       klaxonBus: eventBus,
       targets: { processAlert: this.processAlert.function },
+    });
+
+    // Operability: every DLQ alarmed, one dashboard from ingest to pages.
+    const deadLetterQueues: WatchedDeadLetterQueue[] = [
+      {
+        name: 'rule-delivery',
+        queue: this.routes.deliveryDeadLetterQueue,
+        description:
+          'Alerts EventBridge could not deliver to process-alert after its retries (function missing, ' +
+          'throttled, permissions): no incident was opened for them. Each message is the event; fix ' +
+          'the cause, then put the events on the bus again.',
+      },
+      {
+        name: 'process-alert',
+        queue: deadLetterQueueOf(this.processAlert),
+        description:
+          'Alert events process-alert failed on every attempt: no incident was opened or updated for ' +
+          'them. Each message is the event; see the function log, fix, then put the events on the bus again.',
+      },
+      {
+        name: 'escalate',
+        queue: deadLetterQueueOf(this.escalate),
+        description:
+          'Timers escalate failed on every attempt: an escalation step, acknowledgement timeout, ' +
+          'reminder, heartbeat or maintenance start did not run, so someone may not have been paged. ' +
+          'Check the open incidents now; each message is the timer input.',
+      },
+      {
+        name: 'rollup',
+        queue: deadLetterQueueOf(this.rollup),
+        description:
+          'The nightly rollup failed on every attempt: rollups, exports and error budgets for the day ' +
+          'are missing. See the function log, then re-run it with `klaxon rollup`.',
+      },
+      {
+        name: 'timers',
+        queue: this.timers.dlq,
+        description:
+          'Escalation timers EventBridge Scheduler could not deliver to escalate after its retries: ' +
+          'someone may not have been paged. Check the open incidents now; each message is the timer input.',
+      },
+      {
+        name: 'rollup-schedule',
+        queue: this.nightlyRollup.dlq,
+        description:
+          'Nightly runs EventBridge Scheduler could not deliver to the rollup function: re-run the day ' +
+          'with `klaxon rollup`.',
+      },
+      {
+        name: 'pages',
+        queue: this.paging.deadLetterQueue,
+        description:
+          'Pages SNS could not deliver to a contact (address gone, SMS or email refused, webhook ' +
+          'failing): that person was not paged. The message attributes name the responder and contact.',
+      },
+    ];
+    this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
+      httpApi: this.api.httpApi,
+      functions: [
+        { name: 'http', function: this.http.function },
+        { name: 'process-alert', function: this.processAlert.function },
+        { name: 'escalate', function: this.escalate.function },
+        { name: 'rollup', function: this.rollup.function },
+      ],
+      deadLetterQueues,
+      routes: this.routes,
+      timers: this.timers,
+      escalate: this.escalate.function,
+      ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),
     });
 
     new CfnOutput(this, 'IngestUrl', {
@@ -177,9 +256,22 @@ export class KlaxonStack extends Stack {
       description: 'Backfill: klaxon rollup --from … --to … --function <this>',
       value: this.rollup.function.functionName,
     });
+    new CfnOutput(this, 'DashboardName', {
+      description: 'CloudWatch dashboard: ingest, functions, dead-letter queues, escalation lag',
+      value: this.monitoring.dashboard.dashboardName,
+    });
     new CfnOutput(this, 'GlueDatabaseName', {
       description: 'Query the exports in Athena: tables incidents, incidents_csv, rollups, rollups_csv',
       value: this.exports.databaseName,
     });
   }
+}
+
+function deadLetterQueueOf(fn: KlaxonFunction): sqs.IQueue {
+  if (fn.deadLetterQueue === undefined) {
+    throw new Error(
+      `KlaxonStack: ${fn.node.path} is invoked asynchronously and must have a dead-letter queue`,
+    );
+  }
+  return fn.deadLetterQueue;
 }

@@ -1,6 +1,7 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { acknowledgeNag } from '../nag.ts';
 
 export interface AckSigningSecretProps {
   /**
@@ -26,5 +27,14 @@ export class AckSigningSecret extends Construct {
       generateSecretString: { passwordLength: 64, excludePunctuation: true, includeSpace: false },
       removalPolicy: props.removalPolicy ?? RemovalPolicy.RETAIN,
     });
+    acknowledgeNag(
+      this.secret,
+      'AwsSolutions-SMG4',
+      'A signing key, not a credential for another system: the functions verify acknowledge links ' +
+        '(valid 48 h) against the one current value and keep it for the life of a warm instance. ' +
+        'Scheduled rotation, without dual-key verification, would turn every link in flight into ' +
+        '"forged" and leave warm instances signing with the old key. Rotate by hand if it may have ' +
+        'leaked: put-secret-value, then change any function setting so Lambda replaces warm instances.',
+    );
   }
 }

@@ -5,6 +5,7 @@ import { HttpLambdaIntegration } from 'aws-cdk-lib/aws-apigatewayv2-integrations
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { acknowledgeNag } from '../nag.ts';
 
 /** One JSON line per request, with HTTP API context variables (CloudWatch Logs Insights parses it). */
 const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
@@ -85,6 +86,16 @@ export class KlaxonApi extends Construct {
       // Created below, to set throttling and access logs.
       createDefaultStage: false,
     });
+    const defaultRoute = this.httpApi.node.findChild('DefaultRoute');
+    acknowledgeNag(
+      defaultRoute,
+      'AwsSolutions-APIG4',
+      'The $default route is authenticated in the function, per request: ingest requests by ' +
+        'integration key (path, Bearer or basic auth; looked up by SHA-256, unknown keys refused), ' +
+        'acknowledge links by their HMAC signature and expiry. Alertmanager, Grafana and Events v2 ' +
+        'clients cannot sign requests with SigV4, and a Lambda authorizer would repeat the same key ' +
+        'lookup. The read API (iamAuthorizedPaths) has the IAM authorizer; the stage is throttled.',
+    );
     for (const path of iamAuthorizedPaths) {
       this.httpApi.addRoutes({
         path,

@@ -1,8 +1,10 @@
 import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
+import { acknowledgeNag, acknowledgeNagOnGrantee, nagReference } from '../nag.ts';
 
 const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
 
@@ -58,6 +60,14 @@ export class EscalationTimers extends Construct {
       enforceSSL: true,
       retentionPeriod: retention,
     });
+    acknowledgeNag(
+      this.dlq,
+      'AwsSolutions-SQS3',
+      'This queue is the dead-letter queue of the escalation timers (the DeadLetterConfig the ' +
+        'functions give every schedule they create): its depth is alarmed (PipelineMonitoring) and it ' +
+        'keeps timers (deadLetterRetention) for inspection and replay. A dead-letter queue of its own ' +
+        'would only move the same messages once more.',
+    );
 
     this.role = new iam.Role(this, 'SchedulerRole', {
       description: 'Assumed by EventBridge Scheduler to fire Klaxon escalation timers',
@@ -77,6 +87,21 @@ export class EscalationTimers extends Construct {
     this.role.addToPrincipalPolicy(
       new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.dlq.queueArn] }),
     );
+  }
+
+  /**
+   * An `AWS/Scheduler` metric of this group's schedules (Sum over 5 minutes unless `props` say
+   * otherwise): `InvocationAttemptCount`, `TargetErrorCount`, `InvocationDroppedCount`,
+   * `InvocationsSentToDeadLetterCount`, `InvocationThrottleCount`, ...
+   */
+  metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Scheduler',
+      metricName,
+      dimensionsMap: { ScheduleGroup: this.groupName },
+      statistic: cloudwatch.Stats.SUM,
+      ...props,
+    });
   }
 
   /**
@@ -100,6 +125,13 @@ export class EscalationTimers extends Construct {
       ],
       resourceArns: [schedules],
     });
+    acknowledgeNagOnGrantee(
+      grantee,
+      `AwsSolutions-IAM5[Resource::${nagReference(this, schedules)}]`,
+      'Timers are one-off schedules the functions name at runtime after the incident, generation ' +
+        'and step (esc-<id>-<g>-<s>, ackto-..., rem-...), so their ARNs cannot be listed in advance. ' +
+        'The wildcard is confined to this group; the nightly schedule lives in another group, out of reach.',
+    );
     const passRole = iam.Grant.addToPrincipal({
       grantee,
       actions: ['iam:PassRole'],

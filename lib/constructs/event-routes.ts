@@ -1,10 +1,12 @@
 import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as events from 'aws-cdk-lib/aws-events';
 import * as targets from 'aws-cdk-lib/aws-events-targets';
 import type * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import { type BusName, type EventPattern, ROUTES, type Route, type RouteTarget } from '#core/routing';
+import { acknowledgeNag } from '../nag.ts';
 
 export interface EventRoutesProps {
   /** Klaxon's custom bus: where routes with `bus: 'klaxon'` listen. */
@@ -36,6 +38,8 @@ export interface EventRoutesProps {
 export class EventRoutes extends Construct {
   readonly rules: Readonly<Record<string, events.Rule>>;
   readonly deliveryDeadLetterQueue: sqs.Queue;
+  /** The bus each rule listens on, by route id. */
+  readonly #buses: Readonly<Record<string, { name: BusName; bus: events.IEventBus }>>;
 
   constructor(scope: Construct, id: string, props: EventRoutesProps) {
     super(scope, id);
@@ -49,13 +53,22 @@ export class EventRoutes extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    acknowledgeNag(
+      this.deliveryDeadLetterQueue,
+      'AwsSolutions-SQS3',
+      "This queue is the dead-letter queue of every route target (the rules' DeadLetterConfig): " +
+        'its depth is alarmed (PipelineMonitoring) and it keeps messages 14 days for inspection and ' +
+        'replay. A dead-letter queue of its own would only move the same messages once more.',
+    );
 
     const buses: Record<BusName, events.IEventBus> = {
       klaxon: props.klaxonBus,
       default: events.EventBus.fromEventBusName(this, 'DefaultBus', 'default'),
     };
     const rules: Record<string, events.Rule> = {};
+    const ruleBuses: Record<string, { name: BusName; bus: events.IEventBus }> = {};
     for (const route of routes) {
+      ruleBuses[route.id] = { name: route.bus, bus: buses[route.bus] };
       rules[route.id] = new events.Rule(this, route.id, {
         description: route.description,
         eventBus: buses[route.bus],
@@ -70,6 +83,29 @@ export class EventRoutes extends Construct {
       });
     }
     this.rules = rules;
+    this.#buses = ruleBuses;
+  }
+
+  /**
+   * `AWS/Events` FailedInvocations of one route's rule (Sum): events its target never received
+   * after the retries and that could not be sent to the DLQ either. EventBridge publishes it only
+   * when it is not zero, and names a custom-bus rule by `EventBusName` and `RuleName`, a
+   * default-bus rule by `RuleName` alone.
+   */
+  metricFailedInvocations(routeId: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    const rule = this.rules[routeId];
+    const bus = this.#buses[routeId];
+    if (rule === undefined || bus === undefined) throw new Error(`EventRoutes: no route "${routeId}"`);
+    return new cloudwatch.Metric({
+      namespace: 'AWS/Events',
+      metricName: 'FailedInvocations',
+      statistic: cloudwatch.Stats.SUM,
+      dimensionsMap:
+        bus.name === 'default'
+          ? { RuleName: rule.ruleName }
+          : { EventBusName: bus.bus.eventBusName, RuleName: rule.ruleName },
+      ...props,
+    });
   }
 }
 

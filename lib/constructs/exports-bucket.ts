@@ -11,6 +11,7 @@ import {
   INCIDENT_COLUMNS,
   ROLLUP_COLUMNS,
 } from '#core/exports';
+import { acknowledgeNagOnGrantee, nagReference } from '../nag.ts';
 
 /** The Glue tables, named after the export folders they read. */
 export type ExportTableName = 'incidents' | 'incidents_csv' | 'rollups' | 'rollups_csv';
@@ -208,6 +209,23 @@ export class AnalystExports extends Construct {
       ExportTableName,
       string
     >;
+  }
+
+  /**
+   * Lets `grantee` write (PutObject, nothing else) the exports: objects under the prefix. The writer
+   * overwrites each day's files by key and never reads, lists or deletes them.
+   */
+  grantWriteExports(grantee: iam.IGrantable): iam.Grant {
+    const objects = this.bucket.arnForObjects(`${this.prefix}*`);
+    const grant = iam.Grant.addToPrincipal({ grantee, actions: ['s3:PutObject'], resourceArns: [objects] });
+    acknowledgeNagOnGrantee(
+      grantee,
+      `AwsSolutions-IAM5[Resource::${nagReference(this, objects)}]`,
+      'Export keys are made per day and table at runtime (<prefix><table>/dt=<day>/<file>, ' +
+        "exportKeys in lambdas/core/exports.ts): the wildcard is the prefix's objects in this one " +
+        'bucket, for s3:PutObject alone.',
+    );
+    return grant;
   }
 
   /** One external table over the folder holding `key` (`<prefix><folder>/dt=<day>/<file>`). */

@@ -1,12 +1,14 @@
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { Duration, Token } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as nodejs from 'aws-cdk-lib/aws-lambda-nodejs';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { KlaxonConfig } from '#core/config';
+import { acknowledgeNag } from '../nag.ts';
 
 /** The repository root: entries are resolved against it, and it is esbuild's project root. */
 export const PROJECT_ROOT = fileURLToPath(new URL('../../', import.meta.url));
@@ -86,10 +88,16 @@ export interface KlaxonFunctionProps {
  * The one way Klaxon defines a Lambda function: Node.js 22 on arm64, an ESM bundle with source
  * maps, a log group with retention, the synthesized config embedded, and — for asynchronously
  * invoked functions — a dead-letter queue. The caller's environment is merged, never dropped.
+ *
+ * The execution role starts with one inline policy: write to this function's own log group.
+ * (Lambda's default, the AWS-managed AWSLambdaBasicExecutionRole, allows creating and writing any
+ * log group in the account.) Grants made on `function` add to the role's default policy.
  */
 export class KlaxonFunction extends Construct {
   readonly function: nodejs.NodejsFunction;
   readonly logGroup: logs.LogGroup;
+  /** The execution role. */
+  readonly role: iam.Role;
   /** Events that failed every async attempt. Only for `invocation: 'async'`. */
   readonly deadLetterQueue: sqs.Queue | undefined;
 
@@ -101,6 +109,22 @@ export class KlaxonFunction extends Construct {
 
     this.logGroup = new logs.LogGroup(this, 'LogGroup', {
       retention: props.logRetention ?? logs.RetentionDays.ONE_MONTH,
+    });
+    this.role = new iam.Role(this, 'ServiceRole', {
+      assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
+      description: `Execution role of ${props.serviceName}`,
+      inlinePolicies: {
+        // The log group exists (above), so no logs:CreateLogGroup. Its ARN ends in `:*`, which
+        // covers its log streams.
+        Logs: new iam.PolicyDocument({
+          statements: [
+            new iam.PolicyStatement({
+              actions: ['logs:CreateLogStream', 'logs:PutLogEvents'],
+              resources: [this.logGroup.logGroupArn],
+            }),
+          ],
+        }),
+      },
     });
 
     this.deadLetterQueue =
@@ -129,6 +153,7 @@ export class KlaxonFunction extends Construct {
       memorySize,
       timeout,
       logGroup: this.logGroup,
+      role: this.role,
       tracing: props.tracing ? lambda.Tracing.ACTIVE : lambda.Tracing.DISABLED,
       environment,
       ...(props.description === undefined ? {} : { description: props.description }),
@@ -152,6 +177,23 @@ export class KlaxonFunction extends Construct {
         define: { 'process.env.KLAXON_CONFIG_JSON': JSON.stringify(JSON.stringify(props.config)) },
       },
     });
+
+    acknowledgeNag(
+      this.function,
+      'AwsSolutions-L1',
+      'nodejs22.x is the runtime Klaxon is built and tested for (esbuild target node22; the AWS SDK v3 ' +
+        'the bundles leave out is the one this runtime ships). It is a supported Lambda runtime on an ' +
+        'LTS Node.js line; cdk-nag flags anything older than the newest runtime aws-cdk-lib knows ' +
+        '(nodejs24.x). Moving to it is a deliberate upgrade with its own test run, made here, in one place.',
+    );
+    if (props.tracing) {
+      acknowledgeNag(
+        this.role,
+        'AwsSolutions-IAM5[Resource::*]',
+        'Active tracing adds xray:PutTraceSegments and xray:PutTelemetryRecords, which X-Ray does not ' +
+          'scope to resources: "*" is the only resource these actions accept.',
+      );
+    }
   }
 }
 

@@ -4,6 +4,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { KlaxonConfig } from '#core/config';
+import { acknowledgeNag } from '../nag.ts';
 import { KlaxonFunction } from './klaxon-function.ts';
 
 const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
@@ -108,6 +109,13 @@ export class NightlyRollup extends Construct {
       enforceSSL: true,
       retentionPeriod: retention,
     });
+    acknowledgeNag(
+      this.dlq,
+      'AwsSolutions-SQS3',
+      "This queue is the dead-letter queue of the nightly schedule's target (DeadLetterConfig): its " +
+        'depth is alarmed (PipelineMonitoring) and it keeps runs for inspection; a run is repeated ' +
+        'with `klaxon rollup`. A dead-letter queue of its own would only move the same messages once more.',
+    );
 
     this.role = new iam.Role(this, 'SchedulerRole', {
       description: 'Assumed by EventBridge Scheduler to run the Klaxon nightly rollup',

@@ -6,6 +6,7 @@ import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Contact, Responder } from '#core/config';
 import { contactKey } from '#core/page';
+import { acknowledgeNag } from '../nag.ts';
 
 /** The AWS-managed key of SNS. */
 export const SNS_MANAGED_KEY = 'alias/aws/sns';
@@ -73,6 +74,13 @@ export class Paging extends Construct {
       enforceSSL: true,
       retentionPeriod: Duration.days(14),
     });
+    acknowledgeNag(
+      this.deadLetterQueue,
+      'AwsSolutions-SQS3',
+      'This queue is the dead-letter queue of every pages-topic subscription (their RedrivePolicy): ' +
+        'its depth is alarmed (PipelineMonitoring) and it keeps messages 14 days for inspection and ' +
+        'replay. A dead-letter queue of its own would only move the same messages once more.',
+    );
 
     const byKey: Record<string, sns.Subscription> = {};
     for (const { contact, keys } of endpoints) {

@@ -1,7 +1,9 @@
 import { RemovalPolicy } from 'aws-cdk-lib';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import { Construct } from 'constructs';
 import { TABLE_DEFINITION } from '#adapters/aws/table-definition';
+import { acknowledgeNagOnGrantee, nagReference } from '../nag.ts';
 
 export interface IncidentStoreProps {
   /**
@@ -53,5 +55,21 @@ export class IncidentStore extends Construct {
       deletionProtection,
       removalPolicy,
     });
+  }
+
+  /**
+   * Lets `grantee` read and write items of the table and query its indexes
+   * (`TableV2.grantReadWriteData`: the table and `<table ARN>/index/*`).
+   */
+  grantReadWriteData(grantee: iam.IGrantable): iam.Grant {
+    const grant = this.table.grantReadWriteData(grantee);
+    acknowledgeNagOnGrantee(
+      grantee,
+      `AwsSolutions-IAM5[Resource::${nagReference(this, this.table.tableArn)}/index/*]`,
+      "Queries on this table's own global secondary indexes (gsi1-gsi3, table-definition.ts): the " +
+        'wildcard spans only the indexes of this one table, which accept only the read actions of ' +
+        'the same statement (index ARNs take no writes).',
+    );
+    return grant;
   }
 }
