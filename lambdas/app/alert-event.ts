@@ -41,6 +41,15 @@ export type AlertEventDeps = EscalationDeps;
  * queue with the whole event, where it can be inspected and re-driven.
  */
 export async function handleAlertEvent(event: RoutedEvent, deps: AlertEventDeps): Promise<AlertOutcome> {
+  // The CloudWatch route always exists; without a `cloudwatch` section nobody asked for alarms
+  // to become incidents. Dropping them beats failing into the dead-letter queue — whose own alarm
+  // would then be such an event, and fail again.
+  if (event.source === CLOUDWATCH_SOURCE && deps.config.cloudwatch === undefined) {
+    return {
+      kind: 'ignored',
+      reason: 'CloudWatch alarms are not routed: the config has no cloudwatch section',
+    };
+  }
   const alert = alertFromEvent(event, deps.config, deps.clock().toISOString());
   return processAlert(alert, deps);
 }

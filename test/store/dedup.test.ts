@@ -2,6 +2,7 @@ import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { documentClient } from '#adapters/aws/dynamodb-client';
 import type { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
+import { handleAlertEvent } from '#app/alert-event';
 import { processAlert } from '#app/process-alert';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
@@ -269,5 +270,23 @@ describe('crash repair', () => {
     expect(next.kind).toBe('opened');
     if (opened.kind !== 'opened' || next.kind !== 'opened') return;
     expect(next.incident.id).not.toBe(opened.incident.id);
+  });
+});
+
+describe('CloudWatch alarms without a cloudwatch section in the config', () => {
+  it('are ignored, not failed into the dead-letter queue', async () => {
+    const event = {
+      id: 'evt-1',
+      source: 'aws.cloudwatch',
+      'detail-type': 'CloudWatch Alarm State Change',
+      time: '2026-11-26T10:00:00Z',
+      detail: {},
+    };
+    const outcome = await handleAlertEvent(event, deps());
+    expect(outcome).toEqual({
+      kind: 'ignored',
+      reason: 'CloudWatch alarms are not routed: the config has no cloudwatch section',
+    });
+    expect((await store.list({})).incidents).toEqual([]);
   });
 });

@@ -747,7 +747,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
 
 /** Sorted by time, then by type so that entries of one instant read in lifecycle order. */
 function timelineSk(entry: Pick<TimelineEntry, 'at' | 'type' | 'id'>): string {
-  return `TL#${entry.at}#${TIMELINE_TYPES.indexOf(entry.type)}#${entry.id}`;
+  return `TL#${entry.at}#${String(TIMELINE_TYPES.indexOf(entry.type)).padStart(2, '0')}#${entry.id}`;
 }
 
 /** TTL (epoch seconds) a day after something ends: DynamoDB deletes it then. */
