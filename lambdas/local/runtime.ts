@@ -167,6 +167,16 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
   });
 
+  // Local only: fire a timer's input now, as Scheduler would deliver it (re-driving dead letters).
+  app.post('/local/timers', apiAuth, async (c) => {
+    try {
+      const outcome = await handleTimerEvent(await c.req.json().catch(() => undefined), deps);
+      return c.json({ outcome });
+    } catch (error) {
+      return errorResponse(c, error, 'api');
+    }
+  });
+
   // Rollups: the nightly run at the configured local time, and on demand.
   const rollupDeps: RollupDeps = {
     ...deps,
