@@ -42,7 +42,9 @@ export function throttle(
   rules: readonly ThrottleRule[],
   now: number,
 ): { allowed: boolean; history: number[] } {
-  const recent = history.filter((t) => t > now - THROTTLE_HISTORY_MS && t <= now);
+  // Entries after `now` are other senders whose clocks read a moment later: they count too,
+  // and must never be dropped (that would let a flood through under concurrency).
+  const recent = history.filter((t) => t > now - THROTTLE_HISTORY_MS);
   const allowed = rules.every(
     (rule) => recent.filter((t) => t > now - rule.perMinutes * 60_000).length < rule.count,
   );

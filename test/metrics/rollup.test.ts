@@ -258,3 +258,37 @@ describe('MTBF across the day boundary', () => {
     expect(service?.mtbf.mean).toBe(12 * 3600);
   });
 });
+
+describe('rollup rows of any size', () => {
+  it('stores and reads back a day with 60,000 samples exactly (chunked below the 400 KB item limit)', async () => {
+    const h = await harness();
+    const samples = Array.from({ length: 60_000 }, (_, i) => i * 1.5);
+    const stat = { count: samples.length, mean: 44999.25, p50: 44999.25, p90: 80998.65 };
+    const rollup: Rollup = {
+      day: '2026-11-20',
+      service: 'checkout',
+      severity: '*',
+      incidents: 60_000,
+      opened: 60_000,
+      resolved: 60_000,
+      stillOpen: 0,
+      excluded: 0,
+      clamped: 0,
+      mttd: stat,
+      mtta: stat,
+      mttr: stat,
+      mtbf: { count: 0, mean: null, p50: null, p90: null },
+      breaches: { mttd: 0, mtta: 0, mttr: 0 },
+      escalations: 0,
+      pagesSent: 0,
+      downtimeMinutes: 0,
+      samples: { mttd: samples, mtta: samples, mttr: samples, mtbf: [] },
+    };
+    await h.p.store.putRollups('2026-11-20', [rollup]);
+    expect(await h.p.store.listRollups('2026-11-20', '2026-11-20')).toEqual([rollup]);
+    // A re-run with a small day removes the old chunks.
+    const small = { ...rollup, incidents: 1, samples: { mttd: [1], mtta: [1], mttr: [1], mtbf: [] } };
+    await h.p.store.putRollups('2026-11-20', [small]);
+    expect(await h.p.store.listRollups('2026-11-20', '2026-11-20')).toEqual([small]);
+  });
+});

@@ -64,6 +64,10 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  */
 
 const MAX_ATTEMPTS = 6;
+/** A contact paged by many incidents at once is one hot item: more attempts, with jittered backoff. */
+const THROTTLE_ATTEMPTS = 12;
+/** Rollup samples are stored in chunks so that a day of any size fits DynamoDB's 400 KB items. */
+const SAMPLES_CHUNK_BYTES = 300_000;
 
 type Item = Record<string, unknown>;
 
@@ -524,22 +528,36 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
 
   async putRollups(day: string, rollups: readonly Rollup[]): Promise<void> {
     const key = (r: Pick<Rollup, 'service' | 'severity'>) => `${r.service}#${r.severity}`;
+    const keep = new Set<string>();
     for (const rollup of rollups) {
-      await this.#db.send(
-        new PutCommand({
-          TableName: this.#table,
-          Item: {
-            pk: `ROLLUP#${day}`,
-            sk: key(rollup),
-            gsi2pk: 'ROLLUP',
-            gsi2sk: `${day}#${key(rollup)}`,
-            rollup: JSON.stringify(rollup),
-          },
-        }),
-      );
+      // The row without its samples, then the samples (exact period percentiles need them) in
+      // chunks: a busy day's per-service row can hold hundreds of thousands of durations.
+      const { samples, ...row } = rollup;
+      const chunks = chunk(JSON.stringify(samples), SAMPLES_CHUNK_BYTES);
+      const items = [
+        { sk: key(rollup), attributes: { rollup: JSON.stringify(row), chunks: chunks.length } },
+        ...chunks.map((text, i) => ({
+          sk: `${key(rollup)}#samples#${String(i).padStart(4, '0')}`,
+          attributes: { samples: text },
+        })),
+      ];
+      for (const item of items) {
+        keep.add(item.sk);
+        await this.#db.send(
+          new PutCommand({
+            TableName: this.#table,
+            Item: {
+              pk: `ROLLUP#${day}`,
+              sk: item.sk,
+              gsi2pk: 'ROLLUP',
+              gsi2sk: `${day}#${item.sk}`,
+              ...item.attributes,
+            },
+          }),
+        );
+      }
     }
-    // A re-run with fewer groups leaves exactly the new set.
-    const keep = new Set(rollups.map(key));
+    // A re-run with fewer groups or chunks leaves exactly the new set.
     const existing = await this.#queryAll({
       KeyConditionExpression: 'pk = :pk',
       ExpressionAttributeValues: { ':pk': `ROLLUP#${day}` },
@@ -558,7 +576,29 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       KeyConditionExpression: 'gsi2pk = :pk AND gsi2sk BETWEEN :from AND :to',
       ExpressionAttributeValues: { ':pk': 'ROLLUP', ':from': `${from}#`, ':to': `${to}#\uffff` },
     });
-    return items.map((item) => JSON.parse(String(item.rollup)) as Rollup);
+    // Rows sort before their sample chunks (`<key>` < `<key>#samples#0000`), chunks in order.
+    const rollups: Rollup[] = [];
+    let pending: { row: Omit<Rollup, 'samples'>; chunks: number; text: string[] } | undefined;
+    const flush = () => {
+      if (pending && pending.text.length === pending.chunks) {
+        rollups.push({ ...pending.row, samples: JSON.parse(pending.text.join('')) as Rollup['samples'] });
+      }
+      pending = undefined;
+    };
+    for (const item of items) {
+      if (typeof item.rollup === 'string') {
+        flush();
+        pending = {
+          row: JSON.parse(item.rollup) as Omit<Rollup, 'samples'>,
+          chunks: Number(item.chunks),
+          text: [],
+        };
+      } else if (typeof item.samples === 'string' && pending) {
+        pending.text.push(item.samples);
+      }
+    }
+    flush();
+    return rollups;
   }
 
   async claimBudgetNotice(service: string, month: string, at: Date): Promise<boolean> {
@@ -665,7 +705,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     key: string,
     decide: (history: readonly number[]) => { allowed: boolean; history: number[] },
   ): Promise<boolean> {
-    for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
+    for (let attempt = 0; attempt < THROTTLE_ATTEMPTS; attempt++) {
       const item = await this.#getItem(`THR#${key}`, 'THR');
       const version = typeof item?.version === 'number' ? item.version : 0;
       const history = Array.isArray(item?.sent) ? item.sent.map(Number) : [];
@@ -689,6 +729,8 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
         return true;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        // Many pages to one contact at once (a storm): back off with jitter before reading again.
+        await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * (attempt + 1)));
       }
     }
     throw new RetryableError(`throttle ${key} kept racing; retry`);
@@ -748,6 +790,13 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
 /** Sorted by time, then by type so that entries of one instant read in lifecycle order. */
 function timelineSk(entry: Pick<TimelineEntry, 'at' | 'type' | 'id'>): string {
   return `TL#${entry.at}#${String(TIMELINE_TYPES.indexOf(entry.type)).padStart(2, '0')}#${entry.id}`;
+}
+
+/** Splits text into pieces of at most `size` UTF-16 units (≤ 3 bytes each in UTF-8: keep `size` low). */
+function chunk(text: string, size: number): string[] {
+  const pieces: string[] = [];
+  for (let i = 0; i < text.length; i += size / 3) pieces.push(text.slice(i, i + size / 3));
+  return pieces.length > 0 ? pieces : [''];
 }
 
 /** TTL (epoch seconds) a day after something ends: DynamoDB deletes it then. */
