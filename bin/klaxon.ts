@@ -1,19 +1,22 @@
 #!/usr/bin/env -S node --import tsx
 /**
- * The klaxon CLI: integration keys, rollups, metrics. `klaxon --help` lists the commands; each
+ * The klaxon CLI: integration keys, rollups, metrics, dead letters. `klaxon --help` lists the commands; each
  * works against the local runtime (`npm start`) by default, or a deployed stack.
  */
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
+import { SQSClient } from '@aws-sdk/client-sqs';
 import { documentClient } from '#adapters/aws/dynamodb-client';
 import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { createIntegration } from '#app/ingest';
 import { KlaxonError } from '#core/errors';
 import { daysBetween, type Rollup } from '#core/metrics';
 import { loadConfigFile } from '#local/runtime';
+import { renderReplay, replayLocalDeadLetters, replaySqsDeadLetters } from '../cli/dlq.ts';
 import { buildReport, periods, progressBar, renderReport } from '../cli/report.ts';
 
 const HELP = `klaxon — the Klaxon command line
@@ -23,6 +26,9 @@ Usage:
   klaxon rollup (--day <YYYY-MM-DD> | --from <day> --to <day>) [target] [--json]
   klaxon metrics [--period <days>] [--to <day>] [--compare-services] [--by-severity]
                  [--verbose] [target] [--json]
+  klaxon dlq replay [--dry-run] [--file <path>] [--url <url>] [--token <token>] [--json]
+  klaxon dlq replay --queue-url <url> --region <region> [--bus <name>] [--function <name>]
+                    [--max <n>] [--dry-run] [--json]
 
 integrations create  Creates an integration key for a service (Events API v2 routing_key,
                      Alertmanager and Grafana webhooks). Printed once; Klaxon keeps its SHA-256.
@@ -30,16 +36,31 @@ rollup               Rolls up one day or backfills a range (idempotent), with a 
 metrics              MTTD, MTTA, MTTR, MTBF (mean, p50, p90) for the last --period days (default
                      30) against the period before: target breaches, worst services, and
                      recommendations. Reads the nightly rollups.
+dlq replay           Re-drives dead letters. Locally: the letters in <data dir>/dead-letters.jsonl go
+                     through the running runtime — bus letters put again (POST /local/events), timer
+                     letters fired (POST /local/timers); what fails is kept. With --queue-url: receives the
+                     SQS dead-letter queue's messages and re-drives each — an EventBridge rule's
+                     letter is put back on its bus (--bus, else the bus in its RULE_ARN), a Lambda or
+                     Scheduler letter invokes --function asynchronously with its payload — and
+                     deletes a message only once its re-drive succeeded. --dry-run lists, acts not.
+                     Exits 1 when a re-drive failed (that letter is kept).
 
 Target (default: the local runtime):
   --url <url>        a running local Klaxon (default http://127.0.0.1:3000)
   --token <token>    its bearer token (default: KLAXON_API_TOKEN, else $KLAXON_DATA_DIR/secrets.json)
   --table <name>     a deployed stack's table (TableName output), with your AWS credentials
-  --function <name>  rollup: a deployed stack's rollup function (RollupFunctionName output)
-  --region <region>  AWS region for --table / --function
+  --function <name>  rollup: a deployed stack's rollup function (RollupFunctionName output);
+                     dlq replay: the function Lambda/Scheduler letters (and aws.* events) go to —
+                     process-alert for its DLQ and the rules' DLQ, escalate for the timers' DLQ
+  --region <region>  AWS region for --table / --function / --queue-url
   --config <file>    config to check services against with --table (default klaxon.config.json)
+  --file <path>      dlq replay: the dead letters (default $KLAXON_DATA_DIR/dead-letters.jsonl)
+  --queue-url <url>  dlq replay: a deployed stack's dead-letter queue
+  --bus <name>       dlq replay: the bus to put EventBridge letters on (EventBusName output)
 
 Options:
+  --dry-run          dlq replay: list what would be re-driven, change nothing
+  --max <n>          dlq replay: at most this many messages (default 1000)
   --json             print JSON instead of text
   -h, --help         this help
 `;
@@ -62,6 +83,11 @@ const options = {
   'compare-services': { type: 'boolean', default: false },
   'by-severity': { type: 'boolean', default: false },
   verbose: { type: 'boolean', default: false },
+  file: { type: 'string' },
+  'queue-url': { type: 'string' },
+  bus: { type: 'string' },
+  'dry-run': { type: 'boolean', default: false },
+  max: { type: 'string', default: '1000' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
@@ -82,6 +108,8 @@ async function main(argv: string[]): Promise<number> {
       return rollup(values);
     case 'metrics':
       return metrics(values);
+    case 'dlq replay':
+      return dlqReplay(values);
     default:
       throw new UsageError(`unknown command "${command}" (see klaxon --help)`);
   }
@@ -191,6 +219,44 @@ async function metrics(values: Values): Promise<number> {
         }),
   );
   return 0;
+}
+
+async function dlqReplay(values: Values): Promise<number> {
+  const max = Number(values.max);
+  if (!Number.isInteger(max) || max < 1)
+    throw new UsageError(`--max: expected a positive whole number, got "${values.max}"`);
+  let result: Awaited<ReturnType<typeof replayLocalDeadLetters>>;
+  if (values['queue-url']) {
+    const region = values.region ? { region: values.region } : {};
+    const sqs = new SQSClient(region);
+    const eventBridge = new EventBridgeClient(region);
+    const lambda = new LambdaClient(region);
+    try {
+      result = await replaySqsDeadLetters({
+        queueUrl: values['queue-url'],
+        sqs,
+        eventBridge,
+        lambda,
+        max,
+        dryRun: values['dry-run'],
+        ...(values.bus ? { bus: values.bus } : {}),
+        ...(values.function ? { functionName: values.function } : {}),
+      });
+    } finally {
+      sqs.destroy();
+      eventBridge.destroy();
+      lambda.destroy();
+    }
+  } else {
+    result = await replayLocalDeadLetters({
+      file: values.file ?? join(process.env.KLAXON_DATA_DIR ?? '.klaxon', 'dead-letters.jsonl'),
+      url: values.url ?? 'http://127.0.0.1:3000',
+      token: values.token ?? process.env.KLAXON_API_TOKEN ?? (await localToken()),
+      dryRun: values['dry-run'],
+    });
+  }
+  process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : renderReplay(result));
+  return result.failed > 0 ? 1 : 0;
 }
 
 interface Created {
