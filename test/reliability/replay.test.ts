@@ -315,7 +315,7 @@ describe('late replays, after the incident moved on', () => {
   // Fix idea: before upserting incident n > 0 as new, check incident n - 1's `seen` for the event
   // (as #transitionByKey already checks the previous occurrence's cause) — noting that an
   // Alertmanager re-send of a still-firing alert has the same eventKey and arguably should reopen.
-  it.fails('a trigger replayed after its incident was acknowledged and resolved opens nothing and pages nobody', async () => {
+  it('a trigger replayed after its incident was acknowledged and resolved opens nothing and pages nobody', async () => {
     const p = await startPipeline(dynamo, reliabilityConfig(), START);
     const trigger = alertEvent(alert(p, { eventKey: 'replay:late-trigger' }));
     const opened = await handleAlertEvent(trigger, p.deps);
@@ -343,7 +343,7 @@ describe('late replays, after the incident moved on', () => {
   // Expected: `replayed` on A; B still triggered and escalating. Actual: B resolved by the old
   // event (its timers cancelled, responders told "Resolved"). The same holds for an acknowledge:
   // a re-driven dead letter silences the new incident's escalation.
-  it.fails.each([
+  it.each([
     ['an acknowledge', 'acknowledge'],
     ['a resolve', 'resolve'],
   ] as const)(

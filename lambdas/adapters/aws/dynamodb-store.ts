@@ -59,6 +59,10 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  * between the two is repaired by the retry (the resolve sees its own event on the incident) or by
  * the next trigger. No transactions; every write is keyed on a primary key, never a GSI.
  *
+ * Late replays: a redelivery that arrives after its incident was resolved (the key has moved on)
+ * is recognised on the previous incident of the key — one extra read for keys that had an earlier
+ * incident. A replay from two or more incidents back is not recognised (documented limit).
+ *
  * Known limit: `seen` holds a 13-character hash per counted event, so an incident that absorbs
  * tens of thousands of distinct events grows towards DynamoDB's 400 KB item limit.
  */
@@ -94,6 +98,12 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const occurrence = await this.#occurrence(alert.service, alert.dedupKey);
       const id = incidentIdFor(alert.service, alert.dedupKey, occurrence);
+      // A late redelivery of an event the previous incident of this key already counted (it was
+      // resolved since) is a replay, not the start of a new incident.
+      const previous = occurrence > 0 ? await this.#previousIncident(alert, occurrence) : undefined;
+      if (previous !== undefined && hasSeen(previous, seen)) {
+        return { kind: 'replayed', incident: toIncident(previous), caused: previous.openedBy === seen ? 'opened' : 'appended' };
+      }
       try {
         const result = await this.#db.send(
           new UpdateCommand({
@@ -241,6 +251,15 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     day?: string,
   ): Promise<AlertOutcome> {
     const occurrence = await this.#occurrence(alert.service, alert.dedupKey);
+    // A late redelivery of an acknowledge/resolve that already acted on the previous incident of
+    // this key must not act on the current one: check the previous incident first.
+    if (occurrence > 0) {
+      const previous = await this.#previousIncident(alert, occurrence);
+      const attribute = to === 'acknowledged' ? 'ackCause' : 'resolveCause';
+      if (previous?.[attribute] === eventHash(alert.eventKey)) {
+        return { kind: 'replayed', incident: toIncident(previous), caused: to };
+      }
+    }
     const outcome = await this.transition(
       incidentIdFor(alert.service, alert.dedupKey, occurrence),
       to,
@@ -250,16 +269,6 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       day ? { day } : {},
     );
     if (outcome.kind !== 'ignored') return outcome;
-    if (occurrence > 0) {
-      const previous = await this.#getItem(
-        incPk(incidentIdFor(alert.service, alert.dedupKey, occurrence - 1)),
-        'INC',
-      );
-      const attribute = to === 'acknowledged' ? 'ackCause' : 'resolveCause';
-      if (previous?.[attribute] === eventHash(alert.eventKey)) {
-        return { kind: 'replayed', incident: toIncident(previous), caused: to };
-      }
-    }
     return outcome.incident === undefined
       ? { kind: 'ignored', reason: 'no open incident for this dedup key' }
       : outcome;
@@ -752,6 +761,11 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
     return items;
+  }
+
+  /** The incident of this key before the current one (a replay's first suspect). */
+  async #previousIncident(alert: Alert, occurrence: number): Promise<Item | undefined> {
+    return this.#getItem(incPk(incidentIdFor(alert.service, alert.dedupKey, occurrence - 1)), 'INC');
   }
 
   async #occurrence(service: string, dedupKey: string): Promise<number> {
