@@ -287,9 +287,42 @@ export async function onEscalateTimer(
     const { effects } = await runStep(incident, policy, event.step, deps, now);
     const done = stepEntry(incident, type, event.step);
     await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+    await settleAfterStep(incident, effects, deps);
     return 'done';
   }
   throw new Error(`escalation of ${event.incidentId} kept racing`);
+}
+
+/**
+ * An acknowledgement (or resolve) that commits after this step's claim but before its pages went
+ * out finds neither the next timer (not yet scheduled) nor these responders (not yet on the
+ * timeline). Whichever finishes second cleans up: read the incident again, and if it is no
+ * longer escalating, cancel the timer this step scheduled and tell the responders it just paged.
+ */
+async function settleAfterStep(stepped: Incident, effects: Effects, deps: EscalationDeps): Promise<void> {
+  const now = await deps.store.get(stepped.id);
+  if (now === undefined || (now.status === 'triggered' && now.generation === stepped.generation)) return;
+  await deps.timers.cancel(
+    timerName({
+      kind: 'escalate',
+      incidentId: stepped.id,
+      generation: stepped.generation,
+      step: stepped.step + 1,
+    }),
+  );
+  if (effects.paged.length === 0 || now.status === 'triggered') return;
+  const by = now.status === 'resolved' ? now.resolvedBy : now.acknowledgedBy;
+  await notify(
+    now,
+    effects.paged.filter((id) => id !== by),
+    {
+      kind: 'notice',
+      reason: `${now.status === 'resolved' ? 'Resolved' : 'Acknowledged'} by ${nameOf(by ?? 'someone', deps)}`,
+      cause: `settle:${stepped.generation}:${stepped.step}`,
+    },
+    deps,
+    deps.clock(),
+  );
 }
 
 function stepEntry(incident: Incident, type: TimelineType, step: number): TimelineEntry {
@@ -329,13 +362,16 @@ export async function afterAcknowledged(
     }),
   );
   const timeout = serviceOf(incident, deps.config)?.ackTimeoutMinutes ?? 30;
-  if (timeout > 0) {
+  if (timeout > 0 && incident.status === 'acknowledged') {
     const event: TimerEvent = {
       kind: 'ack-timeout',
       incidentId: incident.id,
       generation: incident.generation,
     };
     await deps.timers.schedule(timer(event, new Date(now.getTime() + minutes(deps, timeout))));
+    // A resolve that ran to completion meanwhile cancelled timers before this one existed.
+    if ((await deps.store.get(incident.id))?.status === 'resolved')
+      await deps.timers.cancel(timerName(event));
   }
   const others = pagedResponders(await deps.store.timeline(incident.id)).filter((id) => id !== ack.who);
   const effects = await notify(

@@ -102,7 +102,11 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       // resolved since) is a replay, not the start of a new incident.
       const previous = occurrence > 0 ? await this.#previousIncident(alert, occurrence) : undefined;
       if (previous !== undefined && hasSeen(previous, seen)) {
-        return { kind: 'replayed', incident: toIncident(previous), caused: previous.openedBy === seen ? 'opened' : 'appended' };
+        return {
+          kind: 'replayed',
+          incident: toIncident(previous),
+          caused: previous.openedBy === seen ? 'opened' : 'appended',
+        };
       }
       try {
         const result = await this.#db.send(
