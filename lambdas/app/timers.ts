@@ -50,7 +50,8 @@ async function onHeartbeatMissed(
   deps: EscalationDeps,
 ): Promise<TimerOutcome> {
   const heartbeat = deps.config.heartbeats.find((h) => h.id === heartbeatId);
-  if (heartbeat === undefined) throw new NotFoundError(`no heartbeat ${heartbeatId} in the config`);
+  // Removed from the config since the timer was armed: nothing to watch any more.
+  if (heartbeat === undefined) return 'stale';
   const now = deps.clock();
   const expected = new Date(
     new Date(armedAt).getTime() + heartbeat.intervalMinutes * (deps.minuteMs ?? 60_000),

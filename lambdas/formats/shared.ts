@@ -33,7 +33,10 @@ export function normalizeTimestamp(value: string): string | undefined {
   // The strict check rejects impossible dates (Feb 31) that Date would silently roll over.
   if (!IsoDateTime.safeParse(iso).success) return undefined;
   const ms = Date.parse(iso);
-  return Number.isNaN(ms) ? undefined : new Date(ms).toISOString();
+  if (Number.isNaN(ms)) return undefined;
+  // In UTC the instant must still be a 4-digit year (9999-12-31T23:59-01:00 is year 10000).
+  const utc = new Date(ms).toISOString();
+  return /^\d{4}-/.test(utc) && !utc.startsWith('0000') ? utc : undefined;
 }
 
 /** A vendor timestamp: validated here, normalized with `normalizeTimestamp` by the mapper. */

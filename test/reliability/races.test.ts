@@ -248,7 +248,7 @@ describe('acknowledge versus the escalation timer, in every order of their port 
     }
   });
 
-  // Regression: a step claimed just before the acknowledgement scheduled the next step's timer after
+  // Regression test: a step claimed just before the acknowledgement scheduled the next step's timer after
   // the acknowledgement had cancelled it (fixed: the step re-reads the incident and cancels it).
   it('no esc- timer stays pending once both are done, in any order', () => {
     // esc-<id>-1-1 is the timer that fired: Scheduler deletes it once the invocation completes.
@@ -261,7 +261,7 @@ describe('acknowledge versus the escalation timer, in every order of their port 
     expect(leftovers).toEqual([]);
   });
 
-  // Regression: with the step claimed just before the acknowledgement, carol got the level-2 page
+  // Regression test: with the step claimed just before the acknowledgement, carol got the level-2 page
   // and was never told of the acknowledgement (fixed: the step tells whom it paged).
   it('every responder paged for the incident is told of the acknowledgement', () => {
     const untold = runs.filter((r) => {
@@ -412,7 +412,7 @@ describe('acknowledge and resolve arriving together', () => {
       }
     });
 
-    // Regression: the acknowledgement's effects running after the resolve's left its ack-timeout
+    // Regression test: the acknowledgement's effects running after the resolve's left its ack-timeout
     // timer pending (fixed: it re-reads the incident after scheduling and cancels it).
     it('leaves no timer pending', () => {
       const leftovers = runs.filter((r) => r.pending.length > 0);

@@ -378,7 +378,10 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       TableName: this.#table,
       ScanIndexForward: false,
       Limit: limit,
-      ExclusiveStartKey: decodeCursor(filter.cursor),
+      ExclusiveStartKey: decodeCursor(
+        filter.cursor,
+        filter.service ? ['gsi1', `SVC#${filter.service}`] : ['gsi2', 'INC'],
+      ),
       ...(filter.service
         ? {
             IndexName: 'gsi1',
@@ -885,11 +888,28 @@ function encodeCursor(key: Item): string {
   return Buffer.from(JSON.stringify(key)).toString('base64url');
 }
 
-function decodeCursor(cursor: string | undefined): Item | undefined {
+/**
+ * A cursor is the last key of a page of `index`: exactly the table's and the index's key
+ * attributes, for the same index partition. Anything else would make DynamoDB refuse the query.
+ */
+function decodeCursor(
+  cursor: string | undefined,
+  [index, partition]: ['gsi1' | 'gsi2', string],
+): Item | undefined {
   if (cursor === undefined) return undefined;
   try {
     const value: unknown = JSON.parse(Buffer.from(cursor, 'base64url').toString('utf8'));
-    if (isKey(value)) return value;
+    const expected = ['pk', 'sk', `${index}pk`, `${index}sk`];
+    if (
+      isKey(value) &&
+      Object.keys(value).length === expected.length &&
+      expected.every((k) => k in value) &&
+      value[`${index}pk`] === partition &&
+      String(value.pk).startsWith('INC#') &&
+      value.sk === 'INC'
+    ) {
+      return value;
+    }
   } catch {
     // fall through to the validation error
   }
