@@ -503,12 +503,21 @@ export async function onReminder(
 ): Promise<TimerOutcome> {
   const now = deps.clock();
   const incident = await deps.store.get(event.incidentId);
-  if (incident === undefined || incident.status === 'resolved' || incident.reminderSeq >= event.seq)
+  if (incident === undefined || incident.status === 'resolved' || incident.reminderSeq > event.seq)
     return 'stale';
   const interval = reminderIntervalMinutes(severityFromSource(incident.severity));
   if (interval === undefined) return 'stale';
-  const claimed = await deps.store.claimReminder(incident, event.seq);
-  if (claimed === undefined) return 'stale';
+  let claimed: Incident | undefined;
+  if (incident.reminderSeq === event.seq) {
+    // Claimed before: done if its entry exists, else a retry after a failure midway — finish it.
+    const at = incident.reminderAt ?? incident.stepAt;
+    if (await deps.store.hasTimelineEntry(reminderEntry(incident, event.seq, at))) return 'replayed';
+    claimed = incident;
+  } else {
+    claimed = await deps.store.claimReminder(incident, event.seq, now);
+    if (claimed === undefined) return 'stale';
+  }
+  const remindedAt = claimed.reminderAt ?? now.toISOString();
   const timeline = await deps.store.timeline(incident.id);
   const owners =
     claimed.acknowledgedBy !== undefined &&
@@ -529,17 +538,14 @@ export async function onReminder(
   const next: TimerEvent = { kind: 'reminder', incidentId: incident.id, seq: event.seq + 1 };
   await deps.timers.schedule(timer(next, new Date(now.getTime() + minutes(deps, interval))));
   await deps.store.putTimelineEntry({
-    ...entry(
-      claimed,
-      'REMINDED',
-      `reminder:${event.seq}`,
-      now.toISOString(),
-      'klaxon',
-      `Status update reminder ${event.seq}`,
-    ),
+    ...reminderEntry(claimed, event.seq, remindedAt),
     ...withEffects(effects),
   });
   return 'done';
+}
+
+function reminderEntry(incident: Incident, seq: number, at: string): TimelineEntry {
+  return entry(incident, 'REMINDED', `reminder:${seq}`, at, 'klaxon', `Status update reminder ${seq}`);
 }
 
 /** Stops one incident's escalation (maintenance): next generation, timers cancelled, timeline noted. */

@@ -97,7 +97,7 @@ export interface IncidentStore {
   /** Maintenance: escalation stopped, next generation (guard: open). */
   stopEscalation(incident: Incident): Promise<Incident | undefined>;
   /** Status-update reminder `seq` (guard: open, previous reminder was seq - 1). */
-  claimReminder(incident: Incident, seq: number): Promise<Incident | undefined>;
+  claimReminder(incident: Incident, seq: number, now: Date): Promise<Incident | undefined>;
   /** The open incident for a key, if any. */
   findOpen(service: string, dedupKey: string): Promise<Incident | undefined>;
   get(id: string): Promise<Incident | undefined>;
@@ -150,8 +150,13 @@ export interface MetricsStore {
   putRollups(day: string, rollups: readonly Rollup[]): Promise<void>;
   /** Rollups of the days from..to inclusive, in day order. */
   listRollups(from: string, to: string): Promise<Rollup[]>;
-  /** True the first time it is called for (service, month): "notify once". */
+  /**
+   * True the first time it is called for (service, month) — or again while the announcement it
+   * claimed was never completed: "notify once", even when the first attempt failed midway.
+   */
   claimBudgetNotice(service: string, month: string, at: Date): Promise<boolean>;
+  /** Marks the (service, month) announcement as made. */
+  completeBudgetNotice(service: string, month: string): Promise<void>;
 }
 
 /**

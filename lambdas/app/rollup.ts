@@ -152,6 +152,7 @@ async function errorBudgets(
       await deps.events.publish('Error Budget Exhausted', detail);
       for (const page of budgetPages(service.id, service.name, slo.owners, detail, deps))
         await deps.pager.send(page);
+      await deps.store.completeBudgetNotice(service.id, month);
     }
     statuses.push({
       service: service.id,

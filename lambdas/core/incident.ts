@@ -47,8 +47,9 @@ export interface Incident {
   readonly stepAt: string;
   /** `stopped` by a maintenance window; `exhausted` after the last step. */
   readonly escalation: 'active' | 'stopped' | 'exhausted';
-  /** The last status-update reminder sent. */
+  /** The last status-update reminder sent, and when it was claimed. */
   readonly reminderSeq: number;
+  readonly reminderAt?: string;
   /** Escalations beyond level 1 (later steps and ack-timeout restarts). */
   readonly escalations: number;
   /** Messages sent to contacts for this incident (pages, reminders, notices). */

@@ -423,7 +423,7 @@ describe('dead letters that cannot restore what they should', () => {
     return { fp, outage, deps };
   }
 
-  // BUG: a status-update reminder whose send failed is never retried, and reminders stop for good.
+  // Regression test: a status-update reminder whose send failed was never retried, and reminders stop for good.
   // onReminder claims reminder n (reminderSeq = n) before sending; the retry (Scheduler's, or a
   // re-driven dead letter) finds reminderSeq >= n and returns `stale`, so reminder n is never sent
   // and reminder n + 1 is never scheduled.
@@ -431,7 +431,7 @@ describe('dead letters that cannot restore what they should', () => {
   // recovers; the timer is retried. Expected: the retry sends reminder 1 and schedules reminder 2
   // (like an escalation step, which repeats its effects until its timeline entry exists).
   // Actual: `stale`; no reminder is ever sent again while the incident stays open.
-  it.fails('a reminder whose send failed is sent by the retry, and the reminders go on', async () => {
+  it('a reminder whose send failed is sent by the retry, and the reminders go on', async () => {
     const { fp, outage, deps } = await withPagerOutage();
     await processAlert(makeAlert({ severity: 'critical', receivedAt: START }), deps);
     await processAlert(makeAlert({ action: 'acknowledge', client: 'alice', receivedAt: START }), deps);
@@ -447,7 +447,10 @@ describe('dead letters that cannot restore what they should', () => {
     expect({
       retried,
       sent: fp.pager.inbox.map((e) => `${e.page.kind} ${e.page.contact.key}`),
-      next: (await fp.timers.pending()).map((t) => t.name).filter((n) => n.startsWith('rem-')),
+      // The fired timer (rem-…-1) was invoked by hand here, so the poller never deleted it.
+      next: (await fp.timers.pending())
+        .map((t) => t.name)
+        .filter((n) => n.startsWith('rem-') && !n.endsWith('-1')),
     }).toEqual({
       retried: 'done',
       sent: ['reminder alice-0', 'reminder alice-1'],
@@ -520,7 +523,7 @@ describe('dead letters that cannot restore what they should', () => {
     expect(fp.pager.inbox.map((e) => e.page.contact.key).at(-1)).toBe('carol-0');
   });
 
-  // BUG: the "Error Budget Exhausted" announcement is claimed before it is made, and a failure after
+  // Regression test: the "Error Budget Exhausted" announcement is claimed before it is made, and a failure after
   // the claim loses it for the month. errorBudgets claims BUDGET#<service>/<month> (conditional
   // put), then publishes the event and pages the owners; if PutEvents or SNS fails, the rollup
   // throws and is retried (Scheduler retries the nightly run; `klaxon rollup` re-runs), but the
@@ -528,7 +531,7 @@ describe('dead letters that cannot restore what they should', () => {
   // Steps: SEV-1 down 60 minutes (SLO 99.9 %: 43.8 minutes a month); roll up the day with
   // EventBridge failing once; roll it up again. Expected: the event published and carol told (at
   // least once, like pages). Actual: nothing published, nobody told, ever, that month.
-  it.fails('a budget announcement whose publish failed is made by the retried rollup', async () => {
+  it('a budget announcement whose publish failed is made by the retried rollup', async () => {
     const budget = reliabilityConfig({ slo: { availability: 99.9, owners: ['carol'] } });
     const fp = await startFaultyPipeline(dynamo, budget, {
       seed: 1,

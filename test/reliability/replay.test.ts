@@ -175,7 +175,7 @@ describe('handleTimerEvent, fired twice', () => {
     expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
   });
 
-  it('reminder: done, then stale; one reminder sent', async () => {
+  it('reminder: done, then replayed; one reminder sent', async () => {
     const p = await startPipeline(dynamo, reliabilityConfig(), START);
     await open(p, { severity: 'critical' });
     await handleAlertEvent(
@@ -186,7 +186,7 @@ describe('handleTimerEvent, fired twice', () => {
     const { input, dueAt } = await pendingInput(p, 'rem-');
     p.clock.set(new Date(dueAt));
     const { first, second } = await twice(p, () => handleTimerEvent(input, p.deps));
-    expect([first, second]).toEqual(['done', 'stale']);
+    expect([first, second]).toEqual(['done', 'replayed']);
     expect(p.takePages()).toEqual(['reminder alice alice-0', 'reminder alice alice-1']);
   });
 

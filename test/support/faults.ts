@@ -151,6 +151,7 @@ export const STORE_METHODS = [
   'putRollups',
   'listRollups',
   'claimBudgetNotice',
+  'completeBudgetNotice',
 ] as const;
 export const TIMERS_METHODS = [
   'schedule',

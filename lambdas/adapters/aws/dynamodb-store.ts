@@ -319,9 +319,9 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     });
   }
 
-  async claimReminder(incident: Incident, seq: number): Promise<Incident | undefined> {
+  async claimReminder(incident: Incident, seq: number, now: Date): Promise<Incident | undefined> {
     return this.#conditionalUpdate(incident, {
-      set: { reminderSeq: seq },
+      set: { reminderSeq: seq, reminderAt: now.toISOString() },
       condition: '#status <> :resolved AND reminderSeq = :previous',
       values: { ':resolved': 'resolved', ':previous': seq - 1 },
     });
@@ -622,8 +622,10 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       await this.#db.send(
         new PutCommand({
           TableName: this.#table,
-          Item: { pk: `BUDGET#${service}`, sk: month, notifiedAt: at.toISOString() },
-          ConditionExpression: 'attribute_not_exists(pk)',
+          Item: { pk: `BUDGET#${service}`, sk: month, claimedAt: at.toISOString(), done: false },
+          // Claimed but never completed (the announcement failed): the next run makes it.
+          ConditionExpression: 'attribute_not_exists(pk) OR done = :false',
+          ExpressionAttributeValues: { ':false': false },
         }),
       );
       return true;
@@ -631,6 +633,17 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
     }
+  }
+
+  async completeBudgetNotice(service: string, month: string): Promise<void> {
+    await this.#db.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { pk: `BUDGET#${service}`, sk: month },
+        UpdateExpression: 'SET done = :true',
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    );
   }
 
   async putMaintenance(window: MaintenanceWindow): Promise<void> {
@@ -846,6 +859,7 @@ function toIncident(item: Item): Incident {
     ...optional('acknowledgedAt'),
     ...optional('acknowledgedBy'),
     ...optional('lastAcknowledgedAt'),
+    ...optional('reminderAt'),
     ...optional('resolvedAt'),
     ...optional('resolvedBy'),
     alertCount: Number(item.alertCount),
