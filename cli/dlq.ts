@@ -230,8 +230,8 @@ export async function replayLocalDeadLetters(options: LocalReplayOptions): Promi
     }
     const { event, route } = parsed.letter;
     const bus: BusName = ROUTES.find((r) => r.id === route)?.bus ?? 'klaxon';
-    const caveat = idempotencyCaveat(event);
-    const action = `POST /local/events (${bus} bus, ${event['detail-type']} from ${event.source}, was ${event.id})`;
+    const caveat = undefined; // re-delivered with its original id: idempotent
+    const action = `POST /local/events/redeliver (${bus} bus, ${event['detail-type']} from ${event.source}, id ${event.id})`;
     if (options.dryRun) {
       entries.push({
         from,
@@ -242,17 +242,10 @@ export async function replayLocalDeadLetters(options: LocalReplayOptions): Promi
       });
       continue;
     }
-    const body = {
-      bus,
-      source: event.source,
-      'detail-type': event['detail-type'],
-      detail: redriveDetail(event),
-      time: event.time,
-      ...(event.resources && event.resources.length > 0 ? { resources: event.resources } : {}),
-      ...(event.region ? { region: event.region } : {}),
-    };
+    // The original event, id and all: every idempotency key derived from it stays the same.
+    const body = { bus, event };
     try {
-      const res = await doFetch(new URL('/local/events', options.url), {
+      const res = await doFetch(new URL('/local/events/redeliver', options.url), {
         method: 'POST',
         headers: { 'content-type': 'application/json', authorization: `Bearer ${options.token}` },
         body: JSON.stringify(body),

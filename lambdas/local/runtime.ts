@@ -167,6 +167,27 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     }
   });
 
+  // Local only: re-deliver a dead-lettered event as it was — same id, so the same idempotency keys.
+  app.post('/local/events/redeliver', apiAuth, async (c) => {
+    try {
+      const { bus: name, event } = parseOrThrow(
+        Redeliver,
+        await c.req.json().catch(() => undefined),
+        'redelivery',
+      );
+      bus.deliver(name, {
+        version: '0',
+        account: '000000000000',
+        region: 'us-east-1',
+        resources: [],
+        ...event,
+      });
+      return c.json({ id: event.id }, 202);
+    } catch (error) {
+      return errorResponse(c, error, 'api');
+    }
+  });
+
   // Local only: fire a timer's input now, as Scheduler would deliver it (re-driving dead letters).
   app.post('/local/timers', apiAuth, async (c) => {
     try {
@@ -261,6 +282,21 @@ const LocalPutEvent = z.object({
     .string()
     .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')
     .optional(),
+});
+
+const Redeliver = z.object({
+  bus: z.enum(['klaxon', 'default']),
+  event: z.object({
+    id: z.string().min(1).max(128),
+    source: z.string().min(1).max(256),
+    'detail-type': z.string().min(1).max(128),
+    time: z.iso.datetime({ offset: true }),
+    detail: z.record(z.string(), z.unknown()),
+    account: z.string().optional(),
+    region: z.string().optional(),
+    resources: z.array(z.string()).max(100).optional(),
+    version: z.literal('0').optional(),
+  }),
 });
 
 const Day = z.iso.date();
