@@ -1,5 +1,4 @@
 import type { Alert } from '#core/alert';
-import { NotFoundError } from '#core/errors';
 import { TimerEventSchema } from '#core/timers';
 import { parseOrThrow } from '#core/validation';
 import {

@@ -76,7 +76,7 @@ const RULES: readonly Rule[] = [
   },
 ];
 
-function escape(text: string): string {
+function escapeRegExp(text: string): string {
   return text.replace(/[.*+?^${}()|[\]\\]/g, '\\$&');
 }
 
@@ -94,9 +94,9 @@ export function sentences(text: string): string[] {
  */
 export function checkBlameless(text: string, names: readonly string[] = []): BlameFinding[] {
   const people = [
-    ...names.filter((n) => n.trim().length > 0).map(escape),
+    ...names.filter((n) => n.trim().length > 0).map(escapeRegExp),
     '@[\\w.-]+',
-    ...PRONOUNS.map(escape),
+    ...PRONOUNS.map(escapeRegExp),
   ];
   const who = `(?:${people.join('|')})`;
   const whose = `(?:${people.map((p) => `${p}['’]s`).join('|')}|his|her)`;
