@@ -554,20 +554,33 @@ async function stopIncidentEscalation(
   deps: EscalationDeps,
   why: string,
 ): Promise<boolean> {
-  const stopped = await deps.store.stopEscalation(incident);
-  if (stopped === undefined) return false;
-  await cancelTimers(incident, deps);
-  await deps.store.putTimelineEntry(
-    entry(
-      stopped,
-      'ESCALATION_STOPPED',
-      `stop:${stopped.generation}`,
-      deps.clock().toISOString(),
-      'klaxon',
-      `Escalation stopped: ${why}`,
-    ),
-  );
+  let stopped: Incident | undefined;
+  let running: Incident;
+  if (incident.escalation === 'stopped') {
+    // Stopped before: done, unless a failure midway left its timers or its entry behind.
+    if (incident.stoppedAt === undefined) return false;
+    if (await deps.store.hasTimelineEntry(stopEntry(incident, why))) return false;
+    stopped = incident;
+    running = { ...incident, generation: incident.generation - 1 };
+  } else {
+    stopped = await deps.store.stopEscalation(incident, deps.clock());
+    if (stopped === undefined) return false;
+    running = incident;
+  }
+  await cancelTimers(running, deps);
+  await deps.store.putTimelineEntry(stopEntry(stopped, why));
   return true;
+}
+
+function stopEntry(stopped: Incident, why: string): TimelineEntry {
+  return entry(
+    stopped,
+    'ESCALATION_STOPPED',
+    `stop:${stopped.generation}`,
+    stopped.stoppedAt ?? stopped.stepAt,
+    'klaxon',
+    `Escalation stopped: ${why}`,
+  );
 }
 
 /** A maintenance window started: stop the escalations in flight for the service. */
@@ -581,7 +594,7 @@ export async function stopEscalationsFor(
   do {
     const page = await deps.store.list({ service, limit: 100, ...(cursor ? { cursor } : {}) });
     for (const incident of page.incidents) {
-      if (incident.status === 'resolved' || incident.escalation === 'stopped') continue;
+      if (incident.status === 'resolved') continue;
       if (await stopIncidentEscalation(incident, deps, why)) stopped++;
     }
     cursor = page.nextCursor;

@@ -95,7 +95,7 @@ export interface IncidentStore {
   /** Ack timeout: back to triggered in the next generation at step 0 (guard: acknowledged). */
   restartEscalation(incident: Incident, now: Date): Promise<Incident | undefined>;
   /** Maintenance: escalation stopped, next generation (guard: open). */
-  stopEscalation(incident: Incident): Promise<Incident | undefined>;
+  stopEscalation(incident: Incident, now?: Date): Promise<Incident | undefined>;
   /** Status-update reminder `seq` (guard: open, previous reminder was seq - 1). */
   claimReminder(incident: Incident, seq: number, now: Date): Promise<Incident | undefined>;
   /** The open incident for a key, if any. */

@@ -50,6 +50,8 @@ export interface Incident {
   /** The last status-update reminder sent, and when it was claimed. */
   readonly reminderSeq: number;
   readonly reminderAt?: string;
+  /** When a running escalation was stopped (maintenance): keys its ESCALATION_STOPPED entry. */
+  readonly stoppedAt?: string;
   /** Escalations beyond level 1 (later steps and ack-timeout restarts). */
   readonly escalations: number;
   /** Messages sent to contacts for this incident (pages, reminders, notices). */

@@ -458,7 +458,7 @@ describe('dead letters that cannot restore what they should', () => {
     });
   });
 
-  // BUG: a maintenance start whose first attempt failed after stopping an incident's escalation
+  // Regression test: a maintenance start whose first attempt failed after stopping an incident's escalation
   // skips that incident on the retry: stopEscalationsFor passes over incidents already `stopped`,
   // so the retry writes no ESCALATION_STOPPED entry and never cancels the incident's timers — its
   // status-update reminders (not tied to the generation) keep paging through the window.
@@ -466,7 +466,7 @@ describe('dead letters that cannot restore what they should', () => {
   // reminder timer fails once (timers.cancel throws); the maintenance timer is retried.
   // Expected: ESCALATION_STOPPED on the timeline, no rem- timer pending (as after a clean stop).
   // Actual: no ESCALATION_STOPPED entry; rem-<id>-1 still pending, and reminders go on.
-  it.fails('a maintenance stop retried after a failure completes the stop', async () => {
+  it('a maintenance stop retried after a failure completes the stop', async () => {
     const fp = await startFaultyPipeline(dynamo, config, {
       seed: 1,
       rate: 0,

@@ -311,9 +311,13 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     });
   }
 
-  async stopEscalation(incident: Incident): Promise<Incident | undefined> {
+  async stopEscalation(incident: Incident, now?: Date): Promise<Incident | undefined> {
     return this.#conditionalUpdate(incident, {
-      set: { generation: incident.generation + 1, escalation: 'stopped' },
+      set: {
+        generation: incident.generation + 1,
+        escalation: 'stopped',
+        ...(now ? { stoppedAt: now.toISOString() } : {}),
+      },
       condition: '#status <> :resolved',
       values: { ':resolved': 'resolved' },
     });
@@ -860,6 +864,7 @@ function toIncident(item: Item): Incident {
     ...optional('acknowledgedBy'),
     ...optional('lastAcknowledgedAt'),
     ...optional('reminderAt'),
+    ...optional('stoppedAt'),
     ...optional('resolvedAt'),
     ...optional('resolvedBy'),
     alertCount: Number(item.alertCount),
