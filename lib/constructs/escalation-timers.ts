@@ -1,10 +1,11 @@
 import { ArnFormat, Duration, Stack, Token } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as iam from 'aws-cdk-lib/aws-iam';
-import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as scheduler from 'aws-cdk-lib/aws-scheduler';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
-import { acknowledgeNag, acknowledgeNagOnGrantee, nagReference } from '../nag.ts';
+import { acknowledgeNagOnGrantee, nagReference } from '../nag.ts';
+import { schedulerTarget } from './scheduler-target.ts';
 
 const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
 
@@ -51,42 +52,23 @@ export class EscalationTimers extends Construct {
     const retention = props.deadLetterRetention ?? Duration.days(14);
     validate(props, groupName, retention);
 
-    this.group = new scheduler.CfnScheduleGroup(this, 'Group', { name: groupName });
-    this.groupName = this.group.ref;
-    this.groupArn = this.group.attrArn;
-
-    this.dlq = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: retention,
-    });
-    acknowledgeNag(
-      this.dlq,
-      'AwsSolutions-SQS3',
-      'This queue is the dead-letter queue of the escalation timers (the DeadLetterConfig the ' +
+    ({
+      group: this.group,
+      groupName: this.groupName,
+      groupArn: this.groupArn,
+      dlq: this.dlq,
+      role: this.role,
+    } = schedulerTarget(this, {
+      groupName,
+      functionArn: props.escalateFunctionArn,
+      retention,
+      roleDescription: 'Assumed by EventBridge Scheduler to fire Klaxon escalation timers',
+      deadLetterReason:
+        'This queue is the dead-letter queue of the escalation timers (the DeadLetterConfig the ' +
         'functions give every schedule they create): its depth is alarmed (PipelineMonitoring) and it ' +
         'keeps timers (deadLetterRetention) for inspection and replay. A dead-letter queue of its own ' +
         'would only move the same messages once more.',
-    );
-
-    this.role = new iam.Role(this, 'SchedulerRole', {
-      description: 'Assumed by EventBridge Scheduler to fire Klaxon escalation timers',
-      // Confused-deputy guard: only schedules of this account, in this group.
-      assumedBy: new iam.ServicePrincipal(SCHEDULER_SERVICE, {
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': this.groupArn },
-        },
-      }),
-    });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({
-        actions: ['lambda:InvokeFunction'],
-        resources: [props.escalateFunctionArn],
-      }),
-    );
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.dlq.queueArn] }),
-    );
+    }));
   }
 
   /**

@@ -1,13 +1,12 @@
 import { Annotations, Duration, Stack, Token } from 'aws-cdk-lib';
-import * as iam from 'aws-cdk-lib/aws-iam';
+import type * as iam from 'aws-cdk-lib/aws-iam';
 import * as scheduler from 'aws-cdk-lib/aws-scheduler';
-import * as sqs from 'aws-cdk-lib/aws-sqs';
+import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { KlaxonConfig } from '#core/config';
-import { acknowledgeNag } from '../nag.ts';
 import { KlaxonFunction } from './klaxon-function.ts';
+import { schedulerTarget } from './scheduler-target.ts';
 
-const SCHEDULER_SERVICE = 'scheduler.amazonaws.com';
 /** `HH:MM`, 24 h: the format of `config.metrics.rollupTime`. */
 const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)$/;
 /**
@@ -100,38 +99,22 @@ export class NightlyRollup extends Construct {
     });
     const functionArn = this.rollup.function.functionArn;
 
-    this.group = new scheduler.CfnScheduleGroup(this, 'Group', { name: groupName });
-    this.groupName = this.group.ref;
-    this.groupArn = this.group.attrArn;
-
-    this.dlq = new sqs.Queue(this, 'DeadLetterQueue', {
-      encryption: sqs.QueueEncryption.SQS_MANAGED,
-      enforceSSL: true,
-      retentionPeriod: retention,
-    });
-    acknowledgeNag(
-      this.dlq,
-      'AwsSolutions-SQS3',
-      "This queue is the dead-letter queue of the nightly schedule's target (DeadLetterConfig): its " +
+    ({
+      group: this.group,
+      groupName: this.groupName,
+      groupArn: this.groupArn,
+      dlq: this.dlq,
+      role: this.role,
+    } = schedulerTarget(this, {
+      groupName,
+      functionArn,
+      retention,
+      roleDescription: 'Assumed by EventBridge Scheduler to run the Klaxon nightly rollup',
+      deadLetterReason:
+        "This queue is the dead-letter queue of the nightly schedule's target (DeadLetterConfig): its " +
         'depth is alarmed (PipelineMonitoring) and it keeps runs for inspection; a run is repeated ' +
         'with `klaxon rollup`. A dead-letter queue of its own would only move the same messages once more.',
-    );
-
-    this.role = new iam.Role(this, 'SchedulerRole', {
-      description: 'Assumed by EventBridge Scheduler to run the Klaxon nightly rollup',
-      // Confused-deputy guard: only schedules of this account, in this group.
-      assumedBy: new iam.ServicePrincipal(SCHEDULER_SERVICE, {
-        conditions: {
-          StringEquals: { 'aws:SourceAccount': stack.account, 'aws:SourceArn': this.groupArn },
-        },
-      }),
-    });
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['lambda:InvokeFunction'], resources: [functionArn] }),
-    );
-    this.role.addToPrincipalPolicy(
-      new iam.PolicyStatement({ actions: ['sqs:SendMessage'], resources: [this.dlq.queueArn] }),
-    );
+    }));
 
     this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
       name: 'nightly-rollup',
