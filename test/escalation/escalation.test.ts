@@ -7,56 +7,12 @@ import type { Incident } from '#core/incident';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
+import { teamConfig } from '../support/team.ts';
 
 const MINUTE = 60_000;
 
 /** alice is on call this week (weekly rotation alice → bob from Monday 2026-11-23 09:00 Berlin). */
-const config = (service: Record<string, unknown> = {}) => ({
-  timeZone: 'Europe/Berlin',
-  services: [
-    {
-      id: 'checkout',
-      name: 'Checkout API',
-      escalationPolicy: 'checkout',
-      fallback: { responder: 'dave' },
-      ackTimeoutMinutes: 0,
-      ...service,
-    },
-  ],
-  responders: [
-    {
-      id: 'alice',
-      name: 'Alice',
-      contacts: [
-        { type: 'email', address: 'alice@example.com' },
-        { type: 'sms', number: '+4915110000001' },
-      ],
-    },
-    { id: 'bob', name: 'Bob', contacts: [{ type: 'email', address: 'bob@example.com' }] },
-    { id: 'carol', name: 'Carol', contacts: [{ type: 'email', address: 'carol@example.com' }] },
-    { id: 'dave', name: 'Dave', contacts: [{ type: 'webhook', url: 'https://hooks.example.com/klaxon' }] },
-  ],
-  schedules: [
-    {
-      id: 'primary',
-      name: 'Primary',
-      timeZone: 'Europe/Berlin',
-      rotations: [
-        { type: 'weekly', startDate: '2026-11-23', handoffTime: '09:00', participants: ['alice', 'bob'] },
-      ],
-    },
-  ],
-  escalationPolicies: [
-    {
-      id: 'checkout',
-      levels: [
-        { delayMinutes: 5, targets: [{ schedule: 'primary' }] },
-        { delayMinutes: 10, targets: [{ responder: 'carol' }] },
-      ],
-      repeat: 1,
-    },
-  ],
-});
+const config = (service: Record<string, unknown> = {}) => teamConfig(service);
 
 let dynamo: Awaited<ReturnType<typeof startTestDynamo>>;
 beforeAll(async () => {

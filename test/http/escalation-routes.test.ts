@@ -10,6 +10,7 @@ import type { Incident } from '#core/incident';
 import { createHttpApp } from '#http/app';
 import { startTestDynamo } from '../support/dynamo.ts';
 import { LINK_SECRET, type Pipeline, startPipeline } from '../support/pipeline.ts';
+import { teamConfig } from '../support/team.ts';
 
 /**
  * The escalation-facing HTTP routes, end to end: real store on dynalite, local timers, the local
@@ -25,53 +26,7 @@ const BILLING_KEY = 'fedcba9876543210fedcba9876543210'; // billing
 const TOKEN = 'test-token-0123456789';
 
 /** alice is on call this week (weekly rotation alice → bob from Monday 2026-11-23 09:00 Berlin). */
-const config = {
-  timeZone: 'Europe/Berlin',
-  services: [
-    {
-      id: 'checkout',
-      name: 'Checkout API',
-      escalationPolicy: 'checkout',
-      fallback: { responder: 'dave' },
-      ackTimeoutMinutes: 0,
-    },
-    { id: 'billing', name: 'Billing' },
-  ],
-  responders: [
-    {
-      id: 'alice',
-      name: 'Alice',
-      contacts: [
-        { type: 'email', address: 'alice@example.com' },
-        { type: 'sms', number: '+4915110000001' },
-      ],
-    },
-    { id: 'bob', name: 'Bob', contacts: [{ type: 'email', address: 'bob@example.com' }] },
-    { id: 'carol', name: 'Carol', contacts: [{ type: 'email', address: 'carol@example.com' }] },
-    { id: 'dave', name: 'Dave', contacts: [{ type: 'webhook', url: 'https://hooks.example.com/klaxon' }] },
-  ],
-  schedules: [
-    {
-      id: 'primary',
-      name: 'Primary',
-      timeZone: 'Europe/Berlin',
-      rotations: [
-        { type: 'weekly', startDate: '2026-11-23', handoffTime: '09:00', participants: ['alice', 'bob'] },
-      ],
-    },
-  ],
-  escalationPolicies: [
-    {
-      id: 'checkout',
-      levels: [
-        { delayMinutes: 5, targets: [{ schedule: 'primary' }] },
-        { delayMinutes: 10, targets: [{ responder: 'carol' }] },
-      ],
-      repeat: 1,
-    },
-  ],
-  heartbeats: [{ id: 'nightly-backup', name: 'Nightly backup', service: 'checkout', intervalMinutes: 60 }],
-};
+const config = teamConfig();
 
 let dynamo: Awaited<ReturnType<typeof startTestDynamo>>;
 let pipeline: Pipeline;
