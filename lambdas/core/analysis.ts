@@ -1,4 +1,4 @@
-import { type Breaches, daysBetween, type Rollup, round3, type Stat, summarize, TARGETS } from './metrics.ts';
+import { daysBetween, type Rollup, round3, summarize, TARGETS } from './metrics.ts';
 import { SEVERITIES, type Severity } from './severity.ts';
 
 /**
@@ -10,24 +10,11 @@ import { SEVERITIES, type Severity } from './severity.ts';
  * period's mean, p50 and p90 are exactly those of the raw durations (docs/METRICS.md).
  */
 
-/** One group over a period: counts summed over its daily rows, Stats from their samples. */
-export interface GroupSummary {
-  readonly incidents: number;
-  readonly opened: number;
-  readonly resolved: number;
-  /** Summed over the days: each day's count when it was rolled up. */
-  readonly stillOpen: number;
-  readonly excluded: number;
-  readonly clamped: number;
-  readonly mttd: Stat;
-  readonly mtta: Stat;
-  readonly mttr: Stat;
-  readonly mtbf: Stat;
-  readonly breaches: Breaches;
-  readonly escalations: number;
-  readonly pagesSent: number;
-  readonly downtimeMinutes: number;
-}
+/**
+ * One group over a period: a rollup's numbers without its day and group keys — counts summed
+ * over the daily rows (`stillOpen`: each day's count when it was rolled up), Stats from their samples.
+ */
+export type GroupSummary = Omit<Rollup, 'day' | 'service' | 'severity' | 'samples'>;
 
 export interface PeriodSummary extends GroupSummary {
   readonly from: string;
