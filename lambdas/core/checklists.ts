@@ -1,0 +1,281 @@
+import {
+  type Incident,
+  PEOPLE_ENTRY_TYPES,
+  postmortemRequired,
+  type TimelineEntry,
+  type TimelineType,
+} from './incident.ts';
+import { localDay } from './metrics.ts';
+
+/**
+ * The practice's incident-response checklist, phase by phase, with a stable id per item.
+ *
+ * Items are ticked by people (stored on the incident as `checklist[itemId] = { at, by }`) or
+ * automatically where Klaxon knows the answer: those ticks are derived from the incident, its
+ * timeline and its action items every time the view is built, never stored. An automatic tick
+ * takes precedence over a person's (it is the recorded fact); a person's tick counts where Klaxon
+ * knows nothing.
+ *
+ * Due times: Initial Response 5 minutes after detection, Mitigation 60 minutes after detection,
+ * Resolution when the incident is resolved, Postmortem 72 hours after resolution. Resolution and
+ * Postmortem have no due time before the incident is resolved. An item is overdue when it is not
+ * done and `now` is past its phase's due time (exactly at the due time is not overdue).
+ */
+
+export const CHECKLIST_PHASES = ['initial-response', 'mitigation', 'resolution', 'postmortem'] as const;
+export type ChecklistPhase = (typeof CHECKLIST_PHASES)[number];
+
+export const CHECKLIST = [
+  {
+    phase: 'initial-response',
+    title: 'Initial Response (0-5 min)',
+    items: [
+      { id: 'acknowledge', text: 'Acknowledge alert' },
+      { id: 'assess-severity', text: 'Assess severity and impact' },
+      { id: 'create-ticket', text: 'Create incident ticket' },
+      { id: 'notify-stakeholders', text: 'Notify stakeholders' },
+      { id: 'assign-ic', text: 'Assign Incident Commander' },
+      { id: 'war-room', text: 'Create war room (#incident-YYYYMMDD-description)' },
+      { id: 'timeline', text: 'Begin timeline documentation' },
+    ],
+  },
+  {
+    phase: 'mitigation',
+    title: 'Mitigation (5-60 min)',
+    items: [
+      { id: 'recent-changes', text: 'Identify recent changes (deployments, configs)' },
+      { id: 'mitigation-strategy', text: 'Determine mitigation strategy (rollback/scale/fix)' },
+      { id: 'implement-mitigation', text: 'Implement mitigation' },
+      { id: 'verify-impact', text: 'Verify impact reduced' },
+      { id: 'status-updates', text: 'Provide updates every 15-30 minutes' },
+      { id: 'document', text: 'Document all actions and decisions' },
+    ],
+  },
+  {
+    phase: 'resolution',
+    title: 'Resolution',
+    items: [
+      { id: 'error-rates', text: 'Error rates back to baseline' },
+      { id: 'latency', text: 'Latency within SLOs' },
+      { id: 'customer-reports', text: 'No active customer reports' },
+      { id: 'stable-15', text: 'System stable 15+ minutes' },
+      { id: 'health-checks', text: 'All health checks passing' },
+      { id: 'dependencies', text: 'Dependencies verified' },
+      { id: 'final-notification', text: 'Send final customer notification' },
+      { id: 'schedule-postmortem', text: 'Schedule postmortem (24-48 hours)' },
+    ],
+  },
+  {
+    phase: 'postmortem',
+    title: 'Postmortem (24-72 hours)',
+    items: [
+      { id: 'compile-timeline', text: 'Compile timeline from war room' },
+      { id: 'gather-metrics', text: 'Gather metrics and graphs' },
+      { id: 'draft-postmortem', text: 'Draft postmortem document' },
+      { id: 'postmortem-meeting', text: 'Conduct postmortem meeting (blameless)' },
+      { id: 'action-items', text: 'Define action items with owners' },
+      { id: 'publish-postmortem', text: 'Publish postmortem internally' },
+      { id: 'follow-up', text: 'Follow up on action items' },
+    ],
+  },
+] as const satisfies readonly {
+  readonly phase: ChecklistPhase;
+  readonly title: string;
+  readonly items: readonly { readonly id: string; readonly text: string }[];
+}[];
+
+export type ChecklistItemId = (typeof CHECKLIST)[number]['items'][number]['id'];
+
+const ITEM_IDS: ReadonlySet<string> = new Set(CHECKLIST.flatMap((p) => p.items.map((i) => i.id)));
+
+export function isChecklistItem(id: string): id is ChecklistItemId {
+  return ITEM_IDS.has(id);
+}
+
+/** Minutes after detection. */
+export const INITIAL_RESPONSE_DUE_MINUTES = 5;
+export const MITIGATION_DUE_MINUTES = 60;
+/** Hours after resolution. */
+export const POSTMORTEM_PHASE_DUE_HOURS = 72;
+
+/** The bits of an action item the checklist needs (ActionItemRecord has them all). */
+export interface ChecklistActionItem {
+  readonly createdAt: string;
+  readonly createdBy?: string;
+  readonly status: 'open' | 'done';
+  readonly doneAt?: string;
+}
+
+export interface ChecklistInput {
+  readonly incident: Incident;
+  readonly timeline: readonly TimelineEntry[];
+  readonly actionItems: readonly ChecklistActionItem[];
+  readonly now: Date;
+}
+
+export interface ChecklistItemView {
+  readonly id: ChecklistItemId;
+  readonly text: string;
+  readonly done: boolean;
+  readonly at?: string;
+  readonly by?: string;
+  /** Ticked by Klaxon from what it knows, not by a person. */
+  readonly auto: boolean;
+  readonly overdue: boolean;
+}
+
+export interface ChecklistPhaseView {
+  readonly phase: ChecklistPhase;
+  readonly title: string;
+  readonly dueAt?: string;
+  readonly items: readonly ChecklistItemView[];
+}
+
+export interface ChecklistView {
+  readonly phases: readonly ChecklistPhaseView[];
+  /** Items not done past their phase's due time. */
+  readonly overdue: number;
+}
+
+/** Who Klaxon's own ticks are by. */
+const KLAXON = 'klaxon';
+
+interface AutoTick {
+  readonly at?: string;
+  readonly by?: string;
+}
+
+const plus = (iso: string, ms: number) => new Date(Date.parse(iso) + ms).toISOString();
+
+function phaseDueAt(phase: ChecklistPhase, incident: Incident): string | undefined {
+  const resolvedAt = incident.status === 'resolved' ? incident.resolvedAt : undefined;
+  switch (phase) {
+    case 'initial-response':
+      return plus(incident.detectedAt, INITIAL_RESPONSE_DUE_MINUTES * 60_000);
+    case 'mitigation':
+      return plus(incident.detectedAt, MITIGATION_DUE_MINUTES * 60_000);
+    case 'resolution':
+      return resolvedAt;
+    case 'postmortem':
+      return resolvedAt === undefined ? undefined : plus(resolvedAt, POSTMORTEM_PHASE_DUE_HOURS * 3_600_000);
+  }
+}
+
+const fromEntry = (entry: TimelineEntry | undefined): AutoTick | undefined =>
+  entry === undefined ? undefined : { at: entry.at, by: entry.who };
+
+const PEOPLE_TYPES: ReadonlySet<TimelineType> = new Set(PEOPLE_ENTRY_TYPES);
+
+/** Names the incident commander: a handoff always does; a role assignment when it says so. */
+const namesCommander = (e: TimelineEntry) =>
+  e.type === 'HANDOFF' || (e.type === 'ROLE_ASSIGNED' && /commander|\bIC\b/i.test(e.text));
+
+/** What Klaxon knows, item by item. */
+function automaticTicks(input: ChecklistInput): Partial<Record<ChecklistItemId, AutoTick>> {
+  const { incident } = input;
+  const timeline = [...input.timeline].sort((a, b) => a.at.localeCompare(b.at));
+  const first = (test: (e: TimelineEntry) => boolean) => timeline.find(test);
+  const resolved = incident.status === 'resolved' && incident.resolvedAt !== undefined;
+  const ticks: Partial<Record<ChecklistItemId, AutoTick>> = {};
+
+  if (incident.acknowledgedAt !== undefined)
+    ticks.acknowledge = { at: incident.acknowledgedAt, by: incident.acknowledgedBy };
+  // The incident and its war room (named from it) exist from the moment it opens.
+  ticks['create-ticket'] = { at: incident.detectedAt, by: KLAXON };
+  ticks['war-room'] = { at: incident.detectedAt, by: KLAXON };
+  const commander = incident.roles.commander;
+  if (commander !== undefined)
+    ticks['assign-ic'] = fromEntry(first(namesCommander)) ?? { at: incident.detectedAt, by: commander };
+  ticks['assess-severity'] = fromEntry(first((e) => e.type === 'SEVERITY_CHANGED'));
+  ticks.timeline = fromEntry(first((e) => PEOPLE_TYPES.has(e.type)));
+  if (incident.mitigatedAt !== undefined)
+    ticks['implement-mitigation'] = { at: incident.mitigatedAt, by: incident.mitigatedBy };
+  if (resolved && timeline.some((e) => e.type === 'MONITORING'))
+    ticks['stable-15'] = { at: incident.resolvedAt, by: KLAXON };
+  if (resolved && postmortemRequired(incident))
+    ticks['schedule-postmortem'] = { at: incident.resolvedAt, by: KLAXON };
+
+  const items = input.actionItems;
+  if (items.length > 0) {
+    const oldest = items.reduce((a, b) => (b.createdAt < a.createdAt ? b : a));
+    ticks['action-items'] = { at: oldest.createdAt, by: oldest.createdBy };
+    if (items.every((i) => i.status === 'done')) {
+      const doneAts = items.flatMap((i) => (i.doneAt === undefined ? [] : [i.doneAt])).sort();
+      ticks['follow-up'] = { at: doneAts.at(-1) };
+    }
+  }
+  if (incident.postmortemDoneAt !== undefined)
+    ticks['publish-postmortem'] = { at: incident.postmortemDoneAt, by: incident.postmortemDoneBy };
+  return ticks;
+}
+
+/** The checklist of an incident as of `now`: every item, ticked or not, with overdue flags. */
+export function checklistView(input: ChecklistInput): ChecklistView {
+  const { incident, now } = input;
+  const auto = automaticTicks(input);
+  let overdue = 0;
+  const phases = CHECKLIST.map((phase): ChecklistPhaseView => {
+    const dueAt = phaseDueAt(phase.phase, incident);
+    const late = dueAt !== undefined && now.getTime() > Date.parse(dueAt);
+    const items = phase.items.map((item): ChecklistItemView => {
+      const automatic = auto[item.id];
+      const person = Object.hasOwn(incident.checklist, item.id) ? incident.checklist[item.id] : undefined;
+      const tick = automatic ?? person;
+      if (tick === undefined) {
+        if (late) overdue++;
+        return { id: item.id, text: item.text, done: false, auto: false, overdue: late };
+      }
+      return {
+        id: item.id,
+        text: item.text,
+        done: true,
+        ...(tick.at === undefined ? {} : { at: tick.at }),
+        ...(tick.by === undefined ? {} : { by: tick.by }),
+        auto: automatic !== undefined,
+        overdue: false,
+      };
+    });
+    return { phase: phase.phase, title: phase.title, ...(dueAt === undefined ? {} : { dueAt }), items };
+  });
+  return { phases, overdue };
+}
+
+/**
+ * The checklist as text for a terminal:
+ *
+ *     Initial Response (0-5 min) — due 14:35
+ *       [x] Acknowledge alert (alice 14:32, auto)
+ *       [ ] Notify stakeholders OVERDUE
+ *
+ * Times are `HH:MM` in the zone, with the date in front when they fall on another day than the
+ * first phase's due time (the incident's day).
+ */
+export function renderChecklist(view: ChecklistView, timeZone: string): string {
+  const clock = new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  });
+  const firstDue = view.phases.find((p) => p.dueAt !== undefined)?.dueAt;
+  const homeDay = firstDue === undefined ? undefined : localDay(firstDue, timeZone);
+  const time = (iso: string) => {
+    const day = localDay(iso, timeZone);
+    const hhmm = clock.format(new Date(iso));
+    return day === homeDay ? hhmm : `${day} ${hhmm}`;
+  };
+  const lines: string[] = [];
+  for (const phase of view.phases) {
+    if (lines.length > 0) lines.push('');
+    lines.push(phase.dueAt === undefined ? phase.title : `${phase.title} — due ${time(phase.dueAt)}`);
+    for (const item of phase.items) {
+      const when = [item.by, item.at === undefined ? '' : time(item.at)].filter(Boolean).join(' ');
+      const note = [when, item.auto ? 'auto' : ''].filter(Boolean).join(', ');
+      lines.push(
+        `  [${item.done ? 'x' : ' '}] ${item.text}${note ? ` (${note})` : ''}${item.overdue ? ' OVERDUE' : ''}`,
+      );
+    }
+  }
+  lines.push('', view.overdue === 0 ? 'Nothing overdue.' : `${view.overdue} overdue.`);
+  return `${lines.join('\n')}\n`;
+}

@@ -1,0 +1,439 @@
+import { describe, expect, it } from 'vitest';
+import {
+  CHECKLIST,
+  type ChecklistActionItem,
+  type ChecklistView,
+  checklistView,
+  isChecklistItem,
+  renderChecklist,
+} from '#core/checklists';
+import type { Incident, TimelineEntry, TimelineType } from '#core/incident';
+
+const DETECTED = '2026-11-26T13:23:00.000Z';
+
+function incident(overrides: Partial<Incident> = {}): Incident {
+  return {
+    id: 'k7f3q2abcdxy',
+    service: 'checkout',
+    dedupKey: 'checkout-5xx',
+    occurrence: 0,
+    status: 'triggered',
+    title: 'Checkout 5xx above 5%',
+    source: 'alb-1',
+    severity: 'critical',
+    sev: 'SEV-1',
+    origin: 'events-v2',
+    startedAt: '2026-11-26T13:20:00.000Z',
+    detectedAt: DETECTED,
+    reopens: 0,
+    roles: {},
+    smes: [],
+    checklist: {},
+    links: [],
+    reassessSeq: 0,
+    alertCount: 1,
+    lastAlertAt: DETECTED,
+    version: 1,
+    generation: 1,
+    step: 0,
+    stepAt: DETECTED,
+    escalation: 'active',
+    reminderSeq: 0,
+    escalations: 0,
+    pagesSent: 1,
+    excluded: false,
+    ...overrides,
+  };
+}
+
+let seq = 0;
+function entry(type: TimelineType, at: string, who: string, text = type.toLowerCase()): TimelineEntry {
+  seq++;
+  return { id: `e${seq}`, incidentId: 'k7f3q2abcdxy', at, type, who, text };
+}
+
+const minutes = (n: number, from = DETECTED) => new Date(Date.parse(from) + n * 60_000);
+const iso = (n: number, from = DETECTED) => minutes(n, from).toISOString();
+
+function view(
+  i: Incident,
+  options: { timeline?: TimelineEntry[]; actionItems?: ChecklistActionItem[]; now?: Date } = {},
+): ChecklistView {
+  return checklistView({
+    incident: i,
+    timeline: options.timeline ?? [entry('OPENED', DETECTED, 'events-v2')],
+    actionItems: options.actionItems ?? [],
+    now: options.now ?? minutes(1),
+  });
+}
+
+const item = (v: ChecklistView, id: string) => {
+  const found = v.phases.flatMap((p) => p.items).find((i) => i.id === id);
+  if (found === undefined) throw new Error(`no item ${id}`);
+  return found;
+};
+const phase = (v: ChecklistView, name: string) => v.phases.find((p) => p.phase === name);
+const doneIds = (v: ChecklistView) =>
+  v.phases.flatMap((p) => p.items.filter((i) => i.done).map((i) => i.id)).sort();
+
+describe('the checklist definitions', () => {
+  it('has every item of the practice, per phase, with stable ids', () => {
+    expect(CHECKLIST.map((p) => [p.phase, p.items.map((i) => i.id)])).toEqual([
+      [
+        'initial-response',
+        [
+          'acknowledge',
+          'assess-severity',
+          'create-ticket',
+          'notify-stakeholders',
+          'assign-ic',
+          'war-room',
+          'timeline',
+        ],
+      ],
+      [
+        'mitigation',
+        [
+          'recent-changes',
+          'mitigation-strategy',
+          'implement-mitigation',
+          'verify-impact',
+          'status-updates',
+          'document',
+        ],
+      ],
+      [
+        'resolution',
+        [
+          'error-rates',
+          'latency',
+          'customer-reports',
+          'stable-15',
+          'health-checks',
+          'dependencies',
+          'final-notification',
+          'schedule-postmortem',
+        ],
+      ],
+      [
+        'postmortem',
+        [
+          'compile-timeline',
+          'gather-metrics',
+          'draft-postmortem',
+          'postmortem-meeting',
+          'action-items',
+          'publish-postmortem',
+          'follow-up',
+        ],
+      ],
+    ]);
+    expect(CHECKLIST.map((p) => p.title)).toEqual([
+      'Initial Response (0-5 min)',
+      'Mitigation (5-60 min)',
+      'Resolution',
+      'Postmortem (24-72 hours)',
+    ]);
+    const texts = Object.fromEntries(CHECKLIST.flatMap((p) => p.items.map((i) => [i.id, i.text])));
+    expect(texts['war-room']).toBe('Create war room (#incident-YYYYMMDD-description)');
+    expect(texts['status-updates']).toBe('Provide updates every 15-30 minutes');
+    expect(texts['schedule-postmortem']).toBe('Schedule postmortem (24-48 hours)');
+    expect(texts['postmortem-meeting']).toBe('Conduct postmortem meeting (blameless)');
+  });
+
+  it('recognises item ids', () => {
+    expect(isChecklistItem('acknowledge')).toBe(true);
+    expect(isChecklistItem('follow-up')).toBe(true);
+    expect(isChecklistItem('Acknowledge')).toBe(false);
+    expect(isChecklistItem('toString')).toBe(false);
+    expect(isChecklistItem('')).toBe(false);
+  });
+});
+
+describe('phase due times and overdue', () => {
+  it('Initial Response is due 5 minutes after detection, Mitigation 60; the others wait for resolution', () => {
+    const v = view(incident());
+    expect(v.phases.map((p) => [p.phase, p.dueAt])).toEqual([
+      ['initial-response', '2026-11-26T13:28:00.000Z'],
+      ['mitigation', '2026-11-26T14:23:00.000Z'],
+      ['resolution', undefined],
+      ['postmortem', undefined],
+    ]);
+    expect(v.overdue).toBe(0);
+  });
+
+  it('exactly at the due time is not overdue; a millisecond later is', () => {
+    const open = incident();
+    expect(view(open, { now: minutes(5) }).overdue).toBe(0);
+    const late = view(open, { now: new Date(minutes(5).getTime() + 1) });
+    // 7 items, of which create-ticket and war-room are ticked by Klaxon from the start.
+    expect(late.overdue).toBe(5);
+    expect(
+      phase(late, 'initial-response')
+        ?.items.filter((i) => i.overdue)
+        .map((i) => i.id),
+    ).toEqual(['acknowledge', 'assess-severity', 'notify-stakeholders', 'assign-ic', 'timeline']);
+    expect(phase(late, 'mitigation')?.items.some((i) => i.overdue)).toBe(false);
+    expect(view(open, { now: minutes(60) }).overdue).toBe(5);
+    expect(view(open, { now: new Date(minutes(60).getTime() + 1) }).overdue).toBe(5 + 6);
+  });
+
+  it('Resolution is due when resolved, Postmortem 72 hours later; neither before resolution', () => {
+    const resolvedAt = iso(40);
+    const resolved = incident({ status: 'resolved', resolvedAt, sev: 'SEV-3' });
+    const v = view(resolved, { now: minutes(40) });
+    expect(phase(v, 'resolution')?.dueAt).toBe(resolvedAt);
+    expect(phase(v, 'postmortem')?.dueAt).toBe('2026-11-29T14:03:00.000Z');
+    // At the resolution itself nothing of Resolution is overdue yet.
+    expect(phase(v, 'resolution')?.items.some((i) => i.overdue)).toBe(false);
+    const after = view(resolved, { now: new Date(minutes(40).getTime() + 1) });
+    expect(phase(after, 'resolution')?.items.filter((i) => i.overdue)).toHaveLength(8);
+    expect(phase(after, 'postmortem')?.items.some((i) => i.overdue)).toBe(false);
+
+    const at72h = minutes(40 + 72 * 60);
+    expect(phase(view(resolved, { now: at72h }), 'postmortem')?.items.some((i) => i.overdue)).toBe(false);
+    const past72h = view(resolved, { now: new Date(at72h.getTime() + 1) });
+    expect(phase(past72h, 'postmortem')?.items.filter((i) => i.overdue)).toHaveLength(7);
+    expect(past72h.overdue).toBe(5 + 6 + 8 + 7);
+
+    // Monitoring: service restored, not resolved yet — no Resolution or Postmortem due time.
+    const monitoring = incident({ status: 'monitoring', resolvedAt, monitoringSince: resolvedAt });
+    const m = view(monitoring, { now: minutes(50) });
+    expect(phase(m, 'resolution')?.dueAt).toBeUndefined();
+    expect(phase(m, 'postmortem')?.dueAt).toBeUndefined();
+    expect(m.overdue).toBe(5);
+  });
+});
+
+describe('automatic ticks', () => {
+  it('a new incident has its ticket and its war room from the start, by klaxon', () => {
+    const v = view(incident());
+    expect(doneIds(v)).toEqual(['create-ticket', 'war-room']);
+    expect(item(v, 'create-ticket')).toEqual({
+      id: 'create-ticket',
+      text: 'Create incident ticket',
+      done: true,
+      at: DETECTED,
+      by: 'klaxon',
+      auto: true,
+      overdue: false,
+    });
+    expect(item(v, 'war-room')).toMatchObject({ done: true, at: DETECTED, by: 'klaxon', auto: true });
+    expect(item(v, 'acknowledge')).toEqual({
+      id: 'acknowledge',
+      text: 'Acknowledge alert',
+      done: false,
+      auto: false,
+      overdue: false,
+    });
+  });
+
+  it('acknowledge ← the acknowledgement', () => {
+    const v = view(incident({ status: 'acknowledged', acknowledgedAt: iso(2), acknowledgedBy: 'alice' }));
+    expect(item(v, 'acknowledge')).toMatchObject({ done: true, at: iso(2), by: 'alice', auto: true });
+  });
+
+  it('assign-ic ← the first role assignment or handoff naming the incident commander', () => {
+    const timeline = [
+      entry('OPENED', DETECTED, 'events-v2'),
+      entry('ROLE_ASSIGNED', iso(1), 'alice', 'bob is tech lead'),
+      entry('ROLE_ASSIGNED', iso(2), 'alice', 'alice is incident commander'),
+      entry('HANDOFF', iso(30), 'alice', 'Handoff to carol'),
+    ];
+    const v = view(incident({ roles: { commander: 'carol', 'tech-lead': 'bob' } }), { timeline });
+    expect(item(v, 'assign-ic')).toMatchObject({ done: true, at: iso(2), by: 'alice', auto: true });
+
+    // A handoff counts too (it always names the incoming commander).
+    const handoff = view(incident({ roles: { commander: 'carol' } }), {
+      timeline: [entry('OPENED', DETECTED, 'events-v2'), entry('HANDOFF', iso(3), 'alice', 'to carol')],
+    });
+    expect(item(handoff, 'assign-ic')).toMatchObject({ done: true, at: iso(3), by: 'alice', auto: true });
+
+    // The commander is set but no entry says when: as of detection.
+    const untold = view(incident({ roles: { commander: 'alice' } }));
+    expect(item(untold, 'assign-ic')).toMatchObject({ done: true, at: DETECTED, by: 'alice', auto: true });
+
+    // Other roles only, or a commander entry without a commander now: not ticked.
+    expect(item(view(incident({ roles: { 'tech-lead': 'bob' } }), { timeline }), 'assign-ic').done).toBe(
+      false,
+    );
+  });
+
+  it('assess-severity ← the first severity change', () => {
+    const timeline = [
+      entry('OPENED', DETECTED, 'events-v2'),
+      entry('SEVERITY_CHANGED', iso(4), 'alice', 'SEV-1 → SEV-2: 20% of users'),
+      entry('SEVERITY_CHANGED', iso(20), 'bob', 'SEV-2 → SEV-1'),
+    ];
+    const v = view(incident(), { timeline });
+    expect(item(v, 'assess-severity')).toMatchObject({ done: true, at: iso(4), by: 'alice', auto: true });
+    expect(item(view(incident()), 'assess-severity').done).toBe(false);
+  });
+
+  it('timeline ← the first entry written by a person (system entries do not count)', () => {
+    const timeline = [
+      entry('OPENED', DETECTED, 'events-v2'),
+      entry('ACKNOWLEDGED', iso(1), 'alice'),
+      entry('ESCALATED', iso(2), 'klaxon'),
+      entry('OBSERVATION', iso(3), 'bob', 'Error rate 35%'),
+      entry('DECISION', iso(4), 'alice', 'Rollback'),
+    ];
+    expect(item(view(incident(), { timeline }), 'timeline')).toMatchObject({
+      done: true,
+      at: iso(3),
+      by: 'bob',
+      auto: true,
+    });
+    expect(item(view(incident(), { timeline: timeline.slice(0, 3) }), 'timeline').done).toBe(false);
+    for (const type of ['ACTION', 'DECISION', 'QUESTION', 'ANSWER'] as const)
+      expect(item(view(incident(), { timeline: [entry(type, iso(9), 'dan')] }), 'timeline').done).toBe(true);
+  });
+
+  it('implement-mitigation ← the mitigation', () => {
+    const v = view(incident({ status: 'mitigated', mitigatedAt: iso(25), mitigatedBy: 'bob' }));
+    expect(item(v, 'implement-mitigation')).toMatchObject({ done: true, at: iso(25), by: 'bob', auto: true });
+    expect(item(view(incident()), 'implement-mitigation').done).toBe(false);
+  });
+
+  it('stable-15 ← resolved after a monitoring period, at the resolution', () => {
+    const timeline = [
+      entry('OPENED', DETECTED, 'events-v2'),
+      entry('MONITORING', iso(40), 'alice'),
+      entry('RESOLVED', iso(55), 'klaxon'),
+    ];
+    const resolved = incident({ status: 'resolved', resolvedAt: iso(40), sev: 'SEV-3' });
+    expect(item(view(resolved, { timeline }), 'stable-15')).toMatchObject({
+      done: true,
+      at: iso(40),
+      by: 'klaxon',
+      auto: true,
+    });
+    // Resolved at once (no monitoring) or still monitoring: not known to be stable.
+    expect(item(view(resolved), 'stable-15').done).toBe(false);
+    const monitoring = incident({ status: 'monitoring', resolvedAt: iso(40), monitoringSince: iso(40) });
+    expect(item(view(monitoring, { timeline: timeline.slice(0, 2) }), 'stable-15').done).toBe(false);
+  });
+
+  it('schedule-postmortem ← resolved, when the severity requires a postmortem (SEV-1, SEV-2)', () => {
+    for (const sev of ['SEV-1', 'SEV-2'] as const)
+      expect(
+        item(view(incident({ status: 'resolved', resolvedAt: iso(40), sev })), 'schedule-postmortem'),
+      ).toMatchObject({ done: true, at: iso(40), by: 'klaxon', auto: true });
+    for (const sev of ['SEV-3', 'SEV-4'] as const)
+      expect(
+        item(view(incident({ status: 'resolved', resolvedAt: iso(40), sev })), 'schedule-postmortem').done,
+      ).toBe(false);
+    const open = incident({ status: 'monitoring', resolvedAt: iso(40), monitoringSince: iso(40) });
+    expect(item(view(open), 'schedule-postmortem').done).toBe(false);
+  });
+
+  it('action-items ← the first action item; follow-up ← all of them done, at the last', () => {
+    const first: ChecklistActionItem = { createdAt: iso(100), createdBy: 'alice', status: 'open' };
+    const items: ChecklistActionItem[] = [
+      { createdAt: iso(200), createdBy: 'bob', status: 'done', doneAt: iso(900) },
+      first,
+    ];
+    const open = view(incident(), { actionItems: items });
+    expect(item(open, 'action-items')).toMatchObject({ done: true, at: iso(100), by: 'alice', auto: true });
+    expect(item(open, 'follow-up').done).toBe(false);
+
+    const allDone = view(incident(), {
+      actionItems: [items[0] as ChecklistActionItem, { ...first, status: 'done', doneAt: iso(700) }],
+    });
+    expect(item(allDone, 'follow-up')).toMatchObject({ done: true, at: iso(900), auto: true });
+
+    const none = view(incident());
+    expect(item(none, 'action-items').done).toBe(false);
+    expect(item(none, 'follow-up').done).toBe(false);
+  });
+
+  it('publish-postmortem ← the postmortem was published', () => {
+    const v = view(
+      incident({
+        status: 'resolved',
+        resolvedAt: iso(40),
+        postmortemDoneAt: iso(2000),
+        postmortemDoneBy: 'carol',
+      }),
+    );
+    expect(item(v, 'publish-postmortem')).toMatchObject({
+      done: true,
+      at: iso(2000),
+      by: 'carol',
+      auto: true,
+    });
+  });
+});
+
+describe("people's ticks", () => {
+  it('a tick by a person marks the item done, not automatic, and never overdue', () => {
+    const ticked = incident({ checklist: { 'notify-stakeholders': { at: iso(3), by: 'dan' } } });
+    const v = view(ticked, { now: minutes(10) });
+    expect(item(v, 'notify-stakeholders')).toEqual({
+      id: 'notify-stakeholders',
+      text: 'Notify stakeholders',
+      done: true,
+      at: iso(3),
+      by: 'dan',
+      auto: false,
+      overdue: false,
+    });
+    expect(v.overdue).toBe(4);
+  });
+
+  it('what Klaxon knows wins over a person’s tick; unknown ids are ignored', () => {
+    const v = view(
+      incident({
+        acknowledgedAt: iso(2),
+        acknowledgedBy: 'alice',
+        checklist: {
+          acknowledge: { at: iso(1), by: 'bob' },
+          'not-an-item': { at: iso(1), by: 'bob' },
+        },
+      }),
+    );
+    expect(item(v, 'acknowledge')).toMatchObject({ done: true, at: iso(2), by: 'alice', auto: true });
+    expect(v.phases.flatMap((p) => p.items)).toHaveLength(28);
+  });
+});
+
+describe('renderChecklist', () => {
+  it('renders each phase with its due time, ticks with who and when, and OVERDUE', () => {
+    const v = view(
+      incident({
+        status: 'acknowledged',
+        acknowledgedAt: iso(2),
+        acknowledgedBy: 'alice',
+        checklist: { 'notify-stakeholders': { at: iso(3), by: 'dan' } },
+      }),
+      { now: minutes(10) },
+    );
+    const text = renderChecklist(v, 'Europe/Berlin');
+    expect(text.split('\n').slice(0, 9)).toEqual([
+      'Initial Response (0-5 min) — due 14:28',
+      '  [x] Acknowledge alert (alice 14:25, auto)',
+      '  [ ] Assess severity and impact OVERDUE',
+      '  [x] Create incident ticket (klaxon 14:23, auto)',
+      '  [x] Notify stakeholders (dan 14:26)',
+      '  [ ] Assign Incident Commander OVERDUE',
+      '  [x] Create war room (#incident-YYYYMMDD-description) (klaxon 14:23, auto)',
+      '  [ ] Begin timeline documentation OVERDUE',
+      '',
+    ]);
+    expect(text).toContain('Mitigation (5-60 min) — due 15:23\n  [ ] Identify recent changes');
+    expect(text).toContain('\nResolution\n  [ ] Error rates back to baseline\n');
+    expect(text).toContain('\nPostmortem (24-72 hours)\n');
+    expect(text.endsWith('\n3 overdue.\n')).toBe(true);
+  });
+
+  it('puts the date in front of times on another day than the incident’s', () => {
+    const v = view(incident({ status: 'resolved', resolvedAt: iso(40), postmortemDoneAt: iso(48 * 60) }), {
+      now: minutes(40),
+    });
+    const text = renderChecklist(v, 'UTC');
+    expect(text).toContain('Postmortem (24-72 hours) — due 2026-11-29 14:03');
+    expect(text).toContain('  [x] Publish postmortem internally (2026-11-28 13:23, auto)');
+    expect(text).toContain('Resolution — due 14:03');
+    expect(text.endsWith('\n')).toBe(true);
+  });
+});
