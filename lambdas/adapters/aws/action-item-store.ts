@@ -1,0 +1,145 @@
+import {
+  type DynamoDBDocumentClient,
+  GetCommand,
+  PutCommand,
+  QueryCommand,
+  type QueryCommandInput,
+} from '@aws-sdk/lib-dynamodb';
+import type { ActionItemRecord, ActionItemStore } from '#app/ports';
+import type { ActionCategory } from '#core/postmortem';
+import { defaultDocumentClient } from './dynamodb-client.ts';
+
+/**
+ * Postmortem action items, on the incident store's single table (see dynamodb-store.ts):
+ *
+ *   INC#<incidentId> / ACT#<id>     the item, next to its incident: get = one GetItem, an
+ *                                   incident's items = one Query on `begins_with(sk, 'ACT#')`
+ *   gsi2  ACT#<status> / <deadline>#<incidentId>#<id>
+ *                                   every open (or done) item across incidents, by deadline
+ *
+ * A put replaces the whole item, gsi2 key included, so a status change moves the item from one
+ * list to the other. The sort key never starts with `TL#` (the incident's timeline Query) nor is
+ * `INC` (the incident itself), and the gsi2 partitions `ACT#open` / `ACT#done` are not the ones
+ * the incident store reads (`INC`, `ROLLUP`, `TIMERS`): neither sees action items. Items of one
+ * incident are few; they are sorted by creation time in memory.
+ */
+
+type Item = Record<string, unknown>;
+
+const incPk = (incidentId: string) => `INC#${incidentId}`;
+const actSk = (id: string) => `ACT#${id}`;
+const listPk = (status: ActionItemRecord['status']) => `ACT#${status}`;
+
+export interface DynamoDbActionItemStoreOptions {
+  readonly tableName: string;
+  readonly client?: DynamoDBDocumentClient;
+}
+
+export class DynamoDbActionItemStore implements ActionItemStore {
+  readonly #table: string;
+  readonly #db: DynamoDBDocumentClient;
+
+  constructor(options: DynamoDbActionItemStoreOptions) {
+    this.#table = options.tableName;
+    this.#db = options.client ?? defaultDocumentClient;
+  }
+
+  async putActionItem(item: ActionItemRecord): Promise<void> {
+    await this.#db.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: {
+          ...fields(item),
+          pk: incPk(item.incidentId),
+          sk: actSk(item.id),
+          gsi2pk: listPk(item.status),
+          gsi2sk: `${item.deadline}#${item.incidentId}#${item.id}`,
+        },
+      }),
+    );
+  }
+
+  async getActionItem(incidentId: string, id: string): Promise<ActionItemRecord | undefined> {
+    const result = await this.#db.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: { pk: incPk(incidentId), sk: actSk(id) },
+        ConsistentRead: true,
+      }),
+    );
+    return result.Item === undefined ? undefined : toActionItem(result.Item);
+  }
+
+  async actionItems(incidentId: string): Promise<ActionItemRecord[]> {
+    const items = await this.#queryAll({
+      KeyConditionExpression: 'pk = :pk AND begins_with(sk, :act)',
+      ExpressionAttributeValues: { ':pk': incPk(incidentId), ':act': 'ACT#' },
+      ConsistentRead: true,
+    });
+    return items
+      .map(toActionItem)
+      .sort((a, b) => a.createdAt.localeCompare(b.createdAt) || a.id.localeCompare(b.id));
+  }
+
+  async listActionItems(filter: { status?: 'open' | 'done' }): Promise<ActionItemRecord[]> {
+    const statuses = filter.status === undefined ? (['open', 'done'] as const) : [filter.status];
+    const items = (
+      await Promise.all(
+        statuses.map((status) =>
+          this.#queryAll({
+            IndexName: 'gsi2',
+            KeyConditionExpression: 'gsi2pk = :pk',
+            ExpressionAttributeValues: { ':pk': listPk(status) },
+          }),
+        ),
+      )
+    ).flat();
+    // Each partition comes sorted; across both, merge by the same key.
+    return items.sort((a, b) => String(a.gsi2sk).localeCompare(String(b.gsi2sk))).map(toActionItem);
+  }
+
+  /** Every page of a Query: a page ends at 1 MB (or at `Limit`), the result does not. */
+  async #queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
+    const items: Item[] = [];
+    let start: Item | undefined;
+    do {
+      const page = await this.#db.send(
+        new QueryCommand({ TableName: this.#table, ...input, ExclusiveStartKey: start }),
+      );
+      items.push(...(page.Items ?? []));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return items;
+  }
+}
+
+/** The record's own fields, nothing else (no stray attributes into the table). */
+function fields(item: ActionItemRecord): ActionItemRecord {
+  return {
+    id: item.id,
+    incidentId: item.incidentId,
+    action: item.action,
+    owner: item.owner,
+    deadline: item.deadline,
+    category: item.category,
+    status: item.status,
+    createdAt: item.createdAt,
+    createdBy: item.createdBy,
+    ...(item.doneAt === undefined ? {} : { doneAt: item.doneAt }),
+  };
+}
+
+function toActionItem(item: Item): ActionItemRecord {
+  return {
+    id: String(item.id),
+    incidentId: String(item.incidentId),
+    action: String(item.action),
+    owner: String(item.owner),
+    deadline: String(item.deadline),
+    category: item.category as ActionCategory,
+    status: item.status === 'done' ? 'done' : 'open',
+    createdAt: String(item.createdAt),
+    createdBy: String(item.createdBy),
+    ...(typeof item.doneAt === 'string' ? { doneAt: item.doneAt } : {}),
+  };
+}
