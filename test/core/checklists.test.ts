@@ -26,6 +26,7 @@ function incident(overrides: Partial<Incident> = {}): Incident {
     startedAt: '2026-11-26T13:20:00.000Z',
     detectedAt: DETECTED,
     reopens: 0,
+    severityChanges: 0,
     roles: {},
     smes: [],
     checklist: {},
