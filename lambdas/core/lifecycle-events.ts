@@ -1,0 +1,277 @@
+import { createHash } from 'node:crypto';
+import * as z from 'zod';
+import { warRoomName } from './classification.ts';
+import { INCIDENT_STATUSES, type Incident } from './incident.ts';
+import { SEVERITIES } from './severity.ts';
+
+/**
+ * Incident lifecycle events: what Klaxon puts on its bus (source `klaxon`, KLAXON_SOURCE) when an
+ * incident changes, for chat bots, status pages and audit. The detail-types and the zod schemas
+ * below are the contract; docs/EVENTS.md explains it and docs/events/*.schema.json are generated
+ * from these schemas (`npm run schemas`; a test keeps them in step).
+ *
+ * Versioning: `schemaVersion` "1.x" only ever gains optional fields, so the schemas accept any
+ * "1.x" and unknown fields; a breaking change is "2.0", published alongside 1.x for one release.
+ */
+
+/** The EventBridge `detail-type`s, one per lifecycle event. */
+export const LIFECYCLE_EVENT_TYPES = [
+  'Incident Opened',
+  'Incident Acknowledged',
+  'Incident Escalated',
+  'Incident Severity Changed',
+  'Incident Mitigated',
+  'Incident Resolved',
+  'Incident Reopened',
+  'Postmortem Due',
+] as const;
+export type LifecycleEventType = (typeof LIFECYCLE_EVENT_TYPES)[number];
+
+/** The version the builder writes. */
+export const LIFECYCLE_SCHEMA_VERSION = '1.0';
+
+const isoDateTime = z.iso.datetime();
+const severity = z.enum(SEVERITIES);
+
+/** The incident as of the event (a snapshot, not a live view). */
+const incidentSnapshot = z
+  .object({
+    id: z.string().min(1).describe('Incident id (stable, 12 characters).'),
+    service: z.string().min(1).describe('Service id from the config.'),
+    serviceName: z.string().min(1).describe('Display name of the service.'),
+    title: z.string().describe('Title: the summary of the alert that opened the incident.'),
+    severity: severity.describe('The incident severity now, SEV-1 (worst) to SEV-4.'),
+    status: z.enum(INCIDENT_STATUSES).describe('The incident status now.'),
+    detectedAt: isoDateTime.describe('When Klaxon opened the incident.'),
+    url: z.url().optional().describe("The incident's page in Klaxon, when a public URL is known."),
+    warRoom: z.string().min(1).describe('The war-room channel name, `#incident-YYYYMMDD-<slug>`.'),
+  })
+  .describe('The incident as of the event.');
+
+function envelope<T extends LifecycleEventType>(type: T) {
+  return z.object({
+    schemaVersion: z
+      .string()
+      .regex(/^1\.\d+$/)
+      .describe('"1.0" today; any "1.x" only adds optional fields.'),
+    id: z
+      .string()
+      .min(1)
+      .describe('Event id: a retry of the same logical event has the same id. De-duplicate on it.'),
+    type: z.literal(type).describe('The event type, equal to the EventBridge detail-type.'),
+    occurredAt: isoDateTime.describe('When the change happened (order events by this, not by arrival).'),
+    actor: z.string().min(1).optional().describe('Who caused it: a responder id, or the alert source.'),
+    incident: incidentSnapshot,
+  });
+}
+
+const SEVERITY_RANK: Readonly<Record<(typeof SEVERITIES)[number], number>> = {
+  'SEV-1': 1,
+  'SEV-2': 2,
+  'SEV-3': 3,
+  'SEV-4': 4,
+};
+
+/** The detail schema of each lifecycle event type. */
+const SCHEMAS = {
+  'Incident Opened': envelope('Incident Opened').meta({
+    title: 'Incident Opened',
+    description: 'A new incident, published after its first page went out.',
+  }),
+  'Incident Acknowledged': envelope('Incident Acknowledged')
+    .extend({ acknowledgedAt: isoDateTime.describe('When it was acknowledged.') })
+    .meta({ title: 'Incident Acknowledged', description: 'A responder acknowledged the incident.' }),
+  'Incident Escalated': envelope('Incident Escalated')
+    .extend({
+      level: z.int().min(1).describe('The escalation level paged (1 again after an ack-timeout restart).'),
+      step: z.int().min(0).describe('The escalation step that ran.'),
+      paged: z.array(z.string().min(1)).describe('Ids of the responders paged by this step.'),
+    })
+    .meta({
+      title: 'Incident Escalated',
+      description: 'An escalation step beyond the first page ran and paged responders.',
+    }),
+  'Incident Severity Changed': envelope('Incident Severity Changed')
+    .extend({
+      from: severity.describe('The severity before.'),
+      to: severity.describe('The severity after.'),
+      reason: z.string().min(1).describe('Why, as the person wrote it.'),
+      direction: z
+        .enum(['raised', 'lowered'])
+        .describe('raised: towards SEV-1 (more severe); lowered: towards SEV-4.'),
+    })
+    .superRefine((detail, ctx) => {
+      const expected = SEVERITY_RANK[detail.to] < SEVERITY_RANK[detail.from] ? 'raised' : 'lowered';
+      if (detail.from === detail.to) {
+        ctx.addIssue({ code: 'custom', path: ['to'], message: `to equals from (${detail.from})` });
+      } else if (detail.direction !== expected) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['direction'],
+          message: `${detail.from} → ${detail.to} is ${expected}, not ${detail.direction}`,
+        });
+      }
+    })
+    .meta({
+      title: 'Incident Severity Changed',
+      description: 'A person raised or lowered the severity, with a reason.',
+    }),
+  'Incident Mitigated': envelope('Incident Mitigated')
+    .extend({ mitigatedAt: isoDateTime.describe('When impact stopped.') })
+    .meta({ title: 'Incident Mitigated', description: 'Impact stopped; escalation stops.' }),
+  'Incident Resolved': envelope('Incident Resolved')
+    .extend({
+      resolvedAt: isoDateTime.describe('When service was restored (the resolve request).'),
+      monitored: z
+        .boolean()
+        .describe('true when it ended a quiet monitoring period; false for a resolve without one.'),
+    })
+    .meta({
+      title: 'Incident Resolved',
+      description: 'Resolved now, or at the quiet end of its monitoring period.',
+    }),
+  'Incident Reopened': envelope('Incident Reopened')
+    .extend({
+      reopens: z.int().min(1).describe('How often the incident has been reopened, this one included.'),
+    })
+    .meta({
+      title: 'Incident Reopened',
+      description: 'A re-trigger during monitoring reopened the incident.',
+    }),
+  'Postmortem Due': envelope('Postmortem Due')
+    .extend({
+      dueAt: isoDateTime.describe('When the postmortem is due: 48 hours after resolution.'),
+      required: z.literal(true).describe('Always true: SEV-1 and SEV-2 incidents require a postmortem.'),
+    })
+    .meta({
+      title: 'Postmortem Due',
+      description: 'A SEV-1 or SEV-2 incident was resolved: its postmortem is due 48 hours later.',
+    }),
+} as const;
+
+/** The detail schema of each type, for subscribers that validate with zod. */
+export const LIFECYCLE_EVENT_SCHEMAS: Readonly<Record<LifecycleEventType, z.ZodType>> = SCHEMAS;
+
+/** The `detail` of a lifecycle event of type T. */
+export type LifecycleEventDetail<T extends LifecycleEventType = LifecycleEventType> = z.output<
+  (typeof SCHEMAS)[T]
+>;
+
+type EnvelopeKey = keyof z.output<ReturnType<typeof envelope>>;
+
+/**
+ * What the builder needs beyond the incident and the context, by type: the per-type fields
+ * (`LifecycleEventExtras['Incident Escalated']` is `{ level, step, paged }`).
+ */
+export type LifecycleEventExtras = {
+  [T in LifecycleEventType]: Omit<LifecycleEventDetail<T>, EnvelopeKey | 'required'>;
+};
+
+/** The fields of the incident an event carries. An `Incident` is one. */
+export type LifecycleIncident = Pick<Incident, 'id' | 'service' | 'title' | 'sev' | 'status' | 'detectedAt'>;
+
+export interface LifecycleEventContext {
+  /**
+   * A stable key of the logical event, the same on every retry (e.g. the id of the timeline entry
+   * that recorded it). The event id is derived from it, the type and the incident id.
+   */
+  readonly id: string;
+  readonly occurredAt: string;
+  readonly actor?: string;
+  readonly serviceName: string;
+  /** The config's time zone: dates the war-room name. */
+  readonly timeZone: string;
+  /**
+   * The incident's page. Left out of the event unless it is an absolute http(s) URL (a local
+   * runtime may not know its public URL yet): a link is not worth failing the use case for.
+   */
+  readonly url?: string;
+}
+
+/** Arguments of EventPublisher.publish. */
+export interface LifecycleEvent<T extends LifecycleEventType = LifecycleEventType> {
+  readonly detailType: T;
+  readonly detail: LifecycleEventDetail<T>;
+}
+
+/**
+ * The event id: 32 hex characters of SHA-256 over (type, incident id, key). Including the type
+ * keeps two events recorded by one entry (Incident Resolved and Postmortem Due) apart.
+ */
+export function lifecycleEventId(type: LifecycleEventType, incidentId: string, key: string): string {
+  const hash = createHash('sha256');
+  for (const part of ['lifecycle', type, incidentId, key]) hash.update(part).update('\u0000');
+  return hash.digest('hex').slice(0, 32);
+}
+
+/**
+ * Builds a lifecycle event: pass the result's `detailType` and `detail` to EventPublisher.publish.
+ * Pure and deterministic. The detail is validated against its schema, so an invalid one (a bug in
+ * the caller) throws here instead of reaching subscribers.
+ */
+export function lifecycleEvent<T extends LifecycleEventType>(
+  type: T,
+  incident: LifecycleIncident,
+  extras: LifecycleEventExtras[T],
+  context: LifecycleEventContext,
+): LifecycleEvent<T> {
+  const candidate = {
+    schemaVersion: LIFECYCLE_SCHEMA_VERSION,
+    id: lifecycleEventId(type, incident.id, context.id),
+    type,
+    occurredAt: context.occurredAt,
+    ...(context.actor === undefined ? {} : { actor: context.actor }),
+    incident: {
+      id: incident.id,
+      service: incident.service,
+      serviceName: context.serviceName,
+      title: incident.title,
+      severity: incident.sev,
+      status: incident.status,
+      detectedAt: incident.detectedAt,
+      ...(context.url !== undefined && isAbsoluteUrl(context.url) ? { url: context.url } : {}),
+      warRoom: warRoomName(incident.title, incident.detectedAt, context.timeZone),
+    },
+    ...extras,
+    ...(type === 'Postmortem Due' ? { required: true } : {}),
+  };
+  const result = SCHEMAS[type].safeParse(candidate);
+  if (!result.success) {
+    throw new Error(`lifecycleEvent: invalid "${type}" detail: ${z.prettifyError(result.error)}`);
+  }
+  // Parsing strips keys the schema does not know, so the detail holds exactly the documented fields.
+  return { detailType: type, detail: result.data as LifecycleEventDetail<T> };
+}
+
+function isAbsoluteUrl(url: string): boolean {
+  return /^https?:\/\//i.test(url) && URL.canParse(url);
+}
+
+/** Validates a received detail of the given type; throws a ZodError naming the bad fields. */
+export function parseLifecycleEventDetail<T extends LifecycleEventType>(
+  type: T,
+  detail: unknown,
+): LifecycleEventDetail<T> {
+  return SCHEMAS[type].parse(detail) as LifecycleEventDetail<T>;
+}
+
+/** What the published JSON Schemas say a timestamp is (zod's own pattern also checks the calendar). */
+const ISO_UTC_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$';
+
+/**
+ * JSON Schema (draft 2020-12) of each type's detail, as published in docs/events. Input mode: no
+ * `additionalProperties: false`, so a 1.0 validator accepts 1.x details with new optional fields.
+ * Refinements (the severity direction) are not expressible and are left out.
+ */
+export function lifecycleEventJsonSchemas(): Record<LifecycleEventType, z.core.JSONSchema.BaseSchema> {
+  const schemas: Partial<Record<LifecycleEventType, z.core.JSONSchema.BaseSchema>> = {};
+  for (const type of LIFECYCLE_EVENT_TYPES) {
+    schemas[type] = z.toJSONSchema(SCHEMAS[type], {
+      io: 'input',
+      override: ({ jsonSchema }) => {
+        if (jsonSchema.format === 'date-time') jsonSchema.pattern = ISO_UTC_PATTERN;
+      },
+    });
+  }
+  return schemas as Record<LifecycleEventType, z.core.JSONSchema.BaseSchema>;
+}
