@@ -1,14 +1,19 @@
 import { formatDuration } from './analysis.ts';
 import { type BlameFinding, checkBlameless } from './blame.ts';
-import type { Incident, TimelineEntry } from './incident.ts';
+import { type Incident, ROLE_NAMES, ROLES, type TimelineEntry } from './incident.ts';
 import { localDay } from './metrics.ts';
-import { severityFromSource } from './severity.ts';
 
 /**
  * Blameless postmortems in Markdown, generated from the incident and its timeline, in the
  * practice's structure: executive summary, impact, timeline, five whys, what went well and
  * poorly, action items, lessons learned. Templates add the questions and the suggested action
- * items of common failure modes. The blameless check runs over the draft and is shown with it.
+ * items of common failure modes: they follow the tracked action items in the table, marked
+ * `suggested`, unless a tracked item already says the same. The blameless check runs over the
+ * draft and is shown with it.
+ *
+ * Durations, as in docs/METRICS.md: to detect = start → detection, to acknowledge = detection →
+ * acknowledgement, to mitigate and to resolve = start → mitigation / resolution; customer impact
+ * = start → mitigation, else resolution.
  */
 
 export const POSTMORTEM_TEMPLATES = [
@@ -38,6 +43,7 @@ export interface PostmortemInput {
   readonly timeZone: string;
   readonly template: PostmortemTemplate;
   readonly authors: readonly string[];
+  /** The tracked action items (with their status), oldest first. */
   readonly actionItems?: readonly ActionItem[];
   /** People who may be named in the text, for the blameless check. */
   readonly names?: readonly string[];
@@ -135,23 +141,49 @@ function localTime(iso: string, timeZone: string, withDate = false): string {
 const between = (from: string | undefined, to: string | undefined) =>
   from && to ? formatDuration(Math.max(0, (Date.parse(to) - Date.parse(from)) / 1000)) : undefined;
 
+const capitalized = (text: string) => text.charAt(0).toUpperCase() + text.slice(1);
+
+/** `Incident commander: alice`, … for the roles that are held, in the practice's order. */
+function roleLines(incident: Incident): string[] {
+  const lines: string[] = [];
+  for (const role of ROLES) {
+    if (role === 'sme') {
+      if (incident.smes.length > 0)
+        lines.push(
+          `- ${capitalized(ROLE_NAMES.sme)}${incident.smes.length > 1 ? 's' : ''}: ${cell(incident.smes.join(', '))}`,
+        );
+      continue;
+    }
+    const person = incident.roles[role];
+    if (person !== undefined) lines.push(`- ${capitalized(ROLE_NAMES[role])}: ${cell(person)}`);
+  }
+  return lines;
+}
+
+const sameAction = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
+
 export function generatePostmortem(input: PostmortemInput): Postmortem {
   const { incident, timeZone } = input;
   const template = TEMPLATES[input.template];
-  const severity = severityFromSource(incident.severity);
+  const severity = incident.sev;
   const date = localDay(incident.detectedAt, timeZone);
+  // Only a resolved incident has a final resolution time (monitoring may still reopen it).
+  const resolvedAt = incident.status === 'resolved' ? incident.resolvedAt : undefined;
   const detect = between(incident.startedAt, incident.detectedAt);
   const acknowledge = between(incident.detectedAt, incident.acknowledgedAt);
-  const resolve = between(incident.startedAt, incident.resolvedAt);
-  const items =
-    input.actionItems && input.actionItems.length > 0
-      ? input.actionItems
-      : template.suggested.map((s) => ({
-          ...s,
-          owner: '_owner_',
-          deadline: '_date_',
-          status: 'open' as const,
-        }));
+  const mitigate = between(incident.startedAt, incident.mitigatedAt);
+  const resolve = between(incident.startedAt, resolvedAt);
+  const impactEnd = incident.mitigatedAt ?? resolvedAt;
+  const customerImpact = between(incident.startedAt, impactEnd);
+  const roles = roleLines(incident);
+  const tracked = input.actionItems ?? [];
+  const items: { action: string; owner: string; deadline: string; category: string; status: string }[] = [
+    ...tracked,
+    ...template.suggested
+      .filter((s) => !tracked.some((t) => sameAction(t.action, s.action)))
+      .map((s) => ({ ...s, owner: '_owner_', deadline: '_date_', status: 'suggested' })),
+  ];
+  const detected = `it was detected after ${detect}${acknowledge ? ` and acknowledged ${acknowledge} later` : ''}`;
 
   const lines = [
     `# Postmortem: ${incident.title}`,
@@ -171,15 +203,20 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
     '## Executive Summary',
     '',
     `On ${date}, ${input.serviceName} had a ${severity} incident: ${incident.title}.`,
-    incident.resolvedAt
-      ? `It lasted ${resolve} from its start until it was resolved; it was detected after ${detect}${acknowledge ? ` and acknowledged ${acknowledge} later` : ''}.`
-      : `It is not resolved yet; it was detected after ${detect}${acknowledge ? ` and acknowledged ${acknowledge} later` : ''}.`,
+    resolvedAt
+      ? `It lasted ${resolve} from its start until it was resolved; ${detected}.`
+      : incident.status === 'monitoring'
+        ? `It is being monitored before it is resolved; ${detected}.`
+        : `It is not resolved yet; ${detected}.`,
+    ...(mitigate ? [`Customer impact was mitigated ${mitigate} after it began.`] : []),
     '_Add one sentence on the impact on users and how service was restored._',
     '',
+    ...(roles.length > 0 ? ['Roles:', '', ...roles, ''] : []),
     '## Impact',
     '',
-    `- Started ${localTime(incident.startedAt, timeZone, true)}, detected ${localTime(incident.detectedAt, timeZone, true)}${incident.resolvedAt ? `, resolved ${localTime(incident.resolvedAt, timeZone, true)}` : ''} (${timeZone})`,
-    `- Time to detect: ${detect ?? '—'}; to acknowledge: ${acknowledge ?? '—'}; to resolve: ${resolve ?? '— (open)'}`,
+    `- Started ${localTime(incident.startedAt, timeZone, true)}, detected ${localTime(incident.detectedAt, timeZone, true)}${incident.mitigatedAt ? `, mitigated ${localTime(incident.mitigatedAt, timeZone, true)}` : ''}${resolvedAt ? `, resolved ${localTime(resolvedAt, timeZone, true)}` : ''} (${timeZone})`,
+    `- Time to detect: ${detect ?? '—'}; to acknowledge: ${acknowledge ?? '—'}; ${mitigate ? `to mitigate: ${mitigate}; ` : ''}to resolve: ${resolve ?? '— (open)'}`,
+    `- Customer impact: ${customerImpact === undefined ? '— (ongoing)' : `${customerImpact} (start to ${incident.mitigatedAt ? 'mitigation' : 'resolution'})`}`,
     `- Alerts: ${incident.alertCount}; escalations: ${incident.escalations}; pages sent: ${incident.pagesSent}`,
     '- User impact: _share of users affected, failed requests, support tickets_',
     '- Business impact: _revenue, SLA credits, reputation_',
@@ -213,6 +250,9 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
     ...(incident.escalations > 0
       ? [`- Escalation was needed ${incident.escalations} time(s) before someone acknowledged.`]
       : []),
+    ...(incident.reopens > 0
+      ? [`- It recurred during monitoring and was reopened ${incident.reopens} time(s).`]
+      : []),
     '- _What got in the way: missing signals, unclear ownership, slow tooling (describe the system, not people)_',
     '',
     '## Action Items',
@@ -238,5 +278,5 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
       : blame.map((f) => `- “${f.sentence}” ${f.reason}. Try: ${f.suggestion}`)),
     '',
   ];
-  return { markdown: `${draft}${advisory.join('\n')}`, blame };
+  return { markdown: `${draft}\n${advisory.join('\n')}`, blame };
 }

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import type { Incident, TimelineEntry } from '#core/incident';
-import { generatePostmortem, POSTMORTEM_TEMPLATES } from '#core/postmortem';
+import { type ActionItem, generatePostmortem, POSTMORTEM_TEMPLATES } from '#core/postmortem';
 
 const incident: Incident = {
   id: 'k7f3q2abcdxy',
@@ -11,6 +11,7 @@ const incident: Incident = {
   title: 'Checkout 5xx above 5%',
   source: 'alb-1',
   severity: 'critical',
+  sev: 'SEV-1',
   origin: 'events-v2',
   startedAt: '2026-11-26T13:20:00.000Z',
   detectedAt: '2026-11-26T13:23:00.000Z',
@@ -18,6 +19,13 @@ const incident: Incident = {
   acknowledgedBy: 'alice',
   resolvedAt: '2026-11-26T14:05:00.000Z',
   resolvedBy: 'alice',
+  reopens: 0,
+  severityChanges: 0,
+  roles: {},
+  smes: [],
+  checklist: {},
+  links: [],
+  reassessSeq: 0,
   alertCount: 14,
   lastAlertAt: '2026-11-26T13:50:00.000Z',
   version: 3,
@@ -119,7 +127,7 @@ describe('postmortem generation', () => {
   it('suggests the action items of each template, one per category', () => {
     const deployment = section(generate('deployment').markdown, 'Action Items');
     expect(deployment).toContain(
-      '| Add a canary stage that halts on error-rate or latency regressions | _owner_ | _date_ | Prevent | open |',
+      '| Add a canary stage that halts on error-rate or latency regressions | _owner_ | _date_ | Prevent | suggested |',
     );
     for (const category of ['Prevent', 'Detect', 'Respond', 'Process'])
       expect(deployment).toContain(`| ${category} |`);
@@ -131,7 +139,7 @@ describe('postmortem generation', () => {
     );
   });
 
-  it('uses the tracked action items when there are some', () => {
+  it('lists the tracked action items first, then the template’s suggestions', () => {
     const { markdown } = generatePostmortem({
       incident,
       serviceName: 'Checkout API',
@@ -151,6 +159,8 @@ describe('postmortem generation', () => {
     });
     expect(section(markdown, 'Action Items').trim().split('\n').slice(2)).toEqual([
       '| Alert on 5xx > 1% | bob | 2026-12-10 | Detect | done |',
+      '| Add an alert on the first signal that showed the problem | _owner_ | _date_ | Detect | suggested |',
+      '| Write or update the runbook for this failure mode | _owner_ | _date_ | Respond | suggested |',
     ]);
   });
 
@@ -175,5 +185,220 @@ describe('postmortem generation', () => {
     expect(section(blaming.markdown, 'Blameless check (advisory)')).toContain(
       'names a person as the cause of a bad change',
     );
+  });
+});
+
+/** An incident run with the full incident command: re-assessed, mitigated, roles, a handoff. */
+const commanded: Incident = {
+  ...incident,
+  sev: 'SEV-2',
+  mitigatedAt: '2026-11-26T13:50:00.000Z',
+  mitigatedBy: 'alice',
+  severityChanges: 1,
+  roles: { commander: 'carol', 'tech-lead': 'alice', scribe: 'dan' },
+  smes: ['erin', 'frank'],
+};
+
+const commandTimeline: TimelineEntry[] = [
+  timeline[0] as TimelineEntry,
+  timeline[1] as TimelineEntry,
+  {
+    id: 'd',
+    incidentId: incident.id,
+    at: '2026-11-26T13:30:00.000Z',
+    type: 'SEVERITY_CHANGED',
+    who: 'bob',
+    text: 'SEV-1 → SEV-2: about 20% of users affected',
+  },
+  {
+    id: 'e',
+    incidentId: incident.id,
+    at: '2026-11-26T13:40:00.000Z',
+    type: 'HANDOFF',
+    who: 'bob',
+    text: 'Incident commander handed off to carol\nStatus: error rate falling',
+  },
+  {
+    id: 'f',
+    incidentId: incident.id,
+    at: '2026-11-26T13:50:00.000Z',
+    type: 'MITIGATED',
+    who: 'alice',
+    text: 'Mitigated: rollback done',
+  },
+  timeline[2] as TimelineEntry,
+];
+
+const tracked: ActionItem[] = [
+  { action: 'Alert on 5xx > 1%', owner: 'bob', deadline: '2026-12-10', category: 'Detect', status: 'done' },
+  {
+    action: 'Fix the retry storm',
+    owner: 'alice',
+    deadline: '2026-12-20',
+    category: 'Prevent',
+    status: 'open',
+  },
+];
+
+const SUGGESTIONS: Readonly<Record<(typeof POSTMORTEM_TEMPLATES)[number], number>> = {
+  default: 2,
+  deployment: 4,
+  'resource-exhaustion': 4,
+  'dependency-failure': 4,
+};
+
+const FIRST_WHY: Readonly<Record<(typeof POSTMORTEM_TEMPLATES)[number], string>> = {
+  default: '1. Why did the service fail? → _answer_',
+  deployment: '1. Why did the deployment break the service? → _answer_',
+  'resource-exhaustion': '1. Why did the resource (connections, memory, disk, quota) run out? → _answer_',
+  'dependency-failure': '1. Why did the failure of the dependency take the service down with it? → _answer_',
+};
+
+const generateCommanded = (
+  template: (typeof POSTMORTEM_TEMPLATES)[number],
+  overrides: Partial<Incident> = {},
+  actionItems: readonly ActionItem[] = tracked,
+) =>
+  generatePostmortem({
+    incident: { ...commanded, ...overrides },
+    serviceName: 'Checkout API',
+    timeline: commandTimeline,
+    timeZone: 'Europe/Berlin',
+    template,
+    authors: ['carol'],
+    actionItems,
+    names: ['Alice', 'Bob', 'Carol', 'Dan', 'Erin', 'Frank'],
+  });
+
+describe('postmortem from the incident lifecycle and its tracked action items', () => {
+  it.each(POSTMORTEM_TEMPLATES)('template %s: every section, one by one', (template) => {
+    const { markdown, blame } = generateCommanded(template);
+
+    // Severity: the incident's own (re-assessed), not the sender's.
+    expect(markdown).toContain('| Severity | SEV-2 |');
+    const summary = section(markdown, 'Executive Summary');
+    expect(summary).toContain('On 2026-11-26, Checkout API had a SEV-2 incident: Checkout 5xx above 5%.');
+    expect(summary).toContain(
+      'It lasted 45m from its start until it was resolved; it was detected after 3m and acknowledged 4m later.',
+    );
+    expect(summary).toContain('Customer impact was mitigated 30m after it began.');
+    expect(summary).toContain(
+      [
+        'Roles:',
+        '',
+        '- Incident commander: carol',
+        '- Tech lead: alice',
+        '- Scribe: dan',
+        '- Subject-matter experts: erin, frank',
+      ].join('\n'),
+    );
+
+    const impact = section(markdown, 'Impact');
+    expect(impact).toContain(
+      '- Started 2026-11-26 14:20, detected 2026-11-26 14:23, mitigated 2026-11-26 14:50, resolved 2026-11-26 15:05 (Europe/Berlin)',
+    );
+    expect(impact).toContain('- Time to detect: 3m; to acknowledge: 4m; to mitigate: 30m; to resolve: 45m');
+    expect(impact).toContain('- Customer impact: 30m (start to mitigation)');
+
+    const rows = section(markdown, 'Timeline').trim().split('\n').slice(2);
+    expect(rows).toEqual([
+      '| 14:23 | [OPENED] Incident opened: Checkout 5xx above 5% (@events-v2) |',
+      '| 14:27 | [ACKNOWLEDGED] Acknowledged by Alice via link (@alice) |',
+      '| 14:30 | [SEVERITY_CHANGED] SEV-1 → SEV-2: about 20% of users affected (@bob) |',
+      '| 14:40 | [HANDOFF] Incident commander handed off to carol Status: error rate falling (@bob) |',
+      '| 14:50 | [MITIGATED] Mitigated: rollback done (@alice) |',
+      '| 15:05 | [RESOLVED] Resolved \\| rollback done (@alice) |',
+    ]);
+
+    expect(section(markdown, 'Root Cause Analysis (Five Whys)')).toContain(FIRST_WHY[template]);
+
+    const actions = section(markdown, 'Action Items').trim().split('\n');
+    expect(actions.slice(0, 4)).toEqual([
+      '| Action | Owner | Deadline | Category | Status |',
+      '|---|---|---|---|---|',
+      '| Alert on 5xx > 1% | bob | 2026-12-10 | Detect | done |',
+      '| Fix the retry storm | alice | 2026-12-20 | Prevent | open |',
+    ]);
+    const suggested = actions.slice(4);
+    expect(suggested).toHaveLength(SUGGESTIONS[template]);
+    for (const row of suggested)
+      expect(row).toMatch(/^\| [^|]+ \| _owner_ \| _date_ \| \w+ \| suggested \|$/);
+
+    // Naming the people in their roles is not blame.
+    expect(blame).toEqual([]);
+  });
+
+  it('customer impact runs to the resolution when there was no mitigation, and is ongoing while open', () => {
+    const unmitigated = generateCommanded('default', { mitigatedAt: undefined, mitigatedBy: undefined });
+    const impact = section(unmitigated.markdown, 'Impact');
+    expect(impact).toContain('- Time to detect: 3m; to acknowledge: 4m; to resolve: 45m');
+    expect(impact).toContain('- Customer impact: 45m (start to resolution)');
+    expect(section(unmitigated.markdown, 'Executive Summary')).not.toContain('mitigated');
+
+    const open = generateCommanded('default', {
+      status: 'acknowledged',
+      mitigatedAt: undefined,
+      resolvedAt: undefined,
+      resolvedBy: undefined,
+    });
+    expect(section(open.markdown, 'Impact')).toContain(
+      '- Time to detect: 3m; to acknowledge: 4m; to resolve: — (open)\n- Customer impact: — (ongoing)',
+    );
+    expect(section(open.markdown, 'Executive Summary')).toContain(
+      'It is not resolved yet; it was detected after 3m and acknowledged 4m later.',
+    );
+
+    // Mitigated but not resolved: the impact ended at the mitigation.
+    const mitigated = generateCommanded('default', { status: 'mitigated', resolvedAt: undefined });
+    expect(section(mitigated.markdown, 'Impact')).toContain(
+      '- Time to detect: 3m; to acknowledge: 4m; to mitigate: 30m; to resolve: — (open)\n- Customer impact: 30m (start to mitigation)',
+    );
+  });
+
+  it('a monitoring incident is not reported as resolved yet', () => {
+    const { markdown } = generateCommanded('default', {
+      status: 'monitoring',
+      monitoringSince: '2026-11-26T14:05:00.000Z',
+    });
+    expect(section(markdown, 'Executive Summary')).toContain(
+      'It is being monitored before it is resolved; it was detected after 3m and acknowledged 4m later.',
+    );
+    const impact = section(markdown, 'Impact');
+    expect(impact).toContain(
+      '- Started 2026-11-26 14:20, detected 2026-11-26 14:23, mitigated 2026-11-26 14:50 (Europe/Berlin)',
+    );
+    expect(impact).toContain('to resolve: — (open)');
+  });
+
+  it('lists only the roles that are held, and no roles block without any', () => {
+    const one = generateCommanded('default', { roles: { 'comms-lead': 'gina' }, smes: ['erin'] });
+    expect(section(one.markdown, 'Executive Summary')).toContain(
+      'Roles:\n\n- Comms lead: gina\n- Subject-matter expert: erin\n',
+    );
+    const none = generateCommanded('default', { roles: {}, smes: [] });
+    expect(section(none.markdown, 'Executive Summary')).not.toContain('Roles:');
+  });
+
+  it('does not repeat a suggestion that is already tracked', () => {
+    const adopted: ActionItem = {
+      action: 'make rollback one documented command',
+      owner: 'alice',
+      deadline: '2026-12-01',
+      category: 'Respond',
+      status: 'open',
+    };
+    const actions = section(generateCommanded('deployment', {}, [adopted]).markdown, 'Action Items');
+    expect(actions).toContain(
+      '| make rollback one documented command | alice | 2026-12-01 | Respond | open |',
+    );
+    expect(actions).not.toContain('| Make rollback one documented command |');
+    expect(actions.match(/\| suggested \|/g)).toHaveLength(3);
+  });
+
+  it('says when the incident recurred during monitoring', () => {
+    expect(section(generateCommanded('default', { reopens: 2 }).markdown, 'What Went Poorly')).toContain(
+      '- It recurred during monitoring and was reopened 2 time(s).',
+    );
+    expect(section(generateCommanded('default').markdown, 'What Went Poorly')).not.toContain('reopened');
   });
 });
