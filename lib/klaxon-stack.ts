@@ -138,8 +138,9 @@ export class KlaxonStack extends Stack {
       topic.grantPublish(fn.function);
       this.timers.grantManageSchedules(fn.function);
       secret.grantRead(fn.function);
+      // http: normalized alerts; all three: incident lifecycle events (docs/EVENTS.md).
+      eventBus.grantPutEventsTo(fn.function);
     }
-    eventBus.grantPutEventsTo(this.http.function);
 
     // Nightly: rollups, error budgets ("Error Budget Exhausted" on the bus, owners paged), exports.
     this.nightlyRollup = new NightlyRollup(this, 'NightlyRollup', {
