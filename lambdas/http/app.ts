@@ -1,19 +1,16 @@
-import { Hono, type MiddlewareHandler } from 'hono';
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import * as z from 'zod';
-import { afterAcknowledged, afterResolved, type EscalationDeps } from '#app/escalation';
+import type { CommandDeps } from '#app/command';
+import { afterAcknowledged, afterResolved } from '#app/escalation';
 import { createIntegration, IntegrationDirectory, publishAlerts } from '#app/ingest';
 import { createMaintenance, pingHeartbeat } from '#app/operations';
 import type { AlertBus } from '#app/ports';
 import { verifyAckToken } from '#core/ack-token';
-import { type Alert, ServiceId } from '#core/alert';
-import { warRoomName } from '#core/classification';
+import type { Alert } from '#core/alert';
 import { AuthenticationError, NotFoundError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
-import { INCIDENT_STATUSES, PEOPLE_ENTRY_TYPES, renderTimelineEntry } from '#core/incident';
 import { localDay } from '#core/metrics';
 import { onCallAt, ScheduleOverrideSchema } from '#core/oncall';
-import { generatePostmortem, POSTMORTEM_TEMPLATES } from '#core/postmortem';
 import { severityFromSource } from '#core/severity';
 import { parseOrThrow } from '#core/validation';
 import { alertmanagerToAlerts, parseAlertmanager } from '#formats/alertmanager';
@@ -21,16 +18,24 @@ import { eventsV2DedupKey, eventsV2ToAlert, parseEventsV2 } from '#formats/event
 import { grafanaToAlerts, parseGrafana } from '#formats/grafana';
 import type { IngestContext } from '#formats/types';
 import { confirmPage, refusedPage, resultPage } from './ack-pages.ts';
-import { errorResponse, errorStatus } from './errors.ts';
+import { type ErrorStyle, fail as failWith, jsonBody, type Log } from './errors.ts';
+import { incidentRoutes } from './incident-routes.ts';
+import {
+  CreateIntegration,
+  CreateMaintenance,
+  OnCallQuery,
+  openApiDocument,
+  RollupQuery,
+} from './openapi.ts';
 
 /** PagerDuty's limit for one Events API v2 request. */
 export const MAX_BODY_BYTES = 512 * 1024;
 
-export interface HttpAppDeps extends EscalationDeps {
+export interface HttpAppDeps extends CommandDeps {
   readonly bus: AlertBus;
   /** Guards /api/*: IAM (checked by API Gateway) in AWS, a bearer token locally. */
   readonly apiAuth: MiddlewareHandler;
-  readonly log?: (level: 'info' | 'error', message: string, data?: Record<string, unknown>) => void;
+  readonly log?: Log;
 }
 
 /**
@@ -41,6 +46,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   const app = new Hono();
   const integrations = new IntegrationDirectory(deps.store);
   const log = deps.log ?? (() => {});
+  const fail = (c: Context, error: unknown, style: ErrorStyle) => failWith(c, error, style, log);
 
   const context = (service: string): IngestContext => ({
     service,
@@ -62,6 +68,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   });
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
 
   // PagerDuty Events API v2: a PagerDuty client works by changing only the host.
   app.post('/v2/enqueue', limit, async (c) => {
@@ -117,83 +124,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   const api = new Hono();
   api.use('*', deps.apiAuth);
 
-  api.get('/incidents', async (c) => {
-    try {
-      const query = parseOrThrow(ListQuery, c.req.query(), 'query');
-      const page = await deps.store.list(query);
-      return c.json(page);
-    } catch (error) {
-      return fail(c, error, 'api');
-    }
-  });
-
-  api.get('/incidents/:id', async (c) => {
-    try {
-      const id = c.req.param('id');
-      const incident = await deps.store.get(id);
-      if (incident === undefined) throw new NotFoundError(`no incident ${id}`);
-      const timeline = await deps.store.timeline(id);
-      return c.json({
-        incident,
-        warRoom: warRoomName(incident.title, incident.detectedAt, deps.config.timeZone),
-        timeline,
-        rendered: timeline.map((e) => renderTimelineEntry(e, deps.config.timeZone)),
-      });
-    } catch (error) {
-      return fail(c, error, 'api');
-    }
-  });
-
-  // Anyone on the incident adds to its timeline: [HH:MM] [@who] [TYPE] text.
-  api.post('/incidents/:id/timeline', async (c) => {
-    try {
-      const id = c.req.param('id');
-      const input = parseOrThrow(TimelineNote, await jsonBody(c.req.raw), 'timeline entry');
-      const incident = await deps.store.get(id);
-      if (incident === undefined) throw new NotFoundError(`no incident ${id}`);
-      const at = deps.clock().toISOString();
-      const entry = {
-        id: randomId().slice(0, 13),
-        incidentId: id,
-        at,
-        type: input.type,
-        who: input.who,
-        text: input.text,
-      };
-      await deps.store.putTimelineEntry(entry);
-      return c.json({ entry, rendered: renderTimelineEntry(entry, deps.config.timeZone) }, 201);
-    } catch (error) {
-      return fail(c, error, 'api');
-    }
-  });
-
-  // A blameless postmortem draft in Markdown, with the blameless check's findings.
-  api.get('/incidents/:id/postmortem', async (c) => {
-    try {
-      const id = c.req.param('id');
-      const query = parseOrThrow(PostmortemQuery, c.req.query(), 'query');
-      const incident = await deps.store.get(id);
-      if (incident === undefined) throw new NotFoundError(`no incident ${id}`);
-      const postmortem = generatePostmortem({
-        incident,
-        serviceName: deps.config.services.find((s) => s.id === incident.service)?.name ?? incident.service,
-        timeline: await deps.store.timeline(id),
-        timeZone: deps.config.timeZone,
-        template: query.template,
-        authors: query.authors
-          ? query.authors
-              .split(',')
-              .map((a) => a.trim())
-              .filter(Boolean)
-          : [],
-        names: deps.config.responders.flatMap((r) => [r.name, r.id]),
-      });
-      if (c.req.header('accept')?.includes('application/json')) return c.json(postmortem);
-      return c.text(postmortem.markdown, 200, { 'content-type': 'text/markdown; charset=utf-8' });
-    } catch (error) {
-      return fail(c, error, 'api');
-    }
-  });
+  api.route('/', incidentRoutes(deps, log));
 
   // Creates an integration key for a service. The key is returned once; only its hash is kept.
   api.post('/integrations', async (c) => {
@@ -341,18 +272,6 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
     }
   });
 
-  // Leave an incident out of the metrics (a drill, a duplicate), or put it back.
-  api.post('/incidents/:id/exclude', async (c) => {
-    try {
-      const { excluded } = parseOrThrow(ExcludeBody, await jsonBody(c.req.raw), 'body');
-      const incident = await deps.store.setExcluded(c.req.param('id'), excluded);
-      if (incident === undefined) throw new NotFoundError(`no incident ${c.req.param('id')}`);
-      return c.json({ incident });
-    } catch (error) {
-      return fail(c, error, 'api');
-    }
-  });
-
   app.route('/api', api);
 
   // Heartbeats: each ping pushes the deadline forward; a missed one opens an incident.
@@ -483,12 +402,6 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   }
   app.notFound((c) => c.json({ message: `no route for ${c.req.method} ${c.req.path}`, errors: [] }, 404));
 
-  function fail(c: Parameters<typeof errorResponse>[0], error: unknown, style: 'ingest' | 'api'): Response {
-    const status = errorStatus(error);
-    if (status >= 500) log('error', 'request failed', { path: c.req.path, error: String(error) });
-    return errorResponse(c, error, style, status);
-  }
-
   return app;
 }
 
@@ -499,58 +412,6 @@ const REFUSED_STATUS = {
   'other-incident': 403,
   'not-found': 404,
 } as const;
-
-const CreateMaintenance = z.object({
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }),
-  reason: z.string().max(1024).optional(),
-});
-
-const RollupQuery = z
-  .object({
-    from: z.iso.date(),
-    to: z.iso.date(),
-    service: z.union([ServiceId, z.literal('*')]).optional(),
-    severity: z.enum(['SEV-1', 'SEV-2', 'SEV-3', 'SEV-4', '*']).optional(),
-  })
-  .refine((q) => q.from <= q.to, { message: 'must not be before from', path: ['to'] });
-
-const ExcludeBody = z.object({ excluded: z.boolean() });
-
-const TimelineNote = z.object({
-  type: z.enum(PEOPLE_ENTRY_TYPES),
-  who: z.string().regex(/^[\w.@-]{1,64}$/, 'must be a handle: letters, digits, . _ - @, at most 64'),
-  text: z.string().trim().min(1).max(4000),
-});
-
-const PostmortemQuery = z.object({
-  template: z.enum(POSTMORTEM_TEMPLATES).default('default'),
-  authors: z.string().max(1000).optional(),
-});
-
-const OnCallQuery = z.object({ at: z.iso.datetime({ offset: true }).optional() });
-
-const CreateIntegration = z.object({
-  service: ServiceId,
-  name: z.string().min(1).max(255),
-});
-
-const ListQuery = z.object({
-  status: z.enum(INCIDENT_STATUSES).optional(),
-  service: ServiceId.optional(),
-  limit: z.coerce.number().int().min(1).max(100).optional(),
-  cursor: z.string().min(1).max(2048).optional(),
-});
-
-/** Reads a JSON body; a body that is not JSON is a field error on `body`. */
-async function jsonBody(request: Request): Promise<unknown> {
-  const text = await request.text();
-  try {
-    return JSON.parse(text);
-  } catch {
-    throw new ValidationError('Event object is invalid', [{ field: 'body', message: 'is not valid JSON' }]);
-  }
-}
 
 /** `Bearer <key>` (Alertmanager's http_config.authorization) or Basic with the key as password (Grafana). */
 function keyFromAuthorization(header: string | undefined): string | undefined {

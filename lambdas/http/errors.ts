@@ -1,6 +1,8 @@
 import type { Context } from 'hono';
+import * as z from 'zod';
 import {
   AuthenticationError,
+  ConflictError,
   type FieldError,
   KlaxonError,
   NotFoundError,
@@ -16,12 +18,28 @@ import {
  */
 export type ErrorStyle = 'ingest' | 'api';
 
-export type ErrorStatus = 400 | 401 | 404 | 413 | 500 | 503;
+/** The management API's error body (also the OpenAPI document's error schema). */
+export const ApiErrorBody = z.object({
+  message: z.string(),
+  errors: z.array(z.object({ field: z.string(), message: z.string() })),
+});
+
+/** The ingest endpoints' error body, PagerDuty's shape: each error starts with the dotted field. */
+export const IngestErrorBody = z.object({
+  status: z.string(),
+  message: z.string(),
+  errors: z.array(z.string()),
+});
+
+export type Log = (level: 'info' | 'error', message: string, data?: Record<string, unknown>) => void;
+
+export type ErrorStatus = 400 | 401 | 404 | 409 | 413 | 500 | 503;
 
 export function errorStatus(error: unknown): ErrorStatus {
   if (error instanceof ValidationError) return 400;
   if (error instanceof AuthenticationError) return 401;
   if (error instanceof NotFoundError) return 404;
+  if (error instanceof ConflictError) return 409;
   if (error instanceof RetryableError) return 503;
   return 500;
 }
@@ -32,7 +50,8 @@ export function errorResponse(
   style: ErrorStyle,
   status: ErrorStatus = errorStatus(error),
 ): Response {
-  const fields: readonly FieldError[] = error instanceof ValidationError ? error.errors : [];
+  const fields: readonly FieldError[] =
+    error instanceof ValidationError || error instanceof ConflictError ? error.errors : [];
   // Internal errors keep their details in the logs, not in the response.
   const message =
     error instanceof KlaxonError && !(error instanceof RetryableError)
@@ -51,4 +70,21 @@ export function errorResponse(
     );
   }
   return c.json({ message, errors: fields }, status);
+}
+
+/** The error response for `error`; 5xx are logged (their details stay out of the response). */
+export function fail(c: Context, error: unknown, style: ErrorStyle, log: Log): Response {
+  const status = errorStatus(error);
+  if (status >= 500) log('error', 'request failed', { path: c.req.path, error: String(error) });
+  return errorResponse(c, error, style, status);
+}
+
+/** Reads a JSON body; a body that is not JSON is a field error on `body`. */
+export async function jsonBody(request: Request): Promise<unknown> {
+  const text = await request.text();
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw new ValidationError('Event object is invalid', [{ field: 'body', message: 'is not valid JSON' }]);
+  }
 }

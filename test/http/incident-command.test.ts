@@ -2,13 +2,18 @@ import type { Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalEventBus } from '#adapters/local/event-bus';
+import type { ActionItemRecord } from '#app/ports';
 import { processAlert } from '#app/process-alert';
+import type { Incident, TimelineEntry } from '#core/incident';
 import { createHttpApp } from '#http/app';
+import { runbooksOf } from '#http/incident-routes';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 
 const TOKEN = 'test-token-0123456789';
+const RUNBOOK = 'https://wiki.example.com/checkout/runbook';
+const MINUTE = 60_000;
 let dynamo: Awaited<ReturnType<typeof startTestDynamo>>;
 let pipeline: Pipeline;
 let app: Hono;
@@ -25,9 +30,10 @@ beforeEach(async () => {
     dynamo,
     {
       timeZone: 'Europe/Berlin',
-      services: [{ id: 'checkout', name: 'Checkout API' }],
+      services: [{ id: 'checkout', name: 'Checkout API', runbookUrl: RUNBOOK }],
       responders: [
         { id: 'alice', name: 'Alice', contacts: [{ type: 'email', address: 'alice@example.com' }] },
+        { id: 'bob', name: 'Bob', contacts: [{ type: 'email', address: 'bob@example.com' }] },
       ],
     },
     '2026-11-26T13:30:00.000Z',
@@ -38,6 +44,11 @@ beforeEach(async () => {
       summary: 'High API error rate',
       receivedAt: '2026-11-26T13:30:00.000Z',
       occurredAt: '2026-11-26T13:20:00.000Z',
+      links: [
+        { href: 'https://grafana.example.com/d/api', text: 'API dashboard' },
+        { href: 'https://wiki.example.com/Runbooks/api-errors', text: 'What to do' },
+        { href: 'https://docs.example.com/ops/api', text: 'API RunBook' },
+      ],
     }),
     pipeline.deps,
   );
@@ -49,7 +60,7 @@ const call = (method: string, path: string, body?: unknown, headers: Record<stri
   app.request(path, {
     method,
     headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json', ...headers },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+    ...(body === undefined ? {} : { body: typeof body === 'string' ? body : JSON.stringify(body) }),
   });
 
 describe('the timeline, war room and postmortem over the API', () => {
@@ -118,5 +129,503 @@ describe('the timeline, war room and postmortem over the API', () => {
 
   it('needs the token', async () => {
     expect((await app.request(`/api/incidents/${incidentId}/postmortem`)).status).toBe(401);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+// Incident command
+
+const json = async <T = Record<string, unknown>>(res: Response): Promise<T> => (await res.json()) as T;
+const errorFields = async (res: Response) =>
+  (await json<{ errors: { field: string }[] }>(res)).errors.map((e) => e.field).sort();
+const at = (iso: string) => pipeline.clock.set(new Date(iso));
+
+interface Shown {
+  incident: Incident;
+  timeline: TimelineEntry[];
+  rendered: string[];
+  checklist: { phases: { phase: string; items: { id: string; done: boolean; overdue: boolean }[] }[] };
+  runbooks: { href: string; text?: string }[];
+  actionItems: ActionItemRecord[];
+  postmortem: { required: boolean; dueAt?: string; doneAt?: string };
+}
+const show = async (id = incidentId) => json<Shown>(await call('GET', `/api/incidents/${id}`));
+
+/** What a refused request must leave alone: the incident (its version) and its timeline. */
+async function snapshot(id = incidentId) {
+  return { incident: await pipeline.store.get(id), timeline: await pipeline.store.timeline(id) };
+}
+
+/** Declares an incident over the API. */
+async function declare(body: Record<string, unknown> = {}): Promise<Incident> {
+  const res = await call('POST', '/api/incidents', {
+    service: 'checkout',
+    title: 'Payments slow',
+    severity: 'SEV-3',
+    who: 'alice',
+    ...body,
+  });
+  expect(res.status).toBe(201);
+  return (await json<{ incident: Incident }>(res)).incident;
+}
+
+const HANDOFF = {
+  to: 'bob',
+  who: 'alice',
+  brief: {
+    status: 'Error rate 5%, falling',
+    tried: 'Restarted the pods; no change',
+    strategy: 'Roll back the 14:02 deploy',
+    people: 'carol is tech lead',
+    decisions: 'Whether to fail over to eu-west-2',
+  },
+};
+
+const ACTION_ITEM = {
+  action: 'Alert on error rate within 10 minutes of a deploy',
+  owner: 'bob',
+  deadline: '2026-12-15',
+  category: 'Detect',
+  who: 'alice',
+};
+
+/** Every new route, with a valid body: none of them may answer without the token. */
+const NEW_ROUTES: [string, string, unknown?][] = [
+  ['POST', '/api/incidents', { service: 'checkout', title: 'x', severity: 'SEV-3', who: 'a' }],
+  ['POST', '/acknowledge', { who: 'a' }],
+  ['POST', '/mitigate', { who: 'a' }],
+  ['POST', '/resolve', { who: 'a', now: true }],
+  ['POST', '/severity', { severity: 'SEV-2', reason: 'r', who: 'a' }],
+  ['POST', '/roles', { role: 'scribe', person: 'bob', who: 'a' }],
+  ['POST', '/handoff', HANDOFF],
+  ['GET', '/checklist'],
+  ['POST', '/checklist/notify-stakeholders', { who: 'a' }],
+  ['POST', '/postmortem/publish', { who: 'a' }],
+  ['GET', '/action-items'],
+  ['POST', '/action-items', ACTION_ITEM],
+  ['PATCH', '/action-items/some-item', { status: 'done', who: 'a' }],
+  ['GET', '/api/action-items'],
+  ['GET', '/api/action-items?status=open'],
+];
+const pathOf = (path: string, id = incidentId) =>
+  path.startsWith('/api/') ? path : `/api/incidents/${id}${path}`;
+
+describe('declaring an incident: POST /api/incidents', () => {
+  it('classifies it from the impact: 60% of users affected is SEV-1, with the reasons', async () => {
+    const res = await call('POST', '/api/incidents', {
+      service: 'checkout',
+      title: 'Checkout failing for EU users',
+      impact: { usersAffectedPercent: 60 },
+      who: 'alice',
+    });
+    expect(res.status).toBe(201);
+    const body = await json<{ incident: Incident; classification: { severity: string; reasons: string[] } }>(
+      res,
+    );
+    expect(body.incident).toMatchObject({
+      sev: 'SEV-1',
+      status: 'triggered',
+      title: 'Checkout failing for EU users',
+    });
+    expect(body.classification).toEqual({ severity: 'SEV-1', reasons: ['users affected 60% → SEV-1'] });
+    const shown = await show(body.incident.id);
+    expect(shown.rendered).toContain(
+      '[14:30] [@alice] [DECISION] Declared SEV-1 (users affected 60% → SEV-1)',
+    );
+  });
+
+  it('with the severity given, there is no classification', async () => {
+    const res = await call('POST', '/api/incidents', {
+      service: 'checkout',
+      title: 'Payments slow',
+      severity: 'SEV-3',
+      who: 'alice',
+    });
+    expect(res.status).toBe(201);
+    const body = await json(res);
+    expect(body).toMatchObject({ incident: { sev: 'SEV-3' } });
+    expect(body).not.toHaveProperty('classification');
+  });
+
+  it('refuses bad declarations naming the field, and opens nothing', async () => {
+    const before = (await pipeline.store.list({})).incidents.length;
+    const bad = (body: Record<string, unknown>) =>
+      call('POST', '/api/incidents', { service: 'checkout', title: 'x', who: 'alice', ...body });
+    let res = await bad({ severity: 'SEV-5' });
+    expect(res.status).toBe(400);
+    expect(await errorFields(res)).toEqual(['severity']);
+    res = await bad({}); // neither severity nor impact
+    expect(await errorFields(res)).toEqual(['severity']);
+    res = await bad({ severity: 'SEV-2', impact: { usersAffectedPercent: 160 } });
+    expect(await errorFields(res)).toEqual(['impact.usersAffectedPercent']);
+    res = await bad({ severity: 'SEV-2', service: 'nope' });
+    expect(res.status).toBe(400);
+    expect(await errorFields(res)).toEqual(['service']);
+    res = await bad({ severity: 'SEV-2', colour: 'red' });
+    expect(res.status).toBe(400);
+    expect((await pipeline.store.list({})).incidents).toHaveLength(before);
+  });
+});
+
+describe('GET /api/incidents/:id', () => {
+  it('shows the incident with its checklist, runbooks, action items and postmortem status', async () => {
+    const shown = await show();
+    expect(shown.incident.id).toBe(incidentId);
+    expect(shown.runbooks).toEqual([
+      { href: RUNBOOK, text: 'Checkout API runbook' },
+      { href: 'https://wiki.example.com/Runbooks/api-errors', text: 'What to do' },
+      { href: 'https://docs.example.com/ops/api', text: 'API RunBook' },
+    ]);
+    expect(shown.checklist.phases.map((p) => p.phase)).toEqual([
+      'initial-response',
+      'mitigation',
+      'resolution',
+      'postmortem',
+    ]);
+    expect(shown.actionItems).toEqual([]);
+    // SEV-1 (critical) needs a postmortem, due only once resolved.
+    expect(shown.postmortem).toEqual({ required: true });
+    expect((await call('GET', '/api/incidents/nope')).status).toBe(404);
+  });
+});
+
+describe('the lifecycle: acknowledge, mitigate, resolve', () => {
+  it('acknowledges (and a repeat changes nothing)', async () => {
+    at('2026-11-26T13:32:00.000Z');
+    const res = await call('POST', `/api/incidents/${incidentId}/acknowledge`, { who: 'alice' });
+    expect(res.status).toBe(200);
+    const body = await json<{ incident: Incident; changed: boolean }>(res);
+    expect(body.changed).toBe(true);
+    expect(body.incident).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'alice' });
+    const again = await json(
+      await call('POST', `/api/incidents/${incidentId}/acknowledge`, { who: 'alice' }),
+    );
+    expect(again).toMatchObject({ changed: false, incident: { status: 'acknowledged' } });
+  });
+
+  it('mitigates, with a note', async () => {
+    at('2026-11-26T13:50:00.000Z');
+    const res = await call('POST', `/api/incidents/${incidentId}/mitigate`, {
+      who: 'alice',
+      note: 'Rolled back to v41',
+    });
+    expect(res.status).toBe(200);
+    expect(await json(res)).toMatchObject({
+      changed: true,
+      incident: { status: 'mitigated', mitigatedBy: 'alice', mitigatedAt: '2026-11-26T13:50:00.000Z' },
+    });
+    expect((await pipeline.store.timeline(incidentId)).map((e) => e.type)).toContain('MITIGATED');
+  });
+
+  it('a resolve first watches the service (monitoring); a quiet period ends resolved', async () => {
+    at('2026-11-26T14:00:00.000Z');
+    const res = await call('POST', `/api/incidents/${incidentId}/resolve`, { who: 'alice' });
+    expect(res.status).toBe(200);
+    expect(await json(res)).toMatchObject({
+      changed: true,
+      incident: { status: 'monitoring', monitoringUntil: '2026-11-26T14:15:00.000Z' },
+    });
+    await pipeline.fastForward(16 * MINUTE);
+    expect(await pipeline.store.get(incidentId)).toMatchObject({
+      status: 'resolved',
+      resolvedAt: '2026-11-26T14:00:00.000Z',
+    });
+  });
+
+  it('resolve with now: true skips the monitoring period', async () => {
+    const res = await call('POST', `/api/incidents/${incidentId}/resolve`, { who: 'alice', now: true });
+    expect(res.status).toBe(200);
+    expect(await json(res)).toMatchObject({
+      changed: true,
+      incident: { status: 'resolved', resolvedBy: 'alice' },
+    });
+    // Now the postmortem is due 48 hours after the resolution.
+    expect((await show()).postmortem).toEqual({ required: true, dueAt: '2026-11-28T13:30:00.000Z' });
+  });
+
+  it('409 naming status: mitigating a resolved incident; nothing changes', async () => {
+    await call('POST', `/api/incidents/${incidentId}/resolve`, { who: 'alice', now: true });
+    const before = await snapshot();
+    const res = await call('POST', `/api/incidents/${incidentId}/mitigate`, { who: 'alice' });
+    expect(res.status).toBe(409);
+    const body = await json<{ message: string; errors: { field: string; message: string }[] }>(res);
+    expect(body.errors).toEqual([{ field: 'status', message: 'is resolved' }]);
+    expect(body.message).toContain('resolved');
+    expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('severity, roles and handoff', () => {
+  it('a severity raise is recorded on the timeline', async () => {
+    const declared = await declare({ severity: 'SEV-3' });
+    at('2026-11-26T13:40:00.000Z');
+    const res = await call('POST', `/api/incidents/${declared.id}/severity`, {
+      severity: 'SEV-1',
+      reason: 'All regions affected',
+      who: 'alice',
+    });
+    expect(res.status).toBe(200);
+    expect(await json(res)).toMatchObject({ changed: true, incident: { sev: 'SEV-1' } });
+    expect((await show(declared.id)).rendered).toContain(
+      '[14:40] [@alice] [SEVERITY_CHANGED] Escalated SEV-3 → SEV-1: All regions affected',
+    );
+  });
+
+  it('assigns a role', async () => {
+    const res = await call('POST', `/api/incidents/${incidentId}/roles`, {
+      role: 'scribe',
+      person: 'bob',
+      who: 'alice',
+    });
+    expect(res.status).toBe(200);
+    expect(await json(res)).toMatchObject({ changed: true, incident: { roles: { scribe: 'bob' } } });
+    expect((await show()).rendered.at(-1)).toMatch(/\[@alice\] \[ROLE_ASSIGNED\] Bob is the scribe$/);
+  });
+
+  it('a handoff makes the new incident commander, and its brief is on the rendered timeline', async () => {
+    at('2026-11-26T14:05:00.000Z');
+    const res = await call('POST', `/api/incidents/${incidentId}/handoff`, HANDOFF);
+    expect(res.status).toBe(200);
+    expect(await json(res)).toMatchObject({ changed: true, incident: { roles: { commander: 'bob' } } });
+    const line = (await show()).rendered.find((r) => r.includes('[HANDOFF]'));
+    expect(line).toBeDefined();
+    expect(line).toContain('[15:05] [@alice] [HANDOFF] Incident commander handoff to Bob.');
+    for (const part of Object.values(HANDOFF.brief)) expect(line).toContain(part);
+  });
+
+  it('refuses bad bodies naming the field, and changes nothing', async () => {
+    const before = await snapshot();
+    const refused: [string, unknown, string[]][] = [
+      ['/severity', { severity: 'SEV-5', reason: 'worse', who: 'alice' }, ['severity']],
+      ['/severity', { severity: 'SEV-2', reason: '  ', who: 'alice' }, ['reason']],
+      ['/roles', { role: 'boss', person: 'bob', who: 'alice' }, ['role']],
+      ['/handoff', { ...HANDOFF, brief: { ...HANDOFF.brief, tried: undefined } }, ['brief.tried']],
+      ['/acknowledge', { who: 'not a handle' }, ['who']],
+      ['/mitigate', { who: 'alice', note: '' }, ['note']],
+      ['/resolve', { who: 'alice', now: 'yes' }, ['now']],
+      ['/resolve', 'not json', ['body']],
+    ];
+    for (const [path, body, fields] of refused) {
+      const res = await call('POST', `/api/incidents/${incidentId}${path}`, body);
+      expect(res.status, `${path} ${JSON.stringify(body)}`).toBe(400);
+      expect(await errorFields(res), `${path} ${JSON.stringify(body)}`).toEqual(fields);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('404 for an unknown incident, on every command', async () => {
+    for (const [method, path, body] of NEW_ROUTES) {
+      if (path.startsWith('/api/')) continue;
+      const res = await call(method, pathOf(path, 'no-such-incident'), body);
+      expect(res.status, `${method} ${path}`).toBe(404);
+    }
+  });
+});
+
+describe('the checklist', () => {
+  type Checklist = {
+    phases: { phase: string; items: { id: string; done: boolean; overdue: boolean; by?: string }[] }[];
+    overdue: number;
+    rendered: string;
+  };
+  const item = (view: Pick<Checklist, 'phases'>, id: string) =>
+    view.phases.flatMap((p) => p.items).find((i) => i.id === id);
+
+  it('shows overdue items; a tick takes one off', async () => {
+    at('2026-11-26T13:40:00.000Z'); // the initial response was due at 13:35
+    const before = await json<Checklist>(await call('GET', `/api/incidents/${incidentId}/checklist`));
+    expect(before.overdue).toBeGreaterThan(0);
+    expect(item(before, 'notify-stakeholders')).toMatchObject({ done: false, overdue: true });
+    expect(before.rendered).toContain('Initial Response (0-5 min) — due 14:35');
+    expect(before.rendered).toContain('[ ] Notify stakeholders OVERDUE');
+
+    const res = await call('POST', `/api/incidents/${incidentId}/checklist/notify-stakeholders`, {
+      who: 'alice',
+    });
+    expect(res.status).toBe(200);
+    const ticked = await json<{ incident: Incident; changed: boolean; checklist: Checklist }>(res);
+    expect(ticked.changed).toBe(true);
+    expect(ticked.incident.checklist['notify-stakeholders']).toEqual({
+      at: '2026-11-26T13:40:00.000Z',
+      by: 'alice',
+    });
+    expect(item(ticked.checklist, 'notify-stakeholders')).toMatchObject({
+      done: true,
+      overdue: false,
+      by: 'alice',
+    });
+    expect(ticked.checklist.overdue).toBe(before.overdue - 1);
+    const after = await json<Checklist>(await call('GET', `/api/incidents/${incidentId}/checklist`));
+    expect(after.rendered).toContain('[x] Notify stakeholders (alice 14:40)');
+    expect((await pipeline.store.timeline(incidentId)).map((e) => e.type)).toContain('CHECKLIST');
+  });
+
+  it('an unknown item is a 404 naming it; a bad body a 400; nothing changes', async () => {
+    const before = await snapshot();
+    const res = await call('POST', `/api/incidents/${incidentId}/checklist/order-pizza`, { who: 'alice' });
+    expect(res.status).toBe(404);
+    expect((await json<{ message: string }>(res)).message).toContain('order-pizza');
+    const bad = await call('POST', `/api/incidents/${incidentId}/checklist/notify-stakeholders`, {
+      who: 'alice',
+      done: 'yes',
+    });
+    expect(bad.status).toBe(400);
+    expect(await errorFields(bad)).toEqual(['done']);
+    expect(await snapshot()).toEqual(before);
+    expect((await call('GET', '/api/incidents/nope/checklist')).status).toBe(404);
+  });
+});
+
+describe('action items and the postmortem', () => {
+  it('creates, lists, patches to done, and lists across incidents', async () => {
+    const other = await declare({ title: 'Search down' });
+    const created = await call('POST', `/api/incidents/${incidentId}/action-items`, ACTION_ITEM);
+    expect(created.status).toBe(201);
+    const { actionItem: first } = await json<{ actionItem: ActionItemRecord }>(created);
+    const { who, ...fields } = ACTION_ITEM;
+    expect(first).toMatchObject({ ...fields, status: 'open', incidentId, createdBy: who });
+    expect(first).not.toHaveProperty('who');
+    const second = (
+      await json<{ actionItem: ActionItemRecord }>(
+        await call('POST', `/api/incidents/${other.id}/action-items`, {
+          ...ACTION_ITEM,
+          action: 'Add a search fallback',
+          deadline: '2026-12-01',
+          category: 'Prevent',
+        }),
+      )
+    ).actionItem;
+
+    const mine = await json<{ actionItems: ActionItemRecord[] }>(
+      await call('GET', `/api/incidents/${incidentId}/action-items`),
+    );
+    expect(mine.actionItems.map((i) => i.id)).toEqual([first.id]);
+    expect((await show()).actionItems.map((i) => i.id)).toEqual([first.id]);
+
+    // Earliest deadline first, across incidents.
+    const open = async () =>
+      (await json<{ actionItems: ActionItemRecord[] }>(await call('GET', '/api/action-items?status=open')))
+        .actionItems;
+    expect((await open()).map((i) => i.id)).toEqual([second.id, first.id]);
+
+    at('2026-11-27T09:00:00.000Z');
+    const patched = await call('PATCH', `/api/incidents/${incidentId}/action-items/${first.id}`, {
+      status: 'done',
+      who: 'bob',
+    });
+    expect(patched.status).toBe(200);
+    expect((await json<{ actionItem: ActionItemRecord }>(patched)).actionItem).toMatchObject({
+      id: first.id,
+      status: 'done',
+      doneAt: '2026-11-27T09:00:00.000Z',
+    });
+    expect((await open()).map((i) => i.id)).toEqual([second.id]);
+    const done = await json<{ actionItems: ActionItemRecord[] }>(
+      await call('GET', '/api/action-items?status=done'),
+    );
+    expect(done.actionItems.map((i) => i.id)).toEqual([first.id]);
+    const all = await json<{ actionItems: ActionItemRecord[] }>(await call('GET', '/api/action-items'));
+    expect(all.actionItems.map((i) => i.id).sort()).toEqual([first.id, second.id].sort());
+  });
+
+  it('refuses bad items naming the field; 404 for an unknown incident or item', async () => {
+    const bad = async (body: Record<string, unknown>) =>
+      errorFields(
+        await call('POST', `/api/incidents/${incidentId}/action-items`, { ...ACTION_ITEM, ...body }),
+      );
+    expect(await bad({ deadline: '2026-13-01' })).toEqual(['deadline']);
+    expect(await bad({ category: 'Blame' })).toEqual(['category']);
+    expect(await bad({ owner: 'two words' })).toEqual(['owner']);
+    expect((await call('GET', `/api/incidents/${incidentId}/action-items`)).status).toBe(200);
+    expect((await show()).actionItems).toEqual([]);
+
+    const patchOnlyWho = await call('PATCH', `/api/incidents/${incidentId}/action-items/x`, { who: 'bob' });
+    expect(patchOnlyWho.status).toBe(400);
+    expect(await errorFields(patchOnlyWho)).toEqual(['status']);
+    expect(
+      (await call('PATCH', `/api/incidents/${incidentId}/action-items/nope`, { status: 'done', who: 'bob' }))
+        .status,
+    ).toBe(404);
+    expect((await call('POST', '/api/incidents/nope/action-items', ACTION_ITEM)).status).toBe(404);
+    expect((await call('GET', '/api/incidents/nope/action-items')).status).toBe(404);
+    const badQuery = await call('GET', '/api/action-items?status=maybe');
+    expect(badQuery.status).toBe(400);
+    expect(await errorFields(badQuery)).toEqual(['status']);
+  });
+
+  it('the postmortem draft lists the tracked action items', async () => {
+    await call('POST', `/api/incidents/${incidentId}/action-items`, ACTION_ITEM);
+    const markdown = await (await call('GET', `/api/incidents/${incidentId}/postmortem`)).text();
+    // The tracked item with its owner and status, before the template's suggestions.
+    expect(markdown).toContain(`| ${ACTION_ITEM.action} | bob | 2026-12-15 | Detect | open |`);
+    expect(markdown.indexOf(ACTION_ITEM.action)).toBeLessThan(markdown.indexOf('| suggested |'));
+  });
+
+  it('publishes the postmortem once resolved (409 naming status before)', async () => {
+    const early = await call('POST', `/api/incidents/${incidentId}/postmortem/publish`, { who: 'alice' });
+    expect(early.status).toBe(409);
+    expect(await errorFields(early)).toEqual(['status']);
+    await call('POST', `/api/incidents/${incidentId}/resolve`, { who: 'alice', now: true });
+    at('2026-11-27T10:00:00.000Z');
+    const res = await call('POST', `/api/incidents/${incidentId}/postmortem/publish`, { who: 'alice' });
+    expect(res.status).toBe(200);
+    expect(await json(res)).toMatchObject({
+      changed: true,
+      incident: { postmortemDoneAt: '2026-11-27T10:00:00.000Z', postmortemDoneBy: 'alice' },
+    });
+    expect((await show()).postmortem).toEqual({
+      required: true,
+      dueAt: '2026-11-28T13:30:00.000Z',
+      doneAt: '2026-11-27T10:00:00.000Z',
+    });
+  });
+});
+
+describe('authentication', () => {
+  it('every new route answers 401 without the token, and changes nothing', async () => {
+    const before = await snapshot();
+    const incidents = (await pipeline.store.list({})).incidents.length;
+    for (const [method, path, body] of NEW_ROUTES) {
+      const res = await app.request(pathOf(path), {
+        method,
+        headers: { 'content-type': 'application/json' },
+        ...(body === undefined ? {} : { body: JSON.stringify(body) }),
+      });
+      expect(res.status, `${method} ${path}`).toBe(401);
+      const wrong = await call(method, pathOf(path), body, {
+        authorization: 'Bearer wrong-token-0123456789',
+      });
+      expect(wrong.status, `${method} ${path} (wrong token)`).toBe(401);
+    }
+    expect(await snapshot()).toEqual(before);
+    expect((await pipeline.store.list({})).incidents).toHaveLength(incidents);
+    expect(await pipeline.deps.actionItems.listActionItems({})).toEqual([]);
+  });
+});
+
+describe('runbooksOf', () => {
+  const service = { name: 'Checkout API', runbookUrl: RUNBOOK };
+  it('the service runbook first, then alert links mentioning "runbook" in text or address, each once', () => {
+    expect(
+      runbooksOf(
+        {
+          links: [
+            { href: 'https://x.example.com/RUNBOOKS/db' },
+            { href: 'https://x.example.com/d/1', text: 'Dashboard' },
+            { href: RUNBOOK, text: 'runbook' },
+            { href: 'https://x.example.com/wiki/2', text: 'Runbook: disk full' },
+          ],
+        },
+        service,
+      ),
+    ).toEqual([
+      { href: RUNBOOK, text: 'Checkout API runbook' },
+      { href: 'https://x.example.com/RUNBOOKS/db' },
+      { href: 'https://x.example.com/wiki/2', text: 'Runbook: disk full' },
+    ]);
+  });
+  it('none without a service runbook or matching links', () => {
+    expect(runbooksOf({ links: [{ href: 'https://x.example.com/d/1' }] }, { name: 'X' })).toEqual([]);
+    expect(runbooksOf({ links: [] }, undefined)).toEqual([]);
   });
 });

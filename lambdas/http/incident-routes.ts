@@ -1,0 +1,298 @@
+import { Hono } from 'hono';
+import {
+  acknowledgeIncident,
+  addActionItem,
+  addNote,
+  assignRole,
+  type CommandDeps,
+  changeSeverity,
+  createIncident,
+  handOff,
+  mitigateIncident,
+  publishPostmortem,
+  resolveIncident,
+  tickChecklist,
+  updateActionItem,
+} from '#app/command';
+import { checklistView, isChecklistItem, renderChecklist } from '#core/checklists';
+import { warRoomName } from '#core/classification';
+import {
+  ActionItemCreateSchema,
+  ActionItemUpdateSchema,
+  ActorSchema,
+  ChecklistTickSchema,
+  CreateIncidentSchema,
+  HandoffSchema,
+  MitigateSchema,
+  ResolveSchema,
+  RoleAssignSchema,
+  SeverityChangeSchema,
+  TimelineNoteSchema,
+} from '#core/commands';
+import type { ServiceConfig } from '#core/config';
+import { NotFoundError } from '#core/errors';
+import { type Incident, postmortemDueAt, postmortemRequired, renderTimelineEntry } from '#core/incident';
+import { generatePostmortem } from '#core/postmortem';
+import { parseOrThrow } from '#core/validation';
+import { fail, jsonBody, type Log } from './errors.ts';
+import { ActionItemsQuery, ExcludeBody, ListIncidentsQuery, PostmortemQuery } from './openapi.ts';
+
+export interface Runbook {
+  readonly href: string;
+  readonly text?: string;
+}
+
+/**
+ * An incident's runbooks: its service's `runbookUrl`, then the links of its first alert whose
+ * text or address mentions "runbook" (any case); each address once.
+ */
+export function runbooksOf(
+  incident: Pick<Incident, 'links'>,
+  service: Pick<ServiceConfig, 'name' | 'runbookUrl'> | undefined,
+): Runbook[] {
+  const found: Runbook[] = [];
+  if (service?.runbookUrl) found.push({ href: service.runbookUrl, text: `${service.name} runbook` });
+  for (const link of incident.links ?? []) {
+    if (!/runbook/i.test(`${link.text ?? ''} ${link.href}`)) continue;
+    if (found.some((r) => r.href === link.href)) continue;
+    found.push(link.text ? { href: link.href, text: link.text } : { href: link.href });
+  }
+  return found;
+}
+
+/**
+ * The incident routes of the management API (mounted under /api, behind its auth): reading
+ * incidents, the incident-command use cases, checklists, postmortems and action items.
+ * Each route: parse → use case → respond.
+ */
+export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
+  const api = new Hono();
+  const { config } = deps;
+  const failed = (c: Parameters<typeof fail>[0], error: unknown) => fail(c, error, 'api', log);
+
+  const incidentOf = async (id: string): Promise<Incident> => {
+    const incident = await deps.store.get(id);
+    if (incident === undefined) throw new NotFoundError(`no incident ${id}`);
+    return incident;
+  };
+  const checklistOf = async (incident: Incident) =>
+    checklistView({
+      incident,
+      timeline: await deps.store.timeline(incident.id),
+      actionItems: await deps.actionItems.actionItems(incident.id),
+      now: deps.clock(),
+    });
+
+  api.get('/incidents', async (c) => {
+    try {
+      const query = parseOrThrow(ListIncidentsQuery, c.req.query(), 'query');
+      return c.json(await deps.store.list(query));
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+
+  api.post('/incidents', async (c) => {
+    try {
+      const input = parseOrThrow(CreateIncidentSchema, await jsonBody(c.req.raw), 'incident');
+      return c.json(await createIncident(input, deps), 201);
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+
+  api.get('/incidents/:id', async (c) => {
+    try {
+      const incident = await incidentOf(c.req.param('id'));
+      const [timeline, actionItems] = await Promise.all([
+        deps.store.timeline(incident.id),
+        deps.actionItems.actionItems(incident.id),
+      ]);
+      const dueAt = postmortemDueAt(incident);
+      return c.json({
+        incident,
+        warRoom: warRoomName(incident.title, incident.detectedAt, config.timeZone),
+        timeline,
+        rendered: timeline.map((e) => renderTimelineEntry(e, config.timeZone)),
+        checklist: checklistView({ incident, timeline, actionItems, now: deps.clock() }),
+        runbooks: runbooksOf(
+          incident,
+          config.services.find((s) => s.id === incident.service),
+        ),
+        actionItems,
+        postmortem: {
+          required: postmortemRequired(incident),
+          ...(dueAt === undefined ? {} : { dueAt }),
+          ...(incident.postmortemDoneAt === undefined ? {} : { doneAt: incident.postmortemDoneAt }),
+        },
+      });
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+
+  // The lifecycle and war-room commands: 200 {incident, changed}.
+  api.post('/incidents/:id/acknowledge', async (c) => {
+    try {
+      const { who } = parseOrThrow(ActorSchema, await jsonBody(c.req.raw), 'acknowledgement');
+      return c.json(await acknowledgeIncident(c.req.param('id'), who, deps));
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  api.post('/incidents/:id/mitigate', async (c) => {
+    try {
+      const input = parseOrThrow(MitigateSchema, await jsonBody(c.req.raw), 'mitigation');
+      return c.json(await mitigateIncident(c.req.param('id'), input, deps));
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  api.post('/incidents/:id/resolve', async (c) => {
+    try {
+      const input = parseOrThrow(ResolveSchema, await jsonBody(c.req.raw), 'resolve');
+      return c.json(await resolveIncident(c.req.param('id'), input, deps));
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  api.post('/incidents/:id/severity', async (c) => {
+    try {
+      const input = parseOrThrow(SeverityChangeSchema, await jsonBody(c.req.raw), 'severity change');
+      return c.json(await changeSeverity(c.req.param('id'), input, deps));
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  api.post('/incidents/:id/roles', async (c) => {
+    try {
+      const input = parseOrThrow(RoleAssignSchema, await jsonBody(c.req.raw), 'role assignment');
+      return c.json(await assignRole(c.req.param('id'), input, deps));
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  api.post('/incidents/:id/handoff', async (c) => {
+    try {
+      const input = parseOrThrow(HandoffSchema, await jsonBody(c.req.raw), 'handoff');
+      return c.json(await handOff(c.req.param('id'), input, deps));
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+
+  // Anyone on the incident adds to its timeline: [HH:MM] [@who] [TYPE] text.
+  api.post('/incidents/:id/timeline', async (c) => {
+    try {
+      const input = parseOrThrow(TimelineNoteSchema, await jsonBody(c.req.raw), 'timeline entry');
+      const { entry } = await addNote(c.req.param('id'), input, deps);
+      return c.json({ entry, rendered: renderTimelineEntry(entry, config.timeZone) }, 201);
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+
+  api.get('/incidents/:id/checklist', async (c) => {
+    try {
+      const view = await checklistOf(await incidentOf(c.req.param('id')));
+      return c.json({ ...view, rendered: renderChecklist(view, config.timeZone) });
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  api.post('/incidents/:id/checklist/:item', async (c) => {
+    try {
+      const item = c.req.param('item');
+      if (!isChecklistItem(item)) throw new NotFoundError(`no checklist item "${item}"`);
+      const input = parseOrThrow(ChecklistTickSchema, await jsonBody(c.req.raw), 'checklist tick');
+      const result = await tickChecklist(c.req.param('id'), item, input, deps);
+      return c.json({ ...result, checklist: await checklistOf(result.incident) });
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+
+  // A blameless postmortem draft in Markdown, with the blameless check's findings.
+  api.get('/incidents/:id/postmortem', async (c) => {
+    try {
+      const query = parseOrThrow(PostmortemQuery, c.req.query(), 'query');
+      const incident = await incidentOf(c.req.param('id'));
+      const postmortem = generatePostmortem({
+        incident,
+        serviceName: config.services.find((s) => s.id === incident.service)?.name ?? incident.service,
+        timeline: await deps.store.timeline(incident.id),
+        timeZone: config.timeZone,
+        template: query.template,
+        authors: query.authors
+          ? query.authors
+              .split(',')
+              .map((a) => a.trim())
+              .filter(Boolean)
+          : [],
+        actionItems: await deps.actionItems.actionItems(incident.id),
+        names: config.responders.flatMap((r) => [r.name, r.id]),
+      });
+      if (c.req.header('accept')?.includes('application/json')) return c.json(postmortem);
+      return c.text(postmortem.markdown, 200, { 'content-type': 'text/markdown; charset=utf-8' });
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  api.post('/incidents/:id/postmortem/publish', async (c) => {
+    try {
+      const { who } = parseOrThrow(ActorSchema, await jsonBody(c.req.raw), 'publication');
+      return c.json(await publishPostmortem(c.req.param('id'), who, deps));
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+
+  // Action items, tracked to done.
+  api.get('/incidents/:id/action-items', async (c) => {
+    try {
+      const incident = await incidentOf(c.req.param('id'));
+      return c.json({ actionItems: await deps.actionItems.actionItems(incident.id) });
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  api.post('/incidents/:id/action-items', async (c) => {
+    try {
+      const input = parseOrThrow(ActionItemCreateSchema, await jsonBody(c.req.raw), 'action item');
+      return c.json({ actionItem: await addActionItem(c.req.param('id'), input, deps) }, 201);
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  api.patch('/incidents/:id/action-items/:item', async (c) => {
+    try {
+      const input = parseOrThrow(ActionItemUpdateSchema, await jsonBody(c.req.raw), 'action item update');
+      const actionItem = await updateActionItem(c.req.param('id'), c.req.param('item'), input, deps);
+      return c.json({ actionItem });
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  api.get('/action-items', async (c) => {
+    try {
+      const query = parseOrThrow(ActionItemsQuery, c.req.query(), 'query');
+      return c.json({ actionItems: await deps.actionItems.listActionItems(query) });
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+
+  // Leave an incident out of the metrics (a drill, a duplicate), or put it back.
+  api.post('/incidents/:id/exclude', async (c) => {
+    try {
+      const { excluded } = parseOrThrow(ExcludeBody, await jsonBody(c.req.raw), 'body');
+      const incident = await deps.store.setExcluded(c.req.param('id'), excluded);
+      if (incident === undefined) throw new NotFoundError(`no incident ${c.req.param('id')}`);
+      return c.json({ incident });
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+
+  return api;
+}

@@ -1,0 +1,706 @@
+import * as z from 'zod';
+import { IsoDateTime, ServiceId } from '#core/alert';
+import {
+  ActionItemCreateSchema,
+  ActionItemUpdateSchema,
+  ActorSchema,
+  ChecklistTickSchema,
+  CreateIncidentSchema,
+  HandoffSchema,
+  MitigateSchema,
+  ResolveSchema,
+  RoleAssignSchema,
+  SeverityChangeSchema,
+  TimelineNoteSchema,
+} from '#core/commands';
+import { INCIDENT_STATUSES } from '#core/incident';
+import { ScheduleOverrideSchema } from '#core/oncall';
+import { POSTMORTEM_TEMPLATES } from '#core/postmortem';
+import { AlertmanagerWebhookSchema } from '#formats/alertmanager';
+import { EventsV2EventSchema } from '#formats/events-v2';
+import { GrafanaWebhookSchema } from '#formats/grafana';
+import { ApiErrorBody, IngestErrorBody } from './errors.ts';
+
+/**
+ * The HTTP API's contract: the request schemas that are not use-case inputs (query strings,
+ * small bodies — the use cases' own are in core/commands.ts), and the OpenAPI 3.1 document built
+ * from all of them with z.toJSONSchema, so the document cannot drift from what the routes parse.
+ * test/http/openapi.test.ts checks that every route of the app is documented and vice versa.
+ */
+
+// ---------------------------------------------------------------------------------------------
+// Request schemas of the routes (app.ts, incident-routes.ts)
+
+export const ListIncidentsQuery = z.object({
+  status: z.enum(INCIDENT_STATUSES).optional(),
+  service: ServiceId.optional(),
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+  cursor: z.string().min(1).max(2048).optional(),
+});
+
+export const PostmortemQuery = z.object({
+  template: z.enum(POSTMORTEM_TEMPLATES).default('default'),
+  /** Comma-separated. */
+  authors: z.string().max(1000).optional(),
+});
+
+export const ActionItemsQuery = z.object({ status: z.enum(['open', 'done']).optional() });
+
+export const ExcludeBody = z.object({ excluded: z.boolean() });
+
+export const CreateIntegration = z.object({
+  service: ServiceId,
+  name: z.string().min(1).max(255),
+});
+
+export const CreateMaintenance = z.object({
+  from: z.iso.datetime({ offset: true }).optional(),
+  to: z.iso.datetime({ offset: true }),
+  reason: z.string().max(1024).optional(),
+});
+
+/** The body of an override: the route adds the id and the schedule, then parses the whole. */
+export const OverrideBody = z.object(ScheduleOverrideSchema.shape).omit({ id: true, scheduleId: true });
+
+export const OnCallQuery = z.object({ at: IsoDateTime.optional() });
+
+export const RollupQuery = z
+  .object({
+    from: z.iso.date(),
+    to: z.iso.date(),
+    service: z.union([ServiceId, z.literal('*')]).optional(),
+    severity: z.enum(['SEV-1', 'SEV-2', 'SEV-3', 'SEV-4', '*']).optional(),
+  })
+  .refine((q) => q.from <= q.to, { message: 'must not be before from', path: ['to'] });
+
+// ---------------------------------------------------------------------------------------------
+// The document
+
+/** Request bodies, by component name, each with an example the schema accepts. */
+export const REQUEST_BODIES = {
+  CreateIncident: {
+    schema: CreateIncidentSchema,
+    example: {
+      service: 'checkout',
+      title: 'Checkout failing for EU users',
+      impact: { usersAffectedPercent: 60 },
+      who: 'alice',
+    },
+  },
+  Actor: { schema: ActorSchema, example: { who: 'alice' } },
+  Mitigate: { schema: MitigateSchema, example: { who: 'alice', note: 'Rolled back to v41' } },
+  Resolve: { schema: ResolveSchema, example: { who: 'alice', now: false } },
+  SeverityChange: {
+    schema: SeverityChangeSchema,
+    example: { severity: 'SEV-1', reason: 'All regions affected', who: 'alice' },
+  },
+  RoleAssign: { schema: RoleAssignSchema, example: { role: 'scribe', person: 'carol', who: 'alice' } },
+  Handoff: {
+    schema: HandoffSchema,
+    example: {
+      to: 'bob',
+      who: 'alice',
+      brief: {
+        status: 'Error rate 5%, falling',
+        tried: 'Restarted the pods; no change',
+        strategy: 'Roll back the 14:02 deploy',
+        people: 'carol (tech lead), dave (comms)',
+        decisions: 'Status page updated at 14:30',
+      },
+    },
+  },
+  TimelineNote: {
+    schema: TimelineNoteSchema,
+    example: { type: 'DECISION', who: 'alice', text: 'Rollback deployment' },
+  },
+  ChecklistTick: { schema: ChecklistTickSchema, example: { who: 'alice', done: true } },
+  ActionItemCreate: {
+    schema: ActionItemCreateSchema,
+    example: {
+      action: 'Alert on error rate within 10 minutes of a deploy',
+      owner: 'bob',
+      deadline: '2026-12-15',
+      category: 'Detect',
+      who: 'alice',
+    },
+  },
+  ActionItemUpdate: { schema: ActionItemUpdateSchema, example: { status: 'done', who: 'bob' } },
+  Exclude: { schema: ExcludeBody, example: { excluded: true } },
+  CreateIntegration: { schema: CreateIntegration, example: { service: 'checkout', name: 'Prometheus prod' } },
+  CreateMaintenance: {
+    schema: CreateMaintenance,
+    example: { to: '2026-11-26T22:00:00Z', reason: 'Database upgrade' },
+  },
+  ScheduleOverride: {
+    schema: OverrideBody,
+    example: { from: '2026-11-27T09:00:00+01:00', to: '2026-11-28T09:00:00+01:00', responder: 'bob' },
+  },
+  EventsV2Event: {
+    schema: EventsV2EventSchema,
+    example: {
+      routing_key: '0123456789abcdef0123456789abcdef',
+      event_action: 'trigger',
+      dedup_key: 'disk-full',
+      payload: { summary: 'Disk 95% full on db-1', source: 'db-1', severity: 'critical' },
+    },
+  },
+  AlertmanagerWebhook: {
+    schema: AlertmanagerWebhookSchema,
+    example: {
+      version: '4',
+      status: 'firing',
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'HighErrorRate', severity: 'critical' },
+          annotations: { summary: 'Error rate above 5%' },
+          startsAt: '2026-11-26T13:20:00Z',
+          fingerprint: '1a30ba71cca2921f',
+        },
+      ],
+    },
+  },
+  GrafanaWebhook: {
+    schema: GrafanaWebhookSchema,
+    example: {
+      status: 'firing',
+      alerts: [
+        {
+          status: 'firing',
+          labels: { alertname: 'High memory usage' },
+          annotations: { summary: 'Memory above 90%' },
+          startsAt: '2026-11-26T13:20:00Z',
+          fingerprint: 'c6eadffa33fcdf37',
+        },
+      ],
+    },
+  },
+} as const satisfies Record<string, { schema: z.ZodType; example: unknown }>;
+
+export type RequestBodyName = keyof typeof REQUEST_BODIES;
+
+/** Query strings, by component name. */
+export const QUERIES = {
+  ListIncidentsQuery,
+  PostmortemQuery,
+  ActionItemsQuery,
+  OnCallQuery,
+  RollupQuery,
+} as const satisfies Record<string, z.ZodObject>;
+
+type QueryName = keyof typeof QUERIES;
+
+/** A zod schema as JSON Schema (2020-12, OpenAPI 3.1's dialect) of what a client sends. */
+export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+  const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
+  return rest;
+}
+
+type Access = 'api' | 'public' | 'integration-key';
+type Method = 'get' | 'post' | 'patch' | 'delete';
+
+interface Operation {
+  readonly method: Method;
+  /** OpenAPI form: /api/incidents/{id}. */
+  readonly path: string;
+  readonly summary: string;
+  readonly tag: string;
+  readonly access: Access;
+  readonly body?: RequestBodyName | readonly RequestBodyName[];
+  readonly query?: QueryName;
+  /** Success: status, description, and the top-level keys of a JSON body (none: no JSON body). */
+  readonly ok: readonly [number, string, (readonly string[])?];
+  /** 409 when the incident's status does not allow the command. */
+  readonly conflict?: boolean;
+  /** Extra content types of the success response (besides JSON). */
+  readonly produces?: readonly string[];
+}
+
+const incident = (path = '') => `/api/incidents/{id}${path}`;
+const COMMAND = ['incident', 'changed'] as const;
+
+const command = (path: string, summary: string, body: RequestBodyName): Operation => ({
+  method: 'post',
+  path: incident(path),
+  summary,
+  tag: 'incident command',
+  access: 'api',
+  body,
+  ok: [200, 'The incident after the command; `changed: false` when it was already so', COMMAND],
+  conflict: true,
+});
+
+/** Every operation of the app, in the order of the document. */
+export const OPERATIONS: readonly Operation[] = [
+  // Incident command
+  {
+    method: 'get',
+    path: '/api/incidents',
+    summary: 'List incidents, newest first',
+    tag: 'incidents',
+    access: 'api',
+    query: 'ListIncidentsQuery',
+    ok: [200, 'A page of incidents', ['incidents']],
+  },
+  {
+    method: 'post',
+    path: '/api/incidents',
+    summary: 'Declare an incident (severity given, or classified from the impact)',
+    tag: 'incident command',
+    access: 'api',
+    body: 'CreateIncident',
+    ok: [201, 'The new incident, and the classification when the impact gave the severity', ['incident']],
+  },
+  {
+    method: 'get',
+    path: incident(),
+    summary:
+      'An incident with its war room, timeline, checklist, runbooks, action items and postmortem status',
+    tag: 'incidents',
+    access: 'api',
+    ok: [
+      200,
+      'The incident and everything about it',
+      ['incident', 'warRoom', 'timeline', 'rendered', 'checklist', 'runbooks', 'actionItems', 'postmortem'],
+    ],
+  },
+  command('/acknowledge', 'Acknowledge: escalation stops', 'Actor'),
+  command('/mitigate', 'Mitigate: impact stopped', 'Mitigate'),
+  command(
+    '/resolve',
+    'Resolve: enters the monitoring period, or resolves at once with `now: true`',
+    'Resolve',
+  ),
+  command('/severity', 'Change the severity (a raise re-pages with the severity’s policy)', 'SeverityChange'),
+  command('/roles', 'Assign a war-room role', 'RoleAssign'),
+  command('/handoff', 'Hand incident command over, with the brief', 'Handoff'),
+  {
+    method: 'post',
+    path: incident('/timeline'),
+    summary: 'Add a note to the timeline, rendered [HH:MM] [@who] [TYPE] text',
+    tag: 'incident command',
+    access: 'api',
+    body: 'TimelineNote',
+    ok: [201, 'The entry and its rendering', ['entry', 'rendered']],
+  },
+  {
+    method: 'get',
+    path: incident('/checklist'),
+    summary: 'The checklist by phase, with the overdue items',
+    tag: 'incident command',
+    access: 'api',
+    ok: [200, 'The checklist and its text rendering', ['phases', 'overdue', 'rendered']],
+  },
+  {
+    method: 'post',
+    path: incident('/checklist/{item}'),
+    summary: 'Tick (or untick) a checklist item',
+    tag: 'incident command',
+    access: 'api',
+    body: 'ChecklistTick',
+    ok: [200, 'The incident and the checklist after the tick', ['incident', 'changed', 'checklist']],
+    conflict: true,
+  },
+  {
+    method: 'get',
+    path: incident('/postmortem'),
+    summary: 'A blameless postmortem draft (Markdown; JSON with the blameless check’s findings)',
+    tag: 'postmortems',
+    access: 'api',
+    query: 'PostmortemQuery',
+    ok: [200, 'The draft; `Accept: application/json` for the JSON form', ['markdown', 'blame']],
+    produces: ['text/markdown'],
+  },
+  {
+    method: 'post',
+    path: incident('/postmortem/publish'),
+    summary: 'Mark the postmortem published',
+    tag: 'postmortems',
+    access: 'api',
+    body: 'Actor',
+    ok: [200, 'The incident after the command', COMMAND],
+    conflict: true,
+  },
+  {
+    method: 'get',
+    path: incident('/action-items'),
+    summary: 'The incident’s action items',
+    tag: 'postmortems',
+    access: 'api',
+    ok: [200, 'Oldest first', ['actionItems']],
+  },
+  {
+    method: 'post',
+    path: incident('/action-items'),
+    summary: 'Track an action item',
+    tag: 'postmortems',
+    access: 'api',
+    body: 'ActionItemCreate',
+    ok: [201, 'The new item', ['actionItem']],
+  },
+  {
+    method: 'patch',
+    path: incident('/action-items/{item}'),
+    summary: 'Update an action item (done, owner, deadline)',
+    tag: 'postmortems',
+    access: 'api',
+    body: 'ActionItemUpdate',
+    ok: [200, 'The item after the update', ['actionItem']],
+  },
+  {
+    method: 'get',
+    path: '/api/action-items',
+    summary: 'Action items across incidents, earliest deadline first',
+    tag: 'postmortems',
+    access: 'api',
+    query: 'ActionItemsQuery',
+    ok: [200, 'The items', ['actionItems']],
+  },
+  {
+    method: 'post',
+    path: incident('/exclude'),
+    summary: 'Leave an incident out of the metrics (a drill, a duplicate), or put it back',
+    tag: 'incidents',
+    access: 'api',
+    body: 'Exclude',
+    ok: [200, 'The incident', ['incident']],
+  },
+  // Operations
+  {
+    method: 'post',
+    path: '/api/integrations',
+    summary: 'Create an integration key for a service (returned once)',
+    tag: 'operations',
+    access: 'api',
+    body: 'CreateIntegration',
+    ok: [201, 'The key, shown only now', ['integrationKey', 'service', 'name', 'createdAt']],
+  },
+  {
+    method: 'post',
+    path: '/api/services/{service}/maintenance',
+    summary: 'Start a maintenance window: alerts are recorded, nobody is paged',
+    tag: 'operations',
+    access: 'api',
+    body: 'CreateMaintenance',
+    ok: [201, 'The window, and the escalations it stopped', ['id', 'service', 'from', 'to', 'stopped']],
+  },
+  {
+    method: 'get',
+    path: '/api/services/{service}/maintenance',
+    summary: 'Maintenance windows not yet ended',
+    tag: 'operations',
+    access: 'api',
+    ok: [200, 'The windows', ['windows']],
+  },
+  {
+    method: 'delete',
+    path: '/api/services/{service}/maintenance/{id}',
+    summary: 'End a maintenance window',
+    tag: 'operations',
+    access: 'api',
+    ok: [204, 'Deleted'],
+  },
+  {
+    method: 'post',
+    path: '/api/schedules/{schedule}/overrides',
+    summary: 'Override a schedule: who covers (whom), from–to',
+    tag: 'operations',
+    access: 'api',
+    body: 'ScheduleOverride',
+    ok: [201, 'The override', ['id', 'scheduleId', 'from', 'to', 'responder']],
+  },
+  {
+    method: 'get',
+    path: '/api/schedules/{schedule}/overrides',
+    summary: 'Overrides not yet ended',
+    tag: 'operations',
+    access: 'api',
+    ok: [200, 'The overrides', ['overrides']],
+  },
+  {
+    method: 'delete',
+    path: '/api/schedules/{schedule}/overrides/{id}',
+    summary: 'Delete an override',
+    tag: 'operations',
+    access: 'api',
+    ok: [204, 'Deleted'],
+  },
+  {
+    method: 'get',
+    path: '/api/schedules/{schedule}/oncall',
+    summary: 'Who is on call (now, or at `at`)',
+    tag: 'operations',
+    access: 'api',
+    query: 'OnCallQuery',
+    ok: [200, 'The responders on call', ['schedule', 'at', 'onCall']],
+  },
+  {
+    method: 'get',
+    path: '/api/rollups',
+    summary: 'Nightly metric rollups of a period',
+    tag: 'metrics',
+    access: 'api',
+    query: 'RollupQuery',
+    ok: [200, 'One row per day, service and severity', ['rollups']],
+  },
+  // Ingest
+  {
+    method: 'post',
+    path: '/v2/enqueue',
+    summary: 'PagerDuty Events API v2 (the integration key is the routing_key)',
+    tag: 'ingest',
+    access: 'public',
+    body: 'EventsV2Event',
+    ok: [202, 'Event processed', ['status', 'message', 'dedup_key']],
+  },
+  ...(['/integrations/{kind}', '/integrations/{kind}/{key}'] as const).map(
+    (path): Operation => ({
+      method: 'post',
+      path,
+      summary: 'Alertmanager (`kind` alertmanager) or Grafana (`kind` grafana) webhook',
+      tag: 'ingest',
+      access: 'integration-key',
+      body: ['AlertmanagerWebhook', 'GrafanaWebhook'],
+      ok: [202, 'Alerts accepted', ['status', 'message', 'alerts']],
+    }),
+  ),
+  ...(['/heartbeat/{id}', '/heartbeat/{id}/{key}'] as const).flatMap((path) =>
+    (['get', 'post'] as const).map(
+      (method): Operation => ({
+        method,
+        path,
+        summary: 'Heartbeat ping: pushes the deadline forward (GET for plain `curl <url>` cron jobs)',
+        tag: 'ingest',
+        access: 'integration-key',
+        ok: [202, 'Ping recorded', ['status']],
+      }),
+    ),
+  ),
+  {
+    method: 'get',
+    path: '/a/{token}',
+    summary: 'Acknowledge/resolve link from a page: a confirmation form (changes nothing)',
+    tag: 'links',
+    access: 'public',
+    ok: [200, 'HTML confirmation form'],
+    produces: ['text/html'],
+  },
+  {
+    method: 'post',
+    path: '/a/{token}',
+    summary: 'Acknowledge/resolve link: act (the confirmation form posts here)',
+    tag: 'links',
+    access: 'public',
+    ok: [200, 'HTML result page'],
+    produces: ['text/html'],
+  },
+  {
+    method: 'get',
+    path: '/health',
+    summary: 'Liveness',
+    tag: 'meta',
+    access: 'public',
+    ok: [200, 'Up', ['status']],
+  },
+  {
+    method: 'get',
+    path: '/openapi.json',
+    summary: 'This document',
+    tag: 'meta',
+    access: 'public',
+    ok: [200, 'The OpenAPI 3.1 document', ['openapi', 'info', 'paths', 'components']],
+  },
+];
+
+/** What a path parameter names, by its name and the path it is in. */
+function describeParameter(name: string, path: string): string {
+  const by: Record<string, string | undefined> = {
+    id: path.startsWith('/api/incidents')
+      ? 'The incident id'
+      : path.includes('/maintenance/')
+        ? 'The maintenance window id'
+        : path.includes('/overrides/')
+          ? 'The override id'
+          : 'The heartbeat id (config `heartbeats`)',
+    item: path.includes('/checklist/')
+      ? 'The checklist item id, e.g. `notify-stakeholders`'
+      : 'The action item id',
+    service: 'A service id of the config',
+    schedule: 'A schedule id of the config',
+    kind: '`alertmanager` or `grafana`',
+    key: 'The integration key (else in the Authorization header: Bearer, or Basic with the key as password)',
+    token: 'The signed link token from a page',
+  };
+  return by[name] ?? name;
+}
+
+const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
+
+const ERRORS = {
+  400: 'A field is invalid: `errors` names each one',
+  401: 'Not authenticated',
+  404: 'The incident (or what else the path names) does not exist',
+  409: 'The incident’s status does not allow this: `errors` names `status`',
+  413: 'Body larger than 512 KB',
+} as const;
+
+function responses(op: Operation): Record<string, unknown> {
+  const [status, description, keys] = op.ok;
+  const content: Record<string, unknown> = {};
+  if (keys !== undefined) {
+    content['application/json'] = {
+      schema: {
+        type: 'object',
+        required: keys,
+        properties: Object.fromEntries(keys.map((k) => [k, {}])),
+      },
+    };
+  }
+  for (const type of op.produces ?? []) content[type] = { schema: { type: 'string' } };
+  const out: Record<string, unknown> = {
+    [status]: { description, ...(Object.keys(content).length > 0 ? { content } : {}) },
+  };
+  const ingest = op.tag === 'ingest';
+  const error = (code: keyof typeof ERRORS) => {
+    out[code] = { $ref: `#/components/responses/${ingest ? 'Ingest' : ''}Error${code}` };
+  };
+  if (op.tag === 'links') return out;
+  if (op.body !== undefined || op.query !== undefined) error(400);
+  if (op.access !== 'public') error(401);
+  if (op.path.includes('{')) error(404);
+  if (op.conflict) error(409);
+  if (ingest && op.body !== undefined) error(413);
+  return out;
+}
+
+function parameters(op: Operation): Record<string, unknown>[] {
+  const inPath = [...op.path.matchAll(/\{(\w+)\}/g)].map(([, name = '']) => ({
+    name,
+    in: 'path',
+    required: true,
+    description: describeParameter(name, op.path),
+    schema: { type: 'string' },
+  }));
+  if (op.query === undefined) return inPath;
+  const query = jsonSchemaOf(QUERIES[op.query]) as {
+    properties?: Record<string, unknown>;
+    required?: string[];
+  };
+  const inQuery = Object.entries(query.properties ?? {}).map(([name, schema]) => ({
+    name,
+    in: 'query',
+    required: query.required?.includes(name) ?? false,
+    schema,
+  }));
+  return [...inPath, ...inQuery];
+}
+
+function requestBody(op: Operation): Record<string, unknown> | undefined {
+  if (op.body === undefined) return undefined;
+  const names: readonly RequestBodyName[] = typeof op.body === 'string' ? [op.body] : op.body;
+  const [first] = names;
+  return {
+    required: true,
+    content: {
+      'application/json': {
+        schema: names.length === 1 && first !== undefined ? ref(first) : { oneOf: names.map(ref) },
+        ...(first !== undefined ? { example: REQUEST_BODIES[first].example } : {}),
+      },
+    },
+  };
+}
+
+const SECURITY: Readonly<Record<Access, readonly Record<string, string[]>[]>> = {
+  api: [{ sigv4: [] }, { bearer: [] }],
+  public: [],
+  // The key in the path needs no header: the empty requirement.
+  'integration-key': [{ integrationKey: [] }, {}],
+};
+
+/** Built once, on first use. */
+let built: Record<string, unknown> | undefined;
+
+/** The OpenAPI 3.1 document of the app. */
+export function openApiDocument(): Record<string, unknown> {
+  built ??= build();
+  return built;
+}
+
+function build(): Record<string, unknown> {
+  const paths: Record<string, Record<string, unknown>> = {};
+  for (const op of OPERATIONS) {
+    const body = requestBody(op);
+    const params = parameters(op);
+    paths[op.path] ??= {};
+    // biome-ignore lint/style/noNonNullAssertion: set just above
+    paths[op.path]![op.method] = {
+      operationId: operationId(op),
+      summary: op.summary,
+      tags: [op.tag],
+      security: SECURITY[op.access],
+      ...(params.length > 0 ? { parameters: params } : {}),
+      ...(body ? { requestBody: body } : {}),
+      responses: responses(op),
+    };
+  }
+  const errorResponses = (kind: '' | 'Ingest', schema: string) =>
+    Object.fromEntries(
+      Object.entries(ERRORS).map(([code, description]) => [
+        `${kind}Error${code}`,
+        { description, content: { 'application/json': { schema: ref(schema) } } },
+      ]),
+    );
+  return {
+    openapi: '3.1.0',
+    info: {
+      title: 'Klaxon',
+      version: '0.1.0',
+      description:
+        'Alerts in, incidents out. Ingest endpoints authenticate with an integration key; `/api/*` is the ' +
+        'management API (IAM-signed requests through API Gateway, a bearer token on the local runtime). ' +
+        'Errors: `{message, errors: [{field, message}]}`; ingest errors keep PagerDuty’s shape.',
+      license: { name: 'Apache-2.0', identifier: 'Apache-2.0' },
+    },
+    tags: [...new Set(OPERATIONS.map((op) => op.tag))].map((name) => ({ name })),
+    paths,
+    components: {
+      schemas: {
+        ...Object.fromEntries(
+          Object.entries(REQUEST_BODIES).map(([name, { schema }]) => [name, jsonSchemaOf(schema)]),
+        ),
+        Error: jsonSchemaOf(ApiErrorBody),
+        IngestError: jsonSchemaOf(IngestErrorBody),
+      },
+      responses: { ...errorResponses('', 'Error'), ...errorResponses('Ingest', 'IngestError') },
+      securitySchemes: {
+        sigv4: {
+          type: 'apiKey',
+          in: 'header',
+          name: 'Authorization',
+          description: 'AWS Signature Version 4 (IAM): API Gateway’s IAM authorizer on /api/*.',
+          'x-amazon-apigateway-authtype': 'awsSigv4',
+        },
+        bearer: {
+          type: 'http',
+          scheme: 'bearer',
+          description: 'The local runtime: the token in the data folder’s api-token file.',
+        },
+        integrationKey: {
+          type: 'http',
+          scheme: 'bearer',
+          description:
+            'An integration key (`klaxon integrations create`), or Basic auth with it as password.',
+        },
+      },
+    },
+  };
+}
+
+/** `post /api/incidents/{id}/action-items/{item}` → `postIncidentsIdActionItemsItem`. */
+function operationId(op: Operation): string {
+  const words = op.path
+    .replace(/^\/api\//, '/')
+    .split(/[/{}.-]+/)
+    .filter(Boolean);
+  return op.method + words.map((w) => w[0]?.toUpperCase() + w.slice(1)).join('');
+}
