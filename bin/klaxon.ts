@@ -1,9 +1,8 @@
 #!/usr/bin/env -S node --import tsx
 /**
- * The klaxon CLI: integration keys, rollups, metrics, dead letters. `klaxon --help` lists the commands; each
- * works against the local runtime (`npm start`) by default, or a deployed stack.
+ * The klaxon CLI: incident command, integration keys, rollups, metrics, dead letters. `klaxon --help`
+ * lists the commands; each works against the local runtime (`npm start`) by default, or a deployed stack.
  */
-import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
@@ -16,12 +15,15 @@ import { createIntegration } from '#app/ingest';
 import { KlaxonError } from '#core/errors';
 import { daysBetween, type Rollup } from '#core/metrics';
 import { loadConfigFile } from '#local/runtime';
+import { apiClient, DEFAULT_URL, localToken, UsageError } from '../cli/client.ts';
 import { renderReplay, replayLocalDeadLetters, replaySqsDeadLetters } from '../cli/dlq.ts';
+import { INCIDENT_COMMANDS, incidentSummaries, incidentUsage, runIncidentCommand } from '../cli/incident.ts';
 import { buildReport, periods, progressBar, renderReport } from '../cli/report.ts';
 
 const HELP = `klaxon — the Klaxon command line
 
 Usage:
+${incidentUsage()}
   klaxon integrations create --service <id> --name <name> [target] [--json]
   klaxon rollup (--day <YYYY-MM-DD> | --from <day> --to <day>) [target] [--json]
   klaxon metrics [--period <days>] [--to <day>] [--compare-services] [--by-severity]
@@ -29,6 +31,11 @@ Usage:
   klaxon dlq replay [--dry-run] [--file <path>] [--url <url>] [--token <token>] [--json]
   klaxon dlq replay --queue-url <url> --region <region> [--bus <name>] [--function <name>]
                     [--max <n>] [--dry-run] [--json]
+
+Incident command (each: klaxon <command> --help; --json; --who defaults to KLAXON_USER, else your
+OS user name; target: --url/--token for the local runtime, or --endpoint <API URL> --region for a
+deployed stack, signed with SigV4):
+${incidentSummaries()}
 
 integrations create  Creates an integration key for a service (Events API v2 routing_key,
                      Alertmanager and Grafana webhooks). Printed once; Klaxon keeps its SHA-256.
@@ -46,7 +53,7 @@ dlq replay           Re-drives dead letters. Locally: the letters in <data dir>/
                      Exits 1 when a re-drive failed (that letter is kept).
 
 Target (default: the local runtime):
-  --url <url>        a running local Klaxon (default http://127.0.0.1:3000)
+  --url <url>        a running local Klaxon (default KLAXON_URL, else http://127.0.0.1:3000)
   --token <token>    its bearer token (default: KLAXON_API_TOKEN, else $KLAXON_DATA_DIR/secrets.json)
   --table <name>     a deployed stack's table (TableName output), with your AWS credentials
   --function <name>  rollup: a deployed stack's rollup function (RollupFunctionName output);
@@ -64,8 +71,6 @@ Options:
   --json             print JSON instead of text
   -h, --help         this help
 `;
-
-class UsageError extends KlaxonError {}
 
 const options = {
   service: { type: 'string' },
@@ -95,6 +100,7 @@ const options = {
 type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
 
 async function main(argv: string[]): Promise<number> {
+  if (argv[0] !== undefined && INCIDENT_COMMANDS.has(argv[0])) return runIncidentCommand(argv);
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options });
   if (values.help || positionals.length === 0) {
     process.stdout.write(HELP);
@@ -120,10 +126,11 @@ async function integrationsCreate(values: Values): Promise<number> {
   if (!values.name) throw new UsageError('--name is required');
   const created = values.table
     ? await createInTable(values.table, values.region, values.config, values.service, values.name)
-    : ((await api(values, 'POST', '/api/integrations', {
-        service: values.service,
-        name: values.name,
-      })) as Created);
+    : await api(values).json<Created>({
+        method: 'POST',
+        path: '/api/integrations',
+        body: { service: values.service, name: values.name },
+      });
   if (values.json) {
     process.stdout.write(`${JSON.stringify(created)}\n`);
   } else {
@@ -167,7 +174,11 @@ async function rollup(values: Values): Promise<number> {
           throw new KlaxonError(`rollup of ${day} failed: ${Buffer.from(out.Payload ?? []).toString()}`);
         results.push({ day });
       } else {
-        const body = (await api(values, 'POST', '/local/rollups', { day })) as { results: unknown[] };
+        const body = await api(values).json<{ results: unknown[] }>({
+          method: 'POST',
+          path: '/local/rollups',
+          body: { day },
+        });
         results.push(...body.results);
       }
       const bar = progressBar(i + 1, days.length, day);
@@ -205,8 +216,13 @@ async function metrics(values: Values): Promise<number> {
       client.destroy();
     }
   } else {
-    rollups = ((await api(values, 'GET', `/api/rollups?from=${from}&to=${to}`)) as { rollups: Rollup[] })
-      .rollups;
+    rollups = (
+      await api(values).json<{ rollups: Rollup[] }>({
+        method: 'GET',
+        path: '/api/rollups',
+        query: { from, to },
+      })
+    ).rollups;
   }
   const report = buildReport(rollups, to, period);
   process.stdout.write(
@@ -250,8 +266,8 @@ async function dlqReplay(values: Values): Promise<number> {
   } else {
     result = await replayLocalDeadLetters({
       file: values.file ?? join(process.env.KLAXON_DATA_DIR ?? '.klaxon', 'dead-letters.jsonl'),
-      url: values.url ?? 'http://127.0.0.1:3000',
-      token: values.token ?? process.env.KLAXON_API_TOKEN ?? (await localToken()),
+      url: values.url ?? process.env.KLAXON_URL ?? DEFAULT_URL,
+      token: values.token ?? (await localToken()),
       dryRun: values['dry-run'],
     });
   }
@@ -266,35 +282,9 @@ interface Created {
   createdAt: string;
 }
 
-/** Calls the local runtime's API with its bearer token; errors name the fields. */
-async function api(values: Values, method: 'GET' | 'POST', path: string, body?: unknown): Promise<unknown> {
-  const url = values.url ?? 'http://127.0.0.1:3000';
-  const bearer = values.token ?? process.env.KLAXON_API_TOKEN ?? (await localToken());
-  const res = await fetch(new URL(path, url), {
-    method,
-    headers: { 'content-type': 'application/json', authorization: `Bearer ${bearer}` },
-    ...(body === undefined ? {} : { body: JSON.stringify(body) }),
-  }).catch((error: unknown) => {
-    throw new KlaxonError(`cannot reach ${url}: is Klaxon running (npm start)? (${String(error)})`);
-  });
-  const json = (await res.json().catch(() => ({}))) as {
-    message?: string;
-    errors?: { field: string; message: string }[];
-  };
-  if (res.status >= 300) {
-    const fields = (json.errors ?? []).map((e) => `${e.field}: ${e.message}`).join('; ');
-    throw new KlaxonError(`${res.status} ${json.message ?? res.statusText}${fields ? ` (${fields})` : ''}`);
-  }
-  return json;
-}
-
-async function localToken(): Promise<string> {
-  const path = join(process.env.KLAXON_DATA_DIR ?? '.klaxon', 'secrets.json');
-  try {
-    return (JSON.parse(await readFile(path, 'utf8')) as { apiToken: string }).apiToken;
-  } catch {
-    throw new UsageError(`no --token given and no local runtime token in ${path}`);
-  }
+/** The local runtime's API (--url, --token). */
+function api(values: Values) {
+  return apiClient({ url: values.url, token: values.token });
 }
 
 async function createInTable(

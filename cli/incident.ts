@@ -1,0 +1,1077 @@
+import { writeFile } from 'node:fs/promises';
+import { userInfo } from 'node:os';
+import { type ParseArgsConfig, parseArgs } from 'node:util';
+import * as z from 'zod';
+import type { ActionItemRecord } from '#app/ports';
+import { ServiceId } from '#core/alert';
+import type { ChecklistView } from '#core/checklists';
+import type { Classification } from '#core/classification';
+import {
+  ActionItemCreateSchema,
+  ActionItemUpdateSchema,
+  ActorSchema,
+  ChecklistTickSchema,
+  CreateIncidentSchema,
+  HandoffSchema,
+  MitigateSchema,
+  ResolveSchema,
+  RoleAssignSchema,
+  SeverityChangeSchema,
+  TimelineNoteSchema,
+} from '#core/commands';
+import {
+  INCIDENT_STATUSES,
+  type Incident,
+  PEOPLE_ENTRY_TYPES,
+  POSTMORTEM_DUE_HOURS,
+  postmortemDueAt,
+  ROLE_NAMES,
+  ROLES,
+  type Role,
+  type TimelineEntry,
+} from '#core/incident';
+import { ACTION_CATEGORIES, POSTMORTEM_TEMPLATES } from '#core/postmortem';
+import { SEVERITIES } from '#core/severity';
+import { type ApiClient, apiClient, apiPath, UsageError } from './client.ts';
+
+/**
+ * The incident commands of the `klaxon` CLI (the practice's create_incident.py and
+ * generate_postmortem.py): each builds the request body of its use case, checks it with the
+ * same zod schema the API parses it with (so a mistake names the flag before any request), calls
+ * the management API and prints the outcome — or, with `--json`, the API's response.
+ */
+
+export interface Io {
+  readonly stdout: (text: string) => void;
+  readonly stderr: (text: string) => void;
+}
+
+const processIo: Io = {
+  stdout: (text) => process.stdout.write(text),
+  stderr: (text) => process.stderr.write(text),
+};
+
+type Values = Record<string, string | boolean | undefined>;
+type ParseArgsOptionsConfig = NonNullable<ParseArgsConfig['options']>;
+
+interface Context {
+  readonly values: Values;
+  /** The positionals after the command's words, checked against its `args`. */
+  readonly args: readonly string[];
+  readonly io: Io;
+  readonly json: boolean;
+  /** The API client, created on first use (after the input was checked). */
+  readonly api: () => ApiClient;
+  /** --who, else KLAXON_USER, else the OS user name. */
+  readonly who: () => string | undefined;
+}
+
+interface Command {
+  /** The synopsis after `klaxon `. */
+  readonly usage: string;
+  readonly summary: string;
+  /** More help: what it does, each option. */
+  readonly details: string;
+  readonly options?: ParseArgsOptionsConfig;
+  /** Positional names: `<id>` required, `[<id>]` optional, `<text…>` one or more (last). */
+  readonly args: readonly string[];
+  readonly run: (ctx: Context) => Promise<number>;
+}
+
+const str = { type: 'string' } as const;
+const bool = { type: 'boolean', default: false } as const;
+
+const TARGET_OPTIONS = {
+  url: str,
+  token: str,
+  endpoint: str,
+  region: str,
+  json: bool,
+  help: { type: 'boolean', short: 'h', default: false },
+} as const satisfies ParseArgsOptionsConfig;
+
+const WHO = { who: str } as const;
+
+export const TARGET_HELP = `Target (default: the local runtime, npm start):
+  --url <url>          a running local Klaxon (default KLAXON_URL, else http://127.0.0.1:3000)
+  --token <token>      its bearer token (default KLAXON_API_TOKEN, else $KLAXON_DATA_DIR/secrets.json)
+  --endpoint <url>     a deployed stack's API (https://<id>.execute-api.<region>.amazonaws.com/):
+                       requests are signed with SigV4 (execute-api) with your AWS credentials
+  --region <region>    its region (default AWS_REGION, else the one in the endpoint's host name)
+  --json               print the API's JSON response instead of text
+`;
+
+const WHO_HELP = '  --who <handle>       who does it (default KLAXON_USER, else your OS user name)\n';
+
+// ---------------------------------------------------------------------------------------------
+// Checking input: the API's schemas, with errors named by the flag that carries the field.
+
+/** Parses `body` with `schema`; a failure names the flags (`labels`: field path → flag). */
+function check<S extends z.ZodType>(schema: S, body: unknown, labels: Record<string, string>): z.output<S> {
+  const parsed = schema.safeParse(body);
+  if (parsed.success) return parsed.data;
+  const messages = parsed.error.issues.map((issue) => {
+    const field = issue.path.map(String).join('.');
+    const label = labels[field] ?? field;
+    return issue.code === 'invalid_type' && valueAt(body, issue.path) === undefined
+      ? `${label} is required`
+      : `${label}: ${issue.message}`;
+  });
+  throw new UsageError([...new Set(messages)].join('; '));
+}
+
+function valueAt(value: unknown, path: readonly PropertyKey[]): unknown {
+  let at = value;
+  for (const key of path) {
+    if (typeof at !== 'object' || at === null) return undefined;
+    at = (at as Record<PropertyKey, unknown>)[key];
+  }
+  return at;
+}
+
+const string = (values: Values, name: string) => {
+  const value = values[name];
+  return typeof value === 'string' ? value : undefined;
+};
+
+/** A number flag, forgiving `60%`, `$12,000` and `/h`. */
+function numberFlag(values: Values, name: string, what: string): number | undefined {
+  const raw = string(values, name);
+  if (raw === undefined) return undefined;
+  const cleaned = raw
+    .replace(/^\$/, '')
+    .replace(/(%|\/h)$/, '')
+    .replaceAll(',', '')
+    .trim();
+  const n = cleaned === '' ? Number.NaN : Number(cleaned);
+  if (!Number.isFinite(n)) throw new UsageError(`--${name}: expected ${what}, got "${raw}"`);
+  return n;
+}
+
+const WHO_LABEL = { who: '--who' };
+
+// ---------------------------------------------------------------------------------------------
+// What the API answers (lambdas/http): state changes answer {incident, changed}.
+
+interface Changed {
+  readonly incident: Incident;
+  readonly changed: boolean;
+}
+
+interface Created {
+  readonly incident: Incident;
+  readonly changed?: boolean;
+  readonly classification?: Classification;
+  readonly warRoom?: string;
+  readonly url?: string;
+}
+
+interface Shown {
+  readonly incident: Incident;
+  readonly warRoom?: string;
+  readonly rendered?: string[];
+  readonly runbooks?: { href: string; text?: string }[];
+  readonly checklist?: ChecklistView;
+  readonly actionItems?: ActionItemRecord[];
+  readonly postmortem?: { required: boolean; dueAt?: string; doneAt?: string };
+}
+
+/** GET …/checklist: the view, and its text rendering (which has no item ids). */
+interface Checklist extends ChecklistView {
+  readonly rendered?: string;
+}
+
+// ---------------------------------------------------------------------------------------------
+// Rendering.
+
+const json = (io: Io, value: unknown) => io.stdout(`${JSON.stringify(value)}\n`);
+
+/** HH:MM in the user's time zone. */
+export function clock(iso: string): string {
+  return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+    new Date(iso),
+  );
+}
+
+/** YYYY-MM-DD HH:MM in the user's time zone. */
+function dateTime(iso: string): string {
+  const d = new Date(iso);
+  const day = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    d,
+  );
+  return `${day} ${clock(iso)}`;
+}
+
+/** How long ago: 45s, 12m, 3h 05m, 2d 4h. */
+export function age(iso: string, now = Date.now()): string {
+  const s = Math.max(0, Math.floor((now - Date.parse(iso)) / 1000));
+  if (s < 60) return `${s}s`;
+  const m = Math.floor(s / 60);
+  if (m < 60) return `${m}m`;
+  const h = Math.floor(m / 60);
+  if (h < 24) return `${h}h ${String(m % 60).padStart(2, '0')}m`;
+  return `${Math.floor(h / 24)}d ${h % 24}h`;
+}
+
+/** A text table: columns padded to their widest cell, the last one as is. */
+function table(header: readonly string[], rows: readonly (readonly string[])[]): string {
+  const widths = header.map((h, i) => Math.max(h.length, ...rows.map((r) => (r[i] ?? '').length)));
+  const line = (cells: readonly string[]) =>
+    cells
+      .map((c, i) => (i === cells.length - 1 ? c : c.padEnd(widths[i] ?? 0)))
+      .join('  ')
+      .trimEnd();
+  return `${[line(header), ...rows.map(line)].join('\n')}\n`;
+}
+
+const truncate = (text: string, max: number) => (text.length > max ? `${text.slice(0, max - 1)}…` : text);
+
+function rolesLine(incident: Incident): string {
+  const roles = Object.entries(incident.roles ?? {}).map(
+    ([role, who]) => `${ROLE_NAMES[role as Role]} @${who}`,
+  );
+  const smes = incident.smes ?? [];
+  if (smes.length > 0) roles.push(`SMEs ${smes.map((s) => `@${s}`).join(', ')}`);
+  return roles.length > 0 ? roles.join(', ') : 'none assigned';
+}
+
+/**
+ * The server's rendering with each item's id after its box (`[x] acknowledge  Acknowledge alert`),
+ * the id being what `checklist tick` takes; the view's own lines if the two do not line up.
+ */
+export function checklistText(checklist: Checklist): string {
+  const items = checklist.phases.flatMap((p) => p.items);
+  const width = Math.max(0, ...items.map((i) => i.id.length));
+  const lines = (checklist.rendered ?? '').replace(/\n$/, '').split('\n');
+  const boxes = lines.filter((l) => /^ {2}\[[x ]\] /.test(l));
+  if (boxes.length !== items.length) {
+    return `${checklist.phases
+      .map((p) =>
+        [p.title, ...p.items.map((i) => `  [${i.done ? 'x' : ' '}] ${i.id.padEnd(width)}  ${i.text}`)].join(
+          '\n',
+        ),
+      )
+      .join('\n\n')}\n`;
+  }
+  let n = 0;
+  const withIds = lines.map((line) =>
+    /^ {2}\[[x ]\] /.test(line)
+      ? `${line.slice(0, 6)}${(items[n++]?.id ?? '').padEnd(width)}  ${line.slice(6)}`
+      : line,
+  );
+  return `${withIds.join('\n')}\n`;
+}
+
+function checklistSummary(checklist: ChecklistView): string {
+  const items = checklist.phases.flatMap((p) => p.items);
+  const done = items.filter((i) => i.done).length;
+  const next = items.find((i) => !i.done);
+  return (
+    `Checklist: ${done}/${items.length} done` +
+    (checklist.overdue > 0 ? `, ${checklist.overdue} overdue` : '') +
+    (next ? ` — next: ${next.text} (${next.id})` : '')
+  );
+}
+
+// ---------------------------------------------------------------------------------------------
+// The commands.
+
+const incidentPath = (id: string, ...rest: string[]) => apiPath('incidents', id, ...rest);
+
+/** Runs a transition ({who, …} → {incident, changed}) and prints `describe`'s line. */
+async function transition(
+  ctx: Context,
+  path: string,
+  body: unknown,
+  describe: (result: Changed) => string,
+): Promise<number> {
+  const result = await ctx.api().json<Changed>({ method: 'POST', path, body });
+  if (ctx.json) json(ctx.io, result);
+  else ctx.io.stdout(`${describe(result)}\n`);
+  return 0;
+}
+
+const ID = '<id>';
+
+const COMMANDS: Record<string, Command> = {
+  create: {
+    usage:
+      'create --service <id> --title <text>\n(--severity SEV-1..4 | --users-affected <percent> --revenue-impact <dollars/h>\n --sla-risk yes|maybe|no) [--description <text>] [--who <handle>]',
+    summary: 'Opens an incident by hand: severity given, or classified from the impact.',
+    details: `Opens an incident for a service and pages its escalation policy. Give the severity, or
+the impact to classify it from (the most severe indication wins: > 50% users, > $10K/h or an
+SLA at risk is SEV-1; 10–50%, $1–10K/h or maybe SEV-2; 1–10%, < $1K/h SEV-3; else SEV-4).
+Prints the id, the severity with the classification's reasons, the war room and the URL.
+
+Options:
+  --service <id>       the service (klaxon.config.json)
+  --title <text>       what is wrong, as users see it
+  --severity <SEV-n>   SEV-1 (critical) .. SEV-4 (minor)
+  --users-affected <%> share of users affected, 0..100
+  --revenue-impact <$> revenue lost per hour, in dollars
+  --sla-risk <risk>    yes, maybe or no: is an SLA at risk?
+  --description <text> more detail
+${WHO_HELP}`,
+    options: {
+      service: str,
+      title: str,
+      severity: str,
+      'users-affected': str,
+      'revenue-impact': str,
+      'sla-risk': str,
+      description: str,
+      ...WHO,
+    },
+    args: [],
+    async run(ctx) {
+      const v = ctx.values;
+      const impact = {
+        usersAffectedPercent: numberFlag(v, 'users-affected', 'a percentage of users (0..100)'),
+        revenuePerHour: numberFlag(v, 'revenue-impact', 'dollars per hour'),
+        slaRisk: string(v, 'sla-risk'),
+      };
+      const given = Object.fromEntries(Object.entries(impact).filter(([, x]) => x !== undefined));
+      const severity = string(v, 'severity');
+      if (severity === undefined && Object.keys(given).length === 0) {
+        throw new UsageError(
+          'give --severity SEV-1..4, or the impact to classify it from: --users-affected, --revenue-impact, --sla-risk',
+        );
+      }
+      const body = check(
+        CreateIncidentSchema,
+        {
+          service: string(v, 'service'),
+          title: string(v, 'title'),
+          ...(severity === undefined ? {} : { severity }),
+          ...(Object.keys(given).length > 0 ? { impact: given } : {}),
+          who: ctx.who(),
+          ...(v.description === undefined ? {} : { description: string(v, 'description') }),
+        },
+        {
+          service: '--service',
+          title: '--title',
+          severity: '--severity',
+          'impact.usersAffectedPercent': '--users-affected',
+          'impact.revenuePerHour': '--revenue-impact',
+          'impact.slaRisk': '--sla-risk',
+          description: '--description',
+          ...WHO_LABEL,
+        },
+      );
+      const api = ctx.api();
+      const created = await api.json<Created>({ method: 'POST', path: apiPath('incidents'), body });
+      const { incident } = created;
+      const warRoom =
+        created.warRoom ??
+        (await api.json<Shown>({ method: 'GET', path: incidentPath(incident.id) }).catch(() => undefined))
+          ?.warRoom;
+      const url = created.url ?? `${api.base.replace(/\/$/, '')}${incidentPath(incident.id)}`;
+      if (ctx.json) {
+        json(ctx.io, { ...created, ...(warRoom ? { warRoom } : {}), url });
+        return 0;
+      }
+      const reasons = created.classification?.reasons ?? [];
+      ctx.io.stdout(
+        `${created.changed === false ? 'Already open' : 'Opened'} incident ${incident.id}: ${incident.title}\n` +
+          `  severity  ${incident.sev}${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}\n` +
+          (warRoom ? `  war room  ${warRoom}\n` : '') +
+          `  url       ${url}\n`,
+      );
+      return 0;
+    },
+  },
+
+  ack: {
+    usage: 'ack <id> [--who <handle>]',
+    summary: 'Acknowledges an incident: escalation stops, the ack timeout starts.',
+    details: `Acknowledges the incident: you are on it. Escalation stops; an acknowledged incident
+left unresolved past the service's ack timeout pages again.
+
+Options:
+${WHO_HELP}`,
+    options: WHO,
+    args: [ID],
+    run(ctx) {
+      const body = check(ActorSchema, { who: ctx.who() }, WHO_LABEL);
+      const [incidentId = ''] = ctx.args;
+      return transition(ctx, incidentPath(incidentId, 'acknowledge'), body, ({ incident, changed }) =>
+        changed
+          ? `${incident.id} acknowledged by @${body.who}`
+          : `${incident.id} was already acknowledged (status ${incident.status})`,
+      );
+    },
+  },
+
+  mitigate: {
+    usage: 'mitigate <id> [--note <text>] [--who <handle>]',
+    summary: 'Marks the impact stopped (mitigated); escalation and the ack timeout stop.',
+    details: `Marks the incident mitigated: users are no longer affected, the cause may still be
+there. Escalation and the ack timeout stop.
+
+Options:
+  --note <text>        what stopped the impact (goes on the timeline)
+${WHO_HELP}`,
+    options: { note: str, ...WHO },
+    args: [ID],
+    run(ctx) {
+      const note = string(ctx.values, 'note');
+      const body = check(
+        MitigateSchema,
+        { who: ctx.who(), ...(note === undefined ? {} : { note }) },
+        { note: '--note', ...WHO_LABEL },
+      );
+      const [incidentId = ''] = ctx.args;
+      return transition(ctx, incidentPath(incidentId, 'mitigate'), body, ({ incident, changed }) =>
+        changed
+          ? `${incident.id} mitigated by @${body.who}`
+          : `${incident.id} was already mitigated (status ${incident.status})`,
+      );
+    },
+  },
+
+  resolve: {
+    usage: 'resolve <id> [--now] [--who <handle>]',
+    summary: 'Resolves an incident: monitoring period first, or at once with --now.',
+    details: `Resolves the incident. It first enters the service's monitoring period (default 15
+minutes): a re-trigger of its alert meanwhile reopens it; a quiet period ends resolved as of now.
+
+Options:
+  --now                resolved at once, without the monitoring period
+${WHO_HELP}`,
+    options: { now: bool, ...WHO },
+    args: [ID],
+    run(ctx) {
+      const body = check(ResolveSchema, { who: ctx.who(), now: ctx.values.now === true }, WHO_LABEL);
+      const [incidentId = ''] = ctx.args;
+      return transition(ctx, incidentPath(incidentId, 'resolve'), body, ({ incident, changed }) => {
+        if (incident.status === 'monitoring' && incident.monitoringUntil) {
+          return `${incident.id} monitoring until ${clock(incident.monitoringUntil)}; a re-trigger reopens it`;
+        }
+        if (!changed) return `${incident.id} was already ${incident.status}`;
+        const due = postmortemDueAt(incident);
+        return `${incident.id} resolved by @${body.who}${due ? `; postmortem due ${dateTime(due)}` : ''}`;
+      });
+    },
+  },
+
+  note: {
+    usage: `note <id> --type ${PEOPLE_ENTRY_TYPES.join('|')} <text…> [--who <handle>]`,
+    summary: 'Adds an ACTION, DECISION, OBSERVATION, QUESTION or ANSWER to the timeline.',
+    details: `Adds a war-room entry to the incident's timeline, shown as [HH:MM] [@who] [TYPE] text.
+The words after the id are the text (quote it, or not).
+
+Options:
+  --type <TYPE>        ${PEOPLE_ENTRY_TYPES.join(', ')}
+${WHO_HELP}`,
+    options: { type: str, ...WHO },
+    args: [ID, '<text…>'],
+    async run(ctx) {
+      const [incidentId = '', ...words] = ctx.args;
+      const body = check(
+        TimelineNoteSchema,
+        { type: string(ctx.values, 'type')?.toUpperCase(), who: ctx.who(), text: words.join(' ') },
+        { type: '--type', text: '<text…>', ...WHO_LABEL },
+      );
+      const added = await ctx.api().json<{ entry: TimelineEntry; rendered?: string }>({
+        method: 'POST',
+        path: incidentPath(incidentId, 'timeline'),
+        body,
+      });
+      if (ctx.json) json(ctx.io, added);
+      else ctx.io.stdout(`${added.rendered ?? `[${added.entry.type}] ${added.entry.text}`}\n`);
+      return 0;
+    },
+  },
+
+  severity: {
+    usage: 'severity <id> <SEV-n> --reason <text> [--who <handle>]',
+    summary: 'Re-assesses the severity (raising it re-pages with the severity’s policy).',
+    details: `Changes the incident's severity, with the reason on the timeline. Raising it pages the
+escalation policy configured for the new severity, if the service has one.
+
+Arguments:
+  <SEV-n>              ${SEVERITIES.join(', ')}
+
+Options:
+  --reason <text>      why (required)
+${WHO_HELP}`,
+    options: { reason: str, ...WHO },
+    args: [ID, '<SEV-n>'],
+    run(ctx) {
+      const [incidentId = '', severity] = ctx.args;
+      const body = check(
+        SeverityChangeSchema,
+        { severity: severity?.toUpperCase(), reason: string(ctx.values, 'reason'), who: ctx.who() },
+        { severity: 'severity', reason: '--reason', ...WHO_LABEL },
+      );
+      return transition(ctx, incidentPath(incidentId, 'severity'), body, ({ incident, changed }) =>
+        changed
+          ? `${incident.id} is now ${incident.sev} (${body.reason})`
+          : `${incident.id} is already ${incident.sev}`,
+      );
+    },
+  },
+
+  'role assign': {
+    usage: `role assign <id> <role> <person> [--who <handle>]`,
+    summary: 'Gives a war-room role: commander, tech-lead, comms-lead, scribe, sme.',
+    details: `Assigns a war-room role. One person holds each role (assigning it again hands it
+over); sme adds a subject-matter expert.
+
+Arguments:
+  <role>               ${ROLES.join(', ')}
+  <person>             a responder id or handle
+
+Options:
+${WHO_HELP}`,
+    options: WHO,
+    args: [ID, '<role>', '<person>'],
+    run(ctx) {
+      const [incidentId = '', role, person] = ctx.args;
+      const body = check(
+        RoleAssignSchema,
+        { role: role?.toLowerCase(), person, who: ctx.who() },
+        { role: 'role', person: 'person', ...WHO_LABEL },
+      );
+      return transition(ctx, incidentPath(incidentId, 'roles'), body, ({ incident, changed }) => {
+        const what = body.role === 'sme' ? `a ${ROLE_NAMES.sme} on` : `the ${ROLE_NAMES[body.role]} of`;
+        return `@${body.person} ${changed ? 'is now' : 'already is'} ${what} ${incident.id}`;
+      });
+    },
+  },
+
+  handoff: {
+    usage:
+      'handoff <id> --to <person> --status <text> --tried <text> --strategy <text>\n--people <text> --decisions <text> [--who <handle>]',
+    summary: 'Hands incident command over with the practice’s brief.',
+    details: `Hands the incident commander role to --to, with the handoff brief on the timeline.
+
+Options (all required):
+  --to <person>        the new incident commander
+  --status <text>      where things stand
+  --tried <text>       what was tried, and what it showed
+  --strategy <text>    the current strategy
+  --people <text>      who is involved, doing what
+  --decisions <text>   decisions pending
+${WHO_HELP}`,
+    options: { to: str, status: str, tried: str, strategy: str, people: str, decisions: str, ...WHO },
+    args: [ID],
+    run(ctx) {
+      const v = ctx.values;
+      const fields = ['status', 'tried', 'strategy', 'people', 'decisions'] as const;
+      const body = check(
+        HandoffSchema,
+        {
+          to: string(v, 'to'),
+          who: ctx.who(),
+          brief: Object.fromEntries(fields.map((f) => [f, string(v, f)])),
+        },
+        { to: '--to', ...Object.fromEntries(fields.map((f) => [`brief.${f}`, `--${f}`])), ...WHO_LABEL },
+      );
+      const [incidentId = ''] = ctx.args;
+      return transition(
+        ctx,
+        incidentPath(incidentId, 'handoff'),
+        body,
+        ({ incident }) =>
+          `@${body.to} is now the incident commander of ${incident.id} (handoff brief on the timeline)`,
+      );
+    },
+  },
+
+  list: {
+    usage: 'list [--status <status>] [--service <id>] [--limit <n>]',
+    summary: 'Lists incidents, newest first.',
+    details: `Lists incidents, newest first: id, severity, status, service, title, age.
+
+Options:
+  --status <status>    ${INCIDENT_STATUSES.join(', ')}
+  --service <id>       one service's incidents
+  --limit <n>          at most n (1..100, default the API's page)
+`,
+    options: { status: str, service: str, limit: str },
+    args: [],
+    async run(ctx) {
+      const query = check(
+        ListQuery,
+        {
+          status: string(ctx.values, 'status'),
+          service: string(ctx.values, 'service'),
+          limit: string(ctx.values, 'limit'),
+        },
+        { status: '--status', service: '--service', limit: '--limit' },
+      );
+      const page = await ctx.api().json<{ incidents: Incident[]; nextCursor?: string }>({
+        method: 'GET',
+        path: apiPath('incidents'),
+        query: {
+          status: query.status,
+          service: query.service,
+          limit: query.limit === undefined ? undefined : String(query.limit),
+        },
+      });
+      if (ctx.json) {
+        json(ctx.io, page);
+        return 0;
+      }
+      if (page.incidents.length === 0) {
+        ctx.io.stdout('No incidents.\n');
+        return 0;
+      }
+      const now = Date.now();
+      ctx.io.stdout(
+        table(
+          ['ID', 'SEV', 'STATUS', 'SERVICE', 'TITLE', 'AGE'],
+          page.incidents.map((i) => [
+            i.id,
+            i.sev,
+            i.status,
+            i.service,
+            truncate(i.title, 60),
+            age(i.detectedAt, now),
+          ]),
+        ),
+      );
+      return 0;
+    },
+  },
+
+  show: {
+    usage: 'show <id>',
+    summary: 'Shows an incident: header, the timeline, the checklist.',
+    details: `Shows the incident: title, severity, status, war room, roles, runbooks, postmortem due
+date, action items, its timeline ([HH:MM] [@who] [TYPE] text) and how far its checklist is.
+`,
+    args: [ID],
+    async run(ctx) {
+      const [incidentId = ''] = ctx.args;
+      const shown = await ctx.api().json<Shown>({ method: 'GET', path: incidentPath(incidentId) });
+      if (ctx.json) {
+        json(ctx.io, shown);
+        return 0;
+      }
+      const i = shown.incident;
+      const runbooks = (shown.runbooks ?? []).map((l) => `${l.href}${l.text ? ` (${l.text})` : ''}`);
+      const pm = shown.postmortem;
+      const postmortem = pm?.doneAt
+        ? `published ${dateTime(pm.doneAt)}${i.postmortemDoneBy ? ` by @${i.postmortemDoneBy}` : ''}`
+        : pm?.dueAt
+          ? `due ${dateTime(pm.dueAt)}`
+          : pm?.required
+            ? `required, due ${POSTMORTEM_DUE_HOURS} hours after resolution`
+            : undefined;
+      const items = shown.actionItems ?? [];
+      const open = items.filter((a) => a.status === 'open').length;
+      const rows: [string, string | undefined][] = [
+        ['id', i.id],
+        ['severity', i.sev],
+        ['status', i.status],
+        ['service', i.service],
+        ['war room', shown.warRoom],
+        ['roles', rolesLine(i)],
+        ['runbooks', runbooks.length > 0 ? runbooks.join(', ') : 'none'],
+        ['postmortem', postmortem],
+        ['actions', items.length > 0 ? `${open} open, ${items.length - open} done` : undefined],
+      ];
+      const lines = [
+        i.title,
+        ...rows.filter(([, value]) => value !== undefined).map(([k, value]) => `  ${k.padEnd(11)}${value}`),
+        '',
+        'Timeline',
+        ...(shown.rendered ?? []).map((l) => `  ${l}`),
+      ];
+      if (shown.checklist) lines.push('', checklistSummary(shown.checklist));
+      ctx.io.stdout(`${lines.join('\n')}\n`);
+      return 0;
+    },
+  },
+
+  checklist: {
+    usage: 'checklist <id>',
+    summary: 'Shows the incident’s response checklist.',
+    details: `Shows the incident's response checklist, ticked items marked. Tick one with
+klaxon checklist tick <id> <item>.
+`,
+    args: [ID],
+    async run(ctx) {
+      const [incidentId = ''] = ctx.args;
+      const checklist = await ctx
+        .api()
+        .json<Checklist>({ method: 'GET', path: incidentPath(incidentId, 'checklist') });
+      if (ctx.json) json(ctx.io, checklist);
+      else ctx.io.stdout(checklistText(checklist));
+      return 0;
+    },
+  },
+
+  'checklist tick': {
+    usage: 'checklist tick <id> <item> [--undo] [--who <handle>]',
+    summary: 'Ticks (or with --undo unticks) a checklist item.',
+    details: `Ticks a checklist item (its id, from klaxon checklist <id>).
+
+Options:
+  --undo               untick it
+${WHO_HELP}`,
+    options: { undo: bool, ...WHO },
+    args: [ID, '<item>'],
+    run(ctx) {
+      const [incidentId = '', item = ''] = ctx.args;
+      const body = check(ChecklistTickSchema, { who: ctx.who(), done: ctx.values.undo !== true }, WHO_LABEL);
+      return transition(
+        ctx,
+        incidentPath(incidentId, 'checklist', item),
+        body,
+        ({ incident }) => `${incident.id}: ${item} ${body.done ? 'done' : 'not done'}`,
+      );
+    },
+  },
+
+  'postmortem generate': {
+    usage: `postmortem generate <id> [--template ${POSTMORTEM_TEMPLATES.join('|')}]\n[--authors <a,b>] [--output <file>]`,
+    summary: 'Drafts a blameless postmortem in Markdown from the incident and its timeline.',
+    details: `Drafts a blameless postmortem in Markdown: summary, impact, timeline, five whys, what
+went well and poorly, action items, lessons learned. Writes it to --output (else prints it); the
+blameless-language check's findings go to stderr as advice.
+
+Options:
+  --template <name>    ${POSTMORTEM_TEMPLATES.join(', ')} (default default)
+  --authors <a,b>      the authors, comma-separated
+  --output <file>      write the draft to this file
+`,
+    options: { template: str, authors: str, output: str },
+    args: [ID],
+    async run(ctx) {
+      const [incidentId = ''] = ctx.args;
+      const query = check(
+        PostmortemQuery,
+        { template: string(ctx.values, 'template'), authors: string(ctx.values, 'authors') },
+        { template: '--template', authors: '--authors' },
+      );
+      // JSON even for the Markdown: the findings come apart from the draft, for stderr.
+      const postmortem = await ctx.api().json<{ markdown: string; blame: Finding[] }>({
+        method: 'GET',
+        path: incidentPath(incidentId, 'postmortem'),
+        query: { template: query.template, authors: query.authors },
+      });
+      const output = string(ctx.values, 'output');
+      if (output !== undefined) await writeFile(output, postmortem.markdown);
+      if (ctx.json) json(ctx.io, postmortem);
+      else if (output === undefined) ctx.io.stdout(postmortem.markdown);
+      else ctx.io.stdout(`Wrote ${output}\n`);
+      for (const f of postmortem.blame ?? []) {
+        ctx.io.stderr(`blameless check: “${f.sentence}” ${f.reason}. Try: ${f.suggestion}\n`);
+      }
+      return 0;
+    },
+  },
+
+  'postmortem publish': {
+    usage: 'postmortem publish <id> [--who <handle>]',
+    summary: 'Marks the postmortem published (SEV-1/2: due 48 hours after resolution).',
+    details: `Marks the incident's postmortem published: the reminders stop.
+
+Options:
+${WHO_HELP}`,
+    options: WHO,
+    args: [ID],
+    run(ctx) {
+      const [incidentId = ''] = ctx.args;
+      const body = check(ActorSchema, { who: ctx.who() }, WHO_LABEL);
+      return transition(
+        ctx,
+        incidentPath(incidentId, 'postmortem', 'publish'),
+        body,
+        ({ incident, changed }) =>
+          changed
+            ? `${incident.id}: postmortem published by @${body.who}`
+            : `${incident.id}: postmortem already published`,
+      );
+    },
+  },
+
+  'actions list': {
+    usage: 'actions list [<id>] [--status open|done]',
+    summary: 'Lists postmortem action items: one incident’s, or all by deadline.',
+    details: `Lists action items: one incident's (oldest first), or without an id everyone's, by deadline.
+
+Options:
+  --status open|done   only these
+`,
+    options: { status: str },
+    args: ['[<id>]'],
+    async run(ctx) {
+      const [incidentId] = ctx.args;
+      const { status } = check(
+        z.object({ status: z.enum(['open', 'done']).optional() }),
+        { status: string(ctx.values, 'status') },
+        { status: '--status' },
+      );
+      const { actionItems } = await ctx
+        .api()
+        .json<{ actionItems: ActionItemRecord[] }>(
+          incidentId === undefined
+            ? { method: 'GET', path: apiPath('action-items'), query: { status } }
+            : { method: 'GET', path: incidentPath(incidentId, 'action-items') },
+        );
+      // An incident's items come unfiltered.
+      const items = actionItems.filter((a) => status === undefined || a.status === status);
+      if (ctx.json) {
+        json(ctx.io, { actionItems: items });
+        return 0;
+      }
+      if (items.length === 0) {
+        ctx.io.stdout('No action items.\n');
+        return 0;
+      }
+      ctx.io.stdout(
+        table(
+          [
+            'ID',
+            ...(incidentId === undefined ? ['INCIDENT'] : []),
+            'STATUS',
+            'DEADLINE',
+            'CATEGORY',
+            'OWNER',
+            'ACTION',
+          ],
+          items.map((a) => [
+            a.id,
+            ...(incidentId === undefined ? [a.incidentId] : []),
+            a.status,
+            a.deadline,
+            a.category,
+            a.owner,
+            a.action,
+          ]),
+        ),
+      );
+      return 0;
+    },
+  },
+
+  'actions add': {
+    usage: `actions add <id> --action <text> --owner <person> --deadline YYYY-MM-DD\n--category ${ACTION_CATEGORIES.join('|')} [--who <handle>]`,
+    summary: 'Adds a postmortem action item: one owner, a deadline, a category.',
+    details: `Adds an action item to the incident's postmortem.
+
+Options (all required):
+  --action <text>      what will be done
+  --owner <person>     one owner
+  --deadline <day>     YYYY-MM-DD
+  --category <name>    ${ACTION_CATEGORIES.join(', ')}
+${WHO_HELP}`,
+    options: { action: str, owner: str, deadline: str, category: str, ...WHO },
+    args: [ID],
+    async run(ctx) {
+      const [incidentId = ''] = ctx.args;
+      const v = ctx.values;
+      const category = string(v, 'category');
+      const body = check(
+        ActionItemCreateSchema,
+        {
+          action: string(v, 'action'),
+          owner: string(v, 'owner'),
+          deadline: string(v, 'deadline'),
+          // prevent → Prevent
+          category: category && `${category.charAt(0).toUpperCase()}${category.slice(1).toLowerCase()}`,
+          who: ctx.who(),
+        },
+        {
+          action: '--action',
+          owner: '--owner',
+          deadline: '--deadline',
+          category: '--category',
+          ...WHO_LABEL,
+        },
+      );
+      const { actionItem: item } = await ctx.api().json<{ actionItem: ActionItemRecord }>({
+        method: 'POST',
+        path: incidentPath(incidentId, 'action-items'),
+        body,
+      });
+      if (ctx.json) json(ctx.io, item);
+      else
+        ctx.io.stdout(
+          `Added ${item.id}: ${item.action} (@${item.owner}, by ${item.deadline}, ${item.category})\n`,
+        );
+      return 0;
+    },
+  },
+
+  'actions done': {
+    usage: 'actions done <id> <item> [--who <handle>]',
+    summary: 'Marks an action item done.',
+    details: `Marks an action item done (its id, from klaxon actions list <id>).
+
+Options:
+${WHO_HELP}`,
+    options: WHO,
+    args: [ID, '<item>'],
+    async run(ctx) {
+      const [incidentId = '', itemId = ''] = ctx.args;
+      const body = check(ActionItemUpdateSchema, { status: 'done', who: ctx.who() }, WHO_LABEL);
+      const { actionItem: item } = await ctx.api().json<{ actionItem: ActionItemRecord }>({
+        method: 'PATCH',
+        path: incidentPath(incidentId, 'action-items', itemId),
+        body,
+      });
+      if (ctx.json) json(ctx.io, { actionItem: item });
+      else ctx.io.stdout(`${item.id} done: ${item.action}\n`);
+      return 0;
+    },
+  },
+};
+
+interface Finding {
+  readonly sentence: string;
+  readonly reason: string;
+  readonly suggestion: string;
+}
+
+const ListQuery = z.object({
+  status: z.enum(INCIDENT_STATUSES).optional(),
+  service: ServiceId.optional(),
+  limit: z.coerce.number().int().min(1).max(100).optional(),
+});
+
+const PostmortemQuery = z.object({
+  template: z.enum(POSTMORTEM_TEMPLATES).optional(),
+  authors: z.string().trim().min(1).max(1000).optional(),
+});
+
+/** Commands with subcommands: `klaxon role` alone explains them. */
+const GROUPS = ['role', 'postmortem', 'actions'] as const;
+
+/** The first words of the incident commands (bin/klaxon.ts hands these to `runIncidentCommand`). */
+export const INCIDENT_COMMANDS: ReadonlySet<string> = new Set(
+  Object.keys(COMMANDS).map((k) => k.split(' ')[0] ?? k),
+);
+
+/** `  klaxon <usage>`, continuation lines indented under the command's first argument. */
+function synopsis(name: string, command: Command, prefix = '  klaxon '): string {
+  const indent = ' '.repeat(prefix.length + name.length + 1);
+  return `${prefix}${command.usage.replaceAll('\n', `\n${indent}`)}`;
+}
+
+/** The incident commands' lines of `klaxon --help`. */
+export function incidentUsage(): string {
+  return Object.entries(COMMANDS)
+    .map(([name, c]) => synopsis(name, c))
+    .join('\n');
+}
+
+/** One line per incident command, for `klaxon --help`. */
+export function incidentSummaries(): string {
+  return Object.entries(COMMANDS)
+    .map(([name, c]) => `${name.padEnd(21)}${c.summary}`)
+    .join('\n');
+}
+
+function commandHelp(name: string, command: Command): string {
+  return `Usage:\n${synopsis(name, command)} [target] [--json]\n\n${command.details}\n${TARGET_HELP}`;
+}
+
+function groupHelp(group: string): string {
+  const subs = Object.entries(COMMANDS).filter(([name]) => name.startsWith(`${group} `));
+  const own = COMMANDS[group];
+  return `Usage:\n${[...(own ? [[group, own] as const] : []), ...subs].map(([n, c]) => synopsis(n, c)).join('\n')}\n\n${[
+    ...(own ? [[group, own] as const] : []),
+    ...subs,
+  ]
+    .map(([name, c]) => `${name.padEnd(21)}${c.summary}`)
+    .join('\n')}\n\nSee klaxon ${subs[0]?.[0] ?? group} --help for a command's options.\n`;
+}
+
+function resolveCommand(argv: readonly string[]): { name: string; rest: string[] } | undefined {
+  const [first = '', second = ''] = argv;
+  if (COMMANDS[`${first} ${second}`]) return { name: `${first} ${second}`, rest: argv.slice(2) };
+  if (COMMANDS[first]) return { name: first, rest: argv.slice(1) };
+  return undefined;
+}
+
+function defaultWho(): string | undefined {
+  if (process.env.KLAXON_USER) return process.env.KLAXON_USER;
+  try {
+    return userInfo().username || undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Checks the positionals against the command's `args`. */
+function checkArgs(name: string, command: Command, args: readonly string[]): void {
+  const required = command.args.filter((a) => !a.startsWith('['));
+  const variadic = command.args.at(-1)?.endsWith('…>') === true;
+  const missing = required.slice(args.length);
+  if (missing.length > 0) {
+    throw new UsageError(`missing ${missing.join(' ')} (see klaxon ${name} --help)`);
+  }
+  if (!variadic && args.length > command.args.length) {
+    throw new UsageError(`unexpected argument "${args[command.args.length]}" (see klaxon ${name} --help)`);
+  }
+}
+
+/**
+ * Runs an incident command (`argv` from the command word on). Returns the exit code; throws
+ * `UsageError` (exit 2), `ApiError` or another error (exit 1) with a one-line message.
+ */
+export async function runIncidentCommand(
+  argv: readonly string[],
+  io: Io = processIo,
+  target: { overrides?: Parameters<typeof apiClient>[1] } = {},
+): Promise<number> {
+  const resolved = resolveCommand(argv);
+  if (resolved === undefined) {
+    const group = GROUPS.find((g) => g === argv[0]);
+    if (group === undefined) throw new UsageError(`unknown command "${argv[0] ?? ''}" (see klaxon --help)`);
+    const wantsHelp = argv.includes('--help') || argv.includes('-h');
+    (wantsHelp ? io.stdout : io.stderr)(groupHelp(group));
+    if (wantsHelp) return 0;
+    throw new UsageError(
+      argv[1] === undefined
+        ? `${group}: which one? (see klaxon ${group} --help)`
+        : `unknown command "${group} ${argv[1]}" (see klaxon ${group} --help)`,
+    );
+  }
+  const { name, rest } = resolved;
+  const command = COMMANDS[name] as Command;
+  let parsed: { values: Values; positionals: string[] };
+  try {
+    parsed = parseArgs({
+      args: rest,
+      options: { ...TARGET_OPTIONS, ...command.options },
+      allowPositionals: true,
+      strict: true,
+    }) as { values: Values; positionals: string[] };
+  } catch (error) {
+    throw new UsageError(
+      `${error instanceof Error ? error.message : String(error)} (see klaxon ${name} --help)`,
+    );
+  }
+  const { values, positionals } = parsed;
+  if (values.help === true) {
+    io.stdout(commandHelp(name, command));
+    return 0;
+  }
+  checkArgs(name, command, positionals);
+  let client: ApiClient | undefined;
+  return command.run({
+    values,
+    args: positionals,
+    io,
+    json: values.json === true,
+    api: () => {
+      client ??= apiClient(
+        {
+          url: string(values, 'url'),
+          token: string(values, 'token'),
+          endpoint: string(values, 'endpoint'),
+          region: string(values, 'region'),
+        },
+        target.overrides,
+      );
+      return client;
+    },
+    who: () => string(values, 'who') ?? defaultWho(),
+  });
+}
