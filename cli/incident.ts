@@ -942,6 +942,9 @@ const PostmortemQuery = z.object({
 /** Commands with subcommands: `klaxon role` alone explains them. */
 const GROUPS = ['role', 'postmortem', 'actions'] as const;
 
+/** Every incident command, subcommands as `role assign`. */
+export const INCIDENT_COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);
+
 /** The first words of the incident commands (bin/klaxon.ts hands these to `runIncidentCommand`). */
 export const INCIDENT_COMMANDS: ReadonlySet<string> = new Set(
   Object.keys(COMMANDS).map((k) => k.split(' ')[0] ?? k),

@@ -1,0 +1,492 @@
+import { execFile } from 'node:child_process';
+import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { promisify } from 'node:util';
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { SignatureV4 } from '@smithy/signature-v4';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { apiClient, apiPath } from '../../cli/client.ts';
+import { INCIDENT_COMMAND_NAMES, runIncidentCommand } from '../../cli/incident.ts';
+import { type RunningKlaxon, startKlaxonProcess } from '../support/local-process.ts';
+
+/**
+ * The incident commands, run as a user runs them: the real binary (`node --import tsx
+ * bin/klaxon.ts`) against a real local pipeline (bin/local.ts in a child process). The tests of
+ * one describe share the incidents they open, in order, like one incident being worked.
+ */
+
+const run = promisify(execFile);
+let dataDir: string;
+let klaxon: RunningKlaxon;
+
+beforeAll(async () => {
+  dataDir = await mkdtemp(join(tmpdir(), 'klaxon-cli-incident-'));
+  klaxon = await startKlaxonProcess(dataDir);
+}, 60_000);
+afterAll(async () => {
+  await klaxon?.stop();
+  await rm(dataDir, { recursive: true, force: true });
+});
+
+interface Ran {
+  readonly code: number;
+  readonly stdout: string;
+  readonly stderr: string;
+}
+
+/** The environment of a user with no Klaxon or AWS settings of their own, as `tester`. */
+function userEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
+  const env = { ...process.env };
+  for (const name of Object.keys(env)) {
+    if (/^(KLAXON_|AWS_)/.test(name)) delete env[name];
+  }
+  return { ...env, KLAXON_DATA_DIR: dataDir, KLAXON_USER: 'tester', NODE_NO_WARNINGS: '1', ...extra };
+}
+
+/** Runs the binary; never throws: the exit code is part of what is checked. */
+async function cli(args: readonly string[], env: Record<string, string> = {}): Promise<Ran> {
+  try {
+    const { stdout, stderr } = await run(process.execPath, ['--import', 'tsx', 'bin/klaxon.ts', ...args], {
+      env: userEnv(env),
+    });
+    return { code: 0, stdout, stderr };
+  } catch (error) {
+    const failed = error as { code: number; stdout: string; stderr: string };
+    return { code: failed.code, stdout: failed.stdout, stderr: failed.stderr };
+  }
+}
+
+/** Against the running pipeline (its token from the data folder's secrets.json). */
+const local = (...args: string[]) => cli([...args, '--url', klaxon.url]);
+
+/** Exit 0, else the failure's stderr in the assertion message. */
+function ok(ran: Ran): string {
+  expect(ran.stderr.trim(), `exit ${ran.code}`).not.toMatch(/^klaxon:/m);
+  expect(ran.code).toBe(0);
+  return ran.stdout;
+}
+
+const LINE = /^\[\d{2}:\d{2}\] \[@[\w.@-]+\] \[[A-Z_]+\] .+$/;
+
+describe('klaxon incident commands against the running local pipeline', { timeout: 60_000 }, () => {
+  let id = '';
+  let byImpact = '';
+
+  it('opens an incident by severity (--json) and one classified from its impact, with the reasons', async () => {
+    const created = JSON.parse(
+      ok(
+        await local(
+          'create',
+          '--service',
+          'checkout',
+          '--title',
+          'Checkout returns 500s',
+          '--severity',
+          'SEV-2',
+          '--json',
+        ),
+      ),
+    ) as { incident: { id: string; sev: string; service: string }; warRoom: string; url: string };
+    expect(created.incident).toMatchObject({ sev: 'SEV-2', service: 'checkout' });
+    expect(created.warRoom).toMatch(/^#incident-\d{8}-checkout-returns-500s$/);
+    expect(created.url).toBe(`${klaxon.url}/api/incidents/${created.incident.id}`);
+    id = created.incident.id;
+
+    const text = ok(
+      await local(
+        'create',
+        '--service',
+        'checkout',
+        '--title',
+        'Payments failing',
+        '--users-affected',
+        '60%',
+        '--revenue-impact',
+        '$12,000',
+        '--sla-risk',
+        'yes',
+      ),
+    );
+    byImpact = /^Opened incident (\w+): Payments failing$/m.exec(text)?.[1] ?? '';
+    expect(byImpact).not.toBe('');
+    expect(text).toContain(
+      'severity  SEV-1 (users affected 60% → SEV-1; revenue impact $12000/h → SEV-1; SLA risk yes → SEV-1)',
+    );
+    expect(text).toMatch(/^ {2}war room {2}#incident-\d{8}-payments-failing$/m);
+  });
+
+  it('acknowledges, mitigates and takes war-room notes as [HH:MM] [@who] [TYPE] lines', async () => {
+    expect(ok(await local('ack', id))).toBe(`${id} acknowledged by @tester\n`);
+    expect(ok(await local('mitigate', id, '--note', 'Rolled back to v41'))).toBe(
+      `${id} mitigated by @tester\n`,
+    );
+    const note = ok(await local('note', id, '--type', 'DECISION', 'Keep', 'v42', 'off', 'until', 'Monday'));
+    expect(note.trim()).toMatch(LINE);
+    expect(note).toContain('[@tester] [DECISION] Keep v42 off until Monday');
+    // Blaming language, for the postmortem's blameless check below.
+    ok(
+      await local(
+        'note',
+        id,
+        '--type',
+        'observation',
+        'alice deployed bad code before the spike',
+        '--who',
+        'bob',
+      ),
+    );
+  });
+
+  it('raises the severity with a reason, assigns a role, hands command over with the brief', async () => {
+    expect(ok(await local('severity', id, 'SEV-1', '--reason', 'EU customers affected too'))).toBe(
+      `${id} is now SEV-1 (EU customers affected too)\n`,
+    );
+    expect(ok(await local('role', 'assign', id, 'commander', 'alice'))).toBe(
+      `@alice is now the incident commander of ${id}\n`,
+    );
+    const handoff = await local(
+      'handoff',
+      id,
+      '--to',
+      'bob',
+      '--status',
+      'Mitigated, watching error rates',
+      '--tried',
+      'Rollback to v41 (worked)',
+      '--strategy',
+      'Hold v42 until the fix is reviewed',
+      '--people',
+      'alice (tech), carol (comms)',
+      '--decisions',
+      'When to re-deploy',
+      '--who',
+      'alice',
+    );
+    expect(ok(handoff)).toBe(`@bob is now the incident commander of ${id} (handoff brief on the timeline)\n`);
+  });
+
+  it('shows the incident: header, rendered timeline, checklist summary (and --json parses)', async () => {
+    const shown = ok(await local('show', id));
+    const [title, ...rest] = shown.split('\n');
+    expect(title).toBe('Checkout returns 500s');
+    expect(rest.join('\n')).toMatch(/^ {2}war room {3}#incident-\d{8}-checkout-returns-500s$/m);
+    expect(shown).toMatch(/^ {2}status {5}mitigated$/m);
+    expect(shown).toMatch(/^ {2}runbooks {3}https:\/\/runbooks\.example\.com\/checkout/m);
+    expect(shown).toMatch(/^ {2}roles {6}incident commander @bob$/m);
+    expect(shown).toMatch(/^ {2}severity {3}SEV-1$/m);
+    const timeline = shown.slice(shown.indexOf('Timeline\n') + 'Timeline\n'.length).split('\n');
+    const entries = timeline.filter((l) => l.startsWith('  [')).map((l) => l.slice(2));
+    for (const entry of entries) expect(entry).toMatch(LINE);
+    expect(entries.some((e) => e.includes('[@tester] [ACKNOWLEDGED]'))).toBe(true);
+    expect(entries.some((e) => e.endsWith('[@tester] [DECISION] Keep v42 off until Monday'))).toBe(true);
+    expect(shown).toMatch(/^Checklist: \d+\/28 done/m);
+
+    const json = JSON.parse(ok(await local('show', id, '--json'))) as {
+      incident: { id: string };
+      rendered: string[];
+    };
+    expect(json.incident.id).toBe(id);
+    expect(json.rendered.length).toBe(entries.length);
+  });
+
+  it('prints the checklist with item ids and ticks one', async () => {
+    const before = ok(await local('checklist', id));
+    expect(before).toMatch(/^Initial Response \(0-5 min\)/);
+    expect(before).toMatch(/^ {2}\[ \] notify-stakeholders +Notify stakeholders$/m);
+    expect(before).toMatch(/^ {2}\[x\] acknowledge +Acknowledge alert/m);
+    expect(ok(await local('checklist', 'tick', id, 'notify-stakeholders'))).toBe(
+      `${id}: notify-stakeholders done\n`,
+    );
+    const after = JSON.parse(ok(await local('checklist', id, '--json'))) as {
+      phases: { items: { id: string; done: boolean; by?: string }[] }[];
+    };
+    const item = after.phases.flatMap((p) => p.items).find((i) => i.id === 'notify-stakeholders');
+    expect(item).toMatchObject({ done: true, by: 'tester' });
+  });
+
+  it('resolves into the monitoring period, then at once with --now (postmortem due)', async () => {
+    expect(ok(await local('resolve', id))).toMatch(
+      new RegExp(`^${id} monitoring until \\d{2}:\\d{2}; a re-trigger reopens it\\n$`),
+    );
+    expect(ok(await local('resolve', id, '--now'))).toMatch(
+      new RegExp(`^${id} resolved by @tester; postmortem due \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}\\n$`),
+    );
+  });
+
+  it('generates the postmortem from a template into a file, the blameless findings on stderr', async () => {
+    const file = join(dataDir, 'postmortem.md');
+    const ran = await local(
+      'postmortem',
+      'generate',
+      id,
+      '--template',
+      'deployment',
+      '--authors',
+      'alice,bob',
+      '--output',
+      file,
+    );
+    expect(ok(ran)).toBe(`Wrote ${file}\n`);
+    const markdown = await readFile(file, 'utf8');
+    expect(markdown).toMatch(/^# Postmortem: Checkout returns 500s/);
+    for (const section of [
+      'Executive Summary',
+      'Impact',
+      'Timeline',
+      'Root Cause Analysis (Five Whys)',
+      'What Went Well',
+      'What Went Poorly',
+      'Action Items',
+      'Lessons Learned',
+    ]) {
+      expect(markdown).toContain(`\n## ${section}\n`);
+    }
+    expect(markdown).toContain('| Authors | alice, bob |');
+    expect(markdown).toContain('1. Why did the deployment break the service?');
+    expect(ran.stderr).toMatch(/^blameless check: “.*alice deployed bad code.*” .+ Try: .+$/m);
+  });
+
+  it('adds an action item, lists it, marks it done, lists the done ones; publishes the postmortem', async () => {
+    const added = ok(
+      await local(
+        'actions',
+        'add',
+        id,
+        '--action',
+        'Add a canary stage to the checkout deploy',
+        '--owner',
+        'alice',
+        '--deadline',
+        '2026-12-15',
+        '--category',
+        'prevent',
+      ),
+    );
+    const item =
+      /^Added (\w+): Add a canary stage to the checkout deploy \(@alice, by 2026-12-15, Prevent\)$/m.exec(
+        added,
+      )?.[1];
+    expect(item).toBeDefined();
+    const listed = ok(await local('actions', 'list', id));
+    expect(listed).toMatch(/^ID +STATUS +DEADLINE +CATEGORY +OWNER +ACTION$/m);
+    expect(listed).toMatch(new RegExp(`^${item} +open +2026-12-15 +Prevent +alice +Add a canary`, 'm'));
+    expect(ok(await local('actions', 'done', id, item ?? ''))).toBe(
+      `${item} done: Add a canary stage to the checkout deploy\n`,
+    );
+    const done = JSON.parse(ok(await local('actions', 'list', '--status', 'done', '--json'))) as {
+      actionItems: { id: string; incidentId: string; status: string }[];
+    };
+    expect(done.actionItems).toContainEqual(
+      expect.objectContaining({ id: item, incidentId: id, status: 'done' }),
+    );
+    expect(ok(await local('postmortem', 'publish', id))).toBe(`${id}: postmortem published by @tester\n`);
+  });
+
+  it('lists incidents as a table and as JSON', async () => {
+    const table = ok(await local('list', '--service', 'checkout'));
+    expect(table).toMatch(/^ID +SEV +STATUS +SERVICE +TITLE +AGE$/m);
+    expect(table).toMatch(
+      new RegExp(`^${byImpact} +SEV-1 +triggered +checkout +Payments failing +\\d+[smhd]`, 'm'),
+    );
+    const page = JSON.parse(ok(await local('list', '--status', 'triggered', '--limit', '10', '--json'))) as {
+      incidents: { id: string; status: string }[];
+    };
+    expect(page.incidents.map((i) => i.id)).toContain(byImpact);
+    expect(page.incidents.every((i) => i.status === 'triggered')).toBe(true);
+  });
+});
+
+describe('klaxon incident commands: errors and help', { timeout: 60_000 }, () => {
+  it('an unknown incident: exit 1 with the API message', async () => {
+    expect(await local('ack', 'nosuchincident')).toMatchObject({
+      code: 1,
+      stderr: 'klaxon: 404 no incident nosuchincident\n',
+    });
+  });
+
+  it('a bad severity: exit 2 naming it, before any request', async () => {
+    const flag = await cli(['create', '--service', 'checkout', '--title', 'x', '--severity', 'SEV-9']);
+    expect(flag.code).toBe(2);
+    expect(flag.stderr).toMatch(/^klaxon: --severity: .*"SEV-1"\|"SEV-2"\|"SEV-3"\|"SEV-4"\n$/);
+    const positional = await cli(['severity', 'someid', 'SEV-0', '--reason', 'x']);
+    expect(positional.code).toBe(2);
+    expect(positional.stderr).toMatch(/^klaxon: severity: /);
+  });
+
+  it("the API's field errors: exit 1 with field: message", async () => {
+    const ran = await local('create', '--service', 'nope', '--title', 'x', '--severity', 'SEV-3');
+    expect(ran).toMatchObject({
+      code: 1,
+      stderr: 'klaxon: 400 unknown service (service: no service "nope" in the config)\n',
+    });
+  });
+
+  it('no token: a clear message, exit 2; a wrong one: 401, exit 1', async () => {
+    const empty = await mkdtemp(join(tmpdir(), 'klaxon-no-token-'));
+    try {
+      const ran = await cli(['list', '--url', klaxon.url], { KLAXON_DATA_DIR: empty });
+      expect(ran.code).toBe(2);
+      expect(ran.stderr).toMatch(/^klaxon: no API token: pass --token or set KLAXON_API_TOKEN/);
+    } finally {
+      await rm(empty, { recursive: true, force: true });
+    }
+    const wrong = await cli(['list'], { KLAXON_URL: klaxon.url, KLAXON_API_TOKEN: 'not-the-token' });
+    expect(wrong.code).toBe(1);
+    expect(wrong.stderr).toMatch(/^klaxon: 401 /);
+  });
+
+  it('usage mistakes exit 2 and point at the help', async () => {
+    expect(await cli(['checklist', 'tick', 'someid'])).toMatchObject({
+      code: 2,
+      stderr: 'klaxon: missing <item> (see klaxon checklist tick --help)\n',
+    });
+  });
+
+  it('--help explains each command (the binary, and every command in process)', async () => {
+    const create = ok(await cli(['create', '--help']));
+    expect(create).toContain('klaxon create --service <id> --title <text>');
+    expect(create).toContain('--users-affected <%>');
+    expect(create).toContain('--endpoint <url>');
+    const generate = ok(await cli(['postmortem', 'generate', '--help']));
+    expect(generate).toContain(
+      '--template <name>    default, deployment, resource-exhaustion, dependency-failure',
+    );
+    const group = ok(await cli(['role', '--help']));
+    expect(group).toContain('klaxon role assign <id> <role> <person>');
+
+    for (const name of INCIDENT_COMMAND_NAMES) {
+      let out = '';
+      const code = await runIncidentCommand([...name.split(' '), '--help'], {
+        stdout: (text) => {
+          out += text;
+        },
+        stderr: () => {},
+      });
+      expect(code).toBe(0);
+      expect(out, name).toMatch(new RegExp(`^Usage:\\n {2}klaxon ${name} `));
+      expect(out, name).toContain('--json');
+    }
+  });
+});
+
+interface Recorded {
+  readonly method: string;
+  readonly url: string;
+  readonly headers: IncomingHttpHeaders;
+  readonly body: string;
+}
+
+/** A local HTTP server that records requests and answers `answer`. */
+async function recorder(answer: unknown): Promise<{ url: string; requests: Recorded[]; server: Server }> {
+  const requests: Recorded[] = [];
+  const server = createServer((req, res) => {
+    let body = '';
+    req.on('data', (chunk: Buffer) => {
+      body += chunk.toString();
+    });
+    req.on('end', () => {
+      requests.push({ method: req.method ?? '', url: req.url ?? '', headers: req.headers, body });
+      res.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(answer));
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return { url: `http://127.0.0.1:${(server.address() as AddressInfo).port}`, requests, server };
+}
+
+const close = (server: Server) => new Promise((resolve) => server.close(resolve));
+
+describe('klaxon against a deployed stack: SigV4-signed requests (execute-api)', { timeout: 60_000 }, () => {
+  const credentials = {
+    accessKeyId: 'AKIDEXAMPLE',
+    secretAccessKey: 'wJalrXUtnFEMI/K7MDENG+bPxRfiCYEXAMPLEKEY',
+  };
+  const signingDate = new Date('2026-11-20T08:00:00.000Z');
+
+  it('signs with the fixed credentials and date, and sends exactly what it signed', async () => {
+    const { url, requests, server } = await recorder({ ok: true });
+    try {
+      const client = apiClient(
+        { endpoint: `${url}/prod`, region: 'eu-west-1' },
+        { credentials, signingDate },
+      );
+      await client.json({
+        method: 'POST',
+        path: apiPath('incidents', 'abc', 'acknowledge'),
+        body: { who: 'alice' },
+      });
+      await client.json({
+        method: 'GET',
+        path: apiPath('incidents', 'abc', 'postmortem'),
+        query: { template: 'deployment', authors: "alice, o'brien" },
+      });
+      expect(requests.map((r) => `${r.method} ${r.url}`)).toEqual([
+        'POST /prod/api/incidents/abc/acknowledge',
+        'GET /prod/api/incidents/abc/postmortem?template=deployment&authors=alice%2C%20o%27brien',
+      ]);
+      const verifier = new SignatureV4({
+        service: 'execute-api',
+        region: 'eu-west-1',
+        credentials,
+        sha256: Sha256,
+      });
+      for (const req of requests) {
+        const authorization = String(req.headers.authorization);
+        expect(authorization).toMatch(
+          /^AWS4-HMAC-SHA256 Credential=AKIDEXAMPLE\/20261120\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=([a-z0-9-]+;)*host;([a-z0-9-]+;)*x-amz-date(;[a-z0-9-]+)*, Signature=[0-9a-f]{64}$/,
+        );
+        const signedHeaders = /SignedHeaders=([^,]+)/.exec(authorization)?.[1]?.split(';') ?? [];
+        expect(signedHeaders).toEqual(
+          req.method === 'POST'
+            ? ['accept', 'content-type', 'host', 'x-amz-content-sha256', 'x-amz-date']
+            : ['accept', 'host', 'x-amz-content-sha256', 'x-amz-date'],
+        );
+        expect(req.headers['x-amz-date']).toBe('20261120T080000Z');
+        // What API Gateway does: recompute the signature from the request as it arrived.
+        const arrived = new URL(req.url, url);
+        const resigned = await verifier.sign(
+          {
+            method: req.method,
+            protocol: 'http:',
+            hostname: arrived.hostname,
+            port: Number(arrived.port),
+            path: arrived.pathname,
+            query: Object.fromEntries(arrived.searchParams),
+            headers: Object.fromEntries(signedHeaders.map((h) => [h, String(req.headers[h])])),
+            ...(req.body ? { body: req.body } : {}),
+          },
+          { signingDate },
+        );
+        expect(resigned.headers.authorization).toBe(authorization);
+      }
+    } finally {
+      await close(server);
+    }
+  });
+
+  it('the binary signs with the default credential chain (environment) for --endpoint', async () => {
+    const { url, requests, server } = await recorder({ incident: { id: 'abc' }, rendered: [] });
+    try {
+      const ran = await cli(
+        ['show', 'abc', '--endpoint', `${url}/prod/`, '--region', 'eu-west-1', '--json'],
+        {
+          AWS_ACCESS_KEY_ID: 'AKIDFROMENV',
+          AWS_SECRET_ACCESS_KEY: 'secret',
+          AWS_SESSION_TOKEN: 'session-token',
+        },
+      );
+      expect(JSON.parse(ok(ran))).toEqual({ incident: { id: 'abc' }, rendered: [] });
+      expect(requests).toHaveLength(1);
+      const [req] = requests;
+      expect(req?.url).toBe('/prod/api/incidents/abc');
+      expect(req?.headers.authorization).toMatch(
+        /^AWS4-HMAC-SHA256 Credential=AKIDFROMENV\/\d{8}\/eu-west-1\/execute-api\/aws4_request, SignedHeaders=accept;host;x-amz-content-sha256;x-amz-date;x-amz-security-token, /,
+      );
+      expect(req?.headers['x-amz-security-token']).toBe('session-token');
+    } finally {
+      await close(server);
+    }
+  });
+});
