@@ -9,12 +9,14 @@ import {
 import { PublishCommand, SNSClient } from '@aws-sdk/client-sns';
 import type { DynamoDBDocumentClient } from '@aws-sdk/lib-dynamodb';
 import { mockClient } from 'aws-sdk-client-mock';
+import { DynamoDbActionItemStore } from '#adapters/aws/action-item-store';
 import { documentClient } from '#adapters/aws/dynamodb-client';
 import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
+import { EventBridgePublisher } from '#adapters/aws/eventbridge-bus';
 import { SchedulerTimers } from '#adapters/aws/scheduler-timers';
 import { SnsPager } from '#adapters/aws/sns-pager';
 import { ensureTable, type LocalDynamo, startDynalite } from '#adapters/local/dynalite';
-import type { EscalationDeps } from '#app/escalation';
+import type { CommandDeps } from '#app/command';
 import { AckLinks } from '#app/links';
 import type { Clock } from '#app/ports';
 import { type Alert, type AlertInput, AlertSchema } from '#core/alert';
@@ -366,12 +368,13 @@ export function mockedAws(onCall: (command: string) => void = () => {}): MockedA
 /** The use cases' dependencies as `awsPipeline` builds them, with the clients given. */
 export function benchDeps(
   store: DynamoDbIncidentStore,
-  aws: Pick<MockedAws, 'sns' | 'scheduler'>,
+  aws: Pick<MockedAws, 'sns' | 'scheduler' | 'events'>,
   clock: Clock,
   config: KlaxonConfig = BENCH_CONFIG,
-): EscalationDeps {
+): CommandDeps {
   return {
     store,
+    actionItems: new DynamoDbActionItemStore(store.table),
     timers: new SchedulerTimers({
       groupName: SCHEDULE_GROUP,
       targetArn: ARN.escalate,
@@ -380,6 +383,7 @@ export function benchDeps(
       client: aws.scheduler,
     }),
     pager: new SnsPager({ topicArn: ARN.topic, timeZone: config.timeZone, client: aws.sns }),
+    events: new EventBridgePublisher({ busName: 'klaxon-bench', client: aws.events }),
     clock,
     config,
     links: new AckLinks({ publicUrl: PUBLIC_URL, secret: async () => LINK_SECRET }),

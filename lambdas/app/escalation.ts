@@ -1,14 +1,31 @@
 import type { EscalationPolicy, KlaxonConfig, Target } from '#core/config';
 import { stepAction } from '#core/escalation';
 import { timelineEntryId } from '#core/ids';
-import { type Incident, pagedResponders, type TimelineEntry, type TimelineType } from '#core/incident';
+import {
+  type Incident,
+  POSTMORTEM_DUE_HOURS,
+  POSTMORTEM_REMINDER_HOURS,
+  pagedResponders,
+  postmortemDueAt,
+  type TimelineEntry,
+  type TimelineType,
+} from '#core/incident';
 import { onCallAt } from '#core/oncall';
 import { contactKey, type Page, type PageKind } from '#core/page';
-import { reminderIntervalMinutes, severityFromSource } from '#core/severity';
+import { reminderIntervalMinutes } from '#core/severity';
 import { throttle, throttleRules } from '#core/throttle';
 import { type TimerEvent, timer, timerName } from '#core/timers';
+import { emit } from './lifecycle-events.ts';
 import type { AckLinks } from './links.ts';
-import type { Clock, ControlStore, IncidentStore, MetricsStore, Pager, Timers } from './ports.ts';
+import type {
+  Clock,
+  ControlStore,
+  EventPublisher,
+  IncidentStore,
+  MetricsStore,
+  Pager,
+  Timers,
+} from './ports.ts';
 
 /**
  * Theory of operation — escalation.
@@ -35,24 +52,26 @@ export interface EscalationDeps {
   readonly clock: Clock;
   readonly config: KlaxonConfig;
   readonly links: AckLinks;
+  /** The Klaxon bus, for the lifecycle events (Incident Opened, …). */
+  readonly events: EventPublisher;
   /** How long one configured minute lasts; 60 000 except in local demos that speed time up. */
   readonly minuteMs?: number;
 }
 
-type Effects = { paged: string[]; throttled: string[] };
-const NONE: Effects = { paged: [], throttled: [] };
+export type Effects = { paged: string[]; throttled: string[] };
+export const NONE: Effects = { paged: [], throttled: [] };
 
-const minutes = (deps: EscalationDeps, n: number) => n * (deps.minuteMs ?? 60_000);
+export const minutes = (deps: EscalationDeps, n: number) => n * (deps.minuteMs ?? 60_000);
 
-function policyOf(incident: Incident, config: KlaxonConfig): EscalationPolicy | undefined {
+export function policyOf(incident: Incident, config: KlaxonConfig): EscalationPolicy | undefined {
   return config.escalationPolicies.find((p) => p.id === incident.escalationPolicy);
 }
 
-function serviceOf(incident: Incident, config: KlaxonConfig) {
+export function serviceOf(incident: Incident, config: KlaxonConfig) {
   return config.services.find((s) => s.id === incident.service);
 }
 
-function entry(
+export function entry(
   incident: Incident,
   type: TimelineType,
   cause: string,
@@ -74,7 +93,11 @@ function entry(
 }
 
 /** The responders a level's targets name: responders as they are, schedules as who is on call. */
-async function recipients(targets: readonly Target[], deps: EscalationDeps, at: Date): Promise<string[]> {
+export async function recipients(
+  targets: readonly Target[],
+  deps: EscalationDeps,
+  at: Date,
+): Promise<string[]> {
   const ids: string[] = [];
   for (const target of targets) {
     if ('responder' in target) {
@@ -95,7 +118,7 @@ export async function inMaintenance(service: string, deps: EscalationDeps, now: 
 }
 
 /** Builds and sends one message per contact of each responder, through the per-contact throttle. */
-async function notify(
+export async function notify(
   incident: Incident,
   responderIds: readonly string[],
   message: { kind: PageKind; reason: string; level?: number; cause: string },
@@ -127,7 +150,7 @@ async function notify(
           title: incident.title,
           service: incident.service,
           serviceName: service?.name ?? incident.service,
-          severity: severityFromSource(incident.severity),
+          severity: incident.sev,
           status: incident.status,
           detectedAt: incident.detectedAt,
           alertCount: incident.alertCount,
@@ -168,7 +191,7 @@ async function notify(
 }
 
 /** Step `step`'s effects: page its level (or the fallback when exhausted) and start the next timer. */
-async function runStep(
+export async function runStep(
   incident: Incident,
   policy: EscalationPolicy,
   step: number,
@@ -240,15 +263,45 @@ export async function startEscalation(incident: Incident, deps: EscalationDeps):
   } else {
     effects = (await runStep(incident, policy, 0, deps, now)).effects;
   }
-  const interval = reminderIntervalMinutes(severityFromSource(incident.severity));
+  const interval = reminderIntervalMinutes(incident.sev);
   if (interval !== undefined) {
     const first: TimerEvent = { kind: 'reminder', incidentId: incident.id, seq: 1 };
     await deps.timers.schedule(timer(first, new Date(now.getTime() + minutes(deps, interval))));
   }
+  if (reassesses(incident)) await scheduleReassess(incident, 1, deps);
+  await emit(deps, 'Incident Opened', incident, {}, { cause: 'opened', at: incident.detectedAt });
   await deps.store.putTimelineEntry({ ...opened, text: opened.text + note, ...withEffects(effects) });
 }
 
-function withEffects(effects: Effects): Partial<TimelineEntry> {
+/** Severity re-assessment every 30 minutes while open, at fixed times from detection. */
+export const REASSESS_MINUTES = 30;
+
+export function reassessAt(incident: Incident, seq: number, deps: EscalationDeps): Date {
+  return new Date(Date.parse(incident.detectedAt) + minutes(deps, REASSESS_MINUTES * seq));
+}
+
+/**
+ * Whether the severity re-assessment reminders run: while an incident commander is assigned, and
+ * for every SEV-1 and SEV-2 (whose acknowledger re-assesses until there is a commander).
+ */
+export function reassesses(incident: Incident): boolean {
+  return incident.roles.commander !== undefined || incident.sev === 'SEV-1' || incident.sev === 'SEV-2';
+}
+
+/** Starts the re-assessment chain at its next 30-minute mark, if it should run and is not running. */
+export async function ensureReassess(incident: Incident, deps: EscalationDeps): Promise<void> {
+  if (incident.status === 'resolved' || !reassesses(incident)) return;
+  const elapsed = deps.clock().getTime() - Date.parse(incident.detectedAt);
+  const due = Math.floor(elapsed / minutes(deps, REASSESS_MINUTES)) + 1;
+  await scheduleReassess(incident, Math.max(due, incident.reassessSeq + 1), deps);
+}
+
+export async function scheduleReassess(incident: Incident, seq: number, deps: EscalationDeps): Promise<void> {
+  const event: TimerEvent = { kind: 'reassess', incidentId: incident.id, seq };
+  await deps.timers.schedule(timer(event, reassessAt(incident, seq, deps)));
+}
+
+export function withEffects(effects: Effects): Partial<TimelineEntry> {
   return {
     ...(effects.paged.length > 0 ? { paged: effects.paged } : {}),
     ...(effects.throttled.length > 0 ? { throttled: effects.throttled } : {}),
@@ -286,6 +339,16 @@ export async function onEscalateTimer(
     }
     const { effects } = await runStep(incident, policy, event.step, deps, now);
     const done = stepEntry(incident, type, event.step);
+    const action = stepAction(policy, event.step);
+    if (action.kind === 'page') {
+      await emit(
+        deps,
+        'Incident Escalated',
+        incident,
+        { level: action.level + 1, step: event.step, paged: effects.paged },
+        { cause: `step:${incident.generation}:${event.step}`, at: incident.stepAt },
+      );
+    }
     await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
     await settleAfterStep(incident, effects, deps);
     return 'done';
@@ -325,7 +388,7 @@ async function settleAfterStep(stepped: Incident, effects: Effects, deps: Escala
   );
 }
 
-function stepEntry(incident: Incident, type: TimelineType, step: number): TimelineEntry {
+export function stepEntry(incident: Incident, type: TimelineType, step: number): TimelineEntry {
   const action =
     type === 'ESCALATION_EXHAUSTED' ? 'Escalation exhausted: nobody acknowledged' : `Escalation step ${step}`;
   return entry(incident, type, `step:${incident.generation}:${step}`, incident.stepAt, 'klaxon', action);
@@ -373,6 +436,13 @@ export async function afterAcknowledged(
     if ((await deps.store.get(incident.id))?.status === 'resolved')
       await deps.timers.cancel(timerName(event));
   }
+  await emit(
+    deps,
+    'Incident Acknowledged',
+    incident,
+    { acknowledgedAt: at },
+    { cause: `ack:${ack.cause}`, at, actor: ack.who },
+  );
   const others = pagedResponders(await deps.store.timeline(incident.id)).filter((id) => id !== ack.who);
   const effects = await notify(
     incident,
@@ -391,20 +461,26 @@ export async function afterAcknowledged(
   });
 }
 
-/** After resolution: cancel every pending timer, tell the responders who were paged, write RESOLVED. */
+/**
+ * After resolution: cancel every pending timer, tell the responders who were paged, put Incident
+ * Resolved (and, for SEV-1/SEV-2, Postmortem Due with its reminder timers) on the bus, write RESOLVED.
+ * `at` places the entry (a quiet monitoring period ends at its `monitoringUntil`).
+ */
 export async function afterResolved(
   incident: Incident,
-  resolution: { who: string; channel: string; cause: string },
+  resolution: { who: string; channel: string; cause: string; at?: string },
   deps: EscalationDeps,
 ): Promise<void> {
-  const at = incident.resolvedAt ?? deps.clock().toISOString();
+  const at = resolution.at ?? incident.resolvedAt ?? deps.clock().toISOString();
   const done = entry(
     incident,
     'RESOLVED',
     resolution.cause,
     at,
     resolution.who,
-    `Resolved by ${nameOf(resolution.who, deps)} via ${resolution.channel}`,
+    resolution.channel === 'monitoring'
+      ? `Resolved: quiet through the monitoring period since ${incident.monitoringSince ?? at}`
+      : `Resolved by ${nameOf(resolution.who, deps)} via ${resolution.channel}`,
   );
   if (await deps.store.hasTimelineEntry(done)) return;
   const now = deps.clock();
@@ -415,20 +491,53 @@ export async function afterResolved(
     paged,
     {
       kind: 'notice',
-      reason: `Resolved by ${nameOf(resolution.who, deps)}`,
+      reason:
+        resolution.channel === 'monitoring'
+          ? 'Resolved: stable through the monitoring period'
+          : `Resolved by ${nameOf(resolution.who, deps)}`,
       cause: `resolve:${resolution.cause}`,
     },
     deps,
     now,
   );
-  await deps.store.putTimelineEntry(done);
+  const resolvedAt = incident.resolvedAt ?? at;
+  await emit(
+    deps,
+    'Incident Resolved',
+    incident,
+    { resolvedAt, monitored: resolution.channel === 'monitoring' },
+    { cause: `resolve:${resolution.cause}`, at, actor: resolution.who },
+  );
+  const dueAt = postmortemDueAt(incident);
+  let note = '';
+  if (dueAt !== undefined && incident.postmortemDoneAt === undefined) {
+    const base = Date.parse(resolvedAt);
+    for (const [stage, hours] of [
+      ['reminder', POSTMORTEM_REMINDER_HOURS],
+      ['due', POSTMORTEM_DUE_HOURS],
+    ] as const) {
+      const event: TimerEvent = { kind: 'postmortem', incidentId: incident.id, stage };
+      await deps.timers.schedule(timer(event, new Date(base + minutes(deps, hours * 60))));
+    }
+    await emit(deps, 'Postmortem Due', incident, { dueAt }, { cause: `postmortem:${resolution.cause}`, at });
+    note = `; postmortem due by ${dueAt}`;
+  }
+  await deps.store.putTimelineEntry({ ...done, text: done.text + note });
 }
 
-async function cancelTimers(incident: Incident, deps: EscalationDeps): Promise<void> {
-  const { id, generation, step, reminderSeq } = incident;
+/** The escalation timers of the incident's current generation: the next step and the ack timeout. */
+export async function cancelEscalationTimers(incident: Incident, deps: EscalationDeps): Promise<void> {
+  const { id, generation, step } = incident;
   await deps.timers.cancel(timerName({ kind: 'escalate', incidentId: id, generation, step: step + 1 }));
   await deps.timers.cancel(timerName({ kind: 'ack-timeout', incidentId: id, generation }));
+}
+
+export async function cancelTimers(incident: Incident, deps: EscalationDeps): Promise<void> {
+  const { id, reminderSeq, reassessSeq, reopens } = incident;
+  await cancelEscalationTimers(incident, deps);
   await deps.timers.cancel(timerName({ kind: 'reminder', incidentId: id, seq: reminderSeq + 1 }));
+  await deps.timers.cancel(timerName({ kind: 'reassess', incidentId: id, seq: reassessSeq + 1 }));
+  await deps.timers.cancel(timerName({ kind: 'resolve', incidentId: id, reopens }));
 }
 
 /**
@@ -505,7 +614,7 @@ export async function onReminder(
   const incident = await deps.store.get(event.incidentId);
   if (incident === undefined || incident.status === 'resolved' || incident.reminderSeq > event.seq)
     return 'stale';
-  const interval = reminderIntervalMinutes(severityFromSource(incident.severity));
+  const interval = reminderIntervalMinutes(incident.sev);
   if (interval === undefined) return 'stale';
   let claimed: Incident | undefined;
   if (incident.reminderSeq === event.seq) {
@@ -602,6 +711,6 @@ export async function stopEscalationsFor(
   return stopped;
 }
 
-function nameOf(who: string, deps: EscalationDeps): string {
+export function nameOf(who: string, deps: EscalationDeps): string {
   return deps.config.responders.find((r) => r.id === who)?.name ?? who;
 }

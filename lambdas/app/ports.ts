@@ -3,6 +3,8 @@ import type { Incident, IncidentStatus, TimelineEntry } from '#core/incident';
 import type { Rollup } from '#core/metrics';
 import type { ScheduleOverride } from '#core/oncall';
 import type { Page } from '#core/page';
+import type { ActionItem } from '#core/postmortem';
+import type { Severity } from '#core/severity';
 import type { Timer } from '#core/timers';
 
 /**
@@ -19,6 +21,9 @@ export type AlertOutcome =
   /** This alert was counted into an open incident. */
   | { readonly kind: 'appended'; readonly incident: Incident }
   | { readonly kind: 'acknowledged'; readonly incident: Incident }
+  | { readonly kind: 'mitigated'; readonly incident: Incident }
+  /** A resolve entered the monitoring period. */
+  | { readonly kind: 'monitoring'; readonly incident: Incident }
   | { readonly kind: 'resolved'; readonly incident: Incident }
   /**
    * This exact input was applied before (at-least-once delivery, a retry after a crash).
@@ -27,10 +32,35 @@ export type AlertOutcome =
   | {
       readonly kind: 'replayed';
       readonly incident: Incident;
-      readonly caused: 'opened' | 'appended' | 'acknowledged' | 'resolved';
+      readonly caused: 'opened' | 'appended' | Transition;
     }
   /** Nothing to act on: unknown or closed key, or already in that state. */
   | { readonly kind: 'ignored'; readonly reason: string; readonly incident?: Incident };
+
+/** The transitions people and alerts ask for (a trigger is not one: it opens or appends). */
+export type Transition = 'acknowledged' | 'mitigated' | 'monitoring' | 'resolved';
+
+/** What the incident-command use cases change directly, conditional on the version they read. */
+export type IncidentPatch = Partial<
+  Pick<
+    Incident,
+    | 'sev'
+    | 'severityChanges'
+    | 'severityChangedAt'
+    | 'escalationPolicy'
+    | 'generation'
+    | 'step'
+    | 'stepAt'
+    | 'escalation'
+    | 'escalations'
+    | 'roles'
+    | 'smes'
+    | 'checklist'
+    | 'reassessSeq'
+    | 'postmortemDoneAt'
+    | 'postmortemDoneBy'
+  >
+>;
 
 export interface IncidentFilter {
   readonly status?: IncidentStatus;
@@ -56,6 +86,8 @@ export interface Integration {
 export interface TriggerOptions {
   /** Recorded on a new incident: the policy that will page for it. */
   readonly escalationPolicy?: string;
+  /** Recorded on a new incident: its severity (else the default mapping of the alert's). */
+  readonly sev?: Severity;
   /** The local day (configured zone) of the alert's start: where an open incident belongs. */
   readonly day?: string;
 }
@@ -66,22 +98,42 @@ export interface IncidentStore {
   /** Acknowledges the open incident for the alert's key, if it is still triggered. */
   acknowledge(alert: Alert, now: Date, who: string): Promise<AlertOutcome>;
   /**
-   * Resolves the open incident for the alert's key; the next trigger opens a new incident. `day`
-   * is the resolution's local day: the incident moves to it on the day index.
+   * Resolves the open incident for the alert's key: into `monitoring` when `monitoringUntil` is
+   * given, else to `resolved` (the next trigger opens a new incident). `day` is the resolution's
+   * local day: the incident moves to it on the day index.
    */
-  resolve(alert: Alert, now: Date, who: string, day?: string): Promise<AlertOutcome>;
+  resolve(
+    alert: Alert,
+    now: Date,
+    who: string,
+    options?: { day?: string; monitoringUntil?: string },
+  ): Promise<AlertOutcome>;
   /**
-   * Acknowledges (if triggered) or resolves (if open) an incident by id. `cause` identifies the
-   * input (an event key, a link use): the same cause again is `replayed`, not `ignored`.
+   * Moves an incident by id: acknowledged (from triggered), mitigated (from triggered or
+   * acknowledged), monitoring (from any of those), resolved (from any open status). `cause`
+   * identifies the input (an event key, a link use, a request): the same cause again is
+   * `replayed`, not applied twice. `resolvedAt` backdates a resolution to when monitoring began.
    */
   transition(
     id: string,
-    to: 'acknowledged' | 'resolved',
+    to: Transition,
     now: Date,
     who: string,
     cause: string,
-    options?: { day?: string },
+    options?: { day?: string; monitoringUntil?: string; resolvedAt?: string },
   ): Promise<AlertOutcome>;
+  /**
+   * The quiet end of a monitoring period: resolved as of `monitoringSince` (guard: still
+   * monitoring, the version as read, and no alert counted since the resolve).
+   */
+  finishMonitoring(incident: Incident, day: string): Promise<Incident | undefined>;
+  /**
+   * A re-trigger during monitoring: back to triggered, `reopens` + 1, escalation restarted in the
+   * next generation at step 0 (guard: monitoring, the version as read).
+   */
+  reopen(incident: Incident, now: Date): Promise<Incident | undefined>;
+  /** Sets these fields if the incident still has the version it was read at. */
+  patch(incident: Incident, set: IncidentPatch): Promise<Incident | undefined>;
   /** Counts messages sent for an incident (metrics). */
   countPages(incidentId: string, sent: number): Promise<void>;
   /** Marks an incident as left out of (or back in) the metrics. */
@@ -140,6 +192,25 @@ export interface ControlStore {
   ): Promise<boolean>;
 }
 
+/** A postmortem action item, tracked to done. */
+export interface ActionItemRecord extends ActionItem {
+  readonly id: string;
+  readonly incidentId: string;
+  readonly createdAt: string;
+  readonly createdBy: string;
+  readonly doneAt?: string;
+}
+
+export interface ActionItemStore {
+  /** Creates or replaces the item with this (incident, id). */
+  putActionItem(item: ActionItemRecord): Promise<void>;
+  getActionItem(incidentId: string, id: string): Promise<ActionItemRecord | undefined>;
+  /** One incident's items, oldest first. */
+  actionItems(incidentId: string): Promise<ActionItemRecord[]>;
+  /** Items across incidents, by deadline (earliest first). */
+  listActionItems(filter: { status?: 'open' | 'done' }): Promise<ActionItemRecord[]>;
+}
+
 /** Where rollups live and how they are read. */
 export interface MetricsStore {
   /** Every incident that belongs to `day`, read through the day index; `itemsRead` for the proof. */
@@ -172,7 +243,11 @@ export interface MetricsPublisher {
   publish(rollups: readonly Rollup[]): Promise<void>;
 }
 
-/** Events Klaxon itself puts on its bus (Error Budget Exhausted; lifecycle events later). */
+/**
+ * Events Klaxon itself puts on its bus: Error Budget Exhausted and the incident lifecycle events
+ * (core/lifecycle-events.ts). At least once: a retried use case may publish an event again with
+ * the same `detail.id`, which subscribers use to drop duplicates.
+ */
 export interface EventPublisher {
   publish(detailType: string, detail: Record<string, unknown>): Promise<void>;
 }

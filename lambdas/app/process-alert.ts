@@ -1,9 +1,19 @@
 import type { Alert } from '#core/alert';
+import { mapSourceSeverity } from '#core/classification';
+import type { KlaxonConfig } from '#core/config';
 import { timelineEntryId } from '#core/ids';
 import type { Incident } from '#core/incident';
 import { localDay } from '#core/metrics';
-import { afterAcknowledged, afterResolved, type EscalationDeps, startEscalation } from './escalation.ts';
-import type { AlertOutcome } from './ports.ts';
+import type { Severity } from '#core/severity';
+import {
+  afterAcknowledged,
+  afterResolved,
+  type EscalationDeps,
+  minutes,
+  startEscalation,
+} from './escalation.ts';
+import { afterMonitoring, afterReopened, reopenIncident } from './lifecycle.ts';
+import type { AlertOutcome, Transition, TriggerOptions } from './ports.ts';
 
 export type ProcessAlertDeps = EscalationDeps;
 
@@ -23,14 +33,15 @@ export async function processAlert(alert: Alert, deps: ProcessAlertDeps): Promis
   const cause = { who, channel: alert.origin, cause: alert.eventKey };
   switch (alert.action) {
     case 'trigger': {
-      const policy = deps.config.services.find((s) => s.id === alert.service)?.escalationPolicy;
-      const day = localDay(alert.occurredAt ?? alert.receivedAt, deps.config.timeZone);
-      const outcome = await deps.store.trigger(alert, now, {
-        day,
-        ...(policy ? { escalationPolicy: policy } : {}),
-      });
+      const outcome = await deps.store.trigger(alert, now, openingOptions(alert, deps.config));
       const opened = transitioned(outcome, 'opened');
       if (opened) await startEscalation(opened, deps);
+      const appended =
+        outcome.kind === 'appended' || (outcome.kind === 'replayed' && outcome.caused === 'appended');
+      if (appended && outcome.incident.status === 'monitoring') await reopenIncident(outcome.incident, deps);
+      // A replay after a reopen this trigger made: complete the reopen's effects (idempotent).
+      else if (outcome.kind === 'replayed' && outcome.incident.reopens > 0)
+        await afterReopened(outcome.incident, deps);
       return outcome;
     }
     case 'acknowledge': {
@@ -40,7 +51,15 @@ export async function processAlert(alert: Alert, deps: ProcessAlertDeps): Promis
       return outcome;
     }
     case 'resolve': {
-      const outcome = await deps.store.resolve(alert, now, who, localDay(now, deps.config.timeZone));
+      const period = deps.config.services.find((s) => s.id === alert.service)?.resolveMonitoringMinutes ?? 15;
+      const outcome = await deps.store.resolve(alert, now, who, {
+        day: localDay(now, deps.config.timeZone),
+        ...(period > 0
+          ? { monitoringUntil: new Date(now.getTime() + minutes(deps, period)).toISOString() }
+          : {}),
+      });
+      const monitoring = transitioned(outcome, 'monitoring');
+      if (monitoring) await afterMonitoring(monitoring, cause, deps);
       const resolved = transitioned(outcome, 'resolved');
       if (resolved) await afterResolved(resolved, cause, deps);
       return outcome;
@@ -61,11 +80,23 @@ export async function processAlert(alert: Alert, deps: ProcessAlertDeps): Promis
   }
 }
 
+/**
+ * What a new incident is opened with: its severity from the service's mapping of the sender's
+ * (or the one given), the escalation policy for that severity, and the day it belongs to.
+ */
+export function openingOptions(alert: Alert, config: KlaxonConfig, sev?: Severity): TriggerOptions {
+  const service = config.services.find((s) => s.id === alert.service);
+  const severity = sev ?? mapSourceSeverity(alert.severity, service?.severityMapping);
+  const policy = service?.severityPolicies[severity] ?? service?.escalationPolicy;
+  return {
+    day: localDay(alert.occurredAt ?? alert.receivedAt, config.timeZone),
+    sev: severity,
+    ...(policy ? { escalationPolicy: policy } : {}),
+  };
+}
+
 /** The incident, if the outcome made transition `to`, now or (for a replay) the first time. */
-function transitioned(
-  outcome: AlertOutcome,
-  to: 'opened' | 'acknowledged' | 'resolved',
-): Incident | undefined {
+export function transitioned(outcome: AlertOutcome, to: 'opened' | Transition): Incident | undefined {
   if (outcome.kind === to || (outcome.kind === 'replayed' && outcome.caused === to)) return outcome.incident;
   return undefined;
 }

@@ -9,6 +9,7 @@ import {
   stopEscalationsFor,
   type TimerOutcome,
 } from './escalation.ts';
+import { onPostmortemTimer, onReassess, onResolveTimer } from './lifecycle.ts';
 import { processAlert } from './process-alert.ts';
 
 /**
@@ -24,6 +25,12 @@ export async function handleTimerEvent(input: unknown, deps: EscalationDeps): Pr
       return onAckTimeout(event, deps);
     case 'reminder':
       return onReminder(event, deps);
+    case 'resolve':
+      return onResolveTimer(event, deps);
+    case 'reassess':
+      return onReassess(event, deps);
+    case 'postmortem':
+      return onPostmortemTimer(event, deps);
     case 'heartbeat':
       return onHeartbeatMissed(event.heartbeatId, event.armedAt, deps);
     case 'maintenance': {

@@ -24,6 +24,8 @@ export const ALERT_ORIGINS = [
   'cloudwatch',
   'native',
   'heartbeat',
+  /** Declared by a person (API, CLI). */
+  'manual',
 ] as const;
 export type AlertOrigin = (typeof ALERT_ORIGINS)[number];
 
@@ -38,6 +40,8 @@ export const AlertLink = z.object({
   href: z.url(),
   text: z.string().max(1024).optional(),
 });
+
+export type AlertLink = z.output<typeof AlertLink>;
 
 export const AlertImage = z.object({
   src: z.url(),

@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ServiceId, SOURCE_SEVERITIES } from './alert.ts';
 import { ConfigError } from './errors.ts';
+import { SEVERITIES } from './severity.ts';
 import { fieldErrors } from './validation.ts';
 
 /**
@@ -97,6 +98,18 @@ export const ServiceConfigSchema = z.object({
   fallback: TargetSchema.optional(),
   /** An acknowledged incident unresolved this long re-pages; 0 turns it off. */
   ackTimeoutMinutes: z.number().int().min(0).max(9000).default(30),
+  /**
+   * A resolve first watches the service this long (the practice's "stable 15+ minutes"): a
+   * re-trigger of the same key meanwhile reopens the incident. 0 resolves at once, as PagerDuty does.
+   */
+  resolveMonitoringMinutes: z.number().int().min(0).max(1440).default(15),
+  /** How the senders' severities map to SEV-1..4 (default critical→1, error→2, warning→3, info→4). */
+  severityMapping: z.partialRecord(z.enum(SOURCE_SEVERITIES), z.enum(SEVERITIES)).default({}),
+  /**
+   * The escalation policy for incidents of a severity, when it is not the service's policy (e.g.
+   * SEV-1 pages the whole team). Raising an incident's severity re-pages with the new policy.
+   */
+  severityPolicies: z.partialRecord(z.enum(SEVERITIES), Id).default({}),
   /**
    * Availability objective, e.g. 99.9 (→ 43.8 minutes of SEV-1/SEV-2 downtime a month). When the
    * month's budget is used up, "Error Budget Exhausted" goes on the bus and `owners` are told once.
@@ -232,6 +245,15 @@ export const KlaxonConfigSchema = z
           path: ['services', i, 'escalationPolicy'],
           message: `unknown escalation policy "${service.escalationPolicy}"`,
         });
+      }
+      for (const [sev, policy] of Object.entries(service.severityPolicies)) {
+        if (!policies.has(policy)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', i, 'severityPolicies', sev],
+            message: `unknown escalation policy "${policy}"`,
+          });
+        }
       }
       if (service.fallback) checkTarget(service.fallback, ['services', i, 'fallback']);
       service.slo?.owners.forEach((owner, o) => {

@@ -31,6 +31,19 @@ export class AuthenticationError extends KlaxonError {}
 /** Something the request names does not exist. */
 export class NotFoundError extends KlaxonError {}
 
+/**
+ * The request is well-formed but the incident's state does not allow it (mitigating a resolved
+ * incident). `errors` names the field that is in the way, usually `status`.
+ */
+export class ConflictError extends KlaxonError {
+  constructor(
+    message: string,
+    readonly errors: readonly FieldError[] = [],
+  ) {
+    super(message);
+  }
+}
+
 /** Invalid configuration: fails `cdk synth` and `npm start` before anything runs. */
 export class ConfigError extends KlaxonError {
   constructor(readonly errors: readonly FieldError[]) {

@@ -1,12 +1,45 @@
-import type { AlertOrigin, SourceSeverity } from './alert.ts';
+import type { AlertLink, AlertOrigin, SourceSeverity } from './alert.ts';
+import type { Severity } from './severity.ts';
 
 /**
  * Incidents. Statuses and timeline types are closed unions: a new one is a deliberate change
  * here, checked everywhere by the compiler.
  */
 
-export const INCIDENT_STATUSES = ['triggered', 'acknowledged', 'resolved'] as const;
+/**
+ * triggered → acknowledged → mitigated → (monitoring) → resolved. A resolve first enters
+ * `monitoring` (the service's monitoring period, default 15 minutes): a re-trigger of the key
+ * during it reopens the same incident; a quiet period ends in `resolved`. "Resolve now" and a
+ * period of 0 go straight to `resolved`.
+ */
+export const INCIDENT_STATUSES = [
+  'triggered',
+  'acknowledged',
+  'mitigated',
+  'monitoring',
+  'resolved',
+] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
+
+/** The war room's roles (the practice's IC, tech lead, comms lead, scribe, SMEs). */
+export const ROLES = ['commander', 'tech-lead', 'comms-lead', 'scribe', 'sme'] as const;
+export type Role = (typeof ROLES)[number];
+/** Roles one person holds at a time; `sme` is a list. */
+export type SingleRole = Exclude<Role, 'sme'>;
+
+export const ROLE_NAMES: Readonly<Record<Role, string>> = {
+  commander: 'incident commander',
+  'tech-lead': 'tech lead',
+  'comms-lead': 'comms lead',
+  scribe: 'scribe',
+  sme: 'subject-matter expert',
+};
+
+/** A checklist item ticked by a person. */
+export interface Tick {
+  readonly at: string;
+  readonly by: string;
+}
 
 export interface Incident {
   readonly id: string;
@@ -17,7 +50,10 @@ export interface Incident {
   readonly status: IncidentStatus;
   readonly title: string;
   readonly source: string;
+  /** The sender's severity of the first alert. */
   readonly severity: SourceSeverity;
+  /** The incident's severity: mapped from the source at opening, then re-assessed by people. */
+  readonly sev: Severity;
   readonly origin: AlertOrigin;
   /** When the problem began: the first alert's own timestamp, else when Klaxon received it. */
   readonly startedAt: string;
@@ -27,8 +63,35 @@ export interface Incident {
   readonly acknowledgedBy?: string;
   /** The latest acknowledgement (after an ack timeout an incident can be acknowledged again). */
   readonly lastAcknowledgedAt?: string;
+  /** Impact stopped (the practice's mitigation): escalation and the ack timeout stop. */
+  readonly mitigatedAt?: string;
+  readonly mitigatedBy?: string;
+  /** A resolve under observation: since when, by whom, and the alert count it must not pass. */
+  readonly monitoringSince?: string;
+  readonly monitoringBy?: string;
+  readonly monitoringUntil?: string;
+  readonly monitoringCount?: number;
+  /** How often a re-trigger during monitoring reopened it. */
+  readonly reopens: number;
+  /** When service was restored: the resolve request (the start of a quiet monitoring period). */
   readonly resolvedAt?: string;
   readonly resolvedBy?: string;
+  /** Resolved at the quiet end of a monitoring period (not by "resolve now"). */
+  readonly monitored?: boolean;
+  /** How often people changed the severity, and when last: keys the SEVERITY_CHANGED entries. */
+  readonly severityChanges: number;
+  readonly severityChangedAt?: string;
+  readonly roles: Readonly<Partial<Record<SingleRole, string>>>;
+  readonly smes: readonly string[];
+  /** Checklist items ticked by people, by item id (automatic ticks are derived, not stored). */
+  readonly checklist: Readonly<Record<string, Tick>>;
+  /** Links of the first alert (runbooks, dashboards). */
+  readonly links: readonly AlertLink[];
+  /** The last severity re-assessment reminder sent to the incident commander. */
+  readonly reassessSeq: number;
+  /** The postmortem was published (SEV-1/SEV-2 require one, due 48 hours after resolution). */
+  readonly postmortemDoneAt?: string;
+  readonly postmortemDoneBy?: string;
   /** Trigger alerts counted into this incident (each input event once). */
   readonly alertCount: number;
   readonly lastAlertAt: string;
@@ -60,7 +123,6 @@ export interface Incident {
   readonly excluded: boolean;
 }
 
-/** In the order entries of the same instant are shown. */
 /** What people write on the timeline (the war room's message types). */
 export const PEOPLE_ENTRY_TYPES = ['ACTION', 'DECISION', 'OBSERVATION', 'QUESTION', 'ANSWER'] as const;
 export type PeopleEntryType = (typeof PEOPLE_ENTRY_TYPES)[number];
@@ -76,6 +138,18 @@ export const TIMELINE_TYPES = [
   'ESCALATION_STOPPED',
   ...PEOPLE_ENTRY_TYPES,
   'RESOLVED',
+  // Appended, never inserted: the position orders same-instant entries in the store's keys.
+  'MITIGATED',
+  'MONITORING',
+  'REOPENED',
+  'SEVERITY_CHANGED',
+  'ROLE_ASSIGNED',
+  'HANDOFF',
+  'CHECKLIST',
+  'REASSESS_REMINDED',
+  'POSTMORTEM_REMINDED',
+  'POSTMORTEM_OVERDUE',
+  'POSTMORTEM_PUBLISHED',
 ] as const;
 export type TimelineType = (typeof TIMELINE_TYPES)[number];
 
@@ -101,6 +175,20 @@ export function pagedResponders(timeline: readonly TimelineEntry[]): string[] {
 
 export function isOpen(incident: Pick<Incident, 'status'>): boolean {
   return incident.status !== 'resolved';
+}
+
+/** SEV-1 and SEV-2 incidents require a postmortem, due 48 hours after resolution. */
+export const POSTMORTEM_REMINDER_HOURS = 24;
+export const POSTMORTEM_DUE_HOURS = 48;
+
+export function postmortemRequired(incident: Pick<Incident, 'sev'>): boolean {
+  return incident.sev === 'SEV-1' || incident.sev === 'SEV-2';
+}
+
+/** When the postmortem is due: 48 hours after resolution, for incidents that require one. */
+export function postmortemDueAt(incident: Pick<Incident, 'sev' | 'resolvedAt'>): string | undefined {
+  if (!postmortemRequired(incident) || incident.resolvedAt === undefined) return undefined;
+  return new Date(Date.parse(incident.resolvedAt) + POSTMORTEM_DUE_HOURS * 3_600_000).toISOString();
 }
 
 /** `[HH:MM] [@who] [TYPE] text`, the war-room format, in the given time zone. */

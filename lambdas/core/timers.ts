@@ -24,6 +24,24 @@ export const TimerEventSchema = z.discriminatedUnion('kind', [
     incidentId: z.string().min(1).max(32),
     seq: z.number().int().min(1),
   }),
+  /** The end of a resolve's monitoring period (`reopens` names the period: a reopen starts anew). */
+  z.object({
+    kind: z.literal('resolve'),
+    incidentId: z.string().min(1).max(32),
+    reopens: z.number().int().min(0),
+  }),
+  /** Every 30 minutes while open: the incident commander re-assesses the severity. */
+  z.object({
+    kind: z.literal('reassess'),
+    incidentId: z.string().min(1).max(32),
+    seq: z.number().int().min(1),
+  }),
+  /** A required postmortem: a reminder 24 hours after resolution, overdue at 48. */
+  z.object({
+    kind: z.literal('postmortem'),
+    incidentId: z.string().min(1).max(32),
+    stage: z.enum(['reminder', 'due']),
+  }),
   z.object({
     kind: z.literal('heartbeat'),
     heartbeatId: z.string().min(1).max(63),
@@ -64,6 +82,12 @@ function fullName(event: TimerEvent): string {
       return `ackto-${event.incidentId}-${event.generation}`;
     case 'reminder':
       return `rem-${event.incidentId}-${event.seq}`;
+    case 'resolve':
+      return `res-${event.incidentId}-${event.reopens}`;
+    case 'reassess':
+      return `rea-${event.incidentId}-${event.seq}`;
+    case 'postmortem':
+      return `pm-${event.incidentId}-${event.stage}`;
     case 'heartbeat':
       return `hb-${event.heartbeatId}`;
     case 'maintenance':

@@ -5,6 +5,7 @@ import { serve } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import * as z from 'zod';
+import { DynamoDbActionItemStore } from '#adapters/aws/action-item-store';
 import { documentClient } from '#adapters/aws/dynamodb-client';
 import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { ensureTable, startDynalite } from '#adapters/local/dynalite';
@@ -13,7 +14,8 @@ import { FolderExportSink } from '#adapters/local/folder-export-sink';
 import { LocalEventPublisher, LogMetricsPublisher } from '#adapters/local/metrics';
 import { LocalPager } from '#adapters/local/pager';
 import { LocalTimers } from '#adapters/local/timers';
-import { type AlertEventDeps, handleAlertEvent } from '#app/alert-event';
+import { handleAlertEvent } from '#app/alert-event';
+import type { CommandDeps } from '#app/command';
 import { createIntegration } from '#app/ingest';
 import { AckLinks } from '#app/links';
 import { type Clock, systemClock } from '#app/ports';
@@ -57,7 +59,7 @@ export interface LocalRuntime {
   readonly timers: LocalTimers;
   readonly pager: LocalPager;
   /** The use cases' dependencies, as the handlers get them (tests drive them directly). */
-  readonly deps: AlertEventDeps;
+  readonly deps: CommandDeps;
   close(): Promise<void>;
 }
 
@@ -113,8 +115,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const pager = new LocalPager({ timeZone: config.timeZone, file: join(dataDir, 'inbox.jsonl'), log, clock });
   // Links point at this server, whose URL is known once it listens (PORT may be 0).
   let publicUrl = '';
-  const deps: AlertEventDeps = {
+  const deps: CommandDeps = {
     store,
+    actionItems: new DynamoDbActionItemStore({ tableName: TABLE_NAME, client: db }),
+    events: new LocalEventPublisher(bus),
     timers,
     pager,
     clock,
@@ -202,7 +206,6 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const rollupDeps: RollupDeps = {
     ...deps,
     sink: new FolderExportSink(join(dataDir, 'exports')),
-    events: new LocalEventPublisher(bus),
     metrics: new LogMetricsPublisher(log),
   };
   app.post('/local/rollups', apiAuth, async (c) => {

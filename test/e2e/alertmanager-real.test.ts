@@ -74,6 +74,7 @@ describe.runIf(binary !== undefined)('real Prometheus Alertmanager → Klaxon', 
       throw new Error(`${what}: not within ${WAIT_MS} ms${diagnostics()}`);
     }
   };
+  let skew = 0;
   const incidentsOf = async (service: string): Promise<Incident[]> =>
     (await klaxon.store.list({ service })).incidents;
 
@@ -84,6 +85,8 @@ describe.runIf(binary !== undefined)('real Prometheus Alertmanager → Klaxon', 
       configPath: 'klaxon.config.json',
       port: 0,
       log: (line) => klaxonLog.push(line),
+      // Runs ahead once the resolves arrived: past the 15-minute monitoring period.
+      clock: () => new Date(Date.now() + skew),
     });
     const checkoutKey = klaxon.integrationKeys.checkout;
     const platformKey = klaxon.integrationKeys.platform;
@@ -174,6 +177,11 @@ receivers:
       [...webhookAlerts, pagerdutyAlert].map((alert) => ({ ...alert, endsAt })),
     );
 
+    await waitFor('all three incidents monitoring', async () => {
+      const list = [...(await incidentsOf('checkout')), ...(await incidentsOf('platform'))];
+      return list.length === 3 && list.every((i) => i.status === 'monitoring') ? list : undefined;
+    });
+    skew += 16 * 60_000;
     const resolved = await waitFor('all three incidents resolved', async () => {
       const list = [...(await incidentsOf('checkout')), ...(await incidentsOf('platform'))];
       return list.length === 3 && list.every((i) => i.status === 'resolved') ? list : undefined;

@@ -79,6 +79,17 @@ const sendEvent = (action: 'trigger' | 'acknowledge' | 'resolve', extra: string[
 const incidentFor = async (dedupKey: string): Promise<Incident | undefined> =>
   (await klaxon.store.list({ service: 'checkout' })).incidents.find((i) => i.dedupKey === dedupKey);
 
+/** Klaxon's clock runs ahead by this much: lets a test pass the 15-minute monitoring period. */
+let skew = 0;
+
+/** A resolve enters the monitoring period; once it passes quietly the incident is resolved. */
+async function waitForQuietResolve(dedupKey: string): Promise<Incident> {
+  const monitoring = await waitForStatus(dedupKey, 'monitoring');
+  expect(monitoring.monitoringUntil).toBeDefined();
+  skew += 16 * 60_000;
+  return waitForStatus(dedupKey, 'resolved');
+}
+
 const waitForStatus = (dedupKey: string, status: Incident['status']) =>
   eventually(async () => {
     const incident = await incidentFor(dedupKey);
@@ -91,6 +102,7 @@ beforeAll(async () => {
     dataDir: join(dir, 'klaxon'),
     configPath: 'klaxon.config.json',
     port: 0,
+    clock: () => new Date(Date.now() + skew),
   });
   const key = klaxon.integrationKeys.checkout;
   if (!key) throw new Error('local runtime made no key for checkout');
@@ -151,7 +163,7 @@ describe('pagerduty-cli (`pd event alert`) against Klaxon', () => {
     const resolvedEvent = await sendEvent('resolve', ['--dedup_key', dedupKey, '--json']);
     expect(resolvedEvent.code, resolvedEvent.stderr).toBe(0);
     expect(JSON.parse(resolvedEvent.stdout)).toMatchObject({ status: 'success', dedup_key: dedupKey });
-    const resolved = await waitForStatus(dedupKey, 'resolved');
+    const resolved = await waitForQuietResolve(dedupKey);
     expect(resolved.id).toBe(acked.id);
     expect(resolved.resolvedAt).toBeDefined();
   });
@@ -166,7 +178,7 @@ describe('pagerduty-cli (`pd event alert`) against Klaxon', () => {
     const resolvedEvent = await sendEvent('resolve', ['--dedup_key', dedupKey, '--pipe']);
     expect(resolvedEvent.code, resolvedEvent.stderr).toBe(0);
     expect(resolvedEvent.stdout.trim()).toBe(dedupKey);
-    await waitForStatus(dedupKey, 'resolved');
+    await waitForQuietResolve(dedupKey);
   });
 
   it("shows Klaxon's 400 field errors for an unknown routing key", async () => {

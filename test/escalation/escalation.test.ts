@@ -64,15 +64,18 @@ describe('escalation, on a fake clock', () => {
     expect(p.takePages()).toEqual(['notice alice alice-0', 'notice alice alice-1']);
     await p.fastForward(60 * MINUTE);
     expect(p.takePages().filter((page) => page.startsWith('page'))).toEqual([]);
-    // SEV-1: the acknowledger keeps getting status-update reminders every 15 minutes.
+    // SEV-1: the acknowledger keeps getting status-update reminders every 15 minutes, and is
+    // asked to re-assess the severity every 30 (there is no incident commander to ask).
     expect(await timelineTypes(p, incident.id)).toEqual([
       'OPENED',
       'ESCALATED',
       'ACKNOWLEDGED',
       'REMINDED',
       'REMINDED',
+      'REASSESS_REMINDED',
       'REMINDED',
       'REMINDED',
+      'REASSESS_REMINDED',
     ]);
   });
 
@@ -152,7 +155,11 @@ describe('escalation, on a fake clock', () => {
     if (resolved.kind !== 'resolved') throw new Error('expected resolved');
     await afterResolved(resolved.incident, { who: 'bob', channel: 'cli', cause: 'cli:1' }, p.deps);
     expect(p.takePages()).toEqual(['notice alice alice-0', 'notice alice alice-1']);
-    expect(await p.timers.pending()).toEqual([]);
+    // Only the SEV-1 postmortem's reminder (24 h) and deadline (48 h) remain.
+    expect((await p.timers.pending()).map((t) => t.name)).toEqual([
+      `pm-${incident.id}-reminder`,
+      `pm-${incident.id}-due`,
+    ]);
     await p.fastForward(3 * 60 * MINUTE);
     expect(p.takePages()).toEqual([]);
   });
@@ -163,13 +170,12 @@ describe('escalation, on a fake clock', () => {
     p.takePages();
     await processAlert(makeAlert({ action: 'acknowledge', receivedAt: p.clock.now().toISOString() }), p.deps);
     expect(p.takePages()).toEqual(['notice alice alice-0', 'notice alice alice-1']);
-    expect(await p.timers.pending()).toEqual([
-      expect.objectContaining({ name: expect.stringMatching(/^rem-/) }),
-    ]);
+    // Status updates (15 min) and the severity re-assessment (30 min) go on; escalation stopped.
+    expect((await p.timers.pending()).map((t) => t.name.replace(/-.*/, ''))).toEqual(['rem', 'rea']);
     await p.fastForward(5 * MINUTE);
     expect(p.takePages()).toEqual([]);
     await processAlert(makeAlert({ action: 'resolve', receivedAt: p.clock.now().toISOString() }), p.deps);
-    expect(await p.timers.pending()).toEqual([]);
+    expect((await p.timers.pending()).map((t) => t.name.replace(/-.*/, ''))).toEqual(['pm', 'pm']);
   });
 });
 

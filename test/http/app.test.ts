@@ -98,7 +98,8 @@ describe('POST /v2/enqueue (PagerDuty Events API v2)', () => {
     expect((await store.list({})).incidents[0]?.status).toBe('acknowledged');
     await post('/v2/enqueue', { routing_key: KEY, event_action: 'resolve', dedup_key: 'srv01/HTTP' });
     await bus.drain();
-    expect((await store.list({})).incidents[0]?.status).toBe('resolved');
+    // The service's 15-minute monitoring period first (test/escalation/lifecycle.test.ts).
+    expect((await store.list({})).incidents[0]?.status).toBe('monitoring');
   });
 
   it('answers 400 "invalid event" naming each bad field, and changes nothing', async () => {

@@ -695,7 +695,12 @@ describe('heartbeats', () => {
     expect(await incident(missed.id)).toMatchObject({ status: 'resolved', resolvedBy: 'checkout-key' });
     expect(await timelineTypes(missed.id)).toEqual(['OPENED', 'RESOLVED']);
     expect(pipeline.takePages()).toEqual(['notice alice alice-0', 'notice alice alice-1']);
-    expect((await pipeline.timers.pending()).map((t) => t.name)).toEqual(['hb-nightly-backup']);
+    // The missed heartbeat was a SEV-1: its postmortem reminders stay.
+    expect((await pipeline.timers.pending()).map((t) => t.name)).toEqual([
+      'hb-nightly-backup',
+      `pm-${missed.id}-reminder`,
+      `pm-${missed.id}-due`,
+    ]);
 
     // Back on schedule: nothing more.
     await pipeline.fastForward(59 * MINUTE);

@@ -18,8 +18,14 @@ const MINUTE = 60_000;
 const config = {
   timeZone: 'Europe/Berlin',
   services: [
-    { id: 'checkout', name: 'Checkout API', slo: { availability: 99.9, owners: ['carol'] } },
-    { id: 'platform', name: 'Platform' },
+    // Resolves are final at once here: these tests place resolutions at exact times.
+    {
+      id: 'checkout',
+      name: 'Checkout API',
+      slo: { availability: 99.9, owners: ['carol'] },
+      resolveMonitoringMinutes: 0,
+    },
+    { id: 'platform', name: 'Platform', resolveMonitoringMinutes: 0 },
   ],
   responders: [{ id: 'carol', name: 'Carol', contacts: [{ type: 'email', address: 'carol@example.com' }] }],
 };

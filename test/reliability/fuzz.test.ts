@@ -4,7 +4,7 @@ import type { Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { alertFromEvent, handleAlertEvent } from '#app/alert-event';
-import type { EscalationDeps } from '#app/escalation';
+import type { CommandDeps } from '#app/command';
 import type { AlertBus } from '#app/ports';
 import { handleTimerEvent } from '#app/timers';
 import type { Alert } from '#core/alert';
@@ -63,7 +63,7 @@ const WRITES = new Set<string>([
 let dynamo: TestDynamo;
 let p: Pipeline;
 let app: Hono;
-let deps: EscalationDeps;
+let deps: CommandDeps;
 /** Port calls made since the last `take()`. */
 const calls: string[] = [];
 const accepted: Alert[] = [];
@@ -112,6 +112,8 @@ beforeAll(async () => {
     store: recording('store', p.store),
     timers: recording('timers', p.timers),
     pager: recording('pager', p.pager),
+    actionItems: recording('actionItems', p.deps.actionItems),
+    events: recording('events', p.deps.events),
   };
   app = createHttpApp({ ...deps, bus, apiAuth: bearerAuth({ token: TOKEN }) });
 }, 60_000);

@@ -16,8 +16,9 @@ const clock = () => now;
 const deps = () => ({ ...pipeline.deps, clock });
 const config = {
   services: [
-    { id: 'checkout', name: 'Checkout' },
-    { id: 'platform', name: 'Platform' },
+    // PagerDuty's semantics: a resolve is final at once (the monitoring period is tested on its own).
+    { id: 'checkout', name: 'Checkout', resolveMonitoringMinutes: 0 },
+    { id: 'platform', name: 'Platform', resolveMonitoringMinutes: 0 },
   ],
 };
 

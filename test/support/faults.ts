@@ -6,11 +6,11 @@ import { LocalTimers } from '#adapters/local/timers';
 import { handleAlertEvent } from '#app/alert-event';
 import type { EscalationDeps } from '#app/escalation';
 import { AckLinks } from '#app/links';
-import type { AlertBus, Pager, Timers } from '#app/ports';
+import type { AlertBus, EventPublisher, Pager, Timers } from '#app/ports';
 import { handleTimerEvent } from '#app/timers';
 import { type KlaxonConfig, parseConfig } from '#core/config';
 import type { startTestDynamo } from './dynamo.ts';
-import { FakeClock, LINK_SECRET } from './pipeline.ts';
+import { FakeClock, LINK_SECRET, RecordingPublisher } from './pipeline.ts';
 
 /**
  * Fault injection for the ports: decorators that make calls fail at random, with a seeded
@@ -123,6 +123,9 @@ export const STORE_METHODS = [
   'acknowledge',
   'resolve',
   'transition',
+  'finishMonitoring',
+  'reopen',
+  'patch',
   'countPages',
   'setExcluded',
   'claimStep',
@@ -160,6 +163,7 @@ export const TIMERS_METHODS = [
 ] as const satisfies readonly (keyof Timers)[];
 export const PAGER_METHODS = ['send'] as const satisfies readonly (keyof Pager)[];
 export const BUS_METHODS = ['putAlerts'] as const satisfies readonly (keyof AlertBus)[];
+export const EVENTS_METHODS = ['publish'] as const satisfies readonly (keyof EventPublisher)[];
 
 /** The use cases' dependencies with every port made faulty by `plan`. */
 export function faultyDeps(deps: EscalationDeps, plan: FaultPlan): EscalationDeps {
@@ -168,6 +172,7 @@ export function faultyDeps(deps: EscalationDeps, plan: FaultPlan): EscalationDep
     store: withFaults('store', deps.store, STORE_METHODS, plan),
     timers: withFaults('timers', deps.timers, TIMERS_METHODS, plan),
     pager: withFaults('pager', deps.pager, PAGER_METHODS, plan),
+    events: withFaults('events', deps.events, EVENTS_METHODS, plan),
   };
 }
 
@@ -259,6 +264,7 @@ export async function startFaultyPipeline(
     clock: clock.now,
     config: parsed,
     links: new AckLinks({ publicUrl: 'https://klaxon.example.com', secret: async () => LINK_SECRET }),
+    events: new RecordingPublisher(),
   };
   // A cancel that reached the timers: a timer whose retry it pre-empts was not lost, but withdrawn.
   const recordingTimers: Timers = {

@@ -1,14 +1,28 @@
+import { DynamoDbActionItemStore } from '#adapters/aws/action-item-store';
 import { documentClient } from '#adapters/aws/dynamodb-client';
 import type { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { LocalPager } from '#adapters/local/pager';
 import { LocalTimers } from '#adapters/local/timers';
-import type { EscalationDeps } from '#app/escalation';
+import type { CommandDeps } from '#app/command';
 import { AckLinks } from '#app/links';
+import type { EventPublisher } from '#app/ports';
 import { handleTimerEvent } from '#app/timers';
 import { type KlaxonConfig, parseConfig } from '#core/config';
 import type { startTestDynamo } from './dynamo.ts';
 
 export const LINK_SECRET = 'test-link-secret-0123456789abcdef';
+
+/** An EventPublisher that keeps what was published (the bus itself is tested on its own). */
+export class RecordingPublisher implements EventPublisher {
+  readonly published: { detailType: string; detail: Record<string, unknown> }[] = [];
+  async publish(detailType: string, detail: Record<string, unknown>): Promise<void> {
+    this.published.push({ detailType, detail });
+  }
+  /** The detail-types published so far, and clears the list. */
+  take(): string[] {
+    return this.published.splice(0).map((e) => e.detailType);
+  }
+}
 
 /** A clock the test moves. */
 export class FakeClock {
@@ -27,7 +41,9 @@ export interface Pipeline {
   readonly timers: LocalTimers;
   readonly pager: LocalPager;
   readonly clock: FakeClock;
-  readonly deps: EscalationDeps;
+  readonly deps: CommandDeps;
+  /** Lifecycle events put on the bus, in order. */
+  readonly events: RecordingPublisher;
   /**
    * Moves time forward by `ms`, firing every timer that comes due on the way at its due time, in
    * order — GoAlert's smoke-test FastForward.
@@ -52,8 +68,14 @@ export async function startPipeline(
     clock: clock.now,
   });
   const pager = new LocalPager({ timeZone: parsed.timeZone, clock: clock.now });
-  const deps: EscalationDeps = {
+  const events = new RecordingPublisher();
+  const deps: CommandDeps = {
     store,
+    actionItems: new DynamoDbActionItemStore({
+      tableName: store.tableName,
+      client: documentClient(dynamo.client),
+    }),
+    events,
     timers,
     pager,
     clock: clock.now,
@@ -70,6 +92,7 @@ export async function startPipeline(
     pager,
     clock,
     deps,
+    events,
     async fastForward(ms) {
       const target = clock.now().getTime() + ms;
       for (;;) {

@@ -26,9 +26,11 @@ export function teamConfig(service: Record<string, unknown> = {}, extra: Record<
         escalationPolicy: 'checkout',
         fallback: { responder: 'dave' },
         ackTimeoutMinutes: 0,
+        // Resolve at once (PagerDuty's semantics); test/escalation/lifecycle.test.ts covers monitoring.
+        resolveMonitoringMinutes: 0,
         ...service,
       },
-      { id: 'billing', name: 'Billing' },
+      { id: 'billing', name: 'Billing', resolveMonitoringMinutes: 0 },
     ],
     responders,
     schedules: [

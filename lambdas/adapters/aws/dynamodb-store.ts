@@ -13,13 +13,16 @@ import type {
   ControlStore,
   IncidentFilter,
   IncidentPage,
+  IncidentPatch,
   IncidentStore,
   Integration,
   MaintenanceWindow,
   MetricsStore,
+  Transition,
   TriggerOptions,
 } from '#app/ports';
 import type { Alert } from '#core/alert';
+import { mapSourceSeverity } from '#core/classification';
 import { RetryableError, ValidationError } from '#core/errors';
 import { eventHash, incidentIdFor } from '#core/ids';
 import { type Incident, TIMELINE_TYPES, type TimelineEntry } from '#core/incident';
@@ -60,14 +63,18 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  * the next trigger. No transactions; every write is keyed on a primary key, never a GSI.
  *
  * Late replays: a redelivery that arrives after its incident was resolved (the key has moved on)
- * is recognised on the previous incident of the key — one extra read for keys that had an earlier
- * incident. A replay from two or more incidents back is not recognised (documented limit).
+ * is recognised on the earlier incidents of the key, newest first, back to the first one resolved
+ * before the alert was received (it cannot have counted it) — one extra read for keys that had an
+ * earlier incident, and at most 20 (a redelivery older than 20 incidents of its key is not
+ * recognised).
  *
  * Known limit: `seen` holds a 13-character hash per counted event, so an incident that absorbs
  * tens of thousands of distinct events grows towards DynamoDB's 400 KB item limit.
  */
 
 const MAX_ATTEMPTS = 6;
+/** How many earlier incidents of a key a late redelivery is looked for in, at most. */
+const MAX_LOOKBACK = 20;
 /** A contact paged by many incidents at once is one hot item: more attempts, with jittered backoff. */
 const THROTTLE_ATTEMPTS = 12;
 /** Rollup samples are stored in chunks so that a day of any size fits DynamoDB's 400 KB items. */
@@ -92,16 +99,21 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     this.#db = options.client ?? defaultDocumentClient;
   }
 
+  /** Where and through which client it stores: other stores of the same table share them. */
+  get table(): { tableName: string; client: DynamoDBDocumentClient } {
+    return { tableName: this.#table, client: this.#db };
+  }
+
   async trigger(alert: Alert, now: Date, options: TriggerOptions = {}): Promise<AlertOutcome> {
     const seen = eventHash(alert.eventKey);
     const nowIso = now.toISOString();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       const occurrence = await this.#occurrence(alert.service, alert.dedupKey);
       const id = incidentIdFor(alert.service, alert.dedupKey, occurrence);
-      // A late redelivery of an event the previous incident of this key already counted (it was
+      // A late redelivery of an event an earlier incident of this key already counted (it was
       // resolved since) is a replay, not the start of a new incident.
-      const previous = occurrence > 0 ? await this.#previousIncident(alert, occurrence) : undefined;
-      if (previous !== undefined && hasSeen(previous, seen)) {
+      const previous = await this.#earlierIncident(alert, occurrence, (item) => hasSeen(item, seen));
+      if (previous !== undefined) {
         return {
           kind: 'replayed',
           incident: toIncident(previous),
@@ -123,6 +135,8 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
               'openedBy = if_not_exists(openedBy, :seen), generation = if_not_exists(generation, :one)',
               'step = if_not_exists(step, :zero), stepAt = if_not_exists(stepAt, :now)',
               'escalation = if_not_exists(escalation, :active), reminderSeq = if_not_exists(reminderSeq, :zero)',
+              'sev = if_not_exists(sev, :sev), links = if_not_exists(links, :links)',
+              'reopens = if_not_exists(reopens, :zero)',
               ...(options.escalationPolicy
                 ? ['escalationPolicy = if_not_exists(escalationPolicy, :policy)']
                 : []),
@@ -152,6 +166,8 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
               ':one': 1,
               ':zero': 0,
               ':active': 'active',
+              ':sev': options.sev ?? mapSourceSeverity(alert.severity),
+              ':links': alert.links.slice(0, 20),
               ...(options.escalationPolicy ? { ':policy': options.escalationPolicy } : {}),
               ...(options.day ? { ':day': `DAY#${options.day}`, ':daySk': `${alert.service}#${id}` } : {}),
               ':seen': seen,
@@ -184,46 +200,67 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   }
 
   async acknowledge(alert: Alert, now: Date, who: string): Promise<AlertOutcome> {
-    return this.#transitionByKey(alert, 'acknowledged', now, who);
+    return this.#transitionByKey(alert, 'acknowledged', now, who, {});
   }
 
-  async resolve(alert: Alert, now: Date, who: string, day?: string): Promise<AlertOutcome> {
-    return this.#transitionByKey(alert, 'resolved', now, who, day);
+  async resolve(
+    alert: Alert,
+    now: Date,
+    who: string,
+    options: { day?: string; monitoringUntil?: string } = {},
+  ): Promise<AlertOutcome> {
+    return this.#transitionByKey(
+      alert,
+      options.monitoringUntil ? 'monitoring' : 'resolved',
+      now,
+      who,
+      options,
+    );
   }
 
   async transition(
     id: string,
-    to: 'acknowledged' | 'resolved',
+    to: Transition,
     now: Date,
     who: string,
     cause: string,
-    options: { day?: string } = {},
+    options: { day?: string; monitoringUntil?: string; resolvedAt?: string } = {},
   ): Promise<AlertOutcome> {
-    const attribute = to === 'acknowledged' ? 'ackCause' : 'resolveCause';
+    const rule = TRANSITIONS[to];
     const hash = eventHash(cause);
+    const values: Record<string, unknown> = {
+      ':to': to,
+      ':now': now.toISOString(),
+      ':who': who,
+      ':cause': hash,
+      ':one': 1,
+      ...Object.fromEntries(rule.from.map((status, i) => [`:from${i}`, status])),
+    };
+    let update = rule.set;
+    if (to === 'monitoring') values[':until'] = options.monitoringUntil ?? now.toISOString();
+    if (to === 'resolved') {
+      values[':resolvedAt'] = options.resolvedAt ?? now.toISOString();
+      if (options.day) {
+        update += ', gsi3pk = :day';
+        values[':day'] = `DAY#${options.day}`;
+      }
+    }
+    if (!update.includes(':now')) delete values[':now'];
+    if (!update.includes(':who')) delete values[':who'];
+    // A resolve's cause is kept through a reopen: its late redelivery must not resolve again.
+    const causeGuard =
+      rule.cause === 'resolveCause'
+        ? ' AND (attribute_not_exists(resolveCause) OR resolveCause <> :cause)'
+        : '';
     try {
       const result = await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: incPk(id), sk: 'INC' },
-          UpdateExpression:
-            to === 'acknowledged'
-              ? 'SET #status = :to, acknowledgedAt = if_not_exists(acknowledgedAt, :now), lastAcknowledgedAt = :now, acknowledgedBy = :who, ackCause = :cause ADD version :one'
-              : `SET #status = :to, resolvedAt = :now, resolvedBy = :who, resolveCause = :cause${options.day ? ', gsi3pk = :day' : ''} ADD version :one`,
-          ConditionExpression:
-            to === 'acknowledged'
-              ? 'attribute_exists(pk) AND #status = :triggered'
-              : 'attribute_exists(pk) AND #status <> :resolved',
+          UpdateExpression: `SET #status = :to, ${update}, ${rule.cause} = :cause ADD version :one`,
+          ConditionExpression: `attribute_exists(pk) AND #status IN (${rule.from.map((_, i) => `:from${i}`).join(', ')})${causeGuard}`,
           ExpressionAttributeNames: { '#status': 'status' },
-          ExpressionAttributeValues: {
-            ':to': to,
-            ...(to === 'acknowledged' ? { ':triggered': 'triggered' } : { ':resolved': 'resolved' }),
-            ':now': now.toISOString(),
-            ':who': who,
-            ':cause': hash,
-            ':one': 1,
-            ...(to === 'resolved' && options.day ? { ':day': `DAY#${options.day}` } : {}),
-          },
+          ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
         }),
       );
@@ -235,12 +272,51 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       const item = await this.#getItem(incPk(id), 'INC');
       if (item === undefined) return { kind: 'ignored', reason: 'no such incident' };
       const incident = toIncident(item);
-      if (item[attribute] === hash) {
-        if (to === 'resolved') await this.#advance(incident.service, incident.dedupKey, incident.occurrence);
+      if (item[rule.cause] === hash) {
+        if (incident.status === 'resolved')
+          await this.#advance(incident.service, incident.dedupKey, incident.occurrence);
         return { kind: 'replayed', incident, caused: to };
       }
       return { kind: 'ignored', reason: `incident is already ${incident.status}`, incident };
     }
+  }
+
+  async finishMonitoring(incident: Incident, day: string): Promise<Incident | undefined> {
+    const finished = await this.#conditionalUpdate(incident, {
+      set: {
+        status: 'resolved',
+        resolvedAt: incident.monitoringSince ?? incident.stepAt,
+        resolvedBy: incident.monitoringBy ?? 'klaxon',
+        monitored: true,
+        gsi3pk: `DAY#${day}`,
+      },
+      condition: '#status = :monitoring AND alertCount = monitoringCount',
+      values: { ':monitoring': 'monitoring' },
+    });
+    if (finished) await this.#advance(finished.service, finished.dedupKey, finished.occurrence);
+    return finished;
+  }
+
+  async reopen(incident: Incident, now: Date): Promise<Incident | undefined> {
+    return this.#conditionalUpdate(incident, {
+      set: {
+        status: 'triggered',
+        reopens: incident.reopens + 1,
+        generation: incident.generation + 1,
+        step: 0,
+        stepAt: now.toISOString(),
+        escalation: 'active',
+        escalations: incident.escalations + 1,
+      },
+      condition: '#status = :monitoring',
+      values: { ':monitoring': 'monitoring' },
+    });
+  }
+
+  async patch(incident: Incident, set: IncidentPatch): Promise<Incident | undefined> {
+    // Absent optional fields stay as they are: only what the patch names is written.
+    const defined = Object.fromEntries(Object.entries(set).filter(([, v]) => v !== undefined));
+    return this.#conditionalUpdate(incident, { set: defined, condition: 'attribute_exists(pk)', values: {} });
   }
 
   /**
@@ -249,28 +325,28 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
    */
   async #transitionByKey(
     alert: Alert,
-    to: 'acknowledged' | 'resolved',
+    to: 'acknowledged' | 'monitoring' | 'resolved',
     now: Date,
     who: string,
-    day?: string,
+    options: { day?: string; monitoringUntil?: string },
   ): Promise<AlertOutcome> {
     const occurrence = await this.#occurrence(alert.service, alert.dedupKey);
-    // A late redelivery of an acknowledge/resolve that already acted on the previous incident of
-    // this key must not act on the current one: check the previous incident first.
-    if (occurrence > 0) {
-      const previous = await this.#previousIncident(alert, occurrence);
-      const attribute = to === 'acknowledged' ? 'ackCause' : 'resolveCause';
-      if (previous?.[attribute] === eventHash(alert.eventKey)) {
-        return { kind: 'replayed', incident: toIncident(previous), caused: to };
-      }
-    }
+    // A late redelivery of an acknowledge/resolve that already acted on an earlier incident of
+    // this key must not act on the current one: check the earlier incidents first.
+    const hash = eventHash(alert.eventKey);
+    const previous = await this.#earlierIncident(
+      alert,
+      occurrence,
+      (item) => item[TRANSITIONS[to].cause] === hash,
+    );
+    if (previous !== undefined) return { kind: 'replayed', incident: toIncident(previous), caused: to };
     const outcome = await this.transition(
       incidentIdFor(alert.service, alert.dedupKey, occurrence),
       to,
       now,
       who,
       alert.eventKey,
-      day ? { day } : {},
+      options,
     );
     if (outcome.kind !== 'ignored') return outcome;
     return outcome.incident === undefined
@@ -339,7 +415,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     incident: Incident,
     update: { set: Record<string, unknown>; condition: string; values: Record<string, unknown> },
   ): Promise<Incident | undefined> {
-    const names: Record<string, string> = { '#status': 'status' };
+    const names: Record<string, string> = update.condition.includes('#status') ? { '#status': 'status' } : {};
     const values: Record<string, unknown> = { ...update.values, ':version': incident.version, ':one': 1 };
     const assignments = Object.entries(update.set).map(([name, value], i) => {
       names[`#a${i}`] = name;
@@ -788,8 +864,25 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   }
 
   /** The incident of this key before the current one (a replay's first suspect). */
-  async #previousIncident(alert: Alert, occurrence: number): Promise<Item | undefined> {
-    return this.#getItem(incPk(incidentIdFor(alert.service, alert.dedupKey, occurrence - 1)), 'INC');
+  /**
+   * The earlier incident of the alert's key that `matches`, newest first. Only incidents resolved
+   * after the alert was received can have seen it, so the walk stops at the first one resolved
+   * before: usually one read (the previous incident), more only for a redelivery that arrives
+   * after several incidents of its key came and went.
+   */
+  async #earlierIncident(
+    alert: Alert,
+    occurrence: number,
+    matches: (item: Item) => boolean,
+  ): Promise<Item | undefined> {
+    for (let n = occurrence - 1; n >= 0 && n >= occurrence - MAX_LOOKBACK; n--) {
+      const item = await this.#getItem(incPk(incidentIdFor(alert.service, alert.dedupKey, n)), 'INC');
+      if (item === undefined) return undefined;
+      if (matches(item)) return item;
+      if (typeof item.resolvedAt === 'string' && Date.parse(item.resolvedAt) < Date.parse(alert.receivedAt))
+        return undefined;
+    }
+    return undefined;
   }
 
   async #occurrence(service: string, dedupKey: string): Promise<number> {
@@ -846,6 +939,34 @@ function hasSeen(item: Item, hash: string): boolean {
   return item.seen instanceof Set && item.seen.has(hash);
 }
 
+/**
+ * Each transition: the statuses it may start from, what it sets besides status, and the attribute
+ * that remembers the cause of the latest one (a replay of that cause is recognised, not applied).
+ */
+const TRANSITIONS: Readonly<Record<Transition, { from: readonly string[]; set: string; cause: string }>> = {
+  acknowledged: {
+    from: ['triggered'],
+    set: 'acknowledgedAt = if_not_exists(acknowledgedAt, :now), lastAcknowledgedAt = :now, acknowledgedBy = :who',
+    cause: 'ackCause',
+  },
+  // Mitigating an unacknowledged incident acknowledges it too (for MTTA): someone is on it.
+  mitigated: {
+    from: ['triggered', 'acknowledged'],
+    set: 'mitigatedAt = :now, mitigatedBy = :who, acknowledgedAt = if_not_exists(acknowledgedAt, :now), acknowledgedBy = if_not_exists(acknowledgedBy, :who)',
+    cause: 'mitigateCause',
+  },
+  monitoring: {
+    from: ['triggered', 'acknowledged', 'mitigated'],
+    set: 'monitoringSince = :now, monitoringBy = :who, monitoringUntil = :until, monitoringCount = alertCount',
+    cause: 'resolveCause',
+  },
+  resolved: {
+    from: ['triggered', 'acknowledged', 'mitigated', 'monitoring'],
+    set: 'resolvedAt = :resolvedAt, resolvedBy = :who',
+    cause: 'resolveCause',
+  },
+};
+
 function toIncident(item: Item): Incident {
   const optional = (name: string) => (typeof item[name] === 'string' ? { [name]: item[name] } : {});
   return {
@@ -867,6 +988,24 @@ function toIncident(item: Item): Incident {
     ...optional('stoppedAt'),
     ...optional('resolvedAt'),
     ...optional('resolvedBy'),
+    ...optional('mitigatedAt'),
+    ...optional('mitigatedBy'),
+    ...optional('monitoringSince'),
+    ...optional('monitoringBy'),
+    ...optional('monitoringUntil'),
+    ...(typeof item.monitoringCount === 'number' ? { monitoringCount: item.monitoringCount } : {}),
+    ...optional('postmortemDoneAt'),
+    ...optional('postmortemDoneBy'),
+    sev: (item.sev ?? mapSourceSeverity(item.severity as Incident['severity'])) as Incident['sev'],
+    reopens: Number(item.reopens ?? 0),
+    ...(item.monitored === true ? { monitored: true } : {}),
+    severityChanges: Number(item.severityChanges ?? 0),
+    ...optional('severityChangedAt'),
+    roles: (item.roles ?? {}) as Incident['roles'],
+    smes: Array.isArray(item.smes) ? item.smes.map(String) : [],
+    checklist: (item.checklist ?? {}) as Incident['checklist'],
+    links: Array.isArray(item.links) ? (item.links as Incident['links']) : [],
+    reassessSeq: Number(item.reassessSeq ?? 0),
     alertCount: Number(item.alertCount),
     lastAlertAt: String(item.lastAlertAt),
     version: Number(item.version),

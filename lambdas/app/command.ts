@@ -1,0 +1,582 @@
+import type { Alert, SourceSeverity } from '#core/alert';
+import { type Classification, classify } from '#core/classification';
+import type {
+  ActionItemCreateInput,
+  ActionItemUpdateInput,
+  Brief,
+  CreateIncidentInput,
+  HandoffInput,
+  RoleAssignInput,
+  SeverityChangeInput,
+  TimelineNoteInput,
+} from '#core/commands';
+import { ConflictError, NotFoundError, RetryableError, ValidationError } from '#core/errors';
+import { randomId, timelineEntryId } from '#core/ids';
+import { type Incident, ROLE_NAMES, type TimelineEntry } from '#core/incident';
+import { localDay } from '#core/metrics';
+import { reminderIntervalMinutes, SEVERITIES, type Severity } from '#core/severity';
+import { type TimerEvent, timer, timerName } from '#core/timers';
+import {
+  afterAcknowledged,
+  afterResolved,
+  cancelEscalationTimers,
+  type EscalationDeps,
+  ensureReassess,
+  entry,
+  minutes,
+  NONE,
+  nameOf,
+  notify,
+  policyOf,
+  recipients,
+  runStep,
+  startEscalation,
+  withEffects,
+} from './escalation.ts';
+import { afterMitigated, afterMonitoring } from './lifecycle.ts';
+import { emit } from './lifecycle-events.ts';
+import type { ActionItemRecord, ActionItemStore, AlertOutcome, IncidentPatch } from './ports.ts';
+import { openingOptions, transitioned } from './process-alert.ts';
+
+/**
+ * Incident command: the use cases people drive from the API and the CLI. Each reads the
+ * incident, decides, commits conditionally on the version it read (retrying a race), then
+ * completes its effects (pages, timers, bus events) and writes its timeline entry last — the
+ * completion mark a retried request finds. A request that finds the incident already in the asked-
+ * for state answers `changed: false` and completes whatever the first request may have left.
+ */
+
+export interface CommandDeps extends EscalationDeps {
+  readonly actionItems: ActionItemStore;
+}
+
+/** `changed: false`: the incident was already in the asked-for state (a retried request). */
+export interface CommandResult {
+  readonly incident: Incident;
+  readonly changed: boolean;
+}
+
+const ATTEMPTS = 5;
+
+async function load(id: string, deps: CommandDeps): Promise<Incident> {
+  const incident = await deps.store.get(id);
+  if (incident === undefined) throw new NotFoundError(`no incident ${id}`);
+  return incident;
+}
+
+function conflict(incident: Incident, wanted: string): ConflictError {
+  return new ConflictError(`incident ${incident.id} is ${incident.status}: cannot ${wanted}`, [
+    { field: 'status', message: `is ${incident.status}` },
+  ]);
+}
+
+/** Patches the incident with what `decide` returns for the version read; retried on races. */
+async function patchWithRetry(
+  id: string,
+  deps: CommandDeps,
+  decide: (incident: Incident) => IncidentPatch | undefined,
+): Promise<{ before: Incident; after: Incident; changed: boolean }> {
+  for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
+    const before = await load(id, deps);
+    const patch = decide(before);
+    if (patch === undefined) return { before, after: before, changed: false };
+    const after = await deps.store.patch(before, patch);
+    if (after !== undefined) return { before, after, changed: true };
+  }
+  throw new RetryableError(`incident ${id} kept changing; retry`);
+}
+
+const SOURCE_OF: Readonly<Record<Severity, SourceSeverity>> = {
+  'SEV-1': 'critical',
+  'SEV-2': 'error',
+  'SEV-3': 'warning',
+  'SEV-4': 'info',
+};
+
+/**
+ * Declares an incident by hand (the practice's create_incident): the severity given, or classified
+ * from the impact. It opens and escalates like any other; the declaration is the first DECISION.
+ */
+export async function createIncident(
+  input: CreateIncidentInput,
+  deps: CommandDeps,
+): Promise<{ incident: Incident; classification?: Classification }> {
+  const service = deps.config.services.find((s) => s.id === input.service);
+  if (service === undefined) {
+    throw new ValidationError('unknown service', [
+      { field: 'service', message: `no service "${input.service}" in the config` },
+    ]);
+  }
+  const classification = input.impact ? classify(input.impact) : undefined;
+  // An explicit severity wins; the classification is kept as the reasoning shown with it.
+  const sev = input.severity ?? classification?.severity;
+  if (sev === undefined) {
+    throw new ValidationError('no severity', [{ field: 'severity', message: 'give severity or impact' }]);
+  }
+  const now = deps.clock();
+  const key = randomId().slice(0, 16);
+  const alert: Alert = {
+    eventKey: `manual:${key}`,
+    service: service.id,
+    dedupKey: `manual-${key}`,
+    action: 'trigger',
+    summary: input.title,
+    source: input.who,
+    severity: SOURCE_OF[sev],
+    receivedAt: now.toISOString(),
+    details: input.description ? { description: input.description } : {},
+    links: [],
+    images: [],
+    origin: 'manual',
+    client: input.who,
+  };
+  const outcome = await deps.store.trigger(alert, now, openingOptions(alert, deps.config, sev));
+  const opened = transitioned(outcome, 'opened');
+  if (opened === undefined) throw new RetryableError('the new incident could not be opened; retry');
+  const reasons = classification ? ` (${classification.reasons.join('; ')})` : '';
+  await deps.store.putTimelineEntry({
+    id: timelineEntryId(opened.id, 'DECISION', 'declared'),
+    incidentId: opened.id,
+    at: opened.detectedAt,
+    type: 'DECISION',
+    who: input.who,
+    text: `Declared ${sev}${reasons}${input.description ? `: ${input.description}` : ''}`,
+  });
+  await startEscalation(opened, deps);
+  return {
+    incident: (await deps.store.get(opened.id)) ?? opened,
+    ...(classification ? { classification } : {}),
+  };
+}
+
+/** Applies a transition by id, with a cause that a retried request repeats. */
+async function move(
+  incident: Incident,
+  to: 'acknowledged' | 'mitigated' | 'monitoring' | 'resolved',
+  who: string,
+  cause: string,
+  deps: CommandDeps,
+  options: { monitoringUntil?: string; resolvedAt?: string } = {},
+): Promise<AlertOutcome> {
+  const now = deps.clock();
+  return deps.store.transition(incident.id, to, now, who, cause, {
+    day: localDay(now, deps.config.timeZone),
+    ...options,
+  });
+}
+
+export async function acknowledgeIncident(
+  id: string,
+  who: string,
+  deps: CommandDeps,
+): Promise<CommandResult> {
+  const incident = await load(id, deps);
+  const cause = `api:ack:${incident.generation}`;
+  const outcome = await move(incident, 'acknowledged', who, cause, deps);
+  const done = transitioned(outcome, 'acknowledged');
+  if (done) {
+    await afterAcknowledged(done, { who, channel: 'api', cause }, deps);
+    return { incident: (await deps.store.get(id)) ?? done, changed: outcome.kind === 'acknowledged' };
+  }
+  const current = outcome.incident ?? incident;
+  if (current.status === 'resolved') throw conflict(current, 'acknowledge');
+  return { incident: current, changed: false };
+}
+
+export async function mitigateIncident(
+  id: string,
+  input: { who: string; note?: string },
+  deps: CommandDeps,
+): Promise<CommandResult> {
+  const incident = await load(id, deps);
+  const cause = `api:mitigate:${incident.reopens}`;
+  const outcome = await move(incident, 'mitigated', input.who, cause, deps);
+  const current = outcome.incident ?? incident;
+  const done = transitioned(outcome, 'mitigated') ?? (current.status === 'mitigated' ? current : undefined);
+  if (done) {
+    // Completes a first request's effects too (idempotent: MITIGATED is keyed by mitigatedAt).
+    await afterMitigated(
+      done,
+      { who: done.mitigatedBy ?? input.who, channel: 'api', ...noteOf(input) },
+      deps,
+    );
+    return { incident: (await deps.store.get(id)) ?? done, changed: outcome.kind === 'mitigated' };
+  }
+  if (current.status === 'monitoring') return { incident: current, changed: false };
+  throw conflict(current, 'mitigate');
+}
+
+function noteOf(input: { note?: string }): { note?: string } {
+  return input.note ? { note: input.note } : {};
+}
+
+/** Enters the monitoring period, or with `now` (or a period of 0) resolves at once. */
+export async function resolveIncident(
+  id: string,
+  input: { who: string; now: boolean },
+  deps: CommandDeps,
+): Promise<CommandResult> {
+  const incident = await load(id, deps);
+  if (incident.status === 'resolved') return { incident, changed: false };
+  const period = deps.config.services.find((s) => s.id === incident.service)?.resolveMonitoringMinutes ?? 15;
+  const now = deps.clock();
+  if (input.now || period === 0) {
+    const cause = `api:resolve-now:${incident.reopens}`;
+    const outcome = await move(incident, 'resolved', input.who, cause, deps, {
+      // Service was restored when the resolve was first asked for, if it is being watched.
+      ...(incident.status === 'monitoring' && incident.monitoringSince
+        ? { resolvedAt: incident.monitoringSince }
+        : {}),
+    });
+    const done = transitioned(outcome, 'resolved');
+    if (done) {
+      await afterResolved(done, { who: input.who, channel: 'api', cause }, deps);
+      return { incident: (await deps.store.get(id)) ?? done, changed: outcome.kind === 'resolved' };
+    }
+    return { incident: outcome.incident ?? incident, changed: false };
+  }
+  if (incident.status === 'monitoring') return { incident, changed: false };
+  const cause = `api:resolve:${incident.reopens}`;
+  const outcome = await move(incident, 'monitoring', input.who, cause, deps, {
+    monitoringUntil: new Date(now.getTime() + minutes(deps, period)).toISOString(),
+  });
+  const done = transitioned(outcome, 'monitoring');
+  if (done) {
+    await afterMonitoring(done, { who: input.who, channel: 'api', cause }, deps);
+    return { incident: (await deps.store.get(id)) ?? done, changed: outcome.kind === 'monitoring' };
+  }
+  return { incident: outcome.incident ?? incident, changed: false };
+}
+
+const rank = (sev: Severity) => SEVERITIES.indexOf(sev);
+
+/**
+ * Escalates or de-escalates with a reason. Raising re-pages with the new severity's policy: a
+ * triggered incident restarts escalation from level 1 in the next generation; an acknowledged
+ * or mitigated one pages level 1 once, so the people a bigger incident needs know of it.
+ */
+export async function changeSeverity(
+  id: string,
+  input: SeverityChangeInput,
+  deps: CommandDeps,
+): Promise<CommandResult> {
+  const now = deps.clock();
+  const { before, after, changed } = await patchWithRetry(id, deps, (incident) => {
+    if (incident.sev === input.severity) return undefined;
+    const raised = rank(input.severity) < rank(incident.sev);
+    const service = deps.config.services.find((s) => s.id === incident.service);
+    const policy = service?.severityPolicies[input.severity] ?? incident.escalationPolicy;
+    return {
+      sev: input.severity,
+      severityChanges: incident.severityChanges + 1,
+      severityChangedAt: now.toISOString(),
+      ...(policy !== undefined ? { escalationPolicy: policy } : {}),
+      // A triggered incident restarts escalation under the new severity (the old timers go stale).
+      ...(raised && incident.status === 'triggered'
+        ? {
+            generation: incident.generation + 1,
+            step: 0,
+            stepAt: now.toISOString(),
+            escalation: 'active' as const,
+            escalations: incident.escalations + 1,
+          }
+        : {}),
+    };
+  });
+  if (!changed) {
+    await completeSeverityChange(after, deps);
+    return { incident: after, changed: false };
+  }
+  await afterSeverityChanged(before, after, input, deps);
+  return { incident: (await deps.store.get(id)) ?? after, changed: true };
+}
+
+function severityEntry(incident: Incident, who: string, text: string): TimelineEntry {
+  return entry(
+    incident,
+    'SEVERITY_CHANGED',
+    `sev:${incident.severityChanges}`,
+    incident.severityChangedAt ?? incident.detectedAt,
+    who,
+    text,
+  );
+}
+
+/** A retried request whose change is stored: finish it if its entry is missing (rare: a crash). */
+async function completeSeverityChange(incident: Incident, deps: CommandDeps): Promise<void> {
+  if (incident.severityChanges === 0) return;
+  const probe = severityEntry(incident, 'klaxon', '');
+  if (await deps.store.hasTimelineEntry(probe)) return;
+  await deps.store.putTimelineEntry({ ...probe, text: `Severity set to ${incident.sev}` });
+}
+
+async function afterSeverityChanged(
+  before: Incident,
+  after: Incident,
+  input: SeverityChangeInput,
+  deps: CommandDeps,
+): Promise<void> {
+  const raised = rank(after.sev) < rank(before.sev);
+  const now = deps.clock();
+  let effects = NONE;
+  if (raised && after.status !== 'resolved' && after.status !== 'monitoring') {
+    const policy = policyOf(after, deps.config);
+    if (policy !== undefined) {
+      if (after.generation !== before.generation) {
+        // Restarted: the old generation's timers are stale; level 1 pages now, the next step is timed.
+        await cancelEscalationTimers(before, deps);
+        effects = (await runStep(after, policy, 0, deps, now)).effects;
+      } else {
+        const level = policy.levels[0];
+        const ids = level ? await recipients(level.targets, deps, now) : [];
+        effects = await notify(
+          after,
+          ids,
+          {
+            kind: 'page',
+            reason: `Raised to ${after.sev}: ${input.reason}`,
+            level: 1,
+            cause: `sev:${after.severityChanges}`,
+          },
+          deps,
+          now,
+        );
+      }
+    }
+    // A more severe incident may need status reminders it did not have (SEV-3 → SEV-1).
+    if (reminderIntervalMinutes(before.sev) === undefined) {
+      const interval = reminderIntervalMinutes(after.sev);
+      if (interval !== undefined) {
+        const event: TimerEvent = { kind: 'reminder', incidentId: after.id, seq: after.reminderSeq + 1 };
+        await deps.timers.schedule(timer(event, new Date(now.getTime() + minutes(deps, interval))));
+      }
+    }
+  }
+  await ensureReassess(after, deps);
+  await emit(
+    deps,
+    'Incident Severity Changed',
+    after,
+    { from: before.sev, to: after.sev, reason: input.reason, direction: raised ? 'raised' : 'lowered' },
+    {
+      cause: `sev:${after.severityChanges}`,
+      at: after.severityChangedAt ?? now.toISOString(),
+      actor: input.who,
+    },
+  );
+  await deps.store.putTimelineEntry({
+    ...severityEntry(
+      after,
+      input.who,
+      `${raised ? 'Escalated' : 'De-escalated'} ${before.sev} → ${after.sev}: ${input.reason}`,
+    ),
+    ...withEffects(effects),
+  });
+}
+
+/** Assigns a role (an SME is added to the list); the assignee is told if they are a responder. */
+export async function assignRole(
+  id: string,
+  input: RoleAssignInput,
+  deps: CommandDeps,
+): Promise<CommandResult> {
+  const { after, changed } = await patchWithRetry(id, deps, (incident) => {
+    if (incident.status === 'resolved') throw conflict(incident, 'assign roles');
+    if (input.role === 'sme') {
+      return incident.smes.includes(input.person) ? undefined : { smes: [...incident.smes, input.person] };
+    }
+    if (incident.roles[input.role] === input.person) return undefined;
+    return { roles: { ...incident.roles, [input.role]: input.person } };
+  });
+  if (!changed) return { incident: after, changed: false };
+  const now = deps.clock();
+  if (input.role === 'commander') await ensureReassess(after, deps);
+  const effects = await notify(
+    after,
+    [input.person],
+    {
+      kind: 'notice',
+      reason: `${nameOf(input.who, deps)} made you ${ROLE_NAMES[input.role]}`,
+      cause: `role:${after.version}`,
+    },
+    deps,
+    now,
+  );
+  await deps.store.putTimelineEntry({
+    ...entry(
+      after,
+      'ROLE_ASSIGNED',
+      `role:${after.version}`,
+      now.toISOString(),
+      input.who,
+      `${nameOf(input.person, deps)} is ${input.role === 'sme' ? 'a' : 'the'} ${ROLE_NAMES[input.role]}`,
+    ),
+    ...withEffects(effects),
+  });
+  return { incident: after, changed: true };
+}
+
+/** The practice's IC handoff brief, as one timeline entry. */
+export function renderBrief(from: string | undefined, to: string, brief: Brief): string {
+  return [
+    `Incident commander handoff${from ? ` from ${from}` : ''} to ${to}.`,
+    `Status and impact: ${brief.status}`,
+    `Tried: ${brief.tried}`,
+    `Current strategy: ${brief.strategy}`,
+    `Key people: ${brief.people}`,
+    `Pending decisions: ${brief.decisions}`,
+  ].join(' | ');
+}
+
+/** Hands the incident commander role over, recording the brief; the new IC is told. */
+export async function handOff(id: string, input: HandoffInput, deps: CommandDeps): Promise<CommandResult> {
+  const { before, after, changed } = await patchWithRetry(id, deps, (incident) => {
+    if (incident.status === 'resolved') throw conflict(incident, 'hand off');
+    if (incident.roles.commander === input.to) return undefined;
+    return { roles: { ...incident.roles, commander: input.to } };
+  });
+  if (!changed) return { incident: after, changed: false };
+  const now = deps.clock();
+  const from = before.roles.commander;
+  await ensureReassess(after, deps);
+  const effects = await notify(
+    after,
+    [input.to],
+    {
+      kind: 'notice',
+      reason: `You are now the incident commander (handoff from ${nameOf(from ?? input.who, deps)})`,
+      cause: `handoff:${after.version}`,
+    },
+    deps,
+    now,
+  );
+  await deps.store.putTimelineEntry({
+    ...entry(
+      after,
+      'HANDOFF',
+      `handoff:${after.version}`,
+      now.toISOString(),
+      input.who,
+      renderBrief(from ? nameOf(from, deps) : undefined, nameOf(input.to, deps), input.brief),
+    ),
+    ...withEffects(effects),
+  });
+  return { incident: after, changed: true };
+}
+
+/** A person's ACTION, DECISION, OBSERVATION, QUESTION or ANSWER on the timeline. */
+export async function addNote(
+  id: string,
+  input: TimelineNoteInput,
+  deps: CommandDeps,
+): Promise<{ entry: TimelineEntry }> {
+  const incident = await load(id, deps);
+  const note: TimelineEntry = {
+    id: randomId().slice(0, 13),
+    incidentId: incident.id,
+    at: deps.clock().toISOString(),
+    type: input.type,
+    who: input.who,
+    text: input.text,
+  };
+  await deps.store.putTimelineEntry(note);
+  return { entry: note };
+}
+
+/** Ticks (or unticks) a checklist item by hand. */
+export async function tickChecklist(
+  id: string,
+  item: string,
+  input: { who: string; done: boolean },
+  deps: CommandDeps,
+): Promise<CommandResult> {
+  const now = deps.clock().toISOString();
+  const { after, changed } = await patchWithRetry(id, deps, (incident) => {
+    const ticked = incident.checklist[item] !== undefined;
+    if (ticked === input.done) return undefined;
+    const checklist = { ...incident.checklist };
+    if (input.done) checklist[item] = { at: now, by: input.who };
+    else delete checklist[item];
+    return { checklist };
+  });
+  if (changed) {
+    await deps.store.putTimelineEntry(
+      entry(
+        after,
+        'CHECKLIST',
+        `check:${after.version}`,
+        now,
+        input.who,
+        `${input.done ? 'Ticked' : 'Unticked'} checklist item ${item}`,
+      ),
+    );
+  }
+  return { incident: after, changed };
+}
+
+/** Marks the postmortem published: its reminders stop. */
+export async function publishPostmortem(id: string, who: string, deps: CommandDeps): Promise<CommandResult> {
+  const now = deps.clock().toISOString();
+  const { after, changed } = await patchWithRetry(id, deps, (incident) => {
+    if (incident.status !== 'resolved') throw conflict(incident, 'publish a postmortem before resolution');
+    if (incident.postmortemDoneAt !== undefined) return undefined;
+    return { postmortemDoneAt: now, postmortemDoneBy: who };
+  });
+  for (const stage of ['reminder', 'due'] as const)
+    await deps.timers.cancel(timerName({ kind: 'postmortem', incidentId: id, stage }));
+  if (changed) {
+    await deps.store.putTimelineEntry(
+      entry(
+        after,
+        'POSTMORTEM_PUBLISHED',
+        'postmortem',
+        now,
+        who,
+        `Postmortem published by ${nameOf(who, deps)}`,
+      ),
+    );
+  }
+  return { incident: after, changed };
+}
+
+export async function addActionItem(
+  incidentId: string,
+  input: ActionItemCreateInput,
+  deps: CommandDeps,
+): Promise<ActionItemRecord> {
+  await load(incidentId, deps);
+  const item: ActionItemRecord = {
+    id: randomId().slice(0, 12),
+    incidentId,
+    action: input.action,
+    owner: input.owner,
+    deadline: input.deadline,
+    category: input.category,
+    status: 'open',
+    createdAt: deps.clock().toISOString(),
+    createdBy: input.who,
+  };
+  await deps.actionItems.putActionItem(item);
+  return item;
+}
+
+export async function updateActionItem(
+  incidentId: string,
+  itemId: string,
+  input: ActionItemUpdateInput,
+  deps: CommandDeps,
+): Promise<ActionItemRecord> {
+  const item = await deps.actionItems.getActionItem(incidentId, itemId);
+  if (item === undefined) throw new NotFoundError(`no action item ${itemId} on incident ${incidentId}`);
+  const status = input.status ?? item.status;
+  const { doneAt: _previous, ...rest } = item;
+  const updated: ActionItemRecord = {
+    ...rest,
+    status,
+    ...(input.owner ? { owner: input.owner } : {}),
+    ...(input.deadline ? { deadline: input.deadline } : {}),
+    ...(status === 'done' ? { doneAt: item.doneAt ?? deps.clock().toISOString() } : {}),
+  };
+  await deps.actionItems.putActionItem(updated);
+  return updated;
+}

@@ -1,0 +1,301 @@
+import {
+  type Incident,
+  POSTMORTEM_DUE_HOURS,
+  POSTMORTEM_REMINDER_HOURS,
+  type TimelineEntry,
+} from '#core/incident';
+import { localDay } from '#core/metrics';
+import { type TimerEvent, timer, timerName } from '#core/timers';
+import {
+  afterResolved,
+  cancelEscalationTimers,
+  type EscalationDeps,
+  entry,
+  NONE,
+  nameOf,
+  notify,
+  policyOf,
+  REASSESS_MINUTES,
+  reassessAt,
+  reassesses,
+  runStep,
+  scheduleReassess,
+  type TimerOutcome,
+  withEffects,
+} from './escalation.ts';
+import { emit } from './lifecycle-events.ts';
+
+/**
+ * Theory of operation — the lifecycle beyond escalation.
+ *
+ *   triggered → acknowledged → mitigated → monitoring → resolved
+ *
+ * Mitigated: impact stopped; escalation and the ack timeout stop, status reminders go on.
+ * Monitoring: a resolve (from an alert source, a link or a person) first watches the service for
+ * the service's `resolveMonitoringMinutes`. The store records the alert count at that moment; a
+ * `resolve` timer named after (incident, reopens) fires at the end:
+ *   - no alert counted since: finishMonitoring (conditional on the version and the count) →
+ *     resolved as of the resolve request, then the usual resolution effects;
+ *   - an alert was counted: reopen. The trigger that counted it reopens the incident too; whoever
+ *     commits the reopen first wins (version guard), the other completes its effects.
+ * Reopen: back to triggered in the next generation, level 1 paged again, Incident Reopened on
+ * the bus, REOPENED (keyed by the reopen count) written last.
+ * Every effect here is idempotent and every use case ends with a timeline entry whose key the
+ * retry can compute, so a crash midway is completed, not repeated, by the retry.
+ */
+
+/** A resolve entered monitoring: stop escalating, start the end-of-period timer, write MONITORING. */
+export async function afterMonitoring(
+  incident: Incident,
+  act: { who: string; channel: string; cause: string },
+  deps: EscalationDeps,
+): Promise<void> {
+  const at = incident.monitoringSince ?? deps.clock().toISOString();
+  const until = incident.monitoringUntil ?? at;
+  const done = entry(
+    incident,
+    'MONITORING',
+    act.cause,
+    at,
+    act.who,
+    `Resolve requested by ${nameOf(act.who, deps)} via ${act.channel}: monitoring until ${until}; a re-trigger reopens it`,
+  );
+  if (await deps.store.hasTimelineEntry(done)) return;
+  await cancelEscalationTimers(incident, deps);
+  const event: TimerEvent = { kind: 'resolve', incidentId: incident.id, reopens: incident.reopens };
+  await deps.timers.schedule(timer(event, new Date(until)));
+  await deps.store.putTimelineEntry(done);
+}
+
+/** The monitoring period ended: resolve if it was quiet, else reopen. */
+export async function onResolveTimer(
+  event: Extract<TimerEvent, { kind: 'resolve' }>,
+  deps: EscalationDeps,
+): Promise<TimerOutcome> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const incident = await deps.store.get(event.incidentId);
+    if (incident === undefined || incident.reopens !== event.reopens) return 'stale';
+    if (incident.status === 'resolved') {
+      // Resolved by this timer before (complete it), or by "resolve now" (nothing to do).
+      if (!incident.monitored) return 'stale';
+      await afterQuietResolution(incident, deps);
+      return 'replayed';
+    }
+    if (incident.status !== 'monitoring') return 'stale';
+    if (incident.alertCount !== incident.monitoringCount) {
+      await reopenIncident(incident, deps);
+      return 'done';
+    }
+    const day = localDay(incident.monitoringSince ?? deps.clock(), deps.config.timeZone);
+    const finished = await deps.store.finishMonitoring(incident, day);
+    if (finished === undefined) continue; // an alert or a person got there first: look again
+    await afterQuietResolution(finished, deps);
+    return 'done';
+  }
+  throw new Error(`monitoring of ${event.incidentId} kept racing`);
+}
+
+async function afterQuietResolution(incident: Incident, deps: EscalationDeps): Promise<void> {
+  await afterResolved(
+    incident,
+    {
+      who: incident.monitoringBy ?? 'klaxon',
+      channel: 'monitoring',
+      cause: `quiet:${incident.reopens}`,
+      ...(incident.monitoringUntil ? { at: incident.monitoringUntil } : {}),
+    },
+    deps,
+  );
+}
+
+/**
+ * A trigger arrived during monitoring (or the period ended with alerts counted): reopen. Safe to
+ * call from both sides of the race; the loser completes the winner's effects.
+ */
+export async function reopenIncident(incident: Incident, deps: EscalationDeps): Promise<void> {
+  let current: Incident | undefined = incident;
+  for (let attempt = 0; attempt < 5 && current !== undefined; attempt++) {
+    if (current.status !== 'monitoring') {
+      if (current.reopens > incident.reopens) await afterReopened(current, deps);
+      return;
+    }
+    const reopened = await deps.store.reopen(current, deps.clock());
+    if (reopened !== undefined) {
+      await afterReopened(reopened, deps);
+      return;
+    }
+    current = await deps.store.get(incident.id);
+  }
+}
+
+/** Pages level 1 again, puts Incident Reopened on the bus, writes REOPENED. Idempotent. */
+export async function afterReopened(incident: Incident, deps: EscalationDeps): Promise<void> {
+  if (incident.reopens === 0) return;
+  const done = entry(
+    incident,
+    'REOPENED',
+    `reopen:${incident.reopens}`,
+    incident.stepAt,
+    'klaxon',
+    'Reopened: the alert fired again during the monitoring period',
+  );
+  if (await deps.store.hasTimelineEntry(done)) return;
+  await deps.timers.cancel(
+    timerName({ kind: 'resolve', incidentId: incident.id, reopens: incident.reopens - 1 }),
+  );
+  const policy = policyOf(incident, deps.config);
+  const effects = policy ? (await runStep(incident, policy, 0, deps, deps.clock())).effects : NONE;
+  await emit(
+    deps,
+    'Incident Reopened',
+    incident,
+    { reopens: incident.reopens },
+    { cause: `reopen:${incident.reopens}`, at: incident.stepAt },
+  );
+  await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+}
+
+/** Mitigated: stop escalating, tell the responders, put Incident Mitigated on the bus, write MITIGATED. */
+export async function afterMitigated(
+  incident: Incident,
+  act: { who: string; channel: string; note?: string },
+  deps: EscalationDeps,
+): Promise<void> {
+  const at = incident.mitigatedAt ?? deps.clock().toISOString();
+  const done = entry(
+    incident,
+    'MITIGATED',
+    `mitigated:${at}`,
+    at,
+    act.who,
+    `Mitigated by ${nameOf(act.who, deps)} via ${act.channel}${act.note ? `: ${act.note}` : ''}`,
+  );
+  if (await deps.store.hasTimelineEntry(done)) return;
+  await cancelEscalationTimers(incident, deps);
+  const timeline = await deps.store.timeline(incident.id);
+  const paged = [...new Set(timeline.flatMap((e) => e.paged ?? []))].filter((id) => id !== act.who);
+  await notify(
+    incident,
+    paged,
+    { kind: 'notice', reason: `Mitigated by ${nameOf(act.who, deps)}`, cause: `mitigated:${at}` },
+    deps,
+    deps.clock(),
+  );
+  await emit(
+    deps,
+    'Incident Mitigated',
+    incident,
+    { mitigatedAt: at },
+    {
+      cause: `mitigated:${at}`,
+      at,
+      actor: act.who,
+    },
+  );
+  await deps.store.putTimelineEntry(done);
+}
+
+/** Who re-assesses: the incident commander; without one, the acknowledger of a SEV-1/SEV-2. */
+function assessor(incident: Incident, deps: EscalationDeps): string[] {
+  const ic = incident.roles.commander;
+  if (ic !== undefined) return deps.config.responders.some((r) => r.id === ic) ? [ic] : [];
+  const acker = incident.acknowledgedBy;
+  if ((incident.sev === 'SEV-1' || incident.sev === 'SEV-2') && acker !== undefined)
+    return deps.config.responders.some((r) => r.id === acker) ? [acker] : [];
+  return [];
+}
+
+/** Every 30 minutes while open: remind the incident commander to re-assess the severity. */
+export async function onReassess(
+  event: Extract<TimerEvent, { kind: 'reassess' }>,
+  deps: EscalationDeps,
+): Promise<TimerOutcome> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const incident = await deps.store.get(event.incidentId);
+    if (incident === undefined || incident.status === 'resolved' || incident.reassessSeq > event.seq)
+      return 'stale';
+    // No commander and not SEV-1/2 (any more): the chain ends; assigning a commander restarts it.
+    if (!reassesses(incident)) return 'stale';
+    const at = reassessAt(incident, event.seq, deps).toISOString();
+    const done = reassessEntry(incident, event.seq, at);
+    let claimed: Incident | undefined = incident;
+    if (incident.reassessSeq === event.seq) {
+      if (await deps.store.hasTimelineEntry(done)) return 'replayed';
+    } else {
+      // (A chain restarted later by a new commander skips the marks that passed meanwhile.)
+      claimed = await deps.store.patch(incident, { reassessSeq: event.seq });
+      if (claimed === undefined) continue;
+    }
+    const effects =
+      claimed.status === 'monitoring'
+        ? NONE
+        : await notify(
+            claimed,
+            assessor(claimed, deps),
+            {
+              kind: 'reminder',
+              reason: `Re-assess the severity (now ${claimed.sev}): escalate or de-escalate with a reason`,
+              cause: `reassess:${event.seq}`,
+            },
+            deps,
+            deps.clock(),
+          );
+    await scheduleReassess(claimed, event.seq + 1, deps);
+    await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+    return 'done';
+  }
+  throw new Error(`re-assessment of ${event.incidentId} kept racing`);
+}
+
+function reassessEntry(incident: Incident, seq: number, at: string): TimelineEntry {
+  return entry(
+    incident,
+    'REASSESS_REMINDED',
+    `reassess:${seq}`,
+    at,
+    'klaxon',
+    `Severity re-assessment ${seq} (every ${REASSESS_MINUTES} minutes while open): still ${incident.sev}?`,
+  );
+}
+
+/** A required postmortem: remind at 24 hours, mark overdue at 48, unless it was published. */
+export async function onPostmortemTimer(
+  event: Extract<TimerEvent, { kind: 'postmortem' }>,
+  deps: EscalationDeps,
+): Promise<TimerOutcome> {
+  const incident = await deps.store.get(event.incidentId);
+  if (incident === undefined || incident.status !== 'resolved' || incident.postmortemDoneAt !== undefined)
+    return 'stale';
+  const due = event.stage === 'due';
+  const at = timerAt(incident, event.stage, deps);
+  const done = entry(
+    incident,
+    due ? 'POSTMORTEM_OVERDUE' : 'POSTMORTEM_REMINDED',
+    `postmortem:${event.stage}`,
+    at,
+    'klaxon',
+    due ? 'Postmortem overdue: not published 48 hours after resolution' : 'Postmortem due in 24 hours',
+  );
+  if (await deps.store.hasTimelineEntry(done)) return 'replayed';
+  const owner = incident.roles.commander ?? incident.resolvedBy ?? incident.acknowledgedBy;
+  const owners = owner !== undefined && deps.config.responders.some((r) => r.id === owner) ? [owner] : [];
+  const effects = await notify(
+    incident,
+    owners,
+    {
+      kind: 'reminder',
+      reason: due ? 'Postmortem overdue: publish it' : 'Postmortem due in 24 hours',
+      cause: `postmortem:${event.stage}`,
+    },
+    deps,
+    deps.clock(),
+  );
+  await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+  return 'done';
+}
+
+function timerAt(incident: Incident, stage: 'reminder' | 'due', deps: EscalationDeps): string {
+  const hours = stage === 'due' ? POSTMORTEM_DUE_HOURS : POSTMORTEM_REMINDER_HOURS;
+  const base = Date.parse(incident.resolvedAt ?? incident.detectedAt);
+  return new Date(base + hours * 60 * (deps.minuteMs ?? 60_000)).toISOString();
+}

@@ -1,0 +1,134 @@
+import * as z from 'zod';
+import { ServiceId } from './alert.ts';
+import { PEOPLE_ENTRY_TYPES, ROLES } from './incident.ts';
+import { ACTION_CATEGORIES } from './postmortem.ts';
+import { SEVERITIES } from './severity.ts';
+
+/**
+ * The inputs of the incident-command use cases, as zod schemas: the HTTP API parses request
+ * bodies with them, the OpenAPI document is generated from them, and the CLI builds them.
+ */
+
+/** A person: a responder id or any handle (`alice`, `alice@example.com`). */
+export const Handle = z
+  .string()
+  .regex(/^[\w.@-]{1,64}$/, 'must be a handle: letters, digits, . _ - @, at most 64');
+
+export const ImpactSchema = z
+  .object({
+    usersAffectedPercent: z.number().min(0).max(100).optional(),
+    revenuePerHour: z.number().min(0).optional(),
+    slaRisk: z.enum(['yes', 'maybe', 'no']).optional(),
+  })
+  .strict();
+
+export const CreateIncidentSchema = z
+  .object({
+    service: ServiceId,
+    title: z.string().trim().min(1).max(1024),
+    /** Give the severity, or the impact to classify it from (the most severe indication wins). */
+    severity: z.enum(SEVERITIES).optional(),
+    impact: ImpactSchema.optional(),
+    who: Handle,
+    description: z.string().max(4000).optional(),
+  })
+  .strict()
+  .refine((i) => i.severity !== undefined || (i.impact !== undefined && Object.keys(i.impact).length > 0), {
+    message: 'give severity, or impact (usersAffectedPercent, revenuePerHour, slaRisk) to classify it',
+    path: ['severity'],
+  });
+
+export const ActorSchema = z.object({ who: Handle }).strict();
+
+export const MitigateSchema = z
+  .object({ who: Handle, note: z.string().trim().min(1).max(4000).optional() })
+  .strict();
+
+export const ResolveSchema = z
+  .object({
+    who: Handle,
+    /** Skip the monitoring period: resolved at once. */
+    now: z.boolean().default(false),
+  })
+  .strict();
+
+export const SeverityChangeSchema = z
+  .object({
+    severity: z.enum(SEVERITIES),
+    reason: z.string().trim().min(1).max(1024),
+    who: Handle,
+  })
+  .strict();
+
+export const RoleAssignSchema = z
+  .object({
+    role: z.enum(ROLES),
+    /** Who takes the role. */
+    person: Handle,
+    who: Handle,
+  })
+  .strict();
+
+/** The practice's IC handoff brief. */
+export const BriefSchema = z
+  .object({
+    status: z.string().trim().min(1).max(2000),
+    tried: z.string().trim().min(1).max(2000),
+    strategy: z.string().trim().min(1).max(2000),
+    people: z.string().trim().min(1).max(2000),
+    decisions: z.string().trim().min(1).max(2000),
+  })
+  .strict();
+
+export const HandoffSchema = z
+  .object({
+    /** The new incident commander. */
+    to: Handle,
+    who: Handle,
+    brief: BriefSchema,
+  })
+  .strict();
+
+export const TimelineNoteSchema = z
+  .object({
+    type: z.enum(PEOPLE_ENTRY_TYPES),
+    who: Handle,
+    text: z.string().trim().min(1).max(4000),
+  })
+  .strict();
+
+export const ChecklistTickSchema = z.object({ who: Handle, done: z.boolean().default(true) }).strict();
+
+const Deadline = z.iso.date();
+
+export const ActionItemCreateSchema = z
+  .object({
+    action: z.string().trim().min(1).max(1024),
+    owner: Handle,
+    deadline: Deadline,
+    category: z.enum(ACTION_CATEGORIES),
+    who: Handle,
+  })
+  .strict();
+
+export const ActionItemUpdateSchema = z
+  .object({
+    status: z.enum(['open', 'done']).optional(),
+    owner: Handle.optional(),
+    deadline: Deadline.optional(),
+    who: Handle,
+  })
+  .strict()
+  .refine((u) => u.status !== undefined || u.owner !== undefined || u.deadline !== undefined, {
+    message: 'give status, owner or deadline',
+    path: ['status'],
+  });
+
+export type CreateIncidentInput = z.output<typeof CreateIncidentSchema>;
+export type SeverityChangeInput = z.output<typeof SeverityChangeSchema>;
+export type RoleAssignInput = z.output<typeof RoleAssignSchema>;
+export type HandoffInput = z.output<typeof HandoffSchema>;
+export type Brief = z.output<typeof BriefSchema>;
+export type TimelineNoteInput = z.output<typeof TimelineNoteSchema>;
+export type ActionItemCreateInput = z.output<typeof ActionItemCreateSchema>;
+export type ActionItemUpdateInput = z.output<typeof ActionItemUpdateSchema>;
