@@ -3,7 +3,6 @@ import { exportFiles, incidentExportRow, type RollupExportRow } from '#core/expo
 import type { Incident } from '#core/incident';
 import { type IncidentFacts, monthlyBudgetMinutes, monthOf, type Rollup, rollupDay } from '#core/metrics';
 import { contactKey, type Page } from '#core/page';
-import { severityFromSource } from '#core/severity';
 import type { AckLinks } from './links.ts';
 import type {
   Clock,
@@ -71,7 +70,7 @@ export function incidentFacts(incident: Incident): IncidentFacts {
   return {
     id: incident.id,
     service: incident.service,
-    severity: severityFromSource(incident.severity),
+    severity: incident.sev,
     status: incident.status,
     startedAt: incident.startedAt,
     detectedAt: incident.detectedAt,

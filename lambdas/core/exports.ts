@@ -1,6 +1,5 @@
 import { KlaxonError } from './errors.ts';
 import type { Incident } from './incident.ts';
-import { severityFromSource } from './severity.ts';
 
 /**
  * Nightly analyst exports: incidents and metric rollups as JSON Lines (canonical, lossless, what
@@ -354,7 +353,7 @@ export function incidentExportRow(incident: Incident): IncidentExportRow {
   return {
     id: incident.id,
     service: incident.service,
-    severity: severityFromSource(incident.severity),
+    severity: incident.sev,
     source_severity: incident.severity,
     status: incident.status,
     title: incident.title,

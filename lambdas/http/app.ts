@@ -11,7 +11,6 @@ import { AuthenticationError, NotFoundError, ValidationError } from '#core/error
 import { randomId } from '#core/ids';
 import { localDay } from '#core/metrics';
 import { onCallAt, ScheduleOverrideSchema } from '#core/oncall';
-import { severityFromSource } from '#core/severity';
 import { parseOrThrow } from '#core/validation';
 import { alertmanagerToAlerts, parseAlertmanager } from '#formats/alertmanager';
 import { eventsV2DedupKey, eventsV2ToAlert, parseEventsV2 } from '#formats/events-v2';
@@ -318,7 +317,7 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
       confirmPage({
         incidentTitle: incident.title,
         serviceName: deps.config.services.find((s) => s.id === incident.service)?.name ?? incident.service,
-        severity: severityFromSource(incident.severity),
+        severity: incident.sev,
         status: incident.status,
         action: claims.action,
         responderName: responder.name,
