@@ -582,6 +582,13 @@ export async function onAckTimeout(
             now,
           )
         : NONE;
+    await emit(
+      deps,
+      'Incident Escalated',
+      incident,
+      { level: 1, step: 0, paged: [...new Set([...ackerEffects.paged, ...step.paged])] },
+      { cause: `ackto:${incident.generation}`, at: incident.stepAt },
+    );
     await deps.store.putTimelineEntry({
       ...ackTimeoutEntry(incident),
       ...withEffects({
