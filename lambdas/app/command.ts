@@ -195,8 +195,7 @@ export async function mitigateIncident(
   // Only while it is still mitigated: every mitigate of one period shares the cause, so without
   // this guard mitigating a resolved incident that was mitigated before looked like a retry
   // (changed: false) instead of the conflict it is.
-  const done =
-    current.status === 'mitigated' ? (transitioned(outcome, 'mitigated') ?? current) : undefined;
+  const done = current.status === 'mitigated' ? (transitioned(outcome, 'mitigated') ?? current) : undefined;
   if (done) {
     // Completes a first request's effects too (idempotent: MITIGATED is keyed by mitigatedAt).
     await afterMitigated(
