@@ -155,7 +155,7 @@ async function move(
   to: 'acknowledged' | 'mitigated' | 'monitoring' | 'resolved',
   who: string,
   cause: string,
-  deps: CommandDeps,
+  deps: EscalationDeps,
   options: { monitoringUntil?: string; resolvedAt?: string } = {},
 ): Promise<AlertOutcome> {
   const now = deps.clock();
@@ -172,12 +172,9 @@ export async function acknowledgeIncident(
 ): Promise<CommandResult> {
   const incident = await load(id, deps);
   const cause = `api:ack:${incident.generation}`;
-  const outcome = await move(incident, 'acknowledged', who, cause, deps);
-  const done = transitioned(outcome, 'acknowledged');
-  if (done) {
-    await afterAcknowledged(done, { who, channel: 'api', cause }, deps);
-    return { incident: (await deps.store.get(id)) ?? done, changed: outcome.kind === 'acknowledged' };
-  }
+  const outcome = await actOn(incident, 'acknowledge', { who, channel: 'api', cause }, deps);
+  if (transitioned(outcome, 'acknowledged'))
+    return { incident: (await deps.store.get(id)) ?? incident, changed: outcome.kind === 'acknowledged' };
   const current = outcome.incident ?? incident;
   if (current.status === 'resolved') throw conflict(current, 'acknowledge');
   return { incident: current, changed: false };
@@ -213,6 +210,38 @@ function noteOf(input: { note?: string }): { note?: string } {
   return input.note ? { note: input.note } : {};
 }
 
+/**
+ * Acknowledges, or asks to resolve, an incident by id on behalf of a person (a link, the API):
+ * a resolve enters the service's monitoring period (resolved at once when it is 0). `cause`
+ * identifies the request, so the same request again is `replayed` — and completes the effects
+ * its first attempt may not have finished — instead of acting twice.
+ */
+export async function actOn(
+  incident: Incident,
+  action: 'acknowledge' | 'resolve',
+  act: { who: string; channel: string; cause: string },
+  deps: EscalationDeps,
+): Promise<AlertOutcome> {
+  if (action === 'acknowledge') {
+    const outcome = await move(incident, 'acknowledged', act.who, act.cause, deps);
+    const done = transitioned(outcome, 'acknowledged');
+    if (done) await afterAcknowledged(done, act, deps);
+    return outcome;
+  }
+  const period = deps.config.services.find((s) => s.id === incident.service)?.resolveMonitoringMinutes ?? 15;
+  if (period === 0) {
+    const outcome = await move(incident, 'resolved', act.who, act.cause, deps);
+    const done = transitioned(outcome, 'resolved');
+    if (done) await afterResolved(done, act, deps);
+    return outcome;
+  }
+  const until = new Date(deps.clock().getTime() + minutes(deps, period)).toISOString();
+  const outcome = await move(incident, 'monitoring', act.who, act.cause, deps, { monitoringUntil: until });
+  const done = transitioned(outcome, 'monitoring');
+  if (done) await afterMonitoring(done, act, deps);
+  return outcome;
+}
+
 /** Enters the monitoring period, or with `now` (or a period of 0) resolves at once. */
 export async function resolveIncident(
   id: string,
@@ -221,9 +250,7 @@ export async function resolveIncident(
 ): Promise<CommandResult> {
   const incident = await load(id, deps);
   if (incident.status === 'resolved') return { incident, changed: false };
-  const period = deps.config.services.find((s) => s.id === incident.service)?.resolveMonitoringMinutes ?? 15;
-  const now = deps.clock();
-  if (input.now || period === 0) {
+  if (input.now) {
     const cause = `api:resolve-now:${incident.reopens}`;
     const outcome = await move(incident, 'resolved', input.who, cause, deps, {
       // Service was restored when the resolve was first asked for, if it is being watched.
@@ -240,15 +267,9 @@ export async function resolveIncident(
   }
   if (incident.status === 'monitoring') return { incident, changed: false };
   const cause = `api:resolve:${incident.reopens}`;
-  const outcome = await move(incident, 'monitoring', input.who, cause, deps, {
-    monitoringUntil: new Date(now.getTime() + minutes(deps, period)).toISOString(),
-  });
-  const done = transitioned(outcome, 'monitoring');
-  if (done) {
-    await afterMonitoring(done, { who: input.who, channel: 'api', cause }, deps);
-    return { incident: (await deps.store.get(id)) ?? done, changed: outcome.kind === 'monitoring' };
-  }
-  return { incident: outcome.incident ?? incident, changed: false };
+  const outcome = await actOn(incident, 'resolve', { who: input.who, channel: 'api', cause }, deps);
+  const changed = outcome.kind === 'monitoring' || outcome.kind === 'resolved';
+  return { incident: (await deps.store.get(id)) ?? outcome.incident ?? incident, changed };
 }
 
 const rank = (sev: Severity) => SEVERITIES.indexOf(sev);

@@ -1,7 +1,6 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import type { CommandDeps } from '#app/command';
-import { afterAcknowledged, afterResolved } from '#app/escalation';
+import { actOn, type CommandDeps } from '#app/command';
 import { createIntegration, IntegrationDirectory, publishAlerts } from '#app/ingest';
 import { createMaintenance, pingHeartbeat } from '#app/operations';
 import type { AlertBus } from '#app/ports';
@@ -9,7 +8,6 @@ import { verifyAckToken } from '#core/ack-token';
 import type { Alert } from '#core/alert';
 import { AuthenticationError, NotFoundError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
-import { localDay } from '#core/metrics';
 import { onCallAt, ScheduleOverrideSchema } from '#core/oncall';
 import { parseOrThrow } from '#core/validation';
 import { alertmanagerToAlerts, parseAlertmanager } from '#formats/alertmanager';
@@ -332,43 +330,58 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
       const checked = await checkLink(token);
       if (!checked.ok) return c.html(refusedPage(checked.reason), REFUSED_STATUS[checked.reason]);
       const { incident, claims, responder } = checked;
-      const now = deps.clock();
-      const to = claims.action === 'ack' ? 'acknowledged' : 'resolved';
       const cause = `link:${token}`;
-      const outcome = await deps.store.transition(incident.id, to, now, responder.id, cause, {
-        day: localDay(now, deps.config.timeZone),
-      });
+      // A resolve enters the service's monitoring period, as every resolve does (actOn).
+      const outcome = await actOn(
+        incident,
+        claims.action === 'ack' ? 'acknowledge' : 'resolve',
+        { who: responder.id, channel: 'link', cause },
+        deps,
+      );
       if (outcome.kind === 'ignored' || outcome.kind === 'replayed') {
+        // Acted before (this link's effects were completed again, idempotently) or by someone else.
         const current = outcome.incident ?? incident;
-        if (outcome.kind === 'replayed') {
-          // This link acted before: complete what that request may not have (idempotent), act no more.
-          const act = { who: responder.id, channel: 'link', cause };
-          if (to === 'acknowledged') await afterAcknowledged(current, act, deps);
-          else await afterResolved(current, act, deps);
-        }
-        const by = current.status === 'resolved' ? current.resolvedBy : current.acknowledgedBy;
+        const by =
+          current.status === 'resolved'
+            ? current.resolvedBy
+            : current.status === 'monitoring'
+              ? current.monitoringBy
+              : current.acknowledgedBy;
         const name =
           by === responder.id
             ? 'You'
             : (deps.config.responders.find((r) => r.id === by)?.name ?? by ?? 'Someone');
+        const did =
+          current.status === 'resolved'
+            ? 'resolved'
+            : current.status === 'monitoring'
+              ? 'asked to resolve'
+              : current.status === 'mitigated'
+                ? 'mitigated'
+                : 'acknowledged';
         return c.html(
           resultPage({
             title: `Already ${current.status}`,
-            message: `${name} ${current.status === 'resolved' ? 'resolved' : 'acknowledged'} it already. Nothing was changed.`,
+            message: `${name} ${did} it already. Nothing was changed.`,
             incidentTitle: incident.title,
           }),
         );
       }
-      const act = { who: responder.id, channel: 'link', cause };
-      if (to === 'acknowledged') await afterAcknowledged(outcome.incident, act, deps);
-      else await afterResolved(outcome.incident, act, deps);
+      const until = outcome.incident.monitoringUntil;
       return c.html(
         resultPage({
-          title: to === 'acknowledged' ? 'Acknowledged' : 'Resolved',
+          title:
+            outcome.kind === 'acknowledged'
+              ? 'Acknowledged'
+              : outcome.kind === 'monitoring'
+                ? 'Resolving'
+                : 'Resolved',
           message:
-            to === 'acknowledged'
+            outcome.kind === 'acknowledged'
               ? 'Escalation stopped. The other responders have been told.'
-              : 'The incident is resolved and every pending page is cancelled.',
+              : outcome.kind === 'monitoring'
+                ? `Escalation stopped. Klaxon watches the service until ${until ? renderTime(until, deps.config.timeZone) : 'the monitoring period ends'}: if the alert fires again the incident reopens, otherwise it is resolved then.`
+                : 'The incident is resolved and every pending page is cancelled.',
           incidentTitle: incident.title,
         }),
       );
@@ -402,6 +415,16 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   app.notFound((c) => c.json({ message: `no route for ${c.req.method} ${c.req.path}`, errors: [] }, 404));
 
   return app;
+}
+
+/** HH:MM in the configured zone, for the pages people read. */
+function renderTime(iso: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(new Date(iso));
 }
 
 const REFUSED_STATUS = {

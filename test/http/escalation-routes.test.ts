@@ -295,6 +295,52 @@ describe('acknowledge links, taken from a real page', () => {
     });
   });
 
+  it('with a monitoring period, the resolve link starts it; the link again changes nothing; a quiet period resolves', async () => {
+    // The same wiring as beforeEach, with checkout watching 15 minutes after a resolve.
+    pipeline = await startPipeline(dynamo, teamConfig({ resolveMonitoringMinutes: 15 }), START);
+    await pipeline.store.putIntegration({
+      keyHash: hashIntegrationKey(KEY),
+      service: 'checkout',
+      name: 'checkout-key',
+      createdAt: START,
+    });
+    bus = new LocalEventBus({ maxAttempts: 1 });
+    bus.register('processAlert', async (event) => {
+      await handleAlertEvent(event, pipeline.deps);
+    });
+    app = createHttpApp({ ...pipeline.deps, bus, apiAuth: bearerAuth({ token: TOKEN }) });
+    const { id } = await openIncident();
+    const resolve = linkFromInbox(id, 'resolve');
+    pipeline.takePages();
+
+    const res = await submit(resolve);
+    expect(res.status).toBe(200);
+    const html = await res.text();
+    expect(h1(html)).toBe('Resolving');
+    expect(visibleText(html)).toContain('Klaxon watches the service until 11:15');
+    expect(await incident(id)).toMatchObject({
+      status: 'monitoring',
+      monitoringSince: START,
+      monitoringBy: 'alice',
+      monitoringUntil: at(15 * MINUTE),
+    });
+    expect((await pipeline.timers.pending()).map((t) => t.name)).toEqual([`res-${id}-0`]);
+
+    const before = await snapshot(id);
+    const again = await submit(resolve);
+    expect(h1(await again.text())).toBe('Already monitoring');
+    expect(await snapshot(id)).toEqual(before);
+    expect(pipeline.takePages()).toEqual([]);
+
+    await pipeline.fastForward(15 * MINUTE);
+    expect(await incident(id)).toMatchObject({ status: 'resolved', resolvedAt: START, monitored: true });
+    expect((await pipeline.store.timeline(id)).map((e) => e.type)).toEqual([
+      'OPENED',
+      'MONITORING',
+      'RESOLVED',
+    ]);
+  });
+
   it('the resolve link resolves; then the acknowledge link says it is already resolved', async () => {
     const opened = await openIncident();
     const { id } = opened;
