@@ -298,19 +298,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   }
 
   async reopen(incident: Incident, now: Date): Promise<Incident | undefined> {
-    return this.#conditionalUpdate(incident, {
-      set: {
-        status: 'triggered',
-        reopens: incident.reopens + 1,
-        generation: incident.generation + 1,
-        step: 0,
-        stepAt: now.toISOString(),
-        escalation: 'active',
-        escalations: incident.escalations + 1,
-      },
-      condition: '#status = :monitoring',
-      values: { ':monitoring': 'monitoring' },
-    });
+    return this.#restart(incident, now, 'monitoring', { reopens: incident.reopens + 1 });
   }
 
   async patch(incident: Incident, set: IncidentPatch): Promise<Incident | undefined> {
@@ -373,6 +361,16 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   }
 
   async restartEscalation(incident: Incident, now: Date): Promise<Incident | undefined> {
+    return this.#restart(incident, now, 'acknowledged', {});
+  }
+
+  /** Back to triggered from `from`, escalating from step 0 in the next generation. */
+  async #restart(
+    incident: Incident,
+    now: Date,
+    from: 'acknowledged' | 'monitoring',
+    extra: Record<string, unknown>,
+  ): Promise<Incident | undefined> {
     return this.#conditionalUpdate(incident, {
       set: {
         status: 'triggered',
@@ -381,9 +379,10 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
         stepAt: now.toISOString(),
         escalation: 'active',
         escalations: incident.escalations + 1,
+        ...extra,
       },
-      condition: '#status = :acknowledged',
-      values: { ':acknowledged': 'acknowledged' },
+      condition: '#status = :from',
+      values: { ':from': from },
     });
   }
 
