@@ -13,7 +13,7 @@ import { hashIntegrationKey } from '#core/ids';
 import { createHttpApp } from '#http/app';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
-import { PAGER_METHODS, STORE_METHODS, TIMERS_METHODS } from '../support/faults.ts';
+import { EVENTS_METHODS, PAGER_METHODS, STORE_METHODS, TIMERS_METHODS } from '../support/faults.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { alertEvent, cloudWatchEvent } from './events.ts';
 import { type Json, mutated, names, nastyString, type Path } from './mutate.ts';
@@ -57,6 +57,8 @@ const WRITES = new Set<string>([
   ),
   ...TIMERS_METHODS,
   ...PAGER_METHODS,
+  ...EVENTS_METHODS,
+  'putActionItem',
   'putAlerts',
 ]);
 
@@ -684,6 +686,239 @@ describe('POST /api/schedules/<id>/overrides', () => {
       RUNS / 2,
     );
     expect([...statuses].sort()).toEqual([201, 400]);
+  });
+});
+
+// The incident-command routes: each runs on an incident of its own (opened on billing, which pages
+// nobody), so that what one route's valid mutations change (acknowledged, resolved…) leaves the
+// others' incidents alone.
+
+const brief = {
+  status: 'degraded',
+  tried: 'rollback',
+  strategy: 'failover',
+  people: 'alice',
+  decisions: 'none',
+};
+const COMMANDS: readonly { readonly name: string; readonly path: string; readonly body: Json }[] = [
+  { name: 'acknowledge', path: 'acknowledge', body: { who: 'alice' } },
+  { name: 'mitigate', path: 'mitigate', body: { who: 'alice', note: 'rolled back' } },
+  { name: 'resolve', path: 'resolve', body: { who: 'alice', now: false } },
+  { name: 'severity', path: 'severity', body: { severity: 'SEV-2', reason: 'more users', who: 'alice' } },
+  { name: 'roles', path: 'roles', body: { role: 'commander', person: 'carol', who: 'alice' } },
+  { name: 'handoff', path: 'handoff', body: { to: 'carol', who: 'alice', brief } },
+  { name: 'timeline', path: 'timeline', body: { type: 'OBSERVATION', who: 'alice', text: 'p99 ok' } },
+  { name: 'checklist', path: 'checklist/war-room', body: { who: 'alice', done: true } },
+  { name: 'postmortem/publish', path: 'postmortem/publish', body: { who: 'alice' } },
+  {
+    name: 'action-items',
+    path: 'action-items',
+    body: { action: 'Add an alert', owner: 'bob', deadline: '2026-12-10', category: 'Detect', who: 'alice' },
+  },
+];
+
+describe('the incident-command routes', () => {
+  /** The incident of each route, and one action item (for PATCH). */
+  const ids = new Map<string, string>();
+  let actionItem = '';
+  beforeAll(async () => {
+    for (const command of [...COMMANDS.map((c) => c.name), 'PATCH action-items']) {
+      const outcome = await handleAlertEvent(
+        alertEvent(makeAlert({ service: 'billing', dedupKey: `cmd-${command}`, receivedAt: START })),
+        p.deps,
+      );
+      if (outcome.kind !== 'opened') throw new Error(`expected opened, got ${outcome.kind}`);
+      ids.set(command, outcome.incident.id);
+    }
+    // The publish route's incident is resolved (it refuses to publish before).
+    const resolved = await api('POST', `/api/incidents/${ids.get('postmortem/publish')}/resolve`, {
+      who: 'alice',
+      now: true,
+    });
+    expect(resolved.res.status).toBe(200);
+    const created = await api(
+      'POST',
+      `/api/incidents/${ids.get('PATCH action-items')}/action-items`,
+      COMMANDS.at(-1)?.body,
+    );
+    expect(created.res.status).toBe(201);
+    actionItem = (JSON.parse(created.text) as { actionItem: { id: string } }).actionItem.id;
+  });
+
+  /** An answer to a command: 2xx, or refused (4xx naming a field, nothing written). */
+  async function command(method: string, path: string, body: Json | string, mutatedPaths?: readonly Path[]) {
+    const { res, text } = await api(method, path, body);
+    expect(res.status, text).not.toBeGreaterThanOrEqual(500);
+    if (res.status === 200 || res.status === 201) return res.status;
+    expectRefused(parseAnswer(res.status, text, 'api'), mutatedPaths);
+    return res.status;
+  }
+
+  it('the recorder counts what the commands write: transitions, patches, action items, bus events', async () => {
+    const id = ids.get('PATCH action-items') ?? '';
+    await api('POST', `/api/incidents/${id}/acknowledge`, { who: 'alice' });
+    expect(writes()).toEqual(expect.arrayContaining(['store.transition', 'events.publish']));
+    await api('POST', `/api/incidents/${id}/checklist/war-room`, { who: 'alice', done: true });
+    expect(writes()).toEqual(expect.arrayContaining(['store.patch', 'store.putTimelineEntry']));
+    await api('POST', `/api/incidents/${id}/action-items`, COMMANDS.at(-1)?.body);
+    expect(writes()).toEqual(['actionItems.putActionItem']);
+  });
+
+  /** A path id: the route's real one, or garbage (unknown, unicode, empty). */
+  const idOr = (real: () => string) =>
+    fc
+      .oneof(
+        fc.constant('real'),
+        nastyString.filter((s) => s !== ''),
+      )
+      .map((s) => (s === 'real' ? real() : s));
+
+  it('POST /api/incidents: arbitrary bodies → 400 naming a field, nothing written', async () => {
+    await stateUnchanged(() =>
+      check(
+        arbitraryBody,
+        async (body) => {
+          expect(await command('POST', '/api/incidents', body)).toBe(400);
+        },
+        RUNS,
+      ),
+    );
+  });
+
+  it('POST /api/incidents: mutations of a valid declaration → 201, or 400 naming the mutated field', async () => {
+    const base: Json = {
+      service: 'billing',
+      title: 'Invoices stuck',
+      severity: 'SEV-3',
+      impact: { usersAffectedPercent: 5, revenuePerHour: 100, slaRisk: 'no' },
+      who: 'alice',
+      description: 'since 09:40',
+    };
+    const statuses = new Set<number>();
+    await check(
+      mutated(base),
+      async ({ mutations, value }) => {
+        statuses.add(
+          await command(
+            'POST',
+            '/api/incidents',
+            value,
+            mutations.map((m) => m.path),
+          ),
+        );
+      },
+      RUNS / 2,
+    );
+    expect([...statuses].sort()).toEqual([201, 400]);
+  });
+
+  describe.each(COMMANDS)('POST /api/incidents/<id>/$name', ({ name, path, body }) => {
+    const url = (id: string) => `/api/incidents/${segment(id)}/${path}`;
+    it('arbitrary bodies on real and unknown ids: 4xx naming a field, nothing written', async () => {
+      await stateUnchanged(() =>
+        check(
+          fc.tuple(
+            idOr(() => ids.get(name) ?? ''),
+            arbitraryBody,
+          ),
+          async ([id, b]) => {
+            await command('POST', url(id), b);
+          },
+          RUNS,
+        ),
+      );
+    });
+    it('mutations of a valid body: 2xx, or 4xx naming the mutated field', async () => {
+      // The body itself is accepted (so the refusals below are about the mutations).
+      expect(await command('POST', url(ids.get(name) ?? ''), body)).toBeLessThan(300);
+      const statuses = new Set<number>();
+      await check(
+        mutated(body),
+        async ({ mutations, value }) => {
+          statuses.add(
+            await command(
+              'POST',
+              url(ids.get(name) ?? ''),
+              value,
+              mutations.map((m) => m.path),
+            ),
+          );
+        },
+        RUNS / 2,
+      );
+      expect(statuses.has(400)).toBe(true);
+    });
+  });
+
+  it('POST /api/incidents/<id>/checklist/<item>: unknown items → 404, nothing written', async () => {
+    await stateUnchanged(() =>
+      check(
+        nastyString.filter((s) => s !== '' && s !== 'war-room'),
+        async (item) => {
+          const { res, text } = await api(
+            'POST',
+            `/api/incidents/${ids.get('checklist')}/checklist/${segment(item)}`,
+            { who: 'alice', done: true },
+          );
+          expect(res.status, text).toBe(404);
+          expectRefused(parseAnswer(res.status, text, 'api'));
+        },
+        RUNS / 8,
+      ),
+    );
+  });
+
+  describe('PATCH /api/incidents/<id>/action-items/<item>', () => {
+    const base: Json = { status: 'done', owner: 'carol', deadline: '2026-12-24', who: 'alice' };
+    it('arbitrary bodies, incidents and items: 4xx naming a field, nothing written', async () => {
+      await stateUnchanged(() =>
+        check(
+          fc.tuple(
+            idOr(() => ids.get('PATCH action-items') ?? ''),
+            idOr(() => actionItem),
+            arbitraryBody,
+          ),
+          async ([id, item, b]) => {
+            await command('PATCH', `/api/incidents/${segment(id)}/action-items/${segment(item)}`, b);
+          },
+          RUNS,
+        ),
+      );
+    });
+    it('mutations of a valid update: 200, or 400 naming the mutated field', async () => {
+      const statuses = new Set<number>();
+      await check(
+        mutated(base),
+        async ({ mutations, value }) => {
+          statuses.add(
+            await command(
+              'PATCH',
+              `/api/incidents/${ids.get('PATCH action-items')}/action-items/${actionItem}`,
+              value,
+              mutations.map((m) => m.path),
+            ),
+          );
+        },
+        RUNS / 2,
+      );
+      expect([...statuses].sort()).toEqual([200, 400]);
+    });
+  });
+
+  it('GET /api/action-items and /openapi.json with arbitrary query strings: 200 or 400 naming a field, nothing written', async () => {
+    await stateUnchanged(async () => {
+      for (const path of ['/api/action-items', '/openapi.json']) {
+        await check(
+          query(['status']),
+          async (q) => {
+            const { res, text } = await api('GET', `${path}${q}`);
+            if (res.status !== 200) expectRefused(parseAnswer(res.status, text, 'api'));
+            expect(writes()).toEqual([]);
+          },
+          RUNS / 8,
+        );
+      }
+    });
   });
 });
 
