@@ -277,8 +277,12 @@ export async function onPostmortemTimer(
     due ? 'Postmortem overdue: not published 48 hours after resolution' : 'Postmortem due in 24 hours',
   );
   if (await deps.store.hasTimelineEntry(done)) return 'replayed';
-  const owner = incident.roles.commander ?? incident.resolvedBy ?? incident.acknowledgedBy;
-  const owners = owner !== undefined && deps.config.responders.some((r) => r.id === owner) ? [owner] : [];
+  // The first of commander, resolver, acknowledger who is a configured responder: a resolve by an
+  // alert source (resolvedBy "events-v2") used to end the chain there and remind nobody.
+  const owner = [incident.roles.commander, incident.resolvedBy, incident.acknowledgedBy].find(
+    (id) => id !== undefined && deps.config.responders.some((r) => r.id === id),
+  );
+  const owners = owner !== undefined ? [owner] : [];
   const effects = await notify(
     incident,
     owners,
