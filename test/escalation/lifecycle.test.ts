@@ -1,5 +1,13 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { mitigateIncident, resolveIncident } from '#app/command';
+import {
+  acknowledgeIncident,
+  assignRole,
+  changeSeverity,
+  handOff,
+  mitigateIncident,
+  publishPostmortem,
+  resolveIncident,
+} from '#app/command';
 import { processAlert } from '#app/process-alert';
 import { handleTimerEvent } from '#app/timers';
 import { ConflictError } from '#core/errors';
@@ -11,6 +19,7 @@ import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { teamConfig } from '../support/team.ts';
 
 const MINUTE = 60_000;
+const HOUR = 60 * MINUTE;
 const START = '2026-11-26T10:00:00.000Z';
 
 /** checkout with a 15-minute monitoring period (teamConfig resolves at once by default). */
@@ -324,6 +333,451 @@ describe('lifecycle on a fake clock', () => {
       const error = await mitigateIncident(incident.id, { who: 'bob' }, p.deps).catch((e: unknown) => e);
       expect(error).toBeInstanceOf(ConflictError);
       expect((error as ConflictError).errors).toEqual([{ field: 'status', message: 'is resolved' }]);
+    });
+  });
+  describe('severity', () => {
+    it('raising a triggered incident restarts escalation and starts reminders and re-assessment', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const incident = await open(p, { severity: 'warning' });
+      expect(incident.sev).toBe('SEV-3');
+      expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+      expect(await pendingNames(p)).toEqual([`esc-${incident.id}-1-1`]); // SEV-3: no reminders
+      takeEvents(p);
+
+      await p.fastForward(2 * MINUTE);
+      const now = at(p);
+      const input = { severity: 'SEV-1', reason: 'all checkouts failing', who: 'alice' } as const;
+      const raised = await changeSeverity(incident.id, input, p.deps);
+      expect(raised.changed).toBe(true);
+      expect(raised.incident).toMatchObject({
+        sev: 'SEV-1',
+        status: 'triggered',
+        generation: 2,
+        step: 0,
+        stepAt: now,
+        severityChanges: 1,
+        severityChangedAt: now,
+        escalationPolicy: 'checkout',
+      });
+      expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+      expect(await pendingNames(p)).toEqual(
+        [
+          `esc-${incident.id}-2-1`, // level 2 of the new generation
+          `rea-${incident.id}-1`, // re-assessment at detection + 30
+          `rem-${incident.id}-1`, // SEV-1 status reminders
+        ].sort(),
+      );
+      const pending = await p.timers.pending();
+      expect(pending.find((t) => t.name === `rem-${incident.id}-1`)?.dueAt).toBe(plus(now, 15 * MINUTE));
+      expect(pending.find((t) => t.name === `rea-${incident.id}-1`)?.dueAt).toBe(plus(START, 30 * MINUTE));
+      // The old generation's step timer, delivered anyway, is stale.
+      expect(
+        await handleTimerEvent({ kind: 'escalate', incidentId: incident.id, generation: 1, step: 1 }, p.deps),
+      ).toBe('stale');
+      expect(p.takePages()).toEqual([]);
+      expect(lastEvent(p, 'Incident Severity Changed')).toMatchObject({
+        from: 'SEV-3',
+        to: 'SEV-1',
+        direction: 'raised',
+        reason: 'all checkouts failing',
+        actor: 'alice',
+        incident: { severity: 'SEV-1' },
+      });
+      expect(takeEvents(p)).toEqual(['Incident Severity Changed']);
+      const [entry] = await entriesOf(p, incident.id, 'SEVERITY_CHANGED');
+      expect(entry).toMatchObject({
+        at: now,
+        who: 'alice',
+        text: 'Escalated SEV-3 → SEV-1: all checkouts failing',
+        paged: ['alice'],
+      });
+
+      // Same severity again: a retry, nothing changes.
+      expect((await changeSeverity(incident.id, input, p.deps)).changed).toBe(false);
+      expect(p.takePages()).toEqual([]);
+      expect(takeEvents(p)).toEqual([]);
+
+      await p.fastForward(5 * MINUTE);
+      expect(p.takePages()).toEqual(['page carol carol-0']);
+      takeEvents(p);
+
+      // Lowering pages nobody.
+      const lowered = await changeSeverity(
+        incident.id,
+        { severity: 'SEV-3', reason: 'only one region', who: 'carol' },
+        p.deps,
+      );
+      expect(lowered.incident).toMatchObject({ sev: 'SEV-3', generation: 2, severityChanges: 2 });
+      expect(p.takePages()).toEqual([]);
+      expect(lastEvent(p, 'Incident Severity Changed')).toMatchObject({
+        from: 'SEV-1',
+        to: 'SEV-3',
+        direction: 'lowered',
+      });
+      expect(takeEvents(p)).toEqual(['Incident Severity Changed']);
+      const changes = await entriesOf(p, incident.id, 'SEVERITY_CHANGED');
+      expect(changes.map((e) => e.text)).toEqual([
+        'Escalated SEV-3 → SEV-1: all checkouts failing',
+        'De-escalated SEV-1 → SEV-3: only one region',
+      ]);
+      expect(changes[1]?.paged).toBeUndefined();
+    });
+
+    it('raising an acknowledged incident pages level 1 once and keeps its status', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const incident = await open(p, { severity: 'warning' });
+      await acknowledgeIncident(incident.id, 'alice', p.deps);
+      p.takePages();
+      takeEvents(p);
+      await p.fastForward(MINUTE);
+      const raised = await changeSeverity(
+        incident.id,
+        { severity: 'SEV-2', reason: 'payments affected', who: 'alice' },
+        p.deps,
+      );
+      expect(raised.incident).toMatchObject({ status: 'acknowledged', sev: 'SEV-2', generation: 1 });
+      expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+      expect(p.pager.inbox.at(-1)?.page.reason).toBe('Raised to SEV-2: payments affected');
+      expect(takeEvents(p)).toEqual(['Incident Severity Changed']);
+      await p.fastForward(10 * MINUTE);
+      expect(p.takePages().filter((l) => l.startsWith('page'))).toEqual([]);
+      expect(await types(p, incident.id)).toEqual(['OPENED', 'ACKNOWLEDGED', 'SEVERITY_CHANGED']);
+    });
+
+    it("raising pages the new severity's policy and switches the incident to it", async () => {
+      const base = teamConfig();
+      const config = teamConfig(
+        { severityPolicies: { 'SEV-1': 'major' } },
+        {
+          escalationPolicies: [
+            ...base.escalationPolicies,
+            { id: 'major', levels: [{ delayMinutes: 5, targets: [{ responder: 'bob' }] }] },
+          ],
+        },
+      );
+      const p = await startPipeline(dynamo, config, START);
+      const incident = await open(p, { severity: 'warning' });
+      expect(incident.escalationPolicy).toBe('checkout');
+      expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+      await p.fastForward(MINUTE);
+      const raised = await changeSeverity(
+        incident.id,
+        { severity: 'SEV-1', reason: 'outage', who: 'alice' },
+        p.deps,
+      );
+      expect(raised.incident).toMatchObject({ escalationPolicy: 'major', generation: 2 });
+      expect(p.takePages()).toEqual(['page bob bob-0']);
+      await p.fastForward(5 * MINUTE);
+      // 'major' has one level and no repeat: the fallback is next.
+      expect(p.takePages()).toEqual(['page dave dave-0']);
+    });
+  });
+
+  describe('re-assessment', () => {
+    /** The re-assessment reminders sent so far, as "responder contact". */
+    const reassessPages = (p: Pipeline) =>
+      p.pager.inbox
+        .filter((e) => e.page.kind === 'reminder' && e.page.reason.startsWith('Re-assess'))
+        .map((e) => `${e.page.responder.id} ${e.page.contact.key}`);
+
+    it("a SEV-1's acknowledger is asked every 30 minutes from detection", async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const incident = await open(p);
+      expect(incident.sev).toBe('SEV-1');
+      await p.fastForward(MINUTE);
+      await acknowledgeIncident(incident.id, 'alice', p.deps);
+      await p.fastForward(29 * MINUTE - 1);
+      expect(reassessPages(p)).toEqual([]);
+      await p.fastForward(1);
+      expect(reassessPages(p)).toEqual(['alice alice-0', 'alice alice-1']);
+      await p.fastForward(30 * MINUTE);
+      const reassessed = await entriesOf(p, incident.id, 'REASSESS_REMINDED');
+      expect(reassessed.map((e) => [e.at, e.paged])).toEqual([
+        [plus(START, 30 * MINUTE), ['alice']],
+        [plus(START, 60 * MINUTE), ['alice']],
+      ]);
+      expect(reassessed[0]?.text).toContain('still SEV-1?');
+      expect(reassessPages(p)).toHaveLength(4);
+      expect((await get(p, incident.id)).reassessSeq).toBe(2);
+
+      await resolveIncident(incident.id, { who: 'alice', now: true }, p.deps);
+      expect((await pendingNames(p)).filter((n) => n.startsWith('rea-'))).toEqual([]);
+      // A late delivery of the next mark is stale.
+      expect(await handleTimerEvent({ kind: 'reassess', incidentId: incident.id, seq: 3 }, p.deps)).toBe(
+        'stale',
+      );
+      await p.fastForward(2 * HOUR);
+      expect(await entriesOf(p, incident.id, 'REASSESS_REMINDED')).toHaveLength(2);
+    });
+
+    it('a SEV-3 is re-assessed only once it has an incident commander, from the next mark', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const incident = await open(p, { severity: 'warning' });
+      await acknowledgeIncident(incident.id, 'alice', p.deps);
+      await p.fastForward(40 * MINUTE);
+      expect(await entriesOf(p, incident.id, 'REASSESS_REMINDED')).toEqual([]);
+      expect(await pendingNames(p)).toEqual([]);
+
+      await assignRole(incident.id, { role: 'commander', person: 'bob', who: 'alice' }, p.deps);
+      expect(await pendingNames(p)).toEqual([`rea-${incident.id}-2`]);
+      await p.fastForward(20 * MINUTE - 1);
+      expect(reassessPages(p)).toEqual([]);
+      await p.fastForward(1);
+      expect(reassessPages(p)).toEqual(['bob bob-0']);
+      const reassessed = await entriesOf(p, incident.id, 'REASSESS_REMINDED');
+      expect(reassessed.map((e) => [e.at, e.paged])).toEqual([[plus(START, 60 * MINUTE), ['bob']]]);
+      expect(await pendingNames(p)).toEqual([`rea-${incident.id}-3`]);
+
+      await resolveIncident(incident.id, { who: 'bob', now: true }, p.deps);
+      expect(await pendingNames(p)).toEqual([]);
+      await p.fastForward(2 * HOUR);
+      expect(await entriesOf(p, incident.id, 'REASSESS_REMINDED')).toHaveLength(1);
+    });
+  });
+
+  describe('roles and handoff', () => {
+    it('assigns roles, lists SMEs, and hands the incident commander role over with the brief', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const incident = await open(p, { severity: 'warning' });
+      await acknowledgeIncident(incident.id, 'alice', p.deps);
+      p.takePages();
+
+      const lead = await assignRole(
+        incident.id,
+        { role: 'tech-lead', person: 'carol', who: 'alice' },
+        p.deps,
+      );
+      expect(lead).toMatchObject({ changed: true, incident: { roles: { 'tech-lead': 'carol' } } });
+      expect(p.takePages()).toEqual(['notice carol carol-0']);
+      // (A second apart: entries of one type at the same instant sort by their ids.)
+      await p.fastForward(1000);
+      await assignRole(incident.id, { role: 'sme', person: 'bob', who: 'alice' }, p.deps);
+      await p.fastForward(1000);
+      await assignRole(incident.id, { role: 'sme', person: 'dave', who: 'alice' }, p.deps);
+      const again = await assignRole(incident.id, { role: 'sme', person: 'bob', who: 'alice' }, p.deps);
+      expect(again.changed).toBe(false);
+      expect(again.incident.smes).toEqual(['bob', 'dave']);
+      expect(p.takePages()).toEqual(['notice bob bob-0', 'notice dave dave-0']);
+      await p.fastForward(1000);
+      const ic = await assignRole(incident.id, { role: 'commander', person: 'alice', who: 'alice' }, p.deps);
+      expect(ic.incident.roles).toEqual({ 'tech-lead': 'carol', commander: 'alice' });
+      const assigned = await entriesOf(p, incident.id, 'ROLE_ASSIGNED');
+      expect(assigned.map((e) => e.text)).toEqual([
+        'Carol is the tech lead',
+        'Bob is a subject-matter expert',
+        'Dave is a subject-matter expert',
+        'Alice is the incident commander',
+      ]);
+      p.takePages();
+
+      // Past bob's status throttle (one notice per 3 minutes per contact).
+      await p.fastForward(5 * MINUTE);
+      const brief = {
+        status: 'checkout errors at 40%',
+        tried: 'rolled back 1.42',
+        strategy: 'fail over to eu-west-2',
+        people: 'carol on the database',
+        decisions: 'whether to open status page',
+      };
+      const handoff = await handOff(incident.id, { to: 'bob', who: 'alice', brief }, p.deps);
+      expect(handoff.changed).toBe(true);
+      expect(handoff.incident.roles.commander).toBe('bob');
+      expect(p.takePages()).toEqual(['notice bob bob-0']);
+      expect(p.pager.inbox.at(-1)?.page.reason).toBe(
+        'You are now the incident commander (handoff from Alice)',
+      );
+      const [entry] = await entriesOf(p, incident.id, 'HANDOFF');
+      expect(entry?.who).toBe('alice');
+      expect(entry?.paged).toEqual(['bob']);
+      expect(entry?.text).toContain('from Alice to Bob');
+      for (const part of Object.values(brief)) expect(entry?.text).toContain(part);
+
+      const same = await handOff(incident.id, { to: 'bob', who: 'alice', brief }, p.deps);
+      expect(same.changed).toBe(false);
+      expect(p.takePages()).toEqual([]);
+      expect(await entriesOf(p, incident.id, 'HANDOFF')).toHaveLength(1);
+    });
+  });
+  describe('postmortem due', () => {
+    /** A SEV-1 acknowledged by alice at 10:01 and resolved by `resolver` at 10:10. */
+    async function resolvedSev1(p: Pipeline, resolve: (id: string) => Promise<unknown>) {
+      const incident = await open(p);
+      await p.fastForward(MINUTE);
+      await acknowledgeIncident(incident.id, 'alice', p.deps);
+      await p.fastForward(9 * MINUTE);
+      p.takePages();
+      takeEvents(p);
+      await resolve(incident.id);
+      return get(p, incident.id);
+    }
+
+    it('a SEV-1 resolved: reminder at 24 hours, overdue at 48', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const resolved = await resolvedSev1(p, (id) =>
+        resolveIncident(id, { who: 'alice', now: true }, p.deps),
+      );
+      const resolvedAt = plus(START, 10 * MINUTE);
+      expect(resolved).toMatchObject({ status: 'resolved', resolvedAt, resolvedBy: 'alice' });
+      expect(lastEvent(p, 'Postmortem Due')).toMatchObject({ dueAt: plus(resolvedAt, 48 * HOUR) });
+      expect(takeEvents(p)).toEqual(['Incident Resolved', 'Postmortem Due']);
+      expect(await p.timers.pending()).toEqual([
+        expect.objectContaining({ name: `pm-${resolved.id}-reminder`, dueAt: plus(resolvedAt, 24 * HOUR) }),
+        expect.objectContaining({ name: `pm-${resolved.id}-due`, dueAt: plus(resolvedAt, 48 * HOUR) }),
+      ]);
+      expect((await entriesOf(p, resolved.id, 'RESOLVED'))[0]?.text).toContain(
+        `postmortem due by ${plus(resolvedAt, 48 * HOUR)}`,
+      );
+
+      await p.fastForward(24 * HOUR - 1);
+      expect(p.takePages()).toEqual([]);
+      await p.fastForward(1);
+      expect(p.takePages()).toEqual(['reminder alice alice-0', 'reminder alice alice-1']);
+      const [reminded] = await entriesOf(p, resolved.id, 'POSTMORTEM_REMINDED');
+      expect(reminded).toMatchObject({ at: plus(resolvedAt, 24 * HOUR), paged: ['alice'] });
+      await p.fastForward(24 * HOUR);
+      expect(p.takePages()).toEqual(['reminder alice alice-0', 'reminder alice alice-1']);
+      const [overdue] = await entriesOf(p, resolved.id, 'POSTMORTEM_OVERDUE');
+      expect(overdue).toMatchObject({ at: plus(resolvedAt, 48 * HOUR), paged: ['alice'] });
+      expect((await types(p, resolved.id)).slice(-3)).toEqual([
+        'RESOLVED',
+        'POSTMORTEM_REMINDED',
+        'POSTMORTEM_OVERDUE',
+      ]);
+      expect(await pendingNames(p)).toEqual([]);
+      expect(takeEvents(p)).toEqual([]);
+    });
+
+    it('the incident commander owns the postmortem', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const incident = await open(p);
+      await assignRole(incident.id, { role: 'commander', person: 'carol', who: 'alice' }, p.deps);
+      await p.fastForward(10 * MINUTE);
+      await resolveIncident(incident.id, { who: 'alice', now: true }, p.deps);
+      p.takePages();
+      await p.fastForward(24 * HOUR);
+      expect(p.takePages()).toEqual(['reminder carol carol-0']);
+    });
+
+    it('resolved by an alert source: the acknowledger is reminded', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const resolved = await resolvedSev1(p, (id) =>
+        processAlert(alertNow(p, { action: 'resolve' }), p.deps).then(() => id),
+      );
+      expect(resolved).toMatchObject({
+        status: 'resolved',
+        resolvedBy: 'events-v2',
+        acknowledgedBy: 'alice',
+      });
+      expect(p.takePages()).toEqual(['notice alice alice-0', 'notice alice alice-1']);
+      await p.fastForward(24 * HOUR);
+      expect(p.takePages()).toEqual(['reminder alice alice-0', 'reminder alice alice-1']);
+    });
+
+    it('published before 24 hours: the timers are cancelled and nothing is sent', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const resolved = await resolvedSev1(p, (id) =>
+        resolveIncident(id, { who: 'alice', now: true }, p.deps),
+      );
+      await p.fastForward(3 * HOUR);
+      const published = await publishPostmortem(resolved.id, 'alice', p.deps);
+      expect(published).toMatchObject({
+        changed: true,
+        incident: { postmortemDoneAt: at(p), postmortemDoneBy: 'alice' },
+      });
+      expect(await pendingNames(p)).toEqual([]);
+      expect((await publishPostmortem(resolved.id, 'alice', p.deps)).changed).toBe(false);
+      // A late delivery anyway is stale.
+      expect(
+        await handleTimerEvent({ kind: 'postmortem', incidentId: resolved.id, stage: 'reminder' }, p.deps),
+      ).toBe('stale');
+      await p.fastForward(48 * HOUR);
+      expect(p.takePages()).toEqual([]);
+      expect((await types(p, resolved.id)).slice(-2)).toEqual(['RESOLVED', 'POSTMORTEM_PUBLISHED']);
+    });
+
+    it('a SEV-3 resolved needs no postmortem', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const incident = await open(p, { severity: 'warning' });
+      takeEvents(p);
+      await resolveIncident(incident.id, { who: 'alice', now: true }, p.deps);
+      expect(takeEvents(p)).toEqual(['Incident Resolved']);
+      expect(await pendingNames(p)).toEqual([]);
+    });
+  });
+
+  describe('replays', () => {
+    it('every timer delivered twice changes nothing and pages nobody the second time', async () => {
+      const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
+      const incident = await open(p); // SEV-1
+      await p.fastForward(MINUTE);
+      await acknowledgeIncident(incident.id, 'alice', p.deps);
+
+      const twice = async (event: Record<string, unknown>, first: string) => {
+        expect(await handleTimerEvent(event, p.deps)).toBe(first);
+        p.takePages();
+        const before = await get(p, incident.id);
+        const entries = (await p.store.timeline(incident.id)).length;
+        const published = p.events.published.length;
+        expect(await handleTimerEvent(event, p.deps)).toBe('replayed');
+        expect(p.takePages()).toEqual([]);
+        expect(await get(p, incident.id)).toEqual(before);
+        expect(await p.store.timeline(incident.id)).toHaveLength(entries);
+        expect(p.events.published).toHaveLength(published);
+      };
+
+      p.clock.set(new Date(Date.parse(START) + 30 * MINUTE));
+      await twice({ kind: 'reassess', incidentId: incident.id, seq: 1 }, 'done');
+      await p.fastForward(MINUTE);
+      await resolveIncident(incident.id, { who: 'bob', now: false }, p.deps);
+      p.clock.set(new Date(Date.parse(START) + 46 * MINUTE));
+      await twice({ kind: 'resolve', incidentId: incident.id, reopens: 0 }, 'done');
+      expect(await get(p, incident.id)).toMatchObject({ status: 'resolved', monitored: true });
+      p.clock.set(new Date(Date.parse(START) + 31 * MINUTE + 24 * HOUR));
+      await twice({ kind: 'postmortem', incidentId: incident.id, stage: 'reminder' }, 'done');
+      p.clock.set(new Date(Date.parse(START) + 31 * MINUTE + 48 * HOUR));
+      await twice({ kind: 'postmortem', incidentId: incident.id, stage: 'due' }, 'done');
+      expect(takeEvents(p)).toEqual([
+        'Incident Opened',
+        'Incident Acknowledged',
+        'Incident Resolved',
+        'Postmortem Due',
+      ]);
+    });
+
+    it('use cases repeated change nothing the second time, and every event validates', async () => {
+      const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
+      const incident = await open(p, { severity: 'warning' });
+      const steps: [string, () => Promise<{ changed: boolean }>][] = [
+        ['ack', () => acknowledgeIncident(incident.id, 'alice', p.deps)],
+        [
+          'sev',
+          () => changeSeverity(incident.id, { severity: 'SEV-2', reason: 'wider', who: 'alice' }, p.deps),
+        ],
+        ['role', () => assignRole(incident.id, { role: 'scribe', person: 'carol', who: 'alice' }, p.deps)],
+        ['mitigate', () => mitigateIncident(incident.id, { who: 'alice' }, p.deps)],
+        ['resolve', () => resolveIncident(incident.id, { who: 'alice', now: false }, p.deps)],
+      ];
+      for (const [name, run] of steps) {
+        expect([name, (await run()).changed]).toEqual([name, true]);
+        p.takePages();
+        const entries = (await p.store.timeline(incident.id)).length;
+        const published = p.events.published.length;
+        expect([name, (await run()).changed]).toEqual([name, false]);
+        expect(p.takePages()).toEqual([]);
+        expect(await p.store.timeline(incident.id)).toHaveLength(entries);
+        expect(p.events.published).toHaveLength(published);
+        await p.fastForward(5 * MINUTE);
+      }
+      await p.fastForward(10 * MINUTE);
+      expect((await get(p, incident.id)).status).toBe('resolved');
+      expect(takeEvents(p)).toEqual([
+        'Incident Opened',
+        'Incident Acknowledged',
+        'Incident Severity Changed',
+        'Incident Mitigated',
+        'Incident Resolved',
+        'Postmortem Due',
+      ]);
     });
   });
 });
