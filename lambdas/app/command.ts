@@ -289,7 +289,9 @@ export async function changeSeverity(
     if (incident.sev === input.severity) return undefined;
     const raised = rank(input.severity) < rank(incident.sev);
     const service = deps.config.services.find((s) => s.id === incident.service);
-    const policy = service?.severityPolicies[input.severity] ?? incident.escalationPolicy;
+    // The policy a new incident of this severity would get (a lowering returns to the default).
+    const policy =
+      service?.severityPolicies[input.severity] ?? service?.escalationPolicy ?? incident.escalationPolicy;
     return {
       sev: input.severity,
       severityChanges: incident.severityChanges + 1,

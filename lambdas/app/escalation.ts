@@ -471,7 +471,8 @@ export async function afterResolved(
   resolution: { who: string; channel: string; cause: string; at?: string },
   deps: EscalationDeps,
 ): Promise<void> {
-  const at = resolution.at ?? incident.resolvedAt ?? deps.clock().toISOString();
+  // When it became resolved (a resolve now during monitoring: after the MONITORING entry).
+  const at = resolution.at ?? incident.closedAt ?? incident.resolvedAt ?? deps.clock().toISOString();
   const done = entry(
     incident,
     'RESOLVED',
@@ -635,11 +636,14 @@ export async function onReminder(
   }
   const remindedAt = claimed.reminderAt ?? now.toISOString();
   const timeline = await deps.store.timeline(incident.id);
+  // While a resolve is being watched there is nothing to update people on: the chain goes on quietly.
   const owners =
-    claimed.acknowledgedBy !== undefined &&
-    deps.config.responders.some((r) => r.id === claimed.acknowledgedBy)
-      ? [claimed.acknowledgedBy]
-      : ([...timeline].reverse().find((e) => (e.paged ?? []).length > 0)?.paged ?? []);
+    claimed.status === 'monitoring'
+      ? []
+      : claimed.acknowledgedBy !== undefined &&
+          deps.config.responders.some((r) => r.id === claimed.acknowledgedBy)
+        ? [claimed.acknowledgedBy]
+        : ([...timeline].reverse().find((e) => (e.paged ?? []).length > 0)?.paged ?? []);
   const effects = await notify(
     claimed,
     owners,

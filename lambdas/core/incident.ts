@@ -76,6 +76,8 @@ export interface Incident {
   /** When service was restored: the resolve request (the start of a quiet monitoring period). */
   readonly resolvedAt?: string;
   readonly resolvedBy?: string;
+  /** When it became resolved (resolvedAt can be earlier: the start of a monitoring period). */
+  readonly closedAt?: string;
   /** Resolved at the quiet end of a monitoring period (not by "resolve now"). */
   readonly monitored?: boolean;
   /** How often people changed the severity, and when last: keys the SEVERITY_CHANGED entries. */

@@ -258,23 +258,21 @@ describe('lifecycle on a fake clock', () => {
       expect(await handleTimerEvent({ kind: 'resolve', incidentId: incident.id, reopens: 0 }, p.deps)).toBe(
         'stale',
       );
-      // (Its RESOLVED entry is placed at the resolve request: see the it.fails below on the order.)
       const timeline = await p.store.timeline(incident.id);
       expect(timeline.map((e) => e.type).sort()).toEqual(['MONITORING', 'OPENED', 'RESOLVED']);
-      expect(timeline.find((e) => e.type === 'RESOLVED')).toMatchObject({ at: requested, who: 'alice' });
+      // Restored at the request; resolved (and so recorded) at the "resolve now", 4 minutes on.
+      const closed = new Date(Date.parse(requested) + 4 * MINUTE).toISOString();
+      expect(done.incident.closedAt).toBe(closed);
+      expect(timeline.find((e) => e.type === 'RESOLVED')).toMatchObject({ at: closed, who: 'alice' });
       expect(lastEvent(p, 'Incident Resolved')).toMatchObject({ resolvedAt: requested, monitored: false });
       expect(takeEvents(p)).toEqual(['Incident Resolved']);
       expect(p.takePages()).toEqual([]); // alice resolved it herself; nobody else was paged
       expect((await resolveIncident(incident.id, { who: 'alice', now: true }, p.deps)).changed).toBe(false);
     });
 
-    // BUG: "resolve now" during monitoring writes RESOLVED at the stored resolvedAt, which is the
-    // resolve request (monitoringSince) — the same instant as MONITORING, and RESOLVED sorts first
-    // among same-instant entries, so the timeline reads OPENED, RESOLVED, MONITORING. Expected
-    // RESOLVED after MONITORING (at the "resolve now"). The entry's time is part of its store key
-    // and must be computable by a retry, and no stored field holds the "resolve now" time, so the
-    // fix is not a one-liner (store the time of the resolve-now, or key RESOLVED apart).
-    it.fails('resolve now during monitoring: RESOLVED comes after MONITORING on the timeline', async () => {
+    // Regression: RESOLVED was placed at resolvedAt (= monitoringSince, the instant of MONITORING)
+    // and sorted before it; it is now placed at closedAt, when the incident became resolved.
+    it('resolve now during monitoring: RESOLVED comes after MONITORING on the timeline', async () => {
       const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
       const incident = await open(p, { severity: 'warning' });
       await resolveIncident(incident.id, { who: 'alice', now: false }, p.deps);
@@ -470,6 +468,14 @@ describe('lifecycle on a fake clock', () => {
       await p.fastForward(5 * MINUTE);
       // 'major' has one level and no repeat: the fallback is next.
       expect(p.takePages()).toEqual(['page dave dave-0']);
+      // Lowered again: back to the policy a SEV-3 of the service gets; nobody is paged.
+      const lowered = await changeSeverity(
+        incident.id,
+        { severity: 'SEV-3', reason: 'contained', who: 'alice' },
+        p.deps,
+      );
+      expect(lowered.incident).toMatchObject({ sev: 'SEV-3', escalationPolicy: 'checkout' });
+      expect(p.takePages()).toEqual([]);
     });
   });
 

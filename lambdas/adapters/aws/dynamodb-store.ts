@@ -288,6 +288,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
         resolvedAt: incident.monitoringSince ?? incident.stepAt,
         resolvedBy: incident.monitoringBy ?? 'klaxon',
         monitored: true,
+        closedAt: incident.monitoringUntil ?? incident.monitoringSince ?? incident.stepAt,
         gsi3pk: `DAY#${day}`,
       },
       condition: '#status = :monitoring AND alertCount = monitoringCount',
@@ -961,7 +962,7 @@ const TRANSITIONS: Readonly<Record<Transition, { from: readonly string[]; set: s
   },
   resolved: {
     from: ['triggered', 'acknowledged', 'mitigated', 'monitoring'],
-    set: 'resolvedAt = :resolvedAt, resolvedBy = :who',
+    set: 'resolvedAt = :resolvedAt, resolvedBy = :who, closedAt = :now',
     cause: 'resolveCause',
   },
 };
@@ -993,6 +994,7 @@ function toIncident(item: Item): Incident {
     ...optional('monitoringBy'),
     ...optional('monitoringUntil'),
     ...(typeof item.monitoringCount === 'number' ? { monitoringCount: item.monitoringCount } : {}),
+    ...optional('closedAt'),
     ...optional('postmortemDoneAt'),
     ...optional('postmortemDoneBy'),
     sev: (item.sev ?? mapSourceSeverity(item.severity as Incident['severity'])) as Incident['sev'],
