@@ -711,3 +711,42 @@ describe('alerts during the monitoring period, delivered twice', () => {
     expect((await p.timers.pending()).filter((t) => t.name.startsWith('res-'))).toEqual([]);
   });
 });
+
+describe('late replays of a reopening trigger', () => {
+  // BUG: a trigger that reopened an incident during its monitoring period, delivered again (an
+  // EventBridge / Lambda async retry, a re-driven dead letter) after the reopened incident's
+  // escalation moved on, pages level 1 again and writes a second REOPENED entry. processAlert
+  // completes the reopen on any replay of an incident with reopens > 0 (afterReopened), and
+  // afterReopened keys its completion mark (REOPENED) by `incident.stepAt`, which the next
+  // escalation step has changed: hasTimelineEntry misses the first entry, the effects run again.
+  // Steps: trigger (opens A) → resolve (monitoring, 15 min) → trigger T 3 min later (reopens A,
+  // alice paged) → 6 minutes (carol paged: step 1) → deliver T again. Expected: `replayed`, no page,
+  // state unchanged. Actual: alice paged again (2 pages), a second REOPENED entry (other `at`),
+  // pagesSent + 2. The same for a replay of any earlier trigger of A, and for the fault suite's
+  // re-driven dead letters ("reopened n× but n + 1 REOPENED").
+  it.fails('a trigger that reopened an incident, delivered again after the escalation moved on, pages nobody', async () => {
+    const p = await startPipeline(dynamo, reliabilityConfig(MONITORED), START);
+    const incident = await open(p);
+    later(p, MINUTE);
+    await handleAlertEvent(alertEvent(alert(p, { action: 'resolve', eventKey: 'r' })), p.deps);
+    later(p, 3 * MINUTE);
+    const event = alertEvent(alert(p, { eventKey: 'replay:late-reopen' }));
+    await handleAlertEvent(event, p.deps);
+    await p.fastForward(6 * MINUTE); // level 2 (carol) paged: the escalation's stepAt moved on
+    p.takePages();
+    const before = await state(p);
+    later(p, MINUTE);
+    const replay = await handleAlertEvent(event, p.deps);
+    expect({
+      replay: replay.kind,
+      pages: p.takePages(),
+      timeline: (await p.store.timeline(incident.id)).map((e) => e.type),
+      state: await state(p),
+    }).toEqual({
+      replay: 'replayed',
+      pages: [],
+      timeline: before.timeline.map((e) => e.type),
+      state: before,
+    });
+  });
+});
