@@ -470,6 +470,7 @@ export async function afterResolved(
   incident: Incident,
   resolution: { who: string; channel: string; cause: string; at?: string },
   deps: EscalationDeps,
+  options: { keepResolveTimer?: boolean } = {},
 ): Promise<void> {
   // When it became resolved (a resolve now during monitoring: after the MONITORING entry).
   const at = resolution.at ?? incident.closedAt ?? incident.resolvedAt ?? deps.clock().toISOString();
@@ -485,7 +486,7 @@ export async function afterResolved(
   );
   if (await deps.store.hasTimelineEntry(done)) return;
   const now = deps.clock();
-  await cancelTimers(incident, deps);
+  await cancelTimers(incident, deps, options);
   const paged = pagedResponders(await deps.store.timeline(incident.id)).filter((id) => id !== resolution.who);
   await notify(
     incident,
@@ -533,12 +534,17 @@ export async function cancelEscalationTimers(incident: Incident, deps: Escalatio
   await deps.timers.cancel(timerName({ kind: 'ack-timeout', incidentId: id, generation }));
 }
 
-export async function cancelTimers(incident: Incident, deps: EscalationDeps): Promise<void> {
+export async function cancelTimers(
+  incident: Incident,
+  deps: EscalationDeps,
+  options: { keepResolveTimer?: boolean } = {},
+): Promise<void> {
   const { id, reminderSeq, reassessSeq, reopens } = incident;
   await cancelEscalationTimers(incident, deps);
   await deps.timers.cancel(timerName({ kind: 'reminder', incidentId: id, seq: reminderSeq + 1 }));
   await deps.timers.cancel(timerName({ kind: 'reassess', incidentId: id, seq: reassessSeq + 1 }));
-  await deps.timers.cancel(timerName({ kind: 'resolve', incidentId: id, reopens }));
+  if (!options.keepResolveTimer)
+    await deps.timers.cancel(timerName({ kind: 'resolve', incidentId: id, reopens }));
 }
 
 /**

@@ -74,7 +74,14 @@ export async function onResolveTimer(
 ): Promise<TimerOutcome> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const incident = await deps.store.get(event.incidentId);
-    if (incident === undefined || incident.reopens !== event.reopens) return 'stale';
+    if (incident === undefined) return 'stale';
+    if (incident.reopens === event.reopens + 1) {
+      // This period ended in a reopen (by this timer's earlier attempt, or by a trigger): make
+      // sure its effects are complete — the retry after a failure midway lands here.
+      await afterReopened(incident, deps, { fromTimer: true });
+      return 'replayed';
+    }
+    if (incident.reopens !== event.reopens) return 'stale';
     if (incident.status === 'resolved') {
       // Resolved by this timer before (complete it), or by "resolve now" (nothing to do).
       if (!incident.monitored) return 'stale';
@@ -83,7 +90,7 @@ export async function onResolveTimer(
     }
     if (incident.status !== 'monitoring') return 'stale';
     if (incident.alertCount !== incident.monitoringCount) {
-      await reopenIncident(incident, deps);
+      await reopenIncident(incident, deps, { fromTimer: true });
       return 'done';
     }
     const day = localDay(incident.monitoringSince ?? deps.clock(), deps.config.timeZone);
@@ -105,6 +112,8 @@ async function afterQuietResolution(incident: Incident, deps: EscalationDeps): P
       ...(incident.monitoringUntil ? { at: incident.monitoringUntil } : {}),
     },
     deps,
+    // The period's own timer is running: cancelling it would drop its retry if an effect failed.
+    { keepResolveTimer: true },
   );
 }
 
@@ -112,16 +121,20 @@ async function afterQuietResolution(incident: Incident, deps: EscalationDeps): P
  * A trigger arrived during monitoring (or the period ended with alerts counted): reopen. Safe to
  * call from both sides of the race; the loser completes the winner's effects.
  */
-export async function reopenIncident(incident: Incident, deps: EscalationDeps): Promise<void> {
+export async function reopenIncident(
+  incident: Incident,
+  deps: EscalationDeps,
+  options: { fromTimer?: boolean } = {},
+): Promise<void> {
   let current: Incident | undefined = incident;
   for (let attempt = 0; attempt < 5 && current !== undefined; attempt++) {
     if (current.status !== 'monitoring') {
-      if (current.reopens > incident.reopens) await afterReopened(current, deps);
+      if (current.reopens > incident.reopens) await afterReopened(current, deps, options);
       return;
     }
     const reopened = await deps.store.reopen(current, deps.clock());
     if (reopened !== undefined) {
-      await afterReopened(reopened, deps);
+      await afterReopened(reopened, deps, options);
       return;
     }
     current = await deps.store.get(incident.id);
@@ -129,20 +142,23 @@ export async function reopenIncident(incident: Incident, deps: EscalationDeps): 
 }
 
 /** Pages level 1 again, puts Incident Reopened on the bus, writes REOPENED. Idempotent. */
-export async function afterReopened(incident: Incident, deps: EscalationDeps): Promise<void> {
+export async function afterReopened(
+  incident: Incident,
+  deps: EscalationDeps,
+  options: { fromTimer?: boolean } = {},
+): Promise<void> {
   if (incident.reopens === 0) return;
+  // Keyed by the reopen's own time: later escalation steps move stepAt, not this.
+  const at = incident.reopenedAt ?? incident.stepAt;
   const done = entry(
     incident,
     'REOPENED',
     `reopen:${incident.reopens}`,
-    incident.stepAt,
+    at,
     'klaxon',
     'Reopened: the alert fired again during the monitoring period',
   );
   if (await deps.store.hasTimelineEntry(done)) return;
-  await deps.timers.cancel(
-    timerName({ kind: 'resolve', incidentId: incident.id, reopens: incident.reopens - 1 }),
-  );
   const policy = policyOf(incident, deps.config);
   const effects = policy ? (await runStep(incident, policy, 0, deps, deps.clock())).effects : NONE;
   await emit(
@@ -150,8 +166,14 @@ export async function afterReopened(incident: Incident, deps: EscalationDeps): P
     'Incident Reopened',
     incident,
     { reopens: incident.reopens },
-    { cause: `reopen:${incident.reopens}`, at: incident.stepAt },
+    { cause: `reopen:${incident.reopens}`, at },
   );
+  // The period's timer is stale now; unless it is the one running (cancelling itself would drop
+  // its retry if anything here failed), it is withdrawn.
+  if (!options.fromTimer)
+    await deps.timers.cancel(
+      timerName({ kind: 'resolve', incidentId: incident.id, reopens: incident.reopens - 1 }),
+    );
   await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
 }
 

@@ -71,8 +71,9 @@ export interface Incident {
   readonly monitoringBy?: string;
   readonly monitoringUntil?: string;
   readonly monitoringCount?: number;
-  /** How often a re-trigger during monitoring reopened it. */
+  /** How often a re-trigger during monitoring reopened it, and when last. */
   readonly reopens: number;
+  readonly reopenedAt?: string;
   /** When service was restored: the resolve request (the start of a quiet monitoring period). */
   readonly resolvedAt?: string;
   readonly resolvedBy?: string;

@@ -217,18 +217,20 @@ function violations(
           `${incident.id} (${incident.dedupKey}): unacknowledged but did not escalate: step ${incident.step}, ${incident.escalation}, [${types}]`,
         );
     }
-    // Every reopen completed: level 1 paged again, REOPENED written (keyed by the reopen count).
-    const reopened = types.filter((t) => t === 'REOPENED').length;
-    if (reopened !== Number(incident.reopens ?? 0) && !involved(incident)) {
-      // BUG (replay.test.ts, "a trigger that reopened an incident, delivered again after the
-      // escalation moved on"): a re-driven trigger of a reopened incident repeats the reopen's
-      // effects (level 1 paged again, a second REOPENED). Tolerated in exactly that shape.
-      const knownBug =
-        reopened > Number(incident.reopens ?? 0) &&
-        redriven.some((l) => letterAlert(l)?.dedupKey === incident.dedupKey);
-      (knownBug ? reopenedTwice : problems).push(
-        `${incident.id} (${incident.dedupKey}): reopened ${incident.reopens}× but ${reopened} REOPENED`,
-      );
+    // The latest reopen completed: level 1 paged again, REOPENED written at its reopenedAt. (An
+    // earlier reopen whose effects outlived every retry, and which a later resolve and reopen of
+    // the same incident superseded, is not repeated when its dead letter is re-driven: the re-drive
+    // completes the incident's current reopen, which paged level 1 again.)
+    const reopenedEntries = w.timeline.filter((e) => e.incidentId === incident.id && e.type === 'REOPENED');
+    if (Number(incident.reopens ?? 0) > 0 && !involved(incident)) {
+      if (!reopenedEntries.some((e) => e.at === incident.reopenedAt))
+        problems.push(
+          `${incident.id} (${incident.dedupKey}): reopen ${incident.reopens} has no REOPENED entry`,
+        );
+      if (reopenedEntries.length > Number(incident.reopens))
+        reopenedTwice.push(
+          `${incident.id} (${incident.dedupKey}): reopened ${incident.reopens}× but ${reopenedEntries.length} REOPENED`,
+        );
     }
     // Every monitoring period ended (time passed well beyond it): resolved, or reopened.
     if (incident.status === 'monitoring' && !involved(incident))
@@ -452,17 +454,15 @@ describe(`random faults with monitoring (${MONITORED_SEEDS.length} seeds × ${AL
     );
   });
 
-  // BUG (pinned deterministically in "a resolve timer that reopens and fails midway is retried",
-  // below): with these seeds 3 resolve timers failed after cancelling themselves and were never
-  // retried nor dead-lettered (seed 12: 2, seed 13: 1).
-  it.fails('every failed resolve timer is retried or dead-lettered', () => {
+  // Regression test ("a resolve timer that reopens and fails midway is retried", below): resolve
+  // timers cancelled themselves before their effects and lost their retry on a failure.
+  it('every failed resolve timer is retried or dead-lettered', () => {
     expect(runs.flatMap((r) => r.lostRetries)).toEqual([]);
   });
 
-  // BUG (replay.test.ts, "a trigger that reopened an incident, delivered again after the escalation
-  // moved on"): with these seeds a re-driven trigger repeated a reopen's effects once (seed 11:
-  // level 1 paged again, 4 REOPENED entries for 3 reopens).
-  it.fails('re-driving the dead letters repeats no reopen', () => {
+  // Regression test (replay.test.ts, "a trigger that reopened an incident, delivered again after the
+  // escalation moved on"): a re-driven trigger repeated a reopen's effects.
+  it('re-driving the dead letters repeats no reopen', () => {
     expect(runs.flatMap((r) => r.reopenedTwice)).toEqual([]);
   });
 });
@@ -616,19 +616,12 @@ describe('dead letters that cannot restore what they should', () => {
     }).toEqual({ timeline: ['OPENED', 'ESCALATION_STOPPED'], pending: [] });
   });
 
-  // BUG: a resolve timer that finds an alert counted during the monitoring period reopens the
-  // incident, and afterReopened first cancels `res-<id>-<reopens - 1>` — the very timer that is
-  // running. If a later effect fails (SNS paging level 1, PutEvents, the REOPENED write), the
-  // timer's retry is gone with it (LocalTimers drops the retry of a deleted timer, as Scheduler
-  // does not retry a deleted schedule): no retry, no dead letter. The incident stays `triggered`,
-  // escalation `active`, with no page sent and no escalation timer: nobody is ever paged.
-  // (A trigger whose own reopen failed is retried by the bus and would complete it; this is the
-  // path where the trigger's processing died after the count — the timer was the only one left.)
-  // Steps: open (monitoring 15 min), resolve, a trigger counted without its reopen (the count
-  // committed, process-alert failed after it), SNS fails once when the resolve timer fires, then
-  // recovers; an hour passes. Expected: the retry pages level 1 (alice) and REOPENED is written,
-  // then carol after 5 minutes. Actual: no page at all, timeline [OPENED, MONITORING], no timer.
-  it.fails('a resolve timer that reopens and fails midway is retried', async () => {
+  // Regression test: a resolve timer that reopened the incident cancelled itself before the
+  // reopen's effects, so a failure midway (SNS down) lost its retry: nobody was ever paged. It now
+  // cancels last, and a retry that finds its period reopened completes the reopen.
+  // Steps: open (monitoring 15 min), resolve, a trigger counted without its reopen, SNS fails once
+  // when the resolve timer fires, then recovers; an hour passes.
+  it('a resolve timer that reopens and fails midway is retried', async () => {
     const { fp, outage, deps } = await withPagerOutage();
     const monitoredDeps = { ...deps, config: parseConfig(monitored) };
     fp.timers.target((input) => handleTimerEvent(input, monitoredDeps).then(() => undefined));

@@ -641,7 +641,7 @@ describe('lifecycle timers, fired twice', () => {
     p.takePages();
     p.clock.set(new Date(dueAt));
     const { first, second } = await twice(p, () => handleTimerEvent(input, p.deps));
-    expect([first, second]).toEqual(['done', 'stale']);
+    expect([first, second]).toEqual(['done', 'replayed']);
     expect((await p.store.get(incident.id))?.reopens).toBe(1);
     expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
   });
@@ -713,18 +713,10 @@ describe('alerts during the monitoring period, delivered twice', () => {
 });
 
 describe('late replays of a reopening trigger', () => {
-  // BUG: a trigger that reopened an incident during its monitoring period, delivered again (an
-  // EventBridge / Lambda async retry, a re-driven dead letter) after the reopened incident's
-  // escalation moved on, pages level 1 again and writes a second REOPENED entry. processAlert
-  // completes the reopen on any replay of an incident with reopens > 0 (afterReopened), and
-  // afterReopened keys its completion mark (REOPENED) by `incident.stepAt`, which the next
-  // escalation step has changed: hasTimelineEntry misses the first entry, the effects run again.
-  // Steps: trigger (opens A) → resolve (monitoring, 15 min) → trigger T 3 min later (reopens A,
-  // alice paged) → 6 minutes (carol paged: step 1) → deliver T again. Expected: `replayed`, no page,
-  // state unchanged. Actual: alice paged again (2 pages), a second REOPENED entry (other `at`),
-  // pagesSent + 2. The same for a replay of any earlier trigger of A, and for the fault suite's
-  // re-driven dead letters ("reopened n× but n + 1 REOPENED").
-  it.fails('a trigger that reopened an incident, delivered again after the escalation moved on, pages nobody', async () => {
+  // Regression test: the reopen's completion mark (REOPENED) was keyed by `incident.stepAt`, which
+  // the next escalation step changes, so a late replay of the reopening trigger paged level 1
+  // again and wrote a second REOPENED. It is keyed by the stored `reopenedAt` now.
+  it('a trigger that reopened an incident, delivered again after the escalation moved on, pages nobody', async () => {
     const p = await startPipeline(dynamo, reliabilityConfig(MONITORED), START);
     const incident = await open(p);
     later(p, MINUTE);

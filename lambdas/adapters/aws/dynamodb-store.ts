@@ -299,7 +299,10 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   }
 
   async reopen(incident: Incident, now: Date): Promise<Incident | undefined> {
-    return this.#restart(incident, now, 'monitoring', { reopens: incident.reopens + 1 });
+    return this.#restart(incident, now, 'monitoring', {
+      reopens: incident.reopens + 1,
+      reopenedAt: now.toISOString(),
+    });
   }
 
   async patch(incident: Incident, set: IncidentPatch): Promise<Incident | undefined> {
@@ -995,6 +998,7 @@ function toIncident(item: Item): Incident {
     ...optional('monitoringUntil'),
     ...(typeof item.monitoringCount === 'number' ? { monitoringCount: item.monitoringCount } : {}),
     ...optional('closedAt'),
+    ...optional('reopenedAt'),
     ...optional('postmortemDoneAt'),
     ...optional('postmortemDoneBy'),
     sev: (item.sev ?? mapSourceSeverity(item.severity as Incident['severity'])) as Incident['sev'],
