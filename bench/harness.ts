@@ -67,7 +67,16 @@ export const PUBLIC_URL = 'https://klaxon.example.com';
 export const BENCH_CONFIG_INPUT = {
   name: 'klaxon-bench',
   timeZone: 'UTC',
-  services: [{ id: 'bench', name: 'Bench service', escalationPolicy: 'bench-policy', ackTimeoutMinutes: 30 }],
+  // Resolved at once (PagerDuty's semantics): the resolve figures are one transition, not a period.
+  services: [
+    {
+      id: 'bench',
+      name: 'Bench service',
+      escalationPolicy: 'bench-policy',
+      ackTimeoutMinutes: 30,
+      resolveMonitoringMinutes: 0,
+    },
+  ],
   responders: [{ id: 'ann', name: 'Ann Oncall', contacts: [{ type: 'email', address: 'ann@example.com' }] }],
   escalationPolicies: [
     {
