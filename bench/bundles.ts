@@ -17,7 +17,7 @@ const OUT = path.join(ROOT, 'bench-results', 'bundles');
 const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
-const HANDLERS = ['http', 'process-alert', 'escalate', 'rollup'] as const;
+const HANDLERS = ['http', 'api', 'process-alert', 'escalate', 'rollup'] as const;
 const LIMIT_BYTES = 250 * 1024;
 
 /** What the stack puts in every function's environment (lib/klaxon-stack.ts), as dummy values. */

@@ -49,6 +49,8 @@ export class KlaxonStack extends Stack {
   readonly exports: AnalystExports;
   readonly processAlert: KlaxonFunction;
   readonly http: KlaxonFunction;
+  /** The management API (/api/*, IAM-authorized) and /openapi.json. */
+  readonly apiFunction: KlaxonFunction;
   readonly escalate: KlaxonFunction;
   /**
    * The escalate function's ARN, formatted from its fixed name: every function (escalate too)
@@ -113,7 +115,20 @@ export class KlaxonStack extends Stack {
       // configured URL the function derives it from the request.
       environment: configuredUrl === undefined ? environment : { ...environment, PUBLIC_URL: configuredUrl },
     });
-    this.api = new KlaxonApi(this, 'Api', { handler: this.http.function, ...api });
+    // The management API has its own function: the ingest path (above) stays small and fast to load.
+    this.apiFunction = new KlaxonFunction(this, 'ApiFunction', {
+      entry: 'lambdas/handlers/api.ts',
+      description: 'Management API: incidents, incident command, keys, maintenance, overrides, rollups',
+      serviceName: 'klaxon-api',
+      invocation: 'sync',
+      config,
+      environment: configuredUrl === undefined ? environment : { ...environment, PUBLIC_URL: configuredUrl },
+    });
+    this.api = new KlaxonApi(this, 'Api', {
+      handler: this.http.function,
+      apiHandler: this.apiFunction.function,
+      ...api,
+    });
     const linking = { ...environment, PUBLIC_URL: configuredUrl ?? this.api.baseUrl };
     this.processAlert = new KlaxonFunction(this, 'ProcessAlertFunction', {
       entry: 'lambdas/handlers/process-alert.ts',
@@ -133,12 +148,12 @@ export class KlaxonStack extends Stack {
       config,
       environment: linking,
     });
-    for (const fn of [this.processAlert, this.http, this.escalate]) {
+    for (const fn of [this.processAlert, this.http, this.apiFunction, this.escalate]) {
       this.store.grantReadWriteData(fn.function);
       topic.grantPublish(fn.function);
       this.timers.grantManageSchedules(fn.function);
       secret.grantRead(fn.function);
-      // http: normalized alerts; all three: incident lifecycle events (docs/EVENTS.md).
+      // http: normalized alerts; all four: incident lifecycle events (docs/EVENTS.md).
       eventBus.grantPutEventsTo(fn.function);
     }
 
@@ -224,6 +239,7 @@ export class KlaxonStack extends Stack {
       httpApi: this.api.httpApi,
       functions: [
         { name: 'http', function: this.http.function },
+        { name: 'api', function: this.apiFunction.function },
         { name: 'process-alert', function: this.processAlert.function },
         { name: 'escalate', function: this.escalate.function },
         { name: 'rollup', function: this.rollup.function },

@@ -1,26 +1,15 @@
 import { Logger } from '@aws-lambda-powertools/logger';
 import type { Context as LambdaContext } from 'aws-lambda';
-import type { Hono, MiddlewareHandler } from 'hono';
+import type { Hono } from 'hono';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { EventBridgeAlertBus } from '#adapters/aws/eventbridge-bus';
 import { awsPipeline } from '#adapters/aws/pipeline';
 import { bundledConfig, parseLambdaEnv } from '#app/env';
-import { createHttpApp } from '#http/app';
+import { createIngestApp } from '#http/ingest-app';
 
 const logger = new Logger();
 const env = parseLambdaEnv();
 const config = bundledConfig();
-
-/**
- * /api/* routes sit behind API Gateway's IAM authorizer; this checks, as defence in depth, that
- * the request really came through it with a signed identity.
- */
-const iamAuth: MiddlewareHandler<{ Bindings: { event: LambdaEvent } }> = async (c, next) => {
-  const context = c.env?.event?.requestContext as { authorizer?: { iam?: { userArn?: string } } } | undefined;
-  if (!context?.authorizer?.iam?.userArn)
-    return c.json({ message: 'IAM authentication required', errors: [] }, 401);
-  await next();
-};
 
 /**
  * The app is built on the first request: the function is the API's own integration, so it
@@ -29,10 +18,9 @@ const iamAuth: MiddlewareHandler<{ Bindings: { event: LambdaEvent } }> = async (
 let lambdaHandler: ((event: LambdaEvent, context: LambdaContext) => Promise<unknown>) | undefined;
 
 function build(publicUrl: string) {
-  const app: Hono = createHttpApp({
+  const app: Hono = createIngestApp({
     ...awsPipeline(env, config, publicUrl),
     bus: new EventBridgeAlertBus({ busName: env.EVENT_BUS_NAME }),
-    apiAuth: iamAuth as MiddlewareHandler,
     log: (level, message, data) => logger[level](message, data ?? {}),
   });
   return handle(app);

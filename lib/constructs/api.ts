@@ -25,8 +25,13 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
 );
 
 export interface KlaxonApiProps {
-  /** The function serving every route (one Hono app routes inside it). */
+  /** The function serving the `$default` route: ingest and acknowledge links. */
   readonly handler: lambda.IFunction;
+  /**
+   * The function serving the IAM-authorized paths (the management API).
+   * @default handler
+   */
+  readonly apiHandler?: lambda.IFunction;
   /**
    * Paths (any method) that need a SigV4-signed caller with `execute-api:Invoke` permission: the
    * read endpoints. Everything else (ingest authenticated by integration key, signed acknowledge
@@ -80,6 +85,10 @@ export class KlaxonApi extends Construct {
     }
 
     const integration = new HttpLambdaIntegration('Handler', props.handler);
+    const apiIntegration =
+      props.apiHandler === undefined
+        ? integration
+        : new HttpLambdaIntegration('ApiHandler', props.apiHandler);
     this.httpApi = new apigwv2.HttpApi(this, 'HttpApi', {
       description: 'Klaxon: alert ingest, acknowledge links and read endpoints',
       defaultIntegration: integration,
@@ -100,7 +109,7 @@ export class KlaxonApi extends Construct {
       this.httpApi.addRoutes({
         path,
         methods: [apigwv2.HttpMethod.ANY],
-        integration,
+        integration: apiIntegration,
         authorizer: new HttpIamAuthorizer(),
       });
     }

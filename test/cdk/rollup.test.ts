@@ -441,8 +441,8 @@ describe('event permissions', () => {
     const putEvents = statements.filter(
       (s) => s.Effect === 'Allow' && actions(s).some((a) => covers(a, 'events:PutEvents')),
     );
-    // http, process-alert, escalate (alerts, lifecycle events) and the rollup.
-    expect(putEvents).toHaveLength(4);
+    // http, api, process-alert, escalate (alerts, lifecycle events) and the rollup.
+    expect(putEvents).toHaveLength(5);
     for (const s of putEvents) expect(resources(s)).toEqual([ref(stack.bus.eventBus.eventBusArn)]);
   });
 });

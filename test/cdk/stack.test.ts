@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, type CfnElement } from 'aws-cdk-lib';
-import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
+import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '#core/config';
@@ -351,10 +351,11 @@ describe('permissions', () => {
     }
   });
 
-  // http puts alerts; http, process-alert and escalate put incident lifecycle events
+  // http puts alerts; http, api, process-alert and escalate put incident lifecycle events
   // (docs/EVENTS.md); the rollup puts "Error Budget Exhausted".
   it.each([
     ['http', () => stack.http],
+    ['api', () => stack.apiFunction],
     ['process-alert', () => stack.processAlert],
     ['escalate', () => stack.escalate],
     ['rollup', () => stack.rollup],
@@ -368,8 +369,8 @@ describe('permissions', () => {
   });
 
   it('lets nothing else put events', () => {
-    const allowed = [stack.http, stack.processAlert, stack.escalate, stack.rollup].map((fn) =>
-      ref(fn.function.role?.roleName ?? ''),
+    const allowed = [stack.http, stack.apiFunction, stack.processAlert, stack.escalate, stack.rollup].map(
+      (fn) => ref(fn.function.role?.roleName ?? ''),
     );
     const putters = Object.values(template.findResources('AWS::IAM::Policy'))
       .filter((policy) =>
@@ -400,26 +401,38 @@ describe('permissions', () => {
 });
 
 describe('the HTTP API', () => {
-  it('sends every request to the http function through a $default route', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
-    const integration = new Capture();
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-      RouteKey: '$default',
-      Target: { 'Fn::Join': ['', ['integrations/', integration]] },
-    });
-    const integrations = template.findResources('AWS::ApiGatewayV2::Integration');
-    const id = (integration.asObject() as { Ref: string }).Ref;
-    expect(integrations[id]?.Properties).toMatchObject({
+  /** The function a route's integration invokes, and the route's authorization. */
+  function route(key: string): { functionArn: unknown; authorization: unknown } {
+    const routes = Object.values(template.findResources('AWS::ApiGatewayV2::Route')).filter(
+      (r) => r.Properties.RouteKey === key,
+    );
+    expect(routes).toHaveLength(1);
+    const target = routes[0]?.Properties.Target as { 'Fn::Join': [string, [string, { Ref: string }]] };
+    const integration = template.findResources('AWS::ApiGatewayV2::Integration')[
+      target['Fn::Join'][1][1].Ref
+    ];
+    expect(integration?.Properties).toMatchObject({
       IntegrationType: 'AWS_PROXY',
-      IntegrationUri: ref(stack.http.function.functionArn),
       PayloadFormatVersion: '2.0',
+    });
+    return {
+      functionArn: integration?.Properties.IntegrationUri,
+      authorization: routes[0]?.Properties.AuthorizationType ?? 'NONE',
+    };
+  }
+
+  it('sends ingest and links to the http function through the $default route', () => {
+    template.hasResourceProperties('AWS::ApiGatewayV2::Api', { ProtocolType: 'HTTP' });
+    expect(route('$default')).toEqual({
+      functionArn: ref(stack.http.function.functionArn),
+      authorization: 'NONE',
     });
   });
 
-  it('puts the read API behind IAM auth', () => {
-    template.hasResourceProperties('AWS::ApiGatewayV2::Route', {
-      RouteKey: 'ANY /api/{proxy+}',
-      AuthorizationType: 'AWS_IAM',
+  it('puts the management API behind IAM auth, in its own function', () => {
+    expect(route('ANY /api/{proxy+}')).toEqual({
+      functionArn: ref(stack.apiFunction.function.functionArn),
+      authorization: 'AWS_IAM',
     });
   });
 

@@ -1,0 +1,189 @@
+import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import type { CommandDeps } from '#app/command';
+import { createIntegration } from '#app/ingest';
+import { createMaintenance } from '#app/operations';
+import { NotFoundError, ValidationError } from '#core/errors';
+import { randomId } from '#core/ids';
+import { onCallAt, ScheduleOverrideSchema } from '#core/oncall';
+import { parseOrThrow } from '#core/validation';
+import { type ErrorStyle, fail as failWith, jsonBody, type Log } from './errors.ts';
+import { incidentRoutes } from './incident-routes.ts';
+import { CreateIntegration, CreateMaintenance, OnCallQuery, RollupQuery } from './openapi.ts';
+
+export interface ApiAppDeps extends CommandDeps {
+  /** Guards /api/*: IAM (checked by API Gateway) in AWS, a bearer token locally. */
+  readonly apiAuth: MiddlewareHandler;
+  readonly log?: Log;
+}
+
+/**
+ * The management API: incidents and incident command, integration keys, maintenance windows,
+ * schedule overrides, rollups — behind IAM in AWS (its own Lambda, on the IAM-authorized
+ * `/api/{proxy+}` route). Each route: parse → use case → respond.
+ */
+export function createApiApp(deps: ApiAppDeps): Hono {
+  const app = new Hono();
+  const log = deps.log ?? (() => {});
+  const fail = (c: Context, error: unknown, style: ErrorStyle) => failWith(c, error, style, log);
+
+  const api = new Hono();
+  api.use('*', deps.apiAuth);
+
+  api.route('/', incidentRoutes(deps, log));
+
+  // Creates an integration key for a service. The key is returned once; only its hash is kept.
+  api.post('/integrations', async (c) => {
+    try {
+      const input = parseOrThrow(CreateIntegration, await jsonBody(c.req.raw), 'integration');
+      if (!deps.config.services.some((s) => s.id === input.service)) {
+        throw new ValidationError('unknown service', [
+          { field: 'service', message: `no service "${input.service}" in the config` },
+        ]);
+      }
+      const created = await createIntegration(deps.store, { ...input, now: deps.clock() });
+      return c.json(created, 201);
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+
+  // Maintenance windows: while one is active, alerts are recorded and nobody is paged.
+  api.post('/services/:service/maintenance', async (c) => {
+    try {
+      const input = parseOrThrow(CreateMaintenance, await jsonBody(c.req.raw), 'maintenance window');
+      const window = await createMaintenance(
+        {
+          service: c.req.param('service'),
+          from: input.from ? new Date(input.from) : deps.clock(),
+          to: new Date(input.to),
+          ...(input.reason ? { reason: input.reason } : {}),
+        },
+        deps,
+      );
+      return c.json(window, 201);
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+  api.get('/services/:service/maintenance', async (c) => {
+    try {
+      const service = c.req.param('service');
+      if (!deps.config.services.some((s) => s.id === service))
+        throw new NotFoundError(`no service ${service}`);
+      return c.json({ windows: await deps.store.listMaintenance(service, deps.clock()) });
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+  api.delete('/services/:service/maintenance/:id', async (c) => {
+    try {
+      if (!(await deps.store.deleteMaintenance(c.req.param('service'), c.req.param('id')))) {
+        throw new NotFoundError(`no maintenance window ${c.req.param('id')}`);
+      }
+      return c.body(null, 204);
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+
+  // Schedule overrides ("who covers whom, from–to") and who is on call.
+  api.post('/schedules/:schedule/overrides', async (c) => {
+    try {
+      const scheduleId = scheduleOf(c.req.param('schedule'));
+      const body = await jsonBody(c.req.raw);
+      const override = parseOrThrow(
+        ScheduleOverrideSchema,
+        {
+          ...(typeof body === 'object' && body !== null ? body : {}),
+          id: randomId().slice(0, 12),
+          scheduleId,
+        },
+        'override',
+      );
+      for (const field of ['responder', 'replaces'] as const) {
+        const id = override[field];
+        if (id !== undefined && !deps.config.responders.some((r) => r.id === id)) {
+          throw new ValidationError('unknown responder', [
+            { field, message: `no responder "${id}" in the config` },
+          ]);
+        }
+      }
+      // Stored in UTC: the store orders and compares these times as text.
+      const stored = {
+        ...override,
+        from: new Date(override.from).toISOString(),
+        to: new Date(override.to).toISOString(),
+      };
+      await deps.store.putOverride(stored);
+      return c.json(stored, 201);
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+  api.get('/schedules/:schedule/overrides', async (c) => {
+    try {
+      return c.json({
+        overrides: await deps.store.listOverrides(scheduleOf(c.req.param('schedule')), deps.clock()),
+      });
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+  api.delete('/schedules/:schedule/overrides/:id', async (c) => {
+    try {
+      if (!(await deps.store.deleteOverride(scheduleOf(c.req.param('schedule')), c.req.param('id')))) {
+        throw new NotFoundError(`no override ${c.req.param('id')}`);
+      }
+      return c.body(null, 204);
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+  api.get('/schedules/:schedule/oncall', async (c) => {
+    try {
+      const id = scheduleOf(c.req.param('schedule'));
+      const { at } = parseOrThrow(OnCallQuery, c.req.query(), 'query');
+      const when = at ? new Date(at) : deps.clock();
+      // biome-ignore lint/style/noNonNullAssertion: scheduleOf checked it exists
+      const schedule = deps.config.schedules.find((s) => s.id === id)!;
+      const onCall = onCallAt(schedule, await deps.store.listOverrides(id, when), when);
+      return c.json({
+        schedule: id,
+        at: when.toISOString(),
+        onCall: onCall.map((r) => ({
+          id: r,
+          name: deps.config.responders.find((x) => x.id === r)?.name ?? r,
+        })),
+      });
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+
+  // Rollups (the nightly metrics), for analysts and `klaxon metrics`.
+  api.get('/rollups', async (c) => {
+    try {
+      const query = parseOrThrow(RollupQuery, c.req.query(), 'query');
+      const rollups = await deps.store.listRollups(query.from, query.to);
+      return c.json({
+        rollups: rollups.filter(
+          (r) =>
+            (!query.service || r.service === query.service) &&
+            (!query.severity || r.severity === query.severity),
+        ),
+      });
+    } catch (error) {
+      return fail(c, error, 'api');
+    }
+  });
+
+  app.route('/api', api);
+
+  function scheduleOf(id: string): string {
+    if (!deps.config.schedules.some((s) => s.id === id)) throw new NotFoundError(`no schedule ${id}`);
+    return id;
+  }
+  app.notFound((c) => c.json({ message: `no route for ${c.req.method} ${c.req.path}`, errors: [] }, 404));
+
+  return app;
+}

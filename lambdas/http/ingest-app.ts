@@ -1,0 +1,285 @@
+import { type Context, Hono } from 'hono';
+import { bodyLimit } from 'hono/body-limit';
+import { actOn } from '#app/command';
+import type { EscalationDeps } from '#app/escalation';
+import { IntegrationDirectory, publishAlerts } from '#app/ingest';
+import { pingHeartbeat } from '#app/operations';
+import type { AlertBus } from '#app/ports';
+import { verifyAckToken } from '#core/ack-token';
+import type { Alert } from '#core/alert';
+import { AuthenticationError, ValidationError } from '#core/errors';
+import { randomId } from '#core/ids';
+import { alertmanagerToAlerts, parseAlertmanager } from '#formats/alertmanager';
+import { eventsV2DedupKey, eventsV2ToAlert, parseEventsV2 } from '#formats/events-v2';
+import { grafanaToAlerts, parseGrafana } from '#formats/grafana';
+import type { IngestContext } from '#formats/types';
+import { confirmPage, refusedPage, resultPage } from './ack-pages.ts';
+import { type ErrorStyle, fail as failWith, jsonBody, type Log } from './errors.ts';
+import { openApiDocument } from './openapi.ts';
+
+/** PagerDuty's limit for one Events API v2 request. */
+export const MAX_BODY_BYTES = 512 * 1024;
+
+export interface IngestAppDeps extends EscalationDeps {
+  readonly bus: AlertBus;
+  readonly log?: Log;
+}
+
+/**
+ * The ingest app: alerts (Events v2, webhooks, heartbeats), acknowledge links and the OpenAPI
+ * document — the public routes and the hot path, served by the http Lambda on the API's `$default`
+ * route. Each route: parse → use case → respond.
+ */
+export function createIngestApp(deps: IngestAppDeps): Hono {
+  const app = new Hono();
+  const integrations = new IntegrationDirectory(deps.store);
+  const log = deps.log ?? (() => {});
+  const fail = (c: Context, error: unknown, style: ErrorStyle) => failWith(c, error, style, log);
+
+  const context = (service: string): IngestContext => ({
+    service,
+    receivedAt: deps.clock().toISOString(),
+    requestId: randomId(),
+  });
+
+  const limit = bodyLimit({
+    maxSize: MAX_BODY_BYTES,
+    onError: (c) =>
+      c.json(
+        {
+          status: 'invalid event',
+          message: 'Request body is larger than 512 KB',
+          errors: ['body: larger than 512 KB'],
+        },
+        413,
+      ),
+  });
+
+  app.get('/health', (c) => c.json({ status: 'ok' }));
+  // The OpenAPI document of everything, public like the routes this function serves.
+  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+
+  // PagerDuty Events API v2: a PagerDuty client works by changing only the host.
+  app.post('/v2/enqueue', limit, async (c) => {
+    try {
+      const event = parseEventsV2(await jsonBody(c.req.raw));
+      const integration = await integrations.authenticate(event.routing_key).catch((error: unknown) => {
+        // PagerDuty answers an unknown routing key as an invalid event (400), not 401.
+        if (error instanceof AuthenticationError) {
+          throw new ValidationError('Event object is invalid', [
+            { field: 'routing_key', message: 'unknown routing key' },
+          ]);
+        }
+        throw error;
+      });
+      const ctx = context(integration.service);
+      const alert = eventsV2ToAlert(event, ctx);
+      await publishAlerts([alert], deps.bus);
+      log('info', 'events-v2 accepted', {
+        service: ctx.service,
+        dedupKey: alert.dedupKey,
+        action: alert.action,
+      });
+      return c.json(
+        { status: 'success', message: 'Event processed', dedup_key: eventsV2DedupKey(event, ctx) },
+        202,
+      );
+    } catch (error) {
+      return fail(c, error, 'ingest');
+    }
+  });
+
+  // Alertmanager and Grafana webhooks: key in the path or in the Authorization header.
+  const webhooks: Record<string, (body: unknown, ctx: IngestContext) => Alert[]> = {
+    alertmanager: (body, ctx) => alertmanagerToAlerts(parseAlertmanager(body), ctx),
+    grafana: (body, ctx) => grafanaToAlerts(parseGrafana(body), ctx),
+  };
+  app.post('/integrations/:kind/:key?', limit, async (c) => {
+    const kind = c.req.param('kind');
+    const ingest = webhooks[kind];
+    if (ingest === undefined) return c.json({ message: `no integration type "${kind}"`, errors: [] }, 404);
+    try {
+      const key = c.req.param('key') ?? keyFromAuthorization(c.req.header('authorization'));
+      const integration = await integrations.authenticate(key);
+      const alerts = ingest(await jsonBody(c.req.raw), context(integration.service));
+      await publishAlerts(alerts, deps.bus);
+      log('info', `${kind} accepted`, { service: integration.service, alerts: alerts.length });
+      return c.json({ status: 'success', message: 'Alerts accepted', alerts: alerts.length }, 202);
+    } catch (error) {
+      return fail(c, error, 'ingest');
+    }
+  });
+
+  // Heartbeats: each ping pushes the deadline forward; a missed one opens an incident.
+  // POST, or GET for cron jobs that ping with a plain `curl <url>` (a ping is not a link anyone clicks).
+  app.on(['POST', 'GET'], '/heartbeat/:id/:key?', async (c) => {
+    try {
+      const key = c.req.param('key') ?? keyFromAuthorization(c.req.header('authorization'));
+      const integration = await integrations.authenticate(key);
+      const result = await pingHeartbeat(c.req.param('id'), integration, deps);
+      return c.json({ status: 'success', ...result }, 202);
+    } catch (error) {
+      return fail(c, error, 'ingest');
+    }
+  });
+
+  // Acknowledge links. GET changes nothing (mail scanners and link previews follow links): it
+  // shows a confirmation form that POSTs back to the same URL, which acts.
+  app.use('/a/*', async (c, next) => {
+    await next();
+    // Capability URLs: never cached, never leaked by Referer, never framed.
+    c.header('Cache-Control', 'no-store');
+    c.header('Referrer-Policy', 'no-referrer');
+    c.header('X-Frame-Options', 'DENY');
+    c.header('X-Content-Type-Options', 'nosniff');
+  });
+
+  app.get('/a/:token', async (c) => {
+    let checked: Awaited<ReturnType<typeof checkLink>>;
+    try {
+      checked = await checkLink(c.req.param('token'));
+    } catch (error) {
+      log('error', 'link check failed', { error: String(error) });
+      return c.html(
+        resultPage({
+          title: 'Try again',
+          message: 'Klaxon could not check this link just now. Nothing was changed; please try again.',
+        }),
+        503,
+      );
+    }
+    if (!checked.ok) return c.html(refusedPage(checked.reason), REFUSED_STATUS[checked.reason]);
+    const { incident, claims, responder } = checked;
+    return c.html(
+      confirmPage({
+        incidentTitle: incident.title,
+        serviceName: deps.config.services.find((s) => s.id === incident.service)?.name ?? incident.service,
+        severity: incident.sev,
+        status: incident.status,
+        action: claims.action,
+        responderName: responder.name,
+        formAction: `/a/${c.req.param('token')}`,
+      }),
+    );
+  });
+
+  app.post('/a/:token', async (c) => {
+    try {
+      const token = c.req.param('token');
+      const checked = await checkLink(token);
+      if (!checked.ok) return c.html(refusedPage(checked.reason), REFUSED_STATUS[checked.reason]);
+      const { incident, claims, responder } = checked;
+      const cause = `link:${token}`;
+      // A resolve enters the service's monitoring period, as every resolve does (actOn).
+      const outcome = await actOn(
+        incident,
+        claims.action === 'ack' ? 'acknowledge' : 'resolve',
+        { who: responder.id, channel: 'link', cause },
+        deps,
+      );
+      if (outcome.kind === 'ignored' || outcome.kind === 'replayed') {
+        // Acted before (this link's effects were completed again, idempotently) or by someone else.
+        const current = outcome.incident ?? incident;
+        const by =
+          current.status === 'resolved'
+            ? current.resolvedBy
+            : current.status === 'monitoring'
+              ? current.monitoringBy
+              : current.acknowledgedBy;
+        const name =
+          by === responder.id
+            ? 'You'
+            : (deps.config.responders.find((r) => r.id === by)?.name ?? by ?? 'Someone');
+        const did =
+          current.status === 'resolved'
+            ? 'resolved'
+            : current.status === 'monitoring'
+              ? 'asked to resolve'
+              : current.status === 'mitigated'
+                ? 'mitigated'
+                : 'acknowledged';
+        return c.html(
+          resultPage({
+            title: `Already ${current.status}`,
+            message: `${name} ${did} it already. Nothing was changed.`,
+            incidentTitle: incident.title,
+          }),
+        );
+      }
+      const until = outcome.incident.monitoringUntil;
+      return c.html(
+        resultPage({
+          title:
+            outcome.kind === 'acknowledged'
+              ? 'Acknowledged'
+              : outcome.kind === 'monitoring'
+                ? 'Resolving'
+                : 'Resolved',
+          message:
+            outcome.kind === 'acknowledged'
+              ? 'Escalation stopped. The other responders have been told.'
+              : outcome.kind === 'monitoring'
+                ? `Escalation stopped. Klaxon watches the service until ${until ? renderTime(until, deps.config.timeZone) : 'the monitoring period ends'}: if the alert fires again the incident reopens, otherwise it is resolved then.`
+                : 'The incident is resolved and every pending page is cancelled.',
+          incidentTitle: incident.title,
+        }),
+      );
+    } catch (error) {
+      log('error', 'link action failed', { error: String(error) });
+      return c.html(
+        resultPage({
+          title: 'Try again',
+          message:
+            'Klaxon could not finish this just now. Open the link again and confirm: acting twice is harmless.',
+        }),
+        503,
+      );
+    }
+  });
+
+  async function checkLink(token: string) {
+    const verified = verifyAckToken(token, await deps.links.secret(), deps.clock());
+    if (!verified.ok) return { ok: false as const, reason: verified.reason };
+    const incident = await deps.store.get(verified.claims.incidentId);
+    const responder = deps.config.responders.find((r) => r.id === verified.claims.responderId);
+    if (incident === undefined || responder === undefined)
+      return { ok: false as const, reason: 'not-found' as const };
+    return { ok: true as const, incident, claims: verified.claims, responder };
+  }
+
+  app.notFound((c) => c.json({ message: `no route for ${c.req.method} ${c.req.path}`, errors: [] }, 404));
+
+  return app;
+}
+
+/** HH:MM in the configured zone, for the pages people read. */
+function renderTime(iso: string, timeZone: string): string {
+  return new Intl.DateTimeFormat('en-GB', {
+    timeZone,
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+  }).format(new Date(iso));
+}
+
+const REFUSED_STATUS = {
+  malformed: 400,
+  forged: 403,
+  expired: 410,
+  'other-incident': 403,
+  'not-found': 404,
+} as const;
+
+/** `Bearer <key>` (Alertmanager's http_config.authorization) or Basic with the key as password (Grafana). */
+function keyFromAuthorization(header: string | undefined): string | undefined {
+  if (header === undefined) return undefined;
+  const [scheme, value] = header.trim().split(/\s+/, 2);
+  if (value === undefined) return undefined;
+  if (scheme?.toLowerCase() === 'bearer') return value;
+  if (scheme?.toLowerCase() === 'basic') {
+    const decoded = Buffer.from(value, 'base64').toString('utf8');
+    const colon = decoded.indexOf(':');
+    return colon >= 0 ? decoded.slice(colon + 1) : undefined;
+  }
+  return undefined;
+}
