@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
@@ -346,6 +347,8 @@ ${WHO_HELP}`,
           ...(Object.keys(given).length > 0 ? { impact: given } : {}),
           who: ctx.who(),
           ...(v.description === undefined ? {} : { description: string(v, 'description') }),
+          // One key per invocation: a retried request finds the incident this one created.
+          key: requestKey(),
         },
         {
           service: '--service',
@@ -469,7 +472,12 @@ ${WHO_HELP}`,
       const [incidentId = '', ...words] = ctx.args;
       const body = check(
         TimelineNoteSchema,
-        { type: string(ctx.values, 'type')?.toUpperCase(), who: ctx.who(), text: words.join(' ') },
+        {
+          type: string(ctx.values, 'type')?.toUpperCase(),
+          who: ctx.who(),
+          text: words.join(' '),
+          key: requestKey(),
+        },
         { type: '--type', text: '<text…>', ...WHO_LABEL },
       );
       const added = await ctx.api().json<{ entry: TimelineEntry; rendered?: string }>({
@@ -875,6 +883,7 @@ ${WHO_HELP}`,
           // prevent → Prevent
           category: category && `${category.charAt(0).toUpperCase()}${category.slice(1).toLowerCase()}`,
           who: ctx.who(),
+          key: requestKey(),
         },
         {
           action: '--action',
@@ -1077,4 +1086,9 @@ export async function runIncidentCommand(
     },
     who: () => string(values, 'who') ?? defaultWho(),
   });
+}
+
+/** The idempotency key of one invocation's creating request (sent again only by a retry of it). */
+function requestKey(): string {
+  return `cli-${randomUUID()}`;
 }

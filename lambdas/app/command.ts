@@ -100,7 +100,7 @@ const SOURCE_OF: Readonly<Record<Severity, SourceSeverity>> = {
 export async function createIncident(
   input: CreateIncidentInput,
   deps: CommandDeps,
-): Promise<{ incident: Incident; classification?: Classification }> {
+): Promise<{ incident: Incident; classification?: Classification; created: boolean }> {
   const service = deps.config.services.find((s) => s.id === input.service);
   if (service === undefined) {
     throw new ValidationError('unknown service', [
@@ -114,9 +114,10 @@ export async function createIncident(
     throw new ValidationError('no severity', [{ field: 'severity', message: 'give severity or impact' }]);
   }
   const now = deps.clock();
-  const key = randomId().slice(0, 16);
+  // With an idempotency key the same request again is a replay of the same trigger.
+  const key = input.key ?? randomId().slice(0, 16);
   const alert: Alert = {
-    eventKey: `manual:${key}`,
+    eventKey: `manual:${service.id}:${key}`,
     service: service.id,
     dedupKey: `manual-${key}`,
     action: 'trigger',
@@ -133,6 +134,7 @@ export async function createIncident(
   const outcome = await deps.store.trigger(alert, now, openingOptions(alert, deps.config, sev));
   const opened = transitioned(outcome, 'opened');
   if (opened === undefined) throw new RetryableError('the new incident could not be opened; retry');
+  // (A replay completes what the first request may have left: the entry and startEscalation are idempotent.)
   const reasons = classification ? ` (${classification.reasons.join('; ')})` : '';
   await deps.store.putTimelineEntry({
     id: timelineEntryId(opened.id, 'DECISION', 'declared'),
@@ -146,6 +148,7 @@ export async function createIncident(
   return {
     incident: (await deps.store.get(opened.id)) ?? opened,
     ...(classification ? { classification } : {}),
+    created: outcome.kind === 'opened',
   };
 }
 
@@ -497,8 +500,14 @@ export async function addNote(
   deps: CommandDeps,
 ): Promise<{ entry: TimelineEntry }> {
   const incident = await load(id, deps);
+  const noteId = input.key ? timelineEntryId(incident.id, 'NOTE', input.key) : randomId().slice(0, 13);
+  if (input.key) {
+    // Its time is part of its key: a retry finds the first one by id.
+    const existing = (await deps.store.timeline(incident.id)).find((e) => e.id === noteId);
+    if (existing) return { entry: existing };
+  }
   const note: TimelineEntry = {
-    id: randomId().slice(0, 13),
+    id: noteId,
     incidentId: incident.id,
     at: deps.clock().toISOString(),
     type: input.type,
@@ -571,8 +580,13 @@ export async function addActionItem(
   deps: CommandDeps,
 ): Promise<ActionItemRecord> {
   await load(incidentId, deps);
+  const id = input.key
+    ? timelineEntryId(incidentId, 'ACTION_ITEM', input.key).slice(0, 12)
+    : randomId().slice(0, 12);
+  const existing = input.key ? await deps.actionItems.getActionItem(incidentId, id) : undefined;
+  if (existing) return existing;
   const item: ActionItemRecord = {
-    id: randomId().slice(0, 12),
+    id,
     incidentId,
     action: input.action,
     owner: input.owner,

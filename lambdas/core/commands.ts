@@ -14,6 +14,12 @@ export const Handle = z
   .string()
   .regex(/^[\w.@-]{1,64}$/, 'must be a handle: letters, digits, . _ - @, at most 64');
 
+/**
+ * An idempotency key for the creating commands: the same key again (a retried request) returns
+ * what the first request created instead of creating it twice.
+ */
+export const IdempotencyKey = z.string().regex(/^[\w.:-]{1,128}$/, 'must be 1–128 letters, digits, . _ : -');
+
 export const ImpactSchema = z
   .object({
     usersAffectedPercent: z.number().min(0).max(100).optional(),
@@ -31,6 +37,7 @@ export const CreateIncidentSchema = z
     impact: ImpactSchema.optional(),
     who: Handle,
     description: z.string().max(4000).optional(),
+    key: IdempotencyKey.optional(),
   })
   .strict()
   .refine((i) => i.severity !== undefined || (i.impact !== undefined && Object.keys(i.impact).length > 0), {
@@ -94,6 +101,7 @@ export const TimelineNoteSchema = z
     type: z.enum(PEOPLE_ENTRY_TYPES),
     who: Handle,
     text: z.string().trim().min(1).max(4000),
+    key: IdempotencyKey.optional(),
   })
   .strict();
 
@@ -108,6 +116,7 @@ export const ActionItemCreateSchema = z
     deadline: Deadline,
     category: z.enum(ACTION_CATEGORIES),
     who: Handle,
+    key: IdempotencyKey.optional(),
   })
   .strict();
 

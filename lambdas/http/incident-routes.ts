@@ -95,7 +95,9 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
   api.post('/incidents', async (c) => {
     try {
       const input = parseOrThrow(CreateIncidentSchema, await jsonBody(c.req.raw), 'incident');
-      return c.json(await createIncident(input, deps), 201);
+      const result = await createIncident(input, deps);
+      // A retry with the same key finds what the first request created: 200, not 201.
+      return c.json(result, result.created ? 201 : 200);
     } catch (error) {
       return failed(c, error);
     }

@@ -247,6 +247,28 @@ describe('declaring an incident: POST /api/incidents', () => {
     expect(body).not.toHaveProperty('classification');
   });
 
+  it('with an idempotency key, the retried request answers 200 with the same incident and pages nobody again', async () => {
+    const body = {
+      service: 'checkout',
+      title: 'Payments slow',
+      severity: 'SEV-3',
+      who: 'alice',
+      key: 'retry-me',
+    };
+    const first = await call('POST', '/api/incidents', body);
+    expect(first.status).toBe(201);
+    const created = await json<{ incident: Incident; created: boolean }>(first);
+    const pages = pipeline.pager.inbox.length;
+    const again = await call('POST', '/api/incidents', body);
+    expect(again.status).toBe(200);
+    const replayed = await json<{ incident: Incident; created: boolean }>(again);
+    expect(replayed).toMatchObject({ created: false, incident: { id: created.incident.id } });
+    expect(pipeline.pager.inbox.length).toBe(pages);
+    expect((await pipeline.store.list({})).incidents.filter((i) => i.title === 'Payments slow')).toHaveLength(
+      1,
+    );
+  });
+
   it('refuses bad declarations naming the field, and opens nothing', async () => {
     const before = (await pipeline.store.list({})).incidents.length;
     const bad = (body: Record<string, unknown>) =>

@@ -571,28 +571,23 @@ describe('incident command, each command run twice', () => {
     expect(second).toEqual(first);
   });
 
-  // BUG: the three creating commands have no idempotency key, so a request retried after its
-  // answer was lost (a client timeout, a 503 from API Gateway after the Lambda finished, the
-  // CLI run again) creates a second incident (paging level 1 twice), a second timeline note or a
-  // second action item. Every other command answers `changed: false` on a retry.
-  // Steps: POST /api/incidents (createIncident) twice with the same body — likewise
-  // POST /api/incidents/:id/timeline (addNote) and /action-items (addActionItem).
-  // Expected: the second request finds the first one's result (e.g. an Idempotency-Key header or a
-  // client-supplied id), the state unchanged, nobody paged again. Actual: a second incident
-  // (alice paged twice more) / note / action item with a fresh random id.
-  it.fails.each<[string, (p: Pipeline, id: string) => Promise<unknown>]>([
+  // Regression test: the three creating commands had no idempotency key, so a request retried
+  // after its answer was lost (a client timeout, a 503 from API Gateway after the Lambda finished)
+  // created a second incident (paging level 1 twice), note or action item. With the same `key`
+  // the retry finds the first one's result.
+  it.each<[string, (p: Pipeline, id: string) => Promise<unknown>]>([
     [
       'create an incident',
       (p: Pipeline) =>
         createIncident(
-          { service: 'checkout', title: 'Checkout down', severity: 'SEV-2', who: 'alice' },
+          { service: 'checkout', title: 'Checkout down', severity: 'SEV-2', who: 'alice', key: 'req-1' },
           p.deps,
         ),
     ],
     [
       'add a timeline note',
       async (p: Pipeline, id: string) =>
-        addNote(id, { type: 'OBSERVATION', who: 'alice', text: 'p99 back to normal' }, p.deps),
+        addNote(id, { type: 'OBSERVATION', who: 'alice', text: 'p99 back to normal', key: 'req-2' }, p.deps),
     ],
     [
       'add an action item',
@@ -605,6 +600,7 @@ describe('incident command, each command run twice', () => {
             deadline: '2026-12-10',
             category: 'Detect',
             who: 'alice',
+            key: 'req-3',
           },
           p.deps,
         ),
