@@ -27,6 +27,7 @@ import {
   NONE,
   nameOf,
   notify,
+  OPENING_LEASE_MS,
   policyOf,
   recipients,
   runStep,
@@ -131,7 +132,11 @@ export async function createIncident(
     origin: 'manual',
     client: input.who,
   };
-  const outcome = await deps.store.trigger(alert, now, openingOptions(alert, deps.config, sev));
+  const lease = { token: randomId(), until: new Date(now.getTime() + OPENING_LEASE_MS) };
+  const outcome = await deps.store.trigger(alert, now, {
+    ...openingOptions(alert, deps.config, sev),
+    openingLease: lease,
+  });
   const opened = transitioned(outcome, 'opened');
   if (opened === undefined) throw new RetryableError('the new incident could not be opened; retry');
   // (A replay completes what the first request may have left: the entry and startEscalation are idempotent.)
@@ -144,7 +149,7 @@ export async function createIncident(
     who: input.who,
     text: `Declared ${sev}${reasons}${input.description ? `: ${input.description}` : ''}`,
   });
-  await startEscalation(opened, deps);
+  await startEscalation(opened, deps, { token: lease.token, held: outcome.kind === 'opened' });
   return {
     incident: (await deps.store.get(opened.id)) ?? opened,
     ...(classification ? { classification } : {}),

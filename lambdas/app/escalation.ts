@@ -1,4 +1,5 @@
 import type { EscalationPolicy, KlaxonConfig, Target } from '#core/config';
+import { RetryableError } from '#core/errors';
 import { stepAction } from '#core/escalation';
 import { timelineEntryId } from '#core/ids';
 import {
@@ -241,7 +242,11 @@ export async function runStep(
  * then write OPENED (the completion mark). Called again on a replay, it does nothing once
  * OPENED exists.
  */
-export async function startEscalation(incident: Incident, deps: EscalationDeps): Promise<void> {
+export async function startEscalation(
+  incident: Incident,
+  deps: EscalationDeps,
+  lease?: OpeningLease,
+): Promise<void> {
   const opened = entry(
     incident,
     'OPENED',
@@ -251,6 +256,38 @@ export async function startEscalation(incident: Incident, deps: EscalationDeps):
     `Incident opened: ${incident.title}`,
   );
   if (await deps.store.hasTimelineEntry(opened)) return;
+  if (lease !== undefined && !lease.held) {
+    const at = deps.clock();
+    const until = new Date(at.getTime() + OPENING_LEASE_MS);
+    if (!(await deps.store.claimOpening(incident.id, lease.token, at, until)))
+      throw new RetryableError(`incident ${incident.id} is being opened by another delivery; retry later`);
+  }
+  try {
+    await openingEffects(incident, opened, deps);
+  } catch (error) {
+    // Let this delivery's retry take the lease at once (a crash leaves it to run out instead).
+    if (lease !== undefined) await deps.store.releaseOpening(incident.id, lease.token).catch(() => undefined);
+    throw error;
+  }
+}
+
+/**
+ * Who runs a new incident's opening effects: the delivery that created it holds the lease from
+ * the upsert on (`held`); any other delivery of the same event must take it first.
+ */
+export interface OpeningLease {
+  readonly token: string;
+  readonly held: boolean;
+}
+
+/** How long the opening effects are leased: far longer than they take, shorter than a retry's delay. */
+export const OPENING_LEASE_MS = 30_000;
+
+async function openingEffects(
+  incident: Incident,
+  opened: TimelineEntry,
+  deps: EscalationDeps,
+): Promise<void> {
   const now = deps.clock();
   const policy = policyOf(incident, deps.config);
   let effects = NONE;

@@ -88,6 +88,8 @@ export interface TriggerOptions {
   readonly escalationPolicy?: string;
   /** Recorded on a new incident: its severity (else the default mapping of the alert's). */
   readonly sev?: Severity;
+  /** Recorded on a new incident: the opener holds the lease on its opening effects until then. */
+  readonly openingLease?: { readonly token: string; readonly until: Date };
   /** The local day (configured zone) of the alert's start: where an open incident belongs. */
   readonly day?: string;
 }
@@ -134,6 +136,14 @@ export interface IncidentStore {
   reopen(incident: Incident, now: Date): Promise<Incident | undefined>;
   /** Sets these fields if the incident still has the version it was read at. */
   patch(incident: Incident, set: IncidentPatch): Promise<Incident | undefined>;
+  /**
+   * Takes the lease on a new incident's opening effects (pages, timers, OPENED) until `until`:
+   * true when nobody holds it (or the holder's lease ran out). A second delivery of the opening
+   * event that finds it held is retried later instead of paging level 1 again.
+   */
+  claimOpening(id: string, token: string, now: Date, until: Date): Promise<boolean>;
+  /** Gives the lease back (the holder's effects failed; its retry may take it at once). */
+  releaseOpening(id: string, token: string): Promise<void>;
   /** Counts messages sent for an incident (metrics). */
   countPages(incidentId: string, sent: number): Promise<void>;
   /** Marks an incident as left out of (or back in) the metrics. */

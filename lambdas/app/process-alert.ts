@@ -1,7 +1,7 @@
 import type { Alert } from '#core/alert';
 import { mapSourceSeverity } from '#core/classification';
 import type { KlaxonConfig } from '#core/config';
-import { timelineEntryId } from '#core/ids';
+import { randomId, timelineEntryId } from '#core/ids';
 import type { Incident } from '#core/incident';
 import { localDay } from '#core/metrics';
 import type { Severity } from '#core/severity';
@@ -10,6 +10,7 @@ import {
   afterResolved,
   type EscalationDeps,
   minutes,
+  OPENING_LEASE_MS,
   startEscalation,
 } from './escalation.ts';
 import { afterMonitoring, afterReopened, reopenIncident } from './lifecycle.ts';
@@ -33,9 +34,16 @@ export async function processAlert(alert: Alert, deps: ProcessAlertDeps): Promis
   const cause = { who, channel: alert.origin, cause: alert.eventKey };
   switch (alert.action) {
     case 'trigger': {
-      const outcome = await deps.store.trigger(alert, now, openingOptions(alert, deps.config));
+      const lease = { token: randomId(), until: new Date(now.getTime() + OPENING_LEASE_MS) };
+      const outcome = await deps.store.trigger(alert, now, {
+        ...openingOptions(alert, deps.config),
+        openingLease: lease,
+      });
       const opened = transitioned(outcome, 'opened');
-      if (opened) await startEscalation(opened, deps);
+      // The delivery that created it holds the opening lease; another delivery of the same event
+      // (a replay) must take it first, or is retried later — level 1 is paged once.
+      if (opened)
+        await startEscalation(opened, deps, { token: lease.token, held: outcome.kind === 'opened' });
       const appended =
         outcome.kind === 'appended' || (outcome.kind === 'replayed' && outcome.caused === 'appended');
       if (appended && outcome.incident.status === 'monitoring') await reopenIncident(outcome.incident, deps);

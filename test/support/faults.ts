@@ -126,6 +126,8 @@ export const STORE_METHODS = [
   'finishMonitoring',
   'reopen',
   'patch',
+  'claimOpening',
+  'releaseOpening',
   'countPages',
   'setExcluded',
   'claimStep',

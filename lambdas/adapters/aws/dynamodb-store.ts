@@ -137,6 +137,11 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
               'escalation = if_not_exists(escalation, :active), reminderSeq = if_not_exists(reminderSeq, :zero)',
               'sev = if_not_exists(sev, :sev), links = if_not_exists(links, :links)',
               'reopens = if_not_exists(reopens, :zero)',
+              ...(options.openingLease
+                ? [
+                    'openLease = if_not_exists(openLease, :lease), openLeaseUntil = if_not_exists(openLeaseUntil, :leaseUntil)',
+                  ]
+                : []),
               ...(options.escalationPolicy
                 ? ['escalationPolicy = if_not_exists(escalationPolicy, :policy)']
                 : []),
@@ -168,6 +173,12 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
               ':active': 'active',
               ':sev': options.sev ?? mapSourceSeverity(alert.severity),
               ':links': alert.links.slice(0, 20),
+              ...(options.openingLease
+                ? {
+                    ':lease': options.openingLease.token,
+                    ':leaseUntil': options.openingLease.until.toISOString(),
+                  }
+                : {}),
               ...(options.escalationPolicy ? { ':policy': options.escalationPolicy } : {}),
               ...(options.day ? { ':day': `DAY#${options.day}`, ':daySk': `${alert.service}#${id}` } : {}),
               ':seen': seen,
@@ -303,6 +314,45 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       reopens: incident.reopens + 1,
       reopenedAt: now.toISOString(),
     });
+  }
+
+  async claimOpening(id: string, token: string, now: Date, until: Date): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: incPk(id), sk: 'INC' },
+          UpdateExpression: 'SET openLease = :token, openLeaseUntil = :until',
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(openLease) OR openLeaseUntil < :now)',
+          ExpressionAttributeValues: {
+            ':token': token,
+            ':until': until.toISOString(),
+            ':now': now.toISOString(),
+          },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async releaseOpening(id: string, token: string): Promise<void> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: incPk(id), sk: 'INC' },
+          UpdateExpression: 'REMOVE openLease, openLeaseUntil',
+          ConditionExpression: 'openLease = :token',
+          ExpressionAttributeValues: { ':token': token },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async patch(incident: Incident, set: IncidentPatch): Promise<Incident | undefined> {
