@@ -1,10 +1,10 @@
 import { Logger } from '@aws-lambda-powertools/logger';
-import type { Context as LambdaContext } from 'aws-lambda';
 import type { Hono, MiddlewareHandler } from 'hono';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
 import { awsPipeline } from '#adapters/aws/pipeline';
 import { bundledConfig, parseLambdaEnv } from '#app/env';
 import { createApiApp } from '#http/api-app';
+import { builtOnFirstRequest } from './on-first-request.ts';
 
 const logger = new Logger();
 const env = parseLambdaEnv();
@@ -21,13 +21,6 @@ const iamAuth: MiddlewareHandler<{ Bindings: { event: LambdaEvent } }> = async (
   await next();
 };
 
-/**
- * The management API (incidents, incident command, keys, maintenance, overrides, rollups) and its
- * OpenAPI document. Built on the first request, like the http function: pages it sends (a raised
- * severity re-pages) link to the API's own URL, learnt from the request.
- */
-let lambdaHandler: ((event: LambdaEvent, context: LambdaContext) => Promise<unknown>) | undefined;
-
 function build(publicUrl: string) {
   const app: Hono = createApiApp({
     ...awsPipeline(env, config, publicUrl),
@@ -37,8 +30,4 @@ function build(publicUrl: string) {
   return handle(app);
 }
 
-export const handler = async (event: LambdaEvent, context: LambdaContext): Promise<unknown> => {
-  const domain = (event.requestContext as { domainName?: string } | undefined)?.domainName;
-  lambdaHandler ??= build(env.PUBLIC_URL ?? `https://${domain ?? 'localhost'}`);
-  return lambdaHandler(event, context);
-};
+export const handler = builtOnFirstRequest(env.PUBLIC_URL, build);

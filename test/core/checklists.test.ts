@@ -8,6 +8,7 @@ import {
   renderChecklist,
 } from '#core/checklists';
 import type { Incident, TimelineEntry, TimelineType } from '#core/incident';
+import { UNCOMMANDED } from '../support/incident.ts';
 
 const DETECTED = '2026-11-26T13:23:00.000Z';
 
@@ -25,13 +26,7 @@ function incident(overrides: Partial<Incident> = {}): Incident {
     origin: 'events-v2',
     startedAt: '2026-11-26T13:20:00.000Z',
     detectedAt: DETECTED,
-    reopens: 0,
-    severityChanges: 0,
-    roles: {},
-    smes: [],
-    checklist: {},
-    links: [],
-    reassessSeq: 0,
+    ...UNCOMMANDED,
     alertCount: 1,
     lastAlertAt: DETECTED,
     version: 1,

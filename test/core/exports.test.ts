@@ -21,6 +21,7 @@ import {
   toJsonLines,
 } from '#core/exports';
 import type { Incident } from '#core/incident';
+import { UNCOMMANDED } from '../support/incident.ts';
 
 const incident: Incident = {
   id: '7kq2mzx4ab3c',
@@ -37,13 +38,7 @@ const incident: Incident = {
   detectedAt: '2026-11-26T13:02:00.000Z',
   acknowledgedAt: '2026-11-26T13:05:30.250Z',
   resolvedAt: '2026-11-26T14:00:00Z',
-  reopens: 0,
-  severityChanges: 0,
-  roles: {},
-  smes: [],
-  checklist: {},
-  links: [],
-  reassessSeq: 0,
+  ...UNCOMMANDED,
   alertCount: 3,
   lastAlertAt: '2026-11-26T13:10:00.000Z',
   version: 7,

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Incident, TimelineEntry } from '#core/incident';
 import { type ActionItem, generatePostmortem, POSTMORTEM_TEMPLATES } from '#core/postmortem';
+import { UNCOMMANDED } from '../support/incident.ts';
 
 const incident: Incident = {
   id: 'k7f3q2abcdxy',
@@ -19,13 +20,7 @@ const incident: Incident = {
   acknowledgedBy: 'alice',
   resolvedAt: '2026-11-26T14:05:00.000Z',
   resolvedBy: 'alice',
-  reopens: 0,
-  severityChanges: 0,
-  roles: {},
-  smes: [],
-  checklist: {},
-  links: [],
-  reassessSeq: 0,
+  ...UNCOMMANDED,
   alertCount: 14,
   lastAlertAt: '2026-11-26T13:50:00.000Z',
   version: 3,
