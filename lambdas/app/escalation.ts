@@ -310,6 +310,18 @@ async function openingEffects(
   await deps.store.putTimelineEntry({ ...opened, text: opened.text + note, ...withEffects(effects) });
 }
 
+/** When a required postmortem's reminder (24 hours after resolution) or deadline (48) comes. */
+export function postmortemStageAt(
+  incident: Pick<Incident, 'resolvedAt' | 'detectedAt'>,
+  stage: 'reminder' | 'due',
+  deps: EscalationDeps,
+): string {
+  const hours = stage === 'due' ? POSTMORTEM_DUE_HOURS : POSTMORTEM_REMINDER_HOURS;
+  return new Date(
+    Date.parse(incident.resolvedAt ?? incident.detectedAt) + minutes(deps, hours * 60),
+  ).toISOString();
+}
+
 /** Severity re-assessment every 30 minutes while open, at fixed times from detection. */
 export const REASSESS_MINUTES = 30;
 
@@ -550,13 +562,11 @@ export async function afterResolved(
   const dueAt = postmortemDueAt(incident);
   let note = '';
   if (dueAt !== undefined && incident.postmortemDoneAt === undefined) {
-    const base = Date.parse(resolvedAt);
-    for (const [stage, hours] of [
-      ['reminder', POSTMORTEM_REMINDER_HOURS],
-      ['due', POSTMORTEM_DUE_HOURS],
-    ] as const) {
+    for (const stage of ['reminder', 'due'] as const) {
       const event: TimerEvent = { kind: 'postmortem', incidentId: incident.id, stage };
-      await deps.timers.schedule(timer(event, new Date(base + minutes(deps, hours * 60))));
+      await deps.timers.schedule(
+        timer(event, new Date(postmortemStageAt({ ...incident, resolvedAt }, stage, deps))),
+      );
     }
     await emit(deps, 'Postmortem Due', incident, { dueAt }, { cause: `postmortem:${resolution.cause}`, at });
     note = `; postmortem due by ${dueAt}`;

@@ -1,9 +1,4 @@
-import {
-  type Incident,
-  POSTMORTEM_DUE_HOURS,
-  POSTMORTEM_REMINDER_HOURS,
-  type TimelineEntry,
-} from '#core/incident';
+import { type Incident, pagedResponders, type TimelineEntry } from '#core/incident';
 import { localDay } from '#core/metrics';
 import { type TimerEvent, timer, timerName } from '#core/timers';
 import {
@@ -15,6 +10,7 @@ import {
   nameOf,
   notify,
   policyOf,
+  postmortemStageAt,
   REASSESS_MINUTES,
   reassessAt,
   reassesses,
@@ -194,8 +190,7 @@ export async function afterMitigated(
   );
   if (await deps.store.hasTimelineEntry(done)) return;
   await cancelEscalationTimers(incident, deps);
-  const timeline = await deps.store.timeline(incident.id);
-  const paged = [...new Set(timeline.flatMap((e) => e.paged ?? []))].filter((id) => id !== act.who);
+  const paged = pagedResponders(await deps.store.timeline(incident.id)).filter((id) => id !== act.who);
   await notify(
     incident,
     paged,
@@ -289,7 +284,7 @@ export async function onPostmortemTimer(
   if (incident === undefined || incident.status !== 'resolved' || incident.postmortemDoneAt !== undefined)
     return 'stale';
   const due = event.stage === 'due';
-  const at = timerAt(incident, event.stage, deps);
+  const at = postmortemStageAt(incident, event.stage, deps);
   const done = entry(
     incident,
     due ? 'POSTMORTEM_OVERDUE' : 'POSTMORTEM_REMINDED',
@@ -318,10 +313,4 @@ export async function onPostmortemTimer(
   );
   await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
   return 'done';
-}
-
-function timerAt(incident: Incident, stage: 'reminder' | 'due', deps: EscalationDeps): string {
-  const hours = stage === 'due' ? POSTMORTEM_DUE_HOURS : POSTMORTEM_REMINDER_HOURS;
-  const base = Date.parse(incident.resolvedAt ?? incident.detectedAt);
-  return new Date(base + hours * 60 * (deps.minuteMs ?? 60_000)).toISOString();
 }
