@@ -168,7 +168,8 @@ async function move(
 ): Promise<AlertOutcome> {
   const now = deps.clock();
   return deps.store.transition(incident.id, to, now, who, cause, {
-    day: localDay(now, deps.config.timeZone),
+    // The day the incident belongs to once resolved: that of its resolvedAt (which may be earlier).
+    day: localDay(options.resolvedAt ?? now, deps.config.timeZone),
     ...options,
   });
 }
@@ -210,7 +211,9 @@ export async function mitigateIncident(
     );
     return { incident: (await deps.store.get(id)) ?? done, changed: outcome.kind === 'mitigated' };
   }
-  if (current.status === 'monitoring') return { incident: current, changed: false };
+  // Past mitigation already (mitigated, then a resolve is being watched): nothing to do.
+  if (current.status === 'monitoring' && current.mitigatedAt !== undefined)
+    return { incident: current, changed: false };
   throw conflict(current, 'mitigate');
 }
 
@@ -257,7 +260,8 @@ export async function resolveIncident(
   deps: CommandDeps,
 ): Promise<CommandResult> {
   const incident = await load(id, deps);
-  if (incident.status === 'resolved') return { incident, changed: false };
+  // No early answer for an incident already monitoring or resolved: a retried request must reach
+  // the transition, which recognises its cause and completes what the first attempt left.
   if (input.now) {
     const cause = `api:resolve-now:${incident.reopens}`;
     const outcome = await move(incident, 'resolved', input.who, cause, deps, {
@@ -273,7 +277,6 @@ export async function resolveIncident(
     }
     return { incident: outcome.incident ?? incident, changed: false };
   }
-  if (incident.status === 'monitoring') return { incident, changed: false };
   const cause = `api:resolve:${incident.reopens}`;
   const outcome = await actOn(incident, 'resolve', { who: input.who, channel: 'api', cause }, deps);
   const changed = outcome.kind === 'monitoring' || outcome.kind === 'resolved';
@@ -302,6 +305,7 @@ export async function changeSeverity(
       service?.severityPolicies[input.severity] ?? service?.escalationPolicy ?? incident.escalationPolicy;
     return {
       sev: input.severity,
+      severityFrom: incident.sev,
       severityChanges: incident.severityChanges + 1,
       severityChangedAt: now.toISOString(),
       ...(policy !== undefined ? { escalationPolicy: policy } : {}),
@@ -318,7 +322,7 @@ export async function changeSeverity(
     };
   });
   if (!changed) {
-    await completeSeverityChange(after, deps);
+    await completeSeverityChange(after, input, deps);
     return { incident: after, changed: false };
   }
   await afterSeverityChanged(before, after, input, deps);
@@ -337,11 +341,25 @@ function severityEntry(incident: Incident, who: string, text: string): TimelineE
 }
 
 /** A retried request whose change is stored: finish it if its entry is missing (rare: a crash). */
-async function completeSeverityChange(incident: Incident, deps: CommandDeps): Promise<void> {
-  if (incident.severityChanges === 0) return;
-  const probe = severityEntry(incident, 'klaxon', '');
-  if (await deps.store.hasTimelineEntry(probe)) return;
-  await deps.store.putTimelineEntry({ ...probe, text: `Severity set to ${incident.sev}` });
+/**
+ * A retried request whose change is stored: if its entry is missing (the first attempt failed
+ * midway), run its effects from what the incident recorded — the severity it came from and, for a
+ * restart, the step-0 claim made at the change — each keyed as the first attempt keyed it.
+ */
+async function completeSeverityChange(
+  incident: Incident,
+  input: SeverityChangeInput,
+  deps: CommandDeps,
+): Promise<void> {
+  if (incident.severityChanges === 0 || incident.severityFrom === undefined) return;
+  if (await deps.store.hasTimelineEntry(severityEntry(incident, input.who, ''))) return;
+  const restarted = incident.step === 0 && incident.stepAt === incident.severityChangedAt;
+  const before: Incident = {
+    ...incident,
+    sev: incident.severityFrom,
+    ...(restarted ? { generation: incident.generation - 1 } : {}),
+  };
+  await afterSeverityChanged(before, incident, input, deps);
 }
 
 async function afterSeverityChanged(
@@ -422,7 +440,11 @@ export async function assignRole(
     if (incident.roles[input.role] === input.person) return undefined;
     return { roles: { ...incident.roles, [input.role]: input.person } };
   });
-  if (!changed) return { incident: after, changed: false };
+  if (!changed) {
+    // A retry: the re-assessment chain a new commander starts may be what the first attempt missed.
+    if (input.role === 'commander') await ensureReassess(after, deps);
+    return { incident: after, changed: false };
+  }
   const now = deps.clock();
   if (input.role === 'commander') await ensureReassess(after, deps);
   const effects = await notify(
@@ -469,7 +491,10 @@ export async function handOff(id: string, input: HandoffInput, deps: CommandDeps
     if (incident.roles.commander === input.to) return undefined;
     return { roles: { ...incident.roles, commander: input.to } };
   });
-  if (!changed) return { incident: after, changed: false };
+  if (!changed) {
+    await ensureReassess(after, deps);
+    return { incident: after, changed: false };
+  }
   const now = deps.clock();
   const from = before.roles.commander;
   await ensureReassess(after, deps);

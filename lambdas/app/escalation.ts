@@ -423,13 +423,20 @@ async function settleAfterStep(stepped: Incident, effects: Effects, deps: Escala
     }),
   );
   if (effects.paged.length === 0 || now.status === 'triggered') return;
-  const by = now.status === 'resolved' ? now.resolvedBy : now.acknowledgedBy;
+  const [verb, by] =
+    now.status === 'resolved'
+      ? ['Resolved', now.resolvedBy]
+      : now.status === 'monitoring'
+        ? ['Resolve requested', now.monitoringBy]
+        : now.status === 'mitigated'
+          ? ['Mitigated', now.mitigatedBy]
+          : ['Acknowledged', now.acknowledgedBy];
   await notify(
     now,
     effects.paged.filter((id) => id !== by),
     {
       kind: 'notice',
-      reason: `${now.status === 'resolved' ? 'Resolved' : 'Acknowledged'} by ${nameOf(by ?? 'someone', deps)}`,
+      reason: `${verb} by ${nameOf(by ?? 'someone', deps)}`,
       cause: `settle:${stepped.generation}:${stepped.step}`,
     },
     deps,
@@ -767,7 +774,8 @@ export async function stopEscalationsFor(
   do {
     const page = await deps.store.list({ service, limit: 100, ...(cursor ? { cursor } : {}) });
     for (const incident of page.incidents) {
-      if (incident.status === 'resolved') continue;
+      // A resolve being watched escalates nothing; its end-of-period timer must stay.
+      if (incident.status === 'resolved' || incident.status === 'monitoring') continue;
       if (await stopIncidentEscalation(incident, deps, why)) stopped++;
     }
     cursor = page.nextCursor;

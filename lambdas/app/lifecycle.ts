@@ -1,4 +1,4 @@
-import { type Incident, pagedResponders, type TimelineEntry } from '#core/incident';
+import { type Incident, pagedResponders, postmortemRequired, type TimelineEntry } from '#core/incident';
 import { localDay } from '#core/metrics';
 import { type TimerEvent, timer, timerName } from '#core/timers';
 import {
@@ -6,6 +6,7 @@ import {
   cancelEscalationTimers,
   type EscalationDeps,
   entry,
+  inMaintenance,
   NONE,
   nameOf,
   notify,
@@ -46,6 +47,8 @@ export async function afterMonitoring(
   act: { who: string; channel: string; cause: string },
   deps: EscalationDeps,
 ): Promise<void> {
+  // A replay that arrives after the period ended (reopened, or resolved) has nothing left to do.
+  if (incident.status !== 'monitoring') return;
   const at = incident.monitoringSince ?? deps.clock().toISOString();
   const until = incident.monitoringUntil ?? at;
   const done = entry(
@@ -156,7 +159,15 @@ export async function afterReopened(
   );
   if (await deps.store.hasTimelineEntry(done)) return;
   const policy = policyOf(incident, deps.config);
-  const effects = policy ? (await runStep(incident, policy, 0, deps, deps.clock())).effects : NONE;
+  let effects = NONE;
+  let note = '';
+  if (await inMaintenance(incident.service, deps, deps.clock())) {
+    // As at opening: during a maintenance window nobody is paged.
+    await deps.store.stopEscalation(incident);
+    note = ' — maintenance window: nobody paged';
+  } else if (policy) {
+    effects = (await runStep(incident, policy, 0, deps, deps.clock())).effects;
+  }
   await emit(
     deps,
     'Incident Reopened',
@@ -170,7 +181,7 @@ export async function afterReopened(
     await deps.timers.cancel(
       timerName({ kind: 'resolve', incidentId: incident.id, reopens: incident.reopens - 1 }),
     );
-  await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+  await deps.store.putTimelineEntry({ ...done, text: done.text + note, ...withEffects(effects) });
 }
 
 /** Mitigated: stop escalating, tell the responders, put Incident Mitigated on the bus, write MITIGATED. */
@@ -281,7 +292,13 @@ export async function onPostmortemTimer(
   deps: EscalationDeps,
 ): Promise<TimerOutcome> {
   const incident = await deps.store.get(event.incidentId);
-  if (incident === undefined || incident.status !== 'resolved' || incident.postmortemDoneAt !== undefined)
+  // (Lowered below SEV-2 after resolution: no postmortem is required any more.)
+  if (
+    incident === undefined ||
+    incident.status !== 'resolved' ||
+    incident.postmortemDoneAt !== undefined ||
+    !postmortemRequired(incident)
+  )
     return 'stale';
   const due = event.stage === 'due';
   const at = postmortemStageAt(incident, event.stage, deps);

@@ -47,6 +47,7 @@ export type IncidentPatch = Partial<
     | 'sev'
     | 'severityChanges'
     | 'severityChangedAt'
+    | 'severityFrom'
     | 'escalationPolicy'
     | 'generation'
     | 'step'

@@ -84,6 +84,8 @@ export interface Incident {
   /** How often people changed the severity, and when last: keys the SEVERITY_CHANGED entries. */
   readonly severityChanges: number;
   readonly severityChangedAt?: string;
+  /** The severity before the latest change (completes a change whose effects failed midway). */
+  readonly severityFrom?: Severity;
   readonly roles: Readonly<Partial<Record<SingleRole, string>>>;
   readonly smes: readonly string[];
   /** Checklist items ticked by people, by item id (automatic ticks are derived, not stored). */

@@ -258,17 +258,19 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     }
     if (!update.includes(':now')) delete values[':now'];
     if (!update.includes(':who')) delete values[':who'];
-    // A resolve's cause is kept through a reopen: its late redelivery must not resolve again.
-    const causeGuard =
-      rule.cause === 'resolveCause'
-        ? ' AND (attribute_not_exists(resolveCause) OR resolveCause <> :cause)'
-        : '';
+    // Every resolve's cause is kept (a set) through reopens: a late redelivery of any of them must
+    // not move the incident again.
+    const resolving = rule.cause === 'resolveCause';
+    if (resolving) values[':causes'] = new Set([hash]);
+    const causeGuard = resolving
+      ? ' AND (attribute_not_exists(resolveCauses) OR NOT contains(resolveCauses, :cause))'
+      : '';
     try {
       const result = await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: incPk(id), sk: 'INC' },
-          UpdateExpression: `SET #status = :to, ${update}, ${rule.cause} = :cause ADD version :one`,
+          UpdateExpression: `SET #status = :to, ${update}, ${rule.cause} = :cause ADD version :one${resolving ? ', resolveCauses :causes' : ''}`,
           ConditionExpression: `attribute_exists(pk) AND #status IN (${rule.from.map((_, i) => `:from${i}`).join(', ')})${causeGuard}`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: values,
@@ -283,7 +285,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       const item = await this.#getItem(incPk(id), 'INC');
       if (item === undefined) return { kind: 'ignored', reason: 'no such incident' };
       const incident = toIncident(item);
-      if (item[rule.cause] === hash) {
+      if (item[rule.cause] === hash || (resolving && hasCause(item, hash))) {
         if (incident.status === 'resolved')
           await this.#advance(incident.service, incident.dedupKey, incident.occurrence);
         return { kind: 'replayed', incident, caused: to };
@@ -323,8 +325,9 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
           TableName: this.#table,
           Key: { pk: incPk(id), sk: 'INC' },
           UpdateExpression: 'SET openLease = :token, openLeaseUntil = :until',
+          // Its own token too: the SDK's retry of the creating upsert comes back `replayed`.
           ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(openLease) OR openLeaseUntil < :now)',
+            'attribute_exists(pk) AND (attribute_not_exists(openLease) OR openLease = :token OR openLeaseUntil < :now)',
           ExpressionAttributeValues: {
             ':token': token,
             ':until': until.toISOString(),
@@ -379,7 +382,9 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     const previous = await this.#earlierIncident(
       alert,
       occurrence,
-      (item) => item[TRANSITIONS[to].cause] === hash,
+      (item) =>
+        item[TRANSITIONS[to].cause] === hash ||
+        (TRANSITIONS[to].cause === 'resolveCause' && hasCause(item, hash)),
     );
     if (previous !== undefined) return { kind: 'replayed', incident: toIncident(previous), caused: to };
     const outcome = await this.transition(
@@ -1020,6 +1025,11 @@ const TRANSITIONS: Readonly<Record<Transition, { from: readonly string[]; set: s
   },
 };
 
+/** Whether the item's set of resolve causes holds this one. */
+function hasCause(item: Item, hash: string): boolean {
+  return item.resolveCauses instanceof Set && item.resolveCauses.has(hash);
+}
+
 function toIncident(item: Item): Incident {
   const optional = (name: string) => (typeof item[name] === 'string' ? { [name]: item[name] } : {});
   return {
@@ -1056,6 +1066,7 @@ function toIncident(item: Item): Incident {
     ...(item.monitored === true ? { monitored: true } : {}),
     severityChanges: Number(item.severityChanges ?? 0),
     ...optional('severityChangedAt'),
+    ...(typeof item.severityFrom === 'string' ? { severityFrom: item.severityFrom as Incident['sev'] } : {}),
     roles: (item.roles ?? {}) as Incident['roles'],
     smes: Array.isArray(item.smes) ? item.smes.map(String) : [],
     checklist: (item.checklist ?? {}) as Incident['checklist'],

@@ -1,0 +1,188 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changeSeverity, mitigateIncident, resolveIncident } from '#app/command';
+import { createMaintenance } from '#app/operations';
+import { processAlert } from '#app/process-alert';
+import { handleTimerEvent } from '#app/timers';
+import { ConflictError } from '#core/errors';
+import type { Incident } from '#core/incident';
+import { makeAlert } from '../support/alerts.ts';
+import { startTestDynamo } from '../support/dynamo.ts';
+import { type Pipeline, startPipeline } from '../support/pipeline.ts';
+import { teamConfig } from '../support/team.ts';
+
+/**
+ * The incident-command use cases retried after a failure midway, and the lifecycle's corners: a
+ * retry completes what the first attempt left (never repeats it), and late or stale inputs change
+ * nothing.
+ */
+
+const MINUTE = 60_000;
+const START = '2026-11-26T10:00:00.000Z';
+const MONITORED = { resolveMonitoringMinutes: 15 };
+
+let dynamo: Awaited<ReturnType<typeof startTestDynamo>>;
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+
+const now = (p: Pipeline) => p.clock.now().toISOString();
+
+async function open(p: Pipeline, overrides: Parameters<typeof makeAlert>[0] = {}): Promise<Incident> {
+  const outcome = await processAlert(makeAlert({ receivedAt: now(p), ...overrides }), p.deps);
+  if (outcome.kind !== 'opened') throw new Error(`expected a new incident, got ${outcome.kind}`);
+  return outcome.incident;
+}
+
+async function pendingNames(p: Pipeline) {
+  return (await p.timers.pending()).map((t) => t.name).sort();
+}
+
+async function types(p: Pipeline, id: string) {
+  return (await p.store.timeline(id)).map((e) => e.type);
+}
+
+/** The pipeline's deps with a pager that fails its first `n` sends (an SNS outage). */
+function failingPager(p: Pipeline, n: number) {
+  let left = n;
+  return {
+    ...p.deps,
+    pager: {
+      send: async (page: Parameters<typeof p.pager.send>[0]) => {
+        if (left-- > 0) throw new Error('SNS is down');
+        await p.pager.send(page);
+      },
+    },
+  };
+}
+
+describe('retried after a failure midway', () => {
+  it('a resolve whose monitoring effects were lost is completed by the retried request', async () => {
+    const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
+    const incident = await open(p, { severity: 'warning' });
+    // The first request committed the move to monitoring, then died before its effects.
+    const until = new Date(p.clock.now().getTime() + 15 * MINUTE).toISOString();
+    await p.store.transition(incident.id, 'monitoring', p.clock.now(), 'alice', `api:resolve:0`, {
+      monitoringUntil: until,
+    });
+    expect(await pendingNames(p)).toEqual([`esc-${incident.id}-1-1`]);
+    const retried = await resolveIncident(incident.id, { who: 'alice', now: false }, p.deps);
+    expect(retried.changed).toBe(false);
+    expect(await pendingNames(p)).toEqual([`res-${incident.id}-0`]);
+    expect(await types(p, incident.id)).toEqual(['OPENED', 'MONITORING']);
+    await p.fastForward(15 * MINUTE);
+    expect((await p.store.get(incident.id))?.status).toBe('resolved');
+  });
+
+  it('a severity raise whose pages failed is completed by the retried request, paging level 1 once', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p, { severity: 'warning' });
+    p.takePages();
+    const input = { severity: 'SEV-1' as const, reason: 'checkout down', who: 'bob' };
+    await expect(changeSeverity(incident.id, input, failingPager(p, 1))).rejects.toThrow('SNS is down');
+    expect(await types(p, incident.id)).toEqual(['OPENED']);
+    const retried = await changeSeverity(incident.id, input, p.deps);
+    expect(retried.changed).toBe(false);
+    expect(retried.incident).toMatchObject({ sev: 'SEV-1', severityFrom: 'SEV-3', generation: 2 });
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+    expect(await types(p, incident.id)).toEqual(['OPENED', 'SEVERITY_CHANGED']);
+    expect(p.events.take()).toContain('Incident Severity Changed');
+    // Escalation goes on in the new generation.
+    await p.fastForward(5 * MINUTE);
+    expect(p.takePages()).toEqual(['page carol carol-0']);
+    // And once complete, a third request changes nothing.
+    await changeSeverity(incident.id, input, p.deps);
+    expect(p.takePages()).toEqual([]);
+  });
+});
+
+describe('lifecycle corners', () => {
+  it('a maintenance window leaves a resolve being watched alone: it still resolves quietly', async () => {
+    const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
+    const incident = await open(p, { severity: 'warning' });
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now(p) }), p.deps);
+    await createMaintenance(
+      { service: 'checkout', from: p.clock.now(), to: new Date(p.clock.now().getTime() + 60 * MINUTE) },
+      p.deps,
+    );
+    await p.fastForward(MINUTE);
+    expect(await pendingNames(p)).toContain(`res-${incident.id}-0`);
+    await p.fastForward(15 * MINUTE);
+    expect((await p.store.get(incident.id))?.status).toBe('resolved');
+  });
+
+  it('a reopen during a maintenance window pages nobody', async () => {
+    const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
+    const incident = await open(p, { severity: 'warning' });
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now(p) }), p.deps);
+    await createMaintenance(
+      { service: 'checkout', from: p.clock.now(), to: new Date(p.clock.now().getTime() + 60 * MINUTE) },
+      p.deps,
+    );
+    p.takePages();
+    await p.fastForward(5 * MINUTE);
+    await processAlert(makeAlert({ receivedAt: now(p) }), p.deps);
+    expect(p.takePages()).toEqual([]);
+    const reopened = await p.store.get(incident.id);
+    expect(reopened).toMatchObject({ status: 'triggered', reopens: 1, escalation: 'stopped' });
+    const entry = (await p.store.timeline(incident.id)).find((e) => e.type === 'REOPENED');
+    expect(entry?.text).toContain('maintenance window: nobody paged');
+  });
+
+  it('a late redelivery of a resolve from two reopens back moves nothing', async () => {
+    const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
+    const incident = await open(p, { severity: 'warning' });
+    const first = makeAlert({ action: 'resolve', receivedAt: now(p), eventKey: 'resolve-1' });
+    await processAlert(first, p.deps);
+    await p.fastForward(MINUTE);
+    await processAlert(makeAlert({ receivedAt: now(p) }), p.deps); // reopens 1
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now(p), eventKey: 'resolve-2' }), p.deps);
+    await p.fastForward(MINUTE);
+    await processAlert(makeAlert({ receivedAt: now(p) }), p.deps); // reopens 2
+    const before = await p.store.get(incident.id);
+    expect(before).toMatchObject({ status: 'triggered', reopens: 2 });
+    p.takePages();
+    const late = await processAlert(first, p.deps);
+    expect(late.kind).toBe('replayed');
+    expect(await p.store.get(incident.id)).toEqual(before);
+    expect(p.takePages()).toEqual([]);
+  });
+
+  it('mitigating a resolve being watched that was never mitigated is a conflict naming status', async () => {
+    const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
+    const incident = await open(p, { severity: 'warning' });
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now(p) }), p.deps);
+    const refused = mitigateIncident(incident.id, { who: 'alice' }, p.deps);
+    await expect(refused).rejects.toBeInstanceOf(ConflictError);
+    await expect(refused).rejects.toMatchObject({ errors: [{ field: 'status' }] });
+  });
+
+  it('a postmortem no longer required (lowered after resolution) is not chased', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p); // SEV-1
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now(p) }), p.deps);
+    await changeSeverity(incident.id, { severity: 'SEV-3', reason: 'was minor', who: 'alice' }, p.deps);
+    p.takePages();
+    for (const stage of ['reminder', 'due'] as const)
+      expect(await handleTimerEvent({ kind: 'postmortem', incidentId: incident.id, stage }, p.deps)).toBe(
+        'stale',
+      );
+    expect(p.takePages()).toEqual([]);
+  });
+
+  it("the opening lease is its holder's: the SDK's retry of the creating upsert takes it", async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p);
+    // The delivery that opened it holds the lease for 30 s; someone else waits it out.
+    expect(await p.store.claimOpening(incident.id, 'holder', p.clock.now(), p.clock.now())).toBe(false);
+    const at = new Date(p.clock.now().getTime() + 31_000);
+    const until = new Date(at.getTime() + 30_000);
+    expect(await p.store.claimOpening(incident.id, 'holder', at, until)).toBe(true);
+    expect(await p.store.claimOpening(incident.id, 'holder', at, until)).toBe(true);
+    expect(await p.store.claimOpening(incident.id, 'someone-else', at, until)).toBe(false);
+    await p.store.releaseOpening(incident.id, 'holder');
+    expect(await p.store.claimOpening(incident.id, 'someone-else', at, until)).toBe(true);
+  });
+});
