@@ -310,7 +310,8 @@ export async function changeSeverity(
       severityChangedAt: now.toISOString(),
       ...(policy !== undefined ? { escalationPolicy: policy } : {}),
       // A triggered incident restarts escalation under the new severity (the old timers go stale).
-      ...(raised && incident.status === 'triggered'
+      // (Not while a maintenance window stopped its escalation: nobody is paged then.)
+      ...(raised && incident.status === 'triggered' && incident.escalation !== 'stopped'
         ? {
             generation: incident.generation + 1,
             step: 0,
@@ -371,7 +372,12 @@ async function afterSeverityChanged(
   const raised = rank(after.sev) < rank(before.sev);
   const now = deps.clock();
   let effects = NONE;
-  if (raised && after.status !== 'resolved' && after.status !== 'monitoring') {
+  if (
+    raised &&
+    after.status !== 'resolved' &&
+    after.status !== 'monitoring' &&
+    after.escalation !== 'stopped'
+  ) {
     const policy = policyOf(after, deps.config);
     if (policy !== undefined) {
       if (after.generation !== before.generation) {

@@ -131,6 +131,26 @@ describe('lifecycle corners', () => {
     expect(entry?.text).toContain('maintenance window: nobody paged');
   });
 
+  it('raising the severity while a maintenance window stopped escalation pages nobody', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    await createMaintenance(
+      { service: 'checkout', from: p.clock.now(), to: new Date(p.clock.now().getTime() + 60 * MINUTE) },
+      p.deps,
+    );
+    const incident = await open(p, { severity: 'warning' });
+    expect(incident.escalation).toBe('active');
+    expect((await p.store.get(incident.id))?.escalation).toBe('stopped');
+    p.takePages();
+    const raised = await changeSeverity(
+      incident.id,
+      { severity: 'SEV-1', reason: 'worse', who: 'bob' },
+      p.deps,
+    );
+    expect(raised.incident).toMatchObject({ sev: 'SEV-1', escalation: 'stopped' });
+    await p.fastForward(10 * MINUTE);
+    expect(p.takePages().filter((page) => page.startsWith('page'))).toEqual([]);
+  });
+
   it('a late redelivery of a resolve from two reopens back moves nothing', async () => {
     const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
     const incident = await open(p, { severity: 'warning' });
