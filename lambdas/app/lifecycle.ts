@@ -118,7 +118,9 @@ async function afterQuietResolution(incident: Incident, deps: EscalationDeps): P
 
 /**
  * A trigger arrived during monitoring (or the period ended with alerts counted): reopen. Safe to
- * call from both sides of the race; the loser completes the winner's effects.
+ * call from both sides of the race: the winner of the conditional reopen runs its effects; the
+ * loser leaves them to it (running them too could page level 1 twice) — the winner is a trigger
+ * delivery or a timer, both retried on failure, and their retries complete a reopen left midway.
  */
 export async function reopenIncident(
   incident: Incident,
@@ -127,10 +129,7 @@ export async function reopenIncident(
 ): Promise<void> {
   let current: Incident | undefined = incident;
   for (let attempt = 0; attempt < 5 && current !== undefined; attempt++) {
-    if (current.status !== 'monitoring') {
-      if (current.reopens > incident.reopens) await afterReopened(current, deps, options);
-      return;
-    }
+    if (current.status !== 'monitoring') return;
     const reopened = await deps.store.reopen(current, deps.clock());
     if (reopened !== undefined) {
       await afterReopened(reopened, deps, options);
