@@ -3,10 +3,10 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { App, type CfnElement } from 'aws-cdk-lib';
 import { Capture, Match, Template } from 'aws-cdk-lib/assertions';
-import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '#core/config';
 import { KlaxonStack } from '../../lib/klaxon-stack.ts';
+import { actions, covers, resources, type Statement, templateReader } from '../support/cdk.ts';
 
 /**
  * Escalation and paging resources, on a stack built once from a config with responders (the
@@ -35,27 +35,10 @@ const config = parseConfig({
   ],
 });
 
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: unknown;
-}
-
 let stack: KlaxonStack;
 let template: Template;
+const { ref, resourceOf, policyStatementsOf } = templateReader(() => ({ stack, template }));
 
-const ref = (value: string): unknown => stack.resolve(value);
-const resourceOf = (construct: IConstruct): { Properties: Record<string, unknown> } => {
-  const id = stack.getLogicalId(construct.node.defaultChild as CfnElement);
-  return template.toJSON().Resources[id];
-};
-const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-const resources = (s: Statement): unknown[] => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
-const policyStatementsOf = (roleName: string): Statement[] =>
-  Object.values(
-    template.findResources('AWS::IAM::Policy', { Properties: { Roles: [ref(roleName)] } }),
-  ).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
 /** Every identity-policy statement in the template: policies, managed policies, inline role policies. */
 const allStatements = (): Statement[] => {
   const docs = [
@@ -69,9 +52,6 @@ const allStatements = (): Statement[] => {
   ] as { Statement: Statement[] }[];
   return docs.flatMap((doc) => doc.Statement);
 };
-/** Whether an IAM action pattern (`iam:Pass*`, `*`) covers `action`. */
-const covers = (pattern: string, action: string): boolean =>
-  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action);
 /** The three functions, resolved lazily: it.each reads its table before beforeAll builds the stack. */
 const FUNCTIONS = [
   ['process-alert', () => stack.processAlert],

@@ -1,9 +1,8 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, type CfnElement } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Annotations, Capture, Match, Template } from 'aws-cdk-lib/assertions';
-import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '#core/config';
 import {
@@ -14,6 +13,7 @@ import {
   ROLLUP_COLUMNS,
 } from '#core/exports';
 import { KlaxonStack } from '../../lib/klaxon-stack.ts';
+import { actions, covers, resources, type Statement, templateReader } from '../support/cdk.ts';
 
 /**
  * The nightly rollup and the analyst exports, on a stack built once from the example config with
@@ -27,31 +27,11 @@ const base = JSON.parse(readFileSync(path.join(ROOT, 'klaxon.config.json'), 'utf
 const config = parseConfig({ ...base, timeZone: 'Europe/Berlin', metrics: { rollupTime: '02:05' } });
 const PREFIX = 'analytics/';
 
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-  Condition?: unknown;
-}
-
 let stack: KlaxonStack;
 let template: Template;
+const { ref, resourceOf, policyStatementsOf } = templateReader(() => ({ stack, template }));
 
-const ref = (value: string): unknown => stack.resolve(value);
-const resourceOf = (construct: IConstruct): { Properties: Record<string, unknown> } => {
-  const id = stack.getLogicalId(construct.node.defaultChild as CfnElement);
-  return template.toJSON().Resources[id];
-};
-const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-const resources = (s: Statement): unknown[] => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
-const policyStatementsOf = (roleName: string): Statement[] =>
-  Object.values(
-    template.findResources('AWS::IAM::Policy', { Properties: { Roles: [ref(roleName)] } }),
-  ).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
 const rollupStatements = (): Statement[] => policyStatementsOf(stack.rollup.function.role?.roleName ?? '');
-/** Whether an IAM action pattern (`events:Put*`, `*`) covers `action`. */
-const covers = (pattern: string, action: string): boolean =>
-  new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action);
 
 const TABLES = [
   ['incidents', 'incidentsJsonl', INCIDENT_COLUMNS, 'json'],

@@ -3,7 +3,7 @@ import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App, type CfnElement } from 'aws-cdk-lib';
+import { App } from 'aws-cdk-lib';
 import { Match, Template } from 'aws-cdk-lib/assertions';
 import type { IConstruct } from 'constructs';
 import { beforeAll, describe, expect, it } from 'vitest';
@@ -12,38 +12,23 @@ import { ConfigError } from '#core/errors';
 import { ROUTES } from '#core/routing';
 import { buildKlaxonApp, loadConfig } from '../../lib/app.ts';
 import type { KlaxonStack } from '../../lib/klaxon-stack.ts';
+import { actions, resources, type Statement, templateReader } from '../support/cdk.ts';
 
 const ROOT = fileURLToPath(new URL('../../', import.meta.url));
 /** The same feature flags `cdk synth` runs with. */
 const CDK_CONTEXT = JSON.parse(readFileSync(path.join(ROOT, 'cdk.json'), 'utf8')).context;
 
-interface Statement {
-  Effect: string;
-  Action: string | string[];
-  Resource: unknown;
-}
-
 let app: App;
 let stack: KlaxonStack;
 let template: Template;
+const { ref, resourceOf, policyStatementsOf } = templateReader(() => ({ stack, template }));
 
 /** Resolves a construct attribute (ARN, name) to the token the template holds for it. */
-const ref = (value: string): unknown => stack.resolve(value);
 /** The template body of a construct's CloudFormation resource, looked up through the construct. */
-const resourceOf = (construct: IConstruct): { Properties: Record<string, unknown> } => {
-  const id = stack.getLogicalId(construct.node.defaultChild as CfnElement);
-  return template.toJSON().Resources[id];
-};
 const statements = (): Statement[] =>
   Object.values(template.findResources('AWS::IAM::Policy')).flatMap(
     (policy) => policy.Properties.PolicyDocument.Statement as Statement[],
   );
-const actions = (s: Statement): string[] => (Array.isArray(s.Action) ? s.Action : [s.Action]);
-const resources = (s: Statement): unknown[] => (Array.isArray(s.Resource) ? s.Resource : [s.Resource]);
-const policyStatementsOf = (roleName: string): Statement[] =>
-  Object.values(
-    template.findResources('AWS::IAM::Policy', { Properties: { Roles: [ref(roleName)] } }),
-  ).flatMap((policy) => policy.Properties.PolicyDocument.Statement as Statement[]);
 
 beforeAll(() => {
   // Synthesized once for the whole file: bundling runs esbuild per function.
