@@ -438,44 +438,51 @@ export async function assignRole(
   input: RoleAssignInput,
   deps: CommandDeps,
 ): Promise<CommandResult> {
+  const now = deps.clock().toISOString();
+  const key = input.role === 'sme' ? `sme:${input.person}` : input.role;
   const { after, changed } = await patchWithRetry(id, deps, (incident) => {
     if (incident.status === 'resolved') throw conflict(incident, 'assign roles');
+    const rolesAt = { ...incident.rolesAt, [key]: now };
     if (input.role === 'sme') {
-      return incident.smes.includes(input.person) ? undefined : { smes: [...incident.smes, input.person] };
+      return incident.smes.includes(input.person)
+        ? undefined
+        : { smes: [...incident.smes, input.person], rolesAt };
     }
     if (incident.roles[input.role] === input.person) return undefined;
-    return { roles: { ...incident.roles, [input.role]: input.person } };
+    return { roles: { ...incident.roles, [input.role]: input.person }, rolesAt };
   });
-  if (!changed) {
-    // A retry: the re-assessment chain a new commander starts may be what the first attempt missed.
-    if (input.role === 'commander') await ensureReassess(after, deps);
-    return { incident: after, changed: false };
-  }
-  const now = deps.clock();
+  // A retry finds the role given: it completes what the first attempt may have left (the
+  // re-assessment chain a new commander starts, the notice, the entry), keyed by when it was given.
+  const at = after.rolesAt[key] ?? now;
   if (input.role === 'commander') await ensureReassess(after, deps);
+  const done = entry(
+    after,
+    'ROLE_ASSIGNED',
+    `role:${key}:${at}`,
+    at,
+    input.who,
+    `${nameOf(input.person, deps)} is ${input.role === 'sme' ? 'a' : 'the'} ${ROLE_NAMES[input.role]}`,
+  );
+  // (A commander who came by a handoff has its HANDOFF entry instead.)
+  const byHandoff = key === 'commander' && after.rolesAt.handoff === at;
+  if (
+    !changed &&
+    (after.rolesAt[key] === undefined || byHandoff || (await deps.store.hasTimelineEntry(done)))
+  )
+    return { incident: after, changed: false };
   const effects = await notify(
     after,
     [input.person],
     {
       kind: 'notice',
       reason: `${nameOf(input.who, deps)} made you ${ROLE_NAMES[input.role]}`,
-      cause: `role:${after.version}`,
+      cause: `role:${key}:${at}`,
     },
     deps,
-    now,
+    deps.clock(),
   );
-  await deps.store.putTimelineEntry({
-    ...entry(
-      after,
-      'ROLE_ASSIGNED',
-      `role:${after.version}`,
-      now.toISOString(),
-      input.who,
-      `${nameOf(input.person, deps)} is ${input.role === 'sme' ? 'a' : 'the'} ${ROLE_NAMES[input.role]}`,
-    ),
-    ...withEffects(effects),
-  });
-  return { incident: after, changed: true };
+  await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+  return { incident: after, changed };
 }
 
 /** The practice's IC handoff brief, as one timeline entry. */
@@ -492,41 +499,52 @@ export function renderBrief(from: string | undefined, to: string, brief: Brief):
 
 /** Hands the incident commander role over, recording the brief; the new IC is told. */
 export async function handOff(id: string, input: HandoffInput, deps: CommandDeps): Promise<CommandResult> {
+  const now = deps.clock().toISOString();
   const { before, after, changed } = await patchWithRetry(id, deps, (incident) => {
     if (incident.status === 'resolved') throw conflict(incident, 'hand off');
     if (incident.roles.commander === input.to) return undefined;
-    return { roles: { ...incident.roles, commander: input.to } };
+    return {
+      roles: { ...incident.roles, commander: input.to },
+      rolesAt: {
+        ...incident.rolesAt,
+        commander: now,
+        handoff: now,
+        'commander-from': incident.roles.commander ?? '',
+      },
+    };
   });
-  if (!changed) {
-    await ensureReassess(after, deps);
-    return { incident: after, changed: false };
-  }
-  const now = deps.clock();
-  const from = before.roles.commander;
   await ensureReassess(after, deps);
+  // Keyed by when the role changed hands: a retry finds the brief, or writes it (it has the same).
+  const at = after.rolesAt.commander ?? now;
+  const from = changed ? before.roles.commander : after.rolesAt['commander-from'] || undefined;
+  const done = entry(
+    after,
+    'HANDOFF',
+    `handoff:${at}`,
+    at,
+    input.who,
+    renderBrief(from ? nameOf(from, deps) : undefined, nameOf(input.to, deps), input.brief),
+  );
+  // (A commander who was assigned, not handed over to, has a ROLE_ASSIGNED entry and no brief.)
+  const assigned = after.rolesAt.handoff !== at;
+  if (
+    !changed &&
+    (after.rolesAt.commander === undefined || assigned || (await deps.store.hasTimelineEntry(done)))
+  )
+    return { incident: after, changed: false };
   const effects = await notify(
     after,
     [input.to],
     {
       kind: 'notice',
       reason: `You are now the incident commander (handoff from ${nameOf(from ?? input.who, deps)})`,
-      cause: `handoff:${after.version}`,
+      cause: `handoff:${at}`,
     },
     deps,
-    now,
+    deps.clock(),
   );
-  await deps.store.putTimelineEntry({
-    ...entry(
-      after,
-      'HANDOFF',
-      `handoff:${after.version}`,
-      now.toISOString(),
-      input.who,
-      renderBrief(from ? nameOf(from, deps) : undefined, nameOf(input.to, deps), input.brief),
-    ),
-    ...withEffects(effects),
-  });
-  return { incident: after, changed: true };
+  await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+  return { incident: after, changed };
 }
 
 /** A person's ACTION, DECISION, OBSERVATION, QUESTION or ANSWER on the timeline. */

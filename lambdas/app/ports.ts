@@ -56,6 +56,7 @@ export type IncidentPatch = Partial<
     | 'escalations'
     | 'roles'
     | 'smes'
+    | 'rolesAt'
     | 'checklist'
     | 'reassessSeq'
     | 'postmortemDoneAt'

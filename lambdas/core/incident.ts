@@ -88,6 +88,11 @@ export interface Incident {
   readonly severityFrom?: Severity;
   readonly roles: Readonly<Partial<Record<SingleRole, string>>>;
   readonly smes: readonly string[];
+  /**
+   * When each role was last given (`commander`, …, `sme:<person>`): keys the ROLE_ASSIGNED and
+   * HANDOFF entries, so a request retried after a failure midway finds (or completes) its entry.
+   */
+  readonly rolesAt: Readonly<Record<string, string>>;
   /** Checklist items ticked by people, by item id (automatic ticks are derived, not stored). */
   readonly checklist: Readonly<Record<string, Tick>>;
   /** Links of the first alert (runbooks, dashboards). */

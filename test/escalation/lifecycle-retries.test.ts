@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changeSeverity, mitigateIncident, resolveIncident } from '#app/command';
+import { assignRole, changeSeverity, handOff, mitigateIncident, resolveIncident } from '#app/command';
 import { createMaintenance } from '#app/operations';
 import { processAlert } from '#app/process-alert';
 import { handleTimerEvent } from '#app/timers';
@@ -95,6 +95,59 @@ describe('retried after a failure midway', () => {
     // And once complete, a third request changes nothing.
     await changeSeverity(incident.id, input, p.deps);
     expect(p.takePages()).toEqual([]);
+  });
+});
+
+describe('roles and handoff retried after a failure midway', () => {
+  const brief = {
+    status: 'checkout 5xx at 30%',
+    tried: 'restarted the pods',
+    strategy: 'roll back v42',
+    people: 'bob on the database',
+    decisions: 'whether to fail over',
+  };
+
+  it('a handoff whose notice failed is completed by the retry: the brief is written once', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p, { severity: 'warning' });
+    p.takePages();
+    const input = { to: 'bob', who: 'alice', brief };
+    await expect(handOff(incident.id, input, failingPager(p, 1))).rejects.toThrow('SNS is down');
+    expect(await types(p, incident.id)).toEqual(['OPENED']);
+    const retried = await handOff(incident.id, input, p.deps);
+    expect(retried.changed).toBe(false);
+    expect(p.takePages()).toEqual(['notice bob bob-0']);
+    const handoffs = (await p.store.timeline(incident.id)).filter((e) => e.type === 'HANDOFF');
+    expect(handoffs).toHaveLength(1);
+    expect(handoffs[0]?.text).toContain('Pending decisions: whether to fail over');
+    // Complete now: another retry writes and sends nothing.
+    await handOff(incident.id, input, p.deps);
+    expect(p.takePages()).toEqual([]);
+    expect((await p.store.timeline(incident.id)).filter((e) => e.type === 'HANDOFF')).toHaveLength(1);
+  });
+
+  it('an assignment whose notice failed is completed by the retry; assigning the same again is quiet', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p, { severity: 'warning' });
+    p.takePages();
+    const input = { role: 'tech-lead' as const, person: 'bob', who: 'alice' };
+    await expect(assignRole(incident.id, input, failingPager(p, 1))).rejects.toThrow('SNS is down');
+    expect((await assignRole(incident.id, input, p.deps)).changed).toBe(false);
+    expect(p.takePages()).toEqual(['notice bob bob-0']);
+    await assignRole(incident.id, input, p.deps);
+    expect(p.takePages()).toEqual([]);
+    expect((await p.store.timeline(incident.id)).filter((e) => e.type === 'ROLE_ASSIGNED')).toHaveLength(1);
+  });
+
+  it('a commander who came by a handoff is not assigned again by a later assign of the same person', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p, { severity: 'warning' });
+    await handOff(incident.id, { to: 'bob', who: 'alice', brief }, p.deps);
+    p.takePages();
+    const again = await assignRole(incident.id, { role: 'commander', person: 'bob', who: 'alice' }, p.deps);
+    expect(again.changed).toBe(false);
+    expect(p.takePages()).toEqual([]);
+    expect(await types(p, incident.id)).toEqual(['OPENED', 'HANDOFF']);
   });
 });
 

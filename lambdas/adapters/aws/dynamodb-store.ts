@@ -1069,6 +1069,7 @@ function toIncident(item: Item): Incident {
     ...(typeof item.severityFrom === 'string' ? { severityFrom: item.severityFrom as Incident['sev'] } : {}),
     roles: (item.roles ?? {}) as Incident['roles'],
     smes: Array.isArray(item.smes) ? item.smes.map(String) : [],
+    rolesAt: (item.rolesAt ?? {}) as Incident['rolesAt'],
     checklist: (item.checklist ?? {}) as Incident['checklist'],
     links: Array.isArray(item.links) ? (item.links as Incident['links']) : [],
     reassessSeq: Number(item.reassessSeq ?? 0),
