@@ -12,7 +12,13 @@ import type {
 } from '#core/commands';
 import { ConflictError, NotFoundError, RetryableError, ValidationError } from '#core/errors';
 import { randomId, timelineEntryId } from '#core/ids';
-import { type Incident, ROLE_NAMES, type TimelineEntry } from '#core/incident';
+import {
+  type Incident,
+  postmortemDueAt,
+  postmortemRequired,
+  ROLE_NAMES,
+  type TimelineEntry,
+} from '#core/incident';
 import { localDay } from '#core/metrics';
 import { reminderIntervalMinutes, SEVERITIES, type Severity } from '#core/severity';
 import { type TimerEvent, timer, timerName } from '#core/timers';
@@ -29,6 +35,7 @@ import {
   notify,
   OPENING_LEASE_MS,
   policyOf,
+  postmortemStageAt,
   recipients,
   runStep,
   startEscalation,
@@ -422,6 +429,30 @@ async function afterSeverityChanged(
       actor: input.who,
     },
   );
+  // Raised to SEV-1/2 after resolution: its postmortem is now required, due 48 h after resolution.
+  if (
+    after.status === 'resolved' &&
+    postmortemRequired(after) &&
+    !postmortemRequired(before) &&
+    after.postmortemDoneAt === undefined
+  ) {
+    for (const stage of ['reminder', 'due'] as const) {
+      const event: TimerEvent = { kind: 'postmortem', incidentId: after.id, stage };
+      await deps.timers.schedule(timer(event, new Date(postmortemStageAt(after, stage, deps))));
+    }
+    const dueAt = postmortemDueAt(after);
+    if (dueAt !== undefined)
+      await emit(
+        deps,
+        'Postmortem Due',
+        after,
+        { dueAt },
+        {
+          cause: `postmortem:sev:${after.severityChanges}`,
+          at: after.severityChangedAt ?? now.toISOString(),
+        },
+      );
+  }
   await deps.store.putTimelineEntry({
     ...severityEntry(
       after,
@@ -588,14 +619,17 @@ export async function tickChecklist(
     else delete checklist[item];
     return { checklist };
   });
-  if (changed) {
+  // A tick is keyed by its stored time, so a retry writes the entry its first attempt may not have.
+  const tick = after.checklist[item];
+  if (changed || (input.done && tick !== undefined)) {
+    const at = input.done && tick !== undefined ? tick.at : now;
     await deps.store.putTimelineEntry(
       entry(
         after,
         'CHECKLIST',
-        `check:${after.version}`,
-        now,
-        input.who,
+        `check:${item}:${input.done ? at : after.version}`,
+        at,
+        input.done && tick !== undefined ? tick.by : input.who,
         `${input.done ? 'Ticked' : 'Unticked'} checklist item ${item}`,
       ),
     );
@@ -613,18 +647,12 @@ export async function publishPostmortem(id: string, who: string, deps: CommandDe
   });
   for (const stage of ['reminder', 'due'] as const)
     await deps.timers.cancel(timerName({ kind: 'postmortem', incidentId: id, stage }));
-  if (changed) {
-    await deps.store.putTimelineEntry(
-      entry(
-        after,
-        'POSTMORTEM_PUBLISHED',
-        'postmortem',
-        now,
-        who,
-        `Postmortem published by ${nameOf(who, deps)}`,
-      ),
-    );
-  }
+  // Keyed by the stored publication: a retry (re)writes the same entry, never a second one.
+  const at = after.postmortemDoneAt ?? now;
+  const by = after.postmortemDoneBy ?? who;
+  await deps.store.putTimelineEntry(
+    entry(after, 'POSTMORTEM_PUBLISHED', 'postmortem', at, by, `Postmortem published by ${nameOf(by, deps)}`),
+  );
   return { incident: after, changed };
 }
 

@@ -245,6 +245,20 @@ describe('lifecycle corners', () => {
     expect(p.takePages()).toEqual([]);
   });
 
+  it('a postmortem becomes due when the severity is raised to SEV-2 after resolution', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p, { severity: 'warning' }); // SEV-3: no postmortem
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now(p) }), p.deps);
+    expect((await pendingNames(p)).filter((n) => n.startsWith('pm-'))).toEqual([]);
+    p.events.take();
+    await changeSeverity(incident.id, { severity: 'SEV-2', reason: 'it was worse', who: 'alice' }, p.deps);
+    expect((await pendingNames(p)).filter((n) => n.startsWith('pm-'))).toEqual([
+      `pm-${incident.id}-due`,
+      `pm-${incident.id}-reminder`,
+    ]);
+    expect(p.events.take()).toEqual(['Incident Severity Changed', 'Postmortem Due']);
+  });
+
   it("the opening lease is its holder's: the SDK's retry of the creating upsert takes it", async () => {
     const p = await startPipeline(dynamo, teamConfig(), START);
     const incident = await open(p);
