@@ -786,3 +786,69 @@ export async function stopEscalationsFor(
 export function nameOf(who: string, deps: EscalationDeps): string {
   return deps.config.responders.find((r) => r.id === who)?.name ?? who;
 }
+
+/**
+ * A maintenance window ended (or was deleted): every incident of the service it stopped that is
+ * still unacknowledged escalates again — from level 1 in the next generation — as GoAlert's
+ * maintenance mode does when it ends. Not while another window of the service is active.
+ */
+export async function resumeEscalationsFor(
+  service: string,
+  deps: EscalationDeps,
+  why: string,
+): Promise<number> {
+  if (await inMaintenance(service, deps, deps.clock())) return 0;
+  let resumed = 0;
+  let cursor: string | undefined;
+  do {
+    const page = await deps.store.list({ service, limit: 100, ...(cursor ? { cursor } : {}) });
+    for (const incident of page.incidents) {
+      if (incident.status !== 'triggered') continue;
+      if (await resumeIncidentEscalation(incident, deps, why)) resumed++;
+    }
+    cursor = page.nextCursor;
+  } while (cursor !== undefined);
+  return resumed;
+}
+
+/** Resumes one stopped incident (claim: next generation at step 0), or completes a resume left midway. */
+async function resumeIncidentEscalation(
+  incident: Incident,
+  deps: EscalationDeps,
+  why: string,
+): Promise<boolean> {
+  let running: Incident | undefined;
+  if (incident.escalation === 'stopped') {
+    const now = deps.clock().toISOString();
+    running = await deps.store.patch(incident, {
+      generation: incident.generation + 1,
+      step: 0,
+      stepAt: now,
+      escalation: 'active',
+      escalations: incident.escalations + 1,
+      resumedAt: now,
+    });
+    if (running === undefined) return false; // changed meanwhile: an acknowledgement, a resolve
+  } else if (
+    incident.escalation === 'active' &&
+    incident.step === 0 &&
+    incident.resumedAt === incident.stepAt
+  ) {
+    running = incident; // resumed before; its effects may not have completed
+  } else {
+    return false;
+  }
+  const done = entry(
+    running,
+    'ESCALATED',
+    `resume:${running.generation}`,
+    running.resumedAt ?? running.stepAt,
+    'klaxon',
+    `Escalation resumed: ${why} ended`,
+  );
+  if (await deps.store.hasTimelineEntry(done)) return false;
+  const policy = policyOf(running, deps.config);
+  const effects = policy ? (await runStep(running, policy, 0, deps, deps.clock())).effects : NONE;
+  await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+  return true;
+}

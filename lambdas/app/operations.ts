@@ -1,8 +1,8 @@
 import type { Alert } from '#core/alert';
 import { AuthenticationError, NotFoundError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
-import { type TimerEvent, timer } from '#core/timers';
-import { type EscalationDeps, stopEscalationsFor } from './escalation.ts';
+import { type TimerEvent, timer, timerName } from '#core/timers';
+import { type EscalationDeps, resumeEscalationsFor, stopEscalationsFor } from './escalation.ts';
 import type { AlertBus, Integration, MaintenanceWindow } from './ports.ts';
 import { heartbeatDedupKey } from './timers.ts';
 
@@ -39,7 +39,19 @@ export async function createMaintenance(
     const event: TimerEvent = { kind: 'maintenance', service: input.service, windowId: window.id };
     await deps.timers.schedule(timer(event, input.from));
   }
+  // At its end, what it stopped and nobody acknowledged escalates again.
+  const end: TimerEvent = { kind: 'maintenance-end', service: input.service, windowId: window.id };
+  await deps.timers.schedule(timer(end, input.to));
   return { ...window, stopped };
+}
+
+/** Ends a maintenance window early: deleted, and what it stopped escalates again. */
+export async function endMaintenance(service: string, id: string, deps: EscalationDeps): Promise<boolean> {
+  if (!(await deps.store.deleteMaintenance(service, id))) return false;
+  await deps.timers.cancel(timerName({ kind: 'maintenance', service, windowId: id }));
+  await deps.timers.cancel(timerName({ kind: 'maintenance-end', service, windowId: id }));
+  await resumeEscalationsFor(service, deps, `maintenance window ${id}`);
+  return true;
 }
 
 /**

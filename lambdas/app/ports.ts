@@ -54,6 +54,7 @@ export type IncidentPatch = Partial<
     | 'stepAt'
     | 'escalation'
     | 'escalations'
+    | 'resumedAt'
     | 'roles'
     | 'smes'
     | 'rolesAt'

@@ -6,6 +6,7 @@ import {
   onAckTimeout,
   onEscalateTimer,
   onReminder,
+  resumeEscalationsFor,
   stopEscalationsFor,
   type TimerOutcome,
 } from './escalation.ts';
@@ -39,6 +40,11 @@ export async function handleTimerEvent(input: unknown, deps: EscalationDeps): Pr
       const window = windows.find((w) => w.id === event.windowId);
       if (window === undefined || new Date(window.from) > now) return 'stale';
       await stopEscalationsFor(event.service, deps, `maintenance window ${window.id}`);
+      return 'done';
+    }
+    case 'maintenance-end': {
+      // (Deleted early, the window resumed escalation then; this finds nothing stopped left.)
+      await resumeEscalationsFor(event.service, deps, `maintenance window ${event.windowId}`);
       return 'done';
     }
   }

@@ -125,6 +125,8 @@ export interface Incident {
   readonly reminderAt?: string;
   /** When a running escalation was stopped (maintenance): keys its ESCALATION_STOPPED entry. */
   readonly stoppedAt?: string;
+  /** When escalation resumed after maintenance: keys that ESCALATED entry (a retry completes it). */
+  readonly resumedAt?: string;
   /** Escalations beyond level 1 (later steps and ack-timeout restarts). */
   readonly escalations: number;
   /** Messages sent to contacts for this incident (pages, reminders, notices). */

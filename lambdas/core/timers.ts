@@ -53,6 +53,12 @@ export const TimerEventSchema = z.discriminatedUnion('kind', [
     service: z.string().min(1).max(63),
     windowId: z.string().min(1).max(32),
   }),
+  /** A maintenance window ended: what it stopped and still needs a responder escalates again. */
+  z.object({
+    kind: z.literal('maintenance-end'),
+    service: z.string().min(1).max(63),
+    windowId: z.string().min(1).max(32),
+  }),
 ]);
 
 export type TimerEvent = z.output<typeof TimerEventSchema>;
@@ -92,6 +98,8 @@ function fullName(event: TimerEvent): string {
       return `hb-${event.heartbeatId}`;
     case 'maintenance':
       return `mw-${event.service}-${event.windowId}`;
+    case 'maintenance-end':
+      return `mwe-${event.service}-${event.windowId}`;
   }
 }
 

@@ -1,7 +1,7 @@
 import { type Context, Hono, type MiddlewareHandler } from 'hono';
 import type { CommandDeps } from '#app/command';
 import { createIntegration } from '#app/ingest';
-import { createMaintenance } from '#app/operations';
+import { createMaintenance, endMaintenance } from '#app/operations';
 import { NotFoundError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
 import { onCallAt, ScheduleOverrideSchema } from '#core/oncall';
@@ -77,7 +77,8 @@ export function createApiApp(deps: ApiAppDeps): Hono {
   });
   api.delete('/services/:service/maintenance/:id', async (c) => {
     try {
-      if (!(await deps.store.deleteMaintenance(c.req.param('service'), c.req.param('id')))) {
+      // Ended early: what it stopped escalates again.
+      if (!(await endMaintenance(c.req.param('service'), c.req.param('id'), deps))) {
         throw new NotFoundError(`no maintenance window ${c.req.param('id')}`);
       }
       return c.body(null, 204);

@@ -4,6 +4,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import { handleAlertEvent } from '#app/alert-event';
 import { AckLinks } from '#app/links';
+import { handleTimerEvent } from '#app/timers';
 import { signAckToken } from '#core/ack-token';
 import { hashIntegrationKey } from '#core/ids';
 import type { Incident } from '#core/incident';
@@ -800,15 +801,41 @@ describe('maintenance windows API', () => {
     expect(again.status).toBe(404);
     expect(await again.json()).toEqual({ message: `no maintenance window ${window.id}`, errors: [] });
 
-    // Paging is back for new incidents…
+    // Ended, the window lets what it kept quiet escalate: the incident, still unacknowledged, pages
+    // level 1 again (as GoAlert's maintenance mode does when it ends) and escalates on from there.
+    expect(pipeline.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+    expect(await incident(quiet.id)).toMatchObject({ status: 'triggered', escalation: 'active', step: 0 });
+    const resumed = (await pipeline.store.timeline(quiet.id)).find((e) => e.type === 'ESCALATED');
+    expect(resumed).toMatchObject({ type: 'ESCALATED', paged: ['alice'] });
+    expect(resumed?.text).toBe(`Escalation resumed: maintenance window ${window.id} ended`);
+    await pipeline.fastForward(5 * MINUTE);
+    expect(pipeline.takePages()).toEqual(['page carol carol-0']);
+    // Paging is back for new incidents too.
     await openIncident('after-maintenance');
     expect(pipeline.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
-    // …but the incident opened during the window, still triggered, never escalates.
-    await pipeline.fastForward(60 * MINUTE);
-    expect(await incident(quiet.id)).toMatchObject({ status: 'triggered', escalation: 'stopped' });
+  });
+
+  it('a window that runs out resumes what it stopped, once, at its end', async () => {
+    const res = await api('POST', path, { to: at(HOUR) });
+    const window = (await res.json()) as { id: string };
+    const quiet = await openIncident('during-maintenance', 'critical');
+    pipeline.takePages();
+    await pipeline.fastForward(HOUR - MINUTE);
+    expect(pipeline.takePages().filter((p) => p.startsWith('page'))).toEqual([]);
+    await pipeline.fastForward(MINUTE);
+    expect(pipeline.takePages().filter((p) => p.startsWith('page'))).toEqual([
+      'page alice alice-0',
+      'page alice alice-1',
+    ]);
+    // The end timer again (a retry): nothing more.
+    await handleTimerEvent(
+      { kind: 'maintenance-end', service: 'checkout', windowId: window.id },
+      pipeline.deps,
+    );
+    expect(pipeline.takePages()).toEqual([]);
     expect(
-      pipeline.pager.inbox.filter((e) => e.page.incident.id === quiet.id && e.page.kind === 'page'),
-    ).toEqual([]);
+      (await pipeline.store.timeline(quiet.id)).filter((e) => e.text.startsWith('Escalation resumed')),
+    ).toHaveLength(1);
   });
 
   it('a window that starts now stops escalations already in flight', async () => {
@@ -816,8 +843,10 @@ describe('maintenance windows API', () => {
     pipeline.takePages();
     const res = await api('POST', path, { to: at(HOUR) });
     expect(res.status).toBe(201);
-    expect(((await res.json()) as { stopped: number }).stopped).toBe(1);
-    expect(await timerNames()).toEqual([]);
+    const created = (await res.json()) as { id: string; stopped: number };
+    expect(created.stopped).toBe(1);
+    // Only the window's end is pending: it resumes what the window stopped.
+    expect(await timerNames()).toEqual([`mwe-checkout-${created.id}`]);
     await pipeline.fastForward(30 * MINUTE);
     expect(pipeline.takePages()).toEqual([]);
     expect(await timelineTypes(id)).toEqual(['OPENED', 'ESCALATION_STOPPED']);

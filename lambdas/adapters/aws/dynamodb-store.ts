@@ -1049,6 +1049,7 @@ function toIncident(item: Item): Incident {
     ...optional('lastAcknowledgedAt'),
     ...optional('reminderAt'),
     ...optional('stoppedAt'),
+    ...optional('resumedAt'),
     ...optional('resolvedAt'),
     ...optional('resolvedBy'),
     ...optional('mitigatedAt'),
