@@ -41,10 +41,10 @@ import {
   startEscalation,
   withEffects,
 } from './escalation.ts';
-import { afterMitigated, afterMonitoring } from './lifecycle.ts';
+import { afterMitigated, monitoringUntil } from './lifecycle.ts';
 import { emit } from './lifecycle-events.ts';
 import type { ActionItemRecord, ActionItemStore, AlertOutcome, IncidentPatch } from './ports.ts';
-import { openingOptions, transitioned } from './process-alert.ts';
+import { afterResolveRequest, openingOptions, transitioned } from './process-alert.ts';
 
 /**
  * Incident command: the use cases people drive from the API and the CLI. Each reads the
@@ -246,17 +246,16 @@ export async function actOn(
     if (done) await afterAcknowledged(done, act, deps);
     return outcome;
   }
-  const period = deps.config.services.find((s) => s.id === incident.service)?.resolveMonitoringMinutes ?? 15;
-  if (period === 0) {
-    const outcome = await move(incident, 'resolved', act.who, act.cause, deps);
-    const done = transitioned(outcome, 'resolved');
-    if (done) await afterResolved(done, act, deps);
-    return outcome;
-  }
-  const until = new Date(deps.clock().getTime() + minutes(deps, period)).toISOString();
-  const outcome = await move(incident, 'monitoring', act.who, act.cause, deps, { monitoringUntil: until });
-  const done = transitioned(outcome, 'monitoring');
-  if (done) await afterMonitoring(done, act, deps);
+  const until = monitoringUntil(incident.service, deps, deps.clock());
+  const outcome = await move(
+    incident,
+    until ? 'monitoring' : 'resolved',
+    act.who,
+    act.cause,
+    deps,
+    until ? { monitoringUntil: until } : {},
+  );
+  await afterResolveRequest(outcome, act, deps);
   return outcome;
 }
 

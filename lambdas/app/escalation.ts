@@ -289,17 +289,10 @@ async function openingEffects(
   deps: EscalationDeps,
 ): Promise<void> {
   const now = deps.clock();
-  const policy = policyOf(incident, deps.config);
-  let effects = NONE;
-  let note = '';
-  if (policy === undefined) {
-    note = ' — no escalation policy: nobody paged';
-  } else if (await inMaintenance(incident.service, deps, now)) {
-    await deps.store.stopEscalation(incident);
-    note = ' — maintenance window: nobody paged';
-  } else {
-    effects = (await runStep(incident, policy, 0, deps, now)).effects;
-  }
+  const { effects, note } =
+    policyOf(incident, deps.config) === undefined
+      ? { effects: NONE, note: ' — no escalation policy: nobody paged' }
+      : await pageLevelOne(incident, deps, now);
   const interval = reminderIntervalMinutes(incident.sev);
   if (interval !== undefined) {
     const first: TimerEvent = { kind: 'reminder', incidentId: incident.id, seq: 1 };
@@ -320,6 +313,23 @@ export function postmortemStageAt(
   return new Date(
     Date.parse(incident.resolvedAt ?? incident.detectedAt) + minutes(deps, hours * 60),
   ).toISOString();
+}
+
+/**
+ * Step 0 of the incident's generation: level 1 paged and the next step timed — unless a
+ * maintenance window is active, which stops its escalation instead (nobody paged, noted).
+ */
+export async function pageLevelOne(
+  incident: Incident,
+  deps: EscalationDeps,
+  now: Date,
+): Promise<{ effects: Effects; note: string }> {
+  if (await inMaintenance(incident.service, deps, now)) {
+    await deps.store.stopEscalation(incident);
+    return { effects: NONE, note: ' — maintenance window: nobody paged' };
+  }
+  const policy = policyOf(incident, deps.config);
+  return { effects: policy ? (await runStep(incident, policy, 0, deps, now)).effects : NONE, note: '' };
 }
 
 /** Severity re-assessment every 30 minutes while open, at fixed times from detection. */
@@ -769,18 +779,28 @@ export async function stopEscalationsFor(
   deps: EscalationDeps,
   why: string,
 ): Promise<number> {
-  let stopped = 0;
+  // A resolve being watched escalates nothing; its end-of-period timer must stay.
+  return countOfService(service, deps, async (incident) =>
+    incident.status === 'resolved' || incident.status === 'monitoring'
+      ? false
+      : stopIncidentEscalation(incident, deps, why),
+  );
+}
+
+/** Runs `act` on every incident of a service, page by page; how many it acted on. */
+async function countOfService(
+  service: string,
+  deps: EscalationDeps,
+  act: (incident: Incident) => Promise<boolean>,
+): Promise<number> {
+  let count = 0;
   let cursor: string | undefined;
   do {
     const page = await deps.store.list({ service, limit: 100, ...(cursor ? { cursor } : {}) });
-    for (const incident of page.incidents) {
-      // A resolve being watched escalates nothing; its end-of-period timer must stay.
-      if (incident.status === 'resolved' || incident.status === 'monitoring') continue;
-      if (await stopIncidentEscalation(incident, deps, why)) stopped++;
-    }
+    for (const incident of page.incidents) if (await act(incident)) count++;
     cursor = page.nextCursor;
   } while (cursor !== undefined);
-  return stopped;
+  return count;
 }
 
 export function nameOf(who: string, deps: EscalationDeps): string {
@@ -798,17 +818,9 @@ export async function resumeEscalationsFor(
   why: string,
 ): Promise<number> {
   if (await inMaintenance(service, deps, deps.clock())) return 0;
-  let resumed = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.list({ service, limit: 100, ...(cursor ? { cursor } : {}) });
-    for (const incident of page.incidents) {
-      if (incident.status !== 'triggered') continue;
-      if (await resumeIncidentEscalation(incident, deps, why)) resumed++;
-    }
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
-  return resumed;
+  return countOfService(service, deps, async (incident) =>
+    incident.status === 'triggered' ? resumeIncidentEscalation(incident, deps, why) : false,
+  );
 }
 
 /** Resumes one stopped incident (claim: next generation at step 0), or completes a resume left midway. */

@@ -6,16 +6,15 @@ import {
   cancelEscalationTimers,
   type EscalationDeps,
   entry,
-  inMaintenance,
+  minutes,
   NONE,
   nameOf,
   notify,
-  policyOf,
+  pageLevelOne,
   postmortemStageAt,
   REASSESS_MINUTES,
   reassessAt,
   reassesses,
-  runStep,
   scheduleReassess,
   type TimerOutcome,
   withEffects,
@@ -40,6 +39,12 @@ import { emit } from './lifecycle-events.ts';
  * Every effect here is idempotent and every use case ends with a timeline entry whose key the
  * retry can compute, so a crash midway is completed, not repeated, by the retry.
  */
+
+/** The end of a resolve's monitoring period for the service; undefined when it resolves at once. */
+export function monitoringUntil(service: string, deps: EscalationDeps, now: Date): string | undefined {
+  const period = deps.config.services.find((s) => s.id === service)?.resolveMonitoringMinutes ?? 15;
+  return period > 0 ? new Date(now.getTime() + minutes(deps, period)).toISOString() : undefined;
+}
 
 /** A resolve entered monitoring: stop escalating, start the end-of-period timer, write MONITORING. */
 export async function afterMonitoring(
@@ -157,16 +162,8 @@ export async function afterReopened(
     'Reopened: the alert fired again during the monitoring period',
   );
   if (await deps.store.hasTimelineEntry(done)) return;
-  const policy = policyOf(incident, deps.config);
-  let effects = NONE;
-  let note = '';
-  if (await inMaintenance(incident.service, deps, deps.clock())) {
-    // As at opening: during a maintenance window nobody is paged.
-    await deps.store.stopEscalation(incident);
-    note = ' — maintenance window: nobody paged';
-  } else if (policy) {
-    effects = (await runStep(incident, policy, 0, deps, deps.clock())).effects;
-  }
+  // As at opening: during a maintenance window nobody is paged.
+  const { effects, note } = await pageLevelOne(incident, deps, deps.clock());
   await emit(
     deps,
     'Incident Reopened',

@@ -9,11 +9,10 @@ import {
   afterAcknowledged,
   afterResolved,
   type EscalationDeps,
-  minutes,
   OPENING_LEASE_MS,
   startEscalation,
 } from './escalation.ts';
-import { afterMonitoring, afterReopened, reopenIncident } from './lifecycle.ts';
+import { afterMonitoring, afterReopened, monitoringUntil, reopenIncident } from './lifecycle.ts';
 import type { AlertOutcome, Transition, TriggerOptions } from './ports.ts';
 
 export type ProcessAlertDeps = EscalationDeps;
@@ -59,17 +58,12 @@ export async function processAlert(alert: Alert, deps: ProcessAlertDeps): Promis
       return outcome;
     }
     case 'resolve': {
-      const period = deps.config.services.find((s) => s.id === alert.service)?.resolveMonitoringMinutes ?? 15;
+      const until = monitoringUntil(alert.service, deps, now);
       const outcome = await deps.store.resolve(alert, now, who, {
         day: localDay(now, deps.config.timeZone),
-        ...(period > 0
-          ? { monitoringUntil: new Date(now.getTime() + minutes(deps, period)).toISOString() }
-          : {}),
+        ...(until ? { monitoringUntil: until } : {}),
       });
-      const monitoring = transitioned(outcome, 'monitoring');
-      if (monitoring) await afterMonitoring(monitoring, cause, deps);
-      const resolved = transitioned(outcome, 'resolved');
-      if (resolved) await afterResolved(resolved, cause, deps);
+      await afterResolveRequest(outcome, cause, deps);
       return outcome;
     }
     case 'record': {
@@ -101,6 +95,18 @@ export function openingOptions(alert: Alert, config: KlaxonConfig, sev?: Severit
     sev: severity,
     ...(policy ? { escalationPolicy: policy } : {}),
   };
+}
+
+/** A resolve's follow-up, now or for a replay: its monitoring period's start, or the resolution's. */
+export async function afterResolveRequest(
+  outcome: AlertOutcome,
+  act: { who: string; channel: string; cause: string },
+  deps: EscalationDeps,
+): Promise<void> {
+  const monitoring = transitioned(outcome, 'monitoring');
+  if (monitoring) await afterMonitoring(monitoring, act, deps);
+  const resolved = transitioned(outcome, 'resolved');
+  if (resolved) await afterResolved(resolved, act, deps);
 }
 
 /** The incident, if the outcome made transition `to`, now or (for a replay) the first time. */

@@ -6,7 +6,7 @@ import { NotFoundError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
 import { onCallAt, ScheduleOverrideSchema } from '#core/oncall';
 import { parseOrThrow } from '#core/validation';
-import { type ErrorStyle, fail as failWith, jsonBody, type Log } from './errors.ts';
+import { type ErrorStyle, fail as failWith, jsonBody, type Log, noRoute } from './errors.ts';
 import { incidentRoutes } from './incident-routes.ts';
 import { CreateIntegration, CreateMaintenance, OnCallQuery, RollupQuery } from './openapi.ts';
 
@@ -184,7 +184,7 @@ export function createApiApp(deps: ApiAppDeps): Hono {
     if (!deps.config.schedules.some((s) => s.id === id)) throw new NotFoundError(`no schedule ${id}`);
     return id;
   }
-  app.notFound((c) => c.json({ message: `no route for ${c.req.method} ${c.req.path}`, errors: [] }, 404));
+  app.notFound(noRoute);
 
   return app;
 }

@@ -1,5 +1,6 @@
 import { Hono } from 'hono';
 import { type ApiAppDeps, createApiApp } from './api-app.ts';
+import { noRoute } from './errors.ts';
 import { createIngestApp, type IngestAppDeps } from './ingest-app.ts';
 
 export { MAX_BODY_BYTES } from './ingest-app.ts';
@@ -17,6 +18,6 @@ export function createHttpApp(deps: HttpAppDeps): Hono {
   const app = new Hono();
   app.route('/', createIngestApp(deps));
   app.route('/', createApiApp(deps));
-  app.notFound((c) => c.json({ message: `no route for ${c.req.method} ${c.req.path}`, errors: [] }, 404));
+  app.notFound(noRoute);
   return app;
 }

@@ -73,6 +73,11 @@ export function errorResponse(
 }
 
 /** The error response for `error`; 5xx are logged (their details stay out of the response). */
+/** The API's answer to a path it has no route for. */
+export function noRoute(c: Context): Response {
+  return c.json({ message: `no route for ${c.req.method} ${c.req.path}`, errors: [] }, 404);
+}
+
 export function fail(c: Context, error: unknown, style: ErrorStyle, log: Log): Response {
   const status = errorStatus(error);
   if (status >= 500) log('error', 'request failed', { path: c.req.path, error: String(error) });

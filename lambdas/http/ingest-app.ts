@@ -14,7 +14,7 @@ import { eventsV2DedupKey, eventsV2ToAlert, parseEventsV2 } from '#formats/event
 import { grafanaToAlerts, parseGrafana } from '#formats/grafana';
 import type { IngestContext } from '#formats/types';
 import { confirmPage, refusedPage, resultPage } from './ack-pages.ts';
-import { type ErrorStyle, fail as failWith, jsonBody, type Log } from './errors.ts';
+import { type ErrorStyle, fail as failWith, jsonBody, type Log, noRoute } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 
 /** PagerDuty's limit for one Events API v2 request. */
@@ -247,7 +247,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
     return { ok: true as const, incident, claims: verified.claims, responder };
   }
 
-  app.notFound((c) => c.json({ message: `no route for ${c.req.method} ${c.req.path}`, errors: [] }, 404));
+  app.notFound(noRoute);
 
   return app;
 }

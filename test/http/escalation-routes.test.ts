@@ -40,8 +40,9 @@ beforeAll(async () => {
 afterAll(async () => {
   await dynamo.close();
 });
-beforeEach(async () => {
-  pipeline = await startPipeline(dynamo, config, START);
+/** A pipeline for `cfg` with both integration keys, its bus and the app in front of it. */
+async function wire(cfg: unknown): Promise<void> {
+  pipeline = await startPipeline(dynamo, cfg, START);
   for (const [key, service] of [
     [KEY, 'checkout'],
     [BILLING_KEY, 'billing'],
@@ -58,6 +59,9 @@ beforeEach(async () => {
     await handleAlertEvent(event, pipeline.deps);
   });
   app = createHttpApp({ ...pipeline.deps, bus, apiAuth: bearerAuth({ token: TOKEN }) });
+}
+beforeEach(async () => {
+  await wire(config);
 });
 
 // ---------------------------------------------------------------------------------------------
@@ -297,19 +301,8 @@ describe('acknowledge links, taken from a real page', () => {
   });
 
   it('with a monitoring period, the resolve link starts it; the link again changes nothing; a quiet period resolves', async () => {
-    // The same wiring as beforeEach, with checkout watching 15 minutes after a resolve.
-    pipeline = await startPipeline(dynamo, teamConfig({ resolveMonitoringMinutes: 15 }), START);
-    await pipeline.store.putIntegration({
-      keyHash: hashIntegrationKey(KEY),
-      service: 'checkout',
-      name: 'checkout-key',
-      createdAt: START,
-    });
-    bus = new LocalEventBus({ maxAttempts: 1 });
-    bus.register('processAlert', async (event) => {
-      await handleAlertEvent(event, pipeline.deps);
-    });
-    app = createHttpApp({ ...pipeline.deps, bus, apiAuth: bearerAuth({ token: TOKEN }) });
+    // Checkout watching 15 minutes after a resolve.
+    await wire(teamConfig({ resolveMonitoringMinutes: 15 }));
     const { id } = await openIncident();
     const resolve = linkFromInbox(id, 'resolve');
     pipeline.takePages();
