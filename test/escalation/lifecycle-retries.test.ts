@@ -44,6 +44,14 @@ async function types(p: Pipeline, id: string) {
   return (await p.store.timeline(id)).map((e) => e.type);
 }
 
+/** A maintenance window of checkout from now, for an hour. */
+async function maintenanceHour(p: Pipeline) {
+  await createMaintenance(
+    { service: 'checkout', from: p.clock.now(), to: new Date(p.clock.now().getTime() + 60 * MINUTE) },
+    p.deps,
+  );
+}
+
 /** The pipeline's deps with a pager that fails its first `n` sends (an SNS outage). */
 function failingPager(p: Pipeline, n: number) {
   let left = n;
@@ -156,10 +164,7 @@ describe('lifecycle corners', () => {
     const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
     const incident = await open(p, { severity: 'warning' });
     await processAlert(makeAlert({ action: 'resolve', receivedAt: now(p) }), p.deps);
-    await createMaintenance(
-      { service: 'checkout', from: p.clock.now(), to: new Date(p.clock.now().getTime() + 60 * MINUTE) },
-      p.deps,
-    );
+    await maintenanceHour(p);
     await p.fastForward(MINUTE);
     expect(await pendingNames(p)).toContain(`res-${incident.id}-0`);
     await p.fastForward(15 * MINUTE);
@@ -170,10 +175,7 @@ describe('lifecycle corners', () => {
     const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
     const incident = await open(p, { severity: 'warning' });
     await processAlert(makeAlert({ action: 'resolve', receivedAt: now(p) }), p.deps);
-    await createMaintenance(
-      { service: 'checkout', from: p.clock.now(), to: new Date(p.clock.now().getTime() + 60 * MINUTE) },
-      p.deps,
-    );
+    await maintenanceHour(p);
     p.takePages();
     await p.fastForward(5 * MINUTE);
     await processAlert(makeAlert({ receivedAt: now(p) }), p.deps);
@@ -186,10 +188,7 @@ describe('lifecycle corners', () => {
 
   it('raising the severity while a maintenance window stopped escalation pages nobody', async () => {
     const p = await startPipeline(dynamo, teamConfig(), START);
-    await createMaintenance(
-      { service: 'checkout', from: p.clock.now(), to: new Date(p.clock.now().getTime() + 60 * MINUTE) },
-      p.deps,
-    );
+    await maintenanceHour(p);
     const incident = await open(p, { severity: 'warning' });
     expect(incident.escalation).toBe('active');
     expect((await p.store.get(incident.id))?.escalation).toBe('stopped');
