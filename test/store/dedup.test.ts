@@ -1,7 +1,7 @@
-import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { documentClient } from '#adapters/aws/dynamodb-client';
-import type { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
+import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { handleAlertEvent } from '#app/alert-event';
 import { processAlert } from '#app/process-alert';
 import { RetryableError } from '#core/errors';
@@ -240,6 +240,96 @@ describe('exactly one incident under concurrency', () => {
     const counted = incidents.reduce((sum, i) => sum + i.alertCount, 0);
     expect(counted).toBe(33);
     expect(outcomes.filter((o) => o.kind === 'opened').length).toBe(incidents.length - 1);
+  });
+});
+
+describe('the dedup window: two generations of `seen`, 128 events each', () => {
+  const item = async (id: string) =>
+    (
+      await documentClient(dynamo.client).send(
+        new GetCommand({ TableName: store.tableName, Key: { pk: `INC#${id}`, sk: 'INC' } }),
+      )
+    ).Item ?? {};
+
+  it('an incident absorbing 400 events keeps at most 256 hashes, counts each once and knows its opener', async () => {
+    const opener = makeAlert();
+    const opened = await processAlert(opener, deps());
+    if (opened.kind !== 'opened') throw new Error('expected opened');
+    const alerts = Array.from({ length: 399 }, () => makeAlert());
+    // 16 at a time: rotations race with appends, and each event still counts exactly once.
+    for (let i = 0; i < alerts.length; i += 16)
+      await Promise.all(alerts.slice(i, i + 16).map((a) => processAlert(a, deps())));
+    const stored = await item(opened.incident.id);
+    expect(stored.alertCount).toBe(400);
+    expect((stored.seen as Set<string> | undefined)?.size ?? 0).toBeLessThan(128);
+    expect((stored.seenPrev as Set<string>).size).toBeGreaterThanOrEqual(128);
+    // The latest 128 events are recognised as replays; so is the opener, however old.
+    for (const recent of alerts.slice(-128))
+      expect((await processAlert(recent, deps())).kind).toBe('replayed');
+    expect(await processAlert(opener, deps())).toMatchObject({ kind: 'replayed', caused: 'opened' });
+    expect((await item(opened.incident.id)).alertCount).toBe(400);
+    // One older than both generations is counted again: the window is a documented limit.
+    expect((await processAlert(alerts[0] as (typeof alerts)[0], deps())).kind).toBe('appended');
+  });
+});
+
+describe('what one process remembers of a key', () => {
+  it('a duplicate trigger costs one conditional write and no read once the key is known', async () => {
+    await processAlert(makeAlert(), deps());
+    await processAlert(makeAlert(), deps());
+    const calls: string[] = [];
+    const client = documentClient(dynamo.client);
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCalls' },
+    );
+    const counted = new DynamoDbIncidentStore({ tableName: store.tableName, client });
+    await counted.trigger(makeAlert(), now); // learns the key: one read, one write
+    calls.length = 0;
+    const outcome = await counted.trigger(makeAlert(), now);
+    expect(outcome).toMatchObject({ kind: 'appended', incident: { alertCount: 4 } });
+    expect(calls).toEqual(['UpdateItemCommand']);
+  });
+
+  it('a key another process resolved meanwhile: the stale occurrence fails its condition and the trigger opens the next incident', async () => {
+    const other = new DynamoDbIncidentStore({
+      tableName: store.tableName,
+      client: documentClient(dynamo.client),
+    });
+    const first = await processAlert(makeAlert(), deps());
+    if (first.kind !== 'opened') throw new Error('expected opened');
+    now = new Date('2026-11-26T10:10:00.000Z');
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), {
+      ...deps(),
+      store: other,
+    });
+    now = new Date('2026-11-26T10:20:00.000Z');
+    const next = await processAlert(makeAlert({ receivedAt: now.toISOString() }), deps());
+    expect(next).toMatchObject({ kind: 'opened', incident: { occurrence: 1, alertCount: 1 } });
+    expect((await store.get(first.incident.id))?.alertCount).toBe(1);
+    const { incidents } = await store.list({});
+    expect(incidents.map((i) => [i.occurrence, i.status]).sort()).toEqual([
+      [0, 'resolved'],
+      [1, 'triggered'],
+    ]);
+  });
+
+  it('a late redelivery after the key moved on is still recognised on the earlier incident', async () => {
+    const late = makeAlert({ receivedAt: '2026-11-26T10:00:00.000Z' });
+    const first = await processAlert(late, deps());
+    if (first.kind !== 'opened') throw new Error('expected opened');
+    now = new Date('2026-11-26T10:10:00.000Z');
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), deps());
+    now = new Date('2026-11-26T10:20:00.000Z');
+    await processAlert(makeAlert({ receivedAt: now.toISOString() }), deps()); // learns incident 0 resolved at 10:10
+    expect(await processAlert(late, deps())).toMatchObject({
+      kind: 'replayed',
+      incident: { id: first.incident.id },
+    });
+    expect((await store.findOpen('checkout', 'db-latency'))?.alertCount).toBe(1);
   });
 });
 

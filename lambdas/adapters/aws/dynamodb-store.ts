@@ -51,12 +51,21 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  *
  * Trigger = one consistent read of KEY, then ONE conditional upsert of INC#id:
  *   ADD alertCount 1, seen {hash(eventKey)}, SET every base field if_not_exists,
- *   IF (the item is new OR not resolved) AND the event is not in `seen`.
+ *   IF the item is new OR (not resolved AND the event is not its opener, in `seen` or `seenPrev`).
  * The writer whose ADD returns alertCount = 1 created the incident: exactly one writer "opens"
  * it however many race (64 concurrent duplicates → one incident, count 64). A replayed event fails
- * the `seen` condition and changes nothing. If the incident was resolved meanwhile, the trigger
+ * the condition and changes nothing. If the incident was resolved meanwhile, the trigger
  * advances KEY.occurrence (conditionally, so a crashed resolve is repaired by whoever comes
  * next) and retries against the next incident id.
+ *
+ * A warm process remembers each key's occurrence (and that its incident exists): a duplicate is
+ * then the one conditional update, with only what an append changes. A stale occurrence names a
+ * resolved incident, whose condition fails; the retry reads KEY again.
+ *
+ * The dedup window: `seen` holds one generation of up to 128 event hashes; the writer whose event
+ * fills it moves it to `seenPrev` (dropping the older one). A redelivery is recognised while fewer
+ * than 128–256 other events were counted into its incident since; the opener (`openedBy`) always
+ * is. The item stays a few KB however long the storm (it used to grow to the 400 KB limit).
  *
  * Resolve = conditional update of the incident to resolved, then advance KEY.occurrence. A crash
  * between the two is repaired by the retry (the resolve sees its own event on the incident) or by
@@ -67,9 +76,6 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  * before the alert was received (it cannot have counted it) — one extra read for keys that had an
  * earlier incident, and at most 20 (a redelivery older than 20 incidents of its key is not
  * recognised).
- *
- * Known limit: `seen` holds a 13-character hash per counted event, so an incident that absorbs
- * tens of thousands of distinct events grows towards DynamoDB's 400 KB item limit.
  */
 
 const MAX_ATTEMPTS = 6;
@@ -82,6 +88,37 @@ const SAMPLES_CHUNK_BYTES = 300_000;
 
 type Item = Record<string, unknown>;
 
+/** How many distinct events one generation of an incident's `seen` set holds (two are kept). */
+const SEEN_WINDOW = 128;
+/** How many keys' occurrences one process remembers. */
+const KEY_CACHE_SIZE = 10_000;
+
+/** A key as this process last read it: its occurrence, and when the incident before it resolved. */
+interface KeyState {
+  readonly occurrence: number;
+  settledAt?: number;
+  /** The id of the key's incident at `occurrence`, once this process has written to it. */
+  exists?: string;
+}
+
+/** A bounded map of keys to their state; the oldest entry goes first. */
+class KeyCache {
+  readonly #entries = new Map<string, KeyState>();
+  constructor(readonly size: number) {}
+  get(service: string, dedupKey: string): KeyState | undefined {
+    return this.#entries.get(`${service}\u0000${dedupKey}`);
+  }
+  set(service: string, dedupKey: string, state: KeyState): void {
+    const k = `${service}\u0000${dedupKey}`;
+    this.#entries.delete(k);
+    this.#entries.set(k, state);
+    if (this.#entries.size > this.size) this.#entries.delete(this.#entries.keys().next().value as string);
+  }
+  forget(service: string, dedupKey: string): void {
+    this.#entries.delete(`${service}\u0000${dedupKey}`);
+  }
+}
+
 const keyPk = (service: string, dedupKey: string) => `KEY#${service}#${dedupKey}`;
 const incPk = (id: string) => `INC#${id}`;
 
@@ -93,6 +130,8 @@ export interface DynamoDbIncidentStoreOptions {
 export class DynamoDbIncidentStore implements IncidentStore, ControlStore, MetricsStore {
   readonly #table: string;
   readonly #db: DynamoDBDocumentClient;
+  /** What this process last learnt of each key it triggered (a warm Lambda's hot keys). */
+  readonly #keys = new KeyCache(KEY_CACHE_SIZE);
 
   constructor(options: DynamoDbIncidentStoreOptions) {
     this.#table = options.tableName;
@@ -107,90 +146,38 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   async trigger(alert: Alert, now: Date, options: TriggerOptions = {}): Promise<AlertOutcome> {
     const seen = eventHash(alert.eventKey);
     const nowIso = now.toISOString();
+    const receivedAt = Date.parse(alert.receivedAt);
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      const occurrence = await this.#occurrence(alert.service, alert.dedupKey);
+      // The first attempt may trust what this process last learnt of the key: a stale occurrence
+      // only names an incident that is resolved, whose condition fails below (then: read again).
+      const key =
+        (attempt === 0 && this.#keys.get(alert.service, alert.dedupKey)) || (await this.#readKey(alert));
+      const { occurrence } = key;
       const id = incidentIdFor(alert.service, alert.dedupKey, occurrence);
       // A late redelivery of an event an earlier incident of this key already counted (it was
-      // resolved since) is a replay, not the start of a new incident.
-      const previous = await this.#earlierIncident(alert, occurrence, (item) => hasSeen(item, seen));
-      if (previous !== undefined) {
-        return {
-          kind: 'replayed',
-          incident: toIncident(previous),
-          caused: previous.openedBy === seen ? 'opened' : 'appended',
-        };
+      // resolved since) is a replay, not the start of a new incident. An alert received after the
+      // previous incident was resolved cannot be one (resolved incidents count nothing).
+      if (occurrence > 0 && !(key.settledAt !== undefined && receivedAt > key.settledAt)) {
+        const previous = await this.#earlierIncident(alert, occurrence, (i) => hasSeen(i, seen), key);
+        if (previous !== undefined) {
+          return {
+            kind: 'replayed',
+            incident: toIncident(previous),
+            caused: previous.openedBy === seen ? 'opened' : 'appended',
+          };
+        }
       }
       try {
+        // Known to exist (this process counted into it): only what an append changes.
         const result = await this.#db.send(
-          new UpdateCommand({
-            TableName: this.#table,
-            Key: { pk: incPk(id), sk: 'INC' },
-            UpdateExpression: `${[
-              'SET #id = if_not_exists(#id, :id), service = if_not_exists(service, :service)',
-              'dedupKey = if_not_exists(dedupKey, :dedupKey), occurrence = if_not_exists(occurrence, :occurrence)',
-              '#status = if_not_exists(#status, :triggered), title = if_not_exists(title, :title)',
-              '#source = if_not_exists(#source, :source), severity = if_not_exists(severity, :severity)',
-              'origin = if_not_exists(origin, :origin), startedAt = if_not_exists(startedAt, :startedAt)',
-              'detectedAt = if_not_exists(detectedAt, :now), version = if_not_exists(version, :one)',
-              'openedBy = if_not_exists(openedBy, :seen), generation = if_not_exists(generation, :one)',
-              'step = if_not_exists(step, :zero), stepAt = if_not_exists(stepAt, :now)',
-              'escalation = if_not_exists(escalation, :active), reminderSeq = if_not_exists(reminderSeq, :zero)',
-              'sev = if_not_exists(sev, :sev), links = if_not_exists(links, :links)',
-              'reopens = if_not_exists(reopens, :zero)',
-              ...(options.openingLease
-                ? [
-                    'openLease = if_not_exists(openLease, :lease), openLeaseUntil = if_not_exists(openLeaseUntil, :leaseUntil)',
-                  ]
-                : []),
-              ...(options.escalationPolicy
-                ? ['escalationPolicy = if_not_exists(escalationPolicy, :policy)']
-                : []),
-              ...(options.day
-                ? ['gsi3pk = if_not_exists(gsi3pk, :day), gsi3sk = if_not_exists(gsi3sk, :daySk)']
-                : []),
-              'gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsiSk)',
-              'gsi2pk = if_not_exists(gsi2pk, :gsi2pk), gsi2sk = if_not_exists(gsi2sk, :gsiSk)',
-              'lastAlertAt = :now',
-            ].join(', ')} ADD alertCount :one, seen :seenSet`,
-            ConditionExpression:
-              '(attribute_not_exists(pk) OR #status <> :resolved) AND NOT contains(seen, :seen)',
-            ExpressionAttributeNames: { '#id': 'id', '#status': 'status', '#source': 'source' },
-            ExpressionAttributeValues: {
-              ':id': id,
-              ':service': alert.service,
-              ':dedupKey': alert.dedupKey,
-              ':occurrence': occurrence,
-              ':triggered': 'triggered',
-              ':resolved': 'resolved',
-              ':title': alert.summary,
-              ':source': alert.source,
-              ':severity': alert.severity,
-              ':origin': alert.origin,
-              ':startedAt': alert.occurredAt ?? alert.receivedAt,
-              ':now': nowIso,
-              ':one': 1,
-              ':zero': 0,
-              ':active': 'active',
-              ':sev': options.sev ?? mapSourceSeverity(alert.severity),
-              ':links': alert.links.slice(0, 20),
-              ...(options.openingLease
-                ? {
-                    ':lease': options.openingLease.token,
-                    ':leaseUntil': options.openingLease.until.toISOString(),
-                  }
-                : {}),
-              ...(options.escalationPolicy ? { ':policy': options.escalationPolicy } : {}),
-              ...(options.day ? { ':day': `DAY#${options.day}`, ':daySk': `${alert.service}#${id}` } : {}),
-              ':seen': seen,
-              ':seenSet': new Set([seen]),
-              ':gsi1pk': `SVC#${alert.service}`,
-              ':gsi2pk': 'INC',
-              ':gsiSk': `${nowIso}#${id}`,
-            },
-            ReturnValues: 'ALL_NEW',
-          }),
+          key.exists === id
+            ? appendCommand(this.#table, id, seen, nowIso)
+            : upsertCommand(this.#table, id, alert, occurrence, seen, nowIso, options),
         );
-        const incident = toIncident(result.Attributes as Item);
+        const item = result.Attributes as Item;
+        key.exists = id;
+        if (rotates(item)) await this.#rotateSeen(id);
+        const incident = toIncident(item);
         return { kind: incident.alertCount === 1 ? 'opened' : 'appended', incident };
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
@@ -208,6 +195,26 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       }
     }
     throw new RetryableError(`trigger for ${alert.service}/${alert.dedupKey} kept racing; retry`);
+  }
+
+  /**
+   * Starts the next generation of an incident's `seen`: the full one becomes `seenPrev` (the older
+   * one is dropped). A no-op when another writer did it first.
+   */
+  async #rotateSeen(id: string): Promise<void> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: incPk(id), sk: 'INC' },
+          UpdateExpression: 'SET seenPrev = seen REMOVE seen',
+          ConditionExpression: 'size(seen) >= :window',
+          ExpressionAttributeValues: { ':window': SEEN_WINDOW },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async acknowledge(alert: Alert, now: Date, who: string): Promise<AlertOutcome> {
@@ -375,7 +382,8 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     who: string,
     options: { day?: string; monitoringUntil?: string },
   ): Promise<AlertOutcome> {
-    const occurrence = await this.#occurrence(alert.service, alert.dedupKey);
+    const key = await this.#readKey(alert);
+    const { occurrence } = key;
     // A late redelivery of an acknowledge/resolve that already acted on an earlier incident of
     // this key must not act on the current one: check the earlier incidents first.
     const hash = eventHash(alert.eventKey);
@@ -385,6 +393,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       (item) =>
         item[TRANSITIONS[to].cause] === hash ||
         (TRANSITIONS[to].cause === 'resolveCause' && hasCause(item, hash)),
+      key,
     );
     if (previous !== undefined) return { kind: 'replayed', incident: toIncident(previous), caused: to };
     const outcome = await this.transition(
@@ -932,15 +941,25 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     alert: Alert,
     occurrence: number,
     matches: (item: Item) => boolean,
+    key: KeyState,
   ): Promise<Item | undefined> {
     for (let n = occurrence - 1; n >= 0 && n >= occurrence - MAX_LOOKBACK; n--) {
       const item = await this.#getItem(incPk(incidentIdFor(alert.service, alert.dedupKey, n)), 'INC');
       if (item === undefined) return undefined;
       if (matches(item)) return item;
-      if (typeof item.resolvedAt === 'string' && Date.parse(item.resolvedAt) < Date.parse(alert.receivedAt))
-        return undefined;
+      const resolvedAt = typeof item.resolvedAt === 'string' ? Date.parse(item.resolvedAt) : undefined;
+      if (n === occurrence - 1 && resolvedAt !== undefined) key.settledAt = resolvedAt;
+      if (resolvedAt !== undefined && resolvedAt < Date.parse(alert.receivedAt)) return undefined;
     }
     return undefined;
+  }
+
+  /** Reads a key's occurrence (consistently) and remembers it for the next trigger of the key. */
+  async #readKey(alert: Pick<Alert, 'service' | 'dedupKey'>): Promise<KeyState> {
+    const occurrence = await this.#occurrence(alert.service, alert.dedupKey);
+    const key: KeyState = { occurrence };
+    this.#keys.set(alert.service, alert.dedupKey, key);
+    return key;
   }
 
   async #occurrence(service: string, dedupKey: string): Promise<number> {
@@ -950,6 +969,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
 
   /** Moves the key past `occurrence`; a no-op when someone already did. */
   async #advance(service: string, dedupKey: string, occurrence: number): Promise<void> {
+    this.#keys.forget(service, dedupKey);
     try {
       await this.#db.send(
         new UpdateCommand({
@@ -993,9 +1013,121 @@ function expiry(iso: string): number {
   return Math.ceil(new Date(iso).getTime() / 1000) + 86_400;
 }
 
+/** Whether the incident item counted this event: its opener, or in either generation of `seen`. */
 function hasSeen(item: Item, hash: string): boolean {
-  return item.seen instanceof Set && item.seen.has(hash);
+  return (
+    item.openedBy === hash ||
+    (item.seen instanceof Set && item.seen.has(hash)) ||
+    (item.seenPrev instanceof Set && item.seenPrev.has(hash))
+  );
 }
+
+/** Counts an event into an incident known to exist, if it is open and has not counted the event. */
+function appendCommand(table: string, id: string, seen: string, nowIso: string): UpdateCommand {
+  return new UpdateCommand({
+    TableName: table,
+    Key: { pk: incPk(id), sk: 'INC' },
+    UpdateExpression: 'SET lastAlertAt = :now ADD alertCount :one, seen :seenSet',
+    ConditionExpression: `attribute_exists(pk) AND #status <> :resolved AND ${NOT_SEEN}`,
+    ExpressionAttributeNames: { '#status': 'status' },
+    ExpressionAttributeValues: {
+      ':now': nowIso,
+      ':one': 1,
+      ':resolved': 'resolved',
+      ':seen': seen,
+      ':seenSet': new Set([seen]),
+    },
+    ReturnValues: 'ALL_NEW',
+  });
+}
+
+/** Opens the incident with every base field, or counts the event into it (the theory above). */
+function upsertCommand(
+  table: string,
+  id: string,
+  alert: Alert,
+  occurrence: number,
+  seen: string,
+  nowIso: string,
+  options: TriggerOptions,
+): UpdateCommand {
+  return new UpdateCommand({
+    TableName: table,
+    Key: { pk: incPk(id), sk: 'INC' },
+    UpdateExpression: `${[
+      'SET #id = if_not_exists(#id, :id), service = if_not_exists(service, :service)',
+      'dedupKey = if_not_exists(dedupKey, :dedupKey), occurrence = if_not_exists(occurrence, :occurrence)',
+      '#status = if_not_exists(#status, :triggered), title = if_not_exists(title, :title)',
+      '#source = if_not_exists(#source, :source), severity = if_not_exists(severity, :severity)',
+      'origin = if_not_exists(origin, :origin), startedAt = if_not_exists(startedAt, :startedAt)',
+      'detectedAt = if_not_exists(detectedAt, :now), version = if_not_exists(version, :one)',
+      'openedBy = if_not_exists(openedBy, :seen), generation = if_not_exists(generation, :one)',
+      'step = if_not_exists(step, :zero), stepAt = if_not_exists(stepAt, :now)',
+      'escalation = if_not_exists(escalation, :active), reminderSeq = if_not_exists(reminderSeq, :zero)',
+      'sev = if_not_exists(sev, :sev), links = if_not_exists(links, :links)',
+      'reopens = if_not_exists(reopens, :zero)',
+      ...(options.openingLease
+        ? [
+            'openLease = if_not_exists(openLease, :lease), openLeaseUntil = if_not_exists(openLeaseUntil, :leaseUntil)',
+          ]
+        : []),
+      ...(options.escalationPolicy ? ['escalationPolicy = if_not_exists(escalationPolicy, :policy)'] : []),
+      ...(options.day
+        ? ['gsi3pk = if_not_exists(gsi3pk, :day), gsi3sk = if_not_exists(gsi3sk, :daySk)']
+        : []),
+      'gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsiSk)',
+      'gsi2pk = if_not_exists(gsi2pk, :gsi2pk), gsi2sk = if_not_exists(gsi2sk, :gsiSk)',
+      'lastAlertAt = :now',
+    ].join(', ')} ADD alertCount :one, seen :seenSet`,
+    ConditionExpression: `attribute_not_exists(pk) OR (#status <> :resolved AND ${NOT_SEEN})`,
+    ExpressionAttributeNames: { '#id': 'id', '#status': 'status', '#source': 'source' },
+    ExpressionAttributeValues: {
+      ':id': id,
+      ':service': alert.service,
+      ':dedupKey': alert.dedupKey,
+      ':occurrence': occurrence,
+      ':triggered': 'triggered',
+      ':resolved': 'resolved',
+      ':title': alert.summary,
+      ':source': alert.source,
+      ':severity': alert.severity,
+      ':origin': alert.origin,
+      ':startedAt': alert.occurredAt ?? alert.receivedAt,
+      ':now': nowIso,
+      ':one': 1,
+      ':zero': 0,
+      ':active': 'active',
+      ':sev': options.sev ?? mapSourceSeverity(alert.severity),
+      ':links': alert.links.slice(0, 20),
+      ...(options.openingLease
+        ? {
+            ':lease': options.openingLease.token,
+            ':leaseUntil': options.openingLease.until.toISOString(),
+          }
+        : {}),
+      ...(options.escalationPolicy ? { ':policy': options.escalationPolicy } : {}),
+      ...(options.day ? { ':day': `DAY#${options.day}`, ':daySk': `${alert.service}#${id}` } : {}),
+      ':seen': seen,
+      ':seenSet': new Set([seen]),
+      ':gsi1pk': `SVC#${alert.service}`,
+      ':gsi2pk': 'INC',
+      ':gsiSk': `${nowIso}#${id}`,
+    },
+    ReturnValues: 'ALL_NEW',
+  });
+}
+
+/**
+ * Whether the writer that got this item back rotates `seen`: the one whose event filled the
+ * generation, and (should it have died first) every 16th after it.
+ */
+function rotates(item: Item): boolean {
+  const size = item.seen instanceof Set ? item.seen.size : 0;
+  return size >= SEEN_WINDOW && (size - SEEN_WINDOW) % 16 === 0;
+}
+
+/** The condition form of `hasSeen`, negated (`:seen` is the event's hash; the item exists). */
+const NOT_SEEN = 'NOT contains(seen, :seen) AND NOT contains(seenPrev, :seen) AND openedBy <> :seen';
 
 /**
  * Each transition: the statuses it may start from, what it sets besides status, and the attribute
