@@ -255,7 +255,8 @@ export async function startEscalation(
     incident.origin,
     `Incident opened: ${incident.title}`,
   );
-  if (await deps.store.hasTimelineEntry(opened)) return;
+  // The delivery that just created it knows nobody opened it before (no read); any other checks.
+  if (lease?.held !== true && (await deps.store.hasTimelineEntry(opened))) return;
   if (lease !== undefined && !lease.held) {
     const at = deps.clock();
     const until = new Date(at.getTime() + OPENING_LEASE_MS);
@@ -392,6 +393,7 @@ export async function onEscalateTimer(
         await stopIncidentEscalation(incident, deps, 'maintenance window');
         return 'stopped';
       }
+      if (event.step > 1) await recordPreviousStep(incident, event.step - 1, deps);
       const claimed = await deps.store.claimStep(incident, event.step, now, exhausted);
       if (claimed === undefined) continue; // changed under us: look again
       incident = claimed;
@@ -413,6 +415,20 @@ export async function onEscalateTimer(
     return 'done';
   }
   throw new Error(`escalation of ${event.incidentId} kept racing`);
+}
+
+/**
+ * Step `step` paged and timed this one (or this timer would not exist), but its completion — the
+ * entry — may have failed, and its retry would now find a later step claimed: record it from
+ * what is known (without who was paged; its own write, if it comes first, keeps that).
+ */
+async function recordPreviousStep(incident: Incident, step: number, deps: EscalationDeps): Promise<void> {
+  const previous = stepEntry(incident, 'ESCALATED', step);
+  if (await deps.store.hasTimelineEntry(previous)) return;
+  await deps.store.putTimelineEntry(
+    { ...previous, text: `${previous.text} (recorded by step ${step + 1}: its own record had failed)` },
+    { ifAbsent: true },
+  );
 }
 
 /**

@@ -106,6 +106,42 @@ describe('retried after a failure midway', () => {
   });
 });
 
+describe('an escalation step whose record failed', () => {
+  it('is recorded by the next step, and its late retry pages nobody again', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p, { severity: 'warning' });
+    p.takePages();
+    const step = (n: number) => ({ kind: 'escalate', incidentId: incident.id, generation: 1, step: n });
+    // Step 1 pages carol and times step 2, then its entry's write fails (a DynamoDB outage).
+    const failingStore = new Proxy(p.store, {
+      get(store, name) {
+        if (name === 'putTimelineEntry') return async () => Promise.reject(new Error('DynamoDB is down'));
+        const value = Reflect.get(store, name, store);
+        return typeof value === 'function' ? value.bind(store) : value;
+      },
+    });
+    p.clock.set(new Date(Date.parse(START) + 5 * MINUTE));
+    await expect(handleTimerEvent(step(1), { ...p.deps, store: failingStore })).rejects.toThrow(
+      'DynamoDB is down',
+    );
+    expect(p.takePages()).toEqual(['page carol carol-0']);
+    // Step 2 fires before step 1's retry: it records step 1 first, then does its own.
+    p.clock.set(new Date(Date.parse(START) + 15 * MINUTE));
+    expect(await handleTimerEvent(step(2), p.deps)).toBe('done');
+    const timeline = await p.store.timeline(incident.id);
+    expect(timeline.map((e) => [e.type, e.text])).toEqual([
+      ['OPENED', 'Incident opened: p99 latency above 2s on orders-db'],
+      ['ESCALATED', 'Escalation step 1 (recorded by step 2: its own record had failed)'],
+      ['ESCALATED', 'Escalation step 2'],
+    ]);
+    expect(p.takePages()).toHaveLength(2); // step 2: level 1 again (the repeat)
+    // Step 1's retry, late: stale, nothing sent, nothing rewritten.
+    expect(await handleTimerEvent(step(1), p.deps)).toBe('stale');
+    expect(p.takePages()).toEqual([]);
+    expect(await p.store.timeline(incident.id)).toEqual(timeline);
+  });
+});
+
 describe('roles and handoff retried after a failure midway', () => {
   const brief = {
     status: 'checkout 5xx at 30%',

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { documentClient } from '#adapters/aws/dynamodb-client';
@@ -274,11 +275,16 @@ describe('the dedup window: two generations of `seen`, 128 events each', () => {
 });
 
 describe('what one process remembers of a key', () => {
-  it('a duplicate trigger costs one conditional write and no read once the key is known', async () => {
-    await processAlert(makeAlert(), deps());
-    await processAlert(makeAlert(), deps());
+  /** A store on a DynamoDB client of its own (a document client shares its base's middleware), counting commands. */
+  const countingStore = () => {
     const calls: string[] = [];
-    const client = documentClient(dynamo.client);
+    const client = documentClient(
+      new DynamoDBClient({
+        endpoint: dynamo.endpoint,
+        region: 'local',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
     client.middlewareStack.add(
       (next, context) => async (args) => {
         calls.push(String(context.commandName));
@@ -286,12 +292,48 @@ describe('what one process remembers of a key', () => {
       },
       { step: 'initialize', name: 'countCalls' },
     );
-    const counted = new DynamoDbIncidentStore({ tableName: store.tableName, client });
+    return { calls, store: new DynamoDbIncidentStore({ tableName: store.tableName, client }) };
+  };
+
+  it('a duplicate trigger costs one conditional write and no read once the key is known', async () => {
+    await processAlert(makeAlert(), deps());
+    await processAlert(makeAlert(), deps());
+    const { calls, store: counted } = countingStore();
     await counted.trigger(makeAlert(), now); // learns the key: one read, one write
     calls.length = 0;
     const outcome = await counted.trigger(makeAlert(), now);
     expect(outcome).toMatchObject({ kind: 'appended', incident: { alertCount: 4 } });
     expect(calls).toEqual(['UpdateItemCommand']);
+  });
+
+  it('a contact throttle: a warm process takes a slot with one conditional write; a refusal is read fresh', async () => {
+    const { calls, store: warm } = countingStore();
+    const other = new DynamoDbIncidentStore({
+      tableName: store.tableName,
+      client: documentClient(dynamo.client),
+    });
+    const upTo = (n: number) => (history: readonly number[]) =>
+      history.length < n
+        ? { allowed: true, history: [...history, history.length] }
+        : { allowed: false, history: [...history] };
+    expect(await warm.takeThrottle('alice-0#page', upTo(2))).toBe(true);
+    calls.length = 0;
+    expect(await warm.takeThrottle('alice-0#page', upTo(2))).toBe(true);
+    expect(calls).toEqual(['PutItemCommand']);
+    // Another process gives a slot back (its send failed): the warm one's cache says full, so it reads.
+    expect(await other.takeThrottle('alice-0#page', (h) => ({ allowed: true, history: h.slice(1) }))).toBe(
+      true,
+    );
+    calls.length = 0;
+    expect(await warm.takeThrottle('alice-0#page', upTo(2))).toBe(true);
+    expect(calls).toEqual(['GetItemCommand', 'PutItemCommand']);
+    // Another process writes: the warm one's version is stale, its write fails, it reads again.
+    calls.length = 0;
+    expect(await other.takeThrottle('alice-0#page', (h) => ({ allowed: true, history: h.slice(1) }))).toBe(
+      true,
+    );
+    expect(await warm.takeThrottle('alice-0#page', upTo(5))).toBe(true);
+    expect(calls).toEqual(['PutItemCommand', 'GetItemCommand', 'PutItemCommand']);
   });
 
   it('a key another process resolved meanwhile: the stale occurrence fails its condition and the trigger opens the next incident', async () => {

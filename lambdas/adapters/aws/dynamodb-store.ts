@@ -90,7 +90,7 @@ type Item = Record<string, unknown>;
 
 /** How many distinct events one generation of an incident's `seen` set holds (two are kept). */
 const SEEN_WINDOW = 128;
-/** How many keys' occurrences one process remembers. */
+/** How many keys' occurrences (and contacts' throttle histories) one process remembers. */
 const KEY_CACHE_SIZE = 10_000;
 
 /** A key as this process last read it: its occurrence, and when the incident before it resolved. */
@@ -101,21 +101,20 @@ interface KeyState {
   exists?: string;
 }
 
-/** A bounded map of keys to their state; the oldest entry goes first. */
-class KeyCache {
-  readonly #entries = new Map<string, KeyState>();
+/** A map of at most `size` entries; the least recently set goes first. */
+class BoundedMap<V> {
+  readonly #entries = new Map<string, V>();
   constructor(readonly size: number) {}
-  get(service: string, dedupKey: string): KeyState | undefined {
-    return this.#entries.get(`${service}\u0000${dedupKey}`);
+  get(key: string): V | undefined {
+    return this.#entries.get(key);
   }
-  set(service: string, dedupKey: string, state: KeyState): void {
-    const k = `${service}\u0000${dedupKey}`;
-    this.#entries.delete(k);
-    this.#entries.set(k, state);
+  set(key: string, value: V): void {
+    this.#entries.delete(key);
+    this.#entries.set(key, value);
     if (this.#entries.size > this.size) this.#entries.delete(this.#entries.keys().next().value as string);
   }
-  forget(service: string, dedupKey: string): void {
-    this.#entries.delete(`${service}\u0000${dedupKey}`);
+  delete(key: string): void {
+    this.#entries.delete(key);
   }
 }
 
@@ -131,7 +130,9 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   readonly #table: string;
   readonly #db: DynamoDBDocumentClient;
   /** What this process last learnt of each key it triggered (a warm Lambda's hot keys). */
-  readonly #keys = new KeyCache(KEY_CACHE_SIZE);
+  readonly #keys = new BoundedMap<KeyState>(KEY_CACHE_SIZE);
+  /** The throttle histories this process last wrote, by contact and class. */
+  readonly #throttles = new BoundedMap<{ version: number; history: number[] }>(KEY_CACHE_SIZE);
 
   constructor(options: DynamoDbIncidentStoreOptions) {
     this.#table = options.tableName;
@@ -151,7 +152,8 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       // The first attempt may trust what this process last learnt of the key: a stale occurrence
       // only names an incident that is resolved, whose condition fails below (then: read again).
       const key =
-        (attempt === 0 && this.#keys.get(alert.service, alert.dedupKey)) || (await this.#readKey(alert));
+        (attempt === 0 && this.#keys.get(keyPk(alert.service, alert.dedupKey))) ||
+        (await this.#readKey(alert));
       const { occurrence } = key;
       const id = incidentIdFor(alert.service, alert.dedupKey, occurrence);
       // A late redelivery of an event an earlier incident of this key already counted (it was
@@ -558,13 +560,20 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     return lastKey === undefined ? { incidents } : { incidents, nextCursor: encodeCursor(lastKey) };
   }
 
-  async putTimelineEntry(entry: TimelineEntry): Promise<void> {
-    await this.#db.send(
-      new PutCommand({
-        TableName: this.#table,
-        Item: { pk: incPk(entry.incidentId), sk: timelineSk(entry), ...entry },
-      }),
-    );
+  async putTimelineEntry(entry: TimelineEntry, options: { ifAbsent?: boolean } = {}): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { pk: incPk(entry.incidentId), sk: timelineSk(entry), ...entry },
+          ...(options.ifAbsent ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (options.ifAbsent && error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
   }
 
   async hasTimelineEntry(entry: Pick<TimelineEntry, 'incidentId' | 'at' | 'type' | 'id'>): Promise<boolean> {
@@ -882,10 +891,15 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     decide: (history: readonly number[]) => { allowed: boolean; history: number[] },
   ): Promise<boolean> {
     for (let attempt = 0; attempt < THROTTLE_ATTEMPTS; attempt++) {
-      const item = await this.#getItem(`THR#${key}`, 'THR');
-      const version = typeof item?.version === 'number' ? item.version : 0;
-      const history = Array.isArray(item?.sent) ? item.sent.map(Number) : [];
-      const decision = decide(history);
+      // What this process last wrote may still be current (the version condition checks); a
+      // refusal is only ever decided on a fresh read.
+      const cached = attempt === 0 ? this.#throttles.get(key) : undefined;
+      let { version, history } = cached ?? (await this.#readThrottle(key));
+      let decision = decide(history);
+      if (!decision.allowed && cached !== undefined) {
+        ({ version, history } = await this.#readThrottle(key));
+        decision = decide(history);
+      }
       if (!decision.allowed) return false;
       try {
         await this.#db.send(
@@ -902,14 +916,24 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
             ...(version === 0 ? {} : { ExpressionAttributeValues: { ':version': version } }),
           }),
         );
+        this.#throttles.set(key, { version: version + 1, history: decision.history });
         return true;
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
+        this.#throttles.delete(key);
         // Many pages to one contact at once (a storm): back off with jitter before reading again.
         await new Promise((resolve) => setTimeout(resolve, Math.random() * 10 * (attempt + 1)));
       }
     }
     throw new RetryableError(`throttle ${key} kept racing; retry`);
+  }
+
+  async #readThrottle(key: string): Promise<{ version: number; history: number[] }> {
+    const item = await this.#getItem(`THR#${key}`, 'THR');
+    return {
+      version: typeof item?.version === 'number' ? item.version : 0,
+      history: Array.isArray(item?.sent) ? item.sent.map(Number) : [],
+    };
   }
 
   async #queryAll(input: Omit<QueryCommandInput, 'TableName'>): Promise<Item[]> {
@@ -958,7 +982,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   async #readKey(alert: Pick<Alert, 'service' | 'dedupKey'>): Promise<KeyState> {
     const occurrence = await this.#occurrence(alert.service, alert.dedupKey);
     const key: KeyState = { occurrence };
-    this.#keys.set(alert.service, alert.dedupKey, key);
+    this.#keys.set(keyPk(alert.service, alert.dedupKey), key);
     return key;
   }
 
@@ -969,7 +993,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
 
   /** Moves the key past `occurrence`; a no-op when someone already did. */
   async #advance(service: string, dedupKey: string, occurrence: number): Promise<void> {
-    this.#keys.forget(service, dedupKey);
+    this.#keys.delete(keyPk(service, dedupKey));
     try {
       await this.#db.send(
         new UpdateCommand({
