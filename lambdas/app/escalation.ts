@@ -341,24 +341,52 @@ export function reassessAt(incident: Incident, seq: number, deps: EscalationDeps
 }
 
 /**
- * Whether the severity re-assessment reminders run: while an incident commander is assigned, and
- * for every SEV-1 and SEV-2 (whose acknowledger re-assesses until there is a commander).
+ * Whether the severity re-assessment reminders run: while there is someone to ask — an incident
+ * commander, or for a SEV-1 and SEV-2 its acknowledger (until there is a commander). Before that,
+ * escalation is what runs; the chain starts at the next 30-minute mark after acknowledgement.
  */
 export function reassesses(incident: Incident): boolean {
-  return incident.roles.commander !== undefined || incident.sev === 'SEV-1' || incident.sev === 'SEV-2';
+  return (
+    incident.roles.commander !== undefined ||
+    ((incident.sev === 'SEV-1' || incident.sev === 'SEV-2') && incident.acknowledgedBy !== undefined)
+  );
 }
 
-/** Starts the re-assessment chain at its next 30-minute mark, if it should run and is not running. */
-export async function ensureReassess(incident: Incident, deps: EscalationDeps): Promise<void> {
-  if (incident.status === 'resolved' || !reassesses(incident)) return;
+/**
+ * Starts the re-assessment chain at its next 30-minute mark, if it should run and is not running.
+ * Returns the timer it started, if any.
+ */
+export async function ensureReassess(
+  incident: Incident,
+  deps: EscalationDeps,
+): Promise<TimerEvent | undefined> {
+  if (incident.status === 'resolved' || !reassesses(incident)) return undefined;
   const elapsed = deps.clock().getTime() - Date.parse(incident.detectedAt);
   const due = Math.floor(elapsed / minutes(deps, REASSESS_MINUTES)) + 1;
-  await scheduleReassess(incident, Math.max(due, incident.reassessSeq + 1), deps);
+  return scheduleReassess(incident, Math.max(due, incident.reassessSeq + 1), deps);
 }
 
-export async function scheduleReassess(incident: Incident, seq: number, deps: EscalationDeps): Promise<void> {
+export async function scheduleReassess(
+  incident: Incident,
+  seq: number,
+  deps: EscalationDeps,
+): Promise<TimerEvent> {
   const event: TimerEvent = { kind: 'reassess', incidentId: incident.id, seq };
   await deps.timers.schedule(timer(event, reassessAt(incident, seq, deps)));
+  return event;
+}
+
+/**
+ * A resolve that ran to completion while these timers were being started cancelled the timers
+ * before they existed: cancel them now.
+ */
+export async function cancelIfResolved(
+  incidentId: string,
+  started: readonly TimerEvent[],
+  deps: EscalationDeps,
+): Promise<void> {
+  if (started.length === 0 || (await deps.store.get(incidentId))?.status !== 'resolved') return;
+  for (const event of started) await deps.timers.cancel(timerName(event));
 }
 
 export function withEffects(effects: Effects): Partial<TimelineEntry> {
@@ -507,6 +535,7 @@ export async function afterAcknowledged(
     }),
   );
   const timeout = serviceOf(incident, deps.config)?.ackTimeoutMinutes ?? 30;
+  const started: TimerEvent[] = [];
   if (timeout > 0 && incident.status === 'acknowledged') {
     const event: TimerEvent = {
       kind: 'ack-timeout',
@@ -514,10 +543,12 @@ export async function afterAcknowledged(
       generation: incident.generation,
     };
     await deps.timers.schedule(timer(event, new Date(now.getTime() + minutes(deps, timeout))));
-    // A resolve that ran to completion meanwhile cancelled timers before this one existed.
-    if ((await deps.store.get(incident.id))?.status === 'resolved')
-      await deps.timers.cancel(timerName(event));
+    started.push(event);
   }
+  // A SEV-1/2 now has someone to ask to re-assess.
+  const reassess = await ensureReassess(incident, deps);
+  if (reassess) started.push(reassess);
+  await cancelIfResolved(incident.id, started, deps);
   await emit(
     deps,
     'Incident Acknowledged',

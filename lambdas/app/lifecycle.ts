@@ -4,7 +4,9 @@ import { type TimerEvent, timer, timerName } from '#core/timers';
 import {
   afterResolved,
   cancelEscalationTimers,
+  cancelIfResolved,
   type EscalationDeps,
+  ensureReassess,
   entry,
   minutes,
   NONE,
@@ -197,6 +199,9 @@ export async function afterMitigated(
   );
   if (await deps.store.hasTimelineEntry(done)) return;
   await cancelEscalationTimers(incident, deps);
+  // Mitigating acknowledges too: a SEV-1/2 now has someone to ask to re-assess.
+  const reassess = await ensureReassess(incident, deps);
+  if (reassess) await cancelIfResolved(incident.id, [reassess], deps);
   const paged = pagedResponders(await deps.store.timeline(incident.id)).filter((id) => id !== act.who);
   await notify(
     incident,

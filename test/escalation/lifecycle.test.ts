@@ -337,7 +337,7 @@ describe('lifecycle on a fake clock', () => {
     });
   });
   describe('severity', () => {
-    it('raising a triggered incident restarts escalation and starts reminders and re-assessment', async () => {
+    it('raising a triggered incident restarts escalation and starts reminders (re-assessment waits for someone to ask)', async () => {
       const p = await startPipeline(dynamo, teamConfig(), START);
       const incident = await open(p, { severity: 'warning' });
       expect(incident.sev).toBe('SEV-3');
@@ -364,13 +364,12 @@ describe('lifecycle on a fake clock', () => {
       expect(await pendingNames(p)).toEqual(
         [
           `esc-${incident.id}-2-1`, // level 2 of the new generation
-          `rea-${incident.id}-1`, // re-assessment at detection + 30
           `rem-${incident.id}-1`, // SEV-1 status reminders
         ].sort(),
       );
       const pending = await p.timers.pending();
       expect(pending.find((t) => t.name === `rem-${incident.id}-1`)?.dueAt).toBe(plus(now, 15 * MINUTE));
-      expect(pending.find((t) => t.name === `rea-${incident.id}-1`)?.dueAt).toBe(plus(START, 30 * MINUTE));
+      expect(pending.some((t) => t.name.startsWith('rea-'))).toBe(false); // nobody to ask until acknowledged
       // The old generation's step timer, delivered anyway, is stale.
       expect(
         await handleTimerEvent({ kind: 'escalate', incidentId: incident.id, generation: 1, step: 1 }, p.deps),
@@ -517,6 +516,22 @@ describe('lifecycle on a fake clock', () => {
       );
       await p.fastForward(2 * HOUR);
       expect(await entriesOf(p, incident.id, 'REASSESS_REMINDED')).toHaveLength(2);
+    });
+
+    it('an unacknowledged SEV-1 is not re-assessed; acknowledging (here: mitigating) starts it at the next mark', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const incident = await open(p);
+      expect(incident.sev).toBe('SEV-1');
+      expect((await pendingNames(p)).filter((n) => n.startsWith('rea-'))).toEqual([]);
+      await p.fastForward(40 * MINUTE);
+      expect(await entriesOf(p, incident.id, 'REASSESS_REMINDED')).toEqual([]);
+      await mitigateIncident(incident.id, { who: 'carol' }, p.deps);
+      const pending = await p.timers.pending();
+      expect(pending.filter((t) => t.name.startsWith('rea-')).map((t) => [t.name, t.dueAt])).toEqual([
+        [`rea-${incident.id}-2`, plus(START, 60 * MINUTE)],
+      ]);
+      await p.fastForward(20 * MINUTE);
+      expect(reassessPages(p)).toEqual(['carol carol-0']);
     });
 
     it('a SEV-3 is re-assessed only once it has an incident commander, from the next mark', async () => {
