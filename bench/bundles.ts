@@ -89,6 +89,31 @@ async function loadTime(
   return (JSON.parse(stdout) as { ms: number }).ms;
 }
 
+/** Diagnostics: PROBE_OWN under `--cpu-prof`, the profile written next to the bundle. */
+async function cpuProfile(file: string, serviceName: string, preload: readonly string[]): Promise<void> {
+  await run(
+    process.execPath,
+    [
+      '--cpu-prof',
+      `--cpu-prof-dir=${path.dirname(file)}`,
+      '--input-type=module',
+      '--eval',
+      PROBE_OWN,
+      pathToFileURL(file).href,
+      JSON.stringify(preload),
+    ],
+    {
+      cwd: ROOT,
+      env: {
+        PATH: process.env.PATH ?? '',
+        ...ENV,
+        POWERTOOLS_SERVICE_NAME: serviceName,
+        AWS_SDK_JS_NODE_VERSION_SUPPORT_WARNING_DISABLED: 'true',
+      },
+    },
+  );
+}
+
 export interface BundleFigures {
   readonly handler: string;
   readonly bytes: number;
@@ -163,6 +188,12 @@ export async function runBundles(
       samples.floor.push(await loadTime(floorFile, service));
       samples.own.push(await loadTime(outfile, service, '', sdkImports));
       if (!options.quick) samples.sourceMaps.push(await loadTime(outfile, service, '--enable-source-maps'));
+    }
+    // Diagnostics, not part of the figures: KLAXON_BENCH_CPU_PROFILE=1 writes a CPU profile of one
+    // more process (SDK packages first, then the bundle) next to the bundle; open it in DevTools.
+    if (process.env.KLAXON_BENCH_CPU_PROFILE === '1') {
+      await cpuProfile(outfile, service, sdkImports);
+      progress(`bundles: ${handler} CPU profile in ${path.relative(ROOT, path.dirname(outfile))}`);
     }
     const loadMs = median(samples.bundle);
     const floorMs = median(samples.floor);

@@ -1,4 +1,5 @@
 import * as z from 'zod';
+import { lazySchema } from './lazy.ts';
 
 /**
  * The canonical Alert: every input format (PagerDuty Events v2, Alertmanager, Grafana,
@@ -29,50 +30,59 @@ export const ALERT_ORIGINS = [
 ] as const;
 export type AlertOrigin = (typeof ALERT_ORIGINS)[number];
 
-/** Service ids are slugs: they appear in keys, URLs, SNS attributes and S3 partitions. */
+/**
+ * Service ids are slugs: they appear in keys, URLs, SNS attributes and S3 partitions. Built at
+ * import (every function's config parse needs it); the schemas below are built on first use.
+ */
 export const ServiceId = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a slug: lowercase letters, digits and dashes, at most 63');
 
-export const IsoDateTime = z.iso.datetime({ offset: true });
+export const IsoDateTime = lazySchema(() => z.iso.datetime({ offset: true }));
 
-export const AlertLink = z.object({
-  href: z.url(),
-  text: z.string().max(1024).optional(),
-});
+export const AlertLink = lazySchema(() =>
+  z.object({
+    href: z.url(),
+    text: z.string().max(1024).optional(),
+  }),
+);
 
 export type AlertLink = z.output<typeof AlertLink>;
 
-export const AlertImage = z.object({
-  src: z.url(),
-  href: z.url().optional(),
-  alt: z.string().max(1024).optional(),
-});
+export const AlertImage = lazySchema(() =>
+  z.object({
+    src: z.url(),
+    href: z.url().optional(),
+    alt: z.string().max(1024).optional(),
+  }),
+);
 
-export const AlertSchema = z.object({
-  /** Idempotency key of this input: the same key twice is the same alert, counted once. */
-  eventKey: z.string().min(1).max(512),
-  service: ServiceId,
-  dedupKey: z.string().min(1).max(255),
-  action: z.enum(ALERT_ACTIONS),
-  summary: z.string().min(1).max(1024),
-  source: z.string().min(1).max(255),
-  severity: z.enum(SOURCE_SEVERITIES),
-  /** The alert's own timestamp: when the problem began, as the sender saw it. */
-  occurredAt: IsoDateTime.optional(),
-  /** When Klaxon received the alert. */
-  receivedAt: IsoDateTime,
-  component: z.string().max(255).optional(),
-  group: z.string().max(255).optional(),
-  class: z.string().max(255).optional(),
-  details: z.record(z.string(), z.unknown()).default({}),
-  links: z.array(AlertLink).max(50).default([]),
-  images: z.array(AlertImage).max(50).default([]),
-  origin: z.enum(ALERT_ORIGINS),
-  /** Name and URL of the sending tool (Events v2 `client`, `client_url`). */
-  client: z.string().max(255).optional(),
-  clientUrl: z.url().optional(),
-});
+export const AlertSchema = lazySchema(() =>
+  z.object({
+    /** Idempotency key of this input: the same key twice is the same alert, counted once. */
+    eventKey: z.string().min(1).max(512),
+    service: ServiceId,
+    dedupKey: z.string().min(1).max(255),
+    action: z.enum(ALERT_ACTIONS),
+    summary: z.string().min(1).max(1024),
+    source: z.string().min(1).max(255),
+    severity: z.enum(SOURCE_SEVERITIES),
+    /** The alert's own timestamp: when the problem began, as the sender saw it. */
+    occurredAt: IsoDateTime.optional(),
+    /** When Klaxon received the alert. */
+    receivedAt: IsoDateTime,
+    component: z.string().max(255).optional(),
+    group: z.string().max(255).optional(),
+    class: z.string().max(255).optional(),
+    details: z.record(z.string(), z.unknown()).default({}),
+    links: z.array(AlertLink).max(50).default([]),
+    images: z.array(AlertImage).max(50).default([]),
+    origin: z.enum(ALERT_ORIGINS),
+    /** Name and URL of the sending tool (Events v2 `client`, `client_url`). */
+    client: z.string().max(255).optional(),
+    clientUrl: z.url().optional(),
+  }),
+);
 
 export type Alert = z.output<typeof AlertSchema>;
 export type AlertInput = z.input<typeof AlertSchema>;

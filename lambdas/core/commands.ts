@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ServiceId } from './alert.ts';
 import { PEOPLE_ENTRY_TYPES, ROLES } from './incident.ts';
+import { lazySchema } from './lazy.ts';
 import { ACTION_CATEGORIES } from './postmortem.ts';
 import { SEVERITIES } from './severity.ts';
 
@@ -10,128 +11,152 @@ import { SEVERITIES } from './severity.ts';
  */
 
 /** A person: a responder id or any handle (`alice`, `alice@example.com`). */
-export const Handle = z
-  .string()
-  .regex(/^[\w.@-]{1,64}$/, 'must be a handle: letters, digits, . _ - @, at most 64');
+export const Handle = lazySchema(() =>
+  z.string().regex(/^[\w.@-]{1,64}$/, 'must be a handle: letters, digits, . _ - @, at most 64'),
+);
 
 /**
  * An idempotency key for the creating commands: the same key again (a retried request) returns
  * what the first request created instead of creating it twice.
  */
-export const IdempotencyKey = z.string().regex(/^[\w.:-]{1,128}$/, 'must be 1–128 letters, digits, . _ : -');
+export const IdempotencyKey = lazySchema(() =>
+  z.string().regex(/^[\w.:-]{1,128}$/, 'must be 1–128 letters, digits, . _ : -'),
+);
 
-export const ImpactSchema = z
-  .object({
-    usersAffectedPercent: z.number().min(0).max(100).optional(),
-    revenuePerHour: z.number().min(0).optional(),
-    slaRisk: z.enum(['yes', 'maybe', 'no']).optional(),
-  })
-  .strict();
+export const ImpactSchema = lazySchema(() =>
+  z
+    .object({
+      usersAffectedPercent: z.number().min(0).max(100).optional(),
+      revenuePerHour: z.number().min(0).optional(),
+      slaRisk: z.enum(['yes', 'maybe', 'no']).optional(),
+    })
+    .strict(),
+);
 
-export const CreateIncidentSchema = z
-  .object({
-    service: ServiceId,
-    title: z.string().trim().min(1).max(1024),
-    /** Give the severity, or the impact to classify it from (the most severe indication wins). */
-    severity: z.enum(SEVERITIES).optional(),
-    impact: ImpactSchema.optional(),
-    who: Handle,
-    description: z.string().max(4000).optional(),
-    key: IdempotencyKey.optional(),
-  })
-  .strict()
-  .refine((i) => i.severity !== undefined || (i.impact !== undefined && Object.keys(i.impact).length > 0), {
-    message: 'give severity, or impact (usersAffectedPercent, revenuePerHour, slaRisk) to classify it',
-    path: ['severity'],
-  });
+export const CreateIncidentSchema = lazySchema(() =>
+  z
+    .object({
+      service: ServiceId,
+      title: z.string().trim().min(1).max(1024),
+      /** Give the severity, or the impact to classify it from (the most severe indication wins). */
+      severity: z.enum(SEVERITIES).optional(),
+      impact: ImpactSchema.optional(),
+      who: Handle,
+      description: z.string().max(4000).optional(),
+      key: IdempotencyKey.optional(),
+    })
+    .strict()
+    .refine((i) => i.severity !== undefined || (i.impact !== undefined && Object.keys(i.impact).length > 0), {
+      message: 'give severity, or impact (usersAffectedPercent, revenuePerHour, slaRisk) to classify it',
+      path: ['severity'],
+    }),
+);
 
-export const ActorSchema = z.object({ who: Handle }).strict();
+export const ActorSchema = lazySchema(() => z.object({ who: Handle }).strict());
 
-export const MitigateSchema = z
-  .object({ who: Handle, note: z.string().trim().min(1).max(4000).optional() })
-  .strict();
+export const MitigateSchema = lazySchema(() =>
+  z.object({ who: Handle, note: z.string().trim().min(1).max(4000).optional() }).strict(),
+);
 
-export const ResolveSchema = z
-  .object({
-    who: Handle,
-    /** Skip the monitoring period: resolved at once. */
-    now: z.boolean().default(false),
-  })
-  .strict();
+export const ResolveSchema = lazySchema(() =>
+  z
+    .object({
+      who: Handle,
+      /** Skip the monitoring period: resolved at once. */
+      now: z.boolean().default(false),
+    })
+    .strict(),
+);
 
-export const SeverityChangeSchema = z
-  .object({
-    severity: z.enum(SEVERITIES),
-    reason: z.string().trim().min(1).max(1024),
-    who: Handle,
-  })
-  .strict();
+export const SeverityChangeSchema = lazySchema(() =>
+  z
+    .object({
+      severity: z.enum(SEVERITIES),
+      reason: z.string().trim().min(1).max(1024),
+      who: Handle,
+    })
+    .strict(),
+);
 
-export const RoleAssignSchema = z
-  .object({
-    role: z.enum(ROLES),
-    /** Who takes the role. */
-    person: Handle,
-    who: Handle,
-  })
-  .strict();
+export const RoleAssignSchema = lazySchema(() =>
+  z
+    .object({
+      role: z.enum(ROLES),
+      /** Who takes the role. */
+      person: Handle,
+      who: Handle,
+    })
+    .strict(),
+);
 
 /** The practice's IC handoff brief. */
-export const BriefSchema = z
-  .object({
-    status: z.string().trim().min(1).max(2000),
-    tried: z.string().trim().min(1).max(2000),
-    strategy: z.string().trim().min(1).max(2000),
-    people: z.string().trim().min(1).max(2000),
-    decisions: z.string().trim().min(1).max(2000),
-  })
-  .strict();
+export const BriefSchema = lazySchema(() =>
+  z
+    .object({
+      status: z.string().trim().min(1).max(2000),
+      tried: z.string().trim().min(1).max(2000),
+      strategy: z.string().trim().min(1).max(2000),
+      people: z.string().trim().min(1).max(2000),
+      decisions: z.string().trim().min(1).max(2000),
+    })
+    .strict(),
+);
 
-export const HandoffSchema = z
-  .object({
-    /** The new incident commander. */
-    to: Handle,
-    who: Handle,
-    brief: BriefSchema,
-  })
-  .strict();
+export const HandoffSchema = lazySchema(() =>
+  z
+    .object({
+      /** The new incident commander. */
+      to: Handle,
+      who: Handle,
+      brief: BriefSchema,
+    })
+    .strict(),
+);
 
-export const TimelineNoteSchema = z
-  .object({
-    type: z.enum(PEOPLE_ENTRY_TYPES),
-    who: Handle,
-    text: z.string().trim().min(1).max(4000),
-    key: IdempotencyKey.optional(),
-  })
-  .strict();
+export const TimelineNoteSchema = lazySchema(() =>
+  z
+    .object({
+      type: z.enum(PEOPLE_ENTRY_TYPES),
+      who: Handle,
+      text: z.string().trim().min(1).max(4000),
+      key: IdempotencyKey.optional(),
+    })
+    .strict(),
+);
 
-export const ChecklistTickSchema = z.object({ who: Handle, done: z.boolean().default(true) }).strict();
+export const ChecklistTickSchema = lazySchema(() =>
+  z.object({ who: Handle, done: z.boolean().default(true) }).strict(),
+);
 
-const Deadline = z.iso.date();
+const Deadline = lazySchema(() => z.iso.date());
 
-export const ActionItemCreateSchema = z
-  .object({
-    action: z.string().trim().min(1).max(1024),
-    owner: Handle,
-    deadline: Deadline,
-    category: z.enum(ACTION_CATEGORIES),
-    who: Handle,
-    key: IdempotencyKey.optional(),
-  })
-  .strict();
+export const ActionItemCreateSchema = lazySchema(() =>
+  z
+    .object({
+      action: z.string().trim().min(1).max(1024),
+      owner: Handle,
+      deadline: Deadline,
+      category: z.enum(ACTION_CATEGORIES),
+      who: Handle,
+      key: IdempotencyKey.optional(),
+    })
+    .strict(),
+);
 
-export const ActionItemUpdateSchema = z
-  .object({
-    status: z.enum(['open', 'done']).optional(),
-    owner: Handle.optional(),
-    deadline: Deadline.optional(),
-    who: Handle,
-  })
-  .strict()
-  .refine((u) => u.status !== undefined || u.owner !== undefined || u.deadline !== undefined, {
-    message: 'give status, owner or deadline',
-    path: ['status'],
-  });
+export const ActionItemUpdateSchema = lazySchema(() =>
+  z
+    .object({
+      status: z.enum(['open', 'done']).optional(),
+      owner: Handle.optional(),
+      deadline: Deadline.optional(),
+      who: Handle,
+    })
+    .strict()
+    .refine((u) => u.status !== undefined || u.owner !== undefined || u.deadline !== undefined, {
+      message: 'give status, owner or deadline',
+      path: ['status'],
+    }),
+);
 
 export type CreateIncidentInput = z.output<typeof CreateIncidentSchema>;
 export type SeverityChangeInput = z.output<typeof SeverityChangeSchema>;

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import * as z from 'zod';
 import { warRoomName } from './classification.ts';
 import { INCIDENT_STATUSES, type Incident } from './incident.ts';
+import { once } from './lazy.ts';
 import { SEVERITIES } from './severity.ts';
 
 /**
@@ -30,23 +31,26 @@ export type LifecycleEventType = (typeof LIFECYCLE_EVENT_TYPES)[number];
 /** The version the builder writes. */
 export const LIFECYCLE_SCHEMA_VERSION = '1.0';
 
-const isoDateTime = z.iso.datetime();
-const severity = z.enum(SEVERITIES);
+// The schemas are built on first use (each type's on its first event), not at import: see lazy.ts.
+const isoDateTime = once(() => z.iso.datetime());
+const severity = once(() => z.enum(SEVERITIES));
 
 /** The incident as of the event (a snapshot, not a live view). */
-const incidentSnapshot = z
-  .object({
-    id: z.string().min(1).describe('Incident id (stable, 12 characters).'),
-    service: z.string().min(1).describe('Service id from the config.'),
-    serviceName: z.string().min(1).describe('Display name of the service.'),
-    title: z.string().describe('Title: the summary of the alert that opened the incident.'),
-    severity: severity.describe('The incident severity now, SEV-1 (worst) to SEV-4.'),
-    status: z.enum(INCIDENT_STATUSES).describe('The incident status now.'),
-    detectedAt: isoDateTime.describe('When Klaxon opened the incident.'),
-    url: z.url().optional().describe("The incident's page in Klaxon, when a public URL is known."),
-    warRoom: z.string().min(1).describe('The war-room channel name, `#incident-YYYYMMDD-<slug>`.'),
-  })
-  .describe('The incident as of the event.');
+const incidentSnapshot = once(() =>
+  z
+    .object({
+      id: z.string().min(1).describe('Incident id (stable, 12 characters).'),
+      service: z.string().min(1).describe('Service id from the config.'),
+      serviceName: z.string().min(1).describe('Display name of the service.'),
+      title: z.string().describe('Title: the summary of the alert that opened the incident.'),
+      severity: severity().describe('The incident severity now, SEV-1 (worst) to SEV-4.'),
+      status: z.enum(INCIDENT_STATUSES).describe('The incident status now.'),
+      detectedAt: isoDateTime().describe('When Klaxon opened the incident.'),
+      url: z.url().optional().describe("The incident's page in Klaxon, when a public URL is known."),
+      warRoom: z.string().min(1).describe('The war-room channel name, `#incident-YYYYMMDD-<slug>`.'),
+    })
+    .describe('The incident as of the event.'),
+);
 
 function envelope<T extends LifecycleEventType>(type: T) {
   return z.object({
@@ -59,9 +63,9 @@ function envelope<T extends LifecycleEventType>(type: T) {
       .min(1)
       .describe('Event id: a retry of the same logical event has the same id. De-duplicate on it.'),
     type: z.literal(type).describe('The event type, equal to the EventBridge detail-type.'),
-    occurredAt: isoDateTime.describe('When the change happened (order events by this, not by arrival).'),
+    occurredAt: isoDateTime().describe('When the change happened (order events by this, not by arrival).'),
     actor: z.string().min(1).optional().describe('Who caused it: a responder id, or the alert source.'),
-    incident: incidentSnapshot,
+    incident: incidentSnapshot(),
   });
 }
 
@@ -72,89 +76,117 @@ const SEVERITY_RANK: Readonly<Record<(typeof SEVERITIES)[number], number>> = {
   'SEV-4': 4,
 };
 
-/** The detail schema of each lifecycle event type. */
-const SCHEMAS = {
-  'Incident Opened': envelope('Incident Opened').meta({
-    title: 'Incident Opened',
-    description: 'A new incident, published after its first page went out.',
-  }),
-  'Incident Acknowledged': envelope('Incident Acknowledged')
-    .extend({ acknowledgedAt: isoDateTime.describe('When it was acknowledged.') })
-    .meta({ title: 'Incident Acknowledged', description: 'A responder acknowledged the incident.' }),
-  'Incident Escalated': envelope('Incident Escalated')
-    .extend({
-      level: z.int().min(1).describe('The escalation level paged (1 again after an ack-timeout restart).'),
-      step: z.int().min(0).describe('The escalation step that ran.'),
-      paged: z.array(z.string().min(1)).describe('Ids of the responders paged by this step.'),
-    })
-    .meta({
-      title: 'Incident Escalated',
-      description: 'An escalation step beyond the first page ran and paged responders.',
+/** Builds the detail schema of each lifecycle event type. */
+const BUILDERS = {
+  'Incident Opened': () =>
+    envelope('Incident Opened').meta({
+      title: 'Incident Opened',
+      description: 'A new incident, published after its first page went out.',
     }),
-  'Incident Severity Changed': envelope('Incident Severity Changed')
-    .extend({
-      from: severity.describe('The severity before.'),
-      to: severity.describe('The severity after.'),
-      reason: z.string().min(1).describe('Why, as the person wrote it.'),
-      direction: z
-        .enum(['raised', 'lowered'])
-        .describe('raised: towards SEV-1 (more severe); lowered: towards SEV-4.'),
-    })
-    .superRefine((detail, ctx) => {
-      const expected = SEVERITY_RANK[detail.to] < SEVERITY_RANK[detail.from] ? 'raised' : 'lowered';
-      if (detail.from === detail.to) {
-        ctx.addIssue({ code: 'custom', path: ['to'], message: `to equals from (${detail.from})` });
-      } else if (detail.direction !== expected) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['direction'],
-          message: `${detail.from} → ${detail.to} is ${expected}, not ${detail.direction}`,
-        });
-      }
-    })
-    .meta({
-      title: 'Incident Severity Changed',
-      description: 'A person raised or lowered the severity, with a reason.',
-    }),
-  'Incident Mitigated': envelope('Incident Mitigated')
-    .extend({ mitigatedAt: isoDateTime.describe('When impact stopped.') })
-    .meta({ title: 'Incident Mitigated', description: 'Impact stopped; escalation stops.' }),
-  'Incident Resolved': envelope('Incident Resolved')
-    .extend({
-      resolvedAt: isoDateTime.describe('When service was restored (the resolve request).'),
-      monitored: z
-        .boolean()
-        .describe('true when it ended a quiet monitoring period; false for a resolve without one.'),
-    })
-    .meta({
-      title: 'Incident Resolved',
-      description: 'Resolved now, or at the quiet end of its monitoring period.',
-    }),
-  'Incident Reopened': envelope('Incident Reopened')
-    .extend({
-      reopens: z.int().min(1).describe('How often the incident has been reopened, this one included.'),
-    })
-    .meta({
-      title: 'Incident Reopened',
-      description: 'A re-trigger during monitoring reopened the incident.',
-    }),
-  'Postmortem Due': envelope('Postmortem Due')
-    .extend({
-      dueAt: isoDateTime.describe('When the postmortem is due: 48 hours after resolution.'),
-      required: z.literal(true).describe('Always true: SEV-1 and SEV-2 incidents require a postmortem.'),
-    })
-    .meta({
-      title: 'Postmortem Due',
-      description: 'A SEV-1 or SEV-2 incident was resolved: its postmortem is due 48 hours later.',
-    }),
+  'Incident Acknowledged': () =>
+    envelope('Incident Acknowledged')
+      .extend({ acknowledgedAt: isoDateTime().describe('When it was acknowledged.') })
+      .meta({ title: 'Incident Acknowledged', description: 'A responder acknowledged the incident.' }),
+  'Incident Escalated': () =>
+    envelope('Incident Escalated')
+      .extend({
+        level: z.int().min(1).describe('The escalation level paged (1 again after an ack-timeout restart).'),
+        step: z.int().min(0).describe('The escalation step that ran.'),
+        paged: z.array(z.string().min(1)).describe('Ids of the responders paged by this step.'),
+      })
+      .meta({
+        title: 'Incident Escalated',
+        description: 'An escalation step beyond the first page ran and paged responders.',
+      }),
+  'Incident Severity Changed': () =>
+    envelope('Incident Severity Changed')
+      .extend({
+        from: severity().describe('The severity before.'),
+        to: severity().describe('The severity after.'),
+        reason: z.string().min(1).describe('Why, as the person wrote it.'),
+        direction: z
+          .enum(['raised', 'lowered'])
+          .describe('raised: towards SEV-1 (more severe); lowered: towards SEV-4.'),
+      })
+      .superRefine((detail, ctx) => {
+        const expected = SEVERITY_RANK[detail.to] < SEVERITY_RANK[detail.from] ? 'raised' : 'lowered';
+        if (detail.from === detail.to) {
+          ctx.addIssue({ code: 'custom', path: ['to'], message: `to equals from (${detail.from})` });
+        } else if (detail.direction !== expected) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['direction'],
+            message: `${detail.from} → ${detail.to} is ${expected}, not ${detail.direction}`,
+          });
+        }
+      })
+      .meta({
+        title: 'Incident Severity Changed',
+        description: 'A person raised or lowered the severity, with a reason.',
+      }),
+  'Incident Mitigated': () =>
+    envelope('Incident Mitigated')
+      .extend({ mitigatedAt: isoDateTime().describe('When impact stopped.') })
+      .meta({ title: 'Incident Mitigated', description: 'Impact stopped; escalation stops.' }),
+  'Incident Resolved': () =>
+    envelope('Incident Resolved')
+      .extend({
+        resolvedAt: isoDateTime().describe('When service was restored (the resolve request).'),
+        monitored: z
+          .boolean()
+          .describe('true when it ended a quiet monitoring period; false for a resolve without one.'),
+      })
+      .meta({
+        title: 'Incident Resolved',
+        description: 'Resolved now, or at the quiet end of its monitoring period.',
+      }),
+  'Incident Reopened': () =>
+    envelope('Incident Reopened')
+      .extend({
+        reopens: z.int().min(1).describe('How often the incident has been reopened, this one included.'),
+      })
+      .meta({
+        title: 'Incident Reopened',
+        description: 'A re-trigger during monitoring reopened the incident.',
+      }),
+  'Postmortem Due': () =>
+    envelope('Postmortem Due')
+      .extend({
+        dueAt: isoDateTime().describe('When the postmortem is due: 48 hours after resolution.'),
+        required: z.literal(true).describe('Always true: SEV-1 and SEV-2 incidents require a postmortem.'),
+      })
+      .meta({
+        title: 'Postmortem Due',
+        description: 'A SEV-1 or SEV-2 incident was resolved: its postmortem is due 48 hours later.',
+      }),
 } as const;
 
-/** The detail schema of each type, for subscribers that validate with zod. */
-export const LIFECYCLE_EVENT_SCHEMAS: Readonly<Record<LifecycleEventType, z.ZodType>> = SCHEMAS;
+type DetailSchemas = { readonly [T in LifecycleEventType]: ReturnType<(typeof BUILDERS)[T]> };
+
+const built: Partial<Record<LifecycleEventType, z.ZodType>> = {};
+
+/** The detail schema of `type`, built on its first use. */
+function schemaOf<T extends LifecycleEventType>(type: T): DetailSchemas[T] {
+  let schema = built[type];
+  if (schema === undefined) {
+    schema = BUILDERS[type]();
+    built[type] = schema;
+  }
+  return schema as DetailSchemas[T];
+}
+
+/** The detail schema of each type, for subscribers that validate with zod (each built when first read). */
+export const LIFECYCLE_EVENT_SCHEMAS: Readonly<Record<LifecycleEventType, z.ZodType>> =
+  Object.defineProperties(
+    {} as Record<LifecycleEventType, z.ZodType>,
+    Object.fromEntries(
+      LIFECYCLE_EVENT_TYPES.map((type) => [type, { get: () => schemaOf(type), enumerable: true }]),
+    ),
+  );
 
 /** The `detail` of a lifecycle event of type T. */
 export type LifecycleEventDetail<T extends LifecycleEventType = LifecycleEventType> = z.output<
-  (typeof SCHEMAS)[T]
+  DetailSchemas[T]
 >;
 
 type EnvelopeKey = keyof z.output<ReturnType<typeof envelope>>;
@@ -235,7 +267,7 @@ export function lifecycleEvent<T extends LifecycleEventType>(
     ...extras,
     ...(type === 'Postmortem Due' ? { required: true } : {}),
   };
-  const result = SCHEMAS[type].safeParse(candidate);
+  const result = schemaOf(type).safeParse(candidate);
   if (!result.success) {
     throw new Error(`lifecycleEvent: invalid "${type}" detail: ${z.prettifyError(result.error)}`);
   }
@@ -252,7 +284,7 @@ export function parseLifecycleEventDetail<T extends LifecycleEventType>(
   type: T,
   detail: unknown,
 ): LifecycleEventDetail<T> {
-  return SCHEMAS[type].parse(detail) as LifecycleEventDetail<T>;
+  return schemaOf(type).parse(detail) as LifecycleEventDetail<T>;
 }
 
 /** What the published JSON Schemas say a timestamp is (zod's own pattern also checks the calendar). */
@@ -266,7 +298,7 @@ const ISO_UTC_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$'
 export function lifecycleEventJsonSchemas(): Record<LifecycleEventType, z.core.JSONSchema.BaseSchema> {
   const schemas: Partial<Record<LifecycleEventType, z.core.JSONSchema.BaseSchema>> = {};
   for (const type of LIFECYCLE_EVENT_TYPES) {
-    schemas[type] = z.toJSONSchema(SCHEMAS[type], {
+    schemas[type] = z.toJSONSchema(schemaOf(type), {
       io: 'input',
       override: ({ jsonSchema }) => {
         if (jsonSchema.format === 'date-time') jsonSchema.pattern = ISO_UTC_PATTERN;

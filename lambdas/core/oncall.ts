@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { IsoDateTime, ServiceId } from './alert.ts';
 import type { Rotation, Schedule } from './config.ts';
+import { lazySchema } from './lazy.ts';
 import { DAY, HOUR, localToInstant, localWall } from './wall-clock.ts';
 
 /**
@@ -29,20 +30,23 @@ export interface ScheduleOverride {
 }
 
 /** Parses an override at the HTTP edge: slug ids, offset date-times, `from` before `to`. */
-export const ScheduleOverrideSchema = z
-  .object({
-    id: ServiceId,
-    scheduleId: ServiceId,
-    from: IsoDateTime,
-    to: IsoDateTime,
-    responder: ServiceId,
-    replaces: ServiceId.optional(),
-  })
-  .refine((o) => Date.parse(o.from) < Date.parse(o.to), { message: 'must be after from', path: ['to'] })
-  .refine((o) => o.replaces !== o.responder, {
-    message: 'must differ from responder',
-    path: ['replaces'],
-  }) satisfies z.ZodType<ScheduleOverride>;
+export const ScheduleOverrideSchema = lazySchema(
+  () =>
+    z
+      .object({
+        id: ServiceId,
+        scheduleId: ServiceId,
+        from: IsoDateTime,
+        to: IsoDateTime,
+        responder: ServiceId,
+        replaces: ServiceId.optional(),
+      })
+      .refine((o) => Date.parse(o.from) < Date.parse(o.to), { message: 'must be after from', path: ['to'] })
+      .refine((o) => o.replaces !== o.responder, {
+        message: 'must differ from responder',
+        path: ['replaces'],
+      }) satisfies z.ZodType<ScheduleOverride>,
+);
 
 /**
  * Responder ids on call for `schedule` at `at`: the union of its rotations (in rotation order,

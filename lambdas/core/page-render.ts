@@ -152,10 +152,15 @@ function oneLine(text: string): string {
   return text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
 }
 
-const segmenter = new Intl.Segmenter('en', { granularity: 'grapheme' });
+/**
+ * Built on first use, not at import: constructing the first Intl.Segmenter loads ICU break data
+ * (~10 ms), and only text too long for a subject or an SMS needs it.
+ */
+let segmenter: Intl.Segmenter | undefined;
 
 /** Cuts only between user-perceived characters: never inside a UTF-8 sequence, surrogate pair or emoji. */
 function graphemes(text: string): string[] {
+  segmenter ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
   return Array.from(segmenter.segment(text), (s) => s.segment);
 }
 

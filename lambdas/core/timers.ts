@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import * as z from 'zod';
+import { lazySchema } from './lazy.ts';
 
 /**
  * One-time timers. In AWS each is an EventBridge Scheduler `at()` schedule whose input is the
@@ -7,59 +8,61 @@ import * as z from 'zod';
  * (incident, generation, step), so creating the same timer twice is a conflict, not a second
  * timer, and cancelling needs no lookup.
  */
-export const TimerEventSchema = z.discriminatedUnion('kind', [
-  z.object({
-    kind: z.literal('escalate'),
-    incidentId: z.string().min(1).max(32),
-    generation: z.number().int().min(1),
-    step: z.number().int().min(0),
-  }),
-  z.object({
-    kind: z.literal('ack-timeout'),
-    incidentId: z.string().min(1).max(32),
-    generation: z.number().int().min(1),
-  }),
-  z.object({
-    kind: z.literal('reminder'),
-    incidentId: z.string().min(1).max(32),
-    seq: z.number().int().min(1),
-  }),
-  /** The end of a resolve's monitoring period (`reopens` names the period: a reopen starts anew). */
-  z.object({
-    kind: z.literal('resolve'),
-    incidentId: z.string().min(1).max(32),
-    reopens: z.number().int().min(0),
-  }),
-  /** Every 30 minutes while open: the incident commander re-assesses the severity. */
-  z.object({
-    kind: z.literal('reassess'),
-    incidentId: z.string().min(1).max(32),
-    seq: z.number().int().min(1),
-  }),
-  /** A required postmortem: a reminder 24 hours after resolution, overdue at 48. */
-  z.object({
-    kind: z.literal('postmortem'),
-    incidentId: z.string().min(1).max(32),
-    stage: z.enum(['reminder', 'due']),
-  }),
-  z.object({
-    kind: z.literal('heartbeat'),
-    heartbeatId: z.string().min(1).max(63),
-    /** The ping that armed it: identifies this miss, so a retried fire opens one incident. */
-    armedAt: z.iso.datetime({ offset: true }),
-  }),
-  z.object({
-    kind: z.literal('maintenance'),
-    service: z.string().min(1).max(63),
-    windowId: z.string().min(1).max(32),
-  }),
-  /** A maintenance window ended: what it stopped and still needs a responder escalates again. */
-  z.object({
-    kind: z.literal('maintenance-end'),
-    service: z.string().min(1).max(63),
-    windowId: z.string().min(1).max(32),
-  }),
-]);
+export const TimerEventSchema = lazySchema(() =>
+  z.discriminatedUnion('kind', [
+    z.object({
+      kind: z.literal('escalate'),
+      incidentId: z.string().min(1).max(32),
+      generation: z.number().int().min(1),
+      step: z.number().int().min(0),
+    }),
+    z.object({
+      kind: z.literal('ack-timeout'),
+      incidentId: z.string().min(1).max(32),
+      generation: z.number().int().min(1),
+    }),
+    z.object({
+      kind: z.literal('reminder'),
+      incidentId: z.string().min(1).max(32),
+      seq: z.number().int().min(1),
+    }),
+    /** The end of a resolve's monitoring period (`reopens` names the period: a reopen starts anew). */
+    z.object({
+      kind: z.literal('resolve'),
+      incidentId: z.string().min(1).max(32),
+      reopens: z.number().int().min(0),
+    }),
+    /** Every 30 minutes while open: the incident commander re-assesses the severity. */
+    z.object({
+      kind: z.literal('reassess'),
+      incidentId: z.string().min(1).max(32),
+      seq: z.number().int().min(1),
+    }),
+    /** A required postmortem: a reminder 24 hours after resolution, overdue at 48. */
+    z.object({
+      kind: z.literal('postmortem'),
+      incidentId: z.string().min(1).max(32),
+      stage: z.enum(['reminder', 'due']),
+    }),
+    z.object({
+      kind: z.literal('heartbeat'),
+      heartbeatId: z.string().min(1).max(63),
+      /** The ping that armed it: identifies this miss, so a retried fire opens one incident. */
+      armedAt: z.iso.datetime({ offset: true }),
+    }),
+    z.object({
+      kind: z.literal('maintenance'),
+      service: z.string().min(1).max(63),
+      windowId: z.string().min(1).max(32),
+    }),
+    /** A maintenance window ended: what it stopped and still needs a responder escalates again. */
+    z.object({
+      kind: z.literal('maintenance-end'),
+      service: z.string().min(1).max(63),
+      windowId: z.string().min(1).max(32),
+    }),
+  ]),
+);
 
 export type TimerEvent = z.output<typeof TimerEventSchema>;
 

@@ -1,12 +1,13 @@
 import * as z from 'zod';
 import type { Alert } from '#core/alert';
+import { lazySchema } from '#core/lazy';
 import { parseOrThrow } from '#core/validation';
 import {
   endsAtOf,
   fingerprintOf,
   linkIf,
-  PromAlertFields,
-  PromGroupFields,
+  promAlertFields,
+  promGroupFields,
   severityFromLabel,
   sourceOf,
   summaryOf,
@@ -29,20 +30,22 @@ import type { IngestContext, Normalizer } from './types.ts';
  *   component = the `component`, `service` or `container` label (the part that is affected).
  */
 
-export const AlertmanagerAlertSchema = z.object(PromAlertFields);
+export const AlertmanagerAlertSchema = lazySchema(() => z.object(promAlertFields()));
 
-export const AlertmanagerWebhookSchema = z.object({
-  version: z.literal('4', {
-    error: (issue) =>
-      issue.input === undefined
-        ? 'version is required (Alertmanager webhook payload version "4")'
-        : `unsupported version ${JSON.stringify(issue.input)}: only Alertmanager webhook payload version "4" is supported`,
+export const AlertmanagerWebhookSchema = lazySchema(() =>
+  z.object({
+    version: z.literal('4', {
+      error: (issue) =>
+        issue.input === undefined
+          ? 'version is required (Alertmanager webhook payload version "4")'
+          : `unsupported version ${JSON.stringify(issue.input)}: only Alertmanager webhook payload version "4" is supported`,
+    }),
+    ...promGroupFields(),
+    alerts: z.array(AlertmanagerAlertSchema, {
+      error: (issue) => (issue.input === undefined ? 'alerts is required' : undefined),
+    }),
   }),
-  ...PromGroupFields,
-  alerts: z.array(AlertmanagerAlertSchema, {
-    error: (issue) => (issue.input === undefined ? 'alerts is required' : undefined),
-  }),
-});
+);
 
 export type AlertmanagerWebhook = z.output<typeof AlertmanagerWebhookSchema>;
 

@@ -3,6 +3,7 @@ import * as z from 'zod';
 import type { Alert, AlertAction, SourceSeverity } from '#core/alert';
 import type { KlaxonConfig } from '#core/config';
 import { ConfigError } from '#core/errors';
+import { lazySchema } from '#core/lazy';
 import { CLOUDWATCH_DETAIL_TYPE, CLOUDWATCH_SOURCE } from '#core/routing';
 import { parseOrThrow } from '#core/validation';
 import {
@@ -34,63 +35,73 @@ import {
  *   extra one. The suppression is kept in details.state.
  */
 
-const StateValue = z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA'], {
-  error: (issue) =>
-    issue.input === undefined ? 'value is required' : 'must be one of ALARM, OK, INSUFFICIENT_DATA',
-});
+const StateValue = lazySchema(() =>
+  z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA'], {
+    error: (issue) =>
+      issue.input === undefined ? 'value is required' : 'must be one of ALARM, OK, INSUFFICIENT_DATA',
+  }),
+);
 
 // Loose objects: whatever else CloudWatch adds (suppression, thresholds) is kept for details.
-const AlarmState = z.looseObject({
-  value: StateValue,
-  reason: z.string().nullish(),
-  reasonData: z.string().nullish(),
-  timestamp: VendorTimestamp,
-});
-
-const Metric = z.looseObject({
-  id: z.string().nullish(),
-  metricStat: z
-    .looseObject({
-      metric: z
-        .looseObject({
-          namespace: z.string().nullish(),
-          name: z.string().nullish(),
-          dimensions: z.record(z.string(), z.string()).nullish(),
-        })
-        .nullish(),
-    })
-    .nullish(),
-  expression: z.string().nullish(),
-  label: z.string().nullish(),
-  returnData: z.boolean().nullish(),
-});
-
-const Configuration = z.looseObject({
-  description: z.string().nullish(),
-  /** Composite alarms only: `ALARM(a) OR ALARM(b)`. */
-  alarmRule: z.string().nullish(),
-  metrics: z.array(Metric).nullish(),
-});
-
-export const CloudWatchAlarmEventSchema = z.object({
-  version: z.string().nullish(),
-  id: z.string().min(1).max(255),
-  'detail-type': z.literal(CLOUDWATCH_DETAIL_TYPE, { error: `must be "${CLOUDWATCH_DETAIL_TYPE}"` }),
-  source: z.literal(CLOUDWATCH_SOURCE, { error: `must be "${CLOUDWATCH_SOURCE}"` }),
-  account: z.string().min(1),
-  time: VendorTimestamp,
-  region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1'),
-  /** resources[0] is the alarm ARN. */
-  resources: z.array(z.string().min(1)).min(1, 'must hold the alarm ARN'),
-  detail: z.object({
-    alarmName: z.string().min(1).max(MAX_SHORT),
-    state: AlarmState,
-    previousState: z.looseObject({}).nullish(),
-    configuration: Configuration.nullish(),
-    /** Present when the alarm has tag propagation enabled. */
-    alarmTags: z.unknown().optional(),
+const AlarmState = lazySchema(() =>
+  z.looseObject({
+    value: StateValue,
+    reason: z.string().nullish(),
+    reasonData: z.string().nullish(),
+    timestamp: VendorTimestamp,
   }),
-});
+);
+
+const Metric = lazySchema(() =>
+  z.looseObject({
+    id: z.string().nullish(),
+    metricStat: z
+      .looseObject({
+        metric: z
+          .looseObject({
+            namespace: z.string().nullish(),
+            name: z.string().nullish(),
+            dimensions: z.record(z.string(), z.string()).nullish(),
+          })
+          .nullish(),
+      })
+      .nullish(),
+    expression: z.string().nullish(),
+    label: z.string().nullish(),
+    returnData: z.boolean().nullish(),
+  }),
+);
+
+const Configuration = lazySchema(() =>
+  z.looseObject({
+    description: z.string().nullish(),
+    /** Composite alarms only: `ALARM(a) OR ALARM(b)`. */
+    alarmRule: z.string().nullish(),
+    metrics: z.array(Metric).nullish(),
+  }),
+);
+
+export const CloudWatchAlarmEventSchema = lazySchema(() =>
+  z.object({
+    version: z.string().nullish(),
+    id: z.string().min(1).max(255),
+    'detail-type': z.literal(CLOUDWATCH_DETAIL_TYPE, { error: `must be "${CLOUDWATCH_DETAIL_TYPE}"` }),
+    source: z.literal(CLOUDWATCH_SOURCE, { error: `must be "${CLOUDWATCH_SOURCE}"` }),
+    account: z.string().min(1),
+    time: VendorTimestamp,
+    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1'),
+    /** resources[0] is the alarm ARN. */
+    resources: z.array(z.string().min(1)).min(1, 'must hold the alarm ARN'),
+    detail: z.object({
+      alarmName: z.string().min(1).max(MAX_SHORT),
+      state: AlarmState,
+      previousState: z.looseObject({}).nullish(),
+      configuration: Configuration.nullish(),
+      /** Present when the alarm has tag propagation enabled. */
+      alarmTags: z.unknown().optional(),
+    }),
+  }),
+);
 
 export type CloudWatchAlarmEvent = z.output<typeof CloudWatchAlarmEventSchema>;
 

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { type Alert, SOURCE_SEVERITIES } from '#core/alert';
+import { lazySchema, once } from '#core/lazy';
 import { parseOrThrow } from '#core/validation';
 import {
   HttpUrl,
@@ -35,57 +36,67 @@ import type { IngestContext } from './types.ts';
 const required = (what: string) => (issue: { input: unknown }) =>
   issue.input === undefined ? `${what} is required` : undefined;
 
-const Severity = z.enum(SOURCE_SEVERITIES, {
-  error: (issue) =>
-    issue.input === undefined ? 'severity is required' : `must be one of ${SOURCE_SEVERITIES.join(', ')}`,
-});
+const Severity = lazySchema(() =>
+  z.enum(SOURCE_SEVERITIES, {
+    error: (issue) =>
+      issue.input === undefined ? 'severity is required' : `must be one of ${SOURCE_SEVERITIES.join(', ')}`,
+  }),
+);
 
-const PayloadFields = {
+const payloadFields = once(() => ({
   timestamp: VendorTimestamp.nullish(),
   component: z.string().nullish(),
   group: z.string().nullish(),
   class: z.string().nullish(),
   /** Any JSON. PagerDuty shows objects as key/value pairs and anything else as text. */
   custom_details: z.unknown().optional(),
-};
+}));
 
-const TriggerPayload = z.object(
-  {
-    summary: z
-      .string({ error: required('summary') })
-      .trim()
-      .min(1, 'summary must not be empty')
-      .max(MAX_SUMMARY),
-    source: z
-      .string({ error: required('source') })
-      .trim()
-      .min(1, 'source must not be empty')
-      .max(MAX_SHORT),
-    severity: Severity,
-    ...PayloadFields,
-  },
-  { error: required('payload') },
+const TriggerPayload = lazySchema(() =>
+  z.object(
+    {
+      summary: z
+        .string({ error: required('summary') })
+        .trim()
+        .min(1, 'summary must not be empty')
+        .max(MAX_SUMMARY),
+      source: z
+        .string({ error: required('source') })
+        .trim()
+        .min(1, 'source must not be empty')
+        .max(MAX_SHORT),
+      severity: Severity,
+      ...payloadFields(),
+    },
+    { error: required('payload') },
+  ),
 );
 
-const UpdatePayload = z.object({
-  summary: z.string().max(MAX_SUMMARY).nullish(),
-  source: z.string().max(MAX_SHORT).nullish(),
-  severity: Severity.nullish(),
-  ...PayloadFields,
-});
+const UpdatePayload = lazySchema(() =>
+  z.object({
+    summary: z.string().max(MAX_SUMMARY).nullish(),
+    source: z.string().max(MAX_SHORT).nullish(),
+    severity: Severity.nullish(),
+    ...payloadFields(),
+  }),
+);
 
-const Link = z.object({
-  href: HttpUrl,
-  text: z.string().nullish(),
-});
+const Link = lazySchema(() =>
+  z.object({
+    href: HttpUrl,
+    text: z.string().nullish(),
+  }),
+);
 
-const Image = z.object({
-  src: HttpUrl,
-  href: OptionalHttpUrl,
-  alt: z.string().nullish(),
-});
+const Image = lazySchema(() =>
+  z.object({
+    src: HttpUrl,
+    href: OptionalHttpUrl,
+    alt: z.string().nullish(),
+  }),
+);
 
-const Common = {
+const commonFields = once(() => ({
   routing_key: z
     .string({ error: required('routing_key') })
     .min(1)
@@ -94,32 +105,40 @@ const Common = {
   client_url: OptionalHttpUrl,
   links: z.array(Link).nullish(),
   images: z.array(Image).nullish(),
-};
+}));
 
-const TriggerEvent = z.object({
-  ...Common,
-  event_action: z.literal('trigger'),
-  dedup_key: z.string().max(255).nullish(),
-  payload: TriggerPayload,
-});
+const TriggerEvent = lazySchema(() =>
+  z.object({
+    ...commonFields(),
+    event_action: z.literal('trigger'),
+    dedup_key: z.string().max(255).nullish(),
+    payload: TriggerPayload,
+  }),
+);
 
-const UpdateEvent = z.object({
-  ...Common,
-  event_action: z.enum(['acknowledge', 'resolve']),
-  dedup_key: z
-    .string({
-      error: (issue) =>
-        issue.input === undefined ? 'dedup_key is required for acknowledge and resolve' : undefined,
-    })
-    .min(1, 'dedup_key is required for acknowledge and resolve')
-    .max(255),
-  payload: UpdatePayload.nullish(),
-});
+const UpdateEvent = lazySchema(() =>
+  z.object({
+    ...commonFields(),
+    event_action: z.enum(['acknowledge', 'resolve']),
+    dedup_key: z
+      .string({
+        error: (issue) =>
+          issue.input === undefined ? 'dedup_key is required for acknowledge and resolve' : undefined,
+      })
+      .min(1, 'dedup_key is required for acknowledge and resolve')
+      .max(255),
+    payload: UpdatePayload.nullish(),
+  }),
+);
 
-export const EventsV2EventSchema = z.discriminatedUnion('event_action', [TriggerEvent, UpdateEvent], {
-  error: (issue) =>
-    issue.code === 'invalid_union' ? 'event_action must be one of trigger, acknowledge, resolve' : undefined,
-});
+export const EventsV2EventSchema = lazySchema(() =>
+  z.discriminatedUnion('event_action', [TriggerEvent, UpdateEvent], {
+    error: (issue) =>
+      issue.code === 'invalid_union'
+        ? 'event_action must be one of trigger, acknowledge, resolve'
+        : undefined,
+  }),
+);
 
 export type EventsV2Event = z.output<typeof EventsV2EventSchema>;
 

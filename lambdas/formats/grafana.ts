@@ -1,12 +1,13 @@
 import * as z from 'zod';
 import type { Alert } from '#core/alert';
+import { lazySchema } from '#core/lazy';
 import { parseOrThrow } from '#core/validation';
 import {
   endsAtOf,
   fingerprintOf,
   linkIf,
-  PromAlertFields,
-  PromGroupFields,
+  promAlertFields,
+  promGroupFields,
   severityFromLabel,
   sourceOf,
   summaryOf,
@@ -29,27 +30,31 @@ import type { IngestContext, Normalizer } from './types.ts';
  * - `version` is not checked: Grafana has only ever sent "1", and the body is read by field.
  */
 
-export const GrafanaAlertSchema = z.object({
-  ...PromAlertFields,
-  values: z.record(z.string(), z.unknown()).nullish(),
-  valueString: z.string().nullish(),
-  silenceURL: z.string().nullish(),
-  dashboardURL: z.string().nullish(),
-  panelURL: z.string().nullish(),
-  imageURL: z.string().nullish(),
-});
-
-export const GrafanaWebhookSchema = z.object({
-  ...PromGroupFields,
-  version: z.string().nullish(),
-  orgId: z.number().int().nullish(),
-  title: z.string().nullish(),
-  state: z.string().nullish(),
-  message: z.string().nullish(),
-  alerts: z.array(GrafanaAlertSchema, {
-    error: (issue) => (issue.input === undefined ? 'alerts is required' : undefined),
+export const GrafanaAlertSchema = lazySchema(() =>
+  z.object({
+    ...promAlertFields(),
+    values: z.record(z.string(), z.unknown()).nullish(),
+    valueString: z.string().nullish(),
+    silenceURL: z.string().nullish(),
+    dashboardURL: z.string().nullish(),
+    panelURL: z.string().nullish(),
+    imageURL: z.string().nullish(),
   }),
-});
+);
+
+export const GrafanaWebhookSchema = lazySchema(() =>
+  z.object({
+    ...promGroupFields(),
+    version: z.string().nullish(),
+    orgId: z.number().int().nullish(),
+    title: z.string().nullish(),
+    state: z.string().nullish(),
+    message: z.string().nullish(),
+    alerts: z.array(GrafanaAlertSchema, {
+      error: (issue) => (issue.input === undefined ? 'alerts is required' : undefined),
+    }),
+  }),
+);
 
 export type GrafanaWebhook = z.output<typeof GrafanaWebhookSchema>;
 

@@ -1,5 +1,6 @@
 import type * as z from 'zod';
 import { type Alert, AlertSchema } from '#core/alert';
+import { lazySchema } from '#core/lazy';
 import { parseOrThrow } from '#core/validation';
 
 /**
@@ -12,13 +13,16 @@ import { parseOrThrow } from '#core/validation';
  *   already-normalized alerts (origin 'events-v2', 'alertmanager', ...) with the same detail-type
  * - action → 'trigger', severity → 'error'
  */
-export const NativeAlertSchema = AlertSchema.extend({
-  eventKey: AlertSchema.shape.eventKey.optional(),
-  receivedAt: AlertSchema.shape.receivedAt.optional(),
-  source: AlertSchema.shape.source.optional(),
-  origin: AlertSchema.shape.origin.optional(),
-  action: AlertSchema.shape.action.default('trigger'),
-  severity: AlertSchema.shape.severity.default('error'),
+export const NativeAlertSchema = lazySchema(() => {
+  const alert = AlertSchema.unwrap();
+  return alert.extend({
+    eventKey: alert.shape.eventKey.optional(),
+    receivedAt: alert.shape.receivedAt.optional(),
+    source: alert.shape.source.optional(),
+    origin: alert.shape.origin.optional(),
+    action: alert.shape.action.default('trigger'),
+    severity: alert.shape.severity.default('error'),
+  });
 });
 
 export type NativeAlert = z.output<typeof NativeAlertSchema>;

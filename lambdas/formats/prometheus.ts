@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import type { AlertLink, SourceSeverity } from '#core/alert';
+import { lazySchema, once } from '#core/lazy';
 import {
   httpUrlOrUndefined,
   MAX_SHORT,
@@ -16,25 +17,27 @@ import {
  * Alertmanager and sends the same body with a few extra fields.
  */
 
-const Status = z.enum(['firing', 'resolved'], {
-  error: (issue) => (issue.input === undefined ? 'status is required' : 'must be firing or resolved'),
-});
+const Status = lazySchema(() =>
+  z.enum(['firing', 'resolved'], {
+    error: (issue) => (issue.input === undefined ? 'status is required' : 'must be firing or resolved'),
+  }),
+);
 
 /** Fields of one entry of `alerts[]`. */
-export const PromAlertFields = {
+export const promAlertFields = once(() => ({
   status: Status,
   labels: StringMap,
   annotations: StringMap,
-  startsAt: VendorTimestamp.max(64),
+  startsAt: VendorTimestamp.unwrap().max(64),
   /** `0001-01-01T00:00:00Z` (Go's zero time) while the alert is still firing. */
   endsAt: VendorTimestamp.nullish(),
   generatorURL: z.string().nullish(),
   /** Hash of the label set. Absent before Alertmanager 0.19; computed the same way then. */
   fingerprint: z.string().max(255).nullish(),
-};
+}));
 
 /** Fields of the notification around `alerts[]`. */
-export const PromGroupFields = {
+export const promGroupFields = once(() => ({
   status: Status,
   receiver: z.string().nullish(),
   groupKey: z.string().nullish(),
@@ -43,7 +46,7 @@ export const PromGroupFields = {
   commonLabels: StringMap,
   commonAnnotations: StringMap,
   externalURL: z.string().nullish(),
-};
+}));
 
 const FNV_OFFSET = 0xcbf29ce484222325n;
 const FNV_PRIME = 0x100000001b3n;

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { IsoDateTime } from '#core/alert';
+import { lazySchema } from '#core/lazy';
 
 /** Helpers every input format uses: timestamps, truncation, URLs, string maps. */
 
@@ -40,12 +41,14 @@ export function normalizeTimestamp(value: string): string | undefined {
 }
 
 /** A vendor timestamp: validated here, normalized with `normalizeTimestamp` by the mapper. */
-export const VendorTimestamp = z
-  .string()
-  .refine(
-    (v) => normalizeTimestamp(v) !== undefined,
-    'must be an ISO-8601 date-time such as 2015-07-17T08:42:58.315+0000',
-  );
+export const VendorTimestamp = lazySchema(() =>
+  z
+    .string()
+    .refine(
+      (v) => normalizeTimestamp(v) !== undefined,
+      'must be an ISO-8601 date-time such as 2015-07-17T08:42:58.315+0000',
+    ),
+);
 
 /** Parses a timestamp already validated by `VendorTimestamp`. */
 export function toIso(value: string): string {
@@ -96,20 +99,26 @@ export function httpUrlOrUndefined(value: unknown): string | undefined {
  * send `""` for unset template variables); anything else must be an absolute http(s) URL.
  * Other schemes (`javascript:`) would end up as links in pages and emails.
  */
-export const OptionalHttpUrl = z
-  .string()
-  .nullish()
-  .refine((v) => v == null || v.trim() === '' || isHttpUrl(v.trim()), 'must be an absolute http(s) URL')
-  .transform((v) => (v == null || v.trim() === '' ? undefined : v.trim()));
+export const OptionalHttpUrl = lazySchema(() =>
+  z
+    .string()
+    .nullish()
+    .refine((v) => v == null || v.trim() === '' || isHttpUrl(v.trim()), 'must be an absolute http(s) URL')
+    .transform((v) => (v == null || v.trim() === '' ? undefined : v.trim())),
+);
 
 /** A required http(s) URL. */
-export const HttpUrl = z.string().refine((v) => isHttpUrl(v.trim()), 'must be an absolute http(s) URL');
+export const HttpUrl = lazySchema(() =>
+  z.string().refine((v) => isHttpUrl(v.trim()), 'must be an absolute http(s) URL'),
+);
 
 /** Labels and annotations: string → string. Go marshals an empty map as `null`, so accept that as `{}`. */
-export const StringMap = z
-  .record(z.string(), z.string())
-  .nullish()
-  .transform((v): Record<string, string> => v ?? {});
+export const StringMap = lazySchema(() =>
+  z
+    .record(z.string(), z.string())
+    .nullish()
+    .transform((v): Record<string, string> => v ?? {}),
+);
 
 /** A plain JSON object (not an array, not null). */
 export function isPlainObject(value: unknown): value is Record<string, unknown> {

@@ -7,6 +7,7 @@ import { S3ExportSink } from '#adapters/aws/s3-export-sink';
 import { bundledConfig, parseLambdaEnv } from '#app/env';
 import { runRollups } from '#app/rollup';
 import { ConfigError } from '#core/errors';
+import { lazySchema } from '#core/lazy';
 import { daysBetween, previousDay } from '#core/metrics';
 import { parseOrThrow } from '#core/validation';
 
@@ -27,17 +28,19 @@ const deps = {
   metrics: new PowertoolsMetricsPublisher(),
 };
 
-const Day = z.iso.date();
+const Day = lazySchema(() => z.iso.date());
 /**
  * The nightly schedule sends `{"scheduledTime": "<aws.scheduler.scheduled-time>"}` (a retry carries
  * the same time, so it rolls up the same day); an operator may invoke it with `{"day"}` or
  * `{"from","to"}` to backfill.
  */
-const RollupEvent = z.union([
-  z.object({ scheduledTime: z.iso.datetime({ offset: true }) }),
-  z.object({ day: Day }),
-  z.object({ from: Day, to: Day }),
-]);
+const RollupEvent = lazySchema(() =>
+  z.union([
+    z.object({ scheduledTime: z.iso.datetime({ offset: true }) }),
+    z.object({ day: Day }),
+    z.object({ from: Day, to: Day }),
+  ]),
+);
 
 export const handler = async (event: unknown): Promise<{ days: string[] }> => {
   const input = parseOrThrow(RollupEvent, event, 'rollup event');

@@ -9,6 +9,7 @@ import {
   RetryableError,
   ValidationError,
 } from '#core/errors';
+import { lazySchema } from '#core/lazy';
 
 /**
  * Error bodies. Ingest endpoints answer in the PagerDuty Events API v2 shape, so PagerDuty
@@ -19,17 +20,21 @@ import {
 export type ErrorStyle = 'ingest' | 'api';
 
 /** The management API's error body (also the OpenAPI document's error schema). */
-export const ApiErrorBody = z.object({
-  message: z.string(),
-  errors: z.array(z.object({ field: z.string(), message: z.string() })),
-});
+export const ApiErrorBody = lazySchema(() =>
+  z.object({
+    message: z.string(),
+    errors: z.array(z.object({ field: z.string(), message: z.string() })),
+  }),
+);
 
 /** The ingest endpoints' error body, PagerDuty's shape: each error starts with the dotted field. */
-export const IngestErrorBody = z.object({
-  status: z.string(),
-  message: z.string(),
-  errors: z.array(z.string()),
-});
+export const IngestErrorBody = lazySchema(() =>
+  z.object({
+    status: z.string(),
+    message: z.string(),
+    errors: z.array(z.string()),
+  }),
+);
 
 export type Log = (level: 'info' | 'error', message: string, data?: Record<string, unknown>) => void;
 

@@ -14,6 +14,7 @@ import {
   TimelineNoteSchema,
 } from '#core/commands';
 import { INCIDENT_STATUSES } from '#core/incident';
+import { lazySchema } from '#core/lazy';
 import { ScheduleOverrideSchema } from '#core/oncall';
 import { POSTMORTEM_TEMPLATES } from '#core/postmortem';
 import { AlertmanagerWebhookSchema } from '#formats/alertmanager';
@@ -31,47 +32,59 @@ import { ApiErrorBody, IngestErrorBody } from './errors.ts';
 // ---------------------------------------------------------------------------------------------
 // Request schemas of the routes (app.ts, incident-routes.ts)
 
-export const ListIncidentsQuery = z.object({
-  status: z.enum(INCIDENT_STATUSES).optional(),
-  service: ServiceId.optional(),
-  limit: z.coerce.number().int().min(1).max(100).optional(),
-  cursor: z.string().min(1).max(2048).optional(),
-});
+export const ListIncidentsQuery = lazySchema(() =>
+  z.object({
+    status: z.enum(INCIDENT_STATUSES).optional(),
+    service: ServiceId.optional(),
+    limit: z.coerce.number().int().min(1).max(100).optional(),
+    cursor: z.string().min(1).max(2048).optional(),
+  }),
+);
 
-export const PostmortemQuery = z.object({
-  template: z.enum(POSTMORTEM_TEMPLATES).default('default'),
-  /** Comma-separated. */
-  authors: z.string().max(1000).optional(),
-});
+export const PostmortemQuery = lazySchema(() =>
+  z.object({
+    template: z.enum(POSTMORTEM_TEMPLATES).default('default'),
+    /** Comma-separated. */
+    authors: z.string().max(1000).optional(),
+  }),
+);
 
-export const ActionItemsQuery = z.object({ status: z.enum(['open', 'done']).optional() });
+export const ActionItemsQuery = lazySchema(() => z.object({ status: z.enum(['open', 'done']).optional() }));
 
-export const ExcludeBody = z.object({ excluded: z.boolean() });
+export const ExcludeBody = lazySchema(() => z.object({ excluded: z.boolean() }));
 
-export const CreateIntegration = z.object({
-  service: ServiceId,
-  name: z.string().min(1).max(255),
-});
+export const CreateIntegration = lazySchema(() =>
+  z.object({
+    service: ServiceId,
+    name: z.string().min(1).max(255),
+  }),
+);
 
-export const CreateMaintenance = z.object({
-  from: z.iso.datetime({ offset: true }).optional(),
-  to: z.iso.datetime({ offset: true }),
-  reason: z.string().max(1024).optional(),
-});
+export const CreateMaintenance = lazySchema(() =>
+  z.object({
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }),
+    reason: z.string().max(1024).optional(),
+  }),
+);
 
 /** The body of an override: the route adds the id and the schedule, then parses the whole. */
-export const OverrideBody = z.object(ScheduleOverrideSchema.shape).omit({ id: true, scheduleId: true });
+export const OverrideBody = lazySchema(() =>
+  z.object(ScheduleOverrideSchema.unwrap().shape).omit({ id: true, scheduleId: true }),
+);
 
-export const OnCallQuery = z.object({ at: IsoDateTime.optional() });
+export const OnCallQuery = lazySchema(() => z.object({ at: IsoDateTime.optional() }));
 
-export const RollupQuery = z
-  .object({
-    from: z.iso.date(),
-    to: z.iso.date(),
-    service: z.union([ServiceId, z.literal('*')]).optional(),
-    severity: z.enum(['SEV-1', 'SEV-2', 'SEV-3', 'SEV-4', '*']).optional(),
-  })
-  .refine((q) => q.from <= q.to, { message: 'must not be before from', path: ['to'] });
+export const RollupQuery = lazySchema(() =>
+  z
+    .object({
+      from: z.iso.date(),
+      to: z.iso.date(),
+      service: z.union([ServiceId, z.literal('*')]).optional(),
+      severity: z.enum(['SEV-1', 'SEV-2', 'SEV-3', 'SEV-4', '*']).optional(),
+    })
+    .refine((q) => q.from <= q.to, { message: 'must not be before from', path: ['to'] }),
+);
 
 // ---------------------------------------------------------------------------------------------
 // The document
@@ -186,7 +199,7 @@ export const QUERIES = {
   ActionItemsQuery,
   OnCallQuery,
   RollupQuery,
-} as const satisfies Record<string, z.ZodObject>;
+} as const satisfies Record<string, z.ZodType>;
 
 type QueryName = keyof typeof QUERIES;
 

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '#core/config';
+import { isTimeZone, parseConfig } from '#core/config';
 import { ConfigError } from '#core/errors';
 
 const base = {
@@ -89,5 +89,37 @@ describe('config', () => {
     const input = structuredClone(base);
     input.responders.push({ ...input.responders[0] } as (typeof base.responders)[0]);
     expect(fieldsOf(input)).toEqual(['responders.2.id']);
+  });
+});
+
+describe('isTimeZone', () => {
+  /** What it stands in for: whether Intl.DateTimeFormat accepts the zone. */
+  const accepted = (tz: string) => {
+    try {
+      new Intl.DateTimeFormat('en-US', { timeZone: tz });
+      return true;
+    } catch {
+      return false;
+    }
+  };
+
+  it('agrees with Intl.DateTimeFormat on canonical names, aliases, case and nonsense', () => {
+    const names = [
+      'UTC',
+      'Etc/UTC',
+      'GMT',
+      'Europe/Berlin',
+      'America/Argentina/Buenos_Aires',
+      'Asia/Calcutta',
+      'Europe/Kiev',
+      'europe/berlin',
+      'Etc/GMT+5',
+      '+01:00',
+      'Mars/Olympus',
+      'Europe/Berlin ',
+      '',
+    ];
+    for (const tz of names) expect(isTimeZone(tz), tz).toBe(accepted(tz));
+    for (const tz of Intl.supportedValuesOf('timeZone')) expect(isTimeZone(tz), tz).toBe(true);
   });
 });

@@ -1,0 +1,32 @@
+import * as z from 'zod';
+
+/**
+ * Built on first use, not at import. A Lambda function's cold start includes importing every
+ * module of its bundle, and building zod schemas was most of what Klaxon's own modules did at
+ * import (~25 ms of a function's ~90), while an invocation uses a few of them (and the import
+ * none). These helpers defer the building to the first use, then keep the result.
+ */
+
+/** `build()` on the first call, the same value on every later one. */
+export function once<T>(build: () => T): () => T {
+  let built = false;
+  let value: T;
+  return () => {
+    if (!built) {
+      value = build();
+      built = true;
+    }
+    return value;
+  };
+}
+
+/**
+ * A schema built on first use: a `z.lazy` around `build`, so it parses, composes and converts
+ * to JSON Schema like the built schema (which `.unwrap()` returns, built once, e.g. for
+ * `.shape` or `.extend`). Metadata given at the built schema's top level (`.meta()`,
+ * `.describe()`) reaches JSON Schema but not `Schema.description` or the registry lookup of the
+ * lazy one callers hold: prefer `once` for such schemas.
+ */
+export function lazySchema<S extends z.ZodType>(build: () => S): z.ZodLazy<S> {
+  return z.lazy(once(build));
+}

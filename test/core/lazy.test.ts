@@ -1,0 +1,62 @@
+import { describe, expect, it, vi } from 'vitest';
+import * as z from 'zod';
+import { lazySchema, once } from '#core/lazy';
+
+describe('once', () => {
+  it('builds on the first call only, and returns the same value after', () => {
+    const build = vi.fn(() => ({ built: true }));
+    const get = once(build);
+    expect(build).not.toHaveBeenCalled();
+    const first = get();
+    expect(get()).toBe(first);
+    expect(build).toHaveBeenCalledTimes(1);
+  });
+
+  it('keeps an undefined result too', () => {
+    const build = vi.fn(() => undefined);
+    const get = once(build);
+    get();
+    get();
+    expect(build).toHaveBeenCalledTimes(1);
+  });
+});
+
+describe('lazySchema', () => {
+  it('builds the schema on first use, once', () => {
+    const build = vi.fn(() => z.object({ id: z.string().min(1) }));
+    const Schema = lazySchema(build);
+    expect(build).not.toHaveBeenCalled();
+    expect(Schema.safeParse({ id: 'a' }).success).toBe(true);
+    expect(Schema.safeParse({ id: '' }).success).toBe(false);
+    expect(Schema.unwrap().shape.id).toBeDefined();
+    expect(build).toHaveBeenCalledTimes(1);
+  });
+
+  it('parses, reports paths and composes like the schema it builds', () => {
+    const eager = z.object({ id: z.string().min(1), n: z.number().int().default(1) });
+    const Lazy = lazySchema(() => z.object({ id: z.string().min(1), n: z.number().int().default(1) }));
+    for (const input of [{ id: 'a' }, { id: '' }, { id: 'a', n: 1.5 }, null, { id: 'a', extra: true }]) {
+      expect(Lazy.safeParse(input)).toEqual(eager.safeParse(input));
+    }
+    const Outer = z.object({ inner: Lazy.optional(), list: z.array(Lazy) });
+    expect(Outer.parse({ list: [{ id: 'x' }] })).toEqual({ list: [{ id: 'x', n: 1 }] });
+    expect(Outer.safeParse({ list: [{ id: '' }] }).error?.issues[0]?.path).toEqual(['list', 0, 'id']);
+  });
+
+  it('converts to the same JSON Schema as the schema it builds', () => {
+    const build = () => z.object({ id: z.string().min(1), at: z.iso.datetime().optional() }).strict();
+    const Lazy = lazySchema(build);
+    expect(z.toJSONSchema(Lazy, { io: 'input' })).toEqual(z.toJSONSchema(build(), { io: 'input' }));
+    expect(z.toJSONSchema(z.object({ a: Lazy, b: Lazy }), { io: 'input' })).toEqual(
+      z.toJSONSchema(z.object({ a: build(), b: build() }), { io: 'input' }),
+    );
+  });
+
+  it('works as a discriminated union option', () => {
+    const A = lazySchema(() => z.object({ kind: z.literal('a'), x: z.number() }));
+    const B = lazySchema(() => z.object({ kind: z.literal('b'), y: z.string() }));
+    const U = z.discriminatedUnion('kind', [A, B]);
+    expect(U.parse({ kind: 'b', y: 'ok' })).toEqual({ kind: 'b', y: 'ok' });
+    expect(U.safeParse({ kind: 'c' }).success).toBe(false);
+  });
+});
