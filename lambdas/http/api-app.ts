@@ -8,7 +8,7 @@ import { onCallAt, ScheduleOverrideSchema } from '#core/oncall';
 import { parseOrThrow } from '#core/validation';
 import { type ErrorStyle, fail as failWith, jsonBody, type Log, noRoute } from './errors.ts';
 import { incidentRoutes } from './incident-routes.ts';
-import { CreateIntegration, CreateMaintenance, OnCallQuery, RollupQuery } from './openapi.ts';
+import { CreateIntegration, CreateMaintenance, OnCallQuery, RollupQuery } from './request-schemas.ts';
 
 export interface ApiAppDeps extends CommandDeps {
   /** Guards /api/*: IAM (checked by API Gateway) in AWS, a bearer token locally. */

@@ -35,7 +35,7 @@ import { type Incident, postmortemDueAt, postmortemRequired, renderTimelineEntry
 import { generatePostmortem } from '#core/postmortem';
 import { parseOrThrow } from '#core/validation';
 import { fail, jsonBody, type Log } from './errors.ts';
-import { ActionItemsQuery, ExcludeBody, ListIncidentsQuery, PostmortemQuery } from './openapi.ts';
+import { ActionItemsQuery, ExcludeBody, ListIncidentsQuery, PostmortemQuery } from './request-schemas.ts';
 
 export interface Runbook {
   readonly href: string;

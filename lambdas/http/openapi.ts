@@ -1,5 +1,4 @@
 import * as z from 'zod';
-import { IsoDateTime, ServiceId } from '#core/alert';
 import {
   ActionItemCreateSchema,
   ActionItemUpdateSchema,
@@ -13,78 +12,27 @@ import {
   SeverityChangeSchema,
   TimelineNoteSchema,
 } from '#core/commands';
-import { INCIDENT_STATUSES } from '#core/incident';
-import { lazySchema } from '#core/lazy';
-import { ScheduleOverrideSchema } from '#core/oncall';
-import { POSTMORTEM_TEMPLATES } from '#core/postmortem';
 import { AlertmanagerWebhookSchema } from '#formats/alertmanager';
 import { EventsV2EventSchema } from '#formats/events-v2';
 import { GrafanaWebhookSchema } from '#formats/grafana';
 import { ApiErrorBody, IngestErrorBody } from './errors.ts';
+import {
+  ActionItemsQuery,
+  CreateIntegration,
+  CreateMaintenance,
+  ExcludeBody,
+  ListIncidentsQuery,
+  OnCallQuery,
+  OverrideBody,
+  PostmortemQuery,
+  RollupQuery,
+} from './request-schemas.ts';
 
 /**
- * The HTTP API's contract: the request schemas that are not use-case inputs (query strings,
- * small bodies — the use cases' own are in core/commands.ts), and the OpenAPI 3.1 document built
- * from all of them with z.toJSONSchema, so the document cannot drift from what the routes parse.
+ * The HTTP API's contract: the OpenAPI 3.1 document built from the request schemas (core/commands.ts
+ * and request-schemas.ts) with z.toJSONSchema, so the document cannot drift from what the routes parse.
  * test/http/openapi.test.ts checks that every route of the app is documented and vice versa.
  */
-
-// ---------------------------------------------------------------------------------------------
-// Request schemas of the routes (app.ts, incident-routes.ts)
-
-export const ListIncidentsQuery = lazySchema(() =>
-  z.object({
-    status: z.enum(INCIDENT_STATUSES).optional(),
-    service: ServiceId.optional(),
-    limit: z.coerce.number().int().min(1).max(100).optional(),
-    cursor: z.string().min(1).max(2048).optional(),
-  }),
-);
-
-export const PostmortemQuery = lazySchema(() =>
-  z.object({
-    template: z.enum(POSTMORTEM_TEMPLATES).default('default'),
-    /** Comma-separated. */
-    authors: z.string().max(1000).optional(),
-  }),
-);
-
-export const ActionItemsQuery = lazySchema(() => z.object({ status: z.enum(['open', 'done']).optional() }));
-
-export const ExcludeBody = lazySchema(() => z.object({ excluded: z.boolean() }));
-
-export const CreateIntegration = lazySchema(() =>
-  z.object({
-    service: ServiceId,
-    name: z.string().min(1).max(255),
-  }),
-);
-
-export const CreateMaintenance = lazySchema(() =>
-  z.object({
-    from: z.iso.datetime({ offset: true }).optional(),
-    to: z.iso.datetime({ offset: true }),
-    reason: z.string().max(1024).optional(),
-  }),
-);
-
-/** The body of an override: the route adds the id and the schedule, then parses the whole. */
-export const OverrideBody = lazySchema(() =>
-  z.object(ScheduleOverrideSchema.unwrap().shape).omit({ id: true, scheduleId: true }),
-);
-
-export const OnCallQuery = lazySchema(() => z.object({ at: IsoDateTime.optional() }));
-
-export const RollupQuery = lazySchema(() =>
-  z
-    .object({
-      from: z.iso.date(),
-      to: z.iso.date(),
-      service: z.union([ServiceId, z.literal('*')]).optional(),
-      severity: z.enum(['SEV-1', 'SEV-2', 'SEV-3', 'SEV-4', '*']).optional(),
-    })
-    .refine((q) => q.from <= q.to, { message: 'must not be before from', path: ['to'] }),
-);
 
 // ---------------------------------------------------------------------------------------------
 // The document

@@ -1,0 +1,66 @@
+import * as z from 'zod';
+import { IsoDateTime, ServiceId } from '#core/alert';
+import { INCIDENT_STATUSES } from '#core/incident';
+import { lazySchema } from '#core/lazy';
+import { ScheduleOverrideSchema } from '#core/oncall';
+import { POSTMORTEM_TEMPLATES } from '#core/postmortem';
+
+/**
+ * The request schemas of the routes that are not use-case inputs (query strings, small bodies —
+ * the use cases' own are in core/commands.ts). A module of their own so that a function that
+ * parses them does not bundle the OpenAPI document (openapi.ts) and zod's JSON Schema converter.
+ */
+
+export const ListIncidentsQuery = lazySchema(() =>
+  z.object({
+    status: z.enum(INCIDENT_STATUSES).optional(),
+    service: ServiceId.optional(),
+    limit: z.coerce.number().int().min(1).max(100).optional(),
+    cursor: z.string().min(1).max(2048).optional(),
+  }),
+);
+
+export const PostmortemQuery = lazySchema(() =>
+  z.object({
+    template: z.enum(POSTMORTEM_TEMPLATES).default('default'),
+    /** Comma-separated. */
+    authors: z.string().max(1000).optional(),
+  }),
+);
+
+export const ActionItemsQuery = lazySchema(() => z.object({ status: z.enum(['open', 'done']).optional() }));
+
+export const ExcludeBody = lazySchema(() => z.object({ excluded: z.boolean() }));
+
+export const CreateIntegration = lazySchema(() =>
+  z.object({
+    service: ServiceId,
+    name: z.string().min(1).max(255),
+  }),
+);
+
+export const CreateMaintenance = lazySchema(() =>
+  z.object({
+    from: z.iso.datetime({ offset: true }).optional(),
+    to: z.iso.datetime({ offset: true }),
+    reason: z.string().max(1024).optional(),
+  }),
+);
+
+/** The body of an override: the route adds the id and the schedule, then parses the whole. */
+export const OverrideBody = lazySchema(() =>
+  z.object(ScheduleOverrideSchema.unwrap().shape).omit({ id: true, scheduleId: true }),
+);
+
+export const OnCallQuery = lazySchema(() => z.object({ at: IsoDateTime.optional() }));
+
+export const RollupQuery = lazySchema(() =>
+  z
+    .object({
+      from: z.iso.date(),
+      to: z.iso.date(),
+      service: z.union([ServiceId, z.literal('*')]).optional(),
+      severity: z.enum(['SEV-1', 'SEV-2', 'SEV-3', 'SEV-4', '*']).optional(),
+    })
+    .refine((q) => q.from <= q.to, { message: 'must not be before from', path: ['to'] }),
+);
