@@ -132,12 +132,12 @@ async function afterQuietResolution(incident: Incident, deps: EscalationDeps): P
 export async function reopenIncident(
   incident: Incident,
   deps: EscalationDeps,
-  options: { fromTimer?: boolean } = {},
+  options: { fromTimer?: boolean; eventKey?: string } = {},
 ): Promise<void> {
   let current: Incident | undefined = incident;
   for (let attempt = 0; attempt < 5 && current !== undefined; attempt++) {
     if (current.status !== 'monitoring') return;
-    const reopened = await deps.store.reopen(current, deps.clock());
+    const reopened = await deps.store.reopen(current, deps.clock(), options.eventKey);
     if (reopened !== undefined) {
       await afterReopened(reopened, deps, options);
       return;

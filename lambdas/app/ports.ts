@@ -136,7 +136,8 @@ export interface IncidentStore {
    * A re-trigger during monitoring: back to triggered, `reopens` + 1, escalation restarted in the
    * next generation at step 0 (guard: monitoring, the version as read).
    */
-  reopen(incident: Incident, now: Date): Promise<Incident | undefined>;
+  /** `eventKey`: the trigger that reopened it, recognised on its redelivery however late. */
+  reopen(incident: Incident, now: Date, eventKey?: string): Promise<Incident | undefined>;
   /** Sets these fields if the incident still has the version it was read at. */
   patch(incident: Incident, set: IncidentPatch): Promise<Incident | undefined>;
   /**

@@ -45,7 +45,8 @@ export async function processAlert(alert: Alert, deps: ProcessAlertDeps): Promis
         await startEscalation(opened, deps, { token: lease.token, held: outcome.kind === 'opened' });
       const appended =
         outcome.kind === 'appended' || (outcome.kind === 'replayed' && outcome.caused === 'appended');
-      if (appended && outcome.incident.status === 'monitoring') await reopenIncident(outcome.incident, deps);
+      if (appended && outcome.incident.status === 'monitoring')
+        await reopenIncident(outcome.incident, deps, { eventKey: alert.eventKey });
       // A replay after a reopen this trigger made: complete the reopen's effects (idempotent).
       else if (outcome.kind === 'replayed' && outcome.incident.reopens > 0)
         await afterReopened(outcome.incident, deps);

@@ -106,6 +106,27 @@ describe('retried after a failure midway', () => {
   });
 });
 
+describe('a reopening trigger whose effects failed', () => {
+  it('is recognised on its redelivery after hundreds of other alerts, and completes the reopen', async () => {
+    const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
+    const incident = await open(p, { severity: 'warning' });
+    await resolveIncident(incident.id, { who: 'alice', now: false }, p.deps);
+    p.takePages();
+    // The alert fires again while the resolve is watched: reopened, then SNS fails the page.
+    const again = makeAlert({ receivedAt: now(p), severity: 'warning' });
+    await expect(processAlert(again, failingPager(p, 1))).rejects.toThrow('SNS is down');
+    expect((await p.store.get(incident.id))?.status).toBe('triggered');
+    // A burst follows before the bus delivers the failed event again (more than the dedup window).
+    for (let i = 0; i < 300; i++)
+      await processAlert(makeAlert({ receivedAt: now(p), severity: 'warning' }), p.deps);
+    const redelivered = await processAlert(again, p.deps);
+    expect(redelivered).toMatchObject({ kind: 'replayed', incident: { reopens: 1 } });
+    expect((await p.store.get(incident.id))?.alertCount).toBe(302);
+    expect(await types(p, incident.id)).toEqual(['OPENED', 'MONITORING', 'REOPENED']);
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
+});
+
 describe('an escalation step whose record failed', () => {
   it('is recorded by the next step, and its late retry pages nobody again', async () => {
     const p = await startPipeline(dynamo, teamConfig(), START);

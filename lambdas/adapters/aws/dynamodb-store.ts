@@ -320,10 +320,12 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     return finished;
   }
 
-  async reopen(incident: Incident, now: Date): Promise<Incident | undefined> {
+  async reopen(incident: Incident, now: Date, eventKey?: string): Promise<Incident | undefined> {
     return this.#restart(incident, now, 'monitoring', {
       reopens: incident.reopens + 1,
       reopenedAt: now.toISOString(),
+      // The trigger that reopened it is known however many events follow (like the opener).
+      ...(eventKey !== undefined ? { reopenedBy: eventHash(eventKey) } : {}),
     });
   }
 
@@ -1037,10 +1039,11 @@ function expiry(iso: string): number {
   return Math.ceil(new Date(iso).getTime() / 1000) + 86_400;
 }
 
-/** Whether the incident item counted this event: its opener, or in either generation of `seen`. */
+/** Whether the incident item counted this event: its opener, reopener, or in either generation of `seen`. */
 function hasSeen(item: Item, hash: string): boolean {
   return (
     item.openedBy === hash ||
+    item.reopenedBy === hash ||
     (item.seen instanceof Set && item.seen.has(hash)) ||
     (item.seenPrev instanceof Set && item.seenPrev.has(hash))
   );
@@ -1150,8 +1153,12 @@ function rotates(item: Item): boolean {
   return size >= SEEN_WINDOW && (size - SEEN_WINDOW) % 16 === 0;
 }
 
-/** The condition form of `hasSeen`, negated (`:seen` is the event's hash; the item exists). */
-const NOT_SEEN = 'NOT contains(seen, :seen) AND NOT contains(seenPrev, :seen) AND openedBy <> :seen';
+/**
+ * The condition form of `hasSeen`, negated (`:seen` is the event's hash; the item exists). On the
+ * string `reopenedBy`, contains is equality (hashes have one length) and false when it is absent.
+ */
+const NOT_SEEN =
+  'NOT contains(seen, :seen) AND NOT contains(seenPrev, :seen) AND openedBy <> :seen AND NOT contains(reopenedBy, :seen)';
 
 /**
  * Each transition: the statuses it may start from, what it sets besides status, and the attribute
