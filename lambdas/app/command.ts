@@ -20,7 +20,7 @@ import {
   type TimelineEntry,
 } from '#core/incident';
 import { localDay } from '#core/metrics';
-import { reminderIntervalMinutes, SEVERITIES, type Severity } from '#core/severity';
+import { SEVERITIES, type Severity } from '#core/severity';
 import { type TimerEvent, timer, timerName } from '#core/timers';
 import {
   afterAcknowledged,
@@ -29,7 +29,6 @@ import {
   type EscalationDeps,
   ensureReassess,
   entry,
-  minutes,
   NONE,
   nameOf,
   notify,
@@ -39,6 +38,7 @@ import {
   recipients,
   runStep,
   startEscalation,
+  startOwnerReminders,
   withEffects,
 } from './escalation.ts';
 import { afterMitigated, monitoringUntil } from './lifecycle.ts';
@@ -407,16 +407,9 @@ async function afterSeverityChanged(
         );
       }
     }
-    // A more severe incident may need status reminders it did not have (SEV-3 → SEV-1).
-    if (reminderIntervalMinutes(before.sev) === undefined) {
-      const interval = reminderIntervalMinutes(after.sev);
-      if (interval !== undefined) {
-        const event: TimerEvent = { kind: 'reminder', incidentId: after.id, seq: after.reminderSeq + 1 };
-        await deps.timers.schedule(timer(event, new Date(now.getTime() + minutes(deps, interval))));
-      }
-    }
   }
-  await ensureReassess(after, deps);
+  // A more severe incident may need reminders it did not have (SEV-3 → SEV-1), once it has an owner.
+  await startOwnerReminders(after, deps);
   await emit(
     deps,
     'Incident Severity Changed',

@@ -238,8 +238,8 @@ export async function runStep(
 }
 
 /**
- * A new incident: page level 1 and start the timer for level 2, start status-update reminders,
- * then write OPENED (the completion mark). Called again on a replay, it does nothing once
+ * A new incident: page level 1 and start the timer for level 2 (status-update reminders wait for
+ * an owner: see startReminders), then write OPENED (the completion mark). Called again on a replay, it does nothing once
  * OPENED exists.
  */
 export async function startEscalation(
@@ -294,11 +294,6 @@ async function openingEffects(
     policyOf(incident, deps.config) === undefined
       ? { effects: NONE, note: ' — no escalation policy: nobody paged' }
       : await pageLevelOne(incident, deps, now);
-  const interval = reminderIntervalMinutes(incident.sev);
-  if (interval !== undefined) {
-    const first: TimerEvent = { kind: 'reminder', incidentId: incident.id, seq: 1 };
-    await deps.timers.schedule(timer(first, new Date(now.getTime() + minutes(deps, interval))));
-  }
   if (reassesses(incident)) await scheduleReassess(incident, 1, deps);
   await emit(deps, 'Incident Opened', incident, {}, { cause: 'opened', at: incident.detectedAt });
   await deps.store.putTimelineEntry({ ...opened, text: opened.text + note, ...withEffects(effects) });
@@ -374,6 +369,30 @@ export async function scheduleReassess(
   const event: TimerEvent = { kind: 'reassess', incidentId: incident.id, seq };
   await deps.timers.schedule(timer(event, reassessAt(incident, seq, deps)));
   return event;
+}
+
+/**
+ * Status-update reminders, every 15 minutes for a SEV-1 and 30 for a SEV-2, once the incident has
+ * an owner (its acknowledger; until then escalation runs): the next one is one interval from
+ * now, unless the chain is running (its pending timer is left as it is). Returns the timer it
+ * started, if any.
+ */
+export async function startReminders(
+  incident: Incident,
+  deps: EscalationDeps,
+): Promise<TimerEvent | undefined> {
+  const interval = reminderIntervalMinutes(incident.sev);
+  if (interval === undefined || incident.status === 'resolved' || incident.acknowledgedBy === undefined)
+    return undefined;
+  const event: TimerEvent = { kind: 'reminder', incidentId: incident.id, seq: incident.reminderSeq + 1 };
+  await deps.timers.schedule(timer(event, new Date(deps.clock().getTime() + minutes(deps, interval))));
+  return event;
+}
+
+/** What an incident's new owner is reminded of: status updates, and re-assessing its severity. */
+export async function startOwnerReminders(incident: Incident, deps: EscalationDeps): Promise<TimerEvent[]> {
+  const started = [await startReminders(incident, deps), await ensureReassess(incident, deps)];
+  return started.filter((t) => t !== undefined);
 }
 
 /**
@@ -545,9 +564,8 @@ export async function afterAcknowledged(
     await deps.timers.schedule(timer(event, new Date(now.getTime() + minutes(deps, timeout))));
     started.push(event);
   }
-  // A SEV-1/2 now has someone to ask to re-assess.
-  const reassess = await ensureReassess(incident, deps);
-  if (reassess) started.push(reassess);
+  // A SEV-1/2 now has an owner to remind of status updates and to ask to re-assess.
+  started.push(...(await startOwnerReminders(incident, deps)));
   await cancelIfResolved(incident.id, started, deps);
   await emit(
     deps,

@@ -6,7 +6,6 @@ import {
   cancelEscalationTimers,
   cancelIfResolved,
   type EscalationDeps,
-  ensureReassess,
   entry,
   minutes,
   NONE,
@@ -18,6 +17,7 @@ import {
   reassessAt,
   reassesses,
   scheduleReassess,
+  startOwnerReminders,
   type TimerOutcome,
   withEffects,
 } from './escalation.ts';
@@ -199,9 +199,8 @@ export async function afterMitigated(
   );
   if (await deps.store.hasTimelineEntry(done)) return;
   await cancelEscalationTimers(incident, deps);
-  // Mitigating acknowledges too: a SEV-1/2 now has someone to ask to re-assess.
-  const reassess = await ensureReassess(incident, deps);
-  if (reassess) await cancelIfResolved(incident.id, [reassess], deps);
+  // Mitigating acknowledges too: a SEV-1/2 now has an owner to remind.
+  await cancelIfResolved(incident.id, await startOwnerReminders(incident, deps), deps);
   const paged = pagedResponders(await deps.store.timeline(incident.id)).filter((id) => id !== act.who);
   await notify(
     incident,

@@ -64,18 +64,18 @@ describe('escalation, on a fake clock', () => {
     expect(p.takePages()).toEqual(['notice alice alice-0', 'notice alice alice-1']);
     await p.fastForward(60 * MINUTE);
     expect(p.takePages().filter((page) => page.startsWith('page'))).toEqual([]);
-    // SEV-1: the acknowledger keeps getting status-update reminders every 15 minutes, and is
-    // asked to re-assess the severity every 30 (there is no incident commander to ask).
+    // SEV-1: the acknowledger gets status-update reminders every 15 minutes from the ack, and is
+    // asked to re-assess the severity every 30 from detection (there is no incident commander).
     expect(await timelineTypes(p, incident.id)).toEqual([
       'OPENED',
       'ESCALATED',
       'ACKNOWLEDGED',
+      'REMINDED', // acknowledged + 15
+      'REASSESS_REMINDED', // detected + 30
       'REMINDED',
       'REMINDED',
-      'REASSESS_REMINDED',
-      'REMINDED',
-      'REMINDED',
-      'REASSESS_REMINDED',
+      'REASSESS_REMINDED', // detected + 60
+      'REMINDED', // acknowledged + 60
     ]);
   });
 

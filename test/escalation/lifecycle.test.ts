@@ -337,7 +337,7 @@ describe('lifecycle on a fake clock', () => {
     });
   });
   describe('severity', () => {
-    it('raising a triggered incident restarts escalation and starts reminders (re-assessment waits for someone to ask)', async () => {
+    it('raising a triggered incident restarts escalation (reminders and re-assessment wait for an owner)', async () => {
       const p = await startPipeline(dynamo, teamConfig(), START);
       const incident = await open(p, { severity: 'warning' });
       expect(incident.sev).toBe('SEV-3');
@@ -361,15 +361,8 @@ describe('lifecycle on a fake clock', () => {
         escalationPolicy: 'checkout',
       });
       expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
-      expect(await pendingNames(p)).toEqual(
-        [
-          `esc-${incident.id}-2-1`, // level 2 of the new generation
-          `rem-${incident.id}-1`, // SEV-1 status reminders
-        ].sort(),
-      );
-      const pending = await p.timers.pending();
-      expect(pending.find((t) => t.name === `rem-${incident.id}-1`)?.dueAt).toBe(plus(now, 15 * MINUTE));
-      expect(pending.some((t) => t.name.startsWith('rea-'))).toBe(false); // nobody to ask until acknowledged
+      // Level 2 of the new generation; no reminders yet: nobody owns it until it is acknowledged.
+      expect(await pendingNames(p)).toEqual([`esc-${incident.id}-2-1`]);
       // The old generation's step timer, delivered anyway, is stale.
       expect(
         await handleTimerEvent({ kind: 'escalate', incidentId: incident.id, generation: 1, step: 1 }, p.deps),
@@ -518,16 +511,19 @@ describe('lifecycle on a fake clock', () => {
       expect(await entriesOf(p, incident.id, 'REASSESS_REMINDED')).toHaveLength(2);
     });
 
-    it('an unacknowledged SEV-1 is not re-assessed; acknowledging (here: mitigating) starts it at the next mark', async () => {
+    it('an unacknowledged SEV-1 gets no reminders; acknowledging (here: mitigating) starts them', async () => {
       const p = await startPipeline(dynamo, teamConfig(), START);
       const incident = await open(p);
       expect(incident.sev).toBe('SEV-1');
-      expect((await pendingNames(p)).filter((n) => n.startsWith('rea-'))).toEqual([]);
+      expect(await pendingNames(p)).toEqual([`esc-${incident.id}-1-1`]);
       await p.fastForward(40 * MINUTE);
       expect(await entriesOf(p, incident.id, 'REASSESS_REMINDED')).toEqual([]);
+      expect(await entriesOf(p, incident.id, 'REMINDED')).toEqual([]);
       await mitigateIncident(incident.id, { who: 'carol' }, p.deps);
+      // Status updates every 15 minutes from now; re-assessment at the next 30-minute mark from detection.
       const pending = await p.timers.pending();
-      expect(pending.filter((t) => t.name.startsWith('rea-')).map((t) => [t.name, t.dueAt])).toEqual([
+      expect(pending.filter((t) => !t.name.startsWith('esc-')).map((t) => [t.name, t.dueAt])).toEqual([
+        [`rem-${incident.id}-1`, plus(START, 55 * MINUTE)],
         [`rea-${incident.id}-2`, plus(START, 60 * MINUTE)],
       ]);
       await p.fastForward(20 * MINUTE);
