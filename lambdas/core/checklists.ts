@@ -6,6 +6,7 @@ import {
   type TimelineType,
 } from './incident.ts';
 import { localDay } from './metrics.ts';
+import { clockTime } from './wall-clock.ts';
 
 /**
  * The practice's incident-response checklist, phase by phase, with a stable id per item.
@@ -251,17 +252,11 @@ export function checklistView(input: ChecklistInput): ChecklistView {
  * first phase's due time (the incident's day).
  */
 export function renderChecklist(view: ChecklistView, timeZone: string): string {
-  const clock = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  });
   const firstDue = view.phases.find((p) => p.dueAt !== undefined)?.dueAt;
   const homeDay = firstDue === undefined ? undefined : localDay(firstDue, timeZone);
   const time = (iso: string) => {
     const day = localDay(iso, timeZone);
-    const hhmm = clock.format(new Date(iso));
+    const hhmm = clockTime(iso, timeZone);
     return day === homeDay ? hhmm : `${day} ${hhmm}`;
   };
   const lines: string[] = [];

@@ -1,5 +1,6 @@
 import type { SourceSeverity } from './alert.ts';
 import { SEVERITIES, type Severity } from './severity.ts';
+import { dateTimeFormat } from './wall-clock.ts';
 
 /**
  * Severity from impact, after the practice's classification matrix:
@@ -95,7 +96,7 @@ export function mapSourceSeverity(
  * changes (detection time, title at opening). Slack allows 80 characters.
  */
 export function warRoomName(title: string, detectedAt: string, timeZone: string): string {
-  const date = new Intl.DateTimeFormat('en-CA', {
+  const date = dateTimeFormat('en-CA', {
     timeZone,
     year: 'numeric',
     month: '2-digit',

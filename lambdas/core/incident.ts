@@ -1,5 +1,6 @@
 import type { AlertLink, AlertOrigin, SourceSeverity } from './alert.ts';
 import type { Severity } from './severity.ts';
+import { clockTime } from './wall-clock.ts';
 
 /**
  * Incidents. Statuses and timeline types are closed unions: a new one is a deliberate change
@@ -131,6 +132,8 @@ export interface Incident {
   readonly escalations: number;
   /** Messages sent to contacts for this incident (pages, reminders, notices). */
   readonly pagesSent: number;
+  /** Its opening effects are done (level 1 paged, the next step timed, OPENED recorded). */
+  readonly opened?: true;
   /** Left out of every metric (a test, a duplicate, a drill). */
   readonly excluded: boolean;
 }
@@ -205,11 +208,5 @@ export function postmortemDueAt(incident: Pick<Incident, 'sev' | 'resolvedAt'>):
 
 /** `[HH:MM] [@who] [TYPE] text`, the war-room format, in the given time zone. */
 export function renderTimelineEntry(entry: TimelineEntry, timeZone: string): string {
-  const time = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).format(new Date(entry.at));
-  return `[${time}] [@${entry.who}] [${entry.type}] ${entry.text}`;
+  return `[${clockTime(entry.at, timeZone)}] [@${entry.who}] [${entry.type}] ${entry.text}`;
 }

@@ -1,4 +1,5 @@
 import type { Page, RenderedPage } from './page.ts';
+import { dateTimeFormat } from './wall-clock.ts';
 
 /**
  * Renders a page for every protocol SNS delivers to.
@@ -131,7 +132,7 @@ function reasonOf(page: Page): string {
 function formatTime(iso: string, timeZone: string): string {
   const date = new Date(iso);
   if (Number.isNaN(date.getTime())) return iso;
-  const parts = new Intl.DateTimeFormat('en-GB', {
+  const parts = dateTimeFormat('en-GB', {
     timeZone,
     year: 'numeric',
     month: '2-digit',

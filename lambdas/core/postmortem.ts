@@ -2,6 +2,7 @@ import { formatDuration } from './analysis.ts';
 import { type BlameFinding, checkBlameless } from './blame.ts';
 import { type Incident, ROLE_NAMES, ROLES, type TimelineEntry } from './incident.ts';
 import { localDay } from './metrics.ts';
+import { clockTime } from './wall-clock.ts';
 
 /**
  * Blameless postmortems in Markdown, generated from the incident and its timeline, in the
@@ -129,12 +130,7 @@ const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
 /** `HH:MM`, or `YYYY-MM-DD HH:MM` with the date, in the zone. */
 function localTime(iso: string, timeZone: string, withDate = false): string {
-  const time = new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).format(new Date(iso));
+  const time = clockTime(iso, timeZone);
   return withDate ? `${localDay(iso, timeZone)} ${time}` : time;
 }
 

@@ -9,6 +9,7 @@ import { verifyAckToken } from '#core/ack-token';
 import type { Alert } from '#core/alert';
 import { AuthenticationError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
+import { clockTime } from '#core/wall-clock';
 import { alertmanagerToAlerts, parseAlertmanager } from '#formats/alertmanager';
 import { eventsV2DedupKey, eventsV2ToAlert, parseEventsV2 } from '#formats/events-v2';
 import { grafanaToAlerts, parseGrafana } from '#formats/grafana';
@@ -254,12 +255,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
 
 /** HH:MM in the configured zone, for the pages people read. */
 function renderTime(iso: string, timeZone: string): string {
-  return new Intl.DateTimeFormat('en-GB', {
-    timeZone,
-    hour: '2-digit',
-    minute: '2-digit',
-    hourCycle: 'h23',
-  }).format(new Date(iso));
+  return clockTime(iso, timeZone);
 }
 
 const REFUSED_STATUS = {
