@@ -59,8 +59,9 @@ export interface EscalationDeps {
   readonly minuteMs?: number;
 }
 
-export type Effects = { paged: string[]; throttled: string[] };
-export const NONE: Effects = { paged: [], throttled: [] };
+/** Who a notification reached, who the throttle held back, and how many messages went out. */
+export type Effects = { paged: string[]; throttled: string[]; messages: number };
+export const NONE: Effects = { paged: [], throttled: [], messages: 0 };
 
 export const minutes = (deps: EscalationDeps, n: number) => n * (deps.minuteMs ?? 60_000);
 
@@ -118,6 +119,9 @@ export async function inMaintenance(service: string, deps: EscalationDeps, now: 
   return windows.some((w) => new Date(w.from) <= now && now < new Date(w.to));
 }
 
+/** Whether `notify` counts the messages it sent on the incident, or leaves that to its caller's last write. */
+export type Counting = 'now' | 'by-caller';
+
 /** Builds and sends one message per contact of each responder, through the per-contact throttle. */
 export async function notify(
   incident: Incident,
@@ -125,8 +129,9 @@ export async function notify(
   message: { kind: PageKind; reason: string; level?: number; cause: string },
   deps: EscalationDeps,
   now: Date,
+  counting: Counting = 'now',
 ): Promise<Effects> {
-  const effects: Effects = { paged: [], throttled: [] };
+  const effects: Effects = { paged: [], throttled: [], messages: 0 };
   let messages = 0;
   const service = serviceOf(incident, deps.config);
   for (const responderId of responderIds) {
@@ -187,8 +192,8 @@ export async function notify(
     }
     if (sent) effects.paged.push(responder.id);
   }
-  await deps.store.countPages(incident.id, messages);
-  return effects;
+  if (counting === 'now') await deps.store.countPages(incident.id, messages);
+  return { ...effects, messages };
 }
 
 /** Step `step`'s effects: page its level (or the fallback when exhausted) and start the next timer. */
@@ -198,6 +203,7 @@ export async function runStep(
   step: number,
   deps: EscalationDeps,
   now: Date,
+  counting: Counting = 'now',
 ) {
   const action = stepAction(policy, step);
   const cause = `step:${incident.generation}:${step}`;
@@ -210,6 +216,7 @@ export async function runStep(
       { kind: 'page', reason: 'Escalation exhausted: nobody acknowledged', cause },
       deps,
       now,
+      counting,
     );
     return { effects, exhausted: true as const };
   }
@@ -226,6 +233,7 @@ export async function runStep(
     { kind: 'page', reason, level: action.level + 1, cause },
     deps,
     now,
+    counting,
   );
   const next: TimerEvent = {
     kind: 'escalate',
@@ -255,13 +263,17 @@ export async function startEscalation(
     incident.origin,
     `Incident opened: ${incident.title}`,
   );
-  // The delivery that just created it knows nobody opened it before (no read); any other checks.
-  if (lease?.held !== true && (await deps.store.hasTimelineEntry(opened))) return;
+  // The delivery that just created it knows nobody opened it before; another sees `opened` (or,
+  // for an incident opened before OPENED moved onto the incident item, its entry).
+  if (incident.opened || (lease?.held !== true && (await deps.store.hasTimelineEntry(opened)))) return;
   if (lease !== undefined && !lease.held) {
     const at = deps.clock();
     const until = new Date(at.getTime() + OPENING_LEASE_MS);
-    if (!(await deps.store.claimOpening(incident.id, lease.token, at, until)))
+    if (!(await deps.store.claimOpening(incident.id, lease.token, at, until))) {
+      // Opened meanwhile (its last write gave the lease back), or still being opened.
+      if ((await deps.store.get(incident.id))?.opened) return;
       throw new RetryableError(`incident ${incident.id} is being opened by another delivery; retry later`);
+    }
   }
   try {
     await openingEffects(incident, opened, deps);
@@ -293,10 +305,14 @@ async function openingEffects(
   const { effects, note } =
     policyOf(incident, deps.config) === undefined
       ? { effects: NONE, note: ' — no escalation policy: nobody paged' }
-      : await pageLevelOne(incident, deps, now);
+      : await pageLevelOne(incident, deps, now, 'by-caller');
   if (reassesses(incident)) await scheduleReassess(incident, 1, deps);
   await emit(deps, 'Incident Opened', incident, {}, { cause: 'opened', at: incident.detectedAt });
-  await deps.store.putTimelineEntry({ ...opened, text: opened.text + note, ...withEffects(effects) });
+  await deps.store.completeOpening(
+    incident.id,
+    { ...opened, text: opened.text + note, ...withEffects(effects) },
+    effects.messages,
+  );
 }
 
 /** When a required postmortem's reminder (24 hours after resolution) or deadline (48) comes. */
@@ -319,13 +335,17 @@ export async function pageLevelOne(
   incident: Incident,
   deps: EscalationDeps,
   now: Date,
+  counting: Counting = 'now',
 ): Promise<{ effects: Effects; note: string }> {
   if (await inMaintenance(incident.service, deps, now)) {
     await deps.store.stopEscalation(incident);
     return { effects: NONE, note: ' — maintenance window: nobody paged' };
   }
   const policy = policyOf(incident, deps.config);
-  return { effects: policy ? (await runStep(incident, policy, 0, deps, now)).effects : NONE, note: '' };
+  return {
+    effects: policy ? (await runStep(incident, policy, 0, deps, now, counting)).effects : NONE,
+    note: '',
+  };
 }
 
 /** Severity re-assessment every 30 minutes while open, at fixed times from detection. */
@@ -408,7 +428,7 @@ export async function cancelIfResolved(
   for (const event of started) await deps.timers.cancel(timerName(event));
 }
 
-export function withEffects(effects: Effects): Partial<TimelineEntry> {
+export function withEffects(effects: Pick<Effects, 'paged' | 'throttled'>): Partial<TimelineEntry> {
   return {
     ...(effects.paged.length > 0 ? { paged: effects.paged } : {}),
     ...(effects.throttled.length > 0 ? { throttled: effects.throttled } : {}),

@@ -142,14 +142,20 @@ export interface IncidentStore {
   patch(incident: Incident, set: IncidentPatch): Promise<Incident | undefined>;
   /**
    * Takes the lease on a new incident's opening effects (pages, timers, OPENED) until `until`:
-   * true when nobody holds it (or the holder's lease ran out). A second delivery of the opening
-   * event that finds it held is retried later instead of paging level 1 again.
+   * true when nobody holds it (or the holder's lease ran out) and it is not opened yet. A second
+   * delivery of the opening event that finds it held is retried later instead of paging level 1
+   * again.
    */
   claimOpening(id: string, token: string, now: Date, until: Date): Promise<boolean>;
   /** Gives the lease back (the holder's effects failed; its retry may take it at once). */
   releaseOpening(id: string, token: string): Promise<void>;
   /** Counts messages sent for an incident (metrics). */
   countPages(incidentId: string, sent: number): Promise<void>;
+  /**
+   * The last write of a new incident's opening, in one: its OPENED entry, the messages its
+   * level-1 page sent, the opening lease given back. A second completion changes nothing.
+   */
+  completeOpening(incidentId: string, opened: TimelineEntry, sent: number): Promise<void>;
   /** Marks an incident as left out of (or back in) the metrics. */
   setExcluded(incidentId: string, excluded: boolean): Promise<Incident | undefined>;
   /**

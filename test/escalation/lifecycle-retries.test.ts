@@ -317,9 +317,13 @@ describe('lifecycle corners', () => {
 
   it("the opening lease is its holder's: the SDK's retry of the creating upsert takes it", async () => {
     const p = await startPipeline(dynamo, teamConfig(), START);
-    const incident = await open(p);
-    // The delivery that opened it holds the lease for 30 s; someone else waits it out.
-    expect(await p.store.claimOpening(incident.id, 'holder', p.clock.now(), p.clock.now())).toBe(false);
+    // An opening in flight: the delivery that created the incident holds the lease for 30 s.
+    const lease = { token: 'holder', until: new Date(p.clock.now().getTime() + 30_000) };
+    const { incident } = await p.store.trigger(makeAlert({ receivedAt: now(p) }), p.clock.now(), {
+      openingLease: lease,
+    });
+    if (incident === undefined) throw new Error('expected an incident');
+    expect(await p.store.claimOpening(incident.id, 'someone-else', p.clock.now(), lease.until)).toBe(false);
     const at = new Date(p.clock.now().getTime() + 31_000);
     const until = new Date(at.getTime() + 30_000);
     expect(await p.store.claimOpening(incident.id, 'holder', at, until)).toBe(true);
@@ -327,5 +331,9 @@ describe('lifecycle corners', () => {
     expect(await p.store.claimOpening(incident.id, 'someone-else', at, until)).toBe(false);
     await p.store.releaseOpening(incident.id, 'holder');
     expect(await p.store.claimOpening(incident.id, 'someone-else', at, until)).toBe(true);
+    // A completed opening is taken by nobody: its last write gave the lease back and marked it opened.
+    const opened = await open(p, { dedupKey: 'another' });
+    expect(await p.store.claimOpening(opened.id, 'someone-else', p.clock.now(), lease.until)).toBe(false);
+    expect((await p.store.get(opened.id))?.opened).toBe(true);
   });
 });

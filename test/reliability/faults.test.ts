@@ -131,7 +131,11 @@ async function world(fp: FaultyPipeline): Promise<World> {
   const inc = itemsOf(items, 'INC#');
   return {
     incidents: inc.filter((i) => i.sk === 'INC'),
-    timeline: inc.filter((i) => String(i.sk).startsWith('TL#')),
+    // The timeline items, and each incident's OPENED entry (kept on the incident item).
+    timeline: [
+      ...inc.filter((i) => String(i.sk).startsWith('TL#')),
+      ...inc.flatMap((i) => (i.sk === 'INC' && i.opening !== undefined ? [i.opening as Item] : [])),
+    ],
     timers: itemsOf(items, 'TIMER#'),
   };
 }

@@ -375,6 +375,52 @@ describe('what one process remembers of a key', () => {
   });
 });
 
+describe("the opening's completion (OPENED on the incident item)", () => {
+  it('one write: the entry, the pages counted, the lease given back; a second changes nothing', async () => {
+    const lease = { token: 'holder', until: new Date(now.getTime() + 30_000) };
+    const { incident } = await store.trigger(makeAlert(), now, { openingLease: lease });
+    if (incident === undefined) throw new Error('expected an incident');
+    const opened = {
+      id: 'opened',
+      incidentId: incident.id,
+      at: incident.detectedAt,
+      type: 'OPENED' as const,
+      who: 'events-v2',
+      text: 'Incident opened',
+      paged: ['alice'],
+    };
+    await store.completeOpening(incident.id, opened, 2);
+    await store.completeOpening(incident.id, { ...opened, text: 'again' }, 2);
+    const after = await store.get(incident.id);
+    expect(after).toMatchObject({ opened: true, pagesSent: 2 });
+    expect(await store.timeline(incident.id)).toEqual([opened]);
+    expect(await store.claimOpening(incident.id, 'other', now, lease.until)).toBe(false);
+  });
+
+  it('the timeline puts OPENED where its time falls among the other entries', async () => {
+    const outcome = await processAlert(makeAlert(), deps());
+    if (outcome.kind !== 'opened') throw new Error('expected opened');
+    const at = (iso: string) => ({ incidentId: outcome.incident.id, who: 'x', text: iso });
+    await store.putTimelineEntry({
+      ...at('before'),
+      id: 'a',
+      at: '2026-11-26T09:59:00.000Z',
+      type: 'RECORDED',
+    });
+    await store.putTimelineEntry({
+      ...at('after'),
+      id: 'b',
+      at: '2026-11-26T10:30:00.000Z',
+      type: 'OBSERVATION',
+    });
+    expect((await store.timeline(outcome.incident.id)).map((e) => e.type)).toEqual([
+      'RECORDED',
+      'OPENED',
+      'OBSERVATION',
+    ]);
+  });
+});
+
 describe('crash repair', () => {
   it('a late retry of an acknowledge after the key moved on still rewrites its timeline entry', async () => {
     const ack = makeAlert({ action: 'acknowledge', receivedAt: '2026-11-26T10:01:00.000Z' });

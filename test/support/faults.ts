@@ -129,6 +129,7 @@ export const STORE_METHODS = [
   'claimOpening',
   'releaseOpening',
   'countPages',
+  'completeOpening',
   'setExcluded',
   'claimStep',
   'restartEscalation',

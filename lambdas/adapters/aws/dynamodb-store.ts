@@ -35,7 +35,8 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  *
  * Items (pk / sk):
  *   KEY#<service>#<dedupKey> / KEY          { occurrence }  how many incidents of this key were resolved
- *   INC#<id>                 / INC          the incident; gsi1 = by service, gsi2 = all, by detectedAt
+ *   INC#<id>                 / INC          the incident; gsi1 = by service, gsi2 = all, by detectedAt;
+ *                                           its OPENED entry too (`opening`, see completeOpening)
  *   INC#<id>                 / TL#<at>#…    timeline entries, read with the incident in one Query
  *   IKEY#<sha256(key)>       / IKEY         an integration key, stored hashed
  *   MW#<service>             / <to>#<id>    maintenance windows (query: sk > now = not ended)
@@ -338,7 +339,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
           UpdateExpression: 'SET openLease = :token, openLeaseUntil = :until',
           // Its own token too: the SDK's retry of the creating upsert comes back `replayed`.
           ConditionExpression:
-            'attribute_exists(pk) AND (attribute_not_exists(openLease) OR openLease = :token OR openLeaseUntil < :now)',
+            'attribute_exists(pk) AND attribute_not_exists(opening) AND (attribute_not_exists(openLease) OR openLease = :token OR openLeaseUntil < :now)',
           ExpressionAttributeValues: {
             ':token': token,
             ':until': until.toISOString(),
@@ -583,22 +584,30 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   }
 
   async timeline(incidentId: string): Promise<TimelineEntry[]> {
-    const entries: TimelineEntry[] = [];
+    const entries: { sk: string; entry: TimelineEntry }[] = [];
     let start: Item | undefined;
     do {
+      // From `INC` on: the incident item (which holds OPENED, see completeOpening), then `TL#…`.
       const page = await this.#db.send(
         new QueryCommand({
           TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND begins_with(sk, :tl)',
-          ExpressionAttributeValues: { ':pk': incPk(incidentId), ':tl': 'TL#' },
+          KeyConditionExpression: 'pk = :pk AND sk >= :inc',
+          ExpressionAttributeValues: { ':pk': incPk(incidentId), ':inc': 'INC' },
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
       );
-      for (const item of page.Items ?? []) entries.push(toTimelineEntry(item));
+      for (const item of page.Items ?? []) {
+        if (item.sk !== 'INC') entries.push({ sk: String(item.sk), entry: toTimelineEntry(item) });
+        else if (isItem(item.opening)) {
+          const entry = toTimelineEntry(item.opening);
+          entries.push({ sk: timelineSk(entry), entry });
+        }
+      }
       start = page.LastEvaluatedKey;
     } while (start !== undefined);
-    return entries;
+    // The OPENED entry read first goes where its time puts it (an alert's own time may be earlier).
+    return entries.sort((a, b) => (a.sk < b.sk ? -1 : a.sk > b.sk ? 1 : 0)).map((e) => e.entry);
   }
 
   async putIntegration(integration: Integration): Promise<void> {
@@ -619,6 +628,22 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       name: String(item.name),
       createdAt: String(item.createdAt),
     };
+  }
+
+  async completeOpening(incidentId: string, opened: TimelineEntry, sent: number): Promise<void> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: incPk(incidentId), sk: 'INC' },
+          UpdateExpression: 'SET opening = :opened ADD pagesSent :sent REMOVE openLease, openLeaseUntil',
+          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(opening)',
+          ExpressionAttributeValues: { ':opened': opened, ':sent': sent },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   async countPages(incidentId: string, sent: number): Promise<void> {
@@ -1248,8 +1273,13 @@ function toIncident(item: Item): Incident {
     reminderSeq: Number(item.reminderSeq ?? 0),
     escalations: Number(item.escalations ?? 0),
     pagesSent: Number(item.pagesSent ?? 0),
+    ...(isItem(item.opening) ? { opened: true as const } : {}),
     excluded: item.excluded === true,
   };
+}
+
+function isItem(value: unknown): value is Item {
+  return value !== null && typeof value === 'object' && !Array.isArray(value);
 }
 
 function toTimelineEntry(item: Item): TimelineEntry {
