@@ -1,3 +1,4 @@
+import { SEEN_WINDOW } from '#adapters/aws/dynamodb-store';
 import type { BundleFigures } from './bundles.ts';
 import type { CallsData, Operation, OperationCalls } from './calls.ts';
 import type { BenchResult, Row } from './harness.ts';
@@ -177,7 +178,7 @@ export function costModel(
   };
 
   // DynamoDB: every operation's measured units; duplicates priced at the incident's size as its
-  // `seen` set grows (each duplicate rewrites the whole item, in the table and in three GSIs).
+  // dedup window fills (each duplicate rewrites the whole item, in the table and in three GSIs).
   let rru = 0;
   let wru = 0;
   for (const [op, n] of Object.entries(count) as [Operation, number][]) {
@@ -189,7 +190,8 @@ export function costModel(
   const perIncident = duplicates / t.incidents;
   let dupWru = 0;
   for (let k = 1; k <= Math.round(perIncident); k++) {
-    const bytes = calls.incidentItemBytes + calls.bytesPerSeenEvent * k;
+    // The dedup window keeps at most two generations of event hashes.
+    const bytes = calls.incidentItemBytes + calls.bytesPerSeenEvent * Math.min(k, 2 * SEEN_WINDOW);
     dupWru += Math.ceil(bytes / 1024) * (1 + t.gsis);
   }
   const dupWruEach = dupWru / Math.max(1, Math.round(perIncident));

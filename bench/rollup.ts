@@ -37,7 +37,7 @@ type State = 'triggered' | 'acknowledged' | 'resolved';
 
 /**
  * One incident item in the shape DynamoDbIncidentStore writes it: the trigger upsert's fields
- * (lambdas/adapters/aws/dynamodb-store.ts, `trigger`), `pagesSent` (countPages), `escalations`
+ * (lambdas/adapters/aws/dynamodb-store.ts, `trigger`), `pagesSent` and `opening` (completeOpening), `escalations`
  * (claimStep), and the acknowledge / resolve transitions' fields; the resolve moves gsi3 to the
  * resolution day. `shapeCheck` below compares the attribute names with an item the store wrote.
  */
@@ -85,6 +85,16 @@ export function incidentItem(
     alertCount: 1,
     seen: new Set([seen]),
     pagesSent: 1 + escalations,
+    // The OPENED entry, kept on the incident item by the opening's last write (completeOpening).
+    opening: {
+      id: 'opened',
+      incidentId: id,
+      at: detectedAt,
+      type: 'OPENED',
+      who: 'events-v2',
+      text: `Incident opened: Synthetic incident ${dedupKey}`,
+      paged: ['ann'],
+    },
   };
   if (escalations > 0) item.escalations = escalations;
   if (state !== 'triggered' && times.acknowledgedAt) {

@@ -90,7 +90,7 @@ const SAMPLES_CHUNK_BYTES = 300_000;
 type Item = Record<string, unknown>;
 
 /** How many distinct events one generation of an incident's `seen` set holds (two are kept). */
-const SEEN_WINDOW = 128;
+export const SEEN_WINDOW = 128;
 /** How many keys' occurrences (and contacts' throttle histories) one process remembers. */
 const KEY_CACHE_SIZE = 10_000;
 
@@ -205,19 +205,11 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
    * one is dropped). A no-op when another writer did it first.
    */
   async #rotateSeen(id: string): Promise<void> {
-    try {
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: incPk(id), sk: 'INC' },
-          UpdateExpression: 'SET seenPrev = seen REMOVE seen',
-          ConditionExpression: 'size(seen) >= :window',
-          ExpressionAttributeValues: { ':window': SEEN_WINDOW },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.#updateIf(id, {
+      expression: 'SET seenPrev = seen REMOVE seen',
+      condition: 'size(seen) >= :window',
+      values: { ':window': SEEN_WINDOW },
+    });
   }
 
   async acknowledge(alert: Alert, now: Date, who: string): Promise<AlertOutcome> {
@@ -331,42 +323,42 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   }
 
   async claimOpening(id: string, token: string, now: Date, until: Date): Promise<boolean> {
+    return this.#updateIf(id, {
+      expression: 'SET openLease = :token, openLeaseUntil = :until',
+      // Its own token too: the SDK's retry of the creating upsert comes back `replayed`.
+      condition:
+        'attribute_exists(pk) AND attribute_not_exists(opening) AND (attribute_not_exists(openLease) OR openLease = :token OR openLeaseUntil < :now)',
+      values: { ':token': token, ':until': until.toISOString(), ':now': now.toISOString() },
+    });
+  }
+
+  async releaseOpening(id: string, token: string): Promise<void> {
+    await this.#updateIf(id, {
+      expression: 'REMOVE openLease, openLeaseUntil',
+      condition: 'openLease = :token',
+      values: { ':token': token },
+    });
+  }
+
+  /** One conditional update of an incident item: false when its condition failed (nothing changed). */
+  async #updateIf(
+    id: string,
+    update: { expression: string; condition: string; values: Record<string, unknown> },
+  ): Promise<boolean> {
     try {
       await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: incPk(id), sk: 'INC' },
-          UpdateExpression: 'SET openLease = :token, openLeaseUntil = :until',
-          // Its own token too: the SDK's retry of the creating upsert comes back `replayed`.
-          ConditionExpression:
-            'attribute_exists(pk) AND attribute_not_exists(opening) AND (attribute_not_exists(openLease) OR openLease = :token OR openLeaseUntil < :now)',
-          ExpressionAttributeValues: {
-            ':token': token,
-            ':until': until.toISOString(),
-            ':now': now.toISOString(),
-          },
+          UpdateExpression: update.expression,
+          ConditionExpression: update.condition,
+          ExpressionAttributeValues: update.values,
         }),
       );
       return true;
     } catch (error) {
       if (error instanceof ConditionalCheckFailedException) return false;
       throw error;
-    }
-  }
-
-  async releaseOpening(id: string, token: string): Promise<void> {
-    try {
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: incPk(id), sk: 'INC' },
-          UpdateExpression: 'REMOVE openLease, openLeaseUntil',
-          ConditionExpression: 'openLease = :token',
-          ExpressionAttributeValues: { ':token': token },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 
@@ -631,19 +623,11 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   }
 
   async completeOpening(incidentId: string, opened: TimelineEntry, sent: number): Promise<void> {
-    try {
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key: { pk: incPk(incidentId), sk: 'INC' },
-          UpdateExpression: 'SET opening = :opened ADD pagesSent :sent REMOVE openLease, openLeaseUntil',
-          ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(opening)',
-          ExpressionAttributeValues: { ':opened': opened, ':sent': sent },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-    }
+    await this.#updateIf(incidentId, {
+      expression: 'SET opening = :opened ADD pagesSent :sent REMOVE openLease, openLeaseUntil',
+      condition: 'attribute_exists(pk) AND attribute_not_exists(opening)',
+      values: { ':opened': opened, ':sent': sent },
+    });
   }
 
   async countPages(incidentId: string, sent: number): Promise<void> {
