@@ -7,6 +7,7 @@ import { FolderExportSink } from '#adapters/local/folder-export-sink';
 import { processAlert } from '#app/process-alert';
 import { incidentFacts, runRollup } from '#app/rollup';
 import type { SourceSeverity } from '#core/alert';
+import { mapSourceSeverity } from '#core/classification';
 import { eventHash, incidentIdFor } from '#core/ids';
 import { type Rollup, rollupDay } from '#core/metrics';
 import {
@@ -84,6 +85,9 @@ export function incidentItem(
     lastAlertAt: detectedAt,
     alertCount: 1,
     seen: new Set([seen]),
+    sev: mapSourceSeverity(severity),
+    links: [],
+    reopens: 0,
     pagesSent: 1 + escalations,
     // The OPENED entry, kept on the incident item by the opening's last write (completeOpening).
     opening: {
@@ -114,6 +118,8 @@ export function incidentItem(
       resolvedAt: times.resolvedAt.toISOString(),
       resolvedBy: 'ann',
       resolveCause: eventHash(`resolve:${dedupKey}`),
+      resolveCauses: new Set([eventHash(`resolve:${dedupKey}`)]),
+      closedAt: times.resolvedAt.toISOString(),
       gsi3pk: `DAY#${resolutionDay}`,
       version: (item.version as number) + 1,
     });

@@ -26,6 +26,7 @@ import {
   afterAcknowledged,
   afterResolved,
   cancelEscalationTimers,
+  cancelIfResolved,
   type EscalationDeps,
   ensureReassess,
   entry,
@@ -409,7 +410,7 @@ async function afterSeverityChanged(
     }
   }
   // A more severe incident may need reminders it did not have (SEV-3 → SEV-1), once it has an owner.
-  await startOwnerReminders(after, deps);
+  await cancelIfResolved(after.id, await startOwnerReminders(after, deps), deps);
   await emit(
     deps,
     'Incident Severity Changed',

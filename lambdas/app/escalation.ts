@@ -247,8 +247,9 @@ export async function runStep(
 
 /**
  * A new incident: page level 1 and start the timer for level 2 (status-update reminders wait for
- * an owner: see startReminders), then write OPENED (the completion mark). Called again on a replay, it does nothing once
- * OPENED exists.
+ * an owner: see startReminders), then complete the opening in one write (OPENED on the incident
+ * item, the page count, the lease given back). Called again on a replay, it does nothing once
+ * the incident is `opened`.
  */
 export async function startEscalation(
   incident: Incident,
@@ -306,7 +307,7 @@ async function openingEffects(
     policyOf(incident, deps.config) === undefined
       ? { effects: NONE, note: ' — no escalation policy: nobody paged' }
       : await pageLevelOne(incident, deps, now, 'by-caller');
-  if (reassesses(incident)) await scheduleReassess(incident, 1, deps);
+  await ensureReassess(incident, deps); // a commander named at declaration: from the first mark
   await emit(deps, 'Incident Opened', incident, {}, { cause: 'opened', at: incident.detectedAt });
   await deps.store.completeOpening(
     incident.id,

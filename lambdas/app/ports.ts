@@ -134,9 +134,9 @@ export interface IncidentStore {
   finishMonitoring(incident: Incident, day: string): Promise<Incident | undefined>;
   /**
    * A re-trigger during monitoring: back to triggered, `reopens` + 1, escalation restarted in the
-   * next generation at step 0 (guard: monitoring, the version as read).
+   * next generation at step 0 (guard: monitoring, the version as read). `eventKey`: the trigger
+   * that reopened it, recognised on its redelivery however late.
    */
-  /** `eventKey`: the trigger that reopened it, recognised on its redelivery however late. */
   reopen(incident: Incident, now: Date, eventKey?: string): Promise<Incident | undefined>;
   /** Sets these fields if the incident still has the version it was read at. */
   patch(incident: Incident, set: IncidentPatch): Promise<Incident | undefined>;

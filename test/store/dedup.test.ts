@@ -373,6 +373,72 @@ describe('what one process remembers of a key', () => {
     });
     expect((await store.findOpen('checkout', 'db-latency'))?.alertCount).toBe(1);
   });
+
+  it('…also when the redelivery carries a new receivedAt (a CloudWatch retry is stamped when processed)', async () => {
+    const event = makeAlert({ eventKey: 'cw:retry', receivedAt: '2026-11-26T10:00:00.000Z' });
+    const first = await processAlert(event, deps());
+    if (first.kind !== 'opened') throw new Error('expected opened');
+    now = new Date('2026-11-26T10:10:00.000Z');
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), deps());
+    now = new Date('2026-11-26T10:20:00.000Z');
+    await processAlert(makeAlert({ receivedAt: now.toISOString() }), deps()); // learns incident 0
+    now = new Date('2026-11-26T10:30:00.000Z');
+    const retried = makeAlert({ eventKey: 'cw:retry', receivedAt: now.toISOString() });
+    expect(await processAlert(retried, deps())).toMatchObject({
+      kind: 'replayed',
+      caused: 'opened',
+      incident: { id: first.incident.id },
+    });
+    expect((await store.list({})).incidents.map((i) => i.alertCount).sort()).toEqual([1, 1]);
+  });
+});
+
+describe('a redelivery whose hash leaves the window between its failed write and the read after it', () => {
+  it('is counted again (the window is the limit), and the key never moves past the open incident', async () => {
+    const raw = documentClient(dynamo.client);
+    const key = { pk: '', sk: 'INC' };
+    let dropOnRead = false;
+    const client = documentClient(
+      new DynamoDBClient({
+        endpoint: dynamo.endpoint,
+        region: 'local',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
+    // Just before the store reads the incident after its failed write, every hash leaves the window.
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        if (dropOnRead && context.commandName === 'GetItemCommand' && key.pk !== '') {
+          dropOnRead = false;
+          await raw.send(
+            new UpdateCommand({
+              TableName: store.tableName,
+              Key: key,
+              UpdateExpression: 'REMOVE seen, seenPrev',
+            }),
+          );
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'dropWindow' },
+    );
+    const racing = new DynamoDbIncidentStore({ tableName: store.tableName, client });
+    const x = makeAlert();
+    const opened = await racing.trigger(x, now);
+    const other = await racing.trigger(makeAlert(), now);
+    if (opened.kind !== 'opened' || other.kind !== 'appended') throw new Error('expected opened, appended');
+    key.pk = `INC#${opened.incident.id}`;
+    const y = makeAlert();
+    await racing.trigger(y, now);
+    dropOnRead = true;
+    const redelivered = await racing.trigger(y, now);
+    expect(redelivered).toMatchObject({
+      kind: 'appended',
+      incident: { id: opened.incident.id, alertCount: 4 },
+    });
+    expect((await store.list({})).incidents).toHaveLength(1);
+    expect((await store.findOpen('checkout', 'db-latency'))?.id).toBe(opened.incident.id);
+  });
 });
 
 describe("the opening's completion (OPENED on the incident item)", () => {

@@ -92,12 +92,16 @@ type Item = Record<string, unknown>;
 /** How many distinct events one generation of an incident's `seen` set holds (two are kept). */
 export const SEEN_WINDOW = 128;
 /** How many keys' occurrences (and contacts' throttle histories) one process remembers. */
-const KEY_CACHE_SIZE = 10_000;
+const KEY_CACHE_SIZE = 1_000;
 
 /** A key as this process last read it: its occurrence, and when the incident before it resolved. */
 interface KeyState {
   readonly occurrence: number;
-  settledAt?: number;
+  /**
+   * The incident before `occurrence`, once read resolved: what a late replay is checked against
+   * first (its dedup hashes no longer change). Not kept for items with a legacy, unbounded `seen`.
+   */
+  previous?: Item;
   /** The id of the key's incident at `occurrence`, once this process has written to it. */
   exists?: string;
 }
@@ -158,9 +162,19 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       const { occurrence } = key;
       const id = incidentIdFor(alert.service, alert.dedupKey, occurrence);
       // A late redelivery of an event an earlier incident of this key already counted (it was
-      // resolved since) is a replay, not the start of a new incident. An alert received after the
-      // previous incident was resolved cannot be one (resolved incidents count nothing).
-      if (occurrence > 0 && !(key.settledAt !== undefined && receivedAt > key.settledAt)) {
+      // resolved since) is a replay, not the start of a new incident. The previous incident, if
+      // this process knows it, is checked in memory; an alert received after it was resolved
+      // needs no look further back (the walk below stops there too).
+      const known = key.previous;
+      const settled = known === undefined ? undefined : Date.parse(String(known.resolvedAt));
+      if (occurrence > 0 && known !== undefined && settled !== undefined && receivedAt > settled) {
+        if (hasSeen(known, seen))
+          return {
+            kind: 'replayed',
+            incident: toIncident(known),
+            caused: known.openedBy === seen ? 'opened' : 'appended',
+          };
+      } else if (occurrence > 0) {
         const previous = await this.#earlierIncident(alert, occurrence, (i) => hasSeen(i, seen), key);
         if (previous !== undefined) {
           return {
@@ -193,6 +207,9 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
             caused: item.openedBy === seen ? 'opened' : 'appended',
           };
         }
+        // Not seen and still open: its hash left the dedup window between the failed write and
+        // this read — count it again (the window's limit), never move the key past an open incident.
+        if (item.status !== 'resolved') continue;
         // Resolved meanwhile: make sure the key points past it, then try the next incident.
         await this.#advance(alert.service, alert.dedupKey, occurrence);
       }
@@ -579,12 +596,12 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     const entries: { sk: string; entry: TimelineEntry }[] = [];
     let start: Item | undefined;
     do {
-      // From `INC` on: the incident item (which holds OPENED, see completeOpening), then `TL#…`.
+      // The incident item (which holds OPENED, see completeOpening) and the `TL#…` entries.
       const page = await this.#db.send(
         new QueryCommand({
           TableName: this.#table,
-          KeyConditionExpression: 'pk = :pk AND sk >= :inc',
-          ExpressionAttributeValues: { ':pk': incPk(incidentId), ':inc': 'INC' },
+          KeyConditionExpression: 'pk = :pk AND sk BETWEEN :inc AND :tl',
+          ExpressionAttributeValues: { ':pk': incPk(incidentId), ':inc': 'INC', ':tl': 'TL#\uffff' },
           ConsistentRead: true,
           ExclusiveStartKey: start,
         }),
@@ -983,7 +1000,8 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       if (item === undefined) return undefined;
       if (matches(item)) return item;
       const resolvedAt = typeof item.resolvedAt === 'string' ? Date.parse(item.resolvedAt) : undefined;
-      if (n === occurrence - 1 && resolvedAt !== undefined) key.settledAt = resolvedAt;
+      if (n === occurrence - 1 && resolvedAt !== undefined && setSize(item) <= 2 * SEEN_WINDOW)
+        key.previous = item;
       if (resolvedAt !== undefined && resolvedAt < Date.parse(alert.receivedAt)) return undefined;
     }
     return undefined;
@@ -1160,6 +1178,13 @@ function upsertCommand(
 function rotates(item: Item): boolean {
   const size = item.seen instanceof Set ? item.seen.size : 0;
   return size >= SEEN_WINDOW && (size - SEEN_WINDOW) % 16 === 0;
+}
+
+/** How many event hashes the item keeps in `seen` and `seenPrev`. */
+function setSize(item: Item): number {
+  return (
+    (item.seen instanceof Set ? item.seen.size : 0) + (item.seenPrev instanceof Set ? item.seenPrev.size : 0)
+  );
 }
 
 /**
