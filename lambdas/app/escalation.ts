@@ -132,7 +132,6 @@ export async function notify(
   counting: Counting = 'now',
 ): Promise<Effects> {
   const effects: Effects = { paged: [], throttled: [], messages: 0 };
-  let messages = 0;
   const service = serviceOf(incident, deps.config);
   for (const responderId of responderIds) {
     const responder = deps.config.responders.find((r) => r.id === responderId);
@@ -188,12 +187,12 @@ export async function notify(
         throw error;
       }
       sent = true;
-      messages++;
+      effects.messages++;
     }
     if (sent) effects.paged.push(responder.id);
   }
-  if (counting === 'now') await deps.store.countPages(incident.id, messages);
-  return { ...effects, messages };
+  if (counting === 'now') await deps.store.countPages(incident.id, effects.messages);
+  return effects;
 }
 
 /** Step `step`'s effects: page its level (or the fallback when exhausted) and start the next timer. */

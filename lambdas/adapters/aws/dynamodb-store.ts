@@ -165,24 +165,15 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       // resolved since) is a replay, not the start of a new incident. The previous incident, if
       // this process knows it, is checked in memory; an alert received after it was resolved
       // needs no look further back (the walk below stops there too).
-      const known = key.previous;
-      const settled = known === undefined ? undefined : Date.parse(String(known.resolvedAt));
-      if (occurrence > 0 && known !== undefined && settled !== undefined && receivedAt > settled) {
-        if (hasSeen(known, seen))
-          return {
-            kind: 'replayed',
-            incident: toIncident(known),
-            caused: known.openedBy === seen ? 'opened' : 'appended',
-          };
-      } else if (occurrence > 0) {
-        const previous = await this.#earlierIncident(alert, occurrence, (i) => hasSeen(i, seen), key);
-        if (previous !== undefined) {
-          return {
-            kind: 'replayed',
-            incident: toIncident(previous),
-            caused: previous.openedBy === seen ? 'opened' : 'appended',
-          };
-        }
+      if (occurrence > 0) {
+        const known = key.previous;
+        const previous =
+          known !== undefined && receivedAt > Date.parse(String(known.resolvedAt))
+            ? hasSeen(known, seen)
+              ? known
+              : undefined
+            : await this.#earlierIncident(alert, occurrence, (i) => hasSeen(i, seen), key);
+        if (previous !== undefined) return replayOf(previous, seen);
       }
       try {
         // Known to exist (this process counted into it): only what an append changes.
@@ -200,13 +191,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         const item = await this.#getItem(incPk(id), 'INC');
         if (item === undefined) continue; // cannot fail on a missing item; retry from the top
-        if (hasSeen(item, seen)) {
-          return {
-            kind: 'replayed',
-            incident: toIncident(item),
-            caused: item.openedBy === seen ? 'opened' : 'appended',
-          };
-        }
+        if (hasSeen(item, seen)) return replayOf(item, seen);
         // Not seen and still open: its hash left the dedup window between the failed write and
         // this read — count it again (the window's limit), never move the key past an open incident.
         if (item.status !== 'resolved') continue;
@@ -1178,6 +1163,15 @@ function upsertCommand(
 function rotates(item: Item): boolean {
   const size = item.seen instanceof Set ? item.seen.size : 0;
   return size >= SEEN_WINDOW && (size - SEEN_WINDOW) % 16 === 0;
+}
+
+/** A trigger the incident item already counted: what its first delivery did (opened it, or counted into it). */
+function replayOf(item: Item, hash: string): AlertOutcome {
+  return {
+    kind: 'replayed',
+    incident: toIncident(item),
+    caused: item.openedBy === hash ? 'opened' : 'appended',
+  };
 }
 
 /** How many event hashes the item keeps in `seen` and `seenPrev`. */
