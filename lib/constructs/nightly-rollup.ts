@@ -4,6 +4,7 @@ import * as scheduler from 'aws-cdk-lib/aws-scheduler';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { KlaxonConfig } from '#core/config';
+import { localWall } from '#core/wall-clock';
 import { KlaxonFunction } from './klaxon-function.ts';
 import { schedulerTarget } from './scheduler-target.ts';
 
@@ -160,20 +161,8 @@ export function daysWithoutTime(time: string, timeZone: string, year: number): s
   const match = TIME_OF_DAY.exec(time);
   if (match === null) throw new Error(`NightlyRollup: time "${time}" must be HH:MM (24 h)`);
   const [hour, minute] = [Number(match[1]), Number(match[2])];
-  const format = new Intl.DateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-  });
   /** The wall-clock time in the zone at instant `t`, as if it were UTC (ms). */
-  const wall = (t: number): number => {
-    const p = Object.fromEntries(format.formatToParts(t).map(({ type, value }) => [type, Number(value)]));
-    return Date.UTC(p.year ?? 0, (p.month ?? 1) - 1, p.day ?? 1, p.hour ?? 0, p.minute ?? 0);
-  };
+  const wall = (t: number): number => localWall(t, timeZone);
   const HOURS_36 = 36 * 3_600_000;
   const skipped: string[] = [];
   for (let day = Date.UTC(year, 0, 1); new Date(day).getUTCFullYear() === year; day += 86_400_000) {

@@ -36,6 +36,16 @@ beforeEach(async () => {
   now = new Date('2026-11-26T10:00:05.000Z');
 });
 
+/** A document client on a DynamoDB client of its own: a document client shares its base's middleware. */
+const ownClient = () =>
+  documentClient(
+    new DynamoDBClient({
+      endpoint: dynamo.endpoint,
+      region: 'local',
+      credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+    }),
+  );
+
 describe('PagerDuty dedup semantics on DynamoDB (dynalite)', () => {
   it('opens one incident for the first trigger of a key, with the DESIGN.md timestamps', async () => {
     const alert = makeAlert({ occurredAt: '2026-11-26T09:58:00.000Z' });
@@ -275,16 +285,10 @@ describe('the dedup window: two generations of `seen`, 128 events each', () => {
 });
 
 describe('what one process remembers of a key', () => {
-  /** A store on a DynamoDB client of its own (a document client shares its base's middleware), counting commands. */
+  /** A store on a client of its own, counting the commands it sends. */
   const countingStore = () => {
     const calls: string[] = [];
-    const client = documentClient(
-      new DynamoDBClient({
-        endpoint: dynamo.endpoint,
-        region: 'local',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
-    );
+    const client = ownClient();
     client.middlewareStack.add(
       (next, context) => async (args) => {
         calls.push(String(context.commandName));
@@ -398,13 +402,7 @@ describe('a redelivery whose hash leaves the window between its failed write and
     const raw = documentClient(dynamo.client);
     const key = { pk: '', sk: 'INC' };
     let dropOnRead = false;
-    const client = documentClient(
-      new DynamoDBClient({
-        endpoint: dynamo.endpoint,
-        region: 'local',
-        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
-      }),
-    );
+    const client = ownClient();
     // Just before the store reads the incident after its failed write, every hash leaves the window.
     client.middlewareStack.add(
       (next, context) => async (args) => {
