@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { ServiceId, SOURCE_SEVERITIES } from './alert.ts';
 import { ConfigError } from './errors.ts';
+import { lazySchema } from './lazy.ts';
 import { SEVERITIES } from './severity.ts';
 import { fieldErrors } from './validation.ts';
 
@@ -38,109 +39,124 @@ const Id = ServiceId;
 const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM (24 h)');
 const LocalDate = z.iso.date();
 
-export const ContactSchema = z.discriminatedUnion('type', [
-  z.object({ type: z.literal('email'), address: z.email() }),
-  z.object({
-    type: z.literal('sms'),
-    number: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +4915112345678'),
-  }),
-  z.object({ type: z.literal('webhook'), url: z.url({ protocol: /^https$/ }) }),
-]);
+export const ContactSchema = lazySchema(() =>
+  z.discriminatedUnion('type', [
+    z.object({ type: z.literal('email'), address: z.email() }),
+    z.object({
+      type: z.literal('sms'),
+      number: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +4915112345678'),
+    }),
+    z.object({ type: z.literal('webhook'), url: z.url({ protocol: /^https$/ }) }),
+  ]),
+);
 
-export const ResponderSchema = z.object({
-  id: Id,
-  name: z.string().min(1).max(255),
-  contacts: z.array(ContactSchema).min(1).max(10),
-});
+export const ResponderSchema = lazySchema(() =>
+  z.object({
+    id: Id,
+    name: z.string().min(1).max(255),
+    contacts: z.array(ContactSchema).min(1).max(10),
+  }),
+);
 
 /**
  * A rotation hands over at `handoffTime` in the schedule's zone: every day (daily), every 7 days
  * (weekly), or every `shiftHours` of elapsed time (custom). `participants[0]` is on call from
  * `startDate` at `handoffTime`.
  */
-export const RotationSchema = z
-  .object({
-    type: z.enum(['daily', 'weekly', 'custom']),
-    startDate: LocalDate,
-    handoffTime: TimeOfDay.default('09:00'),
-    /** custom only: 1..8760 hours. */
-    shiftHours: z.number().int().min(1).max(8760).optional(),
-    participants: z.array(Id).min(1).max(100),
-  })
-  .refine((r) => (r.type === 'custom') === (r.shiftHours !== undefined), {
-    message: 'shiftHours is required for custom rotations and only for them',
-    path: ['shiftHours'],
-  });
-
-export const ScheduleSchema = z.object({
-  id: Id,
-  name: z.string().min(1).max(255),
-  timeZone: TimeZone,
-  /** Everyone on call in any rotation is on call for the schedule. */
-  rotations: z.array(RotationSchema).min(1).max(10),
-});
-
-export const TargetSchema = z.union([
-  z.object({ responder: Id }).strict(),
-  z.object({ schedule: Id }).strict(),
-]);
-
-export const EscalationLevelSchema = z.object({
-  /** Minutes to wait for an acknowledgement before the next level (GoAlert's bounds). */
-  delayMinutes: z.number().int().min(1).max(9000),
-  targets: z.array(TargetSchema).min(1).max(20),
-});
-
-export const EscalationPolicySchema = z.object({
-  id: Id,
-  name: z.string().min(1).max(255).optional(),
-  levels: z.array(EscalationLevelSchema).min(1).max(20),
-  /** How many more times the whole policy runs after its last level (GoAlert: 0..5). */
-  repeat: z.number().int().min(0).max(5).default(0),
-});
-
-export const ServiceConfigSchema = z.object({
-  id: ServiceId,
-  name: z.string().min(1).max(255),
-  description: z.string().max(1024).optional(),
-  runbookUrl: z.url().optional(),
-  /** Who is paged. Without a policy, incidents open but nobody is paged. */
-  escalationPolicy: Id.optional(),
-  /** Paged once when the policy is exhausted. */
-  fallback: TargetSchema.optional(),
-  /** An acknowledged incident unresolved this long re-pages; 0 turns it off. */
-  ackTimeoutMinutes: z.number().int().min(0).max(9000).default(30),
-  /**
-   * A resolve first watches the service this long (the practice's "stable 15+ minutes"): a
-   * re-trigger of the same key meanwhile reopens the incident. 0 resolves at once, as PagerDuty does.
-   */
-  resolveMonitoringMinutes: z.number().int().min(0).max(1440).default(15),
-  /** How the senders' severities map to SEV-1..4 (default critical→1, error→2, warning→3, info→4). */
-  severityMapping: z.partialRecord(z.enum(SOURCE_SEVERITIES), z.enum(SEVERITIES)).default({}),
-  /**
-   * The escalation policy for incidents of a severity, when it is not the service's policy (e.g.
-   * SEV-1 pages the whole team). Raising an incident's severity re-pages with the new policy.
-   */
-  severityPolicies: z.partialRecord(z.enum(SEVERITIES), Id).default({}),
-  /**
-   * Availability objective, e.g. 99.9 (→ 43.8 minutes of SEV-1/SEV-2 downtime a month). When the
-   * month's budget is used up, "Error Budget Exhausted" goes on the bus and `owners` are told once.
-   */
-  slo: z
+export const RotationSchema = lazySchema(() =>
+  z
     .object({
-      availability: z.number().gt(50).lt(100),
-      owners: z.array(Id).max(20).default([]),
+      type: z.enum(['daily', 'weekly', 'custom']),
+      startDate: LocalDate,
+      handoffTime: TimeOfDay.default('09:00'),
+      /** custom only: 1..8760 hours. */
+      shiftHours: z.number().int().min(1).max(8760).optional(),
+      participants: z.array(Id).min(1).max(100),
     })
-    .optional(),
-});
+    .refine((r) => (r.type === 'custom') === (r.shiftHours !== undefined), {
+      message: 'shiftHours is required for custom rotations and only for them',
+      path: ['shiftHours'],
+    }),
+);
 
-export const HeartbeatSchema = z.object({
-  id: Id,
-  name: z.string().min(1).max(255),
-  service: ServiceId,
-  /** A ping is expected at least this often; a missed one opens an incident. */
-  intervalMinutes: z.number().int().min(1).max(9000),
-});
+export const ScheduleSchema = lazySchema(() =>
+  z.object({
+    id: Id,
+    name: z.string().min(1).max(255),
+    timeZone: TimeZone,
+    /** Everyone on call in any rotation is on call for the schedule. */
+    rotations: z.array(RotationSchema).min(1).max(10),
+  }),
+);
+
+export const TargetSchema = lazySchema(() =>
+  z.union([z.object({ responder: Id }).strict(), z.object({ schedule: Id }).strict()]),
+);
+
+export const EscalationLevelSchema = lazySchema(() =>
+  z.object({
+    /** Minutes to wait for an acknowledgement before the next level (GoAlert's bounds). */
+    delayMinutes: z.number().int().min(1).max(9000),
+    targets: z.array(TargetSchema).min(1).max(20),
+  }),
+);
+
+export const EscalationPolicySchema = lazySchema(() =>
+  z.object({
+    id: Id,
+    name: z.string().min(1).max(255).optional(),
+    levels: z.array(EscalationLevelSchema).min(1).max(20),
+    /** How many more times the whole policy runs after its last level (GoAlert: 0..5). */
+    repeat: z.number().int().min(0).max(5).default(0),
+  }),
+);
+
+export const ServiceConfigSchema = lazySchema(() =>
+  z.object({
+    id: ServiceId,
+    name: z.string().min(1).max(255),
+    description: z.string().max(1024).optional(),
+    runbookUrl: z.url().optional(),
+    /** Who is paged. Without a policy, incidents open but nobody is paged. */
+    escalationPolicy: Id.optional(),
+    /** Paged once when the policy is exhausted. */
+    fallback: TargetSchema.optional(),
+    /** An acknowledged incident unresolved this long re-pages; 0 turns it off. */
+    ackTimeoutMinutes: z.number().int().min(0).max(9000).default(30),
+    /**
+     * A resolve first watches the service this long (the practice's "stable 15+ minutes"): a
+     * re-trigger of the same key meanwhile reopens the incident. 0 resolves at once, as PagerDuty does.
+     */
+    resolveMonitoringMinutes: z.number().int().min(0).max(1440).default(15),
+    /** How the senders' severities map to SEV-1..4 (default critical→1, error→2, warning→3, info→4). */
+    severityMapping: z.partialRecord(z.enum(SOURCE_SEVERITIES), z.enum(SEVERITIES)).default({}),
+    /**
+     * The escalation policy for incidents of a severity, when it is not the service's policy (e.g.
+     * SEV-1 pages the whole team). Raising an incident's severity re-pages with the new policy.
+     */
+    severityPolicies: z.partialRecord(z.enum(SEVERITIES), Id).default({}),
+    /**
+     * Availability objective, e.g. 99.9 (→ 43.8 minutes of SEV-1/SEV-2 downtime a month). When the
+     * month's budget is used up, "Error Budget Exhausted" goes on the bus and `owners` are told once.
+     */
+    slo: z
+      .object({
+        availability: z.number().gt(50).lt(100),
+        owners: z.array(Id).max(20).default([]),
+      })
+      .optional(),
+  }),
+);
+
+export const HeartbeatSchema = lazySchema(() =>
+  z.object({
+    id: Id,
+    name: z.string().min(1).max(255),
+    service: ServiceId,
+    /** A ping is expected at least this often; a missed one opens an incident. */
+    intervalMinutes: z.number().int().min(1).max(9000),
+  }),
+);
 
 /**
  * Which service a CloudWatch alarm belongs to. Rules are tried in order; the first that matches
@@ -148,163 +164,167 @@ export const HeartbeatSchema = z.object({
  * (CloudWatch puts no tags in the event, so tag rules match the `klaxon:service` style tags only
  * when the alarm's tags are supplied, e.g. by a lookup; name prefixes always work).
  */
-export const CloudWatchRuleSchema = z
-  .object({
-    alarmNamePrefix: z.string().min(1).max(255).optional(),
-    tag: z.object({ key: z.string().min(1).max(128), value: z.string().max(256).optional() }).optional(),
-    service: ServiceId,
-    severity: z.enum(SOURCE_SEVERITIES).default('critical'),
-  })
-  .refine((r) => r.alarmNamePrefix !== undefined || r.tag !== undefined, {
-    message: 'a rule needs alarmNamePrefix or tag',
-  });
+export const CloudWatchRuleSchema = lazySchema(() =>
+  z
+    .object({
+      alarmNamePrefix: z.string().min(1).max(255).optional(),
+      tag: z.object({ key: z.string().min(1).max(128), value: z.string().max(256).optional() }).optional(),
+      service: ServiceId,
+      severity: z.enum(SOURCE_SEVERITIES).default('critical'),
+    })
+    .refine((r) => r.alarmNamePrefix !== undefined || r.tag !== undefined, {
+      message: 'a rule needs alarmNamePrefix or tag',
+    }),
+);
 
-export const KlaxonConfigSchema = z
-  .object({
-    /** Shown in logs, exports and stack names. */
-    name: z.string().min(1).max(64).default('klaxon'),
-    /** IANA time zone for day boundaries, rollups and rendered times. */
-    timeZone: TimeZone.default('UTC'),
-    /**
-     * Base URL of the API for links in pages. In AWS the stack passes the API's URL; set this
-     * for a custom domain. Locally the runtime's own URL.
-     */
-    publicUrl: z.url().optional(),
-    services: z.array(ServiceConfigSchema).min(1),
-    responders: z.array(ResponderSchema).default([]),
-    schedules: z.array(ScheduleSchema).default([]),
-    escalationPolicies: z.array(EscalationPolicySchema).default([]),
-    heartbeats: z.array(HeartbeatSchema).default([]),
-    metrics: z
-      .object({
-        /** Local time (in `timeZone`) the nightly rollup of the previous day runs. */
-        rollupTime: TimeOfDay.default('01:30'),
-      })
-      .default({ rollupTime: '01:30' }),
-    cloudwatch: z
-      .object({
-        defaultService: ServiceId,
-        defaultSeverity: z.enum(SOURCE_SEVERITIES).default('critical'),
-        rules: z.array(CloudWatchRuleSchema).default([]),
-      })
-      .optional(),
-  })
-  .superRefine((config, ctx) => {
-    const ids = new Set<string>();
-    config.services.forEach((s, i) => {
-      if (ids.has(s.id))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['services', i, 'id'],
-          message: `duplicate service id "${s.id}"`,
-        });
-      ids.add(s.id);
-    });
-    const known = (id: string) => ids.has(id);
-    const unique = (list: readonly { id: string }[], field: string) => {
-      const seen = new Set<string>();
-      list.forEach((item, i) => {
-        if (seen.has(item.id))
-          ctx.addIssue({ code: 'custom', path: [field, i, 'id'], message: `duplicate id "${item.id}"` });
-        seen.add(item.id);
+export const KlaxonConfigSchema = lazySchema(() =>
+  z
+    .object({
+      /** Shown in logs, exports and stack names. */
+      name: z.string().min(1).max(64).default('klaxon'),
+      /** IANA time zone for day boundaries, rollups and rendered times. */
+      timeZone: TimeZone.default('UTC'),
+      /**
+       * Base URL of the API for links in pages. In AWS the stack passes the API's URL; set this
+       * for a custom domain. Locally the runtime's own URL.
+       */
+      publicUrl: z.url().optional(),
+      services: z.array(ServiceConfigSchema).min(1),
+      responders: z.array(ResponderSchema).default([]),
+      schedules: z.array(ScheduleSchema).default([]),
+      escalationPolicies: z.array(EscalationPolicySchema).default([]),
+      heartbeats: z.array(HeartbeatSchema).default([]),
+      metrics: z
+        .object({
+          /** Local time (in `timeZone`) the nightly rollup of the previous day runs. */
+          rollupTime: TimeOfDay.default('01:30'),
+        })
+        .default({ rollupTime: '01:30' }),
+      cloudwatch: z
+        .object({
+          defaultService: ServiceId,
+          defaultSeverity: z.enum(SOURCE_SEVERITIES).default('critical'),
+          rules: z.array(CloudWatchRuleSchema).default([]),
+        })
+        .optional(),
+    })
+    .superRefine((config, ctx) => {
+      const ids = new Set<string>();
+      config.services.forEach((s, i) => {
+        if (ids.has(s.id))
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', i, 'id'],
+            message: `duplicate service id "${s.id}"`,
+          });
+        ids.add(s.id);
       });
-      return seen;
-    };
-    const responders = unique(config.responders, 'responders');
-    const schedules = unique(config.schedules, 'schedules');
-    const policies = unique(config.escalationPolicies, 'escalationPolicies');
-    unique(config.heartbeats, 'heartbeats');
-    const checkTarget = (target: z.output<typeof TargetSchema>, path: (string | number)[]) => {
-      if ('responder' in target && !responders.has(target.responder)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [...path, 'responder'],
-          message: `unknown responder "${target.responder}"`,
+      const known = (id: string) => ids.has(id);
+      const unique = (list: readonly { id: string }[], field: string) => {
+        const seen = new Set<string>();
+        list.forEach((item, i) => {
+          if (seen.has(item.id))
+            ctx.addIssue({ code: 'custom', path: [field, i, 'id'], message: `duplicate id "${item.id}"` });
+          seen.add(item.id);
         });
-      }
-      if ('schedule' in target && !schedules.has(target.schedule)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: [...path, 'schedule'],
-          message: `unknown schedule "${target.schedule}"`,
+        return seen;
+      };
+      const responders = unique(config.responders, 'responders');
+      const schedules = unique(config.schedules, 'schedules');
+      const policies = unique(config.escalationPolicies, 'escalationPolicies');
+      unique(config.heartbeats, 'heartbeats');
+      const checkTarget = (target: z.output<typeof TargetSchema>, path: (string | number)[]) => {
+        if ('responder' in target && !responders.has(target.responder)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'responder'],
+            message: `unknown responder "${target.responder}"`,
+          });
+        }
+        if ('schedule' in target && !schedules.has(target.schedule)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: [...path, 'schedule'],
+            message: `unknown schedule "${target.schedule}"`,
+          });
+        }
+      };
+      config.schedules.forEach((schedule, s) => {
+        schedule.rotations.forEach((rotation, r) => {
+          rotation.participants.forEach((p, i) => {
+            if (!responders.has(p)) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['schedules', s, 'rotations', r, 'participants', i],
+                message: `unknown responder "${p}"`,
+              });
+            }
+          });
         });
-      }
-    };
-    config.schedules.forEach((schedule, s) => {
-      schedule.rotations.forEach((rotation, r) => {
-        rotation.participants.forEach((p, i) => {
-          if (!responders.has(p)) {
+      });
+      config.escalationPolicies.forEach((policy, p) => {
+        policy.levels.forEach((level, l) => {
+          level.targets.forEach((t, i) => {
+            checkTarget(t, ['escalationPolicies', p, 'levels', l, 'targets', i]);
+          });
+        });
+      });
+      config.services.forEach((service, i) => {
+        if (service.escalationPolicy !== undefined && !policies.has(service.escalationPolicy)) {
+          ctx.addIssue({
+            code: 'custom',
+            path: ['services', i, 'escalationPolicy'],
+            message: `unknown escalation policy "${service.escalationPolicy}"`,
+          });
+        }
+        for (const [sev, policy] of Object.entries(service.severityPolicies)) {
+          if (!policies.has(policy)) {
             ctx.addIssue({
               code: 'custom',
-              path: ['schedules', s, 'rotations', r, 'participants', i],
-              message: `unknown responder "${p}"`,
+              path: ['services', i, 'severityPolicies', sev],
+              message: `unknown escalation policy "${policy}"`,
+            });
+          }
+        }
+        if (service.fallback) checkTarget(service.fallback, ['services', i, 'fallback']);
+        service.slo?.owners.forEach((owner, o) => {
+          if (!responders.has(owner)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['services', i, 'slo', 'owners', o],
+              message: `unknown responder "${owner}"`,
             });
           }
         });
       });
-    });
-    config.escalationPolicies.forEach((policy, p) => {
-      policy.levels.forEach((level, l) => {
-        level.targets.forEach((t, i) => {
-          checkTarget(t, ['escalationPolicies', p, 'levels', l, 'targets', i]);
-        });
-      });
-    });
-    config.services.forEach((service, i) => {
-      if (service.escalationPolicy !== undefined && !policies.has(service.escalationPolicy)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['services', i, 'escalationPolicy'],
-          message: `unknown escalation policy "${service.escalationPolicy}"`,
-        });
-      }
-      for (const [sev, policy] of Object.entries(service.severityPolicies)) {
-        if (!policies.has(policy)) {
+      config.heartbeats.forEach((h, i) => {
+        if (!known(h.service))
           ctx.addIssue({
             code: 'custom',
-            path: ['services', i, 'severityPolicies', sev],
-            message: `unknown escalation policy "${policy}"`,
+            path: ['heartbeats', i, 'service'],
+            message: `unknown service "${h.service}"`,
           });
-        }
-      }
-      if (service.fallback) checkTarget(service.fallback, ['services', i, 'fallback']);
-      service.slo?.owners.forEach((owner, o) => {
-        if (!responders.has(owner)) {
+      });
+      if (config.cloudwatch) {
+        if (!known(config.cloudwatch.defaultService)) {
           ctx.addIssue({
             code: 'custom',
-            path: ['services', i, 'slo', 'owners', o],
-            message: `unknown responder "${owner}"`,
+            path: ['cloudwatch', 'defaultService'],
+            message: `unknown service "${config.cloudwatch.defaultService}"`,
           });
         }
-      });
-    });
-    config.heartbeats.forEach((h, i) => {
-      if (!known(h.service))
-        ctx.addIssue({
-          code: 'custom',
-          path: ['heartbeats', i, 'service'],
-          message: `unknown service "${h.service}"`,
-        });
-    });
-    if (config.cloudwatch) {
-      if (!known(config.cloudwatch.defaultService)) {
-        ctx.addIssue({
-          code: 'custom',
-          path: ['cloudwatch', 'defaultService'],
-          message: `unknown service "${config.cloudwatch.defaultService}"`,
+        config.cloudwatch.rules.forEach((r, i) => {
+          if (!known(r.service)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['cloudwatch', 'rules', i, 'service'],
+              message: `unknown service "${r.service}"`,
+            });
+          }
         });
       }
-      config.cloudwatch.rules.forEach((r, i) => {
-        if (!known(r.service)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['cloudwatch', 'rules', i, 'service'],
-            message: `unknown service "${r.service}"`,
-          });
-        }
-      });
-    }
-  });
+    }),
+);
 
 export type KlaxonConfig = z.output<typeof KlaxonConfigSchema>;
 export type ServiceConfig = z.output<typeof ServiceConfigSchema>;

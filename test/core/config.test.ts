@@ -123,3 +123,24 @@ describe('isTimeZone', () => {
     for (const tz of Intl.supportedValuesOf('timeZone')) expect(isTimeZone(tz), tz).toBe(true);
   });
 });
+
+describe('the config bundled into the functions', () => {
+  it('is what synth validated, read back as it is: valid, defaults applied, the same document', async () => {
+    const { readFile } = await import('node:fs/promises');
+    const { bundledConfig } = await import('#app/env');
+    const validated = parseConfig(JSON.parse(await readFile('klaxon.config.json', 'utf8')));
+    const before = process.env.KLAXON_CONFIG_JSON;
+    // What lib/constructs/klaxon-function.ts defines: JSON of parseConfig's output.
+    process.env.KLAXON_CONFIG_JSON = JSON.stringify(validated);
+    try {
+      const bundled = bundledConfig();
+      expect(bundled).toEqual(validated);
+      // Validating it again would change nothing: the output is a valid config of itself.
+      expect(parseConfig(bundled)).toEqual(bundled);
+      expect(bundled.services.every((s) => s.resolveMonitoringMinutes !== undefined)).toBe(true);
+    } finally {
+      if (before === undefined) delete process.env.KLAXON_CONFIG_JSON;
+      else process.env.KLAXON_CONFIG_JSON = before;
+    }
+  });
+});
