@@ -1,6 +1,7 @@
 import type { Clock } from '#app/ports';
 import type { KlaxonConfig } from '#core/config';
 import { localDay, previousDay } from '#core/metrics';
+import { clockTime } from '#core/wall-clock';
 
 /**
  * Runs `run(previous day)` once a day when the local time in the configured zone reaches
@@ -17,12 +18,7 @@ export function startNightlyRollup(
   const check = () => {
     const now = clock();
     const today = localDay(now, config.timeZone);
-    const time = new Intl.DateTimeFormat('en-GB', {
-      timeZone: config.timeZone,
-      hour: '2-digit',
-      minute: '2-digit',
-      hourCycle: 'h23',
-    }).format(now);
+    const time = clockTime(now.toISOString(), config.timeZone);
     // Started after today's rollup time: today's run is not owed (run it on demand if needed).
     lastRun ??= time >= config.metrics.rollupTime ? today : '';
     if (today !== lastRun && time >= config.metrics.rollupTime) {
