@@ -174,11 +174,8 @@ export interface IncidentStore {
   findOpen(service: string, dedupKey: string): Promise<Incident | undefined>;
   get(id: string): Promise<Incident | undefined>;
   list(filter: IncidentFilter): Promise<IncidentPage>;
-  /**
-   * Idempotent: an entry with the same id is overwritten, not added — or, `ifAbsent`, left as it
-   * is (returns whether this one was written).
-   */
-  putTimelineEntry(entry: TimelineEntry, options?: { ifAbsent?: boolean }): Promise<boolean>;
+  /** Idempotent: an entry with the same id is overwritten, not added — or, `ifAbsent`, left as it is. */
+  putTimelineEntry(entry: TimelineEntry, options?: { ifAbsent?: boolean }): Promise<void>;
   timeline(incidentId: string): Promise<TimelineEntry[]>;
   /** Whether the entry with this (incident, at, type, id) exists: the completion mark of a step. */
   hasTimelineEntry(entry: Pick<TimelineEntry, 'incidentId' | 'at' | 'type' | 'id'>): Promise<boolean>;

@@ -23,25 +23,41 @@ export function dateTimeFormat(locale: string, options: Intl.DateTimeFormatOptio
   return format;
 }
 
-/** `HH:MM` (24-hour) of an instant in the zone: the time people read on pages and timelines. */
-export function clockTime(iso: string, timeZone: string): string {
-  return dateTimeFormat('en-GB', { timeZone, hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
-    new Date(iso),
-  );
+/**
+ * One format per time zone, looked up by the zone alone: for the formats on hot paths (every
+ * trigger computes its local day), where building `dateTimeFormat`'s key each call would cost more.
+ */
+function perZone(
+  locale: string,
+  options: Intl.DateTimeFormatOptions,
+): (timeZone: string) => Intl.DateTimeFormat {
+  const byZone = new Map<string, Intl.DateTimeFormat>();
+  return (timeZone) => {
+    let format = byZone.get(timeZone);
+    if (format === undefined) {
+      format = dateTimeFormat(locale, { ...options, timeZone });
+      byZone.set(timeZone, format);
+    }
+    return format;
+  };
 }
 
-function formatterFor(timeZone: string): Intl.DateTimeFormat {
-  return dateTimeFormat('en-US', {
-    timeZone,
-    hourCycle: 'h23',
-    year: 'numeric',
-    month: 'numeric',
-    day: 'numeric',
-    hour: 'numeric',
-    minute: 'numeric',
-    second: 'numeric',
-  });
+const clockFormat = perZone('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' });
+
+/** `HH:MM` (24-hour) of an instant in the zone: the time people read on pages and timelines. */
+export function clockTime(iso: string, timeZone: string): string {
+  return clockFormat(timeZone).format(new Date(iso));
 }
+
+const formatterFor = perZone('en-US', {
+  hourCycle: 'h23',
+  year: 'numeric',
+  month: 'numeric',
+  day: 'numeric',
+  hour: 'numeric',
+  minute: 'numeric',
+  second: 'numeric',
+});
 
 /** The local wall-clock date-time of instant `t` (epoch ms) in `timeZone`. */
 export function localWall(t: number, timeZone: string): number {

@@ -94,7 +94,7 @@ export const SEEN_WINDOW = 128;
 /** How many keys' occurrences (and contacts' throttle histories) one process remembers. */
 const KEY_CACHE_SIZE = 1_000;
 
-/** A key as this process last read it: its occurrence, and when the incident before it resolved. */
+/** A key as this process last read it: its occurrence, the resolved incident before it, and whether its own exists. */
 interface KeyState {
   readonly occurrence: number;
   /**
@@ -557,7 +557,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     return lastKey === undefined ? { incidents } : { incidents, nextCursor: encodeCursor(lastKey) };
   }
 
-  async putTimelineEntry(entry: TimelineEntry, options: { ifAbsent?: boolean } = {}): Promise<boolean> {
+  async putTimelineEntry(entry: TimelineEntry, options: { ifAbsent?: boolean } = {}): Promise<void> {
     try {
       await this.#db.send(
         new PutCommand({
@@ -566,10 +566,8 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
           ...(options.ifAbsent ? { ConditionExpression: 'attribute_not_exists(pk)' } : {}),
         }),
       );
-      return true;
     } catch (error) {
-      if (options.ifAbsent && error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+      if (!(options.ifAbsent && error instanceof ConditionalCheckFailedException)) throw error;
     }
   }
 
@@ -1161,7 +1159,7 @@ function upsertCommand(
  * generation, and (should it have died first) every 16th after it.
  */
 function rotates(item: Item): boolean {
-  const size = item.seen instanceof Set ? item.seen.size : 0;
+  const size = sizeOf(item.seen);
   return size >= SEEN_WINDOW && (size - SEEN_WINDOW) % 16 === 0;
 }
 
@@ -1176,9 +1174,12 @@ function replayOf(item: Item, hash: string): AlertOutcome {
 
 /** How many event hashes the item keeps in `seen` and `seenPrev`. */
 function setSize(item: Item): number {
-  return (
-    (item.seen instanceof Set ? item.seen.size : 0) + (item.seenPrev instanceof Set ? item.seenPrev.size : 0)
-  );
+  return sizeOf(item.seen) + sizeOf(item.seenPrev);
+}
+
+/** The size of a set attribute; 0 when it is absent. */
+function sizeOf(value: unknown): number {
+  return value instanceof Set ? value.size : 0;
 }
 
 /**
@@ -1301,7 +1302,7 @@ function toTimelineEntry(item: Item): TimelineEntry {
 const CURSOR_ATTRIBUTES = new Set(['pk', 'sk', 'gsi1pk', 'gsi1sk', 'gsi2pk', 'gsi2sk']);
 
 function isKey(value: unknown): value is Item {
-  if (value === null || typeof value !== 'object' || Array.isArray(value)) return false;
+  if (!isItem(value)) return false;
   const entries = Object.entries(value);
   return entries.length > 0 && entries.every(([k, v]) => CURSOR_ATTRIBUTES.has(k) && typeof v === 'string');
 }
