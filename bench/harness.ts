@@ -317,6 +317,10 @@ export interface MockedAws {
   readonly scheduler: SchedulerClient;
   readonly events: EventBridgeClient;
   counts(): { Publish: number; CreateSchedule: number; DeleteSchedule: number; PutEvents: number };
+  /** The schedules created so far: name and the timer event JSON they carry. */
+  schedules(): { name: string; input: string }[];
+  /** The messages published so far (an email's subject, or the message itself). */
+  published(): string[];
   reset(): void;
   restore(): void;
 }
@@ -361,6 +365,15 @@ export function mockedAws(onCall: (command: string) => void = () => {}): MockedA
       DeleteSchedule: schedulerMock.commandCalls(DeleteScheduleCommand).length,
       PutEvents: eventsMock.commandCalls(PutEventsCommand).length,
     }),
+    schedules: () =>
+      schedulerMock.commandCalls(CreateScheduleCommand).map((call) => ({
+        name: call.args[0].input.Name ?? '',
+        input: call.args[0].input.Target?.Input ?? '',
+      })),
+    published: () =>
+      snsMock
+        .commandCalls(PublishCommand)
+        .map((call) => call.args[0].input.Subject ?? call.args[0].input.Message ?? ''),
     reset: () => {
       snsMock.resetHistory();
       schedulerMock.resetHistory();

@@ -12,9 +12,9 @@ import {
   type TimelineType,
 } from '#core/incident';
 import { onCallAt } from '#core/oncall';
-import { contactKey, type Page, type PageKind } from '#core/page';
+import { contactKey, type Page, type PageIncident, type PageKind } from '#core/page';
 import { reminderIntervalMinutes } from '#core/severity';
-import { throttle, throttleRules } from '#core/throttle';
+import { retryAt, throttle, throttleRules } from '#core/throttle';
 import { type TimerEvent, timer, timerName } from '#core/timers';
 import { emit } from './lifecycle-events.ts';
 import type { AckLinks } from './links.ts';
@@ -119,6 +119,29 @@ export async function inMaintenance(service: string, deps: EscalationDeps, now: 
   return windows.some((w) => new Date(w.from) <= now && now < new Date(w.to));
 }
 
+/** What a page says of its incident. */
+export function pageIncident(incident: Incident, config: KlaxonConfig): PageIncident {
+  return {
+    id: incident.id,
+    title: incident.title,
+    service: incident.service,
+    serviceName: serviceOf(incident, config)?.name ?? incident.service,
+    severity: incident.sev,
+    status: incident.status,
+    detectedAt: incident.detectedAt,
+    alertCount: incident.alertCount,
+  };
+}
+
+/**
+ * A page the throttle refused is held, not dropped: the incident joins the contact's held set and
+ * goes out in the contact's next digest, when the throttle allows a page again (app/digest.ts).
+ */
+async function holdForDigest(contact: string, incidentId: string, due: number, deps: EscalationDeps) {
+  const at = await deps.store.holdPage(`${contact}#page`, incidentId, due);
+  if (at !== undefined) await deps.timers.schedule(timer({ kind: 'digest', contact, due: at }, new Date(at)));
+}
+
 /** Whether `notify` counts the messages it sent on the incident, or leaves that to its caller's last write. */
 export type Counting = 'now' | 'by-caller';
 
@@ -132,7 +155,7 @@ export async function notify(
   counting: Counting = 'now',
 ): Promise<Effects> {
   const effects: Effects = { paged: [], throttled: [], messages: 0 };
-  const service = serviceOf(incident, deps.config);
+  const about = pageIncident(incident, deps.config);
   for (const responderId of responderIds) {
     const responder = deps.config.responders.find((r) => r.id === responderId);
     if (responder === undefined) continue;
@@ -150,16 +173,7 @@ export async function notify(
       const page: Page = {
         id: timelineEntryId(incident.id, message.cause, key),
         kind: message.kind,
-        incident: {
-          id: incident.id,
-          title: incident.title,
-          service: incident.service,
-          serviceName: service?.name ?? incident.service,
-          severity: incident.sev,
-          status: incident.status,
-          detectedAt: incident.detectedAt,
-          alertCount: incident.alertCount,
-        },
+        incident: about,
         responder: { id: responder.id, name: responder.name },
         contact: { ...contact, key },
         ...(message.level !== undefined ? { level: message.level } : {}),
@@ -169,11 +183,17 @@ export async function notify(
       const rules = throttleRules(contact.type, message.kind);
       const cls = message.kind === 'page' ? 'page' : 'status';
       const throttleKey = `${key}#${cls}`;
-      const allowed = await deps.store.takeThrottle(throttleKey, (history) =>
-        throttle(history, rules, now.getTime()),
-      );
+      let refused: readonly number[] = [];
+      const allowed = await deps.store.takeThrottle(throttleKey, (history) => {
+        const decision = throttle(history, rules, now.getTime());
+        if (!decision.allowed) refused = history;
+        return decision;
+      });
       if (!allowed) {
         effects.throttled.push(key);
+        // Reminders and notices are dropped (the next one says it again); pages are held.
+        if (message.kind === 'page')
+          await holdForDigest(key, incident.id, retryAt(refused, rules, now.getTime()), deps);
         continue;
       }
       try {
@@ -435,7 +455,7 @@ export function withEffects(effects: Pick<Effects, 'paged' | 'throttled'>): Part
   };
 }
 
-export type TimerOutcome = 'done' | 'stale' | 'replayed' | 'stopped';
+export type TimerOutcome = 'done' | 'stale' | 'replayed' | 'stopped' | 'rescheduled';
 
 /** The escalate timer of (generation, step) fired. */
 export async function onEscalateTimer(

@@ -192,6 +192,17 @@ export interface MaintenanceWindow {
   readonly createdAt: string;
 }
 
+/** The pages a contact's throttle held, waiting for its digest. */
+export interface HeldPages {
+  readonly incidentIds: string[];
+  /** Held beyond what the store names (a storm of more than about 1,000 incidents): only counted. */
+  readonly overflow: number;
+  /** When the digest is due (epoch ms); absent when nothing waits. */
+  readonly due?: number;
+  /** The contact's recent page sends (epoch ms), as the throttle keeps them. */
+  readonly history: number[];
+}
+
 /** Operational state written at runtime: maintenance windows, schedule overrides, throttles. */
 export interface ControlStore {
   putMaintenance(window: MaintenanceWindow): Promise<void>;
@@ -210,6 +221,22 @@ export interface ControlStore {
     key: string,
     decide: (history: readonly number[]) => { allowed: boolean; history: number[] },
   ): Promise<boolean>;
+  /**
+   * Holds a page the throttle refused: `incidentId` joins the contact's held set, whose digest is
+   * due at `due` (epoch ms) unless one is due already. Returns the due time of the digest timer
+   * the caller must create — when this call set it, or when the incident was held already (a
+   * retry, whose first attempt may have died before creating it) — else undefined.
+   */
+  holdPage(key: string, incidentId: string, due: number): Promise<number | undefined>;
+  /** The incidents held for a contact's digest, when it is due, and the contact's send history. */
+  heldPages(key: string): Promise<HeldPages>;
+  /** Drops these incidents (and this much overflow) from the held set, if the digest is still due at `due`. */
+  releaseHeld(key: string, held: Pick<HeldPages, 'incidentIds' | 'overflow'>, due: number): Promise<boolean>;
+  /**
+   * Moves the digest due at `from` to `to`; with `to` undefined, clears it — only if nothing is
+   * held any more. False when the condition failed (moved already, or something was held since).
+   */
+  moveDigest(key: string, from: number, to: number | undefined): Promise<boolean>;
 }
 
 /** A postmortem action item, tracked to done. */

@@ -1,6 +1,7 @@
 import type { Alert } from '#core/alert';
 import { TimerEventSchema } from '#core/timers';
 import { parseOrThrow } from '#core/validation';
+import { onDigest } from './digest.ts';
 import {
   type EscalationDeps,
   onAckTimeout,
@@ -32,6 +33,8 @@ export async function handleTimerEvent(input: unknown, deps: EscalationDeps): Pr
       return onReassess(event, deps);
     case 'postmortem':
       return onPostmortemTimer(event, deps);
+    case 'digest':
+      return onDigest(event, deps);
     case 'heartbeat':
       return onHeartbeatMissed(event.heartbeatId, event.armedAt, deps);
     case 'maintenance': {

@@ -1,4 +1,4 @@
-import type { Page, RenderedPage } from './page.ts';
+import type { DigestEntry, Page, RenderedPage } from './page.ts';
 import { dateTimeFormat } from './wall-clock.ts';
 
 /**
@@ -14,7 +14,11 @@ import { dateTimeFormat } from './wall-clock.ts';
  *   (SNS splits it into several messages): a whole link in two parts beats a cut one that fails.
  *   Without an acknowledge link (notices): `[Acknowledged by Alice] SEV-1 checkout: <title…>`.
  * - email: plain text, times in the given zone.
- * - json: `{ version: 1, id, kind, reason, level?, incident, responder, links }` for webhooks.
+ * - json: `{ version: 1, id, kind, reason, level?, incident, responder, links, digest? }` for webhooks.
+ *
+ * A digest (the pages the throttle held, in one message) is tagged `[12 incidents waiting]` in the
+ * subject and SMS, whose link is the first incident's page; its email lists each incident with
+ * its own acknowledge link.
  */
 
 export const SUBJECT_MAX_CHARS = 99;
@@ -37,12 +41,17 @@ export function renderPage(page: Page, options: RenderOptions): RenderedPage {
   };
 }
 
+/** How many incidents a digest says are waiting. */
+const DIGEST_TAG = (total: number) => `${total} incident${total === 1 ? '' : 's'} waiting`;
+
 function renderSubject(page: Page): string {
   const { incident } = page;
   const tag =
-    page.kind === 'page'
-      ? ''
-      : `[${truncateChars(page.kind === 'reminder' ? 'Reminder' : reasonOf(page), SUBJECT_PART_MAX_CHARS)}] `;
+    page.digest !== undefined
+      ? `[${DIGEST_TAG(page.digest.total)}] `
+      : page.kind === 'page'
+        ? ''
+        : `[${truncateChars(page.kind === 'reminder' ? 'Reminder' : reasonOf(page), SUBJECT_PART_MAX_CHARS)}] `;
   const service = truncateChars(oneLine(incident.serviceName), SUBJECT_PART_MAX_CHARS);
   return truncateChars(
     `${tag}[${incident.severity}] ${service}: ${oneLine(incident.title)}`,
@@ -51,6 +60,7 @@ function renderSubject(page: Page): string {
 }
 
 function renderEmail(page: Page, timeZone: string): string {
+  if (page.digest !== undefined) return renderDigestEmail(page, page.digest, timeZone);
   const { incident, links } = page;
   const signed = links.acknowledge !== undefined || links.resolve !== undefined;
   return [
@@ -78,8 +88,38 @@ function renderEmail(page: Page, timeZone: string): string {
   ].join('\n');
 }
 
+function renderDigestEmail(page: Page, digest: NonNullable<Page['digest']>, timeZone: string): string {
+  const more = digest.total - digest.incidents.length;
+  const item = (i: DigestEntry) => [
+    `[${i.severity}] ${oneLine(i.serviceName)}: ${oneLine(i.title)}`,
+    `  Detected ${formatTime(i.detectedAt, timeZone)}, ${i.alertCount} alert${i.alertCount === 1 ? '' : 's'}, ${i.status}`,
+    ...(i.links.acknowledge !== undefined ? [`  Acknowledge: ${i.links.acknowledge}`] : []),
+    `  Incident: ${i.links.incident}`,
+  ];
+  return [
+    `${DIGEST_TAG(digest.total)} for an acknowledgement`,
+    reasonOf(page),
+    '',
+    ...digest.incidents.flatMap((i) => [...item(i), '']),
+    ...(more > 0 ? [`… and ${more} more: see the open incidents in Klaxon.`, ''] : []),
+    '--',
+    'The Acknowledge links open a confirmation page: nothing changes until you confirm there.',
+    '',
+  ].join('\n');
+}
+
 function renderSms(page: Page): string {
   const { incident } = page;
+  if (page.digest !== undefined) {
+    const head = `${DIGEST_TAG(page.digest.total)}. ${incident.severity} ${oneLine(incident.service)}`;
+    const link = page.links.incident;
+    return (
+      fitText((t) => `${head}: ${t} ${link}`, oneLine(incident.title)) ??
+      fitWhole(`${head} ${link}`) ??
+      fitWhole(`${DIGEST_TAG(page.digest.total)} ${link}`) ??
+      link
+    );
+  }
   const head = `${page.kind === 'reminder' ? 'Reminder ' : ''}${incident.severity} ${oneLine(incident.service)}`;
   const title = oneLine(incident.title);
   const link = page.links.acknowledge;
@@ -121,6 +161,23 @@ function renderJson(page: Page): string {
     },
     responder: { id: page.responder.id, name: page.responder.name },
     links: { incident: links.incident, acknowledge: links.acknowledge, resolve: links.resolve },
+    digest:
+      page.digest === undefined
+        ? undefined
+        : {
+            total: page.digest.total,
+            incidents: page.digest.incidents.map((i) => ({
+              id: i.id,
+              title: i.title,
+              service: i.service,
+              serviceName: i.serviceName,
+              severity: i.severity,
+              status: i.status,
+              detectedAt: i.detectedAt,
+              alertCount: i.alertCount,
+              links: { incident: i.links.incident, acknowledge: i.links.acknowledge },
+            })),
+          },
   });
 }
 

@@ -49,6 +49,20 @@ export interface Page {
     readonly acknowledge?: string;
     readonly resolve?: string;
   };
+  /**
+   * Set on a digest: the pages the throttle held for this contact, sent as one message when it
+   * allows a page again (GoAlert's alert bundling). `incident` is the first of `incidents`.
+   */
+  readonly digest?: {
+    /** How many held incidents still wait for an acknowledgement (`incidents` lists the first). */
+    readonly total: number;
+    readonly incidents: readonly DigestEntry[];
+  };
+}
+
+/** One incident in a digest, with its own links. */
+export interface DigestEntry extends PageIncident {
+  readonly links: { readonly incident: string; readonly acknowledge?: string };
 }
 
 /** A page rendered for each protocol SNS delivers to. */

@@ -50,3 +50,26 @@ export function throttle(
   );
   return { allowed, history: allowed ? [...recent, now] : recent };
 }
+
+/**
+ * The earliest time (epoch ms, ≥ `now`) at which `throttle` would allow one more message after
+ * `history`: when enough of the sends each full rule counts have left its window.
+ */
+export function retryAt(history: readonly number[], rules: readonly ThrottleRule[], now: number): number {
+  let at = now;
+  // Moving `at` past one rule's blocking send can only drop sends from the others' windows, so
+  // this settles in at most one pass per rule.
+  for (let pass = 0; pass <= rules.length; pass++) {
+    let next = at;
+    for (const rule of rules) {
+      const window = rule.perMinutes * 60_000;
+      const inWindow = history.filter((t) => t > at - window).sort((a, b) => a - b);
+      const excess = inWindow.length - rule.count;
+      // The send that must leave the window: once `at - window` reaches it, count - 1 remain.
+      if (excess >= 0) next = Math.max(next, (inWindow[excess] as number) + window);
+    }
+    if (next === at) return at;
+    at = next;
+  }
+  return at;
+}

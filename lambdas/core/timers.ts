@@ -44,6 +44,15 @@ export const TimerEventSchema = lazySchema(() =>
       incidentId: z.string().min(1).max(32),
       stage: z.enum(['reminder', 'due']),
     }),
+    /**
+     * Pages the throttle held for a contact (`<responder>-<index>`) go out in one digest at `due`
+     * (epoch ms), when the throttle allows a page again.
+     */
+    z.object({
+      kind: z.literal('digest'),
+      contact: z.string().min(1).max(128),
+      due: z.number().int().min(0),
+    }),
     z.object({
       kind: z.literal('heartbeat'),
       heartbeatId: z.string().min(1).max(63),
@@ -97,6 +106,8 @@ function fullName(event: TimerEvent): string {
       return `rea-${event.incidentId}-${event.seq}`;
     case 'postmortem':
       return `pm-${event.incidentId}-${event.stage}`;
+    case 'digest':
+      return `dig-${event.contact}-${event.due}`;
     case 'heartbeat':
       return `hb-${event.heartbeatId}`;
     case 'maintenance':

@@ -237,3 +237,84 @@ describe('SMS', () => {
     expect(withLink(linkOf(150))).toBe(linkOf(150));
   });
 });
+
+describe('rendering a digest (the pages the throttle held, in one message)', () => {
+  const second = {
+    ...page.incident,
+    id: '9zz2mzx4ab3c',
+    title: 'Latency p99 over 2 s',
+    severity: 'SEV-3' as const,
+    detectedAt: '2026-03-14T14:10:00.000Z',
+    alertCount: 1,
+  };
+  const entry = (i: typeof page.incident, ack: string) => ({
+    ...i,
+    links: { incident: `https://klaxon.example.com/api/incidents/${i.id}`, acknowledge: ack },
+  });
+  const digest: Page = {
+    ...page,
+    id: 'd1',
+    level: undefined,
+    reason: 'Held by the page rate limit: 3 incidents opened while your pages were paused',
+    links: { incident: incidentLink },
+    digest: {
+      total: 3,
+      incidents: [entry(page.incident, ackLink), entry(second, `${ackLink}x`)],
+    },
+  };
+
+  it("says how many incidents wait in the subject and the SMS, with the first incident's link", () => {
+    const rendered = renderPage(digest, berlin);
+    expect(rendered.subject).toBe('[3 incidents waiting] [SEV-1] Checkout API: Disk 95% full on db-1');
+    expect(rendered.sms).toBe(`3 incidents waiting. SEV-1 checkout: Disk 95% full on db-1 ${incidentLink}`);
+    expect(renderPage({ ...digest, digest: { ...digest.digest!, total: 1 } }, berlin).subject).toMatch(
+      /^\[1 incident waiting\]/,
+    );
+  });
+
+  it('lists each incident in the email with its own acknowledge link, and counts the rest', () => {
+    expect(renderPage(digest, berlin).email).toBe(
+      [
+        '3 incidents waiting for an acknowledgement',
+        'Held by the page rate limit: 3 incidents opened while your pages were paused',
+        '',
+        '[SEV-1] Checkout API: Disk 95% full on db-1',
+        '  Detected 2026-03-14 15:04 CET (Europe/Berlin), 3 alerts, triggered',
+        `  Acknowledge: ${ackLink}`,
+        `  Incident: ${incidentLink}`,
+        '',
+        '[SEV-3] Checkout API: Latency p99 over 2 s',
+        '  Detected 2026-03-14 15:10 CET (Europe/Berlin), 1 alert, triggered',
+        `  Acknowledge: ${ackLink}x`,
+        '  Incident: https://klaxon.example.com/api/incidents/9zz2mzx4ab3c',
+        '',
+        '… and 1 more: see the open incidents in Klaxon.',
+        '',
+        '--',
+        'The Acknowledge links open a confirmation page: nothing changes until you confirm there.',
+        '',
+      ].join('\n'),
+    );
+  });
+
+  it('carries the list in the webhook document', () => {
+    const json = JSON.parse(renderPage(digest, berlin).json);
+    expect(json.digest.total).toBe(3);
+    expect(json.digest.incidents.map((i: { id: string }) => i.id)).toEqual(['7kq2mzx4ab3c', '9zz2mzx4ab3c']);
+    expect(json.digest.incidents[1].links).toEqual({
+      incident: 'https://klaxon.example.com/api/incidents/9zz2mzx4ab3c',
+      acknowledge: `${ackLink}x`,
+    });
+    expect(JSON.parse(renderPage(page, berlin).json).digest).toBeUndefined();
+  });
+
+  it('keeps the SMS within 140 bytes and the link whole, however long the title', () => {
+    for (let length = 0; length <= 200; length += 7) {
+      const title = '👩‍💻x'.repeat(length);
+      const sms = renderPage({ ...digest, incident: { ...digest.incident, title } }, berlin).sms;
+      expect(bytes(sms)).toBeLessThanOrEqual(140);
+      expect(sms.endsWith(incidentLink)).toBe(true);
+      expect(wellFormed(sms)).toBe(true);
+    }
+  });
+});

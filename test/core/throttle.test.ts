@@ -1,5 +1,6 @@
+import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { throttle, throttleRules } from '#core/throttle';
+import { retryAt, throttle, throttleRules } from '#core/throttle';
 
 const MIN = 60_000;
 const t = Date.parse('2026-11-26T10:00:00Z');
@@ -34,5 +35,41 @@ describe('per-contact throttle (GoAlert limits)', () => {
     const first = throttle([], rules, t);
     expect(throttle(first.history, rules, t + 2 * MIN).allowed).toBe(false);
     expect(throttle(first.history, rules, t + 3 * MIN + 1).allowed).toBe(true);
+  });
+});
+
+describe('retryAt: when a held message may go', () => {
+  it('is now when the throttle allows now', () => {
+    expect(retryAt([t - MIN], throttleRules('sms', 'page'), t)).toBe(t);
+  });
+
+  it('is when the oldest of 5 pages in 15 minutes leaves the window', () => {
+    const history = [0, 1, 2, 3, 4].map((i) => t + i * MIN);
+    expect(retryAt(history, throttleRules('sms', 'page'), t + 5 * MIN)).toBe(t + 15 * MIN);
+  });
+
+  it('waits for the longest full rule: 11 pages in an hour hold the 12th past 15 minutes', () => {
+    // 6 pages early in the hour, 5 in the last 15 minutes: both rules are full.
+    const history = [
+      ...[0, 1, 2, 3, 4, 5].map((i) => t + i * MIN),
+      ...[50, 51, 52, 53, 54].map((i) => t + i * MIN),
+    ];
+    const at = retryAt(history, throttleRules('sms', 'page'), t + 55 * MIN);
+    expect(at).toBe(t + 65 * MIN); // 15 min after the page at +50 (the hourly rule frees at +60)
+    expect(throttle(history, throttleRules('sms', 'page'), at).allowed).toBe(true);
+  });
+
+  it('is the earliest allowed time, for any history (property)', () => {
+    const rules = throttleRules('sms', 'page');
+    fc.assert(
+      fc.property(fc.array(fc.integer({ min: -200 * MIN, max: MIN }), { maxLength: 40 }), (offsets) => {
+        const history = offsets.map((o) => t + o);
+        const at = retryAt(history, rules, t);
+        expect(at).toBeGreaterThanOrEqual(t);
+        expect(throttle(history, rules, at).allowed).toBe(true);
+        if (at > t) expect(throttle(history, rules, at - 1).allowed).toBe(false);
+      }),
+      { numRuns: 2000 },
+    );
   });
 });

@@ -151,6 +151,10 @@ export const STORE_METHODS = [
   'listOverrides',
   'deleteOverride',
   'takeThrottle',
+  'holdPage',
+  'heldPages',
+  'releaseHeld',
+  'moveDigest',
   // MetricsStore
   'incidentsOfDay',
   'previousResolution',

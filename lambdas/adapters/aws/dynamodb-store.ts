@@ -11,6 +11,7 @@ import {
 import type {
   AlertOutcome,
   ControlStore,
+  HeldPages,
   IncidentFilter,
   IncidentPage,
   IncidentPatch,
@@ -41,7 +42,9 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  *   IKEY#<sha256(key)>       / IKEY         an integration key, stored hashed
  *   MW#<service>             / <to>#<id>    maintenance windows (query: sk > now = not ended)
  *   OVR#<schedule>           / <to>#<id>    schedule overrides (same)
- *   THR#<contact>#<class>    / THR          recent sends of one contact, for the throttle
+ *   THR#<contact>#<class>    / THR          recent sends of one contact, for the throttle; on the
+ *                                           page class also the incidents whose pages it held
+ *                                           (`held`) and when their digest is due (`due`)
  *   ROLLUP#<day>             / <svc>#<sev>  a day's rollups (gsi2 ROLLUP by day, for periods)
  *   BUDGET#<service>         / <YYYY-MM>    error budget exhausted: notified once per month
  *   incidents also carry gsi3 DAY#<day>: the day they belong to (start day, then resolution day)
@@ -84,6 +87,8 @@ const MAX_ATTEMPTS = 6;
 const MAX_LOOKBACK = 20;
 /** A contact paged by many incidents at once is one hot item: more attempts, with jittered backoff. */
 const THROTTLE_ATTEMPTS = 12;
+/** How many held incidents a contact's digest names; more are counted (`overflow`). ≈ 30 KB of ids. */
+export const HELD_MAX = 1000;
 /** Rollup samples are stored in chunks so that a day of any size fits DynamoDB's 400 KB items. */
 const SAMPLES_CHUNK_BYTES = 300_000;
 
@@ -343,15 +348,16 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   }
 
   /** One conditional update of an incident item: false when its condition failed (nothing changed). */
+  /** A conditional update of the incident `id` (or of the item `{ pk, sk }`): false when its condition failed. */
   async #updateIf(
-    id: string,
+    id: string | { pk: string; sk: string },
     update: { expression: string; condition: string; values: Record<string, unknown> },
   ): Promise<boolean> {
     try {
       await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
-          Key: { pk: incPk(id), sk: 'INC' },
+          Key: typeof id === 'string' ? { pk: incPk(id), sk: 'INC' } : id,
           UpdateExpression: update.expression,
           ConditionExpression: update.condition,
           ExpressionAttributeValues: update.values,
@@ -913,18 +919,19 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       }
       if (!decision.allowed) return false;
       try {
+        // An update, not a put: the item also holds the pages held for a digest (holdPage).
         await this.#db.send(
-          new PutCommand({
+          new UpdateCommand({
             TableName: this.#table,
-            Item: {
-              pk: `THR#${key}`,
-              sk: 'THR',
-              sent: decision.history,
-              version: version + 1,
-              expiresAt: Math.ceil(Date.now() / 1000) + 86_400,
+            Key: { pk: `THR#${key}`, sk: 'THR' },
+            UpdateExpression: 'SET sent = :sent, version = :next, expiresAt = :expires',
+            ConditionExpression: version === 0 ? 'attribute_not_exists(version)' : 'version = :version',
+            ExpressionAttributeValues: {
+              ':sent': decision.history,
+              ':next': version + 1,
+              ':expires': Math.ceil(Date.now() / 1000) + 86_400,
+              ...(version === 0 ? {} : { ':version': version }),
             },
-            ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :version',
-            ...(version === 0 ? {} : { ExpressionAttributeValues: { ':version': version } }),
           }),
         );
         this.#throttles.set(key, { version: version + 1, history: decision.history });
@@ -937,6 +944,89 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       }
     }
     throw new RetryableError(`throttle ${key} kept racing; retry`);
+  }
+
+  async holdPage(key: string, incidentId: string, due: number): Promise<number | undefined> {
+    const values = { ':due': due, ':expires': Math.ceil(Date.now() / 1000) + 86_400 };
+    let old: Item | undefined;
+    try {
+      old = (
+        await this.#db.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: { pk: `THR#${key}`, sk: 'THR' },
+            UpdateExpression: 'ADD held :id SET due = if_not_exists(due, :due), expiresAt = :expires',
+            ConditionExpression: 'attribute_not_exists(held) OR size(held) < :max',
+            ExpressionAttributeValues: { ...values, ':id': new Set([incidentId]), ':max': HELD_MAX },
+            ReturnValues: 'ALL_OLD',
+          }),
+        )
+      ).Attributes;
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // A storm beyond what one item should list: counted, not named (the digest says "N more").
+      old = (
+        await this.#db.send(
+          new UpdateCommand({
+            TableName: this.#table,
+            Key: { pk: `THR#${key}`, sk: 'THR' },
+            UpdateExpression: 'ADD overflow :one SET due = if_not_exists(due, :due), expiresAt = :expires',
+            ExpressionAttributeValues: { ...values, ':one': 1 },
+            ReturnValues: 'UPDATED_OLD',
+          }),
+        )
+      ).Attributes;
+    }
+    if (typeof old?.due !== 'number') return due;
+    return old.held instanceof Set && old.held.has(incidentId) ? old.due : undefined;
+  }
+
+  async heldPages(key: string): Promise<HeldPages> {
+    const item = await this.#getItem(`THR#${key}`, 'THR');
+    return {
+      incidentIds: item?.held instanceof Set ? [...item.held].map(String).sort() : [],
+      overflow: typeof item?.overflow === 'number' ? item.overflow : 0,
+      ...(typeof item?.due === 'number' ? { due: item.due } : {}),
+      history: Array.isArray(item?.sent) ? item.sent.map(Number) : [],
+    };
+  }
+
+  async releaseHeld(
+    key: string,
+    held: Pick<HeldPages, 'incidentIds' | 'overflow'>,
+    due: number,
+  ): Promise<boolean> {
+    if (held.incidentIds.length === 0 && held.overflow === 0) return true;
+    const parts = [
+      ...(held.incidentIds.length > 0 ? ['DELETE held :ids'] : []),
+      ...(held.overflow > 0 ? ['ADD overflow :less'] : []),
+    ];
+    return this.#updateIf(
+      { pk: `THR#${key}`, sk: 'THR' },
+      {
+        expression: parts.join(' '),
+        condition: 'due = :due',
+        values: {
+          ':due': due,
+          ...(held.incidentIds.length > 0 ? { ':ids': new Set(held.incidentIds) } : {}),
+          ...(held.overflow > 0 ? { ':less': -held.overflow } : {}),
+        },
+      },
+    );
+  }
+
+  async moveDigest(key: string, from: number, to: number | undefined): Promise<boolean> {
+    return this.#updateIf(
+      { pk: `THR#${key}`, sk: 'THR' },
+      to === undefined
+        ? {
+            expression: 'REMOVE due, overflow',
+            condition:
+              'due = :from AND attribute_not_exists(held) AND (attribute_not_exists(overflow) OR overflow = :zero)',
+            values: { ':from': from, ':zero': 0 },
+          }
+        : { expression: 'SET due = :to', condition: 'due = :from', values: { ':from': from, ':to': to } },
+    );
   }
 
   async #readThrottle(key: string): Promise<{ version: number; history: number[] }> {
