@@ -15,7 +15,8 @@ import { type EscalationDeps, pageIncident, type TimerOutcome } from './escalati
  * throttle allows a page again; the first holder sets `due` and creates the timer, later holders
  * only join the set. When the timer fires, the incidents still waiting for an acknowledgement go
  * out in one message — through the throttle like any page, so a digest counts as one page — and
- * leave the set. Whatever was held meanwhile moves the digest to the next allowed time. Past
+ * leave the set (as do those acknowledged, resolved or stopped by a maintenance window meanwhile:
+ * without a message). Whatever was held meanwhile moves the digest to the next allowed time. Past
  * HELD_MAX incidents a contact's held pages are only counted: the digest says "and N more".
  *
  * At least once: a digest whose send failed is retried with its incidents still held; one that
@@ -41,8 +42,9 @@ export async function onDigest(
   if (held.due !== event.due) return 'stale';
   const now = deps.clock();
   const target = contactOf(event.contact, deps);
+  // Still nobody's, and not quieted by a maintenance window since (escalation stopped).
   const waiting = (await readAll(held.incidentIds, deps))
-    .filter((i) => i.status === 'triggered')
+    .filter((i) => i.status === 'triggered' && i.escalation !== 'stopped')
     .sort(mostUrgentFirst);
   // (Overflow alone is not sent: those incidents are not named, and their escalation goes on.)
   if (waiting.length > 0 && target !== undefined) {

@@ -1,6 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELD_MAX } from '#adapters/aws/dynamodb-store';
 import { afterAcknowledged } from '#app/escalation';
+import { createMaintenance } from '#app/operations';
 import { processAlert } from '#app/process-alert';
 import { handleTimerEvent } from '#app/timers';
 import type { Incident } from '#core/incident';
@@ -137,6 +138,22 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
     expect(digests(p)).toEqual([]);
     expect((await p.store.heldPages('alice-1#page')).incidentIds).toEqual([]);
     expect(await digestTimers(p)).toEqual([]);
+  });
+
+  it('an incident a maintenance window quieted while held is left out (escalation stopped)', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incidents = await flood(p, 6);
+    p.takePages();
+    const now = p.clock.now();
+    await createMaintenance(
+      { service: 'checkout', from: now, to: new Date(now.getTime() + 60 * MINUTE) },
+      p.deps,
+    );
+    await p.fastForward(MINUTE);
+    expect((await p.store.get(incidents[5]?.id ?? ''))?.escalation).toBe('stopped');
+    await p.fastForward(20 * MINUTE);
+    expect(digests(p)).toEqual([]);
+    expect((await p.store.heldPages('alice-1#page')).incidentIds).toEqual([]);
   });
 
   it('what is held while a digest goes out waits for the next one', async () => {
