@@ -98,8 +98,11 @@ export interface TriggerOptions {
 }
 
 export interface IncidentStore {
-  /** Counts a trigger into the open incident for its (service, dedup key), or opens one. */
-  trigger(alert: Alert, now: Date, options?: TriggerOptions): Promise<AlertOutcome>;
+  /**
+   * Counts a trigger into the open incident for its (service, dedup key), or opens one. `options`
+   * matter only to a new incident: given as a function, it is called only when one is created.
+   */
+  trigger(alert: Alert, now: Date, options?: TriggerOptions | (() => TriggerOptions)): Promise<AlertOutcome>;
   /** Acknowledges the open incident for the alert's key, if it is still triggered. */
   acknowledge(alert: Alert, now: Date, who: string): Promise<AlertOutcome>;
   /**

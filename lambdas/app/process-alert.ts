@@ -3,6 +3,7 @@ import { mapSourceSeverity } from '#core/classification';
 import type { KlaxonConfig } from '#core/config';
 import { randomId, timelineEntryId } from '#core/ids';
 import type { Incident } from '#core/incident';
+import { once } from '#core/lazy';
 import { localDay } from '#core/metrics';
 import type { Severity } from '#core/severity';
 import {
@@ -33,16 +34,20 @@ export async function processAlert(alert: Alert, deps: ProcessAlertDeps): Promis
   const cause = { who, channel: alert.origin, cause: alert.eventKey };
   switch (alert.action) {
     case 'trigger': {
-      const lease = { token: randomId(), until: new Date(now.getTime() + OPENING_LEASE_MS) };
-      const outcome = await deps.store.trigger(alert, now, {
+      // Built only if the store creates the incident (a duplicate needs none of it), then kept.
+      const opening = once(() => ({
         ...openingOptions(alert, deps.config),
-        openingLease: lease,
-      });
+        openingLease: { token: randomId(), until: new Date(now.getTime() + OPENING_LEASE_MS) },
+      }));
+      const outcome = await deps.store.trigger(alert, now, opening);
       const opened = transitioned(outcome, 'opened');
       // The delivery that created it holds the opening lease; another delivery of the same event
       // (a replay) must take it first, or is retried later — level 1 is paged once.
       if (opened)
-        await startEscalation(opened, deps, { token: lease.token, held: outcome.kind === 'opened' });
+        await startEscalation(opened, deps, {
+          token: opening().openingLease.token,
+          held: outcome.kind === 'opened',
+        });
       const appended =
         outcome.kind === 'appended' || (outcome.kind === 'replayed' && outcome.caused === 'appended');
       if (appended && outcome.incident.status === 'monitoring')

@@ -154,7 +154,12 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     return { tableName: this.#table, client: this.#db };
   }
 
-  async trigger(alert: Alert, now: Date, options: TriggerOptions = {}): Promise<AlertOutcome> {
+  async trigger(
+    alert: Alert,
+    now: Date,
+    options: TriggerOptions | (() => TriggerOptions) = {},
+  ): Promise<AlertOutcome> {
+    const opening = typeof options === 'function' ? options : () => options;
     const seen = eventHash(alert.eventKey);
     const nowIso = now.toISOString();
     const receivedAt = Date.parse(alert.receivedAt);
@@ -185,7 +190,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
         const result = await this.#db.send(
           key.exists === id
             ? appendCommand(this.#table, id, seen, nowIso)
-            : upsertCommand(this.#table, id, alert, occurrence, seen, nowIso, options),
+            : upsertCommand(this.#table, id, alert, occurrence, seen, nowIso, opening()),
         );
         const item = result.Attributes as Item;
         key.exists = id;
