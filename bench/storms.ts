@@ -364,8 +364,10 @@ export async function runStorms(options: BenchOptions): Promise<BenchResult> {
     klaxonSpread.lost === 0;
   const allPaged =
     reached === spreadKeys &&
-    heldBefore.incidentIds.length + heldBefore.overflow === throttled &&
-    heldAfter.incidentIds.length === 0;
+    heldBefore.incidentIds.length === throttled &&
+    heldBefore.overflow === 0 &&
+    heldAfter.incidentIds.length + heldAfter.overflow === 0 &&
+    heldAfter.due === undefined;
   rows.push(
     {
       bench: 'alert storm',

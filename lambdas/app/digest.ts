@@ -1,27 +1,33 @@
 import type { Contact } from '#core/config';
 import { timelineEntryId } from '#core/ids';
 import type { Incident } from '#core/incident';
-import { contactKey, type DigestEntry, type Page } from '#core/page';
+import { contactKey, type DigestEntry, type Page, pageIncident } from '#core/page';
 import { SEVERITIES } from '#core/severity';
 import { retryAt, throttle, throttleRules } from '#core/throttle';
 import { timer } from '#core/timers';
-import { type EscalationDeps, pageIncident, type TimerOutcome } from './escalation.ts';
+import type { EscalationDeps, TimerOutcome } from './escalation.ts';
 
 /**
  * Theory of operation — digests (GoAlert's alert bundling).
  *
  * The per-contact throttle never drops a page. When it refuses one, the incident joins the
- * contact's held set (on the contact's throttle item) and a digest timer is set for the moment the
- * throttle allows a page again; the first holder sets `due` and creates the timer, later holders
- * only join the set. When the timer fires, the incidents still waiting for an acknowledgement go
- * out in one message — through the throttle like any page, so a digest counts as one page — and
- * leave the set (as do those acknowledged, resolved or stopped by a maintenance window meanwhile:
- * without a message). Whatever was held meanwhile moves the digest to the next allowed time. Past
- * HELD_MAX incidents a contact's held pages are only counted: the digest says "and N more".
+ * contact's held set (its own item, next to the throttle history) and the set's `due` is the
+ * moment the throttle allows a page again, unless one is due already. The rule that keeps a held
+ * page from being stranded: **a digest timer is created before any write that names its due
+ * time**. A holder creates the timer of the due time it computed (a warm process only once per
+ * name), then holds; if another holder's earlier due time is kept, that one's timer exists too
+ * (and this one fires as a no-op). Moving the due time works the same way.
+ *
+ * When the timer of the current due time fires, the held incidents still waiting (triggered, not
+ * stopped by a maintenance window) go out in one message — through the throttle like any page,
+ * so a digest counts as one page; if another page took the slot, the digest moves to the next —
+ * and the set is released. What was held meanwhile moves the due time on; with nothing left it is
+ * removed, conditional on the set being empty, so a page held at that moment finds no due time
+ * and sets its own.
  *
  * At least once: a digest whose send failed is retried with its incidents still held; one that
- * was sent but not released yet is sent again by the retry. An incident acknowledged or resolved
- * while held leaves the set without a message.
+ * was sent but not released yet is sent again by the retry. Past HELD_MAX incidents a contact's
+ * held pages are counted (`overflow`, approximate: a retried hold counts twice), not named.
  */
 
 /** At most this many incidents are listed one by one; the digest counts the rest. */
@@ -30,6 +36,22 @@ export const DIGEST_LIST = 20;
 const READ_CONCURRENCY = 16;
 /** Rounds of "release, then settle what was held meanwhile" before leaving it to a retry. */
 const SETTLE_ATTEMPTS = 5;
+/** Digest timers this process created, per timer port: a name is never created twice (due times only grow). */
+const created = new WeakMap<object, Set<string>>();
+const CREATED_MAX = 1000;
+
+/** A page the throttle refused: the timer first, then the hold (see above). */
+export async function holdForDigest(
+  contact: string,
+  incidentId: string,
+  due: number,
+  deps: EscalationDeps,
+  now: Date,
+): Promise<void> {
+  const at = later(due, now);
+  await scheduleDigest(contact, at, deps);
+  await deps.store.holdPage(`${contact}#page`, incidentId, at);
+}
 
 /** The digest timer of a contact fired. */
 export async function onDigest(
@@ -38,7 +60,7 @@ export async function onDigest(
 ): Promise<TimerOutcome> {
   const key = `${event.contact}#page`;
   const held = await deps.store.heldPages(key);
-  // Moved to another time (that timer acts), or already sent and cleared.
+  // Another due time is current (its timer acts), or this one was sent and cleared.
   if (held.due !== event.due) return 'stale';
   const now = deps.clock();
   const target = contactOf(event.contact, deps);
@@ -57,8 +79,7 @@ export async function onDigest(
     });
     if (!allowed) {
       // Another page took the slot first: the digest waits for the next one.
-      const next = later(retryAt(refused, rules, now.getTime()), now);
-      if (await deps.store.moveDigest(key, event.due, next)) await scheduleDigest(event.contact, next, deps);
+      await moveTo(key, event, retryAt(refused, rules, now.getTime()), deps, now);
       return 'rescheduled';
     }
     const page = await digestPage(event, waiting, held.overflow, target, deps, now);
@@ -89,21 +110,39 @@ async function settle(
   for (let attempt = 0; attempt < SETTLE_ATTEMPTS; attempt++) {
     const after = await deps.store.heldPages(key);
     if (after.due !== event.due) return;
-    if (after.incidentIds.length === 0 && after.overflow === 0) {
+    if (after.incidentIds.length === 0 && after.overflow <= 0) {
       // Fails only when a page was held between the read and this write: look again.
       if (await deps.store.moveDigest(key, event.due, undefined)) return;
       continue;
     }
     const rules = throttleRules(contact?.type ?? 'sms', 'page');
-    const next = later(retryAt(after.history, rules, now.getTime()), now);
-    if (await deps.store.moveDigest(key, event.due, next)) await scheduleDigest(event.contact, next, deps);
+    await moveTo(key, event, retryAt(after.history, rules, now.getTime()), deps, now);
     return;
   }
   throw new Error(`digest ${key}: pages kept being held while it settled; retry`);
 }
 
-async function scheduleDigest(contact: string, due: number, deps: EscalationDeps) {
-  await deps.timers.schedule(timer({ kind: 'digest', contact, due }, new Date(due)));
+/** Moves the digest from `event.due` to `due`: its timer first, then the write that names it. */
+async function moveTo(
+  key: string,
+  event: { contact: string; due: number },
+  due: number,
+  deps: EscalationDeps,
+  now: Date,
+): Promise<void> {
+  const at = later(due, now);
+  await scheduleDigest(event.contact, at, deps);
+  await deps.store.moveDigest(key, event.due, at);
+}
+
+async function scheduleDigest(contact: string, due: number, deps: EscalationDeps): Promise<void> {
+  const digest = timer({ kind: 'digest', contact, due }, new Date(due));
+  const names = created.get(deps.timers) ?? new Set<string>();
+  created.set(deps.timers, names);
+  if (names.has(digest.name)) return;
+  await deps.timers.schedule(digest);
+  if (names.size >= CREATED_MAX) names.clear();
+  names.add(digest.name);
 }
 
 /** A due time strictly after `now`: a digest is never set for a moment already passed. */
@@ -151,7 +190,7 @@ async function digestPage(
       },
     })),
   );
-  const count = waiting.length + overflow;
+  const count = waiting.length + Math.max(0, overflow);
   // biome-ignore lint/style/noNonNullAssertion: waiting is not empty
   const { links, ...first } = incidents[0]!;
   return {
@@ -160,8 +199,9 @@ async function digestPage(
     incident: first,
     responder: { id: responder.id, name: responder.name },
     contact: { ...contact, key: event.contact },
-    reason: `Held by the page rate limit: ${count} incident${count === 1 ? '' : 's'} opened while your pages were paused`,
-    links: { incident: links.incident },
+    reason: `Held by the page rate limit: ${count} incident${count === 1 ? '' : 's'} waiting while your pages were paused`,
+    // The SMS carries the most urgent incident's signed link: the API's own page needs credentials.
+    links,
     digest: { total: count, incidents },
   };
 }

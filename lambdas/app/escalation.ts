@@ -12,10 +12,11 @@ import {
   type TimelineType,
 } from '#core/incident';
 import { onCallAt } from '#core/oncall';
-import { contactKey, type Page, type PageIncident, type PageKind } from '#core/page';
+import { contactKey, type Page, type PageKind, pageIncident } from '#core/page';
 import { reminderIntervalMinutes } from '#core/severity';
 import { retryAt, throttle, throttleRules } from '#core/throttle';
 import { type TimerEvent, timer, timerName } from '#core/timers';
+import { holdForDigest } from './digest.ts';
 import { emit } from './lifecycle-events.ts';
 import type { AckLinks } from './links.ts';
 import type {
@@ -119,29 +120,6 @@ export async function inMaintenance(service: string, deps: EscalationDeps, now: 
   return windows.some((w) => new Date(w.from) <= now && now < new Date(w.to));
 }
 
-/** What a page says of its incident. */
-export function pageIncident(incident: Incident, config: KlaxonConfig): PageIncident {
-  return {
-    id: incident.id,
-    title: incident.title,
-    service: incident.service,
-    serviceName: serviceOf(incident, config)?.name ?? incident.service,
-    severity: incident.sev,
-    status: incident.status,
-    detectedAt: incident.detectedAt,
-    alertCount: incident.alertCount,
-  };
-}
-
-/**
- * A page the throttle refused is held, not dropped: the incident joins the contact's held set and
- * goes out in the contact's next digest, when the throttle allows a page again (app/digest.ts).
- */
-async function holdForDigest(contact: string, incidentId: string, due: number, deps: EscalationDeps) {
-  const at = await deps.store.holdPage(`${contact}#page`, incidentId, due);
-  if (at !== undefined) await deps.timers.schedule(timer({ kind: 'digest', contact, due: at }, new Date(at)));
-}
-
 /** Whether `notify` counts the messages it sent on the incident, or leaves that to its caller's last write. */
 export type Counting = 'now' | 'by-caller';
 
@@ -193,7 +171,7 @@ export async function notify(
         effects.throttled.push(key);
         // Reminders and notices are dropped (the next one says it again); pages are held.
         if (message.kind === 'page')
-          await holdForDigest(key, incident.id, retryAt(refused, rules, now.getTime()), deps);
+          await holdForDigest(key, incident.id, retryAt(refused, rules, now.getTime()), deps, now);
         continue;
       }
       try {

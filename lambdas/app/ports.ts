@@ -226,11 +226,10 @@ export interface ControlStore {
   ): Promise<boolean>;
   /**
    * Holds a page the throttle refused: `incidentId` joins the contact's held set, whose digest is
-   * due at `due` (epoch ms) unless one is due already. Returns the due time of the digest timer
-   * the caller must create — when this call set it, or when the incident was held already (a
-   * retry, whose first attempt may have died before creating it) — else undefined.
+   * due at `due` (epoch ms) unless one is due already. Idempotent (a set; past about 1,000 held
+   * incidents only a count, which a retry counts again).
    */
-  holdPage(key: string, incidentId: string, due: number): Promise<number | undefined>;
+  holdPage(key: string, incidentId: string, due: number): Promise<void>;
   /** The incidents held for a contact's digest, when it is due, and the contact's send history. */
   heldPages(key: string): Promise<HeldPages>;
   /** Drops these incidents (and this much overflow) from the held set, if the digest is still due at `due`. */

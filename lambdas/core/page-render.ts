@@ -17,8 +17,8 @@ import { dateTimeFormat } from './wall-clock.ts';
  * - json: `{ version: 1, id, kind, reason, level?, incident, responder, links, digest? }` for webhooks.
  *
  * A digest (the pages the throttle held, in one message) is tagged `[12 incidents waiting]` in the
- * subject and SMS, whose link is the first incident's page; its email lists each incident with
- * its own acknowledge link.
+ * subject and SMS, whose link acknowledges the first (most urgent) incident; its email lists each
+ * incident with its own acknowledge link.
  */
 
 export const SUBJECT_MAX_CHARS = 99;
@@ -112,11 +112,13 @@ function renderSms(page: Page): string {
   const { incident } = page;
   if (page.digest !== undefined) {
     const head = `${DIGEST_TAG(page.digest.total)}. ${incident.severity} ${oneLine(incident.service)}`;
-    const link = page.links.incident;
+    const link = page.links.acknowledge === undefined ? page.links.incident : `ACK ${page.links.acknowledge}`;
     return (
       fitText((t) => `${head}: ${t} ${link}`, oneLine(incident.title)) ??
       fitWhole(`${head} ${link}`) ??
       fitWhole(`${DIGEST_TAG(page.digest.total)} ${link}`) ??
+      fitWhole(link) ??
+      page.links.acknowledge ??
       link
     );
   }

@@ -1,5 +1,5 @@
-import type { Contact } from './config.ts';
-import type { IncidentStatus } from './incident.ts';
+import type { Contact, KlaxonConfig } from './config.ts';
+import type { Incident, IncidentStatus } from './incident.ts';
 import type { Severity } from './severity.ts';
 
 /**
@@ -29,6 +29,20 @@ export interface PageIncident {
   readonly status: IncidentStatus;
   readonly detectedAt: string;
   readonly alertCount: number;
+}
+
+/** What a page says of its incident. */
+export function pageIncident(incident: Incident, config: KlaxonConfig): PageIncident {
+  return {
+    id: incident.id,
+    title: incident.title,
+    service: incident.service,
+    serviceName: config.services.find((s) => s.id === incident.service)?.name ?? incident.service,
+    severity: incident.sev,
+    status: incident.status,
+    detectedAt: incident.detectedAt,
+    alertCount: incident.alertCount,
+  };
 }
 
 export interface Page {

@@ -251,23 +251,25 @@ describe('rendering a digest (the pages the throttle held, in one message)', () 
     ...i,
     links: { incident: `https://klaxon.example.com/api/incidents/${i.id}`, acknowledge: ack },
   });
+  const listed = [entry(page.incident, ackLink), entry(second, `${ackLink}x`)];
   const digest: Page = {
     ...page,
     id: 'd1',
     level: undefined,
     reason: 'Held by the page rate limit: 3 incidents opened while your pages were paused',
     links: { incident: incidentLink },
-    digest: {
-      total: 3,
-      incidents: [entry(page.incident, ackLink), entry(second, `${ackLink}x`)],
-    },
+    digest: { total: 3, incidents: listed },
   };
 
   it("says how many incidents wait in the subject and the SMS, with the first incident's link", () => {
     const rendered = renderPage(digest, berlin);
     expect(rendered.subject).toBe('[3 incidents waiting] [SEV-1] Checkout API: Disk 95% full on db-1');
     expect(rendered.sms).toBe(`3 incidents waiting. SEV-1 checkout: Disk 95% full on db-1 ${incidentLink}`);
-    expect(renderPage({ ...digest, digest: { ...digest.digest!, total: 1 } }, berlin).subject).toMatch(
+    // With the first incident's signed link (what the escalation sends), the SMS acknowledges it.
+    expect(
+      renderPage({ ...digest, links: { incident: incidentLink, acknowledge: ackLink } }, berlin).sms,
+    ).toBe(`3 incidents waiting. SEV-1 checkout: Disk 95% full on… ACK ${ackLink}`);
+    expect(renderPage({ ...digest, digest: { total: 1, incidents: listed } }, berlin).subject).toMatch(
       /^\[1 incident waiting\]/,
     );
   });

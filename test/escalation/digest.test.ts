@@ -99,7 +99,12 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
       expect(page.kind).toBe('page');
       expect(page.digest?.incidents[0]?.links.acknowledge).toMatch(/^https:\/\/klaxon\.example\.com\/a\//);
       expect(rendered.subject).toMatch(/^\[2 incidents waiting\] /);
+      // The SMS acknowledges the most urgent one with a signed link (the API itself needs credentials).
+      if (page.contact.type === 'sms')
+        expect(rendered.sms).toContain(`ACK ${page.digest?.incidents[0]?.links.acknowledge}`);
     }
+    // The digest took one throttle slot: five pages and itself.
+    expect((await p.store.heldPages('alice-1#page')).history).toHaveLength(6);
     for (const contact of ['alice-0', 'alice-1']) {
       expect(await p.store.heldPages(`${contact}#page`)).toEqual({
         incidentIds: [],
@@ -186,13 +191,78 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
     expect(await digestTimers(p)).toContain(`dig-alice-1-${START + 15 * MINUTE + 10_000}`);
   });
 
-  it('a retried hold creates the same timer again (its first attempt may have died before it)', async () => {
+  it('a hold whose digest timer could not be created holds nothing; the retry holds and times it', async () => {
     const p = await startPipeline(dynamo, config());
-    const due = START + 15 * MINUTE;
-    expect(await p.store.holdPage('alice-1#page', 'inc-a', due)).toBe(due);
-    expect(await p.store.holdPage('alice-1#page', 'inc-b', due + 5)).toBeUndefined();
-    expect(await p.store.holdPage('alice-1#page', 'inc-a', due + 9)).toBe(due);
-    expect(await p.store.heldPages('alice-1#page')).toMatchObject({ incidentIds: ['inc-a', 'inc-b'], due });
+    await flood(p, 5);
+    p.takePages();
+    let failed = false;
+    const timers = new Proxy(p.timers, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        if (name !== 'schedule') return typeof value === 'function' ? value.bind(target) : value;
+        return async (t: { name: string }) => {
+          if (!failed && t.name.startsWith('dig-')) {
+            failed = true;
+            throw new Error('Scheduler unavailable');
+          }
+          return (value as (x: unknown) => Promise<void>).call(target, t);
+        };
+      },
+    });
+    const alert = makeAlert({
+      receivedAt: p.clock.now().toISOString(),
+      dedupKey: 'sixth',
+      severity: 'warning',
+    });
+    await expect(processAlert(alert, { ...p.deps, timers })).rejects.toThrow('Scheduler unavailable');
+    expect((await p.store.heldPages('alice-0#page')).incidentIds).toEqual([]);
+    // Lambda retries the event: the opening's effects run again and hold the page with its timer.
+    expect((await processAlert(alert, p.deps)).kind).toBe('replayed');
+    await p.fastForward(20 * MINUTE);
+    expect(digests(p).map((e) => [e.page.contact.key, e.page.digest?.total])).toEqual([
+      ['alice-0', 1],
+      ['alice-1', 1],
+    ]);
+  });
+
+  it('a digest that died after timing its next round, before recording it, is finished by its retry', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incidents = await flood(p, 7);
+    p.takePages();
+    const [sixth, seventh] = [incidents[5] as Incident, incidents[6] as Incident];
+    const [timer] = (await p.timers.pending()).filter((t) => t.name.startsWith('dig-alice-1-'));
+    // The seventh is held "after" the digest's read; the move to the next round then fails.
+    let reads = 0;
+    let moves = 0;
+    const store = new Proxy(p.store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        const bound = typeof value === 'function' ? value.bind(target) : value;
+        if (name === 'heldPages')
+          return async (key: string) => {
+            const held = await bound(key);
+            return reads++ === 0
+              ? { ...held, incidentIds: held.incidentIds.filter((id: string) => id !== seventh.id) }
+              : held;
+          };
+        if (name === 'moveDigest')
+          return async (...args: unknown[]) => {
+            if (moves++ === 0) throw new Error('DynamoDB unavailable');
+            return bound(...args);
+          };
+        return bound;
+      },
+    });
+    p.clock.set(new Date(START + 15 * MINUTE));
+    const event = JSON.parse(timer?.input ?? '');
+    await expect(handleTimerEvent(event, { ...p.deps, store })).rejects.toThrow('DynamoDB unavailable');
+    expect(digests(p).map((e) => e.page.digest?.incidents.map((i) => i.id))).toEqual([[sixth.id]]);
+    // The retry of the same timer finds the due time unchanged and the seventh still held.
+    expect(await handleTimerEvent(event, p.deps)).toBe('rescheduled');
+    await p.fastForward(MINUTE);
+    const alice1 = digests(p).filter((e) => e.page.contact.key === 'alice-1');
+    expect(alice1.map((e) => e.page.digest?.incidents.map((i) => i.id))).toEqual([[sixth.id], [seventh.id]]);
+    expect((await p.store.heldPages('alice-1#page')).due).toBeUndefined();
   });
 
   it('a stale digest timer (moved, or already sent) does nothing', async () => {
@@ -203,18 +273,36 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
     expect(p.pager.inbox).toEqual([]);
   });
 
-  it(`names up to ${HELD_MAX} held incidents and counts the rest`, async () => {
+  it(`names up to ${HELD_MAX} held incidents and counts the rest; releases never go below zero`, async () => {
     const p = await startPipeline(dynamo, config());
     const due = START + MINUTE;
-    const writes: Promise<unknown>[] = [];
-    for (let i = 0; i < HELD_MAX + 3; i++)
-      writes.push(p.store.holdPage('bob-0#page', `i${String(i).padStart(5, '0')}`, due));
-    await Promise.all(writes);
+    const id = (i: number) => `i${String(i).padStart(5, '0')}`;
+    await Promise.all(
+      Array.from({ length: HELD_MAX + 3 }, (_, i) => p.store.holdPage('bob-0#page', id(i), due)),
+    );
+    // A retried hold of a named incident stays one name, not one more in the count.
+    const named = (await p.store.heldPages('bob-0#page')).incidentIds[0] ?? '';
+    await p.store.holdPage('bob-0#page', named, due);
     const held = await p.store.heldPages('bob-0#page');
     expect(held.incidentIds).toHaveLength(HELD_MAX);
     expect(held.overflow).toBe(3);
     expect(await p.store.releaseHeld('bob-0#page', held, due)).toBe(true);
+    // A second delivery of the same digest releases nothing more.
+    expect(await p.store.releaseHeld('bob-0#page', held, due)).toBe(false);
+    expect((await p.store.heldPages('bob-0#page')).overflow).toBe(0);
     expect(await p.store.moveDigest('bob-0#page', due, undefined)).toBe(true);
     expect(await p.store.heldPages('bob-0#page')).toEqual({ incidentIds: [], overflow: 0, history: [] });
+  });
+
+  it('an overflow count alone (nothing named still waits) sends nothing and is cleared', async () => {
+    const p = await startPipeline(dynamo, config());
+    const due = START + MINUTE;
+    await Promise.all(
+      Array.from({ length: HELD_MAX + 2 }, (_, i) => p.store.holdPage('alice-1#page', `gone${i}`, due)),
+    );
+    p.clock.set(new Date(due));
+    expect(await handleTimerEvent({ kind: 'digest', contact: 'alice-1', due }, p.deps)).toBe('done');
+    expect(p.pager.inbox).toEqual([]);
+    expect(await p.store.heldPages('alice-1#page')).toEqual({ incidentIds: [], overflow: 0, history: [] });
   });
 });

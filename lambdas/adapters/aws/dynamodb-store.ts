@@ -42,9 +42,9 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  *   IKEY#<sha256(key)>       / IKEY         an integration key, stored hashed
  *   MW#<service>             / <to>#<id>    maintenance windows (query: sk > now = not ended)
  *   OVR#<schedule>           / <to>#<id>    schedule overrides (same)
- *   THR#<contact>#<class>    / THR          recent sends of one contact, for the throttle; on the
- *                                           page class also the incidents whose pages it held
- *                                           (`held`) and when their digest is due (`due`)
+ *   THR#<contact>#<class>    / THR          recent sends of one contact, for the throttle
+ *   THR#<contact>#page       / HELD         the incidents whose pages the throttle held (`held`),
+ *                                           when their digest is due (`due`): app/digest.ts
  *   ROLLUP#<day>             / <svc>#<sev>  a day's rollups (gsi2 ROLLUP by day, for periods)
  *   BUDGET#<service>         / <YYYY-MM>    error budget exhausted: notified once per month
  *   incidents also carry gsi3 DAY#<day>: the day they belong to (start day, then resolution day)
@@ -87,7 +87,7 @@ const MAX_ATTEMPTS = 6;
 const MAX_LOOKBACK = 20;
 /** A contact paged by many incidents at once is one hot item: more attempts, with jittered backoff. */
 const THROTTLE_ATTEMPTS = 12;
-/** How many held incidents a contact's digest names; more are counted (`overflow`). ≈ 30 KB of ids. */
+/** How many held incidents a contact's digest names; more are counted (`overflow`). ≈ 20 KB of ids. */
 export const HELD_MAX = 1000;
 /** Rollup samples are stored in chunks so that a day of any size fits DynamoDB's 400 KB items. */
 const SAMPLES_CHUNK_BYTES = 300_000;
@@ -951,48 +951,51 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     throw new RetryableError(`throttle ${key} kept racing; retry`);
   }
 
-  async holdPage(key: string, incidentId: string, due: number): Promise<number | undefined> {
+  async holdPage(key: string, incidentId: string, due: number): Promise<void> {
+    const Key = { pk: `THR#${key}`, sk: 'HELD' };
     const values = { ':due': due, ':expires': Math.ceil(Date.now() / 1000) + 86_400 };
-    let old: Item | undefined;
     try {
-      old = (
-        await this.#db.send(
-          new UpdateCommand({
-            TableName: this.#table,
-            Key: { pk: `THR#${key}`, sk: 'THR' },
-            UpdateExpression: 'ADD held :id SET due = if_not_exists(due, :due), expiresAt = :expires',
-            ConditionExpression: 'attribute_not_exists(held) OR size(held) < :max',
-            ExpressionAttributeValues: { ...values, ':id': new Set([incidentId]), ':max': HELD_MAX },
-            ReturnValues: 'ALL_OLD',
-          }),
-        )
-      ).Attributes;
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key,
+          UpdateExpression: 'ADD held :id SET due = if_not_exists(due, :due), expiresAt = :expires',
+          ConditionExpression: 'attribute_not_exists(held) OR size(held) < :max OR contains(held, :idText)',
+          ExpressionAttributeValues: {
+            ...values,
+            ':id': new Set([incidentId]),
+            ':idText': incidentId,
+            ':max': HELD_MAX,
+          },
+        }),
+      );
     } catch (error) {
       if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // A storm beyond what one item should list: counted, not named (the digest says "N more").
-      old = (
-        await this.#db.send(
-          new UpdateCommand({
-            TableName: this.#table,
-            Key: { pk: `THR#${key}`, sk: 'THR' },
-            UpdateExpression: 'ADD overflow :one SET due = if_not_exists(due, :due), expiresAt = :expires',
-            ExpressionAttributeValues: { ...values, ':one': 1 },
-            ReturnValues: 'UPDATED_OLD',
-          }),
-        )
-      ).Attributes;
+      // A storm beyond what one item should name: counted (approximately: a retry counts again).
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key,
+          UpdateExpression: 'ADD overflow :one SET due = if_not_exists(due, :due), expiresAt = :expires',
+          ExpressionAttributeValues: { ...values, ':one': 1 },
+        }),
+      );
     }
-    if (typeof old?.due !== 'number') return due;
-    return old.held instanceof Set && old.held.has(incidentId) ? old.due : undefined;
   }
 
   async heldPages(key: string): Promise<HeldPages> {
-    const item = await this.#getItem(`THR#${key}`, 'THR');
+    // The held set and the throttle history: two items of one partition, one Query.
+    const items = await this.#queryAll({
+      KeyConditionExpression: 'pk = :pk',
+      ExpressionAttributeValues: { ':pk': `THR#${key}` },
+    });
+    const held = items.find((i) => i.sk === 'HELD');
+    const sent = items.find((i) => i.sk === 'THR')?.sent;
     return {
-      incidentIds: item?.held instanceof Set ? [...item.held].map(String).sort() : [],
-      overflow: typeof item?.overflow === 'number' ? item.overflow : 0,
-      ...(typeof item?.due === 'number' ? { due: item.due } : {}),
-      history: Array.isArray(item?.sent) ? item.sent.map(Number) : [],
+      incidentIds: held?.held instanceof Set ? [...held.held].map(String).sort() : [],
+      overflow: typeof held?.overflow === 'number' ? held.overflow : 0,
+      ...(typeof held?.due === 'number' ? { due: held.due } : {}),
+      history: Array.isArray(sent) ? sent.map(Number) : [],
     };
   }
 
@@ -1001,20 +1004,22 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     held: Pick<HeldPages, 'incidentIds' | 'overflow'>,
     due: number,
   ): Promise<boolean> {
-    if (held.incidentIds.length === 0 && held.overflow === 0) return true;
-    const parts = [
-      ...(held.incidentIds.length > 0 ? ['DELETE held :ids'] : []),
-      ...(held.overflow > 0 ? ['ADD overflow :less'] : []),
-    ];
+    const ids = held.incidentIds.length > 0;
+    const overflow = held.overflow > 0;
+    if (!ids && !overflow) return true;
     return this.#updateIf(
-      { pk: `THR#${key}`, sk: 'THR' },
+      { pk: `THR#${key}`, sk: 'HELD' },
       {
-        expression: parts.join(' '),
-        condition: 'due = :due',
+        // Subtracted, not zeroed: what was counted since the read stays for the next digest.
+        expression: [
+          ...(ids ? ['DELETE held :ids'] : []),
+          ...(overflow ? ['SET overflow = overflow - :n'] : []),
+        ].join(' '),
+        condition: overflow ? 'due = :due AND overflow >= :n' : 'due = :due',
         values: {
           ':due': due,
-          ...(held.incidentIds.length > 0 ? { ':ids': new Set(held.incidentIds) } : {}),
-          ...(held.overflow > 0 ? { ':less': -held.overflow } : {}),
+          ...(ids ? { ':ids': new Set(held.incidentIds) } : {}),
+          ...(overflow ? { ':n': held.overflow } : {}),
         },
       },
     );
@@ -1022,12 +1027,12 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
 
   async moveDigest(key: string, from: number, to: number | undefined): Promise<boolean> {
     return this.#updateIf(
-      { pk: `THR#${key}`, sk: 'THR' },
+      { pk: `THR#${key}`, sk: 'HELD' },
       to === undefined
         ? {
             expression: 'REMOVE due, overflow',
             condition:
-              'due = :from AND attribute_not_exists(held) AND (attribute_not_exists(overflow) OR overflow = :zero)',
+              'due = :from AND attribute_not_exists(held) AND (attribute_not_exists(overflow) OR overflow <= :zero)',
             values: { ':from': from, ':zero': 0 },
           }
         : { expression: 'SET due = :to', condition: 'due = :from', values: { ':from': from, ':to': to } },
