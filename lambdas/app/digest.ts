@@ -10,13 +10,17 @@ import type { EscalationDeps, TimerOutcome } from './escalation.ts';
 /**
  * Theory of operation — digests (GoAlert's alert bundling).
  *
- * The per-contact throttle never drops a page. When it refuses one, the incident joins the
+ * The per-contact throttle does not drop a page. When it refuses one, the incident joins the
  * contact's held set (its own item, next to the throttle history) and the set's `due` is the
  * moment the throttle allows a page again, unless one is due already. The rule that keeps a held
  * page from being stranded: **a digest timer is created before any write that names its due
  * time**. A holder creates the timer of the due time it computed (a warm process only once per
  * name), then holds; if another holder's earlier due time is kept, that one's timer exists too
  * (and this one fires as a no-op). Moving the due time works the same way.
+ *
+ * A timer is set at least a minute ahead, by a fresh clock, so it cannot fire before that write
+ * lands (the functions time out in 10 s); should one ever find an earlier due time than its own
+ * (whose timer is gone), it takes that one over.
  *
  * When the timer of the current due time fires, the held incidents still waiting (triggered, not
  * stopped by a maintenance window) go out in one message — through the throttle like any page,
@@ -32,6 +36,8 @@ import type { EscalationDeps, TimerOutcome } from './escalation.ts';
 
 /** At most this many incidents are listed one by one; the digest counts the rest. */
 export const DIGEST_LIST = 20;
+/** The least time between creating a digest timer and its firing (functions time out in 10 s). */
+export const DIGEST_LEAD_MS = 60_000;
 /** How many held incidents are read at once. */
 const READ_CONCURRENCY = 16;
 /** Rounds of "release, then settle what was held meanwhile" before leaving it to a retry. */
@@ -46,9 +52,8 @@ export async function holdForDigest(
   incidentId: string,
   due: number,
   deps: EscalationDeps,
-  now: Date,
 ): Promise<void> {
-  const at = later(due, now);
+  const at = later(due, deps);
   await scheduleDigest(contact, at, deps);
   await deps.store.holdPage(`${contact}#page`, incidentId, at);
 }
@@ -60,8 +65,12 @@ export async function onDigest(
 ): Promise<TimerOutcome> {
   const key = `${event.contact}#page`;
   const held = await deps.store.heldPages(key);
-  // Another due time is current (its timer acts), or this one was sent and cleared.
-  if (held.due !== event.due) return 'stale';
+  // A later due time is current (its timer acts), or nothing is held. An earlier one whose
+  // timer is gone (it fired before the write that named it landed) is taken over: any later
+  // digest timer of the contact rescues it.
+  const due = held.due;
+  if (due === undefined || due > event.due) return 'stale';
+  const current = { contact: event.contact, due };
   const now = deps.clock();
   const target = contactOf(event.contact, deps);
   // Still nobody's, and not quieted by a maintenance window since (escalation stopped).
@@ -79,10 +88,10 @@ export async function onDigest(
     });
     if (!allowed) {
       // Another page took the slot first: the digest waits for the next one.
-      await moveTo(key, event, retryAt(refused, rules, now.getTime()), deps, now);
+      await moveTo(key, current, retryAt(refused, rules, now.getTime()), deps);
       return 'rescheduled';
     }
-    const page = await digestPage(event, waiting, held.overflow, target, deps, now);
+    const page = await digestPage(current, waiting, held.overflow, target, deps, now);
     try {
       await deps.pager.send(page);
     } catch (error) {
@@ -94,8 +103,8 @@ export async function onDigest(
     }
   }
   // Sent, or no longer waiting (acknowledged, resolved, deleted), or the contact is gone.
-  await deps.store.releaseHeld(key, held, event.due);
-  await settle(key, event, target?.contact, deps, now);
+  await deps.store.releaseHeld(key, held, due);
+  await settle(key, current, target?.contact, deps, now);
   return 'done';
 }
 
@@ -116,7 +125,7 @@ async function settle(
       continue;
     }
     const rules = throttleRules(contact?.type ?? 'sms', 'page');
-    await moveTo(key, event, retryAt(after.history, rules, now.getTime()), deps, now);
+    await moveTo(key, event, retryAt(after.history, rules, now.getTime()), deps);
     return;
   }
   throw new Error(`digest ${key}: pages kept being held while it settled; retry`);
@@ -128,9 +137,8 @@ async function moveTo(
   event: { contact: string; due: number },
   due: number,
   deps: EscalationDeps,
-  now: Date,
 ): Promise<void> {
-  const at = later(due, now);
+  const at = later(due, deps);
   await scheduleDigest(event.contact, at, deps);
   await deps.store.moveDigest(key, event.due, at);
 }
@@ -145,9 +153,13 @@ async function scheduleDigest(contact: string, due: number, deps: EscalationDeps
   names.add(digest.name);
 }
 
-/** A due time strictly after `now`: a digest is never set for a moment already passed. */
-function later(at: number, now: Date): number {
-  return Math.max(at, now.getTime() + 1000);
+/**
+ * A due time at least DIGEST_LEAD_MS after now, by a clock read here (not the caller's `now`,
+ * which a long invocation leaves behind): a function times out long before its timer could fire
+ * ahead of the write that names it.
+ */
+function later(at: number, deps: EscalationDeps): number {
+  return Math.max(at, deps.clock().getTime() + DIGEST_LEAD_MS);
 }
 
 function contactOf(key: string, deps: EscalationDeps) {

@@ -171,7 +171,7 @@ export async function notify(
         effects.throttled.push(key);
         // Reminders and notices are dropped (the next one says it again); pages are held.
         if (message.kind === 'page')
-          await holdForDigest(key, incident.id, retryAt(refused, rules, now.getTime()), deps, now);
+          await holdForDigest(key, incident.id, retryAt(refused, rules, now.getTime()), deps);
         continue;
       }
       try {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { HELD_MAX } from '#adapters/aws/dynamodb-store';
+import { DIGEST_LEAD_MS } from '#app/digest';
 import { afterAcknowledged } from '#app/escalation';
 import { createMaintenance } from '#app/operations';
 import { processAlert } from '#app/process-alert';
@@ -125,10 +126,10 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
     expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
     await p.fastForward(0);
     expect(digests(p)).toEqual([]);
-    // Moved to the next free slot: 15 minutes after the second page.
-    const next = START + 15 * MINUTE + 10_000;
+    // Moved to the next free slot (15 minutes after the second page), at least DIGEST_LEAD_MS ahead.
+    const next = START + 15 * MINUTE + DIGEST_LEAD_MS;
     expect(await digestTimers(p)).toEqual([`dig-alice-0-${next}`, `dig-alice-1-${next}`]);
-    await p.fastForward(10_000);
+    await p.fastForward(DIGEST_LEAD_MS);
     expect(digests(p).map((e) => [e.page.contact.key, e.page.digest?.total, e.at])).toEqual([
       ['alice-0', 1, new Date(next).toISOString()],
       ['alice-1', 1, new Date(next).toISOString()],
@@ -186,9 +187,9 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
     expect(digest?.page.digest?.incidents.map((i) => i.id)).toEqual([incidents[5]?.id, late.id]);
     const held = await p.store.heldPages('alice-1#page');
     expect(held.incidentIds).toEqual(['racer000000000000000']);
-    // The next slot: 15 minutes after the second page (10 s after the first).
-    expect(held.due).toBe(START + 15 * MINUTE + 10_000);
-    expect(await digestTimers(p)).toContain(`dig-alice-1-${START + 15 * MINUTE + 10_000}`);
+    // The next slot (15 minutes after the second page) is less than DIGEST_LEAD_MS away.
+    expect(held.due).toBe(START + 15 * MINUTE + DIGEST_LEAD_MS);
+    expect(await digestTimers(p)).toContain(`dig-alice-1-${START + 15 * MINUTE + DIGEST_LEAD_MS}`);
   });
 
   it('a hold whose digest timer could not be created holds nothing; the retry holds and times it', async () => {
@@ -262,6 +263,23 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
     await p.fastForward(MINUTE);
     const alice1 = digests(p).filter((e) => e.page.contact.key === 'alice-1');
     expect(alice1.map((e) => e.page.digest?.incidents.map((i) => i.id))).toEqual([[sixth.id], [seventh.id]]);
+    expect((await p.store.heldPages('alice-1#page')).due).toBeUndefined();
+  });
+
+  it('a due time whose timer is gone (it fired before the write naming it landed) is taken over by a later one', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incidents = await flood(p, 6);
+    p.takePages();
+    const sixth = incidents[5] as Incident;
+    const stuck = START + 15 * MINUTE;
+    for (const t of await digestTimers(p)) await p.timers.cancel(t);
+    expect((await p.store.heldPages('alice-1#page')).due).toBe(stuck);
+    // A later digest timer of the contact (another hold's) fires and acts on the earlier due time.
+    p.clock.set(new Date(stuck + 5 * MINUTE));
+    expect(
+      await handleTimerEvent({ kind: 'digest', contact: 'alice-1', due: stuck + 5 * MINUTE }, p.deps),
+    ).toBe('done');
+    expect(digests(p).map((e) => e.page.digest?.incidents.map((i) => i.id))).toEqual([[sixth.id]]);
     expect((await p.store.heldPages('alice-1#page')).due).toBeUndefined();
   });
 

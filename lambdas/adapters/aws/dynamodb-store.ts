@@ -953,34 +953,24 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
 
   async holdPage(key: string, incidentId: string, due: number): Promise<void> {
     const Key = { pk: `THR#${key}`, sk: 'HELD' };
-    const values = { ':due': due, ':expires': Math.ceil(Date.now() / 1000) + 86_400 };
-    try {
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key,
-          UpdateExpression: 'ADD held :id SET due = if_not_exists(due, :due), expiresAt = :expires',
-          ConditionExpression: 'attribute_not_exists(held) OR size(held) < :max OR contains(held, :idText)',
-          ExpressionAttributeValues: {
-            ...values,
-            ':id': new Set([incidentId]),
-            ':idText': incidentId,
-            ':max': HELD_MAX,
-          },
-        }),
-      );
-    } catch (error) {
-      if (!(error instanceof ConditionalCheckFailedException)) throw error;
-      // A storm beyond what one item should name: counted (approximately: a retry counts again).
-      await this.#db.send(
-        new UpdateCommand({
-          TableName: this.#table,
-          Key,
-          UpdateExpression: 'ADD overflow :one SET due = if_not_exists(due, :due), expiresAt = :expires',
-          ExpressionAttributeValues: { ...values, ':one': 1 },
-        }),
-      );
+    const values = { ':due': due, ':expires': Math.ceil(Date.now() / 1000) + 86_400, ':max': HELD_MAX };
+    // Named while the set has room (or names it already: a retry); counted only while it is full.
+    // A digest may empty the set between the two: then naming is tried again.
+    for (let attempt = 0; attempt < THROTTLE_ATTEMPTS; attempt++) {
+      const named = await this.#updateIf(Key, {
+        expression: 'ADD held :id SET due = if_not_exists(due, :due), expiresAt = :expires',
+        condition: 'attribute_not_exists(held) OR size(held) < :max OR contains(held, :idText)',
+        values: { ...values, ':id': new Set([incidentId]), ':idText': incidentId },
+      });
+      if (named) return;
+      const counted = await this.#updateIf(Key, {
+        expression: 'ADD overflow :one SET due = if_not_exists(due, :due), expiresAt = :expires',
+        condition: 'size(held) >= :max',
+        values: { ...values, ':one': 1 },
+      });
+      if (counted) return;
     }
+    throw new RetryableError(`held pages of ${key} kept changing; retry`);
   }
 
   async heldPages(key: string): Promise<HeldPages> {
