@@ -2,14 +2,14 @@ import { mkdtemp, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import path from 'node:path';
 import { performance } from 'node:perf_hooks';
+import { type AttributeValue, QueryCommand as RawQueryCommand } from '@aws-sdk/client-dynamodb';
 import { BatchWriteCommand, GetCommand, QueryCommand } from '@aws-sdk/lib-dynamodb';
 import { FolderExportSink } from '#adapters/local/folder-export-sink';
 import { processAlert } from '#app/process-alert';
-import { incidentFacts, runRollup } from '#app/rollup';
+import { runRollup } from '#app/rollup';
 import type { SourceSeverity } from '#core/alert';
 import { mapSourceSeverity } from '#core/classification';
 import { eventHash, incidentIdFor } from '#core/ids';
-import { type Rollup, rollupDay } from '#core/metrics';
 import {
   BENCH_CONFIG,
   BenchClock,
@@ -20,6 +20,7 @@ import {
   DynamoCounter,
   type Engine,
   fmt,
+  itemSize,
   mockedAws,
   pool,
   prng,
@@ -247,9 +248,10 @@ interface RollupRun {
   readonly rssMb: number;
   /** The rollup's error, when it failed, and the DynamoDB calls that failed. */
   readonly failure?: { error: string; failedCalls: string[] };
-  /** The largest rollup item the day produces (DynamoDB size), and per incident of the day. */
+  /** The largest item of the day's rollup as stored (DynamoDB size), how many, and bytes per incident in all. */
   readonly largestRollupItemBytes: number;
   readonly largestRollupGroup: string;
+  readonly rollupItems: number;
   readonly rollupBytesPerIncident: number;
 }
 
@@ -257,22 +259,26 @@ interface RollupRun {
 const ITEM_LIMIT_BYTES = 400 * 1024;
 
 /** The rollup items of the day as putRollups writes them (pk, sk, gsi2 keys, the rollup as JSON). */
-function rollupItemSizes(rollups: readonly Rollup[]): { bytes: number; group: string }[] {
-  return rollups.map((r) => {
-    const sk = `${r.service}#${r.severity}`;
-    const attributes: Record<string, string> = {
-      pk: `ROLLUP#${r.day}`,
-      sk,
-      gsi2pk: 'ROLLUP',
-      gsi2sk: `${r.day}#${sk}`,
-      rollup: JSON.stringify(r),
-    };
-    const bytes = Object.entries(attributes).reduce(
-      (sum, [k, v]) => sum + Buffer.byteLength(k) + Buffer.byteLength(v),
-      0,
+/** The day's rollup items as the store wrote them (rows, and the chunks that hold their samples). */
+async function storedRollupSizes(
+  engine: Engine,
+  tableName: string,
+): Promise<{ bytes: number; group: string }[]> {
+  const sizes: { bytes: number; group: string }[] = [];
+  let start: Record<string, AttributeValue> | undefined;
+  do {
+    const page = await engine.raw.send(
+      new RawQueryCommand({
+        TableName: tableName,
+        KeyConditionExpression: 'pk = :pk',
+        ExpressionAttributeValues: { ':pk': { S: `ROLLUP#${DAY}` } },
+        ExclusiveStartKey: start,
+      }),
     );
-    return { bytes, group: sk };
-  });
+    for (const item of page.Items ?? []) sizes.push({ bytes: itemSize(item), group: item.sk?.S ?? '' });
+    start = page.LastEvaluatedKey;
+  } while (start !== undefined);
+  return sizes;
 }
 
 async function rollupAt(
@@ -363,8 +369,9 @@ async function rollupAt(
     itemsRead = day.itemsRead;
     incidents = day.incidents.length;
   }
-  const sizes = rollupItemSizes(rollupDay(DAY, BENCH_CONFIG.timeZone, day.incidents.map(incidentFacts), {}));
+  const sizes = await storedRollupSizes(engine, tableName);
   const largest = sizes.reduce((a, b) => (b.bytes > a.bytes ? b : a), { bytes: 0, group: '' });
+  const totalRollupBytes = sizes.reduce((sum, x) => sum + x.bytes, 0);
   aws.restore();
   await rm(folder, { recursive: true, force: true });
   return {
@@ -382,7 +389,8 @@ async function rollupAt(
     ...(failure ? { failure } : {}),
     largestRollupItemBytes: largest.bytes,
     largestRollupGroup: largest.group,
-    rollupBytesPerIncident: round(largest.bytes / count, 2),
+    rollupItems: sizes.length,
+    rollupBytesPerIncident: round(totalRollupBytes / count, 2),
   };
 }
 
@@ -399,7 +407,6 @@ export async function runRollupBench(options: BenchOptions): Promise<BenchResult
     runs[String(size)] = run;
     const time = median(run.rollupMs);
     const floor = median(run.floorMs);
-    const maxPerDay = Math.floor(ITEM_LIMIT_BYTES / run.rollupBytesPerIncident);
     rows.push(
       {
         bench: 'nightly rollup',
@@ -432,11 +439,11 @@ export async function runRollupBench(options: BenchOptions): Promise<BenchResult
       {
         bench: 'nightly rollup',
         measure: `${fmt.n(size)} incidents/day: largest rollup item`,
-        klaxon: `${fmt.kib(run.largestRollupItemBytes)} (${run.largestRollupGroup}, ${run.rollupBytesPerIncident} B/incident)`,
+        klaxon: `${fmt.kib(run.largestRollupItemBytes)} (${run.largestRollupGroup}); ${fmt.n(run.rollupItems)} items, ${run.rollupBytesPerIncident} B/incident in all`,
         floor: '400 KiB item limit',
         ratio: fmt.x(run.largestRollupItemBytes / ITEM_LIMIT_BYTES),
-        goal: `fits up to ≈${fmt.n(maxPerDay)} incidents/day`,
-        met: 'info',
+        goal: 'every item under the limit (samples stored in chunks)',
+        met: run.largestRollupItemBytes < ITEM_LIMIT_BYTES ? 'met' : 'NOT MET',
       },
     );
   }
