@@ -1,0 +1,131 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { handleTimerEvent } from '#app/timers';
+import type { Incident } from '#core/incident';
+import { type BusName, ROUTES } from '#core/routing';
+import { makeAlert } from '../support/alerts.ts';
+import { startTestDynamo } from '../support/dynamo.ts';
+import { startFaultyPipeline } from '../support/faults.ts';
+import { MINUTE, reliabilityConfig, START, type TestDynamo } from './support.ts';
+
+/**
+ * Held pages under faults: a flood of new incidents for one responder (email alice-0, SMS
+ * alice-1) runs into the per-contact throttle while every port fails at random (seeded). After
+ * the retries and a re-drive of the dead letters, every incident still waiting reached both of
+ * alice's contacts — paged alone, or named in a digest — and nothing is left held.
+ */
+
+const SEEDS = [31, 32, 33, 34];
+const FLOOD = 12;
+const RATE = 0.15;
+
+/** Only alice, an hour before anyone else would be paged: what reaches her is the opening page. */
+const config = reliabilityConfig(
+  {},
+  {
+    escalationPolicies: [
+      { id: 'checkout', levels: [{ delayMinutes: 60, targets: [{ responder: 'alice' }] }], repeat: 0 },
+    ],
+  },
+);
+
+let dynamo: TestDynamo;
+beforeAll(async () => {
+  dynamo = await startTestDynamo();
+});
+afterAll(async () => {
+  await dynamo.close();
+});
+
+interface Run {
+  readonly seed: number;
+  readonly faults: number;
+  readonly letters: number;
+  readonly digests: number;
+  /** "<contact> <incident>" for every waiting incident a contact never heard of. */
+  readonly unreached: string[];
+  /** Contacts with pages still held, or a due time left behind. */
+  readonly leftHeld: string[];
+}
+
+async function runSeed(seed: number): Promise<Run> {
+  const fp = await startFaultyPipeline(dynamo, config, { seed, rate: RATE, attempts: 3, start: START });
+  fp.plan.enabled = true;
+  for (let i = 0; i < FLOOD; i++) {
+    await fp.send(
+      makeAlert({
+        dedupKey: `flood-${i}`,
+        eventKey: `s${seed}:${i}`,
+        severity: 'warning',
+        receivedAt: fp.clock.now().toISOString(),
+      }),
+    );
+    await fp.fastForward(5_000);
+  }
+  // The digests come due 15 minutes after the first pages; their retries run out well before 40.
+  await fp.fastForward(40 * MINUTE);
+  fp.plan.enabled = false;
+  const letters = [...fp.deadLetters];
+  // Re-drive the dead letters with faults off, as an operator would.
+  for (const letter of letters) {
+    if (letter.kind === 'put') await fp.bus.putAlerts([letter.alert]);
+    if (letter.kind === 'alert') {
+      const route = ROUTES.find((r) => r.id === letter.route);
+      fp.bus.deliver(
+        (route?.bus ?? 'klaxon') as BusName,
+        letter.event as Parameters<typeof fp.bus.deliver>[1],
+      );
+    }
+    await fp.bus.drain();
+    if (letter.kind === 'timer') await handleTimerEvent(JSON.parse(letter.input), fp.deps);
+  }
+  await fp.fastForward(40 * MINUTE);
+
+  const incidents: Incident[] = [];
+  for (let i = 0; i < FLOOD; i++) {
+    const found = await fp.store.findOpen('checkout', `flood-${i}`);
+    if (found !== undefined) incidents.push(found);
+  }
+  expect(incidents).toHaveLength(FLOOD);
+  const reached = new Map<string, Set<string>>();
+  let digests = 0;
+  for (const { page } of fp.pager.inbox) {
+    if (page.kind !== 'page') continue;
+    const set = reached.get(page.contact.key) ?? new Set<string>();
+    reached.set(page.contact.key, set);
+    if (page.digest === undefined) set.add(page.incident.id);
+    else {
+      digests++;
+      for (const i of page.digest.incidents) set.add(i.id);
+    }
+  }
+  const unreached: string[] = [];
+  const leftHeld: string[] = [];
+  for (const contact of ['alice-0', 'alice-1']) {
+    for (const incident of incidents)
+      if (incident.status === 'triggered' && !reached.get(contact)?.has(incident.id))
+        unreached.push(`${contact} ${incident.id}`);
+    const held = await fp.store.heldPages(`${contact}#page`);
+    if (held.incidentIds.length > 0 || held.overflow > 0 || held.due !== undefined)
+      leftHeld.push(`${contact}: ${JSON.stringify(held)}`);
+  }
+  return { seed, faults: fp.plan.injected.length, letters: letters.length, digests, unreached, leftHeld };
+}
+
+describe(`held pages under random faults (${SEEDS.length} seeds × ${FLOOD} new incidents for one responder, rate ${RATE})`, () => {
+  let runs: Run[] = [];
+  beforeAll(async () => {
+    runs = [];
+    for (const seed of SEEDS) runs.push(await runSeed(seed));
+  }, 120_000);
+
+  it('injects faults and sends digests', () => {
+    expect(runs.every((r) => r.faults > 0)).toBe(true);
+    expect(runs.every((r) => r.digests >= 2)).toBe(true);
+  });
+
+  it('every incident still waiting reached each contact, alone or in a digest; nothing is left held', () => {
+    expect(runs.map((r) => ({ seed: r.seed, unreached: r.unreached, leftHeld: r.leftHeld }))).toEqual(
+      SEEDS.map((seed) => ({ seed, unreached: [], leftHeld: [] })),
+    );
+  });
+});
