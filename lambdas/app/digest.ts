@@ -3,9 +3,10 @@ import { timelineEntryId } from '#core/ids';
 import type { Incident } from '#core/incident';
 import { contactKey, type DigestEntry, type Page, pageIncident } from '#core/page';
 import { SEVERITIES } from '#core/severity';
-import { retryAt, throttle, throttleRules } from '#core/throttle';
+import { retryAt, throttleRules } from '#core/throttle';
 import { timer } from '#core/timers';
 import type { EscalationDeps, TimerOutcome } from './escalation.ts';
+import { sendInSlot, takeSlot } from './throttled.ts';
 
 /**
  * Theory of operation — digests (GoAlert's alert bundling).
@@ -80,27 +81,13 @@ export async function onDigest(
   // (Overflow alone is not sent: those incidents are not named, and their escalation goes on.)
   if (waiting.length > 0 && target !== undefined) {
     const rules = throttleRules(target.contact.type, 'page');
-    let refused: readonly number[] = [];
-    const allowed = await deps.store.takeThrottle(key, (history) => {
-      const decision = throttle(history, rules, now.getTime());
-      if (!decision.allowed) refused = history;
-      return decision;
-    });
-    if (!allowed) {
+    const slot = await takeSlot(deps.store, key, rules, now);
+    if (!slot.allowed) {
       // Another page took the slot first: the digest waits for the next one.
-      await moveTo(key, current, retryAt(refused, rules, now.getTime()), deps);
+      await moveTo(key, current, slot.retryAt, deps);
       return 'rescheduled';
     }
-    const page = await digestPage(current, waiting, held.overflow, target, deps, now);
-    try {
-      await deps.pager.send(page);
-    } catch (error) {
-      await deps.store.takeThrottle(key, (history) => ({
-        allowed: true,
-        history: history.filter((t) => t !== now.getTime()),
-      }));
-      throw error;
-    }
+    await sendInSlot(deps, key, await digestPage(current, waiting, held.overflow, target, deps, now), now);
   }
   // Sent, or no longer waiting (acknowledged, resolved, deleted), or the contact is gone.
   await deps.store.releaseHeld(key, held, due);

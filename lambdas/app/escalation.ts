@@ -14,7 +14,7 @@ import {
 import { onCallAt } from '#core/oncall';
 import { contactKey, type Page, type PageKind, pageIncident } from '#core/page';
 import { reminderIntervalMinutes } from '#core/severity';
-import { retryAt, throttle, throttleRules } from '#core/throttle';
+import { throttleRules } from '#core/throttle';
 import { type TimerEvent, timer, timerName } from '#core/timers';
 import { holdForDigest } from './digest.ts';
 import { emit } from './lifecycle-events.ts';
@@ -28,6 +28,7 @@ import type {
   Pager,
   Timers,
 } from './ports.ts';
+import { sendInSlot, takeSlot } from './throttled.ts';
 
 /**
  * Theory of operation — escalation.
@@ -161,29 +162,14 @@ export async function notify(
       const rules = throttleRules(contact.type, message.kind);
       const cls = message.kind === 'page' ? 'page' : 'status';
       const throttleKey = `${key}#${cls}`;
-      let refused: readonly number[] = [];
-      const allowed = await deps.store.takeThrottle(throttleKey, (history) => {
-        const decision = throttle(history, rules, now.getTime());
-        if (!decision.allowed) refused = history;
-        return decision;
-      });
-      if (!allowed) {
+      const slot = await takeSlot(deps.store, throttleKey, rules, now);
+      if (!slot.allowed) {
         effects.throttled.push(key);
         // Reminders and notices are dropped (the next one says it again); pages are held.
-        if (message.kind === 'page')
-          await holdForDigest(key, incident.id, retryAt(refused, rules, now.getTime()), deps);
+        if (message.kind === 'page') await holdForDigest(key, incident.id, slot.retryAt, deps);
         continue;
       }
-      try {
-        await deps.pager.send(page);
-      } catch (error) {
-        // Give the slot back: the retry must not find this contact throttled by a send that failed.
-        await deps.store.takeThrottle(throttleKey, (history) => ({
-          allowed: true,
-          history: history.filter((t) => t !== now.getTime()),
-        }));
-        throw error;
-      }
+      await sendInSlot(deps, throttleKey, page, now);
       sent = true;
       effects.messages++;
     }

@@ -1,10 +1,8 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { handleTimerEvent } from '#app/timers';
 import type { Incident } from '#core/incident';
-import { type BusName, ROUTES } from '#core/routing';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
-import { startFaultyPipeline } from '../support/faults.ts';
+import { redrive, startFaultyPipeline } from '../support/faults.ts';
 import { MINUTE, reliabilityConfig, START, type TestDynamo } from './support.ts';
 
 /**
@@ -66,18 +64,7 @@ async function runSeed(seed: number): Promise<Run> {
   fp.plan.enabled = false;
   const letters = [...fp.deadLetters];
   // Re-drive the dead letters with faults off, as an operator would.
-  for (const letter of letters) {
-    if (letter.kind === 'put') await fp.bus.putAlerts([letter.alert]);
-    if (letter.kind === 'alert') {
-      const route = ROUTES.find((r) => r.id === letter.route);
-      fp.bus.deliver(
-        (route?.bus ?? 'klaxon') as BusName,
-        letter.event as Parameters<typeof fp.bus.deliver>[1],
-      );
-    }
-    await fp.bus.drain();
-    if (letter.kind === 'timer') await handleTimerEvent(JSON.parse(letter.input), fp.deps);
-  }
+  await redrive(fp, letters);
   await fp.fastForward(40 * MINUTE);
 
   const incidents: Incident[] = [];

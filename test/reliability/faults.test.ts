@@ -7,7 +7,6 @@ import { handleTimerEvent } from '#app/timers';
 import type { Alert } from '#core/alert';
 import { parseConfig } from '#core/config';
 import { eventHash } from '#core/ids';
-import { type BusName, ROUTES } from '#core/routing';
 import { type Timer, type TimerEvent, timerName } from '#core/timers';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
@@ -16,6 +15,7 @@ import {
   FaultPlan,
   type FaultyPipeline,
   mulberry32,
+  redrive,
   STORE_METHODS,
   sdkError,
   startFaultyPipeline,
@@ -404,20 +404,8 @@ async function runSeed(seed: number, cfg: unknown = config, mix: Mix = MIX): Pro
   const letters = [...fp.deadLetters];
   const before = violations(await world(fp), triggers, delivered, letters, []).problems;
 
-  // Re-drive the dead letters with faults off, in the order they were written, as an operator
-  // would: puts are put again, events re-delivered whole (their id kept), timers fired again.
-  for (const letter of letters) {
-    if (letter.kind === 'put') await fp.bus.putAlerts([letter.alert]);
-    if (letter.kind === 'alert') {
-      const route = ROUTES.find((r) => r.id === letter.route);
-      fp.bus.deliver(
-        (route?.bus ?? 'klaxon') as BusName,
-        letter.event as Parameters<typeof fp.bus.deliver>[1],
-      );
-    }
-    await fp.bus.drain();
-    if (letter.kind === 'timer') await handleTimerEvent(JSON.parse(letter.input), fp.deps);
-  }
+  // Re-drive the dead letters with faults off, as an operator would.
+  await redrive(fp, letters);
   await fp.fastForward(2 * HOUR);
   const all = new Set(triggers.map((t) => t.eventKey));
   const w = await world(fp);

@@ -9,6 +9,7 @@ import { AckLinks } from '#app/links';
 import type { AlertBus, EventPublisher, Pager, Timers } from '#app/ports';
 import { handleTimerEvent } from '#app/timers';
 import { type KlaxonConfig, parseConfig } from '#core/config';
+import { type BusName, ROUTES } from '#core/routing';
 import type { startTestDynamo } from './dynamo.ts';
 import { FakeClock, LINK_SECRET, RecordingPublisher } from './pipeline.ts';
 
@@ -359,4 +360,23 @@ export async function startFaultyPipeline(
       clock.set(new Date(target));
     },
   };
+}
+
+/**
+ * Re-drives dead letters with faults off, in the order they were written, as an operator would:
+ * puts are put again, events re-delivered whole (their id kept), timers fired again.
+ */
+export async function redrive(fp: FaultyPipeline, letters: readonly DeadLetter[]): Promise<void> {
+  for (const letter of letters) {
+    if (letter.kind === 'put') await fp.bus.putAlerts([letter.alert]);
+    if (letter.kind === 'alert') {
+      const route = ROUTES.find((r) => r.id === letter.route);
+      fp.bus.deliver(
+        (route?.bus ?? 'klaxon') as BusName,
+        letter.event as Parameters<typeof fp.bus.deliver>[1],
+      );
+    }
+    await fp.bus.drain();
+    if (letter.kind === 'timer') await handleTimerEvent(JSON.parse(letter.input), fp.deps);
+  }
 }
