@@ -323,21 +323,21 @@ describe('what one process remembers of a key', () => {
     expect(await warm.takeThrottle('alice-0#page', upTo(2))).toBe(true);
     calls.length = 0;
     expect(await warm.takeThrottle('alice-0#page', upTo(2))).toBe(true);
-    expect(calls).toEqual(['UpdateItemCommand']);
+    expect(calls).toEqual(['PutItemCommand']);
     // Another process gives a slot back (its send failed): the warm one's cache says full, so it reads.
     expect(await other.takeThrottle('alice-0#page', (h) => ({ allowed: true, history: h.slice(1) }))).toBe(
       true,
     );
     calls.length = 0;
     expect(await warm.takeThrottle('alice-0#page', upTo(2))).toBe(true);
-    expect(calls).toEqual(['GetItemCommand', 'UpdateItemCommand']);
+    expect(calls).toEqual(['GetItemCommand', 'PutItemCommand']);
     // Another process writes: the warm one's version is stale, its write fails, it reads again.
     calls.length = 0;
     expect(await other.takeThrottle('alice-0#page', (h) => ({ allowed: true, history: h.slice(1) }))).toBe(
       true,
     );
     expect(await warm.takeThrottle('alice-0#page', upTo(5))).toBe(true);
-    expect(calls).toEqual(['UpdateItemCommand', 'GetItemCommand', 'UpdateItemCommand']);
+    expect(calls).toEqual(['PutItemCommand', 'GetItemCommand', 'PutItemCommand']);
   });
 
   it('a key another process resolved meanwhile: the stale occurrence fails its condition and the trigger opens the next incident', async () => {

@@ -352,7 +352,6 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     });
   }
 
-  /** One conditional update of an incident item: false when its condition failed (nothing changed). */
   /** A conditional update of the incident `id` (or of the item `{ pk, sk }`): false when its condition failed. */
   async #updateIf(
     id: string | { pk: string; sk: string },
@@ -924,19 +923,18 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       }
       if (!decision.allowed) return false;
       try {
-        // An update, not a put: the item also holds the pages held for a digest (holdPage).
         await this.#db.send(
-          new UpdateCommand({
+          new PutCommand({
             TableName: this.#table,
-            Key: { pk: `THR#${key}`, sk: 'THR' },
-            UpdateExpression: 'SET sent = :sent, version = :next, expiresAt = :expires',
-            ConditionExpression: version === 0 ? 'attribute_not_exists(version)' : 'version = :version',
-            ExpressionAttributeValues: {
-              ':sent': decision.history,
-              ':next': version + 1,
-              ':expires': Math.ceil(Date.now() / 1000) + 86_400,
-              ...(version === 0 ? {} : { ':version': version }),
+            Item: {
+              pk: `THR#${key}`,
+              sk: 'THR',
+              sent: decision.history,
+              version: version + 1,
+              expiresAt: Math.ceil(Date.now() / 1000) + 86_400,
             },
+            ConditionExpression: version === 0 ? 'attribute_not_exists(pk)' : 'version = :version',
+            ...(version === 0 ? {} : { ExpressionAttributeValues: { ':version': version } }),
           }),
         );
         this.#throttles.set(key, { version: version + 1, history: decision.history });
@@ -952,18 +950,18 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   }
 
   async holdPage(key: string, incidentId: string, due: number): Promise<void> {
-    const Key = { pk: `THR#${key}`, sk: 'HELD' };
+    const item = { pk: `THR#${key}`, sk: 'HELD' };
     const values = { ':due': due, ':expires': Math.ceil(Date.now() / 1000) + 86_400, ':max': HELD_MAX };
     // Named while the set has room (or names it already: a retry); counted only while it is full.
     // A digest may empty the set between the two: then naming is tried again.
     for (let attempt = 0; attempt < THROTTLE_ATTEMPTS; attempt++) {
-      const named = await this.#updateIf(Key, {
+      const named = await this.#updateIf(item, {
         expression: 'ADD held :id SET due = if_not_exists(due, :due), expiresAt = :expires',
         condition: 'attribute_not_exists(held) OR size(held) < :max OR contains(held, :idText)',
         values: { ...values, ':id': new Set([incidentId]), ':idText': incidentId },
       });
       if (named) return;
-      const counted = await this.#updateIf(Key, {
+      const counted = await this.#updateIf(item, {
         expression: 'ADD overflow :one SET due = if_not_exists(due, :due), expiresAt = :expires',
         condition: 'size(held) >= :max',
         values: { ...values, ':one': 1 },
