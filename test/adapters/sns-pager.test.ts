@@ -97,6 +97,48 @@ describe('SNS pager', () => {
     expect(Buffer.byteLength(message, 'utf8')).toBeLessThanOrEqual(140);
   });
 
+  it('publishes a digest like a page: its email lists the held incidents, its SMS acknowledges the first', async () => {
+    const base = makePage();
+    const second = {
+      ...base.incident,
+      id: 'inc-2',
+      title: 'Latency p99 over 2 s',
+      severity: 'SEV-3' as const,
+    };
+    const ack = (id: string) => `https://klaxon.example.com/a/${id}.a.alice.tbxw00.sig`;
+    const digest = (contact: Page['contact']): Page => ({
+      ...base,
+      contact,
+      level: undefined,
+      reason: 'Held by the page rate limit: 2 incidents waiting while your pages were paused',
+      links: { incident: base.links.incident, acknowledge: ack(base.incident.id) },
+      digest: {
+        total: 2,
+        incidents: [
+          { ...base.incident, links: { incident: base.links.incident, acknowledge: ack(base.incident.id) } },
+          {
+            ...second,
+            links: { incident: 'https://klaxon.example.com/api/incidents/inc-2', acknowledge: ack('inc-2') },
+          },
+        ],
+      },
+    });
+    await pager().send(digest(contacts.email));
+    await pager().send(digest(contacts.sms));
+    const [email, sms] = publishes();
+    expect(email).toEqual({
+      TopicArn: topicArn,
+      Message: renderPage(digest(contacts.email), { timeZone }).email,
+      Subject: '[2 incidents waiting] [SEV-1] Checkout API: Disk 95% full on db-1',
+      MessageAttributes: attributes(digest(contacts.email), 'alice-0'),
+    });
+    expect(email?.Message).toContain(`Acknowledge: ${ack('inc-2')}`);
+    expect(sms?.Message).toBe(
+      `2 incidents waiting. SEV-1 checkout: Disk 95% full on db-1 ACK ${ack(base.incident.id)}`,
+    );
+    expect(sms?.MessageAttributes?.kind).toEqual(text('page'));
+  });
+
   it('publishes a webhook page: the JSON document, no subject', async () => {
     const page = makePage({ contact: contacts.webhook });
     const rendered = renderPage(page, { timeZone });
