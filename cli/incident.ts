@@ -33,6 +33,7 @@ import {
 } from '#core/incident';
 import { ACTION_CATEGORIES, POSTMORTEM_TEMPLATES } from '#core/postmortem';
 import { SEVERITIES } from '#core/severity';
+import { dateTimeFormat } from '#core/wall-clock';
 import { type ApiClient, apiClient, apiPath, UsageError } from './client.ts';
 
 /**
@@ -189,16 +190,27 @@ const json = (io: Io, value: unknown) => io.stdout(`${JSON.stringify(value)}\n`)
 
 /** HH:MM in the user's time zone. */
 export function clock(iso: string): string {
-  return new Intl.DateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
+  return dateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
     new Date(iso),
   );
 }
 
+/** HH:MM and the zone's short name (`14:05 CET`): a time said alone, with nothing to place it. */
+function clockInZone(iso: string): string {
+  const parts = dateTimeFormat('en-GB', {
+    hour: '2-digit',
+    minute: '2-digit',
+    hourCycle: 'h23',
+    timeZoneName: 'short',
+  }).formatToParts(new Date(iso));
+  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return `${part('hour')}:${part('minute')} ${part('timeZoneName')}`;
+}
+
 /** YYYY-MM-DD HH:MM in the user's time zone. */
 function dateTime(iso: string): string {
-  const d = new Date(iso);
-  const day = new Intl.DateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-    d,
+  const day = dateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' }).format(
+    new Date(iso),
   );
   return `${day} ${clock(iso)}`;
 }
@@ -448,7 +460,7 @@ ${WHO_HELP}`,
       const [incidentId = ''] = ctx.args;
       return transition(ctx, incidentPath(incidentId, 'resolve'), body, ({ incident, changed }) => {
         if (incident.status === 'monitoring' && incident.monitoringUntil) {
-          return `${incident.id} monitoring until ${clock(incident.monitoringUntil)}; a re-trigger reopens it`;
+          return `${incident.id} monitoring until ${clockInZone(incident.monitoringUntil)}; a re-trigger reopens it`;
         }
         if (!changed) return `${incident.id} was already ${incident.status}`;
         const due = postmortemDueAt(incident);

@@ -209,7 +209,7 @@ describe('klaxon incident commands against the running local pipeline', { timeou
 
   it('resolves into the monitoring period, then at once with --now (postmortem due)', async () => {
     expect(ok(await local('resolve', id))).toMatch(
-      new RegExp(`^${id} monitoring until \\d{2}:\\d{2}; a re-trigger reopens it\\n$`),
+      new RegExp(`^${id} monitoring until \\d{2}:\\d{2} \\S+; a re-trigger reopens it\\n$`),
     );
     expect(ok(await local('resolve', id, '--now'))).toMatch(
       new RegExp(`^${id} resolved by @tester; postmortem due \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}\\n$`),
