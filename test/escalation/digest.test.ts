@@ -1,5 +1,7 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { HELD_MAX } from '#adapters/aws/dynamodb-store';
+import { documentClient } from '#adapters/aws/dynamodb-client';
+import { DynamoDbIncidentStore, HELD_MAX } from '#adapters/aws/dynamodb-store';
 import { DIGEST_LEAD_MS } from '#app/digest';
 import { afterAcknowledged } from '#app/escalation';
 import { createMaintenance } from '#app/operations';
@@ -310,6 +312,39 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
     expect((await p.store.heldPages('bob-0#page')).overflow).toBe(0);
     expect(await p.store.moveDigest('bob-0#page', due, undefined)).toBe(true);
     expect(await p.store.heldPages('bob-0#page')).toEqual({ incidentIds: [], overflow: 0, history: [] });
+  });
+
+  it('a hold that finds the set full, then emptied by a digest before it could count, is named after all', async () => {
+    const p = await startPipeline(dynamo, config());
+    const due = START + MINUTE;
+    await Promise.all(
+      Array.from({ length: HELD_MAX }, (_, i) => p.store.holdPage('bob-0#page', `f${i}`, due)),
+    );
+    // A store on a client of its own: just before its first overflow count, a digest releases the set.
+    const client = documentClient(
+      new DynamoDBClient({
+        endpoint: dynamo.endpoint,
+        region: 'local',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
+    let released = false;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { UpdateExpression?: string };
+        if (!released && input.UpdateExpression?.startsWith('ADD overflow')) {
+          released = true;
+          const held = await p.store.heldPages('bob-0#page');
+          expect(await p.store.releaseHeld('bob-0#page', held, due)).toBe(true);
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'releaseBeforeCount' },
+    );
+    const racing = new DynamoDbIncidentStore({ tableName: p.store.tableName, client });
+    await racing.holdPage('bob-0#page', 'late', due);
+    expect(released).toBe(true);
+    expect(await p.store.heldPages('bob-0#page')).toMatchObject({ incidentIds: ['late'], overflow: 0, due });
   });
 
   it('an overflow count alone (nothing named still waits) sends nothing and is cleared', async () => {
