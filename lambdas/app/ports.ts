@@ -100,7 +100,8 @@ export interface TriggerOptions {
 export interface IncidentStore {
   /**
    * Counts a trigger into the open incident for its (service, dedup key), or opens one. `options`
-   * matter only to a new incident: given as a function, it is called only when one is created.
+   * matter only to a new incident: given as a function, it is called only for the full upsert
+   * (which may create one), not for the short append of a key this process knows is open.
    */
   trigger(alert: Alert, now: Date, options?: TriggerOptions | (() => TriggerOptions)): Promise<AlertOutcome>;
   /** Acknowledges the open incident for the alert's key, if it is still triggered. */

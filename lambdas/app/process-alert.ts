@@ -34,7 +34,7 @@ export async function processAlert(alert: Alert, deps: ProcessAlertDeps): Promis
   const cause = { who, channel: alert.origin, cause: alert.eventKey };
   switch (alert.action) {
     case 'trigger': {
-      // Built only if the store creates the incident (a duplicate needs none of it), then kept.
+      // Built only if the store needs its full upsert (not for a warm process's append), then kept.
       const opening = once(() => ({
         ...openingOptions(alert, deps.config),
         openingLease: { token: randomId(), until: new Date(now.getTime() + OPENING_LEASE_MS) },
