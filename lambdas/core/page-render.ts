@@ -1,4 +1,4 @@
-import type { DigestEntry, Page, RenderedPage } from './page.ts';
+import type { DigestEntry, Page, PageIncident, RenderedPage } from './page.ts';
 import { dateTimeFormat } from './wall-clock.ts';
 
 /**
@@ -143,7 +143,7 @@ function renderSms(page: Page): string {
 }
 
 function renderJson(page: Page): string {
-  const { incident, links } = page;
+  const { links } = page;
   // Fields listed one by one: a stable order, and nothing of the contact leaks into the payload.
   return JSON.stringify({
     version: 1,
@@ -151,16 +151,7 @@ function renderJson(page: Page): string {
     kind: page.kind,
     reason: page.reason,
     level: page.level,
-    incident: {
-      id: incident.id,
-      title: incident.title,
-      service: incident.service,
-      serviceName: incident.serviceName,
-      severity: incident.severity,
-      status: incident.status,
-      detectedAt: incident.detectedAt,
-      alertCount: incident.alertCount,
-    },
+    incident: incidentJson(page.incident),
     responder: { id: page.responder.id, name: page.responder.name },
     links: { incident: links.incident, acknowledge: links.acknowledge, resolve: links.resolve },
     digest:
@@ -169,18 +160,25 @@ function renderJson(page: Page): string {
         : {
             total: page.digest.total,
             incidents: page.digest.incidents.map((i) => ({
-              id: i.id,
-              title: i.title,
-              service: i.service,
-              serviceName: i.serviceName,
-              severity: i.severity,
-              status: i.status,
-              detectedAt: i.detectedAt,
-              alertCount: i.alertCount,
+              ...incidentJson(i),
               links: { incident: i.links.incident, acknowledge: i.links.acknowledge },
             })),
           },
   });
+}
+
+/** An incident's fields in the webhook document, in their stable order. */
+function incidentJson(incident: PageIncident) {
+  return {
+    id: incident.id,
+    title: incident.title,
+    service: incident.service,
+    serviceName: incident.serviceName,
+    severity: incident.severity,
+    status: incident.status,
+    detectedAt: incident.detectedAt,
+    alertCount: incident.alertCount,
+  };
 }
 
 function reasonOf(page: Page): string {
