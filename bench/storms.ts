@@ -70,7 +70,7 @@ async function stormKlaxon(
   counter.reset();
   const t0 = performance.now();
   let windowStart = t0;
-  let lastUpdates = { calls: 0, capacity: 0 };
+  let lastUpdates = { withCapacity: 0, capacity: 0 };
   await pool(alerts, CONCURRENCY, async (alert) => {
     for (let attempt = 1; ; attempt++) {
       try {
@@ -94,13 +94,13 @@ async function stormKlaxon(
       const now = performance.now();
       // Per update that reported capacity: dynalite reports none for a failed conditional write.
       const updates = counter.snapshot().byLabel['UpdateItem(INC)'] ?? { withCapacity: 0, capacity: 0 };
-      const calls = updates.withCapacity - lastUpdates.calls;
+      const calls = updates.withCapacity - lastUpdates.withCapacity;
       windows.push({
         done,
         perSecond: round(windowSize / ((now - windowStart) / 1000), 1),
         wcuPerUpdate: round(calls > 0 ? (updates.capacity - lastUpdates.capacity) / calls : 0, 2),
       });
-      lastUpdates = { calls: updates.withCapacity, capacity: updates.capacity };
+      lastUpdates = { withCapacity: updates.withCapacity, capacity: updates.capacity };
       windowStart = now;
       if (windows.length % 2 === 0) progress(`storms: ${label} ${done}/${alerts.length}`);
     }
