@@ -260,6 +260,63 @@ export async function actOn(
   return outcome;
 }
 
+/** What an "acknowledge all" did, incident by incident, in order. */
+export interface DigestAckResult {
+  /** Acknowledged now (or by this link before: a retried request). */
+  readonly acknowledged: number;
+  /** Already acknowledged, resolving or resolved by then; or gone. */
+  readonly unchanged: number;
+  /** From the first not done on: the same link again goes on with them. */
+  readonly remaining: number;
+  /** Why it stopped early, if an acknowledgement failed (the time budget is not a failure). */
+  readonly failure?: unknown;
+}
+
+/** Incidents acknowledged at once by an "acknowledge all". */
+const DIGEST_ACK_CONCURRENCY = 8;
+
+/**
+ * A digest's "acknowledge all" link: acknowledges each incident it covered as its responder, with
+ * one cause for the whole link (per incident, a retry is recognised as such). Batches go on until
+ * `budgetMs` has passed (the function's timeout is far shorter than a thousand acknowledgements)
+ * or one acknowledgement fails; `remaining` counts from the first incident not done, so the link,
+ * used again from there, loses none and repeats little.
+ */
+export async function acknowledgeDigest(
+  incidentIds: readonly string[],
+  act: { who: string; cause: string },
+  deps: EscalationDeps,
+  budgetMs: number,
+): Promise<DigestAckResult> {
+  const until = Date.now() + budgetMs;
+  let acknowledged = 0;
+  let unchanged = 0;
+  for (let next = 0; next < incidentIds.length; ) {
+    const batch = incidentIds.slice(next, next + DIGEST_ACK_CONCURRENCY);
+    const settled = await Promise.allSettled(
+      batch.map(async (id) => {
+        const incident = await deps.store.get(id);
+        if (incident === undefined) return false;
+        const outcome = await actOn(incident, 'acknowledge', { ...act, channel: 'link' }, deps);
+        // Done by this link now or before (a replay of its cause); anything else was left as it was.
+        return (
+          outcome.kind === 'acknowledged' ||
+          (outcome.kind === 'replayed' && outcome.caused === 'acknowledged')
+        );
+      }),
+    );
+    for (const [i, result] of settled.entries()) {
+      if (result.status === 'rejected')
+        return { acknowledged, unchanged, remaining: incidentIds.length - next - i, failure: result.reason };
+      if (result.value) acknowledged++;
+      else unchanged++;
+    }
+    next += batch.length;
+    if (Date.now() >= until) return { acknowledged, unchanged, remaining: incidentIds.length - next };
+  }
+  return { acknowledged, unchanged, remaining: 0 };
+}
+
 /** Enters the monitoring period, or with `now` (or a period of 0) resolves at once. */
 export async function resolveIncident(
   id: string,

@@ -1,11 +1,12 @@
 import type { Contact } from '#core/config';
-import { timelineEntryId } from '#core/ids';
+import { digestIdFor, timelineEntryId } from '#core/ids';
 import type { Incident } from '#core/incident';
 import { contactKey, type DigestEntry, type Page, pageIncident } from '#core/page';
 import { SEVERITIES } from '#core/severity';
 import { retryAt, throttleRules } from '#core/throttle';
 import { timer } from '#core/timers';
 import type { EscalationDeps, TimerOutcome } from './escalation.ts';
+import { LINK_TTL_MS } from './links.ts';
 import { sendInSlot, takeSlot } from './throttled.ts';
 
 /**
@@ -33,6 +34,10 @@ import { sendInSlot, takeSlot } from './throttled.ts';
  * At least once: a digest whose send failed is retried with its incidents still held; one that
  * was sent but not released yet is sent again by the retry. Past HELD_MAX incidents a contact's
  * held pages are counted (`overflow`, approximate: a retried hold counts twice), not named.
+ *
+ * A digest of more than one incident is kept (DIG item, before its send; a retry rewrites it) for
+ * its "acknowledge all" link, which acknowledges every incident it covered (command.ts:
+ * acknowledgeDigest).
  */
 
 /** At most this many incidents are listed one by one; the digest counts the rest. */
@@ -180,6 +185,26 @@ async function digestPage(
   now: Date,
 ): Promise<Page> {
   const { responder, contact } = target;
+  // Kept (before it is sent) for its "acknowledge all" link, which expires with the others.
+  const id = digestIdFor(event.contact, event.due);
+  const acknowledgeAll =
+    waiting.length > 1
+      ? {
+          link: await deps.links.digestLink(id, responder.id, now),
+          count: waiting.length,
+        }
+      : undefined;
+  if (acknowledgeAll !== undefined)
+    await deps.store.putDigest(
+      {
+        id,
+        contact: event.contact,
+        responderId: responder.id,
+        incidentIds: waiting.map((i) => i.id),
+        sentAt: now.toISOString(),
+      },
+      new Date(now.getTime() + LINK_TTL_MS),
+    );
   const incidents: DigestEntry[] = await Promise.all(
     waiting.slice(0, DIGEST_LIST).map(async (incident) => ({
       ...pageIncident(incident, deps.config),
@@ -201,6 +226,6 @@ async function digestPage(
     reason: `Held by the page rate limit: ${count} incident${count === 1 ? '' : 's'} waiting while your pages were paused`,
     // The SMS carries the most urgent incident's signed link: the API's own page needs credentials.
     links,
-    digest: { total: count, incidents },
+    digest: { total: count, incidents, ...(acknowledgeAll ? { acknowledgeAll } : {}) },
   };
 }

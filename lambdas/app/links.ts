@@ -1,4 +1,4 @@
-import { type AckAction, signAckToken } from '#core/ack-token';
+import { type AckAction, signAckToken, signDigestToken } from '#core/ack-token';
 
 /** How long an acknowledge link stays valid. Reminders bring fresh links for longer incidents. */
 export const LINK_TTL_MS = 48 * 60 * 60_000;
@@ -34,6 +34,15 @@ export class AckLinks {
   async link(incidentId: string, action: AckAction, responderId: string, now: Date): Promise<string> {
     const token = signAckToken(
       { incidentId, action, responderId, expiresAt: new Date(now.getTime() + LINK_TTL_MS) },
+      await this.secret(),
+    );
+    return `${this.publicUrl}/a/${token}`;
+  }
+
+  /** A digest's "acknowledge all" link: every incident it covered, as `responderId`. */
+  async digestLink(digestId: string, responderId: string, now: Date): Promise<string> {
+    const token = signDigestToken(
+      { digestId, responderId, expiresAt: new Date(now.getTime() + LINK_TTL_MS) },
       await this.secret(),
     );
     return `${this.publicUrl}/a/${token}`;

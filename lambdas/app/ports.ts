@@ -207,6 +207,17 @@ export interface HeldPages {
   readonly history: number[];
 }
 
+/** A digest that was sent: what its "acknowledge all" link acts on. */
+export interface DigestRecord {
+  readonly id: string;
+  /** The contact key it went to, and its responder: the one the link acts as. */
+  readonly contact: string;
+  readonly responderId: string;
+  /** Every held incident it covered, most urgent first (the message names the first 20). */
+  readonly incidentIds: string[];
+  readonly sentAt: string;
+}
+
 /** Operational state written at runtime: maintenance windows, schedule overrides, throttles. */
 export interface ControlStore {
   putMaintenance(window: MaintenanceWindow): Promise<void>;
@@ -240,6 +251,9 @@ export interface ControlStore {
    * held any more. False when the condition failed (moved already, or something was held since).
    */
   moveDigest(key: string, from: number, to: number | undefined): Promise<boolean>;
+  /** Keeps a digest until `expiresAt` (its links' expiry); a retry overwrites it. */
+  putDigest(digest: DigestRecord, expiresAt: Date): Promise<void>;
+  getDigest(id: string): Promise<DigestRecord | undefined>;
 }
 
 /** A postmortem action item, tracked to done. */

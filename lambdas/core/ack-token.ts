@@ -12,6 +12,10 @@ import { ValidationError } from './errors.ts';
  * label) in base64url: 22 characters. A 63-character responder id gives a 108-character token.
  * Every field is canonical (one spelling per value), so any change to a token's text is either
  * malformed or fails the MAC.
+ *
+ * A digest's "acknowledge all" link has the same shape with the action `g` and the digest's id in
+ * the first field (`signDigestToken`); each verifier accepts only its own actions, so neither kind
+ * of token can stand in for the other.
  */
 
 export const ACK_ACTIONS = ['ack', 'resolve'] as const;
@@ -37,7 +41,8 @@ const LABEL = 'klaxon-ack-v1';
 const MAC_BYTES = 16;
 const MIN_SECRET_BYTES = 16;
 const ACTION_CODES: Readonly<Record<AckAction, string>> = { ack: 'a', resolve: 'r' };
-const INCIDENT_ID = /^[a-z2-7]{12}$/;
+/** An incident's id, or a digest's. */
+const ID = /^[a-z2-7]{12}$/;
 const RESPONDER_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
 /** Base36 without leading zeros; 10 digits hold every Date (and stay below 2^53). */
 const EXPIRY = /^[1-9a-z][0-9a-z]{0,9}$/;
@@ -51,15 +56,9 @@ function keyOf(secret: string | Buffer): Buffer {
   return key;
 }
 
-function macOf(
-  key: Buffer,
-  incidentId: string,
-  actionCode: string,
-  responderId: string,
-  expiry: string,
-): string {
+function macOf(key: Buffer, id: string, actionCode: string, responderId: string, expiry: string): string {
   return createHmac('sha256', key)
-    .update([LABEL, incidentId, actionCode, responderId, expiry].join('\u0000'))
+    .update([LABEL, id, actionCode, responderId, expiry].join('\u0000'))
     .digest()
     .subarray(0, MAC_BYTES)
     .toString('base64url');
@@ -67,24 +66,14 @@ function macOf(
 
 /** Signs claims into a token. Throws ValidationError for claims that no token can carry. */
 export function signAckToken(claims: AckClaims, secret: string | Buffer): string {
-  const seconds = Math.floor(claims.expiresAt.getTime() / 1000);
-  const errors = [
-    ...(INCIDENT_ID.test(claims.incidentId)
-      ? []
-      : [{ field: 'incidentId', message: 'must be 12 of [a-z2-7]' }]),
-    ...(ACK_ACTIONS.includes(claims.action) ? [] : [{ field: 'action', message: 'must be ack or resolve' }]),
-    ...(RESPONDER_ID.test(claims.responderId)
-      ? []
-      : [{ field: 'responderId', message: 'must be a slug of at most 63 characters' }]),
-    ...(Number.isSafeInteger(seconds) && seconds > 0
-      ? []
-      : [{ field: 'expiresAt', message: 'must be a valid time after 1970' }]),
-  ];
-  if (errors.length > 0) throw new ValidationError('cannot sign these acknowledge-link claims', errors);
-  const actionCode = ACTION_CODES[claims.action];
-  const expiry = seconds.toString(36);
-  const mac = macOf(keyOf(secret), claims.incidentId, actionCode, claims.responderId, expiry);
-  return [claims.incidentId, actionCode, claims.responderId, expiry, mac].join('.');
+  const errors = ACK_ACTIONS.includes(claims.action)
+    ? []
+    : [{ field: 'action', message: 'must be ack or resolve' }];
+  return sign(
+    { field: 'incidentId', id: claims.incidentId, code: ACTION_CODES[claims.action], ...claims },
+    secret,
+    errors,
+  );
 }
 
 /**
@@ -92,15 +81,82 @@ export function signAckToken(claims: AckClaims, secret: string | Buffer): string
  * ('forged'), and only then the expiry ('expired'), so a forged token reveals nothing about it.
  */
 export function verifyAckToken(token: string, secret: string | Buffer, now: Date): AckTokenResult {
+  const verified = verify(token, secret, now, (code) =>
+    code === 'a' ? 'ack' : code === 'r' ? 'resolve' : undefined,
+  );
+  if (!verified.ok) return verified;
+  const { id: incidentId, action, responderId, expiresAt } = verified;
+  return { ok: true, claims: { incidentId, action, responderId, expiresAt } };
+}
+
+/** An "acknowledge all" link: every incident a digest named, acknowledged as one responder. */
+export interface DigestClaims {
+  /** The digest's id (12 of [a-z2-7], like an incident id). */
+  readonly digestId: string;
+  readonly responderId: string;
+  readonly expiresAt: Date;
+}
+
+export type DigestTokenResult =
+  | { readonly ok: true; readonly claims: DigestClaims }
+  | { readonly ok: false; readonly reason: AckTokenRejection };
+
+const DIGEST_CODE = 'g';
+
+export function signDigestToken(claims: DigestClaims, secret: string | Buffer): string {
+  return sign({ field: 'digestId', id: claims.digestId, code: DIGEST_CODE, ...claims }, secret, []);
+}
+
+export function verifyDigestToken(token: string, secret: string | Buffer, now: Date): DigestTokenResult {
+  const verified = verify(token, secret, now, (code) => (code === DIGEST_CODE ? 'ack-all' : undefined));
+  if (!verified.ok) return verified;
+  const { id: digestId, responderId, expiresAt } = verified;
+  return { ok: true, claims: { digestId, responderId, expiresAt } };
+}
+
+/** Which verifier a link token is for, by its action field (the token is not checked here). */
+export function isDigestToken(token: string): boolean {
+  return token.split('.', 3)[1] === DIGEST_CODE;
+}
+
+function sign(
+  claims: { field: string; id: string; code: string; responderId: string; expiresAt: Date },
+  secret: string | Buffer,
+  errors: { field: string; message: string }[],
+): string {
+  const seconds = Math.floor(claims.expiresAt.getTime() / 1000);
+  errors.unshift(...(ID.test(claims.id) ? [] : [{ field: claims.field, message: 'must be 12 of [a-z2-7]' }]));
+  errors.push(
+    ...(RESPONDER_ID.test(claims.responderId)
+      ? []
+      : [{ field: 'responderId', message: 'must be a slug of at most 63 characters' }]),
+    ...(Number.isSafeInteger(seconds) && seconds > 0
+      ? []
+      : [{ field: 'expiresAt', message: 'must be a valid time after 1970' }]),
+  );
+  if (errors.length > 0) throw new ValidationError('cannot sign these acknowledge-link claims', errors);
+  const expiry = seconds.toString(36);
+  const mac = macOf(keyOf(secret), claims.id, claims.code, claims.responderId, expiry);
+  return [claims.id, claims.code, claims.responderId, expiry, mac].join('.');
+}
+
+function verify<A extends string>(
+  token: string,
+  secret: string | Buffer,
+  now: Date,
+  actionOf: (code: string) => A | undefined,
+):
+  | { ok: true; id: string; action: A; responderId: string; expiresAt: Date }
+  | { ok: false; reason: AckTokenRejection } {
   const key = keyOf(secret);
   if (token.length > MAX_ACK_TOKEN_LENGTH) return { ok: false, reason: 'malformed' };
   const parts = token.split('.');
   if (parts.length !== 5) return { ok: false, reason: 'malformed' };
-  const [incidentId = '', actionCode = '', responderId = '', expiry = '', mac = ''] = parts;
-  const action = actionCode === 'a' ? 'ack' : actionCode === 'r' ? 'resolve' : undefined;
+  const [id = '', actionCode = '', responderId = '', expiry = '', mac = ''] = parts;
+  const action = actionOf(actionCode);
   if (
     action === undefined ||
-    !INCIDENT_ID.test(incidentId) ||
+    !ID.test(id) ||
     !RESPONDER_ID.test(responderId) ||
     !EXPIRY.test(expiry) ||
     !MAC.test(mac)
@@ -109,13 +165,13 @@ export function verifyAckToken(token: string, secret: string | Buffer, now: Date
   }
   // Compare the canonical base64url text, not decoded bytes: the last of 22 characters carries
   // unused bits, and decoding would accept several spellings of one MAC.
-  const expected = Buffer.from(macOf(key, incidentId, actionCode, responderId, expiry), 'ascii');
+  const expected = Buffer.from(macOf(key, id, actionCode, responderId, expiry), 'ascii');
   if (!timingSafeEqual(expected, Buffer.from(mac, 'ascii'))) return { ok: false, reason: 'forged' };
   const expiresAt = new Date(Number.parseInt(expiry, 36) * 1000);
-  // Only reachable with a validly signed token, which signAckToken never makes.
+  // Only reachable with a validly signed token, which sign never makes.
   if (Number.isNaN(expiresAt.getTime())) return { ok: false, reason: 'malformed' };
   if (now.getTime() >= expiresAt.getTime()) return { ok: false, reason: 'expired' };
-  return { ok: true, claims: { incidentId, action, responderId, expiresAt } };
+  return { ok: true, id, action, responderId, expiresAt };
 }
 
 /** A new link-signing secret: 32 random bytes in base64url (43 characters). */

@@ -38,6 +38,11 @@ export function eventHash(eventKey: string): string {
   return base32(sha256('event', eventKey), 13);
 }
 
+/** The id of a contact's digest due at `due` (epoch ms): the key its "acknowledge all" link names. */
+export function digestIdFor(contact: string, due: number): string {
+  return base32(sha256('digest', contact, String(due)), 12);
+}
+
 /** Stable id of a timeline entry caused by one input event, so a replay rewrites, not adds. */
 export function timelineEntryId(incidentId: string, type: string, cause: string): string {
   return base32(sha256('timeline', incidentId, type, cause), 13);

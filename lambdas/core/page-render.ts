@@ -17,8 +17,9 @@ import { dateTimeFormat } from './wall-clock.ts';
  * - json: `{ version: 1, id, kind, reason, level?, incident, responder, links, digest? }` for webhooks.
  *
  * A digest (the pages the throttle held, in one message) is tagged `[12 incidents waiting]` in the
- * subject and SMS, whose link acknowledges the first (most urgent) incident; its email lists each
- * incident with its own acknowledge link.
+ * subject and SMS. Its SMS carries the "acknowledge all" link (`ACK ALL <link>`, PagerDuty's
+ * "reply 4 to ack all"), or with one incident that incident's acknowledge link; its email offers
+ * both: acknowledge all, and each named incident with its own link.
  */
 
 export const SUBJECT_MAX_CHARS = 99;
@@ -96,10 +97,19 @@ function renderDigestEmail(page: Page, digest: NonNullable<Page['digest']>, time
     ...(i.links.acknowledge !== undefined ? [`  Acknowledge: ${i.links.acknowledge}`] : []),
     `  Incident: ${i.links.incident}`,
   ];
+  const all = digest.acknowledgeAll;
   return [
     `${DIGEST_TAG(digest.total)} for an acknowledgement`,
     reasonOf(page),
     '',
+    ...(all === undefined
+      ? []
+      : [
+          all.count === digest.total
+            ? `Acknowledge all ${all.count}: ${all.link}`
+            : `Acknowledge the ${all.count} held by name: ${all.link}`,
+          '',
+        ]),
     ...digest.incidents.flatMap((i) => [...item(i), '']),
     ...(more > 0 ? [`… and ${more} more: see the open incidents in Klaxon.`, ''] : []),
     '--',
@@ -111,14 +121,19 @@ function renderDigestEmail(page: Page, digest: NonNullable<Page['digest']>, time
 function renderSms(page: Page): string {
   const { incident } = page;
   if (page.digest !== undefined) {
-    const head = `${DIGEST_TAG(page.digest.total)}. ${incident.severity} ${oneLine(incident.service)}`;
-    const link = page.links.acknowledge === undefined ? page.links.incident : `ACK ${page.links.acknowledge}`;
+    const all = page.digest.acknowledgeAll?.link;
+    const tag = DIGEST_TAG(page.digest.total);
+    const head = `${tag}${all === undefined ? '.' : ', most urgent'} ${incident.severity} ${oneLine(incident.service)}`;
+    const bare = all ?? page.links.acknowledge;
+    const link =
+      all !== undefined ? `ACK ALL ${all}` : bare === undefined ? page.links.incident : `ACK ${bare}`;
     return (
       fitText((t) => `${head}: ${t} ${link}`, oneLine(incident.title)) ??
-      fitWhole(`${head} ${link}`) ??
-      fitWhole(`${DIGEST_TAG(page.digest.total)} ${link}`) ??
+      // "most urgent <service>" without its title reads as if ALL meant that one: the tag alone.
+      (all === undefined ? fitWhole(`${head} ${link}`) : undefined) ??
+      fitWhole(`${tag} ${link}`) ??
       fitWhole(link) ??
-      page.links.acknowledge ??
+      bare ??
       link
     );
   }
@@ -163,6 +178,10 @@ function renderJson(page: Page): string {
               ...incidentJson(i),
               links: { incident: i.links.incident, acknowledge: i.links.acknowledge },
             })),
+            acknowledgeAll:
+              page.digest.acknowledgeAll === undefined
+                ? undefined
+                : { link: page.digest.acknowledgeAll.link, count: page.digest.acknowledgeAll.count },
           },
   });
 }

@@ -71,6 +71,12 @@ export interface Page {
     /** How many held incidents still wait for an acknowledgement (`incidents` lists the first). */
     readonly total: number;
     readonly incidents: readonly DigestEntry[];
+    /**
+     * With more than one incident: a signed link that acknowledges every incident the digest
+     * covered, named or not (`count` of them: those counted past the held set's limit are not
+     * known by id).
+     */
+    readonly acknowledgeAll?: { readonly link: string; readonly count: number };
   };
 }
 

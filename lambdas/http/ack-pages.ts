@@ -66,6 +66,37 @@ ${moot === undefined ? '' : `<p class="note">${escapeHtml(moot)}</p>\n`}<p>You a
   );
 }
 
+export interface DigestPageInput {
+  /** How many incidents the digest covered. */
+  readonly count: number;
+  /** When it was sent, as people read it (HH:MM in the configured zone). */
+  readonly sentAt: string;
+  readonly responderName: string;
+  readonly formAction: string;
+  /** After a request that ran out of time: how many of them it has gone through (the form goes on from there). */
+  readonly done?: number;
+}
+
+/** A digest's "acknowledge all" link: the confirmation, or after a partial run, the form to go on. */
+export function confirmDigestPage(input: DigestPageInput): string {
+  const n = `${input.count} incident${input.count === 1 ? '' : 's'}`;
+  const { done } = input;
+  const title = done === undefined ? `Acknowledge all ${n}?` : `${done} of ${input.count} done`;
+  const text =
+    done === undefined
+      ? `The digest sent at ${input.sentAt} covered ${n} held while your pages were paused. Acknowledging them tells everyone you are on them and stops their escalation. Those acknowledged or resolved by someone else meanwhile are left as they are.`
+      : `Klaxon has gone through ${done} of the ${n} so far. Go on to acknowledge the other ${input.count - done}.`;
+  return layout(
+    title,
+    `<h1>${escapeHtml(title)}</h1>
+<p>${escapeHtml(text)}</p>
+<p>You act as <strong>${escapeHtml(input.responderName)}</strong>.</p>
+<form method="post" action="${escapeHtml(input.formAction)}">
+${done === undefined ? '' : `<input type="hidden" name="from" value="${done}">\n`}<button type="submit">${done === undefined ? `Acknowledge all ${input.count}` : 'Go on'}</button>
+</form>`,
+  );
+}
+
 export interface ResultPageInput {
   /** e.g. "Acknowledged — escalation stopped", "Already acknowledged by Alice". */
   readonly title: string;
@@ -81,7 +112,14 @@ ${input.incidentTitle === undefined ? '' : `${incidentBox(input.incidentTitle)}\
   );
 }
 
-export const REFUSAL_REASONS = ['malformed', 'forged', 'expired', 'other-incident', 'not-found'] as const;
+export const REFUSAL_REASONS = [
+  'malformed',
+  'forged',
+  'expired',
+  'other-incident',
+  'not-found',
+  'no-digest',
+] as const;
 export type RefusalReason = (typeof REFUSAL_REASONS)[number];
 
 const FALLBACK = 'Use the link in the newest page you received, or act with the klaxon CLI.';
@@ -113,6 +151,12 @@ const REFUSALS: Readonly<Record<RefusalReason, { title: string; message: string;
     message:
       'This Klaxon does not know the incident: it was deleted, or the link belongs to another installation.',
     advice: 'Check which Klaxon paged you, and look the incident up there or with the klaxon CLI.',
+  },
+  'no-digest': {
+    title: 'Digest not found',
+    message:
+      'This Klaxon does not know the digest this link acknowledges: it was removed, or the link belongs to another installation.',
+    advice: 'Use the acknowledge link of each incident in the message, or act with the klaxon CLI.',
   },
 };
 

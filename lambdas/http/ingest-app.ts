@@ -1,11 +1,11 @@
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { actOn } from '#app/command';
+import { acknowledgeDigest, actOn } from '#app/command';
 import type { EscalationDeps } from '#app/escalation';
 import { IntegrationDirectory, publishAlerts } from '#app/ingest';
 import { pingHeartbeat } from '#app/operations';
 import type { AlertBus } from '#app/ports';
-import { verifyAckToken } from '#core/ack-token';
+import { isDigestToken, verifyAckToken, verifyDigestToken } from '#core/ack-token';
 import type { Alert } from '#core/alert';
 import { AuthenticationError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
@@ -14,7 +14,7 @@ import { alertmanagerToAlerts, parseAlertmanager } from '#formats/alertmanager';
 import { eventsV2DedupKey, eventsV2ToAlert, parseEventsV2 } from '#formats/events-v2';
 import { grafanaToAlerts, parseGrafana } from '#formats/grafana';
 import type { IngestContext } from '#formats/types';
-import { confirmPage, refusedPage, resultPage } from './ack-pages.ts';
+import { confirmDigestPage, confirmPage, refusedPage, resultPage } from './ack-pages.ts';
 import { type ErrorStyle, fail as failWith, jsonBody, type Log, noRoute } from './errors.ts';
 import { openApiDocument } from './openapi.ts';
 
@@ -135,6 +135,73 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
     c.header('X-Content-Type-Options', 'nosniff');
   });
 
+  // A digest's "acknowledge all" link: the same route, its own token kind.
+  app.on(['GET', 'POST'], '/a/:token', async (c, next) => {
+    const token = c.req.param('token');
+    if (!isDigestToken(token)) return next();
+    try {
+      const checked = await checkDigestLink(token);
+      if (!checked.ok) return c.html(refusedPage(checked.reason), REFUSED_STATUS[checked.reason]);
+      const { digest, responder } = checked;
+      const page = {
+        count: digest.incidentIds.length,
+        sentAt: renderTime(digest.sentAt, deps.config.timeZone),
+        responderName: responder.name,
+        formAction: `/a/${token}`,
+      };
+      if (c.req.method === 'GET') return c.html(confirmDigestPage(page));
+      // Where a request that ran out of time stopped (its "go on" form says); a retry starts over.
+      const body: Record<string, unknown> = await c.req.parseBody().catch(() => ({}));
+      const from = startOf(body.from, page.count);
+      const result = await acknowledgeDigest(
+        digest.incidentIds.slice(from),
+        { who: responder.id, cause: `link:${token}` },
+        deps,
+        DIGEST_ACK_BUDGET_MS,
+      );
+      const { failure, ...counts } = result;
+      log(failure === undefined ? 'info' : 'error', 'digest acknowledged', {
+        digest: digest.id,
+        responder: responder.id,
+        from,
+        ...counts,
+        ...(failure === undefined ? {} : { error: String(failure) }),
+      });
+      // Out of time (202), or stopped by a failure (503): either way, the form goes on from there.
+      const done = page.count - result.remaining;
+      if (result.remaining > 0)
+        return c.html(confirmDigestPage({ ...page, done }), failure === undefined ? 202 : 503);
+      return c.html(
+        resultPage(
+          from > 0
+            ? {
+                title: `${page.count} of ${page.count} done`,
+                message: `The incidents of the digest are acknowledged, but for those someone else had acknowledged or resolved first: they were left as they were.`,
+              }
+            : {
+                title:
+                  result.acknowledged > 0 ? `Acknowledged ${result.acknowledged}` : 'Nothing to acknowledge',
+                message: `${result.acknowledged > 0 ? 'Escalation stopped for them; the other responders have been told. ' : ''}${
+                  result.unchanged > 0
+                    ? `${result.unchanged} of the ${page.count} were already acknowledged, resolving or resolved, or gone, and were left as they were.`
+                    : `All ${page.count} are acknowledged.`
+                }`,
+              },
+        ),
+      );
+    } catch (error) {
+      log('error', 'digest link failed', { error: String(error) });
+      return c.html(
+        resultPage({
+          title: 'Try again',
+          message:
+            'Klaxon could not finish this just now. Open the link again and confirm: what is done is skipped.',
+        }),
+        503,
+      );
+    }
+  });
+
   app.get('/a/:token', async (c) => {
     let checked: Awaited<ReturnType<typeof checkLink>>;
     try {
@@ -248,6 +315,17 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
     return { ok: true as const, incident, claims: verified.claims, responder };
   }
 
+  async function checkDigestLink(token: string) {
+    const verified = verifyDigestToken(token, await deps.links.secret(), deps.clock());
+    if (!verified.ok) return { ok: false as const, reason: verified.reason };
+    const digest = await deps.store.getDigest(verified.claims.digestId);
+    const responder = deps.config.responders.find((r) => r.id === verified.claims.responderId);
+    // Signed for the responder it was sent to: any other is not this digest's.
+    if (digest === undefined || responder === undefined || digest.responderId !== responder.id)
+      return { ok: false as const, reason: 'no-digest' as const };
+    return { ok: true as const, digest, responder };
+  }
+
   app.notFound(noRoute);
 
   return app;
@@ -264,7 +342,20 @@ const REFUSED_STATUS = {
   expired: 410,
   'other-incident': 403,
   'not-found': 404,
+  'no-digest': 404,
 } as const;
+
+/**
+ * How long one "acknowledge all" request goes on starting acknowledgements: well inside the http
+ * function's 10 s timeout (and API Gateway's 30 s); the page offers to go on with the rest.
+ */
+const DIGEST_ACK_BUDGET_MS = 5_000;
+
+/** The `from` of a "go on" form: a whole number within the digest, else 0 (from the start). */
+function startOf(value: unknown, count: number): number {
+  const n = typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : 0;
+  return n <= count ? n : 0;
+}
 
 /** `Bearer <key>` (Alertmanager's http_config.authorization) or Basic with the key as password (Grafana). */
 function keyFromAuthorization(header: string | undefined): string | undefined {

@@ -440,7 +440,8 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'get',
     path: '/a/{token}',
-    summary: 'Acknowledge/resolve link from a page: a confirmation form (changes nothing)',
+    summary:
+      'Acknowledge/resolve link from a page, or a digest\'s "acknowledge all": a confirmation form (changes nothing)',
     tag: 'links',
     access: 'public',
     ok: [200, 'HTML confirmation form'],
@@ -449,7 +450,8 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
     path: '/a/{token}',
-    summary: 'Acknowledge/resolve link: act (the confirmation form posts here)',
+    summary:
+      'Acknowledge/resolve link: act (the confirmation form posts here). "Acknowledge all" answers 202 (out of time) or 503 (a failure) with a form that goes on from where it stopped',
     tag: 'links',
     access: 'public',
     ok: [200, 'HTML result page'],

@@ -1,6 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { type AckClaims, newLinkSecret, signAckToken, verifyAckToken } from '#core/ack-token';
+import {
+  type AckClaims,
+  isDigestToken,
+  newLinkSecret,
+  signAckToken,
+  signDigestToken,
+  verifyAckToken,
+  verifyDigestToken,
+} from '#core/ack-token';
 import { ValidationError } from '#core/errors';
 
 const secret = 'test-link-secret-0123456789abcdef';
@@ -209,5 +217,53 @@ describe('acknowledge link tokens', () => {
         { numRuns: 500 },
       );
     });
+  });
+});
+
+describe('"acknowledge all" link tokens of a digest', () => {
+  const digest = { digestId: 'qrstuvwx2345', responderId: 'alice', expiresAt: claims.expiresAt };
+
+  it('round-trip, with the action g and the digest id first', () => {
+    const token = signDigestToken(digest, secret);
+    expect(token).toMatch(/^qrstuvwx2345\.g\.alice\.[0-9a-z]+\.[A-Za-z0-9_-]{22}$/);
+    expect(isDigestToken(token)).toBe(true);
+    expect(verifyDigestToken(token, secret, now)).toEqual({ ok: true, claims: digest });
+  });
+
+  it('neither kind verifies as the other', () => {
+    const ack = signAckToken(claims, secret);
+    expect(isDigestToken(ack)).toBe(false);
+    expect(verifyDigestToken(ack, secret, now)).toEqual({ ok: false, reason: 'malformed' });
+    expect(verifyAckToken(signDigestToken(digest, secret), secret, now)).toEqual({
+      ok: false,
+      reason: 'malformed',
+    });
+    // The action is under the MAC: an acknowledge link relabelled g is forged.
+    expect(verifyDigestToken(withField(ack, 1, 'g'), secret, now)).toEqual({ ok: false, reason: 'forged' });
+  });
+
+  it('expire, and refuse another secret, like acknowledge links', () => {
+    const token = signDigestToken(digest, secret);
+    expect(verifyDigestToken(token, secret, digest.expiresAt)).toEqual({ ok: false, reason: 'expired' });
+    expect(verifyDigestToken(token, newLinkSecret(), now)).toEqual({ ok: false, reason: 'forged' });
+  });
+
+  it('refuse to sign claims no token can carry, naming the fields', () => {
+    expect(() => signDigestToken({ ...digest, digestId: 'NOPE' }, secret)).toThrow(
+      expect.objectContaining({ errors: [{ field: 'digestId', message: 'must be 12 of [a-z2-7]' }] }),
+    );
+  });
+
+  it('any single changed character is refused', () => {
+    const token = signDigestToken(digest, secret);
+    fc.assert(
+      fc.property(fc.nat(), fc.constantFrom(...'abgz27AZ09-_.=+/ %é'), (position, char) => {
+        const index = position % token.length;
+        fc.pre(token[index] !== char);
+        const changed = token.slice(0, index) + char + token.slice(index + 1);
+        expect(verifyDigestToken(changed, secret, now).ok).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
   });
 });

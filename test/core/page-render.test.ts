@@ -310,9 +310,47 @@ describe('rendering a digest (the pages the throttle held, in one message)', () 
     expect(JSON.parse(renderPage(page, berlin).json).digest).toBeUndefined();
   });
 
+  const allLink = 'https://klaxon.example.com/a/qrstuvwx2345.g.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg';
+  const allDigest = { total: 3, incidents: listed, acknowledgeAll: { link: allLink, count: 3 } };
+  const withAll: Page = {
+    ...digest,
+    links: { incident: incidentLink, acknowledge: ackLink },
+    digest: allDigest,
+  };
+
+  it('with an "acknowledge all" link: the SMS carries it (ACK ALL), the email offers it first', () => {
+    const rendered = renderPage(withAll, berlin);
+    expect(rendered.sms).toBe(`3 incidents waiting ACK ALL ${allLink}`);
+    expect(bytes(rendered.sms)).toBeLessThanOrEqual(140);
+    // With room, the most urgent one is named, as such.
+    const short = 'https://k.io/a/qrstuvwx2345.g.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg';
+    expect(
+      renderPage({ ...withAll, digest: { ...allDigest, acknowledgeAll: { link: short, count: 3 } } }, berlin)
+        .sms,
+    ).toBe(`3 incidents waiting, most urgent SEV-1 checkout: Disk 95% full… ACK ALL ${short}`);
+    const email = rendered.email.split('\n');
+    expect(email.slice(0, 5)).toEqual([
+      '3 incidents waiting for an acknowledgement',
+      'Held by the page rate limit: 3 incidents opened while your pages were paused',
+      '',
+      `Acknowledge all 3: ${allLink}`,
+      '',
+    ]);
+    // Some counted past the held set's limit are not known by id: the link says whom it covers.
+    expect(renderPage({ ...withAll, digest: { ...allDigest, total: 1003 } }, berlin).email).toContain(
+      `Acknowledge the 3 held by name: ${allLink}`,
+    );
+    expect(JSON.parse(rendered.json).digest.acknowledgeAll).toEqual({ link: allLink, count: 3 });
+    expect(JSON.parse(renderPage(digest, berlin).json).digest.acknowledgeAll).toBeUndefined();
+  });
+
   it('keeps the SMS within 140 bytes and the link whole, however long the title', () => {
     for (let length = 0; length <= 200; length += 7) {
       const title = '👩‍💻x'.repeat(length);
+      const all = renderPage({ ...withAll, incident: { ...withAll.incident, title } }, berlin).sms;
+      expect(bytes(all)).toBeLessThanOrEqual(140);
+      expect(all.endsWith(`ACK ALL ${allLink}`)).toBe(true);
+      expect(wellFormed(all)).toBe(true);
       const sms = renderPage({ ...digest, incident: { ...digest.incident, title } }, berlin).sms;
       expect(bytes(sms)).toBeLessThanOrEqual(140);
       expect(sms.endsWith(incidentLink)).toBe(true);

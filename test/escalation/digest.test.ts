@@ -2,6 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '#adapters/aws/dynamodb-client';
 import { DynamoDbIncidentStore, HELD_MAX } from '#adapters/aws/dynamodb-store';
+import { acknowledgeDigest } from '#app/command';
 import { DIGEST_LEAD_MS } from '#app/digest';
 import { afterAcknowledged } from '#app/escalation';
 import { createMaintenance } from '#app/operations';
@@ -102,9 +103,9 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
       expect(page.kind).toBe('page');
       expect(page.digest?.incidents[0]?.links.acknowledge).toMatch(/^https:\/\/klaxon\.example\.com\/a\//);
       expect(rendered.subject).toMatch(/^\[2 incidents waiting\] /);
-      // The SMS acknowledges the most urgent one with a signed link (the API itself needs credentials).
+      // The SMS acknowledges them all with a signed link (the API itself needs credentials).
       if (page.contact.type === 'sms')
-        expect(rendered.sms).toContain(`ACK ${page.digest?.incidents[0]?.links.acknowledge}`);
+        expect(rendered.sms).toContain(`ACK ALL ${page.digest?.acknowledgeAll?.link}`);
     }
     // The digest took one throttle slot: five pages and itself.
     expect((await p.store.heldPages('alice-1#page')).history).toHaveLength(6);
@@ -116,6 +117,33 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
       });
     }
     expect(await digestTimers(p)).toEqual([]);
+  });
+
+  it('"acknowledge all" goes on in batches until its time budget is spent, and says how many remain', async () => {
+    const p = await startPipeline(dynamo, config());
+    const held = (await flood(p, 15)).slice(5).map((i) => i.id);
+    const act = { who: 'alice', cause: 'link:test-digest' };
+    // A spent budget still does one batch of eight.
+    expect(await acknowledgeDigest(held, act, p.deps, 0)).toEqual({
+      acknowledged: 8,
+      unchanged: 0,
+      remaining: 2,
+    });
+    const statuses = async () => Promise.all(held.map(async (id) => (await p.store.get(id))?.status));
+    expect((await statuses()).filter((s) => s === 'acknowledged')).toHaveLength(8);
+    expect(await acknowledgeDigest(held.slice(8), act, p.deps, 0)).toEqual({
+      acknowledged: 2,
+      unchanged: 0,
+      remaining: 0,
+    });
+    // Over again from the start: each is this link's own acknowledgement (a replay), and an
+    // incident that is gone is left out.
+    expect(await acknowledgeDigest([...held, 'abcdefgh2345'], act, p.deps, 60_000)).toEqual({
+      acknowledged: 10,
+      unchanged: 1,
+      remaining: 0,
+    });
+    expect(await statuses()).toEqual(held.map(() => 'acknowledged'));
   });
 
   it('the digest is a page to the throttle: it takes a slot, and waits for one if it finds none', async () => {

@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import {
   type ConfirmPageInput,
+  confirmDigestPage,
   confirmPage,
   escapeHtml,
   REFUSAL_REASONS,
@@ -26,6 +27,34 @@ function visibleText(html: string): string {
     .replace(/\s+/g, ' ')
     .trim();
 }
+
+describe('the "acknowledge all" page of a digest', () => {
+  const digest = {
+    count: 12,
+    sentAt: '10:15',
+    responderName: 'Alice <ops>',
+    formAction: '/a/abcdefgh2345.g.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg',
+  };
+
+  it('asks to confirm, with the count and when the digest was sent, and posts back to the link', () => {
+    const html = confirmDigestPage(digest);
+    expect(html).toContain(`<form method="post" action="${digest.formAction}">`);
+    expect(html).not.toContain('name="from"');
+    const text = visibleText(html);
+    expect(text).toContain('Acknowledge all 12 incidents?');
+    expect(text).toContain('The digest sent at 10:15 covered 12 incidents');
+    expect(text).toContain('left as they are');
+    expect(text).toContain('You act as Alice &lt;ops&gt;');
+  });
+
+  it('after a request that ran out of time, offers to go on from where it stopped', () => {
+    const html = confirmDigestPage({ ...digest, done: 8 });
+    expect(html).toContain('<input type="hidden" name="from" value="8">');
+    const text = visibleText(html);
+    expect(text).toContain('8 of 12 done');
+    expect(text).toContain('Go on to acknowledge the other 4');
+  });
+});
 
 describe('escapeHtml', () => {
   it('escapes markup and both quotes', () => {

@@ -1,4 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { acknowledgeDigest } from '#app/command';
 import type { Incident } from '#core/incident';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
@@ -9,7 +10,10 @@ import { MINUTE, reliabilityConfig, START, type TestDynamo } from './support.ts'
  * Held pages under faults: a flood of new incidents for one responder (email alice-0, SMS
  * alice-1) runs into the per-contact throttle while every port fails at random (seeded). After
  * the retries and a re-drive of the dead letters, every incident still waiting reached both of
- * alice's contacts — paged alone, or named in a digest — and nothing is left held.
+ * alice's contacts — paged alone, or named in a digest — and nothing is left held. Then alice
+ * uses the last digest's "acknowledge all" link while the faults go on, pressing "go on" after
+ * each failure as the page offers: every incident it covered ends acknowledged by her, once, and
+ * none of them pages anyone again.
  */
 
 const SEEDS = [31, 32, 33, 34];
@@ -43,6 +47,11 @@ interface Run {
   readonly unreached: string[];
   /** Contacts with pages still held, or a due time left behind. */
   readonly leftHeld: string[];
+  /** "Acknowledge all": presses under faults, and what it covered that is not hers afterwards. */
+  readonly presses: number;
+  readonly notAcknowledged: string[];
+  /** Pages sent for a covered incident after it was acknowledged. */
+  readonly pagedAfter: string[];
 }
 
 async function runSeed(seed: number): Promise<Run> {
@@ -95,7 +104,54 @@ async function runSeed(seed: number): Promise<Run> {
     if (held.incidentIds.length > 0 || held.overflow > 0 || held.due !== undefined)
       leftHeld.push(`${contact}: ${JSON.stringify(held)}`);
   }
-  return { seed, faults: fp.plan.injected.length, letters: letters.length, digests, unreached, leftHeld };
+  const { presses, notAcknowledged, pagedAfter } = await acknowledgeAll(fp);
+  return {
+    seed,
+    faults: fp.plan.injected.length,
+    letters: letters.length,
+    digests,
+    unreached,
+    leftHeld,
+    presses,
+    notAcknowledged,
+    pagedAfter,
+  };
+}
+
+/** The last digest's "acknowledge all", pressed under faults until done, then once more without. */
+async function acknowledgeAll(fp: Awaited<ReturnType<typeof startFaultyPipeline>>) {
+  const last = [...fp.pager.inbox].reverse().find((e) => e.page.digest?.acknowledgeAll !== undefined);
+  const link = last?.page.digest?.acknowledgeAll?.link;
+  if (link === undefined) throw new Error('no digest with an acknowledge-all link');
+  const token = new URL(link).pathname.split('/')[2] ?? '';
+  const digest = await fp.store.getDigest(token.split('.')[0] ?? '');
+  if (digest === undefined) throw new Error(`digest of ${link} not stored`);
+  const ids = digest.incidentIds;
+  const act = { who: 'alice', cause: `link:${token}` };
+  fp.plan.enabled = true;
+  let from = 0;
+  let presses = 0;
+  while (from < ids.length && presses < 200) {
+    presses++;
+    const result = await acknowledgeDigest(ids.slice(from), act, fp.faulty, 60_000).catch(() => undefined);
+    if (result !== undefined) from = ids.length - result.remaining;
+  }
+  fp.plan.enabled = false;
+  const final = await acknowledgeDigest(ids, act, fp.deps, 60_000);
+  expect(final).toMatchObject({ acknowledged: ids.length, unchanged: 0, remaining: 0 });
+  const notAcknowledged: string[] = [];
+  for (const id of ids) {
+    const incident = await fp.store.get(id);
+    if (incident?.status !== 'acknowledged' || incident.acknowledgedBy !== 'alice')
+      notAcknowledged.push(`${id}: ${incident?.status} by ${incident?.acknowledgedBy}`);
+  }
+  const before = fp.pager.inbox.length;
+  await fp.fastForward(3 * 60 * MINUTE);
+  const pagedAfter = fp.pager.inbox
+    .slice(before)
+    .filter((e) => e.page.kind === 'page' && ids.includes(e.page.incident.id))
+    .map((e) => `${e.page.contact.key} ${e.page.incident.id}`);
+  return { presses, notAcknowledged, pagedAfter };
 }
 
 describe(`held pages under random faults (${SEEDS.length} seeds × ${FLOOD} new incidents for one responder, rate ${RATE})`, () => {
@@ -108,6 +164,13 @@ describe(`held pages under random faults (${SEEDS.length} seeds × ${FLOOD} new 
   it('injects faults and sends digests', () => {
     expect(runs.every((r) => r.faults > 0)).toBe(true);
     expect(runs.every((r) => r.digests >= 2)).toBe(true);
+  });
+
+  it('"acknowledge all" under faults acknowledges every incident it covered, as alice; none pages again', () => {
+    expect(runs.every((r) => r.presses >= 1)).toBe(true);
+    expect(
+      runs.map((r) => ({ seed: r.seed, notAcknowledged: r.notAcknowledged, pagedAfter: r.pagedAfter })),
+    ).toEqual(SEEDS.map((seed) => ({ seed, notAcknowledged: [], pagedAfter: [] })));
   });
 
   it('every incident still waiting reached each contact, alone or in a digest; nothing is left held', () => {

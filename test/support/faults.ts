@@ -156,6 +156,8 @@ export const STORE_METHODS = [
   'heldPages',
   'releaseHeld',
   'moveDigest',
+  'putDigest',
+  'getDigest',
   // MetricsStore
   'incidentsOfDay',
   'previousResolution',

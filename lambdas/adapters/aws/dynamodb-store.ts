@@ -11,6 +11,7 @@ import {
 import type {
   AlertOutcome,
   ControlStore,
+  DigestRecord,
   HeldPages,
   IncidentFilter,
   IncidentPage,
@@ -1025,6 +1026,32 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
           }
         : { expression: 'SET due = :to', condition: 'due = :from', values: { ':from': from, ':to': to } },
     );
+  }
+
+  async putDigest(digest: DigestRecord, expiresAt: Date): Promise<void> {
+    await this.#db.send(
+      new PutCommand({
+        TableName: this.#table,
+        Item: {
+          pk: `DIG#${digest.id}`,
+          sk: 'DIG',
+          ...digest,
+          expiresAt: Math.ceil(expiresAt.getTime() / 1000),
+        },
+      }),
+    );
+  }
+
+  async getDigest(id: string): Promise<DigestRecord | undefined> {
+    const item = await this.#getItem(`DIG#${id}`, 'DIG');
+    if (item === undefined) return undefined;
+    return {
+      id: String(item.id),
+      contact: String(item.contact),
+      responderId: String(item.responderId),
+      incidentIds: Array.isArray(item.incidentIds) ? item.incidentIds.map(String) : [],
+      sentAt: String(item.sentAt),
+    };
   }
 
   async #readThrottle(key: string): Promise<{ version: number; history: number[] }> {
