@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { gzipSync } from 'node:zlib';
 import { build } from 'esbuild';
 import { parseConfig } from '#core/config';
+import { bundleDefine } from '../lib/bundling.ts';
 import { ARN, type BenchOptions, type BenchResult, fmt, PUBLIC_URL, progress, type Row } from './harness.ts';
 import { median, round } from './stats.ts';
 
@@ -152,7 +153,7 @@ export async function runBundles(
       sourcemap: true,
       sourcesContent: false,
       external: ['@aws-sdk/*'],
-      define: { 'process.env.KLAXON_CONFIG_JSON': JSON.stringify(JSON.stringify(config)) },
+      define: bundleDefine(config, { openApi: handler === 'http' }),
       metafile: true,
       logLevel: 'warning',
     });

@@ -111,6 +111,7 @@ export class KlaxonStack extends Stack {
       serviceName: 'klaxon-http',
       invocation: 'sync',
       config,
+      bundleOpenApi: true,
       // The API's URL would be circular here (this function is its integration): without a
       // configured URL the function derives it from the request.
       environment: configuredUrl === undefined ? environment : { ...environment, PUBLIC_URL: configuredUrl },

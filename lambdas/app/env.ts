@@ -1,3 +1,4 @@
+import { gunzipSync } from 'node:zlib';
 import * as z from 'zod';
 import type { KlaxonConfig } from '#core/config';
 import { ConfigError } from '#core/errors';
@@ -43,4 +44,18 @@ export function bundledConfig(): KlaxonConfig {
   if (json === undefined)
     throw new ConfigError([{ field: 'KLAXON_CONFIG_JSON', message: 'not bundled into this function' }]);
   return JSON.parse(json) as KlaxonConfig;
+}
+
+let openApi: string | undefined;
+
+/**
+ * The OpenAPI document (JSON text) bundled into the http function (lib/bundling.ts), unzipped on
+ * first use and kept.
+ */
+export function bundledOpenApi(): string {
+  const gz = process.env.KLAXON_OPENAPI_GZ;
+  if (gz === undefined)
+    throw new ConfigError([{ field: 'KLAXON_OPENAPI_GZ', message: 'not bundled into this function' }]);
+  openApi ??= gunzipSync(Buffer.from(gz, 'base64')).toString('utf8');
+  return openApi;
 }

@@ -3,7 +3,7 @@ import type { Hono } from 'hono';
 import { handle } from 'hono/aws-lambda';
 import { EventBridgeAlertBus } from '#adapters/aws/eventbridge-bus';
 import { awsPipeline } from '#adapters/aws/pipeline';
-import { bundledConfig, parseLambdaEnv } from '#app/env';
+import { bundledConfig, bundledOpenApi, parseLambdaEnv } from '#app/env';
 import { createIngestApp } from '#http/ingest-app';
 import { builtOnFirstRequest } from './on-first-request.ts';
 
@@ -16,6 +16,7 @@ function build(publicUrl: string) {
     ...awsPipeline(env, config, publicUrl),
     bus: new EventBridgeAlertBus({ busName: env.EVENT_BUS_NAME }),
     log: (level, message, data) => logger[level](message, data ?? {}),
+    openApi: bundledOpenApi,
   });
   return handle(app);
 }

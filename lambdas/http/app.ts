@@ -2,12 +2,15 @@ import { Hono } from 'hono';
 import { type ApiAppDeps, createApiApp } from './api-app.ts';
 import { noRoute } from './errors.ts';
 import { createIngestApp, type IngestAppDeps } from './ingest-app.ts';
+import { openApiDocument } from './openapi.ts';
 
 export { MAX_BODY_BYTES } from './ingest-app.ts';
 
-export interface HttpAppDeps extends ApiAppDeps, IngestAppDeps {
+export interface HttpAppDeps extends ApiAppDeps, Omit<IngestAppDeps, 'openApi'> {
   readonly log?: IngestAppDeps['log'];
 }
+
+let openApi: string | undefined;
 
 /**
  * The whole HTTP surface in one app: ingest and links (ingest-app.ts) and the management API
@@ -16,7 +19,11 @@ export interface HttpAppDeps extends ApiAppDeps, IngestAppDeps {
  */
 export function createHttpApp(deps: HttpAppDeps): Hono {
   const app = new Hono();
-  app.route('/', createIngestApp(deps));
+  // Generated from the schemas here (in AWS it is built at synth: lib/bundling.ts).
+  app.route(
+    '/',
+    createIngestApp({ ...deps, openApi: () => (openApi ??= JSON.stringify(openApiDocument())) }),
+  );
   app.route('/', createApiApp(deps));
   app.notFound(noRoute);
   return app;

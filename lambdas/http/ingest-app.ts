@@ -16,7 +16,6 @@ import { grafanaToAlerts, parseGrafana } from '#formats/grafana';
 import type { IngestContext } from '#formats/types';
 import { confirmDigestPage, confirmPage, refusedPage, resultPage } from './ack-pages.ts';
 import { type ErrorStyle, fail as failWith, jsonBody, type Log, noRoute } from './errors.ts';
-import { openApiDocument } from './openapi.ts';
 
 /** PagerDuty's limit for one Events API v2 request. */
 export const MAX_BODY_BYTES = 512 * 1024;
@@ -24,6 +23,8 @@ export const MAX_BODY_BYTES = 512 * 1024;
 export interface IngestAppDeps extends EscalationDeps {
   readonly bus: AlertBus;
   readonly log?: Log;
+  /** The OpenAPI document's JSON text: built at synth for the http function (lib/bundling.ts). */
+  readonly openApi: () => string;
 }
 
 /**
@@ -58,7 +59,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
   // The OpenAPI document of everything, public like the routes this function serves.
-  app.get('/openapi.json', (c) => c.json(openApiDocument()));
+  app.get('/openapi.json', (c) => c.body(deps.openApi(), 200, { 'Content-Type': 'application/json' }));
 
   // PagerDuty Events API v2: a PagerDuty client works by changing only the host.
   app.post('/v2/enqueue', limit, async (c) => {
