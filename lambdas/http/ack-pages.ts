@@ -97,6 +97,30 @@ ${done === undefined ? '' : `<input type="hidden" name="from" value="${done}">\n
   );
 }
 
+/** The last request of an "acknowledge all": what it did (all of it, when it started at 0). */
+export function digestDonePage(input: {
+  readonly count: number;
+  readonly from: number;
+  readonly acknowledged: number;
+  readonly unchanged: number;
+}): string {
+  const { count, from, acknowledged, unchanged } = input;
+  if (from > 0)
+    return resultPage({
+      title: `All ${count} done`,
+      message:
+        'Every incident of the digest is acknowledged, except any that someone else had acknowledged or resolved first: those were left as they were.',
+    });
+  return resultPage({
+    title: acknowledged > 0 ? `Acknowledged ${acknowledged}` : 'Nothing to acknowledge',
+    message: `${acknowledged > 0 ? 'Escalation stopped for them; the other responders have been told. ' : ''}${
+      unchanged > 0
+        ? `${unchanged} of the ${count} were already acknowledged, resolving or resolved, or gone, and were left as they were.`
+        : `All ${count} are acknowledged.`
+    }`,
+  });
+}
+
 export interface ResultPageInput {
   /** e.g. "Acknowledged — escalation stopped", "Already acknowledged by Alice". */
   readonly title: string;

@@ -14,7 +14,7 @@ import { alertmanagerToAlerts, parseAlertmanager } from '#formats/alertmanager';
 import { eventsV2DedupKey, eventsV2ToAlert, parseEventsV2 } from '#formats/events-v2';
 import { grafanaToAlerts, parseGrafana } from '#formats/grafana';
 import type { IngestContext } from '#formats/types';
-import { confirmDigestPage, confirmPage, refusedPage, resultPage } from './ack-pages.ts';
+import { confirmDigestPage, confirmPage, digestDonePage, refusedPage, resultPage } from './ack-pages.ts';
 import { type ErrorStyle, fail as failWith, jsonBody, type Log, noRoute } from './errors.ts';
 
 /** PagerDuty's limit for one Events API v2 request. */
@@ -172,24 +172,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
       const done = page.count - result.remaining;
       if (result.remaining > 0)
         return c.html(confirmDigestPage({ ...page, done }), failure === undefined ? 202 : 503);
-      return c.html(
-        resultPage(
-          from > 0
-            ? {
-                title: `${page.count} of ${page.count} done`,
-                message: `The incidents of the digest are acknowledged, but for those someone else had acknowledged or resolved first: they were left as they were.`,
-              }
-            : {
-                title:
-                  result.acknowledged > 0 ? `Acknowledged ${result.acknowledged}` : 'Nothing to acknowledge',
-                message: `${result.acknowledged > 0 ? 'Escalation stopped for them; the other responders have been told. ' : ''}${
-                  result.unchanged > 0
-                    ? `${result.unchanged} of the ${page.count} were already acknowledged, resolving or resolved, or gone, and were left as they were.`
-                    : `All ${page.count} are acknowledged.`
-                }`,
-              },
-        ),
-      );
+      return c.html(digestDonePage({ count: page.count, from, ...counts }));
     } catch (error) {
       log('error', 'digest link failed', { error: String(error) });
       return c.html(

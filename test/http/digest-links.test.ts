@@ -195,7 +195,7 @@ describe('the "acknowledge all" link', () => {
     const partial = await post(path, { from: '2' });
     expect(partial.status).toBe(200);
     expect(await statuses(held)).toEqual(['triggered', 'triggered', 'acknowledged']);
-    expect(await textOf(partial)).toContain('3 of 3 done');
+    expect(await textOf(partial)).toContain('All 3 done');
     for (const from of ['abc', '-1', '4', '1e3']) {
       const response = await post(path, { from });
       expect(response.status).toBe(200);
