@@ -260,39 +260,61 @@ export async function actOn(
   return outcome;
 }
 
-/** What an "acknowledge all" did, incident by incident, in order. */
+/**
+ * Where an "acknowledge all" stands between requests: the incidents from position `from` of the
+ * digest's list are still to do, and so are those before it named in `retry` (they failed).
+ */
+export interface DigestProgress {
+  readonly from: number;
+  readonly retry: readonly string[];
+}
+
+export const DIGEST_START: DigestProgress = { from: 0, retry: [] };
+
+/** What one "acknowledge all" request did. */
 export interface DigestAckResult {
   /** Acknowledged now (or by this link before: a retried request). */
   readonly acknowledged: number;
   /** Already acknowledged, resolving or resolved by then; or gone. */
   readonly unchanged: number;
-  /** From the first not done on: the same link again goes on with them. */
-  readonly remaining: number;
-  /** Why it stopped early, if an acknowledgement failed (the time budget is not a failure). */
+  /** How many failed (they are in `next.retry`), and the first error. */
+  readonly failed: number;
   readonly failure?: unknown;
+  /** Where the next request goes on; absent when all is done. */
+  readonly next?: DigestProgress;
 }
 
 /** Incidents acknowledged at once by an "acknowledge all". */
 const DIGEST_ACK_CONCURRENCY = 8;
 
 /**
- * A digest's "acknowledge all" link: acknowledges each incident it covered as its responder, with
- * one cause for the whole link (per incident, a retry is recognised as such). Batches go on until
- * `budgetMs` has passed (the function's timeout is far shorter than a thousand acknowledgements)
- * or one acknowledgement fails; `remaining` counts from the first incident not done, so the link,
- * used again from there, loses none and repeats little.
+ * A digest's "acknowledge all" link: acknowledges each incident the digest covered (`digestIds`,
+ * its list) as its responder, with one cause for the whole link (per incident, a retry is
+ * recognised as such), going on from `at`. Batches go on until `budgetMs` has passed (the
+ * function's timeout is far shorter than a thousand acknowledgements); a failed acknowledgement
+ * does not stop the others. `next` says where the following request goes on. Progress names only
+ * the digest's own incidents: `retry` ids not before `from` in its list are ignored.
  */
 export async function acknowledgeDigest(
-  incidentIds: readonly string[],
+  digestIds: readonly string[],
+  at: DigestProgress,
   act: { who: string; cause: string },
   deps: EscalationDeps,
   budgetMs: number,
 ): Promise<DigestAckResult> {
   const until = Date.now() + budgetMs;
+  const from = Math.min(Math.max(0, at.from), digestIds.length);
+  const named = new Set(at.retry);
+  const retry = digestIds.slice(0, from).filter((id) => named.has(id));
+  const ids = [...retry, ...digestIds.slice(from)];
   let acknowledged = 0;
   let unchanged = 0;
-  for (let next = 0; next < incidentIds.length; ) {
-    const batch = incidentIds.slice(next, next + DIGEST_ACK_CONCURRENCY);
+  const failed: string[] = [];
+  let failure: unknown;
+  let started = 0;
+  while (started < ids.length) {
+    const batch = ids.slice(started, started + DIGEST_ACK_CONCURRENCY);
+    started += batch.length;
     const settled = await Promise.allSettled(
       batch.map(async (id) => {
         const incident = await deps.store.get(id);
@@ -306,15 +328,31 @@ export async function acknowledgeDigest(
       }),
     );
     for (const [i, result] of settled.entries()) {
-      if (result.status === 'rejected')
-        return { acknowledged, unchanged, remaining: incidentIds.length - next - i, failure: result.reason };
-      if (result.value) acknowledged++;
-      else unchanged++;
+      if (result.status === 'fulfilled') {
+        if (result.value) acknowledged++;
+        else unchanged++;
+        continue;
+      }
+      failed.push(batch[i] as string);
+      failure ??= result.reason;
     }
-    next += batch.length;
-    if (Date.now() >= until) return { acknowledged, unchanged, remaining: incidentIds.length - next };
+    if (Date.now() >= until) break;
   }
-  return { acknowledged, unchanged, remaining: 0 };
+  const done = failed.length === 0 && started === ids.length;
+  return {
+    acknowledged,
+    unchanged,
+    failed: failed.length,
+    ...(failure === undefined ? {} : { failure }),
+    ...(done
+      ? {}
+      : {
+          next: {
+            from: from + Math.max(0, started - retry.length),
+            retry: [...failed, ...retry.slice(Math.min(started, retry.length))],
+          },
+        }),
+  };
 }
 
 /** Enters the monitoring period, or with `now` (or a period of 0) resolves at once. */

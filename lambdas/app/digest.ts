@@ -1,5 +1,5 @@
 import type { Contact } from '#core/config';
-import { digestIdFor, timelineEntryId } from '#core/ids';
+import { newDigestId, timelineEntryId } from '#core/ids';
 import type { Incident } from '#core/incident';
 import { contactKey, type DigestEntry, type Page, pageIncident } from '#core/page';
 import { SEVERITIES } from '#core/severity';
@@ -35,9 +35,9 @@ import { sendInSlot, takeSlot } from './throttled.ts';
  * was sent but not released yet is sent again by the retry. Past HELD_MAX incidents a contact's
  * held pages are counted (`overflow`, approximate: a retried hold counts twice), not named.
  *
- * A digest of more than one incident is kept (DIG item, before its send; a retry rewrites it) for
- * its "acknowledge all" link, which acknowledges every incident it covered (command.ts:
- * acknowledgeDigest).
+ * A digest of more than one incident is kept (a DIG item with a new id, written once, before the
+ * slot is taken) for its "acknowledge all" link, which acknowledges every incident that message
+ * covered (command.ts: acknowledgeDigest). A retried digest is a new message with its own list.
  */
 
 /** At most this many incidents are listed one by one; the digest counts the rest. */
@@ -85,6 +85,8 @@ export async function onDigest(
     .sort(mostUrgentFirst);
   // (Overflow alone is not sent: those incidents are not named, and their escalation goes on.)
   if (waiting.length > 0 && target !== undefined) {
+    // Built (and its list kept) before the slot is taken: a failure here spends no slot.
+    const page = await digestPage(current, waiting, held.overflow, target, deps, now);
     const rules = throttleRules(target.contact.type, 'page');
     const slot = await takeSlot(deps.store, key, rules, now);
     if (!slot.allowed) {
@@ -92,7 +94,7 @@ export async function onDigest(
       await moveTo(key, current, slot.retryAt, deps);
       return 'rescheduled';
     }
-    await sendInSlot(deps, key, await digestPage(current, waiting, held.overflow, target, deps, now), now);
+    await sendInSlot(deps, key, page, now);
   }
   // Sent, or no longer waiting (acknowledged, resolved, deleted), or the contact is gone.
   await deps.store.releaseHeld(key, held, due);
@@ -185,8 +187,9 @@ async function digestPage(
   now: Date,
 ): Promise<Page> {
   const { responder, contact } = target;
-  // Kept (before it is sent) for its "acknowledge all" link, which expires with the others.
-  const id = digestIdFor(event.contact, event.due);
+  // Kept (before it is sent) for its "acknowledge all" link, which expires with the others. A
+  // retried digest is a new message with its own list (what it covers may have changed).
+  const id = newDigestId();
   const acknowledgeAll =
     waiting.length > 1
       ? {

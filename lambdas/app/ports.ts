@@ -251,7 +251,7 @@ export interface ControlStore {
    * held any more. False when the condition failed (moved already, or something was held since).
    */
   moveDigest(key: string, from: number, to: number | undefined): Promise<boolean>;
-  /** Keeps a digest until `expiresAt` (its links' expiry); a retry overwrites it. */
+  /** Keeps a sent digest until `expiresAt` (its links' expiry); its id is new, written once. */
   putDigest(digest: DigestRecord, expiresAt: Date): Promise<void>;
   getDigest(id: string): Promise<DigestRecord | undefined>;
 }

@@ -38,9 +38,13 @@ export function eventHash(eventKey: string): string {
   return base32(sha256('event', eventKey), 13);
 }
 
-/** The id of a contact's digest due at `due` (epoch ms): the key its "acknowledge all" link names. */
-export function digestIdFor(contact: string, due: number): string {
-  return base32(sha256('digest', contact, String(due)), 12);
+/**
+ * The id of one sent digest message, the key its "acknowledge all" link names: random, so that a
+ * retried digest (same contact, same due time) keeps its own list and never rewrites an earlier
+ * message's. 60 bits, the shape of an incident id.
+ */
+export function newDigestId(): string {
+  return base32(randomBytes(8), 12);
 }
 
 /** Stable id of a timeline entry caused by one input event, so a replay rewrites, not adds. */

@@ -107,7 +107,7 @@ function renderDigestEmail(page: Page, digest: NonNullable<Page['digest']>, time
       : [
           all.count === digest.total
             ? `Acknowledge all ${all.count}: ${all.link}`
-            : `Acknowledge the ${all.count} held by name: ${all.link}`,
+            : `Acknowledge ${all.count} of the ${digest.total} (the others were only counted): ${all.link}`,
           '',
         ]),
     ...digest.incidents.flatMap((i) => [...item(i), '']),

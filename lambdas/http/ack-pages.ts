@@ -73,50 +73,68 @@ export interface DigestPageInput {
   readonly sentAt: string;
   readonly responderName: string;
   readonly formAction: string;
-  /** After a request that ran out of time: how many of them it has gone through (the form goes on from there). */
-  readonly done?: number;
+  /**
+   * After a request that did not finish: where the next goes on (`from`, a position in the
+   * digest's list) and which incidents before it failed and are tried again (`retry`).
+   */
+  readonly progress?: { readonly from: number; readonly retry: readonly string[] };
 }
 
-/** A digest's "acknowledge all" link: the confirmation, or after a partial run, the form to go on. */
+/** A digest's "acknowledge all" link: the confirmation, or after an unfinished run, the form to go on. */
 export function confirmDigestPage(input: DigestPageInput): string {
   const n = `${input.count} incident${input.count === 1 ? '' : 's'}`;
-  const { done } = input;
-  const title = done === undefined ? `Acknowledge all ${n}?` : `${done} of ${input.count} done`;
+  const { progress } = input;
+  const done = progress === undefined ? 0 : progress.from - progress.retry.length;
+  const title = progress === undefined ? `Acknowledge all ${n}?` : `${done} of ${input.count} done`;
   const text =
-    done === undefined
+    progress === undefined
       ? `The digest sent at ${input.sentAt} covered ${n} held while your pages were paused. Acknowledging them tells everyone you are on them and stops their escalation. Those acknowledged or resolved by someone else meanwhile are left as they are.`
-      : `Klaxon has gone through ${done} of the ${n} so far. Go on to acknowledge the other ${input.count - done}.`;
+      : `Klaxon has gone through ${done} of the ${n}${
+          progress.retry.length > 0
+            ? `; ${progress.retry.length} could not be acknowledged just now and will be tried again`
+            : ''
+        }. Go on to acknowledge the other ${input.count - done}.`;
+  const fields =
+    progress === undefined
+      ? ''
+      : `<input type="hidden" name="from" value="${progress.from}">\n${
+          progress.retry.length > 0
+            ? `<input type="hidden" name="retry" value="${escapeHtml(progress.retry.join(','))}">\n`
+            : ''
+        }`;
   return layout(
     title,
     `<h1>${escapeHtml(title)}</h1>
 <p>${escapeHtml(text)}</p>
 <p>You act as <strong>${escapeHtml(input.responderName)}</strong>.</p>
 <form method="post" action="${escapeHtml(input.formAction)}">
-${done === undefined ? '' : `<input type="hidden" name="from" value="${done}">\n`}<button type="submit">${done === undefined ? `Acknowledge all ${input.count}` : 'Go on'}</button>
+${fields}<button type="submit">${progress === undefined ? `Acknowledge all ${input.count}` : 'Go on'}</button>
 </form>`,
   );
 }
 
-/** The last request of an "acknowledge all": what it did (all of it, when it started at 0). */
+/** The request of an "acknowledge all" that finished it: what this request did. */
 export function digestDonePage(input: {
   readonly count: number;
-  readonly from: number;
+  /** Whether earlier requests (a "go on") did part of it. */
+  readonly continued: boolean;
   readonly acknowledged: number;
   readonly unchanged: number;
 }): string {
-  const { count, from, acknowledged, unchanged } = input;
-  if (from > 0)
+  const { count, continued, acknowledged, unchanged } = input;
+  const left =
+    unchanged > 0
+      ? `${unchanged} ${continued ? '' : `of the ${count} `}were already acknowledged, resolving or resolved, or gone, and were left as they were.`
+      : '';
+  if (continued)
     return resultPage({
       title: `All ${count} done`,
-      message:
-        'Every incident of the digest is acknowledged, except any that someone else had acknowledged or resolved first: those were left as they were.',
+      message: `This last part acknowledged ${acknowledged}; the earlier parts did the rest. ${left}`.trim(),
     });
   return resultPage({
     title: acknowledged > 0 ? `Acknowledged ${acknowledged}` : 'Nothing to acknowledge',
     message: `${acknowledged > 0 ? 'Escalation stopped for them; the other responders have been told. ' : ''}${
-      unchanged > 0
-        ? `${unchanged} of the ${count} were already acknowledged, resolving or resolved, or gone, and were left as they were.`
-        : `All ${count} are acknowledged.`
+      left || `All ${count} are acknowledged.`
     }`,
   });
 }

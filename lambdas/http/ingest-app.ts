@@ -1,6 +1,6 @@
 import { type Context, Hono } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
-import { acknowledgeDigest, actOn } from '#app/command';
+import { acknowledgeDigest, actOn, type DigestProgress } from '#app/command';
 import type { EscalationDeps } from '#app/escalation';
 import { IntegrationDirectory, publishAlerts } from '#app/ingest';
 import { pingHeartbeat } from '#app/operations';
@@ -25,6 +25,8 @@ export interface IngestAppDeps extends EscalationDeps {
   readonly log?: Log;
   /** The OpenAPI document's JSON text: built at synth for the http function (lib/bundling.ts). */
   readonly openApi: () => string;
+  /** How long one "acknowledge all" request starts acknowledgements (tests shorten it). */
+  readonly digestAckBudgetMs?: number;
 }
 
 /**
@@ -136,8 +138,13 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
     c.header('X-Content-Type-Options', 'nosniff');
   });
 
-  // A digest's "acknowledge all" link: the same route, its own token kind.
-  app.on(['GET', 'POST'], '/a/:token', async (c, next) => {
+  // A digest's "acknowledge all" link: the same route, its own token kind. Its form carries at
+  // most a position and a list of incident ids.
+  const formLimit = bodyLimit({
+    maxSize: 64 * 1024,
+    onError: (c) => c.html(refusedPage('malformed'), 413),
+  });
+  app.on(['GET', 'POST'], '/a/:token', formLimit, async (c, next) => {
     const token = c.req.param('token');
     if (!isDigestToken(token)) return next();
     try {
@@ -151,28 +158,35 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
         formAction: `/a/${token}`,
       };
       if (c.req.method === 'GET') return c.html(confirmDigestPage(page));
-      // Where a request that ran out of time stopped (its "go on" form says); a retry starts over.
+      // A "go on" form says where the request before stopped, and what failed; a retry starts over.
       const body: Record<string, unknown> = await c.req.parseBody().catch(() => ({}));
-      const from = startOf(body.from, page.count);
+      const at = progressOf(body, page.count);
       const result = await acknowledgeDigest(
-        digest.incidentIds.slice(from),
+        digest.incidentIds,
+        at,
         { who: responder.id, cause: `link:${token}` },
         deps,
-        DIGEST_ACK_BUDGET_MS,
+        deps.digestAckBudgetMs ?? DIGEST_ACK_BUDGET_MS,
       );
-      const { failure, ...counts } = result;
+      const { failure, next, ...counts } = result;
       log(failure === undefined ? 'info' : 'error', 'digest acknowledged', {
         digest: digest.id,
         responder: responder.id,
-        from,
         ...counts,
+        ...(next === undefined ? {} : { next: next.from, retry: next.retry.length }),
         ...(failure === undefined ? {} : { error: String(failure) }),
       });
-      // Out of time (202), or stopped by a failure (503): either way, the form goes on from there.
-      const done = page.count - result.remaining;
-      if (result.remaining > 0)
-        return c.html(confirmDigestPage({ ...page, done }), failure === undefined ? 202 : 503);
-      return c.html(digestDonePage({ count: page.count, from, ...counts }));
+      // Out of time (202) or some failed (503): the form goes on from there.
+      if (next !== undefined)
+        return c.html(confirmDigestPage({ ...page, progress: next }), result.failed > 0 ? 503 : 202);
+      return c.html(
+        digestDonePage({
+          count: page.count,
+          continued: at.from > 0 || at.retry.length > 0,
+          acknowledged: result.acknowledged,
+          unchanged: result.unchanged,
+        }),
+      );
     } catch (error) {
       log('error', 'digest link failed', { error: String(error) });
       return c.html(
@@ -335,10 +349,14 @@ const REFUSED_STATUS = {
  */
 const DIGEST_ACK_BUDGET_MS = 5_000;
 
-/** The `from` of a "go on" form: a whole number within the digest, else 0 (from the start). */
-function startOf(value: unknown, count: number): number {
-  const n = typeof value === 'string' && /^\d{1,6}$/.test(value) ? Number(value) : 0;
-  return n <= count ? n : 0;
+/**
+ * A "go on" form's fields: `from`, a whole number within the digest (else 0, the start), and
+ * `retry`, incident ids (the use case keeps only the digest's own).
+ */
+function progressOf(body: Record<string, unknown>, count: number): DigestProgress {
+  const from = typeof body.from === 'string' && /^\d{1,6}$/.test(body.from) ? Number(body.from) : 0;
+  const retry = typeof body.retry === 'string' && body.retry !== '' ? body.retry.split(',') : [];
+  return { from: from <= count ? from : 0, retry };
 }
 
 /** `Bearer <key>` (Alertmanager's http_config.authorization) or Basic with the key as password (Grafana). */

@@ -338,10 +338,21 @@ describe('rendering a digest (the pages the throttle held, in one message)', () 
     ]);
     // Some counted past the held set's limit are not known by id: the link says whom it covers.
     expect(renderPage({ ...withAll, digest: { ...allDigest, total: 1003 } }, berlin).email).toContain(
-      `Acknowledge the 3 held by name: ${allLink}`,
+      `Acknowledge 3 of the 1003 (the others were only counted): ${allLink}`,
     );
     expect(JSON.parse(rendered.json).digest.acknowledgeAll).toEqual({ link: allLink, count: 3 });
     expect(JSON.parse(renderPage(digest, berlin).json).digest.acknowledgeAll).toBeUndefined();
+  });
+
+  it('keeps the SMS link whole even for a 63-character responder id (alone, over 140 bytes if it must)', () => {
+    const responder = `a${'b'.repeat(62)}`;
+    const long = `https://abcdefghij.execute-api.eu-central-1.amazonaws.com/a/qrstuvwx2345.g.${responder}.tbxw00.MrHISkrX6i33lhcI6uQ2hg`;
+    const sms = renderPage(
+      { ...withAll, digest: { ...allDigest, acknowledgeAll: { link: long, count: 3 } } },
+      berlin,
+    ).sms;
+    expect(sms.endsWith(long)).toBe(true);
+    expect(sms === long || bytes(sms) <= 140).toBe(true);
   });
 
   it('keeps the SMS within 140 bytes and the link whole, however long the title', () => {

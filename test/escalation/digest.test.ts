@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '#adapters/aws/dynamodb-client';
 import { DynamoDbIncidentStore, HELD_MAX } from '#adapters/aws/dynamodb-store';
-import { acknowledgeDigest } from '#app/command';
+import { acknowledgeDigest, DIGEST_START } from '#app/command';
 import { DIGEST_LEAD_MS } from '#app/digest';
 import { afterAcknowledged } from '#app/escalation';
 import { createMaintenance } from '#app/operations';
@@ -119,31 +119,119 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
     expect(await digestTimers(p)).toEqual([]);
   });
 
-  it('"acknowledge all" goes on in batches until its time budget is spent, and says how many remain', async () => {
+  it('"acknowledge all" goes on in batches until its time budget is spent, and says where to go on', async () => {
     const p = await startPipeline(dynamo, config());
     const held = (await flood(p, 15)).slice(5).map((i) => i.id);
     const act = { who: 'alice', cause: 'link:test-digest' };
     // A spent budget still does one batch of eight.
-    expect(await acknowledgeDigest(held, act, p.deps, 0)).toEqual({
-      acknowledged: 8,
-      unchanged: 0,
-      remaining: 2,
-    });
+    const first = await acknowledgeDigest(held, DIGEST_START, act, p.deps, 0);
+    expect(first).toEqual({ acknowledged: 8, unchanged: 0, failed: 0, next: { from: 8, retry: [] } });
     const statuses = async () => Promise.all(held.map(async (id) => (await p.store.get(id))?.status));
     expect((await statuses()).filter((s) => s === 'acknowledged')).toHaveLength(8);
-    expect(await acknowledgeDigest(held.slice(8), act, p.deps, 0)).toEqual({
+    expect(await acknowledgeDigest(held, first.next ?? DIGEST_START, act, p.deps, 0)).toEqual({
       acknowledged: 2,
       unchanged: 0,
-      remaining: 0,
+      failed: 0,
     });
-    // Over again from the start: each is this link's own acknowledgement (a replay), and an
-    // incident that is gone is left out.
-    expect(await acknowledgeDigest([...held, 'abcdefgh2345'], act, p.deps, 60_000)).toEqual({
+    // Over again from the start: each is this link's own acknowledgement (a replay); an incident
+    // that is gone is left out.
+    expect(await acknowledgeDigest([...held, 'abcdefgh2345'], DIGEST_START, act, p.deps, 60_000)).toEqual({
       acknowledged: 10,
       unchanged: 1,
-      remaining: 0,
+      failed: 0,
     });
     expect(await statuses()).toEqual(held.map(() => 'acknowledged'));
+  });
+
+  it('a failed acknowledgement does not stop the others: the next request tries it again first', async () => {
+    const p = await startPipeline(dynamo, config());
+    const held = (await flood(p, 16)).slice(5).map((i) => i.id);
+    const victim = held[1] as string;
+    const store = new Proxy(p.store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        const bound = typeof value === 'function' ? value.bind(target) : value;
+        if (name !== 'get') return bound;
+        return async (id: string) => {
+          if (id === victim) throw new Error('DynamoDB unavailable');
+          return bound(id);
+        };
+      },
+    });
+    const act = { who: 'alice', cause: 'link:test-digest' };
+    // Out of time after the first batch, with one failure in it.
+    const first = await acknowledgeDigest(held, DIGEST_START, act, { ...p.deps, store }, 0);
+    expect(first).toMatchObject({
+      acknowledged: 7,
+      unchanged: 0,
+      failed: 1,
+      next: { from: 8, retry: [victim] },
+    });
+    expect(String(first.failure)).toContain('DynamoDB unavailable');
+    // The retried one fails again; the three after `from` are done.
+    const second = await acknowledgeDigest(
+      held,
+      first.next ?? DIGEST_START,
+      act,
+      { ...p.deps, store },
+      60_000,
+    );
+    expect(second).toMatchObject({ acknowledged: 3, failed: 1, next: { from: 11, retry: [victim] } });
+    expect(await acknowledgeDigest(held, second.next ?? DIGEST_START, act, p.deps, 60_000)).toEqual({
+      acknowledged: 1,
+      unchanged: 0,
+      failed: 0,
+    });
+    // Progress names only the digest's own incidents, before `from`.
+    expect(
+      await acknowledgeDigest(
+        held.slice(0, 2),
+        { from: 1, retry: ['abcdefgh2345', held[1] as string] },
+        act,
+        p.deps,
+        60_000,
+      ),
+    ).toEqual({
+      acknowledged: 1,
+      unchanged: 0,
+      failed: 0,
+    });
+  });
+
+  it('a digest retried after its send is a new message with its own list: the first link keeps its own', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incidents = await flood(p, 8);
+    p.takePages();
+    const [timer] = (await p.timers.pending()).filter((t) => t.name.startsWith('dig-alice-1-'));
+    if (timer === undefined) throw new Error('no digest timer');
+    let releases = 0;
+    const store = new Proxy(p.store, {
+      get(target, name, receiver) {
+        const value = Reflect.get(target, name, receiver);
+        const bound = typeof value === 'function' ? value.bind(target) : value;
+        if (name !== 'releaseHeld') return bound;
+        return async (...args: unknown[]) => {
+          if (releases++ === 0) throw new Error('DynamoDB unavailable');
+          return bound(...args);
+        };
+      },
+    });
+    p.clock.set(new Date(timer.dueAt));
+    await expect(handleTimerEvent(JSON.parse(timer.input), { ...p.deps, store })).rejects.toThrow(
+      'DynamoDB unavailable',
+    );
+    const first = digests(p).at(-1)?.page.digest?.acknowledgeAll?.link ?? '';
+    const firstId = new URL(first).pathname.split('/')[2]?.split('.')[0] ?? '';
+    const firstList = await p.store.getDigest(firstId);
+    expect(firstList?.incidentIds).toEqual(incidents.slice(5).map((i) => i.id));
+    // One of them is acknowledged by someone meanwhile; the timer's retry sends again, in the next slot.
+    await acknowledge(p, incidents[5] as Incident);
+    await p.fastForward(16 * MINUTE);
+    const again = digests(p).at(-1)?.page.digest?.acknowledgeAll?.link ?? '';
+    expect(again).not.toBe(first);
+    const againId = new URL(again).pathname.split('/')[2]?.split('.')[0] ?? '';
+    expect((await p.store.getDigest(againId))?.incidentIds).toEqual(incidents.slice(6).map((i) => i.id));
+    expect(await p.store.getDigest(firstId)).toEqual(firstList);
   });
 
   it('the digest is a page to the throttle: it takes a slot, and waits for one if it finds none', async () => {

@@ -3,6 +3,7 @@ import {
   type ConfirmPageInput,
   confirmDigestPage,
   confirmPage,
+  digestDonePage,
   escapeHtml,
   REFUSAL_REASONS,
   refusedPage,
@@ -47,12 +48,36 @@ describe('the "acknowledge all" page of a digest', () => {
     expect(text).toContain('You act as Alice &lt;ops&gt;');
   });
 
-  it('after a request that ran out of time, offers to go on from where it stopped', () => {
-    const html = confirmDigestPage({ ...digest, done: 8 });
+  it('after a request that did not finish, offers to go on from where it stopped, with what failed', () => {
+    const html = confirmDigestPage({ ...digest, progress: { from: 8, retry: [] } });
     expect(html).toContain('<input type="hidden" name="from" value="8">');
-    const text = visibleText(html);
-    expect(text).toContain('8 of 12 done');
-    expect(text).toContain('Go on to acknowledge the other 4');
+    expect(html).not.toContain('name="retry"');
+    expect(visibleText(html)).toContain('8 of 12 done');
+    expect(visibleText(html)).toContain('Go on to acknowledge the other 4');
+    const failed = confirmDigestPage({
+      ...digest,
+      progress: { from: 8, retry: ['abcdefgh2345', 'qrstuvwx2345'] },
+    });
+    expect(failed).toContain('<input type="hidden" name="retry" value="abcdefgh2345,qrstuvwx2345">');
+    const text = visibleText(failed);
+    expect(text).toContain('6 of 12 done');
+    expect(text).toContain('2 could not be acknowledged just now and will be tried again');
+    expect(text).toContain('Go on to acknowledge the other 6');
+  });
+
+  it('says what the finishing request did', () => {
+    const once = visibleText(digestDonePage({ count: 3, continued: false, acknowledged: 1, unchanged: 2 }));
+    expect(once).toContain('Acknowledged 1');
+    expect(once).toContain('2 of the 3 were already acknowledged');
+    expect(
+      visibleText(digestDonePage({ count: 3, continued: false, acknowledged: 3, unchanged: 0 })),
+    ).toContain('All 3 are acknowledged.');
+    expect(
+      visibleText(digestDonePage({ count: 3, continued: false, acknowledged: 0, unchanged: 3 })),
+    ).toContain('Nothing to acknowledge');
+    const last = visibleText(digestDonePage({ count: 12, continued: true, acknowledged: 4, unchanged: 0 }));
+    expect(last).toContain('All 12 done');
+    expect(last).toContain('This last part acknowledged 4; the earlier parts did the rest.');
   });
 });
 

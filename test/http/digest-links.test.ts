@@ -65,7 +65,9 @@ async function flood(n: number): Promise<Incident[]> {
 }
 
 /** Floods, lets the digest go out, and returns the SMS digest with its "acknowledge all" path. */
-async function digestOf(n: number): Promise<{ held: Incident[]; page: Page; path: string; sms: string }> {
+async function digestOf(
+  n: number,
+): Promise<{ held: Incident[]; paged: Incident[]; page: Page; path: string; sms: string }> {
   const incidents = await flood(n);
   p.takePages();
   await p.fastForward(15 * MINUTE);
@@ -75,6 +77,7 @@ async function digestOf(n: number): Promise<{ held: Incident[]; page: Page; path
   p.takePages();
   return {
     held: incidents.slice(5),
+    paged: incidents.slice(0, 5),
     page: sent.page,
     path: new URL(link).pathname,
     sms: sent.rendered.sms,
@@ -195,47 +198,102 @@ describe('the "acknowledge all" link', () => {
     const partial = await post(path, { from: '2' });
     expect(partial.status).toBe(200);
     expect(await statuses(held)).toEqual(['triggered', 'triggered', 'acknowledged']);
-    expect(await textOf(partial)).toContain('All 3 done');
-    for (const from of ['abc', '-1', '4', '1e3']) {
+    const text = await textOf(partial);
+    expect(text).toContain('All 3 done');
+    expect(text).toContain('This last part acknowledged 1');
+    // Each bad value starts over from the first (the third is this link's own: a replay).
+    for (const from of ['abc', '-1', '4', '1e3', '']) {
       const response = await post(path, { from });
       expect(response.status).toBe(200);
+      expect(await textOf(response)).toContain('Acknowledged 3');
     }
     expect(await statuses(held)).toEqual(['acknowledged', 'acknowledged', 'acknowledged']);
   });
 
-  it('a failed acknowledgement answers 503 with the form to go on from it; going on finishes', async () => {
-    const { held, path } = await digestOf(8);
-    const [, victim] = held as [Incident, Incident, Incident];
-    let failures = 1;
-    const store = new Proxy(p.store, {
-      get(target, prop) {
-        if (prop === 'get')
-          return async (id: string) => {
-            if (id === victim.id && failures-- > 0) throw new Error('DynamoDB unavailable');
-            return target.get(id);
-          };
-        const value = Reflect.get(target, prop);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
+  it('out of time: 202 with the form to go on from the first not started; going on finishes', async () => {
+    const { held, path } = await digestOf(15);
+    expect(held).toHaveLength(10);
+    const slow = createHttpApp({
+      ...p.deps,
+      bus: new LocalEventBus({ maxAttempts: 1 }),
+      apiAuth: bearerAuth({ token: 'unused-token-0123456789' }),
+      digestAckBudgetMs: 0,
     });
+    const first = await slow.request(path, { method: 'POST' });
+    expect(first.status).toBe(202);
+    const html = await first.text();
+    expect(html).toContain('<input type="hidden" name="from" value="8">');
+    expect(html).toContain('8 of 10 done');
+    expect((await statuses(held)).filter((s) => s === 'acknowledged')).toHaveLength(8);
+    const rest = await slow.request(path, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'from=8',
+    });
+    expect(rest.status).toBe(200);
+    expect(await textOf(rest)).toContain('All 10 done');
+    expect(await statuses(held)).toEqual(held.map(() => 'acknowledged'));
+  });
+
+  it('two POSTs at once acknowledge each incident once', async () => {
+    const { held, path } = await digestOf(8);
+    const responses = await Promise.all([post(path), post(path)]);
+    expect(responses.map((r) => r.status)).toEqual([200, 200]);
+    expect(await statuses(held)).toEqual(['acknowledged', 'acknowledged', 'acknowledged']);
+    for (const incident of held) {
+      const entries = (await p.store.timeline(incident.id)).filter((e) => e.type === 'ACKNOWLEDGED');
+      expect(entries).toHaveLength(1);
+    }
+  });
+
+  it('a failure after an acknowledgement committed answers 503 with the form; going on completes it', async () => {
+    const { held, path } = await digestOf(8);
+    // The lifecycle event of the first acknowledgement fails: after its transition committed.
+    let failures = 1;
+    const events = {
+      publish: async (detailType: string, detail: Record<string, unknown>) => {
+        if (detailType === 'Incident Acknowledged' && failures-- > 0)
+          throw new Error('EventBridge unavailable');
+        await p.deps.events.publish(detailType, detail);
+      },
+    };
     const flaky = createHttpApp({
       ...p.deps,
-      store,
+      events,
       bus: new LocalEventBus({ maxAttempts: 1 }),
       apiAuth: bearerAuth({ token: 'unused-token-0123456789' }),
     });
     const failed = await flaky.request(path, { method: 'POST' });
     expect(failed.status).toBe(503);
     const html = await failed.text();
-    expect(html).toContain('<input type="hidden" name="from" value="1">');
-    expect(await statuses(held)).toEqual(['acknowledged', 'triggered', 'acknowledged']);
+    const retry = /name="retry" value="([a-z2-7]{12})"/.exec(html)?.[1];
+    expect(held.map((i) => i.id)).toContain(retry);
+    expect(html).toContain('<input type="hidden" name="from" value="3">');
+    expect(html).toContain('1 could not be acknowledged just now');
+    // Committed, all three; one event is missing.
+    expect(await statuses(held)).toEqual(['acknowledged', 'acknowledged', 'acknowledged']);
+    const acknowledgedEvents = () =>
+      p.events.published
+        .filter((e) => e.detailType === 'Incident Acknowledged')
+        .map((e) => (e.detail.incident as { id: string }).id);
+    expect(acknowledgedEvents()).toHaveLength(2);
     const goOn = await flaky.request(path, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
-      body: 'from=1',
+      body: `from=3&retry=${retry}`,
     });
     expect(goOn.status).toBe(200);
-    expect(await statuses(held)).toEqual(['acknowledged', 'acknowledged', 'acknowledged']);
+    expect(await textOf(goOn)).toContain('All 3 done');
+    expect(new Set(acknowledgedEvents())).toEqual(new Set(held.map((i) => i.id)));
+  });
+
+  it('a `retry` acts only on incidents of the digest', async () => {
+    const { held, paged, path } = await digestOf(8);
+    const [other] = paged as [Incident];
+    // An open incident of the same responder that this digest did not cover, and an unknown id.
+    const response = await post(path, { from: '3', retry: `abcdefgh2345,${other.id}` });
+    expect(response.status).toBe(200);
+    expect(await statuses([other, ...held])).toEqual(['triggered', 'triggered', 'triggered', 'triggered']);
   });
 
   describe('refusals: the clear page, the right status, and nothing changed', () => {

@@ -1038,6 +1038,8 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
           ...digest,
           expiresAt: Math.ceil(expiresAt.getTime() / 1000),
         },
+        // Each message's list is written once (its id is new): never rewritten under its link.
+        ConditionExpression: 'attribute_not_exists(pk)',
       }),
     );
   }
