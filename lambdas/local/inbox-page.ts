@@ -18,7 +18,9 @@ export function inboxPage(
           : page.contact.type === 'sms'
             ? page.contact.number
             : page.contact.url;
+      const all = page.digest?.acknowledgeAll;
       const links = [
+        all ? `<a href="${escapeHtml(all.link)}">Acknowledge all ${all.count}</a>` : '',
         page.links.acknowledge ? `<a href="${escapeHtml(page.links.acknowledge)}">Acknowledge</a>` : '',
         page.links.resolve ? `<a href="${escapeHtml(page.links.resolve)}">Resolve</a>` : '',
       ]

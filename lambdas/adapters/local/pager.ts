@@ -38,7 +38,9 @@ export class LocalPager implements Pager {
           ? page.contact.number
           : page.contact.url;
     this.#options.log?.(
-      `📟 ${page.kind} → ${page.responder.name} (${page.contact.type} ${to}): ${rendered.subject}${page.links.acknowledge ? `\n     acknowledge: ${page.links.acknowledge}` : ''}`,
+      `📟 ${page.kind} → ${page.responder.name} (${page.contact.type} ${to}): ${rendered.subject}${
+        page.digest?.acknowledgeAll ? `\n     acknowledge all: ${page.digest.acknowledgeAll.link}` : ''
+      }${page.links.acknowledge ? `\n     acknowledge: ${page.links.acknowledge}` : ''}`,
     );
     if (this.#options.file) await appendFile(this.#options.file, `${JSON.stringify(entry)}\n`);
   }
