@@ -91,7 +91,7 @@ export function confirmDigestPage(input: DigestPageInput): string {
       ? `The digest sent at ${input.sentAt} covered ${n} held while your pages were paused. Acknowledging them tells everyone you are on them and stops their escalation. Those acknowledged or resolved by someone else meanwhile are left as they are.`
       : `Klaxon has gone through ${done} of the ${n}${
           progress.retry.length > 0
-            ? `; ${progress.retry.length} could not be acknowledged just now and will be tried again`
+            ? `; ${progress.retry.length} could not be acknowledged just now and will be tried again (if they keep failing, acknowledge them from their own links or with the klaxon CLI: ${progress.retry.join(', ')})`
             : ''
         }. Go on to acknowledge the other ${input.count - done}.`;
   const fields =
@@ -113,10 +113,10 @@ ${fields}<button type="submit">${progress === undefined ? `Acknowledge all ${inp
   );
 }
 
-/** The request of an "acknowledge all" that finished it: what this request did. */
+/** The request of an "acknowledge all" that found nothing left to do: what this request did. */
 export function digestDonePage(input: {
   readonly count: number;
-  /** Whether earlier requests (a "go on") did part of it. */
+  /** Whether it went on from a "go on" form (it did only part of the list). */
   readonly continued: boolean;
   readonly acknowledged: number;
   readonly unchanged: number;
@@ -127,9 +127,13 @@ export function digestDonePage(input: {
       ? `${unchanged} ${continued ? '' : `of the ${count} `}were already acknowledged, resolving or resolved, or gone, and were left as they were.`
       : '';
   if (continued)
+    // Only what this request did: a form's position is the responder's word, not a record.
     return resultPage({
-      title: `All ${count} done`,
-      message: `This last part acknowledged ${acknowledged}; the earlier parts did the rest. ${left}`.trim(),
+      title: 'Done',
+      message:
+        `This part acknowledged ${acknowledged} more. ${left} Open the link again to go over all ${count}: what is acknowledged already is left as it is.`
+          .replace(/\s+/g, ' ')
+          .trim(),
     });
   return resultPage({
     title: acknowledged > 0 ? `Acknowledged ${acknowledged}` : 'Nothing to acknowledge',

@@ -106,6 +106,8 @@ export class KlaxonFunction extends Construct {
   readonly role: iam.Role;
   /** Events that failed every async attempt. Only for `invocation: 'async'`. */
   readonly deadLetterQueue: sqs.Queue | undefined;
+  /** Whether the OpenAPI document is bundled (`bundleOpenApi`). */
+  readonly bundlesOpenApi: boolean;
 
   constructor(scope: Construct, id: string, props: KlaxonFunctionProps) {
     super(scope, id);
@@ -133,6 +135,7 @@ export class KlaxonFunction extends Construct {
       },
     });
 
+    this.bundlesOpenApi = props.bundleOpenApi ?? false;
     this.deadLetterQueue =
       props.invocation === 'async'
         ? new sqs.Queue(this, 'DeadLetterQueue', {
@@ -180,7 +183,7 @@ export class KlaxonFunction extends Construct {
         externalModules: ['@aws-sdk/*'],
         // The handler reads the very config this stack was synthesized from (and the http
         // function the OpenAPI document): see lib/bundling.ts.
-        define: bundleDefine(props.config, { openApi: props.bundleOpenApi ?? false }),
+        define: bundleDefine(props.config, { openApi: this.bundlesOpenApi }),
       },
     });
 

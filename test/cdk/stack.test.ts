@@ -231,6 +231,11 @@ describe('functions', () => {
     expect(env).not.toHaveProperty('PUBLIC_URL');
   });
 
+  it('bundles the OpenAPI document into the http function only (it serves /openapi.json)', () => {
+    expect(all().map((fn) => fn.bundlesOpenApi)).toEqual([false, true, false, false]);
+    expect(stack.apiFunction.bundlesOpenApi).toBe(false);
+  });
+
   it('keeps function logs for a month', () => {
     for (const fn of all()) {
       expect(resourceOf(fn.logGroup).Properties).toMatchObject({ RetentionInDays: 30 });

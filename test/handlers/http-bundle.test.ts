@@ -28,9 +28,13 @@ describe('bundleDefine', () => {
     expect(JSON.parse(JSON.parse(plain['process.env.KLAXON_CONFIG_JSON'] ?? '""'))).toEqual(config);
     const http = bundleDefine(config, { openApi: true });
     const gz = JSON.parse(http['process.env.KLAXON_OPENAPI_GZ'] ?? '""') as string;
-    // Much smaller than the document, and the same at every synth (the asset hash is stable).
+    // Much smaller than the document, and the same at every synth (the asset hash is stable):
+    // no mtime, and the OS byte says "unknown" whatever the platform.
     expect(gz.length).toBeLessThan(JSON.stringify(openApiDocument()).length / 4);
     expect(bundleDefine(config, { openApi: true })).toEqual(http);
+    const header = Buffer.from(gz, 'base64').subarray(0, 10);
+    expect([...header.subarray(4, 8)]).toEqual([0, 0, 0, 0]);
+    expect(header[9]).toBe(0xff);
     const saved = process.env.KLAXON_OPENAPI_GZ;
     process.env.KLAXON_OPENAPI_GZ = gz;
     try {
