@@ -2,7 +2,7 @@ import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { documentClient } from '#adapters/aws/dynamodb-client';
-import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
+import { DynamoDbIncidentStore, SEEN_WINDOW } from '#adapters/aws/dynamodb-store';
 import { handleAlertEvent } from '#app/alert-event';
 import { processAlert } from '#app/process-alert';
 import { RetryableError } from '#core/errors';
@@ -254,7 +254,7 @@ describe('exactly one incident under concurrency', () => {
   });
 });
 
-describe('the dedup window: two generations of `seen`, 128 events each', () => {
+describe(`the dedup window: two generations of \`seen\`, ${SEEN_WINDOW} events each`, () => {
   const item = async (id: string) =>
     (
       await documentClient(dynamo.client).send(
@@ -262,7 +262,7 @@ describe('the dedup window: two generations of `seen`, 128 events each', () => {
       )
     ).Item ?? {};
 
-  it('an incident absorbing 400 events keeps at most 256 hashes, counts each once and knows its opener', async () => {
+  it(`an incident absorbing 400 events keeps at most ${2 * SEEN_WINDOW} + 16 hashes, counts each once and knows its opener`, async () => {
     const opener = makeAlert();
     const opened = await processAlert(opener, deps());
     if (opened.kind !== 'opened') throw new Error('expected opened');
@@ -272,10 +272,14 @@ describe('the dedup window: two generations of `seen`, 128 events each', () => {
       await Promise.all(alerts.slice(i, i + 16).map((a) => processAlert(a, deps())));
     const stored = await item(opened.incident.id);
     expect(stored.alertCount).toBe(400);
-    expect((stored.seen as Set<string> | undefined)?.size ?? 0).toBeLessThan(128);
-    expect((stored.seenPrev as Set<string>).size).toBeGreaterThanOrEqual(128);
-    // The latest 128 events are recognised as replays; so is the opener, however old.
-    for (const recent of alerts.slice(-128))
+    const seen = (stored.seen as Set<string> | undefined)?.size ?? 0;
+    const seenPrev = (stored.seenPrev as Set<string>).size;
+    expect(seen).toBeLessThan(SEEN_WINDOW);
+    expect(seenPrev).toBeGreaterThanOrEqual(SEEN_WINDOW);
+    // Rotation races with the appends, 16 at a time: a generation overshoots by less than 16.
+    expect(seen + seenPrev).toBeLessThan(2 * SEEN_WINDOW + 16);
+    // The latest SEEN_WINDOW events are recognised as replays; so is the opener, however old.
+    for (const recent of alerts.slice(-SEEN_WINDOW))
       expect((await processAlert(recent, deps())).kind).toBe('replayed');
     expect(await processAlert(opener, deps())).toMatchObject({ kind: 'replayed', caused: 'opened' });
     expect((await item(opened.incident.id)).alertCount).toBe(400);

@@ -67,10 +67,11 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  * then the one conditional update, with only what an append changes. A stale occurrence names a
  * resolved incident, whose condition fails; the retry reads KEY again.
  *
- * The dedup window: `seen` holds one generation of up to 128 event hashes; the writer whose event
+ * The dedup window: `seen` holds one generation of up to 32 event hashes; the writer whose event
  * fills it moves it to `seenPrev` (dropping the older one). A redelivery is recognised while fewer
- * than 128–256 other events were counted into its incident since; the opener (`openedBy`) always
- * is. The item stays a few KB however long the storm (it used to grow to the 400 KB limit).
+ * than 32–64 other events were counted into its incident since; the opener (`openedBy`) always
+ * is. The item stays about 1.3 KB however long the storm (2 write units a duplicate; it used to
+ * grow to the 400 KB limit).
  *
  * Resolve = conditional update of the incident to resolved, then advance KEY.occurrence. A crash
  * between the two is repaired by the retry (the resolve sees its own event on the incident) or by
@@ -95,8 +96,12 @@ const SAMPLES_CHUNK_BYTES = 300_000;
 
 type Item = Record<string, unknown>;
 
-/** How many distinct events one generation of an incident's `seen` set holds (two are kept). */
-export const SEEN_WINDOW = 128;
+/**
+ * How many distinct events one generation of an incident's `seen` set holds (two are kept). Every
+ * duplicate rewrites the item, so its size is the write cost of a storm: 32 keeps it near 1.3 KiB
+ * (2 write units; 128 made it 4.1 KiB and 5). See ARCHITECTURE.md, "The dedup window".
+ */
+export const SEEN_WINDOW = 32;
 /** How many keys' occurrences (and contacts' throttle histories) one process remembers. */
 const KEY_CACHE_SIZE = 1_000;
 
