@@ -39,6 +39,11 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
   const integrations = new IntegrationDirectory(deps.store);
   const log = deps.log ?? (() => {});
   const fail = (c: Context, error: unknown, style: ErrorStyle) => failWith(c, error, style, log);
+  /** A link that failed on our side: logged, and a 503 page saying what to do (what happened is in `message`). */
+  const tryAgain = (c: Context, event: string, error: unknown, message: string) => {
+    log('error', event, { error: String(error) });
+    return c.html(resultPage({ title: 'Try again', message }), 503);
+  };
 
   const context = (service: string): IngestContext => ({
     service,
@@ -188,14 +193,11 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
         }),
       );
     } catch (error) {
-      log('error', 'digest link failed', { error: String(error) });
-      return c.html(
-        resultPage({
-          title: 'Try again',
-          message:
-            'Klaxon could not finish this just now. Open the link again and confirm: what is done is skipped.',
-        }),
-        503,
+      return tryAgain(
+        c,
+        'digest link failed',
+        error,
+        'Klaxon could not finish this just now. Open the link again and confirm: what is done is skipped.',
       );
     }
   });
@@ -205,13 +207,11 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
     try {
       checked = await checkLink(c.req.param('token'));
     } catch (error) {
-      log('error', 'link check failed', { error: String(error) });
-      return c.html(
-        resultPage({
-          title: 'Try again',
-          message: 'Klaxon could not check this link just now. Nothing was changed; please try again.',
-        }),
-        503,
+      return tryAgain(
+        c,
+        'link check failed',
+        error,
+        'Klaxon could not check this link just now. Nothing was changed; please try again.',
       );
     }
     if (!checked.ok) return c.html(refusedPage(checked.reason), REFUSED_STATUS[checked.reason]);
@@ -291,14 +291,11 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
         }),
       );
     } catch (error) {
-      log('error', 'link action failed', { error: String(error) });
-      return c.html(
-        resultPage({
-          title: 'Try again',
-          message:
-            'Klaxon could not finish this just now. Open the link again and confirm: acting twice is harmless.',
-        }),
-        503,
+      return tryAgain(
+        c,
+        'link action failed',
+        error,
+        'Klaxon could not finish this just now. Open the link again and confirm: acting twice is harmless.',
       );
     }
   });
