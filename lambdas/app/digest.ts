@@ -1,6 +1,6 @@
 import type { Contact } from '#core/config';
 import { newDigestId, timelineEntryId } from '#core/ids';
-import type { Incident } from '#core/incident';
+import type { Incident, TimelineEntry } from '#core/incident';
 import { contactKey, type DigestEntry, type Page, pageIncident } from '#core/page';
 import { SEVERITIES } from '#core/severity';
 import { retryAt, throttleRules } from '#core/throttle';
@@ -95,6 +95,10 @@ export async function onDigest(
       return 'rescheduled';
     }
     await sendInSlot(deps, key, page, now);
+    // On each incident's timeline, before the release: a retry after a failure here sends again.
+    await deps.store.putTimelineEntries(
+      waiting.map((incident) => digestedEntry(incident, page, waiting.length, now)),
+    );
   }
   // Sent, or no longer waiting (acknowledged, resolved, deleted), or the contact is gone.
   await deps.store.releaseHeld(key, held, due);
@@ -154,6 +158,22 @@ async function scheduleDigest(contact: string, due: number, deps: EscalationDeps
  */
 function later(at: number, deps: EscalationDeps): number {
   return Math.max(at, deps.clock().getTime() + DIGEST_LEAD_MS);
+}
+
+/** The timeline's record that this digest paged the incident's responder (one per message). */
+function digestedEntry(incident: Incident, page: Page, count: number, now: Date): TimelineEntry {
+  const others = count - 1;
+  return {
+    id: timelineEntryId(incident.id, 'DIGESTED', page.id),
+    incidentId: incident.id,
+    at: now.toISOString(),
+    type: 'DIGESTED',
+    who: 'klaxon',
+    text: `${page.responder.name} paged by ${page.contact.type} in a digest of held pages${
+      others > 0 ? ` (with ${others} other incident${others === 1 ? '' : 's'})` : ''
+    }`,
+    paged: [page.responder.id],
+  };
 }
 
 function contactOf(key: string, deps: EscalationDeps) {

@@ -180,6 +180,8 @@ export interface IncidentStore {
   list(filter: IncidentFilter): Promise<IncidentPage>;
   /** Idempotent: an entry with the same id is overwritten, not added — or, `ifAbsent`, left as it is. */
   putTimelineEntry(entry: TimelineEntry, options?: { ifAbsent?: boolean }): Promise<void>;
+  /** Many entries (of any incidents) at once, in batches; each is a put, as putTimelineEntry's. */
+  putTimelineEntries(entries: readonly TimelineEntry[]): Promise<void>;
   timeline(incidentId: string): Promise<TimelineEntry[]>;
   /** Whether the entry with this (incident, at, type, id) exists: the completion mark of a step. */
   hasTimelineEntry(entry: Pick<TimelineEntry, 'incidentId' | 'at' | 'type' | 'id'>): Promise<boolean>;

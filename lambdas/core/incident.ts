@@ -165,6 +165,7 @@ export const TIMELINE_TYPES = [
   'POSTMORTEM_REMINDED',
   'POSTMORTEM_OVERDUE',
   'POSTMORTEM_PUBLISHED',
+  'DIGESTED',
 ] as const;
 export type TimelineType = (typeof TIMELINE_TYPES)[number];
 

@@ -107,6 +107,16 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
       if (page.contact.type === 'sms')
         expect(rendered.sms).toContain(`ACK ALL ${page.digest?.acknowledgeAll?.link}`);
     }
+    // Each incident's timeline says who the digest paged, and how (the page itself was held).
+    for (const incident of [sixth, eighth] as Incident[]) {
+      const digested = (await p.store.timeline(incident.id)).filter((e) => e.type === 'DIGESTED');
+      // Same instant: in id order.
+      expect(digested.map((e) => [e.text, e.paged, e.at]).sort()).toEqual([
+        ['Alice paged by email in a digest of held pages (with 1 other incident)', ['alice'], sent[0]?.at],
+        ['Alice paged by sms in a digest of held pages (with 1 other incident)', ['alice'], sent[1]?.at],
+      ]);
+    }
+    expect((await p.store.timeline((seventh as Incident).id)).map((e) => e.type)).not.toContain('DIGESTED');
     // The digest took one throttle slot: five pages and itself.
     expect((await p.store.heldPages('alice-1#page')).history).toHaveLength(6);
     for (const contact of ['alice-0', 'alice-1']) {

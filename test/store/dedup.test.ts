@@ -489,6 +489,33 @@ describe("the opening's completion (OPENED on the incident item)", () => {
   });
 });
 
+describe('many timeline entries at once (a digest records itself on each incident)', () => {
+  it('writes more than one batch of 25, across incidents, and a rewrite of the same entry replaces it', async () => {
+    const incidents: string[] = [];
+    for (let i = 0; i < 3; i++) {
+      const outcome = await processAlert(makeAlert({ dedupKey: `batch-${i}` }), deps());
+      if (outcome.kind !== 'opened') throw new Error('expected opened');
+      incidents.push(outcome.incident.id);
+    }
+    const entries = Array.from({ length: 60 }, (_, n) => ({
+      id: `e${n}`,
+      incidentId: incidents[n % 3] as string,
+      at: `2026-11-26T10:${String(10 + Math.floor(n / 3)).padStart(2, '0')}:00.000Z`,
+      type: 'DIGESTED' as const,
+      who: 'klaxon',
+      text: `entry ${n}`,
+      paged: ['alice'],
+    }));
+    await store.putTimelineEntries(entries);
+    await store.putTimelineEntries(entries.slice(0, 30));
+    for (const [i, id] of incidents.entries()) {
+      const digested = (await store.timeline(id)).filter((e) => e.type === 'DIGESTED');
+      expect(digested).toEqual(entries.filter((_, n) => n % 3 === i));
+    }
+    await store.putTimelineEntries([]);
+  });
+});
+
 describe('crash repair', () => {
   it('a late retry of an acknowledge after the key moved on still rewrites its timeline entry', async () => {
     const ack = makeAlert({ action: 'acknowledge', receivedAt: '2026-11-26T10:01:00.000Z' });

@@ -140,6 +140,7 @@ export const STORE_METHODS = [
   'get',
   'list',
   'putTimelineEntry',
+  'putTimelineEntries',
   'timeline',
   'hasTimelineEntry',
   'putIntegration',

@@ -1,5 +1,6 @@
 import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
+  BatchWriteCommand,
   DeleteCommand,
   type DynamoDBDocumentClient,
   GetCommand,
@@ -89,6 +90,9 @@ const MAX_ATTEMPTS = 6;
 const MAX_LOOKBACK = 20;
 /** A contact paged by many incidents at once is one hot item: more attempts, with jittered backoff. */
 const THROTTLE_ATTEMPTS = 12;
+/** DynamoDB's BatchWriteItem limit, and how often what it leaves unprocessed is sent again. */
+const BATCH_WRITE_MAX = 25;
+const BATCH_ATTEMPTS = 8;
 /** How many held incidents a contact's digest names; more are counted (`overflow`). ≈ 20 KB of ids. */
 export const HELD_MAX = 1000;
 /** Rollup samples are stored in chunks so that a day of any size fits DynamoDB's 400 KB items. */
@@ -584,6 +588,24 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       );
     } catch (error) {
       if (!(options.ifAbsent && error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async putTimelineEntries(entries: readonly TimelineEntry[]): Promise<void> {
+    for (let i = 0; i < entries.length; i += BATCH_WRITE_MAX) {
+      let requests = entries.slice(i, i + BATCH_WRITE_MAX).map((entry) => ({
+        PutRequest: { Item: { pk: incPk(entry.incidentId), sk: timelineSk(entry), ...entry } },
+      }));
+      for (let attempt = 0; requests.length > 0; attempt++) {
+        if (attempt >= BATCH_ATTEMPTS)
+          throw new RetryableError('timeline entries kept going unprocessed; retry');
+        // What DynamoDB leaves unprocessed (throttled) is sent again after a jittered pause.
+        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * attempt));
+        const result = await this.#db.send(
+          new BatchWriteCommand({ RequestItems: { [this.#table]: requests } }),
+        );
+        requests = (result.UnprocessedItems?.[this.#table] ?? []) as typeof requests;
+      }
     }
   }
 
