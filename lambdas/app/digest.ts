@@ -95,10 +95,9 @@ export async function onDigest(
       return 'rescheduled';
     }
     await sendInSlot(deps, key, page, now);
-    // On each incident's timeline, before the release: a retry after a failure here sends again.
-    await deps.store.putTimelineEntries(
-      waiting.map((incident) => digestedEntry(incident, page, waiting.length, now)),
-    );
+    // On each incident's timeline, before the release: a retry after a failure here sends again
+    // (as after any failure past the send), and rewrites the same entries (stamped with the due time).
+    await deps.store.putTimelineEntries(waiting.map((incident) => digestedEntry(incident, page, due)));
   }
   // Sent, or no longer waiting (acknowledged, resolved, deleted), or the contact is gone.
   await deps.store.releaseHeld(key, held, due);
@@ -160,19 +159,22 @@ function later(at: number, deps: EscalationDeps): number {
   return Math.max(at, deps.clock().getTime() + DIGEST_LEAD_MS);
 }
 
-/** The timeline's record that this digest paged the incident's responder (one per message). */
-function digestedEntry(incident: Incident, page: Page, count: number, now: Date): TimelineEntry {
-  const others = count - 1;
+/**
+ * The timeline's record that this digest paged the incident's responder: one per contact and due
+ * time, so a re-sent digest rewrites it. Not in `paged`: the notices that list feeds (acknowledged,
+ * resolved) would then go out for every incident of a digest, a storm of its own.
+ */
+function digestedEntry(incident: Incident, page: Page, due: number): TimelineEntry {
+  const others = (page.digest?.total ?? 1) - 1;
   return {
     id: timelineEntryId(incident.id, 'DIGESTED', page.id),
     incidentId: incident.id,
-    at: now.toISOString(),
+    at: new Date(due).toISOString(),
     type: 'DIGESTED',
     who: 'klaxon',
     text: `${page.responder.name} paged by ${page.contact.type} in a digest of held pages${
       others > 0 ? ` (with ${others} other incident${others === 1 ? '' : 's'})` : ''
     }`,
-    paged: [page.responder.id],
   };
 }
 

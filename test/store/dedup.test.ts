@@ -382,6 +382,32 @@ describe('what one process remembers of a key', () => {
     expect((await store.findOpen('checkout', 'db-latency'))?.alertCount).toBe(1);
   });
 
+  it('remembers a previous incident written with the earlier window of 128 too: duplicates read nothing', async () => {
+    const first = await processAlert(makeAlert(), deps());
+    if (first.kind !== 'opened') throw new Error('expected opened');
+    // Two generations as the window of 128 left them (rotation races add up to 15 to each).
+    const hashes = (n: number, tag: string) => new Set(Array.from({ length: n }, (_, i) => `${tag}${i}`));
+    await documentClient(dynamo.client).send(
+      new UpdateCommand({
+        TableName: store.tableName,
+        Key: { pk: `INC#${first.incident.id}`, sk: 'INC' },
+        UpdateExpression: 'ADD seen :a, seenPrev :b',
+        ExpressionAttributeValues: { ':a': hashes(140, 'a'), ':b': hashes(130, 'b') },
+      }),
+    );
+    now = new Date('2026-11-26T10:10:00.000Z');
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), deps());
+    const { calls, store: warm } = countingStore();
+    now = new Date('2026-11-26T10:20:00.000Z');
+    await warm.trigger(makeAlert({ receivedAt: now.toISOString() }), now); // learns the key and incident 0
+    calls.length = 0;
+    now = new Date('2026-11-26T10:21:00.000Z');
+    expect(await warm.trigger(makeAlert({ receivedAt: now.toISOString() }), now)).toMatchObject({
+      kind: 'appended',
+    });
+    expect(calls).toEqual(['UpdateItemCommand']);
+  });
+
   it('…also when the redelivery carries a new receivedAt (a CloudWatch retry is stamped when processed)', async () => {
     const event = makeAlert({ eventKey: 'cw:retry', receivedAt: '2026-11-26T10:00:00.000Z' });
     const first = await processAlert(event, deps());

@@ -93,6 +93,7 @@ const THROTTLE_ATTEMPTS = 12;
 /** DynamoDB's BatchWriteItem limit, and how often what it leaves unprocessed is sent again. */
 const BATCH_WRITE_MAX = 25;
 const BATCH_ATTEMPTS = 8;
+const BATCH_CONCURRENCY = 4;
 /** How many held incidents a contact's digest names; more are counted (`overflow`). ≈ 20 KB of ids. */
 export const HELD_MAX = 1000;
 /** Rollup samples are stored in chunks so that a day of any size fits DynamoDB's 400 KB items. */
@@ -106,6 +107,12 @@ type Item = Record<string, unknown>;
  * (2 write units; 128 made it 4.1 KiB and 5). See ARCHITECTURE.md, "The dedup window".
  */
 export const SEEN_WINDOW = 32;
+/**
+ * The largest previous incident a process keeps in memory for replay checks: two generations as
+ * rotation races leave them (up to 15 over each), and items written with the earlier window of
+ * 128 (up to about 272 hashes). Larger ones (from before the window) are read each time.
+ */
+const PREVIOUS_MAX_HASHES = 320;
 /** How many keys' occurrences (and contacts' throttle histories) one process remembers. */
 const KEY_CACHE_SIZE = 1_000;
 
@@ -592,21 +599,29 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   }
 
   async putTimelineEntries(entries: readonly TimelineEntry[]): Promise<void> {
-    for (let i = 0; i < entries.length; i += BATCH_WRITE_MAX) {
-      let requests = entries.slice(i, i + BATCH_WRITE_MAX).map((entry) => ({
+    const batches: (typeof entries)[] = [];
+    for (let i = 0; i < entries.length; i += BATCH_WRITE_MAX)
+      batches.push(entries.slice(i, i + BATCH_WRITE_MAX));
+    const write = async (batch: typeof entries) => {
+      let requests = batch.map((entry) => ({
         PutRequest: { Item: { pk: incPk(entry.incidentId), sk: timelineSk(entry), ...entry } },
       }));
       for (let attempt = 0; requests.length > 0; attempt++) {
         if (attempt >= BATCH_ATTEMPTS)
           throw new RetryableError('timeline entries kept going unprocessed; retry');
-        // What DynamoDB leaves unprocessed (throttled) is sent again after a jittered pause.
-        if (attempt > 0) await new Promise((resolve) => setTimeout(resolve, Math.random() * 50 * attempt));
+        // What DynamoDB leaves unprocessed (throttled) is sent again after a growing, jittered pause.
+        if (attempt > 0)
+          await new Promise((resolve) =>
+            setTimeout(resolve, Math.min(1000, 25 * 2 ** attempt) * Math.random()),
+          );
         const result = await this.#db.send(
           new BatchWriteCommand({ RequestItems: { [this.#table]: requests } }),
         );
         requests = (result.UnprocessedItems?.[this.#table] ?? []) as typeof requests;
       }
-    }
+    };
+    for (let i = 0; i < batches.length; i += BATCH_CONCURRENCY)
+      await Promise.all(batches.slice(i, i + BATCH_CONCURRENCY).map(write));
   }
 
   async hasTimelineEntry(entry: Pick<TimelineEntry, 'incidentId' | 'at' | 'type' | 'id'>): Promise<boolean> {
@@ -1127,7 +1142,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       if (item === undefined) return undefined;
       if (matches(item)) return item;
       const resolvedAt = typeof item.resolvedAt === 'string' ? Date.parse(item.resolvedAt) : undefined;
-      if (n === occurrence - 1 && resolvedAt !== undefined && setSize(item) <= 2 * SEEN_WINDOW)
+      if (n === occurrence - 1 && resolvedAt !== undefined && setSize(item) <= PREVIOUS_MAX_HASHES)
         key.previous = item;
       if (resolvedAt !== undefined && resolvedAt < Date.parse(alert.receivedAt)) return undefined;
     }
