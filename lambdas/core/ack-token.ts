@@ -122,18 +122,19 @@ export function isDigestToken(token: string): boolean {
 function sign(
   claims: { field: string; id: string; code: string; responderId: string; expiresAt: Date },
   secret: string | Buffer,
-  errors: { field: string; message: string }[],
+  actionErrors: readonly { field: string; message: string }[],
 ): string {
   const seconds = Math.floor(claims.expiresAt.getTime() / 1000);
-  errors.unshift(...(ID.test(claims.id) ? [] : [{ field: claims.field, message: 'must be 12 of [a-z2-7]' }]));
-  errors.push(
+  const errors = [
+    ...(ID.test(claims.id) ? [] : [{ field: claims.field, message: 'must be 12 of [a-z2-7]' }]),
+    ...actionErrors,
     ...(RESPONDER_ID.test(claims.responderId)
       ? []
       : [{ field: 'responderId', message: 'must be a slug of at most 63 characters' }]),
     ...(Number.isSafeInteger(seconds) && seconds > 0
       ? []
       : [{ field: 'expiresAt', message: 'must be a valid time after 1970' }]),
-  );
+  ];
   if (errors.length > 0) throw new ValidationError('cannot sign these acknowledge-link claims', errors);
   const expiry = seconds.toString(36);
   const mac = macOf(keyOf(secret), claims.id, claims.code, claims.responderId, expiry);
