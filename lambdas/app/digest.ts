@@ -249,7 +249,8 @@ async function digestPage(
     responder: { id: responder.id, name: responder.name },
     contact: { ...contact, key: event.contact },
     reason: `Held by the page rate limit: ${count} incident${count === 1 ? '' : 's'} waiting while your pages were paused`,
-    // The SMS carries the most urgent incident's signed link: the API's own page needs credentials.
+    // The most urgent incident's signed links (the API's own page needs credentials): the SMS of a
+    // digest of one incident carries them; with more, it carries `acknowledgeAll`.
     links,
     digest: { total: count, incidents, ...(acknowledgeAll ? { acknowledgeAll } : {}) },
   };
