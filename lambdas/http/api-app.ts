@@ -1,4 +1,5 @@
-import { type Context, Hono, type MiddlewareHandler } from 'hono';
+import type { Context, MiddlewareHandler } from 'hono';
+import { Hono } from 'hono/tiny';
 import type { CommandDeps } from '#app/command';
 import { createIntegration } from '#app/ingest';
 import { createMaintenance, endMaintenance } from '#app/operations';

@@ -1,4 +1,4 @@
-import { Hono } from 'hono';
+import { Hono } from 'hono/tiny';
 import { type ApiAppDeps, createApiApp } from './api-app.ts';
 import { noRoute } from './errors.ts';
 import { createIngestApp, type IngestAppDeps } from './ingest-app.ts';

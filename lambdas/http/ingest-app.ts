@@ -1,5 +1,6 @@
-import { type Context, Hono } from 'hono';
+import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
+import { Hono } from 'hono/tiny';
 import { acknowledgeDigest, actOn, type DigestProgress } from '#app/command';
 import type { EscalationDeps } from '#app/escalation';
 import { IntegrationDirectory, publishAlerts } from '#app/ingest';
