@@ -19,7 +19,8 @@ const ESM_REQUIRE_BANNER =
   "import { createRequire } from 'module'; const require = createRequire(import.meta.url);";
 
 const HANDLERS = ['http', 'api', 'process-alert', 'escalate', 'rollup'] as const;
-const LIMIT_BYTES = 250 * 1024;
+/** The goal read strictly: 250 KB as 250,000 bytes (not 250 KiB). */
+const LIMIT_BYTES = 250_000;
 
 /** What the stack puts in every function's environment (lib/klaxon-stack.ts), as dummy values. */
 const ENV: Record<string, string> = {
@@ -211,7 +212,7 @@ export async function runBundles(
       samples,
     });
     progress(
-      `bundles: ${handler} ${fmt.kib(bytes)}, load ${fmt.ms(loadMs)} vs floor ${fmt.ms(floorMs)} (median of ${processes})`,
+      `bundles: ${handler} ${fmt.kb(bytes)}, load ${fmt.ms(loadMs)} vs floor ${fmt.ms(floorMs)} (median of ${processes})`,
     );
   }
 
@@ -220,8 +221,8 @@ export async function runBundles(
     rows.push({
       bench: 'bundles',
       measure: `${f.handler}: size (minified)`,
-      klaxon: `${fmt.kib(f.bytes)} (gzip ${fmt.kib(f.gzipBytes)})`,
-      floor: '250 KiB',
+      klaxon: `${fmt.kb(f.bytes)} (gzip ${fmt.kb(f.gzipBytes)})`,
+      floor: fmt.kb(LIMIT_BYTES),
       ratio: fmt.x(f.bytes / LIMIT_BYTES),
       goal: '≤ 250 KB',
       met: f.bytes <= LIMIT_BYTES ? 'met' : 'NOT MET',

@@ -502,6 +502,7 @@ export const fmt = {
   ms: (v: number) => (Number.isFinite(v) ? `${v < 10 ? v.toFixed(2) : v.toFixed(1)} ms` : '—'),
   x: (v: number) => (Number.isFinite(v) ? `${v.toFixed(2)}×` : '—'),
   kib: (bytes: number) => `${(bytes / 1024).toFixed(1)} KiB`,
+  kb: (bytes: number) => `${(bytes / 1000).toFixed(1)} kB`,
   n: (v: number) => v.toLocaleString('en-US'),
   perSec: (v: number) => `${Math.round(v).toLocaleString('en-US')}/s`,
 };
