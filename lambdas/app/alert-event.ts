@@ -50,6 +50,10 @@ export async function handleAlertEvent(event: RoutedEvent, deps: AlertEventDeps)
       reason: 'CloudWatch alarms are not routed: the config has no cloudwatch section',
     };
   }
-  const alert = alertFromEvent(event, deps.config, deps.clock().toISOString());
+  // Received when it was put on the bus: a retried delivery keeps that time, so it is still known
+  // for a replay after its incident was resolved (an alert received after that would be new).
+  const time = Date.parse(event.time);
+  const receivedAt = Number.isNaN(time) ? deps.clock().toISOString() : new Date(time).toISOString();
+  const alert = alertFromEvent(event, deps.config, receivedAt);
   return processAlert(alert, deps);
 }

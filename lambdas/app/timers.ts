@@ -67,7 +67,6 @@ async function onHeartbeatMissed(
   const heartbeat = deps.config.heartbeats.find((h) => h.id === heartbeatId);
   // Removed from the config since the timer was armed: nothing to watch any more.
   if (heartbeat === undefined) return 'stale';
-  const now = deps.clock();
   const expected = new Date(
     new Date(armedAt).getTime() + heartbeat.intervalMinutes * (deps.minuteMs ?? 60_000),
   );
@@ -80,7 +79,9 @@ async function onHeartbeatMissed(
     source: 'klaxon-heartbeat',
     severity: 'critical',
     occurredAt: expected.toISOString(),
-    receivedAt: now.toISOString(),
+    // The miss's own time, the same in every retry of this timer: a retry after the next ping
+    // resolved the incident is a replay of this miss, not a new one.
+    receivedAt: expected.toISOString(),
     details: { heartbeat: heartbeatId, lastPing: armedAt },
     links: [],
     images: [],

@@ -1,9 +1,10 @@
+import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { documentClient } from '#adapters/aws/dynamodb-client';
 import { DynamoDbIncidentStore, SEEN_WINDOW } from '#adapters/aws/dynamodb-store';
-import { handleAlertEvent } from '#app/alert-event';
+import { handleAlertEvent, type RoutedEvent } from '#app/alert-event';
 import { processAlert } from '#app/process-alert';
 import { RetryableError } from '#core/errors';
 import { makeAlert } from '../support/alerts.ts';
@@ -408,22 +409,61 @@ describe('what one process remembers of a key', () => {
     expect(calls).toEqual(['UpdateItemCommand']);
   });
 
-  it('…also when the redelivery carries a new receivedAt (a CloudWatch retry is stamped when processed)', async () => {
-    const event = makeAlert({ eventKey: 'cw:retry', receivedAt: '2026-11-26T10:00:00.000Z' });
-    const first = await processAlert(event, deps());
+  it('an event received after its incident was resolved is new: it opens the next incident (warm and cold)', async () => {
+    // Alertmanager re-sends a still-firing alert (same fingerprint and startsAt) every repeat_interval.
+    const firing = (at: string) => makeAlert({ eventKey: 'am:fp:start:firing', receivedAt: at });
+    const first = await processAlert(firing('2026-11-26T10:00:00.000Z'), deps());
     if (first.kind !== 'opened') throw new Error('expected opened');
     now = new Date('2026-11-26T10:10:00.000Z');
     await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), deps());
+    // The first delivery again, late (its own receivedAt): a replay, in a warm and a cold process.
     now = new Date('2026-11-26T10:20:00.000Z');
-    await processAlert(makeAlert({ receivedAt: now.toISOString() }), deps()); // learns incident 0
-    now = new Date('2026-11-26T10:30:00.000Z');
-    const retried = makeAlert({ eventKey: 'cw:retry', receivedAt: now.toISOString() });
-    expect(await processAlert(retried, deps())).toMatchObject({
+    expect(await processAlert(firing('2026-11-26T10:00:00.000Z'), deps())).toMatchObject({
       kind: 'replayed',
-      caused: 'opened',
       incident: { id: first.incident.id },
     });
-    expect((await store.list({})).incidents.map((i) => i.alertCount).sort()).toEqual([1, 1]);
+    const { store: cold } = countingStore();
+    expect(await cold.trigger(firing('2026-11-26T10:00:00.000Z'), now)).toMatchObject({ kind: 'replayed' });
+    // The same alert sent again after the resolve: a new incident pages again.
+    const repeat = await processAlert(firing('2026-11-26T10:20:00.000Z'), deps());
+    expect(repeat).toMatchObject({ kind: 'opened' });
+    expect(repeat.incident?.id).not.toBe(first.incident.id);
+    // …and its own redelivery is a replay of it, in a process that never saw either.
+    const { store: other } = countingStore();
+    now = new Date('2026-11-26T10:21:00.000Z');
+    expect(await other.trigger(firing('2026-11-26T10:20:00.000Z'), now)).toMatchObject({
+      kind: 'replayed',
+      incident: { id: repeat.incident?.id },
+    });
+    expect((await store.list({})).incidents.map((i) => i.status).sort()).toEqual(['resolved', 'triggered']);
+  });
+
+  it('an event seen before the monitoring period began, received again during it, reopens the incident', async () => {
+    const monitored = await startPipeline(dynamo, {
+      services: [{ id: 'checkout', name: 'Checkout', resolveMonitoringMinutes: 30 }],
+    });
+    const mdeps = () => ({ ...monitored.deps, clock });
+    const firing = (at: string) => makeAlert({ eventKey: 'am:fp:start:firing', receivedAt: at });
+    const first = await processAlert(firing('2026-11-26T10:00:00.000Z'), mdeps());
+    if (first.kind !== 'opened') throw new Error('expected opened');
+    now = new Date('2026-11-26T10:10:00.000Z');
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), mdeps());
+    expect((await monitored.store.get(first.incident.id))?.status).toBe('monitoring');
+    // A redelivery of the first event is still a replay; the alert firing again is not.
+    now = new Date('2026-11-26T10:12:00.000Z');
+    expect(await processAlert(firing('2026-11-26T10:00:00.000Z'), mdeps())).toMatchObject({
+      kind: 'replayed',
+    });
+    expect((await monitored.store.get(first.incident.id))?.status).toBe('monitoring');
+    now = new Date('2026-11-26T10:15:00.000Z');
+    expect(await processAlert(firing('2026-11-26T10:15:00.000Z'), mdeps())).toMatchObject({
+      kind: 'appended',
+    });
+    expect(await monitored.store.get(first.incident.id)).toMatchObject({
+      status: 'triggered',
+      reopens: 1,
+      alertCount: 2,
+    });
   });
 });
 
@@ -546,7 +586,9 @@ describe('crash repair', () => {
   it('a late retry of an acknowledge after the key moved on still rewrites its timeline entry', async () => {
     const ack = makeAlert({ action: 'acknowledge', receivedAt: '2026-11-26T10:01:00.000Z' });
     const opened = await processAlert(makeAlert(), deps());
+    now = new Date('2026-11-26T10:01:00.000Z');
     await store.acknowledge(ack, now, 'alice'); // the process died before writing the timeline
+    now = new Date('2026-11-26T10:02:00.000Z');
     await processAlert(makeAlert({ action: 'resolve', receivedAt: '2026-11-26T10:02:00.000Z' }), deps());
     const retry = await processAlert(ack, deps());
     expect(retry).toMatchObject({ kind: 'replayed', caused: 'acknowledged' });
@@ -595,5 +637,45 @@ describe('CloudWatch alarms without a cloudwatch section in the config', () => {
       reason: 'CloudWatch alarms are not routed: the config has no cloudwatch section',
     });
     expect((await store.list({})).incidents).toEqual([]);
+  });
+});
+
+describe('CloudWatch alarms: a retried delivery keeps the time it was put on the bus', () => {
+  it('is a replay after its incident was resolved; the next state change is new', async () => {
+    const routed = await startPipeline(dynamo, {
+      services: [{ id: 'checkout', name: 'Checkout', resolveMonitoringMinutes: 0 }],
+      cloudwatch: { defaultService: 'checkout', defaultSeverity: 'critical', rules: [] },
+    });
+    const rdeps = () => ({ ...routed.deps, clock });
+    const fixture = JSON.parse(
+      readFileSync(new URL('../fixtures/cloudwatch-alarm.json', import.meta.url), 'utf8'),
+    ) as RoutedEvent & { detail: { state: Record<string, unknown> } };
+    const state = (id: string, value: 'ALARM' | 'OK', time: string) => ({
+      ...fixture,
+      id,
+      time,
+      detail: { ...fixture.detail, state: { ...fixture.detail.state, value, timestamp: time } },
+    });
+    now = new Date('2026-11-26T10:00:05.000Z');
+    const alarm = state('evt-alarm', 'ALARM', '2026-11-26T10:00:00Z');
+    const opened = await handleAlertEvent(alarm, rdeps());
+    expect(opened.kind).toBe('opened');
+    now = new Date('2026-11-26T10:05:05.000Z');
+    await handleAlertEvent(state('evt-ok', 'OK', '2026-11-26T10:05:00Z'), rdeps());
+    // EventBridge retries the ALARM's delivery an hour later: the same event, the same time.
+    now = new Date('2026-11-26T11:05:00.000Z');
+    expect(await handleAlertEvent(alarm, rdeps())).toMatchObject({
+      kind: 'replayed',
+      incident: { id: opened.incident?.id, status: 'resolved' },
+    });
+    expect(
+      await handleAlertEvent(state('evt-alarm-2', 'ALARM', '2026-11-26T11:04:00Z'), rdeps()),
+    ).toMatchObject({
+      kind: 'opened',
+    });
+    expect((await routed.store.list({})).incidents.map((i) => i.status).sort()).toEqual([
+      'resolved',
+      'triggered',
+    ]);
   });
 });

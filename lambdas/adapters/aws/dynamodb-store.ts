@@ -180,6 +180,8 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     const seen = eventHash(alert.eventKey);
     const nowIso = now.toISOString();
     const receivedAt = Date.parse(alert.receivedAt);
+    // Compared with monitoringSince in the conditions: both as toISOString writes them.
+    const receivedIso = new Date(receivedAt).toISOString();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
       // The first attempt may trust what this process last learnt of the key: a stale occurrence
       // only names an incident that is resolved, whose condition fails below (then: read again).
@@ -189,16 +191,15 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       const { occurrence } = key;
       const id = incidentIdFor(alert.service, alert.dedupKey, occurrence);
       // A late redelivery of an event an earlier incident of this key already counted (it was
-      // resolved since) is a replay, not the start of a new incident. The previous incident, if
-      // this process knows it, is checked in memory; an alert received after it was resolved
-      // needs no look further back (the walk below stops there too).
+      // resolved since) is a replay, not the start of a new incident. An event received after the
+      // previous incident was resolved is new, whatever its key (Alertmanager re-sending a
+      // still-firing alert; PagerDuty: "once resolved, further events with the same dedup_key
+      // create a new alert"): no earlier incident can have counted it, so no read is needed.
       if (occurrence > 0) {
         const known = key.previous;
         const previous =
           known !== undefined && receivedAt > Date.parse(String(known.resolvedAt))
-            ? hasSeen(known, seen)
-              ? known
-              : undefined
+            ? undefined
             : await this.#earlierIncident(alert, occurrence, (i) => hasSeen(i, seen), key);
         if (previous !== undefined) return replayOf(previous, seen);
       }
@@ -206,8 +207,8 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
         // Known to exist (this process counted into it): only what an append changes.
         const result = await this.#db.send(
           key.exists === id
-            ? appendCommand(this.#table, id, seen, nowIso)
-            : upsertCommand(this.#table, id, alert, occurrence, seen, nowIso, opening()),
+            ? appendCommand(this.#table, id, seen, nowIso, receivedIso)
+            : upsertCommand(this.#table, id, alert, occurrence, seen, nowIso, receivedIso, opening()),
         );
         const item = result.Attributes as Item;
         key.exists = id;
@@ -218,9 +219,10 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         const item = await this.#getItem(incPk(id), 'INC');
         if (item === undefined) continue; // cannot fail on a missing item; retry from the top
-        if (hasSeen(item, seen)) return replayOf(item, seen);
-        // Not seen and still open: its hash left the dedup window between the failed write and
-        // this read — count it again (the window's limit), never move the key past an open incident.
+        if (countedBy(item, seen, receivedAt)) return replayOf(item, seen);
+        // Not counted and still open: its hash left the dedup window between the failed write and
+        // this read (count it again: the window's limit), or the incident changed meanwhile —
+        // never move the key past an open incident.
         if (item.status !== 'resolved') continue;
         // Resolved meanwhile: make sure the key points past it, then try the next incident.
         await this.#advance(alert.service, alert.dedupKey, occurrence);
@@ -1127,9 +1129,9 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   /** The incident of this key before the current one (a replay's first suspect). */
   /**
    * The earlier incident of the alert's key that `matches`, newest first. Only incidents resolved
-   * after the alert was received can have seen it, so the walk stops at the first one resolved
-   * before: usually one read (the previous incident), more only for a redelivery that arrives
-   * after several incidents of its key came and went.
+   * after the alert was received can have counted it, so the walk stops at the first one resolved
+   * before (without matching it): usually one read (the previous incident), more only for a
+   * redelivery that arrives after several incidents of its key came and went.
    */
   async #earlierIncident(
     alert: Alert,
@@ -1140,11 +1142,12 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     for (let n = occurrence - 1; n >= 0 && n >= occurrence - MAX_LOOKBACK; n--) {
       const item = await this.#getItem(incPk(incidentIdFor(alert.service, alert.dedupKey, n)), 'INC');
       if (item === undefined) return undefined;
-      if (matches(item)) return item;
       const resolvedAt = typeof item.resolvedAt === 'string' ? Date.parse(item.resolvedAt) : undefined;
       if (n === occurrence - 1 && resolvedAt !== undefined && setSize(item) <= PREVIOUS_MAX_HASHES)
         key.previous = item;
+      // Resolved before the alert was received: neither it nor any earlier one counted it.
       if (resolvedAt !== undefined && resolvedAt < Date.parse(alert.receivedAt)) return undefined;
+      if (matches(item)) return item;
     }
     return undefined;
   }
@@ -1218,18 +1221,46 @@ function hasSeen(item: Item, hash: string): boolean {
   );
 }
 
+/**
+ * Whether the incident item counted this event: it has seen it, and the event was received before
+ * the incident's resolve was asked for. An event received after that (a monitoring incident's
+ * alert firing again, a sender repeating a still-firing alert) is new even if its key is known —
+ * during monitoring the first such alert counts and reopens the incident (a reopen left undone
+ * by a failure is the period's timer's: it finds alertCount past monitoringCount); after the
+ * resolution it opens the next incident.
+ */
+function countedBy(item: Item, hash: string, receivedAt: number): boolean {
+  if (!hasSeen(item, hash)) return false;
+  if (item.status === 'resolved') return !(Date.parse(String(item.resolvedAt)) < receivedAt);
+  // In monitoring, only the first alert since the period began counts again (it reopens the
+  // incident): after it, a retry of that alert must not count twice.
+  if (item.status === 'monitoring')
+    return !(
+      Date.parse(String(item.monitoringSince)) < receivedAt && item.alertCount === item.monitoringCount
+    );
+  return true;
+}
+
 /** Counts an event into an incident known to exist, if it is open and has not counted the event. */
-function appendCommand(table: string, id: string, seen: string, nowIso: string): UpdateCommand {
+function appendCommand(
+  table: string,
+  id: string,
+  seen: string,
+  nowIso: string,
+  receivedIso: string,
+): UpdateCommand {
   return new UpdateCommand({
     TableName: table,
     Key: { pk: incPk(id), sk: 'INC' },
     UpdateExpression: 'SET lastAlertAt = :now ADD alertCount :one, seen :seenSet',
-    ConditionExpression: `attribute_exists(pk) AND #status <> :resolved AND ${NOT_SEEN}`,
+    ConditionExpression: `attribute_exists(pk) AND #status <> :resolved AND ${NOT_COUNTED}`,
     ExpressionAttributeNames: { '#status': 'status' },
     ExpressionAttributeValues: {
       ':now': nowIso,
       ':one': 1,
       ':resolved': 'resolved',
+      ':monitoring': 'monitoring',
+      ':receivedAt': receivedIso,
       ':seen': seen,
       ':seenSet': new Set([seen]),
     },
@@ -1245,6 +1276,7 @@ function upsertCommand(
   occurrence: number,
   seen: string,
   nowIso: string,
+  receivedIso: string,
   options: TriggerOptions,
 ): UpdateCommand {
   return new UpdateCommand({
@@ -1275,7 +1307,7 @@ function upsertCommand(
       'gsi2pk = if_not_exists(gsi2pk, :gsi2pk), gsi2sk = if_not_exists(gsi2sk, :gsiSk)',
       'lastAlertAt = :now',
     ].join(', ')} ADD alertCount :one, seen :seenSet`,
-    ConditionExpression: `attribute_not_exists(pk) OR (#status <> :resolved AND ${NOT_SEEN})`,
+    ConditionExpression: `attribute_not_exists(pk) OR (#status <> :resolved AND ${NOT_COUNTED})`,
     ExpressionAttributeNames: { '#id': 'id', '#status': 'status', '#source': 'source' },
     ExpressionAttributeValues: {
       ':id': id,
@@ -1284,6 +1316,8 @@ function upsertCommand(
       ':occurrence': occurrence,
       ':triggered': 'triggered',
       ':resolved': 'resolved',
+      ':monitoring': 'monitoring',
+      ':receivedAt': receivedIso,
       ':title': alert.summary,
       ':source': alert.source,
       ':severity': alert.severity,
@@ -1347,6 +1381,13 @@ function sizeOf(value: unknown): number {
  */
 const NOT_SEEN =
   'NOT contains(seen, :seen) AND NOT contains(seenPrev, :seen) AND openedBy <> :seen AND NOT contains(reopenedBy, :seen)';
+
+/**
+ * The condition form of `countedBy`, negated, for an open item: not seen, or seen but received
+ * after its monitoring period began while nothing was counted since (`:receivedAt` and
+ * monitoringSince are both toISOString's).
+ */
+const NOT_COUNTED = `((${NOT_SEEN}) OR (#status = :monitoring AND monitoringSince < :receivedAt AND alertCount = monitoringCount))`;
 
 /**
  * Each transition: the statuses it may start from, what it sets besides status, and the attribute
