@@ -391,6 +391,8 @@ const rank = (sev: Severity) => SEVERITIES.indexOf(sev);
  * Escalates or de-escalates with a reason. Raising re-pages with the new severity's policy: a
  * triggered incident restarts escalation from level 1 in the next generation; an acknowledged
  * or mitigated one pages level 1 once, so the people a bigger incident needs know of it.
+ * Lowering pages nobody, except that a triggered incident whose new severity has another policy
+ * restarts under that policy from level 1 (its running escalation was the old policy's).
  */
 export async function changeSeverity(
   id: string,
@@ -405,15 +407,21 @@ export async function changeSeverity(
     // The policy a new incident of this severity would get (a lowering returns to the default).
     const policy =
       service?.severityPolicies[input.severity] ?? service?.escalationPolicy ?? incident.escalationPolicy;
+    // A triggered incident restarts escalation under the new severity when raised, or when the
+    // new severity has another policy (the old one's timers go stale: the next step of the old
+    // policy must not run as a step of the new one). Not while a maintenance window stopped its
+    // escalation: nobody is paged then.
+    const restart =
+      incident.status === 'triggered' &&
+      incident.escalation !== 'stopped' &&
+      (raised || (policy !== undefined && policy !== incident.escalationPolicy));
     return {
       sev: input.severity,
       severityFrom: incident.sev,
       severityChanges: incident.severityChanges + 1,
       severityChangedAt: now.toISOString(),
       ...(policy !== undefined ? { escalationPolicy: policy } : {}),
-      // A triggered incident restarts escalation under the new severity (the old timers go stale).
-      // (Not while a maintenance window stopped its escalation: nobody is paged then.)
-      ...(raised && incident.status === 'triggered' && incident.escalation !== 'stopped'
+      ...(restart
         ? {
             generation: incident.generation + 1,
             step: 0,
@@ -472,17 +480,18 @@ async function afterSeverityChanged(
   deps: CommandDeps,
 ): Promise<void> {
   const raised = rank(after.sev) < rank(before.sev);
+  const restarted = after.generation !== before.generation;
   const now = deps.clock();
   let effects = NONE;
   if (
-    raised &&
+    (raised || restarted) &&
     after.status !== 'resolved' &&
     after.status !== 'monitoring' &&
     after.escalation !== 'stopped'
   ) {
     const policy = policyOf(after, deps.config);
     if (policy !== undefined) {
-      if (after.generation !== before.generation) {
+      if (restarted) {
         // Restarted: the old generation's timers are stale; level 1 pages now, the next step is timed.
         await cancelEscalationTimers(before, deps);
         effects = (await runStep(after, policy, 0, deps, now)).effects;
@@ -504,8 +513,9 @@ async function afterSeverityChanged(
       }
     }
   }
-  // A more severe incident may need reminders it did not have (SEV-3 → SEV-1), once it has an owner.
-  await cancelIfResolved(after.id, await startOwnerReminders(after, deps), deps);
+  // A more severe incident may need reminders it did not have (SEV-3 → SEV-1), or sooner ones
+  // (SEV-2 → SEV-1: every 15 minutes from now, not the 30 started before), once it has an owner.
+  await cancelIfResolved(after.id, await startOwnerReminders(after, deps, { sooner: raised }), deps);
   await emit(
     deps,
     'Incident Severity Changed',

@@ -384,18 +384,28 @@ export async function scheduleReassess(
 export async function startReminders(
   incident: Incident,
   deps: EscalationDeps,
+  options: { sooner?: boolean } = {},
 ): Promise<TimerEvent | undefined> {
   const interval = reminderIntervalMinutes(incident.sev);
   if (interval === undefined || incident.status === 'resolved' || incident.acknowledgedBy === undefined)
     return undefined;
   const event: TimerEvent = { kind: 'reminder', incidentId: incident.id, seq: incident.reminderSeq + 1 };
-  await deps.timers.schedule(timer(event, new Date(deps.clock().getTime() + minutes(deps, interval))));
+  const at = timer(event, new Date(deps.clock().getTime() + minutes(deps, interval)));
+  // `sooner`: the interval just got shorter (a raise), so a pending reminder moves up to it.
+  await (options.sooner ? deps.timers.reschedule(at) : deps.timers.schedule(at));
   return event;
 }
 
-/** What an incident's new owner is reminded of: status updates, and re-assessing its severity. */
-export async function startOwnerReminders(incident: Incident, deps: EscalationDeps): Promise<TimerEvent[]> {
-  const started = [await startReminders(incident, deps), await ensureReassess(incident, deps)];
+/**
+ * What an incident's new owner is reminded of: status updates, and re-assessing its severity.
+ * `sooner`: its reminders became more frequent (a raise), so the next one comes at the new interval.
+ */
+export async function startOwnerReminders(
+  incident: Incident,
+  deps: EscalationDeps,
+  options: { sooner?: boolean } = {},
+): Promise<TimerEvent[]> {
+  const started = [await startReminders(incident, deps, options), await ensureReassess(incident, deps)];
   return started.filter((t) => t !== undefined);
 }
 
@@ -696,13 +706,16 @@ export async function onAckTimeout(
       if (await deps.store.hasTimelineEntry(ackTimeoutEntry(incident))) return 'replayed';
     } else {
       if (incident.status !== 'acknowledged' || incident.generation !== event.generation) return 'stale';
-      if (await inMaintenance(incident.service, deps, now)) {
-        await stopIncidentEscalation(incident, deps, 'maintenance window');
-        return 'stopped';
-      }
       const restarted = await deps.store.restartEscalation(incident, now);
       if (restarted === undefined) continue;
       incident = restarted;
+    }
+    // In a maintenance window the acknowledgement still lapses, but nobody is paged: the incident
+    // waits, stopped, like any unacknowledged one, and escalates from level 1 when the window ends.
+    // (Stopping moves the generation on, so a retry of this timer finds it stale.)
+    if (await inMaintenance(incident.service, deps, now)) {
+      await stopIncidentEscalation(incident, deps, 'maintenance window (the acknowledgement timed out)');
+      return 'stopped';
     }
     const policy = policyOf(incident, deps.config);
     const step = policy ? (await runStep(incident, policy, 0, deps, now)).effects : NONE;
@@ -842,17 +855,19 @@ function stopEntry(stopped: Incident, why: string): TimelineEntry {
   );
 }
 
-/** A maintenance window started: stop the escalations in flight for the service. */
+/**
+ * A maintenance window started: stop the escalations in flight for the service — those of its
+ * unacknowledged incidents. An incident someone owns (acknowledged, mitigated) keeps its status
+ * reminders and its ack timeout (which, should it fire in the window, stops the incident then);
+ * a resolve being watched escalates nothing, and its end-of-period timer must stay.
+ */
 export async function stopEscalationsFor(
   service: string,
   deps: EscalationDeps,
   why: string,
 ): Promise<number> {
-  // A resolve being watched escalates nothing; its end-of-period timer must stay.
   return countOfService(service, deps, async (incident) =>
-    incident.status === 'resolved' || incident.status === 'monitoring'
-      ? false
-      : stopIncidentEscalation(incident, deps, why),
+    incident.status === 'triggered' ? stopIncidentEscalation(incident, deps, why) : false,
   );
 }
 

@@ -260,6 +260,60 @@ describe('maintenance windows', () => {
   });
 });
 
+describe('maintenance windows and incidents someone owns', () => {
+  it('keep reminding the owner; an ack timeout in the window waits, stopped, and pages level 1 when it ends', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p); // SEV-1: alice on call
+    await acknowledge(p, incident, 'alice');
+    p.takePages();
+    const from = new Date(p.clock.now().getTime() + MINUTE);
+    await createMaintenance(
+      { service: 'checkout', from, to: new Date(from.getTime() + 90 * MINUTE) },
+      p.deps,
+    );
+    // The window starts: an acknowledged incident has no escalation in flight, nothing is stopped.
+    await p.fastForward(20 * MINUTE);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'acknowledged', escalation: 'active' });
+    expect(p.takePages()).toEqual(['reminder alice alice-0', 'reminder alice alice-1']); // ack + 15
+    // Ack + 30: the acknowledgement lapses in the window — nobody is paged, the incident waits.
+    await p.fastForward(15 * MINUTE);
+    expect(p.takePages().filter((page) => !page.startsWith('reminder'))).toEqual([]);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'triggered', escalation: 'stopped' });
+    expect((await p.store.timeline(incident.id)).map((e) => e.text)).toContain(
+      'Escalation stopped: maintenance window (the acknowledgement timed out)',
+    );
+    await p.fastForward(30 * MINUTE);
+    const pages = () => p.takePages().filter((page) => page.startsWith('page'));
+    expect(pages()).toEqual([]);
+    // The window ends (from + 90): level 1 is paged again and escalation runs on.
+    await p.fastForward(30 * MINUTE);
+    expect(pages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'triggered', escalation: 'active' });
+    await p.fastForward(5 * MINUTE);
+    expect(pages()).toEqual(['page carol carol-0']);
+  });
+
+  it('do not stop a raise of severity after the window from paging', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'error' }); // SEV-2
+    await acknowledge(p, incident, 'alice');
+    const from = p.clock.now();
+    await createMaintenance(
+      { service: 'checkout', from, to: new Date(from.getTime() + 10 * MINUTE) },
+      p.deps,
+    );
+    await p.fastForward(30 * MINUTE);
+    p.takePages();
+    const { changeSeverity } = await import('#app/command');
+    await changeSeverity(
+      incident.id,
+      { severity: 'SEV-1', who: 'alice', reason: 'customers affected' },
+      p.deps,
+    );
+    expect(p.takePages().filter((page) => page.startsWith('page'))).not.toEqual([]);
+  });
+});
+
 describe('per-contact throttle', () => {
   it('holds back the sixth page to one SMS number within 15 minutes and records it', async () => {
     const p = await startPipeline(dynamo, config());

@@ -463,14 +463,58 @@ describe('lifecycle on a fake clock', () => {
       await p.fastForward(5 * MINUTE);
       // 'major' has one level and no repeat: the fallback is next.
       expect(p.takePages()).toEqual(['page dave dave-0']);
-      // Lowered again: back to the policy a SEV-3 of the service gets; nobody is paged.
+      // Lowered again, still unacknowledged: back to the policy a SEV-3 of the service gets, whose
+      // escalation restarts from its level 1 (the running one was the other policy's).
       const lowered = await changeSeverity(
         incident.id,
         { severity: 'SEV-3', reason: 'contained', who: 'alice' },
         p.deps,
       );
-      expect(lowered.incident).toMatchObject({ sev: 'SEV-3', escalationPolicy: 'checkout' });
+      expect(lowered.incident).toMatchObject({ sev: 'SEV-3', escalationPolicy: 'checkout', generation: 3 });
+      expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+      await p.fastForward(5 * MINUTE);
+      expect(p.takePages()).toEqual(['page carol carol-0']);
+    });
+
+    it("lowering a triggered incident whose policy changes restarts the new policy's escalation from level 1", async () => {
+      const base = teamConfig();
+      const config = teamConfig(
+        { severityPolicies: { 'SEV-1': 'all-hands' } },
+        {
+          escalationPolicies: [
+            ...base.escalationPolicies,
+            {
+              id: 'all-hands',
+              levels: [{ delayMinutes: 10, targets: [{ responder: 'bob' }, { responder: 'carol' }] }],
+            },
+          ],
+        },
+      );
+      const p = await startPipeline(dynamo, config, START);
+      const incident = await open(p); // critical → SEV-1 → all-hands
+      expect(p.takePages()).toEqual(['page bob bob-0', 'page carol carol-0']);
+      await p.fastForward(2 * MINUTE);
+      await changeSeverity(incident.id, { severity: 'SEV-3', reason: 'one shard', who: 'bob' }, p.deps);
+      // checkout's level 1 (alice, on call) now, its level 2 five minutes later.
+      expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+      await p.fastForward(5 * MINUTE);
+      expect(p.takePages()).toEqual(['page carol carol-0']);
+      // The old policy's pending step went stale: nothing more from it.
+      await p.fastForward(4 * MINUTE);
       expect(p.takePages()).toEqual([]);
+    });
+
+    it('a raise moves the next status reminder to the new, shorter interval', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const incident = await open(p, { severity: 'error' }); // SEV-2: reminders every 30 minutes
+      await acknowledgeIncident(incident.id, 'alice', p.deps);
+      await p.fastForward(MINUTE);
+      await changeSeverity(incident.id, { severity: 'SEV-1', reason: 'outage', who: 'alice' }, p.deps);
+      p.takePages();
+      await p.fastForward(15 * MINUTE);
+      expect(await entriesOf(p, incident.id, 'REMINDED')).toHaveLength(1);
+      await p.fastForward(15 * MINUTE);
+      expect(await entriesOf(p, incident.id, 'REMINDED')).toHaveLength(2);
     });
   });
 
