@@ -89,10 +89,9 @@ export async function runRollup(day: string, deps: RollupDeps): Promise<RollupRe
 
   const previousResolvedAt: Record<string, string | undefined> = {};
   for (const service of new Set(facts.filter((f) => !f.excluded).map((f) => f.service))) {
-    const first = facts
-      .filter((f) => f.service === service && !f.excluded)
-      .map((f) => f.startedAt)
-      .sort()[0];
+    // The earliest start as an instant: stored timestamps may carry offsets, so text order is not
+    // time order ('…T10:00:00+02:00' is 08:00Z, before '…T09:00:00Z').
+    const first = earliest(facts.filter((f) => f.service === service && !f.excluded).map((f) => f.startedAt));
     if (first !== undefined)
       previousResolvedAt[service] = await deps.store.previousResolution(service, first);
   }
@@ -115,6 +114,17 @@ export async function runRollup(day: string, deps: RollupDeps): Promise<RollupRe
     files: files.map((f) => f.key),
     budgets,
   };
+}
+
+/** The earliest of ISO date-times by instant (epoch ms), as a UTC ISO string; undefined for none. */
+function earliest(times: readonly string[]): string | undefined {
+  let min: number | undefined;
+  for (const time of times) {
+    const t = Date.parse(time);
+    if (Number.isNaN(t)) throw new RangeError(`not an ISO date-time: "${time}"`);
+    if (min === undefined || t < min) min = t;
+  }
+  return min === undefined ? undefined : new Date(min).toISOString();
 }
 
 /** Month-to-date error budgets of the services with an SLO, announcing exhaustion once. */

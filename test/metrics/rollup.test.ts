@@ -77,6 +77,8 @@ async function incident(
     service?: string;
     severity?: 'critical' | 'error' | 'warning' | 'info';
     startedBefore?: number;
+    /** The alert's own timestamp as sent (may carry an offset); overrides `startedBefore`. */
+    occurredAt?: string;
     ackAfter?: number;
     resolveAfter?: number;
   } = {},
@@ -89,7 +91,8 @@ async function incident(
     dedupKey: key,
     severity: options.severity ?? 'error',
     receivedAt: at,
-    occurredAt: new Date(detected - (options.startedBefore ?? 2) * MINUTE).toISOString(),
+    occurredAt:
+      options.occurredAt ?? new Date(detected - (options.startedBefore ?? 2) * MINUTE).toISOString(),
   } as const;
   await processAlert(makeAlert(alert), h.p.deps);
   if (options.ackAfter !== undefined) {
@@ -262,6 +265,53 @@ describe('MTBF across the day boundary', () => {
       (r) => r.service === 'checkout' && r.severity === '*',
     );
     expect(service?.mtbf.mean).toBe(12 * 3600);
+  });
+});
+
+describe('MTBF compares instants, not text', () => {
+  it('a start written with an offset sorts by its instant (10:00+02:00 is 08:00Z, before 09:00Z)', async () => {
+    const h = await harness();
+    const asked: string[] = [];
+    const store = h.deps.store;
+    const spy = new Proxy(store, {
+      get(target, prop) {
+        if (prop === 'previousResolution')
+          return (service: string, before: string) => {
+            asked.push(before);
+            return target.previousResolution(service, before);
+          };
+        const value = Reflect.get(target, prop);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    // The previous incident: resolved Nov 24 12:00Z.
+    await incident(h, 'previous', '2026-11-24T11:00:00.000Z', { startedBefore: 0, resolveAfter: 60 });
+    // n1 started 2026-11-25T10:00:00+02:00 = 08:00Z, resolved 08:30Z; n2 09:00Z–09:10Z.
+    await incident(h, 'n1', '2026-11-25T08:00:00.000Z', {
+      occurredAt: '2026-11-25T10:00:00+02:00',
+      resolveAfter: 30,
+    });
+    await incident(h, 'n2', '2026-11-25T09:00:00.000Z', { startedBefore: 0, resolveAfter: 10 });
+    const stored = (await h.p.store.incidentsOfDay('2026-11-25')).incidents.find((i) => i.dedupKey === 'n1');
+    expect(stored?.startedAt).toBe('2026-11-25T10:00:00+02:00'); // kept as sent: the case under test
+
+    const result = await runRollup('2026-11-25', { ...h.deps, store: spy });
+    const mtbf = result.rollups.find((r) => r.service === 'checkout' && r.severity === '*')?.samples.mtbf;
+    // n1: Nov 24 12:00Z → Nov 25 08:00Z = 20 h; n2: 08:30Z → 09:00Z = 30 min.
+    expect(mtbf).toHaveLength(2);
+    expect(new Set(mtbf)).toEqual(new Set([72000, 1800]));
+    // The previous resolution is asked for before the earliest start by instant: n1's.
+    expect(asked.map((a) => Date.parse(a))).toEqual([Date.parse('2026-11-25T08:00:00.000Z')]);
+  });
+
+  it('previousResolution takes a bound with an offset as its instant', async () => {
+    const h = await harness();
+    await incident(h, 'a', '2026-11-25T08:00:00.000Z', { startedBefore: 0, resolveAfter: 30 }); // → 08:30Z
+    // 10:45+02:00 = 08:45Z: after the resolution. 10:15+02:00 = 08:15Z: before it.
+    expect(await h.p.store.previousResolution('checkout', '2026-11-25T10:45:00+02:00')).toBe(
+      '2026-11-25T08:30:00.000Z',
+    );
+    expect(await h.p.store.previousResolution('checkout', '2026-11-25T10:15:00+02:00')).toBeUndefined();
   });
 });
 

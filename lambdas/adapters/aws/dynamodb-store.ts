@@ -745,23 +745,27 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
    * overlap at one read page.
    */
   async previousResolution(service: string, before: string, window = 50): Promise<string | undefined> {
+    // Times are compared as instants (stored ones may carry offsets); the sort key is UTC ISO.
+    const beforeMs = epochMs(before);
     const page = await this.#db.send(
       new QueryCommand({
         TableName: this.#table,
         IndexName: 'gsi1',
         KeyConditionExpression: 'gsi1pk = :pk AND gsi1sk < :before',
-        ExpressionAttributeValues: { ':pk': `SVC#${service}`, ':before': before },
+        ExpressionAttributeValues: { ':pk': `SVC#${service}`, ':before': new Date(beforeMs).toISOString() },
         ScanIndexForward: false,
         Limit: window,
       }),
     );
-    let latest: string | undefined;
+    let latest: { at: string; ms: number } | undefined;
     for (const item of page.Items ?? []) {
       const resolvedAt = item.resolvedAt;
-      if (typeof resolvedAt !== 'string' || item.excluded === true || resolvedAt > before) continue;
-      if (latest === undefined || resolvedAt > latest) latest = resolvedAt;
+      if (typeof resolvedAt !== 'string' || item.excluded === true) continue;
+      const ms = epochMs(resolvedAt);
+      if (ms > beforeMs) continue;
+      if (latest === undefined || ms > latest.ms) latest = { at: resolvedAt, ms };
     }
-    return latest;
+    return latest?.at;
   }
 
   async putRollups(day: string, rollups: readonly Rollup[]): Promise<void> {
@@ -1200,6 +1204,13 @@ function timelineSk(entry: Pick<TimelineEntry, 'at' | 'type' | 'id'>): string {
 }
 
 /** Splits text into pieces of at most `size` UTF-16 units (≤ 3 bytes each in UTF-8: keep `size` low). */
+/** Epoch milliseconds of an ISO date-time (with any offset); RangeError when it is not one. */
+function epochMs(iso: string): number {
+  const ms = Date.parse(iso);
+  if (Number.isNaN(ms)) throw new RangeError(`not an ISO date-time: "${iso}"`);
+  return ms;
+}
+
 function chunk(text: string, size: number): string[] {
   const pieces: string[] = [];
   for (let i = 0; i < text.length; i += size / 3) pieces.push(text.slice(i, i + size / 3));
