@@ -277,12 +277,23 @@ export interface ActionItemStore {
   listActionItems(filter: { status?: 'open' | 'done' }): Promise<ActionItemRecord[]>;
 }
 
+/** What MTBF needs of a service's incidents before a day's first start (MetricsStore). */
+export interface PreviousResolution {
+  readonly resolvedAt: string | undefined;
+  /** Started at or before the bound and not resolved then: the service was still failing. */
+  readonly unresolved: readonly { id: string; startedAt: string; resolvedAt?: string }[];
+}
+
 /** Where rollups live and how they are read. */
 export interface MetricsStore {
   /** Every incident that belongs to `day`, read through the day index; `itemsRead` for the proof. */
   incidentsOfDay(day: string): Promise<{ incidents: Incident[]; itemsRead: number }>;
-  /** The latest resolution of a service before `before` (for MTBF across the day boundary). */
-  previousResolution(service: string, before: string): Promise<string | undefined>;
+  /**
+   * For MTBF across the day boundary, among a service's recent incidents detected before `before`
+   * (not excluded): the latest resolution at or before `before`, and those that started by then
+   * and were not resolved then (still open, or resolved later). Times compare as instants.
+   */
+  previousResolution(service: string, before: string): Promise<PreviousResolution>;
   /** Replaces the day's rollups with these (a re-run leaves exactly the new set). */
   putRollups(day: string, rollups: readonly Rollup[]): Promise<void>;
   /** Rollups of the days from..to inclusive, in day order. */

@@ -12,6 +12,7 @@ import type {
   MetricsPublisher,
   MetricsStore,
   Pager,
+  PreviousResolution,
 } from './ports.ts';
 
 /**
@@ -20,7 +21,8 @@ import type {
  * Every incident carries the day it belongs to on the day index (gsi3): its start day while open,
  * its resolution day once resolved (local days in the configured zone). Rolling up day D:
  *   1. read D's incidents through that index — the items read are exactly D's incidents, no scan
- *      (plus, for MTBF across midnight, one short query per service for its previous resolution);
+ *      (plus, for MTBF across midnight, one short query per service for its previous resolution
+ *      and the incidents of other days it was still failing from);
  *   2. compute the rollups (core/metrics.ts) and replace D's rollup items with them;
  *   3. write the exports (JSON Lines and CSV, incidents and rollups, under dt=D);
  *   4. error budgets: month-to-date SEV-1/SEV-2 downtime per service with an SLO; the first time a
@@ -88,14 +90,20 @@ export async function runRollup(day: string, deps: RollupDeps): Promise<RollupRe
   const facts = incidents.map(incidentFacts);
 
   const previousResolvedAt: Record<string, string | undefined> = {};
+  const unresolvedBefore: Record<string, PreviousResolution['unresolved']> = {};
+  const ofDay = new Set(facts.map((f) => f.id));
   for (const service of new Set(facts.filter((f) => !f.excluded).map((f) => f.service))) {
     // The earliest start as an instant: stored timestamps may carry offsets, so text order is not
     // time order ('…T10:00:00+02:00' is 08:00Z, before '…T09:00:00Z').
     const first = earliest(facts.filter((f) => f.service === service && !f.excluded).map((f) => f.startedAt));
-    if (first !== undefined)
-      previousResolvedAt[service] = await deps.store.previousResolution(service, first);
+    if (first === undefined) continue;
+    const previous = await deps.store.previousResolution(service, first);
+    previousResolvedAt[service] = previous.resolvedAt;
+    // Other days' incidents still failing at the first start (e.g. opened yesterday, resolved
+    // tomorrow): no gap while they last.
+    unresolvedBefore[service] = previous.unresolved.filter((i) => !ofDay.has(i.id));
   }
-  const rollups = rollupDay(day, deps.config.timeZone, facts, previousResolvedAt);
+  const rollups = rollupDay(day, deps.config.timeZone, facts, previousResolvedAt, unresolvedBefore);
   await deps.store.putRollups(day, rollups);
 
   const files = exportFiles(deps.exportPrefix ?? '', day, {

@@ -332,20 +332,39 @@ function measure(facts: IncidentFacts, day: string, timeZone: string): Measured 
   };
 }
 
+/** An incident of another day, as far as MTBF needs it (epoch ms). */
+interface Interval {
+  readonly started: number;
+  readonly resolved: number | undefined;
+}
+
 /**
  * MTBF gaps of one service's incidents of the day, in place. In start order, an incident's gap
  * is its start minus the latest resolution before it (the previous incidents of the day, or
  * `previousResolvedAt` for the first). No gap when that is unknown, or when the service was still
- * failing: an earlier incident resolved after this one started (overlap) or is still open.
+ * failing: an earlier incident — of the day, or one of `unresolved` (other days' incidents not
+ * resolved at the first start) that started at or before it — resolved after this one started
+ * (overlap) or is still open. The `unresolved` are part of the chain but get no gap themselves.
  */
-function assignGaps(incidents: Measured[], previousResolvedAt: number | undefined): void {
+function assignGaps(
+  incidents: Measured[],
+  previousResolvedAt: number | undefined,
+  unresolved: readonly Interval[],
+): void {
   incidents.sort((a, b) => a.started - b.started || compareStrings(a.facts.id, b.facts.id));
+  const others = [...unresolved].sort((a, b) => a.started - b.started);
   let lastResolved = previousResolvedAt;
   let failing = false;
+  const follow = (i: Interval) => {
+    if (i.resolved === undefined) failing = true;
+    else lastResolved = lastResolved === undefined ? i.resolved : Math.max(lastResolved, i.resolved);
+  };
+  let next = 0;
   for (const m of incidents) {
+    for (; next < others.length && (others[next] as Interval).started <= m.started; next++)
+      follow(others[next] as Interval);
     if (!failing && lastResolved !== undefined && m.started >= lastResolved) m.gap = m.started - lastResolved;
-    if (m.resolved === undefined) failing = true;
-    else lastResolved = lastResolved === undefined ? m.resolved : Math.max(lastResolved, m.resolved);
+    follow(m);
   }
 }
 
@@ -438,6 +457,9 @@ function toRollup(day: string, service: string, severity: Severity | '*', acc: A
  * incidents (the caller reads them by the day key; ids must be unique).
  * `previousResolvedAt[service]` is the latest resolution of that service (non-excluded incidents)
  * before that service's first incident start of the day, or undefined: MTBF across the boundary.
+ * `unresolvedBefore[service]` are that service's non-excluded incidents of other days that started
+ * before its first start of the day and were not resolved then (still open, or resolved later):
+ * the service was still failing, so they suppress the gaps of the day's incidents they overlap.
  *
  * MTBF gaps are per service; a gap is attributed to the incident that ends it, so a
  * (service, severity) row holds the gaps ending at incidents of that severity, a service row all
@@ -448,6 +470,9 @@ export function rollupDay(
   timeZone: string,
   incidents: readonly IncidentFacts[],
   previousResolvedAt: Readonly<Record<string, string | undefined>>,
+  unresolvedBefore: Readonly<
+    Record<string, readonly Pick<IncidentFacts, 'id' | 'startedAt' | 'resolvedAt'>[] | undefined>
+  > = {},
 ): Rollup[] {
   parseDay(day);
   const ids = new Set<string>();
@@ -461,6 +486,13 @@ export function rollupDay(
     }
   }
 
+  for (const list of Object.values(unresolvedBefore)) {
+    for (const other of list ?? []) {
+      if (ids.has(other.id))
+        throw new RangeError(`incident ${other.id} is one of the day's incidents, not of another day`);
+    }
+  }
+
   const measured = incidents.filter((i) => !i.excluded).map((i) => measure(i, day, timeZone));
   const byService = new Map<string, Measured[]>();
   for (const m of measured) {
@@ -470,7 +502,20 @@ export function rollupDay(
   }
   for (const [service, list] of byService) {
     const previous = previousResolvedAt[service];
-    assignGaps(list, previous === undefined ? undefined : instant(previous, `previousResolvedAt.${service}`));
+    const unresolved = (unresolvedBefore[service] ?? []).map(
+      (i): Interval => ({
+        started: instant(i.startedAt, `unresolvedBefore.${service} ${i.id} startedAt`),
+        resolved:
+          i.resolvedAt === undefined
+            ? undefined
+            : instant(i.resolvedAt, `unresolvedBefore.${service} ${i.id} resolvedAt`),
+      }),
+    );
+    assignGaps(
+      list,
+      previous === undefined ? undefined : instant(previous, `previousResolvedAt.${service}`),
+      unresolved,
+    );
   }
 
   const groups = new Map<string, { service: string; severity: Severity | '*'; acc: Accumulator }>();

@@ -499,6 +499,33 @@ describe('rollupDay: MTBF', () => {
     expect(gaps([inc('a', '01:00', '02:00'), inc('b', '02:00', '03:00')])).toEqual([0]);
   });
 
+  it('an incident of another day still failing at a start suppresses the gap (open or resolved later)', () => {
+    const gapsWith = (
+      incidents: IncidentFacts[],
+      others: { id: string; startedAt: string; resolvedAt?: string }[],
+    ) =>
+      row(rollupDay(day, 'UTC', incidents, { api: '2026-05-11T06:00:00Z' }, { api: others }), '*', '*')
+        ?.samples.mtbf;
+    const day_ = [inc('a', '02:00', '03:00'), inc('b', '13:00', '13:10')];
+    // Opened yesterday, still open: no gap all day.
+    expect(gapsWith(day_, [{ id: 'y', startedAt: '2026-05-11T20:00:00Z' }])).toEqual([]);
+    // Opened yesterday, resolved tomorrow: the same.
+    expect(
+      gapsWith(day_, [{ id: 'y', startedAt: '2026-05-11T20:00:00Z', resolvedAt: '2026-05-13T01:00:00Z' }]),
+    ).toEqual([]);
+    // Opened yesterday, resolved at 12:00 (in the data of a later day by then): a is an overlap,
+    // b's gap runs from 12:00.
+    expect(gapsWith(day_, [{ id: 'y', startedAt: '2026-05-11T20:00:00Z', resolvedAt: t('12:00') }])).toEqual([
+      3600,
+    ]);
+    // Without it: a's gap from the previous resolution (20 h), b's from a (10 h).
+    expect(gapsWith(day_, [])).toEqual([10 * 3600, 20 * 3600]);
+    // One of the day's own incidents cannot be another day's.
+    expect(() => rollupDay(day, 'UTC', day_, {}, { api: [{ id: 'a', startedAt: t('02:00') }] })).toThrow(
+      /not of another day/,
+    );
+  });
+
   it('a previous resolution after the first start is an overlap, not a negative gap', () => {
     expect(gaps([inc('a', '02:00', '03:00')], { api: t('02:30') })).toEqual([]);
   });

@@ -268,6 +268,40 @@ describe('MTBF across the day boundary', () => {
   });
 });
 
+describe('MTBF: no gap while an incident of an earlier day is still failing', () => {
+  async function resolve(h: Harness, key: string, at: string) {
+    h.p.clock.set(new Date(at));
+    await processAlert(
+      makeAlert({ service: 'checkout', dedupKey: key, action: 'resolve', receivedAt: at }),
+      h.p.deps,
+    );
+  }
+  const checkoutMtbf = async (h: Harness, day: string) =>
+    (await runRollup(day, h.deps)).rollups.find((r) => r.service === 'checkout' && r.severity === '*')
+      ?.samples.mtbf;
+
+  it('C Nov 23 10:00–10:30; A from Nov 24 10:00 to Nov 26; B Nov 25 09:00–09:30: B has no gap', async () => {
+    const h = await harness();
+    await incident(h, 'C', '2026-11-23T10:00:00.000Z', { startedBefore: 0, resolveAfter: 30 });
+    await incident(h, 'A', '2026-11-24T10:00:00.000Z', { startedBefore: 0 });
+    await incident(h, 'B', '2026-11-25T09:00:00.000Z', { startedBefore: 0, resolveAfter: 30 });
+    // A still open when Nov 25 is rolled up (it is on Nov 24's index: not one of Nov 25's incidents).
+    expect(await checkoutMtbf(h, '2026-11-25')).toEqual([]);
+    // A resolved on Nov 26; Nov 25 re-run: A overlapped B all the same (was 46.5 h from C).
+    await resolve(h, 'A', '2026-11-26T12:00:00.000Z');
+    expect(await checkoutMtbf(h, '2026-11-25')).toEqual([]);
+    // A's own gap, on its resolution day: from C's resolution, 23.5 h.
+    expect(await checkoutMtbf(h, '2026-11-26')).toEqual([23.5 * 3600]);
+  });
+
+  it('an earlier incident resolved before the start still gives the gap', async () => {
+    const h = await harness();
+    await incident(h, 'A', '2026-11-24T10:00:00.000Z', { startedBefore: 0, resolveAfter: 60 });
+    await incident(h, 'B', '2026-11-25T09:00:00.000Z', { startedBefore: 0, resolveAfter: 30 });
+    expect(await checkoutMtbf(h, '2026-11-25')).toEqual([22 * 3600]);
+  });
+});
+
 describe('MTBF compares instants, not text', () => {
   it('a start written with an offset sorts by its instant (10:00+02:00 is 08:00Z, before 09:00Z)', async () => {
     const h = await harness();
@@ -308,10 +342,12 @@ describe('MTBF compares instants, not text', () => {
     const h = await harness();
     await incident(h, 'a', '2026-11-25T08:00:00.000Z', { startedBefore: 0, resolveAfter: 30 }); // → 08:30Z
     // 10:45+02:00 = 08:45Z: after the resolution. 10:15+02:00 = 08:15Z: before it.
-    expect(await h.p.store.previousResolution('checkout', '2026-11-25T10:45:00+02:00')).toBe(
+    expect((await h.p.store.previousResolution('checkout', '2026-11-25T10:45:00+02:00')).resolvedAt).toBe(
       '2026-11-25T08:30:00.000Z',
     );
-    expect(await h.p.store.previousResolution('checkout', '2026-11-25T10:15:00+02:00')).toBeUndefined();
+    expect(
+      (await h.p.store.previousResolution('checkout', '2026-11-25T10:15:00+02:00')).resolvedAt,
+    ).toBeUndefined();
   });
 });
 

@@ -21,6 +21,7 @@ import type {
   Integration,
   MaintenanceWindow,
   MetricsStore,
+  PreviousResolution,
   Transition,
   TriggerOptions,
 } from '#app/ports';
@@ -740,11 +741,13 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
 
   /**
    * The latest resolution among the service's last `window` incidents detected before `before`
-   * (newest first on gsi1). A longer incident detected earlier can resolve later than a newer
-   * one, so this looks at a window, not just the previous incident; 50 covers any realistic
-   * overlap at one read page.
+   * (newest first on gsi1), and those of them that started by `before` but were not resolved
+   * then. A longer incident detected earlier can resolve later than a newer one, so this looks at
+   * a window, not just the previous incident; 50 covers any realistic overlap at one read page.
+   * An incident detected more than `window` incidents of the service earlier is not seen: one left
+   * open that long no longer marks the service as failing (docs/METRICS.md).
    */
-  async previousResolution(service: string, before: string, window = 50): Promise<string | undefined> {
+  async previousResolution(service: string, before: string, window = 50): Promise<PreviousResolution> {
     // Times are compared as instants (stored ones may carry offsets); the sort key is UTC ISO.
     const beforeMs = epochMs(before);
     const page = await this.#db.send(
@@ -758,14 +761,23 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       }),
     );
     let latest: { at: string; ms: number } | undefined;
+    const unresolved: PreviousResolution['unresolved'][number][] = [];
     for (const item of page.Items ?? []) {
-      const resolvedAt = item.resolvedAt;
-      if (typeof resolvedAt !== 'string' || item.excluded === true) continue;
-      const ms = epochMs(resolvedAt);
-      if (ms > beforeMs) continue;
-      if (latest === undefined || ms > latest.ms) latest = { at: resolvedAt, ms };
+      if (item.excluded === true) continue;
+      const resolvedAt = typeof item.resolvedAt === 'string' ? item.resolvedAt : undefined;
+      const ms = resolvedAt === undefined ? undefined : epochMs(resolvedAt);
+      if (resolvedAt !== undefined && ms !== undefined && ms <= beforeMs) {
+        if (latest === undefined || ms > latest.ms) latest = { at: resolvedAt, ms };
+      } else if (epochMs(String(item.startedAt)) <= beforeMs) {
+        // Still failing at `before`: open, or resolved after it (an overlap).
+        unresolved.push({
+          id: String(item.id),
+          startedAt: String(item.startedAt),
+          ...(resolvedAt === undefined ? {} : { resolvedAt }),
+        });
+      }
     }
-    return latest?.at;
+    return { resolvedAt: latest?.at, unresolved };
   }
 
   async putRollups(day: string, rollups: readonly Rollup[]): Promise<void> {
