@@ -1,7 +1,15 @@
 import type { KlaxonConfig } from '#core/config';
 import { exportFiles, incidentExportRow, type RollupExportRow } from '#core/exports';
 import type { Incident } from '#core/incident';
-import { type IncidentFacts, monthlyBudgetMinutes, monthOf, type Rollup, rollupDay } from '#core/metrics';
+import {
+  addDays,
+  daysBetween,
+  type IncidentFacts,
+  monthlyBudgetMinutes,
+  monthOf,
+  type Rollup,
+  rollupDay,
+} from '#core/metrics';
 import { contactKey, type Page } from '#core/page';
 import type { AckLinks } from './links.ts';
 import type {
@@ -31,7 +39,10 @@ import type {
  *   5. publish the custom metrics.
  * Every step overwrites by key, so running a day twice gives the same rollup and the same files.
  * An incident open when D is rolled up and resolved later moves to its resolution day: re-running
- * D afterwards no longer counts it there (documented in docs/METRICS.md).
+ * D afterwards no longer counts it there (documented in docs/METRICS.md). A resolution can also be
+ * filed under D after D's run (a monitoring period confirms a resolve asked for late on D after
+ * midnight): so the nightly run (`runNightlyRollup`, the Lambda's schedule and the local runtime)
+ * first re-rolls the days of the last REROLL_DAYS that changed since they were rolled up.
  */
 
 export interface RollupDeps {
@@ -84,8 +95,55 @@ export function incidentFacts(incident: Incident): IncidentFacts {
   };
 }
 
+/**
+ * How many days before the day it rolls up the nightly run looks back for days whose rollup has
+ * changed. A resolve with a monitoring period (up to 24 h, `resolveMonitoringMinutes` ≤ 1440) is
+ * resolved when it was asked for — possibly after that day's run: 2 days cover that with room for
+ * a late or retried run.
+ */
+export const REROLL_DAYS = 2;
+
+/**
+ * The nightly run for `day`: first re-rolls each of the REROLL_DAYS days before it that was rolled
+ * up before and has changed since — it had incidents still open, or its incidents now give other
+ * rollups (an incident resolved after the day's run but filed under it, like a resolve confirmed
+ * by its monitoring period after midnight; one that moved to its resolution day; an exclusion) —
+ * rewriting its rollups, exports and error budgets, oldest first; then rolls up `day`. Every
+ * step is idempotent. Re-rolled days do not publish the custom metrics again (they are a
+ * once-a-night reading: publishing a day twice would count it twice).
+ */
+export async function runNightlyRollup(day: string, deps: RollupDeps): Promise<RollupResult[]> {
+  const earlier = daysBetween(addDays(day, -REROLL_DAYS), addDays(day, -1));
+  const stored = await deps.store.listRollups(earlier[0] as string, earlier.at(-1) as string);
+  const fresh = new Map<string, readonly Rollup[]>();
+  const results: RollupResult[] = [];
+  for (const past of earlier) {
+    const before = stored.filter((r) => r.day === past);
+    if (before.length === 0) continue; // never rolled up: a backfill's business, not the night's
+    const stillOpen = before.some((r) => r.service === '*' && r.severity === '*' && r.stillOpen > 0);
+    const now = await computeDay(past, deps);
+    if (!stillOpen && sameRollups(before, now.rollups)) continue;
+    results.push(await writeDay(now, deps, { fresh, publish: false }));
+    fresh.set(past, now.rollups);
+  }
+  results.push(await writeDay(await computeDay(day, deps), deps, { fresh, publish: true }));
+  return results;
+}
+
 /** Rolls up one local day (YYYY-MM-DD). */
 export async function runRollup(day: string, deps: RollupDeps): Promise<RollupResult> {
+  return writeDay(await computeDay(day, deps), deps, { fresh: new Map(), publish: true });
+}
+
+interface ComputedDay {
+  readonly day: string;
+  readonly incidents: readonly Incident[];
+  readonly itemsRead: number;
+  readonly rollups: Rollup[];
+}
+
+/** Reads a day's incidents (and what MTBF needs of other days) and computes its rollups. */
+async function computeDay(day: string, deps: RollupDeps): Promise<ComputedDay> {
   const { incidents, itemsRead } = await deps.store.incidentsOfDay(day);
   const facts = incidents.map(incidentFacts);
 
@@ -104,6 +162,18 @@ export async function runRollup(day: string, deps: RollupDeps): Promise<RollupRe
     unresolvedBefore[service] = previous.unresolved.filter((i) => !ofDay.has(i.id));
   }
   const rollups = rollupDay(day, deps.config.timeZone, facts, previousResolvedAt, unresolvedBefore);
+  return { day, incidents, itemsRead, rollups };
+}
+
+/**
+ * Writes a computed day: its rollups, exports and error budgets, and (`publish`) the custom
+ * metrics. `fresh`: rollups of earlier days written by this run (the index may lag a write).
+ */
+async function writeDay(
+  { day, incidents, itemsRead, rollups }: ComputedDay,
+  deps: RollupDeps,
+  options: { fresh: ReadonlyMap<string, readonly Rollup[]>; publish: boolean },
+): Promise<RollupResult> {
   await deps.store.putRollups(day, rollups);
 
   const files = exportFiles(deps.exportPrefix ?? '', day, {
@@ -112,8 +182,8 @@ export async function runRollup(day: string, deps: RollupDeps): Promise<RollupRe
   });
   for (const file of files) await deps.sink.put(file.key, file.body, file.contentType);
 
-  const budgets = await errorBudgets(day, rollups, deps);
-  await deps.metrics.publish(rollups);
+  const budgets = await errorBudgets(day, rollups, deps, options.fresh);
+  if (options.publish) await deps.metrics.publish(rollups);
   return {
     day,
     itemsRead,
@@ -122,6 +192,25 @@ export async function runRollup(day: string, deps: RollupDeps): Promise<RollupRe
     files: files.map((f) => f.key),
     budgets,
   };
+}
+
+/** Whether two days' rollups are the same rows (in any order). */
+function sameRollups(a: readonly Rollup[], b: readonly Rollup[]): boolean {
+  const canonical = (rows: readonly Rollup[]) => rows.map((r) => stableJson(r)).sort();
+  const [x, y] = [canonical(a), canonical(b)];
+  return x.length === y.length && x.every((row, i) => row === y[i]);
+}
+
+/** JSON with object keys sorted (a row read back may list its fields in another order). */
+function stableJson(value: unknown): string {
+  if (Array.isArray(value)) return `[${value.map(stableJson).join(',')}]`;
+  if (value !== null && typeof value === 'object')
+    return `{${Object.keys(value)
+      .sort()
+      .filter((k) => (value as Record<string, unknown>)[k] !== undefined)
+      .map((k) => `${JSON.stringify(k)}:${stableJson((value as Record<string, unknown>)[k])}`)
+      .join(',')}}`;
+  return JSON.stringify(value);
 }
 
 /** The earliest of ISO date-times by instant (epoch ms), as a UTC ISO string; undefined for none. */
@@ -140,12 +229,17 @@ async function errorBudgets(
   day: string,
   today: readonly Rollup[],
   deps: RollupDeps,
+  fresh: ReadonlyMap<string, readonly Rollup[]>,
 ): Promise<BudgetStatus[]> {
   const services = deps.config.services.filter((s) => s.slo !== undefined);
   if (services.length === 0) return [];
   const month = monthOf(day);
-  // Earlier days of the month from the store; today from this run (the index may lag a write).
-  const earlier = (await deps.store.listRollups(`${month}-01`, day)).filter((r) => r.day !== day);
+  // Earlier days of the month from the store; today and the days this run re-rolled from the run
+  // (the index may lag a write).
+  const earlier = [
+    ...(await deps.store.listRollups(`${month}-01`, day)).filter((r) => r.day !== day && !fresh.has(r.day)),
+    ...[...fresh].filter(([d]) => d < day && monthOf(d) === month).flatMap(([, rows]) => rows),
+  ];
   const statuses: BudgetStatus[] = [];
   for (const service of services) {
     // biome-ignore lint/style/noNonNullAssertion: filtered above

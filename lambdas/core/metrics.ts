@@ -236,6 +236,11 @@ export function dayBounds(day: string, timeZone: string): { start: Date; end: Da
   };
 }
 
+/** The day `n` days after `day` (before it when n < 0). */
+export function addDays(day: string, n: number): string {
+  return formatDay(parseDay(day) + n * DAY);
+}
+
 /** Every local day from..to inclusive (empty when from > to). */
 export function daysBetween(from: string, to: string): string[] {
   const end = parseDay(to);

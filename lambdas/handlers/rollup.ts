@@ -5,7 +5,7 @@ import { EventBridgePublisher } from '#adapters/aws/eventbridge-bus';
 import { awsPipeline } from '#adapters/aws/pipeline';
 import { S3ExportSink } from '#adapters/aws/s3-export-sink';
 import { bundledConfig, parseLambdaEnv } from '#app/env';
-import { runRollups } from '#app/rollup';
+import { type RollupResult, runNightlyRollup, runRollups } from '#app/rollup';
 import { ConfigError } from '#core/errors';
 import { lazySchema } from '#core/lazy';
 import { daysBetween, previousDay } from '#core/metrics';
@@ -31,8 +31,8 @@ const deps = {
 const Day = lazySchema(() => z.iso.date());
 /**
  * The nightly schedule sends `{"scheduledTime": "<aws.scheduler.scheduled-time>"}` (a retry carries
- * the same time, so it rolls up the same day); an operator may invoke it with `{"day"}` or
- * `{"from","to"}` to backfill.
+ * the same time, so it rolls up the same day, re-rolling the recent days that changed:
+ * runNightlyRollup); an operator may invoke it with `{"day"}` or `{"from","to"}` to backfill.
  */
 const RollupEvent = lazySchema(() =>
   z.union([
@@ -44,20 +44,21 @@ const RollupEvent = lazySchema(() =>
 
 export const handler = async (event: unknown): Promise<{ days: string[] }> => {
   const input = parseOrThrow(RollupEvent, event, 'rollup event');
-  const days =
-    'scheduledTime' in input
-      ? [previousDay(new Date(input.scheduledTime), config.timeZone)]
-      : 'day' in input
-        ? [input.day]
-        : daysBetween(input.from, input.to);
-  await runRollups(days, deps, (done, total, result) =>
+  const log = (done: number, total: number, result: RollupResult) =>
     logger.info('day rolled up', {
       day: result.day,
       done,
       total,
       incidents: result.incidents,
       itemsRead: result.itemsRead,
-    }),
-  );
+    });
+  if ('scheduledTime' in input) {
+    // The nightly run: the previous day, after re-rolling the recent days that changed since.
+    const results = await runNightlyRollup(previousDay(new Date(input.scheduledTime), config.timeZone), deps);
+    for (const [i, result] of results.entries()) log(i + 1, results.length, result);
+    return { days: results.map((r) => r.day) };
+  }
+  const days = 'day' in input ? [input.day] : daysBetween(input.from, input.to);
+  await runRollups(days, deps, log);
   return { days };
 };

@@ -19,7 +19,7 @@ import type { CommandDeps } from '#app/command';
 import { createIntegration } from '#app/ingest';
 import { AckLinks } from '#app/links';
 import { type Clock, systemClock } from '#app/ports';
-import { type RollupDeps, runRollups } from '#app/rollup';
+import { type RollupDeps, runNightlyRollup, runRollups } from '#app/rollup';
 import { handleTimerEvent } from '#app/timers';
 import { newLinkSecret } from '#core/ack-token';
 import { type KlaxonConfig, parseConfig } from '#core/config';
@@ -230,8 +230,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     config,
     clock,
     async (day) => {
-      const result = await runRollups([day], rollupDeps);
-      log(`rollup ${day}: ${result[0]?.incidents ?? 0} incidents, exports in ${join(dataDir, 'exports')}`);
+      // The nightly run re-rolls the recent days that changed since (app/rollup.ts), like the Lambda.
+      const results = await runNightlyRollup(day, rollupDeps);
+      for (const result of results)
+        log(`rollup ${result.day}: ${result.incidents} incidents, exports in ${join(dataDir, 'exports')}`);
     },
     log,
   );

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  addDays,
   dayBounds,
   daysBetween,
   type IncidentFacts,
@@ -145,6 +146,13 @@ describe('summarize', () => {
 // ---------------------------------------------------------------------------------------------
 
 describe('local days', () => {
+  it('addDays moves by calendar days, across months and years', () => {
+    expect(addDays('2026-03-01', -1)).toBe('2026-02-28');
+    expect(addDays('2026-11-21', -2)).toBe('2026-11-19');
+    expect(addDays('2026-12-31', 1)).toBe('2027-01-01');
+    expect(() => addDays('2026-02-30', 1)).toThrow(RangeError);
+  });
+
   it('DST: Europe/Berlin and America/New_York have 23- and 25-hour days', () => {
     const hours = (day: string, zone: string) => {
       const { start, end } = dayBounds(day, zone);

@@ -6,7 +6,7 @@ import { LocalEventBus } from '#adapters/local/event-bus';
 import { FolderExportSink } from '#adapters/local/folder-export-sink';
 import { LocalEventPublisher } from '#adapters/local/metrics';
 import { processAlert } from '#app/process-alert';
-import { type RollupDeps, rollupRow, runRollup } from '#app/rollup';
+import { type RollupDeps, rollupRow, runNightlyRollup, runRollup } from '#app/rollup';
 import { INCIDENT_COLUMNS, incidentExportRow, parseCsv, ROLLUP_COLUMNS } from '#core/exports';
 import type { Rollup } from '#core/metrics';
 import { makeAlert } from '../support/alerts.ts';
@@ -26,6 +26,8 @@ const config = {
       resolveMonitoringMinutes: 0,
     },
     { id: 'platform', name: 'Platform', resolveMonitoringMinutes: 0 },
+    // A resolve is confirmed after 3 quiet hours, and dated when it was asked for.
+    { id: 'payments', name: 'Payments', resolveMonitoringMinutes: 180 },
   ],
   responders: [{ id: 'carol', name: 'Carol', contacts: [{ type: 'email', address: 'carol@example.com' }] }],
 };
@@ -265,6 +267,91 @@ describe('MTBF across the day boundary', () => {
       (r) => r.service === 'checkout' && r.severity === '*',
     );
     expect(service?.mtbf.mean).toBe(12 * 3600);
+  });
+});
+
+describe('the nightly run re-rolls recent days that changed since they were rolled up', () => {
+  const overall = (rollups: readonly Rollup[]) =>
+    rollups.find((r) => r.service === '*' && r.severity === '*');
+  async function askResolve(h: Harness, key: string, at: string) {
+    h.p.clock.set(new Date(at));
+    await processAlert(
+      makeAlert({ service: 'payments', dedupKey: key, action: 'resolve', receivedAt: at }),
+      h.p.deps,
+    );
+  }
+  /** Runs the nightly rollup for `day` at `at` (01:30 Berlin the next day), timers firing on the way. */
+  async function nightly(h: Harness, day: string, at: string) {
+    await h.p.fastForward(Date.parse(at) - h.p.clock.now().getTime());
+    return runNightlyRollup(day, h.deps);
+  }
+
+  it('a resolve confirmed by its monitoring period after the day’s run is counted on that day', async () => {
+    const h = await harness();
+    // Opened Nov 20 10:00Z; resolve asked 22:30Z (23:30 Berlin); the 180-minute period ends Nov 21
+    // 01:30Z (02:30 Berlin) — after the 01:30 Berlin run for Nov 20.
+    await incident(h, 'late', '2026-11-20T10:00:00.000Z', { service: 'payments', startedBefore: 0 });
+    await askResolve(h, 'late', '2026-11-20T22:30:00.000Z');
+    const first = await nightly(h, '2026-11-20', '2026-11-21T00:30:00.000Z');
+    expect(first.map((r) => r.day)).toEqual(['2026-11-20']);
+    expect(overall(first[0]?.rollups ?? [])).toMatchObject({ incidents: 1, stillOpen: 1, resolved: 0 });
+
+    await h.p.fastForward(Date.parse('2026-11-21T02:00:00.000Z') - h.p.clock.now().getTime());
+    const [stored] = (await h.p.store.incidentsOfDay('2026-11-20')).incidents;
+    // Resolved when the resolve was asked for: filed under Nov 20, not counted on Nov 21.
+    expect(stored).toMatchObject({ status: 'resolved', resolvedAt: '2026-11-20T22:30:00.000Z' });
+
+    const second = await nightly(h, '2026-11-21', '2026-11-22T00:30:00.000Z');
+    expect(second.map((r) => r.day)).toEqual(['2026-11-20', '2026-11-21']);
+    expect(overall(second[1]?.rollups ?? [])).toMatchObject({ incidents: 0 });
+    const nov20 = overall(second[0]?.rollups ?? []);
+    expect(nov20).toMatchObject({ incidents: 1, stillOpen: 0, resolved: 1 });
+    expect(nov20?.samples.mttr).toEqual([12.5 * 3600]);
+    // Stored, and the exports of Nov 20 rewritten.
+    expect(overall(await h.p.store.listRollups('2026-11-20', '2026-11-20'))).toEqual(nov20);
+    const rows = (await readFile(join(h.dir, 'incidents/dt=2026-11-20/incidents.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rows).toEqual([
+      expect.objectContaining({ resolved_at: '2026-11-20T22:30:00.000Z', mttr_seconds: 45000 }),
+    ]);
+    const rollupRows = (await readFile(join(h.dir, 'rollups/dt=2026-11-20/rollups.jsonl'), 'utf8'))
+      .trim()
+      .split('\n')
+      .map((l) => JSON.parse(l));
+    expect(rollupRows).toEqual(second[0]?.rollups.map(rollupRow));
+    // The custom metrics: once per night, for the day rolled up (a re-rolled day is not published twice).
+    expect(h.published.map((rollups) => rollups[0]?.day)).toEqual(['2026-11-20', '2026-11-21']);
+
+    // Run again: nothing changed, nothing re-rolled.
+    expect((await runNightlyRollup('2026-11-21', h.deps)).map((r) => r.day)).toEqual(['2026-11-21']);
+  });
+
+  it('also when the incident started on an earlier day and its resolution day had nothing open', async () => {
+    const h = await harness();
+    await incident(h, 'old', '2026-11-18T10:00:00.000Z', { service: 'payments', startedBefore: 0 });
+    await nightly(h, '2026-11-18', '2026-11-19T00:30:00.000Z');
+    await nightly(h, '2026-11-19', '2026-11-20T00:30:00.000Z');
+    await askResolve(h, 'old', '2026-11-20T22:30:00.000Z');
+    const nov20 = await nightly(h, '2026-11-20', '2026-11-21T00:30:00.000Z');
+    expect(overall(nov20.at(-1)?.rollups ?? [])).toMatchObject({ incidents: 0, stillOpen: 0 });
+
+    const nov21 = await nightly(h, '2026-11-21', '2026-11-22T00:30:00.000Z');
+    // Nov 19 was rolled up and has not changed; Nov 20 now holds the resolution.
+    expect(nov21.map((r) => r.day)).toEqual(['2026-11-20', '2026-11-21']);
+    expect(overall(nov21[0]?.rollups ?? [])).toMatchObject({ incidents: 1, resolved: 1, stillOpen: 0 });
+  });
+
+  it('a day never rolled up is not started by the look-back', async () => {
+    const h = await harness();
+    await incident(h, 'x', '2026-11-20T10:00:00.000Z', {
+      service: 'platform',
+      startedBefore: 0,
+      resolveAfter: 5,
+    });
+    expect((await runNightlyRollup('2026-11-21', h.deps)).map((r) => r.day)).toEqual(['2026-11-21']);
+    expect(await h.p.store.listRollups('2026-11-20', '2026-11-20')).toEqual([]);
   });
 });
 
