@@ -98,6 +98,8 @@ export const INITIAL_RESPONSE_DUE_MINUTES = 5;
 export const MITIGATION_DUE_MINUTES = 60;
 /** Hours after resolution. */
 export const POSTMORTEM_PHASE_DUE_HOURS = 72;
+/** "System stable 15+ minutes": the quiet monitoring period it takes to tick it automatically. */
+export const STABLE_MINUTES = 15;
 
 /** The bits of an action item the checklist needs (ActionItemRecord has them all). */
 export interface ChecklistActionItem {
@@ -167,6 +169,23 @@ const fromEntry = (entry: TimelineEntry | undefined): AutoTick | undefined =>
 
 const PEOPLE_TYPES: ReadonlySet<TimelineType> = new Set(PEOPLE_ENTRY_TYPES);
 
+/**
+ * When the system was shown stable for STABLE_MINUTES: the end of the monitoring period that
+ * resolved the incident, when that period ran its course quietly (`monitored`: not "resolve now"),
+ * lasted that long, and no REOPENED entry follows its start. A finished period has the resolve
+ * request as `resolvedAt`/`monitoringSince` and its end as `closedAt`/`monitoringUntil`.
+ */
+function stableAt(incident: Incident, timeline: readonly TimelineEntry[]): string | undefined {
+  if (incident.status !== 'resolved' || incident.monitored !== true) return undefined;
+  const since = incident.monitoringSince ?? incident.resolvedAt;
+  const until = incident.monitoringUntil ?? incident.closedAt;
+  if (since === undefined || until === undefined) return undefined;
+  if (Date.parse(until) - Date.parse(since) < STABLE_MINUTES * 60_000) return undefined;
+  // Its MONITORING entry is at `since`; a REOPENED after that says the period did not hold.
+  if (timeline.some((e) => e.type === 'REOPENED' && e.at > since)) return undefined;
+  return until;
+}
+
 /** Names the incident commander: a handoff always does; a role assignment when it says so. */
 const namesCommander = (e: TimelineEntry) =>
   e.type === 'HANDOFF' || (e.type === 'ROLE_ASSIGNED' && /commander|\bIC\b/i.test(e.text));
@@ -191,8 +210,8 @@ function automaticTicks(input: ChecklistInput): Partial<Record<ChecklistItemId, 
   ticks.timeline = fromEntry(first((e) => PEOPLE_TYPES.has(e.type)));
   if (incident.mitigatedAt !== undefined)
     ticks['implement-mitigation'] = { at: incident.mitigatedAt, by: incident.mitigatedBy };
-  if (resolved && timeline.some((e) => e.type === 'MONITORING'))
-    ticks['stable-15'] = { at: incident.resolvedAt, by: KLAXON };
+  const stable = stableAt(incident, timeline);
+  if (stable !== undefined) ticks['stable-15'] = { at: stable, by: KLAXON };
   if (resolved && postmortemRequired(incident))
     ticks['schedule-postmortem'] = { at: incident.resolvedAt, by: KLAXON };
 

@@ -291,23 +291,101 @@ describe('automatic ticks', () => {
     expect(item(view(incident()), 'implement-mitigation').done).toBe(false);
   });
 
-  it('stable-15 ← resolved after a monitoring period, at the resolution', () => {
+  describe('stable-15 ← a quiet monitoring period of 15+ minutes, at its end', () => {
+    const requested = iso(40);
+    /** Resolved at the quiet end of a monitoring period of `period` minutes (lifecycle's finishMonitoring). */
+    const quiet = (period: number, since = requested, overrides: Partial<Incident> = {}) =>
+      incident({
+        status: 'resolved',
+        sev: 'SEV-3',
+        monitoringSince: since,
+        monitoringBy: 'alice',
+        monitoringUntil: iso(period, since),
+        resolvedAt: since,
+        resolvedBy: 'alice',
+        closedAt: iso(period, since),
+        monitored: true,
+        ...overrides,
+      });
     const timeline = [
       entry('OPENED', DETECTED, 'events-v2'),
-      entry('MONITORING', iso(40), 'alice'),
-      entry('RESOLVED', iso(55), 'klaxon'),
+      entry('MONITORING', requested, 'alice'),
+      entry('RESOLVED', iso(55), 'alice'),
     ];
-    const resolved = incident({ status: 'resolved', resolvedAt: iso(40), sev: 'SEV-3' });
-    expect(item(view(resolved, { timeline }), 'stable-15')).toMatchObject({
-      done: true,
-      at: iso(40),
-      by: 'klaxon',
-      auto: true,
+
+    it('ticked at the end of the period (when stability was shown), not at the resolve request', () => {
+      expect(item(view(quiet(15), { timeline }), 'stable-15')).toMatchObject({
+        done: true,
+        at: iso(55),
+        by: 'klaxon',
+        auto: true,
+      });
+      expect(item(view(quiet(30), { timeline }), 'stable-15')).toMatchObject({ done: true, at: iso(70) });
     });
-    // Resolved at once (no monitoring) or still monitoring: not known to be stable.
-    expect(item(view(resolved), 'stable-15').done).toBe(false);
-    const monitoring = incident({ status: 'monitoring', resolvedAt: iso(40), monitoringSince: iso(40) });
-    expect(item(view(monitoring, { timeline: timeline.slice(0, 2) }), 'stable-15').done).toBe(false);
+
+    it('not ticked for "resolve now" during monitoring (one minute in)', () => {
+      const now = incident({
+        status: 'resolved',
+        sev: 'SEV-3',
+        monitoringSince: requested,
+        monitoringUntil: iso(55),
+        resolvedAt: requested,
+        resolvedBy: 'bob',
+        closedAt: iso(41),
+      });
+      const v = view(now, { timeline: [...timeline.slice(0, 2), entry('RESOLVED', iso(41), 'bob')] });
+      expect(item(v, 'stable-15').done).toBe(false);
+    });
+
+    it('not ticked when the monitoring period is under 15 minutes', () => {
+      expect(item(view(quiet(5), { timeline }), 'stable-15').done).toBe(false);
+      expect(item(view(quiet(14.99), { timeline }), 'stable-15').done).toBe(false);
+    });
+
+    it('not ticked when a REOPENED entry follows the monitoring period', () => {
+      const reopened = [...timeline.slice(0, 2), entry('REOPENED', iso(45), 'klaxon')];
+      // Reopened, then resolved at once: the only MONITORING entry is the reopened period's.
+      const resolvedNow = incident({
+        status: 'resolved',
+        sev: 'SEV-3',
+        resolvedAt: iso(60),
+        closedAt: iso(60),
+      });
+      expect(item(view(resolvedNow, { timeline: reopened }), 'stable-15').done).toBe(false);
+      // Whatever the incident says, a reopen after the period began means it did not hold.
+      expect(item(view(quiet(15), { timeline: reopened }), 'stable-15').done).toBe(false);
+    });
+
+    it('a reopen before a later quiet period does not count against it', () => {
+      const v = view(quiet(15, iso(60)), {
+        timeline: [
+          ...timeline.slice(0, 2),
+          entry('REOPENED', iso(45), 'klaxon'),
+          entry('MONITORING', iso(60), 'alice'),
+          entry('RESOLVED', iso(75), 'alice'),
+        ],
+      });
+      expect(item(v, 'stable-15')).toMatchObject({ done: true, at: iso(75), by: 'klaxon', auto: true });
+    });
+
+    it('not ticked while monitoring, or when resolved without monitoring', () => {
+      const monitoring = incident({
+        status: 'monitoring',
+        monitoringSince: requested,
+        monitoringUntil: iso(55),
+        resolvedAt: requested,
+      });
+      expect(
+        item(view(monitoring, { timeline: timeline.slice(0, 2), now: minutes(60) }), 'stable-15').done,
+      ).toBe(false);
+      const atOnce = incident({
+        status: 'resolved',
+        sev: 'SEV-3',
+        resolvedAt: requested,
+        closedAt: requested,
+      });
+      expect(item(view(atOnce), 'stable-15').done).toBe(false);
+    });
   });
 
   it('schedule-postmortem ← resolved, when the severity requires a postmortem (SEV-1, SEV-2)', () => {
