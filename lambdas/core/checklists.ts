@@ -21,6 +21,9 @@ import { clockTime } from './wall-clock.ts';
  * Resolution when the incident is resolved, Postmortem 72 hours after resolution. Resolution and
  * Postmortem have no due time before the incident is resolved. An item is overdue when it is not
  * done and `now` is past its phase's due time (exactly at the due time is not overdue).
+ *
+ * The Postmortem phase is due only where a postmortem is required (SEV-1/SEV-2, see
+ * `postmortemRequired`); for SEV-3/SEV-4 it is shown `optional`, without a due time, never overdue.
  */
 
 export const CHECKLIST_PHASES = ['initial-response', 'mitigation', 'resolution', 'postmortem'] as const;
@@ -131,6 +134,8 @@ export interface ChecklistPhaseView {
   readonly phase: ChecklistPhase;
   readonly title: string;
   readonly dueAt?: string;
+  /** Nothing in it is required (the postmortem of an incident that does not require one). */
+  readonly optional?: true;
   readonly items: readonly ChecklistItemView[];
 }
 
@@ -160,9 +165,14 @@ function phaseDueAt(phase: ChecklistPhase, incident: Incident): string | undefin
     case 'resolution':
       return resolvedAt;
     case 'postmortem':
-      return resolvedAt === undefined ? undefined : plus(resolvedAt, POSTMORTEM_PHASE_DUE_HOURS * 3_600_000);
+      return resolvedAt === undefined || !postmortemRequired(incident)
+        ? undefined
+        : plus(resolvedAt, POSTMORTEM_PHASE_DUE_HOURS * 3_600_000);
   }
 }
+
+const isOptional = (phase: ChecklistPhase, incident: Incident) =>
+  phase === 'postmortem' && !postmortemRequired(incident);
 
 const fromEntry = (entry: TimelineEntry | undefined): AutoTick | undefined =>
   entry === undefined ? undefined : { at: entry.at, by: entry.who };
@@ -255,7 +265,13 @@ export function checklistView(input: ChecklistInput): ChecklistView {
         overdue: false,
       };
     });
-    return { phase: phase.phase, title: phase.title, ...(dueAt === undefined ? {} : { dueAt }), items };
+    return {
+      phase: phase.phase,
+      title: phase.title,
+      ...(dueAt === undefined ? {} : { dueAt }),
+      ...(isOptional(phase.phase, incident) ? { optional: true as const } : {}),
+      items,
+    };
   });
   return { phases, overdue };
 }
@@ -266,6 +282,8 @@ export function checklistView(input: ChecklistInput): ChecklistView {
  *     Initial Response (0-5 min) — due 14:35
  *       [x] Acknowledge alert (alice 14:32, auto)
  *       [ ] Notify stakeholders OVERDUE
+ *
+ * An optional phase says so in place of a due time (`Postmortem (24-72 hours) — optional`).
  *
  * Times are `HH:MM` in the zone, with the date in front when they fall on another day than the
  * first phase's due time (the incident's day).
@@ -281,7 +299,8 @@ export function renderChecklist(view: ChecklistView, timeZone: string): string {
   const lines: string[] = [];
   for (const phase of view.phases) {
     if (lines.length > 0) lines.push('');
-    lines.push(phase.dueAt === undefined ? phase.title : `${phase.title} — due ${time(phase.dueAt)}`);
+    const due = phase.dueAt === undefined ? '' : ` — due ${time(phase.dueAt)}`;
+    lines.push(`${phase.title}${phase.optional ? ' — optional' : due}`);
     for (const item of phase.items) {
       const when = [item.by, item.at === undefined ? '' : time(item.at)].filter(Boolean).join(' ');
       const note = [when, item.auto ? 'auto' : ''].filter(Boolean).join(', ');

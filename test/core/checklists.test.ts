@@ -176,21 +176,22 @@ describe('phase due times and overdue', () => {
 
   it('Resolution is due when resolved, Postmortem 72 hours later; neither before resolution', () => {
     const resolvedAt = iso(40);
-    const resolved = incident({ status: 'resolved', resolvedAt, sev: 'SEV-3' });
+    const resolved = incident({ status: 'resolved', resolvedAt, sev: 'SEV-1' });
     const v = view(resolved, { now: minutes(40) });
     expect(phase(v, 'resolution')?.dueAt).toBe(resolvedAt);
     expect(phase(v, 'postmortem')?.dueAt).toBe('2026-11-29T14:03:00.000Z');
     // At the resolution itself nothing of Resolution is overdue yet.
     expect(phase(v, 'resolution')?.items.some((i) => i.overdue)).toBe(false);
     const after = view(resolved, { now: new Date(minutes(40).getTime() + 1) });
-    expect(phase(after, 'resolution')?.items.filter((i) => i.overdue)).toHaveLength(8);
+    // 8 items, of which schedule-postmortem is ticked by Klaxon (a SEV-1 requires a postmortem).
+    expect(phase(after, 'resolution')?.items.filter((i) => i.overdue)).toHaveLength(7);
     expect(phase(after, 'postmortem')?.items.some((i) => i.overdue)).toBe(false);
 
     const at72h = minutes(40 + 72 * 60);
     expect(phase(view(resolved, { now: at72h }), 'postmortem')?.items.some((i) => i.overdue)).toBe(false);
     const past72h = view(resolved, { now: new Date(at72h.getTime() + 1) });
     expect(phase(past72h, 'postmortem')?.items.filter((i) => i.overdue)).toHaveLength(7);
-    expect(past72h.overdue).toBe(5 + 6 + 8 + 7);
+    expect(past72h.overdue).toBe(5 + 6 + 7 + 7);
 
     // Monitoring: service restored, not resolved yet — no Resolution or Postmortem due time.
     const monitoring = incident({ status: 'monitoring', resolvedAt, monitoringSince: resolvedAt });
@@ -198,6 +199,24 @@ describe('phase due times and overdue', () => {
     expect(phase(m, 'resolution')?.dueAt).toBeUndefined();
     expect(phase(m, 'postmortem')?.dueAt).toBeUndefined();
     expect(m.overdue).toBe(5);
+  });
+
+  it('a postmortem that is not required (SEV-3, SEV-4) has no due time: optional, never overdue', () => {
+    for (const sev of ['SEV-3', 'SEV-4'] as const) {
+      const resolved = incident({ status: 'resolved', resolvedAt: iso(40), sev });
+      const v = view(resolved, { now: minutes(40 + 365 * 24 * 60) });
+      expect(phase(v, 'postmortem')?.dueAt).toBeUndefined();
+      expect(phase(v, 'postmortem')?.optional).toBe(true);
+      // Still there to tick, none of it overdue; the other phases are as for any incident.
+      expect(phase(v, 'postmortem')?.items).toHaveLength(7);
+      expect(phase(v, 'postmortem')?.items.some((i) => i.overdue)).toBe(false);
+      expect(v.overdue).toBe(5 + 6 + 8);
+      expect(phase(v, 'resolution')?.optional).toBeUndefined();
+      expect(renderChecklist(v, 'UTC')).toContain('\nPostmortem (24-72 hours) — optional\n');
+    }
+    // SEV-1/SEV-2 require one: not optional.
+    for (const sev of ['SEV-1', 'SEV-2'] as const)
+      expect(phase(view(incident({ sev })), 'postmortem')?.optional).toBeUndefined();
   });
 });
 
