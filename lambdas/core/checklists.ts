@@ -216,7 +216,13 @@ function automaticTicks(input: ChecklistInput): Partial<Record<ChecklistItemId, 
   const commander = incident.roles.commander;
   if (commander !== undefined)
     ticks['assign-ic'] = fromEntry(first(namesCommander)) ?? { at: incident.detectedAt, by: commander };
-  ticks['assess-severity'] = fromEntry(first((e) => e.type === 'SEVERITY_CHANGED'));
+  // A declared incident's severity is the declarer's assessment (given, or classified from the
+  // impact they described; its DECISION "Declared SEV-x" entry has the same time and person). An
+  // alert's is mapped from its source: assessed when a person first changes it.
+  ticks['assess-severity'] =
+    incident.origin === 'manual'
+      ? { at: incident.detectedAt, by: incident.source }
+      : fromEntry(first((e) => e.type === 'SEVERITY_CHANGED'));
   ticks.timeline = fromEntry(first((e) => PEOPLE_TYPES.has(e.type)));
   if (incident.mitigatedAt !== undefined)
     ticks['implement-mitigation'] = { at: incident.mitigatedAt, by: incident.mitigatedBy };

@@ -285,6 +285,36 @@ describe('automatic ticks', () => {
     expect(item(view(incident()), 'assess-severity').done).toBe(false);
   });
 
+  it('assess-severity ← the declaration, for an incident declared by a person', () => {
+    // What createIncident opens: origin manual, the declarer as source, "Declared SEV-x" at detection.
+    const declared = incident({ origin: 'manual', source: 'alice', severity: 'error', sev: 'SEV-2' });
+    const timeline = [
+      entry('OPENED', DETECTED, 'alice'),
+      entry('DECISION', DETECTED, 'alice', 'Declared SEV-2: checkout errors for EU users'),
+    ];
+    const v = view(declared, { timeline, now: minutes(10) });
+    expect(item(v, 'assess-severity')).toMatchObject({
+      done: true,
+      at: DETECTED,
+      by: 'alice',
+      auto: true,
+      overdue: false,
+    });
+    // A later change does not move it: the declaration was the first assessment.
+    const changed = [...timeline, entry('SEVERITY_CHANGED', iso(20), 'bob', 'SEV-2 → SEV-1')];
+    expect(item(view(declared, { timeline: changed }), 'assess-severity')).toMatchObject({
+      at: DETECTED,
+      by: 'alice',
+    });
+    // An alert's severity came from the source mapping: not assessed until a person changes it,
+    // whatever a person writes on the timeline.
+    const alerted = view(incident(), {
+      timeline: [entry('OPENED', DETECTED, 'events-v2'), entry('DECISION', iso(1), 'bob', 'Declared SEV-1')],
+      now: minutes(10),
+    });
+    expect(item(alerted, 'assess-severity')).toMatchObject({ done: false, overdue: true });
+  });
+
   it('timeline ← the first entry written by a person (system entries do not count)', () => {
     const timeline = [
       entry('OPENED', DETECTED, 'events-v2'),
