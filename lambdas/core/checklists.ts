@@ -99,7 +99,12 @@ export function isChecklistItem(id: string): id is ChecklistItemId {
 /** Minutes after detection. */
 export const INITIAL_RESPONSE_DUE_MINUTES = 5;
 export const MITIGATION_DUE_MINUTES = 60;
-/** Hours after resolution. */
+/**
+ * Hours after resolution: the end of the practice's "Postmortem (24-72 hours)" phase, in which the
+ * postmortem is written, held, published and followed up. Not POSTMORTEM_DUE_HOURS (48,
+ * core/incident.ts), the incident's postmortem deadline (reminder at 24 h, overdue at 48 h), which
+ * follows the practice's "Schedule postmortem (24-48 hours)": the practice gives the two separately.
+ */
 export const POSTMORTEM_PHASE_DUE_HOURS = 72;
 /** "System stable 15+ minutes": the quiet monitoring period it takes to tick it automatically. */
 export const STABLE_MINUTES = 15;
