@@ -29,6 +29,8 @@ import type { IngestContext } from './types.ts';
  * - On acknowledge and resolve, `payload` is optional and its fields are all optional:
  *   PagerDuty ignores it there, and refusing a resolve over a half-filled payload would leave an
  *   incident open. Fields that are present are still type-checked.
+ * - `source`, `component`, `group`, `class` and `client` longer than 255 characters are cut to
+ *   255 (ending in an ellipsis), not refused: PagerDuty documents no maximum for them.
  * - `client_url`, `links[].href`, `images[].src|href` must be absolute http(s) URLs when given
  *   (an empty string counts as absent). More than 50 links or images are cut to 50.
  */
@@ -60,11 +62,11 @@ const TriggerPayload = lazySchema(() =>
         .trim()
         .min(1, 'summary must not be empty')
         .max(MAX_SUMMARY),
+      // PagerDuty documents no maximum: a long source is cut to 255 when mapped, like component.
       source: z
         .string({ error: required('source') })
         .trim()
-        .min(1, 'source must not be empty')
-        .max(MAX_SHORT),
+        .min(1, 'source must not be empty'),
       severity: Severity,
       ...payloadFields(),
     },
@@ -75,7 +77,7 @@ const TriggerPayload = lazySchema(() =>
 const UpdatePayload = lazySchema(() =>
   z.object({
     summary: z.string().max(MAX_SUMMARY).nullish(),
-    source: z.string().max(MAX_SHORT).nullish(),
+    source: z.string().nullish(),
     severity: Severity.nullish(),
     ...payloadFields(),
   }),

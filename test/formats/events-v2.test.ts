@@ -222,6 +222,16 @@ describe('PagerDuty Events API v2: bad input names the field', () => {
     ]);
   });
 
+  it('cuts a payload.source over 255 characters to 255, as it does component, group and class', () => {
+    const long = 's'.repeat(300);
+    for (const body of [trigger, withField(trigger, 'event_action', 'resolve')]) {
+      const alert = normalize(withField(body, 'payload.source', long));
+      expect(alert.source).toBe(`${'s'.repeat(254)}…`);
+      expectCanonical(alert);
+    }
+    expect(normalize(withField(trigger, 'payload.component', long)).component).toBe(`${'s'.repeat(254)}…`);
+  });
+
   it('refuses a trigger without payload.source', () => {
     expect(badFields(() => parseEventsV2(withField(trigger, 'payload.source', REMOVE)))).toEqual([
       'payload.source',
