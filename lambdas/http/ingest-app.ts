@@ -357,16 +357,26 @@ function progressOf(body: Record<string, unknown>, count: number): DigestProgres
   return { from: from <= count ? from : 0, retry };
 }
 
-/** `Bearer <key>` (Alertmanager's http_config.authorization) or Basic with the key as password (Grafana). */
+/**
+ * `Bearer <key>` (Alertmanager's http_config.authorization) or Basic with the key as password (Grafana).
+ * Any other scheme (Grafana lets one type `Token abc`) is a credential Klaxon cannot read: a 401
+ * saying which forms work, rather than "missing integration key" for a request that sent one.
+ */
 function keyFromAuthorization(header: string | undefined): string | undefined {
-  if (header === undefined) return undefined;
-  const [scheme, value] = header.trim().split(/\s+/, 2);
-  if (value === undefined) return undefined;
-  if (scheme?.toLowerCase() === 'bearer') return value;
-  if (scheme?.toLowerCase() === 'basic') {
+  if (header === undefined || header.trim() === '') return undefined;
+  const [scheme = '', value] = header.trim().split(/\s+/, 2);
+  const kind = scheme.toLowerCase();
+  if (kind === 'bearer') return value;
+  if (kind === 'basic') {
+    if (value === undefined) return undefined;
     const decoded = Buffer.from(value, 'base64').toString('utf8');
     const colon = decoded.indexOf(':');
     return colon >= 0 ? decoded.slice(colon + 1) : undefined;
   }
-  return undefined;
+  // A lone word may be the key itself: it is not echoed back.
+  const named = value === undefined ? 'without a scheme' : `"${scheme.slice(0, 32)}"`;
+  throw new AuthenticationError(
+    `Authorization ${named} is not supported: send the integration key as "Authorization: Bearer <key>" ` +
+      '(or as the basic-auth password), or in the URL path',
+  );
 }

@@ -213,6 +213,31 @@ describe('POST /integrations/alertmanager and /integrations/grafana', () => {
     expect((await store.list({})).incidents).toEqual([]);
   });
 
+  it('answers 401 naming the supported forms to a key sent with another Authorization scheme', async () => {
+    const grafana = { ...alertmanagerBody, orgId: 1, state: 'alerting', title: 't', message: 'm' };
+    const res = await post('/integrations/grafana', grafana, { authorization: `Token ${KEY}` });
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({
+      status: 'error',
+      message:
+        'Authorization "Token" is not supported: send the integration key as "Authorization: Bearer <key>" ' +
+        '(or as the basic-auth password), or in the URL path',
+      errors: [],
+    });
+    // A bare credential without a scheme is not echoed back.
+    const bare = await post('/integrations/grafana', grafana, { authorization: KEY });
+    expect(bare.status).toBe(401);
+    const { message } = (await bare.json()) as { message: string };
+    expect(message).toMatch(/^Authorization without a scheme is not supported/);
+    expect(message).not.toContain(KEY);
+    // The key in the path still wins over a header Klaxon cannot read.
+    expect((await post(`/integrations/grafana/${KEY}`, grafana, { authorization: 'Token x' })).status).toBe(
+      202,
+    );
+    await bus.drain();
+    expect((await store.list({})).incidents).toHaveLength(1);
+  });
+
   it('answers 400 naming the bad field of an alert', async () => {
     const bad = { ...alertmanagerBody, alerts: [{ ...alertmanagerBody.alerts[0], status: 'burning' }] };
     const res = await post(`/integrations/alertmanager/${KEY}`, bad);
