@@ -340,10 +340,11 @@ export function exportFiles(
 }
 
 /**
- * An incident as an export row. Timestamps are normalized to ISO-8601 UTC with milliseconds (a
- * native alert's `occurredAt` may carry an offset); durations follow core/metrics.ts: MTTD =
- * detected − started, MTTA = acknowledged − detected, MTTR = resolved − started, in seconds, null
- * when an end is missing, negative ones (clock skew) as 0.
+ * An incident as an export row. Timestamps are written as ISO-8601 UTC with milliseconds: every
+ * format, native alerts included, normalizes its timestamps so at ingest; this re-normalizes only
+ * incidents stored before native `occurredAt` was (it kept the sender's offset then). Durations
+ * follow core/metrics.ts: MTTD = detected − started, MTTA = acknowledged − detected, MTTR =
+ * resolved − started, in seconds, null when an end is missing, negative ones (clock skew) as 0.
  */
 export function incidentExportRow(incident: Incident): IncidentExportRow {
   const startedAt = utc(incident.startedAt);

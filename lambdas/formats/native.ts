@@ -2,6 +2,7 @@ import type * as z from 'zod';
 import { type Alert, AlertSchema } from '#core/alert';
 import { lazySchema } from '#core/lazy';
 import { parseOrThrow } from '#core/validation';
+import { normalizeTimestamp, toIso } from './shared.ts';
 
 /**
  * The native Klaxon schema: what producers put on the Klaxon bus with detail-type
@@ -12,12 +13,20 @@ import { parseOrThrow } from '#core/validation';
  * - origin → 'native'; an origin that is present is kept, because the ingest function puts
  *   already-normalized alerts (origin 'events-v2', 'alertmanager', ...) with the same detail-type
  * - action → 'trigger', severity → 'error'
+ * - `occurredAt` and `receivedAt` (ISO-8601 with `Z` or an offset) are normalized to UTC with
+ *   milliseconds, as every format does: stored times are compared and sorted as text.
  */
 export const NativeAlertSchema = lazySchema(() => {
   const alert = AlertSchema.unwrap();
+  // An instant whose UTC form is still a 4-digit year (9999-12-31T23:30-01:00 is not).
+  const utcDateTime = alert.shape.receivedAt.refine(
+    (v) => normalizeTimestamp(v) !== undefined,
+    'must be an ISO-8601 date-time within years 0001-9999 in UTC',
+  );
   return alert.extend({
     eventKey: alert.shape.eventKey.optional(),
-    receivedAt: alert.shape.receivedAt.optional(),
+    occurredAt: utcDateTime.optional(),
+    receivedAt: utcDateTime.optional(),
     source: alert.shape.source.optional(),
     origin: alert.shape.origin.optional(),
     action: alert.shape.action.default('trigger'),
@@ -40,14 +49,21 @@ export function parseNativeAlert(detail: unknown): NativeAlert {
   return parseOrThrow(NativeAlertSchema, detail, 'Klaxon alert');
 }
 
-/** Validates `detail` and fills its defaults from the envelope. */
+/** Validates `detail` and fills its defaults from the envelope; timestamps come out in UTC. */
 export function nativeToAlert(detail: unknown, envelope: NativeEnvelope): Alert {
   const alert = parseNativeAlert(detail);
   return {
     ...alert,
     eventKey: alert.eventKey ?? `native:${envelope.id}`,
-    receivedAt: alert.receivedAt ?? envelope.time,
+    ...(alert.occurredAt === undefined ? {} : { occurredAt: toIso(alert.occurredAt) }),
+    // EventBridge writes the envelope's time without milliseconds (`2024-05-01T12:00:05Z`).
+    receivedAt: alert.receivedAt === undefined ? utcOr(envelope.time) : toIso(alert.receivedAt),
     source: alert.source ?? envelope.source,
     origin: alert.origin ?? 'native',
   };
+}
+
+/** The envelope time in UTC; kept as it is in the unlikely case it is not a timestamp. */
+function utcOr(time: string): string {
+  return normalizeTimestamp(time) ?? time;
 }

@@ -21,7 +21,7 @@ describe('native Klaxon alerts on the bus', () => {
       summary: 'Order queue is backing up',
       source: 'com.example.orders',
       severity: 'error',
-      receivedAt: '2024-05-01T12:00:05Z',
+      receivedAt: '2024-05-01T12:00:05.000Z',
       details: {},
       links: [],
       images: [],
@@ -50,12 +50,32 @@ describe('native Klaxon alerts on the bus', () => {
       action: 'resolve',
       severity: 'warning',
       source: 'orders-worker-3',
-      occurredAt: '2024-05-01T11:58:00+02:00',
-      receivedAt: '2024-05-01T12:00:00Z',
+      occurredAt: '2024-05-01T09:58:00.000Z',
+      receivedAt: '2024-05-01T12:00:00.000Z',
       details: { depth: 1200 },
       links: [{ href: 'https://orders.example.com/queue', text: 'Queue' }],
       origin: 'native',
     });
+  });
+
+  it('normalizes timestamps with an offset to UTC with milliseconds, so they sort as text', () => {
+    const at = (occurredAt: string, receivedAt?: string) =>
+      nativeToAlert({ ...minimal, occurredAt, ...(receivedAt ? { receivedAt } : {}) }, envelope);
+    const alert = at('2026-11-25T10:00:00+02:00', '2026-11-25T09:00:30.5-01:00');
+    expect(alert.occurredAt).toBe('2026-11-25T08:00:00.000Z');
+    expect(alert.receivedAt).toBe('2026-11-25T10:00:30.500Z');
+    expectCanonical(alert);
+    // As sent, 10:00+02:00 would sort after 09:30Z although it is half an hour earlier.
+    const sorted = [at('2026-11-25T09:30:00Z'), at('2026-11-25T10:00:00+02:00')]
+      .map((a) => a.occurredAt ?? '')
+      .sort();
+    expect(sorted).toEqual(['2026-11-25T08:00:00.000Z', '2026-11-25T09:30:00.000Z']);
+  });
+
+  it('refuses a timestamp whose UTC instant falls outside years 0001-9999', () => {
+    expect(
+      badFields(() => nativeToAlert({ ...minimal, occurredAt: '9999-12-31T23:30:00-01:00' }, envelope)),
+    ).toEqual(['occurredAt']);
   });
 
   it('keeps the origin of canonical alerts the ingest function puts on the bus', () => {
