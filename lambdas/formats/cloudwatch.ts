@@ -30,10 +30,18 @@ import {
  * - source = the first metric's dimensions (`InstanceId=i-0abc`), else `${account}/${region}`
  *   (composite alarms watch alarms, not resources); group = metric namespace, class = metric
  *   name, or "CompositeAlarm".
+ * - Every partition's regions are accepted (`us-gov-west-1`, `cn-north-1`, `eusc-de-east-1`); the
+ *   console link is partition-aware, and left out where the partition's console host is unknown.
  * - Composite alarms that CloudWatch reports with `actionsSuppressedBy` still trigger: the event
  *   does not tell whether the suppression will end in a page, and a missed page is worse than an
  *   extra one. The suppression is kept in details.state.
  */
+
+/**
+ * Region codes of every partition: `us-east-1`, `us-gov-west-1`, `cn-north-1`, and the European
+ * Sovereign Cloud's `eusc-de-east-1` (a 4-letter prefix).
+ */
+export const AWS_REGION = /^[a-z]{2,8}(-[a-z]+)+-\d{1,3}$/;
 
 const StateValue = lazySchema(() =>
   z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA'], {
@@ -89,7 +97,7 @@ export const CloudWatchAlarmEventSchema = lazySchema(() =>
     source: z.literal(CLOUDWATCH_SOURCE, { error: `must be "${CLOUDWATCH_SOURCE}"` }),
     account: z.string().min(1),
     time: VendorTimestamp,
-    region: z.string().regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'must be an AWS region such as us-east-1'),
+    region: z.string().regex(AWS_REGION, 'must be an AWS region such as us-east-1'),
     /** resources[0] is the alarm ARN. */
     resources: z.array(z.string().min(1)).min(1, 'must hold the alarm ARN'),
     detail: z.object({
@@ -150,15 +158,38 @@ export function routeCloudWatchAlarm(
     : { service: rule.service, severity: rule.severity };
 }
 
-/** The alarm console page. China and GovCloud have their own console hosts. */
-export function alarmConsoleUrl(region: string, alarmName: string): string {
+/**
+ * The console host of each partition whose host is known. Left out on purpose: the European
+ * Sovereign Cloud (`aws-eusc`), whose console host AWS's documentation did not confirm when this
+ * was written, and the isolated partitions (`aws-iso*`): their alarms get no console link rather
+ * than a link that leads nowhere.
+ */
+const CONSOLE_HOSTS: Readonly<Record<string, (region: string) => string>> = {
+  aws: (region) => `${region}.console.aws.amazon.com`,
+  'aws-cn': () => 'console.amazonaws.cn',
+  'aws-us-gov': () => 'console.amazonaws-us-gov.com',
+};
+
+/** The partition of an ARN (`arn:aws-cn:…` → `aws-cn`), else the one a region code belongs to. */
+export function partitionOf(region: string, arn?: string): string {
+  const fromArn = /^arn:([a-z-]+):/.exec(arn ?? '')?.[1];
+  if (fromArn !== undefined) return fromArn;
+  if (region.startsWith('cn-')) return 'aws-cn';
+  if (region.startsWith('us-gov-')) return 'aws-us-gov';
+  if (region.startsWith('eusc-')) return 'aws-eusc';
+  if (/^[a-z]{2}-iso[a-z]*-/.test(region)) return 'aws-iso';
+  return 'aws';
+}
+
+/**
+ * The alarm's console page in its partition's console (China and GovCloud have their own hosts),
+ * or undefined for a partition whose console host Klaxon does not know.
+ */
+export function alarmConsoleUrl(region: string, alarmName: string, arn?: string): string | undefined {
+  const host = CONSOLE_HOSTS[partitionOf(region, arn)];
+  if (host === undefined) return undefined;
   const fragment = `#alarmsV2:alarm/${encodeURIComponent(alarmName)}`;
-  if (region.startsWith('cn-'))
-    return `https://console.amazonaws.cn/cloudwatch/home?region=${region}${fragment}`;
-  if (region.startsWith('us-gov-')) {
-    return `https://console.amazonaws-us-gov.com/cloudwatch/home?region=${region}${fragment}`;
-  }
-  return `https://${region}.console.aws.amazon.com/cloudwatch/home?region=${region}${fragment}`;
+  return `https://${host(region)}/cloudwatch/home?region=${region}${fragment}`;
 }
 
 /** Alarm ARNs are at most ~310 characters; dedup keys at most 255. Long ones keep a readable prefix and a hash. */
@@ -219,6 +250,7 @@ export function cloudWatchToAlert(
     .join(',');
   const reason = nonBlank(detail.state.reason) ?? detail.state.value;
   const triggering = composite ? triggeringAlarms(detail.state.reasonData) : undefined;
+  const consoleUrl = alarmConsoleUrl(event.region, detail.alarmName, arn);
 
   return {
     eventKey: `cloudwatch:${event.id}`,
@@ -244,7 +276,7 @@ export function cloudWatchToAlert(
       ...(triggering === undefined ? {} : { triggeringAlarms: triggering }),
       ...(alarmTags === undefined ? {} : { tags: alarmTags }),
     },
-    links: [{ href: alarmConsoleUrl(event.region, detail.alarmName), text: 'CloudWatch alarm' }],
+    links: consoleUrl === undefined ? [] : [{ href: consoleUrl, text: 'CloudWatch alarm' }],
     images: [],
     origin: 'cloudwatch',
   };

@@ -27,6 +27,7 @@ import { ConfigError } from '#core/errors';
 import { hashIntegrationKey, randomId } from '#core/ids';
 import { daysBetween } from '#core/metrics';
 import { parseOrThrow } from '#core/validation';
+import { AWS_REGION } from '#formats/cloudwatch';
 import { createHttpApp } from '#http/app';
 import { errorResponse } from '#http/errors';
 import { inboxPage } from './inbox-page.ts';
@@ -283,10 +284,7 @@ const LocalPutEvent = z.object({
   detail: z.record(z.string(), z.unknown()),
   time: z.iso.datetime({ offset: true }).optional(),
   resources: z.array(z.string()).max(100).optional(),
-  region: z
-    .string()
-    .regex(/^[a-z]{2}(-[a-z]+)+-\d$/, 'must be an AWS region such as eu-west-1')
-    .optional(),
+  region: z.string().regex(AWS_REGION, 'must be an AWS region such as eu-west-1').optional(),
 });
 
 const Redeliver = z.object({

@@ -191,6 +191,49 @@ describe('CloudWatch alarm state change: mapping', () => {
     );
   });
 
+  const inRegion = (region: string, partition: string) =>
+    withField(withField(alarm, 'region', region), 'resources', [
+      `arn:${partition}:cloudwatch:${region}:123456789012:alarm:ServerCpuTooHigh`,
+    ]);
+
+  it('accepts alarms from every partition, linking each to its own console', () => {
+    const links = (region: string, partition: string) => {
+      const alert = normalize(inRegion(region, partition));
+      expectCanonical(alert);
+      expect(alert.dedupKey).toBe(
+        `arn:${partition}:cloudwatch:${region}:123456789012:alarm:ServerCpuTooHigh`,
+      );
+      expect(alert.details.region).toBe(region);
+      return alert.links.map((l) => l.href);
+    };
+    expect(links('cn-north-1', 'aws-cn')).toEqual([
+      'https://console.amazonaws.cn/cloudwatch/home?region=cn-north-1#alarmsV2:alarm/ServerCpuTooHigh',
+    ]);
+    expect(links('us-gov-west-1', 'aws-us-gov')).toEqual([
+      'https://console.amazonaws-us-gov.com/cloudwatch/home?region=us-gov-west-1#alarmsV2:alarm/ServerCpuTooHigh',
+    ]);
+    expect(links('eu-central-1', 'aws')).toEqual([
+      'https://eu-central-1.console.aws.amazon.com/cloudwatch/home?region=eu-central-1#alarmsV2:alarm/ServerCpuTooHigh',
+    ]);
+  });
+
+  it('accepts European Sovereign Cloud alarms (eusc-de-east-1, arn:aws-eusc), with no console link it cannot confirm', () => {
+    const alert = normalize(inRegion('eusc-de-east-1', 'aws-eusc'));
+    expectCanonical(alert);
+    expect(alert).toMatchObject({
+      action: 'trigger',
+      dedupKey: 'arn:aws-eusc:cloudwatch:eusc-de-east-1:123456789012:alarm:ServerCpuTooHigh',
+      summary: expect.stringMatching(/^ServerCpuTooHigh: /),
+      links: [],
+    });
+    // Never a commercial-console link for another partition's alarm, whatever the ARN or region says.
+    expect(alarmConsoleUrl('eusc-de-east-1', 'a')).toBeUndefined();
+    expect(
+      alarmConsoleUrl('eu-central-1', 'a', 'arn:aws-eusc:cloudwatch:eu-central-1:1:alarm:a'),
+    ).toBeUndefined();
+    expect(alarmConsoleUrl('us-iso-east-1', 'a')).toBeUndefined();
+  });
+
   it('keeps dedup keys of very long alarm ARNs within 255 characters, the same each time', () => {
     const name = 'N'.repeat(255);
     const arn = `arn:aws:cloudwatch:us-east-1:123456789012:alarm:${name}`;
@@ -301,5 +344,10 @@ describe('CloudWatch alarm state change: bad input names the field', () => {
     let event = withField(alarm, 'detail.alarmName', REMOVE);
     event = withField(event, 'region', 'us east');
     expect(badFields(() => parseCloudWatchAlarmEvent(event))).toEqual(['region', 'detail.alarmName']);
+    for (const region of ['us-east', 'east-1', 'US-EAST-1', 'eusc-de-east-1 ']) {
+      expect(badFields(() => parseCloudWatchAlarmEvent(withField(alarm, 'region', region)))).toEqual([
+        'region',
+      ]);
+    }
   });
 });
