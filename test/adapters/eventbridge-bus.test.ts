@@ -2,7 +2,9 @@ import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { EventBridgeAlertBus } from '#adapters/aws/eventbridge-bus';
+import type { Alert } from '#core/alert';
 import { RetryableError } from '#core/errors';
+import { putEventsEntrySize } from '#core/event-size';
 import { makeAlert } from '../support/alerts.ts';
 
 const eventBridge = mockClient(EventBridgeClient);
@@ -31,6 +33,46 @@ describe('EventBridge alert bus', () => {
         ],
       },
     ]);
+  });
+
+  it('shrinks an alert too large for one entry to fit under 256 KB, instead of a PutEvents that always fails', async () => {
+    eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0 });
+    const alert = makeAlert({ details: { log: 'x'.repeat(300 * 1024), host: 'db-1' } });
+    const small = makeAlert();
+    await new EventBridgeAlertBus({ busName: 'b', client: new EventBridgeClient({}) }).putAlerts([
+      alert,
+      small,
+    ]);
+    const entries = eventBridge.commandCalls(PutEventsCommand).flatMap((c) => c.args[0].input.Entries ?? []);
+    expect(entries).toHaveLength(2);
+    const [big, other] = entries;
+    expect(
+      putEventsEntrySize({
+        time: big?.Time,
+        source: big?.Source,
+        detailType: big?.DetailType,
+        detail: big?.Detail,
+      }),
+    ).toBeLessThanOrEqual(256 * 1024);
+    const detail = JSON.parse(big?.Detail ?? '{}') as Alert;
+    expect(detail).toMatchObject({
+      eventKey: alert.eventKey,
+      dedupKey: alert.dedupKey,
+      summary: alert.summary,
+      severity: alert.severity,
+      details: { host: 'db-1', 'klaxon:truncated': { removed: [], shortened: ['details.log'] } },
+    });
+    // Alerts that fit go as they are, and each batch stays under the PutEvents request limit.
+    expect(other?.Detail).toBe(JSON.stringify(small));
+    for (const call of eventBridge.commandCalls(PutEventsCommand)) {
+      const bytes = (call.args[0].input.Entries ?? []).reduce(
+        (sum, e) =>
+          sum +
+          putEventsEntrySize({ time: e.Time, source: e.Source, detailType: e.DetailType, detail: e.Detail }),
+        0,
+      );
+      expect(bytes).toBeLessThanOrEqual(256 * 1024);
+    }
   });
 
   it('sends at most 10 entries per call', async () => {

@@ -1,10 +1,14 @@
+import { EventBridgeClient, PutEventsCommand } from '@aws-sdk/client-eventbridge';
+import { mockClient } from 'aws-sdk-client-mock';
 import type { Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import type { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
+import { EventBridgeAlertBus } from '#adapters/aws/eventbridge-bus';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import { handleAlertEvent } from '#app/alert-event';
 import { RetryableError } from '#core/errors';
+import { putEventsEntrySize } from '#core/event-size';
 import { hashIntegrationKey } from '#core/ids';
 import { createHttpApp } from '#http/app';
 import { startTestDynamo } from '../support/dynamo.ts';
@@ -131,6 +135,75 @@ describe('POST /v2/enqueue (PagerDuty Events API v2)', () => {
     const res = await post('/v2/enqueue', '{"routing_key":');
     expect(res.status).toBe(400);
     expect(((await res.json()) as { errors: string[] }).errors).toEqual(['body: is not valid JSON']);
+  });
+
+  const hugeTrigger = {
+    ...trigger,
+    payload: {
+      ...trigger.payload,
+      severity: 'critical',
+      custom_details: { log: 'x'.repeat(300 * 1024), host: 'db-1' },
+    },
+  };
+
+  it('accepts a trigger with 300 KB of custom_details and puts it on EventBridge in one entry under 256 KB', async () => {
+    const eventBridge = mockClient(EventBridgeClient);
+    try {
+      eventBridge.on(PutEventsCommand).resolves({ FailedEntryCount: 0, Entries: [{ EventId: '1' }] });
+      const awsApp = createHttpApp({
+        ...pipeline.deps,
+        bus: new EventBridgeAlertBus({
+          busName: 'klaxon',
+          client: new EventBridgeClient({ region: 'us-east-1' }),
+        }),
+        apiAuth: bearerAuth({ token: TOKEN }),
+      });
+      const res = await awsApp.request('/v2/enqueue', {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify(hugeTrigger),
+      });
+      expect(res.status).toBe(202);
+      expect(await res.json()).toEqual({
+        status: 'success',
+        message: 'Event processed',
+        dedup_key: 'srv01/HTTP',
+      });
+      const entries = eventBridge
+        .commandCalls(PutEventsCommand)
+        .flatMap((c) => c.args[0].input.Entries ?? []);
+      expect(entries).toHaveLength(1);
+      const [entry] = entries;
+      const size = putEventsEntrySize({
+        time: entry?.Time,
+        source: entry?.Source,
+        detailType: entry?.DetailType,
+        detail: entry?.Detail,
+        resources: entry?.Resources,
+      });
+      expect(size).toBeLessThanOrEqual(256 * 1024);
+      const alert = JSON.parse(entry?.Detail ?? '{}') as Record<string, unknown>;
+      expect(alert).toMatchObject({
+        summary: 'Example alert on host1.example.com',
+        dedupKey: 'srv01/HTTP',
+        severity: 'critical',
+        action: 'trigger',
+        details: { host: 'db-1', 'klaxon:truncated': { removed: [], shortened: ['details.log'] } },
+      });
+    } finally {
+      eventBridge.restore();
+    }
+  });
+
+  it('accepts the same trigger on the local bus, which opens its incident', async () => {
+    const res = await post('/v2/enqueue', hugeTrigger);
+    expect(res.status).toBe(202);
+    await bus.drain();
+    expect(bus.deadLetters).toEqual([]);
+    const { incidents } = await store.list({});
+    expect(incidents.map((i) => [i.dedupKey, i.title, i.severity])).toEqual([
+      ['srv01/HTTP', 'Example alert on host1.example.com', 'critical'],
+    ]);
   });
 
   it('answers 413 for a body over 512 KB, and changes nothing', async () => {

@@ -2,6 +2,7 @@ import { EventBridgeClient, PutEventsCommand, type PutEventsRequestEntry } from 
 import type { AlertBus, EventPublisher } from '#app/ports';
 import type { Alert } from '#core/alert';
 import { RetryableError } from '#core/errors';
+import { fitAlertToEntry, MAX_PUT_EVENTS_ENTRY_BYTES, putEventsEntrySize } from '#core/event-size';
 import { ALERT_DETAIL_TYPE, INGEST_SOURCE, KLAXON_SOURCE } from '#core/routing';
 
 /** Created once per execution environment, reused by every invocation. */
@@ -9,7 +10,7 @@ const defaultClient = new EventBridgeClient({});
 
 /** PutEvents takes at most 10 entries and 256 KB per call. */
 const MAX_ENTRIES = 10;
-const MAX_BATCH_BYTES = 256 * 1024;
+const MAX_BATCH_BYTES = MAX_PUT_EVENTS_ENTRY_BYTES;
 /** Entries that fail inside a successful call (throttling, internal errors) are re-sent this often. */
 const ENTRY_ATTEMPTS = 3;
 
@@ -17,6 +18,8 @@ const ENTRY_ATTEMPTS = 3;
  * The Klaxon bus on EventBridge. Retry contract: the SDK retries whole calls; entries that fail
  * individually are re-sent; if any still fails, `RetryableError` is thrown and the caller (the
  * HTTP client, on a 503) re-sends. Duplicates are harmless: alerts carry their idempotency key.
+ * An alert too large for one entry (Events v2 bodies may be 512 KB, an entry 256 KB) is shrunk to
+ * fit by `fitAlertToEntry` rather than refused by PutEvents on every retry.
  */
 export class EventBridgeAlertBus implements AlertBus {
   readonly #busName: string;
@@ -28,15 +31,17 @@ export class EventBridgeAlertBus implements AlertBus {
   }
 
   async putAlerts(alerts: readonly Alert[]): Promise<void> {
-    const entries = alerts.map(
-      (alert): PutEventsRequestEntry => ({
+    const entries = alerts.map((alert): PutEventsRequestEntry => {
+      const time = new Date(alert.receivedAt);
+      const envelope = { source: INGEST_SOURCE, detailType: ALERT_DETAIL_TYPE, time };
+      return {
         EventBusName: this.#busName,
         Source: INGEST_SOURCE,
         DetailType: ALERT_DETAIL_TYPE,
-        Detail: JSON.stringify(alert),
-        Time: new Date(alert.receivedAt),
-      }),
-    );
+        Detail: JSON.stringify(fitAlertToEntry(alert, envelope)),
+        Time: time,
+      };
+    });
     for (const batch of batches(entries)) await this.#put(batch);
   }
 
@@ -98,8 +103,13 @@ function* batches(entries: PutEventsRequestEntry[]): Generator<PutEventsRequestE
   if (batch.length > 0) yield batch;
 }
 
-/** EventBridge's documented entry size: source, detail-type, detail, bus name and 14 for Time. */
+/** EventBridge's documented entry size (Time, Source, DetailType, Detail, Resources). */
 function entrySize(entry: PutEventsRequestEntry): number {
-  const utf8 = (s: string | undefined) => Buffer.byteLength(s ?? '');
-  return utf8(entry.Source) + utf8(entry.DetailType) + utf8(entry.Detail) + utf8(entry.EventBusName) + 14;
+  return putEventsEntrySize({
+    time: entry.Time,
+    source: entry.Source,
+    detailType: entry.DetailType,
+    detail: entry.Detail,
+    resources: entry.Resources,
+  });
 }

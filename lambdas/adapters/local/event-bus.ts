@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { AlertBus } from '#app/ports';
 import type { Alert } from '#core/alert';
+import { ValidationError } from '#core/errors';
+import { fitAlertToEntry, MAX_PUT_EVENTS_ENTRY_BYTES, putEventsEntrySize } from '#core/event-size';
 import { ALERT_DETAIL_TYPE, type BusName, INGEST_SOURCE, ROUTES, type RouteTarget } from '#core/routing';
 import { matchesPattern } from './event-pattern.ts';
 
@@ -64,18 +66,23 @@ export class LocalEventBus implements AlertBus {
     this.#targets.set(target, handler);
   }
 
+  /** As the EventBridge bus does: an alert too large for one entry is shrunk to fit (`fitAlertToEntry`). */
   async putAlerts(alerts: readonly Alert[]): Promise<void> {
     for (const alert of alerts) {
+      const envelope = { source: INGEST_SOURCE, detailType: ALERT_DETAIL_TYPE, time: alert.receivedAt };
       this.put('klaxon', {
         source: INGEST_SOURCE,
         'detail-type': ALERT_DETAIL_TYPE,
-        detail: alert,
+        detail: fitAlertToEntry(alert, envelope),
         time: alert.receivedAt,
       });
     }
   }
 
-  /** PutEvents: wraps the entry in an envelope and delivers it to every matching route. */
+  /**
+   * PutEvents: wraps the entry in an envelope and delivers it to every matching route. An entry
+   * over 256 KB is refused, as EventBridge refuses it.
+   */
   put(
     bus: BusName,
     entry: {
@@ -87,6 +94,18 @@ export class LocalEventBus implements AlertBus {
       region?: string;
     },
   ): BusEvent {
+    const size = putEventsEntrySize({
+      time: entry.time,
+      source: entry.source,
+      detailType: entry['detail-type'],
+      detail: JSON.stringify(entry.detail),
+      resources: entry.resources,
+    });
+    if (size > MAX_PUT_EVENTS_ENTRY_BYTES) {
+      throw new ValidationError('event is too large for EventBridge', [
+        { field: 'detail', message: `the entry is ${size} bytes; PutEvents takes at most 256 KB` },
+      ]);
+    }
     const event: BusEvent = {
       version: '0',
       id: randomUUID(),
