@@ -13,7 +13,7 @@ import { documentClient } from '#adapters/aws/dynamodb-client';
 import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { createIntegration } from '#app/ingest';
 import { KlaxonError } from '#core/errors';
-import { daysBetween, type Rollup } from '#core/metrics';
+import { daysBetween, previousDay, type Rollup } from '#core/metrics';
 import { loadConfigFile } from '#local/runtime';
 import { apiClient, DEFAULT_URL, localToken, UsageError } from '../cli/client.ts';
 import { renderReplay, replayLocalDeadLetters, replaySqsDeadLetters } from '../cli/dlq.ts';
@@ -40,9 +40,10 @@ ${incidentSummaries()}
 integrations create  Creates an integration key for a service (Events API v2 routing_key,
                      Alertmanager and Grafana webhooks). Printed once; Klaxon keeps its SHA-256.
 rollup               Rolls up one day or backfills a range (idempotent), with a progress bar.
-metrics              MTTD, MTTA, MTTR, MTBF (mean, p50, p90) for the last --period days (default
-                     30) against the period before: target breaches, worst services, and
-                     recommendations. Reads the nightly rollups.
+metrics              MTTD, MTTA, MTTR, MTBF (mean, p50, p90) for the --period days (default 30)
+                     ending --to (default: yesterday in the --config timeZone) against the period
+                     before: target breaches, worst services, and recommendations. Reads the
+                     nightly rollups.
 dlq replay           Re-drives dead letters. Locally: the letters in <data dir>/dead-letters.jsonl go
                      through the running runtime — bus letters put again (POST /local/events), timer
                      letters fired (POST /local/timers); what fails is kept. With --queue-url: receives the
@@ -60,7 +61,8 @@ Target (default: the local runtime):
                      dlq replay: the function Lambda/Scheduler letters (and aws.* events) go to —
                      process-alert for its DLQ and the rules' DLQ, escalate for the timers' DLQ
   --region <region>  AWS region for --table / --function / --queue-url
-  --config <file>    config to check services against with --table (default klaxon.config.json)
+  --config <file>    config to check services against with --table, and whose timeZone picks
+                     metrics' default --to (the previous local day; default klaxon.config.json)
   --file <path>      dlq replay: the dead letters (default $KLAXON_DATA_DIR/dead-letters.jsonl)
   --queue-url <url>  dlq replay: a deployed stack's dead-letter queue
   --bus <name>       dlq replay: the bus to put EventBridge letters on (EventBusName output)
@@ -199,9 +201,10 @@ async function metrics(values: Values): Promise<number> {
   if (!Number.isInteger(period) || period < 1 || period > 366) {
     throw new UsageError(`--period: expected whole days 1..366, got "${values.period}"`);
   }
+  // By default the previous day in the configured zone, as the nightly rollup picks its day.
   const to = values.to
     ? dayOption('to', values.to)
-    : new Date(Date.now() - 86_400_000).toISOString().slice(0, 10);
+    : previousDay(new Date(), await timeZoneOf(values.config));
   const range = periods(to, period);
   const [from] = range.previous;
   let rollups: Rollup[];
@@ -273,6 +276,17 @@ async function dlqReplay(values: Values): Promise<number> {
   }
   process.stdout.write(values.json ? `${JSON.stringify(result)}\n` : renderReplay(result));
   return result.failed > 0 ? 1 : 0;
+}
+
+/** The configured time zone (--config), which the default `metrics --to` is the previous local day in. */
+async function timeZoneOf(configPath: string): Promise<string> {
+  try {
+    return (await loadConfigFile(configPath)).timeZone;
+  } catch (error) {
+    throw new KlaxonError(
+      `${error instanceof Error ? error.message : String(error)} (the default --to is the previous day in its timeZone: give --config <file> or --to <YYYY-MM-DD>)`,
+    );
+  }
 }
 
 interface Created {

@@ -1,5 +1,5 @@
 import { execFile } from 'node:child_process';
-import { mkdtemp, readFile, rm } from 'node:fs/promises';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
@@ -26,6 +26,23 @@ const klaxon = (...args: string[]) =>
   run(process.execPath, ['--import', 'tsx', 'bin/klaxon.ts', ...args, '--url', runtime.url], {
     env: { ...process.env, KLAXON_DATA_DIR: dataDir },
   });
+
+/** `klaxon` run at the instant `at` (test/support/fixed-now.ts fixes its clock). */
+const klaxonAt = (at: string, ...args: string[]) =>
+  run(
+    process.execPath,
+    [
+      '--import',
+      'tsx',
+      '--import',
+      './test/support/fixed-now.ts',
+      'bin/klaxon.ts',
+      ...args,
+      '--url',
+      runtime.url,
+    ],
+    { env: { ...process.env, KLAXON_DATA_DIR: dataDir, KLAXON_TEST_NOW: at } },
+  );
 
 /** An incident of `service` on `day`: detected at 09:00 UTC, acknowledged and resolved after the given minutes. */
 async function incident(
@@ -108,5 +125,27 @@ describe('klaxon rollup and klaxon metrics against the running local pipeline', 
       code: 2,
       stderr: 'klaxon: --day: expected a day as YYYY-MM-DD, got "2026-13-01"\n',
     });
+  });
+
+  it('defaults --to to the previous day in the configured time zone, not in UTC', async () => {
+    const reported = async (at: string, ...args: string[]) =>
+      (
+        JSON.parse((await klaxonAt(at, 'metrics', '--period', '1', '--json', ...args)).stdout) as {
+          current: { from: string; to: string };
+        }
+      ).current;
+    // 23:30 UTC on Nov 20 is 00:30 on Nov 21 in Berlin (klaxon.config.json): yesterday is Nov 20.
+    expect(await reported('2026-11-20T23:30:00Z')).toMatchObject({ from: '2026-11-20', to: '2026-11-20' });
+    // --config's zone: 05:00 UTC on Nov 20 is 21:00 on Nov 19 in Los Angeles, so yesterday is Nov 18.
+    const config = JSON.parse(await readFile('klaxon.config.json', 'utf8')) as Record<string, unknown>;
+    const losAngeles = join(dataDir, 'los-angeles.config.json');
+    await writeFile(losAngeles, JSON.stringify({ ...config, timeZone: 'America/Los_Angeles' }));
+    expect(await reported('2026-11-20T05:00:00Z', '--config', losAngeles)).toMatchObject({
+      to: '2026-11-18',
+    });
+    // An explicit --to needs no config.
+    expect(
+      await reported('2026-11-20T05:00:00Z', '--to', '2026-11-10', '--config', join(dataDir, 'none.json')),
+    ).toMatchObject({ to: '2026-11-10' });
   });
 });
