@@ -146,11 +146,13 @@ async function integrationsCreate(values: Values): Promise<number> {
 
 const DAY = /^\d{4}-\d{2}-\d{2}$/;
 
+/** A --day/--from/--to value: a calendar day (2026-02-30 would roll over to March 2, so it is refused). */
 function dayOption(name: string, value: string | undefined): string {
-  if (value === undefined || !DAY.test(value) || Number.isNaN(Date.parse(`${value}T00:00:00Z`))) {
-    throw new UsageError(`--${name}: expected a day as YYYY-MM-DD, got "${value ?? ''}"`);
+  if (value !== undefined && DAY.test(value)) {
+    const t = Date.parse(`${value}T00:00:00Z`);
+    if (!Number.isNaN(t) && new Date(t).toISOString().slice(0, 10) === value) return value;
   }
-  return value;
+  throw new UsageError(`--${name}: expected a day as YYYY-MM-DD, got "${value ?? ''}"`);
 }
 
 async function rollup(values: Values): Promise<number> {

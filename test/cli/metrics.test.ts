@@ -127,6 +127,28 @@ describe('klaxon rollup and klaxon metrics against the running local pipeline', 
     });
   });
 
+  it('refuses days that are not in the calendar (they would roll over), naming the flag, with exit code 2', async () => {
+    const cases: [string[], string][] = [
+      [['rollup', '--day', '2026-02-30'], '--day: expected a day as YYYY-MM-DD, got "2026-02-30"'],
+      [
+        ['rollup', '--from', '2026-02-29', '--to', '2026-03-01'],
+        '--from: expected a day as YYYY-MM-DD, got "2026-02-29"',
+      ],
+      [
+        ['rollup', '--from', '2026-04-01', '--to', '2026-04-31'],
+        '--to: expected a day as YYYY-MM-DD, got "2026-04-31"',
+      ],
+      [['metrics', '--to', '2026-02-30'], '--to: expected a day as YYYY-MM-DD, got "2026-02-30"'],
+    ];
+    for (const [args, message] of cases) {
+      const failed = await klaxon(...args).catch((e: { code: number; stdout: string; stderr: string }) => e);
+      expect(failed, args.join(' ')).toMatchObject({ code: 2, stdout: '', stderr: `klaxon: ${message}\n` });
+    }
+    // A leap day is a day.
+    const leap = await klaxon('metrics', '--period', '1', '--to', '2028-02-29', '--json');
+    expect(JSON.parse(leap.stdout)).toMatchObject({ current: { from: '2028-02-29', to: '2028-02-29' } });
+  });
+
   it('defaults --to to the previous day in the configured time zone, not in UTC', async () => {
     const reported = async (at: string, ...args: string[]) =>
       (
