@@ -104,9 +104,14 @@ type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositi
 async function main(argv: string[]): Promise<number> {
   if (argv[0] !== undefined && INCIDENT_COMMANDS.has(argv[0])) return runIncidentCommand(argv);
   const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options });
-  if (values.help || positionals.length === 0) {
+  if (values.help) {
     process.stdout.write(HELP);
-    return values.help ? 0 : 2;
+    return 0;
+  }
+  if (positionals.length === 0) {
+    // A usage error: the help goes to stderr, so stdout (say, piped JSON) stays clean.
+    process.stderr.write(HELP);
+    throw new UsageError('which command? (see klaxon --help)');
   }
   const command = positionals.join(' ');
   switch (command) {

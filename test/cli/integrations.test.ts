@@ -61,11 +61,22 @@ describe('klaxon integrations create', () => {
   });
 
   it('explains itself with --help and refuses a missing --name with exit code 2', async () => {
-    const { stdout } = await klaxon('--help');
+    const { stdout, stderr } = await klaxon('--help');
     expect(stdout).toContain('klaxon integrations create --service <id> --name <name>');
+    expect(stderr).not.toContain('Usage:');
     const failed = await klaxon('integrations', 'create', '--service', 'checkout').catch(
       (error: { code: number; stderr: string }) => error,
     );
     expect(failed).toMatchObject({ code: 2, stderr: 'klaxon: --name is required\n' });
+  });
+
+  it('without a command is a usage error: the help on stderr, nothing on stdout, exit code 2', async () => {
+    for (const args of [[], ['--json']]) {
+      const failed = await klaxon(...args).catch((e: { code: number; stdout: string; stderr: string }) => e);
+      expect(failed, args.join(' ')).toMatchObject({ code: 2, stdout: '' });
+      const { stderr } = failed as { stderr: string };
+      expect(stderr).toContain('klaxon integrations create --service <id> --name <name>');
+      expect(stderr).toMatch(/\nklaxon: which command\? \(see klaxon --help\)\n$/);
+    }
   });
 });
