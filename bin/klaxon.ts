@@ -57,6 +57,7 @@ Target (default: the local runtime):
   --url <url>        a running local Klaxon (default KLAXON_URL, else http://127.0.0.1:3000)
   --token <token>    its bearer token (default: KLAXON_API_TOKEN, else $KLAXON_DATA_DIR/secrets.json)
   --table <name>     a deployed stack's table (TableName output), with your AWS credentials
+                     (integrations create, metrics; rollup takes --function instead)
   --function <name>  rollup: a deployed stack's rollup function (RollupFunctionName output);
                      dlq replay: the function Lambda/Scheduler letters (and aws.* events) go to —
                      process-alert for its DLQ and the rules' DLQ, escalate for the timers' DLQ
@@ -161,6 +162,13 @@ function dayOption(name: string, value: string | undefined): string {
 }
 
 async function rollup(values: Values): Promise<number> {
+  // A rollup also writes exports and metrics and emits events, which the table alone cannot: a
+  // deployed stack rolls up through its rollup function.
+  if (values.table) {
+    throw new UsageError(
+      '--table: rollup does not run against a table; use --function <RollupFunctionName output> for a deployed stack',
+    );
+  }
   const days = values.day
     ? [dayOption('day', values.day)]
     : values.from || values.to

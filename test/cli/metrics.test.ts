@@ -127,6 +127,20 @@ describe('klaxon rollup and klaxon metrics against the running local pipeline', 
     });
   });
 
+  it('refuses rollup --table (a table cannot roll up; --function can) with exit code 2, rolling up nothing', async () => {
+    const before = await runtime.store.listRollups('2026-10-01', '2026-10-01');
+    const failed = await klaxon('rollup', '--day', '2026-10-01', '--table', 'KlaxonTable').catch(
+      (e: { code: number; stdout: string; stderr: string }) => e,
+    );
+    expect(failed).toMatchObject({
+      code: 2,
+      stdout: '',
+      stderr:
+        'klaxon: --table: rollup does not run against a table; use --function <RollupFunctionName output> for a deployed stack\n',
+    });
+    expect(await runtime.store.listRollups('2026-10-01', '2026-10-01')).toEqual(before);
+  });
+
   it('refuses days that are not in the calendar (they would roll over), naming the flag, with exit code 2', async () => {
     const cases: [string[], string][] = [
       [['rollup', '--day', '2026-02-30'], '--day: expected a day as YYYY-MM-DD, got "2026-02-30"'],
