@@ -6,7 +6,7 @@ import { awsPipeline } from '#adapters/aws/pipeline';
 import { S3ExportSink } from '#adapters/aws/s3-export-sink';
 import { bundledConfig, parseLambdaEnv } from '#app/env';
 import { type RollupResult, runNightlyRollup, runRollups } from '#app/rollup';
-import { ConfigError } from '#core/errors';
+import { ConfigError, ValidationError } from '#core/errors';
 import { lazySchema } from '#core/lazy';
 import { daysBetween, previousDay } from '#core/metrics';
 import { parseOrThrow } from '#core/validation';
@@ -32,7 +32,8 @@ const Day = lazySchema(() => z.iso.date());
 /**
  * The nightly schedule sends `{"scheduledTime": "<aws.scheduler.scheduled-time>"}` (a retry carries
  * the same time, so it rolls up the same day, re-rolling the recent days that changed:
- * runNightlyRollup); an operator may invoke it with `{"day"}` or `{"from","to"}` to backfill.
+ * runNightlyRollup); an operator may invoke it with `{"day"}` or `{"from","to"}` (from ≤ to) to
+ * backfill.
  */
 const RollupEvent = lazySchema(() =>
   z.union([
@@ -44,6 +45,13 @@ const RollupEvent = lazySchema(() =>
 
 export const handler = async (event: unknown): Promise<{ days: string[] }> => {
   const input = parseOrThrow(RollupEvent, event, 'rollup event');
+  // A reversed range would roll up no day at all and still report success.
+  if ('from' in input && input.from > input.to) {
+    throw new ValidationError('invalid rollup event: from, to (from is after to)', [
+      { field: 'from', message: `must not be after to (${input.to})` },
+      { field: 'to', message: `must not be before from (${input.from})` },
+    ]);
+  }
   const log = (done: number, total: number, result: RollupResult) =>
     logger.info('day rolled up', {
       day: result.day,
