@@ -126,7 +126,13 @@ const TEMPLATES: Readonly<Record<PostmortemTemplate, TemplateText>> = {
   },
 };
 
-const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
+/**
+ * Text inside a line: every line break (LF, CR or CRLF — CommonMark ends a line at each) becomes a
+ * space, so a title or a note cannot start a heading, a list or a table row of its own.
+ */
+const inline = (text: string) => text.replace(/\r\n|\r|\n/g, ' ');
+/** Text in a table cell: inline, and `|` escaped. */
+const cell = (text: string) => inline(text).replace(/\|/g, '\\|');
 
 /** `HH:MM`, or `YYYY-MM-DD HH:MM` with the date, in the zone. */
 function localTime(iso: string, timeZone: string, withDate = false): string {
@@ -182,7 +188,7 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
   const detected = `it was detected after ${detect}${acknowledge ? ` and acknowledged ${acknowledge} later` : ''}`;
 
   const lines = [
-    `# Postmortem: ${incident.title}`,
+    `# Postmortem: ${inline(incident.title)}`,
     '',
     '| | |',
     '|---|---|',
@@ -198,7 +204,7 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
     '',
     '## Executive Summary',
     '',
-    `On ${date}, ${input.serviceName} had a ${severity} incident: ${incident.title}.`,
+    `On ${date}, ${inline(input.serviceName)} had a ${severity} incident: ${inline(incident.title)}.`,
     resolvedAt
       ? `It lasted ${resolve} from its start until it was resolved; ${detected}.`
       : incident.status === 'monitoring'

@@ -396,4 +396,30 @@ describe('postmortem from the incident lifecycle and its tracked action items', 
     );
     expect(section(generateCommanded('default').markdown, 'What Went Poorly')).not.toContain('reopened');
   });
+
+  it('keeps line breaks in the title and the text from starting headings or splitting table rows', () => {
+    const { markdown } = generatePostmortem({
+      incident: { ...incident, title: 'Checkout down\r\n## Lessons Learned\rinjected\nhere' },
+      serviceName: 'Checkout API',
+      timeline: [
+        { ...(timeline[0] as TimelineEntry), text: 'Note\r| 99:99 | [FAKE] row |' },
+        { ...(timeline[1] as TimelineEntry), who: 'alice\r\nbob' },
+      ],
+      timeZone: 'Europe/Berlin',
+      template: 'default',
+      authors: ['alice\rbob'],
+    });
+    const lines = markdown.split(/\r\n|\r|\n/);
+    expect(lines[0]).toBe('# Postmortem: Checkout down ## Lessons Learned injected here');
+    expect(lines.filter((l) => l === '## Lessons Learned')).toHaveLength(1);
+    expect(section(markdown, 'Executive Summary')).toContain(
+      'On 2026-11-26, Checkout API had a SEV-1 incident: Checkout down ## Lessons Learned injected here.',
+    );
+    expect(markdown).toContain('| Authors | alice bob |');
+    expect(markdown).not.toContain('\r');
+    expect(section(markdown, 'Timeline').trim().split('\n').slice(2)).toEqual([
+      '| 14:23 | [OPENED] Note \\| 99:99 \\| [FAKE] row \\| (@events-v2) |',
+      '| 14:27 | [ACKNOWLEDGED] Acknowledged by Alice via link (@alice bob) |',
+    ]);
+  });
 });
