@@ -185,6 +185,9 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
       .filter((s) => !tracked.some((t) => sameAction(t.action, s.action)))
       .map((s) => ({ ...s, owner: '_owner_', deadline: '_date_', status: 'suggested' })),
   ];
+  // Times alone while the timeline stays on the incident's day; with the date once it leaves it
+  // (a 24-hour incident would otherwise read 23:45, then 23:50 the next day).
+  const timelineDates = input.timeline.some((e) => localDay(e.at, timeZone) !== date);
   const detected = `it was detected after ${detect}${acknowledge ? ` and acknowledged ${acknowledge} later` : ''}`;
 
   const lines = [
@@ -229,7 +232,8 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
     `| Time (${timeZone}) | Event |`,
     '|---|---|',
     ...input.timeline.map(
-      (e) => `| ${localTime(e.at, timeZone)} | [${e.type}] ${cell(e.text)} (@${cell(e.who)}) |`,
+      (e) =>
+        `| ${localTime(e.at, timeZone, timelineDates)} | [${e.type}] ${cell(e.text)} (@${cell(e.who)}) |`,
     ),
     '',
     '## Root Cause Analysis (Five Whys)',

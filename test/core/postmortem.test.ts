@@ -422,4 +422,39 @@ describe('postmortem from the incident lifecycle and its tracked action items', 
       '| 14:27 | [ACKNOWLEDGED] Acknowledged by Alice via link (@alice bob) |',
     ]);
   });
+
+  it('dates the timeline rows when the timeline leaves the incident’s day', () => {
+    // Detected 23:45 in Berlin, resolved 24 hours later: times alone would read 23:45 … 23:50.
+    const entry = (id: string, at: string, type: string, text: string): TimelineEntry => ({
+      ...(timeline[0] as TimelineEntry),
+      id,
+      at,
+      type: type as TimelineEntry['type'],
+      text,
+    });
+    const { markdown } = generatePostmortem({
+      incident: {
+        ...incident,
+        startedAt: '2026-11-26T22:40:00.000Z',
+        detectedAt: '2026-11-26T22:45:00.000Z',
+        acknowledgedAt: '2026-11-26T22:50:00.000Z',
+        resolvedAt: '2026-11-27T22:50:00.000Z',
+      },
+      serviceName: 'Checkout API',
+      timeline: [
+        entry('a', '2026-11-26T22:45:00.000Z', 'OPENED', 'Incident opened'),
+        entry('b', '2026-11-26T22:50:00.000Z', 'ACKNOWLEDGED', 'Acknowledged'),
+        entry('c', '2026-11-27T22:50:00.000Z', 'RESOLVED', 'Resolved'),
+      ],
+      timeZone: 'Europe/Berlin',
+      template: 'default',
+      authors: [],
+    });
+    expect(markdown).toContain('| Date | 2026-11-26 (Europe/Berlin) |');
+    expect(section(markdown, 'Timeline').trim().split('\n').slice(2)).toEqual([
+      '| 2026-11-26 23:45 | [OPENED] Incident opened (@events-v2) |',
+      '| 2026-11-26 23:50 | [ACKNOWLEDGED] Acknowledged (@events-v2) |',
+      '| 2026-11-27 23:50 | [RESOLVED] Resolved (@events-v2) |',
+    ]);
+  });
 });
