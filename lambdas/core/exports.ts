@@ -31,19 +31,21 @@ export const INCIDENT_COLUMNS = [
     type: 'string',
     nullable: false,
     description:
-      'SEV-1..SEV-4, from source_severity (critical→SEV-1, error→SEV-2, warning→SEV-3, info→SEV-4).',
+      "SEV-1..SEV-4 as of the export, after any re-assessment. At opening: the service's severityMapping of source_severity, else critical→SEV-1, error→SEV-2, warning→SEV-3, info→SEV-4; declared: as given or classified.",
   },
   {
     name: 'source_severity',
     type: 'string',
     nullable: false,
-    description: 'Severity of the alert that opened the incident: critical, error, warning or info.',
+    description:
+      'Severity of the alert that opened the incident: critical, error, warning or info (a declared incident: the one that maps to its declared severity by default).',
   },
   {
     name: 'status',
     type: 'string',
     nullable: false,
-    description: 'triggered, acknowledged or resolved, as of the export.',
+    description:
+      'triggered, acknowledged, mitigated, monitoring (resolved, watched for a re-trigger during the monitoring period) or resolved, as of the export.',
   },
   {
     name: 'title',
@@ -63,7 +65,7 @@ export const INCIDENT_COLUMNS = [
     type: 'string',
     nullable: false,
     description:
-      'Input format of the alert: events-v2, alertmanager, grafana, cloudwatch, native or heartbeat.',
+      'Input format of the alert that opened it: events-v2, alertmanager, grafana, cloudwatch, native or heartbeat; manual for an incident a person declared (API, CLI).',
   },
   {
     name: 'started_at',

@@ -1,6 +1,7 @@
 import { readFile, writeFile } from 'node:fs/promises';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { ALERT_ORIGINS } from '#core/alert';
 import {
   CSV_CONTENT_TYPE,
   columnsMarkdown,
@@ -20,7 +21,7 @@ import {
   toCsv,
   toJsonLines,
 } from '#core/exports';
-import type { Incident } from '#core/incident';
+import { INCIDENT_STATUSES, type Incident } from '#core/incident';
 import { UNCOMMANDED } from '../support/incident.ts';
 
 const incident: Incident = {
@@ -224,6 +225,24 @@ describe('incidentExportRow', () => {
       mttr_seconds: null,
     });
     expect(row.mttd_seconds).toBe(120);
+  });
+
+  it('exports every status and origin as they are, and the severity as re-assessed — and says so', () => {
+    const described = (name: string) => INCIDENT_COLUMNS.find((c) => c.name === name)?.description ?? '';
+    for (const status of INCIDENT_STATUSES) {
+      expect(incidentExportRow({ ...incident, status }).status).toBe(status);
+      expect(described('status'), status).toMatch(new RegExp(`\\b${status}\\b`));
+    }
+    for (const origin of ALERT_ORIGINS) {
+      expect(incidentExportRow({ ...incident, origin }).origin).toBe(origin);
+      expect(described('origin'), origin).toMatch(new RegExp(`(^|[ :])${origin}\\b`));
+    }
+    // Lowered by people from SEV-1 (critical) to SEV-3: the export shows SEV-3, not the source's mapping.
+    expect(
+      incidentExportRow({ ...incident, severity: 'critical', sev: 'SEV-3', severityFrom: 'SEV-1' }),
+    ).toMatchObject({ severity: 'SEV-3', source_severity: 'critical' });
+    expect(described('severity')).toMatch(/re-assess/);
+    expect(described('severity')).toMatch(/severityMapping/);
   });
 
   it('counts a negative duration (clock skew) as 0', () => {
