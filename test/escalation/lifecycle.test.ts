@@ -146,6 +146,8 @@ describe('lifecycle on a fake clock', () => {
         step: 0,
         stepAt: reopenedAt,
         alertCount: 2,
+        // Paging level 1 again is not an escalation (metrics, postmortem "escalation was needed").
+        escalations: 0,
       });
       expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
       expect(lastEvent(p, 'Incident Reopened')).toMatchObject({ reopens: 1, occurredAt: reopenedAt });

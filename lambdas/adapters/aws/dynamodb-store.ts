@@ -346,7 +346,10 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   }
 
   async reopen(incident: Incident, now: Date, eventKey?: string): Promise<Incident | undefined> {
+    // A reopen pages level 1 again: it is not an escalation (`escalations` counts later steps and
+    // ack-timeout restarts).
     return this.#restart(incident, now, 'monitoring', {
+      escalations: incident.escalations,
       reopens: incident.reopens + 1,
       reopenedAt: now.toISOString(),
       // The trigger that reopened it is known however many events follow (like the opener).
@@ -475,7 +478,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
         step: 0,
         stepAt: now.toISOString(),
         escalation: 'active',
-        escalations: incident.escalations + 1,
+        escalations: incident.escalations + 1, // an ack timeout's restart; a reopen overrides it
         ...extra,
       },
       condition: '#status = :from',
