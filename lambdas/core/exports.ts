@@ -71,7 +71,7 @@ export const INCIDENT_COLUMNS = [
     name: 'started_at',
     type: 'string',
     nullable: false,
-    description: `When the problem began: the first alert's own timestamp, else when Klaxon received it. ${ISO_UTC}.`,
+    description: `When the problem began: the earliest own timestamp of the alerts counted in (else when Klaxon received the first). ${ISO_UTC}.`,
   },
   {
     name: 'detected_at',

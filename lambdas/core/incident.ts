@@ -56,7 +56,7 @@ export interface Incident {
   /** The incident's severity: mapped from the source at opening, then re-assessed by people. */
   readonly sev: Severity;
   readonly origin: AlertOrigin;
-  /** When the problem began: the first alert's own timestamp, else when Klaxon received it. */
+  /** When the problem began: the earliest own timestamp of the alerts counted in (else when Klaxon received the first). */
   readonly startedAt: string;
   /** When Klaxon opened the incident. */
   readonly detectedAt: string;

@@ -48,6 +48,24 @@ const ownClient = () =>
   );
 
 describe('PagerDuty dedup semantics on DynamoDB (dynalite)', () => {
+  it('moves startedAt back to the earliest alert counted in, whatever the order they arrive in', async () => {
+    const first = await processAlert(
+      makeAlert({ eventKey: 'e1', occurredAt: '2026-11-26T09:58:00.000Z' }),
+      deps(),
+    );
+    if (first.kind !== 'opened') throw new Error('expected opened');
+    const earlier = await processAlert(
+      makeAlert({ eventKey: 'e2', occurredAt: '2026-11-26T09:40:00.000Z' }),
+      deps(),
+    );
+    expect(earlier.incident?.startedAt).toBe('2026-11-26T09:40:00.000Z');
+    await processAlert(makeAlert({ eventKey: 'e3', occurredAt: '2026-11-26T09:50:00.000Z' }), deps());
+    expect(await store.get(first.incident.id)).toMatchObject({
+      startedAt: '2026-11-26T09:40:00.000Z',
+      alertCount: 3,
+    });
+  });
+
   it('opens one incident for the first trigger of a key, with the DESIGN.md timestamps', async () => {
     const alert = makeAlert({ occurredAt: '2026-11-26T09:58:00.000Z' });
     const outcome = await processAlert(alert, deps());

@@ -214,6 +214,13 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
         const item = result.Attributes as Item;
         key.exists = id;
         if (rotates(item)) await this.#rotateSeen(id);
+        // The problem began with the earliest alert, not the first to arrive (DESIGN.md).
+        if (
+          Number(item.alertCount) > 1 &&
+          startsEarlier(alert, item) &&
+          (await this.#startEarlier(id, alert))
+        )
+          item.startedAt = new Date(String(alert.occurredAt)).toISOString();
         const incident = toIncident(item);
         return { kind: incident.alertCount === 1 ? 'opened' : 'appended', incident };
       } catch (error) {
@@ -241,6 +248,20 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       expression: 'SET seenPrev = seen REMOVE seen',
       condition: 'size(seen) >= :window',
       values: { ':window': SEEN_WINDOW },
+    });
+  }
+
+  /**
+   * Moves an incident's `startedAt` back to an alert counted into it whose own timestamp is
+   * earlier (alerts arrive out of order). A second write, only for such an alert; a no-op when an
+   * even earlier one got there first. Timestamps are stored as toISOString writes them.
+   */
+  async #startEarlier(id: string, alert: Alert): Promise<boolean> {
+    const at = new Date(String(alert.occurredAt)).toISOString();
+    return this.#updateIf(id, {
+      expression: 'SET startedAt = :at',
+      condition: 'startedAt > :at',
+      values: { ':at': at },
     });
   }
 
@@ -1235,6 +1256,12 @@ function chunk(text: string, size: number): string[] {
 /** TTL (epoch seconds) a day after something ends: DynamoDB deletes it then. */
 function expiry(iso: string): number {
   return Math.ceil(new Date(iso).getTime() / 1000) + 86_400;
+}
+
+/** Whether the alert's own timestamp is before the incident's recorded start (by instant). */
+function startsEarlier(alert: Alert, item: Item): boolean {
+  if (alert.occurredAt === undefined || typeof item.startedAt !== 'string') return false;
+  return Date.parse(alert.occurredAt) < Date.parse(item.startedAt);
 }
 
 /** Whether the incident item counted this event: its opener, reopener, or in either generation of `seen`. */
