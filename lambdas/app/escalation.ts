@@ -820,28 +820,27 @@ function reminderEntry(incident: Incident, seq: number, at: string): TimelineEnt
   return entry(incident, 'REMINDED', `reminder:${seq}`, at, 'klaxon', `Status update reminder ${seq}`);
 }
 
+/** What acting on one incident came to: done, nothing to do, or it changed since it was read. */
+type Acted = 'acted' | 'unchanged' | 'raced';
+
 /** Stops one incident's escalation (maintenance): next generation, timers cancelled, timeline noted. */
-async function stopIncidentEscalation(
-  incident: Incident,
-  deps: EscalationDeps,
-  why: string,
-): Promise<boolean> {
+async function stopIncidentEscalation(incident: Incident, deps: EscalationDeps, why: string): Promise<Acted> {
   let stopped: Incident | undefined;
   let running: Incident;
   if (incident.escalation === 'stopped') {
     // Stopped before: done, unless a failure midway left its timers or its entry behind.
-    if (incident.stoppedAt === undefined) return false;
-    if (await deps.store.hasTimelineEntry(stopEntry(incident, why))) return false;
+    if (incident.stoppedAt === undefined) return 'unchanged';
+    if (await deps.store.hasTimelineEntry(stopEntry(incident, why))) return 'unchanged';
     stopped = incident;
     running = { ...incident, generation: incident.generation - 1 };
   } else {
     stopped = await deps.store.stopEscalation(incident, deps.clock());
-    if (stopped === undefined) return false;
+    if (stopped === undefined) return 'raced';
     running = incident;
   }
   await cancelTimers(running, deps);
   await deps.store.putTimelineEntry(stopEntry(stopped, why));
-  return true;
+  return 'acted';
 }
 
 function stopEntry(stopped: Incident, why: string): TimelineEntry {
@@ -867,21 +866,36 @@ export async function stopEscalationsFor(
   why: string,
 ): Promise<number> {
   return countOfService(service, deps, async (incident) =>
-    incident.status === 'triggered' ? stopIncidentEscalation(incident, deps, why) : false,
+    incident.status === 'triggered' ? stopIncidentEscalation(incident, deps, why) : 'unchanged',
   );
 }
 
-/** Runs `act` on every incident of a service, page by page; how many it acted on. */
+/**
+ * Runs `act` on every open incident of a service, page by page; how many it acted on. The list
+ * comes from an index, which is eventually consistent: each incident is read again (consistently)
+ * before `act` sees it, and read once more when it changed in between (an acknowledgement, a
+ * role, …) — a stale version would make its conditional write fail, and the incident would stay
+ * as it was (left stopped after its window ended).
+ */
 async function countOfService(
   service: string,
   deps: EscalationDeps,
-  act: (incident: Incident) => Promise<boolean>,
+  act: (incident: Incident) => Promise<Acted>,
 ): Promise<number> {
   let count = 0;
   let cursor: string | undefined;
   do {
     const page = await deps.store.list({ service, limit: 100, ...(cursor ? { cursor } : {}) });
-    for (const incident of page.incidents) if (await act(incident)) count++;
+    for (const listed of page.incidents) {
+      if (listed.status === 'resolved') continue; // never reopened: a reopen happens in monitoring
+      for (let attempt = 0; attempt < 3; attempt++) {
+        const incident = await deps.store.get(listed.id);
+        if (incident === undefined) break;
+        const acted = await act(incident);
+        if (acted === 'acted') count++;
+        if (acted !== 'raced') break;
+      }
+    }
     cursor = page.nextCursor;
   } while (cursor !== undefined);
   return count;
@@ -903,7 +917,7 @@ export async function resumeEscalationsFor(
 ): Promise<number> {
   if (await inMaintenance(service, deps, deps.clock())) return 0;
   return countOfService(service, deps, async (incident) =>
-    incident.status === 'triggered' ? resumeIncidentEscalation(incident, deps, why) : false,
+    incident.status === 'triggered' ? resumeIncidentEscalation(incident, deps, why) : 'unchanged',
   );
 }
 
@@ -912,19 +926,19 @@ async function resumeIncidentEscalation(
   incident: Incident,
   deps: EscalationDeps,
   why: string,
-): Promise<boolean> {
+): Promise<Acted> {
   let running: Incident | undefined;
   if (incident.escalation === 'stopped') {
     const now = deps.clock().toISOString();
+    // Level 1 pages again: not an escalation beyond it (`escalations` does not move, as for a reopen).
     running = await deps.store.patch(incident, {
       generation: incident.generation + 1,
       step: 0,
       stepAt: now,
       escalation: 'active',
-      escalations: incident.escalations + 1,
       resumedAt: now,
     });
-    if (running === undefined) return false; // changed meanwhile: an acknowledgement, a resolve
+    if (running === undefined) return 'raced'; // changed meanwhile: read again, decide again
   } else if (
     incident.escalation === 'active' &&
     incident.step === 0 &&
@@ -932,7 +946,7 @@ async function resumeIncidentEscalation(
   ) {
     running = incident; // resumed before; its effects may not have completed
   } else {
-    return false;
+    return 'unchanged';
   }
   const done = entry(
     running,
@@ -942,9 +956,9 @@ async function resumeIncidentEscalation(
     'klaxon',
     `Escalation resumed: ${why} ended`,
   );
-  if (await deps.store.hasTimelineEntry(done)) return false;
+  if (await deps.store.hasTimelineEntry(done)) return 'unchanged';
   const policy = policyOf(running, deps.config);
   const effects = policy ? (await runStep(running, policy, 0, deps, deps.clock())).effects : NONE;
   await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
-  return true;
+  return 'acted';
 }

@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { afterAcknowledged, afterResolved } from '#app/escalation';
-import { createMaintenance } from '#app/operations';
+import { createMaintenance, endMaintenance } from '#app/operations';
 import { processAlert } from '#app/process-alert';
 import { handleTimerEvent } from '#app/timers';
 import type { Incident } from '#core/incident';
@@ -311,6 +311,36 @@ describe('maintenance windows and incidents someone owns', () => {
       p.deps,
     );
     expect(p.takePages().filter((page) => page.startsWith('page'))).not.toEqual([]);
+  });
+});
+
+describe('maintenance windows read each incident again: the list comes from an eventually consistent index', () => {
+  it('a window that ends resumes an incident the index still shows at an older version', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'warning' });
+    p.takePages();
+    const now = p.clock.now();
+    const window = await createMaintenance(
+      { service: 'checkout', from: now, to: new Date(now.getTime() + 30 * MINUTE) },
+      p.deps,
+    );
+    const stopped = await p.store.get(incident.id);
+    expect(stopped).toMatchObject({ escalation: 'stopped' });
+    // The index lags: it still lists the incident as it was before someone changed it since.
+    const stale = await p.store.list({ service: 'checkout' });
+    if (stopped === undefined) throw new Error('no incident');
+    await p.store.patch(stopped, { roles: { commander: 'alice' } });
+    const store = new Proxy(p.store, {
+      get: (target, key) => {
+        if (key === 'list') return async () => stale;
+        const value = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const lagging = { ...p.deps, store };
+    await endMaintenance('checkout', window.id, lagging);
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'active', step: 0 });
   });
 });
 
