@@ -48,8 +48,15 @@ export async function processAlert(alert: Alert, deps: ProcessAlertDeps): Promis
           token: opening().openingLease.token,
           held: outcome.kind === 'opened',
         });
+      // Counted into a monitoring incident — now, or by an earlier delivery of this alert whose
+      // reopen did not complete (the period's count moved). A replay of an alert counted before
+      // the period began changes nothing.
       const appended =
-        outcome.kind === 'appended' || (outcome.kind === 'replayed' && outcome.caused === 'appended');
+        outcome.kind === 'appended' ||
+        (outcome.kind === 'replayed' &&
+          outcome.caused === 'appended' &&
+          outcome.incident.monitoringCount !== undefined &&
+          outcome.incident.alertCount > outcome.incident.monitoringCount);
       if (appended && outcome.incident.status === 'monitoring')
         await reopenIncident(outcome.incident, deps, { eventKey: alert.eventKey });
       // A replay after a reopen this trigger made: complete the reopen's effects (idempotent).

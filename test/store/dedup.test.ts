@@ -456,6 +456,31 @@ describe('what one process remembers of a key', () => {
     expect((await store.list({})).incidents.map((i) => i.status).sort()).toEqual(['resolved', 'triggered']);
   });
 
+  it('a redelivery of an alert counted before the monitoring period neither counts nor reopens', async () => {
+    const monitored = await startPipeline(dynamo, {
+      services: [{ id: 'checkout', name: 'Checkout', resolveMonitoringMinutes: 30 }],
+    });
+    const mdeps = () => ({ ...monitored.deps, clock });
+    const first = await processAlert(
+      makeAlert({ eventKey: 'e1', receivedAt: '2026-11-26T10:00:00.000Z' }),
+      mdeps(),
+    );
+    if (first.kind !== 'opened') throw new Error('expected opened');
+    const e2 = makeAlert({ eventKey: 'e2', receivedAt: '2026-11-26T10:01:00.000Z' });
+    now = new Date('2026-11-26T10:01:00.000Z');
+    expect(await processAlert(e2, mdeps())).toMatchObject({ kind: 'appended' });
+    now = new Date('2026-11-26T10:10:00.000Z');
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), mdeps());
+    monitored.takePages();
+    now = new Date('2026-11-26T10:12:00.000Z');
+    expect(await processAlert(e2, mdeps())).toMatchObject({ kind: 'replayed', caused: 'appended' });
+    expect(await monitored.store.get(first.incident.id)).toMatchObject({
+      status: 'monitoring',
+      alertCount: 2,
+    });
+    expect(monitored.takePages()).toEqual([]);
+  });
+
   it('an event seen before the monitoring period began, received again during it, reopens the incident', async () => {
     const monitored = await startPipeline(dynamo, {
       services: [{ id: 'checkout', name: 'Checkout', resolveMonitoringMinutes: 30 }],
