@@ -30,6 +30,7 @@ import {
   type EscalationDeps,
   ensureReassess,
   entry,
+  inMaintenance,
   NONE,
   nameOf,
   notify,
@@ -40,6 +41,7 @@ import {
   runStep,
   startEscalation,
   startOwnerReminders,
+  stopIncidentEscalation,
   withEffects,
 } from './escalation.ts';
 import { afterMitigated, monitoringUntil } from './lifecycle.ts';
@@ -483,6 +485,7 @@ async function afterSeverityChanged(
   const restarted = after.generation !== before.generation;
   const now = deps.clock();
   let effects = NONE;
+  let note = '';
   if (
     (raised || restarted) &&
     after.status !== 'resolved' &&
@@ -490,7 +493,15 @@ async function afterSeverityChanged(
     after.escalation !== 'stopped'
   ) {
     const policy = policyOf(after, deps.config);
-    if (policy !== undefined) {
+    if (policy !== undefined && (await inMaintenance(after.service, deps, now))) {
+      // As at opening: nobody is paged in a maintenance window. A restarted escalation waits,
+      // stopped, and the window's end pages its level 1 (like any incident the window kept quiet).
+      if (restarted) {
+        await cancelEscalationTimers(before, deps);
+        await stopIncidentEscalation(after, deps, 'maintenance window');
+      }
+      note = ' (maintenance window: nobody paged)';
+    } else if (policy !== undefined) {
       if (restarted) {
         // Restarted: the old generation's timers are stale; level 1 pages now, the next step is timed.
         await cancelEscalationTimers(before, deps);
@@ -555,7 +566,7 @@ async function afterSeverityChanged(
     ...severityEntry(
       after,
       input.who,
-      `${raised ? 'Escalated' : 'De-escalated'} ${before.sev} → ${after.sev}: ${input.reason}`,
+      `${raised ? 'Escalated' : 'De-escalated'} ${before.sev} → ${after.sev}: ${input.reason}${note}`,
     ),
     ...withEffects(effects),
   });

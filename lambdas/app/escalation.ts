@@ -821,10 +821,14 @@ function reminderEntry(incident: Incident, seq: number, at: string): TimelineEnt
 }
 
 /** What acting on one incident came to: done, nothing to do, or it changed since it was read. */
-type Acted = 'acted' | 'unchanged' | 'raced';
+export type Acted = 'acted' | 'unchanged' | 'raced';
 
 /** Stops one incident's escalation (maintenance): next generation, timers cancelled, timeline noted. */
-async function stopIncidentEscalation(incident: Incident, deps: EscalationDeps, why: string): Promise<Acted> {
+export async function stopIncidentEscalation(
+  incident: Incident,
+  deps: EscalationDeps,
+  why: string,
+): Promise<Acted> {
   let stopped: Incident | undefined;
   let running: Incident;
   if (incident.escalation === 'stopped') {

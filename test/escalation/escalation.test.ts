@@ -314,6 +314,65 @@ describe('maintenance windows and incidents someone owns', () => {
   });
 });
 
+describe('severity changes inside a maintenance window', () => {
+  it('a raise of an acknowledged incident pages nobody, and says so on the timeline', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'error' }); // SEV-2
+    await acknowledge(p, incident, 'alice');
+    const from = p.clock.now();
+    await createMaintenance(
+      { service: 'checkout', from, to: new Date(from.getTime() + 60 * MINUTE) },
+      p.deps,
+    );
+    p.takePages();
+    const { changeSeverity } = await import('#app/command');
+    await changeSeverity(
+      incident.id,
+      { severity: 'SEV-1', who: 'alice', reason: 'customers affected' },
+      p.deps,
+    );
+    expect(p.takePages().filter((page) => page.startsWith('page'))).toEqual([]);
+    expect((await p.store.timeline(incident.id)).at(-1)?.text).toBe(
+      'Escalated SEV-2 → SEV-1: customers affected (maintenance window: nobody paged)',
+    );
+  });
+});
+
+describe('a lowering that switches policy inside a maintenance window', () => {
+  it('stops the restarted escalation; the window ends and level 1 of the new policy is paged', async () => {
+    const base = teamConfig();
+    const p = await startPipeline(
+      dynamo,
+      teamConfig(
+        { severityPolicies: { 'SEV-1': 'all-hands' } },
+        {
+          escalationPolicies: [
+            ...base.escalationPolicies,
+            { id: 'all-hands', levels: [{ delayMinutes: 10, targets: [{ responder: 'bob' }] }] },
+          ],
+        },
+      ),
+    );
+    const incident = await open(p); // SEV-1 → all-hands: bob
+    expect(p.takePages()).toEqual(['page bob bob-0']);
+    // A window starting later: the incident keeps escalating until then.
+    const from = new Date(p.clock.now().getTime() + MINUTE);
+    await createMaintenance(
+      { service: 'checkout', from, to: new Date(from.getTime() + 30 * MINUTE) },
+      p.deps,
+    );
+    await p.fastForward(MINUTE);
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'stopped' });
+    // Lowered inside the window: stopped escalations are not restarted; nobody is paged.
+    const { changeSeverity } = await import('#app/command');
+    await changeSeverity(incident.id, { severity: 'SEV-3', who: 'bob', reason: 'one shard' }, p.deps);
+    expect(p.takePages()).toEqual([]);
+    await p.fastForward(30 * MINUTE);
+    // The window's end resumes it under the policy it has now: checkout's level 1, alice.
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
+});
+
 describe('maintenance windows read each incident again: the list comes from an eventually consistent index', () => {
   it('a window that ends resumes an incident the index still shows at an older version', async () => {
     const p = await startPipeline(dynamo, config());
