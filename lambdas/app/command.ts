@@ -526,7 +526,8 @@ async function afterSeverityChanged(
   }
   // A more severe incident may need reminders it did not have (SEV-3 → SEV-1), or sooner ones
   // (SEV-2 → SEV-1: every 15 minutes from now, not the 30 started before), once it has an owner.
-  await cancelIfResolved(after.id, await startOwnerReminders(after, deps, { sooner: raised }), deps);
+  const reminders = await startOwnerReminders(after, deps, raised ? { raisedFrom: before.sev } : {});
+  await cancelIfResolved(after.id, reminders, deps);
   await emit(
     deps,
     'Incident Severity Changed',

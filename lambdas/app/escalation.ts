@@ -13,7 +13,7 @@ import {
 } from '#core/incident';
 import { onCallAt } from '#core/oncall';
 import { contactKey, type Page, type PageKind, pageIncident } from '#core/page';
-import { reminderIntervalMinutes } from '#core/severity';
+import { reminderIntervalMinutes, type Severity } from '#core/severity';
 import { throttleRules } from '#core/throttle';
 import { type TimerEvent, timer, timerName } from '#core/timers';
 import { holdForDigest } from './digest.ts';
@@ -384,26 +384,34 @@ export async function scheduleReassess(
 export async function startReminders(
   incident: Incident,
   deps: EscalationDeps,
-  options: { sooner?: boolean } = {},
+  options: { raisedFrom?: Severity } = {},
 ): Promise<TimerEvent | undefined> {
   const interval = reminderIntervalMinutes(incident.sev);
   if (interval === undefined || incident.status === 'resolved' || incident.acknowledgedBy === undefined)
     return undefined;
   const event: TimerEvent = { kind: 'reminder', incidentId: incident.id, seq: incident.reminderSeq + 1 };
-  const at = timer(event, new Date(deps.clock().getTime() + minutes(deps, interval)));
-  // `sooner`: the interval just got shorter (a raise), so a pending reminder moves up to it.
-  await (options.sooner ? deps.timers.reschedule(at) : deps.timers.schedule(at));
+  let due = deps.clock().getTime() + minutes(deps, interval);
+  const before = options.raisedFrom === undefined ? undefined : reminderIntervalMinutes(options.raisedFrom);
+  if (options.raisedFrom !== undefined && before !== undefined && before <= interval) return event;
+  // A raise that shortened the interval moves the pending reminder up to it — never later than it
+  // was due (the last reminder, or the acknowledgement, plus the old interval).
+  const since = incident.reminderAt ?? incident.lastAcknowledgedAt ?? incident.acknowledgedAt;
+  if (before !== undefined && since !== undefined)
+    due = Math.min(due, Date.parse(since) + minutes(deps, before));
+  const at = timer(event, new Date(due));
+  await (options.raisedFrom !== undefined ? deps.timers.reschedule(at) : deps.timers.schedule(at));
   return event;
 }
 
 /**
  * What an incident's new owner is reminded of: status updates, and re-assessing its severity.
- * `sooner`: its reminders became more frequent (a raise), so the next one comes at the new interval.
+ * `raisedFrom`: its severity was raised from this one, so a reminder pending at the old interval
+ * comes at the new one if that is sooner.
  */
 export async function startOwnerReminders(
   incident: Incident,
   deps: EscalationDeps,
-  options: { sooner?: boolean } = {},
+  options: { raisedFrom?: Severity } = {},
 ): Promise<TimerEvent[]> {
   const started = [await startReminders(incident, deps, options), await ensureReassess(incident, deps)];
   return started.filter((t) => t !== undefined);

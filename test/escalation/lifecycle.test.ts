@@ -506,6 +506,16 @@ describe('lifecycle on a fake clock', () => {
       expect(p.takePages()).toEqual([]);
     });
 
+    it('a raise never postpones the pending reminder: due at the sooner of the two', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const incident = await open(p, { severity: 'error' }); // SEV-2: reminder due at ack + 30
+      await acknowledgeIncident(incident.id, 'alice', p.deps);
+      await p.fastForward(25 * MINUTE);
+      await changeSeverity(incident.id, { severity: 'SEV-1', reason: 'outage', who: 'alice' }, p.deps);
+      await p.fastForward(5 * MINUTE); // ack + 30, not raise + 15
+      expect(await entriesOf(p, incident.id, 'REMINDED')).toHaveLength(1);
+    });
+
     it('a raise moves the next status reminder to the new, shorter interval', async () => {
       const p = await startPipeline(dynamo, teamConfig(), START);
       const incident = await open(p, { severity: 'error' }); // SEV-2: reminders every 30 minutes
