@@ -1,7 +1,9 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { documentClient } from '#adapters/aws/dynamodb-client';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import { FolderExportSink } from '#adapters/local/folder-export-sink';
 import { LocalEventPublisher } from '#adapters/local/metrics';
@@ -413,8 +415,20 @@ describe('MTBF compares instants, not text', () => {
       resolveAfter: 30,
     });
     await incident(h, 'n2', '2026-11-25T09:00:00.000Z', { startedBefore: 0, resolveAfter: 10 });
+    // The store writes starts in UTC now; an item written before kept the offset as sent — the case
+    // under test, put back by hand.
+    const n1 = (await h.p.store.incidentsOfDay('2026-11-25')).incidents.find((i) => i.dedupKey === 'n1');
+    if (n1 === undefined) throw new Error('no n1');
+    await documentClient(dynamo.client).send(
+      new UpdateCommand({
+        TableName: h.p.store.tableName,
+        Key: { pk: `INC#${n1.id}`, sk: 'INC' },
+        UpdateExpression: 'SET startedAt = :raw',
+        ExpressionAttributeValues: { ':raw': '2026-11-25T10:00:00+02:00' },
+      }),
+    );
     const stored = (await h.p.store.incidentsOfDay('2026-11-25')).incidents.find((i) => i.dedupKey === 'n1');
-    expect(stored?.startedAt).toBe('2026-11-25T10:00:00+02:00'); // kept as sent: the case under test
+    expect(stored?.startedAt).toBe('2026-11-25T10:00:00+02:00');
 
     const result = await runRollup('2026-11-25', { ...h.deps, store: spy });
     const mtbf = result.rollups.find((r) => r.service === 'checkout' && r.severity === '*')?.samples.mtbf;

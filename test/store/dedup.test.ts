@@ -481,6 +481,31 @@ describe('what one process remembers of a key', () => {
     expect(monitored.takePages()).toEqual([]);
   });
 
+  it("an incident opened by a re-sent alert starts no earlier than the previous incident's resolution", async () => {
+    // Alertmanager's repeat keeps the alert's startsAt (09:55), hours after the first incident ended.
+    const firing = (at: string) =>
+      makeAlert({ eventKey: 'am:fp:0955:firing', occurredAt: '2026-11-26T09:55:00.000Z', receivedAt: at });
+    const first = await processAlert(firing('2026-11-26T10:00:00.000Z'), deps());
+    if (first.kind !== 'opened') throw new Error('expected opened');
+    expect(first.incident.startedAt).toBe('2026-11-26T09:55:00.000Z');
+    now = new Date('2026-11-26T10:10:00.000Z');
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), deps());
+    now = new Date('2026-11-26T14:10:00.000Z');
+    const repeat = await processAlert(firing(now.toISOString()), deps());
+    expect(repeat).toMatchObject({ kind: 'opened', incident: { startedAt: '2026-11-26T10:10:00.000Z' } });
+    // …in a process that never saw the key too, and an earlier alert cannot move it back past it.
+    const { store: cold } = countingStore();
+    const earlier = makeAlert({
+      eventKey: 'am:other',
+      occurredAt: '2026-11-26T09:00:00.000Z',
+      receivedAt: now.toISOString(),
+    });
+    expect(await cold.trigger(earlier, now)).toMatchObject({
+      kind: 'appended',
+      incident: { startedAt: '2026-11-26T10:10:00.000Z' },
+    });
+  });
+
   it('an event seen before the monitoring period began, received again during it, reopens the incident', async () => {
     const monitored = await startPipeline(dynamo, {
       services: [{ id: 'checkout', name: 'Checkout', resolveMonitoringMinutes: 30 }],

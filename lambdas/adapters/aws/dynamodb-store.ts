@@ -125,6 +125,8 @@ interface KeyState {
    * first (its dedup hashes no longer change). Not kept for items with a legacy, unbounded `seen`.
    */
   previous?: Item;
+  /** When the incident before `occurrence` was resolved: no later incident of the key starts before. */
+  previousResolvedAt?: string;
   /** The id of the key's incident at `occurrence`, once this process has written to it. */
   exists?: string;
 }
@@ -198,6 +200,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       // create a new alert"): no earlier incident can have counted it, so no read is needed.
       if (occurrence > 0) {
         const known = key.previous;
+        if (known !== undefined) key.previousResolvedAt = String(known.resolvedAt);
         const previous =
           known !== undefined && receivedAt > Date.parse(String(known.resolvedAt))
             ? undefined
@@ -209,18 +212,25 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
         const result = await this.#db.send(
           key.exists === id
             ? appendCommand(this.#table, id, seen, nowIso, receivedIso)
-            : upsertCommand(this.#table, id, alert, occurrence, seen, nowIso, receivedIso, opening()),
+            : upsertCommand(
+                this.#table,
+                id,
+                alert,
+                occurrence,
+                seen,
+                nowIso,
+                receivedIso,
+                opening(),
+                occurrence > 0 ? key.previousResolvedAt : undefined,
+              ),
         );
         const item = result.Attributes as Item;
         key.exists = id;
         if (rotates(item)) await this.#rotateSeen(id);
         // The problem began with the earliest alert, not the first to arrive (DESIGN.md).
-        if (
-          Number(item.alertCount) > 1 &&
-          startsEarlier(alert, item) &&
-          (await this.#startEarlier(id, alert))
-        )
-          item.startedAt = new Date(String(alert.occurredAt)).toISOString();
+        const earlier =
+          Number(item.alertCount) > 1 ? earlierStart(alert, item, key.previousResolvedAt) : undefined;
+        if (earlier !== undefined && (await this.#startEarlier(id, earlier))) item.startedAt = earlier;
         const incident = toIncident(item);
         return { kind: incident.alertCount === 1 ? 'opened' : 'appended', incident };
       } catch (error) {
@@ -256,8 +266,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
    * earlier (alerts arrive out of order). A second write, only for such an alert; a no-op when an
    * even earlier one got there first. Timestamps are stored as toISOString writes them.
    */
-  async #startEarlier(id: string, alert: Alert): Promise<boolean> {
-    const at = new Date(String(alert.occurredAt)).toISOString();
+  async #startEarlier(id: string, at: string): Promise<boolean> {
     return this.#updateIf(id, {
       expression: 'SET startedAt = :at',
       condition: 'startedAt > :at',
@@ -1183,8 +1192,10 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       const item = await this.#getItem(incPk(incidentIdFor(alert.service, alert.dedupKey, n)), 'INC');
       if (item === undefined) return undefined;
       const resolvedAt = typeof item.resolvedAt === 'string' ? Date.parse(item.resolvedAt) : undefined;
-      if (n === occurrence - 1 && resolvedAt !== undefined && setSize(item) <= PREVIOUS_MAX_HASHES)
-        key.previous = item;
+      if (n === occurrence - 1 && resolvedAt !== undefined) {
+        key.previousResolvedAt = String(item.resolvedAt);
+        if (setSize(item) <= PREVIOUS_MAX_HASHES) key.previous = item;
+      }
       // Resolved before the alert was received: neither it nor any earlier one counted it.
       if (resolvedAt !== undefined && resolvedAt < Date.parse(alert.receivedAt)) return undefined;
       if (matches(item)) return item;
@@ -1258,10 +1269,25 @@ function expiry(iso: string): number {
   return Math.ceil(new Date(iso).getTime() / 1000) + 86_400;
 }
 
-/** Whether the alert's own timestamp is before the incident's recorded start (by instant). */
-function startsEarlier(alert: Alert, item: Item): boolean {
-  if (alert.occurredAt === undefined || typeof item.startedAt !== 'string') return false;
-  return Date.parse(alert.occurredAt) < Date.parse(item.startedAt);
+/**
+ * When an incident starts: the alert's own timestamp (else when it was received), but not before
+ * the key's previous incident was resolved — an alert re-sent after a resolution (Alertmanager's
+ * repeat of a still-firing alert keeps its `startsAt`) opens an incident that starts then, so two
+ * incidents never cover the same time (MTTR, downtime, MTBF). As toISOString writes it.
+ */
+function startOf(alert: Alert, previousResolvedAt: string | undefined): string {
+  const given = alert.occurredAt ?? alert.receivedAt;
+  const own = Date.parse(given);
+  const floor = previousResolvedAt === undefined ? Number.NaN : Date.parse(previousResolvedAt);
+  if (Number.isNaN(own)) return given; // the formats validate timestamps; never fail an alert here
+  return new Date(Number.isNaN(floor) ? own : Math.max(own, floor)).toISOString();
+}
+
+/** The alert's start if it is before the incident's recorded start (by instant), else undefined. */
+function earlierStart(alert: Alert, item: Item, previousResolvedAt: string | undefined): string | undefined {
+  if (alert.occurredAt === undefined || typeof item.startedAt !== 'string') return undefined;
+  const start = startOf(alert, previousResolvedAt);
+  return Date.parse(start) < Date.parse(item.startedAt) ? start : undefined;
 }
 
 /** Whether the incident item counted this event: its opener, reopener, or in either generation of `seen`. */
@@ -1331,6 +1357,7 @@ function upsertCommand(
   nowIso: string,
   receivedIso: string,
   options: TriggerOptions,
+  previousResolvedAt: string | undefined,
 ): UpdateCommand {
   return new UpdateCommand({
     TableName: table,
@@ -1375,7 +1402,7 @@ function upsertCommand(
       ':source': alert.source,
       ':severity': alert.severity,
       ':origin': alert.origin,
-      ':startedAt': alert.occurredAt ?? alert.receivedAt,
+      ':startedAt': startOf(alert, previousResolvedAt),
       ':now': nowIso,
       ':one': 1,
       ':zero': 0,
