@@ -11,7 +11,7 @@ import type {
   TimelineNoteInput,
 } from '#core/commands';
 import { ConflictError, NotFoundError, RetryableError, ValidationError } from '#core/errors';
-import { randomId, timelineEntryId } from '#core/ids';
+import { incidentIdFor, randomId, timelineEntryId } from '#core/ids';
 import {
   type Incident,
   postmortemDueAt,
@@ -125,7 +125,12 @@ export async function createIncident(
     throw new ValidationError('no severity', [{ field: 'severity', message: 'give severity or impact' }]);
   }
   const now = deps.clock();
-  // With an idempotency key the same request again is a replay of the same trigger.
+  // With an idempotency key the same request again is a replay of the same trigger. Once its
+  // incident was resolved, an alert of the same key would open another: the key names that one.
+  if (input.key !== undefined) {
+    const first = await deps.store.get(incidentIdFor(service.id, `manual-${input.key}`, 0));
+    if (first?.status === 'resolved') return { incident: first, created: false };
+  }
   const key = input.key ?? randomId().slice(0, 16);
   const alert: Alert = {
     eventKey: `manual:${service.id}:${key}`,

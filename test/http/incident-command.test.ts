@@ -267,6 +267,17 @@ describe('declaring an incident: POST /api/incidents', () => {
     expect((await pipeline.store.list({})).incidents.filter((i) => i.title === 'Payments slow')).toHaveLength(
       1,
     );
+    // Still the same incident once it was resolved: the key names that request, not an alert.
+    await call('POST', `/api/incidents/${created.incident.id}/resolve`, { who: 'alice', now: true });
+    const late = await call('POST', '/api/incidents', body);
+    expect(late.status).toBe(200);
+    expect(await json(late)).toMatchObject({
+      created: false,
+      incident: { id: created.incident.id, status: 'resolved' },
+    });
+    expect((await pipeline.store.list({})).incidents.filter((i) => i.title === 'Payments slow')).toHaveLength(
+      1,
+    );
   });
 
   it('refuses bad declarations naming the field, and opens nothing', async () => {
