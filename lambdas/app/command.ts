@@ -374,8 +374,12 @@ export async function resolveIncident(
   if (input.now) {
     const cause = `api:resolve-now:${incident.reopens}`;
     const outcome = await move(incident, 'resolved', input.who, cause, deps, {
-      // Service was restored when the resolve was first asked for, if it is being watched.
-      ...(incident.status === 'monitoring' && incident.monitoringSince
+      // Service was restored when the resolve was first asked for, if it is being watched and the
+      // period was quiet so far; an alert counted in the period (its reopen on the way) means it
+      // was not: resolved now, so that alert belongs to this incident's time.
+      ...(incident.status === 'monitoring' &&
+      incident.monitoringSince &&
+      incident.alertCount === incident.monitoringCount
         ? { resolvedAt: incident.monitoringSince }
         : {}),
     });

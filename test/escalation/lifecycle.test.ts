@@ -286,6 +286,21 @@ describe('lifecycle on a fake clock', () => {
       expect(await types(p, incident.id)).toEqual(['OPENED', 'MONITORING', 'RESOLVED']);
     });
 
+    it('during a monitoring period that counted an alert (its reopen still on the way): resolved as of now', async () => {
+      const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
+      const incident = await open(p, { severity: 'warning' });
+      await p.fastForward(MINUTE);
+      await resolveIncident(incident.id, { who: 'alice', now: false }, p.deps);
+      await p.fastForward(2 * MINUTE);
+      // The alert fires again: counted, and the process dies before it reopens the incident.
+      await p.store.trigger(alertNow(p, { eventKey: 'again' }), p.clock.now());
+      await p.fastForward(MINUTE);
+      const now = at(p);
+      const done = await resolveIncident(incident.id, { who: 'alice', now: true }, p.deps);
+      // Not as of the request: the period was not quiet, and the alert belongs to this incident's time.
+      expect(done.incident).toMatchObject({ status: 'resolved', resolvedAt: now, alertCount: 2 });
+    });
+
     it('without monitoring: resolved now', async () => {
       const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
       const incident = await open(p, { severity: 'warning' });
