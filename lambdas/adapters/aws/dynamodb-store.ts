@@ -1175,7 +1175,6 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     return items;
   }
 
-  /** The incident of this key before the current one (a replay's first suspect). */
   /**
    * The earlier incident of the alert's key that `matches`, newest first. Only incidents resolved
    * after the alert was received can have counted it, so the walk stops at the first one resolved
@@ -1250,7 +1249,6 @@ function timelineSk(entry: Pick<TimelineEntry, 'at' | 'type' | 'id'>): string {
   return `TL#${entry.at}#${String(TIMELINE_TYPES.indexOf(entry.type)).padStart(2, '0')}#${entry.id}`;
 }
 
-/** Splits text into pieces of at most `size` UTF-16 units (≤ 3 bytes each in UTF-8: keep `size` low). */
 /** Epoch milliseconds of an ISO date-time (with any offset); RangeError when it is not one. */
 function epochMs(iso: string): number {
   const ms = Date.parse(iso);
@@ -1258,6 +1256,7 @@ function epochMs(iso: string): number {
   return ms;
 }
 
+/** Splits text into pieces of at most `size` UTF-16 units (≤ 3 bytes each in UTF-8: keep `size` low). */
 function chunk(text: string, size: number): string[] {
   const pieces: string[] = [];
   for (let i = 0; i < text.length; i += size / 3) pieces.push(text.slice(i, i + size / 3));
