@@ -373,16 +373,15 @@ export async function resolveIncident(
   // the transition, which recognises its cause and completes what the first attempt left.
   if (input.now) {
     const cause = `api:resolve-now:${incident.reopens}`;
-    const outcome = await move(incident, 'resolved', input.who, cause, deps, {
-      // Service was restored when the resolve was first asked for, if it is being watched and the
-      // period was quiet so far; an alert counted in the period (its reopen on the way) means it
-      // was not: resolved now, so that alert belongs to this incident's time.
-      ...(incident.status === 'monitoring' &&
-      incident.monitoringSince &&
-      incident.alertCount === incident.monitoringCount
-        ? { resolvedAt: incident.monitoringSince }
-        : {}),
+    // Service was restored when the resolve was first asked for, if it is being watched and the
+    // period was quiet so far (the store checks it as it writes); an alert counted in the period
+    // (its reopen on the way) means it was not: resolved now, so that alert is in this incident's time.
+    const quiet = incident.status === 'monitoring' && incident.monitoringSince !== undefined;
+    let outcome = await move(incident, 'resolved', input.who, cause, deps, {
+      ...(quiet ? { resolvedAt: incident.monitoringSince } : {}),
     });
+    if (quiet && outcome.kind === 'ignored' && outcome.incident?.status === 'monitoring')
+      outcome = await move(incident, 'resolved', input.who, cause, deps);
     const done = transitioned(outcome, 'resolved');
     if (done) {
       await afterResolved(done, { who: input.who, channel: 'api', cause }, deps);

@@ -121,7 +121,8 @@ export interface IncidentStore {
    * Moves an incident by id: acknowledged (from triggered), mitigated (from triggered or
    * acknowledged), monitoring (from any of those), resolved (from any open status). `cause`
    * identifies the input (an event key, a link use, a request): the same cause again is
-   * `replayed`, not applied twice. `resolvedAt` backdates a resolution to when monitoring began.
+   * `replayed`, not applied twice. `resolvedAt` backdates a resolution to when monitoring began,
+   * only while no alert was counted since it began (else `ignored`: resolve as of now instead).
    */
   transition(
     id: string,

@@ -301,6 +301,26 @@ describe('lifecycle on a fake clock', () => {
       expect(done.incident).toMatchObject({ status: 'resolved', resolvedAt: now, alertCount: 2 });
     });
 
+    it('…also when the alert is counted after the request read the incident (the store guards the backdating)', async () => {
+      const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
+      const incident = await open(p, { severity: 'warning' });
+      await p.fastForward(MINUTE);
+      await resolveIncident(incident.id, { who: 'alice', now: false }, p.deps);
+      const quiet = await get(p, incident.id); // what the request reads: a quiet period
+      await p.fastForward(2 * MINUTE);
+      await p.store.trigger(alertNow(p, { eventKey: 'again' }), p.clock.now());
+      const store = new Proxy(p.store, {
+        get: (target, key) => {
+          if (key === 'get') return async () => quiet;
+          const value = Reflect.get(target, key, target);
+          return typeof value === 'function' ? value.bind(target) : value;
+        },
+      });
+      const now = at(p);
+      await resolveIncident(incident.id, { who: 'alice', now: true }, { ...p.deps, store });
+      expect(await get(p, incident.id)).toMatchObject({ status: 'resolved', resolvedAt: now, alertCount: 2 });
+    });
+
     it('without monitoring: resolved now', async () => {
       const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
       const incident = await open(p, { severity: 'warning' });

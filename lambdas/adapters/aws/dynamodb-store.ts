@@ -329,13 +329,16 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     const causeGuard = resolving
       ? ' AND (attribute_not_exists(resolveCauses) OR NOT contains(resolveCauses, :cause))'
       : '';
+    // Backdated to when monitoring began only over a quiet period: no alert counted since.
+    const quietGuard =
+      to === 'resolved' && options.resolvedAt !== undefined ? ' AND alertCount = monitoringCount' : '';
     try {
       const result = await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: incPk(id), sk: 'INC' },
           UpdateExpression: `SET #status = :to, ${update}, ${rule.cause} = :cause ADD version :one${resolving ? ', resolveCauses :causes' : ''}`,
-          ConditionExpression: `attribute_exists(pk) AND #status IN (${rule.from.map((_, i) => `:from${i}`).join(', ')})${causeGuard}`,
+          ConditionExpression: `attribute_exists(pk) AND #status IN (${rule.from.map((_, i) => `:from${i}`).join(', ')})${causeGuard}${quietGuard}`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: values,
           ReturnValues: 'ALL_NEW',
