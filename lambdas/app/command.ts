@@ -129,7 +129,9 @@ export async function createIncident(
   // incident was resolved, an alert of the same key would open another: the key names that one.
   if (input.key !== undefined) {
     const first = await deps.store.get(incidentIdFor(service.id, `manual-${input.key}`, 0));
-    if (first?.status === 'resolved') return { incident: first, created: false };
+    // Being resolved or resolved: the retry would count as a new alert (reopen, or open another).
+    if (first?.status === 'resolved' || first?.status === 'monitoring')
+      return { incident: first, created: false };
   }
   const key = input.key ?? randomId().slice(0, 16);
   const alert: Alert = {
@@ -506,7 +508,14 @@ async function afterSeverityChanged(
       // stopped, and the window's end pages its level 1 (like any incident the window kept quiet).
       if (restarted) {
         await cancelEscalationTimers(before, deps);
-        await stopIncidentEscalation(after, deps, 'maintenance window');
+        // Read again after a race (a role, …) — while still escalating: an active incident with no
+        // timer would never page, not even when the window ends.
+        let current: Incident | undefined = after;
+        for (let attempt = 0; attempt < 3 && current?.status === 'triggered'; attempt++) {
+          if (current.escalation !== 'active') break;
+          if ((await stopIncidentEscalation(current, deps, 'maintenance window')) !== 'raced') break;
+          current = await deps.store.get(after.id);
+        }
       }
       note = ' (maintenance window: nobody paged)';
     } else if (policy !== undefined) {
@@ -534,7 +543,7 @@ async function afterSeverityChanged(
   }
   // A more severe incident may need reminders it did not have (SEV-3 → SEV-1), or sooner ones
   // (SEV-2 → SEV-1: every 15 minutes from now, not the 30 started before), once it has an owner.
-  const reminders = await startOwnerReminders(after, deps, raised ? { raisedFrom: before.sev } : {});
+  const reminders = await startOwnerReminders(after, deps, { changedFrom: before.sev });
   await cancelIfResolved(after.id, reminders, deps);
   await emit(
     deps,

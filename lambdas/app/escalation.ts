@@ -384,34 +384,43 @@ export async function scheduleReassess(
 export async function startReminders(
   incident: Incident,
   deps: EscalationDeps,
-  options: { raisedFrom?: Severity } = {},
+  options: { changedFrom?: Severity } = {},
 ): Promise<TimerEvent | undefined> {
   const interval = reminderIntervalMinutes(incident.sev);
   if (interval === undefined || incident.status === 'resolved' || incident.acknowledgedBy === undefined)
     return undefined;
   const event: TimerEvent = { kind: 'reminder', incidentId: incident.id, seq: incident.reminderSeq + 1 };
-  let due = deps.clock().getTime() + minutes(deps, interval);
-  const before = options.raisedFrom === undefined ? undefined : reminderIntervalMinutes(options.raisedFrom);
-  if (options.raisedFrom !== undefined && before !== undefined && before <= interval) return event;
-  // A raise that shortened the interval moves the pending reminder up to it — never later than it
-  // was due (the last reminder, or the acknowledgement, plus the old interval).
+  if (options.changedFrom === undefined) {
+    await deps.timers.schedule(timer(event, new Date(deps.clock().getTime() + minutes(deps, interval))));
+    return event;
+  }
+  // The severity changed: the pending reminder follows the new interval. It was due at the last
+  // reminder (or the acknowledgement) plus the old interval — every change keeps it there — so a
+  // shorter interval moves it up (to now + the new one, never later than it was due) and a longer
+  // one moves it back (to the last reminder plus the new one).
+  const old = reminderIntervalMinutes(options.changedFrom);
+  if (old === interval) return event;
   const since = incident.reminderAt ?? incident.lastAcknowledgedAt ?? incident.acknowledgedAt;
-  if (before !== undefined && since !== undefined)
-    due = Math.min(due, Date.parse(since) + minutes(deps, before));
-  const at = timer(event, new Date(due));
-  await (options.raisedFrom !== undefined ? deps.timers.reschedule(at) : deps.timers.schedule(at));
+  const soon = deps.clock().getTime() + minutes(deps, interval);
+  const due =
+    old === undefined || since === undefined
+      ? soon
+      : interval < old
+        ? Math.min(soon, Date.parse(since) + minutes(deps, old))
+        : Date.parse(since) + minutes(deps, interval);
+  await deps.timers.reschedule(timer(event, new Date(due)));
   return event;
 }
 
 /**
  * What an incident's new owner is reminded of: status updates, and re-assessing its severity.
- * `raisedFrom`: its severity was raised from this one, so a reminder pending at the old interval
- * comes at the new one if that is sooner.
+ * `changedFrom`: its severity changed from this one, so the pending reminder follows the new
+ * interval (startReminders).
  */
 export async function startOwnerReminders(
   incident: Incident,
   deps: EscalationDeps,
-  options: { raisedFrom?: Severity } = {},
+  options: { changedFrom?: Severity } = {},
 ): Promise<TimerEvent[]> {
   const started = [await startReminders(incident, deps, options), await ensureReassess(incident, deps)];
   return started.filter((t) => t !== undefined);

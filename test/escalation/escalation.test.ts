@@ -338,6 +338,48 @@ describe('severity changes inside a maintenance window', () => {
   });
 });
 
+describe('a raise that restarts escalation inside a maintenance window, racing another write', () => {
+  it('is stopped all the same (read again after the race), and pages when the window ends', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'warning' }); // triggered, escalating
+    p.takePages();
+    // A window whose start timer has not run yet: the incident is still escalating inside it.
+    const now = p.clock.now();
+    const window = {
+      id: 'late',
+      service: 'checkout',
+      from: now.toISOString(),
+      to: new Date(now.getTime() + 30 * MINUTE).toISOString(),
+      createdAt: now.toISOString(),
+    };
+    await p.store.putMaintenance(window);
+    let raced = false;
+    const store = new Proxy(p.store, {
+      get: (target, key) => {
+        // The first stop loses a race with another write (its version moved on).
+        if (key === 'stopEscalation' && !raced)
+          return async () => {
+            raced = true;
+            return undefined;
+          };
+        const value = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const { changeSeverity } = await import('#app/command');
+    await changeSeverity(
+      incident.id,
+      { severity: 'SEV-1', who: 'alice', reason: 'outage' },
+      { ...p.deps, store },
+    );
+    expect(raced).toBe(true);
+    expect(p.takePages()).toEqual([]);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'triggered', escalation: 'stopped' });
+    await endMaintenance('checkout', 'late', p.deps);
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
+});
+
 describe('a lowering that switches policy inside a maintenance window', () => {
   it('stops the restarted escalation; the window ends and level 1 of the new policy is paged', async () => {
     const base = teamConfig();

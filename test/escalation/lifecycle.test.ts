@@ -551,6 +551,32 @@ describe('lifecycle on a fake clock', () => {
       expect(await entriesOf(p, incident.id, 'REMINDED')).toHaveLength(1);
     });
 
+    it('a lowering moves the pending reminder back to the longer interval', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const incident = await open(p); // SEV-1: every 15 minutes from the acknowledgement
+      await acknowledgeIncident(incident.id, 'alice', p.deps);
+      await p.fastForward(10 * MINUTE);
+      await changeSeverity(incident.id, { severity: 'SEV-2', reason: 'contained', who: 'alice' }, p.deps);
+      await p.fastForward(10 * MINUTE); // ack + 20: no SEV-1 reminder at ack + 15
+      expect(await entriesOf(p, incident.id, 'REMINDED')).toHaveLength(0);
+      await p.fastForward(10 * MINUTE); // ack + 30
+      expect(await entriesOf(p, incident.id, 'REMINDED')).toHaveLength(1);
+    });
+
+    it('the pending reminder follows each change of interval: a lowering moves it back, a raise up again', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const incident = await open(p); // SEV-1: every 15 minutes from the acknowledgement
+      await acknowledgeIncident(incident.id, 'alice', p.deps);
+      await p.fastForward(14 * MINUTE);
+      await changeSeverity(incident.id, { severity: 'SEV-2', reason: 'contained', who: 'alice' }, p.deps);
+      await p.fastForward(30_000);
+      await changeSeverity(incident.id, { severity: 'SEV-1', reason: 'spreading', who: 'alice' }, p.deps);
+      await p.fastForward(2 * MINUTE); // past ack + 15: lowered to every 30, nothing yet
+      expect(await entriesOf(p, incident.id, 'REMINDED')).toHaveLength(0);
+      await p.fastForward(13 * MINUTE); // raise + 15 (before ack + 30)
+      expect(await entriesOf(p, incident.id, 'REMINDED')).toHaveLength(1);
+    });
+
     it('a raise moves the next status reminder to the new, shorter interval', async () => {
       const p = await startPipeline(dynamo, teamConfig(), START);
       const incident = await open(p, { severity: 'error' }); // SEV-2: reminders every 30 minutes

@@ -267,7 +267,13 @@ describe('declaring an incident: POST /api/incidents', () => {
     expect((await pipeline.store.list({})).incidents.filter((i) => i.title === 'Payments slow')).toHaveLength(
       1,
     );
-    // Still the same incident once it was resolved: the key names that request, not an alert.
+    // The same incident while it is being resolved (monitoring), and once resolved: the key names
+    // that request, not an alert.
+    await call('POST', `/api/incidents/${created.incident.id}/resolve`, { who: 'alice', now: false });
+    const watched = await call('POST', '/api/incidents', body);
+    expect(watched.status).toBe(200);
+    expect(await json(watched)).toMatchObject({ created: false, incident: { id: created.incident.id } });
+    expect((await pipeline.store.get(created.incident.id))?.alertCount).toBe(1);
     await call('POST', `/api/incidents/${created.incident.id}/resolve`, { who: 'alice', now: true });
     const late = await call('POST', '/api/incidents', body);
     expect(late.status).toBe(200);
