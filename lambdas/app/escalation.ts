@@ -909,13 +909,15 @@ async function countOfService(
     const page = await deps.store.list({ service, limit: 100, ...(cursor ? { cursor } : {}) });
     for (const listed of page.incidents) {
       if (listed.status === 'resolved') continue; // never reopened: a reopen happens in monitoring
-      for (let attempt = 0; attempt < 3; attempt++) {
+      let acted: Acted = 'raced';
+      for (let attempt = 0; attempt < 3 && acted === 'raced'; attempt++) {
         const incident = await deps.store.get(listed.id);
-        if (incident === undefined) break;
-        const acted = await act(incident);
+        acted = incident === undefined ? 'unchanged' : await act(incident);
         if (acted === 'acted') count++;
-        if (acted !== 'raced') break;
       }
+      // Still racing: the caller's retry (the window's timer, the request) goes over it again;
+      // what was done is `unchanged` the second time.
+      if (acted === 'raced') throw new RetryableError(`incident ${listed.id} kept changing; retry`);
     }
     cursor = page.nextCursor;
   } while (cursor !== undefined);

@@ -338,6 +338,29 @@ describe('severity changes inside a maintenance window', () => {
   });
 });
 
+describe('a window whose incident keeps changing under it', () => {
+  it('fails to be retried (the timer or the request does) instead of leaving the incident as it was', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'warning' });
+    const store = new Proxy(p.store, {
+      get: (target, key) => {
+        if (key === 'stopEscalation') return async () => undefined; // always loses the race
+        const value = Reflect.get(target, key, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+    const now = p.clock.now();
+    const { RetryableError } = await import('#core/errors');
+    await expect(
+      createMaintenance(
+        { service: 'checkout', from: now, to: new Date(now.getTime() + 30 * MINUTE) },
+        { ...p.deps, store },
+      ),
+    ).rejects.toBeInstanceOf(RetryableError);
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'active' });
+  });
+});
+
 describe('a raise that restarts escalation inside a maintenance window, racing another write', () => {
   it('is stopped all the same (read again after the race), and pages when the window ends', async () => {
     const p = await startPipeline(dynamo, config());
