@@ -8,11 +8,8 @@ import { spawnSync } from 'node:child_process';
 import { readdirSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import {
-  LIFECYCLE_EVENT_TYPES,
-  type LifecycleEventType,
-  lifecycleEventJsonSchemas,
-} from '#core/lifecycle-events';
+import { lifecycleEventJsonSchemas } from '#core/lifecycle-event-docs';
+import { LIFECYCLE_EVENT_TYPES, type LifecycleEventType } from '#core/lifecycle-events';
 
 export const ROOT = fileURLToPath(new URL('../', import.meta.url));
 /** Relative to the repository root. */

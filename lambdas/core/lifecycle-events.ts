@@ -8,8 +8,9 @@ import { SEVERITIES } from './severity.ts';
 /**
  * Incident lifecycle events: what Klaxon puts on its bus (source `klaxon`, KLAXON_SOURCE) when an
  * incident changes, for chat bots, status pages and audit. The detail-types and the zod schemas
- * below are the contract; docs/EVENTS.md explains it and docs/events/*.schema.json are generated
- * from these schemas (`npm run schemas`; a test keeps them in step).
+ * below are the contract, and lifecycle-event-docs.ts says what each field means; docs/EVENTS.md
+ * explains it, and docs/events/*.schema.json are generated from both (`npm run schemas`; a test
+ * keeps them in step).
  *
  * Versioning: `schemaVersion` "1.x" only ever gains optional fields, so the schemas accept any
  * "1.x" and unknown fields; a breaking change is "2.0", published alongside 1.x for one release.
@@ -37,34 +38,26 @@ const severity = once(() => z.enum(SEVERITIES));
 
 /** The incident as of the event (a snapshot, not a live view). */
 const incidentSnapshot = once(() =>
-  z
-    .object({
-      id: z.string().min(1).describe('Incident id (stable, 12 characters).'),
-      service: z.string().min(1).describe('Service id from the config.'),
-      serviceName: z.string().min(1).describe('Display name of the service.'),
-      title: z.string().describe('Title: the summary of the alert that opened the incident.'),
-      severity: severity().describe('The incident severity now, SEV-1 (worst) to SEV-4.'),
-      status: z.enum(INCIDENT_STATUSES).describe('The incident status now.'),
-      detectedAt: isoDateTime().describe('When Klaxon opened the incident.'),
-      url: z.url().optional().describe("The incident's page in Klaxon, when a public URL is known."),
-      warRoom: z.string().min(1).describe('The war-room channel name, `#incident-YYYYMMDD-<slug>`.'),
-    })
-    .describe('The incident as of the event.'),
+  z.object({
+    id: z.string().min(1),
+    service: z.string().min(1),
+    serviceName: z.string().min(1),
+    title: z.string(),
+    severity: severity(),
+    status: z.enum(INCIDENT_STATUSES),
+    detectedAt: isoDateTime(),
+    url: z.url().optional(),
+    warRoom: z.string().min(1),
+  }),
 );
 
 function envelope<T extends LifecycleEventType>(type: T) {
   return z.object({
-    schemaVersion: z
-      .string()
-      .regex(/^1\.\d+$/)
-      .describe('"1.0" today; any "1.x" only adds optional fields.'),
-    id: z
-      .string()
-      .min(1)
-      .describe('Event id: a retry of the same logical event has the same id. De-duplicate on it.'),
-    type: z.literal(type).describe('The event type, equal to the EventBridge detail-type.'),
-    occurredAt: isoDateTime().describe('When the change happened (order events by this, not by arrival).'),
-    actor: z.string().min(1).optional().describe('Who caused it: a responder id, or the alert source.'),
+    schemaVersion: z.string().regex(/^1\.\d+$/),
+    id: z.string().min(1),
+    type: z.literal(type),
+    occurredAt: isoDateTime(),
+    actor: z.string().min(1).optional(),
     incident: incidentSnapshot(),
   });
 }
@@ -76,37 +69,27 @@ const SEVERITY_RANK: Readonly<Record<(typeof SEVERITIES)[number], number>> = {
   'SEV-4': 4,
 };
 
-/** Builds the detail schema of each lifecycle event type. */
+/**
+ * Builds the detail schema of each lifecycle event type. What each field means is in
+ * lifecycle-event-docs.ts, which adds it to the published JSON Schemas (kept out of the functions'
+ * bundles, which only validate).
+ */
 const BUILDERS = {
-  'Incident Opened': () =>
-    envelope('Incident Opened').meta({
-      title: 'Incident Opened',
-      description: 'A new incident, published after its first page went out.',
-    }),
-  'Incident Acknowledged': () =>
-    envelope('Incident Acknowledged')
-      .extend({ acknowledgedAt: isoDateTime().describe('When it was acknowledged.') })
-      .meta({ title: 'Incident Acknowledged', description: 'A responder acknowledged the incident.' }),
+  'Incident Opened': () => envelope('Incident Opened'),
+  'Incident Acknowledged': () => envelope('Incident Acknowledged').extend({ acknowledgedAt: isoDateTime() }),
   'Incident Escalated': () =>
-    envelope('Incident Escalated')
-      .extend({
-        level: z.int().min(1).describe('The escalation level paged (1 again after an ack-timeout restart).'),
-        step: z.int().min(0).describe('The escalation step that ran.'),
-        paged: z.array(z.string().min(1)).describe('Ids of the responders paged by this step.'),
-      })
-      .meta({
-        title: 'Incident Escalated',
-        description: 'An escalation step beyond the first page ran and paged responders.',
-      }),
+    envelope('Incident Escalated').extend({
+      level: z.int().min(1),
+      step: z.int().min(0),
+      paged: z.array(z.string().min(1)),
+    }),
   'Incident Severity Changed': () =>
     envelope('Incident Severity Changed')
       .extend({
-        from: severity().describe('The severity before.'),
-        to: severity().describe('The severity after.'),
-        reason: z.string().min(1).describe('Why, as the person wrote it.'),
-        direction: z
-          .enum(['raised', 'lowered'])
-          .describe('raised: towards SEV-1 (more severe); lowered: towards SEV-4.'),
+        from: severity(),
+        to: severity(),
+        reason: z.string().min(1),
+        direction: z.enum(['raised', 'lowered']),
       })
       .superRefine((detail, ctx) => {
         const expected = SEVERITY_RANK[detail.to] < SEVERITY_RANK[detail.from] ? 'raised' : 'lowered';
@@ -119,46 +102,13 @@ const BUILDERS = {
             message: `${detail.from} → ${detail.to} is ${expected}, not ${detail.direction}`,
           });
         }
-      })
-      .meta({
-        title: 'Incident Severity Changed',
-        description: 'A person raised or lowered the severity, with a reason.',
       }),
-  'Incident Mitigated': () =>
-    envelope('Incident Mitigated')
-      .extend({ mitigatedAt: isoDateTime().describe('When impact stopped.') })
-      .meta({ title: 'Incident Mitigated', description: 'Impact stopped; escalation stops.' }),
+  'Incident Mitigated': () => envelope('Incident Mitigated').extend({ mitigatedAt: isoDateTime() }),
   'Incident Resolved': () =>
-    envelope('Incident Resolved')
-      .extend({
-        resolvedAt: isoDateTime().describe('When service was restored (the resolve request).'),
-        monitored: z
-          .boolean()
-          .describe('true when it ended a quiet monitoring period; false for a resolve without one.'),
-      })
-      .meta({
-        title: 'Incident Resolved',
-        description: 'Resolved now, or at the quiet end of its monitoring period.',
-      }),
-  'Incident Reopened': () =>
-    envelope('Incident Reopened')
-      .extend({
-        reopens: z.int().min(1).describe('How often the incident has been reopened, this one included.'),
-      })
-      .meta({
-        title: 'Incident Reopened',
-        description: 'A re-trigger during monitoring reopened the incident.',
-      }),
+    envelope('Incident Resolved').extend({ resolvedAt: isoDateTime(), monitored: z.boolean() }),
+  'Incident Reopened': () => envelope('Incident Reopened').extend({ reopens: z.int().min(1) }),
   'Postmortem Due': () =>
-    envelope('Postmortem Due')
-      .extend({
-        dueAt: isoDateTime().describe('When the postmortem is due: 48 hours after resolution.'),
-        required: z.literal(true).describe('Always true: SEV-1 and SEV-2 incidents require a postmortem.'),
-      })
-      .meta({
-        title: 'Postmortem Due',
-        description: 'A SEV-1 or SEV-2 incident was resolved: its postmortem is due 48 hours later.',
-      }),
+    envelope('Postmortem Due').extend({ dueAt: isoDateTime(), required: z.literal(true) }),
 } as const;
 
 type DetailSchemas = { readonly [T in LifecycleEventType]: ReturnType<(typeof BUILDERS)[T]> };
@@ -285,25 +235,4 @@ export function parseLifecycleEventDetail<T extends LifecycleEventType>(
   detail: unknown,
 ): LifecycleEventDetail<T> {
   return schemaOf(type).parse(detail) as LifecycleEventDetail<T>;
-}
-
-/** What the published JSON Schemas say a timestamp is (zod's own pattern also checks the calendar). */
-const ISO_UTC_PATTERN = '^\\d{4}-\\d{2}-\\d{2}T\\d{2}:\\d{2}:\\d{2}(\\.\\d+)?Z$';
-
-/**
- * JSON Schema (draft 2020-12) of each type's detail, as published in docs/events. Input mode: no
- * `additionalProperties: false`, so a 1.0 validator accepts 1.x details with new optional fields.
- * Refinements (the severity direction) are not expressible and are left out.
- */
-export function lifecycleEventJsonSchemas(): Record<LifecycleEventType, z.core.JSONSchema.BaseSchema> {
-  const schemas: Partial<Record<LifecycleEventType, z.core.JSONSchema.BaseSchema>> = {};
-  for (const type of LIFECYCLE_EVENT_TYPES) {
-    schemas[type] = z.toJSONSchema(schemaOf(type), {
-      io: 'input',
-      override: ({ jsonSchema }) => {
-        if (jsonSchema.format === 'date-time') jsonSchema.pattern = ISO_UTC_PATTERN;
-      },
-    });
-  }
-  return schemas as Record<LifecycleEventType, z.core.JSONSchema.BaseSchema>;
 }

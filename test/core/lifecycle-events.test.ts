@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { lifecycleEventJsonSchemas } from '#core/lifecycle-event-docs';
 import {
   LIFECYCLE_EVENT_SCHEMAS,
   LIFECYCLE_EVENT_TYPES,
@@ -12,7 +13,6 @@ import {
   type LifecycleIncident,
   lifecycleEvent,
   lifecycleEventId,
-  lifecycleEventJsonSchemas,
   parseLifecycleEventDetail,
 } from '#core/lifecycle-events';
 import { ALERT_DETAIL_TYPE, INGEST_SOURCE, KLAXON_SOURCE, ROUTES } from '#core/routing';
