@@ -1,8 +1,10 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { changeSeverity } from '#app/command';
 import { afterAcknowledged, afterResolved } from '#app/escalation';
 import { createMaintenance, endMaintenance } from '#app/operations';
 import { processAlert } from '#app/process-alert';
 import { handleTimerEvent } from '#app/timers';
+import { RetryableError } from '#core/errors';
 import type { Incident } from '#core/incident';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
@@ -292,49 +294,33 @@ describe('maintenance windows and incidents someone owns', () => {
     await p.fastForward(5 * MINUTE);
     expect(pages()).toEqual(['page carol carol-0']);
   });
+});
 
-  it('do not stop a raise of severity after the window from paging', async () => {
+describe('severity changes and maintenance windows', () => {
+  it('a raise inside a window pages nobody and says so; a raise after it pages level 1', async () => {
     const p = await startPipeline(dynamo, config());
-    const incident = await open(p, { severity: 'error' }); // SEV-2
+    const incident = await open(p, { severity: 'warning' }); // SEV-3
     await acknowledge(p, incident, 'alice');
     const from = p.clock.now();
     await createMaintenance(
       { service: 'checkout', from, to: new Date(from.getTime() + 10 * MINUTE) },
       p.deps,
     );
+    p.takePages();
+    await changeSeverity(incident.id, { severity: 'SEV-2', who: 'alice', reason: 'payments slow' }, p.deps);
+    expect(p.takePages().filter((page) => page.startsWith('page'))).toEqual([]);
+    expect((await p.store.timeline(incident.id)).at(-1)?.text).toBe(
+      'Escalated SEV-3 → SEV-2: payments slow (maintenance window: nobody paged)',
+    );
+    // The window ends; the acknowledged incident was never stopped, and a raise pages again.
     await p.fastForward(30 * MINUTE);
     p.takePages();
-    const { changeSeverity } = await import('#app/command');
     await changeSeverity(
       incident.id,
       { severity: 'SEV-1', who: 'alice', reason: 'customers affected' },
       p.deps,
     );
     expect(p.takePages().filter((page) => page.startsWith('page'))).not.toEqual([]);
-  });
-});
-
-describe('severity changes inside a maintenance window', () => {
-  it('a raise of an acknowledged incident pages nobody, and says so on the timeline', async () => {
-    const p = await startPipeline(dynamo, config());
-    const incident = await open(p, { severity: 'error' }); // SEV-2
-    await acknowledge(p, incident, 'alice');
-    const from = p.clock.now();
-    await createMaintenance(
-      { service: 'checkout', from, to: new Date(from.getTime() + 60 * MINUTE) },
-      p.deps,
-    );
-    p.takePages();
-    const { changeSeverity } = await import('#app/command');
-    await changeSeverity(
-      incident.id,
-      { severity: 'SEV-1', who: 'alice', reason: 'customers affected' },
-      p.deps,
-    );
-    expect(p.takePages().filter((page) => page.startsWith('page'))).toEqual([]);
-    expect((await p.store.timeline(incident.id)).at(-1)?.text).toBe(
-      'Escalated SEV-2 → SEV-1: customers affected (maintenance window: nobody paged)',
-    );
   });
 });
 
@@ -350,7 +336,6 @@ describe('a window whose incident keeps changing under it', () => {
       },
     });
     const now = p.clock.now();
-    const { RetryableError } = await import('#core/errors');
     await expect(
       createMaintenance(
         { service: 'checkout', from: now, to: new Date(now.getTime() + 30 * MINUTE) },
@@ -389,7 +374,6 @@ describe('a raise that restarts escalation inside a maintenance window, racing a
         return typeof value === 'function' ? value.bind(target) : value;
       },
     });
-    const { changeSeverity } = await import('#app/command');
     await changeSeverity(
       incident.id,
       { severity: 'SEV-1', who: 'alice', reason: 'outage' },
@@ -429,7 +413,6 @@ describe('a lowering that switches policy inside a maintenance window', () => {
     await p.fastForward(MINUTE);
     expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'stopped' });
     // Lowered inside the window: stopped escalations are not restarted; nobody is paged.
-    const { changeSeverity } = await import('#app/command');
     await changeSeverity(incident.id, { severity: 'SEV-3', who: 'bob', reason: 'one shard' }, p.deps);
     expect(p.takePages()).toEqual([]);
     await p.fastForward(30 * MINUTE);
