@@ -11,6 +11,7 @@ import { handleTimerEvent } from '#app/timers';
 import type { Incident } from '#core/incident';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
+import { overriding } from '../support/override.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { teamConfig } from '../support/team.ts';
 
@@ -158,15 +159,10 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
     const p = await startPipeline(dynamo, config());
     const held = (await flood(p, 16)).slice(5).map((i) => i.id);
     const victim = held[1] as string;
-    const store = new Proxy(p.store, {
-      get(target, name, receiver) {
-        const value = Reflect.get(target, name, receiver);
-        const bound = typeof value === 'function' ? value.bind(target) : value;
-        if (name !== 'get') return bound;
-        return async (id: string) => {
-          if (id === victim) throw new Error('DynamoDB unavailable');
-          return bound(id);
-        };
+    const store = overriding(p.store, {
+      get: async (id) => {
+        if (id === victim) throw new Error('DynamoDB unavailable');
+        return p.store.get(id);
       },
     });
     const act = { who: 'alice', cause: 'link:test-digest' };
@@ -216,15 +212,10 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
     const [timer] = (await p.timers.pending()).filter((t) => t.name.startsWith('dig-alice-1-'));
     if (timer === undefined) throw new Error('no digest timer');
     let releases = 0;
-    const store = new Proxy(p.store, {
-      get(target, name, receiver) {
-        const value = Reflect.get(target, name, receiver);
-        const bound = typeof value === 'function' ? value.bind(target) : value;
-        if (name !== 'releaseHeld') return bound;
-        return async (...args: unknown[]) => {
-          if (releases++ === 0) throw new Error('DynamoDB unavailable');
-          return bound(...args);
-        };
+    const store = overriding(p.store, {
+      releaseHeld: async (...args) => {
+        if (releases++ === 0) throw new Error('DynamoDB unavailable');
+        return p.store.releaseHeld(...args);
       },
     });
     p.clock.set(new Date(timer.dueAt));
@@ -299,15 +290,13 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
     const [timer] = (await p.timers.pending()).filter((t) => t.name.startsWith('dig-alice-1-'));
     // Another delivery holds one more page between the digest's read and its release.
     let raced = false;
-    const store = new Proxy(p.store, {
-      get(target, name, receiver) {
-        const value = Reflect.get(target, name, receiver);
-        if (name !== 'releaseHeld' || raced) return typeof value === 'function' ? value.bind(target) : value;
-        return async (...args: unknown[]) => {
+    const store = overriding(p.store, {
+      releaseHeld: async (...args) => {
+        if (!raced) {
           raced = true;
-          await target.holdPage('alice-1#page', 'racer000000000000000', 0);
-          return (value as (...a: unknown[]) => unknown).apply(target, args);
-        };
+          await p.store.holdPage('alice-1#page', 'racer000000000000000', 0);
+        }
+        return p.store.releaseHeld(...args);
       },
     });
     p.clock.set(new Date(START + 15 * MINUTE));
@@ -364,23 +353,16 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
     // The seventh is held "after" the digest's read; the move to the next round then fails.
     let reads = 0;
     let moves = 0;
-    const store = new Proxy(p.store, {
-      get(target, name, receiver) {
-        const value = Reflect.get(target, name, receiver);
-        const bound = typeof value === 'function' ? value.bind(target) : value;
-        if (name === 'heldPages')
-          return async (key: string) => {
-            const held = await bound(key);
-            return reads++ === 0
-              ? { ...held, incidentIds: held.incidentIds.filter((id: string) => id !== seventh.id) }
-              : held;
-          };
-        if (name === 'moveDigest')
-          return async (...args: unknown[]) => {
-            if (moves++ === 0) throw new Error('DynamoDB unavailable');
-            return bound(...args);
-          };
-        return bound;
+    const store = overriding(p.store, {
+      heldPages: async (key) => {
+        const held = await p.store.heldPages(key);
+        return reads++ === 0
+          ? { ...held, incidentIds: held.incidentIds.filter((id) => id !== seventh.id) }
+          : held;
+      },
+      moveDigest: async (...args) => {
+        if (moves++ === 0) throw new Error('DynamoDB unavailable');
+        return p.store.moveDigest(...args);
       },
     });
     p.clock.set(new Date(START + 15 * MINUTE));

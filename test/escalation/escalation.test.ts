@@ -8,6 +8,7 @@ import { RetryableError } from '#core/errors';
 import type { Incident } from '#core/incident';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
+import { overriding } from '../support/override.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { teamConfig } from '../support/team.ts';
 
@@ -328,13 +329,7 @@ describe('a window whose incident keeps changing under it', () => {
   it('fails to be retried (the timer or the request does) instead of leaving the incident as it was', async () => {
     const p = await startPipeline(dynamo, config());
     const incident = await open(p, { severity: 'warning' });
-    const store = new Proxy(p.store, {
-      get: (target, key) => {
-        if (key === 'stopEscalation') return async () => undefined; // always loses the race
-        const value = Reflect.get(target, key, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const store = overriding(p.store, { stopEscalation: async () => undefined }); // always loses the race
     const now = p.clock.now();
     await expect(
       createMaintenance(
@@ -362,16 +357,12 @@ describe('a raise that restarts escalation inside a maintenance window, racing a
     };
     await p.store.putMaintenance(window);
     let raced = false;
-    const store = new Proxy(p.store, {
-      get: (target, key) => {
-        // The first stop loses a race with another write (its version moved on).
-        if (key === 'stopEscalation' && !raced)
-          return async () => {
-            raced = true;
-            return undefined;
-          };
-        const value = Reflect.get(target, key, target);
-        return typeof value === 'function' ? value.bind(target) : value;
+    const store = overriding(p.store, {
+      // The first stop loses a race with another write (its version moved on).
+      stopEscalation: async (...args) => {
+        if (raced) return p.store.stopEscalation(...args);
+        raced = true;
+        return undefined;
       },
     });
     await changeSeverity(
@@ -437,13 +428,7 @@ describe('maintenance windows read each incident again: the list comes from an e
     const stale = await p.store.list({ service: 'checkout' });
     if (stopped === undefined) throw new Error('no incident');
     await p.store.patch(stopped, { roles: { commander: 'alice' } });
-    const store = new Proxy(p.store, {
-      get: (target, key) => {
-        if (key === 'list') return async () => stale;
-        const value = Reflect.get(target, key, target);
-        return typeof value === 'function' ? value.bind(target) : value;
-      },
-    });
+    const store = overriding(p.store, { list: async () => stale });
     const lagging = { ...p.deps, store };
     await endMaintenance('checkout', window.id, lagging);
     expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);

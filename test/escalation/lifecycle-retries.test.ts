@@ -7,6 +7,7 @@ import { ConflictError } from '#core/errors';
 import type { Incident } from '#core/incident';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
+import { overriding } from '../support/override.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { teamConfig } from '../support/team.ts';
 
@@ -134,12 +135,8 @@ describe('an escalation step whose record failed', () => {
     p.takePages();
     const step = (n: number) => ({ kind: 'escalate', incidentId: incident.id, generation: 1, step: n });
     // Step 1 pages carol and times step 2, then its entry's write fails (a DynamoDB outage).
-    const failingStore = new Proxy(p.store, {
-      get(store, name) {
-        if (name === 'putTimelineEntry') return async () => Promise.reject(new Error('DynamoDB is down'));
-        const value = Reflect.get(store, name, store);
-        return typeof value === 'function' ? value.bind(store) : value;
-      },
+    const failingStore = overriding(p.store, {
+      putTimelineEntry: async () => Promise.reject(new Error('DynamoDB is down')),
     });
     p.clock.set(new Date(Date.parse(START) + 5 * MINUTE));
     await expect(handleTimerEvent(step(1), { ...p.deps, store: failingStore })).rejects.toThrow(

@@ -15,6 +15,7 @@ import type { Incident } from '#core/incident';
 import { type LifecycleEventType, parseLifecycleEventDetail } from '#core/lifecycle-events';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
+import { overriding } from '../support/override.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { teamConfig } from '../support/team.ts';
 
@@ -309,13 +310,7 @@ describe('lifecycle on a fake clock', () => {
       const quiet = await get(p, incident.id); // what the request reads: a quiet period
       await p.fastForward(2 * MINUTE);
       await p.store.trigger(alertNow(p, { eventKey: 'again' }), p.clock.now());
-      const store = new Proxy(p.store, {
-        get: (target, key) => {
-          if (key === 'get') return async () => quiet;
-          const value = Reflect.get(target, key, target);
-          return typeof value === 'function' ? value.bind(target) : value;
-        },
-      });
+      const store = overriding(p.store, { get: async () => quiet });
       const now = at(p);
       await resolveIncident(incident.id, { who: 'alice', now: true }, { ...p.deps, store });
       expect(await get(p, incident.id)).toMatchObject({ status: 'resolved', resolvedAt: now, alertCount: 2 });

@@ -13,6 +13,7 @@ import { INCIDENT_COLUMNS, incidentExportRow, parseCsv, ROLLUP_COLUMNS } from '#
 import type { Rollup } from '#core/metrics';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
+import { overriding } from '../support/override.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 
 const MINUTE = 60_000;
@@ -396,15 +397,10 @@ describe('MTBF compares instants, not text', () => {
     const h = await harness();
     const asked: string[] = [];
     const store = h.deps.store;
-    const spy = new Proxy(store, {
-      get(target, prop) {
-        if (prop === 'previousResolution')
-          return (service: string, before: string) => {
-            asked.push(before);
-            return target.previousResolution(service, before);
-          };
-        const value = Reflect.get(target, prop);
-        return typeof value === 'function' ? value.bind(target) : value;
+    const spy = overriding(store, {
+      previousResolution: (service, before) => {
+        asked.push(before);
+        return store.previousResolution(service, before);
       },
     });
     // The previous incident: resolved Nov 24 12:00Z.
