@@ -5,6 +5,7 @@ import {
   addDays,
   daysBetween,
   type IncidentFacts,
+  instant,
   monthlyBudgetMinutes,
   monthOf,
   type Rollup,
@@ -217,8 +218,7 @@ function stableJson(value: unknown): string {
 function earliest(times: readonly string[]): string | undefined {
   let min: number | undefined;
   for (const time of times) {
-    const t = Date.parse(time);
-    if (Number.isNaN(t)) throw new RangeError(`not an ISO date-time: "${time}"`);
+    const t = instant(time, 'startedAt');
     if (min === undefined || t < min) min = t;
   }
   return min === undefined ? undefined : new Date(min).toISOString();

@@ -195,7 +195,8 @@ function formatDay(wall: number): string {
 /** ISO date-times must carry their offset ('Z' or ±HH:MM): no dependence on the host's zone. */
 const OFFSET_PATTERN = /(?:Z|[+-]\d{2}:?\d{2})$/i;
 
-function instant(iso: string | Date, what: string): number {
+/** Epoch milliseconds of an ISO date-time with an offset; RangeError naming `what` otherwise. */
+export function instant(iso: string | Date, what: string): number {
   const t =
     typeof iso === 'string' ? (OFFSET_PATTERN.test(iso) ? Date.parse(iso) : Number.NaN) : iso.getTime();
   if (!Number.isFinite(t))

@@ -30,7 +30,7 @@ import { mapSourceSeverity } from '#core/classification';
 import { RetryableError, ValidationError } from '#core/errors';
 import { eventHash, incidentIdFor } from '#core/ids';
 import { type Incident, TIMELINE_TYPES, type TimelineEntry } from '#core/incident';
-import type { Rollup } from '#core/metrics';
+import { instant, type Rollup } from '#core/metrics';
 import type { ScheduleOverride } from '#core/oncall';
 import { defaultDocumentClient } from './dynamodb-client.ts';
 
@@ -785,7 +785,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
    */
   async previousResolution(service: string, before: string, window = 50): Promise<PreviousResolution> {
     // Times are compared as instants (stored ones may carry offsets); the sort key is UTC ISO.
-    const beforeMs = epochMs(before);
+    const beforeMs = instant(before, 'before');
     const page = await this.#db.send(
       new QueryCommand({
         TableName: this.#table,
@@ -801,10 +801,10 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     for (const item of page.Items ?? []) {
       if (item.excluded === true) continue;
       const resolvedAt = typeof item.resolvedAt === 'string' ? item.resolvedAt : undefined;
-      const ms = resolvedAt === undefined ? undefined : epochMs(resolvedAt);
+      const ms = resolvedAt === undefined ? undefined : instant(resolvedAt, `${String(item.id)} resolvedAt`);
       if (resolvedAt !== undefined && ms !== undefined && ms <= beforeMs) {
         if (latest === undefined || ms > latest.ms) latest = { at: resolvedAt, ms };
-      } else if (epochMs(String(item.startedAt)) <= beforeMs) {
+      } else if (instant(String(item.startedAt), `${String(item.id)} startedAt`) <= beforeMs) {
         // Still failing at `before`: open, or resolved after it (an overlap).
         unresolved.push({
           id: String(item.id),
@@ -1250,13 +1250,6 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
 /** Sorted by time, then by type so that entries of one instant read in lifecycle order. */
 function timelineSk(entry: Pick<TimelineEntry, 'at' | 'type' | 'id'>): string {
   return `TL#${entry.at}#${String(TIMELINE_TYPES.indexOf(entry.type)).padStart(2, '0')}#${entry.id}`;
-}
-
-/** Epoch milliseconds of an ISO date-time (with any offset); RangeError when it is not one. */
-function epochMs(iso: string): number {
-  const ms = Date.parse(iso);
-  if (Number.isNaN(ms)) throw new RangeError(`not an ISO date-time: "${iso}"`);
-  return ms;
 }
 
 /** Splits text into pieces of at most `size` UTF-16 units (≤ 3 bytes each in UTF-8: keep `size` low). */
