@@ -86,3 +86,12 @@ export const AlertSchema = lazySchema(() =>
 
 export type Alert = z.output<typeof AlertSchema>;
 export type AlertInput = z.input<typeof AlertSchema>;
+
+/** Cuts `text` to `max` UTF-16 units, marking the cut with an ellipsis and never splitting a surrogate pair. */
+export function truncate(text: string, max: number): string {
+  if (text.length <= max) return text;
+  let end = max - 1;
+  const last = text.charCodeAt(end - 1);
+  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
+  return `${text.slice(0, end)}…`;
+}

@@ -1,4 +1,4 @@
-import type { Alert } from './alert.ts';
+import { type Alert, truncate } from './alert.ts';
 
 /**
  * EventBridge's limit on one PutEvents entry, and how an alert is made to fit it. Shared by the
@@ -135,7 +135,7 @@ function shrink(alert: Alert, original: number, room: number): Alert {
     const text = typeof last.value === 'string' ? last.value : (JSON.stringify(last.value) ?? '');
     let chars = Math.min(text.length, -excess - jsonBytes(last.name) - 16);
     while (chars >= MIN_PREVIEW_CHARS) {
-      details[last.name] = cut(text, chars);
+      details[last.name] = truncate(text, chars);
       const over = jsonBytes(build()) - target;
       if (over <= 0) break;
       // Every UTF-16 unit taken off takes off at least one byte.
@@ -191,18 +191,9 @@ function shrink(alert: Alert, original: number, room: number): Alert {
   });
 }
 
-/** Cuts to `max` UTF-16 units with an ellipsis, never splitting a surrogate pair. */
-function cut(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max - 1;
-  const lastUnit = text.charCodeAt(end - 1);
-  if (lastUnit >= 0xd800 && lastUnit <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
-}
-
 /** At most MAX_NAMED_PARTS names of at most 100 characters, then how many more there were. */
 function named(parts: readonly string[]): string[] {
-  const names = parts.slice(0, MAX_NAMED_PARTS).map((name) => cut(name, 100));
+  const names = parts.slice(0, MAX_NAMED_PARTS).map((name) => truncate(name, 100));
   if (parts.length > MAX_NAMED_PARTS) names.push(`… and ${parts.length - MAX_NAMED_PARTS} more`);
   return names;
 }

@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { IsoDateTime } from '#core/alert';
+import { IsoDateTime, truncate } from '#core/alert';
 import { lazySchema } from '#core/lazy';
 
 /** Helpers every input format uses: timestamps, truncation, URLs, string maps. */
@@ -57,14 +57,8 @@ export function toIso(value: string): string {
   return iso;
 }
 
-/** Cuts `text` to `max` UTF-16 units, marking the cut with an ellipsis and never splitting a surrogate pair. */
-export function truncate(text: string, max: number): string {
-  if (text.length <= max) return text;
-  let end = max - 1;
-  const last = text.charCodeAt(end - 1);
-  if (last >= 0xd800 && last <= 0xdbff) end -= 1;
-  return `${text.slice(0, end)}…`;
-}
+/** Cuts text to a length (core/alert.ts; the formats use it for every bounded field). */
+export { truncate };
 
 /** Trims; undefined for absent, blank or non-string values. */
 export function nonBlank(value: unknown): string | undefined {
