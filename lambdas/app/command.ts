@@ -23,6 +23,7 @@ import { localDay } from '#core/metrics';
 import { SEVERITIES, type Severity } from '#core/severity';
 import { type TimerEvent, timer, timerName } from '#core/timers';
 import {
+  actOnLatest,
   afterAcknowledged,
   afterResolved,
   cancelEscalationTimers,
@@ -510,12 +511,11 @@ async function afterSeverityChanged(
         await cancelEscalationTimers(before, deps);
         // Read again after a race (a role, …) — while still escalating: an active incident with no
         // timer would never page, not even when the window ends.
-        let current: Incident | undefined = after;
-        for (let attempt = 0; attempt < 3 && current?.status === 'triggered'; attempt++) {
-          if (current.escalation !== 'active') break;
-          if ((await stopIncidentEscalation(current, deps, 'maintenance window')) !== 'raced') break;
-          current = await deps.store.get(after.id);
-        }
+        await actOnLatest(after.id, deps, async (current) =>
+          current.status === 'triggered' && current.escalation === 'active'
+            ? stopIncidentEscalation(current, deps, 'maintenance window')
+            : 'unchanged',
+        );
       }
       note = ' (maintenance window: nobody paged)';
     } else if (policy !== undefined) {

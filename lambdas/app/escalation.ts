@@ -908,20 +908,31 @@ async function countOfService(
   do {
     const page = await deps.store.list({ service, limit: 100, ...(cursor ? { cursor } : {}) });
     for (const listed of page.incidents) {
-      if (listed.status === 'resolved') continue; // never reopened: a reopen happens in monitoring
-      let acted: Acted = 'raced';
-      for (let attempt = 0; attempt < 3 && acted === 'raced'; attempt++) {
-        const incident = await deps.store.get(listed.id);
-        acted = incident === undefined ? 'unchanged' : await act(incident);
-        if (acted === 'acted') count++;
-      }
-      // Still racing: the caller's retry (the window's timer, the request) goes over it again;
-      // what was done is `unchanged` the second time.
-      if (acted === 'raced') throw new RetryableError(`incident ${listed.id} kept changing; retry`);
+      // Never reopened once resolved: a reopen happens in monitoring.
+      if (listed.status !== 'resolved' && (await actOnLatest(listed.id, deps, act)) === 'acted') count++;
     }
     cursor = page.nextCursor;
   } while (cursor !== undefined);
   return count;
+}
+
+/**
+ * Runs `act` on the incident as it is now (a consistent read), and again on a fresh read while it
+ * comes back 'raced' (another write moved the version on). Three races in a row throw a
+ * RetryableError: the caller's retry (a timer, a request) goes over it again, and what was done
+ * is `unchanged` the second time.
+ */
+export async function actOnLatest(
+  id: string,
+  deps: EscalationDeps,
+  act: (incident: Incident) => Promise<Acted>,
+): Promise<Acted> {
+  for (let attempt = 0; attempt < 3; attempt++) {
+    const incident = await deps.store.get(id);
+    const acted = incident === undefined ? 'unchanged' : await act(incident);
+    if (acted !== 'raced') return acted;
+  }
+  throw new RetryableError(`incident ${id} kept changing; retry`);
 }
 
 export function nameOf(who: string, deps: EscalationDeps): string {
