@@ -782,7 +782,7 @@ function ackTimeoutEntry(incident: Incident): TimelineEntry {
   );
 }
 
-/** A status-update reminder is due: remind the owner (the acknowledger, else who was paged last). */
+/** A status-update reminder is due: remind its owners (`statusOwners`). */
 export async function onReminder(
   event: Extract<TimerEvent, { kind: 'reminder' }>,
   deps: EscalationDeps,
@@ -804,15 +804,8 @@ export async function onReminder(
     if (claimed === undefined) return 'stale';
   }
   const remindedAt = claimed.reminderAt ?? now.toISOString();
-  const timeline = await deps.store.timeline(incident.id);
   // While a resolve is being watched there is nothing to update people on: the chain goes on quietly.
-  const owners =
-    claimed.status === 'monitoring'
-      ? []
-      : claimed.acknowledgedBy !== undefined &&
-          deps.config.responders.some((r) => r.id === claimed.acknowledgedBy)
-        ? [claimed.acknowledgedBy]
-        : ([...timeline].reverse().find((e) => (e.paged ?? []).length > 0)?.paged ?? []);
+  const owners = claimed.status === 'monitoring' ? [] : await statusOwners(claimed, deps);
   const effects = await notify(
     claimed,
     owners,
@@ -831,6 +824,22 @@ export async function onReminder(
     ...withEffects(effects),
   });
   return 'done';
+}
+
+/**
+ * Who is asked for a status update: the war room's communications lead and incident commander
+ * once they are named (the practice's "Comms Lead: external updates", the IC accountable for
+ * them); before that the acknowledger; failing that (not a configured responder), whoever was
+ * paged last.
+ */
+async function statusOwners(incident: Incident, deps: EscalationDeps): Promise<readonly string[]> {
+  const responder = (id: string | undefined): id is string =>
+    id !== undefined && deps.config.responders.some((r) => r.id === id);
+  const roles = [incident.roles['comms-lead'], incident.roles.commander].filter(responder);
+  if (roles.length > 0) return [...new Set(roles)];
+  if (responder(incident.acknowledgedBy)) return [incident.acknowledgedBy];
+  const timeline = await deps.store.timeline(incident.id);
+  return [...timeline].reverse().find((e) => (e.paged ?? []).length > 0)?.paged ?? [];
 }
 
 function reminderEntry(incident: Incident, seq: number, at: string): TimelineEntry {

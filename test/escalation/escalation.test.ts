@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { changeSeverity } from '#app/command';
+import { assignRole, changeSeverity } from '#app/command';
 import { afterAcknowledged, afterResolved } from '#app/escalation';
 import { createMaintenance, endMaintenance } from '#app/operations';
 import { processAlert } from '#app/process-alert';
@@ -80,6 +80,34 @@ describe('escalation, on a fake clock', () => {
       'REASSESS_REMINDED', // detected + 60
       'REMINDED', // acknowledged + 60
     ]);
+  });
+
+  it('asks the comms lead and the incident commander for status updates once they are named', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p);
+    await p.fastForward(MINUTE);
+    await acknowledge(p, incident, 'carol');
+    // The latest status-update reminder (re-assessment reminders are their own entries): who it
+    // went to, and whose contacts the throttle held.
+    const reminded = async () => {
+      const last = [...(await p.store.timeline(incident.id))].reverse().find((e) => e.type === 'REMINDED');
+      return [last?.paged ?? [], last?.throttled ?? []];
+    };
+    await p.fastForward(15 * MINUTE); // SEV-1: acknowledged + 15 (10:16), nobody named yet
+    expect(await reminded()).toEqual([['carol'], []]);
+    await p.fastForward(MINUTE);
+    await assignRole(incident.id, { role: 'comms-lead', person: 'bob', who: 'carol' }, p.deps);
+    await p.fastForward(14 * MINUTE); // 10:31
+    expect(await reminded()).toEqual([['bob'], []]);
+    // Named twice (IC and comms lead): reminded once.
+    await p.fastForward(2 * MINUTE);
+    await assignRole(incident.id, { role: 'commander', person: 'bob', who: 'carol' }, p.deps);
+    await p.fastForward(13 * MINUTE); // 10:46
+    expect(await reminded()).toEqual([['bob'], []]);
+    await p.fastForward(MINUTE);
+    await assignRole(incident.id, { role: 'commander', person: 'dave', who: 'bob' }, p.deps);
+    await p.fastForward(14 * MINUTE); // 11:01
+    expect(await reminded()).toEqual([['bob', 'dave'], []]);
   });
 
   it('repeats the policy, then records "escalation exhausted" and pages the fallback once', async () => {
