@@ -20,6 +20,13 @@ import { type ErrorStyle, fail as failWith, jsonBody, type Log, noRoute } from '
 
 /** PagerDuty's limit for one Events API v2 request. */
 export const MAX_BODY_BYTES = 512 * 1024;
+/**
+ * The limit for one Alertmanager or Grafana notification. A webhook carries the whole group, and
+ * a fleet-wide outage is one group of thousands of alerts (about 0.7 KB each): Alertmanager takes
+ * a 4xx as final and never sends that group, so the limit is as high as the route allows — a
+ * Lambda request is at most 6 MB, and API Gateway may hand the body over base64-encoded (4/3).
+ */
+export const MAX_WEBHOOK_BODY_BYTES = 4 * 1024 * 1024;
 
 export interface IngestAppDeps extends EscalationDeps {
   readonly bus: AlertBus;
@@ -52,18 +59,21 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
     requestId: randomId(),
   });
 
-  const limit = bodyLimit({
-    maxSize: MAX_BODY_BYTES,
-    onError: (c) =>
-      c.json(
-        {
-          status: 'invalid event',
-          message: 'Request body is larger than 512 KB',
-          errors: ['body: larger than 512 KB'],
-        },
-        413,
-      ),
-  });
+  const limitTo = (bytes: number, words: string) =>
+    bodyLimit({
+      maxSize: bytes,
+      onError: (c) =>
+        c.json(
+          {
+            status: 'invalid event',
+            message: `Request body is larger than ${words}`,
+            errors: [`body: larger than ${words}`],
+          },
+          413,
+        ),
+    });
+  const limit = limitTo(MAX_BODY_BYTES, '512 KB');
+  const webhookLimit = limitTo(MAX_WEBHOOK_BODY_BYTES, '4 MB');
 
   app.get('/health', (c) => c.json({ status: 'ok' }));
   // The OpenAPI document of everything, public like the routes this function serves.
@@ -99,12 +109,13 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
     }
   });
 
-  // Alertmanager and Grafana webhooks: key in the path or in the Authorization header.
+  // Alertmanager and Grafana webhooks: key in the path or in the Authorization header. POST, or
+  // PUT (a method Grafana's webhook contact point offers).
   const webhooks: Record<string, (body: unknown, ctx: IngestContext) => Alert[]> = {
     alertmanager: (body, ctx) => alertmanagerToAlerts(parseAlertmanager(body), ctx),
     grafana: (body, ctx) => grafanaToAlerts(parseGrafana(body), ctx),
   };
-  app.post('/integrations/:kind/:key?', limit, async (c) => {
+  app.on(['POST', 'PUT'], '/integrations/:kind/:key?', webhookLimit, async (c) => {
     const kind = c.req.param('kind');
     const ingest = webhooks[kind];
     if (ingest === undefined) return c.json({ message: `no integration type "${kind}"`, errors: [] }, 404);

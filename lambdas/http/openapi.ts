@@ -158,7 +158,7 @@ export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
 }
 
 type Access = 'api' | 'public' | 'integration-key';
-type Method = 'get' | 'post' | 'patch' | 'delete';
+type Method = 'get' | 'post' | 'put' | 'patch' | 'delete';
 
 interface Operation {
   readonly method: Method;
@@ -414,16 +414,19 @@ export const OPERATIONS: readonly Operation[] = [
     body: 'EventsV2Event',
     ok: [202, 'Event processed', ['status', 'message', 'dedup_key']],
   },
-  ...(['/integrations/{kind}', '/integrations/{kind}/{key}'] as const).map(
-    (path): Operation => ({
-      method: 'post',
-      path,
-      summary: 'Alertmanager (`kind` alertmanager) or Grafana (`kind` grafana) webhook',
-      tag: 'ingest',
-      access: 'integration-key',
-      body: ['AlertmanagerWebhook', 'GrafanaWebhook'],
-      ok: [202, 'Alerts accepted', ['status', 'message', 'alerts']],
-    }),
+  ...(['/integrations/{kind}', '/integrations/{kind}/{key}'] as const).flatMap((path) =>
+    (['post', 'put'] as const).map(
+      (method): Operation => ({
+        method,
+        path,
+        summary:
+          'Alertmanager (`kind` alertmanager) or Grafana (`kind` grafana) webhook, body up to 4 MB (PUT: Grafana offers it)',
+        tag: 'ingest',
+        access: 'integration-key',
+        body: ['AlertmanagerWebhook', 'GrafanaWebhook'],
+        ok: [202, 'Alerts accepted', ['status', 'message', 'alerts']],
+      }),
+    ),
   ),
   ...(['/heartbeat/{id}', '/heartbeat/{id}/{key}'] as const).flatMap((path) =>
     (['get', 'post'] as const).map(
@@ -504,7 +507,7 @@ const ERRORS = {
   401: 'Not authenticated',
   404: 'The incident (or what else the path names) does not exist',
   409: 'The incident’s status does not allow this: `errors` names `status`',
-  413: 'Body larger than 512 KB',
+  413: 'Body larger than the route allows (Events v2: 512 KB; webhooks: 4 MB)',
 } as const;
 
 function responses(op: Operation): Record<string, unknown> {

@@ -83,6 +83,26 @@ describe('EventBridge alert bus', () => {
     expect(sizes).toEqual([10, 10, 3]);
   });
 
+  it('puts a fleet-wide group (1,200 alerts) with at most 8 calls in flight, every alert once', async () => {
+    let inFlight = 0;
+    let most = 0;
+    eventBridge.on(PutEventsCommand).callsFake(async () => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 2));
+      inFlight--;
+      return { FailedEntryCount: 0 };
+    });
+    const alerts = Array.from({ length: 1200 }, (_, i) => makeAlert({ dedupKey: `host-${i}` }));
+    await new EventBridgeAlertBus({ busName: 'b', client: new EventBridgeClient({}) }).putAlerts(alerts);
+    const calls = eventBridge.commandCalls(PutEventsCommand);
+    expect(calls).toHaveLength(120);
+    const put = calls.flatMap((c) =>
+      (c.args[0].input.Entries ?? []).map((e) => JSON.parse(e.Detail ?? '{}')),
+    );
+    expect(put.map((a: Alert) => a.dedupKey).sort()).toEqual(alerts.map((a) => a.dedupKey).sort());
+    expect(most).toBe(8);
+  });
+
   it('re-sends only the entries EventBridge failed', async () => {
     const alerts = [makeAlert(), makeAlert()];
     eventBridge

@@ -320,6 +320,63 @@ describe('POST /integrations/alertmanager and /integrations/grafana', () => {
     ).toBe(true);
   });
 
+  it('accepts a fleet-wide group over 512 KB (2,000 alerts), and refuses one over 4 MB naming the limit', async () => {
+    const published: unknown[] = [];
+    const counting = createHttpApp({
+      ...pipeline.deps,
+      bus: { putAlerts: async (alerts) => void published.push(...alerts) },
+      apiAuth: bearerAuth({ token: TOKEN }),
+    });
+    const [first] = alertmanagerBody.alerts;
+    const group = (n: number, pad = '') => ({
+      ...alertmanagerBody,
+      alerts: Array.from({ length: n }, (_, i) => ({
+        ...first,
+        labels: { ...first?.labels, instance: `node-${i}:9100` },
+        annotations: { summary: `node-${i} down${pad}` },
+        fingerprint: `f${String(i).padStart(15, '0')}`,
+      })),
+    });
+    const big = JSON.stringify(group(2000));
+    expect(big.length).toBeGreaterThan(512 * 1024);
+    const res = await counting.request(`/integrations/alertmanager/${KEY}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: big,
+    });
+    expect(res.status).toBe(202);
+    expect(await res.json()).toEqual({ status: 'success', message: 'Alerts accepted', alerts: 2000 });
+    expect(published).toHaveLength(2000);
+
+    published.length = 0;
+    const huge = JSON.stringify(group(1200, 'x'.repeat(3500)));
+    expect(huge.length).toBeGreaterThan(4 * 1024 * 1024);
+    const refused = await counting.request(`/integrations/alertmanager/${KEY}`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: huge,
+    });
+    expect(refused.status).toBe(413);
+    expect(await refused.json()).toEqual({
+      status: 'invalid event',
+      message: 'Request body is larger than 4 MB',
+      errors: ['body: larger than 4 MB'],
+    });
+    expect(published).toEqual([]);
+  });
+
+  it("accepts PUT, the other method Grafana's webhook contact point offers", async () => {
+    const grafana = { ...alertmanagerBody, orgId: 1, state: 'alerting', title: 't', message: 'm' };
+    const res = await app.request(`/integrations/grafana/${KEY}`, {
+      method: 'PUT',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify(grafana),
+    });
+    expect(res.status).toBe(202);
+    await bus.drain();
+    expect((await store.list({})).incidents).toHaveLength(1);
+  });
+
   it('answers 404 for an integration type it does not have', async () => {
     expect((await post(`/integrations/zabbix/${KEY}`, {})).status).toBe(404);
   });

@@ -13,6 +13,12 @@ const MAX_ENTRIES = 10;
 const MAX_BATCH_BYTES = MAX_PUT_EVENTS_ENTRY_BYTES;
 /** Entries that fail inside a successful call (throttling, internal errors) are re-sent this often. */
 const ENTRY_ATTEMPTS = 3;
+/**
+ * PutEvents calls in flight at once: a webhook of a fleet-wide group (thousands of alerts, 10 an
+ * entry batch) is put within the http function's 10 seconds, well under the account's PutEvents
+ * rate; what EventBridge throttles comes back as failed entries, re-sent above.
+ */
+const PUT_CONCURRENCY = 8;
 
 /**
  * The Klaxon bus on EventBridge. Retry contract: the SDK retries whole calls; entries that fail
@@ -42,7 +48,9 @@ export class EventBridgeAlertBus implements AlertBus {
         Time: time,
       };
     });
-    for (const batch of batches(entries)) await this.#put(batch);
+    const all = [...batches(entries)];
+    for (let i = 0; i < all.length; i += PUT_CONCURRENCY)
+      await Promise.all(all.slice(i, i + PUT_CONCURRENCY).map((batch) => this.#put(batch)));
   }
 
   async #put(entries: PutEventsRequestEntry[]): Promise<void> {
