@@ -87,7 +87,7 @@ export async function onDigest(
   if (waiting.length > 0 && target !== undefined) {
     // Built (and its list kept) before the slot is taken: a failure here spends no slot.
     const page = await digestPage(current, waiting, held.overflow, target, deps, now);
-    const rules = throttleRules(target.contact.type, 'page');
+    const rules = throttleRules(target.contact.type, 'page', deps.minuteMs);
     const slot = await takeSlot(deps.store, key, rules, now);
     if (!slot.allowed) {
       // Another page took the slot first: the digest waits for the next one.
@@ -121,7 +121,7 @@ async function settle(
       if (await deps.store.moveDigest(key, event.due, undefined)) return;
       continue;
     }
-    const rules = throttleRules(contact?.type ?? 'sms', 'page');
+    const rules = throttleRules(contact?.type ?? 'sms', 'page', deps.minuteMs);
     await moveTo(key, event, retryAt(after.history, rules, now.getTime()), deps);
     return;
   }

@@ -159,7 +159,7 @@ export async function notify(
         reason: message.reason,
         links,
       };
-      const rules = throttleRules(contact.type, message.kind);
+      const rules = throttleRules(contact.type, message.kind, deps.minuteMs);
       const cls = message.kind === 'page' ? 'page' : 'status';
       const throttleKey = `${key}#${cls}`;
       const slot = await takeSlot(deps.store, throttleKey, rules, now);

@@ -207,7 +207,13 @@ export function postmortemDueAt(incident: Pick<Incident, 'sev' | 'resolvedAt'>):
   return new Date(Date.parse(incident.resolvedAt) + POSTMORTEM_DUE_HOURS * 3_600_000).toISOString();
 }
 
-/** `[HH:MM] [@who] [TYPE] text`, the war-room format, in the given time zone. */
+/**
+ * `[HH:MM] [@who] [TYPE] text`, the war-room format, in the given time zone; then who the entry
+ * paged, and whose contacts the throttle held back (a page waits for a digest, a reminder or
+ * notice is dropped) — else a held page would show nowhere but in the JSON.
+ */
 export function renderTimelineEntry(entry: TimelineEntry, timeZone: string): string {
-  return `[${clockTime(entry.at, timeZone)}] [@${entry.who}] [${entry.type}] ${entry.text}`;
+  const paged = entry.paged?.length ? ` · paged: ${entry.paged.join(', ')}` : '';
+  const held = entry.throttled?.length ? ` · throttled: ${entry.throttled.join(', ')}` : '';
+  return `[${clockTime(entry.at, timeZone)}] [@${entry.who}] [${entry.type}] ${entry.text}${paged}${held}`;
 }

@@ -25,9 +25,18 @@ const STATUS_RULES: readonly ThrottleRule[] = [
 /** Webhooks are machines: only a guard against runaway loops. */
 const WEBHOOK_RULES: readonly ThrottleRule[] = [{ count: 60, perMinutes: 1 }];
 
-export function throttleRules(contact: Contact['type'], kind: PageKind): readonly ThrottleRule[] {
-  if (contact === 'webhook') return WEBHOOK_RULES;
-  return kind === 'page' ? PAGE_RULES : STATUS_RULES;
+/**
+ * The rules for a contact type and message kind. `minuteMs`: how long a configured minute lasts
+ * (a local demo speeds time up; its throttle windows shrink with its escalation delays).
+ */
+export function throttleRules(
+  contact: Contact['type'],
+  kind: PageKind,
+  minuteMs = 60_000,
+): readonly ThrottleRule[] {
+  const rules = contact === 'webhook' ? WEBHOOK_RULES : kind === 'page' ? PAGE_RULES : STATUS_RULES;
+  if (minuteMs === 60_000) return rules;
+  return rules.map((rule) => ({ count: rule.count, perMinutes: (rule.perMinutes * minuteMs) / 60_000 }));
 }
 
 /** The longest window any rule looks at, in ms: older history can be dropped. */

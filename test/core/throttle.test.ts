@@ -30,6 +30,21 @@ describe('per-contact throttle (GoAlert limits)', () => {
     expect(throttle(old, rules, t)).toEqual({ allowed: true, history: [t] });
   });
 
+  it('shrinks its windows with a local demo\'s minute (KLAXON_MINUTE_MS), as escalation delays do', () => {
+    const second = 1000; // one configured minute lasts a second
+    const rules = throttleRules('sms', 'page', second);
+    expect(rules).toEqual([
+      { count: 5, perMinutes: 0.25 },
+      { count: 11, perMinutes: 1 },
+      { count: 21, perMinutes: 3 },
+    ]);
+    const history = [0, 1, 2, 3, 4].map((i) => t + i * second);
+    expect(throttle(history, rules, t + 5 * second).allowed).toBe(false);
+    expect(retryAt(history, rules, t + 5 * second)).toBe(t + 15 * second);
+    expect(throttle(history, rules, t + 15 * second + 1).allowed).toBe(true);
+    expect(throttleRules('sms', 'page', MIN)).toBe(throttleRules('sms', 'page'));
+  });
+
   it('limits status messages (reminders, notices) harder: 1 per 3 minutes', () => {
     const rules = throttleRules('email', 'notice');
     const first = throttle([], rules, t);

@@ -110,6 +110,22 @@ describe('escalation, on a fake clock', () => {
     expect(await reminded()).toEqual([['bob', 'dave'], []]);
   });
 
+  it("a local demo's minute (minuteMs) shrinks the page throttle's windows too", async () => {
+    const p = await startPipeline(dynamo, config());
+    const demo = { ...p.deps, minuteMs: 1000 };
+    const openAt = async (i: number) =>
+      processAlert(makeAlert({ dedupKey: `demo-${i}`, receivedAt: p.clock.now().toISOString() }), demo);
+    for (let i = 0; i < 5; i++) await openAt(i);
+    p.takePages();
+    const sixth = await openAt(5); // a sixth page within 15 "minutes" (15 s): held for a digest
+    expect(p.takePages()).toEqual([]);
+    const [opened] = (await p.store.timeline(sixth.incident?.id ?? '')).filter((e) => e.type === 'OPENED');
+    expect(opened?.throttled).toEqual(['alice-0', 'alice-1']);
+    p.clock.set(new Date(p.clock.now().getTime() + 16_000));
+    await openAt(6); // 16 s later the window has passed: paged at once, as 16 minutes would in AWS
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
+
   it('repeats the policy, then records "escalation exhausted" and pages the fallback once', async () => {
     const p = await startPipeline(dynamo, config());
     const incident = await open(p, { severity: 'warning' }); // SEV-3: no reminders in the way

@@ -418,7 +418,10 @@ describe('severity, roles and handoff', () => {
     });
     expect(res.status).toBe(200);
     expect(await json(res)).toMatchObject({ changed: true, incident: { roles: { scribe: 'bob' } } });
-    expect((await show()).rendered.at(-1)).toMatch(/\[@alice\] \[ROLE_ASSIGNED\] Bob is the scribe$/);
+    // Bob is told (a notice), and the rendered line says so.
+    expect((await show()).rendered.at(-1)).toMatch(
+      /\[@alice\] \[ROLE_ASSIGNED\] Bob is the scribe · paged: bob$/,
+    );
   });
 
   it('a handoff makes the new incident commander, and its brief is on the rendered timeline', async () => {
