@@ -1,13 +1,19 @@
 import type * as z from 'zod';
 import { type FieldError, ValidationError } from './errors.ts';
 
-/** Flattens zod issues into `{ field, message }` pairs with dotted paths (`alerts.0.labels`). */
+/**
+ * Flattens zod issues into `{ field, message }` pairs with dotted paths (`alerts.0.labels`). An
+ * unknown key of a strict object is named as a field of its own (`impact.users`), one per key:
+ * zod reports them together on the object, which would name the object (or `(root)`) instead.
+ */
 export function fieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
-  return error.issues.map((issue) => {
-    const path = issue.path.map(String).join('.');
-    const field = [prefix, path].filter(Boolean).join('.') || '(root)';
-    return { field, message: issue.message };
-  });
+  const named = (path: readonly PropertyKey[]) =>
+    [prefix, path.map(String).join('.')].filter(Boolean).join('.') || '(root)';
+  return error.issues.flatMap((issue) =>
+    issue.code === 'unrecognized_keys'
+      ? issue.keys.map((key) => ({ field: named([...issue.path, key]), message: 'is not a known field' }))
+      : [{ field: named(issue.path), message: issue.message }],
+  );
 }
 
 /** Parses `input` with `schema` or throws a ValidationError naming every bad field. */

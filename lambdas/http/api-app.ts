@@ -9,7 +9,13 @@ import { onCallAt, ScheduleOverrideSchema } from '#core/oncall';
 import { parseOrThrow } from '#core/validation';
 import { type ErrorStyle, fail as failWith, jsonBody, type Log, noRoute } from './errors.ts';
 import { incidentRoutes } from './incident-routes.ts';
-import { CreateIntegration, CreateMaintenance, OnCallQuery, RollupQuery } from './request-schemas.ts';
+import {
+  CreateIntegration,
+  CreateMaintenance,
+  OnCallQuery,
+  OverrideBody,
+  RollupQuery,
+} from './request-schemas.ts';
 
 export interface ApiAppDeps extends CommandDeps {
   /** Guards /api/*: IAM (checked by API Gateway) in AWS, a bearer token locally. */
@@ -92,14 +98,11 @@ export function createApiApp(deps: ApiAppDeps): Hono {
   api.post('/schedules/:schedule/overrides', async (c) => {
     try {
       const scheduleId = scheduleOf(c.req.param('schedule'));
-      const body = await jsonBody(c.req.raw);
+      // The body alone first (strict: no id of the client's, no misspelt field), then the whole.
+      const body = parseOrThrow(OverrideBody, await jsonBody(c.req.raw), 'override');
       const override = parseOrThrow(
         ScheduleOverrideSchema,
-        {
-          ...(typeof body === 'object' && body !== null ? body : {}),
-          id: randomId().slice(0, 12),
-          scheduleId,
-        },
+        { ...body, id: randomId().slice(0, 12), scheduleId },
         'override',
       );
       for (const field of ['responder', 'replaces'] as const) {

@@ -9,50 +9,64 @@ import { POSTMORTEM_TEMPLATES } from '#core/postmortem';
  * The request schemas of the routes that are not use-case inputs (query strings, small bodies —
  * the use cases' own are in core/commands.ts). A module of their own so that a function that
  * parses them does not bundle the OpenAPI document (openapi.ts) and zod's JSON Schema converter.
+ *
+ * Every one is strict, as the command schemas are: a misspelt field or query parameter is a 400
+ * naming it, never dropped — `frm` for `from` would start a maintenance window at once, `replace`
+ * for `replaces` make an override cover everyone, `templat` answer the default template.
  */
 
 export const ListIncidentsQuery = lazySchema(() =>
-  z.object({
-    status: z.enum(INCIDENT_STATUSES).optional(),
-    service: ServiceId.optional(),
-    limit: z.coerce.number().int().min(1).max(100).optional(),
-    cursor: z.string().min(1).max(2048).optional(),
-  }),
+  z
+    .object({
+      status: z.enum(INCIDENT_STATUSES).optional(),
+      service: ServiceId.optional(),
+      limit: z.coerce.number().int().min(1).max(100).optional(),
+      cursor: z.string().min(1).max(2048).optional(),
+    })
+    .strict(),
 );
 
 export const PostmortemQuery = lazySchema(() =>
-  z.object({
-    template: z.enum(POSTMORTEM_TEMPLATES).default('default'),
-    /** Comma-separated. */
-    authors: z.string().max(1000).optional(),
-  }),
+  z
+    .object({
+      template: z.enum(POSTMORTEM_TEMPLATES).default('default'),
+      /** Comma-separated. */
+      authors: z.string().max(1000).optional(),
+    })
+    .strict(),
 );
 
-export const ActionItemsQuery = lazySchema(() => z.object({ status: z.enum(['open', 'done']).optional() }));
+export const ActionItemsQuery = lazySchema(() =>
+  z.object({ status: z.enum(['open', 'done']).optional() }).strict(),
+);
 
-export const ExcludeBody = lazySchema(() => z.object({ excluded: z.boolean() }));
+export const ExcludeBody = lazySchema(() => z.object({ excluded: z.boolean() }).strict());
 
 export const CreateIntegration = lazySchema(() =>
-  z.object({
-    service: ServiceId,
-    name: z.string().min(1).max(255),
-  }),
+  z
+    .object({
+      service: ServiceId,
+      name: z.string().min(1).max(255),
+    })
+    .strict(),
 );
 
 export const CreateMaintenance = lazySchema(() =>
-  z.object({
-    from: z.iso.datetime({ offset: true }).optional(),
-    to: z.iso.datetime({ offset: true }),
-    reason: z.string().max(1024).optional(),
-  }),
+  z
+    .object({
+      from: z.iso.datetime({ offset: true }).optional(),
+      to: z.iso.datetime({ offset: true }),
+      reason: z.string().max(1024).optional(),
+    })
+    .strict(),
 );
 
 /** The body of an override: the route adds the id and the schedule, then parses the whole. */
 export const OverrideBody = lazySchema(() =>
-  z.object(ScheduleOverrideSchema.unwrap().shape).omit({ id: true, scheduleId: true }),
+  z.object(ScheduleOverrideSchema.unwrap().shape).omit({ id: true, scheduleId: true }).strict(),
 );
 
-export const OnCallQuery = lazySchema(() => z.object({ at: IsoDateTime.optional() }));
+export const OnCallQuery = lazySchema(() => z.object({ at: IsoDateTime.optional() }).strict());
 
 export const RollupQuery = lazySchema(() =>
   z
@@ -62,5 +76,6 @@ export const RollupQuery = lazySchema(() =>
       service: z.union([ServiceId, z.literal('*')]).optional(),
       severity: z.enum(['SEV-1', 'SEV-2', 'SEV-3', 'SEV-4', '*']).optional(),
     })
+    .strict()
     .refine((q) => q.from <= q.to, { message: 'must not be before from', path: ['to'] }),
 );

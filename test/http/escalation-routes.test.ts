@@ -871,6 +871,21 @@ describe('maintenance windows API', () => {
     expect(await timerNames()).toEqual([]);
   });
 
+  // Regression test: the body was not strict, so `frm` (a typo of `from`) was dropped and the
+  // window for tomorrow night started at once — 201, and the open incident's escalation stopped.
+  it('a misspelt field → 400 naming it; no window, the open escalation goes on', async () => {
+    const { id } = await openIncident('open-before', 'critical');
+    pipeline.takePages();
+    const before = await snapshot(id);
+    const res = await api('POST', path, { frm: at(12 * HOUR), to: at(13 * HOUR), reason: 'DB upgrade' });
+    expect(res.status).toBe(400);
+    const { errors } = (await res.json()) as { errors: { field: string; message: string }[] };
+    expect(errors).toEqual([{ field: 'frm', message: 'is not a known field' }]);
+    expect(await (await api('GET', path)).json()).toEqual({ windows: [] });
+    expect(await snapshot(id)).toEqual(before);
+    expect((await incident(id)).escalation).toBe('active');
+  });
+
   it('unknown service → 404', async () => {
     const res = await api('POST', '/api/services/nope/maintenance', { to: at(HOUR) });
     expect(res.status).toBe(404);
@@ -913,11 +928,16 @@ describe('schedule overrides and on-call API', () => {
     expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual([
       'at',
     ]);
+    // A misspelt parameter is refused, not ignored (it would answer for now).
+    const typo = await api('GET', '/api/schedules/primary/oncall?att=2026-11-30T08:00:00Z');
+    expect(typo.status).toBe(400);
+    expect(((await typo.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual([
+      'att',
+    ]);
   });
 
   it('an override puts bob on call instead of alice, and a new incident pages bob; delete undoes it', async () => {
     const res = await api('POST', overrides, {
-      id: 'chosen-by-client',
       from: START,
       to: at(2 * HOUR),
       responder: 'bob',
@@ -981,6 +1001,9 @@ describe('schedule overrides and on-call API', () => {
     ],
     ['from equal to to', { from: START, to: START }, 'to', 'must be after from'],
     ['missing responder', { responder: undefined }, 'responder', undefined],
+    // Regression test: a typo in `replaces` was dropped, and the override covered everyone.
+    ['a misspelt replaces', { replaces: undefined, replace: 'alice' }, 'replace', 'is not a known field'],
+    ['an id of its own', { id: 'chosen-by-client' }, 'id', 'is not a known field'],
     ['to without offset', { to: '2026-11-26T12:00:00' }, 'to', undefined],
   ])('%s → 400 naming `%s`, nothing stored', async (_name, patch, field, message) => {
     const body = { from: START, to: at(HOUR), responder: 'bob', replaces: 'alice', ...patch };

@@ -127,6 +127,26 @@ describe('the timeline, war room and postmortem over the API', () => {
     expect((await call('GET', `/api/incidents/${incidentId}/postmortem?template=space`)).status).toBe(400);
   });
 
+  // Regression test: unknown query parameters were ignored, so `?templat=deployment` answered the
+  // default template, and a misspelt body field of `exclude` was dropped.
+  it('refuses unknown query parameters and body fields, naming them; nothing changes', async () => {
+    const refused: [string, string, unknown, string[]][] = [
+      ['GET', `/api/incidents/${incidentId}/postmortem?templat=deployment`, undefined, ['templat']],
+      ['GET', '/api/incidents?statuss=open', undefined, ['statuss']],
+      ['GET', '/api/action-items?state=open&status=open', undefined, ['state']],
+      ['GET', '/api/rollups?from=2026-11-01&to=2026-11-02&sev=SEV-1', undefined, ['sev']],
+      ['POST', `/api/incidents/${incidentId}/exclude`, { excluded: true, reason: 'drill' }, ['reason']],
+      ['POST', '/api/integrations', { service: 'checkout', name: 'p', env: 'prod' }, ['env']],
+    ];
+    const before = await snapshot();
+    for (const [method, path, body, fields] of refused) {
+      const res = await call(method, path, body);
+      expect(res.status, `${method} ${path}`).toBe(400);
+      expect(await errorFields(res), `${method} ${path}`).toEqual(fields);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
   it('needs the token', async () => {
     expect((await app.request(`/api/incidents/${incidentId}/postmortem`)).status).toBe(401);
   });
@@ -302,6 +322,9 @@ describe('declaring an incident: POST /api/incidents', () => {
     expect(await errorFields(res)).toEqual(['service']);
     res = await bad({ severity: 'SEV-2', colour: 'red' });
     expect(res.status).toBe(400);
+    expect(await errorFields(res)).toEqual(['colour']);
+    res = await bad({ impact: { usersAffectedPercent: 60, users: 3 } });
+    expect(await errorFields(res)).toEqual(['impact.users']);
     expect((await pipeline.store.list({})).incidents).toHaveLength(before);
   });
 });
