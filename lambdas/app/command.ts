@@ -705,29 +705,28 @@ export async function handOff(id: string, input: HandoffInput, deps: CommandDeps
   return { incident: after, changed };
 }
 
-/** A person's ACTION, DECISION, OBSERVATION, QUESTION or ANSWER on the timeline. */
+/**
+ * A person's ACTION, DECISION, OBSERVATION, QUESTION or ANSWER on the timeline. With a key, the
+ * first request's note is the one (`created: false` for the others), even when retries race.
+ */
 export async function addNote(
   id: string,
   input: TimelineNoteInput,
   deps: CommandDeps,
-): Promise<{ entry: TimelineEntry }> {
+): Promise<{ entry: TimelineEntry; created: boolean }> {
   const incident = await load(id, deps);
-  const noteId = input.key ? timelineEntryId(incident.id, 'NOTE', input.key) : randomId().slice(0, 13);
-  if (input.key) {
-    // Its time is part of its key: a retry finds the first one by id.
-    const existing = (await deps.store.timeline(incident.id)).find((e) => e.id === noteId);
-    if (existing) return { entry: existing };
-  }
   const note: TimelineEntry = {
-    id: noteId,
+    id: input.key ? timelineEntryId(incident.id, 'NOTE', input.key) : randomId().slice(0, 13),
     incidentId: incident.id,
     at: deps.clock().toISOString(),
     type: input.type,
     who: input.who,
     text: input.text,
   };
+  // Its time is part of its sort key: only the store's claim on the id keeps a retry from adding it twice.
+  if (input.key) return deps.store.putTimelineEntryOnce(note);
   await deps.store.putTimelineEntry(note);
-  return { entry: note };
+  return { entry: note, created: true };
 }
 
 /** Ticks (or unticks) a checklist item by hand. */
@@ -783,17 +782,22 @@ export async function publishPostmortem(id: string, who: string, deps: CommandDe
   return { incident: after, changed };
 }
 
+/**
+ * Tracks a postmortem action item. With a key, the first request's item is the one (`created:
+ * false` for the others): its id is derived from the key and created only if absent, so retries
+ * that race make one item and all answer it.
+ */
 export async function addActionItem(
   incidentId: string,
   input: ActionItemCreateInput,
   deps: CommandDeps,
-): Promise<ActionItemRecord> {
+): Promise<{ actionItem: ActionItemRecord; created: boolean }> {
   await load(incidentId, deps);
   const id = input.key
     ? timelineEntryId(incidentId, 'ACTION_ITEM', input.key).slice(0, 12)
     : randomId().slice(0, 12);
   const existing = input.key ? await deps.actionItems.getActionItem(incidentId, id) : undefined;
-  if (existing) return existing;
+  if (existing) return { actionItem: existing, created: false };
   const item: ActionItemRecord = {
     id,
     incidentId,
@@ -805,8 +809,8 @@ export async function addActionItem(
     createdAt: deps.clock().toISOString(),
     createdBy: input.who,
   };
-  await deps.actionItems.putActionItem(item);
-  return item;
+  const { item: first, created } = await deps.actionItems.createActionItem(item);
+  return { actionItem: first, created };
 }
 
 export async function updateActionItem(

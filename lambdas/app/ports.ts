@@ -181,6 +181,12 @@ export interface IncidentStore {
   list(filter: IncidentFilter): Promise<IncidentPage>;
   /** Idempotent: an entry with the same id is overwritten, not added — or, `ifAbsent`, left as it is. */
   putTimelineEntry(entry: TimelineEntry, options?: { ifAbsent?: boolean }): Promise<void>;
+  /**
+   * A person's entry with an idempotency key (its id derived from the key), written once however
+   * many retries race with their own times: the first writer's entry is kept (`created`), the
+   * others get it back. Each (re)writes that entry, so a retry completes a first attempt that died.
+   */
+  putTimelineEntryOnce(entry: TimelineEntry): Promise<{ entry: TimelineEntry; created: boolean }>;
   /** Many entries (of any incidents) at once, in batches; each is a put, as putTimelineEntry's. */
   putTimelineEntries(entries: readonly TimelineEntry[]): Promise<void>;
   timeline(incidentId: string): Promise<TimelineEntry[]>;
@@ -271,6 +277,11 @@ export interface ActionItemRecord extends ActionItem {
 export interface ActionItemStore {
   /** Creates or replaces the item with this (incident, id). */
   putActionItem(item: ActionItemRecord): Promise<void>;
+  /**
+   * Creates the item unless one with its (incident, id) exists: `created`, or the stored one — so
+   * requests that race with one idempotency key (and their own times) make one item and all answer it.
+   */
+  createActionItem(item: ActionItemRecord): Promise<{ item: ActionItemRecord; created: boolean }>;
   getActionItem(incidentId: string, id: string): Promise<ActionItemRecord | undefined>;
   /** One incident's items, oldest first. */
   actionItems(incidentId: string): Promise<ActionItemRecord[]>;

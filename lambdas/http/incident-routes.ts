@@ -261,7 +261,8 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
   api.post('/incidents/:id/action-items', async (c) => {
     try {
       const input = parseOrThrow(ActionItemCreateSchema, await jsonBody(c.req.raw), 'action item');
-      return c.json({ actionItem: await addActionItem(c.req.param('id'), input, deps) }, 201);
+      const { actionItem } = await addActionItem(c.req.param('id'), input, deps);
+      return c.json({ actionItem }, 201);
     } catch (error) {
       return failed(c, error);
     }

@@ -9,6 +9,7 @@ import { createHttpApp } from '#http/app';
 import { runbooksOf } from '#http/incident-routes';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
+import { overriding } from '../support/override.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
 
 const TOKEN = 'test-token-0123456789';
@@ -643,6 +644,71 @@ describe('action items and the postmortem', () => {
       dueAt: '2026-11-28T13:30:00.000Z',
       doneAt: '2026-11-27T10:00:00.000Z',
     });
+  });
+});
+
+describe('keyed notes and action items: retried, and in flight together', () => {
+  const NOTE = { type: 'DECISION', who: 'ic', text: 'Roll back v42', key: 'cli-123' };
+  const ITEM = { ...ACTION_ITEM, key: 'cli-456' };
+  /** The timeline after its OPENED entry (anything else the store kept there would show too). */
+  const notes = async () => (await pipeline.store.timeline(incidentId)).filter((e) => e.type !== 'OPENED');
+
+  /**
+   * The app over a store that holds each request at its first read of the incident until `n`
+   * requests got there (so they are in flight together), and a clock that ticks a second a call
+   * (so each has its own time, as two retries do).
+   */
+  function racing(n: number): Hono {
+    const waiting: (() => void)[] = [];
+    const store = overriding(pipeline.store, {
+      get: async (id: string) => {
+        if (waiting.length < n) {
+          await new Promise<void>((resolve) => {
+            waiting.push(resolve);
+            if (waiting.length === n) for (const go of waiting) go();
+          });
+        }
+        return pipeline.store.get(id);
+      },
+    });
+    let ticks = 0;
+    const clock = () => new Date(pipeline.clock.now().getTime() + 1000 * ticks++);
+    return createHttpApp({
+      ...pipeline.deps,
+      store,
+      clock,
+      bus: new LocalEventBus(),
+      apiAuth: bearerAuth({ token: TOKEN }),
+    });
+  }
+  const post = (on: Hono, path: string, body: unknown) =>
+    on.request(path, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+      body: JSON.stringify(body),
+    });
+
+  // Regression test: the check for an earlier note of the key and the put were two steps, and the
+  // entry's sort key has its time in it: two retries in flight together left the note twice, at
+  // 10:05:00 and 10:05:01.
+  it('two requests with one key in flight together leave one note, and both answer it', async () => {
+    const on = racing(2);
+    const answers = await Promise.all(
+      [0, 1].map(() => post(on, `/api/incidents/${incidentId}/timeline`, NOTE)),
+    );
+    const bodies = await Promise.all(answers.map((r) => json<{ entry: TimelineEntry }>(r)));
+    expect(await notes()).toEqual([bodies[0]?.entry]);
+    expect(bodies[1]?.entry).toEqual(bodies[0]?.entry);
+  });
+
+  it('two requests with one key in flight together create one action item, and both answer it', async () => {
+    const on = racing(2);
+    const answers = await Promise.all(
+      [0, 1].map(() => post(on, `/api/incidents/${incidentId}/action-items`, ITEM)),
+    );
+    const bodies = await Promise.all(answers.map((r) => json<{ actionItem: ActionItemRecord }>(r)));
+    expect(await pipeline.deps.actionItems.actionItems(incidentId)).toEqual([bodies[0]?.actionItem]);
+    expect(bodies[1]?.actionItem).toEqual(bodies[0]?.actionItem);
   });
 });
 

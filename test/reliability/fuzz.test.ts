@@ -59,6 +59,7 @@ const WRITES = new Set<string>([
   ...PAGER_METHODS,
   ...EVENTS_METHODS,
   'putActionItem',
+  'createActionItem',
   'putAlerts',
 ]);
 
@@ -761,7 +762,7 @@ describe('the incident-command routes', () => {
     await api('POST', `/api/incidents/${id}/checklist/war-room`, { who: 'alice', done: true });
     expect(writes()).toEqual(expect.arrayContaining(['store.patch', 'store.putTimelineEntry']));
     await api('POST', `/api/incidents/${id}/action-items`, COMMANDS.at(-1)?.body);
-    expect(writes()).toEqual(['actionItems.putActionItem']);
+    expect(writes()).toEqual(['actionItems.createActionItem']);
   });
 
   /** A path id: the route's real one, or garbage (unknown, unicode, empty). */

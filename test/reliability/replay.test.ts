@@ -559,7 +559,7 @@ describe('incident command, each command run twice', () => {
   it('update an action item (done): the same item, doneAt kept', async () => {
     const p = await startPipeline(dynamo, reliabilityConfig(), START);
     const incident = await open(p);
-    const item = await addActionItem(
+    const { actionItem: item } = await addActionItem(
       incident.id,
       { action: 'Add an alert', owner: 'alice', deadline: '2026-12-10', category: 'Detect', who: 'alice' },
       p.deps,

@@ -140,6 +140,7 @@ export const STORE_METHODS = [
   'get',
   'list',
   'putTimelineEntry',
+  'putTimelineEntryOnce',
   'putTimelineEntries',
   'timeline',
   'hasTimelineEntry',

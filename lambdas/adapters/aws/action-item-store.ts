@@ -1,3 +1,4 @@
+import { ConditionalCheckFailedException } from '@aws-sdk/client-dynamodb';
 import {
   type DynamoDBDocumentClient,
   GetCommand,
@@ -6,6 +7,7 @@ import {
   type QueryCommandInput,
 } from '@aws-sdk/lib-dynamodb';
 import type { ActionItemRecord, ActionItemStore } from '#app/ports';
+import { RetryableError } from '#core/errors';
 import type { ActionCategory } from '#core/postmortem';
 import { defaultDocumentClient } from './dynamodb-client.ts';
 
@@ -45,18 +47,25 @@ export class DynamoDbActionItemStore implements ActionItemStore {
   }
 
   async putActionItem(item: ActionItemRecord): Promise<void> {
-    await this.#db.send(
-      new PutCommand({
-        TableName: this.#table,
-        Item: {
-          ...fields(item),
-          pk: incPk(item.incidentId),
-          sk: actSk(item.id),
-          gsi2pk: listPk(item.status),
-          gsi2sk: `${item.deadline}#${item.incidentId}#${item.id}`,
-        },
-      }),
-    );
+    await this.#db.send(new PutCommand({ TableName: this.#table, Item: tableItem(item) }));
+  }
+
+  async createActionItem(item: ActionItemRecord): Promise<{ item: ActionItemRecord; created: boolean }> {
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: tableItem(item),
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+      return { item, created: true };
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const stored = await this.getActionItem(item.incidentId, item.id);
+      if (stored === undefined) throw new RetryableError(`action item ${item.id} unreadable; retry`);
+      return { item: stored, created: false };
+    }
   }
 
   async getActionItem(incidentId: string, id: string): Promise<ActionItemRecord | undefined> {
@@ -111,6 +120,17 @@ export class DynamoDbActionItemStore implements ActionItemStore {
     } while (start !== undefined);
     return items;
   }
+}
+
+/** The table item of `item`: its keys, and its own fields only. */
+function tableItem(item: ActionItemRecord): Item {
+  return {
+    ...fields(item),
+    pk: incPk(item.incidentId),
+    sk: actSk(item.id),
+    gsi2pk: listPk(item.status),
+    gsi2sk: `${item.deadline}#${item.incidentId}#${item.id}`,
+  };
 }
 
 /** The record's own fields, nothing else (no stray attributes into the table). */

@@ -42,6 +42,8 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  *   INC#<id>                 / INC          the incident; gsi1 = by service, gsi2 = all, by detectedAt;
  *                                           its OPENED entry too (`opening`, see completeOpening)
  *   INC#<id>                 / TL#<at>#…    timeline entries, read with the incident in one Query
+ *   INC#<id>                 / IDEM#<entry>  a keyed entry's claim (putTimelineEntryOnce): sorts
+ *                                           before INC, outside the timeline's Query
  *   IKEY#<sha256(key)>       / IKEY         an integration key, stored hashed
  *   MW#<service>             / <to>#<id>    maintenance windows (query: sk > now = not ended)
  *   OVR#<schedule>           / <to>#<id>    schedule overrides (same)
@@ -635,6 +637,29 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     } catch (error) {
       if (!(options.ifAbsent && error instanceof ConditionalCheckFailedException)) throw error;
     }
+  }
+
+  async putTimelineEntryOnce(entry: TimelineEntry): Promise<{ entry: TimelineEntry; created: boolean }> {
+    // The entry's sort key has its time in it, so two retries would write two items: the claim,
+    // keyed by the id alone, is what only one of them can write. It holds the entry that won.
+    const key = { pk: incPk(entry.incidentId), sk: `IDEM#${entry.id}` };
+    let first = { entry, created: true };
+    try {
+      await this.#db.send(
+        new PutCommand({
+          TableName: this.#table,
+          Item: { ...key, entry },
+          ConditionExpression: 'attribute_not_exists(pk)',
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const claim = await this.#getItem(key.pk, key.sk);
+      if (!isItem(claim?.entry)) throw new RetryableError(`keyed entry ${entry.id} unreadable; retry`);
+      first = { entry: toTimelineEntry(claim.entry), created: false };
+    }
+    await this.putTimelineEntry(first.entry);
+    return first;
   }
 
   async putTimelineEntries(entries: readonly TimelineEntry[]): Promise<void> {
