@@ -187,8 +187,9 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
   api.post('/incidents/:id/timeline', async (c) => {
     try {
       const input = parseOrThrow(TimelineNoteSchema, await jsonBody(c.req.raw), 'timeline entry');
-      const { entry } = await addNote(c.req.param('id'), input, deps);
-      return c.json({ entry, rendered: renderTimelineEntry(entry, config.timeZone) }, 201);
+      const { entry, created } = await addNote(c.req.param('id'), input, deps);
+      // A retry with the same key finds what the first request created: 200, not 201.
+      return c.json({ entry, rendered: renderTimelineEntry(entry, config.timeZone) }, created ? 201 : 200);
     } catch (error) {
       return failed(c, error);
     }
@@ -261,8 +262,8 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
   api.post('/incidents/:id/action-items', async (c) => {
     try {
       const input = parseOrThrow(ActionItemCreateSchema, await jsonBody(c.req.raw), 'action item');
-      const { actionItem } = await addActionItem(c.req.param('id'), input, deps);
-      return c.json({ actionItem }, 201);
+      const { actionItem, created } = await addActionItem(c.req.param('id'), input, deps);
+      return c.json({ actionItem }, created ? 201 : 200);
     } catch (error) {
       return failed(c, error);
     }

@@ -210,7 +210,11 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'incident command',
     access: 'api',
     body: 'CreateIncident',
-    ok: [201, 'The new incident, and the classification when the impact gave the severity', ['incident']],
+    ok: [
+      201,
+      'The new incident, and the classification when the impact gave the severity (200: the one an earlier request with the same `key` created)',
+      ['incident'],
+    ],
   },
   {
     method: 'get',
@@ -242,7 +246,11 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'incident command',
     access: 'api',
     body: 'TimelineNote',
-    ok: [201, 'The entry and its rendering', ['entry', 'rendered']],
+    ok: [
+      201,
+      'The entry and its rendering (200: the one an earlier request with the same `key` created)',
+      ['entry', 'rendered'],
+    ],
   },
   {
     method: 'get',
@@ -297,7 +305,7 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'postmortems',
     access: 'api',
     body: 'ActionItemCreate',
-    ok: [201, 'The new item', ['actionItem']],
+    ok: [201, 'The new item (200: the one an earlier request with the same `key` created)', ['actionItem']],
   },
   {
     method: 'patch',

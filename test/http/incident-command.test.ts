@@ -699,6 +699,7 @@ describe('keyed notes and action items: retried, and in flight together', () => 
     const bodies = await Promise.all(answers.map((r) => json<{ entry: TimelineEntry }>(r)));
     expect(await notes()).toEqual([bodies[0]?.entry]);
     expect(bodies[1]?.entry).toEqual(bodies[0]?.entry);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 201]);
   });
 
   it('two requests with one key in flight together create one action item, and both answer it', async () => {
@@ -709,6 +710,25 @@ describe('keyed notes and action items: retried, and in flight together', () => 
     const bodies = await Promise.all(answers.map((r) => json<{ actionItem: ActionItemRecord }>(r)));
     expect(await pipeline.deps.actionItems.actionItems(incidentId)).toEqual([bodies[0]?.actionItem]);
     expect(bodies[1]?.actionItem).toEqual(bodies[0]?.actionItem);
+    expect(answers.map((r) => r.status).sort()).toEqual([200, 201]);
+  });
+
+  // Regression test: a replay answered 201 as if it had created something; the README promises 200.
+  it.each([
+    ['a note', 'timeline', NOTE],
+    ['an action item', 'action-items', ITEM],
+  ])('%s retried with its key: 201, then 200 with what the first created', async (_name, route, body) => {
+    const first = await call('POST', `/api/incidents/${incidentId}/${route}`, body);
+    expect(first.status).toBe(201);
+    const created = await json(first);
+    at('2026-11-26T13:35:00.000Z');
+    const again = await call('POST', `/api/incidents/${incidentId}/${route}`, body);
+    expect(again.status).toBe(200);
+    expect(await json(again)).toEqual(created);
+    expect(await notes()).toHaveLength(route === 'timeline' ? 1 : 0);
+    expect(await pipeline.deps.actionItems.actionItems(incidentId)).toHaveLength(
+      route === 'timeline' ? 0 : 1,
+    );
   });
 });
 
