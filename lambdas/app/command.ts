@@ -798,6 +798,13 @@ export async function addActionItem(
     : randomId().slice(0, 12);
   const existing = input.key ? await deps.actionItems.getActionItem(incidentId, id) : undefined;
   if (existing) return { actionItem: existing, created: false };
+  // Due today at the earliest, in the team's zone (a retry the next day has returned above).
+  const today = localDay(deps.clock(), deps.config.timeZone);
+  if (input.deadline < today) {
+    throw new ValidationError('deadline in the past', [
+      { field: 'deadline', message: `is before today (${today} in ${deps.config.timeZone})` },
+    ]);
+  }
   const item: ActionItemRecord = {
     id,
     incidentId,
@@ -813,23 +820,21 @@ export async function addActionItem(
   return { actionItem: first, created };
 }
 
+/**
+ * Changes an item's status, owner or deadline: only the fields given are written (two people
+ * changing different fields at once both hold), with who changed it; a retry writes nothing.
+ */
 export async function updateActionItem(
   incidentId: string,
   itemId: string,
   input: ActionItemUpdateInput,
   deps: CommandDeps,
 ): Promise<ActionItemRecord> {
-  const item = await deps.actionItems.getActionItem(incidentId, itemId);
-  if (item === undefined) throw new NotFoundError(`no action item ${itemId} on incident ${incidentId}`);
-  const status = input.status ?? item.status;
-  const { doneAt: _previous, ...rest } = item;
-  const updated: ActionItemRecord = {
-    ...rest,
-    status,
-    ...(input.owner ? { owner: input.owner } : {}),
-    ...(input.deadline ? { deadline: input.deadline } : {}),
-    ...(status === 'done' ? { doneAt: item.doneAt ?? deps.clock().toISOString() } : {}),
-  };
-  await deps.actionItems.putActionItem(updated);
+  const { who, ...change } = input;
+  const updated = await deps.actionItems.updateActionItem(incidentId, itemId, change, {
+    who,
+    at: deps.clock().toISOString(),
+  });
+  if (updated === undefined) throw new NotFoundError(`no action item ${itemId} on incident ${incidentId}`);
   return updated;
 }

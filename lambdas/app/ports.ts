@@ -272,11 +272,33 @@ export interface ActionItemRecord extends ActionItem {
   readonly createdAt: string;
   readonly createdBy: string;
   readonly doneAt?: string;
+  /** Who marked it done (while it is). */
+  readonly doneBy?: string;
+  /** The last change after its creation, and who made it. */
+  readonly updatedAt?: string;
+  readonly updatedBy?: string;
+}
+
+/** What an update of an action item sets: only the fields given. */
+export interface ActionItemChange {
+  readonly status?: 'open' | 'done';
+  readonly owner?: string;
+  readonly deadline?: string;
 }
 
 export interface ActionItemStore {
-  /** Creates or replaces the item with this (incident, id). */
-  putActionItem(item: ActionItemRecord): Promise<void>;
+  /**
+   * Sets only the fields of `change` (and who changed it, when) in one conditional write, so that
+   * updates of different fields in flight together all hold. Done keeps the first doneAt/doneBy;
+   * open drops them. When every field already has its value (a retry), nothing is written. The
+   * item after; undefined if there is none.
+   */
+  updateActionItem(
+    incidentId: string,
+    id: string,
+    change: ActionItemChange,
+    by: { readonly who: string; readonly at: string },
+  ): Promise<ActionItemRecord | undefined>;
   /**
    * Creates the item unless one with its (incident, id) exists: `created`, or the stored one — so
    * requests that race with one idempotency key (and their own times) make one item and all answer it.

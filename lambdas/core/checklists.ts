@@ -115,6 +115,7 @@ export interface ChecklistActionItem {
   readonly createdBy?: string;
   readonly status: 'open' | 'done';
   readonly doneAt?: string;
+  readonly doneBy?: string;
 }
 
 export interface ChecklistInput {
@@ -241,8 +242,14 @@ function automaticTicks(input: ChecklistInput): Partial<Record<ChecklistItemId, 
     const oldest = items.reduce((a, b) => (b.createdAt < a.createdAt ? b : a));
     ticks['action-items'] = { at: oldest.createdAt, by: oldest.createdBy };
     if (items.every((i) => i.status === 'done')) {
-      const doneAts = items.flatMap((i) => (i.doneAt === undefined ? [] : [i.doneAt])).sort();
-      ticks['follow-up'] = { at: doneAts.at(-1) };
+      // Ticked when, and by whom, the last of them was done.
+      const last = items
+        .filter((i) => i.doneAt !== undefined)
+        .reduce<ChecklistActionItem | undefined>(
+          (a, b) => ((a?.doneAt ?? '') > (b.doneAt ?? '') ? a : b),
+          undefined,
+        );
+      ticks['follow-up'] = { at: last?.doneAt, by: last?.doneBy };
     }
   }
   if (incident.postmortemDoneAt !== undefined)

@@ -250,6 +250,8 @@ describe('klaxon incident commands against the running local pipeline', { timeou
   });
 
   it('adds an action item, lists it, marks it done, lists the done ones; publishes the postmortem', async () => {
+    // The local runtime runs on the real clock, and a deadline before today is refused.
+    const deadline = `${new Date().getUTCFullYear() + 1}-12-15`;
     const added = ok(
       await local(
         'actions',
@@ -260,19 +262,19 @@ describe('klaxon incident commands against the running local pipeline', { timeou
         '--owner',
         'alice',
         '--deadline',
-        '2026-12-15',
+        deadline,
         '--category',
         'prevent',
       ),
     );
-    const item =
-      /^Added (\w+): Add a canary stage to the checkout deploy \(@alice, by 2026-12-15, Prevent\)$/m.exec(
-        added,
-      )?.[1];
+    const item = new RegExp(
+      `^Added (\\w+): Add a canary stage to the checkout deploy \\(@alice, by ${deadline}, Prevent\\)$`,
+      'm',
+    ).exec(added)?.[1];
     expect(item).toBeDefined();
     const listed = ok(await local('actions', 'list', id));
     expect(listed).toMatch(/^ID +STATUS +DEADLINE +CATEGORY +OWNER +ACTION$/m);
-    expect(listed).toMatch(new RegExp(`^${item} +open +2026-12-15 +Prevent +alice +Add a canary`, 'm'));
+    expect(listed).toMatch(new RegExp(`^${item} +open +${deadline} +Prevent +alice +Add a canary`, 'm'));
     expect(ok(await local('actions', 'done', id, item ?? ''))).toBe(
       `${item} done: Add a canary stage to the checkout deploy\n`,
     );

@@ -450,10 +450,10 @@ describe('automatic ticks', () => {
     expect(item(view(open), 'schedule-postmortem').done).toBe(false);
   });
 
-  it('action-items ← the first action item; follow-up ← all of them done, at the last', () => {
+  it('action-items ← the first action item; follow-up ← all of them done, at the last, by who did it', () => {
     const first: ChecklistActionItem = { createdAt: iso(100), createdBy: 'alice', status: 'open' };
     const items: ChecklistActionItem[] = [
-      { createdAt: iso(200), createdBy: 'bob', status: 'done', doneAt: iso(900) },
+      { createdAt: iso(200), createdBy: 'bob', status: 'done', doneAt: iso(900), doneBy: 'carol' },
       first,
     ];
     const open = view(incident(), { actionItems: items });
@@ -463,7 +463,7 @@ describe('automatic ticks', () => {
     const allDone = view(incident(), {
       actionItems: [items[0] as ChecklistActionItem, { ...first, status: 'done', doneAt: iso(700) }],
     });
-    expect(item(allDone, 'follow-up')).toMatchObject({ done: true, at: iso(900), auto: true });
+    expect(item(allDone, 'follow-up')).toMatchObject({ done: true, at: iso(900), by: 'carol', auto: true });
 
     const none = view(incident());
     expect(item(none, 'action-items').done).toBe(false);

@@ -619,6 +619,83 @@ describe('action items and the postmortem', () => {
     expect(await errorFields(badQuery)).toEqual(['status']);
   });
 
+  // Regression test: an update read the item and put it back whole, so of two updates in flight
+  // together the later undid the earlier (owner alice, status done: the new owner was lost); and
+  // who made a change was asked for and dropped.
+  it('two updates of different fields in flight together both hold, and who made them is kept', async () => {
+    const { actionItem: item } = await json<{ actionItem: ActionItemRecord }>(
+      await call('POST', `/api/incidents/${incidentId}/action-items`, ACTION_ITEM),
+    );
+    // Each update's read of the item waits until both have read it (or a moment has passed).
+    const reads: (() => void)[] = [];
+    const actionItems = overriding(pipeline.deps.actionItems, {
+      getActionItem: async (incident: string, id: string) => {
+        await new Promise<void>((resolve) => {
+          reads.push(resolve);
+          if (reads.length === 2) for (const go of reads) go();
+          setTimeout(resolve, 200);
+        });
+        return pipeline.deps.actionItems.getActionItem(incident, id);
+      },
+    });
+    const on = createHttpApp({
+      ...pipeline.deps,
+      actionItems,
+      bus: new LocalEventBus(),
+      apiAuth: bearerAuth({ token: TOKEN }),
+    });
+    at('2026-11-27T09:00:00.000Z');
+    const patch = (body: unknown) =>
+      on.request(`/api/incidents/${incidentId}/action-items/${item.id}`, {
+        method: 'PATCH',
+        headers: { authorization: `Bearer ${TOKEN}`, 'content-type': 'application/json' },
+        body: JSON.stringify(body),
+      });
+    const answers = await Promise.all([
+      patch({ owner: 'carol', who: 'alice' }),
+      patch({ status: 'done', who: 'bob' }),
+    ]);
+    expect(answers.map((r) => r.status)).toEqual([200, 200]);
+    expect(await pipeline.deps.actionItems.getActionItem(incidentId, item.id)).toMatchObject({
+      owner: 'carol',
+      status: 'done',
+      doneAt: '2026-11-27T09:00:00.000Z',
+      doneBy: 'bob',
+      updatedAt: '2026-11-27T09:00:00.000Z',
+    });
+    // Reopened: done no more, and who reopened it is the last to have changed it.
+    at('2026-11-27T10:00:00.000Z');
+    const reopened = await call('PATCH', `/api/incidents/${incidentId}/action-items/${item.id}`, {
+      status: 'open',
+      who: 'carol',
+    });
+    const { actionItem } = await json<{ actionItem: ActionItemRecord }>(reopened);
+    expect(actionItem).toMatchObject({
+      status: 'open',
+      updatedBy: 'carol',
+      updatedAt: '2026-11-27T10:00:00.000Z',
+    });
+    expect(actionItem).not.toHaveProperty('doneAt');
+    expect(actionItem).not.toHaveProperty('doneBy');
+  });
+
+  it('refuses a deadline before today (in the config’s time zone), naming it; nothing is created', async () => {
+    // 00:30 on the 27th in Berlin is still the 26th in UTC: the 26th is yesterday there.
+    at('2026-11-26T23:30:00.000Z');
+    const res = await call('POST', `/api/incidents/${incidentId}/action-items`, {
+      ...ACTION_ITEM,
+      deadline: '2026-11-26',
+    });
+    expect(res.status).toBe(400);
+    expect(await errorFields(res)).toEqual(['deadline']);
+    expect(await pipeline.deps.actionItems.actionItems(incidentId)).toEqual([]);
+    const today = await call('POST', `/api/incidents/${incidentId}/action-items`, {
+      ...ACTION_ITEM,
+      deadline: '2026-11-27',
+    });
+    expect(today.status).toBe(201);
+  });
+
   it('the postmortem draft lists the tracked action items', async () => {
     await call('POST', `/api/incidents/${incidentId}/action-items`, ACTION_ITEM);
     const markdown = await (await call('GET', `/api/incidents/${incidentId}/postmortem`)).text();

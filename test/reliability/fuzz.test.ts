@@ -58,8 +58,8 @@ const WRITES = new Set<string>([
   ...TIMERS_METHODS,
   ...PAGER_METHODS,
   ...EVENTS_METHODS,
-  'putActionItem',
   'createActionItem',
+  'updateActionItem',
   'putAlerts',
 ]);
 

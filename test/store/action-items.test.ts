@@ -50,37 +50,68 @@ function actionItem(overrides: Partial<ActionItemRecord> = {}): ActionItemRecord
 }
 
 describe('action items on DynamoDB (dynalite)', () => {
-  it('puts, gets and replaces an item by (incident, id)', async () => {
+  it('creates an item once, gets it by (incident, id), and updates only the fields given', async () => {
     const item = actionItem();
-    await store.putActionItem(item);
+    expect(await store.createActionItem(item)).toEqual({ item, created: true });
+    expect(await store.createActionItem({ ...item, owner: 'zed' })).toEqual({ item, created: false });
     expect(await store.getActionItem('inc1', 'a1')).toEqual(item);
     expect(await store.getActionItem('inc1', 'a2')).toBeUndefined();
     expect(await store.getActionItem('inc2', 'a1')).toBeUndefined();
 
-    const done = { ...item, owner: 'carol', status: 'done' as const, doneAt: '2026-12-01T10:00:00.000Z' };
-    await store.putActionItem(done);
-    expect(await store.getActionItem('inc1', 'a1')).toEqual(done);
-    // Reopened: the whole item is replaced, doneAt goes.
-    await store.putActionItem(item);
-    expect(await store.getActionItem('inc1', 'a1')).toEqual(item);
-    expect(await store.actionItems('inc1')).toEqual([item]);
+    const by = { who: 'carol', at: '2026-12-01T10:00:00.000Z' };
+    const done = await store.updateActionItem('inc1', 'a1', { owner: 'carol', status: 'done' }, by);
+    const expected = {
+      ...item,
+      owner: 'carol',
+      status: 'done',
+      doneAt: by.at,
+      doneBy: 'carol',
+      updatedAt: by.at,
+      updatedBy: 'carol',
+    };
+    expect(done).toEqual(expected);
+    expect(await store.getActionItem('inc1', 'a1')).toEqual(expected);
+    // Already so (a retry): nothing written, not even who asked.
+    const later = { who: 'dave', at: '2026-12-02T10:00:00.000Z' };
+    expect(await store.updateActionItem('inc1', 'a1', { status: 'done' }, later)).toEqual(expected);
+    // Done again with another change keeps when and by whom it was done.
+    expect(
+      await store.updateActionItem('inc1', 'a1', { status: 'done', deadline: '2026-12-20' }, later),
+    ).toEqual({
+      ...expected,
+      deadline: '2026-12-20',
+      updatedAt: later.at,
+      updatedBy: 'dave',
+    });
+    // Reopened: doneAt and doneBy go.
+    const reopened = await store.updateActionItem('inc1', 'a1', { status: 'open' }, later);
+    expect(reopened).toEqual({
+      ...item,
+      owner: 'carol',
+      deadline: '2026-12-20',
+      updatedAt: later.at,
+      updatedBy: 'dave',
+    });
+    expect(await store.actionItems('inc1')).toEqual([reopened]);
+    expect(await store.updateActionItem('inc1', 'nope', { status: 'done' }, by)).toBeUndefined();
+    expect(await store.getActionItem('inc1', 'nope')).toBeUndefined();
   });
 
   it('lists one incident’s items oldest first, whatever their ids', async () => {
-    await store.putActionItem(actionItem({ id: 'zz', createdAt: '2026-11-27T09:00:00.000Z' }));
-    await store.putActionItem(actionItem({ id: 'aa', createdAt: '2026-11-27T11:00:00.000Z' }));
-    await store.putActionItem(actionItem({ id: 'mm', createdAt: '2026-11-27T10:00:00.000Z' }));
-    await store.putActionItem(actionItem({ id: 'other', incidentId: 'inc2' }));
+    await store.createActionItem(actionItem({ id: 'zz', createdAt: '2026-11-27T09:00:00.000Z' }));
+    await store.createActionItem(actionItem({ id: 'aa', createdAt: '2026-11-27T11:00:00.000Z' }));
+    await store.createActionItem(actionItem({ id: 'mm', createdAt: '2026-11-27T10:00:00.000Z' }));
+    await store.createActionItem(actionItem({ id: 'other', incidentId: 'inc2' }));
     expect((await store.actionItems('inc1')).map((i) => i.id)).toEqual(['zz', 'mm', 'aa']);
     expect((await store.actionItems('inc2')).map((i) => i.id)).toEqual(['other']);
     expect(await store.actionItems('inc3')).toEqual([]);
   });
 
   it('lists items across incidents by deadline; a status change moves an item between the lists', async () => {
-    await store.putActionItem(actionItem({ id: 'a', incidentId: 'inc1', deadline: '2026-12-20' }));
-    await store.putActionItem(actionItem({ id: 'b', incidentId: 'inc2', deadline: '2026-12-05' }));
-    await store.putActionItem(actionItem({ id: 'c', incidentId: 'inc3', deadline: '2026-12-12' }));
-    await store.putActionItem(
+    await store.createActionItem(actionItem({ id: 'a', incidentId: 'inc1', deadline: '2026-12-20' }));
+    await store.createActionItem(actionItem({ id: 'b', incidentId: 'inc2', deadline: '2026-12-05' }));
+    await store.createActionItem(actionItem({ id: 'c', incidentId: 'inc3', deadline: '2026-12-12' }));
+    await store.createActionItem(
       actionItem({ id: 'd', incidentId: 'inc1', deadline: '2026-12-01', status: 'done', doneAt: 'x' }),
     );
     const ids = async (status?: 'open' | 'done') =>
@@ -89,29 +120,29 @@ describe('action items on DynamoDB (dynalite)', () => {
     expect(await ids('done')).toEqual(['d']);
     expect(await ids()).toEqual(['d', 'b', 'c', 'a']);
 
-    const b = await store.getActionItem('inc2', 'b');
-    await store.putActionItem({
-      ...(b as ActionItemRecord),
-      status: 'done',
-      doneAt: '2026-12-04T08:00:00.000Z',
-    });
+    await store.updateActionItem(
+      'inc2',
+      'b',
+      { status: 'done' },
+      { who: 'bob', at: '2026-12-04T08:00:00.000Z' },
+    );
     expect(await ids('open')).toEqual(['c', 'a']);
     expect(await ids('done')).toEqual(['d', 'b']);
     expect(await ids()).toEqual(['d', 'b', 'c', 'a']);
 
     // A new deadline moves it within its list.
-    const a = await store.getActionItem('inc1', 'a');
-    await store.putActionItem({ ...(a as ActionItemRecord), deadline: '2026-12-02' });
+    const a = await store.updateActionItem('inc1', 'a', { deadline: '2026-12-02' }, { who: 'bob', at: 'y' });
     expect(await ids('open')).toEqual(['a', 'c']);
     const listed = await store.listActionItems({ status: 'open' });
-    expect(listed[0]).toEqual({ ...(a as ActionItemRecord), deadline: '2026-12-02' });
+    expect(listed[0]).toEqual(a);
+    expect(a).toMatchObject({ deadline: '2026-12-02' });
   });
 
   it('reads every page: results beyond 1 MB are complete', async () => {
     // Six items of ~300 KB: 1.8 MB under one incident and in one list, more than a Query page.
     const big = 'x'.repeat(300_000);
     for (let n = 0; n < 6; n++)
-      await store.putActionItem(
+      await store.createActionItem(
         actionItem({
           id: `big${n}`,
           action: `${n} ${big}`,
@@ -159,8 +190,8 @@ describe('action items on DynamoDB (dynalite)', () => {
     expect(before.list.incidents.map((i) => i.id)).toEqual([id]);
 
     // Two items in the incident's own partition, one in each cross-incident list.
-    await store.putActionItem(actionItem({ id: 'a', incidentId: id }));
-    await store.putActionItem(actionItem({ id: 'z', incidentId: id, status: 'done', doneAt: 'x' }));
+    await store.createActionItem(actionItem({ id: 'a', incidentId: id }));
+    await store.createActionItem(actionItem({ id: 'z', incidentId: id, status: 'done', doneAt: 'x' }));
     expect((await store.actionItems(id)).map((i) => i.id)).toEqual(['a', 'z']);
 
     expect(await incidents.get(id)).toEqual(before.incident);

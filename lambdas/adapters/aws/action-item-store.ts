@@ -5,8 +5,9 @@ import {
   PutCommand,
   QueryCommand,
   type QueryCommandInput,
+  UpdateCommand,
 } from '@aws-sdk/lib-dynamodb';
-import type { ActionItemRecord, ActionItemStore } from '#app/ports';
+import type { ActionItemChange, ActionItemRecord, ActionItemStore } from '#app/ports';
 import { RetryableError } from '#core/errors';
 import type { ActionCategory } from '#core/postmortem';
 import { defaultDocumentClient } from './dynamodb-client.ts';
@@ -19,8 +20,9 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  *   gsi2  ACT#<status> / <deadline>#<incidentId>#<id>
  *                                   every open (or done) item across incidents, by deadline
  *
- * A put replaces the whole item, gsi2 key included, so a status change moves the item from one
- * list to the other. The sort key never starts with `TL#` (the incident's timeline Query) nor is
+ * An item is created once (conditional put); an update sets only the fields it changes, gsi2 keys
+ * included, so a status change moves the item from one list to the other and two updates of
+ * different fields do not undo each other. The sort key never starts with `TL#` (the incident's timeline Query) nor is
  * `INC` (the incident itself), and the gsi2 partitions `ACT#open` / `ACT#done` are not the ones
  * the incident store reads (`INC`, `ROLLUP`, `TIMERS`): neither sees action items. Items of one
  * incident are few; they are sorted by creation time in memory.
@@ -46,8 +48,58 @@ export class DynamoDbActionItemStore implements ActionItemStore {
     this.#db = options.client ?? defaultDocumentClient;
   }
 
-  async putActionItem(item: ActionItemRecord): Promise<void> {
-    await this.#db.send(new PutCommand({ TableName: this.#table, Item: tableItem(item) }));
+  async updateActionItem(
+    incidentId: string,
+    id: string,
+    change: ActionItemChange,
+    by: { readonly who: string; readonly at: string },
+  ): Promise<ActionItemRecord | undefined> {
+    const names: Record<string, string> = {};
+    const values: Record<string, unknown> = { ':who': by.who, ':at': by.at };
+    const sets = ['updatedAt = :at', 'updatedBy = :who'];
+    const removes: string[] = [];
+    /** Each given field, and the condition that at least one of them differs (else: a retry). */
+    const differs: string[] = [];
+    const set = (field: keyof ActionItemChange, value: string) => {
+      names[`#${field}`] = field;
+      values[`:${field}`] = value;
+      sets.push(`#${field} = :${field}`);
+      differs.push(`#${field} <> :${field}`);
+    };
+    if (change.owner !== undefined) set('owner', change.owner);
+    // The list keys move with the fields they are made of.
+    if (change.deadline !== undefined) {
+      set('deadline', change.deadline);
+      sets.push('gsi2sk = :gsi2sk');
+      values[':gsi2sk'] = `${change.deadline}#${incidentId}#${id}`;
+    }
+    if (change.status !== undefined) {
+      set('status', change.status);
+      sets.push('gsi2pk = :gsi2pk');
+      values[':gsi2pk'] = listPk(change.status);
+      if (change.status === 'done')
+        sets.push('doneAt = if_not_exists(doneAt, :at)', 'doneBy = if_not_exists(doneBy, :who)');
+      else removes.push('doneAt', 'doneBy');
+    }
+    if (differs.length === 0) return this.getActionItem(incidentId, id);
+    try {
+      const result = await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: incPk(incidentId), sk: actSk(id) },
+          UpdateExpression: `SET ${sets.join(', ')}${removes.length > 0 ? ` REMOVE ${removes.join(', ')}` : ''}`,
+          ConditionExpression: `attribute_exists(pk) AND (${differs.join(' OR ')})`,
+          ExpressionAttributeNames: names,
+          ExpressionAttributeValues: values,
+          ReturnValues: 'ALL_NEW',
+        }),
+      );
+      return result.Attributes === undefined ? undefined : toActionItem(result.Attributes);
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      // No such item, or already so: as it is.
+      return this.getActionItem(incidentId, id);
+    }
   }
 
   async createActionItem(item: ActionItemRecord): Promise<{ item: ActionItemRecord; created: boolean }> {
@@ -146,6 +198,9 @@ function fields(item: ActionItemRecord): ActionItemRecord {
     createdAt: item.createdAt,
     createdBy: item.createdBy,
     ...(item.doneAt === undefined ? {} : { doneAt: item.doneAt }),
+    ...(item.doneBy === undefined ? {} : { doneBy: item.doneBy }),
+    ...(item.updatedAt === undefined ? {} : { updatedAt: item.updatedAt }),
+    ...(item.updatedBy === undefined ? {} : { updatedBy: item.updatedBy }),
   };
 }
 
@@ -161,5 +216,8 @@ function toActionItem(item: Item): ActionItemRecord {
     createdAt: String(item.createdAt),
     createdBy: String(item.createdBy),
     ...(typeof item.doneAt === 'string' ? { doneAt: item.doneAt } : {}),
+    ...(typeof item.doneBy === 'string' ? { doneBy: item.doneBy } : {}),
+    ...(typeof item.updatedAt === 'string' ? { updatedAt: item.updatedAt } : {}),
+    ...(typeof item.updatedBy === 'string' ? { updatedBy: item.updatedBy } : {}),
   };
 }
