@@ -1,6 +1,7 @@
 import { type Incident, pagedResponders, postmortemRequired, type TimelineEntry } from '#core/incident';
 import { localDay } from '#core/metrics';
 import { type TimerEvent, timer, timerName } from '#core/timers';
+import { clockTime } from '#core/wall-clock';
 import {
   afterResolved,
   cancelEscalationTimers,
@@ -64,7 +65,7 @@ export async function afterMonitoring(
     act.cause,
     at,
     act.who,
-    `Resolve requested by ${nameOf(act.who, deps)} via ${act.channel}: monitoring until ${until}; a re-trigger reopens it`,
+    `Resolve requested by ${nameOf(act.who, deps)} via ${act.channel}: monitoring until ${clockTime(until, deps.config.timeZone)}; a re-trigger reopens it`,
   );
   if (await deps.store.hasTimelineEntry(done)) return;
   await cancelEscalationTimers(incident, deps);

@@ -32,22 +32,35 @@ export interface ConfirmPageInput {
   readonly responderName: string;
   /** Where the form posts: the same signed link. */
   readonly formAction: string;
+  /** The service's ack timeout (0: none): an acknowledged incident still open then pages again. */
+  readonly ackTimeoutMinutes: number;
+  /** The service's monitoring period after a resolve (0: none): an alert in it reopens the incident. */
+  readonly monitoringMinutes: number;
 }
 
-const ACTIONS: Readonly<Record<AckAction, { verb: string; effect: string }>> = {
-  ack: {
-    verb: 'Acknowledge',
-    effect:
-      'Acknowledging tells everyone you are on it and stops the escalation: nobody else is paged for this incident. It stays open until it is resolved.',
-  },
-  resolve: {
-    verb: 'Resolve',
-    effect: 'Resolving closes the incident and stops all paging for it. A new alert opens a new incident.',
-  },
-};
+const VERBS: Readonly<Record<AckAction, string>> = { ack: 'Acknowledge', resolve: 'Resolve' };
+
+/** What the action will do, as the service is configured (the page must not promise more). */
+function effectOf(input: ConfirmPageInput): string {
+  if (input.action === 'ack') {
+    const timeout = input.ackTimeoutMinutes;
+    return `Acknowledging tells everyone you are on it and stops the escalation: nobody else is paged for now. ${
+      timeout > 0
+        ? `If it is still not resolved ${minutesText(timeout)} later, you are paged again and escalation restarts.`
+        : 'It stays open until it is resolved.'
+    }`;
+  }
+  const period = input.monitoringMinutes;
+  return period > 0
+    ? `Resolving stops all paging for it. Klaxon watches it for ${minutesText(period)}: if the alert fires again in that time the incident reopens, after that a new alert opens a new incident.`
+    : 'Resolving closes the incident and stops all paging for it. A new alert opens a new incident.';
+}
+
+const minutesText = (n: number) => (n === 1 ? '1 minute' : `${n} minutes`);
 
 export function confirmPage(input: ConfirmPageInput): string {
-  const { verb, effect } = ACTIONS[input.action];
+  const verb = VERBS[input.action];
+  const effect = effectOf(input);
   const moot =
     input.status === 'resolved'
       ? 'This incident is already resolved.'

@@ -228,15 +228,18 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
     }
     if (!checked.ok) return c.html(refusedPage(checked.reason), REFUSED_STATUS[checked.reason]);
     const { incident, claims, responder } = checked;
+    const service = deps.config.services.find((s) => s.id === incident.service);
     return c.html(
       confirmPage({
         incidentTitle: incident.title,
-        serviceName: deps.config.services.find((s) => s.id === incident.service)?.name ?? incident.service,
+        serviceName: service?.name ?? incident.service,
         severity: incident.sev,
         status: incident.status,
         action: claims.action,
         responderName: responder.name,
         formAction: `/a/${c.req.param('token')}`,
+        ackTimeoutMinutes: service?.ackTimeoutMinutes ?? 30,
+        monitoringMinutes: service?.resolveMonitoringMinutes ?? 15,
       }),
     );
   });

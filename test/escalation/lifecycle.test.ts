@@ -104,6 +104,9 @@ describe('lifecycle on a fake clock', () => {
       expect(p.takePages()).toEqual([]);
       expect(takeEvents(p)).toEqual([]);
       expect(await types(p, incident.id)).toEqual(['OPENED', 'MONITORING']);
+      // The period's end in the config's time zone (Berlin), as every other entry reads.
+      const [watched] = await entriesOf(p, incident.id, 'MONITORING');
+      expect(watched?.text).toMatch(/: monitoring until 11:17; a re-trigger reopens it$/);
 
       await p.fastForward(15 * MINUTE - 1);
       expect((await get(p, incident.id)).status).toBe('monitoring');

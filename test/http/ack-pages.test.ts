@@ -18,6 +18,8 @@ const input: ConfirmPageInput = {
   action: 'ack',
   responderName: 'Alice',
   formAction: '/a/7kq2mzx4ab3c.a.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg',
+  ackTimeoutMinutes: 30,
+  monitoringMinutes: 15,
 };
 
 /** The text a person reads: tags dropped, whitespace collapsed, entities kept. */
@@ -121,9 +123,23 @@ describe('the confirmation page', () => {
   });
 
   it('offers Resolve for resolve links', () => {
-    const html = confirmPage({ ...input, action: 'resolve', status: 'acknowledged' });
+    const html = confirmPage({ ...input, action: 'resolve', status: 'acknowledged', monitoringMinutes: 0 });
     expect(html).toContain('<button type="submit">Resolve</button>');
     expect(visibleText(html)).toContain('Resolving closes the incident');
+  });
+
+  it('promises only what the service does: its ack timeout and its monitoring period', () => {
+    expect(visibleText(confirmPage(input))).toContain(
+      'nobody else is paged for now. If it is still not resolved 30 minutes later, you are paged again and escalation restarts.',
+    );
+    expect(visibleText(confirmPage({ ...input, ackTimeoutMinutes: 0 }))).toContain(
+      'nobody else is paged for now. It stays open until it is resolved.',
+    );
+    const resolve = visibleText(confirmPage({ ...input, action: 'resolve' }));
+    expect(resolve).toContain(
+      'Klaxon watches it for 15 minutes: if the alert fires again in that time the incident reopens',
+    );
+    expect(resolve).not.toContain('closes the incident');
   });
 
   it('notes when the action has already happened', () => {
