@@ -727,7 +727,10 @@ klaxon checklist tick <id> <item>.
   'checklist tick': {
     usage: 'checklist tick <id> <item> [--undo] [--who <handle>]',
     summary: 'Ticks (or with --undo unticks) a checklist item.',
-    details: `Ticks a checklist item (its id, from klaxon checklist <id>).
+    details: `Ticks a checklist item (its id, from klaxon checklist <id>). Items Klaxon ticks itself
+from what it records (acknowledge, assign-ic, implement-mitigation, stable-15, action-items,
+publish-postmortem, follow-up, and create-ticket and war-room at opening) are refused, naming the
+command that ticks them.
 
 Options:
   --undo               untick it

@@ -1,4 +1,5 @@
 import type { Alert, SourceSeverity } from '#core/alert';
+import { type ChecklistItemId, tickedByKlaxon } from '#core/checklists';
 import { type Classification, classify } from '#core/classification';
 import type {
   ActionItemCreateInput,
@@ -729,15 +730,24 @@ export async function addNote(
   return { entry: note, created: true };
 }
 
-/** Ticks (or unticks) a checklist item by hand. */
+/**
+ * Ticks (or unticks) a checklist item by hand. An item Klaxon alone ticks from its record (the
+ * acknowledgement, the mitigation, the published postmortem, …) is refused with a 409 naming the
+ * command that does it: a person's tick would contradict what Klaxon knows.
+ */
 export async function tickChecklist(
   id: string,
-  item: string,
+  item: ChecklistItemId,
   input: { who: string; done: boolean },
   deps: CommandDeps,
 ): Promise<CommandResult> {
   const now = deps.clock().toISOString();
   const { after, changed } = await patchWithRetry(id, deps, (incident) => {
+    const refused = tickedByKlaxon(item, incident.id);
+    if (refused !== undefined)
+      throw new ConflictError(`checklist item ${item} is not ticked by hand`, [
+        { field: 'item', message: refused },
+      ]);
     const ticked = incident.checklist[item] !== undefined;
     if (ticked === input.done) return undefined;
     const checklist = { ...incident.checklist };

@@ -15,7 +15,8 @@ import { clockTime } from './wall-clock.ts';
  * automatically where Klaxon knows the answer: those ticks are derived from the incident, its
  * timeline and its action items every time the view is built, never stored. An automatic tick
  * takes precedence over a person's (it is the recorded fact); a person's tick counts where Klaxon
- * knows nothing.
+ * knows nothing. Items whose answer is Klaxon's own record either way (`TICKED_BY_KLAXON`) are
+ * never ticked by people.
  *
  * Due times: Initial Response 5 minutes after detection, Mitigation 60 minutes after detection,
  * Resolution when the incident is resolved, Postmortem 72 hours after resolution. Resolution and
@@ -94,6 +95,69 @@ const ITEM_IDS: ReadonlySet<string> = new Set(CHECKLIST.flatMap((p) => p.items.m
 
 export function isChecklistItem(id: string): id is ChecklistItemId {
   return ITEM_IDS.has(id);
+}
+
+/** How an item that Klaxon alone ticks gets ticked: when, and the commands that do it. */
+export interface KlaxonTick {
+  /** "when the incident is acknowledged". */
+  readonly when: string;
+  /** The API request and the CLI command, `<id>` standing for the incident's id. */
+  readonly commands: readonly string[];
+}
+
+const route = (method: string, path: string) => `${method} /api/incidents/<id>/${path}`;
+
+/**
+ * The items whose answer is Klaxon's own record, done or not: a person's tick would contradict it
+ * (an "acknowledged" tick on an incident that goes on escalating, a "published" one on a
+ * postmortem that still goes overdue). People cannot tick or untick them — the command that makes
+ * the fact ticks them — and a tick stored before that rule is not shown. The other automatic
+ * ticks (severity assessed, timeline begun, postmortem scheduled) record only that it happened in
+ * Klaxon; there a person's tick says it happened elsewhere.
+ */
+export const TICKED_BY_KLAXON: Readonly<Partial<Record<ChecklistItemId, KlaxonTick>>> = {
+  acknowledge: {
+    when: 'when the incident is acknowledged',
+    commands: [route('POST', 'acknowledge'), 'klaxon ack <id>'],
+  },
+  'create-ticket': { when: 'when the incident opens', commands: [] },
+  'assign-ic': {
+    when: 'when an incident commander is assigned',
+    commands: [
+      route('POST', 'roles'),
+      route('POST', 'handoff'),
+      'klaxon role assign <id> commander <person>',
+    ],
+  },
+  'war-room': { when: 'when the incident opens', commands: [] },
+  'implement-mitigation': {
+    when: 'when the incident is mitigated',
+    commands: [route('POST', 'mitigate'), 'klaxon mitigate <id>'],
+  },
+  'stable-15': {
+    when: 'when a monitoring period of 15+ minutes ends quietly',
+    commands: [`${route('POST', 'resolve')} without "now"`, 'klaxon resolve <id> without --now'],
+  },
+  'action-items': {
+    when: 'when an action item is added',
+    commands: [route('POST', 'action-items'), 'klaxon actions add <id>'],
+  },
+  'publish-postmortem': {
+    when: 'when the postmortem is published',
+    commands: [route('POST', 'postmortem/publish'), 'klaxon postmortem publish <id>'],
+  },
+  'follow-up': {
+    when: 'when every action item is done',
+    commands: [route('PATCH', 'action-items/<item>'), 'klaxon actions done <id> <item>'],
+  },
+};
+
+/** Why a person cannot tick or untick `item` of incident `id`; undefined when they can. */
+export function tickedByKlaxon(item: ChecklistItemId, id: string): string | undefined {
+  const how = TICKED_BY_KLAXON[item];
+  if (how === undefined) return undefined;
+  const commands = how.commands.map((c) => c.replaceAll('<id>', id));
+  return `is ticked by Klaxon ${how.when}${commands.length > 0 ? `: ${commands.join(', ')}` : ''}`;
 }
 
 /** Minutes after detection. */
@@ -267,7 +331,10 @@ export function checklistView(input: ChecklistInput): ChecklistView {
     const late = dueAt !== undefined && now.getTime() > Date.parse(dueAt);
     const items = phase.items.map((item): ChecklistItemView => {
       const automatic = auto[item.id];
-      const person = Object.hasOwn(incident.checklist, item.id) ? incident.checklist[item.id] : undefined;
+      const person =
+        Object.hasOwn(incident.checklist, item.id) && TICKED_BY_KLAXON[item.id] === undefined
+          ? incident.checklist[item.id]
+          : undefined;
       const tick = automatic ?? person;
       if (tick === undefined) {
         if (late) overdue++;

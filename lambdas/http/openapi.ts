@@ -171,7 +171,7 @@ interface Operation {
   readonly query?: QueryName;
   /** Success: status, description, and the top-level keys of a JSON body (none: no JSON body). */
   readonly ok: readonly [number, string, (readonly string[])?];
-  /** 409 when the incident's status does not allow the command. */
+  /** 409 when the incident's state does not allow the command. */
   readonly conflict?: boolean;
   /** Extra content types of the success response (besides JSON). */
   readonly produces?: readonly string[];
@@ -263,7 +263,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
     path: incident('/checklist/{item}'),
-    summary: 'Tick (or untick) a checklist item',
+    summary: 'Tick (or untick) a checklist item (not one Klaxon ticks itself: 409 naming `item`)',
     tag: 'incident command',
     access: 'api',
     body: 'ChecklistTick',
@@ -514,7 +514,7 @@ const ERRORS = {
   400: 'A field is invalid: `errors` names each one',
   401: 'Not authenticated',
   404: 'The incident (or what else the path names) does not exist',
-  409: 'The incident’s status does not allow this: `errors` names `status`',
+  409: 'The incident’s state does not allow this: `errors` names `status` (for a checklist item Klaxon ticks itself, `item`, with the command that ticks it)',
   413: 'Body larger than the route allows (Events v2: 512 KB; webhooks: 4 MB)',
 } as const;
 

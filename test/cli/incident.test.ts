@@ -207,6 +207,16 @@ describe('klaxon incident commands against the running local pipeline', { timeou
     expect(item).toMatchObject({ done: true, by: 'tester' });
   });
 
+  it('refuses to tick what Klaxon ticks itself: exit 1 naming the item and the command that does it', async () => {
+    const ran = await local('checklist', 'tick', id, 'publish-postmortem');
+    expect(ran.code).toBe(1);
+    expect(ran.stderr).toBe(
+      'klaxon: 409 checklist item publish-postmortem is not ticked by hand ' +
+        `(item: is ticked by Klaxon when the postmortem is published: ` +
+        `POST /api/incidents/${id}/postmortem/publish, klaxon postmortem publish ${id})\n`,
+    );
+  });
+
   it('resolves into the monitoring period, then at once with --now (postmortem due)', async () => {
     expect(ok(await local('resolve', id))).toMatch(
       new RegExp(`^${id} monitoring until \\d{2}:\\d{2} \\S+; a re-trigger reopens it\\n$`),

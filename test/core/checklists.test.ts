@@ -6,6 +6,7 @@ import {
   checklistView,
   isChecklistItem,
   renderChecklist,
+  TICKED_BY_KLAXON,
 } from '#core/checklists';
 import type { Incident, TimelineEntry, TimelineType } from '#core/incident';
 import { UNCOMMANDED } from '../support/incident.ts';
@@ -517,6 +518,25 @@ describe("people's ticks", () => {
     );
     expect(item(v, 'acknowledge')).toMatchObject({ done: true, at: iso(2), by: 'alice', auto: true });
     expect(v.phases.flatMap((p) => p.items)).toHaveLength(28);
+  });
+
+  it('a person’s tick of an item only Klaxon ticks is not shown: the record says it is not done', () => {
+    // Ticks stored before such ticks were refused: a triggered incident is not acknowledged, a
+    // postmortem without postmortemDoneAt is not published, whoever ticked it.
+    const ticks = Object.fromEntries(
+      Object.keys(TICKED_BY_KLAXON).map((id) => [id, { at: iso(1), by: 'bob' }]),
+    );
+    const v = view(incident({ status: 'resolved', resolvedAt: iso(40), checklist: ticks }), {
+      now: minutes(41),
+    });
+    for (const id of ['acknowledge', 'assign-ic', 'implement-mitigation', 'stable-15', 'action-items'])
+      expect(item(v, id), id).toMatchObject({ done: false });
+    expect(item(v, 'publish-postmortem')).toMatchObject({ done: false });
+    expect(item(v, 'follow-up')).toMatchObject({ done: false });
+    expect(item(v, 'war-room')).toMatchObject({ done: true, by: 'klaxon', auto: true });
+    // Where Klaxon only records that something happened, a person's tick still counts.
+    const assessed = view(incident({ checklist: { 'assess-severity': { at: iso(1), by: 'bob' } } }));
+    expect(item(assessed, 'assess-severity')).toMatchObject({ done: true, by: 'bob', auto: false });
   });
 });
 

@@ -540,6 +540,28 @@ describe('the checklist', () => {
     expect(await snapshot()).toEqual(before);
     expect((await call('GET', '/api/incidents/nope/checklist')).status).toBe(404);
   });
+
+  it('an item Klaxon ticks itself is refused by hand (409 naming item and the command), nothing changes', async () => {
+    // The alert's incident is triggered and escalating: a hand tick of "acknowledge" would say
+    // otherwise. Nor can a person untick what Klaxon ticked, or tick the postmortem published.
+    const before = await snapshot();
+    for (const [item, done, command] of [
+      ['acknowledge', true, `POST /api/incidents/${incidentId}/acknowledge`],
+      ['war-room', false, 'when the incident opens'],
+      ['publish-postmortem', true, `POST /api/incidents/${incidentId}/postmortem/publish`],
+      ['implement-mitigation', true, `POST /api/incidents/${incidentId}/mitigate`],
+    ] as const) {
+      const res = await call('POST', `/api/incidents/${incidentId}/checklist/${item}`, { who: 'bob', done });
+      expect(res.status, item).toBe(409);
+      const body = await json<{ message: string; errors: { field: string; message: string }[] }>(res);
+      expect(body.message).toContain(item);
+      expect(body.errors).toEqual([{ field: 'item', message: expect.stringContaining(command) }]);
+    }
+    expect(await snapshot()).toEqual(before);
+    const view = await json<Checklist>(await call('GET', `/api/incidents/${incidentId}/checklist`));
+    expect(item(view, 'acknowledge')).toMatchObject({ done: false });
+    expect(item(view, 'publish-postmortem')).toMatchObject({ done: false });
+  });
 });
 
 describe('action items and the postmortem', () => {

@@ -709,7 +709,7 @@ const COMMANDS: readonly { readonly name: string; readonly path: string; readonl
   { name: 'roles', path: 'roles', body: { role: 'commander', person: 'carol', who: 'alice' } },
   { name: 'handoff', path: 'handoff', body: { to: 'carol', who: 'alice', brief } },
   { name: 'timeline', path: 'timeline', body: { type: 'OBSERVATION', who: 'alice', text: 'p99 ok' } },
-  { name: 'checklist', path: 'checklist/war-room', body: { who: 'alice', done: true } },
+  { name: 'checklist', path: 'checklist/notify-stakeholders', body: { who: 'alice', done: true } },
   { name: 'postmortem/publish', path: 'postmortem/publish', body: { who: 'alice' } },
   {
     name: 'action-items',
@@ -759,7 +759,7 @@ describe('the incident-command routes', () => {
     const id = ids.get('PATCH action-items') ?? '';
     await api('POST', `/api/incidents/${id}/acknowledge`, { who: 'alice' });
     expect(writes()).toEqual(expect.arrayContaining(['store.transition', 'events.publish']));
-    await api('POST', `/api/incidents/${id}/checklist/war-room`, { who: 'alice', done: true });
+    await api('POST', `/api/incidents/${id}/checklist/notify-stakeholders`, { who: 'alice', done: true });
     expect(writes()).toEqual(expect.arrayContaining(['store.patch', 'store.putTimelineEntry']));
     await api('POST', `/api/incidents/${id}/action-items`, COMMANDS.at(-1)?.body);
     expect(writes()).toEqual(['actionItems.createActionItem']);

@@ -536,10 +536,10 @@ describe('incident command, each command run twice', () => {
   it.each([true, false])('tick a checklist item (done: %s): changed, then not', async (done) => {
     const p = await startPipeline(dynamo, reliabilityConfig(), START);
     const incident = await open(p);
-    if (!done) await tickChecklist(incident.id, 'war-room', { who: 'alice', done: true }, p.deps);
+    if (!done) await tickChecklist(incident.id, 'notify-stakeholders', { who: 'alice', done: true }, p.deps);
     later(p, MINUTE);
     const { first, second } = await twice(p, () =>
-      tickChecklist(incident.id, 'war-room', { who: 'alice', done }, p.deps),
+      tickChecklist(incident.id, 'notify-stakeholders', { who: 'alice', done }, p.deps),
     );
     expect([first.changed, second.changed]).toEqual([true, false]);
   });
