@@ -441,7 +441,8 @@ export async function changeSeverity(
             step: 0,
             stepAt: now.toISOString(),
             escalation: 'active' as const,
-            escalations: incident.escalations + 1,
+            // Level 1 of the new severity's policy pages: not an escalation beyond level 1
+            // (`escalations` does not move, as for a reopen or a resume).
           }
         : {}),
     };

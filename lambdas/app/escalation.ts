@@ -1,6 +1,6 @@
 import type { EscalationPolicy, KlaxonConfig, Target } from '#core/config';
 import { RetryableError } from '#core/errors';
-import { stepAction } from '#core/escalation';
+import { escalationStepText, stepAction } from '#core/escalation';
 import { timelineEntryId } from '#core/ids';
 import {
   type Incident,
@@ -550,7 +550,7 @@ async function settleAfterStep(stepped: Incident, effects: Effects, deps: Escala
 
 export function stepEntry(incident: Incident, type: TimelineType, step: number): TimelineEntry {
   const action =
-    type === 'ESCALATION_EXHAUSTED' ? 'Escalation exhausted: nobody acknowledged' : `Escalation step ${step}`;
+    type === 'ESCALATION_EXHAUSTED' ? 'Escalation exhausted: nobody acknowledged' : escalationStepText(step);
   return entry(incident, type, `step:${incident.generation}:${step}`, incident.stepAt, 'klaxon', action);
 }
 

@@ -1,4 +1,5 @@
 import type { EscalationPolicy } from './config.ts';
+import type { TimelineEntry } from './incident.ts';
 
 /**
  * Escalation as a sequence of steps. Step s pages level (s mod L) of round ⌊s / L⌋, where L is
@@ -24,4 +25,18 @@ export function stepAction(policy: EscalationPolicy, step: number): StepAction {
   // biome-ignore lint/style/noNonNullAssertion: level < levels.length by construction
   const { delayMinutes } = policy.levels[level]!;
   return { kind: 'page', level, round: Math.floor(step / levels), delayMinutes };
+}
+
+const STEP_TEXT = 'Escalation step ';
+
+/** The text of the ESCALATED entry of step `step` (≥ 1: a level after the first page). */
+export const escalationStepText = (step: number) => `${STEP_TEXT}${step}`;
+
+/**
+ * An ESCALATED entry of a step beyond the first page — not one of escalation resuming after a
+ * maintenance window, which pages level 1 again. Restarts (ack timeout, a severity change, a
+ * reopen) begin at step 0 and have their own entries.
+ */
+export function isEscalationStep(entry: Pick<TimelineEntry, 'type' | 'text'>): boolean {
+  return entry.type === 'ESCALATED' && entry.text.startsWith(STEP_TEXT);
 }

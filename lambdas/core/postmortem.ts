@@ -1,5 +1,6 @@
 import { formatDuration } from './analysis.ts';
 import { type BlameFinding, checkBlameless } from './blame.ts';
+import { isEscalationStep } from './escalation.ts';
 import { type Incident, ROLE_NAMES, ROLES, type TimelineEntry } from './incident.ts';
 import { localDay } from './metrics.ts';
 import { clockTime } from './wall-clock.ts';
@@ -164,6 +165,32 @@ function roleLines(incident: Incident): string[] {
 
 const sameAction = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
+/** `once`, `2 times`. */
+const times = (n: number) => (n === 1 ? 'once' : `${n} times`);
+
+/**
+ * What the escalation record says went poorly, from the timeline: the steps escalation took
+ * beyond the first page before the first acknowledgement (the `escalations` counter also counts
+ * restarts, which page level 1 again), and the ack timeouts that restarted it after one.
+ */
+function escalationLines(incident: Incident, timeline: readonly TimelineEntry[]): string[] {
+  const ackedAt = incident.acknowledgedAt;
+  const steps = timeline.filter(
+    (e) => isEscalationStep(e) && (ackedAt === undefined || e.at <= ackedAt),
+  ).length;
+  const lapses = timeline.filter((e) => e.type === 'ACK_TIMEOUT').length;
+  return [
+    ...(steps === 0
+      ? []
+      : ackedAt === undefined
+        ? [`- Escalation was needed ${times(steps)} and nobody acknowledged.`]
+        : [`- Escalation was needed ${times(steps)} before someone acknowledged.`]),
+    ...(lapses === 0
+      ? []
+      : [`- It stayed unresolved past the ack timeout ${times(lapses)}: escalation restarted from level 1.`]),
+  ];
+}
+
 export function generatePostmortem(input: PostmortemInput): Postmortem {
   const { incident, timeZone } = input;
   const template = TEMPLATES[input.template];
@@ -253,11 +280,9 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
     '',
     '## What Went Poorly',
     '',
-    ...(incident.escalations > 0
-      ? [`- Escalation was needed ${incident.escalations} time(s) before someone acknowledged.`]
-      : []),
+    ...escalationLines(incident, input.timeline),
     ...(incident.reopens > 0
-      ? [`- It recurred during monitoring and was reopened ${incident.reopens} time(s).`]
+      ? [`- It recurred during monitoring and was reopened ${times(incident.reopens)}.`]
       : []),
     '- _What got in the way: missing signals, unclear ownership, slow tooling (describe the system, not people)_',
     '',

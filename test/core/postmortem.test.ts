@@ -392,9 +392,68 @@ describe('postmortem from the incident lifecycle and its tracked action items', 
 
   it('says when the incident recurred during monitoring', () => {
     expect(section(generateCommanded('default', { reopens: 2 }).markdown, 'What Went Poorly')).toContain(
-      '- It recurred during monitoring and was reopened 2 time(s).',
+      '- It recurred during monitoring and was reopened 2 times.',
+    );
+    expect(section(generateCommanded('default', { reopens: 1 }).markdown, 'What Went Poorly')).toContain(
+      '- It recurred during monitoring and was reopened once.',
     );
     expect(section(generateCommanded('default').markdown, 'What Went Poorly')).not.toContain('reopened');
+  });
+
+  it('counts the escalation steps before the first acknowledgement from the timeline, not the counter', () => {
+    const at = (minute: number) => new Date(Date.parse(incident.detectedAt) + minute * 60_000).toISOString();
+    const step = (
+      minute: number,
+      text: string,
+      type: TimelineEntry['type'] = 'ESCALATED',
+    ): TimelineEntry => ({
+      id: `s${minute}`,
+      incidentId: incident.id,
+      at: at(minute),
+      type,
+      who: 'klaxon',
+      text,
+    });
+    // The counter (9) also counts restarts: the draft does not go by it.
+    const poorly = (counted: Incident, entries: TimelineEntry[]) =>
+      section(
+        generatePostmortem({
+          incident: { ...counted, escalations: 9 },
+          serviceName: 'Checkout API',
+          timeline: entries,
+          timeZone: 'UTC',
+          template: 'default',
+          authors: [],
+        }).markdown,
+        'What Went Poorly',
+      )
+        .split('\n')
+        .filter((l) => /escalat/i.test(l));
+    // Two steps, then the acknowledgement (13:27 = minute 4); a step after it does not count, nor
+    // does escalation resuming after a maintenance window (level 1 again).
+    const entries = [
+      step(1, 'Escalation resumed: maintenance window ended'),
+      step(2, 'Escalation step 1'),
+      step(3, 'Escalation step 2 (recorded by step 3: its own record had failed)'),
+      step(30, 'Escalation step 1'),
+    ];
+    expect(poorly(incident, entries)).toEqual([
+      '- Escalation was needed 2 times before someone acknowledged.',
+    ]);
+    expect(poorly(incident, entries.slice(0, 2))).toEqual([
+      '- Escalation was needed once before someone acknowledged.',
+    ]);
+    const { acknowledgedAt: _a, acknowledgedBy: _b, ...unacknowledged } = incident;
+    expect(poorly(unacknowledged, entries)).toEqual([
+      '- Escalation was needed 3 times and nobody acknowledged.',
+    ]);
+    expect(poorly(incident, [])).toEqual([]);
+    expect(
+      poorly(incident, [
+        step(34, 'Acknowledged but unresolved past the ack timeout: escalation restarted', 'ACK_TIMEOUT'),
+        step(64, 'Acknowledged but unresolved past the ack timeout: escalation restarted', 'ACK_TIMEOUT'),
+      ]),
+    ).toEqual(['- It stayed unresolved past the ack timeout 2 times: escalation restarted from level 1.']);
   });
 
   it('keeps line breaks in the title and the text from starting headings or splitting table rows', () => {

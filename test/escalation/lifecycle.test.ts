@@ -13,6 +13,7 @@ import { handleTimerEvent } from '#app/timers';
 import { ConflictError } from '#core/errors';
 import type { Incident } from '#core/incident';
 import { type LifecycleEventType, parseLifecycleEventDetail } from '#core/lifecycle-events';
+import { generatePostmortem } from '#core/postmortem';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
 import { overriding } from '../support/override.ts';
@@ -914,5 +915,57 @@ describe('lifecycle on a fake clock', () => {
         'Postmortem Due',
       ]);
     });
+  });
+});
+
+describe('the postmortem draft tells what happened', () => {
+  /** The draft's lines under `## heading`, from the incident and timeline as stored. */
+  async function draftSection(p: Pipeline, id: string, heading: string): Promise<string[]> {
+    const { markdown } = generatePostmortem({
+      incident: await get(p, id),
+      serviceName: 'Checkout API',
+      timeline: await p.store.timeline(id),
+      timeZone: 'Europe/Berlin',
+      template: 'default',
+      authors: [],
+    });
+    const start = markdown.indexOf(`## ${heading}\n`);
+    const rest = markdown.slice(start + heading.length + 4);
+    return rest.slice(0, rest.indexOf('\n## ')).split('\n').filter(Boolean);
+  }
+
+  it('escalation before the acknowledgement: the steps beyond the first page, counted from the timeline', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p);
+    await p.fastForward(5 * MINUTE); // level 2 (carol) paged
+    await acknowledgeIncident(incident.id, 'carol', p.deps);
+    expect(await draftSection(p, incident.id, 'What Went Poorly')).toContain(
+      '- Escalation was needed once before someone acknowledged.',
+    );
+  });
+
+  it('a severity raise that restarts escalation, acknowledged at once: no escalation was needed', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p, { severity: 'warning' });
+    await p.fastForward(MINUTE);
+    await changeSeverity(incident.id, { severity: 'SEV-1', reason: 'all regions', who: 'alice' }, p.deps);
+    await acknowledgeIncident(incident.id, 'alice', p.deps);
+    // Level 1 of the new severity's policy paged again: not an escalation beyond it (metrics).
+    expect(await get(p, incident.id)).toMatchObject({ generation: 2, escalations: 0 });
+    const poorly = await draftSection(p, incident.id, 'What Went Poorly');
+    expect(poorly.filter((l) => /escalat/i.test(l))).toEqual([]);
+  });
+
+  it('an ack timeout after a prompt acknowledgement is said as such, not as escalation before it', async () => {
+    const p = await startPipeline(dynamo, teamConfig({ ackTimeoutMinutes: 30 }), START);
+    const incident = await open(p);
+    await p.fastForward(MINUTE);
+    await acknowledgeIncident(incident.id, 'alice', p.deps);
+    await p.fastForward(30 * MINUTE); // the ack timeout restarts escalation at 10:31
+    expect((await get(p, incident.id)).status).toBe('triggered');
+    const poorly = await draftSection(p, incident.id, 'What Went Poorly');
+    expect(poorly.filter((l) => /escalat/i.test(l))).toEqual([
+      '- It stayed unresolved past the ack timeout once: escalation restarted from level 1.',
+    ]);
   });
 });
