@@ -10,6 +10,7 @@ import {
 } from '#app/command';
 import { processAlert } from '#app/process-alert';
 import { handleTimerEvent } from '#app/timers';
+import { checklistView } from '#core/checklists';
 import { ConflictError } from '#core/errors';
 import type { Incident } from '#core/incident';
 import { type LifecycleEventType, parseLifecycleEventDetail } from '#core/lifecycle-events';
@@ -967,5 +968,58 @@ describe('the postmortem draft tells what happened', () => {
     expect(poorly.filter((l) => /escalat/i.test(l))).toEqual([
       '- It stayed unresolved past the ack timeout once: escalation restarted from level 1.',
     ]);
+  });
+});
+
+describe('a reopen takes back the mitigation that did not hold', () => {
+  it('mitigated, resolve requested, fired again: no mitigation on the incident, its draft or its checklist', async () => {
+    const p = await startPipeline(dynamo, teamConfig(MONITORED), START);
+    const incident = await open(p);
+    await p.fastForward(10 * MINUTE);
+    await mitigateIncident(incident.id, { who: 'alice' }, p.deps);
+    await resolveIncident(incident.id, { who: 'alice', now: false }, p.deps);
+    const monitoring = await get(p, incident.id);
+    expect(monitoring).toMatchObject({ status: 'monitoring', mitigatedAt: plus(START, 10 * MINUTE) });
+
+    await p.fastForward(5 * MINUTE);
+    const again = alertNow(p);
+    await processAlert(again, p.deps);
+    const reopened = await get(p, incident.id);
+    expect(reopened).toMatchObject({ status: 'triggered', reopens: 1 });
+    expect(reopened.mitigatedAt).toBeUndefined();
+    expect(reopened.mitigatedBy).toBeUndefined();
+    // The history stays on the timeline.
+    expect(await types(p, incident.id)).toEqual([
+      'OPENED',
+      'ESCALATED',
+      'MITIGATED',
+      'MONITORING',
+      'REOPENED',
+    ]);
+
+    // A replayed reopen (the same alert again, or the store's reopen of the version it read) is a no-op.
+    await processAlert(again, p.deps);
+    expect(await p.store.reopen(monitoring, p.clock.now())).toBeUndefined();
+    expect(await get(p, incident.id)).toEqual(reopened);
+
+    await p.fastForward(45 * MINUTE);
+    await resolveIncident(incident.id, { who: 'alice', now: true }, p.deps);
+    const resolved = await get(p, incident.id);
+    const timeline = await p.store.timeline(incident.id);
+    const { markdown } = generatePostmortem({
+      incident: resolved,
+      serviceName: 'Checkout API',
+      timeline,
+      timeZone: 'Europe/Berlin',
+      template: 'default',
+      authors: [],
+    });
+    expect(markdown).not.toContain('Customer impact was mitigated');
+    expect(markdown).toContain('- Customer impact: 1h (start to resolution)');
+    expect(markdown).toContain('[MITIGATED]');
+    const view = checklistView({ incident: resolved, timeline, actionItems: [], now: p.clock.now() });
+    expect(view.phases.flatMap((ph) => ph.items).find((i) => i.id === 'implement-mitigation')).toMatchObject({
+      done: false,
+    });
   });
 });

@@ -383,13 +383,21 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   async reopen(incident: Incident, now: Date, eventKey?: string): Promise<Incident | undefined> {
     // A reopen pages level 1 again: it is not an escalation (`escalations` counts later steps and
     // ack-timeout restarts).
-    return this.#restart(incident, now, 'monitoring', {
-      escalations: incident.escalations,
-      reopens: incident.reopens + 1,
-      reopenedAt: now.toISOString(),
-      // The trigger that reopened it is known however many events follow (like the opener).
-      ...(eventKey !== undefined ? { reopenedBy: eventHash(eventKey) } : {}),
-    });
+    return this.#restart(
+      incident,
+      now,
+      'monitoring',
+      {
+        escalations: incident.escalations,
+        reopens: incident.reopens + 1,
+        reopenedAt: now.toISOString(),
+        // The trigger that reopened it is known however many events follow (like the opener).
+        ...(eventKey !== undefined ? { reopenedBy: eventHash(eventKey) } : {}),
+      },
+      // The alert fired again: the mitigation did not hold, and impact (postmortem, checklist)
+      // runs on until someone mitigates again. Its MITIGATED entry stays on the timeline.
+      ['mitigatedAt', 'mitigatedBy'],
+    );
   }
 
   async claimOpening(id: string, token: string, now: Date, until: Date): Promise<boolean> {
@@ -505,8 +513,10 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     now: Date,
     from: 'acknowledged' | 'monitoring',
     extra: Record<string, unknown>,
+    remove: readonly string[] = [],
   ): Promise<Incident | undefined> {
     return this.#conditionalUpdate(incident, {
+      remove,
       set: {
         status: 'triggered',
         generation: incident.generation + 1,
@@ -542,12 +552,17 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   }
 
   /**
-   * SETs `set` and bumps the version if the incident still has the version it was read at and
-   * `condition` holds; undefined when it does not (someone else changed it first).
+   * SETs `set` (and REMOVEs `remove`) and bumps the version if the incident still has the version
+   * it was read at and `condition` holds; undefined when it does not (someone else changed it first).
    */
   async #conditionalUpdate(
     incident: Incident,
-    update: { set: Record<string, unknown>; condition: string; values: Record<string, unknown> },
+    update: {
+      set: Record<string, unknown>;
+      remove?: readonly string[];
+      condition: string;
+      values: Record<string, unknown>;
+    },
   ): Promise<Incident | undefined> {
     const names: Record<string, string> = update.condition.includes('#status') ? { '#status': 'status' } : {};
     const values: Record<string, unknown> = { ...update.values, ':version': incident.version, ':one': 1 };
@@ -556,12 +571,16 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       values[`:a${i}`] = value;
       return `#a${i} = :a${i}`;
     });
+    const removals = (update.remove ?? []).map((name, i) => {
+      names[`#r${i}`] = name;
+      return `#r${i}`;
+    });
     try {
       const result = await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: incPk(incident.id), sk: 'INC' },
-          UpdateExpression: `SET ${assignments.join(', ')} ADD version :one`,
+          UpdateExpression: `SET ${assignments.join(', ')}${removals.length > 0 ? ` REMOVE ${removals.join(', ')}` : ''} ADD version :one`,
           ConditionExpression: `version = :version AND ${update.condition}`,
           ExpressionAttributeNames: names,
           ExpressionAttributeValues: values,
