@@ -2,7 +2,7 @@ import { formatDuration } from './analysis.ts';
 import { type BlameFinding, checkBlameless } from './blame.ts';
 import { isEscalationStep } from './escalation.ts';
 import { type Incident, ROLE_NAMES, ROLES, type TimelineEntry } from './incident.ts';
-import { localDay } from './metrics.ts';
+import { localDay, TARGETS } from './metrics.ts';
 import { clockTime } from './wall-clock.ts';
 
 /**
@@ -15,7 +15,9 @@ import { clockTime } from './wall-clock.ts';
  *
  * Durations, as in docs/METRICS.md: to detect = start → detection, to acknowledge = detection →
  * acknowledgement, to mitigate and to resolve = start → mitigation / resolution; customer impact
- * = start → mitigation, else resolution.
+ * = start → mitigation, else resolution. The time to acknowledge goes under what went well when it
+ * met the severity's MTTA target, under what went poorly when it missed it. The status is `Draft`
+ * until the postmortem is published.
  */
 
 export const POSTMORTEM_TEMPLATES = [
@@ -165,6 +167,24 @@ function roleLines(incident: Incident): string[] {
 
 const sameAction = (a: string, b: string) => a.trim().toLowerCase() === b.trim().toLowerCase();
 
+/**
+ * The time to acknowledge against the MTTA target of the severity (docs/METRICS.md; a breach is at
+ * or over it, as in the rollups): `well` within it, `poorly` when it missed it. A severity without
+ * a target (SEV-3/4) has the time stated under what went well, as a fact.
+ */
+function acknowledgementLine(incident: Incident): { well?: string; poorly?: string } {
+  const { detectedAt, acknowledgedAt } = incident;
+  const took = between(detectedAt, acknowledgedAt);
+  if (took === undefined || acknowledgedAt === undefined) return {};
+  const said = `- The page was acknowledged ${took} after detection`;
+  const target = TARGETS.mttaSeconds[incident.sev];
+  if (target === undefined) return { well: `${said}.` };
+  const against = `the ${formatDuration(target)} target for ${incident.sev}`;
+  return Date.parse(acknowledgedAt) - Date.parse(detectedAt) >= target * 1000
+    ? { poorly: `${said}, missing ${against}.` }
+    : { well: `${said}, within ${against}.` };
+}
+
 /** `once`, `2 times`. */
 const times = (n: number) => (n === 1 ? 'once' : `${n} times`);
 
@@ -216,6 +236,12 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
   // (a 24-hour incident would otherwise read 23:45, then 23:50 the next day).
   const timelineDates = input.timeline.some((e) => localDay(e.at, timeZone) !== date);
   const detected = `it was detected after ${detect}${acknowledge ? ` and acknowledged ${acknowledge} later` : ''}`;
+  const acknowledged = acknowledgementLine(incident);
+  // Once published (postmortem publish), the document says so instead of "Draft".
+  const published =
+    incident.postmortemDoneAt === undefined
+      ? undefined
+      : `Published ${localTime(incident.postmortemDoneAt, timeZone, true)}${incident.postmortemDoneBy ? ` by ${cell(incident.postmortemDoneBy)}` : ''}`;
 
   const lines = [
     `# Postmortem: ${inline(incident.title)}`,
@@ -227,7 +253,7 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
     `| Severity | ${severity} |`,
     `| Date | ${date} (${timeZone}) |`,
     `| Authors | ${input.authors.length > 0 ? cell(input.authors.join(', ')) : '_authors_'} |`,
-    '| Status | Draft |',
+    `| Status | ${published ?? 'Draft'} |`,
     '',
     '> Blameless: this document is about how the system and the process behaved, not about who did',
     '> what. Ask "what allowed this?", never "who did this?".',
@@ -275,11 +301,12 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
     '',
     '## What Went Well',
     '',
-    ...(acknowledge ? [`- The page was acknowledged ${acknowledge} after detection.`] : []),
+    ...(acknowledged.well ? [acknowledged.well] : []),
     '- _What helped: alerts, runbooks, tools, coordination_',
     '',
     '## What Went Poorly',
     '',
+    ...(acknowledged.poorly ? [acknowledged.poorly] : []),
     ...escalationLines(incident, input.timeline),
     ...(incident.reopens > 0
       ? [`- It recurred during monitoring and was reopened ${times(incident.reopens)}.`]

@@ -456,6 +456,62 @@ describe('postmortem from the incident lifecycle and its tracked action items', 
     ).toEqual(['- It stayed unresolved past the ack timeout 2 times: escalation restarted from level 1.']);
   });
 
+  it('is a draft until the postmortem is published, then says when and by whom', () => {
+    expect(generate('default').markdown).toContain('| Status | Draft |');
+    const { markdown } = generatePostmortem({
+      incident: { ...incident, postmortemDoneAt: '2026-11-27T09:30:00.000Z', postmortemDoneBy: 'carol' },
+      serviceName: 'Checkout API',
+      timeline,
+      timeZone: 'Europe/Berlin',
+      template: 'default',
+      authors: [],
+    });
+    expect(markdown).toContain('| Status | Published 2026-11-27 10:30 by carol |');
+    expect(markdown).not.toContain('| Status | Draft |');
+  });
+
+  it('an acknowledgement within the MTTA target went well; one that missed it went poorly', () => {
+    const ackAfter = (sev: Incident['sev'], minutes: number) => {
+      const { markdown, blame } = generatePostmortem({
+        incident: {
+          ...incident,
+          sev,
+          acknowledgedAt: new Date(Date.parse(incident.detectedAt) + minutes * 60_000).toISOString(),
+        },
+        serviceName: 'Checkout API',
+        timeline,
+        timeZone: 'Europe/Berlin',
+        template: 'default',
+        authors: [],
+      });
+      const lines = (heading: string) =>
+        section(markdown, heading)
+          .split('\n')
+          .filter((l) => l.includes('acknowledged'));
+      expect(blame).toEqual([]);
+      return { well: lines('What Went Well'), poorly: lines('What Went Poorly') };
+    };
+    // SEV-1: 5 minutes (a breach is at or over the target, as in the metrics).
+    expect(ackAfter('SEV-1', 4)).toEqual({
+      well: ['- The page was acknowledged 4m after detection, within the 5m target for SEV-1.'],
+      poorly: [],
+    });
+    expect(ackAfter('SEV-1', 5)).toEqual({
+      well: [],
+      poorly: ['- The page was acknowledged 5m after detection, missing the 5m target for SEV-1.'],
+    });
+    // SEV-2: 15 minutes.
+    expect(ackAfter('SEV-2', 12).poorly).toEqual([]);
+    expect(ackAfter('SEV-2', 20).poorly).toEqual([
+      '- The page was acknowledged 20m after detection, missing the 15m target for SEV-2.',
+    ]);
+    // SEV-3 has no target: the time is only stated.
+    expect(ackAfter('SEV-3', 40)).toEqual({
+      well: ['- The page was acknowledged 40m after detection.'],
+      poorly: [],
+    });
+  });
+
   it('keeps line breaks in the title and the text from starting headings or splitting table rows', () => {
     const { markdown } = generatePostmortem({
       incident: { ...incident, title: 'Checkout down\r\n## Lessons Learned\rinjected\nhere' },

@@ -743,6 +743,10 @@ describe('action items and the postmortem', () => {
       dueAt: '2026-11-28T13:30:00.000Z',
       doneAt: '2026-11-27T10:00:00.000Z',
     });
+    // The generated document says so, in the configured zone.
+    expect(await (await call('GET', `/api/incidents/${incidentId}/postmortem`)).text()).toContain(
+      '| Status | Published 2026-11-27 11:00 by alice |',
+    );
   });
 });
 
