@@ -91,21 +91,10 @@ export const CHECKLIST = [
 
 export type ChecklistItemId = (typeof CHECKLIST)[number]['items'][number]['id'];
 
-const ITEM_IDS: ReadonlySet<string> = new Set(CHECKLIST.flatMap((p) => p.items.map((i) => i.id)));
-
+/** (A search, not a module-level Set: a bundle that imports only `tickedByKlaxon` drops the list.) */
 export function isChecklistItem(id: string): id is ChecklistItemId {
-  return ITEM_IDS.has(id);
+  return CHECKLIST.some((phase) => phase.items.some((item) => item.id === id));
 }
-
-/** How an item that Klaxon alone ticks gets ticked: when, and the commands that do it. */
-export interface KlaxonTick {
-  /** "when the incident is acknowledged". */
-  readonly when: string;
-  /** The API request and the CLI command, `<id>` standing for the incident's id. */
-  readonly commands: readonly string[];
-}
-
-const route = (method: string, path: string) => `${method} /api/incidents/<id>/${path}`;
 
 /**
  * The items whose answer is Klaxon's own record, done or not: a person's tick would contradict it
@@ -114,50 +103,32 @@ const route = (method: string, path: string) => `${method} /api/incidents/<id>/$
  * the fact ticks them — and a tick stored before that rule is not shown. The other automatic
  * ticks (severity assessed, timeline begun, postmortem scheduled) record only that it happened in
  * Klaxon; there a person's tick says it happened elsewhere.
+ *
+ * Each: the API request (under `/api/incidents/<id>/`) and the `klaxon` command that tick it; none
+ * for what the incident has from the moment it opens. Plain literals: a bundle that does not use
+ * them drops them.
  */
-export const TICKED_BY_KLAXON: Readonly<Partial<Record<ChecklistItemId, KlaxonTick>>> = {
-  acknowledge: {
-    when: 'when the incident is acknowledged',
-    commands: [route('POST', 'acknowledge'), 'klaxon ack <id>'],
-  },
-  'create-ticket': { when: 'when the incident opens', commands: [] },
-  'assign-ic': {
-    when: 'when an incident commander is assigned',
-    commands: [
-      route('POST', 'roles'),
-      route('POST', 'handoff'),
-      'klaxon role assign <id> commander <person>',
-    ],
-  },
-  'war-room': { when: 'when the incident opens', commands: [] },
-  'implement-mitigation': {
-    when: 'when the incident is mitigated',
-    commands: [route('POST', 'mitigate'), 'klaxon mitigate <id>'],
-  },
-  'stable-15': {
-    when: 'when a monitoring period of 15+ minutes ends quietly',
-    commands: [`${route('POST', 'resolve')} without "now"`, 'klaxon resolve <id> without --now'],
-  },
-  'action-items': {
-    when: 'when an action item is added',
-    commands: [route('POST', 'action-items'), 'klaxon actions add <id>'],
-  },
-  'publish-postmortem': {
-    when: 'when the postmortem is published',
-    commands: [route('POST', 'postmortem/publish'), 'klaxon postmortem publish <id>'],
-  },
-  'follow-up': {
-    when: 'when every action item is done',
-    commands: [route('PATCH', 'action-items/<item>'), 'klaxon actions done <id> <item>'],
-  },
+export const TICKED_BY_KLAXON: Readonly<Partial<Record<ChecklistItemId, readonly string[]>>> = {
+  acknowledge: ['POST acknowledge', 'ack <id>'],
+  'create-ticket': [],
+  'assign-ic': ['POST roles', 'role assign <id> commander <person>'],
+  'war-room': [],
+  'implement-mitigation': ['POST mitigate', 'mitigate <id>'],
+  // At the quiet end of the monitoring period that a resolve (without "now") begins.
+  'stable-15': ['POST resolve', 'resolve <id>'],
+  'action-items': ['POST action-items', 'actions add <id>'],
+  'publish-postmortem': ['POST postmortem/publish', 'postmortem publish <id>'],
+  'follow-up': ['PATCH action-items/<item>', 'actions done <id> <item>'],
 };
 
-/** Why a person cannot tick or untick `item` of incident `id`; undefined when they can. */
+/** Why a person cannot tick or untick `item` of incident `id`, with the command; undefined when they can. */
 export function tickedByKlaxon(item: ChecklistItemId, id: string): string | undefined {
   const how = TICKED_BY_KLAXON[item];
   if (how === undefined) return undefined;
-  const commands = how.commands.map((c) => c.replaceAll('<id>', id));
-  return `is ticked by Klaxon ${how.when}${commands.length > 0 ? `: ${commands.join(', ')}` : ''}`;
+  const [request, command] = how;
+  return request === undefined || command === undefined
+    ? 'is ticked by Klaxon when the incident opens'
+    : `is ticked by Klaxon: ${request.replace(' ', ` /api/incidents/${id}/`)}, klaxon ${command.replace('<id>', id)}`;
 }
 
 /** Minutes after detection. */
@@ -247,7 +218,7 @@ const isOptional = (phase: ChecklistPhase, incident: Incident) =>
 const fromEntry = (entry: TimelineEntry | undefined): AutoTick | undefined =>
   entry === undefined ? undefined : { at: entry.at, by: entry.who };
 
-const PEOPLE_TYPES: ReadonlySet<TimelineType> = new Set(PEOPLE_ENTRY_TYPES);
+const PEOPLE_TYPES: ReadonlySet<TimelineType> = /* @__PURE__ */ new Set(PEOPLE_ENTRY_TYPES);
 
 /**
  * When the system was shown stable for STABLE_MINUTES: the end of the monitoring period that

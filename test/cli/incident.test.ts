@@ -212,8 +212,7 @@ describe('klaxon incident commands against the running local pipeline', { timeou
     expect(ran.code).toBe(1);
     expect(ran.stderr).toBe(
       'klaxon: 409 checklist item publish-postmortem is not ticked by hand ' +
-        `(item: is ticked by Klaxon when the postmortem is published: ` +
-        `POST /api/incidents/${id}/postmortem/publish, klaxon postmortem publish ${id})\n`,
+        `(item: is ticked by Klaxon: POST /api/incidents/${id}/postmortem/publish, klaxon postmortem publish ${id})\n`,
     );
   });
 
