@@ -1,12 +1,12 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { Hono, MiddlewareHandler } from 'hono';
 import { handle, type LambdaEvent } from 'hono/aws-lambda';
+import { JsonLogger } from '#adapters/aws/logger';
 import { awsPipeline } from '#adapters/aws/pipeline';
 import { bundledConfig, parseLambdaEnv } from '#app/env';
 import { createApiApp } from '#http/api-app';
 import { builtOnFirstRequest } from './on-first-request.ts';
 
-const logger = new Logger();
+const logger = new JsonLogger();
 const env = parseLambdaEnv();
 const config = bundledConfig();
 

@@ -1,10 +1,10 @@
-import { Logger } from '@aws-lambda-powertools/logger';
+import { JsonLogger } from '#adapters/aws/logger';
 import { awsPipeline } from '#adapters/aws/pipeline';
 import { bundledConfig, parseLambdaEnv } from '#app/env';
 import { handleTimerEvent } from '#app/timers';
 import { ConfigError } from '#core/errors';
 
-const logger = new Logger();
+const logger = new JsonLogger();
 const env = parseLambdaEnv();
 if (!env.PUBLIC_URL) throw new ConfigError([{ field: 'env.PUBLIC_URL', message: 'required for escalate' }]);
 const deps = awsPipeline(env, bundledConfig(), env.PUBLIC_URL);

@@ -1,13 +1,13 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { Hono } from 'hono';
 import { handle } from 'hono/aws-lambda';
 import { EventBridgeAlertBus } from '#adapters/aws/eventbridge-bus';
+import { JsonLogger } from '#adapters/aws/logger';
 import { awsPipeline } from '#adapters/aws/pipeline';
 import { bundledConfig, bundledOpenApi, parseLambdaEnv } from '#app/env';
 import { createIngestApp } from '#http/ingest-app';
 import { builtOnFirstRequest } from './on-first-request.ts';
 
-const logger = new Logger();
+const logger = new JsonLogger();
 const env = parseLambdaEnv();
 const config = bundledConfig();
 

@@ -1,11 +1,11 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import type { EventBridgeEvent } from 'aws-lambda';
+import { JsonLogger } from '#adapters/aws/logger';
 import { awsPipeline } from '#adapters/aws/pipeline';
 import { handleAlertEvent } from '#app/alert-event';
 import { bundledConfig, parseLambdaEnv } from '#app/env';
 import { ConfigError } from '#core/errors';
 
-const logger = new Logger();
+const logger = new JsonLogger();
 const env = parseLambdaEnv();
 if (!env.PUBLIC_URL)
   throw new ConfigError([{ field: 'env.PUBLIC_URL', message: 'required for process-alert' }]);

@@ -1,7 +1,7 @@
-import { Logger } from '@aws-lambda-powertools/logger';
 import * as z from 'zod';
 import { PowertoolsMetricsPublisher } from '#adapters/aws/cloudwatch-metrics';
 import { EventBridgePublisher } from '#adapters/aws/eventbridge-bus';
+import { JsonLogger } from '#adapters/aws/logger';
 import { awsPipeline } from '#adapters/aws/pipeline';
 import { S3ExportSink } from '#adapters/aws/s3-export-sink';
 import { bundledConfig, parseLambdaEnv } from '#app/env';
@@ -11,7 +11,7 @@ import { lazySchema } from '#core/lazy';
 import { daysBetween, previousDay } from '#core/metrics';
 import { parseOrThrow } from '#core/validation';
 
-const logger = new Logger();
+const logger = new JsonLogger();
 const env = parseLambdaEnv();
 if (!env.PUBLIC_URL || !env.EXPORT_BUCKET) {
   throw new ConfigError([
