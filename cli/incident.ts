@@ -304,6 +304,15 @@ async function transition(
   return 0;
 }
 
+/**
+ * The incident as it is now, for the `from` of a "set to X" command: the request then says what
+ * it changes from, so the same request resent after someone else's change is refused (409), not
+ * applied over it.
+ */
+async function currentIncident(ctx: Context, incidentId: string): Promise<Incident> {
+  return (await ctx.api().json<Shown>({ method: 'GET', path: incidentPath(incidentId) })).incident;
+}
+
 const ID = '<id>';
 
 const COMMANDS: Record<string, Command> = {
@@ -507,7 +516,8 @@ ${WHO_HELP}`,
     usage: 'severity <id> <SEV-n> --reason <text> [--who <handle>]',
     summary: 'Re-assesses the severity (raising it re-pages with the severity’s policy).',
     details: `Changes the incident's severity, with the reason on the timeline. Raising it pages the
-escalation policy configured for the new severity, if the service has one.
+escalation policy configured for the new severity, if the service has one. It is sent as a
+change from the severity the incident has now: a change by someone else meanwhile makes it a 409.
 
 Arguments:
   <SEV-n>              ${SEVERITIES.join(', ')}
@@ -517,17 +527,22 @@ Options:
 ${WHO_HELP}`,
     options: { reason: str, ...WHO },
     args: [ID, '<SEV-n>'],
-    run(ctx) {
+    async run(ctx) {
       const [incidentId = '', severity] = ctx.args;
       const body = check(
         SeverityChangeSchema,
         { severity: severity?.toUpperCase(), reason: string(ctx.values, 'reason'), who: ctx.who() },
         { severity: 'severity', reason: '--reason', ...WHO_LABEL },
       );
-      return transition(ctx, incidentPath(incidentId, 'severity'), body, ({ incident, changed }) =>
-        changed
-          ? `${incident.id} is now ${incident.sev} (${body.reason})`
-          : `${incident.id} is already ${incident.sev}`,
+      const from = (await currentIncident(ctx, incidentId)).sev;
+      return transition(
+        ctx,
+        incidentPath(incidentId, 'severity'),
+        { ...body, from },
+        ({ incident, changed }) =>
+          changed
+            ? `${incident.id} is now ${incident.sev} (${body.reason})`
+            : `${incident.id} is already ${incident.sev}`,
       );
     },
   },
@@ -546,17 +561,26 @@ Options:
 ${WHO_HELP}`,
     options: WHO,
     args: [ID, '<role>', '<person>'],
-    run(ctx) {
+    async run(ctx) {
       const [incidentId = '', role, person] = ctx.args;
       const body = check(
         RoleAssignSchema,
         { role: role?.toLowerCase(), person, who: ctx.who() },
         { role: 'role', person: 'person', ...WHO_LABEL },
       );
-      return transition(ctx, incidentPath(incidentId, 'roles'), body, ({ incident, changed }) => {
-        const what = body.role === 'sme' ? `a ${ROLE_NAMES.sme} on` : `the ${ROLE_NAMES[body.role]} of`;
-        return `@${body.person} ${changed ? 'is now' : 'already is'} ${what} ${incident.id}`;
-      });
+      const from =
+        body.role === 'sme'
+          ? {}
+          : { from: (await currentIncident(ctx, incidentId)).roles[body.role] ?? null };
+      return transition(
+        ctx,
+        incidentPath(incidentId, 'roles'),
+        { ...body, ...from },
+        ({ incident, changed }) => {
+          const what = body.role === 'sme' ? `a ${ROLE_NAMES.sme} on` : `the ${ROLE_NAMES[body.role]} of`;
+          return `@${body.person} ${changed ? 'is now' : 'already is'} ${what} ${incident.id}`;
+        },
+      );
     },
   },
 
@@ -565,6 +589,9 @@ ${WHO_HELP}`,
       'handoff <id> --to <person> --status <text> --tried <text> --strategy <text>\n--people <text> --decisions <text> [--who <handle>]',
     summary: 'Hands incident command over with the practice’s brief.',
     details: `Hands the incident commander role to --to, with the handoff brief on the timeline.
+It is sent as a handoff from the commander the incident has now: if someone else takes command
+meanwhile, it is refused (409) rather than applied over their change; so is --to being the
+commander already (the brief would be lost).
 
 Options (all required):
   --to <person>        the new incident commander
@@ -576,7 +603,7 @@ Options (all required):
 ${WHO_HELP}`,
     options: { to: str, status: str, tried: str, strategy: str, people: str, decisions: str, ...WHO },
     args: [ID],
-    run(ctx) {
+    async run(ctx) {
       const v = ctx.values;
       const fields = ['status', 'tried', 'strategy', 'people', 'decisions'] as const;
       const body = check(
@@ -589,10 +616,11 @@ ${WHO_HELP}`,
         { to: '--to', ...Object.fromEntries(fields.map((f) => [`brief.${f}`, `--${f}`])), ...WHO_LABEL },
       );
       const [incidentId = ''] = ctx.args;
+      const from = (await currentIncident(ctx, incidentId)).roles.commander ?? null;
       return transition(
         ctx,
         incidentPath(incidentId, 'handoff'),
-        body,
+        { ...body, from },
         ({ incident }) =>
           `@${body.to} is now the incident commander of ${incident.id} (handoff brief on the timeline)`,
       );

@@ -99,6 +99,24 @@ async function patchWithRetry(
   throw new RetryableError(`incident ${id} kept changing; retry`);
 }
 
+/**
+ * The compare-and-set of the "set to X" commands: `from`, when given, must still be the current
+ * value. A late retry that finds a later change (or a request made without seeing it) is refused
+ * naming `from`, instead of undoing that change. (Checked after "already X": that is a retry.)
+ */
+function checkFrom(
+  incident: Incident,
+  what: string,
+  current: string | undefined,
+  from: string | null | undefined,
+): void {
+  if (from === undefined || (from ?? undefined) === current) return;
+  const is = current ?? 'nobody';
+  throw new ConflictError(`the ${what} of incident ${incident.id} is ${is}, not ${from ?? 'nobody'}`, [
+    { field: 'from', message: `is ${is}` },
+  ]);
+}
+
 const SOURCE_OF: Readonly<Record<Severity, SourceSeverity>> = {
   'SEV-1': 'critical',
   'SEV-2': 'error',
@@ -416,6 +434,7 @@ export async function changeSeverity(
   const now = deps.clock();
   const { before, after, changed } = await patchWithRetry(id, deps, (incident) => {
     if (incident.sev === input.severity) return undefined;
+    checkFrom(incident, 'severity', incident.sev, input.from);
     const raised = rank(input.severity) < rank(incident.sev);
     const service = deps.config.services.find((s) => s.id === incident.service);
     // The policy a new incident of this severity would get (a lowering returns to the default).
@@ -609,6 +628,7 @@ export async function assignRole(
         : { smes: [...incident.smes, input.person], rolesAt };
     }
     if (incident.roles[input.role] === input.person) return undefined;
+    checkFrom(incident, ROLE_NAMES[input.role], incident.roles[input.role], input.from);
     return { roles: { ...incident.roles, [input.role]: input.person }, rolesAt };
   });
   // A retry finds the role given: it completes what the first attempt may have left (the
@@ -663,6 +683,7 @@ export async function handOff(id: string, input: HandoffInput, deps: CommandDeps
   const { before, after, changed } = await patchWithRetry(id, deps, (incident) => {
     if (incident.status === 'resolved') throw conflict(incident, 'hand off');
     if (incident.roles.commander === input.to) return undefined;
+    checkFrom(incident, ROLE_NAMES.commander, incident.roles.commander, input.from);
     return {
       roles: { ...incident.roles, commander: input.to },
       rolesAt: {
@@ -685,13 +706,18 @@ export async function handOff(id: string, input: HandoffInput, deps: CommandDeps
     input.who,
     renderBrief(from ? nameOf(from, deps) : undefined, nameOf(input.to, deps), input.brief),
   );
-  // (A commander who was assigned, not handed over to, has a ROLE_ASSIGNED entry and no brief.)
-  const assigned = after.rolesAt.handoff !== at;
-  if (
-    !changed &&
-    (after.rolesAt.commander === undefined || assigned || (await deps.store.hasTimelineEntry(done)))
-  )
-    return { incident: after, changed: false };
+  if (!changed) {
+    // A handoff to the commander there is: the retry of the handoff that made them commander (the
+    // same brief, or its entry still to write) completes it; anything else would drop its brief.
+    // (A commander who was assigned, not handed over to, has a ROLE_ASSIGNED entry and no brief.)
+    const written = after.rolesAt.handoff === at ? await handoffEntry(after, done.id, deps) : null;
+    if (written === null || (written !== undefined && written.text !== done.text)) {
+      throw new ConflictError(`${input.to} is already the incident commander of ${after.id}`, [
+        { field: 'to', message: 'is the incident commander already' },
+      ]);
+    }
+    if (written !== undefined) return { incident: after, changed: false };
+  }
   const effects = await notify(
     after,
     [input.to],
@@ -705,6 +731,15 @@ export async function handOff(id: string, input: HandoffInput, deps: CommandDeps
   );
   await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
   return { incident: after, changed };
+}
+
+/** The HANDOFF entry with this id, if it was written. */
+async function handoffEntry(
+  incident: Incident,
+  id: string,
+  deps: CommandDeps,
+): Promise<TimelineEntry | undefined> {
+  return (await deps.store.timeline(incident.id)).find((e) => e.id === id);
 }
 
 /**

@@ -68,10 +68,18 @@ export const ResolveSchema = lazySchema(() =>
     .strict(),
 );
 
+/**
+ * The "set to X" commands (severity, role, handoff) carry no idempotency key: a retry cannot be
+ * told from a new request. `from`, the value the client believes current, makes them a compare-
+ * and-set: a request that finds X already set is a retry (`changed: false`); one that finds
+ * neither X nor `from` comes late, after a change it did not see, and changes nothing (409).
+ */
 export const SeverityChangeSchema = lazySchema(() =>
   z
     .object({
       severity: z.enum(SEVERITIES),
+      /** The severity the client believes current: refused (409) if it is another by then. */
+      from: z.enum(SEVERITIES).optional(),
       reason: z.string().trim().min(1).max(1024),
       who: Handle,
     })
@@ -84,9 +92,15 @@ export const RoleAssignSchema = lazySchema(() =>
       role: z.enum(ROLES),
       /** Who takes the role. */
       person: Handle,
+      /** Who the client believes holds the role (null: nobody): refused (409) if another does by then. */
+      from: Handle.nullable().optional(),
       who: Handle,
     })
-    .strict(),
+    .strict()
+    .refine((r) => r.role !== 'sme' || r.from === undefined, {
+      message: 'sme adds to a list: it takes no from',
+      path: ['from'],
+    }),
 );
 
 /** The practice's IC handoff brief. */
@@ -107,6 +121,8 @@ export const HandoffSchema = lazySchema(() =>
     .object({
       /** The new incident commander. */
       to: Handle,
+      /** The commander the client believes current (null: nobody): refused (409) if another is by then. */
+      from: Handle.nullable().optional(),
       who: Handle,
       brief: BriefSchema,
     })

@@ -53,13 +53,17 @@ export const REQUEST_BODIES = {
   Resolve: { schema: ResolveSchema, example: { who: 'alice', now: false } },
   SeverityChange: {
     schema: SeverityChangeSchema,
-    example: { severity: 'SEV-1', reason: 'All regions affected', who: 'alice' },
+    example: { severity: 'SEV-1', from: 'SEV-3', reason: 'All regions affected', who: 'alice' },
   },
-  RoleAssign: { schema: RoleAssignSchema, example: { role: 'scribe', person: 'carol', who: 'alice' } },
+  RoleAssign: {
+    schema: RoleAssignSchema,
+    example: { role: 'scribe', person: 'carol', from: null, who: 'alice' },
+  },
   Handoff: {
     schema: HandoffSchema,
     example: {
       to: 'bob',
+      from: 'alice',
       who: 'alice',
       brief: {
         status: 'Error rate 5%, falling',
@@ -514,7 +518,7 @@ const ERRORS = {
   400: 'A field is invalid: `errors` names each one',
   401: 'Not authenticated',
   404: 'The incident (or what else the path names) does not exist',
-  409: 'The incident’s state does not allow this: `errors` names `status` (for a checklist item Klaxon ticks itself, `item`, with the command that ticks it)',
+  409: 'The incident’s state does not allow this (`errors` names `status`; for a checklist item Klaxon ticks itself, `item`, with the command that ticks it), or it is no longer what the request expected: `from` (with the current value), `to` (a handoff to the commander there is)',
   413: 'Body larger than the route allows (Events v2: 512 KB; webhooks: 4 MB)',
 } as const;
 

@@ -213,6 +213,92 @@ describe('roles and handoff retried after a failure midway', () => {
   });
 });
 
+describe('a late retry of a "set to X" command, after a later change', () => {
+  const brief = {
+    status: 'checkout 5xx at 30%',
+    tried: 'restarted the pods',
+    strategy: 'roll back v42',
+    people: 'bob on the database',
+    decisions: 'whether to fail over',
+  };
+
+  it('a handoff retried after the next handoff is refused naming from, and changes nothing', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p, { severity: 'warning' });
+    await assignRole(incident.id, { role: 'commander', person: 'alice', who: 'alice' }, p.deps);
+    p.clock.set(new Date('2026-11-26T10:10:00.000Z'));
+    const first = { to: 'bob', from: 'alice', who: 'alice', brief }; // its answer is lost
+    await handOff(incident.id, first, p.deps);
+    p.clock.set(new Date('2026-11-26T10:40:00.000Z'));
+    await handOff(incident.id, { to: 'carol', from: 'bob', who: 'bob', brief }, p.deps);
+    p.takePages();
+    p.clock.set(new Date('2026-11-26T10:41:00.000Z'));
+    const before = {
+      incident: await p.store.get(incident.id),
+      timeline: await p.store.timeline(incident.id),
+    };
+    const late = handOff(incident.id, first, p.deps);
+    await expect(late).rejects.toBeInstanceOf(ConflictError);
+    await expect(late).rejects.toMatchObject({ errors: [{ field: 'from', message: 'is carol' }] });
+    expect({
+      incident: await p.store.get(incident.id),
+      timeline: await p.store.timeline(incident.id),
+    }).toEqual(before);
+    expect(p.takePages()).toEqual([]);
+    // Retried while bob still held it, the same request was a retry: changed: false, no second brief.
+    const q = await startPipeline(dynamo, teamConfig(), START);
+    const other = await open(q, { severity: 'warning' });
+    await assignRole(other.id, { role: 'commander', person: 'alice', who: 'alice' }, q.deps);
+    await handOff(other.id, first, q.deps);
+    expect((await handOff(other.id, first, q.deps)).changed).toBe(false);
+    expect((await q.store.timeline(other.id)).filter((e) => e.type === 'HANDOFF')).toHaveLength(1);
+  });
+
+  it('a role or severity change retried after a later change is refused naming from', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p, { severity: 'warning' });
+    const role = { role: 'tech-lead' as const, person: 'bob', from: null, who: 'alice' };
+    await assignRole(incident.id, role, p.deps);
+    await assignRole(incident.id, { role: 'tech-lead', person: 'carol', from: 'bob', who: 'alice' }, p.deps);
+    await expect(assignRole(incident.id, role, p.deps)).rejects.toMatchObject({
+      errors: [{ field: 'from', message: 'is carol' }],
+    });
+    const raise = { severity: 'SEV-1' as const, from: 'SEV-3' as const, reason: 'down', who: 'alice' };
+    await changeSeverity(incident.id, raise, p.deps);
+    await changeSeverity(
+      incident.id,
+      { severity: 'SEV-2', from: 'SEV-1', reason: 'EU only', who: 'bob' },
+      p.deps,
+    );
+    p.takePages();
+    await expect(changeSeverity(incident.id, raise, p.deps)).rejects.toMatchObject({
+      errors: [{ field: 'from', message: 'is SEV-2' }],
+    });
+    const after = await p.store.get(incident.id);
+    expect(after).toMatchObject({ sev: 'SEV-2', severityChanges: 2, roles: { 'tech-lead': 'carol' } });
+    expect(p.takePages()).toEqual([]);
+    // Without from, a request is applied as before ("set to X").
+    expect((await changeSeverity(incident.id, { ...raise, from: undefined }, p.deps)).changed).toBe(true);
+  });
+
+  it('a handoff to the current incident commander with another brief is refused naming to', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p, { severity: 'warning' });
+    await assignRole(incident.id, { role: 'commander', person: 'bob', who: 'alice' }, p.deps);
+    p.takePages();
+    const before = await p.store.timeline(incident.id);
+    await expect(handOff(incident.id, { to: 'bob', who: 'alice', brief }, p.deps)).rejects.toMatchObject({
+      errors: [{ field: 'to' }],
+    });
+    await handOff(incident.id, { to: 'carol', who: 'bob', brief }, p.deps);
+    const changedBrief = { ...brief, strategy: 'fail over' };
+    await expect(
+      handOff(incident.id, { to: 'carol', who: 'bob', brief: changedBrief }, p.deps),
+    ).rejects.toMatchObject({ errors: [{ field: 'to' }] });
+    expect((await p.store.timeline(incident.id)).length).toBe(before.length + 1);
+  });
+});
+
 describe('lifecycle corners', () => {
   it('a maintenance window leaves a resolve being watched alone: it still resolves quietly', async () => {
     const p = await startPipeline(dynamo, teamConfig(MONITORED), START);

@@ -465,6 +465,9 @@ describe('severity, roles and handoff', () => {
       ['/severity', { severity: 'SEV-5', reason: 'worse', who: 'alice' }, ['severity']],
       ['/severity', { severity: 'SEV-2', reason: '  ', who: 'alice' }, ['reason']],
       ['/roles', { role: 'boss', person: 'bob', who: 'alice' }, ['role']],
+      ['/roles', { role: 'sme', person: 'bob', from: 'alice', who: 'alice' }, ['from']],
+      ['/severity', { severity: 'SEV-2', from: 'SEV-9', reason: 'worse', who: 'alice' }, ['from']],
+      ['/handoff', { ...HANDOFF, from: 'not a handle' }, ['from']],
       ['/handoff', { ...HANDOFF, brief: { ...HANDOFF.brief, tried: undefined } }, ['brief.tried']],
       ['/acknowledge', { who: 'not a handle' }, ['who']],
       ['/mitigate', { who: 'alice', note: '' }, ['note']],
@@ -477,6 +480,46 @@ describe('severity, roles and handoff', () => {
       expect(await errorFields(res), `${path} ${JSON.stringify(body)}`).toEqual(fields);
     }
     expect(await snapshot()).toEqual(before);
+  });
+
+  it('with from, a late retry over a later change is a 409 naming from (and the current value); nothing changes', async () => {
+    const declared = await declare({ severity: 'SEV-3' });
+    const path = `/api/incidents/${declared.id}`;
+    const handoff = { ...HANDOFF, from: null };
+    expect((await call('POST', `${path}/handoff`, handoff)).status).toBe(200);
+    const later = { ...HANDOFF, to: 'alice', from: 'bob', who: 'bob' };
+    expect((await call('POST', `${path}/handoff`, later)).status).toBe(200);
+    const raise = { severity: 'SEV-1', from: 'SEV-3', reason: 'down', who: 'alice' };
+    expect((await call('POST', `${path}/severity`, raise)).status).toBe(200);
+    expect(
+      (await call('POST', `${path}/severity`, { ...raise, severity: 'SEV-2', from: 'SEV-1' })).status,
+    ).toBe(200);
+    const before = await snapshot(declared.id);
+    for (const [route, body, current] of [
+      ['/handoff', handoff, 'alice'],
+      ['/severity', raise, 'SEV-2'],
+      ['/roles', { role: 'commander', person: 'bob', from: 'carol', who: 'bob' }, 'alice'],
+    ] as const) {
+      const res = await call('POST', `${path}${route}`, body);
+      expect(res.status, route).toBe(409);
+      expect((await json<{ errors: unknown[] }>(res)).errors).toEqual([
+        { field: 'from', message: `is ${current}` },
+      ]);
+    }
+    // The same handoff again while it holds is a retry: 200, changed: false, one brief.
+    const retried = await call('POST', `${path}/handoff`, later);
+    expect(await json(retried)).toMatchObject({
+      changed: false,
+      incident: { roles: { commander: 'alice' } },
+    });
+    // A handoff to the commander there is, with a brief of its own, would drop that brief: 409 naming to.
+    const again = await call('POST', `${path}/handoff`, {
+      ...later,
+      brief: { ...HANDOFF.brief, tried: 'more' },
+    });
+    expect(again.status).toBe(409);
+    expect(await errorFields(again)).toEqual(['to']);
+    expect(await snapshot(declared.id)).toEqual(before);
   });
 
   it('404 for an unknown incident, on every command', async () => {
