@@ -15,6 +15,7 @@ import { ConflictError, NotFoundError, RetryableError, ValidationError } from '#
 import { incidentIdFor, randomId, timelineEntryId } from '#core/ids';
 import {
   type Incident,
+  type Lease,
   postmortemDueAt,
   postmortemRequired,
   ROLE_NAMES,
@@ -97,6 +98,64 @@ async function patchWithRetry(
     if (after !== undefined) return { before, after, changed: true };
   }
   throw new RetryableError(`incident ${id} kept changing; retry`);
+}
+
+/**
+ * Exactly one request runs a change's effects (pages, notices, its timeline entry last), and one
+ * that dies midway is still completed. The request whose patch makes the change takes a lease on
+ * them in that same patch, keyed by the change's cause. A request that finds the change made and
+ * its entry missing — a retry, or the same request sent twice at once — must take the lease
+ * first: it is free once the holder's effects failed (it gives it back) or it died (the lease ran
+ * out). While it is held, the request is told to retry (503), like a second delivery of an
+ * opening (startEscalation).
+ */
+function leasesWith(incident: Incident, cause: string, token: string, now: Date): Record<string, Lease> {
+  // Those that ran out are dropped here: the item keeps only the leases of changes in flight.
+  const live = Object.entries(incident.leases ?? {}).filter(([, l]) => Date.parse(l.until) > now.getTime());
+  const until = new Date(now.getTime() + OPENING_LEASE_MS).toISOString();
+  return { ...Object.fromEntries(live), [cause]: { token, until } };
+}
+
+/** Takes the lease on `cause`'s effects; false if its holder completed them meanwhile (`done` is written). */
+async function takeLease(
+  id: string,
+  cause: string,
+  token: string,
+  done: TimelineEntry,
+  deps: CommandDeps,
+): Promise<boolean> {
+  try {
+    await patchWithRetry(id, deps, (incident) => {
+      const now = deps.clock();
+      const held = incident.leases?.[cause];
+      if (held !== undefined && held.token !== token && Date.parse(held.until) > now.getTime())
+        throw new RetryableError(`incident ${id}: another request is completing ${cause}; retry`);
+      return { leases: leasesWith(incident, cause, token, now) };
+    });
+    return true;
+  } catch (error) {
+    if (error instanceof RetryableError && (await deps.store.hasTimelineEntry(done))) return false;
+    throw error;
+  }
+}
+
+/** Runs `cause`'s effects under the lease; if they fail, gives it back so that a retry goes on at once. */
+async function underLease(
+  id: string,
+  cause: string,
+  token: string,
+  deps: CommandDeps,
+  effects: () => Promise<void>,
+): Promise<void> {
+  try {
+    await effects();
+  } catch (error) {
+    await patchWithRetry(id, deps, (incident) => {
+      const { [cause]: held, ...others } = incident.leases ?? {};
+      return held?.token === token ? { leases: others } : undefined;
+    }).catch(() => undefined);
+    throw error;
+  }
 }
 
 /**
@@ -432,6 +491,7 @@ export async function changeSeverity(
   deps: CommandDeps,
 ): Promise<CommandResult> {
   const now = deps.clock();
+  const token = randomId();
   const { before, after, changed } = await patchWithRetry(id, deps, (incident) => {
     if (incident.sev === input.severity) return undefined;
     checkFrom(incident, 'severity', incident.sev, input.from);
@@ -453,6 +513,7 @@ export async function changeSeverity(
       severityFrom: incident.sev,
       severityChanges: incident.severityChanges + 1,
       severityChangedAt: now.toISOString(),
+      leases: leasesWith(incident, `sev:${incident.severityChanges + 1}`, token, now),
       ...(policy !== undefined ? { escalationPolicy: policy } : {}),
       ...(restart
         ? {
@@ -467,10 +528,12 @@ export async function changeSeverity(
     };
   });
   if (!changed) {
-    await completeSeverityChange(after, input, deps);
+    await completeSeverityChange(after, input, token, deps);
     return { incident: after, changed: false };
   }
-  await afterSeverityChanged(before, after, input, deps);
+  await underLease(id, `sev:${after.severityChanges}`, token, deps, () =>
+    afterSeverityChanged(before, after, input, deps),
+  );
   return { incident: (await deps.store.get(id)) ?? after, changed: true };
 }
 
@@ -485,26 +548,32 @@ function severityEntry(incident: Incident, who: string, text: string): TimelineE
   );
 }
 
-/** A retried request whose change is stored: finish it if its entry is missing (rare: a crash). */
 /**
  * A retried request whose change is stored: if its entry is missing (the first attempt failed
- * midway), run its effects from what the incident recorded — the severity it came from and, for a
- * restart, the step-0 claim made at the change — each keyed as the first attempt keyed it.
+ * midway, or is still at work: the lease tells), run its effects from what the incident recorded
+ * — the severity it came from and, for a restart, the step-0 claim made at the change — each
+ * keyed as the first attempt keyed it.
  */
 async function completeSeverityChange(
   incident: Incident,
   input: SeverityChangeInput,
+  token: string,
   deps: CommandDeps,
 ): Promise<void> {
   if (incident.severityChanges === 0 || incident.severityFrom === undefined) return;
-  if (await deps.store.hasTimelineEntry(severityEntry(incident, input.who, ''))) return;
+  const done = severityEntry(incident, input.who, '');
+  if (await deps.store.hasTimelineEntry(done)) return;
+  const cause = `sev:${incident.severityChanges}`;
+  if (!(await takeLease(incident.id, cause, token, done, deps))) return;
   const restarted = incident.step === 0 && incident.stepAt === incident.severityChangedAt;
   const before: Incident = {
     ...incident,
     sev: incident.severityFrom,
     ...(restarted ? { generation: incident.generation - 1 } : {}),
   };
-  await afterSeverityChanged(before, incident, input, deps);
+  await underLease(incident.id, cause, token, deps, () =>
+    afterSeverityChanged(before, incident, input, deps),
+  );
 }
 
 async function afterSeverityChanged(
@@ -617,19 +686,22 @@ export async function assignRole(
   input: RoleAssignInput,
   deps: CommandDeps,
 ): Promise<CommandResult> {
-  const now = deps.clock().toISOString();
+  const clock = deps.clock();
+  const now = clock.toISOString();
+  const token = randomId();
   const key = input.role === 'sme' ? `sme:${input.person}` : input.role;
   const { after, changed } = await patchWithRetry(id, deps, (incident) => {
     if (incident.status === 'resolved') throw conflict(incident, 'assign roles');
     const rolesAt = { ...incident.rolesAt, [key]: now };
+    const leases = leasesWith(incident, `role:${key}:${now}`, token, clock);
     if (input.role === 'sme') {
       return incident.smes.includes(input.person)
         ? undefined
-        : { smes: [...incident.smes, input.person], rolesAt };
+        : { smes: [...incident.smes, input.person], rolesAt, leases };
     }
     if (incident.roles[input.role] === input.person) return undefined;
     checkFrom(incident, ROLE_NAMES[input.role], incident.roles[input.role], input.from);
-    return { roles: { ...incident.roles, [input.role]: input.person }, rolesAt };
+    return { roles: { ...incident.roles, [input.role]: input.person }, rolesAt, leases };
   });
   // A retry finds the role given: it completes what the first attempt may have left (the
   // re-assessment chain a new commander starts, the notice, the entry), keyed by when it was given.
@@ -645,23 +717,25 @@ export async function assignRole(
   );
   // (A commander who came by a handoff has its HANDOFF entry instead.)
   const byHandoff = key === 'commander' && after.rolesAt.handoff === at;
+  const cause = `role:${key}:${at}`;
   if (
     !changed &&
-    (after.rolesAt[key] === undefined || byHandoff || (await deps.store.hasTimelineEntry(done)))
+    (after.rolesAt[key] === undefined ||
+      byHandoff ||
+      (await deps.store.hasTimelineEntry(done)) ||
+      !(await takeLease(id, cause, token, done, deps)))
   )
     return { incident: after, changed: false };
-  const effects = await notify(
-    after,
-    [input.person],
-    {
-      kind: 'notice',
-      reason: `${nameOf(input.who, deps)} made you ${ROLE_NAMES[input.role]}`,
-      cause: `role:${key}:${at}`,
-    },
-    deps,
-    deps.clock(),
-  );
-  await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+  await underLease(id, cause, token, deps, async () => {
+    const effects = await notify(
+      after,
+      [input.person],
+      { kind: 'notice', reason: `${nameOf(input.who, deps)} made you ${ROLE_NAMES[input.role]}`, cause },
+      deps,
+      deps.clock(),
+    );
+    await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+  });
   return { incident: after, changed };
 }
 
@@ -679,7 +753,9 @@ export function renderBrief(from: string | undefined, to: string, brief: Brief):
 
 /** Hands the incident commander role over, recording the brief; the new IC is told. */
 export async function handOff(id: string, input: HandoffInput, deps: CommandDeps): Promise<CommandResult> {
-  const now = deps.clock().toISOString();
+  const clock = deps.clock();
+  const now = clock.toISOString();
+  const token = randomId();
   const { before, after, changed } = await patchWithRetry(id, deps, (incident) => {
     if (incident.status === 'resolved') throw conflict(incident, 'hand off');
     if (incident.roles.commander === input.to) return undefined;
@@ -692,6 +768,7 @@ export async function handOff(id: string, input: HandoffInput, deps: CommandDeps
         handoff: now,
         'commander-from': incident.roles.commander ?? '',
       },
+      leases: leasesWith(incident, `handoff:${now}`, token, clock),
     };
   });
   await ensureReassess(after, deps);
@@ -716,20 +793,23 @@ export async function handOff(id: string, input: HandoffInput, deps: CommandDeps
         { field: 'to', message: 'is the incident commander already' },
       ]);
     }
-    if (written !== undefined) return { incident: after, changed: false };
+    if (written !== undefined || !(await takeLease(id, `handoff:${at}`, token, done, deps)))
+      return { incident: after, changed: false };
   }
-  const effects = await notify(
-    after,
-    [input.to],
-    {
-      kind: 'notice',
-      reason: `You are now the incident commander (handoff from ${nameOf(from ?? input.who, deps)})`,
-      cause: `handoff:${at}`,
-    },
-    deps,
-    deps.clock(),
-  );
-  await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+  await underLease(id, `handoff:${at}`, token, deps, async () => {
+    const effects = await notify(
+      after,
+      [input.to],
+      {
+        kind: 'notice',
+        reason: `You are now the incident commander (handoff from ${nameOf(from ?? input.who, deps)})`,
+        cause: `handoff:${at}`,
+      },
+      deps,
+      deps.clock(),
+    );
+    await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+  });
   return { incident: after, changed };
 }
 

@@ -58,6 +58,7 @@ export type IncidentPatch = Partial<
     | 'roles'
     | 'smes'
     | 'rolesAt'
+    | 'leases'
     | 'checklist'
     | 'reassessSeq'
     | 'postmortemDoneAt'

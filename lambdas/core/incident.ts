@@ -36,6 +36,12 @@ export const ROLE_NAMES: Readonly<Record<Role, string>> = {
   sme: 'subject-matter expert',
 };
 
+/** A lease on a change's effects: the token of the request that holds it, and until when. */
+export interface Lease {
+  readonly token: string;
+  readonly until: string;
+}
+
 /** A checklist item ticked by a person. */
 export interface Tick {
   readonly at: string;
@@ -94,6 +100,12 @@ export interface Incident {
    * HANDOFF entries, so a request retried after a failure midway finds (or completes) its entry.
    */
   readonly rolesAt: Readonly<Record<string, string>>;
+  /**
+   * Leases on the effects of changes being completed (a severity change, a role, a handoff), by
+   * the change's cause: one request at a time runs them (see app/command.ts). Those that ran out
+   * are dropped as the next is taken.
+   */
+  readonly leases?: Readonly<Record<string, Lease>>;
   /** Checklist items ticked by people, by item id (automatic ticks are derived, not stored). */
   readonly checklist: Readonly<Record<string, Tick>>;
   /** Links of the first alert (runbooks, dashboards). */

@@ -1,9 +1,16 @@
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assignRole, changeSeverity, handOff, mitigateIncident, resolveIncident } from '#app/command';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import {
+  acknowledgeIncident,
+  assignRole,
+  changeSeverity,
+  handOff,
+  mitigateIncident,
+  resolveIncident,
+} from '#app/command';
 import { createMaintenance } from '#app/operations';
 import { processAlert } from '#app/process-alert';
 import { handleTimerEvent } from '#app/timers';
-import { ConflictError } from '#core/errors';
+import { ConflictError, RetryableError } from '#core/errors';
 import type { Incident } from '#core/incident';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
@@ -210,6 +217,92 @@ describe('roles and handoff retried after a failure midway', () => {
     expect(again.changed).toBe(false);
     expect(p.takePages()).toEqual([]);
     expect(await types(p, incident.id)).toEqual(['OPENED', 'HANDOFF']);
+  });
+});
+
+describe('the same change requested twice at once', () => {
+  const brief = {
+    status: 'checkout 5xx at 30%',
+    tried: 'restarted the pods',
+    strategy: 'roll back v42',
+    people: 'bob on the database',
+    decisions: 'whether to fail over',
+  };
+  const settled = async (runs: Promise<unknown>[]) =>
+    (await Promise.allSettled(runs)).map((r) =>
+      r.status === 'fulfilled' ? (r.value as { changed: boolean }).changed : (r.reason as Error).name,
+    );
+
+  it('two identical raises page level 1 once; the second is told to retry, and its retry changes nothing', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p, { severity: 'warning' });
+    await acknowledgeIncident(incident.id, 'alice', p.deps);
+    p.takePages();
+    const input = { severity: 'SEV-1' as const, reason: 'checkout down', who: 'alice' };
+    const answers = await settled([
+      changeSeverity(incident.id, input, p.deps),
+      changeSeverity(incident.id, input, p.deps),
+    ]);
+    expect(answers.sort()).toEqual(['RetryableError', true]);
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+    expect((await changeSeverity(incident.id, input, p.deps)).changed).toBe(false);
+    expect(p.takePages()).toEqual([]);
+    expect((await types(p, incident.id)).filter((t) => t === 'SEVERITY_CHANGED')).toHaveLength(1);
+  });
+
+  it('two identical handoffs or assignments send one notice and write one entry', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p, { severity: 'warning' });
+    p.takePages();
+    /** The first request's notice waits until the second request has answered. */
+    async function twice(run: (deps: typeof p.deps) => Promise<unknown>, changedNow: () => Promise<boolean>) {
+      let open: () => void = () => undefined;
+      const gate = new Promise<void>((resolve) => {
+        open = resolve;
+      });
+      const slow = {
+        ...p.deps,
+        pager: {
+          send: async (page: Parameters<typeof p.pager.send>[0]) => gate.then(() => p.pager.send(page)),
+        },
+      };
+      const first = run(slow);
+      await vi.waitFor(async () => expect(await changedNow()).toBe(true));
+      const second = await settled([run(p.deps)]);
+      open();
+      await first;
+      return second;
+    }
+    const handoff = { to: 'bob', who: 'alice', brief };
+    const commander = async () => (await p.store.get(incident.id))?.roles.commander === 'bob';
+    expect(await twice((deps) => handOff(incident.id, handoff, deps), commander)).toEqual(['RetryableError']);
+    const role = { role: 'scribe' as const, person: 'carol', who: 'alice' };
+    const scribe = async () => (await p.store.get(incident.id))?.roles.scribe === 'carol';
+    expect(await twice((deps) => assignRole(incident.id, role, deps), scribe)).toEqual(['RetryableError']);
+    expect(p.takePages()).toEqual(['notice bob bob-0', 'notice carol carol-0']);
+    expect((await types(p, incident.id)).sort()).toEqual(['HANDOFF', 'OPENED', 'ROLE_ASSIGNED']);
+    // Retried once the first has answered: a retry, changing nothing.
+    expect((await handOff(incident.id, handoff, p.deps)).changed).toBe(false);
+    expect((await assignRole(incident.id, role, p.deps)).changed).toBe(false);
+    expect(p.takePages()).toEqual([]);
+  });
+
+  it('a request that died after its change is completed by a retry once its lease has run out', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p, { severity: 'warning' });
+    await acknowledgeIncident(incident.id, 'alice', p.deps);
+    p.takePages();
+    const input = { severity: 'SEV-1' as const, reason: 'checkout down', who: 'alice' };
+    // The first request changes the severity, then hangs in its first page (a Lambda that dies).
+    const hung = { ...p.deps, pager: { send: () => new Promise<void>(() => undefined) } };
+    void changeSeverity(incident.id, input, hung);
+    await vi.waitFor(async () => expect((await p.store.get(incident.id))?.sev).toBe('SEV-1'));
+    await expect(changeSeverity(incident.id, input, p.deps)).rejects.toBeInstanceOf(RetryableError);
+    expect(p.takePages()).toEqual([]);
+    p.clock.set(new Date(Date.parse(START) + 31_000));
+    expect((await changeSeverity(incident.id, input, p.deps)).changed).toBe(false);
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+    expect((await types(p, incident.id)).filter((t) => t === 'SEVERITY_CHANGED')).toHaveLength(1);
   });
 });
 

@@ -1588,6 +1588,7 @@ function toIncident(item: Item): Incident {
     roles: (item.roles ?? {}) as Incident['roles'],
     smes: Array.isArray(item.smes) ? item.smes.map(String) : [],
     rolesAt: (item.rolesAt ?? {}) as Incident['rolesAt'],
+    ...(isItem(item.leases) ? { leases: item.leases as Incident['leases'] } : {}),
     checklist: (item.checklist ?? {}) as Incident['checklist'],
     links: Array.isArray(item.links) ? (item.links as Incident['links']) : [],
     reassessSeq: Number(item.reassessSeq ?? 0),
