@@ -513,6 +513,13 @@ export async function changeSeverity(
       severityFrom: incident.sev,
       severityChanges: incident.severityChanges + 1,
       severityChangedAt: now.toISOString(),
+      // Raised after resolution into needing a postmortem: it is required as of now, and its
+      // reminder and deadline count from here (from the resolution they may have passed).
+      ...(incident.status === 'resolved' &&
+      !postmortemRequired(incident) &&
+      postmortemRequired({ sev: input.severity })
+        ? { postmortemRequiredAt: now.toISOString() }
+        : {}),
       leases: leasesWith(incident, `sev:${incident.severityChanges + 1}`, token, now),
       ...(policy !== undefined ? { escalationPolicy: policy } : {}),
       ...(restart
@@ -646,7 +653,7 @@ async function afterSeverityChanged(
       actor: input.who,
     },
   );
-  // Raised to SEV-1/2 after resolution: its postmortem is now required, due 48 h after resolution.
+  // Raised to SEV-1/2 after resolution: its postmortem is now required, due 48 h after the raise.
   if (
     after.status === 'resolved' &&
     postmortemRequired(after) &&

@@ -8,6 +8,7 @@ import {
   POSTMORTEM_REMINDER_HOURS,
   pagedResponders,
   postmortemDueAt,
+  postmortemSince,
   type TimelineEntry,
   type TimelineType,
 } from '#core/incident';
@@ -299,15 +300,18 @@ async function openingEffects(
   );
 }
 
-/** When a required postmortem's reminder (24 hours after resolution) or deadline (48) comes. */
+/**
+ * When a required postmortem's reminder (24 hours after resolution, or after the raise that
+ * required it) or deadline (48) comes.
+ */
 export function postmortemStageAt(
-  incident: Pick<Incident, 'resolvedAt' | 'detectedAt'>,
+  incident: Pick<Incident, 'resolvedAt' | 'detectedAt' | 'postmortemRequiredAt'>,
   stage: 'reminder' | 'due',
   deps: EscalationDeps,
 ): string {
   const hours = stage === 'due' ? POSTMORTEM_DUE_HOURS : POSTMORTEM_REMINDER_HOURS;
   return new Date(
-    Date.parse(incident.resolvedAt ?? incident.detectedAt) + minutes(deps, hours * 60),
+    Date.parse(postmortemSince(incident) ?? incident.detectedAt) + minutes(deps, hours * 60),
   ).toISOString();
 }
 

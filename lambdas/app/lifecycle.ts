@@ -309,7 +309,9 @@ export async function onPostmortemTimer(
     `postmortem:${event.stage}`,
     at,
     'klaxon',
-    due ? 'Postmortem overdue: not published 48 hours after resolution' : 'Postmortem due in 24 hours',
+    due
+      ? `Postmortem overdue: not published 48 hours after ${incident.postmortemRequiredAt ? 'it became required' : 'resolution'}`
+      : 'Postmortem due in 24 hours',
   );
   if (await deps.store.hasTimelineEntry(done)) return 'replayed';
   // The first of commander, resolver, acknowledger who is a configured responder: a resolve by an

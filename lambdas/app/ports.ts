@@ -61,6 +61,7 @@ export type IncidentPatch = Partial<
     | 'leases'
     | 'checklist'
     | 'reassessSeq'
+    | 'postmortemRequiredAt'
     | 'postmortemDoneAt'
     | 'postmortemDoneBy'
   >

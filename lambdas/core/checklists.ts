@@ -2,6 +2,7 @@ import {
   type Incident,
   PEOPLE_ENTRY_TYPES,
   postmortemRequired,
+  postmortemSince,
   type TimelineEntry,
   type TimelineType,
 } from './incident.ts';
@@ -206,9 +207,10 @@ function phaseDueAt(phase: ChecklistPhase, incident: Incident): string | undefin
     case 'resolution':
       return resolvedAt;
     case 'postmortem':
+      // From the resolution, or the raise after it that made a postmortem required.
       return resolvedAt === undefined || !postmortemRequired(incident)
         ? undefined
-        : plus(resolvedAt, POSTMORTEM_PHASE_DUE_HOURS * 3_600_000);
+        : plus(postmortemSince(incident) ?? resolvedAt, POSTMORTEM_PHASE_DUE_HOURS * 3_600_000);
   }
 }
 

@@ -112,6 +112,11 @@ export interface Incident {
   readonly links: readonly AlertLink[];
   /** The last severity re-assessment reminder sent to the incident commander. */
   readonly reassessSeq: number;
+  /**
+   * When a raise after resolution made the postmortem required (SEV-3/4 to SEV-1/2): its reminder
+   * and deadline count from then, not from the resolution, whose 24 and 48 hours may have passed.
+   */
+  readonly postmortemRequiredAt?: string;
   /** The postmortem was published (SEV-1/SEV-2 require one, due 48 hours after resolution). */
   readonly postmortemDoneAt?: string;
   readonly postmortemDoneBy?: string;
@@ -213,10 +218,23 @@ export function postmortemRequired(incident: Pick<Incident, 'sev'>): boolean {
   return incident.sev === 'SEV-1' || incident.sev === 'SEV-2';
 }
 
-/** When the postmortem is due: 48 hours after resolution, for incidents that require one. */
-export function postmortemDueAt(incident: Pick<Incident, 'sev' | 'resolvedAt'>): string | undefined {
-  if (!postmortemRequired(incident) || incident.resolvedAt === undefined) return undefined;
-  return new Date(Date.parse(incident.resolvedAt) + POSTMORTEM_DUE_HOURS * 3_600_000).toISOString();
+/**
+ * What the postmortem's reminder and deadline count from: the resolution, or the later raise that
+ * made a postmortem required (its hours would otherwise be over before anyone was asked).
+ */
+export function postmortemSince(
+  incident: Pick<Incident, 'resolvedAt' | 'postmortemRequiredAt'>,
+): string | undefined {
+  return incident.postmortemRequiredAt ?? incident.resolvedAt;
+}
+
+/** When the postmortem is due: 48 hours after resolution (or the raise that required it). */
+export function postmortemDueAt(
+  incident: Pick<Incident, 'sev' | 'resolvedAt' | 'postmortemRequiredAt'>,
+): string | undefined {
+  const since = postmortemSince(incident);
+  if (!postmortemRequired(incident) || since === undefined) return undefined;
+  return new Date(Date.parse(since) + POSTMORTEM_DUE_HOURS * 3_600_000).toISOString();
 }
 
 /**

@@ -78,9 +78,10 @@ const TYPES: Readonly<Record<LifecycleEventType, { description: string; fields: 
     fields: { reopens: 'How often the incident has been reopened, this one included.' },
   },
   'Postmortem Due': {
-    description: 'A SEV-1 or SEV-2 incident was resolved: its postmortem is due 48 hours later.',
+    description:
+      'A SEV-1 or SEV-2 incident was resolved, or a resolved one raised to SEV-1/2: its postmortem is due 48 hours later.',
     fields: {
-      dueAt: 'When the postmortem is due: 48 hours after resolution.',
+      dueAt: 'When the postmortem is due: 48 hours after resolution, or after the raise that required it.',
       required: 'Always true: SEV-1 and SEV-2 incidents require a postmortem.',
     },
   },

@@ -11,7 +11,7 @@ import { createMaintenance } from '#app/operations';
 import { processAlert } from '#app/process-alert';
 import { handleTimerEvent } from '#app/timers';
 import { ConflictError, RetryableError } from '#core/errors';
-import type { Incident } from '#core/incident';
+import { type Incident, postmortemDueAt } from '#core/incident';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
 import { overriding } from '../support/override.ts';
@@ -489,6 +489,41 @@ describe('lifecycle corners', () => {
       `pm-${incident.id}-reminder`,
     ]);
     expect(p.events.take()).toEqual(['Incident Severity Changed', 'Postmortem Due']);
+  });
+
+  it('raised to SEV-1 after its postmortem would have been due: the deadline counts from the raise', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p, { severity: 'warning' }); // SEV-3: no postmortem
+    await acknowledgeIncident(incident.id, 'alice', p.deps);
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now(p) }), p.deps);
+    p.clock.set(new Date('2026-11-29T10:00:00.000Z'));
+    p.takePages();
+    p.events.take();
+    const raised = await changeSeverity(
+      incident.id,
+      { severity: 'SEV-1', reason: 'was an outage', who: 'bob' },
+      p.deps,
+    );
+    expect(postmortemDueAt(raised.incident)).toBe('2026-12-01T10:00:00.000Z');
+    expect(p.events.published.at(-1)?.detail).toMatchObject({ dueAt: '2026-12-01T10:00:00.000Z' });
+    expect(p.takePages()).toEqual([]);
+    await p.fastForward(3 * 24 * 60 * MINUTE);
+    const timeline = await p.store.timeline(incident.id);
+    const late = timeline.filter((e) => e.at >= '2026-11-29T10:00:00.000Z');
+    expect(late.map((e) => [e.type, e.at, e.paged, e.throttled])).toEqual([
+      ['SEVERITY_CHANGED', '2026-11-29T10:00:00.000Z', undefined, undefined],
+      ['POSTMORTEM_REMINDED', '2026-11-30T10:00:00.000Z', ['alice'], undefined],
+      ['POSTMORTEM_OVERDUE', '2026-12-01T10:00:00.000Z', ['alice'], undefined],
+    ]);
+    // Nothing stamped before the change that caused it.
+    expect(timeline.filter((e) => e.type.startsWith('POSTMORTEM')).length).toBe(2);
+    expect(late[2]?.text).toBe('Postmortem overdue: not published 48 hours after it became required');
+    expect(p.takePages()).toEqual([
+      'reminder alice alice-0',
+      'reminder alice alice-1',
+      'reminder alice alice-0',
+      'reminder alice alice-1',
+    ]);
   });
 
   it("the opening lease is its holder's: the SDK's retry of the creating upsert takes it", async () => {

@@ -1577,6 +1577,7 @@ function toIncident(item: Item): Incident {
     ...(typeof item.monitoringCount === 'number' ? { monitoringCount: item.monitoringCount } : {}),
     ...optional('closedAt'),
     ...optional('reopenedAt'),
+    ...optional('postmortemRequiredAt'),
     ...optional('postmortemDoneAt'),
     ...optional('postmortemDoneBy'),
     sev: (item.sev ?? mapSourceSeverity(item.severity as Incident['severity'])) as Incident['sev'],
