@@ -778,39 +778,42 @@ export async function handOff(id: string, input: HandoffInput, deps: CommandDeps
       leases: leasesWith(incident, `handoff:${now}`, token, clock),
     };
   });
-  await ensureReassess(after, deps);
   // Keyed by when the role changed hands: a retry finds the brief, or writes it (it has the same).
   const at = after.rolesAt.commander ?? now;
   const from = changed ? before.roles.commander : after.rolesAt['commander-from'] || undefined;
+  const cause = `handoff:${at}`;
   const done = entry(
     after,
     'HANDOFF',
-    `handoff:${at}`,
+    cause,
     at,
     input.who,
     renderBrief(from ? nameOf(from, deps) : undefined, nameOf(input.to, deps), input.brief),
   );
+  let written: TimelineEntry | undefined | null;
   if (!changed) {
     // A handoff to the commander there is: the retry of the handoff that made them commander (the
     // same brief, or its entry still to write) completes it; anything else would drop its brief.
     // (A commander who was assigned, not handed over to, has a ROLE_ASSIGNED entry and no brief.)
-    const written = after.rolesAt.handoff === at ? await handoffEntry(after, done.id, deps) : null;
+    written = after.rolesAt.handoff === at ? await handoffEntry(after, done.id, deps) : null;
     if (written === null || (written !== undefined && written.text !== done.text)) {
       throw new ConflictError(`${input.to} is already the incident commander of ${after.id}`, [
         { field: 'to', message: 'is the incident commander already' },
       ]);
     }
-    if (written !== undefined || !(await takeLease(id, `handoff:${at}`, token, done, deps)))
-      return { incident: after, changed: false };
   }
-  await underLease(id, `handoff:${at}`, token, deps, async () => {
+  // (After the refusal above, which changes nothing: a retry completes the chain a commander starts.)
+  await ensureReassess(after, deps);
+  if (!changed && (written !== undefined || !(await takeLease(id, cause, token, done, deps))))
+    return { incident: after, changed: false };
+  await underLease(id, cause, token, deps, async () => {
     const effects = await notify(
       after,
       [input.to],
       {
         kind: 'notice',
         reason: `You are now the incident commander (handoff from ${nameOf(from ?? input.who, deps)})`,
-        cause: `handoff:${at}`,
+        cause,
       },
       deps,
       deps.clock(),
