@@ -30,7 +30,7 @@ describe('per-contact throttle (GoAlert limits)', () => {
     expect(throttle(old, rules, t)).toEqual({ allowed: true, history: [t] });
   });
 
-  it('shrinks its windows with a local demo\'s minute (KLAXON_MINUTE_MS), as escalation delays do', () => {
+  it("shrinks its windows with a local demo's minute (KLAXON_MINUTE_MS), as escalation delays do", () => {
     const second = 1000; // one configured minute lasts a second
     const rules = throttleRules('sms', 'page', second);
     expect(rules).toEqual([
