@@ -167,15 +167,16 @@ describe('an escalation step whose record failed', () => {
   });
 });
 
-describe('roles and handoff retried after a failure midway', () => {
-  const brief = {
-    status: 'checkout 5xx at 30%',
-    tried: 'restarted the pods',
-    strategy: 'roll back v42',
-    people: 'bob on the database',
-    decisions: 'whether to fail over',
-  };
+/** The practice's IC handoff brief, as the handoff tests send it. */
+const brief = {
+  status: 'checkout 5xx at 30%',
+  tried: 'restarted the pods',
+  strategy: 'roll back v42',
+  people: 'bob on the database',
+  decisions: 'whether to fail over',
+};
 
+describe('roles and handoff retried after a failure midway', () => {
   it('a handoff whose notice failed is completed by the retry: the brief is written once', async () => {
     const p = await startPipeline(dynamo, teamConfig(), START);
     const incident = await open(p, { severity: 'warning' });
@@ -307,14 +308,6 @@ describe('the same change requested twice at once', () => {
 });
 
 describe('a late retry of a "set to X" command, after a later change', () => {
-  const brief = {
-    status: 'checkout 5xx at 30%',
-    tried: 'restarted the pods',
-    strategy: 'roll back v42',
-    people: 'bob on the database',
-    decisions: 'whether to fail over',
-  };
-
   it('a handoff retried after the next handoff is refused naming from, and changes nothing', async () => {
     const p = await startPipeline(dynamo, teamConfig(), START);
     const incident = await open(p, { severity: 'warning' });
