@@ -234,7 +234,7 @@ async function digestPage(
     waiting.slice(0, DIGEST_LIST).map(async (incident) => ({
       ...pageIncident(incident, deps.config),
       links: {
-        incident: deps.links.incidentUrl(incident.id),
+        incident: await deps.links.viewLink(incident.id, responder.id, now),
         acknowledge: await deps.links.link(incident.id, 'ack', responder.id, now),
       },
     })),
@@ -249,8 +249,8 @@ async function digestPage(
     responder: { id: responder.id, name: responder.name },
     contact: { ...contact, key: event.contact },
     reason: `Held by the page rate limit: ${count} incident${count === 1 ? '' : 's'} waiting while your pages were paused`,
-    // The most urgent incident's signed links (the API's own page needs credentials): the SMS of a
-    // digest of one incident carries them; with more, it carries `acknowledgeAll`.
+    // The most urgent incident's signed links: the SMS of a digest of one incident carries them;
+    // with more, it carries `acknowledgeAll`.
     links,
     digest: { total: count, incidents, ...(acknowledgeAll ? { acknowledgeAll } : {}) },
   };

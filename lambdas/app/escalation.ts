@@ -141,7 +141,7 @@ export async function notify(
     if (responder === undefined) continue;
     const actionable = message.kind !== 'notice' && incident.status !== 'resolved';
     const links = {
-      incident: deps.links.incidentUrl(incident.id),
+      incident: await deps.links.viewLink(incident.id, responder.id, now),
       ...(actionable && incident.status === 'triggered'
         ? { acknowledge: await deps.links.link(incident.id, 'ack', responder.id, now) }
         : {}),

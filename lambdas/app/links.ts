@@ -1,4 +1,4 @@
-import { type AckAction, signAckToken, signDigestToken } from '#core/ack-token';
+import { type AckAction, signAckToken, signDigestToken, signViewToken } from '#core/ack-token';
 
 /** How long an acknowledge link stays valid. Reminders bring fresh links for longer incidents. */
 export const LINK_TTL_MS = 48 * 60 * 60_000;
@@ -48,6 +48,19 @@ export class AckLinks {
     return `${this.publicUrl}/a/${token}`;
   }
 
+  /**
+   * A page's incident link: the incident's read-only page for `responderId`, no login needed (the
+   * API's own page needs credentials a paged person does not have at hand).
+   */
+  async viewLink(incidentId: string, responderId: string, now: Date): Promise<string> {
+    const token = signViewToken(
+      { incidentId, responderId, expiresAt: new Date(now.getTime() + LINK_TTL_MS) },
+      await this.secret(),
+    );
+    return `${this.publicUrl}/a/${token}`;
+  }
+
+  /** The incident in the management API (credentials needed): for lifecycle events' readers. */
   incidentUrl(incidentId: string): string {
     return `${this.publicUrl}/api/incidents/${incidentId}`;
   }

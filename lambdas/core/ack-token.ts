@@ -5,7 +5,7 @@ import { ValidationError } from './errors.ts';
  * Signed acknowledge/resolve link tokens. They travel in SMS (≤ 140 bytes with the host), so they
  * are short and URL-safe:
  *
- *     <incident id>.<a|r>.<responder id>.<expiry, Unix seconds in base36>.<mac>
+ *     <incident id>.<a|r|v>.<responder id>.<expiry, Unix seconds in base36>.<mac>
  *     e.g. 7kq2mzx4ab3c.a.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg
  *
  * `mac` is the first 16 bytes of HMAC-SHA256 over the four fields (NUL-framed, with a version
@@ -14,8 +14,9 @@ import { ValidationError } from './errors.ts';
  * malformed or fails the MAC.
  *
  * A digest's "acknowledge all" link has the same shape with the action `g` and the digest's id in
- * the first field (`signDigestToken`); each verifier accepts only its own actions, so neither kind
- * of token can stand in for the other.
+ * the first field (`signDigestToken`), and a page's incident link (the incident's read-only page)
+ * the action `v` (`signViewToken`). Each verifier accepts only its own actions, so no kind of
+ * token can stand in for another: a view link never acknowledges or resolves.
  */
 
 export const ACK_ACTIONS = ['ack', 'resolve'] as const;
@@ -30,8 +31,9 @@ export interface AckClaims {
 }
 
 export type AckTokenRejection = 'malformed' | 'forged' | 'expired';
-export type AckTokenResult =
-  | { readonly ok: true; readonly claims: AckClaims }
+/** A verifier's answer: the claims of its kind of token, or why the token was refused. */
+export type AckTokenResult<C = AckClaims> =
+  | { readonly ok: true; readonly claims: C }
   | { readonly ok: false; readonly reason: AckTokenRejection };
 
 /** Longer input is refused before any parsing or hashing. */
@@ -97,9 +99,7 @@ export interface DigestClaims {
   readonly expiresAt: Date;
 }
 
-export type DigestTokenResult =
-  | { readonly ok: true; readonly claims: DigestClaims }
-  | { readonly ok: false; readonly reason: AckTokenRejection };
+export type DigestTokenResult = AckTokenResult<DigestClaims>;
 
 const DIGEST_CODE = 'g';
 
@@ -114,9 +114,35 @@ export function verifyDigestToken(token: string, secret: string | Buffer, now: D
   return { ok: true, claims: { digestId, responderId, expiresAt } };
 }
 
-/** Which verifier a link token is for, by its action field (the token is not checked here). */
-export function isDigestToken(token: string): boolean {
-  return token.split('.', 3)[1] === DIGEST_CODE;
+/** A page's incident link: the incident's read-only page, as the responder it was sent to. */
+export interface ViewClaims {
+  readonly incidentId: string;
+  readonly responderId: string;
+  readonly expiresAt: Date;
+}
+
+export type ViewTokenResult = AckTokenResult<ViewClaims>;
+
+const VIEW_CODE = 'v';
+
+export function signViewToken(claims: ViewClaims, secret: string | Buffer): string {
+  return sign({ field: 'incidentId', id: claims.incidentId, code: VIEW_CODE, ...claims }, secret, []);
+}
+
+export function verifyViewToken(token: string, secret: string | Buffer, now: Date): ViewTokenResult {
+  const verified = verify(token, secret, now, (code) => (code === VIEW_CODE ? 'view' : undefined));
+  if (!verified.ok) return verified;
+  const { id: incidentId, responderId, expiresAt } = verified;
+  return { ok: true, claims: { incidentId, responderId, expiresAt } };
+}
+
+/**
+ * Which verifier a link token is for, by its action field (the token is not checked here):
+ * `act` for acknowledge/resolve (and anything unknown, which that verifier refuses).
+ */
+export function linkKindOf(token: string): 'digest' | 'view' | 'act' {
+  const code = token.split('.', 3)[1];
+  return code === DIGEST_CODE ? 'digest' : code === VIEW_CODE ? 'view' : 'act';
 }
 
 function sign(

@@ -16,6 +16,9 @@ import { dateTimeFormat } from './wall-clock.ts';
  * - email: plain text, times in the given zone.
  * - json: `{ version: 1, id, kind, reason, level?, incident, responder, links, digest? }` for webhooks.
  *
+ * `links.incident` is the incident's read-only page, signed for the responder like the acknowledge
+ * links: the email and the JSON carry it; an SMS has room for one link, its acknowledge link.
+ *
  * A digest (the pages the throttle held, in one message) is tagged `[12 incidents waiting]` in the
  * subject and SMS. Its SMS carries the "acknowledge all" link (`ACK ALL <link>`, PagerDuty's
  * "reply 4 to ack all"), or with one incident that incident's acknowledge link; its email offers

@@ -57,7 +57,10 @@ export interface Page {
   /** One line saying why this message was sent ("Escalated to level 2", "Acknowledged by Alice"). */
   readonly reason: string;
   readonly links: {
-    /** The incident's page in the API. */
+    /**
+     * The incident's read-only page, signed for this responder like the acknowledge links (no
+     * login). Its buttons are the responder's own acknowledge/resolve links while it is open.
+     */
     readonly incident: string;
     /** Signed links (kind `page` and `reminder`). */
     readonly acknowledge?: string;

@@ -3,7 +3,7 @@ import type { IncidentStatus } from '#core/incident';
 import type { Severity } from '#core/severity';
 
 /**
- * The HTML pages behind acknowledge/resolve links. Self-contained (inline CSS, no scripts, no
+ * The HTML pages behind acknowledge/resolve links and a page's incident link. Self-contained (inline CSS, no scripts, no
  * external assets), not indexed, and sending no referrer, since the URL carries a token.
  *
  * Opening a link (GET) shows `confirmPage` and changes nothing: mail scanners and link previews
@@ -76,6 +76,45 @@ ${moot === undefined ? '' : `<p class="note">${escapeHtml(moot)}</p>\n`}<p>You a
 <form method="post" action="${escapeHtml(input.formAction)}">
 <button type="submit">${verb}</button>
 </form>`,
+  );
+}
+
+export interface IncidentPageInput {
+  readonly incidentTitle: string;
+  readonly serviceName: string;
+  readonly severity: Severity;
+  readonly status: IncidentStatus;
+  readonly alertCount: number;
+  /** Who acknowledged it and when, as people read it ("Alice at 10:05"). */
+  readonly acknowledged?: string;
+  /** The rendered timeline (renderTimelineEntry), oldest first. */
+  readonly timeline: readonly string[];
+  readonly responderName: string;
+  /** The responder's own signed links while the incident is open: a form (POST) each. */
+  readonly actions: readonly { readonly action: AckAction; readonly formAction: string }[];
+}
+
+/**
+ * A page's incident link: the incident, read-only. Its buttons POST to the responder's own
+ * acknowledge/resolve links, which act at once (pressing one is the confirmation).
+ */
+export function incidentPage(input: IncidentPageInput): string {
+  const alerts = `${input.alertCount} alert${input.alertCount === 1 ? '' : 's'}`;
+  const forms = input.actions.map(
+    (a) =>
+      `<form method="post" action="${escapeHtml(a.formAction)}">\n<button type="submit">${VERBS[a.action]}</button>\n</form>`,
+  );
+  return layout(
+    input.incidentTitle,
+    `<h1>Incident</h1>
+${incidentBox(input.incidentTitle, `${input.severity} · ${input.serviceName} · ${input.status}`)}
+<p>${alerts}${input.acknowledged === undefined ? '' : ` · Acknowledged by ${escapeHtml(input.acknowledged)}`}</p>
+${
+  forms.length === 0
+    ? ''
+    : `<p>You act as <strong>${escapeHtml(input.responderName)}</strong>; a button acts at once.</p>\n${forms.join('\n')}\n`
+}<h2>Timeline</h2>
+<ul class="timeline">${input.timeline.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`,
   );
 }
 
@@ -197,7 +236,7 @@ const REFUSALS: Readonly<Record<RefusalReason, { title: string; message: string;
   },
   expired: {
     title: 'This link has expired',
-    message: 'Acknowledge and resolve links work for a limited time only, and this one is past it.',
+    message: 'Links in pages work for a limited time only, and this one is past it.',
     advice: FALLBACK,
   },
   'other-incident': {
@@ -240,7 +279,9 @@ const CSS = `body{font:16px/1.5 system-ui,sans-serif;max-width:32rem;margin:2rem
 h1{font-size:1.4rem}
 .incident{border-left:4px solid #c62828;padding:.25rem .75rem;background:#f6f6f6}
 .incident p{margin:.25rem 0}.title{font-weight:600}.meta,.note{color:#555}
-button{font-size:1.1rem;padding:.6rem 1.6rem;border:0;border-radius:.3rem;background:#c62828;color:#fff;cursor:pointer}`;
+button{font-size:1.1rem;padding:.6rem 1.6rem;border:0;border-radius:.3rem;background:#c62828;color:#fff;cursor:pointer}
+form{display:inline-block;margin:0 .5rem .5rem 0}h2{font-size:1.1rem}
+.timeline{font:13px/1.4 ui-monospace,monospace;padding-left:1rem}`;
 
 function layout(title: string, body: string): string {
   return `<!doctype html>

@@ -6,16 +6,33 @@ import type { EscalationDeps } from '#app/escalation';
 import { IntegrationDirectory, publishAlerts } from '#app/ingest';
 import { pingHeartbeat } from '#app/operations';
 import type { AlertBus } from '#app/ports';
-import { isDigestToken, verifyAckToken, verifyDigestToken } from '#core/ack-token';
+import {
+  type AckClaims,
+  type AckTokenResult,
+  linkKindOf,
+  signAckToken,
+  type ViewClaims,
+  verifyAckToken,
+  verifyDigestToken,
+  verifyViewToken,
+} from '#core/ack-token';
 import type { Alert } from '#core/alert';
 import { AuthenticationError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
+import { renderTimelineEntry } from '#core/incident';
 import { clockTime } from '#core/wall-clock';
 import { alertmanagerToAlerts, parseAlertmanager } from '#formats/alertmanager';
 import { eventsV2DedupKey, eventsV2ToAlert, parseEventsV2 } from '#formats/events-v2';
 import { grafanaToAlerts, parseGrafana } from '#formats/grafana';
 import type { IngestContext } from '#formats/types';
-import { confirmDigestPage, confirmPage, digestDonePage, refusedPage, resultPage } from './ack-pages.ts';
+import {
+  confirmDigestPage,
+  confirmPage,
+  digestDonePage,
+  incidentPage,
+  refusedPage,
+  resultPage,
+} from './ack-pages.ts';
 import { type ErrorStyle, fail as failWith, jsonBody, type Log, noRoute } from './errors.ts';
 
 /** PagerDuty's limit for one Events API v2 request. */
@@ -163,7 +180,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
   });
   app.on(['GET', 'POST'], '/a/:token', formLimit, async (c, next) => {
     const token = c.req.param('token');
-    if (!isDigestToken(token)) return next();
+    if (linkKindOf(token) !== 'digest') return next();
     try {
       const checked = await checkDigestLink(token);
       if (!checked.ok) return c.html(refusedPage(checked.reason), REFUSED_STATUS[checked.reason]);
@@ -214,10 +231,72 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
     }
   });
 
-  app.get('/a/:token', async (c) => {
-    let checked: Awaited<ReturnType<typeof checkLink>>;
+  // A page's incident link: the incident, read-only, for the responder it was sent to. GET (and
+  // HEAD, which Hono routes as GET) shows it; it acts on nothing, and a POST is 405 unread. Its
+  // buttons post to the responder's own acknowledge and resolve links, signed to expire with it
+  // (on a page: the very links it carried).
+  app.on(['GET', 'POST'], '/a/:token', async (c, next) => {
+    const token = c.req.param('token');
+    if (linkKindOf(token) !== 'view') return next();
+    if (c.req.method === 'POST') {
+      c.header('Allow', 'GET');
+      return c.html(
+        resultPage({
+          title: 'Nothing to do here',
+          message: 'This link only shows the incident. Nothing was changed.',
+        }),
+        405,
+      );
+    }
     try {
-      checked = await checkLink(c.req.param('token'));
+      const checked = await checkLink(token, verifyViewToken);
+      if (!checked.ok) return c.html(refusedPage(checked.reason), REFUSED_STATUS[checked.reason]);
+      const { incident, claims, responder } = checked;
+      const { config } = deps;
+      const open = incident.status !== 'monitoring' && incident.status !== 'resolved';
+      const actions = [
+        ...(incident.status === 'triggered' ? (['ack'] as const) : []),
+        ...(open ? (['resolve'] as const) : []),
+      ];
+      const secret = await deps.links.secret();
+      const by = incident.acknowledgedBy;
+      const at = incident.acknowledgedAt;
+      return c.html(
+        incidentPage({
+          incidentTitle: incident.title,
+          serviceName: config.services.find((s) => s.id === incident.service)?.name ?? incident.service,
+          severity: incident.sev,
+          status: incident.status,
+          alertCount: incident.alertCount,
+          ...(by === undefined || at === undefined
+            ? {}
+            : {
+                acknowledged: `${config.responders.find((r) => r.id === by)?.name ?? by} at ${renderTime(at, config.timeZone)}`,
+              }),
+          timeline: (await deps.store.timeline(incident.id)).map((e) =>
+            renderTimelineEntry(e, config.timeZone),
+          ),
+          responderName: responder.name,
+          actions: actions.map((action) => ({
+            action,
+            formAction: `/a/${signAckToken({ ...claims, action } satisfies AckClaims, secret)}`,
+          })),
+        }),
+      );
+    } catch (error) {
+      return tryAgain(
+        c,
+        'incident link failed',
+        error,
+        'Klaxon could not show this incident just now. Nothing was changed; please try again.',
+      );
+    }
+  });
+
+  app.get('/a/:token', async (c) => {
+    let checked: Awaited<ReturnType<typeof checkLink<AckClaims>>>;
+    try {
+      checked = await checkLink(c.req.param('token'), verifyAckToken);
     } catch (error) {
       return tryAgain(
         c,
@@ -247,7 +326,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
   app.post('/a/:token', async (c) => {
     try {
       const token = c.req.param('token');
-      const checked = await checkLink(token);
+      const checked = await checkLink(token, verifyAckToken);
       if (!checked.ok) return c.html(refusedPage(checked.reason), REFUSED_STATUS[checked.reason]);
       const { incident, claims, responder } = checked;
       const cause = `link:${token}`;
@@ -315,8 +394,12 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
     }
   });
 
-  async function checkLink(token: string) {
-    const verified = verifyAckToken(token, await deps.links.secret(), deps.clock());
+  /** A link's incident and responder, by the verifier of its kind (acknowledge/resolve, or view). */
+  async function checkLink<C extends AckClaims | ViewClaims>(
+    token: string,
+    verify: (token: string, secret: string, now: Date) => AckTokenResult<C>,
+  ) {
+    const verified = verify(token, await deps.links.secret(), deps.clock());
     if (!verified.ok) return { ok: false as const, reason: verified.reason };
     const incident = await deps.store.get(verified.claims.incidentId);
     const responder = deps.config.responders.find((r) => r.id === verified.claims.responderId);

@@ -456,7 +456,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'get',
     path: '/a/{token}',
     summary:
-      'Acknowledge/resolve link from a page, or a digest\'s "acknowledge all": a confirmation form (changes nothing)',
+      "Acknowledge/resolve link from a page, or a digest's \"acknowledge all\": a confirmation form; a page's incident link: the incident, read-only, with the responder's Acknowledge/Resolve buttons while open (changes nothing)",
     tag: 'links',
     access: 'public',
     ok: [200, 'HTML confirmation form'],
@@ -466,7 +466,7 @@ export const OPERATIONS: readonly Operation[] = [
     method: 'post',
     path: '/a/{token}',
     summary:
-      'Acknowledge/resolve link: act (the confirmation form posts here). "Acknowledge all" answers 202 (out of time) or 503 (a failure) with a form that goes on from where it stopped',
+      'Acknowledge/resolve link: act (the confirmation form posts here). "Acknowledge all" answers 202 (out of time) or 503 (a failure) with a form that goes on from where it stopped. An incident link acts on nothing: 405',
     tag: 'links',
     access: 'public',
     ok: [200, 'HTML result page'],

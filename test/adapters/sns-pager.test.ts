@@ -2,6 +2,7 @@ import { InternalErrorException, PublishCommand, SNSClient, ThrottledException }
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { SnsPager } from '#adapters/aws/sns-pager';
+import { AckLinks } from '#app/links';
 import type { Page } from '#core/page';
 import { renderPage } from '#core/page-render';
 import { contacts, makeNotice, makePage } from '../support/pages.ts';
@@ -118,7 +119,10 @@ describe('SNS pager', () => {
           { ...base.incident, links: { incident: base.links.incident, acknowledge: ack(base.incident.id) } },
           {
             ...second,
-            links: { incident: 'https://klaxon.example.com/api/incidents/inc-2', acknowledge: ack('inc-2') },
+            links: {
+              incident: `https://klaxon.example.com/a/${'inc-2'}.v.alice.tbxw00.sig`,
+              acknowledge: ack('inc-2'),
+            },
           },
         ],
       },
@@ -157,6 +161,35 @@ describe('SNS pager', () => {
     // Nothing of the contact (its URL) leaks into the payload.
     expect(publishes()[0]?.Message).not.toContain('hooks.example.com');
   });
+
+  it.each([['alice'], [`a${'b'.repeat(62)}`]])(
+    "every protocol's message carries the signed links AckLinks makes, for %s",
+    async (responder) => {
+      const links = new AckLinks({
+        publicUrl: 'https://abcdefghij.execute-api.eu-central-1.amazonaws.com',
+        secret: async () => 'test-link-secret-0123456789abcdef',
+      });
+      const now = new Date('2026-11-26T10:00:00Z');
+      const id = '7kq2mzx4ab3c';
+      const signed = {
+        incident: await links.viewLink(id, responder, now),
+        acknowledge: await links.link(id, 'ack', responder, now),
+        resolve: await links.link(id, 'resolve', responder, now),
+      };
+      expect(signed.incident).toMatch(new RegExp(`/a/${id}\\.v\\.${responder}\\.`));
+      const page = (contact: Page['contact']) =>
+        makePage({ contact, responder: { id: responder, name: 'Al' }, links: signed });
+      for (const contact of [contacts.email, contacts.sms, contacts.webhook])
+        await pager().send(page(contact));
+      const [email = '', sms = '', webhook = '{}'] = publishes().map((p) => p.Message ?? '');
+      expect(email).toContain(`Incident: ${signed.incident}\n`);
+      expect(JSON.parse(webhook).links).toEqual(signed);
+      // The SMS spends its 140 bytes on the acknowledge link (alone, and over, if it must).
+      expect(sms).not.toContain(signed.incident);
+      expect(sms.endsWith(signed.acknowledge)).toBe(true);
+      expect(sms === signed.acknowledge || Buffer.byteLength(sms, 'utf8') <= 140).toBe(true);
+    },
+  );
 
   it('sets the SMS type only on SMS pages', async () => {
     await pager().send(makePage({ contact: contacts.email }));

@@ -2,12 +2,14 @@ import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
   type AckClaims,
-  isDigestToken,
+  linkKindOf,
   newLinkSecret,
   signAckToken,
   signDigestToken,
+  signViewToken,
   verifyAckToken,
   verifyDigestToken,
+  verifyViewToken,
 } from '#core/ack-token';
 import { ValidationError } from '#core/errors';
 
@@ -226,13 +228,13 @@ describe('"acknowledge all" link tokens of a digest', () => {
   it('round-trip, with the action g and the digest id first', () => {
     const token = signDigestToken(digest, secret);
     expect(token).toMatch(/^qrstuvwx2345\.g\.alice\.[0-9a-z]+\.[A-Za-z0-9_-]{22}$/);
-    expect(isDigestToken(token)).toBe(true);
+    expect(linkKindOf(token)).toBe('digest');
     expect(verifyDigestToken(token, secret, now)).toEqual({ ok: true, claims: digest });
   });
 
   it('neither kind verifies as the other', () => {
     const ack = signAckToken(claims, secret);
-    expect(isDigestToken(ack)).toBe(false);
+    expect(linkKindOf(ack)).toBe('act');
     expect(verifyDigestToken(ack, secret, now)).toEqual({ ok: false, reason: 'malformed' });
     expect(verifyAckToken(signDigestToken(digest, secret), secret, now)).toEqual({
       ok: false,
@@ -264,6 +266,71 @@ describe('"acknowledge all" link tokens of a digest', () => {
         expect(verifyDigestToken(changed, secret, now).ok).toBe(false);
       }),
       { numRuns: 300 },
+    );
+  });
+});
+
+describe('incident (view) link tokens', () => {
+  const view = { incidentId: claims.incidentId, responderId: 'alice', expiresAt: claims.expiresAt };
+
+  it('round-trip, with the action v', () => {
+    const token = signViewToken(view, secret);
+    expect(token).toMatch(/^abcdefgh2345\.v\.alice\.[0-9a-z]+\.[A-Za-z0-9_-]{22}$/);
+    expect(linkKindOf(token)).toBe('view');
+    expect(verifyViewToken(token, secret, now)).toEqual({ ok: true, claims: view });
+  });
+
+  it('never acknowledge or resolve: the acknowledge verifier refuses them, and the view verifier acknowledge links', () => {
+    const token = signViewToken(view, secret);
+    expect(verifyAckToken(token, secret, now)).toEqual({ ok: false, reason: 'malformed' });
+    expect(verifyDigestToken(token, secret, now)).toEqual({ ok: false, reason: 'malformed' });
+    for (const action of ['ack', 'resolve'] as const) {
+      const ack = signAckToken({ ...claims, action }, secret);
+      expect(linkKindOf(ack)).toBe('act');
+      expect(verifyViewToken(ack, secret, now)).toEqual({ ok: false, reason: 'malformed' });
+      // The action is under the MAC: relabelled either way, a token is forged.
+      expect(verifyViewToken(withField(ack, 1, 'v'), secret, now)).toEqual({ ok: false, reason: 'forged' });
+      expect(verifyAckToken(withField(token, 1, ack.split('.')[1] ?? ''), secret, now)).toEqual({
+        ok: false,
+        reason: 'forged',
+      });
+    }
+    expect(
+      verifyViewToken(signDigestToken({ ...view, digestId: view.incidentId }, secret), secret, now),
+    ).toEqual({ ok: false, reason: 'malformed' });
+  });
+
+  it('expire, and refuse another secret or a tampered field, like acknowledge links', () => {
+    const token = signViewToken(view, secret);
+    expect(verifyViewToken(token, secret, view.expiresAt)).toEqual({ ok: false, reason: 'expired' });
+    expect(verifyViewToken(token, newLinkSecret(), now)).toEqual({ ok: false, reason: 'forged' });
+    expect(verifyViewToken(withField(token, 2, 'mallory'), secret, now)).toEqual({
+      ok: false,
+      reason: 'forged',
+    });
+    expect(verifyViewToken(withField(token, 0, 'abcdefgh2346'), secret, now)).toEqual({
+      ok: false,
+      reason: 'forged',
+    });
+    expect(verifyViewToken(token.slice(0, -3), secret, now)).toEqual({ ok: false, reason: 'malformed' });
+  });
+
+  it('any single changed character is refused', () => {
+    const token = signViewToken(view, secret);
+    fc.assert(
+      fc.property(fc.nat(), fc.constantFrom(...'abgrvz27AZ09-_.=+/ %é'), (position, char) => {
+        const index = position % token.length;
+        fc.pre(token[index] !== char);
+        const changed = token.slice(0, index) + char + token.slice(index + 1);
+        expect(verifyViewToken(changed, secret, now).ok).toBe(false);
+      }),
+      { numRuns: 300 },
+    );
+  });
+
+  it('refuse to sign claims no token can carry, naming the fields', () => {
+    expect(() => signViewToken({ ...view, incidentId: 'NOPE' }, secret)).toThrow(
+      expect.objectContaining({ errors: [{ field: 'incidentId', message: 'must be 12 of [a-z2-7]' }] }),
     );
   });
 });

@@ -5,7 +5,8 @@ import { renderPage } from '#core/page-render';
 const token = '7kq2mzx4ab3c.a.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg';
 const ackLink = `https://klaxon.example.com/a/${token}`;
 const resolveLink = 'https://klaxon.example.com/a/7kq2mzx4ab3c.r.alice.tbxw00.Pq0sK2b1xv8yZ3mWc4nLdg';
-const incidentLink = 'https://klaxon.example.com/api/incidents/7kq2mzx4ab3c';
+/** The incident's read-only page, signed for alice like her acknowledge link (action v). */
+const incidentLink = 'https://klaxon.example.com/a/7kq2mzx4ab3c.v.alice.tbxw00.Vw3kR9b1xv8yZ3mWc4nLdg';
 
 const page: Page = {
   id: 'p1',
@@ -101,6 +102,15 @@ describe('rendering a page', () => {
       responder: { id: 'alice', name: 'Alice' },
       links: { incident: incidentLink, acknowledge: ackLink, resolve: resolveLink },
     });
+  });
+
+  it("carries the incident link (the incident's signed read-only page) in the email and the webhook, not in the SMS", () => {
+    const rendered = renderPage(page, berlin);
+    expect(rendered.email).toContain(`\nIncident: ${incidentLink}\n`);
+    expect(JSON.parse(rendered.json).links.incident).toBe(incidentLink);
+    // 140 bytes hold one link: the SMS spends them on the acknowledge link.
+    expect(rendered.sms).not.toContain(incidentLink);
+    expect(bytes(rendered.sms)).toBeLessThanOrEqual(140);
   });
 
   it('keeps the contact out of the webhook document', () => {
@@ -249,7 +259,10 @@ describe('rendering a digest (the pages the throttle held, in one message)', () 
   };
   const entry = (i: typeof page.incident, ack: string) => ({
     ...i,
-    links: { incident: `https://klaxon.example.com/api/incidents/${i.id}`, acknowledge: ack },
+    links: {
+      incident: `https://klaxon.example.com/a/${i.id}.v.alice.tbxw00.Vw3kR9b1xv8yZ3mWc4nLdg`,
+      acknowledge: ack,
+    },
   });
   const listed = [entry(page.incident, ackLink), entry(second, `${ackLink}x`)];
   const digest: Page = {
@@ -288,7 +301,7 @@ describe('rendering a digest (the pages the throttle held, in one message)', () 
         '[SEV-3] Checkout API: Latency p99 over 2 s',
         '  Detected 2026-03-14 15:10 CET (Europe/Berlin), 1 alert, triggered',
         `  Acknowledge: ${ackLink}x`,
-        '  Incident: https://klaxon.example.com/api/incidents/9zz2mzx4ab3c',
+        '  Incident: https://klaxon.example.com/a/9zz2mzx4ab3c.v.alice.tbxw00.Vw3kR9b1xv8yZ3mWc4nLdg',
         '',
         '… and 1 more: see the open incidents in Klaxon.',
         '',
@@ -304,7 +317,7 @@ describe('rendering a digest (the pages the throttle held, in one message)', () 
     expect(json.digest.total).toBe(3);
     expect(json.digest.incidents.map((i: { id: string }) => i.id)).toEqual(['7kq2mzx4ab3c', '9zz2mzx4ab3c']);
     expect(json.digest.incidents[1].links).toEqual({
-      incident: 'https://klaxon.example.com/api/incidents/9zz2mzx4ab3c',
+      incident: 'https://klaxon.example.com/a/9zz2mzx4ab3c.v.alice.tbxw00.Vw3kR9b1xv8yZ3mWc4nLdg',
       acknowledge: `${ackLink}x`,
     });
     expect(JSON.parse(renderPage(page, berlin).json).digest).toBeUndefined();

@@ -5,6 +5,8 @@ import {
   confirmPage,
   digestDonePage,
   escapeHtml,
+  type IncidentPageInput,
+  incidentPage,
   REFUSAL_REASONS,
   refusedPage,
   resultPage,
@@ -171,6 +173,79 @@ describe('the confirmation page', () => {
     expect(html).not.toContain('" onmouseover="');
     expect(html).toContain('action="/a/x&quot; onmouseover=&quot;alert(1)"');
     expect(html.match(/&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;&#39;/g)).toHaveLength(3);
+  });
+});
+
+describe("the incident page (a page's incident link)", () => {
+  const incident: IncidentPageInput = {
+    incidentTitle: 'Disk 95% full on db-1',
+    serviceName: 'Checkout API',
+    severity: 'SEV-1',
+    status: 'acknowledged',
+    alertCount: 3,
+    acknowledged: 'Bob at 10:05',
+    timeline: [
+      '[10:00] [@events-v2] [OPENED] Incident opened: Disk 95% full on db-1 · paged: alice',
+      '[10:05] [@bob] [ACKNOWLEDGED] Acknowledged by Bob via link',
+    ],
+    responderName: 'Alice',
+    actions: [{ action: 'resolve', formAction: '/a/7kq2mzx4ab3c.r.alice.tbxw00.Pq0sK2b1xv8yZ3mWc4nLdg' }],
+  };
+
+  it('shows the incident, who acknowledged it when, the alert count and the timeline', () => {
+    const text = visibleText(incidentPage(incident));
+    expect(text).toContain('Disk 95% full on db-1 SEV-1 · Checkout API · acknowledged');
+    expect(text).toContain('3 alerts · Acknowledged by Bob at 10:05');
+    expect(text).toContain(
+      'Timeline [10:00] [@events-v2] [OPENED] Incident opened: Disk 95% full on db-1 · paged: alice [10:05] [@bob] [ACKNOWLEDGED]',
+    );
+    expect(
+      visibleText(incidentPage({ ...incident, alertCount: 1, acknowledged: undefined, actions: [] })),
+    ).toContain('1 alert Timeline');
+  });
+
+  it("offers the responder's own links as buttons, each a form that posts; none without actions", () => {
+    const html = incidentPage({
+      ...incident,
+      status: 'triggered',
+      actions: [
+        { action: 'ack', formAction: '/a/x.a' },
+        { action: 'resolve', formAction: '/a/x.r' },
+      ],
+    });
+    expect(html).toContain(
+      '<form method="post" action="/a/x.a">\n<button type="submit">Acknowledge</button>',
+    );
+    expect(html).toContain('<form method="post" action="/a/x.r">\n<button type="submit">Resolve</button>');
+    expect(visibleText(html)).toContain('You act as Alice');
+    const closed = incidentPage({ ...incident, status: 'resolved', actions: [] });
+    expect(closed).not.toMatch(/<form|<button/);
+    expect(visibleText(closed)).not.toContain('You act as');
+  });
+
+  it('has no scripts or external assets, and is kept out of search engines', () => {
+    const html = incidentPage(incident);
+    expect(html).not.toMatch(/<script|<link|<img|src=|https?:\/\//);
+    expect(html).toContain('<meta name="robots" content="noindex">');
+    expect(html).toContain('<meta name="referrer" content="no-referrer">');
+  });
+
+  it('escapes every interpolated text', () => {
+    const evil = `<script>alert("x")</script>'`;
+    const html = incidentPage({
+      ...incident,
+      incidentTitle: evil,
+      serviceName: evil,
+      acknowledged: evil,
+      timeline: [evil],
+      responderName: evil,
+      actions: [{ action: 'resolve', formAction: `/a/x" onmouseover="alert(1)` }],
+    });
+    expect(html).not.toContain('<script>');
+    expect(html).not.toContain('" onmouseover="');
+    expect(html).toContain('action="/a/x&quot; onmouseover=&quot;alert(1)"');
+    // title element, heading box, meta line, acknowledged, timeline, responder
+    expect(html.match(/&lt;script&gt;alert\(&quot;x&quot;\)&lt;\/script&gt;&#39;/g)).toHaveLength(6);
   });
 });
 

@@ -125,6 +125,22 @@ describe('a digest carries an "acknowledge all" link', () => {
     });
   });
 
+  it("names each incident with its read-only page, signed for the digest's responder; opening one changes nothing", async () => {
+    const { held, page } = await digestOf(8);
+    const listed = page.digest?.incidents ?? [];
+    expect(listed.map((i) => i.id)).toEqual(held.map((i) => i.id));
+    for (const entry of listed)
+      expect(new URL(entry.links.incident).pathname).toMatch(new RegExp(`^/a/${entry.id}\\.v\\.alice\\.`));
+    const first = listed[0];
+    if (first === undefined) throw new Error('no incident listed');
+    const response = await app.request(new URL(first.links.incident).pathname);
+    expect(response.status).toBe(200);
+    const html = await response.text();
+    expect(html).toContain(`action="${new URL(first.links.acknowledge ?? '').pathname}"`);
+    expect(await statuses(held)).toEqual(['triggered', 'triggered', 'triggered']);
+    expect(p.takePages()).toEqual([]);
+  });
+
   it('a digest of one incident has no such link: its own acknowledge link does', async () => {
     await flood(6);
     p.takePages();

@@ -652,6 +652,154 @@ describe('acknowledge links, taken from a real page', () => {
 
 // ---------------------------------------------------------------------------------------------
 
+describe('the incident link of a page: the incident, read-only, for the responder it was sent to', () => {
+  /** The path of the incident link of the `nth` message of `kind` sent to `responder`. */
+  function incidentLinkFromInbox(incidentId: string, responder = 'alice', kind = 'page', nth = 0): string {
+    const pages = pipeline.pager.inbox.filter(
+      (e) => e.page.incident.id === incidentId && e.page.responder.id === responder && e.page.kind === kind,
+    );
+    const link = pages[nth]?.page.links.incident;
+    if (link === undefined) throw new Error(`no ${kind} to ${responder} on ${incidentId}`);
+    expect(link.startsWith('https://klaxon.example.com/a/')).toBe(true);
+    return new URL(link).pathname;
+  }
+  /** The actions of the page's forms, by their button. */
+  const forms = (html: string) =>
+    Object.fromEntries(
+      [
+        ...html.matchAll(/<form method="post" action="([^"]*)">\s*<button type="submit">([^<]*)<\/button>/g),
+      ].map((m) => [m[2], m[1]]),
+    );
+
+  it('is signed for the paged responder (a view token), the same on each of their contacts', async () => {
+    const { id } = await openIncident();
+    await pipeline.fastForward(5 * MINUTE);
+    const path = incidentLinkFromInbox(id);
+    expect(path).toMatch(new RegExp(`^/a/${id}\\.v\\.alice\\.[0-9a-z]+\\.[A-Za-z0-9_-]{22}$`));
+    expect(incidentLinkFromInbox(id, 'alice', 'page', 1)).toBe(path);
+    expect(incidentLinkFromInbox(id, 'carol')).toMatch(new RegExp(`^/a/${id}\\.v\\.carol\\.`));
+  });
+
+  it("GET shows the incident, its timeline and the responder's own links as buttons, and changes nothing", async () => {
+    const { id } = await openIncident();
+    const path = incidentLinkFromInbox(id);
+    const before = await snapshot(id);
+    for (let i = 0; i < 2; i++) {
+      const res = await app.request(path);
+      expect(res.status).toBe(200);
+      expect(res.headers.get('content-type')).toMatch(/^text\/html/);
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      expect(res.headers.get('referrer-policy')).toBe('no-referrer');
+      expect(res.headers.get('x-frame-options')).toBe('DENY');
+      const html = await res.text();
+      expect(html).not.toMatch(/<script/);
+      const text = visibleText(html);
+      expect(text).toContain('Disk full on srv01/HTTP');
+      expect(text).toContain('SEV-3 · Checkout API · triggered');
+      expect(text).toContain('1 alert');
+      // The rendered timeline, in the config's zone (Europe/Berlin: 10:00Z is 11:00).
+      expect(text).toContain(
+        '[11:00] [@events-v2] [OPENED] Incident opened: Disk full on srv01/HTTP · paged: alice',
+      );
+      expect(text).toContain('You act as Alice');
+      // The buttons post to alice's own acknowledge and resolve links: those her page carried.
+      expect(forms(html)).toEqual({
+        Acknowledge: linkFromInbox(id, 'acknowledge'),
+        Resolve: linkFromInbox(id, 'resolve'),
+      });
+      expect(await snapshot(id)).toEqual(before);
+    }
+    expect((await app.request(path, { method: 'HEAD' })).status).toBe(200);
+    expect(await snapshot(id)).toEqual(before);
+  });
+
+  it('POST to it changes nothing: 405, GET only (twice)', async () => {
+    const { id } = await openIncident();
+    const path = incidentLinkFromInbox(id);
+    const before = await snapshot(id);
+    for (let i = 0; i < 2; i++) {
+      const res = await submit(path);
+      expect(res.status).toBe(405);
+      expect(res.headers.get('allow')).toBe('GET');
+      expect(res.headers.get('cache-control')).toBe('no-store');
+      const html = await res.text();
+      expect(visibleText(html)).toContain('Nothing was changed.');
+      expect(html).not.toContain('<form');
+    }
+    expect(await snapshot(id)).toEqual(before);
+    expect(before.incident.status).toBe('triggered');
+  });
+
+  it('its buttons act as the responder; then it shows who acknowledged when, and no buttons once resolved', async () => {
+    const { id } = await openIncident();
+    const path = incidentLinkFromInbox(id);
+    await pipeline.fastForward(2 * MINUTE);
+    const acknowledge = forms(await (await app.request(path)).text()).Acknowledge ?? '';
+    expect(h1(await (await submit(acknowledge)).text())).toBe('Acknowledged');
+    const acked = await (await app.request(path)).text();
+    expect(visibleText(acked)).toContain('SEV-3 · Checkout API · acknowledged');
+    expect(visibleText(acked)).toContain('Acknowledged by Alice at 11:02');
+    expect(visibleText(acked)).toContain('[11:02] [@alice] [ACKNOWLEDGED] Acknowledged by Alice via link');
+    expect(Object.keys(forms(acked))).toEqual(['Resolve']);
+
+    expect(h1(await (await submit(forms(acked).Resolve ?? '')).text())).toBe('Resolved');
+    const resolved = await (await app.request(path)).text();
+    expect(visibleText(resolved)).toContain('SEV-3 · Checkout API · resolved');
+    expect(resolved).not.toContain('<form');
+  });
+
+  it("a notice carries it too: the responder told of another's acknowledgement can open the incident", async () => {
+    const { id } = await openIncident();
+    await pipeline.fastForward(5 * MINUTE);
+    await submit(linkFromInbox(id, 'acknowledge', 'carol'));
+    const path = incidentLinkFromInbox(id, 'alice', 'notice');
+    const res = await app.request(path);
+    expect(res.status).toBe(200);
+    const text = visibleText(await res.text());
+    expect(text).toContain('Acknowledged by Carol at 11:05');
+    expect(text).toContain('You act as Alice');
+  });
+
+  it('tampered, forged or expired: the refusal pages of acknowledge links, nothing changed', async () => {
+    const { id } = await openIncident();
+    const path = incidentLinkFromInbox(id);
+    const parts = path.slice('/a/'.length).split('.');
+    const withField = (index: number, value: string) =>
+      `/a/${parts.map((p, i) => (i === index ? value : p)).join('.')}`;
+    const before = await snapshot(id);
+    const cases: [string, number, string][] = [
+      [path.slice(0, -5), 400, 'This link is incomplete'],
+      // A view link relabelled as an acknowledge or resolve link acts on nothing.
+      [withField(1, 'a'), 403, 'This link is not valid'],
+      [withField(1, 'r'), 403, 'This link is not valid'],
+      [withField(2, 'bob'), 403, 'This link is not valid'],
+    ];
+    for (const [tampered, status, title] of cases) {
+      const res = await app.request(tampered);
+      expect(res.status).toBe(status);
+      expect(h1(await res.text())).toBe(title);
+      // POSTed, a view link is refused unread (405); relabelled, the acknowledge route refuses it.
+      expect((await submit(tampered)).status).toBe(tampered.includes(`${id}.v.`) ? 405 : status);
+    }
+    const forged = await app.request(
+      withField(4, `${parts[4]?.[0] === 'A' ? 'B' : 'A'}${parts[4]?.slice(1)}`),
+    );
+    expect({ status: forged.status, title: h1(await forged.text()) }).toEqual({
+      status: 403,
+      title: 'This link is not valid',
+    });
+    pipeline.clock.set(new Date(Date.parse(START) + 49 * HOUR));
+    const expired = await app.request(path);
+    expect({ status: expired.status, title: h1(await expired.text()) }).toEqual({
+      status: 410,
+      title: 'This link has expired',
+    });
+    expect(await snapshot(id)).toEqual(before);
+  });
+});
+
+// ---------------------------------------------------------------------------------------------
+
 describe('heartbeats', () => {
   const ping = (path = `/heartbeat/nightly-backup/${KEY}`, headers: Record<string, string> = {}) =>
     app.request(path, { method: 'POST', headers });

@@ -2,7 +2,8 @@ import type { Page } from '#core/page';
 
 export const ackLink = 'https://klaxon.example.com/a/7kq2mzx4ab3c.a.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg';
 export const resolveLink = 'https://klaxon.example.com/a/7kq2mzx4ab3c.r.alice.tbxw00.Pq0sK2b1xv8yZ3mWc4nLdg';
-export const incidentLink = 'https://klaxon.example.com/api/incidents/7kq2mzx4ab3c';
+/** The incident's read-only page, signed for alice (action v). */
+export const incidentLink = 'https://klaxon.example.com/a/7kq2mzx4ab3c.v.alice.tbxw00.Vw3kR9b1xv8yZ3mWc4nLdg';
 
 /** Contacts of each protocol, keyed as `contactKey('alice', i)` would key them. */
 export const contacts = {
