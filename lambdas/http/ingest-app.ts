@@ -191,7 +191,8 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
         responderName: responder.name,
         formAction: `/a/${token}`,
       };
-      if (c.req.method === 'GET') return c.html(confirmDigestPage(page));
+      // Only a POST acts: Hono routes HEAD (link previews) here as GET, with its own method.
+      if (c.req.method !== 'POST') return c.html(confirmDigestPage(page));
       // A "go on" form says where the request before stopped, and what failed; a retry starts over.
       const body: Record<string, unknown> = await c.req.parseBody().catch(() => ({}));
       const at = progressOf(body, page.count);

@@ -165,6 +165,15 @@ describe('the "acknowledge all" link', () => {
     expect(p.takePages()).toEqual([]);
   });
 
+  // Regression test: Hono routes HEAD to the GET/POST handler with the method HEAD, which was taken
+  // for a POST: a link preview's HEAD acknowledged every incident of the digest.
+  it('HEAD (a link preview) changes nothing either', async () => {
+    const { held, path } = await digestOf(8);
+    expect((await app.request(path, { method: 'HEAD' })).status).toBe(200);
+    expect(await statuses(held)).toEqual(['triggered', 'triggered', 'triggered']);
+    expect(p.takePages()).toEqual([]);
+  });
+
   it('POST acknowledges every incident as the responder, stops their escalation, pages nobody', async () => {
     const { held, path } = await digestOf(8);
     expect(await escalationTimers(held)).toHaveLength(3);
