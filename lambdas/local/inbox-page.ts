@@ -23,6 +23,7 @@ export function inboxPage(
         all ? `<a href="${escapeHtml(all.link)}">Acknowledge all ${all.count}</a>` : '',
         page.links.acknowledge ? `<a href="${escapeHtml(page.links.acknowledge)}">Acknowledge</a>` : '',
         page.links.resolve ? `<a href="${escapeHtml(page.links.resolve)}">Resolve</a>` : '',
+        `<a href="${escapeHtml(page.links.incident)}">Incident</a>`,
       ]
         .filter(Boolean)
         .join(' · ');

@@ -17,6 +17,7 @@ const incident = {
 };
 const ack = 'http://127.0.0.1:3000/a/7kq2mzx4ab3c.a.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg';
 const all = 'http://127.0.0.1:3000/a/qrstuvwx2345.g.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg';
+const view = 'http://127.0.0.1:3000/a/7kq2mzx4ab3c.v.alice.tbxw00.Vw3kR9b1xv8yZ3mWc4nLdg';
 const digest: Page = {
   id: 'd1',
   kind: 'page',
@@ -24,12 +25,10 @@ const digest: Page = {
   responder: { id: 'alice', name: 'Alice' },
   contact: { type: 'email', address: 'alice@example.com', key: 'alice-0' },
   reason: 'Held by the page rate limit: 12 incidents waiting while your pages were paused',
-  links: { incident: 'http://127.0.0.1:3000/api/incidents/7kq2mzx4ab3c', acknowledge: ack },
+  links: { incident: view, acknowledge: ack },
   digest: {
     total: 12,
-    incidents: [
-      { ...incident, links: { incident: 'http://x/api/incidents/7kq2mzx4ab3c', acknowledge: ack } },
-    ],
+    incidents: [{ ...incident, links: { incident: view, acknowledge: ack } }],
     acknowledgeAll: { link: all, count: 12 },
   },
 };
@@ -44,5 +43,7 @@ describe('the local pager and inbox', () => {
     const html = inboxPage(pager.inbox, []);
     expect(html).toContain(`<a href="${all}">Acknowledge all 12</a>`);
     expect(html).toContain(`<a href="${ack}">Acknowledge</a>`);
+    // The incident link opens the incident's read-only page, as it would from the email.
+    expect(html).toContain(`<a href="${view}">Incident</a>`);
   });
 });
