@@ -8,10 +8,12 @@ import {
   POSTMORTEM_REMINDER_HOURS,
   pagedResponders,
   postmortemDueAt,
+  postmortemReason,
   postmortemSince,
   type TimelineEntry,
   type TimelineType,
 } from '#core/incident';
+import { localDay, monthOf } from '#core/metrics';
 import { onCallAt } from '#core/oncall';
 import { contactKey, type Page, type PageKind, pageIncident } from '#core/page';
 import { reminderIntervalMinutes, type Severity } from '#core/severity';
@@ -676,19 +678,59 @@ export async function afterResolved(
     { resolvedAt, monitored: resolution.channel === 'monitoring' },
     { cause: `resolve:${resolution.cause}`, at, actor: resolution.who },
   );
-  const dueAt = postmortemDueAt(incident);
+  const required = await withBudgetPostmortem(incident, resolvedAt, deps);
+  const dueAt = postmortemDueAt(required);
   let note = '';
-  if (dueAt !== undefined && incident.postmortemDoneAt === undefined) {
+  if (dueAt !== undefined && required.postmortemDoneAt === undefined) {
     for (const stage of ['reminder', 'due'] as const) {
-      const event: TimerEvent = { kind: 'postmortem', incidentId: incident.id, stage };
+      const event: TimerEvent = { kind: 'postmortem', incidentId: required.id, stage };
       await deps.timers.schedule(
-        timer(event, new Date(postmortemStageAt({ ...incident, resolvedAt }, stage, deps))),
+        timer(event, new Date(postmortemStageAt({ ...required, resolvedAt }, stage, deps))),
       );
     }
-    await emit(deps, 'Postmortem Due', incident, { dueAt }, { cause: `postmortem:${resolution.cause}`, at });
-    note = `; postmortem due by ${dueAt}`;
+    const month = required.postmortemBudgetMonth;
+    await emit(
+      deps,
+      'Postmortem Due',
+      required,
+      { dueAt, ...(month !== undefined ? { errorBudgetMonth: month } : {}) },
+      { cause: `postmortem:${resolution.cause}`, at },
+    );
+    const reason = postmortemReason(required);
+    note = `; postmortem due by ${dueAt}${reason !== undefined ? ` (${reason})` : ''}`;
   }
   await deps.store.putTimelineEntry({ ...done, text: done.text + note });
+}
+
+/**
+ * "Postmortem all incidents" once the error budget is exhausted: resolved at or after its
+ * service's budget for the month of `resolvedAt` (config's zone) was recorded exhausted, the
+ * incident records that month as `postmortemBudgetMonth` — before the postmortem's timers are
+ * scheduled, so they, the checklist and the views find it required whatever the severity. One read
+ * of the budget item (none for a service without an SLO, or once the month is recorded). Compared
+ * with when the exhaustion was recorded, not with now, a replay decides as the first run did; an
+ * incident resolved before it is not changed afterwards.
+ */
+async function withBudgetPostmortem(
+  incident: Incident,
+  resolvedAt: string,
+  deps: EscalationDeps,
+): Promise<Incident> {
+  if (incident.postmortemBudgetMonth !== undefined || serviceOf(incident, deps.config)?.slo === undefined)
+    return incident;
+  const month = monthOf(localDay(resolvedAt, deps.config.timeZone));
+  const exhaustedAt = await deps.store.budgetExhaustedAt(incident.service, month);
+  if (exhaustedAt === undefined || Date.parse(exhaustedAt) > Date.parse(resolvedAt)) return incident;
+  // Conditional on the version read: a concurrent change (a severity change, a replay that set it)
+  // is read again and kept.
+  let current: Incident | undefined = incident;
+  for (let attempt = 0; attempt < 5 && current !== undefined; attempt++) {
+    if (current.postmortemBudgetMonth !== undefined) return current;
+    const patched = await deps.store.patch(current, { postmortemBudgetMonth: month });
+    if (patched !== undefined) return patched;
+    current = await deps.store.get(incident.id);
+  }
+  throw new RetryableError(`recording the error-budget postmortem of ${incident.id} kept racing`);
 }
 
 /** The escalation timers of the incident's current generation: the next step and the ack timeout. */

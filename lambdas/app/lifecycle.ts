@@ -1,4 +1,10 @@
-import { type Incident, pagedResponders, postmortemRequired, type TimelineEntry } from '#core/incident';
+import {
+  type Incident,
+  pagedResponders,
+  postmortemReason,
+  postmortemRequired,
+  type TimelineEntry,
+} from '#core/incident';
 import { localDay } from '#core/metrics';
 import { type TimerEvent, timer, timerName } from '#core/timers';
 import { clockTime } from '#core/wall-clock';
@@ -293,7 +299,8 @@ export async function onPostmortemTimer(
   deps: EscalationDeps,
 ): Promise<TimerOutcome> {
   const incident = await deps.store.get(event.incidentId);
-  // (Lowered below SEV-2 after resolution: no postmortem is required any more.)
+  // (Lowered below SEV-2 after resolution: no postmortem is required any more — unless the error
+  // budget requires it, which a lowering does not change.)
   if (
     incident === undefined ||
     incident.status !== 'resolved' ||
@@ -303,6 +310,9 @@ export async function onPostmortemTimer(
     return 'stale';
   const due = event.stage === 'due';
   const at = postmortemStageAt(incident, event.stage, deps);
+  // SEV-3/4: say why it is required (the exhausted error budget).
+  const reason = postmortemReason(incident);
+  const why = reason !== undefined ? ` (${reason})` : '';
   const done = entry(
     incident,
     due ? 'POSTMORTEM_OVERDUE' : 'POSTMORTEM_REMINDED',
@@ -310,8 +320,8 @@ export async function onPostmortemTimer(
     at,
     'klaxon',
     due
-      ? `Postmortem overdue: not published 48 hours after ${incident.postmortemRequiredAt ? 'it became required' : 'resolution'}`
-      : 'Postmortem due in 24 hours',
+      ? `Postmortem overdue: not published 48 hours after ${incident.postmortemRequiredAt ? 'it became required' : 'resolution'}${why}`
+      : `Postmortem due in 24 hours${why}`,
   );
   if (await deps.store.hasTimelineEntry(done)) return 'replayed';
   // The first of commander, resolver, acknowledger who is a configured responder: a resolve by an
@@ -325,7 +335,7 @@ export async function onPostmortemTimer(
     owners,
     {
       kind: 'reminder',
-      reason: due ? 'Postmortem overdue: publish it' : 'Postmortem due in 24 hours',
+      reason: `${due ? 'Postmortem overdue: publish it' : 'Postmortem due in 24 hours'}${why}`,
       cause: `postmortem:${event.stage}`,
     },
     deps,

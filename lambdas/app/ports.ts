@@ -62,6 +62,7 @@ export type IncidentPatch = Partial<
     | 'checklist'
     | 'reassessSeq'
     | 'postmortemRequiredAt'
+    | 'postmortemBudgetMonth'
     | 'postmortemDoneAt'
     | 'postmortemDoneBy'
   >
@@ -341,6 +342,11 @@ export interface MetricsStore {
   claimBudgetNotice(service: string, month: string, at: Date): Promise<boolean>;
   /** Marks the (service, month) announcement as made. */
   completeBudgetNotice(service: string, month: string): Promise<void>;
+  /**
+   * When the (service, month) error budget was recorded exhausted (its notice claimed), if it
+   * was: a resolution after that requires a postmortem whatever the severity. One read.
+   */
+  budgetExhaustedAt(service: string, month: string): Promise<string | undefined>;
 }
 
 /**

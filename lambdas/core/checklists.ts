@@ -24,8 +24,9 @@ import { clockTime } from './wall-clock.ts';
  * Postmortem have no due time before the incident is resolved. An item is overdue when it is not
  * done and `now` is past its phase's due time (exactly at the due time is not overdue).
  *
- * The Postmortem phase is due only where a postmortem is required (SEV-1/SEV-2, see
- * `postmortemRequired`); for SEV-3/SEV-4 it is shown `optional`, without a due time, never overdue.
+ * The Postmortem phase is due only where a postmortem is required (SEV-1/SEV-2, or resolved while
+ * the service's error budget was exhausted, see `postmortemRequired`); otherwise it is shown
+ * `optional`, without a due time, never overdue.
  */
 
 export const CHECKLIST_PHASES = ['initial-response', 'mitigation', 'resolution', 'postmortem'] as const;

@@ -137,7 +137,8 @@ export const ServiceConfigSchema = lazySchema(() =>
     severityPolicies: z.partialRecord(z.enum(SEVERITIES), Id).default({}),
     /**
      * Availability objective, e.g. 99.9 (→ 43.8 minutes of SEV-1/SEV-2 downtime a month). When the
-     * month's budget is used up, "Error Budget Exhausted" goes on the bus and `owners` are told once.
+     * month's budget is used up, "Error Budget Exhausted" goes on the bus and `owners` are told once;
+     * every incident of the service resolved after that in the month requires a postmortem.
      */
     slo: z
       .object({

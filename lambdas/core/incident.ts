@@ -117,6 +117,12 @@ export interface Incident {
    * and deadline count from then, not from the resolution, whose 24 and 48 hours may have passed.
    */
   readonly postmortemRequiredAt?: string;
+  /**
+   * The month (YYYY-MM, the config's zone) whose exhausted error budget requires the postmortem:
+   * resolved after its service's budget for that month was recorded exhausted, it requires one
+   * whatever its severity (and keeps requiring it when the severity is lowered).
+   */
+  readonly postmortemBudgetMonth?: string;
   /** The postmortem was published (SEV-1/SEV-2 require one, due 48 hours after resolution). */
   readonly postmortemDoneAt?: string;
   readonly postmortemDoneBy?: string;
@@ -210,12 +216,27 @@ export function isOpen(incident: Pick<Incident, 'status'>): boolean {
   return incident.status !== 'resolved';
 }
 
-/** SEV-1 and SEV-2 incidents require a postmortem, due 48 hours after resolution. */
+/**
+ * SEV-1 and SEV-2 incidents require a postmortem, due 48 hours after resolution — and so does any
+ * incident resolved while its service's error budget for the month was exhausted.
+ */
 export const POSTMORTEM_REMINDER_HOURS = 24;
 export const POSTMORTEM_DUE_HOURS = 48;
 
-export function postmortemRequired(incident: Pick<Incident, 'sev'>): boolean {
-  return incident.sev === 'SEV-1' || incident.sev === 'SEV-2';
+export function postmortemRequired(incident: Pick<Incident, 'sev' | 'postmortemBudgetMonth'>): boolean {
+  return incident.sev === 'SEV-1' || incident.sev === 'SEV-2' || incident.postmortemBudgetMonth !== undefined;
+}
+
+/**
+ * Why a postmortem is required when its severity would not require one (SEV-3/4, or lowered to
+ * it): the exhausted error budget, as the timeline and reminders say it. Undefined otherwise.
+ */
+export function postmortemReason(
+  incident: Pick<Incident, 'sev' | 'service' | 'postmortemBudgetMonth'>,
+): string | undefined {
+  if (incident.postmortemBudgetMonth === undefined || incident.sev === 'SEV-1' || incident.sev === 'SEV-2')
+    return undefined;
+  return `required: ${incident.service}'s error budget for ${incident.postmortemBudgetMonth} is exhausted`;
 }
 
 /**
@@ -230,7 +251,7 @@ export function postmortemSince(
 
 /** When the postmortem is due: 48 hours after resolution (or the raise that required it). */
 export function postmortemDueAt(
-  incident: Pick<Incident, 'sev' | 'resolvedAt' | 'postmortemRequiredAt'>,
+  incident: Pick<Incident, 'sev' | 'resolvedAt' | 'postmortemRequiredAt' | 'postmortemBudgetMonth'>,
 ): string | undefined {
   const since = postmortemSince(incident);
   if (!postmortemRequired(incident) || since === undefined) return undefined;

@@ -79,10 +79,12 @@ const TYPES: Readonly<Record<LifecycleEventType, { description: string; fields: 
   },
   'Postmortem Due': {
     description:
-      'A SEV-1 or SEV-2 incident was resolved, or a resolved one raised to SEV-1/2: its postmortem is due 48 hours later.',
+      "A SEV-1 or SEV-2 incident was resolved (or any incident, while its service's error budget for the month is exhausted), or a resolved one raised to SEV-1/2: its postmortem is due 48 hours later.",
     fields: {
       dueAt: 'When the postmortem is due: 48 hours after resolution, or after the raise that required it.',
-      required: 'Always true: SEV-1 and SEV-2 incidents require a postmortem.',
+      required: 'Always true: only incidents that require a postmortem publish this.',
+      errorBudgetMonth:
+        "YYYY-MM: present when the incident was resolved after its service's error budget for that month was recorded exhausted, which requires a postmortem whatever the severity.",
     },
   },
 };

@@ -108,7 +108,14 @@ const BUILDERS = {
     envelope('Incident Resolved').extend({ resolvedAt: isoDateTime(), monitored: z.boolean() }),
   'Incident Reopened': () => envelope('Incident Reopened').extend({ reopens: z.int().min(1) }),
   'Postmortem Due': () =>
-    envelope('Postmortem Due').extend({ dueAt: isoDateTime(), required: z.literal(true) }),
+    envelope('Postmortem Due').extend({
+      dueAt: isoDateTime(),
+      required: z.literal(true),
+      errorBudgetMonth: z
+        .string()
+        .regex(/^\d{4}-\d{2}$/)
+        .optional(),
+    }),
 } as const;
 
 type DetailSchemas = { readonly [T in LifecycleEventType]: ReturnType<(typeof BUILDERS)[T]> };

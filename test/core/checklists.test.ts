@@ -219,6 +219,22 @@ describe('phase due times and overdue', () => {
     for (const sev of ['SEV-1', 'SEV-2'] as const)
       expect(phase(view(incident({ sev })), 'postmortem')?.optional).toBeUndefined();
   });
+
+  it("a SEV-3/4 resolved while its service's error budget was exhausted requires one: due 72 hours on", () => {
+    for (const sev of ['SEV-3', 'SEV-4'] as const) {
+      const resolved = incident({
+        status: 'resolved',
+        resolvedAt: iso(40),
+        sev,
+        postmortemBudgetMonth: '2026-11',
+      });
+      const v = view(resolved, { now: minutes(40 + 73 * 60) });
+      expect(phase(v, 'postmortem')?.optional).toBeUndefined();
+      expect(phase(v, 'postmortem')?.dueAt).toBe(iso(40 + 72 * 60));
+      expect(item(v, 'schedule-postmortem')).toMatchObject({ done: true, by: 'klaxon' });
+      expect(item(v, 'publish-postmortem')).toMatchObject({ done: false, overdue: true });
+    }
+  });
 });
 
 describe('automatic ticks', () => {

@@ -842,6 +842,168 @@ describe('lifecycle on a fake clock', () => {
     });
   });
 
+  describe('postmortem all incidents once the error budget is exhausted', () => {
+    const SLO = { slo: { availability: 99.9, owners: ['alice'] } };
+    const REASON = "required: checkout's error budget for 2026-11 is exhausted";
+
+    /** checkout and billing with an SLO each; checkout's budget for 2026-11 recorded exhausted at `at`. */
+    async function exhausted(at = START) {
+      const config = teamConfig(SLO);
+      config.services[1] = { ...config.services[1], ...SLO } as (typeof config.services)[number];
+      const p = await startPipeline(dynamo, config, START);
+      // What the nightly rollup writes when the month's downtime uses the budget up.
+      expect(await p.store.claimBudgetNotice('checkout', '2026-11', new Date(at))).toBe(true);
+      return p;
+    }
+
+    const postmortemPhase = async (p: Pipeline, id: string) =>
+      checklistView({
+        incident: await get(p, id),
+        timeline: await p.store.timeline(id),
+        actionItems: [],
+        now: p.clock.now(),
+      }).phases.find((phase) => phase.phase === 'postmortem');
+
+    it('a SEV-3 resolved after it: reminder at 24 hours, overdue at 48, saying why; a lowering keeps it', async () => {
+      const p = await exhausted();
+      const incident = await open(p, { severity: 'warning' });
+      expect(incident.sev).toBe('SEV-3');
+      await p.fastForward(10 * MINUTE);
+      p.takePages();
+      takeEvents(p);
+      await resolveIncident(incident.id, { who: 'alice', now: true }, p.deps);
+      const resolvedAt = plus(START, 10 * MINUTE);
+      const resolved = await get(p, incident.id);
+      expect(resolved).toMatchObject({ status: 'resolved', resolvedAt, postmortemBudgetMonth: '2026-11' });
+      expect(lastEvent(p, 'Postmortem Due')).toMatchObject({
+        dueAt: plus(resolvedAt, 48 * HOUR),
+        errorBudgetMonth: '2026-11',
+        incident: { severity: 'SEV-3' },
+      });
+      expect(takeEvents(p)).toEqual(['Incident Resolved', 'Postmortem Due']);
+      expect(await p.timers.pending()).toEqual([
+        expect.objectContaining({ name: `pm-${incident.id}-reminder`, dueAt: plus(resolvedAt, 24 * HOUR) }),
+        expect.objectContaining({ name: `pm-${incident.id}-due`, dueAt: plus(resolvedAt, 48 * HOUR) }),
+      ]);
+      expect((await entriesOf(p, incident.id, 'RESOLVED'))[0]?.text).toContain(
+        `postmortem due by ${plus(resolvedAt, 48 * HOUR)} (${REASON})`,
+      );
+      expect(await postmortemPhase(p, incident.id)).toMatchObject({ dueAt: plus(resolvedAt, 72 * HOUR) });
+      expect((await postmortemPhase(p, incident.id))?.optional).toBeUndefined();
+
+      // Lowered after resolution: the budget still requires it.
+      await changeSeverity(incident.id, { severity: 'SEV-4', reason: 'internal only', who: 'alice' }, p.deps);
+      expect(await get(p, incident.id)).toMatchObject({ sev: 'SEV-4', postmortemBudgetMonth: '2026-11' });
+
+      p.takePages(); // the lowering's notice to those paged
+      await p.fastForward(24 * HOUR - 1);
+      expect(p.takePages()).toEqual([]);
+      await p.fastForward(1);
+      expect(p.takePages()).toEqual(['reminder alice alice-0', 'reminder alice alice-1']);
+      expect(p.pager.inbox.at(-1)?.page.reason).toBe(`Postmortem due in 24 hours (${REASON})`);
+      const [reminded] = await entriesOf(p, incident.id, 'POSTMORTEM_REMINDED');
+      expect(reminded).toMatchObject({
+        at: plus(resolvedAt, 24 * HOUR),
+        text: `Postmortem due in 24 hours (${REASON})`,
+      });
+      await p.fastForward(24 * HOUR);
+      expect(p.takePages()).toEqual(['reminder alice alice-0', 'reminder alice alice-1']);
+      const [overdue] = await entriesOf(p, incident.id, 'POSTMORTEM_OVERDUE');
+      expect(overdue).toMatchObject({ at: plus(resolvedAt, 48 * HOUR) });
+      expect(overdue?.text).toContain(REASON);
+      expect(await pendingNames(p)).toEqual([]);
+    });
+
+    it('not for another service, the next month in the configured zone, or a resolution before it', async () => {
+      const p = await exhausted(plus(START, 30 * MINUTE));
+      // Resolved before the exhaustion was recorded (10:10 < 10:30): its first attempt failed
+      // midway, and the retry after the recording decides as the first did.
+      const early = await open(p, { severity: 'warning' });
+      await p.fastForward(10 * MINUTE);
+      const failing = {
+        ...p.deps,
+        events: overriding(p.events, {
+          publish: async () => {
+            throw new Error('bus down');
+          },
+        }),
+      };
+      await expect(resolveIncident(early.id, { who: 'alice', now: true }, failing)).rejects.toThrow(
+        'bus down',
+      );
+      await p.fastForward(30 * MINUTE);
+      await resolveIncident(early.id, { who: 'alice', now: true }, p.deps);
+      expect((await get(p, early.id)).postmortemBudgetMonth).toBeUndefined();
+
+      // billing has an SLO too, but its budget is not exhausted.
+      const billing = await open(p, { service: 'billing', severity: 'warning' });
+      await resolveIncident(billing.id, { who: 'alice', now: true }, p.deps);
+      expect((await get(p, billing.id)).postmortemBudgetMonth).toBeUndefined();
+
+      // 2026-11-30T23:30Z is 00:30 on 1 December in Berlin: December's budget, not exhausted.
+      p.clock.set(new Date('2026-11-30T23:20:00.000Z'));
+      const december = await open(p, { severity: 'warning', dedupKey: 'december' });
+      await p.fastForward(10 * MINUTE);
+      await resolveIncident(december.id, { who: 'alice', now: true }, p.deps);
+      expect((await get(p, december.id)).postmortemBudgetMonth).toBeUndefined();
+
+      for (const id of [early.id, billing.id, december.id])
+        expect((await postmortemPhase(p, id))?.optional).toBe(true);
+      expect(takeEvents(p).filter((t) => t === 'Postmortem Due')).toEqual([]);
+      expect((await pendingNames(p)).filter((n) => n.startsWith('pm-'))).toEqual([]);
+    });
+
+    it('a retried or doubled resolution schedules one reminder and one deadline', async () => {
+      const p = await exhausted();
+      const incident = await open(p, { severity: 'warning' });
+      await p.fastForward(10 * MINUTE);
+      // The first attempt dies after its effects, before the RESOLVED entry that completes them.
+      let budgetReads = 0;
+      let failing = true;
+      const deps = {
+        ...p.deps,
+        store: overriding(p.store, {
+          budgetExhaustedAt: async (service: string, month: string) => {
+            budgetReads++;
+            return p.store.budgetExhaustedAt(service, month);
+          },
+          putTimelineEntry: async (entry, options) => {
+            if (failing && entry.type === 'RESOLVED') throw new Error('throttled');
+            return p.store.putTimelineEntry(entry, options);
+          },
+        }),
+      };
+      await expect(resolveIncident(incident.id, { who: 'alice', now: true }, deps)).rejects.toThrow(
+        'throttled',
+      );
+      const version = (await get(p, incident.id)).version;
+      failing = false;
+      // The retry, twice at once: the month is read from the incident, the timers are the same.
+      await Promise.all([
+        resolveIncident(incident.id, { who: 'alice', now: true }, deps),
+        resolveIncident(incident.id, { who: 'alice', now: true }, deps),
+      ]);
+      expect(budgetReads).toBe(1);
+      expect(await get(p, incident.id)).toMatchObject({ postmortemBudgetMonth: '2026-11', version });
+      expect(await pendingNames(p)).toEqual([`pm-${incident.id}-due`, `pm-${incident.id}-reminder`]);
+      expect(await entriesOf(p, incident.id, 'RESOLVED')).toHaveLength(1);
+      // Every Postmortem Due published is the same event (one id).
+      const ids = p.events.published.filter((e) => e.detailType === 'Postmortem Due').map((e) => e.detail.id);
+      expect(ids.length).toBeGreaterThan(0);
+      expect(new Set(ids).size).toBe(1);
+      p.takePages();
+      await p.fastForward(48 * HOUR);
+      expect(p.takePages()).toEqual([
+        'reminder alice alice-0',
+        'reminder alice alice-1',
+        'reminder alice alice-0',
+        'reminder alice alice-1',
+      ]);
+      expect(await entriesOf(p, incident.id, 'POSTMORTEM_REMINDED')).toHaveLength(1);
+      expect(await entriesOf(p, incident.id, 'POSTMORTEM_OVERDUE')).toHaveLength(1);
+    });
+  });
+
   describe('replays', () => {
     it('every timer delivered twice changes nothing and pages nobody the second time', async () => {
       const p = await startPipeline(dynamo, teamConfig(MONITORED), START);

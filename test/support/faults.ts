@@ -167,6 +167,7 @@ export const STORE_METHODS = [
   'listRollups',
   'claimBudgetNotice',
   'completeBudgetNotice',
+  'budgetExhaustedAt',
 ] as const;
 export const TIMERS_METHODS = [
   'schedule',

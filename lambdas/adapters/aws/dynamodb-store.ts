@@ -51,7 +51,8 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  *   THR#<contact>#page       / HELD         the incidents whose pages the throttle held (`held`),
  *                                           when their digest is due (`due`): app/digest.ts
  *   ROLLUP#<day>             / <svc>#<sev>  a day's rollups (gsi2 ROLLUP by day, for periods)
- *   BUDGET#<service>         / <YYYY-MM>    error budget exhausted: notified once per month
+ *   BUDGET#<service>         / <YYYY-MM>    error budget exhausted (claimedAt): notified once per
+ *                                           month; a resolution after it requires a postmortem
  *   incidents also carry gsi3 DAY#<day>: the day they belong to (start day, then resolution day)
  *   TIMER#<name>             / TIMER        local runtime only: durable timers (gsi2 TIMERS by due time)
  *
@@ -964,6 +965,18 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     );
   }
 
+  async budgetExhaustedAt(service: string, month: string): Promise<string | undefined> {
+    const { Item } = await this.#db.send(
+      new GetCommand({
+        TableName: this.#table,
+        Key: { pk: `BUDGET#${service}`, sk: month },
+        ProjectionExpression: 'claimedAt',
+        ConsistentRead: true,
+      }),
+    );
+    return typeof Item?.claimedAt === 'string' ? Item.claimedAt : undefined;
+  }
+
   async putMaintenance(window: MaintenanceWindow): Promise<void> {
     await this.#db.send(
       new PutCommand({
@@ -1578,6 +1591,7 @@ function toIncident(item: Item): Incident {
     ...optional('closedAt'),
     ...optional('reopenedAt'),
     ...optional('postmortemRequiredAt'),
+    ...optional('postmortemBudgetMonth'),
     ...optional('postmortemDoneAt'),
     ...optional('postmortemDoneBy'),
     sev: (item.sev ?? mapSourceSeverity(item.severity as Incident['severity'])) as Incident['sev'],
