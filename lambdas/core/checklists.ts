@@ -123,6 +123,19 @@ export const TICKED_BY_KLAXON: Readonly<Partial<Record<ChecklistItemId, readonly
   'follow-up': ['PATCH action-items/<item>', 'actions done <id> <item>'],
 };
 
+/**
+ * Of those, the facts only an open incident can gain: once it is resolved without them (the
+ * source resolved it before anyone acknowledged; `resolve --now`, or a monitoring period under 15
+ * minutes, never showed 15 quiet minutes), nothing can tick them any more, and an item nobody can
+ * finish is not overdue — it stays not done, as the record says.
+ */
+const ONLY_WHILE_OPEN: readonly ChecklistItemId[] = [
+  'acknowledge',
+  'assign-ic',
+  'implement-mitigation',
+  'stable-15',
+];
+
 /** Why a person cannot tick or untick `item` of incident `id`, with the command; undefined when they can. */
 export function tickedByKlaxon(item: ChecklistItemId, id: string): string | undefined {
   const how = TICKED_BY_KLAXON[item];
@@ -311,8 +324,9 @@ export function checklistView(input: ChecklistInput): ChecklistView {
           : undefined;
       const tick = automatic ?? person;
       if (tick === undefined) {
-        if (late) overdue++;
-        return { id: item.id, text: item.text, done: false, auto: false, overdue: late };
+        const lateNow = late && !(incident.status === 'resolved' && ONLY_WHILE_OPEN.includes(item.id));
+        if (lateNow) overdue++;
+        return { id: item.id, text: item.text, done: false, auto: false, overdue: lateNow };
       }
       return {
         id: item.id,

@@ -184,15 +184,17 @@ describe('phase due times and overdue', () => {
     // At the resolution itself nothing of Resolution is overdue yet.
     expect(phase(v, 'resolution')?.items.some((i) => i.overdue)).toBe(false);
     const after = view(resolved, { now: new Date(minutes(40).getTime() + 1) });
-    // 8 items, of which schedule-postmortem is ticked by Klaxon (a SEV-1 requires a postmortem).
-    expect(phase(after, 'resolution')?.items.filter((i) => i.overdue)).toHaveLength(7);
+    // 8 items, of which schedule-postmortem is ticked by Klaxon (a SEV-1 requires a postmortem),
+    // and stable-15 can no longer be (only an open incident can show 15 quiet minutes).
+    expect(phase(after, 'resolution')?.items.filter((i) => i.overdue)).toHaveLength(6);
     expect(phase(after, 'postmortem')?.items.some((i) => i.overdue)).toBe(false);
 
     const at72h = minutes(40 + 72 * 60);
     expect(phase(view(resolved, { now: at72h }), 'postmortem')?.items.some((i) => i.overdue)).toBe(false);
     const past72h = view(resolved, { now: new Date(at72h.getTime() + 1) });
     expect(phase(past72h, 'postmortem')?.items.filter((i) => i.overdue)).toHaveLength(7);
-    expect(past72h.overdue).toBe(5 + 6 + 7 + 7);
+    // Less the four only an open incident can tick (acknowledge, assign-ic, mitigation, stable-15).
+    expect(past72h.overdue).toBe(5 + 6 + 7 + 7 - 4);
 
     // Monitoring: service restored, not resolved yet — no Resolution or Postmortem due time.
     const monitoring = incident({ status: 'monitoring', resolvedAt, monitoringSince: resolvedAt });
@@ -211,7 +213,7 @@ describe('phase due times and overdue', () => {
       // Still there to tick, none of it overdue; the other phases are as for any incident.
       expect(phase(v, 'postmortem')?.items).toHaveLength(7);
       expect(phase(v, 'postmortem')?.items.some((i) => i.overdue)).toBe(false);
-      expect(v.overdue).toBe(5 + 6 + 8);
+      expect(v.overdue).toBe(5 + 6 + 8 - 4);
       expect(phase(v, 'resolution')?.optional).toBeUndefined();
       expect(renderChecklist(v, 'UTC')).toContain('\nPostmortem (24-72 hours) — optional\n');
     }
@@ -553,6 +555,22 @@ describe("people's ticks", () => {
     // Where Klaxon only records that something happened, a person's tick still counts.
     const assessed = view(incident({ checklist: { 'assess-severity': { at: iso(1), by: 'bob' } } }));
     expect(item(assessed, 'assess-severity')).toMatchObject({ done: true, by: 'bob', auto: false });
+  });
+});
+
+describe('items only an open incident can tick', () => {
+  it('are not overdue once it is resolved without them (nothing can tick them any more)', () => {
+    // The source resolved it before anyone acknowledged, with "resolve now": no acknowledgement,
+    // no mitigation, no quiet 15 minutes — a day later, none of those is overdue.
+    const resolved = incident({ status: 'resolved', resolvedAt: iso(30) });
+    const v = view(resolved, { now: minutes(24 * 60) });
+    for (const id of ['acknowledge', 'assign-ic', 'implement-mitigation', 'stable-15'])
+      expect(item(v, id), id).toMatchObject({ done: false, overdue: false });
+    // What can still be done after the resolution still can be late.
+    expect(item(v, 'notify-stakeholders')).toMatchObject({ done: false, overdue: true });
+    // While it is open they are overdue as before.
+    const open = view(incident(), { now: minutes(70) });
+    expect(item(open, 'acknowledge')).toMatchObject({ done: false, overdue: true });
   });
 });
 
