@@ -939,12 +939,15 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
   async claimBudgetNotice(service: string, month: string, at: Date): Promise<boolean> {
     try {
       await this.#db.send(
-        new PutCommand({
+        new UpdateCommand({
           TableName: this.#table,
-          Item: { pk: `BUDGET#${service}`, sk: month, claimedAt: at.toISOString(), done: false },
+          Key: { pk: `BUDGET#${service}`, sk: month },
+          // The first claim's time stays: it is when the exhaustion was recorded, which every
+          // resolution of the month (and its retries) is compared with (budgetExhaustedAt).
+          UpdateExpression: 'SET claimedAt = if_not_exists(claimedAt, :at), done = :false',
           // Claimed but never completed (the announcement failed): the next run makes it.
           ConditionExpression: 'attribute_not_exists(pk) OR done = :false',
-          ExpressionAttributeValues: { ':false': false },
+          ExpressionAttributeValues: { ':false': false, ':at': at.toISOString() },
         }),
       );
       return true;
