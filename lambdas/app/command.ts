@@ -934,13 +934,8 @@ export async function addActionItem(
     : randomId().slice(0, 12);
   const existing = input.key ? await deps.actionItems.getActionItem(incidentId, id) : undefined;
   if (existing) return { actionItem: existing, created: false };
-  // Due today at the earliest, in the team's zone (a retry the next day has returned above).
-  const today = localDay(deps.clock(), deps.config.timeZone);
-  if (input.deadline < today) {
-    throw new ValidationError('deadline in the past', [
-      { field: 'deadline', message: `is before today (${today} in ${deps.config.timeZone})` },
-    ]);
-  }
+  // A retry the next day has returned above.
+  refusePastDeadline(input.deadline, deps);
   const item: ActionItemRecord = {
     id,
     incidentId,
@@ -956,6 +951,16 @@ export async function addActionItem(
   return { actionItem: first, created };
 }
 
+/** An action item is due today at the earliest, in the team's zone: 400 naming `deadline` otherwise. */
+function refusePastDeadline(deadline: string, deps: CommandDeps): void {
+  const today = localDay(deps.clock(), deps.config.timeZone);
+  if (deadline < today) {
+    throw new ValidationError('deadline in the past', [
+      { field: 'deadline', message: `is before today (${today} in ${deps.config.timeZone})` },
+    ]);
+  }
+}
+
 /**
  * Changes an item's status, owner or deadline: only the fields given are written (two people
  * changing different fields at once both hold), with who changed it; a retry writes nothing.
@@ -967,6 +972,11 @@ export async function updateActionItem(
   deps: CommandDeps,
 ): Promise<ActionItemRecord> {
   const { who, ...change } = input;
+  if (change.deadline !== undefined) {
+    // A retry the next day of a change to what was then today finds that deadline set already.
+    const current = await deps.actionItems.getActionItem(incidentId, itemId);
+    if (current?.deadline !== change.deadline) refusePastDeadline(change.deadline, deps);
+  }
   const updated = await deps.actionItems.updateActionItem(incidentId, itemId, change, {
     who,
     at: deps.clock().toISOString(),

@@ -759,6 +759,16 @@ describe('action items and the postmortem', () => {
       deadline: '2026-11-27',
     });
     expect(today.status).toBe(201);
+    // A change of deadline is held to the same rule; a retry that finds its deadline set already
+    // (its day has passed meanwhile) is not refused.
+    const { actionItem } = (await today.json()) as { actionItem: { id: string } };
+    const path = `/api/incidents/${incidentId}/action-items/${actionItem.id}`;
+    const past = await call('PATCH', path, { deadline: '2026-11-20', who: 'alice' });
+    expect(past.status).toBe(400);
+    expect(await errorFields(past)).toEqual(['deadline']);
+    expect((await pipeline.deps.actionItems.actionItems(incidentId))[0]?.deadline).toBe('2026-11-27');
+    at('2026-11-28T10:00:00.000Z');
+    expect((await call('PATCH', path, { deadline: '2026-11-27', who: 'alice' })).status).toBe(200);
   });
 
   it('the postmortem draft lists the tracked action items', async () => {
