@@ -513,11 +513,13 @@ export async function changeSeverity(
       severityFrom: incident.sev,
       severityChanges: incident.severityChanges + 1,
       severityChangedAt: now.toISOString(),
-      // Raised after resolution into needing a postmortem: it is required as of now, and its
-      // reminder and deadline count from here (from the resolution they may have passed).
+      // Raised after resolution into needing a postmortem: if the deadline it had (counted from
+      // the resolution, or an earlier raise) has passed, it is required as of now and its reminder
+      // and deadline count from here; a deadline still ahead (lowered, then raised back) stays.
       ...(incident.status === 'resolved' &&
       !postmortemRequired(incident) &&
-      postmortemRequired({ sev: input.severity })
+      postmortemRequired({ sev: input.severity }) &&
+      Date.parse(postmortemStageAt(incident, 'due', deps)) <= now.getTime()
         ? { postmortemRequiredAt: now.toISOString() }
         : {}),
       leases: leasesWith(incident, `sev:${incident.severityChanges + 1}`, token, now),
@@ -661,8 +663,11 @@ async function afterSeverityChanged(
     after.postmortemDoneAt === undefined
   ) {
     for (const stage of ['reminder', 'due'] as const) {
+      // A stage already behind (the 24-hour reminder of a deadline that stays) is not sent late.
+      const at = new Date(postmortemStageAt(after, stage, deps));
+      if (at.getTime() <= now.getTime()) continue;
       const event: TimerEvent = { kind: 'postmortem', incidentId: after.id, stage };
-      await deps.timers.schedule(timer(event, new Date(postmortemStageAt(after, stage, deps))));
+      await deps.timers.schedule(timer(event, at));
     }
     const dueAt = postmortemDueAt(after);
     if (dueAt !== undefined)

@@ -519,6 +519,28 @@ describe('lifecycle corners', () => {
     ]);
   });
 
+  it('lowered and raised back before its deadline: the deadline stays, no reminder is sent late', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    const incident = await open(p); // SEV-1: a postmortem due 48 hours after the resolution
+    await acknowledgeIncident(incident.id, 'alice', p.deps);
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now(p) }), p.deps);
+    const resolved = await p.store.get(incident.id);
+    const dueAt = postmortemDueAt(resolved ?? incident);
+    await p.fastForward(60 * MINUTE);
+    await changeSeverity(incident.id, { severity: 'SEV-3', reason: 'smaller', who: 'bob' }, p.deps);
+    await p.fastForward(40 * 60 * MINUTE); // the 24-hour reminder came while it was a SEV-3: nothing
+    const raised = await changeSeverity(
+      incident.id,
+      { severity: 'SEV-1', reason: 'it was an outage after all', who: 'bob' },
+      p.deps,
+    );
+    expect(postmortemDueAt(raised.incident)).toBe(dueAt);
+    expect(raised.incident.postmortemRequiredAt).toBeUndefined();
+    await p.fastForward(3 * 24 * 60 * MINUTE);
+    const postmortem = (await p.store.timeline(incident.id)).filter((e) => e.type.startsWith('POSTMORTEM'));
+    expect(postmortem.map((e) => [e.type, e.at])).toEqual([['POSTMORTEM_OVERDUE', dueAt]]);
+  });
+
   it("the opening lease is its holder's: the SDK's retry of the creating upsert takes it", async () => {
     const p = await startPipeline(dynamo, teamConfig(), START);
     // An opening in flight: the delivery that created the incident holds the lease for 30 s.
