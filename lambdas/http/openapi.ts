@@ -661,7 +661,8 @@ function build(): Record<string, unknown> {
         bearer: {
           type: 'http',
           scheme: 'bearer',
-          description: 'The local runtime: the token in the data folder’s api-token file.',
+          description:
+            'The local runtime: `apiToken` in the data folder’s secrets.json (npm start prints it).',
         },
         integrationKey: {
           type: 'http',

@@ -142,7 +142,10 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const apiAuth: MiddlewareHandler = bearerAuth({
     token: secrets.apiToken,
     noAuthenticationHeader: {
-      message: { message: 'missing bearer token (see the data folder api-token)', errors: [] },
+      message: {
+        message: "missing bearer token (apiToken in the data folder's secrets.json; npm start prints it)",
+        errors: [],
+      },
     },
     invalidToken: { message: { message: 'invalid bearer token', errors: [] } },
     invalidAuthenticationHeader: { message: { message: 'invalid Authorization header', errors: [] } },

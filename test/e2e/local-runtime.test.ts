@@ -136,6 +136,15 @@ describe('npm start: the local pipeline end to end', () => {
     expect(incident?.title).toContain('checkout-5xx');
   });
 
+  it('answers a request without a token 401, naming where the token is', async () => {
+    const res = await fetch(`${klaxon.url}/api/incidents`);
+    expect(res.status).toBe(401);
+    expect(await res.json()).toEqual({
+      message: "missing bearer token (apiToken in the data folder's secrets.json; npm start prints it)",
+      errors: [],
+    });
+  });
+
   it('keeps its data across a restart and stops cleanly on Ctrl-C', async () => {
     const before = await listIncidents(klaxon);
     expect(await klaxon.stop()).toBe(0);
