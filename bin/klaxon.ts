@@ -14,7 +14,7 @@ import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { createIntegration } from '#app/ingest';
 import { KlaxonError } from '#core/errors';
 import { daysBetween, previousDay, type Rollup } from '#core/metrics';
-import { loadConfigFile } from '#local/runtime';
+import { configPath, dataDir, loadConfigFile } from '#local/settings';
 import { apiClient, DEFAULT_URL, localToken, UsageError } from '../cli/client.ts';
 import { renderReplay, replayLocalDeadLetters, replaySqsDeadLetters } from '../cli/dlq.ts';
 import { INCIDENT_COMMANDS, incidentSummaries, incidentUsage, runIncidentCommand } from '../cli/incident.ts';
@@ -63,7 +63,8 @@ Target (default: the local runtime):
                      process-alert for its DLQ and the rules' DLQ, escalate for the timers' DLQ
   --region <region>  AWS region for --table / --function / --queue-url
   --config <file>    config to check services against with --table, and whose timeZone picks
-                     metrics' default --to (the previous local day; default klaxon.config.json)
+                     metrics' default --to (the previous local day; default KLAXON_CONFIG,
+                     else klaxon.config.json, as npm start)
   --file <path>      dlq replay: the dead letters (default $KLAXON_DATA_DIR/dead-letters.jsonl)
   --queue-url <url>  dlq replay: a deployed stack's dead-letter queue
   --bus <name>       dlq replay: the bus to put EventBridge letters on (EventBusName output)
@@ -83,7 +84,7 @@ const options = {
   table: { type: 'string' },
   function: { type: 'string' },
   region: { type: 'string' },
-  config: { type: 'string', default: 'klaxon.config.json' },
+  config: { type: 'string' },
   day: { type: 'string' },
   from: { type: 'string' },
   to: { type: 'string' },
@@ -133,7 +134,13 @@ async function integrationsCreate(values: Values): Promise<number> {
   if (!values.service) throw new UsageError('--service is required');
   if (!values.name) throw new UsageError('--name is required');
   const created = values.table
-    ? await createInTable(values.table, values.region, values.config, values.service, values.name)
+    ? await createInTable(
+        values.table,
+        values.region,
+        values.config ?? configPath(),
+        values.service,
+        values.name,
+      )
     : await api(values).json<Created>({
         method: 'POST',
         path: '/api/integrations',
@@ -219,7 +226,7 @@ async function metrics(values: Values): Promise<number> {
   // By default the previous day in the configured zone, as the nightly rollup picks its day.
   const to = values.to
     ? dayOption('to', values.to)
-    : previousDay(new Date(), await timeZoneOf(values.config));
+    : previousDay(new Date(), await timeZoneOf(values.config ?? configPath()));
   const range = periods(to, period);
   const [from] = range.previous;
   let rollups: Rollup[];
@@ -283,7 +290,7 @@ async function dlqReplay(values: Values): Promise<number> {
     }
   } else {
     result = await replayLocalDeadLetters({
-      file: values.file ?? join(process.env.KLAXON_DATA_DIR ?? '.klaxon', 'dead-letters.jsonl'),
+      file: values.file ?? join(dataDir(), 'dead-letters.jsonl'),
       url: values.url ?? process.env.KLAXON_URL ?? DEFAULT_URL,
       token: values.token ?? (await localToken()),
       dryRun: values['dry-run'],

@@ -8,10 +8,11 @@
  */
 import { ConfigError } from '#core/errors';
 import { startLocalRuntime } from '#local/runtime';
+import { configPath as configPathSetting, dataDir as dataDirSetting } from '#local/settings';
 
 const port = Number(process.env.PORT ?? 3000);
-const dataDir = process.env.KLAXON_DATA_DIR ?? '.klaxon';
-const configPath = process.env.KLAXON_CONFIG ?? 'klaxon.config.json';
+const dataDir = dataDirSetting();
+const configPath = configPathSetting();
 const minuteMs = Number(process.env.KLAXON_MINUTE_MS ?? 60_000);
 const stamp = () => new Date().toISOString().slice(11, 19);
 

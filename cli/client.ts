@@ -4,6 +4,7 @@ import { Sha256 } from '@aws-crypto/sha256-js';
 import { defaultProvider } from '@aws-sdk/credential-provider-node';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { type FieldError, KlaxonError } from '#core/errors';
+import { dataDir } from '#local/settings';
 
 /**
  * The CLI's HTTP client for the management API (`/api/*`). Two targets:
@@ -118,7 +119,7 @@ function bearerSender(target: Target): Sender {
 /** The local runtime's token: KLAXON_API_TOKEN, else `<data dir>/secrets.json`. */
 export async function localToken(): Promise<string> {
   if (process.env.KLAXON_API_TOKEN) return process.env.KLAXON_API_TOKEN;
-  const path = join(process.env.KLAXON_DATA_DIR ?? '.klaxon', 'secrets.json');
+  const path = join(dataDir(), 'secrets.json');
   try {
     return (JSON.parse(await readFile(path, 'utf8')) as { apiToken: string }).apiToken;
   } catch {

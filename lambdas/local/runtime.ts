@@ -22,8 +22,7 @@ import { type Clock, systemClock } from '#app/ports';
 import { type RollupDeps, runNightlyRollup, runRollups } from '#app/rollup';
 import { handleTimerEvent } from '#app/timers';
 import { newLinkSecret } from '#core/ack-token';
-import { type KlaxonConfig, parseConfig } from '#core/config';
-import { ConfigError } from '#core/errors';
+import type { KlaxonConfig } from '#core/config';
 import { hashIntegrationKey, randomId } from '#core/ids';
 import { daysBetween } from '#core/metrics';
 import { parseOrThrow } from '#core/validation';
@@ -32,6 +31,7 @@ import { createHttpApp } from '#http/app';
 import { errorResponse } from '#http/errors';
 import { inboxPage } from './inbox-page.ts';
 import { startNightlyRollup } from './nightly.ts';
+import { loadConfigFile } from './settings.ts';
 
 export const TABLE_NAME = 'klaxon';
 
@@ -62,17 +62,6 @@ export interface LocalRuntime {
   /** The use cases' dependencies, as the handlers get them (tests drive them directly). */
   readonly deps: CommandDeps;
   close(): Promise<void>;
-}
-
-/** Reads and validates a config file; ConfigError names the bad field. */
-export async function loadConfigFile(path: string): Promise<KlaxonConfig> {
-  let json: unknown;
-  try {
-    json = JSON.parse(await readFile(path, 'utf8'));
-  } catch (error) {
-    throw new ConfigError([{ field: path, message: error instanceof Error ? error.message : String(error) }]);
-  }
-  return parseConfig(json);
 }
 
 /**

@@ -27,8 +27,8 @@ const klaxon = (...args: string[]) =>
     env: { ...process.env, KLAXON_DATA_DIR: dataDir },
   });
 
-/** `klaxon` run at the instant `at` (test/support/fixed-now.ts fixes its clock). */
-const klaxonAt = (at: string, ...args: string[]) =>
+/** `klaxon` run at the instant `at` (test/support/fixed-now.ts fixes its clock), with `env` added. */
+const klaxonIn = (env: Record<string, string>, at: string, ...args: string[]) =>
   run(
     process.execPath,
     [
@@ -41,8 +41,9 @@ const klaxonAt = (at: string, ...args: string[]) =>
       '--url',
       runtime.url,
     ],
-    { env: { ...process.env, KLAXON_DATA_DIR: dataDir, KLAXON_TEST_NOW: at } },
+    { env: { ...process.env, KLAXON_DATA_DIR: dataDir, KLAXON_TEST_NOW: at, ...env } },
   );
+const klaxonAt = (at: string, ...args: string[]) => klaxonIn({}, at, ...args);
 
 /** An incident of `service` on `day`: detected at 09:00 UTC, acknowledged and resolved after the given minutes. */
 async function incident(
@@ -179,6 +180,23 @@ describe('klaxon rollup and klaxon metrics against the running local pipeline', 
     expect(await reported('2026-11-20T05:00:00Z', '--config', losAngeles)).toMatchObject({
       to: '2026-11-18',
     });
+    // Without --config, KLAXON_CONFIG names the config, as it does for npm start.
+    const fromEnv = await klaxonIn(
+      { KLAXON_CONFIG: losAngeles },
+      '2026-11-20T05:00:00Z',
+      'metrics',
+      '--period',
+      '1',
+      '--json',
+    );
+    expect(JSON.parse(fromEnv.stdout)).toMatchObject({ current: { to: '2026-11-18' } });
+    const missing = await klaxonIn(
+      { KLAXON_CONFIG: join(dataDir, 'none.json') },
+      '2026-11-20T05:00:00Z',
+      'metrics',
+    ).catch((e: { code: number; stderr: string }) => e);
+    expect(missing).toMatchObject({ code: 1 });
+    expect((missing as { stderr: string }).stderr).toContain(join(dataDir, 'none.json'));
     // An explicit --to needs no config.
     expect(
       await reported('2026-11-20T05:00:00Z', '--to', '2026-11-10', '--config', join(dataDir, 'none.json')),
