@@ -3,14 +3,12 @@
  * The klaxon CLI: incident command, integration keys, rollups, metrics, dead letters. `klaxon --help`
  * lists the commands; each works against the local runtime (`npm start`) by default, or a deployed stack.
  */
+import '#local/sdk-warning';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { documentClient } from '#adapters/aws/dynamodb-client';
-import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { createIntegration } from '#app/ingest';
 import { KlaxonError } from '#core/errors';
 import { daysBetween, previousDay, type Rollup } from '#core/metrics';
@@ -19,6 +17,7 @@ import { apiClient, DEFAULT_URL, localToken, UsageError } from '../cli/client.ts
 import { renderReplay, replayLocalDeadLetters, replaySqsDeadLetters } from '../cli/dlq.ts';
 import { INCIDENT_COMMANDS, incidentSummaries, incidentUsage, runIncidentCommand } from '../cli/incident.ts';
 import { buildReport, periods, progressBar, renderReport } from '../cli/report.ts';
+import { tableStore } from '../cli/table.ts';
 
 const HELP = `klaxon — the Klaxon command line
 
@@ -231,12 +230,9 @@ async function metrics(values: Values): Promise<number> {
   const [from] = range.previous;
   let rollups: Rollup[];
   if (values.table) {
-    const client = new DynamoDBClient(values.region ? { region: values.region } : {});
+    const { store, client } = await tableStore(values.table, values.region);
     try {
-      rollups = await new DynamoDbIncidentStore({
-        tableName: values.table,
-        client: documentClient(client),
-      }).listRollups(from, to);
+      rollups = await store.listRollups(from, to);
     } finally {
       client.destroy();
     }
@@ -334,9 +330,8 @@ async function createInTable(
   if (!config.services.some((s) => s.id === service)) {
     throw new UsageError(`--service: no service "${service}" in ${configPath}`);
   }
-  const client = new DynamoDBClient(region ? { region } : {});
+  const { store, client } = await tableStore(table, region);
   try {
-    const store = new DynamoDbIncidentStore({ tableName: table, client: documentClient(client) });
     return await createIntegration(store, { service, name, now: new Date() });
   } finally {
     client.destroy();

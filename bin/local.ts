@@ -6,6 +6,7 @@
  *   KLAXON_CONFIG   config file (default ./klaxon.config.json)
  *   KLAXON_MINUTE_MS how long one configured minute lasts (default 60000; e.g. 1000 for demos)
  */
+import '#local/sdk-warning';
 import { ConfigError } from '#core/errors';
 import { startLocalRuntime } from '#local/runtime';
 import { configPath as configPathSetting, dataDir as dataDirSetting } from '#local/settings';

@@ -1,0 +1,19 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import type { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
+
+/**
+ * A deployed stack's table (`--table`, `--region`), with your AWS credentials; destroy the client
+ * when done. The store's module creates the Lambdas' shared client as it loads, so the CLI imports
+ * it only here, when a command goes to AWS: the others create no SDK client at all.
+ */
+export async function tableStore(
+  tableName: string,
+  region: string | undefined,
+): Promise<{ store: DynamoDbIncidentStore; client: DynamoDBClient }> {
+  const [{ documentClient }, { DynamoDbIncidentStore }] = await Promise.all([
+    import('#adapters/aws/dynamodb-client'),
+    import('#adapters/aws/dynamodb-store'),
+  ]);
+  const client = new DynamoDBClient(region ? { region } : {});
+  return { client, store: new DynamoDbIncidentStore({ tableName, client: documentClient(client) }) };
+}
