@@ -7,7 +7,7 @@
  *   KLAXON_MINUTE_MS how long one configured minute lasts (default 60000; e.g. 1000 for demos)
  */
 import '#local/sdk-warning';
-import { ConfigError } from '#core/errors';
+import { ConfigError, KlaxonError } from '#core/errors';
 import { startLocalRuntime } from '#local/runtime';
 import { configPath as configPathSetting, dataDir as dataDirSetting } from '#local/settings';
 
@@ -76,6 +76,7 @@ Ctrl-C stops it.
   process.on('SIGINT', () => void stop('SIGINT'));
   process.on('SIGTERM', () => void stop('SIGTERM'));
 } catch (error) {
-  console.error(error instanceof ConfigError ? error.message : error);
+  // Klaxon's own errors (config, busy port, data folder in use) are said in one line; others in full.
+  console.error(error instanceof KlaxonError ? error.message : error);
   process.exit(1);
 }

@@ -1,7 +1,7 @@
 import { appendFile, mkdir, readFile, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join, resolve } from 'node:path';
-import { serve } from '@hono/node-server';
+import { type ServerType, serve } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import * as z from 'zod';
@@ -23,12 +23,14 @@ import { type RollupDeps, runNightlyRollup, runRollups } from '#app/rollup';
 import { handleTimerEvent } from '#app/timers';
 import { newLinkSecret } from '#core/ack-token';
 import type { KlaxonConfig } from '#core/config';
+import { KlaxonError } from '#core/errors';
 import { hashIntegrationKey, randomId } from '#core/ids';
 import { daysBetween } from '#core/metrics';
 import { parseOrThrow } from '#core/validation';
 import { AWS_REGION } from '#formats/cloudwatch';
 import { createHttpApp } from '#http/app';
 import { errorResponse } from '#http/errors';
+import { DataDirInUseError, lockDataDir, lockHolder } from './data-lock.ts';
 import { inboxPage } from './inbox-page.ts';
 import { startNightlyRollup } from './nightly.ts';
 import { loadConfigFile } from './settings.ts';
@@ -73,14 +75,32 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   const clock = options.clock ?? systemClock;
   const config = await loadConfigFile(options.configPath);
   const dataDir = resolve(options.dataDir);
-  await mkdir(join(dataDir, 'dynamodb'), { recursive: true });
+  // Starting twice on one folder is the likelier mistake than a busy port: say that first.
+  const holder = await lockHolder(dataDir);
+  if (holder !== undefined) throw new DataDirInUseError(options.dataDir, holder);
 
-  const dynamo = await startDynalite({ path: join(dataDir, 'dynamodb') });
-  await ensureTable(dynamo.client, TABLE_NAME);
+  // The port next, before the data folder is created or touched, so that a busy one leaves
+  // nothing behind. Until the app is built, requests are answered 503.
+  const starting = () => Response.json({ message: 'starting, try again', errors: [] }, { status: 503 });
+  let handle: (request: Request) => Response | Promise<Response> = starting;
+  const server = await listen((request) => handle(request), options.port, options.host ?? '127.0.0.1');
+  const url = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
+  // What a failed start opened is closed again, in reverse (in-process callers go on running).
+  const opened: (() => Promise<void>)[] = [() => new Promise((done) => server.close(() => done()))];
+  const undo = async (error: unknown): Promise<never> => {
+    for (const close of opened.reverse()) await close().catch(() => {});
+    throw error;
+  };
+
+  opened.push(await lockDataDir(dataDir, options.dataDir).catch(undo));
+  await mkdir(join(dataDir, 'dynamodb'), { recursive: true }).catch(undo);
+  const dynamo = await startDynalite({ path: join(dataDir, 'dynamodb') }).catch(undo);
+  opened.push(() => dynamo.close());
+  await ensureTable(dynamo.client, TABLE_NAME).catch(undo);
   const db = documentClient(dynamo.client);
   const store = new DynamoDbIncidentStore({ tableName: TABLE_NAME, client: db });
 
-  const secrets = await loadSecrets(dataDir, config, clock, store);
+  const secrets = await loadSecrets(dataDir, config, clock, store).catch(undo);
 
   const bus = new LocalEventBus({
     log,
@@ -103,8 +123,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
   });
   const pager = new LocalPager({ timeZone: config.timeZone, file: join(dataDir, 'inbox.jsonl'), log, clock });
-  // Links point at this server, whose URL is known once it listens (PORT may be 0).
-  let publicUrl = '';
+  // Links point at this server (PORT may be 0: its URL is the one it listens on).
   const deps: CommandDeps = {
     store,
     actionItems: new DynamoDbActionItemStore({ tableName: TABLE_NAME, client: db }),
@@ -113,7 +132,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     pager,
     clock,
     config,
-    links: new AckLinks({ publicUrl: () => publicUrl, secret: async () => secrets.linkSecret }),
+    links: new AckLinks({ publicUrl: () => url, secret: async () => secrets.linkSecret }),
     ...(options.minuteMs ? { minuteMs: options.minuteMs } : {}),
   };
   bus.register('processAlert', async (event) => {
@@ -235,14 +254,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   app.get('/local/inbox', async (c) => c.html(inboxPage(pager.inbox, await timers.pending())));
   app.get('/local/inbox.json', (c) => c.json({ messages: pager.inbox }));
 
-  const server = serve({ fetch: app.fetch, port: options.port, hostname: options.host ?? '127.0.0.1' });
-  await new Promise<void>((ready, fail) => {
-    server.once('listening', ready);
-    server.once('error', fail);
-  });
-  const { port } = server.address() as AddressInfo;
-  const url = `http://${options.host ?? '127.0.0.1'}:${port}`;
-  publicUrl = url;
+  handle = app.fetch;
   timers.start();
 
   let closing: Promise<void> | undefined;
@@ -262,11 +274,35 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
         clearInterval(nightly);
         await timers.stop();
         await bus.drain();
-        await dynamo.close();
+        // The server (closed first) and the lock (released last) remain of what a start opens.
+        for (const close of opened.slice(1).reverse()) await close();
       })();
       return closing;
     },
   };
+}
+
+/** The port is taken: `npm start` is told to pick another. */
+export class PortInUseError extends KlaxonError {
+  constructor(readonly port: number) {
+    super(`port ${port} is in use: set PORT=… (e.g. PORT=${port === 3100 ? 3200 : 3100} npm start)`);
+  }
+}
+
+/** Serves `fetch` on host:port once listening; a busy port is a PortInUseError. */
+async function listen(
+  fetch: (request: Request) => Response | Promise<Response>,
+  port: number,
+  hostname: string,
+): Promise<ServerType> {
+  const server = serve({ fetch, port, hostname });
+  await new Promise<void>((ready, fail) => {
+    server.once('listening', ready);
+    server.once('error', (error: NodeJS.ErrnoException) =>
+      fail(error.code === 'EADDRINUSE' ? new PortInUseError(port) : error),
+    );
+  });
+  return server;
 }
 
 const LocalPutEvent = z.object({

@@ -1,7 +1,12 @@
-import { mkdtemp, rm, writeFile } from 'node:fs/promises';
+import { spawn } from 'node:child_process';
+import { existsSync } from 'node:fs';
+import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
+import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { DataDirInUseError } from '#local/data-lock';
+import { type LocalRuntime, startLocalRuntime } from '#local/runtime';
 import { eventually, type RunningKlaxon, startKlaxonProcess } from '../support/local-process.ts';
 
 interface IncidentView {
@@ -147,6 +152,21 @@ describe('npm start: the local pipeline end to end', () => {
     });
   });
 
+  it('refuses a second npm start on the same data folder, naming the first one, which runs on', async () => {
+    // The helper starts on PORT=0: the second one has a port of its own, and still must not start.
+    const second = await startKlaxonProcess(dataDir).catch((error: Error) => error);
+    expect(second).toBeInstanceOf(Error);
+    const message = (second as Error).message;
+    expect(message).toContain('exited with 1');
+    expect(message).toContain(
+      `another Klaxon (pid ${klaxon.pid}) is using ${dataDir}; stop it or set KLAXON_DATA_DIR`,
+    );
+    expect(message).not.toContain('Database is closed');
+    expect(message).not.toMatch(/^ {4}at /m);
+    expect((await readFile(join(dataDir, 'klaxon.pid'), 'utf8')).trim()).toBe(String(klaxon.pid));
+    expect(await listIncidents(klaxon)).not.toHaveLength(0);
+  });
+
   it('keeps its data across a restart and stops cleanly on Ctrl-C', async () => {
     const before = await listIncidents(klaxon);
     expect(await klaxon.stop()).toBe(0);
@@ -178,6 +198,68 @@ describe('npm start with an invalid config', () => {
         'escalationPolicies.0.levels.0.targets.0.responder: unknown responder "nobody"',
       );
     } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('npm start: one runtime per data folder, and a busy port', () => {
+  it('takes over the lock of a Klaxon that is gone, and releases its own on Ctrl-C', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-stale-lock-'));
+    let started: RunningKlaxon | undefined;
+    try {
+      const gone = spawn(process.execPath, ['-e', '']);
+      await new Promise((exited) => gone.once('exit', exited));
+      await writeFile(join(dir, 'klaxon.pid'), `${gone.pid}\n`);
+      started = await startKlaxonProcess(dir);
+      expect((await readFile(join(dir, 'klaxon.pid'), 'utf8')).trim()).toBe(String(started.pid));
+      expect(await started.stop()).toBe(0);
+      expect(existsSync(join(dir, 'klaxon.pid'))).toBe(false);
+    } finally {
+      await started?.stop();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('on a busy port says so in one line, naming PORT, exits 1, and leaves no data folder', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-busy-port-'));
+    const busy = createServer();
+    await new Promise<void>((listening) => busy.listen(0, '127.0.0.1', listening));
+    const { port } = busy.address() as { port: number };
+    try {
+      const failed = await startKlaxonProcess(join(dir, 'data'), { PORT: String(port) }).catch(
+        (error: Error) => error,
+      );
+      expect(failed).toBeInstanceOf(Error);
+      const message = (failed as Error).message;
+      expect(message).toContain('exited with 1');
+      expect(message).toContain(`port ${port} is in use: set PORT=… (e.g. PORT=3100 npm start)`);
+      expect(message).not.toContain('EADDRINUSE');
+      expect(existsSync(join(dir, 'data'))).toBe(false);
+    } finally {
+      busy.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('of two runtimes started at once on one folder, exactly one starts; the other closes what it opened', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-two-at-once-'));
+    const started: LocalRuntime[] = [];
+    try {
+      const outcomes = await Promise.allSettled(
+        [0, 1].map(() => startLocalRuntime({ dataDir: dir, configPath: 'klaxon.config.json', port: 0 })),
+      );
+      for (const o of outcomes) if (o.status === 'fulfilled') started.push(o.value);
+      expect(started).toHaveLength(1);
+      const refused = outcomes.find((o) => o.status === 'rejected');
+      expect(refused?.status === 'rejected' && refused.reason).toBeInstanceOf(DataDirInUseError);
+      // The one that runs works, and once closed the folder can be started again.
+      expect((await started[0]?.store.list({}))?.incidents).toEqual([]);
+      await started.pop()?.close();
+      const again = await startLocalRuntime({ dataDir: dir, configPath: 'klaxon.config.json', port: 0 });
+      await again.close();
+    } finally {
+      for (const runtime of started) await runtime.close();
       await rm(dir, { recursive: true, force: true });
     }
   });

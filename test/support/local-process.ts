@@ -3,6 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 
 export interface RunningKlaxon {
+  readonly pid: number;
   readonly url: string;
   readonly apiToken: string;
   readonly integrationKeys: Record<string, string>;
@@ -48,6 +49,7 @@ export async function startKlaxonProcess(
     integrationKeys: Record<string, string>;
   };
   return {
+    pid: child.pid ?? 0,
     url,
     apiToken: secrets.apiToken,
     integrationKeys: secrets.integrationKeys,
