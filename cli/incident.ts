@@ -4,7 +4,6 @@ import { userInfo } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import * as z from 'zod';
 import type { ActionItemRecord } from '#app/ports';
-import { ServiceId } from '#core/alert';
 import type { ChecklistView } from '#core/checklists';
 import type { Classification } from '#core/classification';
 import {
@@ -34,6 +33,7 @@ import {
 import { ACTION_CATEGORIES, POSTMORTEM_TEMPLATES } from '#core/postmortem';
 import { SEVERITIES } from '#core/severity';
 import { dateTimeFormat } from '#core/wall-clock';
+import { ListIncidentsQuery } from '#http/request-schemas';
 import { type ApiClient, apiClient, apiPath, UsageError } from './client.ts';
 
 /**
@@ -628,58 +628,74 @@ ${WHO_HELP}`,
   },
 
   list: {
-    usage: 'list [--status <status>] [--service <id>] [--limit <n>]',
+    usage: 'list [--status <status>] [--service <id>] [--limit <n>] [--cursor <c> | --all]',
     summary: 'Lists incidents, newest first.',
-    details: `Lists incidents, newest first: id, severity, status, service, title, age.
+    details: `Lists incidents, newest first: id, severity, status, service, title, age. One page (the
+API's, or --limit); when there are more, the last line says how to see the next page.
 
 Options:
   --status <status>    ${INCIDENT_STATUSES.join(', ')}
   --service <id>       one service's incidents
-  --limit <n>          at most n (1..100, default the API's page)
+  --limit <n>          at most n a page (1..100, default the API's page)
+  --cursor <c>         the page after the one that printed it (same --status, --service)
+  --all                every page, one after the other
 `,
-    options: { status: str, service: str, limit: str },
+    options: { status: str, service: str, limit: str, cursor: str, all: bool },
     args: [],
     async run(ctx) {
+      // The API's own query schema: a mistake names the flag before any request.
       const query = check(
-        ListQuery,
+        ListIncidentsQuery,
         {
           status: string(ctx.values, 'status'),
           service: string(ctx.values, 'service'),
           limit: string(ctx.values, 'limit'),
+          cursor: string(ctx.values, 'cursor'),
         },
-        { status: '--status', service: '--service', limit: '--limit' },
+        { status: '--status', service: '--service', limit: '--limit', cursor: '--cursor' },
       );
-      const page = await ctx.api().json<{ incidents: Incident[]; nextCursor?: string }>({
-        method: 'GET',
-        path: apiPath('incidents'),
-        query: {
-          status: query.status,
-          service: query.service,
-          limit: query.limit === undefined ? undefined : String(query.limit),
-        },
-      });
+      const filter = {
+        status: query.status,
+        service: query.service,
+        limit: query.limit === undefined ? undefined : String(query.limit),
+      };
+      let page: { incidents: Incident[]; nextCursor?: string } = { incidents: [] };
+      const incidents: Incident[] = [];
+      let cursor = query.cursor;
+      do {
+        page = await ctx.api().json<typeof page>({
+          method: 'GET',
+          path: apiPath('incidents'),
+          query: { ...filter, cursor },
+        });
+        incidents.push(...page.incidents);
+        cursor = page.nextCursor;
+      } while (ctx.values.all === true && cursor !== undefined);
       if (ctx.json) {
-        json(ctx.io, page);
-        return 0;
-      }
-      if (page.incidents.length === 0) {
-        ctx.io.stdout('No incidents.\n');
+        json(ctx.io, ctx.values.all === true ? { incidents } : page);
         return 0;
       }
       const now = Date.now();
       ctx.io.stdout(
-        table(
-          ['ID', 'SEV', 'STATUS', 'SERVICE', 'TITLE', 'AGE'],
-          page.incidents.map((i) => [
-            i.id,
-            i.sev,
-            i.status,
-            i.service,
-            truncate(i.title, 60),
-            age(i.detectedAt, now),
-          ]),
-        ),
+        incidents.length === 0
+          ? 'No incidents.\n'
+          : table(
+              ['ID', 'SEV', 'STATUS', 'SERVICE', 'TITLE', 'AGE'],
+              incidents.map((i) => [
+                i.id,
+                i.sev,
+                i.status,
+                i.service,
+                truncate(i.title, 60),
+                age(i.detectedAt, now),
+              ]),
+            ),
       );
+      // The cursor continues this query: the same filters go with it.
+      if (cursor !== undefined) {
+        const flags = Object.entries(filter).flatMap(([k, v]) => (v === undefined ? [] : [`--${k} ${v}`]));
+        ctx.io.stdout(`more: klaxon list ${[...flags, `--cursor ${cursor}`].join(' ')}\n`);
+      }
       return 0;
     },
   },
@@ -979,12 +995,6 @@ interface Finding {
   readonly reason: string;
   readonly suggestion: string;
 }
-
-const ListQuery = z.object({
-  status: z.enum(INCIDENT_STATUSES).optional(),
-  service: ServiceId.optional(),
-  limit: z.coerce.number().int().min(1).max(100).optional(),
-});
 
 const PostmortemQuery = z.object({
   template: z.enum(POSTMORTEM_TEMPLATES).optional(),

@@ -308,6 +308,31 @@ describe('klaxon incident commands against the running local pipeline', { timeou
     expect(page.incidents.map((i) => i.id)).toContain(byImpact);
     expect(page.incidents.every((i) => i.status === 'triggered')).toBe(true);
   });
+
+  it('list says when there is more, goes on with --cursor, and follows every page with --all', async () => {
+    const all = (
+      JSON.parse(ok(await local('list', '--limit', '100', '--json'))) as { incidents: { id: string }[] }
+    ).incidents.map((i) => i.id);
+    expect(all.length).toBeGreaterThan(1);
+    const first = ok(await local('list', '--limit', '1'));
+    const more = /^more: klaxon list --limit 1 --cursor (\S+)$/m.exec(first);
+    expect(more, first).not.toBeNull();
+    const second = JSON.parse(
+      ok(await local('list', '--limit', '1', '--cursor', more?.[1] ?? '', '--json')),
+    ) as {
+      incidents: { id: string }[];
+    };
+    expect(second.incidents.map((i) => i.id)).toEqual([all[1]]);
+    const followed = JSON.parse(ok(await local('list', '--limit', '1', '--all', '--json'))) as {
+      incidents: { id: string }[];
+      nextCursor?: string;
+    };
+    expect(followed).toEqual({ incidents: all.map((id) => expect.objectContaining({ id })) });
+    const text = ok(await local('list', '--limit', '1', '--all'));
+    expect(text).not.toMatch(/^more:/m);
+    expect(text.trimEnd().split('\n')).toHaveLength(all.length + 1);
+    expect(await cli(['list', '--cursor', ''])).toMatchObject({ code: 2 });
+  });
 });
 
 describe('klaxon incident commands: errors and help', { timeout: 60_000 }, () => {
