@@ -1,7 +1,8 @@
 #!/usr/bin/env -S node --import tsx
 /**
  * The klaxon CLI: incident command, integration keys, rollups, metrics, dead letters. `klaxon --help`
- * lists the commands; each works against the local runtime (`npm start`) by default, or a deployed stack.
+ * lists the commands and `klaxon <command> --help` explains one; each works against the local
+ * runtime (`npm start`) by default, or a deployed stack.
  */
 import '#local/sdk-warning';
 import { join } from 'node:path';
@@ -15,65 +16,15 @@ import { daysBetween, previousDay, type Rollup } from '#core/metrics';
 import { configPath, dataDir, loadConfigFile } from '#local/settings';
 import { apiClient, DEFAULT_URL, localToken, UsageError } from '../cli/client.ts';
 import { renderReplay, replayLocalDeadLetters, replaySqsDeadLetters } from '../cli/dlq.ts';
-import { INCIDENT_COMMANDS, incidentSummaries, incidentUsage, runIncidentCommand } from '../cli/incident.ts';
+import {
+  INCIDENT_COMMANDS,
+  incidentSummaries,
+  incidentUsage,
+  runIncidentCommand,
+  synopsis,
+} from '../cli/incident.ts';
 import { buildReport, periods, progressBar, renderReport } from '../cli/report.ts';
 import { tableStore } from '../cli/table.ts';
-
-const HELP = `klaxon — the Klaxon command line
-
-Usage:
-${incidentUsage()}
-  klaxon integrations create --service <id> --name <name> [target] [--json]
-  klaxon rollup (--day <YYYY-MM-DD> | --from <day> --to <day>) [target] [--json]
-  klaxon metrics [--period <days>] [--to <day>] [--compare-services] [--by-severity]
-                 [--verbose] [target] [--json]
-  klaxon dlq replay [--dry-run] [--file <path>] [--url <url>] [--token <token>] [--json]
-  klaxon dlq replay --queue-url <url> --region <region> [--bus <name>] [--function <name>]
-                    [--max <n>] [--dry-run] [--json]
-
-Incident command (each: klaxon <command> --help; --json; --who defaults to KLAXON_USER, else your
-OS user name; target: --url/--token for the local runtime, or --endpoint <API URL> --region for a
-deployed stack, signed with SigV4):
-${incidentSummaries()}
-
-integrations create  Creates an integration key for a service (Events API v2 routing_key,
-                     Alertmanager and Grafana webhooks). Printed once; Klaxon keeps its SHA-256.
-rollup               Rolls up one day or backfills a range (idempotent), with a progress bar.
-metrics              MTTD, MTTA, MTTR, MTBF (mean, p50, p90) for the --period days (default 30)
-                     ending --to (default: yesterday in the --config timeZone) against the period
-                     before: target breaches, worst services, and recommendations. Reads the
-                     nightly rollups.
-dlq replay           Re-drives dead letters. Locally: the letters in <data dir>/dead-letters.jsonl go
-                     through the running runtime — bus letters put again (POST /local/events), timer
-                     letters fired (POST /local/timers); what fails is kept. With --queue-url: receives the
-                     SQS dead-letter queue's messages and re-drives each — an EventBridge rule's
-                     letter is put back on its bus (--bus, else the bus in its RULE_ARN), a Lambda or
-                     Scheduler letter invokes --function asynchronously with its payload — and
-                     deletes a message only once its re-drive succeeded. --dry-run lists, acts not.
-                     Exits 1 when a re-drive failed (that letter is kept).
-
-Target (default: the local runtime):
-  --url <url>        a running local Klaxon (default KLAXON_URL, else http://127.0.0.1:3000)
-  --token <token>    its bearer token (default: KLAXON_API_TOKEN, else $KLAXON_DATA_DIR/secrets.json)
-  --table <name>     a deployed stack's table (TableName output), with your AWS credentials
-                     (integrations create, metrics; rollup takes --function instead)
-  --function <name>  rollup: a deployed stack's rollup function (RollupFunctionName output);
-                     dlq replay: the function Lambda/Scheduler letters (and aws.* events) go to —
-                     process-alert for its DLQ and the rules' DLQ, escalate for the timers' DLQ
-  --region <region>  AWS region for --table / --function / --queue-url
-  --config <file>    config to check services against with --table, and whose timeZone picks
-                     metrics' default --to (the previous local day; default KLAXON_CONFIG,
-                     else klaxon.config.json, as npm start)
-  --file <path>      dlq replay: the dead letters (default $KLAXON_DATA_DIR/dead-letters.jsonl)
-  --queue-url <url>  dlq replay: a deployed stack's dead-letter queue
-  --bus <name>       dlq replay: the bus to put EventBridge letters on (EventBusName output)
-
-Options:
-  --dry-run          dlq replay: list what would be re-driven, change nothing
-  --max <n>          dlq replay: at most this many messages (default 1000)
-  --json             print JSON instead of text
-  -h, --help         this help
-`;
 
 const options = {
   service: { type: 'string' },
@@ -95,43 +46,240 @@ const options = {
   'queue-url': { type: 'string' },
   bus: { type: 'string' },
   'dry-run': { type: 'boolean', default: false },
-  max: { type: 'string', default: '1000' },
+  max: { type: 'string' },
   json: { type: 'boolean', default: false },
   help: { type: 'boolean', short: 'h', default: false },
 } as const;
 
-type Values = ReturnType<typeof parseArgs<{ options: typeof options; allowPositionals: true }>>['values'];
+type Flag = keyof typeof options;
+type Values = ReturnType<typeof parseArgs<{ options: typeof options }>>['values'];
+
+/** The commands besides the incident ones (cli/incident.ts), described the same way. */
+interface Command {
+  /** The synopsis after `klaxon `. */
+  readonly usage: string;
+  readonly summary: string;
+  /** More help: what it does, each option. */
+  readonly details: string;
+  /** The flags it takes (with --json and --help); any other is refused, naming it. */
+  readonly flags: readonly Flag[];
+  readonly run: (values: Values) => Promise<number>;
+}
+
+const LOCAL_TARGET = `  --url <url>          a running local Klaxon (default KLAXON_URL, else ${DEFAULT_URL})
+  --token <token>      its bearer token (default KLAXON_API_TOKEN, else $KLAXON_DATA_DIR/secrets.json)
+`;
+const CONFIG_HELP = `  --config <file>      the config (default KLAXON_CONFIG, else klaxon.config.json, as npm start)
+`;
+const JSON_HELP = '  --json               print JSON instead of text\n';
+
+const COMMANDS: Record<string, Command> = {
+  'integrations create': {
+    usage:
+      'integrations create --service <id> --name <name> [--url <url> --token <token> |\n--table <name> --region <region> --config <file>] [--json]',
+    summary: 'Creates an integration key for a service (shown once).',
+    details: `Creates an integration key for a service: the Events API v2 routing_key, and the key of the
+Alertmanager and Grafana webhooks. Printed once; Klaxon keeps only its SHA-256.
+
+Options:
+  --service <id>       the service (its id in the config)
+  --name <name>        what sends with it, e.g. "Prometheus prod"
+${JSON_HELP}
+Target (default: the local runtime, npm start):
+${LOCAL_TARGET}  --table <name>       a deployed stack's table (TableName output), with your AWS credentials
+  --region <region>    its region
+${CONFIG_HELP}                       (with --table: the service must be in it)
+`,
+    flags: ['service', 'name', 'url', 'token', 'table', 'region', 'config'],
+    run: integrationsCreate,
+  },
+  rollup: {
+    usage:
+      'rollup (--day <YYYY-MM-DD> | --from <day> --to <day>) [--url <url> --token <token> |\n--function <name> --region <region>] [--json]',
+    summary: 'Rolls up one day or backfills a range (idempotent), with a progress bar.',
+    details: `Rolls up a day's incidents into the metrics rollups and exports, as the nightly run does;
+again for a day already rolled up replaces its rollup. A range goes day by day, with a progress
+bar on stderr.
+
+Options:
+  --day <YYYY-MM-DD>   one day
+  --from <day>         the first day of a range
+  --to <day>           its last day
+${JSON_HELP}
+Target (default: the local runtime, npm start):
+${LOCAL_TARGET}  --function <name>    a deployed stack's rollup function (RollupFunctionName output)
+  --region <region>    its region
+`,
+    flags: ['day', 'from', 'to', 'url', 'token', 'function', 'region', 'table'],
+    run: rollup,
+  },
+  metrics: {
+    usage:
+      'metrics [--period <days>] [--to <day>] [--compare-services] [--by-severity] [--verbose]\n[--url <url> --token <token> | --table <name> --region <region>] [--config <file>] [--json]',
+    summary: 'MTTD, MTTA, MTTR, MTBF against the period before, with recommendations.',
+    details: `MTTD, MTTA, MTTR, MTBF (mean, p50, p90) for the --period days ending --to, against the
+period before: target breaches, worst services, and recommendations. Reads the nightly rollups.
+
+Options:
+  --period <days>      1..366 (default 30)
+  --to <day>           the last day (default: yesterday in the config's timeZone)
+  --compare-services   a table of the services, worst MTTR first
+  --by-severity        a table per severity
+  --verbose            p50 and p90 too
+${CONFIG_HELP}${JSON_HELP}
+Target (default: the local runtime, npm start):
+${LOCAL_TARGET}  --table <name>       a deployed stack's table (TableName output), with your AWS credentials
+  --region <region>    its region
+`,
+    flags: [
+      'period',
+      'to',
+      'compare-services',
+      'by-severity',
+      'verbose',
+      'config',
+      'url',
+      'token',
+      'table',
+      'region',
+    ],
+    run: metrics,
+  },
+  'dlq replay': {
+    usage:
+      'dlq replay [--file <path>] [--url <url>] [--token <token>] [--dry-run] [--json]\n| --queue-url <url> --region <region> [--bus <name>] [--function <name>] [--max <n>]\n[--dry-run] [--json]',
+    summary: 'Re-drives dead letters (local file, or a deployed SQS dead-letter queue).',
+    details: `Re-drives dead letters. Locally: the letters in <data dir>/dead-letters.jsonl go through the
+running runtime — bus letters put again (POST /local/events), timer letters fired (POST
+/local/timers); what fails is kept. With --queue-url: receives the SQS dead-letter queue's
+messages and re-drives each — an EventBridge rule's letter is put back on its bus (--bus, else the
+bus in its RULE_ARN), a Lambda or Scheduler letter invokes --function asynchronously with its
+payload — and deletes a message only once its re-drive succeeded. Exits 1 when a re-drive failed
+(that letter is kept).
+
+Options:
+  --dry-run            list what would be re-driven, change nothing
+${JSON_HELP}
+Local runtime (default):
+  --file <path>        the dead letters (default $KLAXON_DATA_DIR/dead-letters.jsonl)
+${LOCAL_TARGET}
+Deployed stack:
+  --queue-url <url>    its dead-letter queue
+  --region <region>    its region
+  --bus <name>         the bus EventBridge letters go on (EventBusName output)
+  --function <name>    the function Lambda/Scheduler letters (and aws.* events) go to —
+                       process-alert for its DLQ and the rules' DLQ, escalate for the timers' DLQ
+  --max <n>            at most this many messages (default 1000)
+`,
+    flags: ['dry-run', 'file', 'url', 'token', 'queue-url', 'region', 'bus', 'function', 'max'],
+    run: dlqReplay,
+  },
+};
+
+/** The first words of the commands with a subcommand: `klaxon dlq` alone asks which one. */
+const GROUPS = new Set(
+  Object.keys(COMMANDS).flatMap((name) => (name.includes(' ') ? [name.split(' ')[0]] : [])),
+);
+
+const HELP = `klaxon — the Klaxon command line
+
+Usage:
+${incidentUsage()}
+${Object.entries(COMMANDS)
+  .map(([name, c]) => synopsis(name, c))
+  .join('\n')}
+
+Incident command (--who defaults to KLAXON_USER, else your OS user name; target: --url/--token for
+the local runtime, or --endpoint <API URL> --region for a deployed stack, signed with SigV4):
+${incidentSummaries()}
+
+${Object.entries(COMMANDS)
+  .map(([name, c]) => `${name.padEnd(21)}${c.summary}`)
+  .join('\n')}
+
+Each command explains itself and its options: klaxon <command> --help.
+
+Options:
+  --json               print JSON instead of text
+  -h, --help           this help, or with a command that command's
+`;
+
+function commandHelp(name: string, command: Command): string {
+  return `Usage:\n${synopsis(name, command)}\n\n${command.details}`;
+}
 
 async function main(argv: string[]): Promise<number> {
   if (argv[0] !== undefined && INCIDENT_COMMANDS.has(argv[0])) return runIncidentCommand(argv);
-  const { values, positionals } = parseArgs({ args: argv, allowPositionals: true, options });
+  const [first = '', second = ''] = argv;
+  const name = COMMANDS[`${first} ${second}`] ? `${first} ${second}` : COMMANDS[first] ? first : undefined;
+  const wantsHelp = argv.includes('--help') || argv.includes('-h');
+  if (name === undefined) {
+    if (GROUPS.has(first)) {
+      const subs = Object.entries(COMMANDS).filter(([n]) => n.startsWith(`${first} `));
+      const help = subs.map(([n, c]) => commandHelp(n, c)).join('\n');
+      if (wantsHelp) {
+        process.stdout.write(help);
+        return 0;
+      }
+      process.stderr.write(help);
+      throw new UsageError(
+        second === '' || second.startsWith('-')
+          ? `${first}: which one? (see klaxon ${first} --help)`
+          : `unknown command "${first} ${second}" (see klaxon --help)`,
+      );
+    }
+    if (first === '' || first.startsWith('-')) {
+      if (wantsHelp) {
+        process.stdout.write(HELP);
+        return 0;
+      }
+      // A usage error: the help goes to stderr, so stdout (say, piped JSON) stays clean.
+      process.stderr.write(HELP);
+      throw new UsageError('which command? (see klaxon --help)');
+    }
+    throw new UsageError(`unknown command "${first}" (see klaxon --help)`);
+  }
+  const command = COMMANDS[name] as Command;
+  const values = parseCommand(name, command, argv.slice(name.split(' ').length));
   if (values.help) {
-    process.stdout.write(HELP);
+    process.stdout.write(commandHelp(name, command));
     return 0;
   }
-  if (positionals.length === 0) {
-    // A usage error: the help goes to stderr, so stdout (say, piped JSON) stays clean.
-    process.stderr.write(HELP);
-    throw new UsageError('which command? (see klaxon --help)');
+  return command.run(values);
+}
+
+/** The command's own flags only: one that does not apply to it is refused, named (exit 2). */
+function parseCommand(name: string, command: Command, args: string[]): Values {
+  const own = Object.fromEntries(
+    [...command.flags, 'json', 'help'].map((flag) => [flag, options[flag as Flag]]),
+  ) as Partial<typeof options>;
+  try {
+    return parseArgs({ args, options: own, strict: true }).values as Values;
+  } catch (error) {
+    const code = (error as { code?: string }).code;
+    const flag = /'(-[^' ]+)/.exec(error instanceof Error ? error.message : '')?.[1];
+    throw new UsageError(
+      code === 'ERR_PARSE_ARGS_UNKNOWN_OPTION' && flag
+        ? `${flag} does not apply to ${name} (see klaxon ${name} --help)`
+        : `${error instanceof Error ? error.message : String(error)} (see klaxon ${name} --help)`,
+    );
   }
-  const command = positionals.join(' ');
-  switch (command) {
-    case 'integrations create':
-      return integrationsCreate(values);
-    case 'rollup':
-      return rollup(values);
-    case 'metrics':
-      return metrics(values);
-    case 'dlq replay':
-      return dlqReplay(values);
-    default:
-      throw new UsageError(`unknown command "${command}" (see klaxon --help)`);
-  }
+}
+
+/**
+ * Refuses the flags among `flags` that were given although they do not apply to the target chosen
+ * (`why`: "with --table", "without --queue-url"), naming the first.
+ */
+function notApplying(values: Values, flags: readonly Flag[], why: string): void {
+  const given = flags.find((flag) => values[flag] !== undefined);
+  if (given !== undefined) throw new UsageError(`--${given} does not apply ${why}`);
 }
 
 async function integrationsCreate(values: Values): Promise<number> {
   if (!values.service) throw new UsageError('--service is required');
   if (!values.name) throw new UsageError('--name is required');
+  if (values.table) notApplying(values, ['url', 'token'], 'with --table');
+  else notApplying(values, ['region', 'config'], 'without --table');
   const created = values.table
     ? await createInTable(
         values.table,
@@ -182,6 +330,8 @@ async function rollup(values: Values): Promise<number> {
       : undefined;
   if (days === undefined) throw new UsageError('--day or --from and --to are required');
   if (days.length === 0) throw new UsageError('--to: must not be before --from');
+  if (values.function) notApplying(values, ['url', 'token'], 'with --function');
+  else notApplying(values, ['region'], 'without --function');
   const lambda = values.function
     ? new LambdaClient(values.region ? { region: values.region } : {})
     : undefined;
@@ -222,6 +372,8 @@ async function metrics(values: Values): Promise<number> {
   if (!Number.isInteger(period) || period < 1 || period > 366) {
     throw new UsageError(`--period: expected whole days 1..366, got "${values.period}"`);
   }
+  if (values.table) notApplying(values, ['url', 'token'], 'with --table');
+  else notApplying(values, ['region'], 'without --table');
   // By default the previous day in the configured zone, as the nightly rollup picks its day.
   const to = values.to
     ? dayOption('to', values.to)
@@ -259,7 +411,9 @@ async function metrics(values: Values): Promise<number> {
 }
 
 async function dlqReplay(values: Values): Promise<number> {
-  const max = Number(values.max);
+  if (values['queue-url']) notApplying(values, ['file', 'url', 'token'], 'with --queue-url');
+  else notApplying(values, ['region', 'bus', 'function', 'max'], 'without --queue-url');
+  const max = Number(values.max ?? 1000);
   if (!Number.isInteger(max) || max < 1)
     throw new UsageError(`--max: expected a positive whole number, got "${values.max}"`);
   let result: Awaited<ReturnType<typeof replayLocalDeadLetters>>;

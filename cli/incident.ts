@@ -1013,7 +1013,7 @@ export const INCIDENT_COMMANDS: ReadonlySet<string> = new Set(
 );
 
 /** `  klaxon <usage>`, continuation lines indented under the command's first argument. */
-function synopsis(name: string, command: Command, prefix = '  klaxon '): string {
+export function synopsis(name: string, command: Pick<Command, 'usage'>, prefix = '  klaxon '): string {
   const indent = ' '.repeat(prefix.length + name.length + 1);
   return `${prefix}${command.usage.replaceAll('\n', `\n${indent}`)}`;
 }

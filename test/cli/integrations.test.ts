@@ -81,4 +81,61 @@ describe('klaxon integrations create', () => {
       expect(stderr).toMatch(/\nklaxon: which command\? \(see klaxon --help\)\n$/);
     }
   });
+
+  it('every command explains itself with --help, not with the whole help', async () => {
+    for (const name of ['integrations create', 'rollup', 'metrics', 'dlq replay']) {
+      const { stdout } = await klaxon(...name.split(' '), '--help');
+      expect(stdout, name).toMatch(new RegExp(`^Usage:\\n {2}klaxon ${name} `));
+      expect(stdout, name).not.toContain('Incident command');
+      expect(stdout, name).toContain('--json');
+    }
+  });
+
+  it('refuses a flag that does not apply to the command, naming it, with exit code 2 and no effect', async () => {
+    const cases: [string[], string][] = [
+      [
+        ['dlq', 'replay', '--table', 'KlaxonTable'],
+        '--table does not apply to dlq replay (see klaxon dlq replay --help)',
+      ],
+      [
+        ['rollup', '--day', '2026-10-02', '--service', 'checkout'],
+        '--service does not apply to rollup (see klaxon rollup --help)',
+      ],
+      [['metrics', '--name', 'x'], '--name does not apply to metrics (see klaxon metrics --help)'],
+      [
+        [
+          'integrations',
+          'create',
+          '--service',
+          'checkout',
+          '--name',
+          'x',
+          '--table',
+          'T',
+          '--url',
+          runtime.url,
+        ],
+        '--url does not apply with --table',
+      ],
+      [
+        ['integrations', 'create', '--service', 'checkout', '--name', 'x', '--region', 'eu-west-1'],
+        '--region does not apply without --table',
+      ],
+      [
+        ['rollup', '--day', '2026-10-02', '--region', 'eu-west-1'],
+        '--region does not apply without --function',
+      ],
+      [['dlq', 'replay', '--bus', 'klaxon'], '--bus does not apply without --queue-url'],
+      [
+        ['dlq', 'replay', '--queue-url', 'https://sqs.eu-west-1.amazonaws.com/1/q', '--file', 'x'],
+        '--file does not apply with --queue-url',
+      ],
+    ];
+    const before = await runtime.store.listRollups('2026-10-02', '2026-10-02');
+    for (const [args, message] of cases) {
+      const failed = await klaxon(...args).catch((e: { code: number; stdout: string; stderr: string }) => e);
+      expect(failed, args.join(' ')).toMatchObject({ code: 2, stdout: '', stderr: `klaxon: ${message}\n` });
+    }
+    expect(await runtime.store.listRollups('2026-10-02', '2026-10-02')).toEqual(before);
+  });
 });
