@@ -8,7 +8,7 @@
  */
 import '#local/sdk-warning';
 import { ConfigError, KlaxonError } from '#core/errors';
-import { startLocalRuntime } from '#local/runtime';
+import { type LocalRuntime, startLocalRuntime } from '#local/runtime';
 import { configPath as configPathSetting, dataDir as dataDirSetting } from '#local/settings';
 
 const port = Number(process.env.PORT ?? 3000);
@@ -16,6 +16,20 @@ const dataDir = dataDirSetting();
 const configPath = configPathSetting();
 const minuteMs = Number(process.env.KLAXON_MINUTE_MS ?? 60_000);
 const stamp = () => new Date().toISOString().slice(11, 19);
+
+// Ctrl-C is handled from the first moment: one pressed while Klaxon starts (or just as it printed
+// its URLs) waits for the start and closes what it opened, the data folder's lock included.
+let starting: Promise<LocalRuntime> | undefined;
+let stopping = false;
+const stop = async (signal: string) => {
+  if (stopping) return;
+  stopping = true;
+  console.log(`\n${signal}: stopping…`);
+  await (await starting?.catch(() => undefined))?.close();
+  process.exit(0);
+};
+process.on('SIGINT', () => void stop('SIGINT'));
+process.on('SIGTERM', () => void stop('SIGTERM'));
 
 try {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
@@ -29,13 +43,14 @@ try {
       },
     ]);
   }
-  const runtime = await startLocalRuntime({
+  starting = startLocalRuntime({
     dataDir,
     configPath,
     port,
     minuteMs,
     log: (line) => console.log(`${stamp()} ${line}`),
   });
+  const runtime = await starting;
   const [service, key] = Object.entries(runtime.integrationKeys)[0] ?? [];
   console.log(`
 Klaxon is running locally (config ${configPath}, data in ${dataDir})
@@ -65,16 +80,6 @@ Try it (service ${service}):
 
 Ctrl-C stops it.
 `);
-  let stopping = false;
-  const stop = async (signal: string) => {
-    if (stopping) return;
-    stopping = true;
-    console.log(`\n${signal}: stopping…`);
-    await runtime.close();
-    process.exit(0);
-  };
-  process.on('SIGINT', () => void stop('SIGINT'));
-  process.on('SIGTERM', () => void stop('SIGTERM'));
 } catch (error) {
   // Klaxon's own errors (config, busy port, data folder in use) are said in one line; others in full.
   console.error(error instanceof KlaxonError ? error.message : error);
