@@ -631,7 +631,8 @@ export async function afterAcknowledged(
 
 /**
  * After resolution: cancel every pending timer, tell the responders who were paged, put Incident
- * Resolved (and, for SEV-1/SEV-2, Postmortem Due with its reminder timers) on the bus, write RESOLVED.
+ * Resolved (and, when a postmortem is required — SEV-1/SEV-2, or the service's error budget is
+ * exhausted — Postmortem Due with its reminder timers) on the bus, write RESOLVED.
  * `at` places the entry (a quiet monitoring period ends at its `monitoringUntil`).
  */
 export async function afterResolved(

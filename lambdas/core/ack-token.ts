@@ -16,7 +16,9 @@ import { ValidationError } from './errors.ts';
  * A digest's "acknowledge all" link has the same shape with the action `g` and the digest's id in
  * the first field (`signDigestToken`), and a page's incident link (the incident's read-only page)
  * the action `v` (`signViewToken`). Each verifier accepts only its own actions, so no kind of
- * token can stand in for another: a view link never acknowledges or resolves.
+ * token can stand in for another: a view token itself never acknowledges or resolves. (The page it
+ * opens offers, while the incident is open, its holder's own acknowledge and resolve links — the
+ * same power the page that carried it already gave that responder.)
  */
 
 export const ACK_ACTIONS = ['ack', 'resolve'] as const;

@@ -123,7 +123,7 @@ export interface Incident {
    * whatever its severity (and keeps requiring it when the severity is lowered).
    */
   readonly postmortemBudgetMonth?: string;
-  /** The postmortem was published (SEV-1/SEV-2 require one, due 48 hours after resolution). */
+  /** The postmortem was published (`postmortemRequired` says when one is; due 48 hours after `postmortemSince`). */
   readonly postmortemDoneAt?: string;
   readonly postmortemDoneBy?: string;
   /** Trigger alerts counted into this incident (each input event once). */
