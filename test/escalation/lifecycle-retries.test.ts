@@ -222,13 +222,6 @@ describe('roles and handoff retried after a failure midway', () => {
 });
 
 describe('the same change requested twice at once', () => {
-  const brief = {
-    status: 'checkout 5xx at 30%',
-    tried: 'restarted the pods',
-    strategy: 'roll back v42',
-    people: 'bob on the database',
-    decisions: 'whether to fail over',
-  };
   const settled = async (runs: Promise<unknown>[]) =>
     (await Promise.allSettled(runs)).map((r) =>
       r.status === 'fulfilled' ? (r.value as { changed: boolean }).changed : (r.reason as Error).name,
