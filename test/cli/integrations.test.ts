@@ -6,6 +6,7 @@ import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { hashIntegrationKey } from '#core/ids';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime';
+import { userEnv } from '../support/local-process.ts';
 
 const run = promisify(execFile);
 let dataDir: string;
@@ -22,7 +23,7 @@ afterAll(async () => {
 
 const klaxon = (...args: string[]) =>
   run(process.execPath, ['--import', 'tsx', 'bin/klaxon.ts', ...args], {
-    env: { ...process.env, KLAXON_DATA_DIR: dataDir },
+    env: { ...userEnv(), KLAXON_DATA_DIR: dataDir },
   });
 
 describe('klaxon integrations create', () => {
