@@ -2,6 +2,8 @@
 /**
  * `npm start`: the whole Klaxon pipeline on this machine, no AWS account needed.
  *   PORT            HTTP port (default 3000)
+ *   HOST            address to listen on (default 127.0.0.1; 0.0.0.0 for Alertmanager/Grafana in Docker)
+ *   KLAXON_PUBLIC_URL base URL of links in pages (default the address it listens on, 127.0.0.1 for 0.0.0.0)
  *   KLAXON_DATA_DIR where data survives restarts (default ./.klaxon)
  *   KLAXON_CONFIG   config file (default ./klaxon.config.json)
  *   KLAXON_MINUTE_MS how long one configured minute lasts (default 60000; e.g. 1000 for demos)
@@ -9,7 +11,7 @@
 import '#local/sdk-warning';
 import { ConfigError, KlaxonError } from '#core/errors';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime';
-import { configPath as configPathSetting, dataDir as dataDirSetting } from '#local/settings';
+import { configPath as configPathSetting, dataDir as dataDirSetting, host, publicUrl } from '#local/settings';
 
 const port = Number(process.env.PORT ?? 3000);
 const dataDir = dataDirSetting();
@@ -43,10 +45,13 @@ try {
       },
     ]);
   }
+  const url = publicUrl();
   starting = startLocalRuntime({
     dataDir,
     configPath,
     port,
+    host: host(),
+    ...(url ? { publicUrl: url } : {}),
     minuteMs,
     log: (line) => console.log(`${stamp()} ${line}`),
   });

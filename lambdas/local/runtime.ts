@@ -23,7 +23,7 @@ import { type RollupDeps, runNightlyRollup, runRollups } from '#app/rollup';
 import { handleTimerEvent } from '#app/timers';
 import { newLinkSecret } from '#core/ack-token';
 import type { KlaxonConfig } from '#core/config';
-import { KlaxonError } from '#core/errors';
+import { ConfigError, KlaxonError } from '#core/errors';
 import { hashIntegrationKey, randomId } from '#core/ids';
 import { daysBetween } from '#core/metrics';
 import { parseOrThrow } from '#core/validation';
@@ -33,7 +33,7 @@ import { errorResponse } from '#http/errors';
 import { DataDirInUseError, lockDataDir, lockHolder } from './data-lock.ts';
 import { inboxPage } from './inbox-page.ts';
 import { startNightlyRollup } from './nightly.ts';
-import { loadConfigFile } from './settings.ts';
+import { isLoopback, loadConfigFile } from './settings.ts';
 
 export const TABLE_NAME = 'klaxon';
 
@@ -44,7 +44,10 @@ export interface LocalRuntimeOptions {
   readonly configPath: string;
   /** 0 picks a free port. */
   readonly port: number;
+  /** The address to listen on (HOST): 127.0.0.1 by default; 0.0.0.0 lets containers in. */
   readonly host?: string;
+  /** The base URL of links in pages and of `url` (KLAXON_PUBLIC_URL); by default the listening one. */
+  readonly publicUrl?: string;
   readonly clock?: Clock;
   /** How long one configured minute lasts (KLAXON_MINUTE_MS): speeds escalation up for demos. */
   readonly minuteMs?: number;
@@ -52,6 +55,7 @@ export interface LocalRuntimeOptions {
 }
 
 export interface LocalRuntime {
+  /** Where this machine reaches the runtime (or the configured public URL): links in pages start with it. */
   readonly url: string;
   readonly config: KlaxonConfig;
   /** Plain integration keys by service, generated on first start and kept in the data folder. */
@@ -83,8 +87,14 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   // nothing behind. Until the app is built, requests are answered 503.
   const starting = () => Response.json({ message: 'starting, try again', errors: [] }, { status: 503 });
   let handle: (request: Request) => Response | Promise<Response> = starting;
-  const server = await listen((request) => handle(request), options.port, options.host ?? '127.0.0.1');
-  const url = `http://${options.host ?? '127.0.0.1'}:${(server.address() as AddressInfo).port}`;
+  const host = options.host ?? '127.0.0.1';
+  const server = await listen((request) => handle(request), options.port, host);
+  const url = options.publicUrl ?? ownUrl(host, (server.address() as AddressInfo).port);
+  if (!isLoopback(host)) {
+    log(
+      `HOST=${host} is not a loopback address: other machines and containers can reach Klaxon, and its API is protected by the bearer token alone; links in pages use ${url} (KLAXON_PUBLIC_URL sets another)`,
+    );
+  }
   // What a failed start opened is closed again, in reverse (in-process callers go on running).
   const opened: (() => Promise<void>)[] = [() => new Promise((done) => server.close(() => done()))];
   const undo = async (error: unknown): Promise<never> => {
@@ -123,7 +133,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
   });
   const pager = new LocalPager({ timeZone: config.timeZone, file: join(dataDir, 'inbox.jsonl'), log, clock });
-  // Links point at this server (PORT may be 0: its URL is the one it listens on).
+  // Links point at this server (PORT may be 0: its URL is the one it listens on), or the public URL.
   const deps: CommandDeps = {
     store,
     actionItems: new DynamoDbActionItemStore({ tableName: TABLE_NAME, client: db }),
@@ -289,7 +299,19 @@ export class PortInUseError extends KlaxonError {
   }
 }
 
-/** Serves `fetch` on host:port once listening; a busy port is a PortInUseError. */
+/**
+ * The URL a browser on this machine opens: a wildcard address (0.0.0.0, ::) is none, and a link
+ * to http://0.0.0.0:3000 would lead nowhere; IPv6 addresses go in brackets.
+ */
+function ownUrl(host: string, port: number): string {
+  const address = host === '0.0.0.0' || host === '::' ? '127.0.0.1' : host;
+  return `http://${address.includes(':') ? `[${address}]` : address}:${port}`;
+}
+
+/**
+ * Serves `fetch` on host:port once listening; a busy port is a PortInUseError, a host that is no
+ * address of this machine (or no name it can resolve) a ConfigError naming HOST.
+ */
 async function listen(
   fetch: (request: Request) => Response | Promise<Response>,
   port: number,
@@ -299,7 +321,18 @@ async function listen(
   await new Promise<void>((ready, fail) => {
     server.once('listening', ready);
     server.once('error', (error: NodeJS.ErrnoException) =>
-      fail(error.code === 'EADDRINUSE' ? new PortInUseError(port) : error),
+      fail(
+        error.code === 'EADDRINUSE'
+          ? new PortInUseError(port)
+          : error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'
+            ? new ConfigError([
+                {
+                  field: 'HOST',
+                  message: `cannot listen on ${hostname} (${error.code}): it must be an address of this machine, such as 127.0.0.1 or 0.0.0.0`,
+                },
+              ])
+            : error,
+      ),
     );
   });
   return server;

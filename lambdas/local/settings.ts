@@ -18,6 +18,34 @@ export function dataDir(): string {
   return process.env.KLAXON_DATA_DIR || '.klaxon';
 }
 
+/**
+ * The address `npm start` listens on: HOST, else 127.0.0.1 (this machine only). Alertmanager or
+ * Grafana in Docker reach it only on another one, typically 0.0.0.0 (every interface).
+ */
+export function host(): string {
+  return process.env.HOST || '127.0.0.1';
+}
+
+/** Whether only this machine can reach `host`; from anywhere else, only the bearer token guards the API. */
+export function isLoopback(host: string): boolean {
+  return host === 'localhost' || host === '::1' || /^127\.\d{1,3}\.\d{1,3}\.\d{1,3}$/.test(host);
+}
+
+/**
+ * The base URL of links in pages and of the printed URLs: KLAXON_PUBLIC_URL (e.g. the machine's
+ * name on the LAN), else undefined, and the runtime uses the address it listens on.
+ */
+export function publicUrl(): string | undefined {
+  const value = process.env.KLAXON_PUBLIC_URL;
+  if (!value) return undefined;
+  if (!/^https?:\/\//.test(value) || !URL.canParse(value)) {
+    throw new ConfigError([
+      { field: 'KLAXON_PUBLIC_URL', message: 'must be an http(s) URL such as http://192.168.1.20:3000' },
+    ]);
+  }
+  return value.replace(/\/+$/, '');
+}
+
 /** Reads and validates a config file; ConfigError names the bad field. */
 export async function loadConfigFile(path: string): Promise<KlaxonConfig> {
   let json: unknown;

@@ -2,9 +2,10 @@ import { spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { mkdtemp, readFile, rm, writeFile } from 'node:fs/promises';
 import { createServer } from 'node:net';
-import { tmpdir } from 'node:os';
+import { networkInterfaces, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigError } from '#core/errors';
 import { DataDirInUseError } from '#local/data-lock';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime';
 import { eventually, type RunningKlaxon, startKlaxonProcess } from '../support/local-process.ts';
@@ -260,6 +261,119 @@ describe('npm start: one runtime per data folder, and a busy port', () => {
       await again.close();
     } finally {
       for (const runtime of started) await runtime.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+});
+
+describe('npm start: HOST, for Alertmanager and Grafana in Docker', () => {
+  /** An IPv4 address of this machine that is not loopback, as a container would reach it by. */
+  const external = Object.values(networkInterfaces())
+    .flat()
+    .find((a) => a?.family === 'IPv4' && !a.internal)?.address;
+
+  it('HOST=0.0.0.0 listens on every interface, warns in one line, and links point at 127.0.0.1, not 0.0.0.0', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-host-'));
+    const lines: string[] = [];
+    const runtime = await startLocalRuntime({
+      dataDir: dir,
+      configPath: 'klaxon.config.json',
+      port: 0,
+      host: '0.0.0.0',
+      log: (line) => lines.push(line),
+    });
+    try {
+      const { port } = new URL(runtime.url);
+      expect(runtime.url).toBe(`http://127.0.0.1:${port}`);
+      expect(runtime.deps.links.publicUrl).toBe(`http://127.0.0.1:${port}`);
+      expect(lines.filter((line) => line.includes('HOST'))).toEqual([
+        `HOST=0.0.0.0 is not a loopback address: other machines and containers can reach Klaxon, and its API is protected by the bearer token alone; links in pages use http://127.0.0.1:${port} (KLAXON_PUBLIC_URL sets another)`,
+      ]);
+      if (external) expect((await fetch(`http://${external}:${port}/api/incidents`)).status).toBe(401);
+    } finally {
+      await runtime.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('links and the printed URLs use KLAXON_PUBLIC_URL when it is given', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-public-url-'));
+    const runtime = await startLocalRuntime({
+      dataDir: dir,
+      configPath: 'klaxon.config.json',
+      port: 0,
+      host: '0.0.0.0',
+      publicUrl: 'http://klaxon.lan:3000',
+    });
+    try {
+      expect(runtime.url).toBe('http://klaxon.lan:3000');
+      expect(runtime.deps.links.publicUrl).toBe('http://klaxon.lan:3000');
+    } finally {
+      await runtime.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('by default listens on 127.0.0.1 only, without a warning', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-loopback-'));
+    const lines: string[] = [];
+    const runtime = await startLocalRuntime({
+      dataDir: dir,
+      configPath: 'klaxon.config.json',
+      port: 0,
+      log: (line) => lines.push(line),
+    });
+    try {
+      expect(runtime.url).toMatch(/^http:\/\/127\.0\.0\.1:\d+$/);
+      expect(lines.filter((line) => line.includes('HOST'))).toEqual([]);
+      if (external) await expect(fetch(`http://${external}:${new URL(runtime.url).port}/`)).rejects.toThrow();
+    } finally {
+      await runtime.close();
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('a HOST that is no address of this machine is one line naming HOST, and leaves no data folder', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-bad-host-'));
+    try {
+      const failed = await startLocalRuntime({
+        dataDir: join(dir, 'data'),
+        configPath: 'klaxon.config.json',
+        port: 0,
+        host: '198.51.100.7',
+      }).catch((error: Error) => error);
+      expect(failed).toBeInstanceOf(ConfigError);
+      expect((failed as Error).message).toBe(
+        'invalid Klaxon config: HOST: cannot listen on 198.51.100.7 (EADDRNOTAVAIL): it must be an address of this machine, such as 127.0.0.1 or 0.0.0.0',
+      );
+      expect(existsSync(join(dir, 'data'))).toBe(false);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('npm start reads HOST and prints the warning; a KLAXON_PUBLIC_URL that is no http(s) URL is refused by name', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-host-env-'));
+    let started: RunningKlaxon | undefined;
+    try {
+      const failed = await startKlaxonProcess(join(dir, 'bad'), {
+        HOST: '0.0.0.0',
+        KLAXON_PUBLIC_URL: 'klaxon.lan:3000',
+      }).then(
+        (running) => running.stop(),
+        (error: Error) => error,
+      );
+      expect(failed).toBeInstanceOf(Error);
+      expect((failed as Error).message).toContain(
+        'invalid Klaxon config: KLAXON_PUBLIC_URL: must be an http(s) URL such as http://192.168.1.20:3000',
+      );
+      expect(existsSync(join(dir, 'bad'))).toBe(false);
+
+      started = await startKlaxonProcess(join(dir, 'data'), { HOST: '0.0.0.0' });
+      expect(started.output()).toContain('HOST=0.0.0.0 is not a loopback address');
+      expect(started.output()).not.toContain('0.0.0.0:');
+    } finally {
+      await started?.stop();
       await rm(dir, { recursive: true, force: true });
     }
   });
