@@ -133,6 +133,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
   });
   const pager = new LocalPager({ timeZone: config.timeZone, file: join(dataDir, 'inbox.jsonl'), log, clock });
+  // The inbox shows the pages of earlier runs too (their links still work), the last 200.
+  await pager.restore(200).catch(undo);
   // Links point at this server (PORT may be 0: its URL is the one it listens on), or the public URL.
   const deps: CommandDeps = {
     store,

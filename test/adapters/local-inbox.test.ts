@@ -1,7 +1,11 @@
+import { appendFile, mkdtemp, readFile, rm } from 'node:fs/promises';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { LocalPager } from '#adapters/local/pager';
 import type { Page } from '#core/page';
 import { inboxPage } from '#local/inbox-page';
+import { startLocalRuntime } from '#local/runtime';
 
 /** The local runtime's stand-ins for email and SMS: the console line and the inbox page. */
 
@@ -45,5 +49,60 @@ describe('the local pager and inbox', () => {
     expect(html).toContain(`<a href="${ack}">Acknowledge</a>`);
     // The incident link opens the incident's read-only page, as it would from the email.
     expect(html).toContain(`<a href="${view}">Incident</a>`);
+  });
+});
+
+describe('the inbox across a restart', () => {
+  it('a pager restores the last pages of its file, oldest first, past a line torn by a crash', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-inbox-'));
+    try {
+      const file = join(dir, 'inbox.jsonl');
+      const before = new LocalPager({ timeZone: 'UTC', file });
+      for (let i = 0; i < 5; i++) await before.send({ ...digest, id: `p${i}` });
+      await appendFile(file, '{"at":"2026-11-26T10:0');
+      const after = new LocalPager({ timeZone: 'UTC', file });
+      await after.restore(3);
+      expect(after.inbox).toEqual(before.inbox.slice(2));
+      // The next page starts a line of its own, and is kept with the others.
+      await after.send({ ...digest, id: 'p5' });
+      const third = new LocalPager({ timeZone: 'UTC', file });
+      await third.restore(10);
+      expect(third.inbox.map((e) => e.page.id)).toEqual(['p0', 'p1', 'p2', 'p3', 'p4', 'p5']);
+      expect((await readFile(file, 'utf8')).split('\n').filter(Boolean)).toHaveLength(7);
+      // A pager whose file does not exist yet starts empty.
+      const fresh = new LocalPager({ timeZone: 'UTC', file: join(dir, 'none.jsonl') });
+      await fresh.restore(10);
+      expect(fresh.inbox).toEqual([]);
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
+  it('npm start shows the pages sent before a restart in /local/inbox, the last 200', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-inbox-restart-'));
+    try {
+      const first = await startLocalRuntime({ dataDir: dir, configPath: 'klaxon.config.json', port: 0 });
+      try {
+        for (let i = 0; i < 205; i++) await first.pager.send({ ...digest, id: `p${i}` });
+      } finally {
+        await first.close();
+      }
+      const second = await startLocalRuntime({ dataDir: dir, configPath: 'klaxon.config.json', port: 0 });
+      try {
+        const { messages } = (await (await fetch(`${second.url}/local/inbox.json`)).json()) as {
+          messages: { page: { id: string } }[];
+        };
+        expect(messages).toHaveLength(200);
+        expect(messages[0]?.page.id).toBe('p5');
+        expect(messages.at(-1)?.page.id).toBe('p204');
+        const html = await (await fetch(`${second.url}/local/inbox`)).text();
+        expect(html).toContain('200 message(s)');
+        expect(html).toContain(`<a href="${all}">Acknowledge all 12</a>`);
+      } finally {
+        await second.close();
+      }
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
   });
 });

@@ -1,4 +1,4 @@
-import { appendFile } from 'node:fs/promises';
+import { appendFile, readFile } from 'node:fs/promises';
 import type { Pager } from '#app/ports';
 import type { Page, RenderedPage } from '#core/page';
 import { renderPage } from '#core/page-render';
@@ -12,7 +12,7 @@ export interface InboxEntry {
 /**
  * The local stand-in for SNS: each page is rendered exactly as it would be for its protocol,
  * printed to the console and kept in an inbox (and, with `file`, appended to a JSON Lines file)
- * that the local runtime serves as a page.
+ * that the local runtime serves as a page; `restore` reads the file's last pages back after a restart.
  */
 export class LocalPager implements Pager {
   readonly inbox: InboxEntry[] = [];
@@ -25,6 +25,28 @@ export class LocalPager implements Pager {
     clock?: () => Date;
   }) {
     this.#options = options;
+  }
+
+  /**
+   * Loads the last `count` pages of the file into the inbox (oldest first), so that a restarted
+   * runtime's inbox still shows the pages whose links work. A line a crash tore, or one that is no
+   * inbox entry, is skipped; a torn last line is ended so that the next page starts a line of its own.
+   */
+  async restore(count = 200): Promise<void> {
+    const file = this.#options.file;
+    if (!file) return;
+    const text = await readFile(file, 'utf8').catch((error: NodeJS.ErrnoException) => {
+      if (error.code === 'ENOENT') return '';
+      throw error;
+    });
+    const restored: InboxEntry[] = [];
+    const lines = text.split('\n');
+    for (let i = lines.length - 1; i >= 0 && restored.length < count; i--) {
+      const entry = parseEntry(lines[i] ?? '');
+      if (entry) restored.unshift(entry);
+    }
+    this.inbox.unshift(...restored);
+    if (text !== '' && !text.endsWith('\n')) await appendFile(file, '\n');
   }
 
   async send(page: Page): Promise<void> {
@@ -43,5 +65,22 @@ export class LocalPager implements Pager {
       }${page.links.acknowledge ? `\n     acknowledge: ${page.links.acknowledge}` : ''}`,
     );
     if (this.#options.file) await appendFile(this.#options.file, `${JSON.stringify(entry)}\n`);
+  }
+}
+
+/** One line of the inbox file, if it is a whole entry (the page's parts the inbox page reads). */
+function parseEntry(line: string): InboxEntry | undefined {
+  if (line.trim() === '') return undefined;
+  try {
+    const entry = JSON.parse(line) as Partial<InboxEntry> | null;
+    return typeof entry?.at === 'string' &&
+      typeof entry.page?.kind === 'string' &&
+      typeof entry.page.contact?.type === 'string' &&
+      typeof entry.page.links?.incident === 'string' &&
+      typeof entry.rendered?.subject === 'string'
+      ? (entry as InboxEntry)
+      : undefined;
+  } catch {
+    return undefined;
   }
 }
