@@ -4,6 +4,8 @@ import { escapeHtml } from '#http/ack-pages';
 /**
  * The local runtime's inbox: every page the local pager "sent", newest first, as the responder
  * would have received it, with the links clickable. A stand-in for the email and SMS apps.
+ * It reloads itself every 5 seconds, except while an "As delivered" section is open: a reload
+ * would close it under the reader (without scripts, a plain meta refresh does).
  */
 export function inboxPage(
   entries: readonly InboxEntry[],
@@ -45,7 +47,7 @@ export function inboxPage(
     .map((t) => `<li><code>${escapeHtml(t.name)}</code> at ${escapeHtml(t.dueAt)}</li>`)
     .join('');
   return `<!doctype html>
-<html lang="en"><head><meta charset="utf-8"><meta http-equiv="refresh" content="5">
+<html lang="en"><head><meta charset="utf-8"><noscript><meta http-equiv="refresh" content="5"></noscript>
 <title>Klaxon local inbox</title>
 <style>
 body{font:15px/1.4 system-ui,sans-serif;max-width:52rem;margin:2rem auto;padding:0 1rem;color:#222}
@@ -54,8 +56,9 @@ article.page{border-left:4px solid #c62828} article.reminder{border-left:4px sol
 h2{font-size:1.05rem;margin:.3rem 0} header{color:#555;font-size:.85rem} pre{white-space:pre-wrap;background:#f6f6f6;padding:.5rem}
 </style></head><body>
 <h1>Klaxon local inbox</h1>
-<p>${entries.length} message(s). This page refreshes every 5 seconds.</p>
+<p>${entries.length} message(s). This page refreshes every 5 seconds, except while a message is open.</p>
 ${rows || '<p>No pages yet. Send an alert (see the console for a curl command).</p>'}
 <h2>Pending timers</h2><ul>${timers || '<li>none</li>'}</ul>
+<script>setInterval(() => { if (!document.querySelector('details[open]')) location.reload(); }, 5000);</script>
 </body></html>`;
 }

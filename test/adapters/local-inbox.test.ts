@@ -52,6 +52,41 @@ describe('the local pager and inbox', () => {
   });
 });
 
+describe('the inbox page refreshing itself', () => {
+  it('reloads every 5 seconds, but not while an "As delivered" section is open (a reload closed it)', async () => {
+    const pager = new LocalPager({ timeZone: 'UTC' });
+    await pager.send(digest);
+    const html = inboxPage(pager.inbox, []);
+    // Without scripts it still refreshes; with them, only the script does.
+    expect(html).toContain('<noscript><meta http-equiv="refresh" content="5"></noscript>');
+    expect(html.replace(/<noscript>.*?<\/noscript>/gs, '')).not.toContain('http-equiv="refresh"');
+    const script = /<script>([\s\S]*?)<\/script>/.exec(html)?.[1] ?? '';
+    let open = false;
+    let reloads = 0;
+    let tick: (() => void) | undefined;
+    let every = 0;
+    const run = new Function('document', 'location', 'setInterval', script);
+    run(
+      { querySelector: (selector: string) => (selector === 'details[open]' && open ? {} : null) },
+      { reload: () => reloads++ },
+      (fn: () => void, ms: number) => {
+        tick = fn;
+        every = ms;
+      },
+    );
+    expect(every).toBe(5000);
+    tick?.();
+    expect(reloads).toBe(1);
+    open = true;
+    tick?.();
+    tick?.();
+    expect(reloads).toBe(1);
+    open = false;
+    tick?.();
+    expect(reloads).toBe(2);
+  });
+});
+
 describe('the inbox across a restart', () => {
   it('a pager restores the last pages of its file, oldest first, past a line torn by a crash', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'klaxon-inbox-'));
