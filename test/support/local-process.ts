@@ -12,14 +12,24 @@ export interface RunningKlaxon {
   stop(): Promise<number | null>;
 }
 
-/** Starts `npm start`'s entry point (bin/local.ts) as a child process, as a user would. */
+/**
+ * Starts `npm start`'s entry point (bin/local.ts) as a child process, as a user would: on a free
+ * port of 127.0.0.1, whatever HOST or KLAXON_PUBLIC_URL the shell exports (`env` may set them).
+ */
 export async function startKlaxonProcess(
   dataDir: string,
   env: Record<string, string> = {},
 ): Promise<RunningKlaxon> {
   const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'bin/local.ts'], {
     // Without the test runner's switch for the SDK's Node 20 warning: the entry point must set it.
-    env: { ...userEnv(), PORT: '0', KLAXON_DATA_DIR: dataDir, ...env },
+    env: {
+      ...userEnv(),
+      PORT: '0',
+      HOST: '127.0.0.1',
+      KLAXON_PUBLIC_URL: '',
+      KLAXON_DATA_DIR: dataDir,
+      ...env,
+    },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   let out = '';
