@@ -44,6 +44,7 @@ import {
   runStep,
   startEscalation,
   startOwnerReminders,
+  startReminders,
   stopIncidentEscalation,
   withEffects,
 } from './escalation.ts';
@@ -838,8 +839,11 @@ async function handoffEntry(
 }
 
 /**
- * A person's ACTION, DECISION, OBSERVATION, QUESTION or ANSWER on the timeline. With a key, the
- * first request's note is the one (`created: false` for the others), even when retries race.
+ * A person's ACTION, DECISION, OBSERVATION, QUESTION, ANSWER or status UPDATE on the timeline.
+ * With a key, the first request's note is the one (`created: false` for the others), even when
+ * retries race. An UPDATE then moves the pending status-update reminder to one interval after it
+ * (each retry again: the move is idempotent, and one that finds a reminder after the update leaves
+ * the chain alone).
  */
 export async function addNote(
   id: string,
@@ -856,9 +860,16 @@ export async function addNote(
     text: input.text,
   };
   // Its time is part of its sort key: only the store's claim on the id keeps a retry from adding it twice.
-  if (input.key) return deps.store.putTimelineEntryOnce(note);
-  await deps.store.putTimelineEntry(note);
-  return { entry: note, created: true };
+  const added = input.key
+    ? await deps.store.putTimelineEntryOnce(note)
+    : await deps.store.putTimelineEntry(note).then(() => ({ entry: note, created: true }));
+  if (added.entry.type === 'UPDATE') {
+    // Read after the entry is written: a reminder claimed meanwhile has its successor moved instead.
+    const current = await load(id, deps);
+    const reminder = await startReminders(current, deps, { statusUpdated: true });
+    if (reminder !== undefined) await cancelIfResolved(id, [reminder], deps);
+  }
+  return added;
 }
 
 /**

@@ -4,6 +4,7 @@ import { escalationStepText, stepAction } from '#core/escalation';
 import { timelineEntryId } from '#core/ids';
 import {
   type Incident,
+  lastStatusUpdate,
   POSTMORTEM_DUE_HOURS,
   POSTMORTEM_REMINDER_HOURS,
   pagedResponders,
@@ -19,6 +20,7 @@ import { contactKey, type Page, type PageKind, pageIncident } from '#core/page';
 import { reminderIntervalMinutes, type Severity } from '#core/severity';
 import { throttleRules } from '#core/throttle';
 import { type TimerEvent, timer, timerName } from '#core/timers';
+import { clockTime } from '#core/wall-clock';
 import { holdForDigest } from './digest.ts';
 import { emit } from './lifecycle-events.ts';
 import type { AckLinks } from './links.ts';
@@ -386,36 +388,60 @@ export async function scheduleReassess(
  * an owner (its acknowledger; until then escalation runs): the next one is one interval from
  * now, unless the chain is running (its pending timer is left as it is). Returns the timer it
  * started, if any.
+ *
+ * `statusUpdated`: a status update (UPDATE entry) was posted, so the pending reminder moves to one
+ * interval after the latest update — unless a reminder came after it (a retried update: the chain
+ * has moved on). `changedFrom`: see below.
  */
 export async function startReminders(
   incident: Incident,
   deps: EscalationDeps,
-  options: { changedFrom?: Severity } = {},
+  options: { changedFrom?: Severity; statusUpdated?: true } = {},
 ): Promise<TimerEvent | undefined> {
   const interval = reminderIntervalMinutes(incident.sev);
   if (interval === undefined || incident.status === 'resolved' || incident.acknowledgedBy === undefined)
     return undefined;
   const event: TimerEvent = { kind: 'reminder', incidentId: incident.id, seq: incident.reminderSeq + 1 };
-  if (options.changedFrom === undefined) {
+  if (options.changedFrom === undefined && options.statusUpdated === undefined) {
     await deps.timers.schedule(timer(event, new Date(deps.clock().getTime() + minutes(deps, interval))));
     return event;
   }
+  const old = options.changedFrom === undefined ? interval : reminderIntervalMinutes(options.changedFrom);
+  if (options.changedFrom !== undefined && old === interval) return event;
+  const since = await reminderSince(incident, deps);
+  if (options.changedFrom === undefined) {
+    if (since?.update !== true) return event;
+    await deps.timers.reschedule(timer(event, new Date(Date.parse(since.at) + minutes(deps, interval))));
+    return event;
+  }
   // The severity changed: the pending reminder follows the new interval. It was due at the last
-  // reminder (or the acknowledgement) plus the old interval — every change keeps it there — so a
-  // shorter interval moves it up (to now + the new one, never later than it was due) and a longer
-  // one moves it back (to the last reminder plus the new one).
-  const old = reminderIntervalMinutes(options.changedFrom);
-  if (old === interval) return event;
-  const since = incident.reminderAt ?? incident.lastAcknowledgedAt ?? incident.acknowledgedAt;
+  // reminder, acknowledgement or status update plus the old interval — every change keeps it
+  // there — so a shorter interval moves it up (to now + the new one, never later than it was due)
+  // and a longer one moves it back (to the last of them plus the new one).
   const soon = deps.clock().getTime() + minutes(deps, interval);
   const due =
     old === undefined || since === undefined
       ? soon
       : interval < old
-        ? Math.min(soon, Date.parse(since) + minutes(deps, old))
-        : Date.parse(since) + minutes(deps, interval);
+        ? Math.min(soon, Date.parse(since.at) + minutes(deps, old))
+        : Date.parse(since.at) + minutes(deps, interval);
   await deps.timers.reschedule(timer(event, new Date(due)));
   return event;
+}
+
+/**
+ * When the pending status reminder's interval began: at the last reminder (or the
+ * acknowledgement), or at a status update posted after it (`update`). Read from the timeline, so
+ * an update whose own move of the reminder failed still counts.
+ */
+async function reminderSince(
+  incident: Incident,
+  deps: EscalationDeps,
+): Promise<{ at: string; update: boolean } | undefined> {
+  const since = incident.reminderAt ?? incident.lastAcknowledgedAt ?? incident.acknowledgedAt;
+  const updated = lastStatusUpdate(await deps.store.timeline(incident.id));
+  if (updated !== undefined && (since === undefined || updated > since)) return { at: updated, update: true };
+  return since === undefined ? undefined : { at: since, update: false };
 }
 
 /**
@@ -829,48 +855,66 @@ function ackTimeoutEntry(incident: Incident): TimelineEntry {
   );
 }
 
-/** A status-update reminder is due: remind its owners (`statusOwners`). */
+/**
+ * A status-update reminder is due: remind its owners (`statusOwners`) — unless a status update
+ * (UPDATE) was posted within the interval before it. Posting one moves the pending reminder
+ * (startReminders); should that move have failed, or lost a race with this timer, the reminder
+ * asks nobody, and the next one is one interval after the update.
+ */
 export async function onReminder(
   event: Extract<TimerEvent, { kind: 'reminder' }>,
   deps: EscalationDeps,
 ): Promise<TimerOutcome> {
-  const now = deps.clock();
-  const incident = await deps.store.get(event.incidentId);
-  if (incident === undefined || incident.status === 'resolved' || incident.reminderSeq > event.seq)
-    return 'stale';
-  const interval = reminderIntervalMinutes(incident.sev);
-  if (interval === undefined) return 'stale';
-  let claimed: Incident | undefined;
-  if (incident.reminderSeq === event.seq) {
-    // Claimed before: done if its entry exists, else a retry after a failure midway — finish it.
-    const at = incident.reminderAt ?? incident.stepAt;
-    if (await deps.store.hasTimelineEntry(reminderEntry(incident, event.seq, at))) return 'replayed';
-    claimed = incident;
-  } else {
-    claimed = await deps.store.claimReminder(incident, event.seq, now);
-    if (claimed === undefined) return 'stale';
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const now = deps.clock();
+    const incident = await deps.store.get(event.incidentId);
+    if (incident === undefined || incident.status === 'resolved' || incident.reminderSeq > event.seq)
+      return 'stale';
+    const interval = reminderIntervalMinutes(incident.sev);
+    if (interval === undefined) return 'stale';
+    let claimed: Incident | undefined;
+    if (incident.reminderSeq === event.seq) {
+      // Claimed before: done if its entry exists, else a retry after a failure midway — finish it.
+      const at = incident.reminderAt ?? incident.stepAt;
+      if (await deps.store.hasTimelineEntry(reminderEntry(incident, event.seq, at))) return 'replayed';
+      claimed = incident;
+    } else {
+      claimed = await deps.store.claimReminder(incident, event.seq, now);
+      if (claimed === undefined) continue; // changed under us (a role, a severity): look again
+    }
+    const remindedAt = claimed.reminderAt ?? now.toISOString();
+    // Updates up to the claim only: a retry decides as its first attempt did.
+    const timeline = await deps.store.timeline(incident.id);
+    const updatedAt = lastStatusUpdate(timeline, remindedAt);
+    const updated =
+      updatedAt !== undefined && Date.parse(updatedAt) + minutes(deps, interval) > Date.parse(remindedAt);
+    // While a resolve is being watched there is nothing to update people on: the chain goes on quietly.
+    const owners = claimed.status === 'monitoring' || updated ? [] : statusOwners(claimed, timeline, deps);
+    const effects = await notify(
+      claimed,
+      owners,
+      {
+        kind: 'reminder',
+        reason: `Still ${claimed.status}: post a status update`,
+        cause: `reminder:${event.seq}`,
+      },
+      deps,
+      now,
+    );
+    const next: TimerEvent = { kind: 'reminder', incidentId: incident.id, seq: event.seq + 1 };
+    const nextAt = (updated ? Date.parse(updatedAt) : now.getTime()) + minutes(deps, interval);
+    await deps.timers.schedule(timer(next, new Date(nextAt)));
+    const done = reminderEntry(claimed, event.seq, remindedAt);
+    await deps.store.putTimelineEntry({
+      ...done,
+      ...(updated
+        ? { text: `${done.text} not sent: status updated at ${clockTime(updatedAt, deps.config.timeZone)}` }
+        : {}),
+      ...withEffects(effects),
+    });
+    return 'done';
   }
-  const remindedAt = claimed.reminderAt ?? now.toISOString();
-  // While a resolve is being watched there is nothing to update people on: the chain goes on quietly.
-  const owners = claimed.status === 'monitoring' ? [] : await statusOwners(claimed, deps);
-  const effects = await notify(
-    claimed,
-    owners,
-    {
-      kind: 'reminder',
-      reason: `Still ${claimed.status}: post a status update`,
-      cause: `reminder:${event.seq}`,
-    },
-    deps,
-    now,
-  );
-  const next: TimerEvent = { kind: 'reminder', incidentId: incident.id, seq: event.seq + 1 };
-  await deps.timers.schedule(timer(next, new Date(now.getTime() + minutes(deps, interval))));
-  await deps.store.putTimelineEntry({
-    ...reminderEntry(claimed, event.seq, remindedAt),
-    ...withEffects(effects),
-  });
-  return 'done';
+  throw new Error(`reminder ${event.seq} of ${event.incidentId} kept racing`);
 }
 
 /**
@@ -879,13 +923,16 @@ export async function onReminder(
  * them); before that the acknowledger; failing that (not a configured responder), whoever was
  * paged last.
  */
-async function statusOwners(incident: Incident, deps: EscalationDeps): Promise<readonly string[]> {
+function statusOwners(
+  incident: Incident,
+  timeline: readonly TimelineEntry[],
+  deps: EscalationDeps,
+): readonly string[] {
   const responder = (id: string | undefined): id is string =>
     id !== undefined && deps.config.responders.some((r) => r.id === id);
   const roles = [incident.roles['comms-lead'], incident.roles.commander].filter(responder);
   if (roles.length > 0) return [...new Set(roles)];
   if (responder(incident.acknowledgedBy)) return [incident.acknowledgedBy];
-  const timeline = await deps.store.timeline(incident.id);
   return [...timeline].reverse().find((e) => (e.paged ?? []).length > 0)?.paged ?? [];
 }
 

@@ -161,8 +161,18 @@ export interface Incident {
   readonly excluded: boolean;
 }
 
-/** What people write on the timeline (the war room's message types). */
-export const PEOPLE_ENTRY_TYPES = ['ACTION', 'DECISION', 'OBSERVATION', 'QUESTION', 'ANSWER'] as const;
+/**
+ * What people write on the timeline (the war room's message types). An UPDATE is a status update
+ * for stakeholders: the status-update reminder counts its interval from the latest one.
+ */
+export const PEOPLE_ENTRY_TYPES = [
+  'ACTION',
+  'DECISION',
+  'OBSERVATION',
+  'QUESTION',
+  'ANSWER',
+  'UPDATE',
+] as const;
 export type PeopleEntryType = (typeof PEOPLE_ENTRY_TYPES)[number];
 
 export const TIMELINE_TYPES = [
@@ -174,7 +184,12 @@ export const TIMELINE_TYPES = [
   'REMINDED',
   'ESCALATION_EXHAUSTED',
   'ESCALATION_STOPPED',
-  ...PEOPLE_ENTRY_TYPES,
+  // PEOPLE_ENTRY_TYPES as they were first listed; a later one (UPDATE) is appended below.
+  'ACTION',
+  'DECISION',
+  'OBSERVATION',
+  'QUESTION',
+  'ANSWER',
   'RESOLVED',
   // Appended, never inserted: the position orders same-instant entries in the store's keys.
   'MITIGATED',
@@ -189,6 +204,7 @@ export const TIMELINE_TYPES = [
   'POSTMORTEM_OVERDUE',
   'POSTMORTEM_PUBLISHED',
   'DIGESTED',
+  'UPDATE',
 ] as const;
 export type TimelineType = (typeof TIMELINE_TYPES)[number];
 
@@ -205,6 +221,18 @@ export interface TimelineEntry {
   readonly paged?: readonly string[];
   /** Contacts (contact keys) the throttle held back. */
   readonly throttled?: readonly string[];
+}
+
+/**
+ * When the latest status update (UPDATE entry) at or before `at` was posted, if any: the status-
+ * update reminder's interval runs from it.
+ */
+export function lastStatusUpdate(timeline: readonly TimelineEntry[], at?: string): string | undefined {
+  let latest: string | undefined;
+  for (const e of timeline)
+    if (e.type === 'UPDATE' && (at === undefined || e.at <= at) && (latest === undefined || e.at > latest))
+      latest = e.at;
+  return latest;
 }
 
 /** Everyone ever paged for this incident, from its timeline. */

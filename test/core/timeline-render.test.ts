@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { renderTimelineEntry, type TimelineEntry } from '#core/incident';
+import { PEOPLE_ENTRY_TYPES, renderTimelineEntry, TIMELINE_TYPES, type TimelineEntry } from '#core/incident';
 
 const entry: TimelineEntry = {
   id: 'e1',
@@ -24,5 +24,21 @@ describe('a rendered timeline line', () => {
     expect(renderTimelineEntry({ ...entry, paged: [], throttled: ['carol-0'] }, 'UTC')).toBe(
       '[09:44] [@klaxon] [OPENED] Incident opened: p 5 · throttled: carol-0',
     );
+  });
+});
+
+describe('the timeline types', () => {
+  it("keep their positions (the store's sort keys rank same-instant entries by them): UPDATE came last", () => {
+    expect(TIMELINE_TYPES.indexOf('ACTION')).toBe(8);
+    expect(TIMELINE_TYPES.indexOf('RESOLVED')).toBe(13);
+    expect(TIMELINE_TYPES.indexOf('DIGESTED')).toBe(TIMELINE_TYPES.length - 2);
+    expect(TIMELINE_TYPES.at(-1)).toBe('UPDATE');
+    for (const type of PEOPLE_ENTRY_TYPES) expect(TIMELINE_TYPES).toContain(type);
+  });
+
+  it('render a status update like any other entry', () => {
+    expect(
+      renderTimelineEntry({ ...entry, type: 'UPDATE', who: 'dave', text: 'EU checkout restored' }, 'UTC'),
+    ).toBe('[09:44] [@dave] [UPDATE] EU checkout restored');
   });
 });

@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { assignRole, changeSeverity } from '#app/command';
+import { addNote, assignRole, changeSeverity } from '#app/command';
 import { afterAcknowledged, afterResolved } from '#app/escalation';
 import { createMaintenance, endMaintenance } from '#app/operations';
 import { processAlert } from '#app/process-alert';
@@ -271,6 +271,153 @@ describe('status-update reminders', () => {
     await p.fastForward(1 * MINUTE);
     expect(p.takePages()).toEqual(['reminder alice alice-0', 'reminder alice alice-1']);
     expect((await p.store.timeline(sev3.id)).map((e) => e.type)).toEqual(['OPENED', 'ACKNOWLEDGED']);
+  });
+});
+
+describe('status updates (UPDATE entries) restart the reminder interval', () => {
+  /** Minutes after `from` of each status-update reminder so far, and whether it asked anyone. */
+  const reminders = async (p: Pipeline, id: string, from: Date) =>
+    (await p.store.timeline(id))
+      .filter((e) => e.type === 'REMINDED')
+      .map((e) => [(Date.parse(e.at) - from.getTime()) / MINUTE, (e.paged ?? []).length > 0]);
+
+  it('an UPDATE at +14 moves the SEV-1 reminder due at +15 to +29; with no update since, it goes out', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'critical' });
+    const acked = p.clock.now();
+    await acknowledge(p, incident, 'alice');
+    await p.fastForward(14 * MINUTE);
+    await addNote(
+      incident.id,
+      { type: 'UPDATE', who: 'alice', text: 'Rolled back v42; errors falling' },
+      p.deps,
+    );
+    await p.fastForward(14 * MINUTE); // +28
+    expect(await reminders(p, incident.id, acked)).toEqual([]);
+    await p.fastForward(MINUTE); // +29
+    expect(await reminders(p, incident.id, acked)).toEqual([[29, true]]);
+    // Nobody updates again: every 15 minutes from there.
+    await p.fastForward(15 * MINUTE);
+    expect(await reminders(p, incident.id, acked)).toEqual([
+      [29, true],
+      [44, true],
+    ]);
+  });
+
+  it('a reminder that finds an update within its interval (its move failed) asks nobody and waits for update + interval', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'critical' });
+    const acked = p.clock.now();
+    await acknowledge(p, incident, 'alice');
+    await p.fastForward(10 * MINUTE);
+    p.takePages();
+    // The UPDATE is on the timeline, but the pending reminder was never moved.
+    await p.store.putTimelineEntry({
+      id: 'update-10',
+      incidentId: incident.id,
+      at: p.clock.now().toISOString(),
+      type: 'UPDATE',
+      who: 'alice',
+      text: 'Investigating',
+    });
+    await p.fastForward(5 * MINUTE); // +15: due, but the update is 5 minutes old
+    expect(p.takePages()).toEqual([]);
+    await p.fastForward(10 * MINUTE); // +25: update + 15
+    expect(p.takePages()).toEqual(['reminder alice alice-0', 'reminder alice alice-1']);
+    expect(await reminders(p, incident.id, acked)).toEqual([
+      [15, false],
+      [25, true],
+    ]);
+  });
+
+  it('a severity change counts the interval from the last update: SEV-2 updated at +20, raised at +25, reminds at +40', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'error' });
+    const acked = p.clock.now();
+    await acknowledge(p, incident, 'alice');
+    await p.fastForward(20 * MINUTE);
+    await addNote(incident.id, { type: 'UPDATE', who: 'alice', text: 'Mitigation under way' }, p.deps);
+    await p.fastForward(5 * MINUTE);
+    await changeSeverity(incident.id, { severity: 'SEV-1', who: 'alice', reason: 'EU down' }, p.deps);
+    p.takePages();
+    // Due at update + 30 (+50) as SEV-2; as SEV-1, 15 minutes from the raise (+40), not +30.
+    await p.fastForward(25 * MINUTE);
+    expect(await reminders(p, incident.id, acked)).toEqual([[40, true]]);
+  });
+
+  it('an UPDATE posted as its reminder fires leaves one reminder, an interval after the update', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'critical' });
+    // Off the re-assessment reminders' 30-minute marks from detection (the throttle would hold ours).
+    await p.fastForward(4 * MINUTE);
+    const acked = p.clock.now();
+    await acknowledge(p, incident, 'alice');
+    p.takePages();
+    p.clock.set(new Date(acked.getTime() + 15 * MINUTE));
+    // The reminder fires between the UPDATE's entry and its move (which read the incident before the claim).
+    const racing = overriding(p.timers, {
+      async reschedule(t) {
+        await p.timers.runDue();
+        await p.timers.reschedule(t);
+      },
+    });
+    await addNote(
+      incident.id,
+      { type: 'UPDATE', who: 'alice', text: 'Investigating' },
+      { ...p.deps, timers: racing },
+    );
+    expect(p.takePages()).toEqual([]);
+    await p.fastForward(15 * MINUTE);
+    expect(await reminders(p, incident.id, acked)).toEqual([
+      [15, false],
+      [30, true],
+    ]);
+  });
+
+  it('a reminder whose claim loses a race to another change looks again and still goes out', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'critical' });
+    // Off the re-assessment reminders' 30-minute marks from detection (the throttle would hold ours).
+    await p.fastForward(4 * MINUTE);
+    const acked = p.clock.now();
+    await acknowledge(p, incident, 'alice');
+    let raced = false;
+    const store = overriding(p.store, {
+      async claimReminder(read, seq, now) {
+        if (!raced) {
+          raced = true;
+          await assignRole(incident.id, { role: 'scribe', person: 'carol', who: 'alice' }, p.deps);
+        }
+        return p.store.claimReminder(read, seq, now);
+      },
+    });
+    p.timers.target((input) => handleTimerEvent(input, { ...p.deps, store }).then(() => undefined));
+    await p.fastForward(16 * MINUTE);
+    expect(raced).toBe(true);
+    p.timers.target((input) => handleTimerEvent(input, p.deps).then(() => undefined));
+    await p.fastForward(15 * MINUTE);
+    expect(await reminders(p, incident.id, acked)).toEqual([
+      [15, true],
+      [30, true],
+    ]);
+  });
+
+  it('a keyed UPDATE retried after the next reminder went out does not move that reminder back', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'critical' });
+    const acked = p.clock.now();
+    await acknowledge(p, incident, 'alice');
+    await p.fastForward(5 * MINUTE);
+    const update = { type: 'UPDATE', who: 'alice', text: 'Investigating', key: 'upd-1' } as const;
+    await addNote(incident.id, update, p.deps);
+    await p.fastForward(16 * MINUTE); // +21: reminded at +20
+    expect((await addNote(incident.id, update, p.deps)).created).toBe(false);
+    await p.fastForward(14 * MINUTE); // +35: the next is still +35
+    expect(await reminders(p, incident.id, acked)).toEqual([
+      [20, true],
+      [35, true],
+    ]);
+    expect((await p.store.timeline(incident.id)).filter((e) => e.type === 'UPDATE')).toHaveLength(1);
   });
 });
 
