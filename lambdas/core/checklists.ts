@@ -281,6 +281,9 @@ function automaticTicks(input: ChecklistInput): Partial<Record<ChecklistItemId, 
       ? { at: incident.detectedAt, by: incident.source }
       : fromEntry(first((e) => e.type === 'SEVERITY_CHANGED'));
   ticks.timeline = fromEntry(first((e) => PEOPLE_TYPES.has(e.type)));
+  // "Provide updates every 15-30 minutes": the first status update posted in Klaxon (later ones
+  // restart the status-update reminder). A person's tick says they are given elsewhere.
+  ticks['status-updates'] = fromEntry(first((e) => e.type === 'UPDATE'));
   if (incident.mitigatedAt !== undefined)
     ticks['implement-mitigation'] = { at: incident.mitigatedAt, by: incident.mitigatedBy };
   const stable = stableAt(incident, timeline);

@@ -349,8 +349,30 @@ describe('automatic ticks', () => {
       auto: true,
     });
     expect(item(view(incident(), { timeline: timeline.slice(0, 3) }), 'timeline').done).toBe(false);
-    for (const type of ['ACTION', 'DECISION', 'QUESTION', 'ANSWER'] as const)
+    for (const type of ['ACTION', 'DECISION', 'QUESTION', 'ANSWER', 'UPDATE'] as const)
       expect(item(view(incident(), { timeline: [entry(type, iso(9), 'dan')] }), 'timeline').done).toBe(true);
+  });
+
+  it('status-updates ← the first status update (UPDATE); other entries do not count, a person may tick it', () => {
+    const timeline = [
+      entry('OPENED', DETECTED, 'events-v2'),
+      entry('OBSERVATION', iso(3), 'bob', 'Error rate 35%'),
+      entry('REMINDED', iso(16), 'klaxon', 'Status update reminder 1'),
+      entry('UPDATE', iso(18), 'dave', 'Checkout failing for EU users; rollback under way'),
+      entry('UPDATE', iso(33), 'dave', 'Rolled back; error rate falling'),
+    ];
+    expect(item(view(incident(), { timeline }), 'status-updates')).toMatchObject({
+      done: true,
+      at: iso(18),
+      by: 'dave',
+      auto: true,
+    });
+    expect(item(view(incident(), { timeline: timeline.slice(0, 3) }), 'status-updates').done).toBe(false);
+    const told = incident({ checklist: { 'status-updates': { at: iso(20), by: 'dave' } } });
+    expect(item(view(told, { timeline: timeline.slice(0, 3) }), 'status-updates')).toMatchObject({
+      done: true,
+      auto: false,
+    });
   });
 
   it('implement-mitigation ← the mitigation', () => {
