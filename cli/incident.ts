@@ -480,9 +480,11 @@ ${WHO_HELP}`,
 
   note: {
     usage: `note <id> --type ${PEOPLE_ENTRY_TYPES.join('|')} <text…> [--who <handle>]`,
-    summary: 'Adds an ACTION, DECISION, OBSERVATION, QUESTION or ANSWER to the timeline.',
+    summary: 'Adds an ACTION, DECISION, OBSERVATION, QUESTION, ANSWER or status UPDATE to the timeline.',
     details: `Adds a war-room entry to the incident's timeline, shown as [HH:MM] [@who] [TYPE] text.
-The words after the id are the text (quote it, or not).
+The words after the id are the text (quote it, or not). An UPDATE is a status update for
+stakeholders: the next status-update reminder comes one interval (15 minutes for SEV-1, 30 for
+SEV-2) after it.
 
 Options:
   --type <TYPE>        ${PEOPLE_ENTRY_TYPES.join(', ')}

@@ -126,6 +126,9 @@ describe('klaxon incident commands against the running local pipeline', { timeou
     const note = ok(await local('note', id, '--type', 'DECISION', 'Keep', 'v42', 'off', 'until', 'Monday'));
     expect(note.trim()).toMatch(LINE);
     expect(note).toContain('[@tester] [DECISION] Keep v42 off until Monday');
+    // A status update: its type in any case, like the others.
+    const update = ok(await local('note', id, '--type', 'update', 'Mitigated; watching error rates'));
+    expect(update).toContain('[@tester] [UPDATE] Mitigated; watching error rates');
     // Blaming language, for the postmortem's blameless check below.
     ok(
       await local(
@@ -390,6 +393,9 @@ describe('klaxon incident commands: errors and help', { timeout: 60_000 }, () =>
     expect(generate).toContain(
       '--template <name>    default, deployment, resource-exhaustion, dependency-failure',
     );
+    const note = ok(await cli(['note', '--help']));
+    expect(note).toContain('--type <TYPE>        ACTION, DECISION, OBSERVATION, QUESTION, ANSWER, UPDATE');
+    expect(note).toContain('the next status-update reminder comes one interval');
     const group = ok(await cli(['role', '--help']));
     expect(group).toContain('klaxon role assign <id> <role> <person>');
 

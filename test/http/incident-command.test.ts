@@ -102,6 +102,49 @@ describe('the timeline, war room and postmortem over the API', () => {
     ).toBe(404);
   });
 
+  it('a status UPDATE moves the pending status-update reminder to one interval after it and ticks the checklist', async () => {
+    expect((await call('POST', `/api/incidents/${incidentId}/acknowledge`, { who: 'alice' })).status).toBe(
+      200,
+    );
+    const reminder = async () =>
+      (await pipeline.timers.pending()).find((t) => t.name.startsWith('rem-'))?.dueAt;
+    expect(await reminder()).toBe('2026-11-26T13:45:00.000Z'); // SEV-1: acknowledged + 15
+    pipeline.clock.set(new Date('2026-11-26T13:42:00.000Z'));
+    const update = {
+      type: 'UPDATE',
+      who: 'alice',
+      text: 'Checkout failing for EU users; rolling back',
+      key: 'u1',
+    };
+    const res = await call('POST', `/api/incidents/${incidentId}/timeline`, update);
+    expect(res.status).toBe(201);
+    expect(((await res.json()) as { rendered: string }).rendered).toBe(
+      '[14:42] [@alice] [UPDATE] Checkout failing for EU users; rolling back',
+    );
+    expect(await reminder()).toBe('2026-11-26T13:57:00.000Z');
+    // Retried a minute later: the same entry (200), the reminder where it was.
+    pipeline.clock.set(new Date('2026-11-26T13:43:00.000Z'));
+    expect((await call('POST', `/api/incidents/${incidentId}/timeline`, update)).status).toBe(200);
+    expect(await reminder()).toBe('2026-11-26T13:57:00.000Z');
+    const checklist = (await (await call('GET', `/api/incidents/${incidentId}/checklist`)).json()) as {
+      phases: { items: { id: string; done: boolean; by?: string }[] }[];
+    };
+    const ticked = checklist.phases.flatMap((p) => p.items).find((i) => i.id === 'status-updates');
+    expect(ticked).toMatchObject({ done: true, by: 'alice' });
+    // An unknown type is refused naming it, and nothing moves.
+    const bad = await call('POST', `/api/incidents/${incidentId}/timeline`, {
+      ...update,
+      type: 'STATUS',
+      key: 'u2',
+    });
+    expect(bad.status).toBe(400);
+    expect(((await bad.json()) as { errors: { field: string }[] }).errors.map((e) => e.field)).toEqual([
+      'type',
+    ]);
+    expect(await reminder()).toBe('2026-11-26T13:57:00.000Z');
+    expect((await pipeline.store.timeline(incidentId)).filter((e) => e.type === 'UPDATE')).toHaveLength(1);
+  });
+
   it('generates the postmortem draft in Markdown, with the blameless check', async () => {
     await call('POST', `/api/incidents/${incidentId}/timeline`, {
       type: 'OBSERVATION',
