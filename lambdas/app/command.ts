@@ -230,8 +230,11 @@ export async function createIncident(
     client: input.who,
   };
   const lease = { token: randomId(), until: new Date(now.getTime() + OPENING_LEASE_MS) };
+  // The declared impact is kept on the incident (its postmortem states it), not only in the entry.
+  const impact = input.impact && Object.keys(input.impact).length > 0 ? { impact: input.impact } : {};
   const outcome = await deps.store.trigger(alert, now, {
     ...openingOptions(alert, deps.config, sev),
+    ...impact,
     openingLease: lease,
   });
   const opened = transitioned(outcome, 'opened');

@@ -1,4 +1,5 @@
 import type { Alert } from '#core/alert';
+import type { Impact } from '#core/classification';
 import type { Incident, IncidentStatus, TimelineEntry } from '#core/incident';
 import type { Rollup } from '#core/metrics';
 import type { ScheduleOverride } from '#core/oncall';
@@ -94,6 +95,8 @@ export interface TriggerOptions {
   readonly escalationPolicy?: string;
   /** Recorded on a new incident: its severity (else the default mapping of the alert's). */
   readonly sev?: Severity;
+  /** Recorded on a new incident: the impact it was declared with (a declaration by hand). */
+  readonly impact?: Impact;
   /** Recorded on a new incident: the opener holds the lease on its opening effects until then. */
   readonly openingLease?: { readonly token: string; readonly until: Date };
   /** The local day (configured zone) of the alert's start: where an open incident belongs. */

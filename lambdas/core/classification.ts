@@ -74,6 +74,26 @@ export function classify(impact: Impact): Classification | undefined {
   return severity === undefined ? undefined : { severity, reasons: found.map(([, why]) => why) };
 }
 
+/**
+ * A declared impact as people read it, by the postmortem's lines: `users` ("60% of users
+ * affected") and `business` ("$12,000 revenue per hour; SLA at risk: yes"); what was not declared
+ * is absent.
+ */
+export function impactText(impact: Impact): { users?: string; business?: string } {
+  const business = [
+    ...(impact.revenuePerHour === undefined
+      ? []
+      : [`$${impact.revenuePerHour.toLocaleString('en-US')} revenue per hour`]),
+    ...(impact.slaRisk === undefined ? [] : [`SLA at risk: ${impact.slaRisk}`]),
+  ];
+  return {
+    ...(impact.usersAffectedPercent === undefined
+      ? {}
+      : { users: `${impact.usersAffectedPercent}% of users affected` }),
+    ...(business.length === 0 ? {} : { business: business.join('; ') }),
+  };
+}
+
 /** Default mapping of source severities (Events v2, Alertmanager labels, CloudWatch ALARM → critical). */
 export const DEFAULT_SOURCE_MAPPING: Readonly<Record<SourceSeverity, Severity>> = {
   critical: 'SEV-1',

@@ -1,4 +1,5 @@
 import type { AlertLink, AlertOrigin, SourceSeverity } from './alert.ts';
+import type { Impact } from './classification.ts';
 import type { Severity } from './severity.ts';
 import { clockTime } from './wall-clock.ts';
 
@@ -61,6 +62,12 @@ export interface Incident {
   readonly severity: SourceSeverity;
   /** The incident's severity: mapped from the source at opening, then re-assessed by people. */
   readonly sev: Severity;
+  /**
+   * The impact a person declared the incident with (users affected, revenue, SLA risk): the
+   * postmortem's Impact section states it. Absent for an alert's incident, or one declared with a
+   * severity alone; set once, at opening.
+   */
+  readonly impact?: Impact;
   readonly origin: AlertOrigin;
   /** When the problem began: the earliest own timestamp of the alerts counted in (else when Klaxon received the first). */
   readonly startedAt: string;

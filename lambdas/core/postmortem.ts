@@ -1,5 +1,6 @@
 import { formatDuration } from './analysis.ts';
 import { type BlameFinding, checkBlameless } from './blame.ts';
+import { impactText } from './classification.ts';
 import { isEscalationStep } from './escalation.ts';
 import { type Incident, ROLE_NAMES, ROLES, type TimelineEntry } from './incident.ts';
 import { localDay, TARGETS } from './metrics.ts';
@@ -17,7 +18,8 @@ import { clockTime } from './wall-clock.ts';
  * acknowledgement, to mitigate and to resolve = start → mitigation / resolution; customer impact
  * = start → mitigation, else resolution. The time to acknowledge goes under what went well when it
  * met the severity's MTTA target, under what went poorly when it missed it. The status is `Draft`
- * until the postmortem is published.
+ * until the postmortem is published. The Impact section states the user and business impact the
+ * incident was declared with (`incident.impact`); what was not declared stays a placeholder.
  */
 
 export const POSTMORTEM_TEMPLATES = [
@@ -225,6 +227,8 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
   const impactEnd = incident.mitigatedAt ?? resolvedAt;
   const customerImpact = between(incident.startedAt, impactEnd);
   const roles = roleLines(incident);
+  // What the declaration said of users and business; placeholders for what it did not.
+  const declared = incident.impact === undefined ? {} : impactText(incident.impact);
   const tracked = input.actionItems ?? [];
   const items: { action: string; owner: string; deadline: string; category: string; status: string }[] = [
     ...tracked,
@@ -276,8 +280,8 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
     `- Time to detect: ${detect ?? '—'}; to acknowledge: ${acknowledge ?? '—'}; ${mitigate ? `to mitigate: ${mitigate}; ` : ''}to resolve: ${resolve ?? '— (open)'}`,
     `- Customer impact: ${customerImpact === undefined ? '— (ongoing)' : `${customerImpact} (start to ${incident.mitigatedAt ? 'mitigation' : 'resolution'})`}`,
     `- Alerts: ${incident.alertCount}; escalations: ${incident.escalations}; pages sent: ${incident.pagesSent}`,
-    '- User impact: _share of users affected, failed requests, support tickets_',
-    '- Business impact: _revenue, SLA credits, reputation_',
+    `- User impact: ${declared.users ? `${declared.users} (declared)` : '_share of users affected, failed requests, support tickets_'}`,
+    `- Business impact: ${declared.business ? `${declared.business} (declared)` : '_revenue, SLA credits, reputation_'}`,
     '- Technical metrics: _error rate, latency, saturation at peak_',
     '',
     '## Timeline',

@@ -193,6 +193,11 @@ describe('klaxon incident commands against the running local pipeline', { timeou
     };
     expect(json.incident.id).toBe(id);
     expect(json.rendered.length).toBe(entries.length);
+    // A declaration's impact is shown with the incident.
+    expect(ok(await local('show', byImpact))).toMatch(
+      /^ {2}impact {5}60% of users affected; \$12,000 revenue per hour; SLA at risk: yes$/m,
+    );
+    expect(shown).not.toMatch(/^ {2}impact /m);
   });
 
   it('prints the checklist with item ids and ticks one', async () => {

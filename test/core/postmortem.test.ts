@@ -112,6 +112,42 @@ describe('postmortem generation', () => {
     );
   });
 
+  it('the impact declared with the incident fills its Impact lines; without one they stay placeholders', () => {
+    const declared = generatePostmortem({
+      incident: {
+        ...incident,
+        impact: { usersAffectedPercent: 60, revenuePerHour: 12000, slaRisk: 'maybe' },
+      },
+      serviceName: 'Checkout API',
+      timeline,
+      timeZone: 'Europe/Berlin',
+      template: 'default',
+      authors: [],
+    });
+    const impact = section(declared.markdown, 'Impact');
+    expect(impact).toContain('- User impact: 60% of users affected (declared)');
+    expect(impact).toContain('- Business impact: $12,000 revenue per hour; SLA at risk: maybe (declared)');
+    expect(impact).not.toContain('_share of users affected');
+    expect(impact).not.toContain('_revenue, SLA credits');
+    // Only what was declared: the rest stays a placeholder.
+    const usersOnly = section(
+      generatePostmortem({
+        incident: { ...incident, impact: { usersAffectedPercent: 5 } },
+        serviceName: 'Checkout API',
+        timeline,
+        timeZone: 'Europe/Berlin',
+        template: 'default',
+        authors: [],
+      }).markdown,
+      'Impact',
+    );
+    expect(usersOnly).toContain('- User impact: 5% of users affected (declared)');
+    expect(usersOnly).toContain('- Business impact: _revenue, SLA credits, reputation_');
+    const none = section(generate('default').markdown, 'Impact');
+    expect(none).toContain('- User impact: _share of users affected, failed requests, support tickets_');
+    expect(none).toContain('- Business impact: _revenue, SLA credits, reputation_');
+  });
+
   it('renders the timeline as a table in the configured zone, escaping pipes', () => {
     const table = section(generate('default').markdown, 'Timeline');
     expect(table).toContain('| Time (Europe/Berlin) | Event |');

@@ -298,6 +298,30 @@ describe('declaring an incident: POST /api/incidents', () => {
     );
   });
 
+  it('keeps the declared impact on the incident: shown with it, and in the postmortem’s Impact section', async () => {
+    const impact = { usersAffectedPercent: 60, revenuePerHour: 12000, slaRisk: 'yes' };
+    const declared = await declare({ severity: undefined, impact, key: 'with-impact' });
+    expect(declared.impact).toEqual(impact);
+    expect((await show(declared.id)).incident.impact).toEqual(impact);
+    // A retry with the key finds it as the first request stored it.
+    const again = await call('POST', '/api/incidents', {
+      service: 'checkout',
+      title: 'Payments slow',
+      impact,
+      who: 'alice',
+      key: 'with-impact',
+    });
+    expect((await json<{ incident: Incident }>(again)).incident.impact).toEqual(impact);
+    const postmortem = await (await call('GET', `/api/incidents/${declared.id}/postmortem`)).text();
+    expect(postmortem).toContain('- User impact: 60% of users affected (declared)');
+    expect(postmortem).toContain('- Business impact: $12,000 revenue per hour; SLA at risk: yes (declared)');
+    // An alert's incident has no declared impact: the placeholders stay.
+    expect((await show()).incident).not.toHaveProperty('impact');
+    expect(await (await call('GET', `/api/incidents/${incidentId}/postmortem`)).text()).toContain(
+      '- User impact: _share of users affected',
+    );
+  });
+
   it('with the severity given, there is no classification', async () => {
     const res = await call('POST', '/api/incidents', {
       service: 'checkout',

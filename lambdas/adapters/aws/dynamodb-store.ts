@@ -1435,6 +1435,7 @@ function upsertCommand(
           ]
         : []),
       ...(options.escalationPolicy ? ['escalationPolicy = if_not_exists(escalationPolicy, :policy)'] : []),
+      ...(options.impact ? ['impact = if_not_exists(impact, :impact)'] : []),
       ...(options.day
         ? ['gsi3pk = if_not_exists(gsi3pk, :day), gsi3sk = if_not_exists(gsi3sk, :daySk)']
         : []),
@@ -1471,6 +1472,7 @@ function upsertCommand(
           }
         : {}),
       ...(options.escalationPolicy ? { ':policy': options.escalationPolicy } : {}),
+      ...(options.impact ? { ':impact': options.impact } : {}),
       ...(options.day ? { ':day': `DAY#${options.day}`, ':daySk': `${alert.service}#${id}` } : {}),
       ':seen': seen,
       ':seenSet': new Set([seen]),
@@ -1598,6 +1600,7 @@ function toIncident(item: Item): Incident {
     ...optional('postmortemDoneAt'),
     ...optional('postmortemDoneBy'),
     sev: (item.sev ?? mapSourceSeverity(item.severity as Incident['severity'])) as Incident['sev'],
+    ...(isItem(item.impact) ? { impact: item.impact as Incident['impact'] } : {}),
     reopens: Number(item.reopens ?? 0),
     ...(item.monitored === true ? { monitored: true } : {}),
     severityChanges: Number(item.severityChanges ?? 0),
