@@ -51,7 +51,7 @@ export interface SigningOverrides {
 }
 
 export interface ApiRequest {
-  readonly method: 'GET' | 'POST' | 'PATCH';
+  readonly method: 'GET' | 'POST' | 'PATCH' | 'DELETE';
   /** Starts with `/api/`; ids in it already encoded (`apiPath`). */
   readonly path: string;
   readonly query?: Readonly<Record<string, string | undefined>>;

@@ -16,6 +16,7 @@ import {
   MitigateSchema,
   ResolveSchema,
   RoleAssignSchema,
+  RoleRemoveSchema,
   SeverityChangeSchema,
   TimelineNoteSchema,
 } from '#core/commands';
@@ -33,7 +34,7 @@ import {
 import { ACTION_CATEGORIES, POSTMORTEM_TEMPLATES } from '#core/postmortem';
 import { SEVERITIES } from '#core/severity';
 import { dateTimeFormat } from '#core/wall-clock';
-import { ListIncidentsQuery } from '#http/request-schemas';
+import { ListIncidentsQuery, RolePath, SmePath } from '#http/request-schemas';
 import { type ApiClient, apiClient, apiPath, UsageError } from './client.ts';
 
 /**
@@ -297,8 +298,9 @@ async function transition(
   path: string,
   body: unknown,
   describe: (result: Changed) => string,
+  method: 'POST' | 'DELETE' = 'POST',
 ): Promise<number> {
-  const result = await ctx.api().json<Changed>({ method: 'POST', path, body });
+  const result = await ctx.api().json<Changed>({ method, path, body });
   if (ctx.json) json(ctx.io, result);
   else ctx.io.stdout(`${describe(result)}\n`);
   return 0;
@@ -582,6 +584,59 @@ ${WHO_HELP}`,
           const what = body.role === 'sme' ? `a ${ROLE_NAMES.sme} on` : `the ${ROLE_NAMES[body.role]} of`;
           return `@${body.person} ${changed ? 'is now' : 'already is'} ${what} ${incident.id}`;
         },
+      );
+    },
+  },
+
+  'role remove': {
+    usage: `role remove <id> <role> [<person>] [--who <handle>]`,
+    summary: 'Takes a war-room role away (sme: one subject-matter expert, by name).',
+    details: `Takes a war-room role away: "Bob is no longer the scribe" goes on the timeline and
+Bob is told. It is sent as a removal from the person who holds the role now (or from <person>,
+when given): if someone else has taken the role meanwhile, it is refused (409) rather than
+taken from them. For sme, <person> names the subject-matter expert to take off the list.
+
+Arguments:
+  <role>               ${ROLES.join(', ')}
+  <person>             who loses it (required for sme)
+
+Options:
+${WHO_HELP}`,
+    options: WHO,
+    args: [ID, '<role>', '[<person>]'],
+    async run(ctx) {
+      const [incidentId = '', role, person] = ctx.args;
+      if (role?.toLowerCase() === 'sme') {
+        const body = check(ActorSchema, { who: ctx.who() }, WHO_LABEL);
+        const sme = check(SmePath, { person }, { person: '<person>' });
+        return transition(
+          ctx,
+          incidentPath(incidentId, 'roles', 'sme', sme.person),
+          body,
+          ({ incident, changed }) =>
+            `@${sme.person} ${changed ? 'is no longer' : 'already is not'} a ${ROLE_NAMES.sme} on ${incident.id}`,
+          'DELETE',
+        );
+      }
+      const { role: single } = check(RolePath, { role: role?.toLowerCase() }, { role: '<role>' });
+      const body = check(
+        RoleRemoveSchema,
+        { who: ctx.who(), ...(person === undefined ? {} : { from: person }) },
+        { from: '<person>', ...WHO_LABEL },
+      );
+      const from =
+        body.from !== undefined
+          ? body.from
+          : ((await currentIncident(ctx, incidentId)).roles[single] ?? null);
+      return transition(
+        ctx,
+        incidentPath(incidentId, 'roles', single),
+        { ...body, from },
+        ({ incident, changed }) =>
+          changed
+            ? `@${from} is no longer the ${ROLE_NAMES[single]} of ${incident.id}`
+            : `nobody is the ${ROLE_NAMES[single]} of ${incident.id}`,
+        'DELETE',
       );
     },
   },

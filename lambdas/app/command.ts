@@ -8,6 +8,7 @@ import type {
   CreateIncidentInput,
   HandoffInput,
   RoleAssignInput,
+  RoleRemoveInput,
   SeverityChangeInput,
   TimelineNoteInput,
 } from '#core/commands';
@@ -747,6 +748,79 @@ export async function assignRole(
       after,
       [input.person],
       { kind: 'notice', reason: `${nameOf(input.who, deps)} made you ${ROLE_NAMES[input.role]}`, cause },
+      deps,
+      deps.clock(),
+    );
+    await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+  });
+  return { incident: after, changed };
+}
+
+/**
+ * Takes a role away, or an SME off the list: "Bob is no longer the scribe" on the timeline, and
+ * Bob is told. `from` is the compare-and-set of the assignment: a role another holds by then is a
+ * 409 naming `from`. A role nobody holds (an SME not on the list) is a retry (`changed: false`),
+ * which completes the entry of the removal that emptied it, keyed by when it was made. Without a
+ * commander nothing needs rescheduling: the status reminder and the re-assessment read the roles
+ * when they fire (statusOwners, assessor) and go to the acknowledger of a SEV-1/2; a SEV-3/4's
+ * re-assessment chain ends, and naming a commander again restarts it.
+ */
+export async function removeRole(
+  id: string,
+  input: RoleRemoveInput,
+  deps: CommandDeps,
+): Promise<CommandResult> {
+  const clock = deps.clock();
+  const now = clock.toISOString();
+  const token = randomId();
+  const key = input.role === 'sme' ? `sme:${input.person}` : input.role;
+  const { before, after, changed } = await patchWithRetry(id, deps, (incident) => {
+    if (incident.status === 'resolved') throw conflict(incident, 'remove roles');
+    const leases = leasesWith(incident, `unrole:${key}:${now}`, token, clock);
+    if (input.role === 'sme') {
+      if (!incident.smes.includes(input.person)) return undefined;
+      const smes = incident.smes.filter((p) => p !== input.person);
+      return { smes, rolesAt: { ...incident.rolesAt, [key]: now }, leases };
+    }
+    const holder = incident.roles[input.role];
+    if (holder === undefined) return undefined;
+    checkFrom(incident, ROLE_NAMES[input.role], holder, input.from);
+    const { [input.role]: _, ...roles } = incident.roles;
+    return { roles, rolesAt: { ...incident.rolesAt, [key]: now, [`${key}-removed`]: holder }, leases };
+  });
+  // Who lost the role: now, or (a retry) as the removal recorded it.
+  const person =
+    input.role === 'sme'
+      ? input.person
+      : changed
+        ? before.roles[input.role]
+        : after.rolesAt[`${key}-removed`];
+  const at = after.rolesAt[key];
+  // Never given, or never taken away: nothing to complete.
+  if (at === undefined || person === undefined) return { incident: after, changed: false };
+  const cause = `unrole:${key}:${at}`;
+  const done = entry(
+    after,
+    'ROLE_REMOVED',
+    cause,
+    at,
+    input.who,
+    `${nameOf(person, deps)} is no longer ${input.role === 'sme' ? 'a' : 'the'} ${ROLE_NAMES[input.role]}`,
+  );
+  if (
+    !changed &&
+    ((await deps.store.hasTimelineEntry(done)) || !(await takeLease(id, cause, token, done, deps)))
+  )
+    return { incident: after, changed: false };
+  await underLease(id, cause, token, deps, async () => {
+    const effects = await notify(
+      after,
+      [person],
+      {
+        kind: 'notice',
+        reason: `${nameOf(input.who, deps)} took you off as ${ROLE_NAMES[input.role]}`,
+        cause,
+      },
       deps,
       deps.clock(),
     );

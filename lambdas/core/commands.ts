@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import { ServiceId } from './alert.ts';
-import { PEOPLE_ENTRY_TYPES, ROLES } from './incident.ts';
+import { PEOPLE_ENTRY_TYPES, ROLES, type SingleRole } from './incident.ts';
 import { lazySchema } from './lazy.ts';
 import { ACTION_CATEGORIES } from './postmortem.ts';
 import { SEVERITIES } from './severity.ts';
@@ -103,6 +103,21 @@ export const RoleAssignSchema = lazySchema(() =>
     }),
 );
 
+/**
+ * Takes a role away (`DELETE …/roles/<role>`; the role is in the path). `from` is the compare-and-
+ * set of the assignment: the holder the client believes it takes the role from (null: nobody).
+ * An SME is taken off the list by name (`DELETE …/roles/sme/<person>`, body ActorSchema).
+ */
+export const RoleRemoveSchema = lazySchema(() =>
+  z
+    .object({
+      /** Who the client believes holds the role (null: nobody): refused (409) if another does by then. */
+      from: Handle.nullable().optional(),
+      who: Handle,
+    })
+    .strict(),
+);
+
 /** The practice's IC handoff brief. */
 export const BriefSchema = lazySchema(() =>
   z
@@ -177,6 +192,10 @@ export const ActionItemUpdateSchema = lazySchema(() =>
 export type CreateIncidentInput = z.output<typeof CreateIncidentSchema>;
 export type SeverityChangeInput = z.output<typeof SeverityChangeSchema>;
 export type RoleAssignInput = z.output<typeof RoleAssignSchema>;
+/** A role taken away: a single role (with `from`, as RoleRemoveSchema), or one SME by name. */
+export type RoleRemoveInput =
+  | { readonly role: SingleRole; readonly from?: string | null; readonly who: string }
+  | { readonly role: 'sme'; readonly person: string; readonly who: string };
 export type HandoffInput = z.output<typeof HandoffSchema>;
 export type Brief = z.output<typeof BriefSchema>;
 export type TimelineNoteInput = z.output<typeof TimelineNoteSchema>;

@@ -23,11 +23,12 @@ export const INCIDENT_STATUSES = [
 ] as const;
 export type IncidentStatus = (typeof INCIDENT_STATUSES)[number];
 
-/** The war room's roles (the practice's IC, tech lead, comms lead, scribe, SMEs). */
-export const ROLES = ['commander', 'tech-lead', 'comms-lead', 'scribe', 'sme'] as const;
+/** Roles one person holds at a time. */
+export const SINGLE_ROLES = ['commander', 'tech-lead', 'comms-lead', 'scribe'] as const;
+export type SingleRole = (typeof SINGLE_ROLES)[number];
+/** The war room's roles (the practice's IC, tech lead, comms lead, scribe, SMEs); `sme` is a list. */
+export const ROLES = [...SINGLE_ROLES, 'sme'] as const;
 export type Role = (typeof ROLES)[number];
-/** Roles one person holds at a time; `sme` is a list. */
-export type SingleRole = Exclude<Role, 'sme'>;
 
 export const ROLE_NAMES: Readonly<Record<Role, string>> = {
   commander: 'incident commander',
@@ -103,8 +104,11 @@ export interface Incident {
   readonly roles: Readonly<Partial<Record<SingleRole, string>>>;
   readonly smes: readonly string[];
   /**
-   * When each role was last given (`commander`, …, `sme:<person>`): keys the ROLE_ASSIGNED and
-   * HANDOFF entries, so a request retried after a failure midway finds (or completes) its entry.
+   * When each role was last given or taken away (`commander`, …, `sme:<person>`): keys the
+   * ROLE_ASSIGNED, HANDOFF and ROLE_REMOVED entries, so a request retried after a failure midway
+   * finds (or completes) its entry. A key whose role nobody holds was last taken away, from the
+   * person in `<key>-removed` (a single role's; an SME's is in the key); `handoff` and
+   * `commander-from` are the last handoff's time and the commander it came from.
    */
   readonly rolesAt: Readonly<Record<string, string>>;
   /**
@@ -212,6 +216,7 @@ export const TIMELINE_TYPES = [
   'POSTMORTEM_PUBLISHED',
   'DIGESTED',
   'UPDATE',
+  'ROLE_REMOVED',
 ] as const;
 export type TimelineType = (typeof TIMELINE_TYPES)[number];
 

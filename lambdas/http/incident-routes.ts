@@ -10,6 +10,7 @@ import {
   handOff,
   mitigateIncident,
   publishPostmortem,
+  removeRole,
   resolveIncident,
   tickChecklist,
   updateActionItem,
@@ -26,6 +27,7 @@ import {
   MitigateSchema,
   ResolveSchema,
   RoleAssignSchema,
+  RoleRemoveSchema,
   SeverityChangeSchema,
   TimelineNoteSchema,
 } from '#core/commands';
@@ -35,7 +37,14 @@ import { type Incident, postmortemDueAt, postmortemRequired, renderTimelineEntry
 import { generatePostmortem } from '#core/postmortem';
 import { parseOrThrow } from '#core/validation';
 import { fail, jsonBody, type Log } from './errors.ts';
-import { ActionItemsQuery, ExcludeBody, ListIncidentsQuery, PostmortemQuery } from './request-schemas.ts';
+import {
+  ActionItemsQuery,
+  ExcludeBody,
+  ListIncidentsQuery,
+  PostmortemQuery,
+  RolePath,
+  SmePath,
+} from './request-schemas.ts';
 
 export interface Runbook {
   readonly href: string;
@@ -170,6 +179,25 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
     try {
       const input = parseOrThrow(RoleAssignSchema, await jsonBody(c.req.raw), 'role assignment');
       return c.json(await assignRole(c.req.param('id'), input, deps));
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  // Taking a role away: a single role with `from`, as assigning it; an SME by name.
+  api.delete('/incidents/:id/roles/sme/:person', async (c) => {
+    try {
+      const { person } = parseOrThrow(SmePath, { person: c.req.param('person') }, 'path');
+      const { who } = parseOrThrow(ActorSchema, await jsonBody(c.req.raw), 'role removal');
+      return c.json(await removeRole(c.req.param('id'), { role: 'sme', person, who }, deps));
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  api.delete('/incidents/:id/roles/:role', async (c) => {
+    try {
+      const { role } = parseOrThrow(RolePath, { role: c.req.param('role') }, 'path');
+      const input = parseOrThrow(RoleRemoveSchema, await jsonBody(c.req.raw), 'role removal');
+      return c.json(await removeRole(c.req.param('id'), { role, ...input }, deps));
     } catch (error) {
       return failed(c, error);
     }

@@ -9,6 +9,7 @@ import {
   MitigateSchema,
   ResolveSchema,
   RoleAssignSchema,
+  RoleRemoveSchema,
   SeverityChangeSchema,
   TimelineNoteSchema,
 } from '#core/commands';
@@ -59,6 +60,7 @@ export const REQUEST_BODIES = {
     schema: RoleAssignSchema,
     example: { role: 'scribe', person: 'carol', from: null, who: 'alice' },
   },
+  RoleRemove: { schema: RoleRemoveSchema, example: { from: 'carol', who: 'alice' } },
   Handoff: {
     schema: HandoffSchema,
     example: {
@@ -242,6 +244,18 @@ export const OPERATIONS: readonly Operation[] = [
   ),
   command('/severity', 'Change the severity (a raise re-pages with the severity’s policy)', 'SeverityChange'),
   command('/roles', 'Assign a war-room role', 'RoleAssign'),
+  {
+    ...command(
+      '/roles/{role}',
+      'Take a war-room role away (`from`: who the client believes holds it)',
+      'RoleRemove',
+    ),
+    method: 'delete',
+  },
+  {
+    ...command('/roles/sme/{person}', 'Take a subject-matter expert off the list', 'Actor'),
+    method: 'delete',
+  },
   command('/handoff', 'Hand incident command over, with the brief', 'Handoff'),
   {
     method: 'post',
@@ -503,6 +517,8 @@ function describeParameter(name: string, path: string): string {
     item: path.includes('/checklist/')
       ? 'The checklist item id, e.g. `notify-stakeholders`'
       : 'The action item id',
+    role: 'A role one person holds: commander, tech-lead, comms-lead or scribe',
+    person: 'A subject-matter expert of the incident (a handle)',
     service: 'A service id of the config',
     schedule: 'A schedule id of the config',
     kind: '`alertmanager` or `grafana`',

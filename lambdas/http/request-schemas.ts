@@ -1,6 +1,7 @@
 import * as z from 'zod';
 import { IsoDateTime, ServiceId } from '#core/alert';
-import { INCIDENT_STATUSES } from '#core/incident';
+import { Handle } from '#core/commands';
+import { INCIDENT_STATUSES, SINGLE_ROLES } from '#core/incident';
 import { lazySchema } from '#core/lazy';
 import { ScheduleOverrideSchema } from '#core/oncall';
 import { POSTMORTEM_TEMPLATES } from '#core/postmortem';
@@ -79,3 +80,17 @@ export const RollupQuery = lazySchema(() =>
     .strict()
     .refine((q) => q.from <= q.to, { message: 'must not be before from', path: ['to'] }),
 );
+
+/** The path of a role removal: a role one person holds (an SME is removed by name, below). */
+export const RolePath = lazySchema(() =>
+  z
+    .object({
+      role: z.enum(SINGLE_ROLES, {
+        error: `must be one of ${SINGLE_ROLES.join(', ')} (an SME: …/roles/sme/<person>)`,
+      }),
+    })
+    .strict(),
+);
+
+/** The path of an SME's removal. */
+export const SmePath = lazySchema(() => z.object({ person: Handle }).strict());

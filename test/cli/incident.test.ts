@@ -200,6 +200,36 @@ describe('klaxon incident commands against the running local pipeline', { timeou
     expect(shown).not.toMatch(/^ {2}impact /m);
   });
 
+  it('takes a role away (from whoever holds it, or from <person>) and an SME by name', async () => {
+    ok(await local('role', 'assign', byImpact, 'scribe', 'carol'));
+    ok(await local('role', 'assign', byImpact, 'sme', 'dave'));
+    // From someone who does not hold it: refused by the API, nothing changes.
+    const late = await local('role', 'remove', byImpact, 'scribe', 'erin');
+    expect(late.code).toBe(1);
+    expect(late.stderr).toContain('from: is carol');
+    expect(ok(await local('role', 'remove', byImpact, 'scribe'))).toBe(
+      `@carol is no longer the scribe of ${byImpact}\n`,
+    );
+    expect(ok(await local('role', 'remove', byImpact, 'scribe'))).toBe(
+      `nobody is the scribe of ${byImpact}\n`,
+    );
+    expect(ok(await local('role', 'remove', byImpact, 'sme', 'dave'))).toBe(
+      `@dave is no longer a subject-matter expert on ${byImpact}\n`,
+    );
+    const shown = ok(await local('show', byImpact));
+    expect(shown).toMatch(/^ {2}roles {6}none assigned$/m);
+    expect(shown).toContain('[ROLE_REMOVED] Carol Example is no longer the scribe');
+    // Mistakes name the argument, before any request.
+    for (const [args, named] of [
+      [['sme'], '<person>'],
+      [['boss'], '<role>'],
+    ] as const) {
+      const ran = await local('role', 'remove', byImpact, ...args);
+      expect(ran.code).toBe(2);
+      expect(ran.stderr).toContain(named);
+    }
+  });
+
   it('prints the checklist with item ids and ticks one', async () => {
     const before = ok(await local('checklist', id));
     expect(before).toMatch(/^Initial Response \(0-5 min\)/);
@@ -403,6 +433,7 @@ describe('klaxon incident commands: errors and help', { timeout: 60_000 }, () =>
     expect(note).toContain('the next status-update reminder comes one interval');
     const group = ok(await cli(['role', '--help']));
     expect(group).toContain('klaxon role assign <id> <role> <person>');
+    expect(group).toContain('klaxon role remove <id> <role> [<person>]');
 
     for (const name of INCIDENT_COMMAND_NAMES) {
       let out = '';

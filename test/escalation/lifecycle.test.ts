@@ -6,6 +6,7 @@ import {
   handOff,
   mitigateIncident,
   publishPostmortem,
+  removeRole,
   resolveIncident,
 } from '#app/command';
 import { processAlert } from '#app/process-alert';
@@ -669,6 +670,63 @@ describe('lifecycle on a fake clock', () => {
       expect(await pendingNames(p)).toEqual([]);
       await p.fastForward(2 * HOUR);
       expect(await entriesOf(p, incident.id, 'REASSESS_REMINDED')).toHaveLength(1);
+    });
+  });
+
+  describe('removing the incident commander', () => {
+    /** Reminders sent so far, as "responder contact": status updates, or re-assessments. */
+    const reminders = (p: Pipeline, kind: 'Still' | 'Re-assess') =>
+      p.pager.inbox
+        .filter((e) => e.page.kind === 'reminder' && e.page.reason.startsWith(kind))
+        .map((e) => `${e.page.responder.id} ${e.page.contact.key}`);
+
+    it('a SEV-1 without its commander: status updates and re-assessment go to the acknowledger again', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const incident = await open(p);
+      expect(incident.sev).toBe('SEV-1');
+      await acknowledgeIncident(incident.id, 'alice', p.deps);
+      await assignRole(incident.id, { role: 'commander', person: 'bob', who: 'alice' }, p.deps);
+      await p.fastForward(16 * MINUTE);
+      expect(reminders(p, 'Still')).toEqual(['bob bob-0']);
+      const removed = await removeRole(incident.id, { role: 'commander', from: 'bob', who: 'alice' }, p.deps);
+      expect(removed).toMatchObject({ changed: true, incident: { roles: {} } });
+      expect((await entriesOf(p, incident.id, 'ROLE_REMOVED')).map((e) => e.text)).toEqual([
+        'Bob is no longer the incident commander',
+      ]);
+      await p.fastForward(15 * MINUTE);
+      // Reminder 2 is alice's (the throttle holds it: her re-assessment went out at the same instant).
+      const reminded = await entriesOf(p, incident.id, 'REMINDED');
+      expect(reminded.map((e) => [...(e.paged ?? []), ...(e.throttled ?? [])])).toEqual([
+        ['bob'],
+        ['alice-0', 'alice-1'],
+      ]);
+      expect(reminders(p, 'Re-assess')).toEqual(['alice alice-0', 'alice alice-1']);
+      // The checklist's "IC assigned" is open again: there is no commander.
+      const view = checklistView({
+        incident: await get(p, incident.id),
+        timeline: await p.store.timeline(incident.id),
+        actionItems: [],
+        now: p.clock.now(),
+      });
+      const ic = view.phases.flatMap((ph) => ph.items).find((i) => i.id === 'assign-ic');
+      expect(ic?.done).toBe(false);
+    });
+
+    it('a SEV-3 without its commander is not re-assessed any more (until one is named again)', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const incident = await open(p, { severity: 'warning' });
+      await acknowledgeIncident(incident.id, 'alice', p.deps);
+      await assignRole(incident.id, { role: 'commander', person: 'bob', who: 'alice' }, p.deps);
+      expect(await pendingNames(p)).toEqual([`rea-${incident.id}-1`]);
+      await p.fastForward(10 * MINUTE);
+      await removeRole(incident.id, { role: 'commander', who: 'alice' }, p.deps);
+      await p.fastForward(2 * HOUR);
+      expect(reminders(p, 'Re-assess')).toEqual([]);
+      expect(await entriesOf(p, incident.id, 'REASSESS_REMINDED')).toEqual([]);
+      expect(await pendingNames(p)).toEqual([]);
+      // Named again: from the next mark.
+      await assignRole(incident.id, { role: 'commander', person: 'carol', who: 'alice' }, p.deps);
+      expect(await pendingNames(p)).toEqual([`rea-${incident.id}-5`]);
     });
   });
 

@@ -261,6 +261,8 @@ const NEW_ROUTES: [string, string, unknown?][] = [
   ['POST', '/resolve', { who: 'a', now: true }],
   ['POST', '/severity', { severity: 'SEV-2', reason: 'r', who: 'a' }],
   ['POST', '/roles', { role: 'scribe', person: 'bob', who: 'a' }],
+  ['DELETE', '/roles/scribe', { who: 'a' }],
+  ['DELETE', '/roles/sme/bob', { who: 'a' }],
   ['POST', '/handoff', HANDOFF],
   ['GET', '/checklist'],
   ['POST', '/checklist/notify-stakeholders', { who: 'a' }],
@@ -513,6 +515,103 @@ describe('severity, roles and handoff', () => {
     expect((await show()).rendered.at(-1)).toMatch(
       /\[@alice\] \[ROLE_ASSIGNED\] Bob is the scribe · paged: bob$/,
     );
+  });
+
+  it('removes a role and an SME (DELETE …/roles/<role>, …/roles/sme/<person>); a retry changes nothing', async () => {
+    const roles = `/api/incidents/${incidentId}/roles`;
+    await call('POST', roles, { role: 'scribe', person: 'bob', who: 'alice' });
+    await call('POST', roles, { role: 'sme', person: 'bob', who: 'alice' });
+    pipeline.takePages();
+    at('2026-11-26T13:45:00.000Z');
+    const removal = { who: 'alice', from: 'bob' };
+    const res = await call('DELETE', `${roles}/scribe`, removal);
+    expect(res.status).toBe(200);
+    const removed = await json<{ incident: Incident; changed: boolean }>(res);
+    expect(removed.changed).toBe(true);
+    expect(removed.incident.roles).toEqual({});
+    // Bob is told, and the timeline says so.
+    expect((await show()).rendered.at(-1)).toBe(
+      '[14:45] [@alice] [ROLE_REMOVED] Bob is no longer the scribe · paged: bob',
+    );
+    expect(pipeline.takePages()).toEqual(['notice bob bob-0']);
+    // The same request again (a retry): 200, changed: false, one entry, nobody told twice.
+    const before = await snapshot();
+    const retried = await call('DELETE', `${roles}/scribe`, removal);
+    expect(retried.status).toBe(200);
+    expect(await json(retried)).toMatchObject({ changed: false });
+    expect(await snapshot()).toEqual(before);
+    expect(pipeline.takePages()).toEqual([]);
+
+    // (Past the throttle's 3 minutes between notices to one contact.)
+    at('2026-11-26T13:49:00.000Z');
+    const sme = await call('DELETE', `${roles}/sme/bob`, { who: 'alice' });
+    expect(sme.status).toBe(200);
+    expect(await json(sme)).toMatchObject({ changed: true, incident: { smes: [] } });
+    expect((await show()).rendered.at(-1)).toBe(
+      '[14:49] [@alice] [ROLE_REMOVED] Bob is no longer a subject-matter expert · paged: bob',
+    );
+    expect(await json(await call('DELETE', `${roles}/sme/bob`, { who: 'alice' }))).toMatchObject({
+      changed: false,
+    });
+    const entries = (await show()).timeline.filter((e) => e.type === 'ROLE_REMOVED');
+    expect(entries).toHaveLength(2);
+    // Given again, the role is held again (a new assignment, a new entry).
+    expect(
+      await json(await call('POST', roles, { role: 'scribe', person: 'bob', from: null, who: 'alice' })),
+    ).toMatchObject({ changed: true, incident: { roles: { scribe: 'bob' } } });
+  });
+
+  it('a role removal with from is refused (409 naming from) once another holds the role; bad input is a 400 naming the field; nothing changes', async () => {
+    const roles = `/api/incidents/${incidentId}/roles`;
+    await call('POST', roles, { role: 'commander', person: 'alice', who: 'alice' });
+    const before = await snapshot();
+    for (const from of ['bob', null]) {
+      const res = await call('DELETE', `${roles}/commander`, { who: 'bob', from });
+      expect(res.status).toBe(409);
+      expect((await json<{ errors: unknown[] }>(res)).errors).toEqual([
+        { field: 'from', message: 'is alice' },
+      ]);
+    }
+    const refused: [string, unknown, string[]][] = [
+      ['/boss', { who: 'alice' }, ['role']],
+      ['/sme', { who: 'alice' }, ['role']],
+      ['/sme/not%20a%20handle', { who: 'alice' }, ['person']],
+      ['/sme/bob', { who: 'alice', from: 'bob' }, ['from']],
+      ['/commander', { who: 'alice', from: 'not a handle' }, ['from']],
+      ['/commander', { who: 'alice', colour: 'red' }, ['colour']],
+      ['/commander', {}, ['who']],
+      ['/commander', 'not json', ['body']],
+    ];
+    for (const [path, body, fields] of refused) {
+      const res = await call('DELETE', `${roles}${path}`, body);
+      expect(res.status, `${path} ${JSON.stringify(body)}`).toBe(400);
+      expect(await errorFields(res), `${path} ${JSON.stringify(body)}`).toEqual(fields);
+    }
+    expect(await snapshot()).toEqual(before);
+    // A resolved incident's roles stay as they were: 409 naming status.
+    await call('POST', `/api/incidents/${incidentId}/resolve`, { who: 'alice', now: true });
+    const resolved = await snapshot();
+    const res = await call('DELETE', `${roles}/commander`, { who: 'alice', from: 'alice' });
+    expect(res.status).toBe(409);
+    expect(await errorFields(res)).toEqual(['status']);
+    expect(await snapshot()).toEqual(resolved);
+  });
+
+  it('the same removal sent twice at once is made once: one entry, one notice', async () => {
+    const roles = `/api/incidents/${incidentId}/roles`;
+    await call('POST', roles, { role: 'tech-lead', person: 'bob', who: 'alice' });
+    pipeline.takePages();
+    at('2026-11-26T13:50:00.000Z');
+    const removal = { who: 'alice', from: 'bob' };
+    const answers = await Promise.all([
+      call('DELETE', `${roles}/tech-lead`, removal),
+      call('DELETE', `${roles}/tech-lead`, removal),
+    ]);
+    for (const res of answers) expect([200, 503]).toContain(res.status);
+    const retried = await call('DELETE', `${roles}/tech-lead`, removal);
+    expect(await json(retried)).toMatchObject({ changed: false, incident: { roles: {} } });
+    expect((await show()).timeline.filter((e) => e.type === 'ROLE_REMOVED')).toHaveLength(1);
+    expect(pipeline.takePages()).toEqual(['notice bob bob-0']);
   });
 
   it('a handoff makes the new incident commander, and its brief is on the rendered timeline', async () => {

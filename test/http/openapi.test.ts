@@ -14,6 +14,7 @@ import {
   MitigateSchema,
   ResolveSchema,
   RoleAssignSchema,
+  RoleRemoveSchema,
   SeverityChangeSchema,
   TimelineNoteSchema,
 } from '#core/commands';
@@ -215,6 +216,8 @@ describe('request schemas come from the zod schemas the routes parse', () => {
     ['post', '/api/incidents/{id}/resolve', ResolveSchema],
     ['post', '/api/incidents/{id}/severity', SeverityChangeSchema],
     ['post', '/api/incidents/{id}/roles', RoleAssignSchema],
+    ['delete', '/api/incidents/{id}/roles/{role}', RoleRemoveSchema],
+    ['delete', '/api/incidents/{id}/roles/sme/{person}', ActorSchema],
     ['post', '/api/incidents/{id}/handoff', HandoffSchema],
     ['post', '/api/incidents/{id}/timeline', TimelineNoteSchema],
     ['post', '/api/incidents/{id}/checklist/{item}', ChecklistTickSchema],
