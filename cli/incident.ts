@@ -5,7 +5,7 @@ import { type ParseArgsConfig, parseArgs } from 'node:util';
 import * as z from 'zod';
 import type { ActionItemRecord } from '#app/ports';
 import type { ChecklistView } from '#core/checklists';
-import { type Classification, impactText } from '#core/classification';
+import { type Classification, impactLine } from '#core/classification';
 import {
   ActionItemCreateSchema,
   ActionItemUpdateSchema,
@@ -789,7 +789,7 @@ date, action items, its timeline ([HH:MM] [@who] [TYPE] text) and how far its ch
         ['status', i.status],
         ['service', i.service],
         ['war room', shown.warRoom],
-        ['impact', i.impact ? Object.values(impactText(i.impact)).join('; ') : undefined],
+        ['impact', i.impact ? impactLine(i.impact) : undefined],
         ['roles', rolesLine(i)],
         ['runbooks', runbooks.length > 0 ? runbooks.join(', ') : 'none'],
         ['postmortem', postmortem],

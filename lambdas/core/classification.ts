@@ -94,6 +94,12 @@ export function impactText(impact: Impact): { users?: string; business?: string 
   };
 }
 
+/** The declared impact on one line ("60% of users affected; $12,000 revenue per hour"). */
+export function impactLine(impact: Impact): string {
+  const { users, business } = impactText(impact);
+  return [users, business].filter((part) => part !== undefined).join('; ');
+}
+
 /** Default mapping of source severities (Events v2, Alertmanager labels, CloudWatch ALARM → critical). */
 export const DEFAULT_SOURCE_MAPPING: Readonly<Record<SourceSeverity, Severity>> = {
   critical: 'SEV-1',

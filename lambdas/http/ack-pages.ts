@@ -85,6 +85,8 @@ export interface IncidentPageInput {
   readonly severity: Severity;
   readonly status: IncidentStatus;
   readonly alertCount: number;
+  /** The impact it was declared with, on one line (impactLine); absent for an alert's incident. */
+  readonly impact?: string;
   /** Who acknowledged it and when, as people read it ("Alice at 10:05"). */
   readonly acknowledged?: string;
   /** The rendered timeline (renderTimelineEntry), oldest first. */
@@ -109,7 +111,7 @@ export function incidentPage(input: IncidentPageInput): string {
     `<h1>Incident</h1>
 ${incidentBox(input.incidentTitle, `${input.severity} · ${input.serviceName} · ${input.status}`)}
 <p>${alerts}${input.acknowledged === undefined ? '' : ` · Acknowledged by ${escapeHtml(input.acknowledged)}`}</p>
-${
+${input.impact === undefined ? '' : `<p>Impact: ${escapeHtml(input.impact)}</p>\n`}${
   forms.length === 0
     ? ''
     : `<p>You act as <strong>${escapeHtml(input.responderName)}</strong>; a button acts at once.</p>\n${forms.join('\n')}\n`

@@ -17,6 +17,7 @@ import {
   verifyViewToken,
 } from '#core/ack-token';
 import type { Alert } from '#core/alert';
+import { impactLine } from '#core/classification';
 import { AuthenticationError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
 import { renderTimelineEntry } from '#core/incident';
@@ -269,6 +270,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
           severity: incident.sev,
           status: incident.status,
           alertCount: incident.alertCount,
+          ...(incident.impact === undefined ? {} : { impact: impactLine(incident.impact) }),
           ...(by === undefined || at === undefined
             ? {}
             : {

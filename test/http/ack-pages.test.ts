@@ -204,6 +204,15 @@ describe("the incident page (a page's incident link)", () => {
     ).toContain('1 alert Timeline');
   });
 
+  it('states the impact the incident was declared with, escaped; nothing without one', () => {
+    const text = visibleText(
+      incidentPage({ ...incident, impact: '60% of users affected; SLA at risk: yes' }),
+    );
+    expect(text).toContain('Acknowledged by Bob at 10:05 Impact: 60% of users affected; SLA at risk: yes');
+    expect(incidentPage({ ...incident, impact: 'x <b>' })).toContain('Impact: x &lt;b&gt;');
+    expect(visibleText(incidentPage(incident))).not.toContain('Impact');
+  });
+
   it("offers the responder's own links as buttons, each a form that posts; none without actions", () => {
     const html = incidentPage({
       ...incident,
