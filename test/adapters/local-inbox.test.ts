@@ -113,6 +113,29 @@ describe('the inbox across a restart', () => {
     }
   });
 
+  it('a restore skips a line that lacks what the inbox page reads (it failed the page on every request)', async () => {
+    const dir = await mkdtemp(join(tmpdir(), 'klaxon-inbox-bad-'));
+    try {
+      const file = join(dir, 'inbox.jsonl');
+      const before = new LocalPager({ timeZone: 'UTC', file });
+      await before.send({ ...digest, id: 'good' });
+      const [good] = before.inbox;
+      const partial = {
+        at: '2026-11-26T10:00:00Z',
+        page: { kind: 'page', contact: { type: 'email' }, links: { incident: 'http://x' } },
+        rendered: { subject: 's' },
+      };
+      const noBody = { ...good, rendered: { subject: 's' } };
+      await appendFile(file, `${JSON.stringify(partial)}\n${JSON.stringify(noBody)}\n`);
+      const after = new LocalPager({ timeZone: 'UTC', file });
+      await after.restore(10);
+      expect(after.inbox.map((e) => e.page.id)).toEqual(['good']);
+      expect(() => inboxPage(after.inbox, [])).not.toThrow();
+    } finally {
+      await rm(dir, { recursive: true, force: true });
+    }
+  });
+
   it('npm start shows the pages sent before a restart in /local/inbox, the last 200', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'klaxon-inbox-restart-'));
     try {

@@ -68,16 +68,37 @@ export class LocalPager implements Pager {
   }
 }
 
-/** One line of the inbox file, if it is a whole entry (the page's parts the inbox page reads). */
+/**
+ * One line of the inbox file, if it is a whole entry: every part the inbox page reads is there and
+ * of its type (a hand-edited or foreign line would otherwise fail the page on every request).
+ */
 function parseEntry(line: string): InboxEntry | undefined {
   if (line.trim() === '') return undefined;
   try {
     const entry = JSON.parse(line) as Partial<InboxEntry> | null;
-    return typeof entry?.at === 'string' &&
-      typeof entry.page?.kind === 'string' &&
-      typeof entry.page.contact?.type === 'string' &&
-      typeof entry.page.links?.incident === 'string' &&
-      typeof entry.rendered?.subject === 'string'
+    const page = entry?.page;
+    const rendered = entry?.rendered;
+    if (typeof entry?.at !== 'string' || page === undefined || rendered === undefined) return undefined;
+    const contact = page.contact as Partial<Record<'type' | 'address' | 'number' | 'url', unknown>>;
+    const [to, body] =
+      contact?.type === 'email'
+        ? [contact.address, rendered.email]
+        : contact?.type === 'sms'
+          ? [contact.number, rendered.sms]
+          : contact?.type === 'webhook'
+            ? [contact.url, rendered.json]
+            : [undefined, undefined];
+    const optional = (value: unknown) => value === undefined || typeof value === 'string';
+    const all = page.digest?.acknowledgeAll;
+    return typeof page.kind === 'string' &&
+      typeof page.responder?.name === 'string' &&
+      typeof to === 'string' &&
+      typeof body === 'string' &&
+      typeof rendered.subject === 'string' &&
+      typeof page.links?.incident === 'string' &&
+      optional(page.links.acknowledge) &&
+      optional(page.links.resolve) &&
+      (all === undefined || (typeof all.link === 'string' && typeof all.count === 'number'))
       ? (entry as InboxEntry)
       : undefined;
   } catch {
