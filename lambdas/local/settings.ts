@@ -38,9 +38,13 @@ export function isLoopback(host: string): boolean {
 export function publicUrl(): string | undefined {
   const value = process.env.KLAXON_PUBLIC_URL;
   if (!value) return undefined;
-  if (!/^https?:\/\//.test(value) || !URL.canParse(value)) {
+  // Links are built as `<url>/a/…`: a query or fragment would end up in the middle of them.
+  if (!/^https?:\/\//.test(value) || !URL.canParse(value) || /[?#]/.test(value)) {
     throw new ConfigError([
-      { field: 'KLAXON_PUBLIC_URL', message: 'must be an http(s) URL such as http://192.168.1.20:3000' },
+      {
+        field: 'KLAXON_PUBLIC_URL',
+        message: 'must be an http(s) URL without a query or fragment, such as http://192.168.1.20:3000',
+      },
     ]);
   }
   return value.replace(/\/+$/, '');

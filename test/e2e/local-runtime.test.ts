@@ -365,7 +365,7 @@ describe('npm start: HOST, for Alertmanager and Grafana in Docker', () => {
       );
       expect(failed).toBeInstanceOf(Error);
       expect((failed as Error).message).toContain(
-        'invalid Klaxon config: KLAXON_PUBLIC_URL: must be an http(s) URL such as http://192.168.1.20:3000',
+        'invalid Klaxon config: KLAXON_PUBLIC_URL: must be an http(s) URL without a query or fragment, such as http://192.168.1.20:3000',
       );
       expect(existsSync(join(dir, 'bad'))).toBe(false);
 
