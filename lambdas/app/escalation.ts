@@ -865,6 +865,7 @@ export async function onReminder(
   event: Extract<TimerEvent, { kind: 'reminder' }>,
   deps: EscalationDeps,
 ): Promise<TimerOutcome> {
+  let lostClaim = false;
   for (let attempt = 0; attempt < 5; attempt++) {
     const now = deps.clock();
     const incident = await deps.store.get(event.incidentId);
@@ -872,6 +873,9 @@ export async function onReminder(
       return 'stale';
     const interval = reminderIntervalMinutes(incident.sev);
     if (interval === undefined) return 'stale';
+    // This delivery's claim lost to another delivery of the same timer, which is sending it now
+    // (its own retry completes it if it dies): one reminder, not two.
+    if (lostClaim && incident.reminderSeq === event.seq) return 'stale';
     let claimed: Incident | undefined;
     if (incident.reminderSeq === event.seq) {
       // Claimed before: done if its entry exists, else a retry after a failure midway — finish it.
@@ -880,7 +884,8 @@ export async function onReminder(
       claimed = incident;
     } else {
       claimed = await deps.store.claimReminder(incident, event.seq, now);
-      if (claimed === undefined) continue; // changed under us (a role, a severity): look again
+      lostClaim = claimed === undefined;
+      if (claimed === undefined) continue; // changed under us (a role, a severity, a twin): look again
     }
     const remindedAt = claimed.reminderAt ?? now.toISOString();
     // Updates up to the claim only: a retry decides as its first attempt did.

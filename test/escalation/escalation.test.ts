@@ -402,6 +402,37 @@ describe('status updates (UPDATE entries) restart the reminder interval', () => 
     ]);
   });
 
+  it('two deliveries of one reminder timer at once send it once (the one whose claim lost stops)', async () => {
+    // Webhook contacts: their throttle (60 a minute) would not hide a second send.
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'critical' });
+    await p.fastForward(4 * MINUTE);
+    await acknowledge(p, incident, 'dave');
+    p.takePages();
+    // Both deliveries read the incident before either claims: the second's claim loses.
+    let arrived = 0;
+    let release: () => void = () => {};
+    const bothRead = new Promise<void>((resolve) => {
+      release = resolve;
+    });
+    const store = overriding(p.store, {
+      async claimReminder(read, seq, now) {
+        if (++arrived === 2) release();
+        await bothRead;
+        return p.store.claimReminder(read, seq, now);
+      },
+    });
+    const event = { kind: 'reminder' as const, incidentId: incident.id, seq: 1 };
+    p.clock.set(new Date(p.clock.now().getTime() + 15 * MINUTE));
+    const outcomes = await Promise.all([
+      handleTimerEvent(event, { ...p.deps, store }),
+      handleTimerEvent(event, { ...p.deps, store }),
+    ]);
+    expect(outcomes.sort()).toEqual(['done', 'stale']);
+    expect(p.takePages()).toEqual(['reminder dave dave-0']);
+    expect((await p.store.timeline(incident.id)).filter((e) => e.type === 'REMINDED')).toHaveLength(1);
+  });
+
   it('a keyed UPDATE retried after the next reminder went out does not move that reminder back', async () => {
     const p = await startPipeline(dynamo, config());
     const incident = await open(p, { severity: 'critical' });
