@@ -945,6 +945,15 @@ export async function addNote(
     const current = await load(id, deps);
     const reminder = await startReminders(current, deps, { statusUpdated: true });
     if (reminder !== undefined) await cancelIfResolved(id, [reminder], deps);
+    // For chat bots and status pages. Its id comes from the entry's, so a retry (keyed) puts the
+    // same event again — one a crash after the entry left unsent goes out then.
+    await emit(
+      deps,
+      'Incident Status Updated',
+      current,
+      { update: added.entry.text, postedAt: added.entry.at },
+      { cause: `update:${added.entry.id}`, at: added.entry.at, actor: added.entry.who },
+    );
   }
   return added;
 }

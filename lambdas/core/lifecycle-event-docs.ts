@@ -87,6 +87,14 @@ const TYPES: Readonly<Record<LifecycleEventType, { description: string; fields: 
         "YYYY-MM: present when the incident was resolved after its service's error budget for that month was recorded exhausted, which requires a postmortem whatever the severity.",
     },
   },
+  'Incident Status Updated': {
+    description:
+      'A person posted a status update (an UPDATE timeline entry) for stakeholders; `actor` is who posted it.',
+    fields: {
+      update: 'The update, as the person wrote it.',
+      postedAt: 'When it was posted (the timeline entry’s time).',
+    },
+  },
 };
 
 /** What the published JSON Schemas say a timestamp is (zod's own pattern also checks the calendar). */

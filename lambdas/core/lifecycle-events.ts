@@ -26,6 +26,7 @@ export const LIFECYCLE_EVENT_TYPES = [
   'Incident Resolved',
   'Incident Reopened',
   'Postmortem Due',
+  'Incident Status Updated',
 ] as const;
 export type LifecycleEventType = (typeof LIFECYCLE_EVENT_TYPES)[number];
 
@@ -116,6 +117,8 @@ const BUILDERS = {
         .regex(/^\d{4}-\d{2}$/)
         .optional(),
     }),
+  'Incident Status Updated': () =>
+    envelope('Incident Status Updated').extend({ update: z.string().min(1), postedAt: isoDateTime() }),
 } as const;
 
 type DetailSchemas = { readonly [T in LifecycleEventType]: ReturnType<(typeof BUILDERS)[T]> };

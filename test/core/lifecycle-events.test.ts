@@ -52,6 +52,10 @@ const EXTRAS: LifecycleEventExtras = {
   'Incident Resolved': { resolvedAt: '2026-11-26T23:30:00.000Z', monitored: true },
   'Incident Reopened': { reopens: 1 },
   'Postmortem Due': { dueAt: '2026-11-28T23:30:00.000Z' },
+  'Incident Status Updated': {
+    update: 'EU checkout restored; watching error rates',
+    postedAt: '2026-11-26T23:45:00.000Z',
+  },
 };
 
 const snapshot = {
@@ -129,6 +133,13 @@ const EXAMPLES: { [T in LifecycleEventType]: LifecycleEventDetail<T> } = {
     dueAt: '2026-11-28T23:30:00.000Z',
     required: true,
   },
+  'Incident Status Updated': {
+    ...common,
+    id: '73109355938261d6c6259a25ecc1032c',
+    type: 'Incident Status Updated',
+    update: 'EU checkout restored; watching error rates',
+    postedAt: '2026-11-26T23:45:00.000Z',
+  },
 };
 
 const build = <T extends LifecycleEventType>(type: T, ctx: LifecycleEventContext = context) =>
@@ -157,7 +168,7 @@ function checkAgainstJsonSchema(schema: Record<string, unknown>, value: unknown,
 }
 
 describe('lifecycle event types', () => {
-  it('are the eight documented detail-types, at schema version 1.0', () => {
+  it('are the nine documented detail-types, at schema version 1.0', () => {
     expect(LIFECYCLE_EVENT_TYPES).toEqual([
       'Incident Opened',
       'Incident Acknowledged',
@@ -167,6 +178,7 @@ describe('lifecycle event types', () => {
       'Incident Resolved',
       'Incident Reopened',
       'Postmortem Due',
+      'Incident Status Updated',
     ]);
     expect(LIFECYCLE_SCHEMA_VERSION).toBe('1.0');
     expect(Object.keys(LIFECYCLE_EVENT_SCHEMAS).sort()).toEqual([...LIFECYCLE_EVENT_TYPES].sort());

@@ -122,10 +122,20 @@ describe('the timeline, war room and postmortem over the API', () => {
       '[14:42] [@alice] [UPDATE] Checkout failing for EU users; rolling back',
     );
     expect(await reminder()).toBe('2026-11-26T13:57:00.000Z');
-    // Retried a minute later: the same entry (200), the reminder where it was.
+    // For chat bots: "Incident Status Updated" with the update and who posted it.
+    const updated = () => pipeline.events.published.filter((e) => e.detailType === 'Incident Status Updated');
+    expect(updated().map((e) => e.detail)).toEqual([
+      expect.objectContaining({
+        actor: 'alice',
+        update: 'Checkout failing for EU users; rolling back',
+        postedAt: '2026-11-26T13:42:00.000Z',
+      }),
+    ]);
+    // Retried a minute later: the same entry (200), the reminder where it was, the same event id.
     pipeline.clock.set(new Date('2026-11-26T13:43:00.000Z'));
     expect((await call('POST', `/api/incidents/${incidentId}/timeline`, update)).status).toBe(200);
     expect(await reminder()).toBe('2026-11-26T13:57:00.000Z');
+    expect(new Set(updated().map((e) => e.detail.id)).size).toBe(1);
     const checklist = (await (await call('GET', `/api/incidents/${incidentId}/checklist`)).json()) as {
       phases: { items: { id: string; done: boolean; by?: string }[] }[];
     };
