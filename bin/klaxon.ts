@@ -14,7 +14,7 @@ import { createIntegration } from '#app/ingest';
 import { KlaxonError } from '#core/errors';
 import { daysBetween, previousDay, type Rollup } from '#core/metrics';
 import { configPath, dataDir, loadConfigFile } from '#local/settings';
-import { apiClient, DEFAULT_URL, localToken, UsageError } from '../cli/client.ts';
+import { ApiError, apiClient, DEFAULT_URL, localToken, UsageError } from '../cli/client.ts';
 import { renderReplay, replayLocalDeadLetters, replaySqsDeadLetters } from '../cli/dlq.ts';
 import {
   INCIDENT_COMMANDS,
@@ -495,8 +495,13 @@ async function createInTable(
 main(process.argv.slice(2)).then(
   (code) => process.exit(code),
   (error: unknown) => {
-    process.stderr.write(`klaxon: ${error instanceof Error ? error.message : String(error)}\n`);
     const usage = error instanceof UsageError || (error instanceof TypeError && 'code' in error);
+    const message = error instanceof Error ? error.message : String(error);
+    // A script that asked for JSON gets its error as JSON too (on stderr: stdout stays the result).
+    if (process.argv.includes('--json')) {
+      const api = error instanceof ApiError ? { status: error.status, errors: error.errors } : {};
+      process.stderr.write(`${JSON.stringify({ error: { message, exitCode: usage ? 2 : 1, ...api } })}\n`);
+    } else process.stderr.write(`klaxon: ${message}\n`);
     process.exit(usage ? 2 : 1);
   },
 );

@@ -381,6 +381,27 @@ describe('klaxon incident commands: errors and help', { timeout: 60_000 }, () =>
     });
   });
 
+  it('with --json an error is JSON on stderr too (stdout stays empty), with its exit code', async () => {
+    const failed = await local('ack', 'nosuchincident', '--json');
+    expect(failed.code).toBe(1);
+    expect(failed.stdout).toBe('');
+    expect(JSON.parse(failed.stderr)).toEqual({
+      error: { message: '404 no incident nosuchincident', exitCode: 1, status: 404, errors: [] },
+    });
+    const usage = await cli([
+      'create',
+      '--service',
+      'checkout',
+      '--title',
+      'x',
+      '--severity',
+      'SEV-9',
+      '--json',
+    ]);
+    expect(usage.code).toBe(2);
+    expect(JSON.parse(usage.stderr)).toMatchObject({ error: { exitCode: 2 } });
+  });
+
   it('a bad severity: exit 2 naming it, before any request', async () => {
     const flag = await cli(['create', '--service', 'checkout', '--title', 'x', '--severity', 'SEV-9']);
     expect(flag.code).toBe(2);

@@ -79,7 +79,12 @@ describe('klaxon integrations create', () => {
       expect(failed, args.join(' ')).toMatchObject({ code: 2, stdout: '' });
       const { stderr } = failed as { stderr: string };
       expect(stderr).toContain('klaxon integrations create --service <id> --name <name>');
-      expect(stderr).toMatch(/\nklaxon: which command\? \(see klaxon --help\)\n$/);
+      // With --json the error itself is JSON, as every error is then.
+      if (args.includes('--json'))
+        expect(JSON.parse(stderr.trim().split('\n').at(-1) ?? '')).toEqual({
+          error: { message: 'which command? (see klaxon --help)', exitCode: 2 },
+        });
+      else expect(stderr).toMatch(/\nklaxon: which command\? \(see klaxon --help\)\n$/);
     }
   });
 
