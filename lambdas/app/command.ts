@@ -161,6 +161,22 @@ async function underLease(
 }
 
 /**
+ * A role's change told and recorded once, under the lease on `cause`: `person` gets a notice, then
+ * `done` is written with whom it reached (the entry last, so a retry finds the change unfinished).
+ */
+async function noticeUnderLease(
+  after: Incident,
+  change: { person: string; reason: string; cause: string; token: string; done: TimelineEntry },
+  deps: CommandDeps,
+): Promise<void> {
+  const { person, reason, cause, token, done } = change;
+  await underLease(after.id, cause, token, deps, async () => {
+    const effects = await notify(after, [person], { kind: 'notice', reason, cause }, deps, deps.clock());
+    await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+  });
+}
+
+/**
  * The compare-and-set of the "set to X" commands: `from`, when given, must still be the current
  * value. A late retry that finds a later change (or a request made without seeing it) is refused
  * naming `from`, instead of undoing that change. (Checked after "already X": that is a retry.)
@@ -743,16 +759,17 @@ export async function assignRole(
       !(await takeLease(id, cause, token, done, deps)))
   )
     return { incident: after, changed: false };
-  await underLease(id, cause, token, deps, async () => {
-    const effects = await notify(
-      after,
-      [input.person],
-      { kind: 'notice', reason: `${nameOf(input.who, deps)} made you ${ROLE_NAMES[input.role]}`, cause },
-      deps,
-      deps.clock(),
-    );
-    await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
-  });
+  await noticeUnderLease(
+    after,
+    {
+      person: input.person,
+      reason: `${nameOf(input.who, deps)} made you ${ROLE_NAMES[input.role]}`,
+      cause,
+      token,
+      done,
+    },
+    deps,
+  );
   return { incident: after, changed };
 }
 
@@ -812,20 +829,17 @@ export async function removeRole(
     ((await deps.store.hasTimelineEntry(done)) || !(await takeLease(id, cause, token, done, deps)))
   )
     return { incident: after, changed: false };
-  await underLease(id, cause, token, deps, async () => {
-    const effects = await notify(
-      after,
-      [person],
-      {
-        kind: 'notice',
-        reason: `${nameOf(input.who, deps)} took you off as ${ROLE_NAMES[input.role]}`,
-        cause,
-      },
-      deps,
-      deps.clock(),
-    );
-    await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
-  });
+  await noticeUnderLease(
+    after,
+    {
+      person,
+      reason: `${nameOf(input.who, deps)} took you off as ${ROLE_NAMES[input.role]}`,
+      cause,
+      token,
+      done,
+    },
+    deps,
+  );
   return { incident: after, changed };
 }
 
@@ -889,20 +903,17 @@ export async function handOff(id: string, input: HandoffInput, deps: CommandDeps
   await ensureReassess(after, deps);
   if (!changed && (written !== undefined || !(await takeLease(id, cause, token, done, deps))))
     return { incident: after, changed: false };
-  await underLease(id, cause, token, deps, async () => {
-    const effects = await notify(
-      after,
-      [input.to],
-      {
-        kind: 'notice',
-        reason: `You are now the incident commander (handoff from ${nameOf(from ?? input.who, deps)})`,
-        cause,
-      },
-      deps,
-      deps.clock(),
-    );
-    await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
-  });
+  await noticeUnderLease(
+    after,
+    {
+      person: input.to,
+      reason: `You are now the incident commander (handoff from ${nameOf(from ?? input.who, deps)})`,
+      cause,
+      token,
+      done,
+    },
+    deps,
+  );
   return { incident: after, changed };
 }
 
