@@ -24,7 +24,7 @@ import {
 } from '#core/incident';
 import { localDay } from '#core/metrics';
 import { SEVERITIES, type Severity } from '#core/severity';
-import { type TimerEvent, timer, timerName } from '#core/timers';
+import { timerName } from '#core/timers';
 import {
   actOnLatest,
   afterAcknowledged,
@@ -43,6 +43,7 @@ import {
   postmortemStageAt,
   recipients,
   runStep,
+  schedulePostmortemStages,
   startEscalation,
   startOwnerReminders,
   startReminders,
@@ -683,13 +684,8 @@ async function afterSeverityChanged(
     !postmortemRequired(before) &&
     after.postmortemDoneAt === undefined
   ) {
-    for (const stage of ['reminder', 'due'] as const) {
-      // A stage already behind (the 24-hour reminder of a deadline that stays) is not sent late.
-      const at = new Date(postmortemStageAt(after, stage, deps));
-      if (at.getTime() <= now.getTime()) continue;
-      const event: TimerEvent = { kind: 'postmortem', incidentId: after.id, stage };
-      await deps.timers.schedule(timer(event, at));
-    }
+    // A stage already behind (the 24-hour reminder of a deadline that stays) is not sent late.
+    await schedulePostmortemStages(after, deps, now);
     const dueAt = postmortemDueAt(after);
     if (dueAt !== undefined)
       await emit(

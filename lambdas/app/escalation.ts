@@ -320,6 +320,22 @@ export function postmortemStageAt(
 }
 
 /**
+ * Times a required postmortem's reminder and deadline (`postmortemStageAt`). With `after`, a stage
+ * already behind it is not set: it would be sent late, stamped before what required it.
+ */
+export async function schedulePostmortemStages(
+  incident: Pick<Incident, 'id' | 'resolvedAt' | 'detectedAt' | 'postmortemRequiredAt'>,
+  deps: EscalationDeps,
+  after?: Date,
+): Promise<void> {
+  for (const stage of ['reminder', 'due'] as const) {
+    const at = new Date(postmortemStageAt(incident, stage, deps));
+    if (after !== undefined && at.getTime() <= after.getTime()) continue;
+    await deps.timers.schedule(timer({ kind: 'postmortem', incidentId: incident.id, stage }, at));
+  }
+}
+
+/**
  * Step 0 of the incident's generation: level 1 paged and the next step timed — unless a
  * maintenance window is active, which stops its escalation instead (nobody paged, noted).
  */
@@ -709,12 +725,7 @@ export async function afterResolved(
   const dueAt = postmortemDueAt(required);
   let note = '';
   if (dueAt !== undefined && required.postmortemDoneAt === undefined) {
-    for (const stage of ['reminder', 'due'] as const) {
-      const event: TimerEvent = { kind: 'postmortem', incidentId: required.id, stage };
-      await deps.timers.schedule(
-        timer(event, new Date(postmortemStageAt({ ...required, resolvedAt }, stage, deps))),
-      );
-    }
+    await schedulePostmortemStages({ ...required, resolvedAt }, deps);
     const month = required.postmortemBudgetMonth;
     await emit(
       deps,
