@@ -1,4 +1,4 @@
-import type { InboxEntry } from '#adapters/local/pager';
+import { addressOf, deliveredAs, type InboxEntry } from '#adapters/local/pager';
 import { escapeHtml } from '#http/ack-pages';
 
 /**
@@ -14,12 +14,7 @@ export function inboxPage(
   const rows = [...entries]
     .reverse()
     .map(({ at, page, rendered }) => {
-      const to =
-        page.contact.type === 'email'
-          ? page.contact.address
-          : page.contact.type === 'sms'
-            ? page.contact.number
-            : page.contact.url;
+      const to = addressOf(page.contact);
       const all = page.digest?.acknowledgeAll;
       const links = [
         all ? `<a href="${escapeHtml(all.link)}">Acknowledge all ${all.count}</a>` : '',
@@ -29,12 +24,7 @@ export function inboxPage(
       ]
         .filter(Boolean)
         .join(' · ');
-      const body =
-        page.contact.type === 'sms'
-          ? rendered.sms
-          : page.contact.type === 'email'
-            ? rendered.email
-            : rendered.json;
+      const body = deliveredAs(page.contact.type, rendered);
       return `<article class="${escapeHtml(page.kind)}">
   <header><time>${escapeHtml(at)}</time> <b>${escapeHtml(page.kind)}</b> → ${escapeHtml(page.responder.name)} (${escapeHtml(page.contact.type)} ${escapeHtml(to)})</header>
   <h2>${escapeHtml(rendered.subject)}</h2>

@@ -53,14 +53,8 @@ export class LocalPager implements Pager {
     const rendered = renderPage(page, { timeZone: this.#options.timeZone });
     const entry: InboxEntry = { at: (this.#options.clock?.() ?? new Date()).toISOString(), page, rendered };
     this.inbox.push(entry);
-    const to =
-      page.contact.type === 'email'
-        ? page.contact.address
-        : page.contact.type === 'sms'
-          ? page.contact.number
-          : page.contact.url;
     this.#options.log?.(
-      `📟 ${page.kind} → ${page.responder.name} (${page.contact.type} ${to}): ${rendered.subject}${
+      `📟 ${page.kind} → ${page.responder.name} (${page.contact.type} ${addressOf(page.contact)}): ${rendered.subject}${
         page.digest?.acknowledgeAll ? `\n     acknowledge all: ${page.digest.acknowledgeAll.link}` : ''
       }${page.links.acknowledge ? `\n     acknowledge: ${page.links.acknowledge}` : ''}`,
     );
@@ -79,15 +73,10 @@ function parseEntry(line: string): InboxEntry | undefined {
     const page = entry?.page;
     const rendered = entry?.rendered;
     if (typeof entry?.at !== 'string' || page === undefined || rendered === undefined) return undefined;
-    const contact = page.contact as Partial<Record<'type' | 'address' | 'number' | 'url', unknown>>;
-    const [to, body] =
-      contact?.type === 'email'
-        ? [contact.address, rendered.email]
-        : contact?.type === 'sms'
-          ? [contact.number, rendered.sms]
-          : contact?.type === 'webhook'
-            ? [contact.url, rendered.json]
-            : [undefined, undefined];
+    const type: unknown = page.contact?.type;
+    const known = type === 'email' || type === 'sms' || type === 'webhook';
+    const to: unknown = known ? addressOf(page.contact) : undefined;
+    const body: unknown = known ? deliveredAs(page.contact.type, rendered) : undefined;
     const optional = (value: unknown) => value === undefined || typeof value === 'string';
     const all = page.digest?.acknowledgeAll;
     return typeof page.kind === 'string' &&
@@ -104,4 +93,14 @@ function parseEntry(line: string): InboxEntry | undefined {
   } catch {
     return undefined;
   }
+}
+
+/** Where a page went: the contact's address, number or URL. */
+export function addressOf(contact: Page['contact']): string {
+  return contact.type === 'email' ? contact.address : contact.type === 'sms' ? contact.number : contact.url;
+}
+
+/** The message as the contact's protocol delivered it. */
+export function deliveredAs(type: Page['contact']['type'], rendered: RenderedPage): string {
+  return type === 'sms' ? rendered.sms : type === 'email' ? rendered.email : rendered.json;
 }
