@@ -12,6 +12,7 @@ import {
   ActorSchema,
   ChecklistTickSchema,
   CreateIncidentSchema,
+  EscalateSchema,
   HandoffSchema,
   MitigateSchema,
   ResolveSchema,
@@ -159,6 +160,8 @@ const WHO_LABEL = { who: '--who' };
 interface Changed {
   readonly incident: Incident;
   readonly changed: boolean;
+  /** Who an escalation paged. */
+  readonly paged?: readonly string[];
 }
 
 interface Created {
@@ -425,6 +428,32 @@ ${WHO_HELP}`,
           ? `${incident.id} acknowledged by @${body.who}`
           : `${incident.id} was already acknowledged (status ${incident.status})`,
       );
+    },
+  },
+
+  escalate: {
+    usage: 'escalate <id> [--who <handle>]',
+    summary: 'Escalates a triggered incident now: the policy’s next level is paged at once.',
+    details: `Runs the escalation policy's next step now instead of at its time: the next level is
+paged (after the last level, the repeat or the fallback, as the timers would), and the step after
+it is timed from now. It is sent as an escalation from the step the incident is at now: a step
+that came meanwhile (its timer, or someone else's escalate) makes it a no-op, not a second one.
+Only a triggered incident escalates; to bring someone into an acknowledged one, give them a role.
+
+Options:
+${WHO_HELP}`,
+    options: WHO,
+    args: [ID],
+    async run(ctx) {
+      const body = check(EscalateSchema, { who: ctx.who() }, WHO_LABEL);
+      const [incidentId = ''] = ctx.args;
+      const from = (await currentIncident(ctx, incidentId)).step;
+      return transition(ctx, incidentPath(incidentId, 'escalate'), { ...body, from }, (result) => {
+        const paged = result.paged ?? [];
+        return result.changed
+          ? `${result.incident.id} escalated by @${body.who}: paged ${paged.length > 0 ? paged.map((p) => `@${p}`).join(', ') : 'nobody'}`
+          : `${result.incident.id} had escalated meanwhile (step ${result.incident.step}): nothing more sent`;
+      });
     },
   },
 

@@ -1,5 +1,5 @@
 import type { EscalationPolicy, KlaxonConfig, Target } from '#core/config';
-import { RetryableError } from '#core/errors';
+import { ConflictError, NotFoundError, RetryableError } from '#core/errors';
 import { escalationStepText, stepAction } from '#core/escalation';
 import { timelineEntryId } from '#core/ids';
 import {
@@ -524,23 +524,105 @@ export async function onEscalateTimer(
       if (claimed === undefined) continue; // changed under us: look again
       incident = claimed;
     }
-    const { effects } = await runStep(incident, policy, event.step, deps, now);
-    const done = stepEntry(incident, type, event.step);
-    const action = stepAction(policy, event.step);
-    if (action.kind === 'page') {
-      await emit(
-        deps,
-        'Incident Escalated',
-        incident,
-        { level: action.level + 1, step: event.step, paged: effects.paged },
-        { cause: `step:${incident.generation}:${event.step}`, at: incident.stepAt },
-      );
-    }
-    await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
-    await settleAfterStep(incident, effects, deps);
+    await completeStep(incident, policy, event.step, deps, now, stepEntry(incident, type, event.step));
     return 'done';
   }
   throw new Error(`escalation of ${event.incidentId} kept racing`);
+}
+
+/**
+ * A claimed step's effects: page its level (or the fallback), time the next step, tell the bus,
+ * then write its entry `done` (the completion mark) and settle with a commit that raced it.
+ * Returns who was paged.
+ */
+async function completeStep(
+  incident: Incident,
+  policy: EscalationPolicy,
+  step: number,
+  deps: EscalationDeps,
+  now: Date,
+  done: TimelineEntry,
+  before?: () => Promise<void>,
+): Promise<Effects> {
+  const { effects } = await runStep(incident, policy, step, deps, now);
+  await before?.();
+  const action = stepAction(policy, step);
+  if (action.kind === 'page') {
+    await emit(
+      deps,
+      'Incident Escalated',
+      incident,
+      { level: action.level + 1, step, paged: effects.paged },
+      { cause: `step:${incident.generation}:${step}`, at: incident.stepAt },
+    );
+  }
+  await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+  await settleAfterStep(incident, effects, deps);
+  return effects;
+}
+
+/**
+ * A person escalates a triggered incident now (PagerDuty's and GoAlert's "Escalate"): the policy's
+ * next step runs at once, as its timer would — same claim, same pages, the step after it timed
+ * from now — and its entry names the person. `from`, the step the client saw, makes it a
+ * compare-and-set: once the incident is past it (this request's earlier attempt, or the step's
+ * timer), the request is satisfied and changes nothing. The step's own timer, due later, is
+ * cancelled once the pages are out; one that fires first finds the step claimed (and, if the
+ * pages are not out yet, repeats them: at least once, as for a replayed timer), and one left by a
+ * crash between the claim and the pages sends them at its time.
+ */
+export async function escalateNow(
+  id: string,
+  input: { who: string; from?: number | undefined },
+  deps: EscalationDeps,
+): Promise<{ incident: Incident; changed: boolean; paged: string[] }> {
+  for (let attempt = 0; attempt < 5; attempt++) {
+    const now = deps.clock();
+    const incident = await deps.store.get(id);
+    if (incident === undefined) throw new NotFoundError(`no incident ${id}`);
+    if (input.from !== undefined && incident.step > input.from)
+      return { incident, changed: false, paged: [] };
+    if (incident.status !== 'triggered')
+      throw new ConflictError(
+        `incident ${id} is ${incident.status}: only a triggered incident escalates (to bring someone in, assign them a role)`,
+        [{ field: 'status', message: `is ${incident.status}` }],
+      );
+    const policy = policyOf(incident, deps.config);
+    if (policy === undefined || incident.escalation !== 'active')
+      throw new ConflictError(
+        `incident ${id} does not escalate: ${policy === undefined ? 'its service has no escalation policy' : `its escalation is ${incident.escalation}${incident.escalation === 'stopped' ? ' (maintenance window)' : ''}`}`,
+        [
+          {
+            field: 'escalation',
+            message: policy === undefined ? 'no escalation policy' : `is ${incident.escalation}`,
+          },
+        ],
+      );
+    if (input.from !== undefined && incident.step < input.from)
+      throw new ConflictError(`incident ${id} is at escalation step ${incident.step}, not ${input.from}`, [
+        { field: 'from', message: `the incident is at step ${incident.step}` },
+      ]);
+    const step = incident.step + 1;
+    const exhausted = stepAction(policy, step).kind === 'exhausted';
+    if (step > 1) await recordPreviousStep(incident, step - 1, deps);
+    const claimed = await deps.store.claimStep(incident, step, now, exhausted);
+    if (claimed === undefined) continue; // changed under us: look again
+    const done = stepEntry(claimed, exhausted ? 'ESCALATION_EXHAUSTED' : 'ESCALATED', step);
+    const effects = await completeStep(
+      claimed,
+      policy,
+      step,
+      deps,
+      now,
+      { ...done, who: input.who, text: `${done.text} (escalated by ${nameOf(input.who, deps)})` },
+      () =>
+        deps.timers.cancel(
+          timerName({ kind: 'escalate', incidentId: id, generation: claimed.generation, step }),
+        ),
+    );
+    return { incident: (await deps.store.get(id)) ?? claimed, changed: true, paged: effects.paged };
+  }
+  throw new RetryableError(`incident ${id} kept changing; retry`);
 }
 
 /**

@@ -58,6 +58,15 @@ export const MitigateSchema = lazySchema(() =>
   z.object({ who: Handle, note: z.string().trim().min(1).max(4000).optional() }).strict(),
 );
 
+/**
+ * Escalate now: the policy's next step runs at once. `from`, the escalation step the client saw
+ * (the incident's `step`), makes it a compare-and-set: a request that finds the incident past it
+ * is satisfied (a retry, or the step's timer came first) and changes nothing.
+ */
+export const EscalateSchema = lazySchema(() =>
+  z.object({ who: Handle, from: z.number().int().min(0).max(10_000).optional() }).strict(),
+);
+
 export const ResolveSchema = lazySchema(() =>
   z
     .object({

@@ -15,6 +15,7 @@ import {
   tickChecklist,
   updateActionItem,
 } from '#app/command';
+import { escalateNow } from '#app/escalation';
 import { checklistView, isChecklistItem, renderChecklist } from '#core/checklists';
 import { warRoomName } from '#core/classification';
 import {
@@ -23,6 +24,7 @@ import {
   ActorSchema,
   ChecklistTickSchema,
   CreateIncidentSchema,
+  EscalateSchema,
   HandoffSchema,
   MitigateSchema,
   ResolveSchema,
@@ -163,6 +165,14 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
     try {
       const input = parseOrThrow(ResolveSchema, await jsonBody(c.req.raw), 'resolve');
       return c.json(await resolveIncident(c.req.param('id'), input, deps));
+    } catch (error) {
+      return failed(c, error);
+    }
+  });
+  api.post('/incidents/:id/escalate', async (c) => {
+    try {
+      const input = parseOrThrow(EscalateSchema, await jsonBody(c.req.raw), 'escalation');
+      return c.json(await escalateNow(c.req.param('id'), input, deps));
     } catch (error) {
       return failed(c, error);
     }

@@ -5,6 +5,7 @@ import {
   ActorSchema,
   ChecklistTickSchema,
   CreateIncidentSchema,
+  EscalateSchema,
   HandoffSchema,
   MitigateSchema,
   ResolveSchema,
@@ -51,6 +52,7 @@ export const REQUEST_BODIES = {
   },
   Actor: { schema: ActorSchema, example: { who: 'alice' } },
   Mitigate: { schema: MitigateSchema, example: { who: 'alice', note: 'Rolled back to v41' } },
+  Escalate: { schema: EscalateSchema, example: { who: 'alice', from: 0 } },
   Resolve: { schema: ResolveSchema, example: { who: 'alice', now: false } },
   SeverityChange: {
     schema: SeverityChangeSchema,
@@ -237,6 +239,18 @@ export const OPERATIONS: readonly Operation[] = [
   },
   command('/acknowledge', 'Acknowledge: escalation stops', 'Actor'),
   command('/mitigate', 'Mitigate: impact stopped', 'Mitigate'),
+  {
+    ...command(
+      '/escalate',
+      'Escalate now: the policy’s next step pages at once (`from`: the escalation step the client saw)',
+      'Escalate',
+    ),
+    ok: [
+      200,
+      'The incident after the step, and who it paged; `changed: false` when the incident was already past `from`',
+      ['incident', 'changed', 'paged'],
+    ],
+  },
   command(
     '/resolve',
     'Resolve: enters the monitoring period, or resolves at once with `now: true`',

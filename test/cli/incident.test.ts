@@ -118,6 +118,13 @@ describe('klaxon incident commands against the running local pipeline', { timeou
     expect(text).toMatch(/^ {2}war room {2}#incident-\d{8}-payments-failing$/m);
   });
 
+  it('escalates a triggered incident now: the next level (carol) is paged at once', async () => {
+    expect(ok(await local('escalate', id))).toBe(`${id} escalated by @tester: paged @carol\n`);
+    const shown = JSON.parse(ok(await local('show', id, '--json'))) as { incident: { step: number } };
+    expect(shown.incident.step).toBe(1);
+    expect(ok(await cli(['escalate', '--help']))).toContain('klaxon escalate <id> [--who <handle>]');
+  });
+
   it('acknowledges, mitigates and takes war-room notes as [HH:MM] [@who] [TYPE] lines', async () => {
     expect(ok(await local('ack', id))).toBe(`${id} acknowledged by @tester\n`);
     expect(ok(await local('mitigate', id, '--note', 'Rolled back to v41'))).toBe(

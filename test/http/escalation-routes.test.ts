@@ -800,6 +800,110 @@ describe('the incident link of a page: the incident, read-only, for the responde
 
 // ---------------------------------------------------------------------------------------------
 
+describe('escalate now (POST /api/incidents/{id}/escalate)', () => {
+  it('pages the next level at once, names who asked, and times the step after it from now', async () => {
+    const { id } = await openIncident();
+    pipeline.takePages();
+    pipeline.clock.set(new Date(at(2 * MINUTE)));
+    const res = await api('POST', `/api/incidents/${id}/escalate`, { who: 'alice', from: 0 });
+    expect(res.status).toBe(200);
+    const body = (await res.json()) as { incident: Incident; changed: boolean; paged: string[] };
+    expect(body).toMatchObject({
+      changed: true,
+      paged: ['carol'],
+      incident: { step: 1, status: 'triggered' },
+    });
+    expect(pipeline.takePages()).toEqual(['page carol carol-0']);
+    const escalated = (await pipeline.store.timeline(id)).find((e) => e.type === 'ESCALATED');
+    expect(escalated).toMatchObject({ who: 'alice', paged: ['carol'] });
+    expect(escalated?.text).toMatch(/level 2|step 1/);
+    expect(escalated?.text).toContain('escalated by Alice');
+    // The level's own timer (due at +5) is gone; the next step is due 10 minutes from now.
+    const timers = await pipeline.timers.pending();
+    expect(timers.map((t) => t.name)).not.toContain(`esc-${id}-1-1`);
+    const next = timers.find((t) => t.name === `esc-${id}-1-2`);
+    expect(next?.dueAt).toBe(at(10 * MINUTE));
+    expect(pipeline.events.take()).toContain('Incident Escalated');
+    // Nothing more when the old due time passes; the next step comes at its new time.
+    await pipeline.fastForward(5 * MINUTE);
+    expect(pipeline.takePages()).toEqual([]);
+    await pipeline.fastForward(5 * MINUTE);
+    expect(pipeline.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
+
+  it('a retry, or a request that comes after the timer, with the same from changes nothing', async () => {
+    const { id } = await openIncident();
+    pipeline.takePages();
+    expect((await api('POST', `/api/incidents/${id}/escalate`, { who: 'alice', from: 0 })).status).toBe(200);
+    pipeline.takePages();
+    const before = await snapshot(id);
+    const again = await api('POST', `/api/incidents/${id}/escalate`, { who: 'alice', from: 0 });
+    expect(again.status).toBe(200);
+    expect(await again.json()).toMatchObject({ changed: false, paged: [] });
+    expect(await snapshot(id)).toEqual(before);
+    expect(pipeline.takePages()).toEqual([]);
+  });
+
+  it('two requests at once from the same step page the next level once', async () => {
+    const { id } = await openIncident();
+    pipeline.takePages();
+    const [a, b] = await Promise.all([
+      api('POST', `/api/incidents/${id}/escalate`, { who: 'alice', from: 0 }),
+      api('POST', `/api/incidents/${id}/escalate`, { who: 'bob', from: 0 }),
+    ]);
+    expect([a.status, b.status]).toEqual([200, 200]);
+    const changed = [await a.json(), await b.json()].map((r) => (r as { changed: boolean }).changed);
+    expect(changed.sort()).toEqual([false, true]);
+    expect(pipeline.takePages()).toEqual(['page carol carol-0']);
+    expect((await incident(id)).step).toBe(1);
+  });
+
+  it('refuses, changing nothing: acknowledged, a from the incident has not reached, bad input, unknown id', async () => {
+    const { id } = await openIncident();
+    pipeline.takePages();
+    const before = await snapshot(id);
+    const ahead = await api('POST', `/api/incidents/${id}/escalate`, { who: 'alice', from: 3 });
+    expect(ahead.status).toBe(409);
+    expect(JSON.stringify(await ahead.json())).toContain('"from"');
+    for (const bad of [
+      {},
+      { who: 'alice', from: -1 },
+      { who: 'alice', level: 2 },
+      { who: 'alice', from: 'x' },
+    ]) {
+      const res = await api('POST', `/api/incidents/${id}/escalate`, bad);
+      expect(res.status).toBe(400);
+    }
+    expect(await snapshot(id)).toEqual(before);
+    expect((await api('POST', '/api/incidents/nope/escalate', { who: 'alice' })).status).toBe(404);
+    expect((await api('POST', `/api/incidents/${id}/acknowledge`, { who: 'alice' })).status).toBe(200);
+    pipeline.takePages();
+    const acked = await snapshot(id);
+    const res = await api('POST', `/api/incidents/${id}/escalate`, { who: 'alice' });
+    expect(res.status).toBe(409);
+    expect(JSON.stringify(await res.json())).toContain('"status"');
+    expect(await snapshot(id)).toEqual(acked);
+    // Unauthenticated: refused before anything is read.
+    expect((await api('POST', `/api/incidents/${id}/escalate`, { who: 'alice' }, {})).status).toBe(401);
+  });
+
+  it('past the last level it runs the policy as the timers would: the repeat, then the fallback', async () => {
+    const { id } = await openIncident();
+    pipeline.takePages();
+    const paged: string[][] = [];
+    for (let from = 0; from < 4; from++) {
+      const res = await api('POST', `/api/incidents/${id}/escalate`, { who: 'alice', from });
+      expect(res.status).toBe(200);
+      paged.push(((await res.json()) as { paged: string[] }).paged);
+    }
+    expect(paged).toEqual([['carol'], ['alice'], ['carol'], ['dave']]);
+    expect((await incident(id)).escalation).toBe('exhausted');
+    const res = await api('POST', `/api/incidents/${id}/escalate`, { who: 'alice' });
+    expect(res.status).toBe(409);
+    expect(JSON.stringify(await res.json())).toContain('"escalation"');
+  });
+});
+
 describe('heartbeats', () => {
   const ping = (path = `/heartbeat/nightly-backup/${KEY}`, headers: Record<string, string> = {}) =>
     app.request(path, { method: 'POST', headers });
