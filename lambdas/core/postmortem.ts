@@ -4,7 +4,7 @@ import { impactText } from './classification.ts';
 import { isEscalationStep } from './escalation.ts';
 import { type Incident, ROLE_NAMES, ROLES, type TimelineEntry } from './incident.ts';
 import { localDay, TARGETS } from './metrics.ts';
-import { clockTime } from './wall-clock.ts';
+import { clockTime, utcOffset } from './wall-clock.ts';
 
 /**
  * Blameless postmortems in Markdown, generated from the incident and its timeline, in the
@@ -139,10 +139,27 @@ const inline = (text: string) => text.replace(/\r\n|\r|\n/g, ' ');
 /** Text in a table cell: inline, and `|` escaped. */
 const cell = (text: string) => inline(text).replace(/\|/g, '\\|');
 
-/** `HH:MM`, or `YYYY-MM-DD HH:MM` with the date, in the zone. */
-function localTime(iso: string, timeZone: string, withDate = false): string {
+/**
+ * `HH:MM`, or `YYYY-MM-DD HH:MM` with the date, in the zone; with `offset`, its UTC offset then
+ * (the hour a clock goes back happens twice: only the offset tells the two apart).
+ */
+function localTime(iso: string, timeZone: string, withDate = false, offset = false): string {
   const time = clockTime(iso, timeZone);
-  return withDate ? `${localDay(iso, timeZone)} ${time}` : time;
+  const shown = withDate ? `${localDay(iso, timeZone)} ${time}` : time;
+  return offset ? `${shown} ${utcOffset(iso, timeZone)}` : shown;
+}
+
+/**
+ * How the document names its times' zone: the zone and its one UTC offset over every time shown
+ * (`Europe/Berlin, UTC+01:00`), or the zone alone when a clock change falls among them — then each
+ * time carries its own offset (`perTime`).
+ */
+function zoneLabel(times: readonly (string | undefined)[], timeZone: string) {
+  const offsets = new Set(times.flatMap((t) => (t === undefined ? [] : [utcOffset(t, timeZone)])));
+  const [only] = offsets;
+  return offsets.size <= 1 && only !== undefined
+    ? { label: `${timeZone}, ${only}`, perTime: false }
+    : { label: timeZone, perTime: offsets.size > 1 };
 }
 
 const between = (from: string | undefined, to: string | undefined) =>
@@ -239,13 +256,25 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
   // Times alone while the timeline stays on the incident's day; with the date once it leaves it
   // (a 24-hour incident would otherwise read 23:45, then 23:50 the next day).
   const timelineDates = input.timeline.some((e) => localDay(e.at, timeZone) !== date);
+  const zone = zoneLabel(
+    [
+      incident.startedAt,
+      incident.detectedAt,
+      incident.mitigatedAt,
+      resolvedAt,
+      incident.postmortemDoneAt,
+      ...input.timeline.map((e) => e.at),
+    ],
+    timeZone,
+  );
+  const at = (iso: string, withDate = true) => localTime(iso, timeZone, withDate, zone.perTime);
   const detected = `it was detected after ${detect}${acknowledge ? ` and acknowledged ${acknowledge} later` : ''}`;
   const acknowledged = acknowledgementLine(incident);
   // Once published (postmortem publish), the document says so instead of "Draft".
   const published =
     incident.postmortemDoneAt === undefined
       ? undefined
-      : `Published ${localTime(incident.postmortemDoneAt, timeZone, true)}${incident.postmortemDoneBy ? ` by ${cell(incident.postmortemDoneBy)}` : ''}`;
+      : `Published ${at(incident.postmortemDoneAt)}${incident.postmortemDoneBy ? ` by ${cell(incident.postmortemDoneBy)}` : ''}`;
 
   const lines = [
     `# Postmortem: ${inline(incident.title)}`,
@@ -276,7 +305,7 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
     ...(roles.length > 0 ? ['Roles:', '', ...roles, ''] : []),
     '## Impact',
     '',
-    `- Started ${localTime(incident.startedAt, timeZone, true)}, detected ${localTime(incident.detectedAt, timeZone, true)}${incident.mitigatedAt ? `, mitigated ${localTime(incident.mitigatedAt, timeZone, true)}` : ''}${resolvedAt ? `, resolved ${localTime(resolvedAt, timeZone, true)}` : ''} (${timeZone})`,
+    `- Started ${at(incident.startedAt)}, detected ${at(incident.detectedAt)}${incident.mitigatedAt ? `, mitigated ${at(incident.mitigatedAt)}` : ''}${resolvedAt ? `, resolved ${at(resolvedAt)}` : ''} (${zone.label})`,
     `- Time to detect: ${detect ?? '—'}; to acknowledge: ${acknowledge ?? '—'}; ${mitigate ? `to mitigate: ${mitigate}; ` : ''}to resolve: ${resolve ?? '— (open)'}`,
     `- Customer impact: ${customerImpact === undefined ? '— (ongoing)' : `${customerImpact} (start to ${incident.mitigatedAt ? 'mitigation' : 'resolution'})`}`,
     `- Alerts: ${incident.alertCount}; escalations: ${incident.escalations}; pages sent: ${incident.pagesSent}`,
@@ -286,11 +315,10 @@ export function generatePostmortem(input: PostmortemInput): Postmortem {
     '',
     '## Timeline',
     '',
-    `| Time (${timeZone}) | Event |`,
+    `| Time (${zone.label}) | Event |`,
     '|---|---|',
     ...input.timeline.map(
-      (e) =>
-        `| ${localTime(e.at, timeZone, timelineDates)} | [${e.type}] ${cell(e.text)} (@${cell(e.who)}) |`,
+      (e) => `| ${at(e.at, timelineDates)} | [${e.type}] ${cell(e.text)} (@${cell(e.who)}) |`,
     ),
     '',
     '## Root Cause Analysis (Five Whys)',

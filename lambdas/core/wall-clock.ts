@@ -79,6 +79,15 @@ function offsetAt(t: number, timeZone: string): number {
   return localWall(t, timeZone) - t;
 }
 
+/** The zone's offset from UTC at an instant, as `UTC+01:00` (`UTC` itself for 0). */
+export function utcOffset(iso: string, timeZone: string): string {
+  const minutes = Math.round(offsetAt(Date.parse(iso), timeZone) / 60_000);
+  if (minutes === 0) return 'UTC';
+  const abs = Math.abs(minutes);
+  const pad = (n: number) => String(n).padStart(2, '0');
+  return `UTC${minutes < 0 ? '-' : '+'}${pad(Math.floor(abs / 60))}:${pad(abs % 60)}`;
+}
+
 /**
  * The instant at which the local clock in `timeZone` shows `wall`. Ambiguous (fall back): the
  * first occurrence. Nonexistent (spring forward): the first instant after it, i.e. the moment of

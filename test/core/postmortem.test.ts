@@ -103,7 +103,7 @@ describe('postmortem generation', () => {
   it('computes the impact durations from the incident', () => {
     const impact = section(generate('default').markdown, 'Impact');
     expect(impact).toContain(
-      '- Started 2026-11-26 14:20, detected 2026-11-26 14:23, resolved 2026-11-26 15:05 (Europe/Berlin)',
+      '- Started 2026-11-26 14:20, detected 2026-11-26 14:23, resolved 2026-11-26 15:05 (Europe/Berlin, UTC+01:00)',
     );
     expect(impact).toContain('- Time to detect: 3m; to acknowledge: 4m; to resolve: 45m');
     expect(impact).toContain('- Alerts: 14; escalations: 1; pages sent: 3');
@@ -150,7 +150,7 @@ describe('postmortem generation', () => {
 
   it('renders the timeline as a table in the configured zone, escaping pipes', () => {
     const table = section(generate('default').markdown, 'Timeline');
-    expect(table).toContain('| Time (Europe/Berlin) | Event |');
+    expect(table).toContain('| Time (Europe/Berlin, UTC+01:00) | Event |');
     expect(table).toContain('| 14:23 | [OPENED] Incident opened: Checkout 5xx above 5% (@events-v2) |');
     expect(table).toContain('| 15:05 | [RESOLVED] Resolved \\| rollback done (@alice) |');
   });
@@ -326,7 +326,7 @@ describe('postmortem from the incident lifecycle and its tracked action items', 
 
     const impact = section(markdown, 'Impact');
     expect(impact).toContain(
-      '- Started 2026-11-26 14:20, detected 2026-11-26 14:23, mitigated 2026-11-26 14:50, resolved 2026-11-26 15:05 (Europe/Berlin)',
+      '- Started 2026-11-26 14:20, detected 2026-11-26 14:23, mitigated 2026-11-26 14:50, resolved 2026-11-26 15:05 (Europe/Berlin, UTC+01:00)',
     );
     expect(impact).toContain('- Time to detect: 3m; to acknowledge: 4m; to mitigate: 30m; to resolve: 45m');
     expect(impact).toContain('- Customer impact: 30m (start to mitigation)');
@@ -396,7 +396,7 @@ describe('postmortem from the incident lifecycle and its tracked action items', 
     );
     const impact = section(markdown, 'Impact');
     expect(impact).toContain(
-      '- Started 2026-11-26 14:20, detected 2026-11-26 14:23, mitigated 2026-11-26 14:50 (Europe/Berlin)',
+      '- Started 2026-11-26 14:20, detected 2026-11-26 14:23, mitigated 2026-11-26 14:50 (Europe/Berlin, UTC+01:00)',
     );
     expect(impact).toContain('to resolve: — (open)');
   });
@@ -607,5 +607,43 @@ describe('postmortem from the incident lifecycle and its tracked action items', 
       '| 2026-11-26 23:50 | [ACKNOWLEDGED] Acknowledged (@events-v2) |',
       '| 2026-11-27 23:50 | [RESOLVED] Resolved (@events-v2) |',
     ]);
+  });
+
+  it('gives each time its UTC offset when the clocks go back during the incident (02:30 happens twice)', () => {
+    // Berlin, 2026-10-25: 03:00 CEST becomes 02:00 CET. 00:30 and 01:30 UTC both read 02:30.
+    const entry = (id: string, at: string, type: string, text: string): TimelineEntry => ({
+      ...(timeline[0] as TimelineEntry),
+      id,
+      at,
+      type: type as TimelineEntry['type'],
+      text,
+    });
+    const { markdown } = generatePostmortem({
+      incident: {
+        ...incident,
+        startedAt: '2026-10-25T00:25:00.000Z',
+        detectedAt: '2026-10-25T00:30:00.000Z',
+        acknowledgedAt: '2026-10-25T00:35:00.000Z',
+        mitigatedAt: undefined,
+        resolvedAt: '2026-10-25T01:30:00.000Z',
+      },
+      serviceName: 'Checkout API',
+      timeline: [
+        entry('a', '2026-10-25T00:30:00.000Z', 'OPENED', 'Incident opened'),
+        entry('b', '2026-10-25T01:30:00.000Z', 'RESOLVED', 'Resolved'),
+      ],
+      timeZone: 'Europe/Berlin',
+      template: 'default',
+      authors: [],
+    });
+    expect(section(markdown, 'Timeline').trim().split('\n').slice(0, 4)).toEqual([
+      '| Time (Europe/Berlin) | Event |',
+      '|---|---|',
+      '| 02:30 UTC+02:00 | [OPENED] Incident opened (@events-v2) |',
+      '| 02:30 UTC+01:00 | [RESOLVED] Resolved (@events-v2) |',
+    ]);
+    expect(markdown).toContain(
+      '- Started 2026-10-25 02:25 UTC+02:00, detected 2026-10-25 02:30 UTC+02:00, resolved 2026-10-25 02:30 UTC+01:00 (Europe/Berlin)',
+    );
   });
 });
