@@ -533,6 +533,7 @@ export async function onEscalateTimer(
 /**
  * A claimed step's effects: page its level (or the fallback), time the next step, tell the bus,
  * then write its entry `done` (the completion mark) and settle with a commit that raced it.
+ * `byPerson`: a person escalated (the event's actor), and what to do once the pages are out.
  * Returns who was paged.
  */
 async function completeStep(
@@ -542,10 +543,10 @@ async function completeStep(
   deps: EscalationDeps,
   now: Date,
   done: TimelineEntry,
-  before?: () => Promise<void>,
+  byPerson?: { actor: string; before: () => Promise<void> },
 ): Promise<Effects> {
   const { effects } = await runStep(incident, policy, step, deps, now);
-  await before?.();
+  await byPerson?.before();
   const action = stepAction(policy, step);
   if (action.kind === 'page') {
     await emit(
@@ -553,7 +554,11 @@ async function completeStep(
       'Incident Escalated',
       incident,
       { level: action.level + 1, step, paged: effects.paged },
-      { cause: `step:${incident.generation}:${step}`, at: incident.stepAt },
+      {
+        cause: `step:${incident.generation}:${step}`,
+        at: incident.stepAt,
+        ...(byPerson ? { actor: byPerson.actor } : {}),
+      },
     );
   }
   await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
@@ -615,10 +620,13 @@ export async function escalateNow(
       deps,
       now,
       { ...done, who: input.who, text: `${done.text} (escalated by ${nameOf(input.who, deps)})` },
-      () =>
-        deps.timers.cancel(
-          timerName({ kind: 'escalate', incidentId: id, generation: claimed.generation, step }),
-        ),
+      {
+        actor: input.who,
+        before: () =>
+          deps.timers.cancel(
+            timerName({ kind: 'escalate', incidentId: id, generation: claimed.generation, step }),
+          ),
+      },
     );
     return { incident: (await deps.store.get(id)) ?? claimed, changed: true, paged: effects.paged };
   }

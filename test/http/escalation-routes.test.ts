@@ -823,7 +823,8 @@ describe('escalate now (POST /api/incidents/{id}/escalate)', () => {
     expect(timers.map((t) => t.name)).not.toContain(`esc-${id}-1-1`);
     const next = timers.find((t) => t.name === `esc-${id}-1-2`);
     expect(next?.dueAt).toBe(at(10 * MINUTE));
-    expect(pipeline.events.take()).toContain('Incident Escalated');
+    const escalatedEvent = pipeline.events.published.find((e) => e.detailType === 'Incident Escalated');
+    expect(escalatedEvent?.detail).toMatchObject({ actor: 'alice', level: 2, step: 1, paged: ['carol'] });
     // Nothing more when the old due time passes; the next step comes at its new time.
     await pipeline.fastForward(5 * MINUTE);
     expect(pipeline.takePages()).toEqual([]);
