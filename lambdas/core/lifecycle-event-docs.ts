@@ -46,7 +46,8 @@ const TYPES: Readonly<Record<LifecycleEventType, { description: string; fields: 
     fields: { acknowledgedAt: 'When it was acknowledged.' },
   },
   'Incident Escalated': {
-    description: 'An escalation step beyond the first page ran and paged responders.',
+    description:
+      'An escalation step beyond the first page ran and paged responders: at its time, or at once because a person escalated (`actor`).',
     fields: {
       level: 'The escalation level paged (1 again after an ack-timeout restart).',
       step: 'The escalation step that ran.',
