@@ -228,6 +228,35 @@ describe('PagerDuty dedup semantics on DynamoDB (dynalite)', () => {
     const page2 = await store.list({ limit: 2, cursor: page1.nextCursor });
     expect(page2.incidents.map((i) => i.dedupKey)).toEqual(['key-2', 'key-1']);
   });
+
+  it('gives a cursor only when another incident follows: a page that ends the list has none', async () => {
+    for (let i = 0; i < 4; i++) {
+      now = new Date(Date.UTC(2026, 10, 26, 10, i));
+      await processAlert(makeAlert({ dedupKey: `key-${i}` }), deps());
+    }
+    await processAlert(makeAlert({ dedupKey: 'key-1', action: 'resolve' }), deps());
+    // Exactly a page: no cursor to an empty page (`klaxon list` printed "more:" for nothing).
+    const whole = await store.list({ limit: 4 });
+    expect(whole.incidents).toHaveLength(4);
+    expect(whole.nextCursor).toBeUndefined();
+    // The last page of several: the cursor of the page before leads to it, and it has none.
+    const page1 = await store.list({ limit: 2 });
+    expect(page1.nextCursor).toBeDefined();
+    const page2 = await store.list({ limit: 2, cursor: page1.nextCursor });
+    expect(page2).toEqual({
+      incidents: [
+        expect.objectContaining({ dedupKey: 'key-1' }),
+        expect.objectContaining({ dedupKey: 'key-0' }),
+      ],
+    });
+    // With a filter: three triggered, a page of three is all of them; a page of two is not.
+    expect(await store.list({ status: 'triggered', limit: 3 })).toEqual({ incidents: expect.any(Array) });
+    const open1 = await store.list({ status: 'triggered', limit: 2 });
+    expect(open1.incidents.map((i) => i.dedupKey)).toEqual(['key-3', 'key-2']);
+    expect(await store.list({ status: 'triggered', limit: 2, cursor: open1.nextCursor })).toEqual({
+      incidents: [expect.objectContaining({ dedupKey: 'key-0' })],
+    });
+  });
 });
 
 describe('exactly one incident under concurrency', () => {

@@ -608,14 +608,14 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
 
   async list(filter: IncidentFilter): Promise<IncidentPage> {
     const limit = filter.limit ?? 50;
+    const index = filter.service ? 'gsi1' : 'gsi2';
     const input: QueryCommandInput = {
       TableName: this.#table,
       ScanIndexForward: false,
-      Limit: limit,
-      ExclusiveStartKey: decodeCursor(
-        filter.cursor,
-        filter.service ? ['gsi1', `SVC#${filter.service}`] : ['gsi2', 'INC'],
-      ),
+      ExclusiveStartKey: decodeCursor(filter.cursor, [
+        index,
+        filter.service ? `SVC#${filter.service}` : 'INC',
+      ]),
       ...(filter.service
         ? {
             IndexName: 'gsi1',
@@ -633,16 +633,24 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       input.ExpressionAttributeNames = { '#status': 'status' };
       input.ExpressionAttributeValues = { ...input.ExpressionAttributeValues, ':status': filter.status };
     }
-    // A filter can leave a page short; keep reading until the page is full or the index ends.
-    const incidents: Incident[] = [];
+    // One more than the page, so that a cursor is given only when another incident follows: a
+    // page that ends the list exactly (DynamoDB's LastEvaluatedKey is set when the query stops at
+    // its Limit, more or not) had a cursor to an empty page. A filter can leave a read short; keep
+    // reading until there is one more or the index ends.
+    const items: Item[] = [];
     let lastKey: Item | undefined;
     do {
-      const page = await this.#db.send(new QueryCommand({ ...input, Limit: limit - incidents.length }));
-      for (const item of page.Items ?? []) incidents.push(toIncident(item));
+      const page = await this.#db.send(new QueryCommand({ ...input, Limit: limit + 1 - items.length }));
+      items.push(...(page.Items ?? []));
       lastKey = page.LastEvaluatedKey;
       input.ExclusiveStartKey = lastKey;
-    } while (lastKey !== undefined && incidents.length < limit);
-    return lastKey === undefined ? { incidents } : { incidents, nextCursor: encodeCursor(lastKey) };
+    } while (lastKey !== undefined && items.length <= limit);
+    const incidents = items.slice(0, limit).map(toIncident);
+    const last = items[limit - 1];
+    if (items.length <= limit || last === undefined) return { incidents };
+    // The key of the page's last incident in the index: the next page starts after it.
+    const key = Object.fromEntries(['pk', 'sk', `${index}pk`, `${index}sk`].map((k) => [k, last[k]])) as Item;
+    return { incidents, nextCursor: encodeCursor(key) };
   }
 
   async putTimelineEntry(entry: TimelineEntry, options: { ifAbsent?: boolean } = {}): Promise<void> {
