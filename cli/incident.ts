@@ -1039,12 +1039,13 @@ ${WHO_HELP}`,
           ...WHO_LABEL,
         },
       );
-      const { actionItem: item } = await ctx.api().json<{ actionItem: ActionItemRecord }>({
+      const added = await ctx.api().json<{ actionItem: ActionItemRecord }>({
         method: 'POST',
         path: incidentPath(incidentId, 'action-items'),
         body,
       });
-      if (ctx.json) json(ctx.io, item);
+      const item = added.actionItem;
+      if (ctx.json) json(ctx.io, added);
       else
         ctx.io.stdout(
           `Added ${item.id}: ${item.action} (@${item.owner}, by ${item.deadline}, ${item.category})\n`,
@@ -1065,12 +1066,13 @@ ${WHO_HELP}`,
     async run(ctx) {
       const [incidentId = '', itemId = ''] = ctx.args;
       const body = check(ActionItemUpdateSchema, { status: 'done', who: ctx.who() }, WHO_LABEL);
-      const { actionItem: item } = await ctx.api().json<{ actionItem: ActionItemRecord }>({
+      const updated = await ctx.api().json<{ actionItem: ActionItemRecord }>({
         method: 'PATCH',
         path: incidentPath(incidentId, 'action-items', itemId),
         body,
       });
-      if (ctx.json) json(ctx.io, { actionItem: item });
+      const item = updated.actionItem;
+      if (ctx.json) json(ctx.io, updated);
       else ctx.io.stdout(`${item.id} done: ${item.action}\n`);
       return 0;
     },

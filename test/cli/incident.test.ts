@@ -596,3 +596,56 @@ describe('klaxon against a deployed stack: SigV4-signed requests (execute-api)',
     }
   });
 });
+
+/** Runs an incident command in process; what it printed, and the error it threw. */
+async function inProcess(args: readonly string[]): Promise<{ stdout: string; error?: unknown }> {
+  let stdout = '';
+  const io = {
+    stdout: (text: string) => {
+      stdout += text;
+    },
+    stderr: () => {},
+  };
+  try {
+    await runIncidentCommand(args, io);
+    return { stdout };
+  } catch (error) {
+    return { stdout, error };
+  }
+}
+
+describe('klaxon incident commands in process, against a recording server', { timeout: 60_000 }, () => {
+  it('`actions add --json` prints the API response ({actionItem}), as `actions done --json` does', async () => {
+    const actionItem = {
+      id: 'i1',
+      action: 'Add a canary',
+      owner: 'alice',
+      deadline: '2099-01-01',
+      category: 'Prevent',
+    };
+    const { url, server } = await recorder({ actionItem });
+    try {
+      const args = ['--url', url, '--token', 't', '--json'];
+      const added = await inProcess([
+        'actions',
+        'add',
+        'abc',
+        '--action',
+        'Add a canary',
+        '--owner',
+        'alice',
+        '--deadline',
+        '2099-01-01',
+        '--category',
+        'Prevent',
+        ...args,
+      ]);
+      expect(JSON.parse(added.stdout)).toEqual({ actionItem });
+      expect(JSON.parse((await inProcess(['actions', 'done', 'abc', 'i1', ...args])).stdout)).toEqual({
+        actionItem,
+      });
+    } finally {
+      await close(server);
+    }
+  });
+});
