@@ -166,7 +166,8 @@ interface Changed {
 
 interface Created {
   readonly incident: Incident;
-  readonly changed?: boolean;
+  /** false: a retry with the same key found the incident the first request opened. */
+  readonly created?: boolean;
   readonly classification?: Classification;
   readonly warRoom?: string;
   readonly url?: string;
@@ -401,7 +402,7 @@ ${WHO_HELP}`,
       }
       const reasons = created.classification?.reasons ?? [];
       ctx.io.stdout(
-        `${created.changed === false ? 'Already open' : 'Opened'} incident ${incident.id}: ${incident.title}\n` +
+        `${created.created === false ? 'Already open' : 'Opened'} incident ${incident.id}: ${incident.title}\n` +
           `  severity  ${incident.sev}${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}\n` +
           (warRoom ? `  war room  ${warRoom}\n` : '') +
           `  url       ${url}\n`,

@@ -648,4 +648,31 @@ describe('klaxon incident commands in process, against a recording server', { ti
       await close(server);
     }
   });
+
+  it('a retried create (the API answers created: false) says "Already open", a new one "Opened"', async () => {
+    const incident = { id: 'abc', title: 'Checkout returns 500s', sev: 'SEV-2' };
+    for (const created of [false, true]) {
+      const { url, server } = await recorder({ incident, created, warRoom: '#incident-x' });
+      try {
+        const ran = await inProcess([
+          'create',
+          '--service',
+          'checkout',
+          '--title',
+          'Checkout returns 500s',
+          '--severity',
+          'SEV-2',
+          '--url',
+          url,
+          '--token',
+          't',
+        ]);
+        expect(ran.stdout.split('\n')[0]).toBe(
+          `${created ? 'Opened' : 'Already open'} incident abc: Checkout returns 500s`,
+        );
+      } finally {
+        await close(server);
+      }
+    }
+  });
 });
