@@ -14,7 +14,7 @@ import { createIntegration } from '#app/ingest';
 import { KlaxonError } from '#core/errors';
 import { daysBetween, previousDay, type Rollup } from '#core/metrics';
 import { configPath, dataDir, loadConfigFile } from '#local/settings';
-import { ApiError, apiClient, DEFAULT_URL, localToken, UsageError } from '../cli/client.ts';
+import { ApiError, apiClient, DEFAULT_URL, localToken, notApplying, UsageError } from '../cli/client.ts';
 import { renderReplay, replayLocalDeadLetters, replaySqsDeadLetters } from '../cli/dlq.ts';
 import {
   INCIDENT_COMMANDS,
@@ -264,15 +264,6 @@ function parseCommand(name: string, command: Command, args: string[]): Values {
         : `${error instanceof Error ? error.message : String(error)} (see klaxon ${name} --help)`,
     );
   }
-}
-
-/**
- * Refuses the flags among `flags` that were given although they do not apply to the target chosen
- * (`why`: "with --table", "without --queue-url"), naming the first.
- */
-function notApplying(values: Values, flags: readonly Flag[], why: string): void {
-  const given = flags.find((flag) => values[flag] !== undefined);
-  if (given !== undefined) throw new UsageError(`--${given} does not apply ${why}`);
 }
 
 async function integrationsCreate(values: Values): Promise<number> {

@@ -23,6 +23,20 @@ import { dataDir } from '#local/settings';
 /** A mistake in how the command was called: exit code 2. */
 export class UsageError extends KlaxonError {}
 
+/**
+ * Refuses the flags among `flags` that were given although they do not apply to the target chosen
+ * (`why`: "with --table", "without --queue-url"), naming the first: silently ignored, `--region`
+ * beside `--url` or `--url` beside `--endpoint` would send the request somewhere not asked for.
+ */
+export function notApplying<V extends object>(
+  values: V,
+  flags: readonly (keyof V & string)[],
+  why: string,
+): void {
+  const given = flags.find((flag) => values[flag] !== undefined);
+  if (given !== undefined) throw new UsageError(`--${given} does not apply ${why}`);
+}
+
 /** The API refused the request (its message and field errors) or failed: exit code 1. */
 export class ApiError extends KlaxonError {
   constructor(

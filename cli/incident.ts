@@ -36,7 +36,7 @@ import { ACTION_CATEGORIES, POSTMORTEM_TEMPLATES } from '#core/postmortem';
 import { SEVERITIES } from '#core/severity';
 import { dateTimeFormat } from '#core/wall-clock';
 import { ListIncidentsQuery, RolePath, SmePath } from '#http/request-schemas';
-import { type ApiClient, apiClient, apiPath, UsageError } from './client.ts';
+import { type ApiClient, apiClient, apiPath, notApplying, UsageError } from './client.ts';
 
 /**
  * The incident commands of the `klaxon` CLI (the practice's create_incident.py and
@@ -102,6 +102,7 @@ export const TARGET_HELP = `Target (default: the local runtime, npm start):
   --endpoint <url>     a deployed stack's API (https://<id>.execute-api.<region>.amazonaws.com/):
                        requests are signed with SigV4 (execute-api) with your AWS credentials
   --region <region>    its region (default AWS_REGION, else the one in the endpoint's host name)
+  (--url and --token apply to the local runtime only, --region to --endpoint only)
   --json               print the API's JSON response instead of text
 `;
 
@@ -1209,6 +1210,9 @@ export async function runIncidentCommand(
     return 0;
   }
   checkArgs(name, command, positionals);
+  // The two targets' flags: local (--url, --token) or deployed (--endpoint, --region).
+  if (values.endpoint !== undefined) notApplying(values, ['url', 'token'], 'with --endpoint');
+  else notApplying(values, ['region'], 'without --endpoint');
   let client: ApiClient | undefined;
   return command.run({
     values,

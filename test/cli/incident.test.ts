@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, apiPath } from '../../cli/client.ts';
+import { apiClient, apiPath, UsageError } from '../../cli/client.ts';
 import { INCIDENT_COMMAND_NAMES, runIncidentCommand } from '../../cli/incident.ts';
 import { type RunningKlaxon, startKlaxonProcess } from '../support/local-process.ts';
 
@@ -673,6 +673,28 @@ describe('klaxon incident commands in process, against a recording server', { ti
       } finally {
         await close(server);
       }
+    }
+  });
+
+  it('refuses by name a target flag that does not apply to the target chosen, before any request', async () => {
+    const { url, requests, server } = await recorder({ incident: { id: 'abc' }, changed: true });
+    const endpoint = 'https://abc.execute-api.eu-west-1.amazonaws.com/';
+    try {
+      for (const [args, message] of [
+        [
+          ['show', 'abc', '--url', url, '--region', 'eu-west-1'],
+          '--region does not apply without --endpoint',
+        ],
+        [['ack', 'abc', '--endpoint', endpoint, '--url', url], '--url does not apply with --endpoint'],
+        [['list', '--endpoint', endpoint, '--token', 't'], '--token does not apply with --endpoint'],
+      ] as const) {
+        const ran = await inProcess(args);
+        expect(ran.error, args.join(' ')).toBeInstanceOf(UsageError);
+        expect(String((ran.error as Error).message)).toContain(message);
+      }
+      expect(requests).toEqual([]);
+    } finally {
+      await close(server);
     }
   });
 });
