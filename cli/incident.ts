@@ -35,7 +35,7 @@ import {
 import { ACTION_CATEGORIES, POSTMORTEM_TEMPLATES } from '#core/postmortem';
 import { SEVERITIES } from '#core/severity';
 import { dateTimeFormat } from '#core/wall-clock';
-import { ListIncidentsQuery, RolePath, SmePath } from '#http/request-schemas';
+import { ActionItemsQuery, ListIncidentsQuery, RolePath, SmePath } from '#http/request-schemas';
 import { type ApiClient, apiClient, apiPath, notApplying, UsageError } from './client.ts';
 
 /**
@@ -958,18 +958,16 @@ Options:
     async run(ctx) {
       const [incidentId] = ctx.args;
       const { status } = check(
-        z.object({ status: z.enum(['open', 'done']).optional() }),
+        ActionItemsQuery,
         { status: string(ctx.values, 'status') },
         { status: '--status' },
       );
-      const { actionItems } = await ctx
-        .api()
-        .json<{ actionItems: ActionItemRecord[] }>(
-          incidentId === undefined
-            ? { method: 'GET', path: apiPath('action-items'), query: { status } }
-            : { method: 'GET', path: incidentPath(incidentId, 'action-items') },
-        );
-      // An incident's items come unfiltered.
+      const { actionItems } = await ctx.api().json<{ actionItems: ActionItemRecord[] }>({
+        method: 'GET',
+        path: incidentId === undefined ? apiPath('action-items') : incidentPath(incidentId, 'action-items'),
+        query: { status },
+      });
+      // A stack deployed before one incident's list took `status` answers them all.
       const items = actionItems.filter((a) => status === undefined || a.status === status);
       if (ctx.json) {
         json(ctx.io, { actionItems: items });

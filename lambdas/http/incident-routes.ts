@@ -291,8 +291,11 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
   // Action items, tracked to done.
   api.get('/incidents/:id/action-items', async (c) => {
     try {
+      // The filter of the list across incidents, so that one incident's list takes it too.
+      const { status } = parseOrThrow(ActionItemsQuery, c.req.query(), 'query');
       const incident = await incidentOf(c.req.param('id'));
-      return c.json({ actionItems: await deps.actionItems.actionItems(incident.id) });
+      const items = await deps.actionItems.actionItems(incident.id);
+      return c.json({ actionItems: items.filter((i) => status === undefined || i.status === status) });
     } catch (error) {
       return failed(c, error);
     }

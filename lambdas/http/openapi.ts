@@ -328,6 +328,7 @@ export const OPERATIONS: readonly Operation[] = [
     summary: 'The incident’s action items',
     tag: 'postmortems',
     access: 'api',
+    query: 'ActionItemsQuery',
     ok: [200, 'Oldest first', ['actionItems']],
   },
   {
@@ -545,7 +546,7 @@ function describeParameter(name: string, path: string): string {
 const ref = (name: string) => ({ $ref: `#/components/schemas/${name}` });
 
 const ERRORS = {
-  400: 'A field is invalid: `errors` names each one',
+  400: 'A field or query parameter is invalid or unknown: `errors` names each one',
   401: 'Not authenticated',
   404: 'The incident (or what else the path names) does not exist',
   409: 'The incident’s state does not allow this (`errors` names `status`; for a checklist item Klaxon ticks itself, `item`, with the command that ticks it), or it is no longer what the request expected: `from` (with the current value), `to` (a handoff to the commander there is)',
@@ -573,7 +574,8 @@ function responses(op: Operation): Record<string, unknown> {
     out[code] = { $ref: `#/components/responses/${ingest ? 'Ingest' : ''}Error${code}` };
   };
   if (op.tag === 'links') return out;
-  if (op.body !== undefined || op.query !== undefined) error(400);
+  // An /api route refuses an unknown query parameter even where it takes no query or body.
+  if (op.body !== undefined || op.query !== undefined || op.access === 'api') error(400);
   if (op.access !== 'public') error(401);
   if (op.path.includes('{')) error(404);
   if (op.conflict) error(409);

@@ -94,3 +94,21 @@ export const RolePath = lazySchema(() =>
 
 /** The path of an SME's removal. */
 export const SmePath = lazySchema(() => z.object({ person: Handle }).strict());
+
+/** The query of a route that takes none: every parameter is refused, named. */
+export const NoQuery = lazySchema(() => z.object({}).strict());
+
+/**
+ * The /api routes that take a query (`GET /api/incidents`, as Hono writes the path), with the
+ * schema each parses it with. Every other /api route takes none: api-app.ts refuses any parameter
+ * of it before the route runs, so a new route cannot drop one silently. test/http/openapi.test.ts
+ * checks this list against the document's operations.
+ */
+export const ROUTE_QUERIES: Readonly<Record<string, z.ZodType>> = {
+  'GET /api/incidents': ListIncidentsQuery,
+  'GET /api/incidents/:id/postmortem': PostmortemQuery,
+  'GET /api/incidents/:id/action-items': ActionItemsQuery,
+  'GET /api/action-items': ActionItemsQuery,
+  'GET /api/schedules/:schedule/oncall': OnCallQuery,
+  'GET /api/rollups': RollupQuery,
+};

@@ -191,6 +191,13 @@ describe('the timeline, war room and postmortem over the API', () => {
       ['GET', '/api/rollups?from=2026-11-01&to=2026-11-02&sev=SEV-1', undefined, ['sev']],
       ['POST', `/api/incidents/${incidentId}/exclude`, { excluded: true, reason: 'drill' }, ['reason']],
       ['POST', '/api/integrations', { service: 'checkout', name: 'p', env: 'prod' }, ['env']],
+      // A route that takes no query refuses every parameter: one it does not have was dropped, so
+      // ?activ=true answered every window and a filter read as applied was not.
+      ['GET', `/api/incidents/${incidentId}?view=short`, undefined, ['view']],
+      ['GET', `/api/incidents/${incidentId}/action-items?state=open`, undefined, ['state']],
+      ['GET', '/api/services/checkout/maintenance?activ=true', undefined, ['activ']],
+      ['POST', `/api/incidents/${incidentId}/acknowledge?who=bob`, { who: 'alice' }, ['who']],
+      ['DELETE', '/api/services/checkout/maintenance/nope?force=1', undefined, ['force']],
     ];
     const before = await snapshot();
     for (const [method, path, body, fields] of refused) {
@@ -831,6 +838,15 @@ describe('action items and the postmortem', () => {
       await call('GET', '/api/action-items?status=done'),
     );
     expect(done.actionItems.map((i) => i.id)).toEqual([first.id]);
+    // One incident's items take the same filter (it was dropped: the done item came as "open").
+    const mineOf = async (status: string) =>
+      (
+        await json<{ actionItems: ActionItemRecord[] }>(
+          await call('GET', `/api/incidents/${incidentId}/action-items?status=${status}`),
+        )
+      ).actionItems.map((i) => i.id);
+    expect(await mineOf('open')).toEqual([]);
+    expect(await mineOf('done')).toEqual([first.id]);
     const all = await json<{ actionItems: ActionItemRecord[] }>(await call('GET', '/api/action-items'));
     expect(all.actionItems.map((i) => i.id).sort()).toEqual([first.id, second.id].sort());
   });

@@ -22,7 +22,8 @@ import { parseConfig } from '#core/config';
 import { EventsV2EventSchema } from '#formats/events-v2';
 import { createHttpApp, type HttpAppDeps } from '#http/app';
 import { ApiErrorBody, IngestErrorBody } from '#http/errors';
-import { openApiDocument, QUERIES, REQUEST_BODIES } from '#http/openapi';
+import { OPERATIONS, openApiDocument, QUERIES, REQUEST_BODIES } from '#http/openapi';
+import { ROUTE_QUERIES } from '#http/request-schemas';
 
 /**
  * The OpenAPI document against the app it describes: the same routes both ways, request schemas
@@ -271,6 +272,7 @@ describe('request schemas come from the zod schemas the routes parse', () => {
     const queryOf: Record<string, keyof typeof QUERIES> = {
       'get /api/incidents': 'ListIncidentsQuery',
       'get /api/incidents/{id}/postmortem': 'PostmortemQuery',
+      'get /api/incidents/{id}/action-items': 'ActionItemsQuery',
       'get /api/action-items': 'ActionItemsQuery',
       'get /api/schedules/{schedule}/oncall': 'OnCallQuery',
       'get /api/rollups': 'RollupQuery',
@@ -294,6 +296,23 @@ describe('request schemas come from the zod schemas the routes parse', () => {
       'from',
       'to',
     ]);
+  });
+
+  it('the routes that take a query are the documented ones, with its schema; the other /api ones take none (400)', () => {
+    const routes = Object.entries(ROUTE_QUERIES).flatMap(([key, schema]) => {
+      const [method = '', path = ''] = key.split(' ');
+      return openApiPaths(path).map((p) => [`${method.toLowerCase()} ${p}`, schema] as const);
+    });
+    const documentedQueries = OPERATIONS.flatMap((op) =>
+      op.query === undefined ? [] : [[`${op.method} ${op.path}`, QUERIES[op.query]] as const],
+    );
+    expect(routes.map(([key]) => key).sort()).toEqual(documentedQueries.map(([key]) => key).sort());
+    for (const [key, schema] of routes) {
+      expect(schema, key).toBe(documentedQueries.find(([k]) => k === key)?.[1]);
+    }
+    for (const { path, method, op } of operations()) {
+      if (path.startsWith('/api/')) expect(op.responses['400'], `${method} ${path}`).toBeDefined();
+    }
   });
 
   it('error responses carry the error bodies the app sends', () => {
