@@ -181,6 +181,11 @@ interface Operation {
   readonly ok: readonly [number, string, (readonly string[])?];
   /** 409 when the incident's state does not allow the command. */
   readonly conflict?: boolean;
+  /**
+   * 503 (retry): the same change sent twice at once (one request makes it, the other is told to
+   * retry while it completes the effects), or the incident kept changing under the request.
+   */
+  readonly retry?: boolean;
   /** Extra content types of the success response (besides JSON). */
   readonly produces?: readonly string[];
 }
@@ -197,6 +202,7 @@ const command = (path: string, summary: string, body: RequestBodyName): Operatio
   body,
   ok: [200, 'The incident after the command; `changed: false` when it was already so', COMMAND],
   conflict: true,
+  retry: true,
 });
 
 /** Every operation of the app, in the order of the document. */
@@ -223,6 +229,7 @@ export const OPERATIONS: readonly Operation[] = [
       'The new incident, and the classification when the impact gave the severity (200: the one an earlier request with the same `key` created)',
       ['incident'],
     ],
+    retry: true,
   },
   {
     method: 'get',
@@ -301,6 +308,7 @@ export const OPERATIONS: readonly Operation[] = [
     body: 'ChecklistTick',
     ok: [200, 'The incident and the checklist after the tick', ['incident', 'changed', 'checklist']],
     conflict: true,
+    retry: true,
   },
   {
     method: 'get',
@@ -321,6 +329,7 @@ export const OPERATIONS: readonly Operation[] = [
     body: 'Actor',
     ok: [200, 'The incident after the command', COMMAND],
     conflict: true,
+    retry: true,
   },
   {
     method: 'get',
@@ -551,6 +560,7 @@ const ERRORS = {
   404: 'The incident (or what else the path names) does not exist',
   409: 'The incident’s state does not allow this (`errors` names `status`; for a checklist item Klaxon ticks itself, `item`, with the command that ticks it), or it is no longer what the request expected: `from` (with the current value), `to` (a handoff to the commander there is)',
   413: 'Body larger than the route allows (Events v2: 512 KB; webhooks: 4 MB)',
+  503: 'Retry: another request is making the same change (the two sent at once) and completes it, or the incident kept changing under this one; nothing was changed by this request, and its retry answers the outcome',
 } as const;
 
 function responses(op: Operation): Record<string, unknown> {
@@ -579,6 +589,7 @@ function responses(op: Operation): Record<string, unknown> {
   if (op.access !== 'public') error(401);
   if (op.path.includes('{')) error(404);
   if (op.conflict) error(409);
+  if (op.retry) error(503);
   if (ingest && op.body !== undefined) error(413);
   return out;
 }

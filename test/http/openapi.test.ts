@@ -318,14 +318,28 @@ describe('request schemas come from the zod schemas the routes parse', () => {
   it('error responses carry the error bodies the app sends', () => {
     expect(doc.components.schemas.Error).toEqual(jsonSchema(ApiErrorBody));
     expect(doc.components.schemas.IngestError).toEqual(jsonSchema(IngestErrorBody));
-    for (const code of ['400', '401', '404', '409']) {
+    for (const code of ['400', '401', '404', '409', '503']) {
       const response = doc.components.responses[`Error${code}`] as {
         content: { 'application/json': { schema: Json } };
       };
       expect(response.content['application/json'].schema).toEqual({ $ref: '#/components/schemas/Error' });
     }
     const severity = doc.paths['/api/incidents/{id}/severity']?.post?.responses ?? {};
-    expect(Object.keys(severity).sort()).toEqual(['200', '400', '401', '404', '409']);
+    expect(Object.keys(severity).sort()).toEqual(['200', '400', '401', '404', '409', '503']);
+    // The same change twice at once: the second is told to retry (503). A client generated from
+    // the document knew only the other statuses.
+    for (const [method, path] of [
+      ['post', '/api/incidents'],
+      ['post', '/api/incidents/{id}/severity'],
+      ['post', '/api/incidents/{id}/roles'],
+      ['post', '/api/incidents/{id}/handoff'],
+      ['delete', '/api/incidents/{id}/roles/{role}'],
+      ['delete', '/api/incidents/{id}/roles/sme/{person}'],
+    ] as const) {
+      expect(doc.paths[path]?.[method]?.responses['503'], `${method} ${path}`).toEqual({
+        $ref: '#/components/responses/Error503',
+      });
+    }
     const list = doc.paths['/api/action-items']?.get?.responses ?? {};
     expect(Object.keys(list).sort()).toEqual(['200', '400', '401']);
     const enqueue = doc.paths['/v2/enqueue']?.post?.responses ?? {};
