@@ -182,6 +182,8 @@ interface Shown {
   readonly checklist?: ChecklistView;
   readonly actionItems?: ActionItemRecord[];
   readonly postmortem?: { required: boolean; dueAt?: string; doneAt?: string };
+  /** The config's zone, the timeline's rendering's (absent from a stack deployed before it was sent). */
+  readonly timeZone?: string;
 }
 
 /** GET …/checklist: the view, and its text rendering (which has no item ids). */
@@ -194,31 +196,38 @@ interface Checklist extends ChecklistView {
 
 const json = (io: Io, value: unknown) => io.stdout(`${JSON.stringify(value)}\n`);
 
-/** HH:MM in the user's time zone. */
-export function clock(iso: string): string {
-  return dateTimeFormat('en-GB', { hour: '2-digit', minute: '2-digit', hourCycle: 'h23' }).format(
-    new Date(iso),
-  );
-}
-
-/** HH:MM and the zone's short name (`14:05 CET`): a time said alone, with nothing to place it. */
-function clockInZone(iso: string): string {
-  const parts = dateTimeFormat('en-GB', {
+/**
+ * The parts of an instant in `timeZone` (the user's when not given), with the zone's short name:
+ * every time the CLI prints names its zone (`14:05 CET`), since the times of one output may come
+ * from two places — the server renders the timeline in the config's `timeZone`.
+ */
+function partsInZone(
+  iso: string,
+  timeZone: string | undefined,
+): (type: Intl.DateTimeFormatPartTypes) => string {
+  const parts = dateTimeFormat('en-CA', {
+    year: 'numeric',
+    month: '2-digit',
+    day: '2-digit',
     hour: '2-digit',
     minute: '2-digit',
     hourCycle: 'h23',
     timeZoneName: 'short',
+    ...(timeZone === undefined ? {} : { timeZone }),
   }).formatToParts(new Date(iso));
-  const part = (type: Intl.DateTimeFormatPartTypes) => parts.find((p) => p.type === type)?.value ?? '';
+  return (type) => parts.find((p) => p.type === type)?.value ?? '';
+}
+
+/** HH:MM and the zone's short name (`14:05 CET`), in `timeZone` (default the user's). */
+function clockInZone(iso: string, timeZone?: string): string {
+  const part = partsInZone(iso, timeZone);
   return `${part('hour')}:${part('minute')} ${part('timeZoneName')}`;
 }
 
-/** YYYY-MM-DD HH:MM in the user's time zone. */
-function dateTime(iso: string): string {
-  const day = dateTimeFormat('en-CA', { year: 'numeric', month: '2-digit', day: '2-digit' }).format(
-    new Date(iso),
-  );
-  return `${day} ${clock(iso)}`;
+/** YYYY-MM-DD HH:MM and the zone's short name, in `timeZone` (default the user's). */
+function dateTime(iso: string, timeZone?: string): string {
+  const part = partsInZone(iso, timeZone);
+  return `${part('year')}-${part('month')}-${part('day')} ${clockInZone(iso, timeZone)}`;
 }
 
 /** How long ago: 45s, 12m, 3h 05m, 2d 4h. */
@@ -805,10 +814,12 @@ date, action items, its timeline ([HH:MM] [@who] [TYPE] text) and how far its ch
       const i = shown.incident;
       const runbooks = (shown.runbooks ?? []).map((l) => `${l.href}${l.text ? ` (${l.text})` : ''}`);
       const pm = shown.postmortem;
+      // The header's times in the zone of the timeline below, as the server renders it.
+      const zone = shown.timeZone;
       const postmortem = pm?.doneAt
-        ? `published ${dateTime(pm.doneAt)}${i.postmortemDoneBy ? ` by @${i.postmortemDoneBy}` : ''}`
+        ? `published ${dateTime(pm.doneAt, zone)}${i.postmortemDoneBy ? ` by @${i.postmortemDoneBy}` : ''}`
         : pm?.dueAt
-          ? `due ${dateTime(pm.dueAt)}`
+          ? `due ${dateTime(pm.dueAt, zone)}`
           : pm?.required
             ? `required, due ${POSTMORTEM_DUE_HOURS} hours after resolution`
             : undefined;
@@ -830,7 +841,7 @@ date, action items, its timeline ([HH:MM] [@who] [TYPE] text) and how far its ch
         i.title,
         ...rows.filter(([, value]) => value !== undefined).map(([k, value]) => `  ${k.padEnd(11)}${value}`),
         '',
-        'Timeline',
+        zone === undefined ? 'Timeline' : `Timeline (${zone})`,
         ...(shown.rendered ?? []).map((l) => `  ${l}`),
       ];
       if (shown.checklist) lines.push('', checklistSummary(shown.checklist));

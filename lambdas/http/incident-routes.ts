@@ -138,6 +138,8 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
           ...(dueAt === undefined ? {} : { dueAt }),
           ...(incident.postmortemDoneAt === undefined ? {} : { doneAt: incident.postmortemDoneAt }),
         },
+        // The zone `rendered` is in: a client shows the view's other times in it too.
+        timeZone: config.timeZone,
       });
     } catch (error) {
       return failed(c, error);

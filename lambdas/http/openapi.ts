@@ -241,7 +241,17 @@ export const OPERATIONS: readonly Operation[] = [
     ok: [
       200,
       'The incident and everything about it',
-      ['incident', 'warRoom', 'timeline', 'rendered', 'checklist', 'runbooks', 'actionItems', 'postmortem'],
+      [
+        'incident',
+        'warRoom',
+        'timeline',
+        'rendered',
+        'checklist',
+        'runbooks',
+        'actionItems',
+        'postmortem',
+        'timeZone',
+      ],
     ],
   },
   command('/acknowledge', 'Acknowledge: escalation stops', 'Actor'),

@@ -265,8 +265,9 @@ describe('klaxon incident commands against the running local pipeline', { timeou
     expect(ok(await local('resolve', id))).toMatch(
       new RegExp(`^${id} monitoring until \\d{2}:\\d{2} \\S+; a re-trigger reopens it\\n$`),
     );
+    // A time said alone names its zone (the laptop's), as the monitoring one does.
     expect(ok(await local('resolve', id, '--now'))).toMatch(
-      new RegExp(`^${id} resolved by @tester; postmortem due \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2}\\n$`),
+      new RegExp(`^${id} resolved by @tester; postmortem due \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} \\S+\\n$`),
     );
   });
 
@@ -673,6 +674,31 @@ describe('klaxon incident commands in process, against a recording server', { ti
       } finally {
         await close(server);
       }
+    }
+  });
+
+  it('show gives every time in the zone of the timeline (the config’s), and names it', async () => {
+    // UTC+14 all year: no laptop running this is on it.
+    const { url, server } = await recorder({
+      incident: {
+        id: 'abc',
+        title: 'Checkout returns 500s',
+        sev: 'SEV-2',
+        status: 'resolved',
+        service: 'checkout',
+        roles: {},
+        postmortemDoneBy: 'tester',
+      },
+      rendered: ['[00:05] [@tester] [POSTMORTEM_PUBLISHED] Postmortem published'],
+      postmortem: { required: true, doneAt: '2026-11-26T10:05:00.000Z' },
+      timeZone: 'Pacific/Kiritimati',
+    });
+    try {
+      const shown = (await inProcess(['show', 'abc', '--url', url, '--token', 't'])).stdout;
+      expect(shown).toMatch(/^ {2}postmortem {1}published 2026-11-27 00:05 GMT\+14 by @tester$/m);
+      expect(shown).toContain('\nTimeline (Pacific/Kiritimati)\n  [00:05] [@tester] [POSTMORTEM_PUBLISHED]');
+    } finally {
+      await close(server);
     }
   });
 

@@ -229,6 +229,7 @@ interface Shown {
   runbooks: { href: string; text?: string }[];
   actionItems: ActionItemRecord[];
   postmortem: { required: boolean; dueAt?: string; doneAt?: string };
+  timeZone: string;
 }
 const show = async (id = incidentId) => json<Shown>(await call('GET', `/api/incidents/${id}`));
 
@@ -434,6 +435,8 @@ describe('GET /api/incidents/:id', () => {
     expect(shown.actionItems).toEqual([]);
     // SEV-1 (critical) needs a postmortem, due only once resolved.
     expect(shown.postmortem).toEqual({ required: true });
+    // The zone its rendered timeline is in, so that a client shows its other times in it too.
+    expect(shown.timeZone).toBe('Europe/Berlin');
     expect((await call('GET', '/api/incidents/nope')).status).toBe(404);
   });
 });
