@@ -280,6 +280,27 @@ describe('the pages topic', () => {
     ]);
   });
 
+  it('delivers webhook pages as application/json, retrying for minutes within the 3,600 s SNS allows', () => {
+    // SNS's default: text/plain (JSON-by-content-type receivers saw no body), 3 retries 20 s apart.
+    const policy = template.findResources('AWS::SNS::Subscription', { Properties: { Protocol: 'https' } });
+    const [subscription] = Object.values(policy);
+    const delivery = subscription?.Properties.DeliveryPolicy;
+    expect(delivery.requestPolicy).toEqual({ headerContentType: 'application/json' });
+    const retry = delivery.healthyRetryPolicy;
+    const phases = retry.numNoDelayRetries + retry.numMinDelayRetries + retry.numMaxDelayRetries;
+    expect(phases).toBeLessThanOrEqual(retry.numRetries);
+    expect(retry.numRetries).toBeLessThanOrEqual(100);
+    // At the maximum delay alone the retries outlast a receiver down for 5 minutes...
+    expect(retry.numMaxDelayRetries * retry.maxDelayTarget).toBeGreaterThanOrEqual(300);
+    // ...and even every retry at the maximum delay stays within SNS's hard limit.
+    expect(retry.numRetries * retry.maxDelayTarget).toBeLessThanOrEqual(3600);
+    // Only HTTP/S subscriptions take a delivery policy.
+    const others = template.findResources('AWS::SNS::Subscription', {
+      Properties: { DeliveryPolicy: Match.anyValue() },
+    });
+    expect(Object.keys(others)).toEqual(Object.keys(policy));
+  });
+
   it('sends pages SNS cannot deliver to an encrypted DLQ that only this topic may write to', () => {
     expect(resourceOf(stack.paging.deadLetterQueue).Properties).toMatchObject({ SqsManagedSseEnabled: true });
     const id = stack.getLogicalId(stack.paging.deadLetterQueue.node.defaultChild as CfnElement);
