@@ -50,10 +50,31 @@ export function loadConfig(file: string): KlaxonConfig {
 /**
  * Builds the Klaxon app: the config file named by the `config` context value (relative to the
  * working directory; default klaxon.config.json), validated, then one KlaxonStack named after it.
+ * Other context values (`cdk deploy -c key=value`):
+ * - `filterPoliciesPerTopic`: the account's SNS quota of filter policies per topic, when AWS has
+ *   raised it from 200 (one per contact endpoint).
  */
 export function buildKlaxonApp(app: App): KlaxonStack {
   const file = String(app.node.tryGetContext('config') ?? DEFAULT_CONFIG_FILE);
   const config = loadConfig(path.resolve(file));
+  const filterPoliciesPerTopic = positiveIntegerContext(app, 'filterPoliciesPerTopic');
   // Environment-agnostic: no lookups, so `cdk synth` works without credentials.
-  return new KlaxonStack(app, 'Klaxon', { stackName: config.name, config });
+  return new KlaxonStack(app, 'Klaxon', {
+    stackName: config.name,
+    config,
+    ...(filterPoliciesPerTopic === undefined ? {} : { filterPoliciesPerTopic }),
+  });
+}
+
+/** A context value that must be a positive integer; `-c key=value` passes it as a string. */
+function positiveIntegerContext(app: App, key: string): number | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  const text = String(value);
+  if (!/^[1-9]\d*$/.test(text)) {
+    throw new ConfigError([
+      { field: `${key} (context)`, message: `must be a positive integer, got "${text}"` },
+    ]);
+  }
+  return Number(text);
 }

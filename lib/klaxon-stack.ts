@@ -33,6 +33,12 @@ export interface KlaxonStackProps extends StackProps {
    * @default - no alarm action
    */
   readonly alarmTopicArn?: string;
+  /**
+   * The account's quota of SNS filter policies per topic, when AWS has raised it: one per contact
+   * endpoint. See PagingProps.filterPoliciesPerTopic.
+   * @default 200, SNS's default quota
+   */
+  readonly filterPoliciesPerTopic?: number;
 }
 
 /**
@@ -66,7 +72,7 @@ export class KlaxonStack extends Stack {
   readonly monitoring: PipelineMonitoring;
 
   constructor(scope: Construct, id: string, props: KlaxonStackProps) {
-    const { config, api, exportPrefix, alarmTopicArn, ...stackProps } = props;
+    const { config, api, exportPrefix, alarmTopicArn, filterPoliciesPerTopic, ...stackProps } = props;
     super(scope, id, { description: `Klaxon (${config.name}): alerts in, incidents out`, ...stackProps });
 
     const escalateFunctionName = `${this.stackName}-escalate`;
@@ -80,7 +86,10 @@ export class KlaxonStack extends Stack {
     // Stateful.
     this.store = new IncidentStore(this, 'Store');
     this.bus = new KlaxonEventBus(this, 'EventBus');
-    this.paging = new Paging(this, 'Paging', { responders: config.responders });
+    this.paging = new Paging(this, 'Paging', {
+      responders: config.responders,
+      ...(filterPoliciesPerTopic === undefined ? {} : { filterPoliciesPerTopic }),
+    });
     this.timers = new EscalationTimers(this, 'EscalationTimers', {
       escalateFunctionArn: this.escalateFunctionArn,
     });

@@ -5,6 +5,7 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Contact, Responder } from '#core/config';
+import { ConfigError } from '#core/errors';
 import { contactKey } from '#core/page';
 import { acknowledgeNag } from '../nag.ts';
 
@@ -12,6 +13,8 @@ import { acknowledgeNag } from '../nag.ts';
 export const SNS_MANAGED_KEY = 'alias/aws/sns';
 /** SNS allows at most 150 values across one filter policy. */
 const MAX_FILTER_VALUES = 150;
+/** SNS's default quota of filter policies per topic (AWS Support can raise it). */
+const DEFAULT_FILTER_POLICIES_PER_TOPIC = 200;
 
 /**
  * How SNS delivers to webhook contacts. Its default sends `Content-Type: text/plain` (a receiver
@@ -51,6 +54,13 @@ export interface PagingProps {
    * @default 'Klaxon'
    */
   readonly displayName?: string;
+  /**
+   * How many filter policies SNS allows on the topic: each contact endpoint is one filtered
+   * subscription, and the one past the quota fails `cdk deploy` (the stack rolls back), so more
+   * endpoints than this fail synth instead. Set it only to a quota AWS has raised for the account.
+   * @default 200, SNS's default quota
+   */
+  readonly filterPoliciesPerTopic?: number;
 }
 
 /**
@@ -76,6 +86,10 @@ export class Paging extends Construct {
   constructor(scope: Construct, id: string, props: PagingProps) {
     super(scope, id);
     const endpoints = groupByEndpoint(props.responders);
+    checkFilterPolicyQuota(
+      endpoints.length,
+      props.filterPoliciesPerTopic ?? DEFAULT_FILTER_POLICIES_PER_TOPIC,
+    );
     const displayName = props.displayName ?? 'Klaxon';
     if (displayName.length < 1 || displayName.length > 100) {
       throw new Error(`Paging: displayName must be 1-100 characters, got ${displayName.length}`);
@@ -149,6 +163,27 @@ function groupByEndpoint(responders: readonly Responder[]): Endpoint[] {
     }
   }
   return [...endpoints.values()];
+}
+
+/**
+ * One filtered subscription per endpoint: more than the topic's quota of filter policies would
+ * pass synth and fail in CloudFormation on the first subscription past it.
+ */
+function checkFilterPolicyQuota(endpoints: number, quota: number): void {
+  if (!Number.isInteger(quota) || quota < 1) {
+    throw new Error(`Paging: filterPoliciesPerTopic must be a positive integer, got ${quota}`);
+  }
+  if (endpoints <= quota) return;
+  throw new ConfigError([
+    {
+      field: 'responders',
+      message:
+        `${endpoints} contact endpoints need ${endpoints} filtered subscriptions on the pages topic; ` +
+        `SNS allows ${quota} per topic, so \`cdk deploy\` would fail. List fewer contacts, or ask AWS ` +
+        'Support to raise the quota of filter policies per topic and deploy with ' +
+        '`-c filterPoliciesPerTopic=<the new quota>`',
+    },
+  ]);
 }
 
 function endpointId(contact: Contact, key: string): string {

@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { describe, expect, it } from 'vitest';
 import { type KlaxonConfig, parseConfig, type Responder } from '#core/config';
+import { ConfigError } from '#core/errors';
 import { ROUTES, type Route } from '#core/routing';
 import { KlaxonApi } from '../../lib/constructs/api.ts';
 import { EscalationTimers } from '../../lib/constructs/escalation-timers.ts';
@@ -203,6 +204,34 @@ describe('Paging', () => {
     Template.fromStack(stack).hasResourceProperties('AWS::SNS::Topic', {
       KmsMasterKeyId: stack.resolve(key.keyArn),
     });
+  });
+
+  it('refuses more contact endpoints than SNS allows filter policies on one topic (200), naming both', () => {
+    // Each endpoint is one filtered subscription: the 201st failed `cdk deploy`, not synth.
+    const people = (n: number) =>
+      Array.from({ length: n }, (_, i) =>
+        responder(`p${i}`, { type: 'email', address: `p${i}@example.com` }),
+      );
+    const build = (responders: Responder[], filterPoliciesPerTopic?: number) =>
+      new Paging(newStack(), 'P', {
+        responders,
+        ...(filterPoliciesPerTopic === undefined ? {} : { filterPoliciesPerTopic }),
+      });
+    expect(() => build(people(201))).toThrow(ConfigError);
+    expect(() => build(people(201))).toThrow(
+      /responders: 201 contact endpoints need 201 filtered subscriptions on the pages topic; SNS allows 200 per topic/,
+    );
+    expect(() => build(people(201))).toThrow(/-c filterPoliciesPerTopic=/);
+    Template.fromStack(Stack.of(build(people(200)))).resourceCountIs('AWS::SNS::Subscription', 200);
+    // Contacts sharing an endpoint share its subscription, so they count once.
+    const shared = [...people(200), responder('team', { type: 'email', address: 'P0@example.com' })];
+    expect(Object.keys(build(shared).subscriptions)).toHaveLength(201);
+    // With a quota AWS raised.
+    Template.fromStack(Stack.of(build(people(201), 250))).resourceCountIs('AWS::SNS::Subscription', 201);
+    expect(() => build(people(251), 250)).toThrow(/251 contact endpoints .* SNS allows 250 per topic/);
+    for (const bad of [0, 1.5, -3]) {
+      expect(() => build([], bad)).toThrow(/filterPoliciesPerTopic must be a positive integer/);
+    }
   });
 
   it.each([

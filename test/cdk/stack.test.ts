@@ -491,3 +491,40 @@ describe('invalid config', () => {
     expect(result.stderr.trim()).toMatch(/^invalid Klaxon config: services: /);
   });
 });
+
+describe('context values (`cdk deploy -c key=value`)', () => {
+  const dir = mkdtempSync(path.join(tmpdir(), 'klaxon-cdk-context-'));
+  const valid = JSON.parse(readFileSync(path.join(ROOT, 'klaxon.config.json'), 'utf8'));
+  /** A config with `endpoints` email contacts, one responder each, beside the example's own. */
+  const configWith = (endpoints: number): string => {
+    const file = path.join(dir, `endpoints-${endpoints}.json`);
+    const extra = Array.from({ length: endpoints }, (_, i) => ({
+      id: `person-${i}`,
+      name: `Person ${i}`,
+      contacts: [{ type: 'email', address: `person${i}@example.com` }],
+    }));
+    writeFileSync(file, JSON.stringify({ ...valid, responders: [...valid.responders, ...extra] }));
+    return file;
+  };
+  const build = (context: Record<string, unknown>) =>
+    buildKlaxonApp(new App({ context: { ...CDK_CONTEXT, 'aws:cdk:bundling-stacks': [], ...context } }));
+  const exampleEndpoints = (valid.responders as { contacts: unknown[] }[]).reduce(
+    (n, r) => n + r.contacts.length,
+    0,
+  );
+
+  it('filterPoliciesPerTopic: more contact endpoints than SNS allows per topic fail synth, not deploy', () => {
+    const file = configWith(201 - exampleEndpoints);
+    expect(() => build({ config: file })).toThrow(ConfigError);
+    expect(() => build({ config: file })).toThrow(/201 contact endpoints .* SNS allows 200 per topic/);
+    // A quota AWS raised, passed as the CLI passes it: a string.
+    const stack = build({ config: file, filterPoliciesPerTopic: '201' });
+    Template.fromStack(stack).resourceCountIs('AWS::SNS::Subscription', 201);
+  });
+
+  it.each(['0', 'many', '1.5', '-1', ''])('filterPoliciesPerTopic "%s" is refused by name', (value) => {
+    expect(() =>
+      build({ config: path.join(ROOT, 'klaxon.config.json'), filterPoliciesPerTopic: value }),
+    ).toThrow(/filterPoliciesPerTopic \(context\): must be a positive integer/);
+  });
+});
