@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { App } from 'aws-cdk-lib';
 import { type KlaxonConfig, parseConfig } from '#core/config';
 import { ConfigError } from '#core/errors';
+import { isTopicArn } from './constructs/pipeline-monitoring.ts';
 import { KlaxonStack } from './klaxon-stack.ts';
 
 export const DEFAULT_CONFIG_FILE = 'klaxon.config.json';
@@ -51,19 +52,42 @@ export function loadConfig(file: string): KlaxonConfig {
  * Builds the Klaxon app: the config file named by the `config` context value (relative to the
  * working directory; default klaxon.config.json), validated, then one KlaxonStack named after it.
  * Other context values (`cdk deploy -c key=value`):
+ * - `alarmTopicArn`: the SNS topic every dead-letter-queue alarm notifies (an ops channel outside
+ *   Klaxon, which still hears when Klaxon itself is broken).
  * - `filterPoliciesPerTopic`: the account's SNS quota of filter policies per topic, when AWS has
  *   raised it from 200 (one per contact endpoint).
  */
 export function buildKlaxonApp(app: App): KlaxonStack {
   const file = String(app.node.tryGetContext('config') ?? DEFAULT_CONFIG_FILE);
   const config = loadConfig(path.resolve(file));
+  const alarmTopicArn = topicArnContext(app, 'alarmTopicArn');
   const filterPoliciesPerTopic = positiveIntegerContext(app, 'filterPoliciesPerTopic');
   // Environment-agnostic: no lookups, so `cdk synth` works without credentials.
   return new KlaxonStack(app, 'Klaxon', {
     stackName: config.name,
     config,
+    ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),
     ...(filterPoliciesPerTopic === undefined ? {} : { filterPoliciesPerTopic }),
   });
+}
+
+/**
+ * A context value that must be an SNS topic ARN. An empty one (`-c alarmTopicArn=$UNSET`) is
+ * refused too: silently deploying without the alarm action is what the value was given to prevent.
+ */
+function topicArnContext(app: App, key: string): string | undefined {
+  const value: unknown = app.node.tryGetContext(key);
+  if (value === undefined) return undefined;
+  const text = String(value);
+  if (!isTopicArn(text)) {
+    throw new ConfigError([
+      {
+        field: `${key} (context)`,
+        message: `must be an SNS topic ARN (arn:aws:sns:<region>:<account>:<name>), got "${text}"`,
+      },
+    ]);
+  }
+  return text;
 }
 
 /** A context value that must be a positive integer; `-c key=value` passes it as a string. */

@@ -14,6 +14,11 @@ const FIVE_MINUTES = Duration.minutes(5);
 const NAME = /^[a-z][a-z0-9-]{0,39}$/;
 const TOPIC_ARN = /^arn:[\w-]+:sns:[\w-]+:\d{12}:[\w-]{1,256}$/;
 
+/** Whether `arn` is a standard SNS topic's ARN (what an alarm action can notify). */
+export function isTopicArn(arn: string): boolean {
+  return TOPIC_ARN.test(arn);
+}
+
 export interface WatchedDeadLetterQueue {
   /** Short name (lowercase letters, digits, `-`): `<stack>-dlq-<name>` names the alarm. */
   readonly name: string;
@@ -220,7 +225,7 @@ function validate(props: PipelineMonitoringProps): void {
     }
   }
   const arn = props.alarmTopicArn;
-  if (arn !== undefined && !Token.isUnresolved(arn) && !TOPIC_ARN.test(arn)) {
+  if (arn !== undefined && !Token.isUnresolved(arn) && !isTopicArn(arn)) {
     throw new Error(`PipelineMonitoring: alarmTopicArn "${arn}" is not an SNS topic ARN`);
   }
   const name = props.dashboardName;

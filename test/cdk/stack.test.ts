@@ -522,6 +522,26 @@ describe('context values (`cdk deploy -c key=value`)', () => {
     Template.fromStack(stack).resourceCountIs('AWS::SNS::Subscription', 201);
   });
 
+  it('alarmTopicArn: every dead-letter-queue alarm notifies that topic', () => {
+    const topic = 'arn:aws:sns:eu-central-1:123456789012:ops-alarms';
+    const stack = build({ config: path.join(ROOT, 'klaxon.config.json'), alarmTopicArn: topic });
+    const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
+    expect(alarms).toHaveLength(Object.keys(stack.monitoring.deadLetterAlarms).length);
+    expect(alarms.length).toBeGreaterThan(0);
+    for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
+  });
+
+  it.each([
+    'arn:aws:sqs:eu-central-1:123456789012:ops-alarms',
+    'ops-alarms',
+    'arn:aws:sns:eu-central-1:123456789012:ops alarms',
+    '',
+  ])('alarmTopicArn "%s" is refused by name', (value) => {
+    const run = () => build({ config: path.join(ROOT, 'klaxon.config.json'), alarmTopicArn: value });
+    expect(run).toThrow(ConfigError);
+    expect(run).toThrow(/alarmTopicArn \(context\): must be an SNS topic ARN/);
+  });
+
   it.each(['0', 'many', '1.5', '-1', ''])('filterPoliciesPerTopic "%s" is refused by name', (value) => {
     expect(() =>
       build({ config: path.join(ROOT, 'klaxon.config.json'), filterPoliciesPerTopic: value }),
