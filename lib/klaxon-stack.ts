@@ -107,6 +107,7 @@ export class KlaxonStack extends Stack {
       TABLE_NAME: table.tableName,
       EVENT_BUS_NAME: eventBus.eventBusName,
       PAGES_TOPIC_ARN: topic.topicArn,
+      PAGES_TOPIC_DISPLAY_NAME: this.paging.displayName,
       SCHEDULE_GROUP_NAME: this.timers.groupName,
       SCHEDULER_ROLE_ARN: this.timers.role.roleArn,
       SCHEDULER_DLQ_ARN: this.timers.dlq.queueArn,

@@ -26,6 +26,8 @@ const OPTIONAL = {
   PUBLIC_URL: 'url',
   /** The rollup function's analyst exports. */
   EXPORT_BUCKET: 'text',
+  /** The pages topic's display name, which SNS puts before every SMS (`KLAXON> `). */
+  PAGES_TOPIC_DISPLAY_NAME: 'text',
 } as const satisfies Record<string, EnvRule>;
 
 export type LambdaEnv = { readonly [K in keyof typeof REQUIRED]: string } & {

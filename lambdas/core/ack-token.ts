@@ -2,7 +2,7 @@ import { createHmac, randomBytes, timingSafeEqual } from 'node:crypto';
 import { ValidationError } from './errors.ts';
 
 /**
- * Signed acknowledge/resolve link tokens. They travel in SMS (≤ 140 bytes with the host), so they
+ * Signed acknowledge/resolve link tokens. They travel in SMS (160 characters with the host), so they
  * are short and URL-safe:
  *
  *     <incident id>.<a|r|v>.<responder id>.<expiry, Unix seconds in base36>.<mac>

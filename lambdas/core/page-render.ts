@@ -7,12 +7,16 @@ import { dateTimeFormat } from './wall-clock.ts';
  * - subject: `[SEV-1] Checkout API: Disk 95% full on db-1` (page), `[Reminder] [SEV-1] …`
  *   (reminder), `[Acknowledged by Alice] [SEV-1] …` (notice: the reason as the tag). At most 99
  *   characters: SNS wants subjects "less than 100 characters", without line breaks.
- * - sms (≤ 140 UTF-8 bytes): `SEV-1 checkout: Disk 95% full on db-1 ACK <acknowledge link>`, or
- *   `Reminder SEV-1 checkout: …` for reminders. The link always survives whole; the title is cut
- *   (between characters, with '…') to make room, then dropped, then severity and service, then
- *   the `ACK` label. A link longer than 140 bytes on its own is sent alone and over the limit
- *   (SNS splits it into several messages): a whole link in two parts beats a cut one that fails.
- *   Without an acknowledge link (notices): `[Acknowledged by Alice] SEV-1 checkout: <title…>`.
+ * - sms (one SMS: 160 GSM 03.38 characters with what the channel puts before it, `smsPrefix`):
+ *   `SEV-1 checkout: Disk 95% full on db-1 ACK <acknowledge link>`, or `Reminder SEV-1 checkout: …`
+ *   for reminders. The link always survives whole; the title is cut (with '...') to make room,
+ *   then dropped, then severity and service, then the `ACK` label. The text outside the link is
+ *   kept to GSM 03.38 (transliterated, e.g. '…' → '...', 'ê' → 'e', the rest such as emoji
+ *   dropped): one character outside it makes the whole message UCS-2, 70 characters, too short for
+ *   a link, and SNS splits a longer one into parts, cutting the link across them. Extension
+ *   characters (`{}[]~^\|€`) count twice, as they are sent. A link too long for an SMS on its own
+ *   is sent alone and over the limit (SNS splits it): a whole link in two parts beats a cut one.
+ *   Without an acknowledge link (notices): `[Acknowledged by Alice] SEV-1 checkout: <title...>`.
  * - email: plain text, times in the given zone.
  * - json: `{ version: 1, id, kind, reason, level?, incident, responder, links, digest? }` for webhooks.
  *
@@ -26,21 +30,31 @@ import { dateTimeFormat } from './wall-clock.ts';
  */
 
 export const SUBJECT_MAX_CHARS = 99;
-export const SMS_MAX_BYTES = 140;
+/** One SMS in GSM 03.38 (7-bit) characters; an extension character takes two. */
+export const SMS_MAX_SEPTETS = 160;
+/** One SMS with any character outside GSM 03.38: UCS-2, UTF-16 code units. */
+export const SMS_MAX_UCS2 = 70;
 /** A tag or service name longer than this is cut in the subject, so the title still shows. */
 const SUBJECT_PART_MAX_CHARS = 30;
 const ELLIPSIS = '…';
+/** '…' is no GSM 03.38 character: in an SMS it would make the whole message UCS-2. */
+const SMS_ELLIPSIS = '...';
 
 export interface RenderOptions {
   /** IANA zone for times shown to people. */
   readonly timeZone: string;
+  /**
+   * What the SMS channel puts before the text, counted into the one SMS: SNS prepends a topic's
+   * display name, upper-cased, and '> ' (`KLAXON> `). Default: nothing.
+   */
+  readonly smsPrefix?: string;
 }
 
 export function renderPage(page: Page, options: RenderOptions): RenderedPage {
   return {
     subject: renderSubject(page),
     email: renderEmail(page, options.timeZone),
-    sms: renderSms(page),
+    sms: renderSms(page, options.smsPrefix ?? ''),
     json: renderJson(page),
   };
 }
@@ -121,17 +135,21 @@ function renderDigestEmail(page: Page, digest: NonNullable<Page['digest']>, time
   ].join('\n');
 }
 
-function renderSms(page: Page): string {
+function renderSms(page: Page, prefix: string): string {
   const { incident } = page;
+  const fitText = (template: (text: string) => string, text: string) => fitSmsText(prefix, template, text);
+  const fitWhole = (sms: string) => (fitsSms(prefix + sms) ? sms : undefined);
+  const service = smsText(incident.service);
+  const title = smsText(incident.title);
   if (page.digest !== undefined) {
     const all = page.digest.acknowledgeAll?.link;
     const tag = DIGEST_TAG(page.digest.total);
-    const head = `${tag}${all === undefined ? '.' : ', most urgent'} ${incident.severity} ${oneLine(incident.service)}`;
+    const head = `${tag}${all === undefined ? '.' : ', most urgent'} ${incident.severity} ${service}`;
     const bare = all ?? page.links.acknowledge;
     const link =
       all !== undefined ? `ACK ALL ${all}` : bare === undefined ? page.links.incident : `ACK ${bare}`;
     return (
-      fitText((t) => `${head}: ${t} ${link}`, oneLine(incident.title)) ??
+      fitText((t) => `${head}: ${t} ${link}`, title) ??
       // "most urgent <service>" without its title reads as if ALL meant that one: the tag alone.
       (all === undefined ? fitWhole(`${head} ${link}`) : undefined) ??
       fitWhole(`${tag} ${link}`) ??
@@ -140,8 +158,7 @@ function renderSms(page: Page): string {
       link
     );
   }
-  const head = `${page.kind === 'reminder' ? 'Reminder ' : ''}${incident.severity} ${oneLine(incident.service)}`;
-  const title = oneLine(incident.title);
+  const head = `${page.kind === 'reminder' ? 'Reminder ' : ''}${incident.severity} ${service}`;
   const link = page.links.acknowledge;
   if (link !== undefined) {
     return (
@@ -151,12 +168,14 @@ function renderSms(page: Page): string {
       link
     );
   }
-  const reason = reasonOf(page);
+  const reason = smsText(reasonOf(page));
   return (
     fitText((t) => `[${reason}] ${head}: ${t}`, title) ??
     fitWhole(`[${reason}] ${head}`) ??
     fitText((r) => `[${r}] ${head}`, reason) ??
-    (truncateBytes(reason, SMS_MAX_BYTES) || truncateBytes(head, SMS_MAX_BYTES))
+    fitText((r) => r, reason) ??
+    fitText((h) => h, head) ??
+    ''
   );
 }
 
@@ -234,7 +253,7 @@ function oneLine(text: string): string {
 
 /**
  * Built on first use, not at import: constructing the first Intl.Segmenter loads ICU break data
- * (~10 ms), and only text too long for a subject or an SMS needs it.
+ * (~10 ms), and only text too long for a subject, or SMS text outside GSM 03.38, needs it.
  */
 let segmenter: Intl.Segmenter | undefined;
 
@@ -242,10 +261,6 @@ let segmenter: Intl.Segmenter | undefined;
 function graphemes(text: string): string[] {
   segmenter ??= new Intl.Segmenter('en', { granularity: 'grapheme' });
   return Array.from(segmenter.segment(text), (s) => s.segment);
-}
-
-function byteLength(text: string): number {
-  return Buffer.byteLength(text, 'utf8');
 }
 
 /** `text` if it fits `max` UTF-16 units, else its longest prefix that fits with '…'. */
@@ -259,25 +274,100 @@ function truncateChars(text: string, max: number): string {
   return out.trimEnd() + ELLIPSIS;
 }
 
-/** `text` if it fits `max` bytes, else its longest prefix that fits with '…'; '' if none does. */
-function truncateBytes(text: string, max: number): string {
-  if (byteLength(text) <= max) return text;
-  let out = '';
-  let used = byteLength(ELLIPSIS);
-  for (const g of graphemes(text)) {
-    used += byteLength(g);
-    if (used > max) break;
-    out += g;
+/** GSM 03.38's basic character set: one septet each. */
+const GSM7_BASIC = new Set(
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà',
+);
+/** GSM 03.38's extension table: an escape septet and one more each. */
+const GSM7_EXTENSION = new Set('^{}\\[~]|€');
+/** GSM spellings of characters outside GSM 03.38 that titles often hold (typographic punctuation). */
+const GSM7_SPELLING: Readonly<Record<string, string>> = {
+  '…': '...',
+  '‘': "'",
+  '’': "'",
+  '‚': "'",
+  '′': "'",
+  '`': "'",
+  '“': '"',
+  '”': '"',
+  '„': '"',
+  '″': '"',
+  '«': '"',
+  '»': '"',
+  '‐': '-',
+  '‑': '-',
+  '–': '-',
+  '—': '-',
+  '−': '-',
+  '•': '*',
+  '×': 'x',
+  '→': '->',
+  '≥': '>=',
+  '≤': '<=',
+  ł: 'l',
+  Ł: 'L',
+  đ: 'd',
+  Đ: 'D',
+  ı: 'i',
+  œ: 'oe',
+  Œ: 'OE',
+};
+
+function isGsm7(text: string): boolean {
+  for (const c of text) if (!GSM7_BASIC.has(c) && !GSM7_EXTENSION.has(c)) return false;
+  return true;
+}
+
+function septets(text: string): number {
+  let n = 0;
+  for (const c of text) n += GSM7_EXTENSION.has(c) ? 2 : 1;
+  return n;
+}
+
+/** What a text takes of one SMS, and how much one holds, in the encoding SNS sends it in. */
+function smsFrame(text: string): { used: number; room: number; size: (text: string) => number } {
+  const size = isGsm7(text) ? septets : (t: string) => t.length;
+  return { used: size(text), room: isGsm7(text) ? SMS_MAX_SEPTETS : SMS_MAX_UCS2, size };
+}
+
+function fitsSms(text: string): boolean {
+  const { used, room } = smsFrame(text);
+  return used <= room;
+}
+
+/**
+ * Text for an SMS: on one line, in GSM 03.38. A character outside it is spelled in it (composed,
+ * by the table above, or without its accents: 'ê' → 'e'), else left out (emoji, other scripts).
+ */
+function smsText(text: string): string {
+  const line = oneLine(text);
+  if (isGsm7(line)) return line;
+  const spelled = graphemes(line).map((g) => {
+    const composed = g.normalize('NFC');
+    if (isGsm7(composed)) return composed;
+    const known = GSM7_SPELLING[composed];
+    if (known !== undefined) return known;
+    const bare = g.normalize('NFD').replace(/\p{M}/gu, '');
+    return isGsm7(bare) ? bare : '';
+  });
+  return spelled.join('').replace(/ {2,}/g, ' ').trim();
+}
+
+/**
+ * The template with `text` (GSM 03.38, from smsText; cut with '...' to make room) if at least one
+ * character of it fits in one SMS after `prefix`. The text adds no other encoding, so the
+ * template's own characters decide how much room there is.
+ */
+function fitSmsText(prefix: string, template: (text: string) => string, text: string): string | undefined {
+  const { used, room, size } = smsFrame(prefix + template(''));
+  const free = room - used;
+  if (size(text) <= free) return text === '' ? undefined : template(text);
+  let cut = '';
+  let taken = size(SMS_ELLIPSIS);
+  for (const c of text) {
+    taken += size(c);
+    if (taken > free) break;
+    cut += c;
   }
-  return out.trim() === '' ? '' : out.trimEnd() + ELLIPSIS;
-}
-
-/** The template with `text` (cut to make room) if at least one character of it fits in an SMS. */
-function fitText(template: (text: string) => string, text: string): string | undefined {
-  const cut = truncateBytes(text, SMS_MAX_BYTES - byteLength(template('')));
-  return cut === '' ? undefined : template(cut);
-}
-
-function fitWhole(sms: string): string | undefined {
-  return byteLength(sms) <= SMS_MAX_BYTES ? sms : undefined;
+  return cut.trim() === '' ? undefined : template(cut.trimEnd() + SMS_ELLIPSIS);
 }

@@ -94,7 +94,7 @@ export interface RenderedPage {
   readonly subject: string;
   /** Plain-text email body. */
   readonly email: string;
-  /** ≤ 140 bytes (UTF-8), with the short acknowledge link when there is one. */
+  /** One SMS (160 GSM 03.38 characters with the channel's prefix), with the acknowledge link when there is one. */
   readonly sms: string;
   /** JSON document for HTTPS webhooks. */
   readonly json: string;

@@ -78,6 +78,8 @@ export interface PagingProps {
  */
 export class Paging extends Construct {
   readonly topic: sns.Topic;
+  /** The topic's display name: SNS puts it before every SMS, so the functions render SMS with it. */
+  readonly displayName: string;
   /** Pages SNS could not deliver (endpoint gone, throttled, client errors), for 14 days. */
   readonly deadLetterQueue: sqs.Queue;
   /** The subscription delivering each contact key's pages. */
@@ -94,6 +96,7 @@ export class Paging extends Construct {
     if (displayName.length < 1 || displayName.length > 100) {
       throw new Error(`Paging: displayName must be 1-100 characters, got ${displayName.length}`);
     }
+    this.displayName = displayName;
 
     this.topic = new sns.Topic(this, 'Topic', {
       displayName,

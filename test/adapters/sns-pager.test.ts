@@ -5,7 +5,7 @@ import { SnsPager } from '#adapters/aws/sns-pager';
 import { AckLinks } from '#app/links';
 import type { Page } from '#core/page';
 import { renderPage } from '#core/page-render';
-import { contacts, makeNotice, makePage } from '../support/pages.ts';
+import { contacts, makeNotice, makePage, smsParts } from '../support/pages.ts';
 
 const sns = mockClient(SNSClient);
 
@@ -82,20 +82,36 @@ describe('SNS pager', () => {
       },
     ]);
     const message = publishes()[0]?.Message ?? '';
-    expect(Buffer.byteLength(message, 'utf8')).toBeLessThanOrEqual(140);
+    expect(smsParts(message).parts).toBe(1);
     expect(message).toContain(page.links.acknowledge);
     expect(publishes()[0]).not.toHaveProperty('Subject');
   });
 
-  it('keeps an SMS of a long, multi-byte title within 140 bytes', async () => {
+  it('keeps an SMS of a long title outside GSM 03.38 to one SMS', async () => {
     const page = makePage({
       contact: contacts.sms,
-      incident: { ...makePage().incident, title: `Plattenplatz über 95 % 🔥 ${'ä'.repeat(200)}` },
+      incident: { ...makePage().incident, title: `Plattenplatz über 95 % 🔥 … ${'ê'.repeat(200)}` },
     });
     await pager().send(page);
     const message = publishes()[0]?.Message ?? '';
     expect(message).toBe(renderPage(page, { timeZone }).sms);
-    expect(Buffer.byteLength(message, 'utf8')).toBeLessThanOrEqual(140);
+    expect(smsParts(message)).toMatchObject({ encoding: 'GSM-7', parts: 1 });
+  });
+
+  it("counts in what SNS puts before an SMS from the topic's display name (KLAXON> ): one SMS, the link whole", async () => {
+    const acknowledge =
+      'https://a1b2c3d4e5.execute-api.eu-central-1.amazonaws.com/a/7kq2mzx4ab3c.a.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg';
+    const page = makePage({
+      contact: contacts.sms,
+      incident: { ...makePage().incident, title: `Plattenplatz über 95 % auf db-1 – ${'x'.repeat(60)}…` },
+      links: { ...makePage().links, acknowledge },
+    });
+    await new SnsPager({ topicArn, timeZone, displayName: 'Klaxon', client: new SNSClient({}) }).send(page);
+    const message = publishes()[0]?.Message ?? '';
+    expect(message).toBe(renderPage(page, { timeZone, smsPrefix: 'KLAXON> ' }).sms);
+    expect(message.endsWith(` ACK ${acknowledge}`)).toBe(true);
+    // As the phone gets it.
+    expect(smsParts(`KLAXON> ${message}`)).toMatchObject({ encoding: 'GSM-7', parts: 1 });
   });
 
   it('publishes a digest like a page: its email lists the held incidents, its SMS acknowledges the first', async () => {
@@ -184,10 +200,10 @@ describe('SNS pager', () => {
       const [email = '', sms = '', webhook = '{}'] = publishes().map((p) => p.Message ?? '');
       expect(email).toContain(`Incident: ${signed.incident}\n`);
       expect(JSON.parse(webhook).links).toEqual(signed);
-      // The SMS spends its 140 bytes on the acknowledge link (alone, and over, if it must).
+      // The SMS spends its room on the acknowledge link (alone, and over, if it must).
       expect(sms).not.toContain(signed.incident);
       expect(sms.endsWith(signed.acknowledge)).toBe(true);
-      expect(sms === signed.acknowledge || Buffer.byteLength(sms, 'utf8') <= 140).toBe(true);
+      expect(sms === signed.acknowledge || smsParts(sms).parts === 1).toBe(true);
     },
   );
 

@@ -204,6 +204,8 @@ describe('functions', () => {
             TABLE_NAME: ref(stack.store.table.tableName),
             EVENT_BUS_NAME: ref(stack.bus.eventBus.eventBusName),
             PAGES_TOPIC_ARN: ref(stack.paging.topic.topicArn),
+            // SNS puts it before every SMS ("KLAXON> "): the SMS is rendered with it counted in.
+            PAGES_TOPIC_DISPLAY_NAME: 'Klaxon',
             SCHEDULE_GROUP_NAME: ref(stack.timers.groupName),
             SCHEDULER_ROLE_ARN: ref(stack.timers.role.roleArn),
             SCHEDULER_DLQ_ARN: ref(stack.timers.dlq.queueArn),

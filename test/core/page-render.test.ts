@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import type { Page } from '#core/page';
 import { renderPage } from '#core/page-render';
+import { smsParts } from '../support/pages.ts';
 
 const token = '7kq2mzx4ab3c.a.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg';
 const ackLink = `https://klaxon.example.com/a/${token}`;
@@ -39,7 +40,6 @@ const notice: Page = {
 };
 
 const berlin = { timeZone: 'Europe/Berlin' };
-const bytes = (text: string) => Buffer.byteLength(text, 'utf8');
 /** False for a string with a lone surrogate, i.e. a character cut in half. */
 const wellFormed = (text: string) => Buffer.from(text, 'utf8').toString('utf8') === text;
 
@@ -108,9 +108,9 @@ describe('rendering a page', () => {
     const rendered = renderPage(page, berlin);
     expect(rendered.email).toContain(`\nIncident: ${incidentLink}\n`);
     expect(JSON.parse(rendered.json).links.incident).toBe(incidentLink);
-    // 140 bytes hold one link: the SMS spends them on the acknowledge link.
+    // One SMS holds one link: it spends its room on the acknowledge link.
     expect(rendered.sms).not.toContain(incidentLink);
-    expect(bytes(rendered.sms)).toBeLessThanOrEqual(140);
+    expect(smsParts(rendered.sms).parts).toBe(1);
   });
 
   it('keeps the contact out of the webhook document', () => {
@@ -159,15 +159,15 @@ describe('rendering a notice', () => {
       berlin,
     ).sms;
     expect(sms.startsWith('[Acknowledged by Alice] SEV-1 checkout: xxx')).toBe(true);
-    expect(sms.endsWith('x…')).toBe(true);
-    expect(bytes(sms)).toBe(140);
+    expect(sms.endsWith('x...')).toBe(true);
+    expect(smsParts(sms)).toEqual({ encoding: 'GSM-7', units: 160, parts: 1 });
   });
 
   it('cuts even the reason when it alone is too long', () => {
     const sms = renderPage({ ...notice, reason: `Resolved: ${'ü'.repeat(200)}` }, berlin).sms;
-    expect(bytes(sms)).toBeLessThanOrEqual(140);
+    expect(smsParts(sms)).toEqual({ encoding: 'GSM-7', units: 160, parts: 1 });
     expect(sms.startsWith('[Resolved: üü')).toBe(true);
-    expect(sms.endsWith('…] SEV-1 checkout')).toBe(true);
+    expect(sms.endsWith('...] SEV-1 checkout')).toBe(true);
   });
 });
 
@@ -200,51 +200,91 @@ describe('subjects', () => {
 describe('SMS', () => {
   const longLink =
     'https://abcdefghij.execute-api.eu-central-1.amazonaws.com/a/7kq2mzx4ab3c.a.bob-smith.tbxw00.MrHISkrX6i33lhcI6uQ2hg';
-  const pieces = ['😀', 'ü', 'a', '👩‍💻', '🇩🇪', 'ß', ' '];
+  const pieces = ['😀', 'ü', 'a', '👩‍💻', '🇩🇪', 'ß', ' ', '…'];
+  /** What SNS puts before an SMS published to a topic with the display name "Klaxon". */
+  const KLAXON = { ...berlin, smsPrefix: 'KLAXON> ' };
 
-  it('never exceed 140 bytes, never cut a character and always carry the whole link', () => {
+  it('arrive as one GSM-7 SMS with the prefix, the link whole, whatever the title holds', () => {
     for (let length = 0; length <= 300; length++) {
       const title = Array.from({ length }, (_, i) => pieces[i % pieces.length]).join('');
       const sms = renderPage(
         { ...page, incident: { ...page.incident, title }, links: { ...page.links, acknowledge: longLink } },
-        berlin,
+        KLAXON,
       ).sms;
-      expect(bytes(sms), `title length ${length}`).toBeLessThanOrEqual(140);
+      const delivered = smsParts(`KLAXON> ${sms}`);
+      expect(delivered.encoding, `title length ${length}`).toBe('GSM-7');
+      expect(delivered.parts, `title length ${length}`).toBe(1);
       expect(sms.endsWith(` ACK ${longLink}`), `title length ${length}`).toBe(true);
-      expect(wellFormed(sms), `title length ${length}`).toBe(true);
       const shown = sms.slice(0, -` ACK ${longLink}`.length);
-      if (shown.startsWith('SEV-1 checkout: ')) {
-        const part = shown.slice('SEV-1 checkout: '.length);
-        expect(part === title.trim() || title.startsWith(part.slice(0, -1)), `title length ${length}`).toBe(
-          true,
-        );
-      } else {
-        expect(shown).toBe('SEV-1 checkout');
-      }
+      // Emoji are left out, '…' spelled '...', GSM letters (ü, ß) kept.
+      expect(shown, `title length ${length}`).toMatch(/^SEV-1 checkout(: [üaß. ]+)?$/);
     }
   });
 
-  it('cut a long title with an ellipsis', () => {
-    const title = 'Überlastung im Zahlungsdienst 🔥🔥🔥 seit heute früh, alle Knoten betroffen';
-    const sms = renderPage({ ...page, incident: { ...page.incident, title } }, berlin).sms;
-    expect(sms).toBe(`SEV-1 checkout: Überlastung im Zahlungsdienst 🔥… ACK ${ackLink}`);
-    expect(bytes(sms)).toBeLessThanOrEqual(140);
+  it('fit the execute-api link and SNS\'s "KLAXON> " into one SMS (was three UCS-2 parts, the link cut across them)', () => {
+    const base = 'https://a1b2c3d4e5.execute-api.eu-central-1.amazonaws.com';
+    const acknowledge = `${base}/a/7kq2mzx4ab3c.a.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg`;
+    const sms = renderPage({ ...page, links: { ...page.links, acknowledge } }, KLAXON).sms;
+    expect(sms).toBe(`SEV-1 checkout: Disk 95% full on db-1 ACK ${acknowledge}`);
+    expect(smsParts(`KLAXON> ${sms}`)).toMatchObject({ encoding: 'GSM-7', parts: 1 });
+    const long = renderPage(
+      {
+        ...page,
+        incident: {
+          ...page.incident,
+          title: 'Überlastung im Zahlungsdienst 🔥 seit heute früh – alle Knoten betroffen',
+        },
+        links: { ...page.links, acknowledge },
+      },
+      KLAXON,
+    ).sms;
+    expect(long).toBe(`SEV-1 checkout: Überlastung im Zah... ACK ${acknowledge}`);
+    expect(smsParts(`KLAXON> ${long}`)).toEqual({ encoding: 'GSM-7', units: 160, parts: 1 });
   });
 
-  /** A link of exactly `length` bytes. */
+  it('spell a title in GSM 03.38: typographic punctuation in ASCII, accents left off, the rest left out', () => {
+    const title = '“Zahlungsdienst” – Überlastung… São Paulo, Łódź, Ærø 🔥 ça';
+    const sms = renderPage({ ...page, incident: { ...page.incident, title } }, berlin).sms;
+    expect(sms).toBe(
+      `SEV-1 checkout: "Zahlungsdienst" - Überlastung... Sao Paulo, Lodz, Ærø ca ACK ${ackLink}`,
+    );
+    expect(smsParts(sms).encoding).toBe('GSM-7');
+  });
+
+  it('count extension characters ({}[]~^|€ and backslash) as two', () => {
+    const sms = renderPage({ ...page, incident: { ...page.incident, title: '{'.repeat(40) } }, berlin).sms;
+    // 100 characters around the title leave 60 septets: 28 braces (56) and '...'.
+    expect(sms).toBe(`SEV-1 checkout: ${'{'.repeat(28)}... ACK ${ackLink}`);
+    expect(smsParts(sms)).toEqual({ encoding: 'GSM-7', units: 159, parts: 1 });
+  });
+
+  it('count by UCS-2 (70) when the prefix is outside GSM 03.38, and then keep the link rather than the title', () => {
+    const cyrillic = { ...berlin, smsPrefix: 'КЛАКСОН> ' };
+    expect(renderPage(page, cyrillic).sms).toBe(ackLink);
+    const short = 'https://k.io/a/x';
+    const sms = renderPage({ ...page, links: { ...page.links, acknowledge: short } }, cyrillic).sms;
+    expect(sms).toBe(`SEV-1 checkout: Disk 95% full on db-1 ACK ${short}`);
+    expect(smsParts(`КЛАКСОН> ${sms}`).parts).toBe(1);
+  });
+
+  /** A link of exactly `length` characters. */
   const linkOf = (length: number) => `https://klaxon.example.com/${'a'.repeat(length - 27)}`;
-  const withLink = (acknowledge: string) =>
-    renderPage({ ...page, links: { ...page.links, acknowledge } }, berlin).sms;
+  const withLink = (acknowledge: string, options = berlin) =>
+    renderPage({ ...page, links: { ...page.links, acknowledge } }, options).sms;
 
   it('drop the title, then the service and severity, then the label, to keep the link', () => {
-    expect(withLink(linkOf(115))).toBe(`SEV-1 checkout: D… ACK ${linkOf(115)}`);
-    expect(withLink(linkOf(117))).toBe(`SEV-1 checkout ACK ${linkOf(117)}`);
-    expect(withLink(linkOf(130))).toBe(`ACK ${linkOf(130)}`);
-    expect(withLink(linkOf(140))).toBe(linkOf(140));
+    expect(withLink(linkOf(135))).toBe(`SEV-1 checkout: D... ACK ${linkOf(135)}`);
+    expect(withLink(linkOf(136))).toBe(`SEV-1 checkout ACK ${linkOf(136)}`);
+    expect(withLink(linkOf(142))).toBe(`ACK ${linkOf(142)}`);
+    expect(withLink(linkOf(157))).toBe(linkOf(157));
+    // The prefix takes its room first.
+    expect(withLink(linkOf(127), KLAXON)).toBe(`SEV-1 checkout: D... ACK ${linkOf(127)}`);
+    expect(withLink(linkOf(128), KLAXON)).toBe(`SEV-1 checkout ACK ${linkOf(128)}`);
+    expect(withLink(linkOf(149), KLAXON)).toBe(linkOf(149));
   });
 
   it('send a link longer than an SMS alone rather than cut it', () => {
-    expect(withLink(linkOf(150))).toBe(linkOf(150));
+    expect(withLink(linkOf(170))).toBe(linkOf(170));
   });
 });
 
@@ -281,7 +321,7 @@ describe('rendering a digest (the pages the throttle held, in one message)', () 
     // With the first incident's signed link (what the escalation sends), the SMS acknowledges it.
     expect(
       renderPage({ ...digest, links: { incident: incidentLink, acknowledge: ackLink } }, berlin).sms,
-    ).toBe(`3 incidents waiting. SEV-1 checkout: Disk 95% full on… ACK ${ackLink}`);
+    ).toBe(`3 incidents waiting. SEV-1 checkout: Disk 95% full on db-1 ACK ${ackLink}`);
     expect(renderPage({ ...digest, digest: { total: 1, incidents: listed } }, berlin).subject).toMatch(
       /^\[1 incident waiting\]/,
     );
@@ -333,14 +373,17 @@ describe('rendering a digest (the pages the throttle held, in one message)', () 
 
   it('with an "acknowledge all" link: the SMS carries it (ACK ALL), the email offers it first', () => {
     const rendered = renderPage(withAll, berlin);
-    expect(rendered.sms).toBe(`3 incidents waiting ACK ALL ${allLink}`);
-    expect(bytes(rendered.sms)).toBeLessThanOrEqual(140);
     // With room, the most urgent one is named, as such.
-    const short = 'https://k.io/a/qrstuvwx2345.g.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg';
+    expect(rendered.sms).toBe(
+      `3 incidents waiting, most urgent SEV-1 checkout: Disk 95% full on db-1 ACK ALL ${allLink}`,
+    );
+    expect(smsParts(rendered.sms).parts).toBe(1);
+    const long =
+      'https://abcdefghij.execute-api.eu-central-1.amazonaws.com/a/qrstuvwx2345.g.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg';
     expect(
-      renderPage({ ...withAll, digest: { ...allDigest, acknowledgeAll: { link: short, count: 3 } } }, berlin)
+      renderPage({ ...withAll, digest: { ...allDigest, acknowledgeAll: { link: long, count: 3 } } }, berlin)
         .sms,
-    ).toBe(`3 incidents waiting, most urgent SEV-1 checkout: Disk 95% full… ACK ALL ${short}`);
+    ).toBe(`3 incidents waiting ACK ALL ${long}`);
     const email = rendered.email.split('\n');
     expect(email.slice(0, 5)).toEqual([
       '3 incidents waiting for an acknowledgement',
@@ -357,7 +400,7 @@ describe('rendering a digest (the pages the throttle held, in one message)', () 
     expect(JSON.parse(renderPage(digest, berlin).json).digest.acknowledgeAll).toBeUndefined();
   });
 
-  it('keeps the SMS link whole even for a 63-character responder id (alone, over 140 bytes if it must)', () => {
+  it('keeps the SMS link whole even for a 63-character responder id (alone, over one SMS if it must)', () => {
     const responder = `a${'b'.repeat(62)}`;
     const long = `https://abcdefghij.execute-api.eu-central-1.amazonaws.com/a/qrstuvwx2345.g.${responder}.tbxw00.MrHISkrX6i33lhcI6uQ2hg`;
     const sms = renderPage(
@@ -365,20 +408,19 @@ describe('rendering a digest (the pages the throttle held, in one message)', () 
       berlin,
     ).sms;
     expect(sms.endsWith(long)).toBe(true);
-    expect(sms === long || bytes(sms) <= 140).toBe(true);
+    expect(sms === long || smsParts(sms).parts === 1).toBe(true);
   });
 
-  it('keeps the SMS within 140 bytes and the link whole, however long the title', () => {
+  it('keeps the SMS to one part and the link whole, however long the title', () => {
     for (let length = 0; length <= 200; length += 7) {
       const title = '👩‍💻x'.repeat(length);
-      const all = renderPage({ ...withAll, incident: { ...withAll.incident, title } }, berlin).sms;
-      expect(bytes(all)).toBeLessThanOrEqual(140);
+      const options = { ...berlin, smsPrefix: 'KLAXON> ' };
+      const all = renderPage({ ...withAll, incident: { ...withAll.incident, title } }, options).sms;
+      expect(smsParts(`KLAXON> ${all}`)).toMatchObject({ encoding: 'GSM-7', parts: 1 });
       expect(all.endsWith(`ACK ALL ${allLink}`)).toBe(true);
-      expect(wellFormed(all)).toBe(true);
-      const sms = renderPage({ ...digest, incident: { ...digest.incident, title } }, berlin).sms;
-      expect(bytes(sms)).toBeLessThanOrEqual(140);
+      const sms = renderPage({ ...digest, incident: { ...digest.incident, title } }, options).sms;
+      expect(smsParts(`KLAXON> ${sms}`)).toMatchObject({ encoding: 'GSM-7', parts: 1 });
       expect(sms.endsWith(incidentLink)).toBe(true);
-      expect(wellFormed(sms)).toBe(true);
     }
   });
 });

@@ -32,11 +32,13 @@ describe('parseLambdaEnv', () => {
         PUBLIC_URL: 'https://abc.execute-api.eu-west-1.amazonaws.com/',
         EXPORT_BUCKET: 'exports',
         EXPORT_PREFIX: 'klaxon/',
+        PAGES_TOPIC_DISPLAY_NAME: 'Klaxon',
       }),
     ).toEqual({
       ...ENV,
       PUBLIC_URL: 'https://abc.execute-api.eu-west-1.amazonaws.com/',
       EXPORT_BUCKET: 'exports',
+      PAGES_TOPIC_DISPLAY_NAME: 'Klaxon',
       EXPORT_PREFIX: 'klaxon/',
     });
   });

@@ -52,3 +52,26 @@ export function makeNotice(overrides: Partial<Page> = {}): Page {
     ...overrides,
   });
 }
+
+/** GSM 03.38 as the SMS channel counts it, written out apart from the renderer's own table. */
+const GSM7 =
+  '@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !"#¤%&\'()*+,-./0123456789:;<=>?¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà';
+const GSM7_EXTENSION = '^{}\\[~]|€';
+
+/**
+ * How a text travels as SMS (AWS End User Messaging, "SMS character limits"): 160 GSM 03.38
+ * characters in one part (extension characters count two), or 70 UCS-2 characters as soon as one
+ * character is outside GSM 03.38; a longer text is split into parts of 153 or 67.
+ */
+export function smsParts(text: string): { encoding: 'GSM-7' | 'UCS-2'; units: number; parts: number } {
+  const chars = [...text];
+  if (chars.every((c) => GSM7.includes(c) || GSM7_EXTENSION.includes(c))) {
+    const units = chars.reduce((n, c) => n + (GSM7_EXTENSION.includes(c) ? 2 : 1), 0);
+    return { encoding: 'GSM-7', units, parts: units <= 160 ? 1 : Math.ceil(units / 153) };
+  }
+  return {
+    encoding: 'UCS-2',
+    units: text.length,
+    parts: text.length <= 70 ? 1 : Math.ceil(text.length / 67),
+  };
+}

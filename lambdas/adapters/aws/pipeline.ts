@@ -22,7 +22,11 @@ export function awsPipeline(env: LambdaEnv, config: KlaxonConfig, publicUrl: str
       roleArn: env.SCHEDULER_ROLE_ARN,
       deadLetterArn: env.SCHEDULER_DLQ_ARN,
     }),
-    pager: new SnsPager({ topicArn: env.PAGES_TOPIC_ARN, timeZone: config.timeZone }),
+    pager: new SnsPager({
+      topicArn: env.PAGES_TOPIC_ARN,
+      timeZone: config.timeZone,
+      ...(env.PAGES_TOPIC_DISPLAY_NAME === undefined ? {} : { displayName: env.PAGES_TOPIC_DISPLAY_NAME }),
+    }),
     clock: systemClock,
     config,
     links: new AckLinks({

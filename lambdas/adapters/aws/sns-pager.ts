@@ -11,20 +11,27 @@ const defaultClient = new SNSClient({});
  * message attributes that the contact's subscription filter policy matches (`contact`), and
  * that others may filter on (service, severity, level, responder, kind). Retry contract: the SDK
  * retries; a thrown error means "retry the step" (pages are at-least-once).
+ *
+ * An SMS published to a topic reaches the phone as `<DISPLAY NAME>> <message>` (SNS puts the
+ * topic's display name, upper-cased, before it): the SMS is rendered with that prefix counted in,
+ * so that the whole arrives as one SMS with its link whole.
  */
 export class SnsPager implements Pager {
   readonly #topicArn: string;
   readonly #timeZone: string;
+  readonly #smsPrefix: string;
   readonly #client: SNSClient;
 
-  constructor(options: { topicArn: string; timeZone: string; client?: SNSClient }) {
+  /** `displayName`: the topic's (none: SNS puts nothing before an SMS). */
+  constructor(options: { topicArn: string; timeZone: string; displayName?: string; client?: SNSClient }) {
     this.#topicArn = options.topicArn;
     this.#timeZone = options.timeZone;
+    this.#smsPrefix = options.displayName ? `${options.displayName.toUpperCase()}> ` : '';
     this.#client = options.client ?? defaultClient;
   }
 
   async send(page: Page): Promise<void> {
-    const rendered = renderPage(page, { timeZone: this.#timeZone });
+    const rendered = renderPage(page, { timeZone: this.#timeZone, smsPrefix: this.#smsPrefix });
     const text = (value: string): MessageAttributeValue => ({ DataType: 'String', StringValue: value });
     const attributes: Record<string, MessageAttributeValue> = {
       service: text(page.incident.service),
