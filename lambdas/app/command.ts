@@ -292,13 +292,24 @@ async function move(
   });
 }
 
+/**
+ * The cause of one person's acknowledge or resolve from `source` (the API, a signed link): an
+ * acknowledgement counts once per escalation (`generation`: an ack timeout or a reopen starts the
+ * next), a resolve once per period (`reopens`). A retried request reads the same incident and is
+ * recognised as the retry it is (`replayed`: nothing acts twice); the same button or link pressed
+ * after the incident came back acts again, with an event and a timeline entry of its own.
+ */
+export function actCause(source: string, action: 'acknowledge' | 'resolve', incident: Incident): string {
+  return `${source}:${action === 'acknowledge' ? incident.generation : incident.reopens}`;
+}
+
 export async function acknowledgeIncident(
   id: string,
   who: string,
   deps: CommandDeps,
 ): Promise<CommandResult> {
   const incident = await load(id, deps);
-  const cause = `api:ack:${incident.generation}`;
+  const cause = actCause('api:ack', 'acknowledge', incident);
   const outcome = await actOn(incident, 'acknowledge', { who, channel: 'api', cause }, deps);
   if (transitioned(outcome, 'acknowledged'))
     return { incident: (await deps.store.get(id)) ?? incident, changed: outcome.kind === 'acknowledged' };
@@ -399,8 +410,8 @@ const DIGEST_ACK_CONCURRENCY = 8;
 
 /**
  * A digest's "acknowledge all" link: acknowledges each incident the digest covered (`digestIds`,
- * its list) as its responder, with one cause for the whole link (per incident, a retry is
- * recognised as such), going on from `at`. Batches go on until `budgetMs` has passed (the
+ * its list) as its responder, with the link as the source of each one's cause (actCause: per
+ * incident, a retry is recognised as such), going on from `at`. Batches go on until `budgetMs` has passed (the
  * function's timeout is far shorter than a thousand acknowledgements); a failed acknowledgement
  * does not stop the others. `next` says where the following request goes on. Progress names only
  * the digest's own incidents: `retry` ids not before `from` in its list are ignored.
@@ -408,7 +419,7 @@ const DIGEST_ACK_CONCURRENCY = 8;
 export async function acknowledgeDigest(
   digestIds: readonly string[],
   at: DigestProgress,
-  act: { who: string; cause: string },
+  act: { who: string; source: string },
   deps: EscalationDeps,
   budgetMs: number,
 ): Promise<DigestAckResult> {
@@ -429,7 +440,8 @@ export async function acknowledgeDigest(
       batch.map(async (id) => {
         const incident = await deps.store.get(id);
         if (incident === undefined) return false;
-        const outcome = await actOn(incident, 'acknowledge', { ...act, channel: 'link' }, deps);
+        const cause = actCause(act.source, 'acknowledge', incident);
+        const outcome = await actOn(incident, 'acknowledge', { who: act.who, channel: 'link', cause }, deps);
         // Done by this link now or before (a replay of its cause); anything else was left as it was.
         return (
           outcome.kind === 'acknowledged' ||
@@ -475,7 +487,7 @@ export async function resolveIncident(
   // No early answer for an incident already monitoring or resolved: a retried request must reach
   // the transition, which recognises its cause and completes what the first attempt left.
   if (input.now) {
-    const cause = `api:resolve-now:${incident.reopens}`;
+    const cause = actCause('api:resolve-now', 'resolve', incident);
     // Service was restored when the resolve was first asked for, if it is being watched and the
     // period was quiet so far (the store checks it as it writes); an alert counted in the period
     // (its reopen on the way) means it was not: resolved now, so that alert is in this incident's time.
@@ -492,7 +504,7 @@ export async function resolveIncident(
     }
     return { incident: outcome.incident ?? incident, changed: false };
   }
-  const cause = `api:resolve:${incident.reopens}`;
+  const cause = actCause('api:resolve', 'resolve', incident);
   const outcome = await actOn(incident, 'resolve', { who: input.who, channel: 'api', cause }, deps);
   const changed = outcome.kind === 'monitoring' || outcome.kind === 'resolved';
   return { incident: (await deps.store.get(id)) ?? outcome.incident ?? incident, changed };

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { Hono } from 'hono/tiny';
-import { acknowledgeDigest, actOn, type DigestProgress } from '#app/command';
+import { acknowledgeDigest, actCause, actOn, type DigestProgress } from '#app/command';
 import type { EscalationDeps } from '#app/escalation';
 import { IntegrationDirectory, publishAlerts } from '#app/ingest';
 import { pingHeartbeat } from '#app/operations';
@@ -200,7 +200,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
       const result = await acknowledgeDigest(
         digest.incidentIds,
         at,
-        { who: responder.id, cause: `link:${token}` },
+        { who: responder.id, source: `link:${token}` },
         deps,
         deps.digestAckBudgetMs ?? DIGEST_ACK_BUDGET_MS,
       );
@@ -332,14 +332,12 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
       const checked = await checkLink(token, verifyAckToken);
       if (!checked.ok) return c.html(refusedPage(checked.reason), REFUSED_STATUS[checked.reason]);
       const { incident, claims, responder } = checked;
-      const cause = `link:${token}`;
+      const action = claims.action === 'ack' ? 'acknowledge' : 'resolve';
+      // The link is good for one press per escalation or period: after a reopen or an ack timeout
+      // it acts again, while a retried POST of one press is recognised (actCause).
+      const cause = actCause(`link:${token}`, action, incident);
       // A resolve enters the service's monitoring period, as every resolve does (actOn).
-      const outcome = await actOn(
-        incident,
-        claims.action === 'ack' ? 'acknowledge' : 'resolve',
-        { who: responder.id, channel: 'link', cause },
-        deps,
-      );
+      const outcome = await actOn(incident, action, { who: responder.id, channel: 'link', cause }, deps);
       if (outcome.kind === 'ignored' || outcome.kind === 'replayed') {
         // Acted before (this link's effects were completed again, idempotently) or by someone else.
         const current = outcome.incident ?? incident;

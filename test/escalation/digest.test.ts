@@ -134,7 +134,7 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
   it('"acknowledge all" goes on in batches until its time budget is spent, and says where to go on', async () => {
     const p = await startPipeline(dynamo, config());
     const held = (await flood(p, 15)).slice(5).map((i) => i.id);
-    const act = { who: 'alice', cause: 'link:test-digest' };
+    const act = { who: 'alice', source: 'link:test-digest' };
     // A spent budget still does one batch of eight.
     const first = await acknowledgeDigest(held, DIGEST_START, act, p.deps, 0);
     expect(first).toEqual({ acknowledged: 8, unchanged: 0, failed: 0, next: { from: 8, retry: [] } });
@@ -155,6 +155,34 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
     expect(await statuses()).toEqual(held.map(() => 'acknowledged'));
   });
 
+  // Regression test: one cause for the whole link made a second acknowledgement after an ack
+  // timeout reuse the first one's event id (subscribers de-duplicate on it).
+  it('"acknowledge all" after an ack timeout acknowledges again, each a new event; then a repeat is a replay', async () => {
+    const policy = {
+      id: 'checkout',
+      levels: [{ delayMinutes: 60, targets: [{ responder: 'alice' }] }],
+      repeat: 0,
+    };
+    const p = await startPipeline(
+      dynamo,
+      teamConfig({ ackTimeoutMinutes: 30 }, { escalationPolicies: [policy] }),
+    );
+    const ids = (await flood(p, 2)).map((i) => i.id);
+    const act = { who: 'alice', source: 'link:test-digest' };
+    const all = () => acknowledgeDigest(ids, DIGEST_START, act, p.deps, 60_000);
+    const acks = () => p.events.published.filter((e) => e.detailType === 'Incident Acknowledged');
+    const statuses = async () => Promise.all(ids.map(async (id) => (await p.store.get(id))?.status));
+    expect(await all()).toEqual({ acknowledged: 2, unchanged: 0, failed: 0 });
+    await p.fastForward(31 * MINUTE); // the ack timeout (30 minutes) restarts both
+    expect(await statuses()).toEqual(['triggered', 'triggered']);
+
+    expect(await all()).toEqual({ acknowledged: 2, unchanged: 0, failed: 0 });
+    expect(await statuses()).toEqual(['acknowledged', 'acknowledged']);
+    expect(new Set(acks().map((e) => e.detail.id)).size).toBe(4);
+    expect(await all()).toEqual({ acknowledged: 2, unchanged: 0, failed: 0 });
+    expect(acks()).toHaveLength(4);
+  });
+
   it('a failed acknowledgement does not stop the others: the next request tries it again first', async () => {
     const p = await startPipeline(dynamo, config());
     const held = (await flood(p, 16)).slice(5).map((i) => i.id);
@@ -165,7 +193,7 @@ describe('digests: the throttle holds pages, it does not drop them', () => {
         return p.store.get(id);
       },
     });
-    const act = { who: 'alice', cause: 'link:test-digest' };
+    const act = { who: 'alice', source: 'link:test-digest' };
     // Out of time after the first batch, with one failure in it.
     const first = await acknowledgeDigest(held, DIGEST_START, act, { ...p.deps, store }, 0);
     expect(first).toMatchObject({

@@ -269,7 +269,7 @@ describe('acknowledge links, taken from a real page', () => {
     expect(pipeline.takePages()).toEqual([]);
   });
 
-  // Regression test: the second POST of the same link is a store "replay" (same cause `link:<token>`), which the
+  // Regression test: the second POST of the same link is a store "replay" (same cause `link:<token>:<generation>`), which the
   // route treats as a fresh success: it answers "Acknowledged — Escalation stopped. The other
   // responders have been told." instead of "Already acknowledged".
   it('POST again says "Already acknowledged"', async () => {
@@ -333,6 +333,54 @@ describe('acknowledge links, taken from a real page', () => {
       'MONITORING',
       'RESOLVED',
     ]);
+  });
+
+  // Regression test: the link's cause was `link:<token>` for good, so after a reopen its resolve
+  // was taken for a replay of the first ("Already triggered", nothing changed).
+  it('after a reopen the resolve link resolves again; a retried POST of that press changes nothing', async () => {
+    await wire(teamConfig({ resolveMonitoringMinutes: 15 }));
+    const { id } = await openIncident();
+    const resolve = linkFromInbox(id, 'resolve');
+    expect(h1(await (await submit(resolve)).text())).toBe('Resolving');
+    await pipeline.fastForward(5 * MINUTE);
+    await openIncident(); // the alert fires again in the monitoring period: reopened
+    expect(await incident(id)).toMatchObject({ status: 'triggered', reopens: 1 });
+    pipeline.takePages();
+
+    expect(h1(await (await submit(resolve)).text())).toBe('Resolving');
+    expect(await incident(id)).toMatchObject({ status: 'monitoring', monitoringBy: 'alice' });
+    const before = await snapshot(id);
+    expect(h1(await (await submit(resolve)).text())).toBe('Already monitoring');
+    expect(await snapshot(id)).toEqual(before);
+    expect(pipeline.takePages()).toEqual([]);
+    expect((await timelineTypes(id)).filter((t) => t === 'MONITORING')).toHaveLength(2);
+  });
+
+  // Regression test: after an ack timeout the same link acknowledged again with the same cause, so
+  // its "Incident Acknowledged" event had the first one's id and subscribers dropped it as a retry.
+  it('after the ack timeout the acknowledge link acknowledges again as a new event; its retried POST changes nothing', async () => {
+    await wire(teamConfig({ ackTimeoutMinutes: 30 }));
+    const { id } = await openIncident();
+    const acknowledge = linkFromInbox(id, 'acknowledge');
+    expect(h1(await (await submit(acknowledge)).text())).toBe('Acknowledged');
+    await pipeline.fastForward(31 * MINUTE);
+    expect(await incident(id)).toMatchObject({ status: 'triggered', generation: 2 });
+    pipeline.takePages();
+
+    expect(h1(await (await submit(acknowledge)).text())).toBe('Acknowledged');
+    expect(await incident(id)).toMatchObject({ status: 'acknowledged', acknowledgedBy: 'alice' });
+    const acks = () => pipeline.events.published.filter((e) => e.detailType === 'Incident Acknowledged');
+    expect(acks()).toHaveLength(2);
+    expect(new Set(acks().map((e) => e.detail.id)).size).toBe(2);
+    expect((await timelineTypes(id)).filter((t) => t === 'ACKNOWLEDGED')).toHaveLength(2);
+
+    pipeline.takePages();
+    const before = await snapshot(id);
+    pipeline.clock.set(new Date(now().getTime() + MINUTE));
+    expect(h1(await (await submit(acknowledge)).text())).toBe('Already acknowledged');
+    expect(await snapshot(id)).toEqual(before);
+    expect(pipeline.takePages()).toEqual([]);
+    expect(acks()).toHaveLength(2);
   });
 
   it('the resolve link resolves; then the acknowledge link says it is already resolved', async () => {

@@ -129,7 +129,7 @@ async function acknowledgeAll(fp: Awaited<ReturnType<typeof startFaultyPipeline>
   const digest = await fp.store.getDigest(token.split('.')[0] ?? '');
   if (digest === undefined) throw new Error(`digest of ${link} not stored`);
   const ids = digest.incidentIds;
-  const act = { who: 'alice', cause: `link:${token}` };
+  const act = { who: 'alice', source: `link:${token}` };
   fp.plan.enabled = true;
   let at: DigestProgress | undefined = DIGEST_START;
   let presses = 0;
