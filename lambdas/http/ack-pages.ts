@@ -30,7 +30,7 @@ export interface ConfirmPageInput {
   readonly status: IncidentStatus;
   readonly action: AckAction;
   readonly responderName: string;
-  /** Where the form posts: the same signed link. */
+  /** Where the form posts: the same signed link, relative to the page's URL (`./<token>`). */
   readonly formAction: string;
   /** The service's ack timeout (0: none): an acknowledged incident still open then pages again. */
   readonly ackTimeoutMinutes: number;

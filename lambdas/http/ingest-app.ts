@@ -164,6 +164,13 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
 
   // Acknowledge links. GET changes nothing (mail scanners and link previews follow links): it
   // shows a confirmation form that POSTs back to the same URL, which acts.
+
+  /**
+   * A form's action for the link `token`, relative to the page's own URL (…/a/<token>): the
+   * public URL may have a path this function never sees (a reverse proxy, an API Gateway custom
+   * domain's mapping such as https://ops.example.com/klaxon), and `/a/…` would post outside it.
+   */
+  const formActionOf = (token: string) => `./${token}`;
   app.use('/a/*', async (c, next) => {
     await next();
     // Capability URLs: never cached, never leaked by Referer, never framed.
@@ -190,7 +197,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
         count: digest.incidentIds.length,
         sentAt: renderTime(digest.sentAt, deps.config.timeZone),
         responderName: responder.name,
-        formAction: `/a/${token}`,
+        formAction: formActionOf(token),
       };
       // Only a POST acts: Hono routes HEAD (link previews) here as GET, with its own method.
       if (c.req.method !== 'POST') return c.html(confirmDigestPage(page));
@@ -282,7 +289,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
           responderName: responder.name,
           actions: actions.map((action) => ({
             action,
-            formAction: `/a/${signAckToken({ ...claims, action } satisfies AckClaims, secret)}`,
+            formAction: formActionOf(signAckToken({ ...claims, action } satisfies AckClaims, secret)),
           })),
         }),
       );
@@ -319,7 +326,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
         status: incident.status,
         action: claims.action,
         responderName: responder.name,
-        formAction: `/a/${c.req.param('token')}`,
+        formAction: formActionOf(c.req.param('token')),
         ackTimeoutMinutes: service?.ackTimeoutMinutes ?? 30,
         monitoringMinutes: service?.resolveMonitoringMinutes ?? 15,
       }),

@@ -19,7 +19,7 @@ const input: ConfirmPageInput = {
   status: 'triggered',
   action: 'ack',
   responderName: 'Alice',
-  formAction: '/a/7kq2mzx4ab3c.a.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg',
+  formAction: './7kq2mzx4ab3c.a.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg',
   ackTimeoutMinutes: 30,
   monitoringMinutes: 15,
 };
@@ -38,7 +38,7 @@ describe('the "acknowledge all" page of a digest', () => {
     count: 12,
     sentAt: '10:15',
     responderName: 'Alice <ops>',
-    formAction: '/a/abcdefgh2345.g.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg',
+    formAction: './abcdefgh2345.g.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg',
   };
 
   it('asks to confirm, with the count and when the digest was sent, and posts back to the link', () => {
@@ -189,7 +189,7 @@ describe("the incident page (a page's incident link)", () => {
       '[10:05] [@bob] [ACKNOWLEDGED] Acknowledged by Bob via link',
     ],
     responderName: 'Alice',
-    actions: [{ action: 'resolve', formAction: '/a/7kq2mzx4ab3c.r.alice.tbxw00.Pq0sK2b1xv8yZ3mWc4nLdg' }],
+    actions: [{ action: 'resolve', formAction: './7kq2mzx4ab3c.r.alice.tbxw00.Pq0sK2b1xv8yZ3mWc4nLdg' }],
   };
 
   it('shows the incident, who acknowledged it when, the alert count and the timeline', () => {

@@ -103,6 +103,13 @@ function visibleText(html: string): string {
 }
 const h1 = (html: string) => /<h1>(.*)<\/h1>/.exec(html)?.[1];
 
+/** Where a browser posts a form of the page at `page`: its action resolved against the page's URL. */
+const resolved = (action: string, page: string) =>
+  new URL(action, `https://klaxon.example.com${page}`).pathname;
+/** Where the page's first form posts. */
+const postsTo = (html: string, page: string) =>
+  resolved(/<form method="post" action="([^"]*)">/.exec(html)?.[1] ?? '', page);
+
 /** Triggers through POST /v2/enqueue and waits for process-alert; returns the new incident. */
 async function openIncident(dedupKey = 'srv01/HTTP', severity = 'warning'): Promise<Incident> {
   const res = await postJson('/v2/enqueue', {
@@ -177,7 +184,7 @@ describe('acknowledge links, taken from a real page', () => {
       expect(res.status).toBe(200);
       expect(res.headers.get('content-type')).toMatch(/^text\/html/);
       const html = await res.text();
-      expect(html).toContain(`<form method="post" action="${path}">`);
+      expect(postsTo(html, path)).toBe(path);
       expect(html).toContain('<button type="submit">Acknowledge</button>');
       const text = visibleText(html);
       expect(text).toContain('Acknowledge this incident?');
@@ -197,7 +204,7 @@ describe('acknowledge links, taken from a real page', () => {
     const { id } = await openIncident();
     const path = linkFromInbox(id, 'resolve');
     const html = await (await app.request(path)).text();
-    expect(html).toContain(`<form method="post" action="${path}">`);
+    expect(postsTo(html, path)).toBe(path);
     expect(html).toContain('<button type="submit">Resolve</button>');
     expect(visibleText(html)).toContain('Resolving closes the incident');
     expect((await incident(id)).status).toBe('triggered');
@@ -711,12 +718,12 @@ describe('the incident link of a page: the incident, read-only, for the responde
     expect(link.startsWith('https://klaxon.example.com/a/')).toBe(true);
     return new URL(link).pathname;
   }
-  /** The actions of the page's forms, by their button. */
-  const forms = (html: string) =>
+  /** Where the forms of the page at `page` post, by their button. */
+  const forms = (html: string, page: string) =>
     Object.fromEntries(
       [
         ...html.matchAll(/<form method="post" action="([^"]*)">\s*<button type="submit">([^<]*)<\/button>/g),
-      ].map((m) => [m[2], m[1]]),
+      ].map((m) => [m[2], resolved(m[1] ?? '', page)]),
     );
 
   it('is signed for the paged responder (a view token), the same on each of their contacts', async () => {
@@ -751,7 +758,7 @@ describe('the incident link of a page: the incident, read-only, for the responde
       );
       expect(text).toContain('You act as Alice');
       // The buttons post to alice's own acknowledge and resolve links: those her page carried.
-      expect(forms(html)).toEqual({
+      expect(forms(html, path)).toEqual({
         Acknowledge: linkFromInbox(id, 'acknowledge'),
         Resolve: linkFromInbox(id, 'resolve'),
       });
@@ -782,15 +789,15 @@ describe('the incident link of a page: the incident, read-only, for the responde
     const { id } = await openIncident();
     const path = incidentLinkFromInbox(id);
     await pipeline.fastForward(2 * MINUTE);
-    const acknowledge = forms(await (await app.request(path)).text()).Acknowledge ?? '';
+    const acknowledge = forms(await (await app.request(path)).text(), path).Acknowledge ?? '';
     expect(h1(await (await submit(acknowledge)).text())).toBe('Acknowledged');
     const acked = await (await app.request(path)).text();
     expect(visibleText(acked)).toContain('SEV-3 · Checkout API · acknowledged');
     expect(visibleText(acked)).toContain('Acknowledged by Alice at 11:02');
     expect(visibleText(acked)).toContain('[11:02] [@alice] [ACKNOWLEDGED] Acknowledged by Alice via link');
-    expect(Object.keys(forms(acked))).toEqual(['Resolve']);
+    expect(Object.keys(forms(acked, path))).toEqual(['Resolve']);
 
-    expect(h1(await (await submit(forms(acked).Resolve ?? '')).text())).toBe('Resolved');
+    expect(h1(await (await submit(forms(acked, path).Resolve ?? '')).text())).toBe('Resolved');
     const resolved = await (await app.request(path)).text();
     expect(visibleText(resolved)).toContain('SEV-3 · Checkout API · resolved');
     expect(resolved).not.toContain('<form');
@@ -847,6 +854,51 @@ describe('the incident link of a page: the incident, read-only, for the responde
 });
 
 // ---------------------------------------------------------------------------------------------
+
+// Regression test: the forms posted to /a/<token>, the site's root, so behind a public URL with a
+// path every button left Klaxon.
+describe('behind a public URL with a path (a reverse proxy, an API Gateway custom domain mapping)', () => {
+  it("the confirmation form and the incident page's buttons post under that path, and act", async () => {
+    const base = 'https://ops.example.com/klaxon';
+    const deps = {
+      ...pipeline.deps,
+      links: new AckLinks({ publicUrl: base, secret: async () => LINK_SECRET }),
+    };
+    const proxiedBus = new LocalEventBus({ maxAttempts: 1 });
+    proxiedBus.register('processAlert', async (event) => {
+      await handleAlertEvent(event, deps);
+    });
+    const proxied = createHttpApp({ ...deps, bus: proxiedBus, apiAuth: bearerAuth({ token: TOKEN }) });
+    await proxied.request('/v2/enqueue', {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({
+        routing_key: KEY,
+        event_action: 'trigger',
+        dedup_key: 'proxied',
+        payload: { summary: 'Disk full', source: 'db-1', severity: 'warning' },
+      }),
+    });
+    await proxiedBus.drain();
+    const { links } = pipeline.pager.inbox.find((e) => e.page.kind === 'page')?.page ?? { links: {} };
+    const { acknowledge = '', resolve = '', incident: view = '' } = links as Record<string, string>;
+    expect(acknowledge.startsWith(`${base}/a/`)).toBe(true);
+    /** What the function is asked for: the mapping strips its path. */
+    const served = (link: string) => link.slice(base.length);
+    const actions = async (link: string) =>
+      [
+        ...(await (await proxied.request(served(link))).text()).matchAll(
+          /<form method="post" action="([^"]*)">/g,
+        ),
+      ].map((m) => new URL(m[1] ?? '', link).href);
+
+    expect(await actions(acknowledge)).toEqual([acknowledge]);
+    expect(await actions(resolve)).toEqual([resolve]);
+    expect(await actions(view)).toEqual([acknowledge, resolve]);
+    const pressed = await proxied.request(served(acknowledge), { method: 'POST' });
+    expect(h1(await pressed.text())).toBe('Acknowledged');
+  });
+});
 
 describe('escalate now (POST /api/incidents/{id}/escalate)', () => {
   it('pages the next level at once, names who asked, and times the step after it from now', async () => {
