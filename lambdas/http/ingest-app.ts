@@ -268,8 +268,11 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
         ...(open ? (['resolve'] as const) : []),
       ];
       const secret = await deps.links.secret();
-      const by = incident.acknowledgedBy;
-      const at = incident.acknowledgedAt;
+      // Who owns it, only while someone does: a triggered incident's acknowledgement timed out (or
+      // it reopened), whatever acknowledgedBy still holds; the timeline tells. The time is that of
+      // the latest acknowledgement, the one acknowledgedBy names.
+      const by = incident.status === 'triggered' ? undefined : incident.acknowledgedBy;
+      const at = incident.lastAcknowledgedAt ?? incident.acknowledgedAt;
       return c.html(
         incidentPage({
           incidentTitle: incident.title,

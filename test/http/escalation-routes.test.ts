@@ -803,6 +803,25 @@ describe('the incident link of a page: the incident, read-only, for the responde
     expect(resolved).not.toContain('<form');
   });
 
+  // Regression test: after the ack timeout the page read "triggered", offered Acknowledge, and
+  // still said "Acknowledged by Alice at 11:00", as if someone were on it.
+  it('after the ack timeout it names nobody as owner; acknowledged again, it names the latest acknowledgement', async () => {
+    await wire(teamConfig({ ackTimeoutMinutes: 30 }));
+    const { id } = await openIncident();
+    const path = incidentLinkFromInbox(id);
+    await submit(linkFromInbox(id, 'acknowledge'));
+    await pipeline.fastForward(31 * MINUTE);
+    const lapsed = await (await app.request(path)).text();
+    expect(visibleText(lapsed)).toContain('SEV-3 · Checkout API · triggered 1 alert You act as Alice');
+    expect(visibleText(lapsed)).not.toMatch(/alerts? · Acknowledged by/);
+    expect(Object.keys(forms(lapsed, path))).toEqual(['Acknowledge', 'Resolve']);
+
+    await pipeline.fastForward(4 * MINUTE);
+    await submit(forms(lapsed, path).Acknowledge ?? '');
+    const again = visibleText(await (await app.request(path)).text());
+    expect(again).toContain('SEV-3 · Checkout API · acknowledged 1 alert · Acknowledged by Alice at 11:35');
+  });
+
   it("a notice carries it too: the responder told of another's acknowledgement can open the incident", async () => {
     const { id } = await openIncident();
     await pipeline.fastForward(5 * MINUTE);
