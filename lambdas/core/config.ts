@@ -41,21 +41,25 @@ const LocalDate = z.iso.date();
 
 export const ContactSchema = lazySchema(() =>
   z.discriminatedUnion('type', [
-    z.object({ type: z.literal('email'), address: z.email() }),
-    z.object({
-      type: z.literal('sms'),
-      number: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +4915112345678'),
-    }),
-    z.object({ type: z.literal('webhook'), url: z.url({ protocol: /^https$/ }) }),
+    z.object({ type: z.literal('email'), address: z.email() }).strict(),
+    z
+      .object({
+        type: z.literal('sms'),
+        number: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +4915112345678'),
+      })
+      .strict(),
+    z.object({ type: z.literal('webhook'), url: z.url({ protocol: /^https$/ }) }).strict(),
   ]),
 );
 
 export const ResponderSchema = lazySchema(() =>
-  z.object({
-    id: Id,
-    name: z.string().min(1).max(255),
-    contacts: z.array(ContactSchema).min(1).max(10),
-  }),
+  z
+    .object({
+      id: Id,
+      name: z.string().min(1).max(255),
+      contacts: z.array(ContactSchema).min(1).max(10),
+    })
+    .strict(),
 );
 
 /**
@@ -73,6 +77,7 @@ export const RotationSchema = lazySchema(() =>
       shiftHours: z.number().int().min(1).max(8760).optional(),
       participants: z.array(Id).min(1).max(100),
     })
+    .strict()
     .refine((r) => (r.type === 'custom') === (r.shiftHours !== undefined), {
       message: 'shiftHours is required for custom rotations and only for them',
       path: ['shiftHours'],
@@ -80,13 +85,15 @@ export const RotationSchema = lazySchema(() =>
 );
 
 export const ScheduleSchema = lazySchema(() =>
-  z.object({
-    id: Id,
-    name: z.string().min(1).max(255),
-    timeZone: TimeZone,
-    /** Everyone on call in any rotation is on call for the schedule. */
-    rotations: z.array(RotationSchema).min(1).max(10),
-  }),
+  z
+    .object({
+      id: Id,
+      name: z.string().min(1).max(255),
+      timeZone: TimeZone,
+      /** Everyone on call in any rotation is on call for the schedule. */
+      rotations: z.array(RotationSchema).min(1).max(10),
+    })
+    .strict(),
 );
 
 export const TargetSchema = lazySchema(() =>
@@ -94,69 +101,78 @@ export const TargetSchema = lazySchema(() =>
 );
 
 export const EscalationLevelSchema = lazySchema(() =>
-  z.object({
-    /** Minutes to wait for an acknowledgement before the next level (GoAlert's bounds). */
-    delayMinutes: z.number().int().min(1).max(9000),
-    targets: z.array(TargetSchema).min(1).max(20),
-  }),
+  z
+    .object({
+      /** Minutes to wait for an acknowledgement before the next level (GoAlert's bounds). */
+      delayMinutes: z.number().int().min(1).max(9000),
+      targets: z.array(TargetSchema).min(1).max(20),
+    })
+    .strict(),
 );
 
 export const EscalationPolicySchema = lazySchema(() =>
-  z.object({
-    id: Id,
-    name: z.string().min(1).max(255).optional(),
-    levels: z.array(EscalationLevelSchema).min(1).max(20),
-    /** How many more times the whole policy runs after its last level (GoAlert: 0..5). */
-    repeat: z.number().int().min(0).max(5).default(0),
-  }),
+  z
+    .object({
+      id: Id,
+      name: z.string().min(1).max(255).optional(),
+      levels: z.array(EscalationLevelSchema).min(1).max(20),
+      /** How many more times the whole policy runs after its last level (GoAlert: 0..5). */
+      repeat: z.number().int().min(0).max(5).default(0),
+    })
+    .strict(),
 );
 
 export const ServiceConfigSchema = lazySchema(() =>
-  z.object({
-    id: ServiceId,
-    name: z.string().min(1).max(255),
-    description: z.string().max(1024).optional(),
-    runbookUrl: z.url().optional(),
-    /** Who is paged. Without a policy, incidents open but nobody is paged. */
-    escalationPolicy: Id.optional(),
-    /** Paged once when the policy is exhausted. */
-    fallback: TargetSchema.optional(),
-    /** An acknowledged incident unresolved this long re-pages; 0 turns it off. */
-    ackTimeoutMinutes: z.number().int().min(0).max(9000).default(30),
-    /**
-     * A resolve first watches the service this long (the practice's "stable 15+ minutes"): a
-     * re-trigger of the same key meanwhile reopens the incident. 0 resolves at once, as PagerDuty does.
-     */
-    resolveMonitoringMinutes: z.number().int().min(0).max(1440).default(15),
-    /** How the senders' severities map to SEV-1..4 (default critical→1, error→2, warning→3, info→4). */
-    severityMapping: z.partialRecord(z.enum(SOURCE_SEVERITIES), z.enum(SEVERITIES)).default({}),
-    /**
-     * The escalation policy for incidents of a severity, when it is not the service's policy (e.g.
-     * SEV-1 pages the whole team). Raising an incident's severity re-pages with the new policy.
-     */
-    severityPolicies: z.partialRecord(z.enum(SEVERITIES), Id).default({}),
-    /**
-     * Availability objective, e.g. 99.9 (→ 43.8 minutes of SEV-1/SEV-2 downtime a month). When the
-     * month's budget is used up, "Error Budget Exhausted" goes on the bus and `owners` are told once;
-     * every incident of the service resolved after that in the month requires a postmortem.
-     */
-    slo: z
-      .object({
-        availability: z.number().gt(50).lt(100),
-        owners: z.array(Id).max(20).default([]),
-      })
-      .optional(),
-  }),
+  z
+    .object({
+      id: ServiceId,
+      name: z.string().min(1).max(255),
+      description: z.string().max(1024).optional(),
+      runbookUrl: z.url().optional(),
+      /** Who is paged. Without a policy, incidents open but nobody is paged. */
+      escalationPolicy: Id.optional(),
+      /** Paged once when the policy is exhausted. */
+      fallback: TargetSchema.optional(),
+      /** An acknowledged incident unresolved this long re-pages; 0 turns it off. */
+      ackTimeoutMinutes: z.number().int().min(0).max(9000).default(30),
+      /**
+       * A resolve first watches the service this long (the practice's "stable 15+ minutes"): a
+       * re-trigger of the same key meanwhile reopens the incident. 0 resolves at once, as PagerDuty does.
+       */
+      resolveMonitoringMinutes: z.number().int().min(0).max(1440).default(15),
+      /** How the senders' severities map to SEV-1..4 (default critical→1, error→2, warning→3, info→4). */
+      severityMapping: z.partialRecord(z.enum(SOURCE_SEVERITIES), z.enum(SEVERITIES)).default({}),
+      /**
+       * The escalation policy for incidents of a severity, when it is not the service's policy (e.g.
+       * SEV-1 pages the whole team). Raising an incident's severity re-pages with the new policy.
+       */
+      severityPolicies: z.partialRecord(z.enum(SEVERITIES), Id).default({}),
+      /**
+       * Availability objective, e.g. 99.9 (→ 43.8 minutes of SEV-1/SEV-2 downtime a month). When the
+       * month's budget is used up, "Error Budget Exhausted" goes on the bus and `owners` are told once;
+       * every incident of the service resolved after that in the month requires a postmortem.
+       */
+      slo: z
+        .object({
+          availability: z.number().gt(50).lt(100),
+          owners: z.array(Id).max(20).default([]),
+        })
+        .strict()
+        .optional(),
+    })
+    .strict(),
 );
 
 export const HeartbeatSchema = lazySchema(() =>
-  z.object({
-    id: Id,
-    name: z.string().min(1).max(255),
-    service: ServiceId,
-    /** A ping is expected at least this often; a missed one opens an incident. */
-    intervalMinutes: z.number().int().min(1).max(9000),
-  }),
+  z
+    .object({
+      id: Id,
+      name: z.string().min(1).max(255),
+      service: ServiceId,
+      /** A ping is expected at least this often; a missed one opens an incident. */
+      intervalMinutes: z.number().int().min(1).max(9000),
+    })
+    .strict(),
 );
 
 /**
@@ -169,10 +185,14 @@ export const CloudWatchRuleSchema = lazySchema(() =>
   z
     .object({
       alarmNamePrefix: z.string().min(1).max(255).optional(),
-      tag: z.object({ key: z.string().min(1).max(128), value: z.string().max(256).optional() }).optional(),
+      tag: z
+        .object({ key: z.string().min(1).max(128), value: z.string().max(256).optional() })
+        .strict()
+        .optional(),
       service: ServiceId,
       severity: z.enum(SOURCE_SEVERITIES).default('critical'),
     })
+    .strict()
     .refine((r) => r.alarmNamePrefix !== undefined || r.tag !== undefined, {
       message: 'a rule needs alarmNamePrefix or tag',
     }),
@@ -200,6 +220,7 @@ export const KlaxonConfigSchema = lazySchema(() =>
           /** Local time (in `timeZone`) the nightly rollup of the previous day runs. */
           rollupTime: TimeOfDay.default('01:30'),
         })
+        .strict()
         .default({ rollupTime: '01:30' }),
       cloudwatch: z
         .object({
@@ -207,8 +228,10 @@ export const KlaxonConfigSchema = lazySchema(() =>
           defaultSeverity: z.enum(SOURCE_SEVERITIES).default('critical'),
           rules: z.array(CloudWatchRuleSchema).default([]),
         })
+        .strict()
         .optional(),
     })
+    .strict()
     .superRefine((config, ctx) => {
       const ids = new Set<string>();
       config.services.forEach((s, i) => {
@@ -343,9 +366,66 @@ export type Heartbeat = z.output<typeof HeartbeatSchema>;
  * Validates a parsed config document; throws ConfigError naming every bad field. `jitless`: a
  * process parses its config once, at cold start, where compiling zod's per-object fast paths
  * (`new Function`) costs more than the one parse they would speed up.
+ *
+ * Every object is strict: a misspelt field (`escalation_policy`, `handoff`) fails the file by its
+ * path, with the known field it nearly matches, instead of being dropped — which left a service
+ * paging nobody, or a rotation handing over at the default 09:00.
  */
 export function parseConfig(input: unknown): KlaxonConfig {
-  const result = KlaxonConfigSchema.safeParse(input, { jitless: true });
-  if (!result.success) throw new ConfigError(fieldErrors(result.error));
+  const nearMisses = new Map<string, string>();
+  const result = KlaxonConfigSchema.safeParse(input, {
+    jitless: true,
+    // Not a message of its own (fieldErrors names each unknown key): where the object's schema
+    // is at hand, note the known field each unknown key nearly matches.
+    error: (issue) => {
+      if (issue.code === 'unrecognized_keys' && issue.inst instanceof z.ZodObject) {
+        const known = Object.keys(issue.inst.shape);
+        for (const key of issue.keys) {
+          const match = nearMiss(key, known);
+          if (match !== undefined) nearMisses.set([...(issue.path ?? []), key].join('.'), match);
+        }
+      }
+      return undefined;
+    },
+  });
+  if (!result.success) {
+    throw new ConfigError(
+      fieldErrors(result.error).map((e) => {
+        const match = nearMisses.get(e.field);
+        return match === undefined ? e : { ...e, message: `${e.message}; did you mean ${match}?` };
+      }),
+    );
+  }
   return result.data;
+}
+
+/**
+ * The known key `key` was probably meant as: the same letters ignoring case, `_` and `-`
+ * (`escalation_policy`), the start of one (`handoff`), or at most two typos (`adress`).
+ */
+function nearMiss(key: string, known: readonly string[]): string | undefined {
+  const norm = (k: string) => k.toLowerCase().replace(/[_-]/g, '');
+  const k = norm(key);
+  return (
+    known.find((c) => norm(c) === k) ??
+    known.find((c) => k.length >= 4 && norm(c).startsWith(k)) ??
+    known.find((c) => editDistance(norm(c), k) <= Math.min(2, Math.floor(k.length / 3)))
+  );
+}
+
+/** Levenshtein distance: the fewest single-letter insertions, deletions and substitutions. */
+function editDistance(a: string, b: string): number {
+  let row = Array.from({ length: b.length + 1 }, (_, j) => j);
+  for (let i = 1; i <= a.length; i++) {
+    const next = [i];
+    for (let j = 1; j <= b.length; j++) {
+      next[j] = Math.min(
+        (row[j] ?? 0) + 1,
+        (next[j - 1] ?? 0) + 1,
+        (row[j - 1] ?? 0) + (a[i - 1] === b[j - 1] ? 0 : 1),
+      );
+    }
+    row = next;
+  }
+  return row[b.length] ?? 0;
 }

@@ -85,6 +85,41 @@ describe('config', () => {
     ]);
   });
 
+  it('refuses a misspelt field by its path instead of dropping it, suggesting the known one', () => {
+    const input = structuredClone(base) as typeof base & Record<string, unknown>;
+    const { escalationPolicy, ...service } = input.services[0] as (typeof base.services)[0];
+    input.services[0] = { ...service, escalation_policy: escalationPolicy } as never;
+    const rotation = input.schedules[0]?.rotations[0] as Record<string, unknown>;
+    delete rotation.handoffTime;
+    rotation.handoff = '18:00';
+    (input.responders[0]?.contacts[0] as Record<string, unknown>).adress = 'a@example.com';
+    input.metrics = { rollupTime: '02:00', rollup: '03:00' };
+    input.timezone = 'Europe/Berlin';
+    let errors: readonly { field: string; message: string }[] = [];
+    try {
+      parseConfig(input);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      errors = error.errors;
+    }
+    expect(errors.map((e) => e.field).sort()).toEqual([
+      'metrics.rollup',
+      'responders.0.contacts.0.adress',
+      'schedules.0.rotations.0.handoff',
+      'services.0.escalation_policy',
+      'timezone',
+    ]);
+    const message = (field: string) => errors.find((e) => e.field === field)?.message;
+    expect(message('services.0.escalation_policy')).toBe(
+      'is not a known field; did you mean escalationPolicy?',
+    );
+    expect(message('schedules.0.rotations.0.handoff')).toBe(
+      'is not a known field; did you mean handoffTime?',
+    );
+    expect(message('timezone')).toBe('is not a known field; did you mean timeZone?');
+    expect(message('metrics.rollup')).toBe('is not a known field; did you mean rollupTime?');
+  });
+
   it('rejects duplicate ids', () => {
     const input = structuredClone(base);
     input.responders.push({ ...input.responders[0] } as (typeof base.responders)[0]);
