@@ -1,10 +1,9 @@
-import type { Alert } from '#core/alert';
 import { AuthenticationError, NotFoundError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
 import { type TimerEvent, timer, timerName } from '#core/timers';
 import { type EscalationDeps, resumeEscalationsFor, stopEscalationsFor } from './escalation.ts';
 import type { AlertBus, Integration, MaintenanceWindow } from './ports.ts';
-import { heartbeatDedupKey } from './timers.ts';
+import { heartbeatBack, heartbeatDedupKey } from './timers.ts';
 
 /**
  * Starts a maintenance window: alerts are still recorded, nobody is paged. A window that has
@@ -55,8 +54,9 @@ export async function endMaintenance(service: string, id: string, deps: Escalati
 }
 
 /**
- * A heartbeat ping: push the heartbeat's one-time timer forward by its interval; if a "missed
- * heartbeat" incident is open, resolve it.
+ * A heartbeat ping: record it (a late timer armed before it is then stale), push the heartbeat's
+ * one-time timer forward by its interval; if a "missed heartbeat" incident is open, resolve it.
+ * Recorded before the look: a miss opening meanwhile either sees this ping or is seen by it.
  */
 export async function pingHeartbeat(
   heartbeatId: string,
@@ -70,27 +70,12 @@ export async function pingHeartbeat(
   }
   const now = deps.clock();
   const deadline = new Date(now.getTime() + heartbeat.intervalMinutes * (deps.minuteMs ?? 60_000));
+  await deps.store.recordPing(heartbeatId, now);
   await deps.timers.reschedule(
     timer({ kind: 'heartbeat', heartbeatId, armedAt: now.toISOString() }, deadline),
   );
   const open = await deps.store.findOpen(heartbeat.service, heartbeatDedupKey(heartbeatId));
-  if (open !== undefined) {
-    const alert: Alert = {
-      eventKey: `heartbeat:${heartbeatId}:ping:${now.toISOString()}`,
-      service: heartbeat.service,
-      dedupKey: heartbeatDedupKey(heartbeatId),
-      action: 'resolve',
-      summary: `Heartbeat ${heartbeat.name} is back`,
-      source: 'klaxon-heartbeat',
-      severity: 'info',
-      receivedAt: now.toISOString(),
-      details: {},
-      links: [],
-      images: [],
-      origin: 'heartbeat',
-      client: integration.name,
-    };
-    await deps.bus.putAlerts([alert]);
-  }
+  if (open !== undefined)
+    await deps.bus.putAlerts([heartbeatBack(heartbeat, now.toISOString(), integration.name)]);
   return { heartbeat: heartbeatId, nextDeadline: deadline.toISOString(), resolved: open !== undefined };
 }

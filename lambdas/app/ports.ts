@@ -233,7 +233,7 @@ export interface DigestRecord {
   readonly sentAt: string;
 }
 
-/** Operational state written at runtime: maintenance windows, schedule overrides, throttles. */
+/** Operational state written at runtime: maintenance windows, schedule overrides, throttles, pings. */
 export interface ControlStore {
   putMaintenance(window: MaintenanceWindow): Promise<void>;
   /** Windows of a service that have not ended by `now`. */
@@ -269,6 +269,13 @@ export interface ControlStore {
   /** Keeps a sent digest until `expiresAt` (its links' expiry); its id is new, written once. */
   putDigest(digest: DigestRecord, expiresAt: Date): Promise<void>;
   getDigest(id: string): Promise<DigestRecord | undefined>;
+  /**
+   * Records a heartbeat's ping at `at`, keeping the latest: a slower concurrent ping with an
+   * earlier time does not move it back.
+   */
+  recordPing(heartbeatId: string, at: Date): Promise<void>;
+  /** When the heartbeat was last pinged (a consistent read); undefined before its first ping. */
+  lastPing(heartbeatId: string): Promise<string | undefined>;
 }
 
 /** A postmortem action item, tracked to done. */

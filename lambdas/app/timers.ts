@@ -1,5 +1,6 @@
 import type { Alert } from '#core/alert';
-import { TimerEventSchema } from '#core/timers';
+import type { Heartbeat } from '#core/config';
+import { TimerEventSchema, timer } from '#core/timers';
 import { parseOrThrow } from '#core/validation';
 import { onDigest } from './digest.ts';
 import {
@@ -58,7 +59,35 @@ export function heartbeatDedupKey(heartbeatId: string): string {
   return `heartbeat:${heartbeatId}`;
 }
 
-/** A heartbeat's timer fired: no ping came in time, so a "missed heartbeat" incident opens. */
+/**
+ * The resolve a ping at `pingAt` sends for the heartbeat's "missed" incident. Keyed by the ping,
+ * so the ping's own and a late miss's (onHeartbeatMissed) are one event.
+ */
+export function heartbeatBack(heartbeat: Heartbeat, pingAt: string, client?: string): Alert {
+  return {
+    eventKey: `heartbeat:${heartbeat.id}:ping:${pingAt}`,
+    service: heartbeat.service,
+    dedupKey: heartbeatDedupKey(heartbeat.id),
+    action: 'resolve',
+    summary: `Heartbeat ${heartbeat.name} is back`,
+    source: 'klaxon-heartbeat',
+    severity: 'info',
+    receivedAt: pingAt,
+    details: {},
+    links: [],
+    images: [],
+    origin: 'heartbeat',
+    ...(client === undefined ? {} : { client }),
+  };
+}
+
+/**
+ * A heartbeat's timer fired: no ping came in time, so a "missed heartbeat" incident opens. The
+ * miss is judged against the latest ping, not the one that armed this timer: a timer that
+ * arrives after a later ping (Scheduler's retry of a failed invocation, or an earlier ping's
+ * reschedule that landed last) is stale. It re-arms the latest ping's deadline (the timer it
+ * may have overwritten) and opens nothing, or, that deadline gone too, opens the latest's miss.
+ */
 async function onHeartbeatMissed(
   heartbeatId: string,
   armedAt: string,
@@ -67,11 +96,21 @@ async function onHeartbeatMissed(
   const heartbeat = deps.config.heartbeats.find((h) => h.id === heartbeatId);
   // Removed from the config since the timer was armed: nothing to watch any more.
   if (heartbeat === undefined) return 'stale';
-  const expected = new Date(
-    new Date(armedAt).getTime() + heartbeat.intervalMinutes * (deps.minuteMs ?? 60_000),
-  );
+  const interval = heartbeat.intervalMinutes * (deps.minuteMs ?? 60_000);
+  // Times compared as instants: the timer's armedAt may carry an offset; the store's are UTC.
+  const pingAfter = async (at: string) => {
+    const pinged = await deps.store.lastPing(heartbeatId);
+    return pinged !== undefined && Date.parse(pinged) > Date.parse(at) ? pinged : undefined;
+  };
+  const later = await pingAfter(armedAt);
+  const since = later ?? armedAt;
+  const expected = new Date(Date.parse(since) + interval);
+  if (later !== undefined && expected > deps.clock()) {
+    await deps.timers.reschedule(timer({ kind: 'heartbeat', heartbeatId, armedAt: since }, expected));
+    return 'stale';
+  }
   const alert: Alert = {
-    eventKey: `heartbeat:${heartbeatId}:${armedAt}`,
+    eventKey: `heartbeat:${heartbeatId}:${since}`,
     service: heartbeat.service,
     dedupKey: heartbeatDedupKey(heartbeatId),
     action: 'trigger',
@@ -82,11 +121,15 @@ async function onHeartbeatMissed(
     // The miss's own time, the same in every retry of this timer: a retry after the next ping
     // resolved the incident is a replay of this miss, not a new one.
     receivedAt: expected.toISOString(),
-    details: { heartbeat: heartbeatId, lastPing: armedAt },
+    details: { heartbeat: heartbeatId, lastPing: since },
     links: [],
     images: [],
     origin: 'heartbeat',
   };
   const outcome = await processAlert(alert, deps);
+  // A ping that came while the incident opened may have looked before it existed (the ping
+  // records itself, then looks; this opens, then looks): resolve it as that ping would have.
+  const latest = await pingAfter(since);
+  if (latest !== undefined) await processAlert(heartbeatBack(heartbeat, latest), deps);
   return outcome.kind === 'replayed' ? 'replayed' : 'done';
 }

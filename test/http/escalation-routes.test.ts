@@ -8,8 +8,10 @@ import { handleTimerEvent } from '#app/timers';
 import { signAckToken } from '#core/ack-token';
 import { hashIntegrationKey } from '#core/ids';
 import type { Incident } from '#core/incident';
+import { timer } from '#core/timers';
 import { createHttpApp } from '#http/app';
 import { startTestDynamo } from '../support/dynamo.ts';
+import { overriding } from '../support/override.ts';
 import { LINK_SECRET, type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { teamConfig } from '../support/team.ts';
 
@@ -1118,6 +1120,91 @@ describe('heartbeats', () => {
     await pipeline.fastForward(59 * MINUTE);
     expect(pipeline.takePages()).toEqual([]);
     expect((await pipeline.store.list({ status: 'triggered' })).incidents).toEqual([]);
+  });
+
+  describe('a late timer is judged against the latest ping', () => {
+    const heartbeatId = 'nightly-backup';
+    const sinceStart = (ms: number) => new Date(Date.parse(START) + ms);
+    const openIncidents = async () =>
+      (await pipeline.store.list({})).incidents.filter((i) => i.status !== 'resolved');
+
+    it("a timer retried after a later ping (Scheduler's retry) is stale: nothing opens, the later deadline stands", async () => {
+      expect((await ping()).status).toBe(202); // deadline +60
+      // The invocation at +60 fails and Scheduler retries it; meanwhile the job pings at +65.
+      pipeline.clock.set(sinceStart(65 * MINUTE));
+      expect(await (await ping()).json()).toMatchObject({
+        nextDeadline: sinceStart(125 * MINUTE).toISOString(),
+      });
+      pipeline.clock.set(sinceStart(70 * MINUTE));
+      const retried = await handleTimerEvent(
+        { kind: 'heartbeat', heartbeatId, armedAt: START },
+        pipeline.deps,
+      );
+      expect(retried).toBe('stale');
+      await bus.drain();
+      expect((await pipeline.store.list({})).incidents).toEqual([]);
+      expect(pipeline.takePages()).toEqual([]);
+      expect(await heartbeatTimers()).toEqual([
+        expect.objectContaining({ name: 'hb-nightly-backup', dueAt: sinceStart(125 * MINUTE).toISOString() }),
+      ]);
+      // The job stops: the later ping's deadline opens the miss.
+      await pipeline.fastForward(55 * MINUTE);
+      const [missed] = await openIncidents();
+      expect(missed).toMatchObject({
+        startedAt: sinceStart(125 * MINUTE).toISOString(),
+        status: 'triggered',
+      });
+    });
+
+    it("a timer armed by an earlier ping (its reschedule landed last) re-arms the latest ping's deadline", async () => {
+      await ping();
+      pipeline.clock.set(sinceStart(5 * MINUTE));
+      await ping();
+      // The first ping's reschedule lands after the second's: the armed timer is the older one.
+      await pipeline.timers.reschedule(
+        timer({ kind: 'heartbeat', heartbeatId, armedAt: START }, sinceStart(60 * MINUTE)),
+      );
+      await pipeline.fastForward(55 * MINUTE); // +60: pinged at +5, not missed yet
+      expect(await openIncidents()).toEqual([]);
+      expect(await heartbeatTimers()).toEqual([
+        expect.objectContaining({ dueAt: sinceStart(65 * MINUTE).toISOString() }),
+      ]);
+      await pipeline.fastForward(5 * MINUTE); // +65: missed, and still watched
+      const [missed] = await openIncidents();
+      expect(missed).toMatchObject({ startedAt: sinceStart(65 * MINUTE).toISOString() });
+      expect(pipeline.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+    });
+
+    it('a ping that lands while a late timer opens the miss leaves it resolved, not paging a healthy job', async () => {
+      await ping();
+      pipeline.clock.set(sinceStart(70 * MINUTE)); // missed at +60; the timer comes late
+      // The job pings while the timer opens its incident: after the timer's check, before the
+      // incident exists, so the ping finds nothing open to resolve.
+      let pinged: Response | undefined;
+      const racing = {
+        ...pipeline.deps,
+        store: overriding(pipeline.deps.store, {
+          trigger: async (...args: Parameters<Pipeline['deps']['store']['trigger']>) => {
+            pinged ??= await ping();
+            return pipeline.deps.store.trigger(...args);
+          },
+        }),
+      };
+      await handleTimerEvent({ kind: 'heartbeat', heartbeatId, armedAt: START }, racing);
+      expect(await pinged?.json()).toMatchObject({ resolved: false });
+      await bus.drain();
+      expect(await openIncidents()).toEqual([]);
+      const [missed] = (await pipeline.store.list({})).incidents;
+      expect(missed).toMatchObject({ status: 'resolved', startedAt: sinceStart(60 * MINUTE).toISOString() });
+      // Its retry, and the two at once: nothing reopens.
+      await Promise.all([
+        handleTimerEvent({ kind: 'heartbeat', heartbeatId, armedAt: START }, pipeline.deps),
+        ping(),
+      ]);
+      await bus.drain();
+      expect(await openIncidents()).toEqual([]);
+      expect((await pipeline.store.list({})).incidents).toHaveLength(1);
+    });
   });
 
   it('a heartbeat nobody ever pinged opens nothing (it is armed by its first ping)', async () => {

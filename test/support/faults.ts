@@ -160,6 +160,8 @@ export const STORE_METHODS = [
   'moveDigest',
   'putDigest',
   'getDigest',
+  'recordPing',
+  'lastPing',
   // MetricsStore
   'incidentsOfDay',
   'previousResolution',

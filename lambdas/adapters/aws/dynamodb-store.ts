@@ -988,6 +988,28 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     return typeof Item?.claimedAt === 'string' ? Item.claimedAt : undefined;
   }
 
+  async recordPing(heartbeatId: string, at: Date): Promise<void> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: `HB#${heartbeatId}`, sk: 'HB' },
+          UpdateExpression: 'SET lastPing = :at',
+          // ISO times in UTC sort as they compare.
+          ConditionExpression: 'attribute_not_exists(lastPing) OR lastPing < :at',
+          ExpressionAttributeValues: { ':at': at.toISOString() },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
+  }
+
+  async lastPing(heartbeatId: string): Promise<string | undefined> {
+    const item = await this.#getItem(`HB#${heartbeatId}`, 'HB');
+    return typeof item?.lastPing === 'string' ? item.lastPing : undefined;
+  }
+
   async putMaintenance(window: MaintenanceWindow): Promise<void> {
     await this.#db.send(
       new PutCommand({
