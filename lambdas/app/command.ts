@@ -655,7 +655,7 @@ async function afterSeverityChanged(
       if (restarted) {
         // Restarted: the old generation's timers are stale; level 1 pages now, the next step is timed.
         await cancelEscalationTimers(before, deps);
-        effects = (await runStep(after, policy, 0, deps, now)).effects;
+        ({ effects, note } = await runStep(after, policy, 0, deps, now));
       } else {
         const level = policy.levels[0];
         const ids = level ? await recipients(level.targets, deps, now) : [];

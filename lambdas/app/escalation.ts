@@ -1,6 +1,6 @@
 import type { EscalationPolicy, KlaxonConfig, Target } from '#core/config';
 import { ConflictError, NotFoundError, RetryableError } from '#core/errors';
-import { escalationStepText, stepAction } from '#core/escalation';
+import { escalationStepText, stepAction, stepCount } from '#core/escalation';
 import { timelineEntryId } from '#core/ids';
 import {
   type Incident,
@@ -45,7 +45,8 @@ import { sendInSlot, takeSlot } from './throttled.ts';
  *      escalation active) records `step` and `stepAt`. An acknowledgement, a resolve or a
  *      maintenance stop that commits first makes the claim fail, so a late timer pages nobody.
  *   2. effects: page the level's targets (schedules resolved to who is on call now), start the
- *      next step's timer (deterministic name: a duplicate create is a no-op).
+ *      next step's timer (deterministic name: a duplicate create is a no-op). A level with nobody
+ *      on call times the next level with someone for now instead (runStep).
  *   3. complete: write the step's timeline entry, whose key is derived from (incident, step,
  *      stepAt). A retry that finds the step claimed but the entry missing repeats the effects;
  *      one that finds the entry does nothing. Pages are therefore at-least-once, never lost.
@@ -184,7 +185,22 @@ export async function notify(
   return effects;
 }
 
-/** Step `step`'s effects: page its level (or the fallback when exhausted) and start the next timer. */
+/** What running a step came to: who it paged, whether it was the fallback, what its entry adds. */
+export interface StepRun {
+  readonly effects: Effects;
+  readonly exhausted: boolean;
+  /** Appended to the step's entry: nobody on call there, and what runs instead. */
+  readonly note: string;
+}
+
+/**
+ * Step `step`'s effects: page its level (or the fallback when exhausted) and start the next timer.
+ * A level with nobody on call (a schedule's gap, a rotation not begun) is not a page into the
+ * void followed by the level's whole delay: PagerDuty gives an incident to the first level with
+ * someone on call, so the next such step is timed for now, and the entry says why. Only within
+ * one round: if no level has anyone, the fallback is next (repeating empty rounds would loop to
+ * the same end).
+ */
 export async function runStep(
   incident: Incident,
   policy: EscalationPolicy,
@@ -192,7 +208,7 @@ export async function runStep(
   deps: EscalationDeps,
   now: Date,
   counting: Counting = 'now',
-) {
+): Promise<StepRun> {
   const action = stepAction(policy, step);
   const cause = `step:${incident.generation}:${step}`;
   if (action.kind === 'exhausted') {
@@ -206,11 +222,30 @@ export async function runStep(
       now,
       counting,
     );
-    return { effects, exhausted: true as const };
+    const note =
+      fallback === undefined
+        ? ' — no fallback: nobody paged'
+        : reachable(ids, deps)
+          ? ''
+          : ' — nobody on call for the fallback: nobody paged';
+    return { effects, exhausted: true, note };
   }
   // biome-ignore lint/style/noNonNullAssertion: stepAction bounds the level
   const level = policy.levels[action.level]!;
   const ids = await recipients(level.targets, deps, now);
+  if (!reachable(ids, deps)) {
+    const { next, empty } = await nextStaffedStep(policy, step, deps, now);
+    const then = stepAction(policy, next);
+    const levels = [action.level, ...empty].map((l) => `level ${l + 1}`).join(', nor at ');
+    await deps.timers.schedule(
+      timer(
+        { kind: 'escalate', incidentId: incident.id, generation: incident.generation, step: next },
+        atOnce(deps),
+      ),
+    );
+    const note = ` — nobody on call at ${levels}: ${then.kind === 'page' ? `level ${then.level + 1} is paged now` : 'on to the fallback now'}`;
+    return { effects: NONE, exhausted: false, note };
+  }
   const reason =
     step === 0
       ? 'New incident'
@@ -230,8 +265,46 @@ export async function runStep(
     step: step + 1,
   };
   await deps.timers.schedule(timer(next, new Date(now.getTime() + minutes(deps, level.delayMinutes))));
-  return { effects, exhausted: false as const };
+  return { effects, exhausted: false, note: '' };
 }
+
+/** Whether any of these ids is a configured responder (someone a page can reach). */
+function reachable(ids: readonly string[], deps: EscalationDeps): boolean {
+  return ids.some((id) => deps.config.responders.some((r) => r.id === id));
+}
+
+/**
+ * After `step`'s empty level: the first later step, within the rest of its round (the levels after
+ * it, then the ones before it in the next round), whose level has someone on call now — else the
+ * exhausted step. `empty`: the levels passed over, also empty.
+ */
+async function nextStaffedStep(
+  policy: EscalationPolicy,
+  step: number,
+  deps: EscalationDeps,
+  now: Date,
+): Promise<{ next: number; empty: number[] }> {
+  const empty: number[] = [];
+  const last = Math.min(step + policy.levels.length, stepCount(policy));
+  for (let next = step + 1; next < last; next++) {
+    const action = stepAction(policy, next);
+    if (action.kind !== 'page') break;
+    // biome-ignore lint/style/noNonNullAssertion: stepAction bounds the level
+    if (reachable(await recipients(policy.levels[action.level]!.targets, deps, now), deps))
+      return { next, empty };
+    empty.push(action.level);
+  }
+  return { next: stepCount(policy), empty };
+}
+
+/**
+ * A timer for "now": a moment ahead by a clock read just before it is created (Scheduler is
+ * asked for a time still to come; it fires within its minute's precision, locally at once).
+ */
+export function atOnce(deps: EscalationDeps): Date {
+  return new Date(deps.clock().getTime() + AT_ONCE_MS);
+}
+const AT_ONCE_MS = 1000;
 
 /**
  * A new incident: page level 1 and start the timer for level 2 (status-update reminders wait for
@@ -350,10 +423,7 @@ export async function pageLevelOne(
     return { effects: NONE, note: ' — maintenance window: nobody paged' };
   }
   const policy = policyOf(incident, deps.config);
-  return {
-    effects: policy ? (await runStep(incident, policy, 0, deps, now, counting)).effects : NONE,
-    note: '',
-  };
+  return policy ? await runStep(incident, policy, 0, deps, now, counting) : { effects: NONE, note: '' };
 }
 
 /** Severity re-assessment every 30 minutes while open, at fixed times from detection. */
@@ -514,12 +584,14 @@ export async function onEscalateTimer(
       // Claimed before: a replay, or a retry after a crash between claim and completion.
       if (await deps.store.hasTimelineEntry(stepEntry(incident, type, event.step))) return 'replayed';
     } else {
-      if (incident.step !== event.step - 1 || incident.escalation !== 'active') return 'stale';
+      // Later than the step claimed, not only the next: a step whose level had nobody on call
+      // times the next step with someone for now (runStep), passing over empty levels.
+      if (incident.step >= event.step || incident.escalation !== 'active') return 'stale';
       if (await inMaintenance(incident.service, deps, now)) {
         await stopIncidentEscalation(incident, deps, 'maintenance window');
         return 'stopped';
       }
-      if (event.step > 1) await recordPreviousStep(incident, event.step - 1, deps);
+      if (incident.step > 0) await recordPreviousStep(incident, incident.step, event.step, deps);
       const claimed = await deps.store.claimStep(incident, event.step, now, exhausted);
       if (claimed === undefined) continue; // changed under us: look again
       incident = claimed;
@@ -545,7 +617,7 @@ async function completeStep(
   done: TimelineEntry,
   byPerson?: { actor: string; before: () => Promise<void> },
 ): Promise<Effects> {
-  const { effects } = await runStep(incident, policy, step, deps, now);
+  const { effects, note } = await runStep(incident, policy, step, deps, now);
   await byPerson?.before();
   const action = stepAction(policy, step);
   if (action.kind === 'page') {
@@ -561,7 +633,7 @@ async function completeStep(
       },
     );
   }
-  await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+  await deps.store.putTimelineEntry({ ...done, text: done.text + note, ...withEffects(effects) });
   await settleAfterStep(incident, effects, deps);
   return effects;
 }
@@ -609,7 +681,7 @@ export async function escalateNow(
       ]);
     const step = incident.step + 1;
     const exhausted = stepAction(policy, step).kind === 'exhausted';
-    if (step > 1) await recordPreviousStep(incident, step - 1, deps);
+    if (step > 1) await recordPreviousStep(incident, step - 1, step, deps);
     const claimed = await deps.store.claimStep(incident, step, now, exhausted);
     if (claimed === undefined) continue; // changed under us: look again
     const done = stepEntry(claimed, exhausted ? 'ESCALATION_EXHAUSTED' : 'ESCALATED', step);
@@ -638,11 +710,16 @@ export async function escalateNow(
  * entry — may have failed, and its retry would now find a later step claimed: record it from
  * what is known (without who was paged; its own write, if it comes first, keeps that).
  */
-async function recordPreviousStep(incident: Incident, step: number, deps: EscalationDeps): Promise<void> {
+async function recordPreviousStep(
+  incident: Incident,
+  step: number,
+  by: number,
+  deps: EscalationDeps,
+): Promise<void> {
   const previous = stepEntry(incident, 'ESCALATED', step);
   if (await deps.store.hasTimelineEntry(previous)) return;
   await deps.store.putTimelineEntry(
-    { ...previous, text: `${previous.text} (recorded by step ${step + 1}: its own record had failed)` },
+    { ...previous, text: `${previous.text} (recorded by step ${by}: its own record had failed)` },
     { ifAbsent: true },
   );
 }
@@ -909,7 +986,9 @@ export async function onAckTimeout(
       return 'stopped';
     }
     const policy = policyOf(incident, deps.config);
-    const step = policy ? (await runStep(incident, policy, 0, deps, now)).effects : NONE;
+    const { effects: step, note } = policy
+      ? await runStep(incident, policy, 0, deps, now)
+      : { effects: NONE, note: '' };
     // The acknowledger is paged too, unless level 1 just paged them.
     const acker = incident.acknowledgedBy;
     const ackerEffects =
@@ -933,8 +1012,10 @@ export async function onAckTimeout(
       { level: 1, step: 0, paged: [...new Set([...ackerEffects.paged, ...step.paged])] },
       { cause: `ackto:${incident.generation}`, at: incident.stepAt },
     );
+    const done = ackTimeoutEntry(incident);
     await deps.store.putTimelineEntry({
-      ...ackTimeoutEntry(incident),
+      ...done,
+      text: done.text + note,
       ...withEffects({
         paged: [...new Set([...ackerEffects.paged, ...step.paged])],
         throttled: [...ackerEffects.throttled, ...step.throttled],
@@ -1201,7 +1282,9 @@ async function resumeIncidentEscalation(
   );
   if (await deps.store.hasTimelineEntry(done)) return 'unchanged';
   const policy = policyOf(running, deps.config);
-  const effects = policy ? (await runStep(running, policy, 0, deps, deps.clock())).effects : NONE;
-  await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
+  const { effects, note } = policy
+    ? await runStep(running, policy, 0, deps, deps.clock())
+    : { effects: NONE, note: '' };
+  await deps.store.putTimelineEntry({ ...done, text: done.text + note, ...withEffects(effects) });
   return 'acted';
 }

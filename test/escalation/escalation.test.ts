@@ -671,3 +671,114 @@ describe('per-contact throttle', () => {
     expect(opened?.throttled).toEqual(['alice-0', 'alice-1']);
   });
 });
+
+describe('a level with nobody on call', () => {
+  /** The primary schedule's rotation begins next Monday: nobody is on call there this week. */
+  const gap = (policy?: Record<string, unknown>, service: Record<string, unknown> = {}) => {
+    const c = teamConfig(service, policy ? { escalationPolicies: [{ id: 'checkout', ...policy }] } : {});
+    c.schedules = [
+      {
+        ...c.schedules[0],
+        rotations: [
+          { type: 'weekly', startDate: '2026-11-30', handoffTime: '09:00', participants: ['alice', 'bob'] },
+        ],
+      },
+    ] as typeof c.schedules;
+    return c;
+  };
+
+  it('is skipped at once, said on its entry, and the next level is paged (not after its delay)', async () => {
+    const p = await startPipeline(dynamo, gap());
+    const incident = await open(p, { severity: 'warning' });
+    expect(p.takePages()).toEqual([]);
+    const [opened] = await p.store.timeline(incident.id);
+    expect(opened?.text).toContain('nobody on call at level 1: level 2 is paged now');
+    await p.fastForward(2000); // "now": a timer set a moment ahead, not level 1's 5 minutes
+    expect(p.takePages()).toEqual(['page carol carol-0']);
+    // Level 2's 10 minutes, then the repeat: level 1 is still empty, so level 2 again at once.
+    await p.fastForward(10 * MINUTE);
+    expect(p.takePages()).toEqual(['page carol carol-0']);
+    await p.fastForward(10 * MINUTE);
+    expect(p.takePages()).toEqual(['page dave dave-0']);
+    await p.fastForward(60 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+    const timeline = await p.store.timeline(incident.id);
+    expect(timeline.map((e) => [e.type, e.paged ?? []])).toEqual([
+      ['OPENED', []],
+      ['ESCALATED', ['carol']],
+      ['ESCALATED', []],
+      ['ESCALATED', ['carol']],
+      ['ESCALATION_EXHAUSTED', ['dave']],
+    ]);
+    expect(timeline[2]?.text).toContain('nobody on call at level 1: level 2 is paged now');
+  });
+
+  it('when every level is empty: one round, then the fallback at once (no loop through the repeats)', async () => {
+    const p = await startPipeline(
+      dynamo,
+      gap({
+        levels: [
+          { delayMinutes: 5, targets: [{ schedule: 'primary' }] },
+          { delayMinutes: 10, targets: [{ schedule: 'primary' }] },
+        ],
+        repeat: 3,
+      }),
+    );
+    const incident = await open(p, { severity: 'warning' });
+    await p.fastForward(2000);
+    expect(p.takePages()).toEqual(['page dave dave-0']);
+    await p.fastForward(120 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+    const timeline = await p.store.timeline(incident.id);
+    expect(timeline.map((e) => e.type)).toEqual(['OPENED', 'ESCALATION_EXHAUSTED']);
+    expect(timeline[0]?.text).toContain('nobody on call at level 1, nor at level 2: on to the fallback now');
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'exhausted', step: 8 });
+  });
+
+  it('with no fallback either, the timeline says nobody was paged', async () => {
+    const p = await startPipeline(
+      dynamo,
+      gap(
+        { levels: [{ delayMinutes: 5, targets: [{ schedule: 'primary' }] }], repeat: 0 },
+        { fallback: undefined },
+      ),
+    );
+    const incident = await open(p, { severity: 'warning' });
+    await p.fastForward(60 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+    const texts = (await p.store.timeline(incident.id)).map((e) => `${e.type}: ${e.text}`);
+    expect(texts).toEqual([
+      expect.stringContaining('OPENED: Incident opened: ') as unknown as string,
+      'ESCALATION_EXHAUSTED: Escalation exhausted: nobody acknowledged — no fallback: nobody paged',
+    ]);
+    expect(texts[0]).toContain('nobody on call at level 1: on to the fallback now');
+  });
+
+  it("the skip is one step: its timer delivered twice, or the skipped level's own timer late, pages once", async () => {
+    const p = await startPipeline(
+      dynamo,
+      gap({
+        levels: [
+          { delayMinutes: 5, targets: [{ responder: 'bob' }] },
+          { delayMinutes: 5, targets: [{ schedule: 'primary' }] },
+          { delayMinutes: 5, targets: [{ schedule: 'primary' }] },
+          { delayMinutes: 10, targets: [{ responder: 'carol' }] },
+        ],
+        repeat: 0,
+      }),
+    );
+    const incident = await open(p, { severity: 'warning' });
+    expect(p.takePages()).toEqual(['page bob bob-0']);
+    await p.fastForward(5 * MINUTE); // level 2: empty, and so is level 3 — level 4 (step 3) at once
+    expect(p.takePages()).toEqual([]);
+    const skipped = (await p.store.timeline(incident.id)).at(-1);
+    expect(skipped?.text).toContain('nobody on call at level 2, nor at level 3: level 4 is paged now');
+    await p.fastForward(2000);
+    expect(p.takePages()).toEqual(['page carol carol-0']);
+    const jump = { kind: 'escalate', incidentId: incident.id, generation: incident.generation, step: 3 };
+    expect(await handleTimerEvent(jump, p.deps)).toBe('replayed');
+    expect(await handleTimerEvent({ ...jump, step: 2 }, p.deps)).toBe('stale');
+    expect(p.takePages()).toEqual([]);
+    expect(await p.store.get(incident.id)).toMatchObject({ step: 3, escalations: 2 });
+  });
+});
