@@ -67,8 +67,11 @@ export interface EscalationDeps {
   readonly minuteMs?: number;
 }
 
-/** Who a notification reached, who the throttle held back, and how many messages went out. */
-export type Effects = { paged: string[]; throttled: string[]; messages: number };
+/**
+ * Who a notification reached, who the throttle held back, and how many messages went out;
+ * `retryAt`: for a reminder the throttle refused, when it allows the first of those contacts one.
+ */
+export type Effects = { paged: string[]; throttled: string[]; messages: number; retryAt?: number };
 export const NONE: Effects = { paged: [], throttled: [], messages: 0 };
 
 export const minutes = (deps: EscalationDeps, n: number) => n * (deps.minuteMs ?? 60_000);
@@ -130,7 +133,10 @@ export async function inMaintenance(service: string, deps: EscalationDeps, now: 
 /** Whether `notify` counts the messages it sent on the incident, or leaves that to its caller's last write. */
 export type Counting = 'now' | 'by-caller';
 
-/** Builds and sends one message per contact of each responder, through the per-contact throttle. */
+/**
+ * Builds and sends one message per contact of each responder, through the per-contact throttle;
+ * with `only`, to those of their contacts alone (a held reminder's).
+ */
 export async function notify(
   incident: Incident,
   responderIds: readonly string[],
@@ -138,6 +144,7 @@ export async function notify(
   deps: EscalationDeps,
   now: Date,
   counting: Counting = 'now',
+  only?: readonly string[],
 ): Promise<Effects> {
   const effects: Effects = { paged: [], throttled: [], messages: 0 };
   const about = pageIncident(incident, deps.config);
@@ -155,6 +162,7 @@ export async function notify(
     let sent = false;
     for (const [index, contact] of responder.contacts.entries()) {
       const key = contactKey(responder.id, index);
+      if (only !== undefined && !only.includes(key)) continue;
       const page: Page = {
         id: timelineEntryId(incident.id, message.cause, key),
         kind: message.kind,
@@ -171,8 +179,11 @@ export async function notify(
       const slot = await takeSlot(deps.store, throttleKey, rules, now);
       if (!slot.allowed) {
         effects.throttled.push(key);
-        // Reminders and notices are dropped (the next one says it again); pages are held.
+        // Pages are held for a digest; a reminder is sent later by its caller (holdReminder);
+        // notices (who acknowledged or resolved) are dropped: each repeats what the timeline says.
         if (message.kind === 'page') await holdForDigest(key, incident.id, slot.retryAt, deps);
+        else if (message.kind === 'reminder')
+          effects.retryAt = Math.min(effects.retryAt ?? slot.retryAt, slot.retryAt);
         continue;
       }
       await sendInSlot(deps, throttleKey, page, now);
@@ -565,6 +576,57 @@ export function withEffects(effects: Pick<Effects, 'paged' | 'throttled'>): Part
 }
 
 export type TimerOutcome = 'done' | 'stale' | 'replayed' | 'stopped' | 'rescheduled';
+
+/** The timers whose message is a reminder: status updates, re-assessment, a postmortem's. */
+export type ReminderEvent = Extract<TimerEvent, { kind: 'reminder' | 'reassess' | 'postmortem' }>;
+
+/**
+ * A reminder the contact throttle refused is not dropped (its chain's next one may be far off, a
+ * postmortem's has none; and one incident's reminders must not starve another's): its timer is
+ * set again, `held` for those contacts alone, for when the throttle allows one (`retryAt`, a
+ * moment ahead at the earliest), and named after how many times it was held — a retry that
+ * holds it again creates the same timer (a no-op). The flood stays bounded: a held reminder
+ * takes a slot like any other, and is held again if another took it.
+ */
+export async function holdReminder(
+  event: ReminderEvent,
+  effects: Effects,
+  deps: EscalationDeps,
+): Promise<void> {
+  if (effects.retryAt === undefined || effects.throttled.length === 0) return;
+  const held = { to: effects.throttled, n: (event.held?.n ?? 0) + 1 };
+  const at = new Date(Math.max(effects.retryAt, atOnce(deps).getTime()));
+  await deps.timers.schedule(timer({ ...event, held }, at));
+}
+
+/**
+ * A held reminder's timer fired (the caller found it still wanted): send it to the held contacts
+ * of `owners`, hold it again for those the throttle still refuses, and write its own entry after
+ * `first`, the reminder's (its type and time, keyed by how many times it was held): a retry, or
+ * the same hold created again by a late retry of the reminder, finds it and sends nothing.
+ */
+export async function sendHeld(
+  incident: Incident,
+  event: ReminderEvent,
+  held: { to: string[]; n: number },
+  owners: readonly string[],
+  message: { reason: string; cause: string },
+  first: TimelineEntry,
+  deps: EscalationDeps,
+): Promise<TimerOutcome> {
+  const done = entry(incident, first.type, `${message.cause}:held:${held.n}`, first.at, 'klaxon', first.text);
+  if (await deps.store.hasTimelineEntry(done)) return 'replayed';
+  const now = deps.clock();
+  const effects = await notify(incident, owners, { kind: 'reminder', ...message }, deps, now, 'now', held.to);
+  await holdReminder(event, effects, deps);
+  const outcome = effects.paged.length > 0 ? 'sent' : 'held again';
+  await deps.store.putTimelineEntry({
+    ...done,
+    text: `${done.text}, held by the throttle: ${outcome} at ${clockTime(now.toISOString(), deps.config.timeZone)}`,
+    ...withEffects(effects),
+  });
+  return 'done';
+}
 
 /** The escalate timer of (generation, step) fired. */
 export async function onEscalateTimer(
@@ -1055,6 +1117,23 @@ export async function onReminder(
       return 'stale';
     const interval = reminderIntervalMinutes(incident.sev);
     if (interval === undefined) return 'stale';
+    if (event.held !== undefined) {
+      // Held by the throttle: still wanted unless a later reminder was claimed (it says the same),
+      // the resolve is being watched, or someone posted a status update since it was claimed.
+      if (incident.reminderSeq !== event.seq || incident.status === 'monitoring') return 'stale';
+      const remindedAt = incident.reminderAt ?? incident.stepAt;
+      const timeline = await deps.store.timeline(incident.id);
+      if ((lastStatusUpdate(timeline) ?? '') > remindedAt) return 'stale';
+      return sendHeld(
+        incident,
+        event,
+        event.held,
+        statusOwners(incident, timeline, deps),
+        { reason: statusReason(incident), cause: `reminder:${event.seq}` },
+        reminderEntry(incident, event.seq, remindedAt),
+        deps,
+      );
+    }
     // This delivery's claim lost to another delivery of the same timer, which is sending it now
     // (its own retry completes it if it dies): one reminder, not two.
     if (lostClaim && incident.reminderSeq === event.seq) return 'stale';
@@ -1080,14 +1159,11 @@ export async function onReminder(
     const effects = await notify(
       claimed,
       owners,
-      {
-        kind: 'reminder',
-        reason: `Still ${claimed.status}: post a status update`,
-        cause: `reminder:${event.seq}`,
-      },
+      { kind: 'reminder', reason: statusReason(claimed), cause: `reminder:${event.seq}` },
       deps,
       now,
     );
+    await holdReminder(event, effects, deps);
     const next: TimerEvent = { kind: 'reminder', incidentId: incident.id, seq: event.seq + 1 };
     const nextAt = (updated ? Date.parse(updatedAt) : now.getTime()) + minutes(deps, interval);
     await deps.timers.schedule(timer(next, new Date(nextAt)));
@@ -1122,6 +1198,8 @@ function statusOwners(
   if (responder(incident.acknowledgedBy)) return [incident.acknowledgedBy];
   return [...timeline].reverse().find((e) => (e.paged ?? []).length > 0)?.paged ?? [];
 }
+
+const statusReason = (incident: Incident) => `Still ${incident.status}: post a status update`;
 
 function reminderEntry(incident: Incident, seq: number, at: string): TimelineEntry {
   return entry(incident, 'REMINDED', `reminder:${seq}`, at, 'klaxon', `Status update reminder ${seq}`);

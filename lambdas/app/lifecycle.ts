@@ -14,6 +14,7 @@ import {
   cancelIfResolved,
   type EscalationDeps,
   entry,
+  holdReminder,
   minutes,
   NONE,
   nameOf,
@@ -24,6 +25,7 @@ import {
   reassessAt,
   reassesses,
   scheduleReassess,
+  sendHeld,
   startOwnerReminders,
   type TimerOutcome,
   withEffects,
@@ -253,6 +255,19 @@ export async function onReassess(
     if (!reassesses(incident)) return 'stale';
     const at = reassessAt(incident, event.seq, deps).toISOString();
     const done = reassessEntry(incident, event.seq, at);
+    if (event.held !== undefined) {
+      // Held by the throttle: still wanted until the next mark is claimed (it asks the same).
+      if (incident.reassessSeq !== event.seq || incident.status === 'monitoring') return 'stale';
+      return sendHeld(
+        incident,
+        event,
+        event.held,
+        assessor(incident, deps),
+        { reason: reassessReason(incident), cause: `reassess:${event.seq}` },
+        done,
+        deps,
+      );
+    }
     let claimed: Incident | undefined = incident;
     if (incident.reassessSeq === event.seq) {
       if (await deps.store.hasTimelineEntry(done)) return 'replayed';
@@ -267,20 +282,20 @@ export async function onReassess(
         : await notify(
             claimed,
             assessor(claimed, deps),
-            {
-              kind: 'reminder',
-              reason: `Re-assess the severity (now ${claimed.sev}): escalate or de-escalate with a reason`,
-              cause: `reassess:${event.seq}`,
-            },
+            { kind: 'reminder', reason: reassessReason(claimed), cause: `reassess:${event.seq}` },
             deps,
             deps.clock(),
           );
+    await holdReminder(event, effects, deps);
     await scheduleReassess(claimed, event.seq + 1, deps);
     await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
     return 'done';
   }
   throw new Error(`re-assessment of ${event.incidentId} kept racing`);
 }
+
+const reassessReason = (incident: Incident) =>
+  `Re-assess the severity (now ${incident.sev}): escalate or de-escalate with a reason`;
 
 function reassessEntry(incident: Incident, seq: number, at: string): TimelineEntry {
   return entry(
@@ -323,24 +338,21 @@ export async function onPostmortemTimer(
       ? `Postmortem overdue: not published 48 hours after ${incident.postmortemRequiredAt ? 'it became required' : 'resolution'}${why}`
       : `Postmortem due in 24 hours${why}`,
   );
-  if (await deps.store.hasTimelineEntry(done)) return 'replayed';
   // The first of commander, resolver, acknowledger who is a configured responder: a resolve by an
   // alert source (resolvedBy "events-v2") used to end the chain there and remind nobody.
   const owner = [incident.roles.commander, incident.resolvedBy, incident.acknowledgedBy].find(
     (id) => id !== undefined && deps.config.responders.some((r) => r.id === id),
   );
   const owners = owner !== undefined ? [owner] : [];
-  const effects = await notify(
-    incident,
-    owners,
-    {
-      kind: 'reminder',
-      reason: `${due ? 'Postmortem overdue: publish it' : 'Postmortem due in 24 hours'}${why}`,
-      cause: `postmortem:${event.stage}`,
-    },
-    deps,
-    deps.clock(),
-  );
+  const message = {
+    reason: `${due ? 'Postmortem overdue: publish it' : 'Postmortem due in 24 hours'}${why}`,
+    cause: `postmortem:${event.stage}`,
+  };
+  // Held by the throttle: still wanted while the postmortem is (checked above).
+  if (event.held !== undefined) return sendHeld(incident, event, event.held, owners, message, done, deps);
+  if (await deps.store.hasTimelineEntry(done)) return 'replayed';
+  const effects = await notify(incident, owners, { kind: 'reminder', ...message }, deps, deps.clock());
+  await holdReminder(event, effects, deps);
   await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
   return 'done';
 }

@@ -8,8 +8,15 @@ import { lazySchema } from './lazy.ts';
  * (incident, generation, step), so creating the same timer twice is a conflict, not a second
  * timer, and cancelling needs no lookup.
  */
-export const TimerEventSchema = lazySchema(() =>
-  z.discriminatedUnion('kind', [
+export const TimerEventSchema = lazySchema(() => {
+  /**
+   * A reminder the contact throttle refused for these contacts (`<responder>-<index>`), sent to
+   * them alone when it allows one again: its timer again, the `n`-th time it was held.
+   */
+  const held = z
+    .object({ to: z.array(z.string().min(1).max(128)).min(1).max(100), n: z.number().int().min(1) })
+    .optional();
+  return z.discriminatedUnion('kind', [
     z.object({
       kind: z.literal('escalate'),
       incidentId: z.string().min(1).max(32),
@@ -25,6 +32,7 @@ export const TimerEventSchema = lazySchema(() =>
       kind: z.literal('reminder'),
       incidentId: z.string().min(1).max(32),
       seq: z.number().int().min(1),
+      held,
     }),
     /** The end of a resolve's monitoring period (`reopens` names the period: a reopen starts anew). */
     z.object({
@@ -37,12 +45,14 @@ export const TimerEventSchema = lazySchema(() =>
       kind: z.literal('reassess'),
       incidentId: z.string().min(1).max(32),
       seq: z.number().int().min(1),
+      held,
     }),
     /** A required postmortem: a reminder 24 hours after resolution, overdue at 48. */
     z.object({
       kind: z.literal('postmortem'),
       incidentId: z.string().min(1).max(32),
       stage: z.enum(['reminder', 'due']),
+      held,
     }),
     /**
      * Pages the throttle held for a contact (`<responder>-<index>`) go out in one digest at `due`
@@ -70,8 +80,8 @@ export const TimerEventSchema = lazySchema(() =>
       service: z.string().min(1).max(63),
       windowId: z.string().min(1).max(32),
     }),
-  ]),
-);
+  ]);
+});
 
 export type TimerEvent = z.output<typeof TimerEventSchema>;
 
@@ -99,13 +109,13 @@ function fullName(event: TimerEvent): string {
     case 'ack-timeout':
       return `ackto-${event.incidentId}-${event.generation}`;
     case 'reminder':
-      return `rem-${event.incidentId}-${event.seq}`;
+      return `rem-${event.incidentId}-${event.seq}${heldSuffix(event)}`;
     case 'resolve':
       return `res-${event.incidentId}-${event.reopens}`;
     case 'reassess':
-      return `rea-${event.incidentId}-${event.seq}`;
+      return `rea-${event.incidentId}-${event.seq}${heldSuffix(event)}`;
     case 'postmortem':
-      return `pm-${event.incidentId}-${event.stage}`;
+      return `pm-${event.incidentId}-${event.stage}${heldSuffix(event)}`;
     case 'digest':
       return `dig-${event.contact}-${event.due}`;
     case 'heartbeat':
@@ -115,6 +125,11 @@ function fullName(event: TimerEvent): string {
     case 'maintenance-end':
       return `mwe-${event.service}-${event.windowId}`;
   }
+}
+
+/** A held reminder's timer: its own name, after how many times it was held (`-h<n>`). */
+function heldSuffix(event: { held?: { n: number } | undefined }): string {
+  return event.held === undefined ? '' : `-h${event.held.n}`;
 }
 
 export function timer(event: TimerEvent, at: Date): Timer {

@@ -782,3 +782,77 @@ describe('a level with nobody on call', () => {
     expect(await p.store.get(incident.id)).toMatchObject({ step: 3, escalations: 2 });
   });
 });
+
+describe('a reminder the throttle refuses', () => {
+  /** carol's status-update reminders so far, as "<incident> <minute:second>" in the order sent. */
+  const statusReminders = (p: Pipeline) =>
+    p.pager.inbox
+      .filter((e) => e.page.kind === 'reminder' && /status update/.test(e.page.reason))
+      .map((e) => `${e.page.incident.id} ${e.at.slice(14, 19)}`);
+
+  it('is sent when the throttle allows one: an owner of two SEV-1s is reminded of both', async () => {
+    const p = await startPipeline(dynamo, config());
+    const a = await open(p, { dedupKey: 'orders-db', severity: 'critical' });
+    const b = await open(p, { dedupKey: 'payment-queue', severity: 'critical' });
+    await p.fastForward(MINUTE);
+    await acknowledge(p, a, 'carol');
+    await acknowledge(p, b, 'carol');
+    await p.fastForward(15 * MINUTE); // 10:16: both due; one message per 3 minutes
+    expect(statusReminders(p)).toHaveLength(1);
+    await p.fastForward(3 * MINUTE); // 10:19: the other, not dropped
+    const sent = statusReminders(p);
+    expect(sent.map((s) => s.split(' ')[0]).sort()).toEqual([a.id, b.id].sort());
+    expect(sent.map((s) => s.split(' ')[1])).toEqual(['16:00', '19:00']);
+    const heldFor = sent[1]?.split(' ')[0] ?? '';
+    const reminded = (await p.store.timeline(heldFor)).filter((e) => e.type === 'REMINDED');
+    expect(reminded.map((e) => [e.at, e.paged ?? [], e.throttled ?? []])).toEqual([
+      ['2026-11-26T10:16:00.000Z', [], ['carol-0']],
+      ['2026-11-26T10:16:00.000Z', ['carol'], []],
+    ]);
+    expect(reminded.map((e) => e.text)).toContain(
+      'Status update reminder 1, held by the throttle: sent at 11:19',
+    );
+  });
+
+  it('30 s after the re-assessment reminder, it comes 3 minutes later, and the chain keeps its 15 minutes', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'critical' });
+    await p.fastForward(30_000);
+    await acknowledge(p, incident, 'carol');
+    await p.fastForward(64 * MINUTE);
+    expect(statusReminders(p).map((s) => s.split(' ')[1])).toEqual(['15:30', '33:00', '45:30', '03:00']);
+  });
+
+  it('held: its timer delivered twice sends it once; one whose incident got a status update since is not sent', async () => {
+    const p = await startPipeline(dynamo, config());
+    const a = await open(p, { dedupKey: 'orders-db', severity: 'critical' });
+    const b = await open(p, { dedupKey: 'payment-queue', severity: 'critical' });
+    await p.fastForward(MINUTE);
+    await acknowledge(p, a, 'carol');
+    await acknowledge(p, b, 'carol');
+    await p.fastForward(15 * MINUTE);
+    const [first] = statusReminders(p);
+    const held = first?.startsWith(a.id) ? b : a;
+    const event = { kind: 'reminder', incidentId: held.id, seq: 1, held: { to: ['carol-0'], n: 1 } };
+    p.clock.set(new Date(Date.parse('2026-11-26T10:19:00.000Z')));
+    expect(await handleTimerEvent(event, p.deps)).toBe('done');
+    expect(await handleTimerEvent(event, p.deps)).toBe('replayed');
+    await p.fastForward(0); // the pending timer of the same name: a replay too
+    expect(statusReminders(p)).toHaveLength(2);
+
+    // The other incident's next reminder is held (10:31, 10:34 …); carol posts an update first.
+    await p.fastForward(12 * MINUTE + 30_000);
+    const other = held.id === a.id ? b : a;
+    const before = statusReminders(p).length;
+    expect((await p.timers.pending()).map((t) => t.name)).toContain(`rem-${other.id}-2-h1`);
+    await addNote(other.id, { type: 'UPDATE', who: 'carol', text: 'Failing over' }, p.deps);
+    await p.fastForward(5 * MINUTE);
+    const heldEntries = (await p.store.timeline(other.id)).filter((e) => /held by the throttle/.test(e.text));
+    expect(heldEntries).toEqual([]);
+    expect(
+      statusReminders(p)
+        .slice(before)
+        .filter((s) => s.startsWith(other.id)),
+    ).toEqual([]);
+  });
+});

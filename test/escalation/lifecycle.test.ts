@@ -890,6 +890,51 @@ describe('lifecycle on a fake clock', () => {
       expect((await types(p, resolved.id)).slice(-2)).toEqual(['RESOLVED', 'POSTMORTEM_PUBLISHED']);
     });
 
+    it('two owed by one person: the reminder and the deadline the throttle refused come 3 minutes later', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const a = await open(p, { dedupKey: 'orders-db' });
+      const b = await open(p, { dedupKey: 'payment-queue' });
+      await p.fastForward(10 * MINUTE);
+      await resolveIncident(a.id, { who: 'carol', now: true }, p.deps);
+      await resolveIncident(b.id, { who: 'carol', now: true }, p.deps);
+      p.takePages();
+      const about = () =>
+        p.pager.inbox.filter((e) => /Postmortem/.test(e.page.reason)).map((e) => e.page.incident.id);
+      await p.fastForward(24 * HOUR);
+      expect(about()).toHaveLength(1);
+      await p.fastForward(3 * MINUTE);
+      expect(about().sort()).toEqual([a.id, b.id].sort());
+      const held = about()[1] ?? '';
+      expect(
+        (await entriesOf(p, held, 'POSTMORTEM_REMINDED')).map((e) => [e.paged ?? [], e.throttled ?? []]),
+      ).toEqual([
+        [[], ['carol-0']],
+        [['carol'], []],
+      ]);
+      await p.fastForward(24 * HOUR);
+      expect(about()).toHaveLength(4);
+      expect(about().slice(2).sort()).toEqual([a.id, b.id].sort());
+      expect(await pendingNames(p)).toEqual([]);
+    });
+
+    it('a held reminder whose postmortem was published meanwhile is not sent', async () => {
+      const p = await startPipeline(dynamo, teamConfig(), START);
+      const a = await open(p, { dedupKey: 'orders-db' });
+      const b = await open(p, { dedupKey: 'payment-queue' });
+      await p.fastForward(10 * MINUTE);
+      await resolveIncident(a.id, { who: 'carol', now: true }, p.deps);
+      await resolveIncident(b.id, { who: 'carol', now: true }, p.deps);
+      p.takePages();
+      await p.fastForward(24 * HOUR);
+      expect(p.takePages()).toHaveLength(1);
+      const held = p.pager.inbox.at(-1)?.page.incident.id === a.id ? b : a;
+      expect(await pendingNames(p)).toContain(`pm-${held.id}-reminder-h1`);
+      await publishPostmortem(held.id, 'carol', p.deps);
+      await p.fastForward(3 * MINUTE);
+      expect(p.takePages()).toEqual([]);
+      expect(await entriesOf(p, held.id, 'POSTMORTEM_REMINDED')).toHaveLength(1);
+    });
+
     it('a SEV-3 resolved needs no postmortem', async () => {
       const p = await startPipeline(dynamo, teamConfig(), START);
       const incident = await open(p, { severity: 'warning' });
