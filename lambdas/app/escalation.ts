@@ -452,8 +452,16 @@ export function reassessAt(incident: Incident, seq: number, deps: EscalationDeps
 export function reassesses(incident: Incident): boolean {
   return (
     incident.roles.commander !== undefined ||
-    ((incident.sev === 'SEV-1' || incident.sev === 'SEV-2') && incident.acknowledgedBy !== undefined)
+    ((incident.sev === 'SEV-1' || incident.sev === 'SEV-2') && owned(incident))
   );
+}
+
+/**
+ * Whether its acknowledger still owns it: not once it is triggered again (the acknowledgement timed
+ * out, or it reopened) — escalation runs again, and reminders wait for the next acknowledgement.
+ */
+export function owned(incident: Incident): boolean {
+  return incident.acknowledgedBy !== undefined && incident.status !== 'triggered';
 }
 
 /**
@@ -1117,6 +1125,9 @@ export async function onReminder(
       return 'stale';
     const interval = reminderIntervalMinutes(incident.sev);
     if (interval === undefined) return 'stale';
+    // Triggered again with no role named: nobody to ask, the chain ends unclaimed (escalation
+    // runs; the next acknowledgement starts it again at this seq).
+    if (statusRoles(incident, deps).length === 0 && !owned(incident)) return 'stale';
     if (event.held !== undefined) {
       // Held by the throttle: still wanted unless a later reminder was claimed (it says the same),
       // the resolve is being watched, or someone posted a status update since it was claimed.
@@ -1191,13 +1202,21 @@ function statusOwners(
   timeline: readonly TimelineEntry[],
   deps: EscalationDeps,
 ): readonly string[] {
-  const responder = (id: string | undefined): id is string =>
-    id !== undefined && deps.config.responders.some((r) => r.id === id);
-  const roles = [incident.roles['comms-lead'], incident.roles.commander].filter(responder);
-  if (roles.length > 0) return [...new Set(roles)];
-  if (responder(incident.acknowledgedBy)) return [incident.acknowledgedBy];
+  const roles = statusRoles(incident, deps);
+  if (roles.length > 0) return roles;
+  if (!owned(incident)) return [];
+  if (isResponder(incident.acknowledgedBy, deps)) return [incident.acknowledgedBy];
   return [...timeline].reverse().find((e) => (e.paged ?? []).length > 0)?.paged ?? [];
 }
+
+/** The comms lead and the incident commander, once named (and configured responders). */
+function statusRoles(incident: Incident, deps: EscalationDeps): string[] {
+  const roles = [incident.roles['comms-lead'], incident.roles.commander];
+  return [...new Set(roles.filter((id) => isResponder(id, deps)))];
+}
+
+const isResponder = (id: string | undefined, deps: EscalationDeps): id is string =>
+  id !== undefined && deps.config.responders.some((r) => r.id === id);
 
 const statusReason = (incident: Incident) => `Still ${incident.status}: post a status update`;
 

@@ -244,6 +244,32 @@ describe('ack timeout', () => {
     await p.fastForward(5 * MINUTE);
     expect(p.takePages()).toEqual(['page carol carol-0']);
   });
+
+  it('after an ack timeout the old acknowledger is not asked for status updates: escalation runs until someone acknowledges again', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p, { severity: 'critical' });
+    await p.fastForward(5 * MINUTE);
+    await acknowledge(p, incident, 'carol'); // 10:05
+    await p.fastForward(30 * MINUTE); // 10:35: the acknowledgement lapsed; level 1 paged again
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'triggered', generation: 2 });
+    p.takePages();
+    await p.fastForward(35 * MINUTE); // 11:10: escalation ran its course; no reminder, no re-assessment
+    expect(p.takePages().filter((page) => !page.startsWith('page'))).toEqual([]);
+    const asked = (await p.store.timeline(incident.id)).filter(
+      (e) => (e.type === 'REMINDED' || e.type === 'REASSESS_REMINDED') && e.at > '2026-11-26T10:35',
+    );
+    expect(asked).toEqual([]);
+    // Acknowledged again: the reminders start over from it, to the new owner.
+    await acknowledge(p, incident, 'alice'); // 11:10
+    p.takePages();
+    await p.fastForward(15 * MINUTE);
+    expect(p.takePages()).toContain('reminder alice alice-0');
+    await p.fastForward(5 * MINUTE); // 11:30: the re-assessment mark
+    expect((await p.store.timeline(incident.id)).at(-1)).toMatchObject({
+      type: 'REASSESS_REMINDED',
+      paged: ['alice'],
+    });
+  });
 });
 
 describe('status-update reminders', () => {
