@@ -36,12 +36,24 @@ export interface ConfirmPageInput {
   readonly ackTimeoutMinutes: number;
   /** The service's monitoring period after a resolve (0: none): an alert in it reopens the incident. */
   readonly monitoringMinutes: number;
+  /** Escalate: the escalation step the page shows, posted with it (a second press is a no-op). */
+  readonly step?: number;
 }
 
-const VERBS: Readonly<Record<AckAction, string>> = { ack: 'Acknowledge', resolve: 'Resolve' };
+const VERBS: Readonly<Record<AckAction, string>> = {
+  ack: 'Acknowledge',
+  resolve: 'Resolve',
+  escalate: 'Escalate',
+};
+
+/** An escalate form's field: the step the person saw, so a second press does not skip a level. */
+const stepField = (step: number | undefined) =>
+  step === undefined ? '' : `<input type="hidden" name="from" value="${step}">\n`;
 
 /** What the action will do, as the service is configured (the page must not promise more). */
 function effectOf(input: ConfirmPageInput): string {
+  if (input.action === 'escalate')
+    return 'Escalating pages the next level of the escalation policy now instead of at its time. Acknowledge instead if you are taking it.';
   if (input.action === 'ack') {
     const timeout = input.ackTimeoutMinutes;
     return `Acknowledging tells everyone you are on it and stops the escalation: nobody else is paged for now. ${
@@ -66,7 +78,9 @@ export function confirmPage(input: ConfirmPageInput): string {
       ? 'This incident is already resolved.'
       : input.status === 'acknowledged' && input.action === 'ack'
         ? 'This incident is already acknowledged.'
-        : undefined;
+        : input.status !== 'triggered' && input.action === 'escalate'
+          ? `This incident is ${input.status}: it no longer escalates.`
+          : undefined;
   return layout(
     `${verb} incident?`,
     `<h1>${verb} this incident?</h1>
@@ -74,7 +88,7 @@ ${incidentBox(input.incidentTitle, `${input.severity} · ${input.serviceName} ·
 <p>${escapeHtml(effect)}</p>
 ${moot === undefined ? '' : `<p class="note">${escapeHtml(moot)}</p>\n`}<p>You act as <strong>${escapeHtml(input.responderName)}</strong>.</p>
 <form method="post" action="${escapeHtml(input.formAction)}">
-<button type="submit">${verb}</button>
+${input.action === 'escalate' ? stepField(input.step) : ''}<button type="submit">${verb}</button>
 </form>`,
   );
 }
@@ -93,18 +107,23 @@ export interface IncidentPageInput {
   readonly timeline: readonly string[];
   readonly responderName: string;
   /** The responder's own signed links while the incident is open: a form (POST) each. */
-  readonly actions: readonly { readonly action: AckAction; readonly formAction: string }[];
+  readonly actions: readonly {
+    readonly action: AckAction;
+    readonly formAction: string;
+    /** Escalate: the step shown (see ConfirmPageInput). */
+    readonly step?: number;
+  }[];
 }
 
 /**
  * A page's incident link: the incident, read-only. Its buttons POST to the responder's own
- * acknowledge/resolve links, which act at once (pressing one is the confirmation).
+ * acknowledge/resolve/escalate links, which act at once (pressing one is the confirmation).
  */
 export function incidentPage(input: IncidentPageInput): string {
   const alerts = `${input.alertCount} alert${input.alertCount === 1 ? '' : 's'}`;
   const forms = input.actions.map(
     (a) =>
-      `<form method="post" action="${escapeHtml(a.formAction)}">\n<button type="submit">${VERBS[a.action]}</button>\n</form>`,
+      `<form method="post" action="${escapeHtml(a.formAction)}">\n${a.action === 'escalate' ? stepField(a.step) : ''}<button type="submit">${VERBS[a.action]}</button>\n</form>`,
   );
   return layout(
     input.incidentTitle,

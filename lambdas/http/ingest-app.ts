@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { Hono } from 'hono/tiny';
 import { acknowledgeDigest, actCause, actOn, type DigestProgress } from '#app/command';
-import type { EscalationDeps } from '#app/escalation';
+import { type EscalationDeps, escalateNow, policyOf } from '#app/escalation';
 import { IntegrationDirectory, publishAlerts } from '#app/ingest';
 import { pingHeartbeat } from '#app/operations';
 import type { AlertBus } from '#app/ports';
@@ -18,9 +18,9 @@ import {
 } from '#core/ack-token';
 import type { Alert } from '#core/alert';
 import { impactLine } from '#core/classification';
-import { AuthenticationError, ValidationError } from '#core/errors';
+import { AuthenticationError, ConflictError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
-import { renderTimelineEntry } from '#core/incident';
+import { type Incident, renderTimelineEntry } from '#core/incident';
 import { clockTime } from '#core/wall-clock';
 import { alertmanagerToAlerts, parseAlertmanager } from '#formats/alertmanager';
 import { eventsV2DedupKey, eventsV2ToAlert, parseEventsV2 } from '#formats/events-v2';
@@ -263,8 +263,14 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
       const { incident, claims, responder } = checked;
       const { config } = deps;
       const open = incident.status !== 'monitoring' && incident.status !== 'resolved';
+      // Escalate while the policy is still running: a person can page its next level now.
+      const escalates =
+        incident.status === 'triggered' &&
+        incident.escalation === 'active' &&
+        policyOf(incident, deps.config) !== undefined;
       const actions = [
         ...(incident.status === 'triggered' ? (['ack'] as const) : []),
+        ...(escalates ? (['escalate'] as const) : []),
         ...(open ? (['resolve'] as const) : []),
       ];
       const secret = await deps.links.secret();
@@ -293,6 +299,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
           actions: actions.map((action) => ({
             action,
             formAction: formActionOf(signAckToken({ ...claims, action } satisfies AckClaims, secret)),
+            ...(action === 'escalate' ? { step: incident.step } : {}),
           })),
         }),
       );
@@ -332,6 +339,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
         formAction: formActionOf(c.req.param('token')),
         ackTimeoutMinutes: service?.ackTimeoutMinutes ?? 30,
         monitoringMinutes: service?.resolveMonitoringMinutes ?? 15,
+        ...(claims.action === 'escalate' ? { step: incident.step } : {}),
       }),
     );
   });
@@ -342,6 +350,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
       const checked = await checkLink(token, verifyAckToken);
       if (!checked.ok) return c.html(refusedPage(checked.reason), REFUSED_STATUS[checked.reason]);
       const { incident, claims, responder } = checked;
+      if (claims.action === 'escalate') return await escalateByLink(c, incident, responder);
       const action = claims.action === 'ack' ? 'acknowledge' : 'resolve';
       // The link is good for one press per escalation or period: after a reopen or an ack timeout
       // it acts again, while a retried POST of one press is recognised (actCause).
@@ -404,6 +413,53 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
       );
     }
   });
+
+  /**
+   * An escalate link's POST: the policy's next step now, as the responder (escalateNow). The form
+   * carries the step its page showed (`from`): a second press, or one after the step's timer, finds
+   * the incident past it and sends nothing more.
+   */
+  async function escalateByLink(
+    c: Context,
+    incident: Incident,
+    responder: { id: string; name: string },
+  ): Promise<Response> {
+    const body: Record<string, unknown> = await c.req.parseBody().catch(() => ({}));
+    const from = typeof body.from === 'string' && /^\d{1,5}$/.test(body.from) ? Number(body.from) : undefined;
+    try {
+      const result = await escalateNow(incident.id, { who: responder.id, from }, deps);
+      const names = result.paged.map((id) => deps.config.responders.find((r) => r.id === id)?.name ?? id);
+      return c.html(
+        resultPage(
+          result.changed
+            ? {
+                title: 'Escalated',
+                message:
+                  names.length > 0
+                    ? `${names.join(', ')} ${names.length === 1 ? 'was' : 'were'} paged now.`
+                    : 'The next step ran now; nobody could be paged at it (see the incident’s timeline).',
+                incidentTitle: incident.title,
+              }
+            : {
+                title: 'Already escalated',
+                message: 'The incident had moved on to its next level already. Nothing more was sent.',
+                incidentTitle: incident.title,
+              },
+        ),
+      );
+    } catch (error) {
+      if (!(error instanceof ConflictError)) throw error;
+      const current = (await deps.store.get(incident.id)) ?? incident;
+      return c.html(
+        resultPage({
+          title: current.status === 'triggered' ? 'Not escalated' : `Already ${current.status}`,
+          message: `${current.status === 'triggered' ? 'Its escalation has stopped or run out' : `It is ${current.status}`}: it no longer escalates. Nothing was changed.`,
+          incidentTitle: incident.title,
+        }),
+        409,
+      );
+    }
+  }
 
   /** A link's incident and responder, by the verifier of its kind (acknowledge/resolve, or view). */
   async function checkLink<C extends AckClaims | ViewClaims>(

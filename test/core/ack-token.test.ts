@@ -51,6 +51,21 @@ describe('acknowledge link tokens', () => {
     expect(verifyAckToken(token, secret, now)).toMatchObject({ ok: true, claims: { action: 'resolve' } });
   });
 
+  it('an escalate link is the action e; an acknowledge link turned into one is forged', () => {
+    const token = signAckToken({ ...claims, action: 'escalate' }, secret);
+    expect(token.split('.')[1]).toBe('e');
+    expect(linkKindOf(token)).toBe('act');
+    expect(verifyAckToken(token, secret, now)).toEqual({
+      ok: true,
+      claims: { ...claims, action: 'escalate' },
+    });
+    expect(verifyViewToken(token, secret, now)).toMatchObject({ ok: false });
+    expect(verifyAckToken(forgedWith({ action: 'escalate' }), secret, now)).toEqual({
+      ok: false,
+      reason: 'forged',
+    });
+  });
+
   it('drops milliseconds from the expiry', () => {
     const token = signAckToken({ ...claims, expiresAt: new Date('2026-03-15T12:00:00.999Z') }, secret);
     expect(verifyAckToken(token, secret, now)).toEqual({ ok: true, claims });

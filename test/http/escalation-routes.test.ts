@@ -724,7 +724,9 @@ describe('the incident link of a page: the incident, read-only, for the responde
   const forms = (html: string, page: string) =>
     Object.fromEntries(
       [
-        ...html.matchAll(/<form method="post" action="([^"]*)">\s*<button type="submit">([^<]*)<\/button>/g),
+        ...html.matchAll(
+          /<form method="post" action="([^"]*)">\s*(?:<input type="hidden"[^>]*>\s*)?<button type="submit">([^<]*)<\/button>/g,
+        ),
       ].map((m) => [m[2], resolved(m[1] ?? '', page)]),
     );
 
@@ -759,15 +761,78 @@ describe('the incident link of a page: the incident, read-only, for the responde
         '[11:00] [@events-v2] [OPENED] Incident opened: Disk full on srv01/HTTP · paged: alice',
       );
       expect(text).toContain('You act as Alice');
-      // The buttons post to alice's own acknowledge and resolve links: those her page carried.
+      // The buttons post to alice's own acknowledge and resolve links: those her page carried;
+      // and, while it escalates, to her escalate link (with the step the page shows).
       expect(forms(html, path)).toEqual({
         Acknowledge: linkFromInbox(id, 'acknowledge'),
+        Escalate: expect.stringMatching(new RegExp(`^/a/${id}\\.e\\.alice\\.`)),
         Resolve: linkFromInbox(id, 'resolve'),
       });
+      expect(html).toContain('<input type="hidden" name="from" value="0">');
       expect(await snapshot(id)).toEqual(before);
     }
     expect((await app.request(path, { method: 'HEAD' })).status).toBe(200);
     expect(await snapshot(id)).toEqual(before);
+  });
+
+  it('its Escalate button pages the next level now; a second press of the same page sends nothing more', async () => {
+    const { id } = await openIncident();
+    const path = incidentLinkFromInbox(id);
+    pipeline.takePages();
+    await pipeline.fastForward(MINUTE);
+    const html = await (await app.request(path)).text();
+    const escalate = forms(html, path).Escalate ?? '';
+    const press = () =>
+      app.request(escalate, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'from=0',
+      });
+    const first = await press();
+    expect(first.status).toBe(200);
+    const text = visibleText(await first.text());
+    expect(h1(text) ?? text).toContain('Escalated');
+    expect(text).toContain('Carol was paged now.');
+    expect(pipeline.takePages()).toEqual(['page carol carol-0']);
+    const entry = (await pipeline.store.timeline(id)).find((e) => e.type === 'ESCALATED');
+    expect(entry).toMatchObject({ who: 'alice', paged: ['carol'] });
+    const before = await snapshot(id);
+    const second = await press();
+    expect(second.status).toBe(200);
+    expect(visibleText(await second.text())).toContain('Already escalated');
+    expect(pipeline.takePages()).toEqual([]);
+    expect(await snapshot(id)).toEqual(before);
+    // The page now shows the step it is at.
+    expect(await (await app.request(path)).text()).toContain('<input type="hidden" name="from" value="1">');
+  });
+
+  it('an escalate link: GET confirms and changes nothing; once acknowledged, no button, and a POST is 409', async () => {
+    const { id } = await openIncident();
+    const path = incidentLinkFromInbox(id);
+    const escalate = forms(await (await app.request(path)).text(), path).Escalate ?? '';
+    const before = await snapshot(id);
+    const confirm = await app.request(escalate);
+    expect(confirm.status).toBe(200);
+    const confirmHtml = await confirm.text();
+    expect(visibleText(confirmHtml)).toContain('Escalate this incident?');
+    expect(visibleText(confirmHtml)).toContain('pages the next level of the escalation policy now');
+    expect(confirmHtml).toContain('<input type="hidden" name="from" value="0">');
+    expect((await app.request(escalate, { method: 'HEAD' })).status).toBe(200);
+    expect(await snapshot(id)).toEqual(before);
+
+    expect((await api('POST', `/api/incidents/${id}/acknowledge`, { who: 'bob' })).status).toBe(200);
+    pipeline.takePages();
+    const acked = await snapshot(id);
+    expect(Object.keys(forms(await (await app.request(path)).text(), path))).toEqual(['Resolve']);
+    const res = await app.request(escalate, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'from=0',
+    });
+    expect(res.status).toBe(409);
+    expect(visibleText(await res.text())).toContain('Already acknowledged');
+    expect(await snapshot(id)).toEqual(acked);
+    expect(pipeline.takePages()).toEqual([]);
   });
 
   it('POST to it changes nothing: 405, GET only (twice)', async () => {
@@ -816,7 +881,7 @@ describe('the incident link of a page: the incident, read-only, for the responde
     const lapsed = await (await app.request(path)).text();
     expect(visibleText(lapsed)).toContain('SEV-3 · Checkout API · triggered 1 alert You act as Alice');
     expect(visibleText(lapsed)).not.toMatch(/alerts? · Acknowledged by/);
-    expect(Object.keys(forms(lapsed, path))).toEqual(['Acknowledge', 'Resolve']);
+    expect(Object.keys(forms(lapsed, path))).toEqual(['Acknowledge', 'Escalate', 'Resolve']);
 
     await pipeline.fastForward(4 * MINUTE);
     await submit(forms(lapsed, path).Acknowledge ?? '');
@@ -915,7 +980,9 @@ describe('behind a public URL with a path (a reverse proxy, an API Gateway custo
 
     expect(await actions(acknowledge)).toEqual([acknowledge]);
     expect(await actions(resolve)).toEqual([resolve]);
-    expect(await actions(view)).toEqual([acknowledge, resolve]);
+    const escalate = (await actions(view))[1] ?? '';
+    expect(escalate).toMatch(new RegExp(`^${base}/a/[a-z2-7]{12}\\.e\\.alice\\.`));
+    expect(await actions(view)).toEqual([acknowledge, escalate, resolve]);
     const pressed = await proxied.request(served(acknowledge), { method: 'POST' });
     expect(h1(await pressed.text())).toBe('Acknowledged');
   });
