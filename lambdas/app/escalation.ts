@@ -245,17 +245,20 @@ export async function runStep(
   const level = policy.levels[action.level]!;
   const ids = await recipients(level.targets, deps, now);
   if (!reachable(ids, deps)) {
-    const { next, empty } = await nextStaffedStep(policy, step, deps, now);
+    const { next, empty, after } = await nextStaffedStep(policy, step, deps, now);
     const then = stepAction(policy, next);
     const levels = [action.level, ...empty].map((l) => `level ${l + 1}`).join(', nor at ');
+    const at = after === undefined ? atOnce(deps) : new Date(now.getTime() + minutes(deps, after));
     await deps.timers.schedule(
-      timer(
-        { kind: 'escalate', incidentId: incident.id, generation: incident.generation, step: next },
-        atOnce(deps),
-      ),
+      timer({ kind: 'escalate', incidentId: incident.id, generation: incident.generation, step: next }, at),
     );
-    const note = ` — nobody on call at ${levels}: ${then.kind === 'page' ? `level ${then.level + 1} is paged now` : 'on to the fallback now'}`;
-    return { effects: NONE, exhausted: false, note };
+    const what =
+      then.kind !== 'page'
+        ? 'on to the fallback now'
+        : after === undefined
+          ? `level ${then.level + 1} is paged now`
+          : `level ${then.level + 1} is tried again at ${clockTime(at.toISOString(), deps.config.timeZone)} (repeat ${then.round})`;
+    return { effects: NONE, exhausted: false, note: ` — nobody on call at ${levels}: ${what}` };
   }
   const reason =
     step === 0
@@ -286,25 +289,33 @@ function reachable(ids: readonly string[], deps: EscalationDeps): boolean {
 
 /**
  * After `step`'s empty level: the first later step, within the rest of its round (the levels after
- * it, then the ones before it in the next round), whose level has someone on call now — else the
- * exhausted step. `empty`: the levels passed over, also empty.
+ * it, then the ones before it in the next round), whose level has someone on call now, run at
+ * once. When that whole round is empty and the policy repeats, the step a round after `step` is
+ * tried `after` the delays of the levels passed over (the cadence the steps would have had: a
+ * schedule's gap ends, and someone comes on call); after the last round, the exhausted step (the
+ * fallback) at once. `empty`: the levels passed over, also empty.
  */
 async function nextStaffedStep(
   policy: EscalationPolicy,
   step: number,
   deps: EscalationDeps,
   now: Date,
-): Promise<{ next: number; empty: number[] }> {
+): Promise<{ next: number; empty: number[]; after?: number }> {
   const empty: number[] = [];
   const last = Math.min(step + policy.levels.length, stepCount(policy));
-  for (let next = step + 1; next < last; next++) {
+  let after = 0;
+  for (let next = step; next < last; next++) {
     const action = stepAction(policy, next);
     if (action.kind !== 'page') break;
     // biome-ignore lint/style/noNonNullAssertion: stepAction bounds the level
-    if (reachable(await recipients(policy.levels[action.level]!.targets, deps, now), deps))
-      return { next, empty };
-    empty.push(action.level);
+    const level = policy.levels[action.level]!;
+    if (next > step) {
+      if (reachable(await recipients(level.targets, deps, now), deps)) return { next, empty };
+      empty.push(action.level);
+    }
+    after += level.delayMinutes;
   }
+  if (last < stepCount(policy)) return { next: last, empty, after };
   return { next: stepCount(policy), empty };
 }
 

@@ -739,7 +739,7 @@ describe('a level with nobody on call', () => {
     expect(timeline[2]?.text).toContain('nobody on call at level 1: level 2 is paged now');
   });
 
-  it('when every level is empty: one round, then the fallback at once (no loop through the repeats)', async () => {
+  it('when every level is empty: each round is tried again at its time, then the fallback', async () => {
     const p = await startPipeline(
       dynamo,
       gap({
@@ -751,14 +751,56 @@ describe('a level with nobody on call', () => {
       }),
     );
     const incident = await open(p, { severity: 'warning' });
-    await p.fastForward(2000);
+    const [opened] = await p.store.timeline(incident.id);
+    // 11:00 + level 1's 5 and level 2's 10 minutes: when the steps would have come round again.
+    expect(opened?.text).toContain(
+      'nobody on call at level 1, nor at level 2: level 1 is tried again at 11:15 (repeat 1)',
+    );
+    await p.fastForward(14 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+    // Three repeats, 15 minutes apart, all empty; then the fallback.
+    await p.fastForward(31 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+    await p.fastForward(15 * MINUTE);
     expect(p.takePages()).toEqual(['page dave dave-0']);
     await p.fastForward(120 * MINUTE);
     expect(p.takePages()).toEqual([]);
     const timeline = await p.store.timeline(incident.id);
-    expect(timeline.map((e) => e.type)).toEqual(['OPENED', 'ESCALATION_EXHAUSTED']);
-    expect(timeline[0]?.text).toContain('nobody on call at level 1, nor at level 2: on to the fallback now');
+    expect(timeline.map((e) => e.type)).toEqual([
+      'OPENED',
+      'ESCALATED',
+      'ESCALATED',
+      'ESCALATED',
+      'ESCALATION_EXHAUSTED',
+    ]);
+    expect(timeline[3]?.text).toContain('nobody on call at level 1, nor at level 2: on to the fallback now');
     expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'exhausted', step: 8 });
+  });
+
+  // Regression test: with the whole round empty the incident went to the exhausted step at once,
+  // so a schedule's gap of five minutes left it unpaged for good once someone came on call.
+  it('a gap that ends: the repeat pages whoever is on call then', async () => {
+    const config = gap(
+      { levels: [{ delayMinutes: 10, targets: [{ schedule: 'primary' }] }], repeat: 2 },
+      {
+        fallback: undefined,
+      },
+    );
+    // The rotation begins at 11:05 Berlin (10:05Z), five minutes after the alert.
+    config.schedules = [
+      {
+        ...config.schedules[0],
+        rotations: [
+          { type: 'weekly', startDate: '2026-11-26', handoffTime: '11:05', participants: ['alice', 'bob'] },
+        ],
+      },
+    ] as typeof config.schedules;
+    const p = await startPipeline(dynamo, config);
+    const incident = await open(p, { severity: 'warning' });
+    expect(p.takePages()).toEqual([]);
+    await p.fastForward(10 * MINUTE);
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'active', step: 1 });
   });
 
   it('with no fallback either, the timeline says nobody was paged', async () => {
