@@ -282,7 +282,7 @@ async function move(
   who: string,
   cause: string,
   deps: EscalationDeps,
-  options: { monitoringUntil?: string; resolvedAt?: string } = {},
+  options: { monitoringUntil?: string; resolvedAt?: string; owner?: boolean } = {},
 ): Promise<AlertOutcome> {
   const now = deps.clock();
   return deps.store.transition(incident.id, to, now, who, cause, {
@@ -325,7 +325,10 @@ export async function mitigateIncident(
 ): Promise<CommandResult> {
   const incident = await load(id, deps);
   const cause = `api:mitigate:${incident.reopens}`;
-  const outcome = await move(incident, 'mitigated', input.who, cause, deps);
+  // Triggered (never acknowledged, or its acknowledgement lapsed): the mitigator owns it now.
+  const outcome = await move(incident, 'mitigated', input.who, cause, deps, {
+    owner: incident.status === 'triggered',
+  });
   const current = outcome.incident ?? incident;
   // Only while it is still mitigated: every mitigate of one period shares the cause, so without
   // this guard mitigating a resolved incident that was mitigated before looked like a retry

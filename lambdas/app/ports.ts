@@ -129,6 +129,8 @@ export interface IncidentStore {
    * identifies the input (an event key, a link use, a request): the same cause again is
    * `replayed`, not applied twice. `resolvedAt` backdates a resolution to when monitoring began,
    * only while no alert was counted since it began (else `ignored`: resolve as of now instead).
+   * `owner`: a mitigation of a triggered incident (nobody owns it: never acknowledged, or its
+   * acknowledgement lapsed) makes the mitigator its acknowledger, as of now.
    */
   transition(
     id: string,
@@ -136,7 +138,7 @@ export interface IncidentStore {
     now: Date,
     who: string,
     cause: string,
-    options?: { day?: string; monitoringUntil?: string; resolvedAt?: string },
+    options?: { day?: string; monitoringUntil?: string; resolvedAt?: string; owner?: boolean },
   ): Promise<AlertOutcome>;
   /**
    * The quiet end of a monitoring period: resolved as of `monitoringSince` (guard: still

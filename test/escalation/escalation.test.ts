@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addNote, assignRole, changeSeverity } from '#app/command';
+import { addNote, assignRole, changeSeverity, mitigateIncident } from '#app/command';
 import { afterAcknowledged, afterResolved } from '#app/escalation';
 import { createMaintenance, endMaintenance } from '#app/operations';
 import { processAlert } from '#app/process-alert';
@@ -269,6 +269,29 @@ describe('ack timeout', () => {
       type: 'REASSESS_REMINDED',
       paged: ['alice'],
     });
+  });
+
+  // Regression test: the mitigation kept the lapsed acknowledger (acknowledgedBy if_not_exists), so
+  // she was asked for status updates every 15 minutes and bob, who stopped the impact, never.
+  it('after an ack timeout, whoever mitigates owns the incident: the status reminders go to them', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p, { severity: 'critical' });
+    await p.fastForward(2 * MINUTE);
+    await acknowledge(p, incident, 'alice'); // 10:02
+    await p.fastForward(31 * MINUTE); // 10:33: her acknowledgement lapsed
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'triggered' });
+    await mitigateIncident(incident.id, { who: 'bob' }, p.deps);
+    expect(await p.store.get(incident.id)).toMatchObject({
+      status: 'mitigated',
+      acknowledgedBy: 'bob',
+      acknowledgedAt: '2026-11-26T10:02:00.000Z', // the first acknowledgement: MTTA
+      lastAcknowledgedAt: '2026-11-26T10:33:00.000Z',
+    });
+    p.takePages();
+    await p.fastForward(16 * MINUTE);
+    const reminders = p.takePages().filter((line) => line.startsWith('reminder'));
+    expect(reminders).toContain('reminder bob bob-0');
+    expect(reminders.filter((r) => r.includes('alice'))).toEqual([]);
   });
 });
 

@@ -302,7 +302,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     now: Date,
     who: string,
     cause: string,
-    options: { day?: string; monitoringUntil?: string; resolvedAt?: string } = {},
+    options: { day?: string; monitoringUntil?: string; resolvedAt?: string; owner?: boolean } = {},
   ): Promise<AlertOutcome> {
     const rule = TRANSITIONS[to];
     const hash = eventHash(cause);
@@ -315,6 +315,13 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       ...Object.fromEntries(rule.from.map((status, i) => [`:from${i}`, status])),
     };
     let update = rule.set;
+    // A mitigation of an incident nobody owns: the mitigator acknowledges it, as of now (the
+    // first acknowledgement's time stays: MTTA).
+    if (to === 'mitigated' && options.owner)
+      update = update.replace(
+        'acknowledgedBy = if_not_exists(acknowledgedBy, :who)',
+        'acknowledgedBy = :who, lastAcknowledgedAt = :now',
+      );
     if (to === 'monitoring') values[':until'] = options.monitoringUntil ?? now.toISOString();
     if (to === 'resolved') {
       values[':resolvedAt'] = options.resolvedAt ?? now.toISOString();
