@@ -288,12 +288,12 @@ function reachable(ids: readonly string[], deps: EscalationDeps): boolean {
 }
 
 /**
- * After `step`'s empty level: the first later step, within the rest of its round (the levels after
- * it, then the ones before it in the next round), whose level has someone on call now, run at
- * once. When that whole round is empty and the policy repeats, the step a round after `step` is
- * tried `after` the delays of the levels passed over (the cadence the steps would have had: a
- * schedule's gap ends, and someone comes on call); after the last round, the exhausted step (the
- * fallback) at once. `empty`: the levels passed over, also empty.
+ * After `step`'s empty level: the first later level of its round with someone on call now, run at
+ * once. When the rest of the round is empty and the policy repeats, the next round begins `after`
+ * the delays of the levels passed over (the cadence the steps would have had: a schedule's gap
+ * ends, someone comes on call; and a person who escalated into an empty level is not paged back
+ * at once); after the last round, the exhausted step (the fallback) at once. `empty`: the levels
+ * passed over, also empty.
  */
 async function nextStaffedStep(
   policy: EscalationPolicy,
@@ -302,7 +302,8 @@ async function nextStaffedStep(
   now: Date,
 ): Promise<{ next: number; empty: number[]; after?: number }> {
   const empty: number[] = [];
-  const last = Math.min(step + policy.levels.length, stepCount(policy));
+  const levels = policy.levels.length;
+  const last = Math.min((Math.floor(step / levels) + 1) * levels, stepCount(policy));
   let after = 0;
   for (let next = step; next < last; next++) {
     const action = stepAction(policy, next);

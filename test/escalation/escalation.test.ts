@@ -1,6 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addNote, assignRole, changeSeverity, mitigateIncident } from '#app/command';
-import { afterAcknowledged, afterResolved } from '#app/escalation';
+import { afterAcknowledged, afterResolved, escalateNow } from '#app/escalation';
 import { createMaintenance, endMaintenance } from '#app/operations';
 import { processAlert } from '#app/process-alert';
 import { handleTimerEvent } from '#app/timers';
@@ -802,6 +802,29 @@ describe('a level with nobody on call', () => {
 
   // Regression test: with the whole round empty the incident went to the exhausted step at once,
   // so a schedule's gap of five minutes left it unpaged for good once someone came on call.
+  it('escalating into an empty last level does not page the escalator back at once: the round keeps its time', async () => {
+    const p = await startPipeline(
+      dynamo,
+      gap({
+        levels: [
+          { delayMinutes: 5, targets: [{ responder: 'carol' }] },
+          { delayMinutes: 10, targets: [{ schedule: 'primary' }] },
+        ],
+        repeat: 1,
+      }),
+    );
+    const incident = await open(p, { severity: 'warning' });
+    expect(p.takePages()).toEqual(['page carol carol-0']);
+    const escalated = await escalateNow(incident.id, { who: 'carol', from: 0 }, p.deps);
+    expect(escalated).toMatchObject({ changed: true, paged: [] });
+    const entry = (await p.store.timeline(incident.id)).find((e) => e.type === 'ESCALATED');
+    expect(entry?.text).toContain('nobody on call at level 2: level 1 is tried again at 11:10 (repeat 1)');
+    await p.fastForward(9 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+    await p.fastForward(1 * MINUTE);
+    expect(p.takePages()).toEqual(['page carol carol-0']);
+  });
+
   it('a gap that ends: the repeat pages whoever is on call then', async () => {
     const config = gap(
       { levels: [{ delayMinutes: 10, targets: [{ schedule: 'primary' }] }], repeat: 2 },
