@@ -639,10 +639,17 @@ export async function sendHeld(
   const now = deps.clock();
   const effects = await notify(incident, owners, { kind: 'reminder', ...message }, deps, now, 'now', held.to);
   await holdReminder(event, effects, deps);
-  const outcome = effects.paged.length > 0 ? 'sent' : 'held again';
+  // Held contacts no longer among the owners (a commander named, someone else acknowledged): nobody.
+  const time = clockTime(now.toISOString(), deps.config.timeZone);
+  const outcome =
+    effects.paged.length > 0
+      ? `sent at ${time}`
+      : effects.throttled.length > 0
+        ? `held again at ${time}`
+        : `dropped at ${time}: its contacts are no longer asked`;
   await deps.store.putTimelineEntry({
     ...done,
-    text: `${done.text}, held by the throttle: ${outcome} at ${clockTime(now.toISOString(), deps.config.timeZone)}`,
+    text: `${done.text}, held by the throttle: ${outcome}`,
     ...withEffects(effects),
   });
   return 'done';

@@ -969,4 +969,25 @@ describe('a reminder the throttle refuses', () => {
         .filter((s) => s.startsWith(other.id)),
     ).toEqual([]);
   });
+
+  it('held for someone no longer asked (a comms lead named meanwhile): its entry says it was not sent', async () => {
+    const p = await startPipeline(dynamo, config());
+    const a = await open(p, { dedupKey: 'orders-db', severity: 'critical' });
+    const b = await open(p, { dedupKey: 'payment-queue', severity: 'critical' });
+    await p.fastForward(MINUTE);
+    await acknowledge(p, a, 'carol');
+    await acknowledge(p, b, 'carol');
+    await p.fastForward(15 * MINUTE); // 10:16: one sent, the other held for carol until 10:19
+    const [first] = statusReminders(p);
+    const held = first?.startsWith(a.id) ? b : a;
+    await assignRole(held.id, { role: 'comms-lead', person: 'bob', who: 'carol' }, p.deps);
+    p.takePages();
+    await p.fastForward(3 * MINUTE);
+    expect(p.takePages().filter((line) => line.startsWith('reminder'))).toEqual([]);
+    const texts = (await p.store.timeline(held.id)).map((e) => e.text);
+    expect(texts).toContain(
+      'Status update reminder 1, held by the throttle: dropped at 11:19: its contacts are no longer asked',
+    );
+    expect(texts.some((t) => t.includes('held again'))).toBe(false);
+  });
 });
