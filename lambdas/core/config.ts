@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ServiceId, SOURCE_SEVERITIES } from './alert.ts';
+import { WEEKDAYS } from './business-hours.ts';
 import { ConfigError } from './errors.ts';
 import { lazySchema } from './lazy.ts';
 import { SEVERITIES } from './severity.ts';
@@ -122,6 +123,34 @@ export const EscalationPolicySchema = lazySchema(() =>
     .strict(),
 );
 
+/**
+ * When incidents of `severities` page (PRACTICE: a SEV-4's response is "business hours"): local
+ * times in the config's `timeZone`, `from` to `to` on each of `days`. Outside them such an
+ * incident's escalation waits, stopped, until the next start (see core/business-hours.ts).
+ */
+export const BusinessHoursSchema = lazySchema(() =>
+  z
+    .object({
+      days: z.array(z.enum(WEEKDAYS)).min(1).max(7).default(['Mon', 'Tue', 'Wed', 'Thu', 'Fri']),
+      from: TimeOfDay.default('09:00'),
+      to: TimeOfDay.default('17:00'),
+      severities: z.array(z.enum(SEVERITIES)).min(1).max(4).default(['SEV-4']),
+    })
+    .strict()
+    .superRefine((hours, ctx) => {
+      if (hours.from >= hours.to)
+        ctx.addIssue({ code: 'custom', path: ['to'], message: `must be after from (${hours.from})` });
+      hours.days.forEach((day, i) => {
+        if (hours.days.indexOf(day) !== i)
+          ctx.addIssue({ code: 'custom', path: ['days', i], message: `duplicate day "${day}"` });
+      });
+      hours.severities.forEach((sev, i) => {
+        if (hours.severities.indexOf(sev) !== i)
+          ctx.addIssue({ code: 'custom', path: ['severities', i], message: `duplicate severity "${sev}"` });
+      });
+    }),
+);
+
 export const ServiceConfigSchema = lazySchema(() =>
   z
     .object({
@@ -159,6 +188,8 @@ export const ServiceConfigSchema = lazySchema(() =>
         })
         .strict()
         .optional(),
+      /** This service's own business hours, or `false` to page it around the clock; absent: the config's. */
+      businessHours: z.union([z.literal(false), BusinessHoursSchema]).optional(),
     })
     .strict(),
 );
@@ -215,6 +246,8 @@ export const KlaxonConfigSchema = lazySchema(() =>
       schedules: z.array(ScheduleSchema).default([]),
       escalationPolicies: z.array(EscalationPolicySchema).default([]),
       heartbeats: z.array(HeartbeatSchema).default([]),
+      /** Absent: every severity pages around the clock. */
+      businessHours: BusinessHoursSchema.optional(),
       metrics: z
         .object({
           /** Local time (in `timeZone`) the nightly rollup of the previous day runs. */
@@ -361,6 +394,7 @@ export type Target = z.output<typeof TargetSchema>;
 export type EscalationLevel = z.output<typeof EscalationLevelSchema>;
 export type EscalationPolicy = z.output<typeof EscalationPolicySchema>;
 export type Heartbeat = z.output<typeof HeartbeatSchema>;
+export type BusinessHours = z.output<typeof BusinessHoursSchema>;
 
 /**
  * Validates a parsed config document; throws ConfigError naming every bad field. `jitless`: a

@@ -127,6 +127,56 @@ describe('config', () => {
   });
 });
 
+describe('config: businessHours', () => {
+  it('is absent by default; present, it fills Mon–Fri 09:00–17:00 for SEV-4', () => {
+    expect(parseConfig(base).businessHours).toBeUndefined();
+    expect(parseConfig({ ...base, businessHours: {} }).businessHours).toEqual({
+      days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri'],
+      from: '09:00',
+      to: '17:00',
+      severities: ['SEV-4'],
+    });
+  });
+
+  it('a service may have its own, or false to page around the clock', () => {
+    const services = [
+      { ...base.services[0], businessHours: false },
+      { id: 'billing', name: 'Billing', businessHours: { from: '08:00', severities: ['SEV-3', 'SEV-4'] } },
+    ];
+    const config = parseConfig({ ...base, services });
+    expect(config.services[0]?.businessHours).toBe(false);
+    expect(config.services[1]?.businessHours).toMatchObject({ from: '08:00', to: '17:00' });
+  });
+
+  it('names the field of a bad day, time, severity, an empty range or a misspelt key', () => {
+    const errors = (businessHours: unknown, where: 'top' | 'service' = 'top') => {
+      try {
+        parseConfig(
+          where === 'top'
+            ? { ...base, businessHours }
+            : { ...base, services: [{ ...base.services[0], businessHours }] },
+        );
+      } catch (error) {
+        if (error instanceof ConfigError) return error.errors.map((e) => `${e.field}: ${e.message}`);
+        throw error;
+      }
+      return [];
+    };
+    expect(errors({ from: '17:00', to: '09:00' })).toEqual(['businessHours.to: must be after from (17:00)']);
+    expect(errors({ from: '09:00', to: '09:00' })).toEqual(['businessHours.to: must be after from (09:00)']);
+    expect(errors({ days: ['Mon', 'Funday'] })[0]).toMatch(/^businessHours\.days\.1: /);
+    expect(errors({ days: ['Mon', 'Mon'] })).toEqual(['businessHours.days.1: duplicate day "Mon"']);
+    expect(errors({ days: [] })[0]).toMatch(/^businessHours\.days: /);
+    expect(errors({ from: '9am' })[0]).toMatch(/^businessHours\.from: must be a time of day/);
+    expect(errors({ severities: ['SEV-5'] })[0]).toMatch(/^businessHours\.severities\.0: /);
+    expect(errors({ day: ['Mon'] })).toEqual(['businessHours.day: is not a known field; did you mean days?']);
+    expect(errors({ from: '18:00' }, 'service')).toEqual([
+      'services.0.businessHours.to: must be after from (18:00)',
+    ]);
+    expect(errors(true, 'service')[0]).toMatch(/^services\.0\.businessHours: /);
+  });
+});
+
 describe('isTimeZone', () => {
   /** What it stands in for: whether Intl.DateTimeFormat accepts the zone. */
   const accepted = (tz: string) => {
