@@ -39,15 +39,18 @@ import {
   nameOf,
   notify,
   OPENING_LEASE_MS,
+  offHoursText,
+  offHoursUntil,
+  pageLevelOne,
   policyOf,
   postmortemStageAt,
   recipients,
-  runStep,
   schedulePostmortemStages,
   startEscalation,
   startOwnerReminders,
   startReminders,
   stopIncidentEscalation,
+  waitsForBusinessHours,
   withEffects,
 } from './escalation.ts';
 import { afterMitigated, monitoringUntil } from './lifecycle.ts';
@@ -543,7 +546,7 @@ export async function changeSeverity(
     // escalation: nobody is paged then.
     const restart =
       incident.status === 'triggered' &&
-      incident.escalation !== 'stopped' &&
+      (incident.escalation !== 'stopped' || waitsForBusinessHours(incident)) &&
       (raised || (policy !== undefined && policy !== incident.escalationPolicy));
     return {
       sev: input.severity,
@@ -640,6 +643,7 @@ async function afterSeverityChanged(
     after.escalation !== 'stopped'
   ) {
     const policy = policyOf(after, deps.config);
+    const offHours = offHoursUntil(after, deps, now);
     if (policy !== undefined && (await inMaintenance(after.service, deps, now))) {
       // As at opening: nobody is paged in a maintenance window. A restarted escalation waits,
       // stopped, and the window's end pages its level 1 (like any incident the window kept quiet).
@@ -658,7 +662,11 @@ async function afterSeverityChanged(
       if (restarted) {
         // Restarted: the old generation's timers are stale; level 1 pages now, the next step is timed.
         await cancelEscalationTimers(before, deps);
-        ({ effects, note } = await runStep(after, policy, 0, deps, now));
+        // Its new severity may wait for business hours (SEV-4 → SEV-3, both held back at night).
+        ({ effects, note } = await pageLevelOne(after, deps, now));
+      } else if (offHours !== undefined) {
+        // Owned already, and its new severity still waits for business hours: level 1 is not woken.
+        note = ` (${offHoursText(offHours, deps)}: nobody paged)`;
       } else {
         const level = policy.levels[0];
         const ids = level ? await recipients(level.targets, deps, now) : [];

@@ -1,3 +1,9 @@
+import {
+  businessHoursFor,
+  businessStartText,
+  inBusinessHours,
+  nextBusinessStart,
+} from '#core/business-hours';
 import type { EscalationPolicy, KlaxonConfig, Target } from '#core/config';
 import { ConflictError, NotFoundError, RetryableError } from '#core/errors';
 import { escalationStepText, stepAction, stepCount } from '#core/escalation';
@@ -128,6 +134,39 @@ export async function recipients(
 export async function inMaintenance(service: string, deps: EscalationDeps, now: Date): Promise<boolean> {
   const windows = await deps.store.listMaintenance(service, now);
   return windows.some((w) => new Date(w.from) <= now && now < new Date(w.to));
+}
+
+/**
+ * When an incident whose severity its business hours hold back may be paged again, if `now` is
+ * outside them: their next start. Undefined inside them, or when none apply (its service pages
+ * around the clock, its severity is not listed, the config has none).
+ */
+export function offHoursUntil(incident: Incident, deps: EscalationDeps, now: Date): Date | undefined {
+  const hours = businessHoursFor(deps.config, incident.service, incident.sev);
+  const zone = deps.config.timeZone;
+  if (hours === undefined || inBusinessHours(hours, now.getTime(), zone)) return undefined;
+  return new Date(nextBusinessStart(hours, now.getTime(), zone));
+}
+
+/** `outside business hours: paging at 09:00 Mon 30 Nov (Europe/Berlin)`. */
+export function offHoursText(until: Date, deps: EscalationDeps): string {
+  return `outside business hours: paging at ${businessStartText(until.getTime(), deps.config.timeZone)}`;
+}
+
+/** Whether its escalation is stopped to wait for business hours (not by a maintenance window). */
+export function waitsForBusinessHours(incident: Incident): boolean {
+  return incident.escalation === 'stopped' && incident.offHoursGeneration === incident.generation;
+}
+
+/**
+ * The timer that resumes an incident about to stop for business hours, at their start: named for
+ * the generation the stop moves it to, and created before that stop, so no incident waits without
+ * one (a stop that then fails leaves a timer that finds another generation: a no-op).
+ */
+async function timeBusinessHours(incident: Incident, until: Date, deps: EscalationDeps): Promise<void> {
+  await deps.timers.schedule(
+    timer({ kind: 'business-hours', incidentId: incident.id, generation: incident.generation + 1 }, until),
+  );
 }
 
 /** Whether `notify` counts the messages it sent on the incident, or leaves that to its caller's last write. */
@@ -433,7 +472,8 @@ export async function schedulePostmortemStages(
 
 /**
  * Step 0 of the incident's generation: level 1 paged and the next step timed — unless a
- * maintenance window is active, which stops its escalation instead (nobody paged, noted).
+ * maintenance window is active, which stops its escalation instead (nobody paged, noted), or
+ * its severity waits for business hours: stopped as well, until their start's timer resumes it.
  */
 export async function pageLevelOne(
   incident: Incident,
@@ -444,6 +484,15 @@ export async function pageLevelOne(
   if (await inMaintenance(incident.service, deps, now)) {
     await deps.store.stopEscalation(incident);
     return { effects: NONE, note: ' — maintenance window: nobody paged' };
+  }
+  const until = offHoursUntil(incident, deps, now);
+  if (until !== undefined) {
+    // A retry that finds it waiting already leaves it (and its timer) as it is.
+    if (!waitsForBusinessHours(incident)) {
+      await timeBusinessHours(incident, until, deps);
+      await deps.store.stopEscalation(incident, undefined, { offHours: true });
+    }
+    return { effects: NONE, note: ` — ${offHoursText(until, deps)}` };
   }
   const policy = policyOf(incident, deps.config);
   return policy ? await runStep(incident, policy, 0, deps, now, counting) : { effects: NONE, note: '' };
@@ -680,6 +729,14 @@ export async function onEscalateTimer(
         await stopIncidentEscalation(incident, deps, 'maintenance window');
         return 'stopped';
       }
+      // Due outside business hours: this step waits, stopped, and escalation resumes (from level 1,
+      // as after a maintenance window) at their start.
+      const until = offHoursUntil(incident, deps, now);
+      if (until !== undefined) {
+        if ((await stopIncidentEscalation(incident, deps, offHoursText(until, deps), until)) === 'raced')
+          continue;
+        return 'stopped';
+      }
       if (incident.step > 0) await recordPreviousStep(incident, incident.step, event.step, deps);
       const claimed = await deps.store.claimStep(incident, event.step, now, exhausted);
       if (claimed === undefined) continue; // changed under us: look again
@@ -754,7 +811,9 @@ export async function escalateNow(
         [{ field: 'status', message: `is ${incident.status}` }],
       );
     const policy = policyOf(incident, deps.config);
-    if (policy === undefined || incident.escalation !== 'active')
+    // A person asked: business hours hold back the timers, not them (a maintenance window does).
+    const waiting = waitsForBusinessHours(incident) && !(await inMaintenance(incident.service, deps, now));
+    if (policy === undefined || (incident.escalation !== 'active' && !waiting))
       throw new ConflictError(
         `incident ${id} does not escalate: ${policy === undefined ? 'its service has no escalation policy' : `its escalation is ${incident.escalation}${incident.escalation === 'stopped' ? ' (maintenance window)' : ''}`}`,
         [
@@ -771,7 +830,7 @@ export async function escalateNow(
     const step = incident.step + 1;
     const exhausted = stepAction(policy, step).kind === 'exhausted';
     if (step > 1) await recordPreviousStep(incident, step - 1, step, deps);
-    const claimed = await deps.store.claimStep(incident, step, now, exhausted);
+    const claimed = await deps.store.claimStep(incident, step, now, exhausted, { offHours: waiting });
     if (claimed === undefined) continue; // changed under us: look again
     const done = stepEntry(claimed, exhausted ? 'ESCALATION_EXHAUSTED' : 'ESCALATED', step);
     const effects = await completeStep(
@@ -1074,6 +1133,13 @@ export async function onAckTimeout(
       await stopIncidentEscalation(incident, deps, 'maintenance window (the acknowledgement timed out)');
       return 'stopped';
     }
+    // Outside business hours for its severity the same, until they begin.
+    const until = offHoursUntil(incident, deps, now);
+    if (until !== undefined) {
+      const why = `the acknowledgement timed out ${offHoursText(until, deps)}`;
+      await stopIncidentEscalation(incident, deps, why, until);
+      return 'stopped';
+    }
     const policy = policyOf(incident, deps.config);
     const { effects: step, note } = policy
       ? await runStep(incident, policy, 0, deps, now)
@@ -1246,11 +1312,15 @@ function reminderEntry(incident: Incident, seq: number, at: string): TimelineEnt
 /** What acting on one incident came to: done, nothing to do, or it changed since it was read. */
 export type Acted = 'acted' | 'unchanged' | 'raced';
 
-/** Stops one incident's escalation (maintenance): next generation, timers cancelled, timeline noted. */
+/**
+ * Stops one incident's escalation (maintenance; with `until`, business hours, whose start's timer
+ * resumes it): next generation, timers cancelled, timeline noted.
+ */
 export async function stopIncidentEscalation(
   incident: Incident,
   deps: EscalationDeps,
   why: string,
+  until?: Date,
 ): Promise<Acted> {
   let stopped: Incident | undefined;
   let running: Incident;
@@ -1261,7 +1331,8 @@ export async function stopIncidentEscalation(
     stopped = incident;
     running = { ...incident, generation: incident.generation - 1 };
   } else {
-    stopped = await deps.store.stopEscalation(incident, deps.clock());
+    if (until !== undefined) await timeBusinessHours(incident, until, deps);
+    stopped = await deps.store.stopEscalation(incident, deps.clock(), { offHours: until !== undefined });
     if (stopped === undefined) return 'raced';
     running = incident;
   }
@@ -1368,6 +1439,9 @@ async function resumeIncidentEscalation(
   why: string,
 ): Promise<Acted> {
   let running: Incident | undefined;
+  // Waiting for business hours still to come: their timer resumes it, not a window's end.
+  if (waitsForBusinessHours(incident) && offHoursUntil(incident, deps, deps.clock()) !== undefined)
+    return 'unchanged';
   if (incident.escalation === 'stopped') {
     const now = deps.clock().toISOString();
     // Level 1 pages again: not an escalation beyond it (`escalations` does not move, as for a reopen).
@@ -1397,10 +1471,33 @@ async function resumeIncidentEscalation(
     `Escalation resumed: ${why} ended`,
   );
   if (await deps.store.hasTimelineEntry(done)) return 'unchanged';
-  const policy = policyOf(running, deps.config);
-  const { effects, note } = policy
-    ? await runStep(running, policy, 0, deps, deps.clock())
-    : { effects: NONE, note: '' };
+  // Resumed outside business hours (a window that ends at night): waits again for their start.
+  const { effects, note } = await pageLevelOne(running, deps, deps.clock());
   await deps.store.putTimelineEntry({ ...done, text: done.text + note, ...withEffects(effects) });
   return 'acted';
+}
+
+/**
+ * Business hours began for an incident stopped to wait for them (`generation`, the stop's): it
+ * escalates again from level 1, as after a maintenance window — if it is still triggered and
+ * waiting in that generation (else acknowledged, resolved, raised, or resumed by a retry's twin:
+ * a no-op), and not in a maintenance window, whose end resumes it. A retry after the resume's
+ * claim completes it (resumeIncidentEscalation).
+ */
+export async function onBusinessHours(
+  event: Extract<TimerEvent, { kind: 'business-hours' }>,
+  deps: EscalationDeps,
+): Promise<TimerOutcome> {
+  const acted = await actOnLatest(event.incidentId, deps, async (incident) => {
+    const waiting = incident.generation === event.generation && waitsForBusinessHours(incident);
+    const resumed =
+      incident.generation === event.generation + 1 &&
+      incident.escalation === 'active' &&
+      incident.step === 0 &&
+      incident.resumedAt === incident.stepAt;
+    if (incident.status !== 'triggered' || !(waiting || resumed)) return 'unchanged';
+    if (await inMaintenance(incident.service, deps, deps.clock())) return 'unchanged';
+    return resumeIncidentEscalation(incident, deps, 'the wait for business hours');
+  });
+  return acted === 'acted' ? 'done' : 'stale';
 }

@@ -175,12 +175,28 @@ export interface IncidentStore {
    * The escalation claims below are conditional on the incident's version as read, plus their
    * own guard; each returns the updated incident, or undefined when the condition failed.
    */
-  /** Runs escalation step `step` (guard: triggered, escalation active). */
-  claimStep(incident: Incident, step: number, now: Date, exhausted: boolean): Promise<Incident | undefined>;
+  /**
+   * Runs escalation step `step` (guard: triggered, escalation active — or, `offHours`, stopped to
+   * wait for business hours in this generation, which it makes active again).
+   */
+  claimStep(
+    incident: Incident,
+    step: number,
+    now: Date,
+    exhausted: boolean,
+    options?: { offHours?: boolean },
+  ): Promise<Incident | undefined>;
   /** Ack timeout: back to triggered in the next generation at step 0 (guard: acknowledged). */
   restartEscalation(incident: Incident, now: Date): Promise<Incident | undefined>;
-  /** Maintenance: escalation stopped, next generation (guard: open). */
-  stopEscalation(incident: Incident, now?: Date): Promise<Incident | undefined>;
+  /**
+   * Maintenance, or business hours (`offHours`: records the new generation as waiting for them):
+   * escalation stopped, next generation (guard: open).
+   */
+  stopEscalation(
+    incident: Incident,
+    now?: Date,
+    options?: { offHours?: boolean },
+  ): Promise<Incident | undefined>;
   /** Status-update reminder `seq` (guard: open, previous reminder was seq - 1). */
   claimReminder(incident: Incident, seq: number, now: Date): Promise<Incident | undefined>;
   /** The open incident for a key, if any. */

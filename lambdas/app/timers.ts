@@ -6,6 +6,7 @@ import { onDigest } from './digest.ts';
 import {
   type EscalationDeps,
   onAckTimeout,
+  onBusinessHours,
   onEscalateTimer,
   onReminder,
   resumeEscalationsFor,
@@ -46,6 +47,8 @@ export async function handleTimerEvent(input: unknown, deps: EscalationDeps): Pr
       await stopEscalationsFor(event.service, deps, `maintenance window ${window.id}`);
       return 'done';
     }
+    case 'business-hours':
+      return onBusinessHours(event, deps);
     case 'maintenance-end': {
       // (Deleted early, the window resumed escalation then; this finds nothing stopped left.)
       await resumeEscalationsFor(event.service, deps, `maintenance window ${event.windowId}`);

@@ -162,6 +162,11 @@ export interface Incident {
   readonly stoppedAt?: string;
   /** When escalation resumed after maintenance: keys that ESCALATED entry (a retry completes it). */
   readonly resumedAt?: string;
+  /**
+   * The generation stopped to wait for business hours (its `bh-` timer resumes it): stopped for
+   * that reason while `escalation` is `stopped` in this very generation.
+   */
+  readonly offHoursGeneration?: number;
   /** Escalations beyond level 1 (later steps and ack-timeout restarts). */
   readonly escalations: number;
   /** Messages sent to contacts for this incident (pages, reminders, notices). */

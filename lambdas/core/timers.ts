@@ -74,6 +74,12 @@ export const TimerEventSchema = lazySchema(() => {
       service: z.string().min(1).max(63),
       windowId: z.string().min(1).max(32),
     }),
+    /** Business hours begin: an incident whose escalation waited for them (stopped in `generation`) resumes. */
+    z.object({
+      kind: z.literal('business-hours'),
+      incidentId: z.string().min(1).max(32),
+      generation: z.number().int().min(1),
+    }),
     /** A maintenance window ended: what it stopped and still needs a responder escalates again. */
     z.object({
       kind: z.literal('maintenance-end'),
@@ -122,6 +128,8 @@ function fullName(event: TimerEvent): string {
       return `hb-${event.heartbeatId}`;
     case 'maintenance':
       return `mw-${event.service}-${event.windowId}`;
+    case 'business-hours':
+      return `bh-${event.incidentId}-${event.generation}`;
     case 'maintenance-end':
       return `mwe-${event.service}-${event.windowId}`;
   }

@@ -991,3 +991,162 @@ describe('a reminder the throttle refuses', () => {
     expect(texts.some((t) => t.includes('held again'))).toBe(false);
   });
 });
+
+describe('business hours (SEV-4: Mon–Fri 09:00–17:00 Europe/Berlin)', () => {
+  const hours = (service: Record<string, unknown> = {}) => teamConfig(service, { businessHours: {} });
+  const pages = (p: Pipeline) => p.takePages().filter((page) => page.startsWith('page'));
+  const texts = async (p: Pipeline, id: string) => (await p.store.timeline(id)).map((e) => e.text);
+  const until = async (p: Pipeline, iso: string) => p.fastForward(Date.parse(iso) - p.clock.now().getTime());
+
+  it('a SEV-4 opened at night pages nobody and waits, stopped, until 09:00; then escalates from level 1', async () => {
+    const p = await startPipeline(dynamo, hours(), '2026-11-26T02:00:00.000Z'); // Thu 03:00
+    const incident = await open(p, { severity: 'info' });
+    expect(p.takePages()).toEqual([]);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'triggered', escalation: 'stopped' });
+    expect((await texts(p, incident.id))[0]).toBe(
+      'Incident opened: p99 latency above 2s on orders-db — outside business hours: paging at 09:00 Thu 26 Nov (Europe/Berlin)',
+    );
+    await until(p, '2026-11-26T07:59:59.000Z');
+    expect(p.takePages()).toEqual([]);
+    await p.fastForward(1000); // 09:00
+    expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+    expect((await texts(p, incident.id)).at(-1)).toBe(
+      'Escalation resumed: the wait for business hours ended',
+    );
+    await p.fastForward(5 * MINUTE);
+    expect(pages(p)).toEqual(['page carol carol-0']);
+    // The start's timer delivered again (or late) is a no-op.
+    const waited = ((await p.store.get(incident.id))?.generation ?? 0) - 1; // resumed: the next one
+    expect(
+      await handleTimerEvent({ kind: 'business-hours', incidentId: incident.id, generation: waited }, p.deps),
+    ).toBe('stale');
+    expect(p.takePages()).toEqual([]);
+  });
+
+  it('holds back only the severities listed: a SEV-1, or a service with businessHours false, pages at once', async () => {
+    const p = await startPipeline(dynamo, hours(), '2026-11-26T02:00:00.000Z');
+    await open(p, { severity: 'critical' });
+    expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+    const q = await startPipeline(dynamo, hours({ businessHours: false }), '2026-11-26T02:00:00.000Z');
+    await open(q, { severity: 'info' });
+    expect(pages(q)).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
+
+  it('a step due after 17:00 on a Friday stops; escalation resumes from level 1 on Monday at 09:00', async () => {
+    const p = await startPipeline(dynamo, hours(), '2026-11-27T15:58:00.000Z'); // Fri 16:58
+    const incident = await open(p, { severity: 'info' });
+    expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+    await p.fastForward(5 * MINUTE); // 17:03: level 2 is due
+    expect(pages(p)).toEqual([]);
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'stopped' });
+    expect((await texts(p, incident.id)).at(-1)).toBe(
+      'Escalation stopped: outside business hours: paging at 09:00 Mon 30 Nov (Europe/Berlin)',
+    );
+    await until(p, '2026-11-30T07:59:00.000Z'); // the weekend
+    expect(p.takePages()).toEqual([]);
+    await p.fastForward(MINUTE); // Mon 09:00: bob's week on call begins
+    expect(pages(p)).toEqual(['page bob bob-0']);
+  });
+
+  it('counts 09:00 on the clock across the DST change (Berlin, Sunday 2026-10-25)', async () => {
+    const p = await startPipeline(dynamo, hours(), '2026-10-23T16:00:00.000Z'); // Fri 18:00 CEST
+    const incident = await open(p, { severity: 'info' });
+    expect((await texts(p, incident.id))[0]).toContain('paging at 09:00 Mon 26 Oct (Europe/Berlin)');
+    await until(p, '2026-10-26T07:30:00.000Z'); // 08:30 CET (09:30 had the clocks not moved)
+    expect(p.takePages()).toEqual([]);
+    await until(p, '2026-10-26T08:00:00.000Z'); // 09:00 CET
+    expect((await texts(p, incident.id)).at(-1)).toMatch(/^Escalation resumed: the wait for business hours/);
+    // The schedule's rotation begins in November: nobody on level 1, so level 2 is timed for now.
+    await p.fastForward(1000);
+    expect(pages(p)).toEqual(['page carol carol-0']);
+  });
+
+  it('a person still acts at night: escalate now pages (once per press), acknowledge and resolve work', async () => {
+    const p = await startPipeline(dynamo, hours(), '2026-11-26T02:00:00.000Z');
+    const incident = await open(p, { severity: 'info' });
+    const first = await escalateNow(incident.id, { who: 'bob', from: 0 }, p.deps);
+    expect(first).toMatchObject({ changed: true, paged: ['carol'] });
+    expect(await escalateNow(incident.id, { who: 'bob', from: 0 }, p.deps)).toMatchObject({ changed: false });
+    expect(pages(p)).toEqual(['page carol carol-0']);
+    await acknowledge(p, incident, 'carol');
+    await until(p, '2026-11-26T09:00:00.000Z'); // past 09:00: the start's timer finds it acknowledged
+    expect(pages(p)).toEqual([]);
+    await afterResolved(
+      (await p.store.transition(incident.id, 'resolved', p.clock.now(), 'carol', 'link:carol:r')).incident ??
+        incident,
+      { who: 'carol', channel: 'link', cause: 'link:carol:r' },
+      p.deps,
+    );
+    expect((await p.store.get(incident.id))?.status).toBe('resolved');
+  });
+
+  it('a maintenance window wins: nobody is paged at 09:00 inside it; its end pages level 1', async () => {
+    const p = await startPipeline(dynamo, hours(), '2026-11-26T02:00:00.000Z');
+    const incident = await open(p, { severity: 'info' });
+    await createMaintenance(
+      {
+        service: 'checkout',
+        from: new Date('2026-11-26T07:30:00.000Z'),
+        to: new Date('2026-11-26T09:00:00.000Z'),
+      },
+      p.deps,
+    );
+    await until(p, '2026-11-26T08:59:00.000Z'); // past 09:00 local, inside the window
+    expect(p.takePages()).toEqual([]);
+    await p.fastForward(MINUTE); // 10:00: the window ends
+    expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+    expect((await texts(p, incident.id)).at(-1)).toMatch(
+      /^Escalation resumed: maintenance window \S+ ended$/,
+    );
+  });
+
+  it('a window ending at night leaves a waiting incident waiting; one it stopped waits for 09:00', async () => {
+    const p = await startPipeline(dynamo, hours(), '2026-11-26T15:00:00.000Z'); // Thu 16:00
+    const now = p.clock.now();
+    await createMaintenance(
+      { service: 'checkout', from: now, to: new Date(now.getTime() + 3 * 60 * MINUTE) },
+      p.deps,
+    );
+    const incident = await open(p, { severity: 'info' }); // stopped by the window
+    await p.fastForward(3 * 60 * MINUTE); // 19:00: the window ends
+    expect(p.takePages()).toEqual([]);
+    expect((await texts(p, incident.id)).at(-1)).toMatch(
+      /^Escalation resumed: maintenance window \S+ ended — outside business hours: paging at 09:00 Fri 27 Nov \(Europe\/Berlin\)$/,
+    );
+    await until(p, '2026-11-27T08:00:00.000Z');
+    expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
+
+  it('a raise out of the listed severities pages at once; a lowering into them stops only later steps', async () => {
+    const p = await startPipeline(dynamo, hours(), '2026-11-26T02:00:00.000Z');
+    const low = await open(p, { severity: 'info' });
+    await changeSeverity(low.id, { severity: 'SEV-2', who: 'bob', reason: 'orders fail' }, p.deps);
+    expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+    expect(await p.store.get(low.id)).toMatchObject({ escalation: 'active', sev: 'SEV-2' });
+
+    const high = await open(p, { severity: 'error', dedupKey: 'disk' }); // SEV-2: paged
+    expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+    await changeSeverity(high.id, { severity: 'SEV-4', who: 'alice', reason: 'one host' }, p.deps);
+    expect(await p.store.get(high.id)).toMatchObject({ escalation: 'active' });
+    await p.fastForward(5 * MINUTE); // both level-2 steps come due: the SEV-2 pages, the SEV-4 waits
+    expect(pages(p)).toEqual(['page carol carol-0']);
+    expect((await texts(p, high.id)).at(-1)).toBe(
+      'Escalation stopped: outside business hours: paging at 09:00 Thu 26 Nov (Europe/Berlin)',
+    );
+  });
+
+  it('an ack timeout that lapses at night restarts the SEV-4 stopped, paged at 09:00', async () => {
+    const p = await startPipeline(dynamo, hours({ ackTimeoutMinutes: 30 }), '2026-11-26T15:50:00.000Z');
+    const incident = await open(p, { severity: 'info' }); // Thu 16:50
+    await acknowledge(p, incident, 'alice');
+    p.takePages();
+    await p.fastForward(31 * MINUTE); // 17:21: the acknowledgement lapses
+    expect(p.takePages()).toEqual([]);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'triggered', escalation: 'stopped' });
+    expect((await texts(p, incident.id)).at(-1)).toBe(
+      'Escalation stopped: the acknowledgement timed out outside business hours: paging at 09:00 Fri 27 Nov (Europe/Berlin)',
+    );
+    await until(p, '2026-11-27T08:00:00.000Z');
+    expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
+});

@@ -498,16 +498,23 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     step: number,
     now: Date,
     exhausted: boolean,
+    options: { offHours?: boolean } = {},
   ): Promise<Incident | undefined> {
     return this.#conditionalUpdate(incident, {
       set: {
         step,
         stepAt: now.toISOString(),
         escalations: incident.escalations + 1,
-        ...(exhausted ? { escalation: 'exhausted' } : {}),
+        ...(exhausted ? { escalation: 'exhausted' } : options.offHours ? { escalation: 'active' } : {}),
       },
-      condition: '#status = :triggered AND escalation = :active',
-      values: { ':triggered': 'triggered', ':active': 'active' },
+      // `offHours`: a person escalates an incident waiting for business hours (it runs again).
+      condition: options.offHours
+        ? '#status = :triggered AND escalation = :stopped AND offHoursGeneration = generation'
+        : '#status = :triggered AND escalation = :active',
+      values: {
+        ':triggered': 'triggered',
+        ...(options.offHours ? { ':stopped': 'stopped' } : { ':active': 'active' }),
+      },
     });
   }
 
@@ -539,12 +546,17 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     });
   }
 
-  async stopEscalation(incident: Incident, now?: Date): Promise<Incident | undefined> {
+  async stopEscalation(
+    incident: Incident,
+    now?: Date,
+    options: { offHours?: boolean } = {},
+  ): Promise<Incident | undefined> {
     return this.#conditionalUpdate(incident, {
       set: {
         generation: incident.generation + 1,
         escalation: 'stopped',
         ...(now ? { stoppedAt: now.toISOString() } : {}),
+        ...(options.offHours ? { offHoursGeneration: incident.generation + 1 } : {}),
       },
       condition: '#status <> :resolved',
       values: { ':resolved': 'resolved' },
@@ -1660,6 +1672,7 @@ function toIncident(item: Item): Incident {
     escalation: (item.escalation ?? 'active') as Incident['escalation'],
     reminderSeq: Number(item.reminderSeq ?? 0),
     escalations: Number(item.escalations ?? 0),
+    ...(typeof item.offHoursGeneration === 'number' ? { offHoursGeneration: item.offHoursGeneration } : {}),
     pagesSent: Number(item.pagesSent ?? 0),
     ...(isItem(item.opening) ? { opened: true as const } : {}),
     excluded: item.excluded === true,
