@@ -1482,22 +1482,27 @@ async function resumeIncidentEscalation(
  * escalates again from level 1, as after a maintenance window — if it is still triggered and
  * waiting in that generation (else acknowledged, resolved, raised, or resumed by a retry's twin:
  * a no-op), and not in a maintenance window, whose end resumes it. A retry after the resume's
- * claim completes it (resumeIncidentEscalation).
+ * claim completes it (resumeIncidentEscalation); a delivery whose claim lost to another one's,
+ * which is paging now, stops (one page, not two).
  */
 export async function onBusinessHours(
   event: Extract<TimerEvent, { kind: 'business-hours' }>,
   deps: EscalationDeps,
 ): Promise<TimerOutcome> {
+  let lost = false;
   const acted = await actOnLatest(event.incidentId, deps, async (incident) => {
     const waiting = incident.generation === event.generation && waitsForBusinessHours(incident);
     const resumed =
+      !lost &&
       incident.generation === event.generation + 1 &&
       incident.escalation === 'active' &&
       incident.step === 0 &&
       incident.resumedAt === incident.stepAt;
     if (incident.status !== 'triggered' || !(waiting || resumed)) return 'unchanged';
     if (await inMaintenance(incident.service, deps, deps.clock())) return 'unchanged';
-    return resumeIncidentEscalation(incident, deps, 'the wait for business hours');
+    const outcome = await resumeIncidentEscalation(incident, deps, 'the wait for business hours');
+    lost = outcome === 'raced';
+    return outcome;
   });
   return acted === 'acted' ? 'done' : 'stale';
 }

@@ -1010,6 +1010,7 @@ describe('business hours (SEV-4: Mon–Fri 09:00–17:00 Europe/Berlin)', () => 
     expect(p.takePages()).toEqual([]);
     await p.fastForward(1000); // 09:00
     expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'active', step: 0 });
     expect((await texts(p, incident.id)).at(-1)).toBe(
       'Escalation resumed: the wait for business hours ended',
     );
@@ -1020,6 +1021,19 @@ describe('business hours (SEV-4: Mon–Fri 09:00–17:00 Europe/Berlin)', () => 
     expect(
       await handleTimerEvent({ kind: 'business-hours', incidentId: incident.id, generation: waited }, p.deps),
     ).toBe('stale');
+    expect(p.takePages()).toEqual([]);
+  });
+
+  it("the start's timer delivered twice at once pages level 1 once", async () => {
+    const p = await startPipeline(dynamo, hours(), '2026-11-26T02:00:00.000Z');
+    const incident = await open(p, { severity: 'info' });
+    const waiting = (await p.store.get(incident.id))?.generation ?? 0;
+    p.clock.set(new Date('2026-11-26T08:00:00.000Z'));
+    const event = { kind: 'business-hours', incidentId: incident.id, generation: waiting };
+    const outcomes = await Promise.all([handleTimerEvent(event, p.deps), handleTimerEvent(event, p.deps)]);
+    expect(outcomes.sort()).toEqual(['done', 'stale']);
+    expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+    expect(await handleTimerEvent(event, p.deps)).toBe('stale'); // and late: nothing
     expect(p.takePages()).toEqual([]);
   });
 
