@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addNote, assignRole, changeSeverity, mitigateIncident } from '#app/command';
+import { addNote, assignRole, changeSeverity, mitigateIncident, resolveIncident } from '#app/command';
 import { afterAcknowledged, afterResolved, escalateNow } from '#app/escalation';
 import { createMaintenance, endMaintenance } from '#app/operations';
 import { processAlert } from '#app/process-alert';
@@ -1147,6 +1147,26 @@ describe('business hours (SEV-4: Mon–Fri 09:00–17:00 Europe/Berlin)', () => 
     expect((await texts(p, high.id)).at(-1)).toBe(
       'Escalation stopped: outside business hours: paging at 09:00 Thu 26 Nov (Europe/Berlin)',
     );
+  });
+
+  it('a SEV-4 that reopens after 17:00 waits for 09:00, said on its REOPENED entry', async () => {
+    const p = await startPipeline(
+      dynamo,
+      hours({ resolveMonitoringMinutes: 30 }),
+      '2026-11-26T15:40:00.000Z',
+    );
+    const incident = await open(p, { severity: 'info' }); // Thu 16:40
+    await resolveIncident(incident.id, { who: 'alice', now: false }, p.deps); // watched until 17:10
+    p.takePages();
+    await p.fastForward(25 * MINUTE); // 17:05: the alert fires again
+    await processAlert(makeAlert({ severity: 'info', receivedAt: p.clock.now().toISOString() }), p.deps);
+    expect(p.takePages()).toEqual([]);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'triggered', escalation: 'stopped' });
+    expect((await texts(p, incident.id)).at(-1)).toBe(
+      'Reopened: the alert fired again during the monitoring period — outside business hours: paging at 09:00 Fri 27 Nov (Europe/Berlin)',
+    );
+    await until(p, '2026-11-27T08:00:00.000Z');
+    expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
   });
 
   it('an ack timeout that lapses at night restarts the SEV-4 stopped, paged at 09:00', async () => {
