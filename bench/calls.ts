@@ -161,9 +161,7 @@ export async function runCalls(options: BenchOptions): Promise<BenchResult & { d
       () => handleTimerEvent({ kind: 'escalate', incidentId, generation: 1, step: 1 }, deps),
       'done',
     );
-    minutes(10);
-    await measure('reminder', () => handleTimerEvent({ kind: 'reminder', incidentId, seq: 1 }, deps), 'done');
-    minutes(1);
+    minutes(11);
     const link = await deps.links.link(incidentId, 'ack', 'ann', clock.now());
     const path = new URL(link).pathname;
     await measure(
@@ -180,7 +178,10 @@ export async function runCalls(options: BenchOptions): Promise<BenchResult & { d
       },
       '200 acknowledged',
     );
-    minutes(30);
+    // Status reminders start with an owner: the first comes 15 minutes after the acknowledgement.
+    minutes(15);
+    await measure('reminder', () => handleTimerEvent({ kind: 'reminder', incidentId, seq: 1 }, deps), 'done');
+    minutes(15);
     await measure(
       'ackTimeout',
       () => handleTimerEvent({ kind: 'ack-timeout', incidentId, generation: 1 }, deps),
