@@ -1369,11 +1369,14 @@ export async function stopEscalationsFor(
 }
 
 /**
- * Runs `act` on every open incident of a service, page by page; how many it acted on. The list
- * comes from an index, which is eventually consistent: each incident is read again (consistently)
- * before `act` sees it, and read once more when it changed in between (an acknowledgement, a
- * role, …) — a stale version would make its conditional write fail, and the incident would stay
- * as it was (left stopped after its window ended).
+ * Runs `act` on every open incident of a service; how many it acted on. The ids come from an
+ * index, which is eventually consistent: each incident is read again (consistently) before `act`
+ * sees it, and read once more when it changed in between (an acknowledgement, a role, …) — a
+ * stale version would make its conditional write fail, and the incident would stay as it was
+ * (left stopped after its window ended). One the index still shows resolved stays so: a resolved
+ * incident is never reopened (a reopen happens in monitoring). The store filters the resolved
+ * history as it reads: a service with years of incidents costs a few Query calls, not one per
+ * hundred of them (a window's start or end would otherwise outlast the function's timeout).
  */
 async function countOfService(
   service: string,
@@ -1381,15 +1384,9 @@ async function countOfService(
   act: (incident: Incident) => Promise<Acted>,
 ): Promise<number> {
   let count = 0;
-  let cursor: string | undefined;
-  do {
-    const page = await deps.store.list({ service, limit: 100, ...(cursor ? { cursor } : {}) });
-    for (const listed of page.incidents) {
-      // Never reopened once resolved: a reopen happens in monitoring.
-      if (listed.status !== 'resolved' && (await actOnLatest(listed.id, deps, act)) === 'acted') count++;
-    }
-    cursor = page.nextCursor;
-  } while (cursor !== undefined);
+  for (const id of await deps.store.openIncidentIds(service)) {
+    if ((await actOnLatest(id, deps, act)) === 'acted') count++;
+  }
   return count;
 }
 

@@ -203,6 +203,12 @@ export interface IncidentStore {
   findOpen(service: string, dedupKey: string): Promise<Incident | undefined>;
   get(id: string): Promise<Incident | undefined>;
   list(filter: IncidentFilter): Promise<IncidentPage>;
+  /**
+   * The ids of a service's incidents not resolved, newest first, read from an index (eventually
+   * consistent: read each again before acting on it). The store filters as it reads, so the
+   * service's resolved history costs reads but no round trip per page of it.
+   */
+  openIncidentIds(service: string): Promise<string[]>;
   /** Idempotent: an entry with the same id is overwritten, not added — or, `ifAbsent`, left as it is. */
   putTimelineEntry(entry: TimelineEntry, options?: { ifAbsent?: boolean }): Promise<void>;
   /**

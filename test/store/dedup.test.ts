@@ -257,6 +257,31 @@ describe('PagerDuty dedup semantics on DynamoDB (dynalite)', () => {
       incidents: [expect.objectContaining({ dedupKey: 'key-0' })],
     });
   });
+
+  it("a service's open incidents (a maintenance window's start and end): its resolved history filtered as it is read", async () => {
+    const at = (i: number) => new Date(Date.UTC(2026, 10, 26, 10, 0, i));
+    const open: string[] = [];
+    for (let i = 0; i < 150; i++) {
+      const outcome = await store.trigger(makeAlert({ dedupKey: `h-${i}` }), at(i));
+      const id = outcome.incident?.id ?? '';
+      if (i % 50 === 7) open.unshift(id);
+      else await store.transition(id, 'resolved', at(i), 'ann', `r-${i}`);
+    }
+    const calls: string[] = [];
+    const client = ownClient();
+    client.middlewareStack.add(
+      (next, context) => async (args) => {
+        calls.push(String(context.commandName));
+        return next(args);
+      },
+      { step: 'initialize', name: 'countCalls' },
+    );
+    const counted = new DynamoDbIncidentStore({ tableName: store.tableName, client });
+    expect(await counted.openIncidentIds('checkout')).toEqual(open);
+    // 150 incidents in one Query (up to 1 MB a page), not one round trip per hundred.
+    expect(calls).toEqual(['QueryCommand']);
+    expect(await counted.openIncidentIds('billing')).toEqual([]);
+  });
 });
 
 describe('exactly one incident under concurrency', () => {

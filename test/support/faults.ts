@@ -139,6 +139,7 @@ export const STORE_METHODS = [
   'findOpen',
   'get',
   'list',
+  'openIncidentIds',
   'putTimelineEntry',
   'putTimelineEntryOnce',
   'putTimelineEntries',

@@ -672,6 +672,31 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     return { incidents, nextCursor: encodeCursor(key) };
   }
 
+  async openIncidentIds(service: string): Promise<string[]> {
+    const ids: string[] = [];
+    let start: Item | undefined;
+    do {
+      // No Limit: each Query reads up to 1 MB of the service's incidents (hundreds) and returns
+      // the ids of those still open, instead of a round trip per hundred resolved ones.
+      const page = await this.#db.send(
+        new QueryCommand({
+          TableName: this.#table,
+          IndexName: 'gsi1',
+          ScanIndexForward: false,
+          KeyConditionExpression: 'gsi1pk = :pk',
+          FilterExpression: '#status <> :resolved',
+          ProjectionExpression: '#id',
+          ExpressionAttributeNames: { '#status': 'status', '#id': 'id' },
+          ExpressionAttributeValues: { ':pk': `SVC#${service}`, ':resolved': 'resolved' },
+          ...(start ? { ExclusiveStartKey: start } : {}),
+        }),
+      );
+      for (const item of page.Items ?? []) ids.push(String(item.id));
+      start = page.LastEvaluatedKey;
+    } while (start !== undefined);
+    return ids;
+  }
+
   async putTimelineEntry(entry: TimelineEntry, options: { ifAbsent?: boolean } = {}): Promise<void> {
     try {
       await this.#db.send(
