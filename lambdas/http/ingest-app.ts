@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { Hono } from 'hono/tiny';
 import { acknowledgeDigest, actCause, actOn, type DigestProgress } from '#app/command';
-import { type EscalationDeps, escalateNow, policyOf } from '#app/escalation';
+import { type EscalationDeps, escalateNow, policyOf, waitsForBusinessHours } from '#app/escalation';
 import { IntegrationDirectory, publishAlerts } from '#app/ingest';
 import { pingHeartbeat } from '#app/operations';
 import type { AlertBus } from '#app/ports';
@@ -263,10 +263,11 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
       const { incident, claims, responder } = checked;
       const { config } = deps;
       const open = incident.status !== 'monitoring' && incident.status !== 'resolved';
-      // Escalate while the policy is still running: a person can page its next level now.
+      // Escalate while the policy is still running, or waits for business hours (they hold back
+      // the timers, not a person): the next level can be paged now.
       const escalates =
         incident.status === 'triggered' &&
-        incident.escalation === 'active' &&
+        (incident.escalation === 'active' || waitsForBusinessHours(incident)) &&
         policyOf(incident, deps.config) !== undefined;
       const actions = [
         ...(incident.status === 'triggered' ? (['ack'] as const) : []),
@@ -450,10 +451,23 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
     } catch (error) {
       if (!(error instanceof ConflictError)) throw error;
       const current = (await deps.store.get(incident.id)) ?? incident;
+      // The page's step is not the incident's: its escalation started over since (an ack
+      // timeout, a resume), so the press may not mean what it meant.
+      const stale = error.errors.some((e) => e.field === 'from');
       return c.html(
         resultPage({
-          title: current.status === 'triggered' ? 'Not escalated' : `Already ${current.status}`,
-          message: `${current.status === 'triggered' ? 'Its escalation has stopped or run out' : `It is ${current.status}`}: it no longer escalates. Nothing was changed.`,
+          title:
+            current.status !== 'triggered'
+              ? `Already ${current.status}`
+              : stale
+                ? 'Changed meanwhile'
+                : 'Not escalated',
+          message:
+            current.status !== 'triggered'
+              ? `It is ${current.status}: it no longer escalates. Nothing was changed.`
+              : stale
+                ? 'Its escalation started over since this page was shown. Nothing was changed: open the incident link again to see where it stands, and escalate from there.'
+                : 'Its escalation has stopped or run out: it no longer escalates. Nothing was changed.',
           incidentTitle: incident.title,
         }),
         409,

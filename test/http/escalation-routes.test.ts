@@ -806,6 +806,50 @@ describe('the incident link of a page: the incident, read-only, for the responde
     expect(await (await app.request(path)).text()).toContain('<input type="hidden" name="from" value="1">');
   });
 
+  it('offers Escalate for a SEV-4 waiting for business hours (they hold back the timers, not a person)', async () => {
+    await wire(teamConfig({}, { businessHours: {} }));
+    pipeline.clock.set(new Date('2026-11-26T15:58:00.000Z')); // Thu 16:58 Berlin
+    const { id } = await openIncident('after-hours', 'info');
+    const path = incidentLinkFromInbox(id);
+    await pipeline.fastForward(12 * MINUTE); // 17:10: level 2 waits for 09:00
+    expect(await incident(id)).toMatchObject({ status: 'triggered', escalation: 'stopped' });
+    pipeline.takePages();
+    const escalate = forms(await (await app.request(path)).text(), path).Escalate ?? '';
+    expect(escalate).not.toBe('');
+    const res = await app.request(escalate, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'from=0',
+    });
+    expect(visibleText(await res.text())).toContain('Carol was paged now.');
+    expect(pipeline.takePages()).toEqual(['page carol carol-0']);
+  });
+
+  // Regression test: a page's Escalate from an earlier run (before an ack timeout restarted the
+  // escalation) answered "Its escalation has stopped or run out", while it was escalating.
+  it('a press from a page of an earlier run says the incident changed, not that it stopped escalating', async () => {
+    await wire(teamConfig({ ackTimeoutMinutes: 30 }));
+    const { id } = await openIncident();
+    await pipeline.fastForward(5 * MINUTE); // carol paged at level 2 (step 1)
+    const path = incidentLinkFromInbox(id, 'carol');
+    const escalate = forms(await (await app.request(path)).text(), path).Escalate ?? '';
+    expect((await api('POST', `/api/incidents/${id}/acknowledge`, { who: 'alice' })).status).toBe(200);
+    await pipeline.fastForward(31 * MINUTE); // the acknowledgement lapsed: escalating from step 0 again
+    expect(await incident(id)).toMatchObject({ status: 'triggered', escalation: 'active', step: 0 });
+    const before = await snapshot(id);
+    const res = await app.request(escalate, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'from=1',
+    });
+    expect(res.status).toBe(409);
+    const text = visibleText(await res.text());
+    expect(text).toContain('Changed meanwhile');
+    expect(text).toContain('Its escalation started over since this page was shown');
+    expect(text).not.toContain('no longer escalates');
+    expect(await snapshot(id)).toEqual(before);
+  });
+
   it('an escalate link: GET confirms and changes nothing; once acknowledged, no button, and a POST is 409', async () => {
     const { id } = await openIncident();
     const path = incidentLinkFromInbox(id);
