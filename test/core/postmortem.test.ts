@@ -574,15 +574,17 @@ describe('postmortem from the incident lifecycle and its tracked action items', 
     ]);
   });
 
+  /** One of the timeline's entries, at another time, type and text. */
+  const entry = (id: string, at: string, type: string, text: string): TimelineEntry => ({
+    ...(timeline[0] as TimelineEntry),
+    id,
+    at,
+    type: type as TimelineEntry['type'],
+    text,
+  });
+
   it('dates the timeline rows when the timeline leaves the incident’s day', () => {
     // Detected 23:45 in Berlin, resolved 24 hours later: times alone would read 23:45 … 23:50.
-    const entry = (id: string, at: string, type: string, text: string): TimelineEntry => ({
-      ...(timeline[0] as TimelineEntry),
-      id,
-      at,
-      type: type as TimelineEntry['type'],
-      text,
-    });
     const { markdown } = generatePostmortem({
       incident: {
         ...incident,
@@ -611,13 +613,6 @@ describe('postmortem from the incident lifecycle and its tracked action items', 
 
   it('gives each time its UTC offset when the clocks go back during the incident (02:30 happens twice)', () => {
     // Berlin, 2026-10-25: 03:00 CEST becomes 02:00 CET. 00:30 and 01:30 UTC both read 02:30.
-    const entry = (id: string, at: string, type: string, text: string): TimelineEntry => ({
-      ...(timeline[0] as TimelineEntry),
-      id,
-      at,
-      type: type as TimelineEntry['type'],
-      text,
-    });
     const { markdown } = generatePostmortem({
       incident: {
         ...incident,

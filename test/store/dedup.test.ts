@@ -47,6 +47,20 @@ const ownClient = () =>
     }),
   );
 
+/** A store on a client of its own, counting the commands it sends. */
+const countingStore = () => {
+  const calls: string[] = [];
+  const client = ownClient();
+  client.middlewareStack.add(
+    (next, context) => async (args) => {
+      calls.push(String(context.commandName));
+      return next(args);
+    },
+    { step: 'initialize', name: 'countCalls' },
+  );
+  return { calls, store: new DynamoDbIncidentStore({ tableName: store.tableName, client }) };
+};
+
 describe('PagerDuty dedup semantics on DynamoDB (dynalite)', () => {
   it('moves startedAt back to the earliest alert counted in, whatever the order they arrive in', async () => {
     const first = await processAlert(
@@ -267,16 +281,7 @@ describe('PagerDuty dedup semantics on DynamoDB (dynalite)', () => {
       if (i % 50 === 7) open.unshift(id);
       else await store.transition(id, 'resolved', at(i), 'ann', `r-${i}`);
     }
-    const calls: string[] = [];
-    const client = ownClient();
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        calls.push(String(context.commandName));
-        return next(args);
-      },
-      { step: 'initialize', name: 'countCalls' },
-    );
-    const counted = new DynamoDbIncidentStore({ tableName: store.tableName, client });
+    const { calls, store: counted } = countingStore();
     expect(await counted.openIncidentIds('checkout')).toEqual(open);
     // 150 incidents in one Query (up to 1 MB a page), not one round trip per hundred.
     expect(calls).toEqual(['QueryCommand']);
@@ -362,20 +367,6 @@ describe(`the dedup window: two generations of \`seen\`, ${SEEN_WINDOW} events e
 });
 
 describe('what one process remembers of a key', () => {
-  /** A store on a client of its own, counting the commands it sends. */
-  const countingStore = () => {
-    const calls: string[] = [];
-    const client = ownClient();
-    client.middlewareStack.add(
-      (next, context) => async (args) => {
-        calls.push(String(context.commandName));
-        return next(args);
-      },
-      { step: 'initialize', name: 'countCalls' },
-    );
-    return { calls, store: new DynamoDbIncidentStore({ tableName: store.tableName, client }) };
-  };
-
   it('a duplicate trigger costs one conditional write and no read once the key is known', async () => {
     await processAlert(makeAlert(), deps());
     await processAlert(makeAlert(), deps());
