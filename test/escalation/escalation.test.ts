@@ -800,8 +800,6 @@ describe('a level with nobody on call', () => {
     expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'exhausted', step: 8 });
   });
 
-  // Regression test: with the whole round empty the incident went to the exhausted step at once,
-  // so a schedule's gap of five minutes left it unpaged for good once someone came on call.
   it('escalating into an empty last level does not page the escalator back at once: the round keeps its time', async () => {
     const p = await startPipeline(
       dynamo,
@@ -825,6 +823,8 @@ describe('a level with nobody on call', () => {
     expect(p.takePages()).toEqual(['page carol carol-0']);
   });
 
+  // Regression test: with the whole round empty the incident went to the exhausted step at once,
+  // so a schedule's gap of five minutes left it unpaged for good once someone came on call.
   it('a gap that ends: the repeat pages whoever is on call then', async () => {
     const config = gap(
       { levels: [{ delayMinutes: 10, targets: [{ schedule: 'primary' }] }], repeat: 2 },
