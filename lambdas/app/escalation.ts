@@ -159,13 +159,21 @@ export function waitsForBusinessHours(incident: Incident): boolean {
 }
 
 /**
- * The timer that resumes an incident about to stop for business hours, at their start: named for
- * the generation the stop moves it to, and created before that stop, so no incident waits without
- * one (a stop that then fails leaves a timer that finds another generation: a no-op).
+ * The timer that resumes an incident waiting for business hours at their start `until`: named for
+ * the generation that waits and for that start. An incident about to stop is timed for the
+ * generation the stop moves it to, before that stop, so no incident waits without one (a stop that
+ * then fails leaves a timer that finds another generation: a no-op); one found still waiting (its
+ * timer came inside a window, late, or under other hours) is timed again for the next start — a
+ * new name, while the same start's timer, already set, is left as it is.
  */
-async function timeBusinessHours(incident: Incident, until: Date, deps: EscalationDeps): Promise<void> {
+async function timeBusinessHours(
+  incident: Incident,
+  generation: number,
+  until: Date,
+  deps: EscalationDeps,
+): Promise<void> {
   await deps.timers.schedule(
-    timer({ kind: 'business-hours', incidentId: incident.id, generation: incident.generation + 1 }, until),
+    timer({ kind: 'business-hours', incidentId: incident.id, generation, start: until.getTime() }, until),
   );
 }
 
@@ -489,7 +497,7 @@ export async function pageLevelOne(
   if (until !== undefined) {
     // A retry that finds it waiting already leaves it (and its timer) as it is.
     if (!waitsForBusinessHours(incident)) {
-      await timeBusinessHours(incident, until, deps);
+      await timeBusinessHours(incident, incident.generation + 1, until, deps);
       await deps.store.stopEscalation(incident, undefined, { offHours: true });
     }
     return { effects: NONE, note: ` — ${offHoursText(until, deps)}` };
@@ -1331,7 +1339,7 @@ export async function stopIncidentEscalation(
     stopped = incident;
     running = { ...incident, generation: incident.generation - 1 };
   } else {
-    if (until !== undefined) await timeBusinessHours(incident, until, deps);
+    if (until !== undefined) await timeBusinessHours(incident, incident.generation + 1, until, deps);
     stopped = await deps.store.stopEscalation(incident, deps.clock(), { offHours: until !== undefined });
     if (stopped === undefined) return 'raced';
     running = incident;
@@ -1436,9 +1444,14 @@ async function resumeIncidentEscalation(
   why: string,
 ): Promise<Acted> {
   let running: Incident | undefined;
-  // Waiting for business hours still to come: their timer resumes it, not a window's end.
-  if (waitsForBusinessHours(incident) && offHoursUntil(incident, deps, deps.clock()) !== undefined)
+  // Waiting for business hours still to come: their timer resumes it, not a window's end — one for
+  // the next start, which the timer it had may have missed (it came inside the window, late, or
+  // under hours since changed).
+  const until = waitsForBusinessHours(incident) ? offHoursUntil(incident, deps, deps.clock()) : undefined;
+  if (until !== undefined) {
+    await timeBusinessHours(incident, incident.generation, until, deps);
     return 'unchanged';
+  }
   if (incident.escalation === 'stopped') {
     const now = deps.clock().toISOString();
     // Level 1 pages again: not an escalation beyond it (`escalations` does not move, as for a reopen).

@@ -74,11 +74,16 @@ export const TimerEventSchema = lazySchema(() => {
       service: z.string().min(1).max(63),
       windowId: z.string().min(1).max(32),
     }),
-    /** Business hours begin: an incident whose escalation waited for them (stopped in `generation`) resumes. */
+    /**
+     * Business hours begin: an incident whose escalation waited for them (stopped in `generation`)
+     * resumes. `start` (epoch ms) names the start it was set for, so one waiting incident can be
+     * timed again for a later start (its timer came inside a window, late, or the hours changed).
+     */
     z.object({
       kind: z.literal('business-hours'),
       incidentId: z.string().min(1).max(32),
       generation: z.number().int().min(1),
+      start: z.number().int().min(0).optional(),
     }),
     /** A maintenance window ended: what it stopped and still needs a responder escalates again. */
     z.object({
@@ -129,7 +134,7 @@ function fullName(event: TimerEvent): string {
     case 'maintenance':
       return `mw-${event.service}-${event.windowId}`;
     case 'business-hours':
-      return `bh-${event.incidentId}-${event.generation}`;
+      return `bh-${event.incidentId}-${event.generation}${event.start === undefined ? '' : `-${event.start}`}`;
     case 'maintenance-end':
       return `mwe-${event.service}-${event.windowId}`;
   }

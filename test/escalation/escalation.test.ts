@@ -4,6 +4,7 @@ import { afterAcknowledged, afterResolved, escalateNow } from '#app/escalation';
 import { createMaintenance, endMaintenance } from '#app/operations';
 import { processAlert } from '#app/process-alert';
 import { handleTimerEvent } from '#app/timers';
+import { parseConfig } from '#core/config';
 import { RetryableError } from '#core/errors';
 import type { Incident } from '#core/incident';
 import { makeAlert } from '../support/alerts.ts';
@@ -1181,6 +1182,46 @@ describe('business hours (SEV-4: Mon–Fri 09:00–17:00 Europe/Berlin)', () => 
       'Escalation stopped: the acknowledgement timed out outside business hours: paging at 09:00 Fri 27 Nov (Europe/Berlin)',
     );
     await until(p, '2026-11-27T08:00:00.000Z');
+    expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
+
+  it('a window over 09:00 that ends after 17:00: the SEV-4 that waited is paged the next morning', async () => {
+    const p = await startPipeline(dynamo, hours(), '2026-11-26T02:00:00.000Z'); // Thu 03:00
+    await open(p, { severity: 'info' });
+    await createMaintenance(
+      {
+        service: 'checkout',
+        from: new Date('2026-11-26T07:00:00.000Z'),
+        to: new Date('2026-11-26T17:00:00.000Z'),
+      },
+      p.deps,
+    );
+    await until(p, '2026-11-27T07:59:00.000Z'); // 09:00 inside the window, 18:00 its end: nobody
+    expect(p.takePages()).toEqual([]);
+    await until(p, '2026-11-27T08:00:00.000Z'); // Fri 09:00
+    expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
+
+  it('a start timer that finds the SEV-4 outside hours a deploy moved times the new start', async () => {
+    const p = await startPipeline(dynamo, hours(), '2026-11-26T02:00:00.000Z'); // Thu 03:00
+    await open(p, { severity: 'info' });
+    await until(p, '2026-11-26T04:00:00.000Z'); // 05:00: a deploy moves the hours to 10:00–18:00
+    (p.deps as { config: unknown }).config = parseConfig(
+      teamConfig({}, { businessHours: { from: '10:00', to: '18:00' } }),
+    );
+    await until(p, '2026-11-26T08:59:00.000Z'); // the timer set for 09:00 fired: nobody
+    expect(p.takePages()).toEqual([]);
+    await until(p, '2026-11-26T09:00:00.000Z'); // 10:00
+    expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
+
+  it('a start timer delivered after 17:00 times the next start: paged the next morning', async () => {
+    const p = await startPipeline(dynamo, hours(), '2026-11-26T02:00:00.000Z'); // Thu 03:00
+    await open(p, { severity: 'info' });
+    p.clock.set(new Date('2026-11-26T16:30:00.000Z')); // 17:30: the 09:00 timer is delivered now
+    await p.timers.runDue();
+    expect(p.takePages()).toEqual([]);
+    await until(p, '2026-11-27T08:00:00.000Z'); // Fri 09:00
     expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
   });
 });
