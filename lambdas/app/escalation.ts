@@ -1437,7 +1437,10 @@ export async function resumeEscalationsFor(
   );
 }
 
-/** Resumes one stopped incident (claim: next generation at step 0), or completes a resume left midway. */
+/**
+ * Resumes one stopped incident (claim: next generation at step 0, `resumedBy` its cause), or
+ * completes a resume left midway by the same cause.
+ */
 async function resumeIncidentEscalation(
   incident: Incident,
   deps: EscalationDeps,
@@ -1461,14 +1464,18 @@ async function resumeIncidentEscalation(
       stepAt: now,
       escalation: 'active',
       resumedAt: now,
+      resumedBy: why,
     });
     if (running === undefined) return 'raced'; // changed meanwhile: read again, decide again
   } else if (
     incident.escalation === 'active' &&
     incident.step === 0 &&
-    incident.resumedAt === incident.stepAt
+    incident.resumedAt === incident.stepAt &&
+    (incident.resumedBy === undefined || incident.resumedBy === why)
   ) {
-    running = incident; // resumed before; its effects may not have completed
+    // Resumed before by this cause (a retry): its effects may not have completed. Resumed by
+    // another (a window's end and the start's timer at once), that one pages.
+    running = incident;
   } else {
     return 'unchanged';
   }
@@ -1492,8 +1499,8 @@ async function resumeIncidentEscalation(
  * escalates again from level 1, as after a maintenance window — if it is still triggered and
  * waiting in that generation (else acknowledged, resolved, raised, or resumed by a retry's twin:
  * a no-op), and not in a maintenance window, whose end resumes it. A retry after the resume's
- * claim completes it (resumeIncidentEscalation); a delivery whose claim lost to another one's,
- * which is paging now, stops (one page, not two).
+ * claim completes it (resumeIncidentEscalation; not a resume a window's end claimed: `resumedBy`);
+ * a delivery whose claim lost to another one's, which is paging now, stops (one page, not two).
  */
 export async function onBusinessHours(
   event: Extract<TimerEvent, { kind: 'business-hours' }>,

@@ -56,6 +56,7 @@ export type IncidentPatch = Partial<
     | 'escalation'
     | 'escalations'
     | 'resumedAt'
+    | 'resumedBy'
     | 'roles'
     | 'smes'
     | 'rolesAt'

@@ -163,6 +163,12 @@ export interface Incident {
   /** When escalation resumed after maintenance: keys that ESCALATED entry (a retry completes it). */
   readonly resumedAt?: string;
   /**
+   * What resumed it (`maintenance window <id>`, `the wait for business hours`): only a retry of the
+   * same cause completes a resume left midway, so a window's end and the start's timer at the same
+   * moment page level 1 once.
+   */
+  readonly resumedBy?: string;
+  /**
    * The generation stopped to wait for business hours (its `bh-` timer resumes it): stopped for
    * that reason while `escalation` is `stopped` in this very generation.
    */

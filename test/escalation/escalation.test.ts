@@ -1224,4 +1224,28 @@ describe('business hours (SEV-4: Mon–Fri 09:00–17:00 Europe/Berlin)', () => 
     await until(p, '2026-11-27T08:00:00.000Z'); // Fri 09:00
     expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
   });
+
+  it('a window ending at 09:00 as business hours begin pages level 1 once, whichever timer runs first', async () => {
+    for (const first of ['maintenance-end', 'business-hours']) {
+      const p = await startPipeline(dynamo, hours(), '2026-11-26T02:00:00.000Z'); // Thu 03:00
+      const incident = await open(p, { severity: 'info' });
+      const waiting = (await p.store.get(incident.id))?.generation ?? 0;
+      const window = await createMaintenance(
+        {
+          service: 'checkout',
+          from: new Date('2026-11-26T03:00:00.000Z'),
+          to: new Date('2026-11-26T08:00:00.000Z'),
+        },
+        p.deps,
+      );
+      p.clock.set(new Date('2026-11-26T03:00:00.000Z'));
+      await p.timers.runDue(); // the window begins
+      p.clock.set(new Date('2026-11-26T08:00:00.000Z')); // 09:00: it ends as business hours begin
+      const end = { kind: 'maintenance-end', service: 'checkout', windowId: window.id };
+      const start = { kind: 'business-hours', incidentId: incident.id, generation: waiting };
+      const events = first === 'maintenance-end' ? [end, start] : [start, end];
+      await Promise.all(events.map((event) => handleTimerEvent(event, p.deps)));
+      expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+    }
+  });
 });

@@ -1659,6 +1659,7 @@ function toIncident(item: Item): Incident {
     ...optional('reminderAt'),
     ...optional('stoppedAt'),
     ...optional('resumedAt'),
+    ...optional('resumedBy'),
     ...optional('resolvedAt'),
     ...optional('resolvedBy'),
     ...optional('mitigatedAt'),
