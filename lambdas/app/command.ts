@@ -636,11 +636,13 @@ async function afterSeverityChanged(
   const now = deps.clock();
   let effects = NONE;
   let note = '';
+  // Not while a maintenance window stopped its escalation; a stop to wait for business hours (kept
+  // by an acknowledgement while it waited) does not hold back the raise of an owned incident.
   if (
     (raised || restarted) &&
     after.status !== 'resolved' &&
     after.status !== 'monitoring' &&
-    after.escalation !== 'stopped'
+    (after.escalation !== 'stopped' || waitsForBusinessHours(after))
   ) {
     const policy = policyOf(after, deps.config);
     const offHours = offHoursUntil(after, deps, now);

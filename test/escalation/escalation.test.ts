@@ -1248,4 +1248,15 @@ describe('business hours (SEV-4: Mon–Fri 09:00–17:00 Europe/Berlin)', () => 
       expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
     }
   });
+
+  it('a SEV-4 acknowledged while it waited, raised in business hours, pages level 1 once', async () => {
+    const p = await startPipeline(dynamo, hours(), '2026-11-26T02:00:00.000Z'); // Thu 03:00
+    const incident = await open(p, { severity: 'info' });
+    await p.fastForward(10 * MINUTE);
+    await acknowledge(p, incident, 'bob'); // its escalation stays stopped, as it waited
+    await until(p, '2026-11-26T10:00:00.000Z'); // 11:00
+    expect(pages(p)).toEqual([]);
+    await changeSeverity(incident.id, { severity: 'SEV-1', who: 'bob', reason: 'orders fail' }, p.deps);
+    expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
 });
