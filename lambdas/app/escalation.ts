@@ -297,7 +297,16 @@ export async function runStep(
     const levels = [action.level, ...empty].map((l) => `level ${l + 1}`).join(', nor at ');
     const at = after === undefined ? atOnce(deps) : new Date(now.getTime() + minutes(deps, after));
     await deps.timers.schedule(
-      timer({ kind: 'escalate', incidentId: incident.id, generation: incident.generation, step: next }, at),
+      timer(
+        {
+          kind: 'escalate',
+          incidentId: incident.id,
+          generation: incident.generation,
+          step: next,
+          ...(after === undefined ? { atOnce: true as const } : {}),
+        },
+        at,
+      ),
     );
     const what =
       then.kind !== 'page'
@@ -738,8 +747,9 @@ export async function onEscalateTimer(
         return 'stopped';
       }
       // Due outside business hours: this step waits, stopped, and escalation resumes (from level 1,
-      // as after a maintenance window) at their start.
-      const until = offHoursUntil(incident, deps, now);
+      // as after a maintenance window) at their start — unless it goes on from the step just run
+      // (`atOnce`: its level was empty), which business hours did not hold (a person's escalate now).
+      const until = event.atOnce ? undefined : offHoursUntil(incident, deps, now);
       if (until !== undefined) {
         if ((await stopIncidentEscalation(incident, deps, offHoursText(until, deps), until)) === 'raced')
           continue;

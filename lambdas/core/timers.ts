@@ -22,6 +22,11 @@ export const TimerEventSchema = lazySchema(() => {
       incidentId: z.string().min(1).max(32),
       generation: z.number().int().min(1),
       step: z.number().int().min(0),
+      /**
+       * Timed for now by the step before it, whose level had nobody on call: that step's run goes
+       * on (business hours do not hold it back; a person's escalate now at night is not delayed).
+       */
+      atOnce: z.literal(true).optional(),
     }),
     z.object({
       kind: z.literal('ack-timeout'),

@@ -1259,4 +1259,41 @@ describe('business hours (SEV-4: Mon–Fri 09:00–17:00 Europe/Berlin)', () => 
     await changeSeverity(incident.id, { severity: 'SEV-1', who: 'bob', reason: 'orders fail' }, p.deps);
     expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
   });
+
+  it('escalate now at night into a level with nobody on call pages the next level with someone at once', async () => {
+    const c = teamConfig(
+      {},
+      {
+        businessHours: {},
+        escalationPolicies: [
+          {
+            id: 'checkout',
+            levels: [
+              { delayMinutes: 5, targets: [{ schedule: 'primary' }] },
+              { delayMinutes: 5, targets: [{ schedule: 'secondary' }] }, // nobody on call this week
+              { delayMinutes: 10, targets: [{ responder: 'carol' }] },
+            ],
+            repeat: 1,
+          },
+        ],
+      },
+    );
+    c.schedules = [
+      ...c.schedules,
+      {
+        id: 'secondary',
+        name: 'Secondary',
+        timeZone: 'Europe/Berlin',
+        rotations: [{ type: 'weekly', startDate: '2026-12-07', handoffTime: '09:00', participants: ['bob'] }],
+      },
+    ] as typeof c.schedules;
+    const p = await startPipeline(dynamo, c, '2026-11-26T02:00:00.000Z'); // Thu 03:00
+    const incident = await open(p, { severity: 'info' });
+    expect((await escalateNow(incident.id, { who: 'bob', from: 0 }, p.deps)).changed).toBe(true);
+    await p.fastForward(MINUTE);
+    expect(pages(p)).toEqual(['page carol carol-0']);
+    await p.fastForward(10 * MINUTE); // its next step is a timer's: it waits for 09:00
+    expect(p.takePages()).toEqual([]);
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'stopped' });
+  });
 });
