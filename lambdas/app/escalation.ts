@@ -255,9 +255,8 @@ export interface StepRun {
  * Step `step`'s effects: page its level (or the fallback when exhausted) and start the next timer.
  * A level with nobody on call (a schedule's gap, a rotation not begun) is not a page into the
  * void followed by the level's whole delay: PagerDuty gives an incident to the first level with
- * someone on call, so the next such step is timed for now, and the entry says why. Only within
- * one round: if no level has anyone, the fallback is next (repeating empty rounds would loop to
- * the same end).
+ * someone on call, so the next such step of its round is timed for now, and the entry says why;
+ * past the round's end the next round keeps its time (nextStaffedStep).
  */
 export async function runStep(
   incident: Incident,
