@@ -339,8 +339,12 @@ export async function runStep(
 
 /** Whether any of these ids is a configured responder (someone a page can reach). */
 function reachable(ids: readonly string[], deps: EscalationDeps): boolean {
-  return ids.some((id) => deps.config.responders.some((r) => r.id === id));
+  return ids.some((id) => isResponder(id, deps));
 }
+
+/** Whether `id` is a configured responder. */
+export const isResponder = (id: string | undefined, deps: Pick<EscalationDeps, 'config'>): id is string =>
+  id !== undefined && deps.config.responders.some((r) => r.id === id);
 
 /**
  * After `step`'s empty level: the first later level of its round with someone on call now, run at
@@ -1164,7 +1168,7 @@ export async function onAckTimeout(
     // The acknowledger is paged too, unless level 1 just paged them.
     const acker = incident.acknowledgedBy;
     const ackerEffects =
-      acker !== undefined && deps.config.responders.some((r) => r.id === acker) && !step.paged.includes(acker)
+      isResponder(acker, deps) && !step.paged.includes(acker)
         ? await notify(
             incident,
             [acker],
@@ -1316,9 +1320,6 @@ function statusRoles(incident: Incident, deps: EscalationDeps): string[] {
   const roles = [incident.roles['comms-lead'], incident.roles.commander];
   return [...new Set(roles.filter((id) => isResponder(id, deps)))];
 }
-
-const isResponder = (id: string | undefined, deps: EscalationDeps): id is string =>
-  id !== undefined && deps.config.responders.some((r) => r.id === id);
 
 const statusReason = (incident: Incident) => `Still ${incident.status}: post a status update`;
 

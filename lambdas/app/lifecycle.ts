@@ -15,6 +15,7 @@ import {
   type EscalationDeps,
   entry,
   holdReminder,
+  isResponder,
   minutes,
   NONE,
   nameOf,
@@ -235,10 +236,10 @@ export async function afterMitigated(
 /** Who re-assesses: the incident commander; without one, the acknowledger of a SEV-1/SEV-2. */
 function assessor(incident: Incident, deps: EscalationDeps): string[] {
   const ic = incident.roles.commander;
-  if (ic !== undefined) return deps.config.responders.some((r) => r.id === ic) ? [ic] : [];
+  if (ic !== undefined) return isResponder(ic, deps) ? [ic] : [];
   const acker = incident.acknowledgedBy;
   if ((incident.sev === 'SEV-1' || incident.sev === 'SEV-2') && acker !== undefined)
-    return deps.config.responders.some((r) => r.id === acker) ? [acker] : [];
+    return isResponder(acker, deps) ? [acker] : [];
   return [];
 }
 
@@ -340,8 +341,8 @@ export async function onPostmortemTimer(
   );
   // The first of commander, resolver, acknowledger who is a configured responder: a resolve by an
   // alert source (resolvedBy "events-v2") used to end the chain there and remind nobody.
-  const owner = [incident.roles.commander, incident.resolvedBy, incident.acknowledgedBy].find(
-    (id) => id !== undefined && deps.config.responders.some((r) => r.id === id),
+  const owner = [incident.roles.commander, incident.resolvedBy, incident.acknowledgedBy].find((id) =>
+    isResponder(id, deps),
   );
   const owners = owner !== undefined ? [owner] : [];
   const message = {

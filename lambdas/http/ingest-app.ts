@@ -2,7 +2,7 @@ import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { Hono } from 'hono/tiny';
 import { acknowledgeDigest, actCause, actOn, type DigestProgress } from '#app/command';
-import { type EscalationDeps, escalateNow, policyOf, waitsForBusinessHours } from '#app/escalation';
+import { type EscalationDeps, escalateNow, nameOf, policyOf, waitsForBusinessHours } from '#app/escalation';
 import { IntegrationDirectory, publishAlerts } from '#app/ingest';
 import { pingHeartbeat } from '#app/operations';
 import type { AlertBus } from '#app/ports';
@@ -429,7 +429,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
     const from = typeof body.from === 'string' && /^\d{1,5}$/.test(body.from) ? Number(body.from) : undefined;
     try {
       const result = await escalateNow(incident.id, { who: responder.id, from }, deps);
-      const names = result.paged.map((id) => deps.config.responders.find((r) => r.id === id)?.name ?? id);
+      const names = result.paged.map((id) => nameOf(id, deps));
       return c.html(
         resultPage(
           result.changed
