@@ -772,8 +772,8 @@ export async function onEscalateTimer(
 /**
  * A claimed step's effects: page its level (or the fallback), time the next step, tell the bus,
  * then write its entry `done` (the completion mark) and settle with a commit that raced it.
- * `byPerson`: a person escalated (the event's actor), and what to do once the pages are out.
- * Returns who was paged.
+ * `actor`: a person escalated before the step's time (the event names them); once the pages are
+ * out, the step's own timer, still due, is cancelled. Returns who was paged.
  */
 async function completeStep(
   incident: Incident,
@@ -782,10 +782,13 @@ async function completeStep(
   deps: EscalationDeps,
   now: Date,
   done: TimelineEntry,
-  byPerson?: { actor: string; before: () => Promise<void> },
+  actor?: string,
 ): Promise<Effects> {
   const { effects, note } = await runStep(incident, policy, step, deps, now);
-  await byPerson?.before();
+  if (actor !== undefined)
+    await deps.timers.cancel(
+      timerName({ kind: 'escalate', incidentId: incident.id, generation: incident.generation, step }),
+    );
   const action = stepAction(policy, step);
   if (action.kind === 'page') {
     await emit(
@@ -796,7 +799,7 @@ async function completeStep(
       {
         cause: `step:${incident.generation}:${step}`,
         at: incident.stepAt,
-        ...(byPerson ? { actor: byPerson.actor } : {}),
+        ...(actor !== undefined ? { actor } : {}),
       },
     );
   }
@@ -861,13 +864,7 @@ export async function escalateNow(
       deps,
       now,
       { ...done, who: input.who, text: `${done.text} (escalated by ${nameOf(input.who, deps)})` },
-      {
-        actor: input.who,
-        before: () =>
-          deps.timers.cancel(
-            timerName({ kind: 'escalate', incidentId: id, generation: claimed.generation, step }),
-          ),
-      },
+      input.who,
     );
     return { incident: (await deps.store.get(id)) ?? claimed, changed: true, paged: effects.paged };
   }
