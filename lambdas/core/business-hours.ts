@@ -44,7 +44,8 @@ export function inBusinessHours(hours: BusinessHours, t: number, timeZone: strin
  * today's if it is still ahead. A start the clocks skip (spring forward) is the moment they jump.
  */
 export function nextBusinessStart(hours: BusinessHours, t: number, timeZone: string): number {
-  const midnight = localWall(t, timeZone) - (localWall(t, timeZone) % DAY);
+  const wallNow = localWall(t, timeZone);
+  const midnight = wallNow - (wallNow % DAY);
   for (let d = 0; d <= 7; d++) {
     const wall = midnight + d * DAY + minutesOf(hours.from) * 60_000;
     if (!hours.days.includes(WEEKDAYS[new Date(wall).getUTCDay()] as Weekday)) continue;

@@ -326,8 +326,9 @@ function septets(text: string): number {
 
 /** What a text takes of one SMS, and how much one holds, in the encoding SNS sends it in. */
 function smsFrame(text: string): { used: number; room: number; size: (text: string) => number } {
-  const size = isGsm7(text) ? septets : (t: string) => t.length;
-  return { used: size(text), room: isGsm7(text) ? SMS_MAX_SEPTETS : SMS_MAX_UCS2, size };
+  const gsm = isGsm7(text);
+  const size = gsm ? septets : (t: string) => t.length;
+  return { used: size(text), room: gsm ? SMS_MAX_SEPTETS : SMS_MAX_UCS2, size };
 }
 
 function fitsSms(text: string): boolean {
