@@ -677,15 +677,30 @@ export type ReminderEvent = Extract<TimerEvent, { kind: 'reminder' | 'reassess' 
  * holds it again creates the same timer (a no-op). The flood stays bounded: a held reminder
  * takes a slot like any other, and is held again if another took it.
  */
-export async function holdReminder(
-  event: ReminderEvent,
-  effects: Effects,
-  deps: EscalationDeps,
-): Promise<void> {
+async function holdReminder(event: ReminderEvent, effects: Effects, deps: EscalationDeps): Promise<void> {
   if (effects.retryAt === undefined || effects.throttled.length === 0) return;
   const held = { to: effects.throttled, n: (event.held?.n ?? 0) + 1 };
   const at = new Date(Math.max(effects.retryAt, atOnce(deps).getTime()));
   await deps.timers.schedule(timer({ ...event, held }, at));
+}
+
+/**
+ * Sends a reminder timer's message to `owners` (with `only`, to those of their contacts alone)
+ * and holds it for the contacts the throttle refuses (holdReminder): every reminder goes through
+ * here, so none can be dropped by a caller that forgot the hold.
+ */
+export async function remind(
+  event: ReminderEvent,
+  incident: Incident,
+  owners: readonly string[],
+  message: { reason: string; cause: string },
+  deps: EscalationDeps,
+  now: Date,
+  only?: readonly string[],
+): Promise<Effects> {
+  const effects = await notify(incident, owners, { kind: 'reminder', ...message }, deps, now, 'now', only);
+  await holdReminder(event, effects, deps);
+  return effects;
 }
 
 /**
@@ -706,8 +721,7 @@ export async function sendHeld(
   const done = entry(incident, first.type, `${message.cause}:held:${held.n}`, first.at, 'klaxon', first.text);
   if (await deps.store.hasTimelineEntry(done)) return 'replayed';
   const now = deps.clock();
-  const effects = await notify(incident, owners, { kind: 'reminder', ...message }, deps, now, 'now', held.to);
-  await holdReminder(event, effects, deps);
+  const effects = await remind(event, incident, owners, message, deps, now, held.to);
   // Held contacts no longer among the owners (a commander named, someone else acknowledged): nobody.
   const time = clockTime(now.toISOString(), deps.config.timeZone);
   const outcome =
@@ -1270,14 +1284,14 @@ export async function onReminder(
       updatedAt !== undefined && Date.parse(updatedAt) + minutes(deps, interval) > Date.parse(remindedAt);
     // While a resolve is being watched there is nothing to update people on: the chain goes on quietly.
     const owners = claimed.status === 'monitoring' || updated ? [] : statusOwners(claimed, timeline, deps);
-    const effects = await notify(
+    const effects = await remind(
+      event,
       claimed,
       owners,
-      { kind: 'reminder', reason: statusReason(claimed), cause: `reminder:${event.seq}` },
+      { reason: statusReason(claimed), cause: `reminder:${event.seq}` },
       deps,
       now,
     );
-    await holdReminder(event, effects, deps);
     const next: TimerEvent = { kind: 'reminder', incidentId: incident.id, seq: event.seq + 1 };
     const nextAt = (updated ? Date.parse(updatedAt) : now.getTime()) + minutes(deps, interval);
     await deps.timers.schedule(timer(next, new Date(nextAt)));

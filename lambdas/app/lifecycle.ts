@@ -14,7 +14,6 @@ import {
   cancelIfResolved,
   type EscalationDeps,
   entry,
-  holdReminder,
   isResponder,
   minutes,
   NONE,
@@ -25,6 +24,7 @@ import {
   REASSESS_MINUTES,
   reassessAt,
   reassesses,
+  remind,
   scheduleReassess,
   sendHeld,
   startOwnerReminders,
@@ -280,14 +280,14 @@ export async function onReassess(
     const effects =
       claimed.status === 'monitoring'
         ? NONE
-        : await notify(
+        : await remind(
+            event,
             claimed,
             assessor(claimed, deps),
-            { kind: 'reminder', reason: reassessReason(claimed), cause: `reassess:${event.seq}` },
+            { reason: reassessReason(claimed), cause: `reassess:${event.seq}` },
             deps,
             deps.clock(),
           );
-    await holdReminder(event, effects, deps);
     await scheduleReassess(claimed, event.seq + 1, deps);
     await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
     return 'done';
@@ -352,8 +352,7 @@ export async function onPostmortemTimer(
   // Held by the throttle: still wanted while the postmortem is (checked above).
   if (event.held !== undefined) return sendHeld(incident, event, event.held, owners, message, done, deps);
   if (await deps.store.hasTimelineEntry(done)) return 'replayed';
-  const effects = await notify(incident, owners, { kind: 'reminder', ...message }, deps, deps.clock());
-  await holdReminder(event, effects, deps);
+  const effects = await remind(event, incident, owners, message, deps, deps.clock());
   await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
   return 'done';
 }
