@@ -1462,6 +1462,11 @@ export async function resumeEscalationsFor(
  * Resumes one stopped incident (claim: next generation at step 0, `resumedBy` its cause), or
  * completes a resume left midway by the same cause.
  */
+/** Its escalation was resumed (claimed) and has run no step since: the resume's effects may be owed. */
+function resumeClaimed(incident: Incident): boolean {
+  return incident.escalation === 'active' && incident.step === 0 && incident.resumedAt === incident.stepAt;
+}
+
 async function resumeIncidentEscalation(
   incident: Incident,
   deps: EscalationDeps,
@@ -1488,12 +1493,7 @@ async function resumeIncidentEscalation(
       resumedBy: why,
     });
     if (running === undefined) return 'raced'; // changed meanwhile: read again, decide again
-  } else if (
-    incident.escalation === 'active' &&
-    incident.step === 0 &&
-    incident.resumedAt === incident.stepAt &&
-    (incident.resumedBy === undefined || incident.resumedBy === why)
-  ) {
+  } else if (resumeClaimed(incident) && (incident.resumedBy === undefined || incident.resumedBy === why)) {
     // Resumed before by this cause (a retry): its effects may not have completed. Resumed by
     // another (a window's end and the start's timer at once), that one pages.
     running = incident;
@@ -1530,12 +1530,7 @@ export async function onBusinessHours(
   let lost = false;
   const acted = await actOnLatest(event.incidentId, deps, async (incident) => {
     const waiting = incident.generation === event.generation && waitsForBusinessHours(incident);
-    const resumed =
-      !lost &&
-      incident.generation === event.generation + 1 &&
-      incident.escalation === 'active' &&
-      incident.step === 0 &&
-      incident.resumedAt === incident.stepAt;
+    const resumed = !lost && incident.generation === event.generation + 1 && resumeClaimed(incident);
     if (incident.status !== 'triggered' || !(waiting || resumed)) return 'unchanged';
     if (await inMaintenance(incident.service, deps, deps.clock())) return 'unchanged';
     const outcome = await resumeIncidentEscalation(incident, deps, 'the wait for business hours');
