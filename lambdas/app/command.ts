@@ -50,7 +50,7 @@ import {
   startOwnerReminders,
   startReminders,
   stopIncidentEscalation,
-  waitsForBusinessHours,
+  stoppedByMaintenance,
   withEffects,
 } from './escalation.ts';
 import { afterMitigated, monitoringUntil } from './lifecycle.ts';
@@ -546,7 +546,7 @@ export async function changeSeverity(
     // escalation: nobody is paged then.
     const restart =
       incident.status === 'triggered' &&
-      (incident.escalation !== 'stopped' || waitsForBusinessHours(incident)) &&
+      !stoppedByMaintenance(incident) &&
       (raised || (policy !== undefined && policy !== incident.escalationPolicy));
     return {
       sev: input.severity,
@@ -642,7 +642,7 @@ async function afterSeverityChanged(
     (raised || restarted) &&
     after.status !== 'resolved' &&
     after.status !== 'monitoring' &&
-    (after.escalation !== 'stopped' || waitsForBusinessHours(after))
+    !stoppedByMaintenance(after)
   ) {
     const policy = policyOf(after, deps.config);
     const offHours = offHoursUntil(after, deps, now);

@@ -158,6 +158,11 @@ export function waitsForBusinessHours(incident: Incident): boolean {
   return incident.escalation === 'stopped' && incident.offHoursGeneration === incident.generation;
 }
 
+/** Whether a maintenance window stopped its escalation (not the wait for business hours). */
+export function stoppedByMaintenance(incident: Incident): boolean {
+  return incident.escalation === 'stopped' && !waitsForBusinessHours(incident);
+}
+
 /**
  * The timer that resumes an incident waiting for business hours at their start `until`: named for
  * the generation that waits and for that start. An incident about to stop is timed for the
