@@ -3,7 +3,7 @@ import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
 import * as z from 'zod';
-import type { ActionItemRecord } from '#app/ports';
+import type { ActionItemRecord, MaintenanceWindow } from '#app/ports';
 import type { ChecklistView } from '#core/checklists';
 import { type Classification, impactLine } from '#core/classification';
 import {
@@ -32,15 +32,24 @@ import {
   type Role,
   type TimelineEntry,
 } from '#core/incident';
+import type { ScheduleOverride } from '#core/oncall';
 import { ACTION_CATEGORIES, POSTMORTEM_TEMPLATES } from '#core/postmortem';
 import { SEVERITIES } from '#core/severity';
 import { dateTimeFormat } from '#core/wall-clock';
-import { ActionItemsQuery, ListIncidentsQuery, RolePath, SmePath } from '#http/request-schemas';
+import {
+  ActionItemsQuery,
+  CreateMaintenance,
+  ListIncidentsQuery,
+  OverrideBody,
+  RolePath,
+  SmePath,
+} from '#http/request-schemas';
 import { type ApiClient, apiClient, apiPath, notApplying, UsageError } from './client.ts';
 
 /**
  * The incident commands of the `klaxon` CLI (the practice's create_incident.py and
- * generate_postmortem.py): each builds the request body of its use case, checks it with the
+ * generate_postmortem.py), and those of on-call schedules and maintenance windows: each builds
+ * the request body of its use case, checks it with the
  * same zod schema the API parses it with (so a mistake names the flag before any request), calls
  * the management API and prints the outcome — or, with `--json`, the API's response.
  */
@@ -153,6 +162,71 @@ function numberFlag(values: Values, name: string, what: string): number | undefi
   return n;
 }
 
+const TIME_HELP = `  (a time: 2026-11-28T09:00+01:00 or …Z; 2026-11-28 09:00, in your time zone; now; +30m, +2h, +1d)
+`;
+
+const DURATION = /^(\d+)(m|h|d)$/;
+const UNIT_MS = { m: 60_000, h: 3_600_000, d: 86_400_000 } as const;
+
+/** A duration flag's milliseconds: `30m`, `8h`, `2d`. */
+function durationMs(raw: string, flag: string): number {
+  const match = DURATION.exec(raw.trim());
+  if (match === null)
+    throw new UsageError(`${flag}: expected a duration such as 30m, 8h or 2d, got "${raw}"`);
+  return Number(match[1]) * UNIT_MS[match[2] as keyof typeof UNIT_MS];
+}
+
+/**
+ * A time flag as the API takes it (ISO 8601 in UTC): an instant with its offset, a date and time
+ * in the user's zone (the CLI's, as every time it prints), `now`, or `+<duration>` from now.
+ */
+function timeFlag(values: Values, name: string, now = Date.now()): string | undefined {
+  const raw = string(values, name)?.trim();
+  if (raw === undefined) return undefined;
+  let ms = Number.NaN;
+  if (raw === 'now') ms = now;
+  else if (raw.startsWith('+')) ms = now + durationMs(raw.slice(1), `--${name}`);
+  else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/i.test(raw)) {
+    // Without an offset, JavaScript reads a date and time as local: the user's zone.
+    const iso = raw.replace(' ', 'T');
+    // Date.parse rolls 2026-02-30 over into March: the fields must read back as written.
+    const local = new Date(iso);
+    const fields = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso);
+    const offset = /(Z|[+-]\d{2}:\d{2})$/i.test(iso);
+    if (
+      offset ||
+      (fields !== null &&
+        local.getFullYear() === Number(fields[1]) &&
+        local.getMonth() + 1 === Number(fields[2]) &&
+        local.getDate() === Number(fields[3]))
+    )
+      ms = local.getTime();
+  }
+  if (!Number.isFinite(ms)) {
+    throw new UsageError(
+      `--${name}: expected a time such as 2026-11-28T09:00+01:00, "2026-11-28 09:00" (your time zone), now or +2h, got "${raw}"`,
+    );
+  }
+  return new Date(ms).toISOString();
+}
+
+/** --from (default now) and --to or --for (after --from), for a window or an override. */
+function timeRange(values: Values): { from: string; to: string | undefined } {
+  notBoth(values, 'to', 'for');
+  const from = timeFlag(values, 'from') ?? new Date().toISOString();
+  const length = string(values, 'for');
+  const to =
+    length === undefined
+      ? timeFlag(values, 'to')
+      : new Date(Date.parse(from) + durationMs(length, '--for')).toISOString();
+  if (to === undefined) throw new UsageError('--to or --for is required');
+  return { from, to };
+}
+
+function notBoth(values: Values, a: string, b: string): void {
+  if (values[a] !== undefined && values[b] !== undefined) throw new UsageError(`--${a} and --${b}: give one`);
+}
+
 const WHO_LABEL = { who: '--who' };
 
 // ---------------------------------------------------------------------------------------------
@@ -163,6 +237,13 @@ interface Changed {
   readonly changed: boolean;
   /** Who an escalation paged. */
   readonly paged?: readonly string[];
+}
+
+/** GET …/schedules/<id>/oncall. */
+interface OnCall {
+  readonly schedule: string;
+  readonly at: string;
+  readonly onCall: readonly { id: string; name: string }[];
 }
 
 interface Created {
@@ -1088,6 +1169,208 @@ ${WHO_HELP}`,
       return 0;
     },
   },
+  oncall: {
+    usage: 'oncall <schedule> [--at <time>]',
+    summary: 'Says who is on call for a schedule, now or at a time (overrides included).',
+    details: `Says who is on call for the schedule (its id in the config): its rotations with the
+overrides of that time applied, now or at --at.
+
+Options:
+${TIME_HELP}  --at <time>          when (default now)
+`,
+    options: { at: str },
+    args: ['<schedule>'],
+    async run(ctx) {
+      const [schedule = ''] = ctx.args;
+      const at = timeFlag(ctx.values, 'at');
+      const result = await ctx.api().json<OnCall>({
+        method: 'GET',
+        path: apiPath('schedules', schedule, 'oncall'),
+        query: { at },
+      });
+      if (ctx.json) json(ctx.io, result);
+      else {
+        const who = result.onCall.map((r) => (r.name === r.id ? `@${r.id}` : `${r.name} (@${r.id})`));
+        ctx.io.stdout(
+          `On call for ${result.schedule} at ${dateTime(result.at)}: ${who.length > 0 ? who.join(', ') : 'nobody'}\n`,
+        );
+      }
+      return 0;
+    },
+  },
+
+  'override add': {
+    usage:
+      'override add <schedule> --responder <id> [--replaces <id>] [--from <time>]\n(--to <time> | --for <duration>)',
+    summary: 'Puts someone on call for a while: covering one person, or alongside the rotation.',
+    details: `Adds an override to a schedule: --responder is on call from --from (default now) until
+--to (or for --for). With --replaces they take that person's place while the override lasts (a
+shift swap, a sick day); without it they are on call with whoever the rotation names.
+
+Options:
+  --responder <id>     who is on call (a responder id in the config)
+  --replaces <id>      whom they cover (when that person is on call)
+  --from <time>        when it begins (default now)
+  --to <time>          when it ends
+  --for <duration>     or how long it lasts: 30m, 8h, 2d
+${TIME_HELP}`,
+    options: { responder: str, replaces: str, from: str, to: str, for: str },
+    args: ['<schedule>'],
+    async run(ctx) {
+      const [schedule = ''] = ctx.args;
+      const { from, to } = timeRange(ctx.values);
+      const body = check(
+        OverrideBody,
+        {
+          from,
+          to,
+          responder: string(ctx.values, 'responder'),
+          replaces: string(ctx.values, 'replaces'),
+        },
+        { from: '--from', to: '--to', responder: '--responder', replaces: '--replaces' },
+      );
+      const override = await ctx.api().json<ScheduleOverride>({
+        method: 'POST',
+        path: apiPath('schedules', schedule, 'overrides'),
+        body,
+      });
+      if (ctx.json) json(ctx.io, override);
+      else
+        ctx.io.stdout(
+          `Override ${override.id} on ${override.scheduleId}: @${override.responder} ${override.replaces ? `covers for @${override.replaces}` : 'is on call with the rotation'}, ${dateTime(override.from)} to ${dateTime(override.to)}\n`,
+        );
+      return 0;
+    },
+  },
+
+  'override list': {
+    usage: 'override list <schedule>',
+    summary: 'Lists the overrides of a schedule that have not ended.',
+    details: `Lists the schedule's overrides that are on now or still to come: id, who, whom they
+cover, from, to (in your time zone).
+`,
+    args: ['<schedule>'],
+    async run(ctx) {
+      const [schedule = ''] = ctx.args;
+      const result = await ctx.api().json<{ overrides: ScheduleOverride[] }>({
+        method: 'GET',
+        path: apiPath('schedules', schedule, 'overrides'),
+      });
+      if (ctx.json) json(ctx.io, result);
+      else
+        ctx.io.stdout(
+          result.overrides.length === 0
+            ? `No overrides on ${schedule}.\n`
+            : table(
+                ['ID', 'RESPONDER', 'REPLACES', 'FROM', 'TO'],
+                result.overrides.map((o) => [
+                  o.id,
+                  `@${o.responder}`,
+                  o.replaces ? `@${o.replaces}` : '-',
+                  dateTime(o.from),
+                  dateTime(o.to),
+                ]),
+              ),
+        );
+      return 0;
+    },
+  },
+
+  'override remove': {
+    usage: 'override remove <schedule> <override>',
+    summary: 'Removes an override (its id, from klaxon override list).',
+    details: `Removes an override: the schedule's rotation applies again for its time.
+`,
+    args: ['<schedule>', '<override>'],
+    async run(ctx) {
+      const [schedule = '', id = ''] = ctx.args;
+      await ctx.api().text({ method: 'DELETE', path: apiPath('schedules', schedule, 'overrides', id) });
+      if (ctx.json) json(ctx.io, { removed: id });
+      else ctx.io.stdout(`Removed override ${id} from ${schedule}\n`);
+      return 0;
+    },
+  },
+
+  'maintenance start': {
+    usage: 'maintenance start <service> [--from <time>] (--to <time> | --for <duration>)\n[--reason <text>]',
+    summary: 'Starts a maintenance window: alerts are recorded and nobody is paged.',
+    details: `Adds a maintenance window to a service, from --from (default now) until --to (or for
+--for). While it lasts, alerts still open and count into incidents but nobody is paged; the
+escalations in flight stop. When it ends (or is ended early), what is still unacknowledged
+escalates from level 1.
+
+Options:
+  --from <time>        when it begins (default now)
+  --to <time>          when it ends
+  --for <duration>     or how long it lasts: 30m, 2h, 1d
+  --reason <text>      why (shown in the list)
+${TIME_HELP}`,
+    options: { from: str, to: str, for: str, reason: str },
+    args: ['<service>'],
+    async run(ctx) {
+      const [service = ''] = ctx.args;
+      const { from, to } = timeRange(ctx.values);
+      const body = check(
+        CreateMaintenance,
+        { from, to, reason: string(ctx.values, 'reason') },
+        { from: '--from', to: '--to', reason: '--reason' },
+      );
+      const window = await ctx.api().json<MaintenanceWindow & { stopped: number }>({
+        method: 'POST',
+        path: apiPath('services', service, 'maintenance'),
+        body,
+      });
+      if (ctx.json) json(ctx.io, window);
+      else
+        ctx.io.stdout(
+          `Maintenance window ${window.id} on ${window.service}, ${dateTime(window.from)} to ${dateTime(window.to)}${window.stopped > 0 ? `: stopped the escalation of ${window.stopped} incident${window.stopped === 1 ? '' : 's'}` : ''}\n`,
+        );
+      return 0;
+    },
+  },
+
+  'maintenance list': {
+    usage: 'maintenance list <service>',
+    summary: 'Lists the maintenance windows of a service that have not ended.',
+    details: `Lists the service's maintenance windows that are on now or still to come: id, from, to
+(in your time zone), reason.
+`,
+    args: ['<service>'],
+    async run(ctx) {
+      const [service = ''] = ctx.args;
+      const result = await ctx.api().json<{ windows: MaintenanceWindow[] }>({
+        method: 'GET',
+        path: apiPath('services', service, 'maintenance'),
+      });
+      if (ctx.json) json(ctx.io, result);
+      else
+        ctx.io.stdout(
+          result.windows.length === 0
+            ? `No maintenance windows on ${service}.\n`
+            : table(
+                ['ID', 'FROM', 'TO', 'REASON'],
+                result.windows.map((w) => [w.id, dateTime(w.from), dateTime(w.to), w.reason ?? '']),
+              ),
+        );
+      return 0;
+    },
+  },
+
+  'maintenance end': {
+    usage: 'maintenance end <service> <window>',
+    summary: 'Ends a maintenance window now: what it held back escalates again.',
+    details: `Ends (removes) a maintenance window (its id, from klaxon maintenance list): the incidents
+it stopped that nobody acknowledged escalate again from level 1.
+`,
+    args: ['<service>', '<window>'],
+    async run(ctx) {
+      const [service = '', id = ''] = ctx.args;
+      await ctx.api().text({ method: 'DELETE', path: apiPath('services', service, 'maintenance', id) });
+      if (ctx.json) json(ctx.io, { ended: id });
+      else ctx.io.stdout(`Ended maintenance window ${id} on ${service}\n`);
+      return 0;
+    },
+  },
 };
 
 interface Finding {
@@ -1102,7 +1385,7 @@ const PostmortemQuery = z.object({
 });
 
 /** Commands with subcommands: `klaxon role` alone explains them. */
-const GROUPS = ['role', 'postmortem', 'actions'] as const;
+const GROUPS = ['role', 'postmortem', 'actions', 'override', 'maintenance'] as const;
 
 /** Every incident command, subcommands as `role assign`. */
 export const INCIDENT_COMMAND_NAMES: readonly string[] = Object.keys(COMMANDS);

@@ -381,6 +381,176 @@ describe('klaxon incident commands against the running local pipeline', { timeou
   });
 });
 
+describe('klaxon on-call, overrides and maintenance windows against the running local pipeline', {
+  timeout: 60_000,
+}, () => {
+  // klaxon.config.json: checkout-primary rotates alice, bob weekly from Monday 2026-11-02 09:00 Berlin.
+  it('says who is on call at a time, with the overrides of that time applied', async () => {
+    expect(ok(await local('oncall', 'checkout-primary', '--at', '2026-11-03T10:00Z'))).toMatch(
+      /^On call for checkout-primary at 2026-11-03 \d\d:00 \S+: Alice Example \(@alice\)\n$/,
+    );
+    const bob = JSON.parse(
+      ok(await local('oncall', 'checkout-primary', '--at', '2026-11-10T10:00Z', '--json')),
+    );
+    expect(bob).toEqual({
+      schedule: 'checkout-primary',
+      at: '2026-11-10T10:00:00.000Z',
+      onCall: [{ id: 'bob', name: 'Bob Example' }],
+    });
+  });
+
+  it('adds an override covering someone, lists it, applies it, removes it', async () => {
+    const onCallAt = async () =>
+      JSON.parse(
+        ok(await local('oncall', 'checkout-primary', '--at', '2031-01-08T12:00Z', '--json')),
+      ).onCall.map((r: { id: string }) => r.id);
+    const [rotation] = await onCallAt();
+    expect(['alice', 'bob']).toContain(rotation);
+    const added = JSON.parse(
+      ok(
+        await local(
+          'override',
+          'add',
+          'checkout-primary',
+          '--responder',
+          'carol',
+          '--replaces',
+          rotation,
+          '--from',
+          '2031-01-07T00:00Z',
+          '--for',
+          '2d',
+          '--json',
+        ),
+      ),
+    );
+    expect(added).toMatchObject({
+      scheduleId: 'checkout-primary',
+      responder: 'carol',
+      replaces: rotation,
+      from: '2031-01-07T00:00:00.000Z',
+      to: '2031-01-09T00:00:00.000Z',
+    });
+    const listed = ok(await local('override', 'list', 'checkout-primary'));
+    expect(listed).toMatch(/^ID +RESPONDER +REPLACES +FROM +TO\n/);
+    expect(listed).toContain(`${added.id}  @carol`);
+    expect(await onCallAt()).toEqual(['carol']);
+    expect(ok(await local('override', 'remove', 'checkout-primary', added.id))).toBe(
+      `Removed override ${added.id} from checkout-primary\n`,
+    );
+    expect(ok(await local('override', 'list', 'checkout-primary'))).not.toContain(added.id);
+    expect(await onCallAt()).toEqual([rotation]);
+    expect(await local('override', 'remove', 'checkout-primary', added.id)).toMatchObject({
+      code: 1,
+      stderr: `klaxon: 404 no override ${added.id}\n`,
+    });
+  });
+
+  it("reads a time without an offset in the user's time zone, and says it back in it", async () => {
+    const added = await cli(
+      [
+        'override',
+        'add',
+        'checkout-primary',
+        '--responder',
+        'carol',
+        '--from',
+        '2031-03-01 09:00',
+        '--to',
+        '2031-03-01 17:30',
+        '--url',
+        klaxon.url,
+      ],
+      { TZ: 'Asia/Kolkata' },
+    );
+    expect(ok(added)).toMatch(
+      /^Override \w+ on checkout-primary: @carol is on call with the rotation, 2031-03-01 09:00 GMT\+5:30 to 2031-03-01 17:30 GMT\+5:30\n$/,
+    );
+    const id = ok(added).split(' ')[1] ?? '';
+    const stored = JSON.parse(ok(await local('override', 'list', 'checkout-primary', '--json'))).overrides;
+    expect(stored.find((o: { id: string }) => o.id === id)).toMatchObject({
+      from: '2031-03-01T03:30:00.000Z',
+      to: '2031-03-01T12:00:00.000Z',
+    });
+    ok(await local('override', 'remove', 'checkout-primary', id));
+  });
+
+  it('starts a maintenance window, lists it and ends it early', async () => {
+    const window = JSON.parse(
+      ok(
+        await local(
+          'maintenance',
+          'start',
+          'platform',
+          '--from',
+          '+1d',
+          '--for',
+          '2h',
+          '--reason',
+          'db upgrade',
+          '--json',
+        ),
+      ),
+    );
+    expect(window).toMatchObject({ service: 'platform', reason: 'db upgrade', stopped: 0 });
+    expect(Date.parse(window.to) - Date.parse(window.from)).toBe(2 * 3_600_000);
+    const listed = ok(await local('maintenance', 'list', 'platform'));
+    expect(listed).toMatch(/^ID +FROM +TO +REASON\n/);
+    expect(listed).toMatch(new RegExp(`^${window.id} .* db upgrade$`, 'm'));
+    expect(ok(await local('maintenance', 'end', 'platform', window.id))).toBe(
+      `Ended maintenance window ${window.id} on platform\n`,
+    );
+    expect(ok(await local('maintenance', 'list', 'platform'))).toBe('No maintenance windows on platform.\n');
+  });
+
+  it("refuses bad times and flags by name before any request (exit 2); the API's refusals exit 1", async () => {
+    const refused = async (args: string[], message: string | RegExp) => {
+      const ran = await cli(args);
+      expect(ran.code, ran.stderr).toBe(2);
+      expect(ran.stderr).toMatch(message);
+    };
+    await refused(
+      ['maintenance', 'start', 'platform', '--to', '+1h', '--for', '1h'],
+      /^klaxon: --to and --for: give one\n$/,
+    );
+    await refused(['maintenance', 'start', 'platform'], /^klaxon: --to or --for is required\n$/);
+    await refused(
+      ['maintenance', 'start', 'platform', '--for', '2 hours'],
+      /^klaxon: --for: expected a duration/,
+    );
+    await refused(
+      ['oncall', 'checkout-primary', '--at', '2031-02-30 09:00'],
+      /^klaxon: --at: expected a time .*got "2031-02-30 09:00"\n$/,
+    );
+    await refused(['oncall', 'checkout-primary', '--at', 'tomorrow'], /^klaxon: --at: expected a time/);
+    await refused(
+      ['override', 'add', 'checkout-primary', '--for', '1h'],
+      /^klaxon: --responder is required\n$/,
+    );
+    await refused(['override', 'list'], /^klaxon: missing <schedule> \(see klaxon override list --help\)\n$/);
+    expect(await local('oncall', 'nosuchschedule')).toMatchObject({
+      code: 1,
+      stderr: 'klaxon: 404 no schedule nosuchschedule\n',
+    });
+    const backwards = await local(
+      'override',
+      'add',
+      'checkout-primary',
+      '--responder',
+      'carol',
+      '--from',
+      '2031-01-02T00:00Z',
+      '--to',
+      '2031-01-01T00:00Z',
+    );
+    expect(backwards).toMatchObject({ code: 1 });
+    expect(backwards.stderr).toMatch(/^klaxon: 400 .*\(to: must be after from\)\n$/);
+    const group = await cli(['override']);
+    expect(group.code).toBe(2);
+    expect(group.stderr).toContain('override add <schedule>');
+  });
+});
+
 describe('klaxon incident commands: errors and help', { timeout: 60_000 }, () => {
   it('an unknown incident: exit 1 with the API message', async () => {
     expect(await local('ack', 'nosuchincident')).toMatchObject({
