@@ -1,4 +1,5 @@
 import { Hono } from 'hono/tiny';
+import type * as z from 'zod';
 import {
   acknowledgeIncident,
   addActionItem,
@@ -147,54 +148,28 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
   });
 
   // The lifecycle and war-room commands: 200 {incident, changed}.
-  api.post('/incidents/:id/acknowledge', async (c) => {
-    try {
-      const { who } = parseOrThrow(ActorSchema, await jsonBody(c.req.raw), 'acknowledgement');
-      return c.json(await acknowledgeIncident(c.req.param('id'), who, deps));
-    } catch (error) {
-      return failed(c, error);
-    }
-  });
-  api.post('/incidents/:id/mitigate', async (c) => {
-    try {
-      const input = parseOrThrow(MitigateSchema, await jsonBody(c.req.raw), 'mitigation');
-      return c.json(await mitigateIncident(c.req.param('id'), input, deps));
-    } catch (error) {
-      return failed(c, error);
-    }
-  });
-  api.post('/incidents/:id/resolve', async (c) => {
-    try {
-      const input = parseOrThrow(ResolveSchema, await jsonBody(c.req.raw), 'resolve');
-      return c.json(await resolveIncident(c.req.param('id'), input, deps));
-    } catch (error) {
-      return failed(c, error);
-    }
-  });
-  api.post('/incidents/:id/escalate', async (c) => {
-    try {
-      const input = parseOrThrow(EscalateSchema, await jsonBody(c.req.raw), 'escalation');
-      return c.json(await escalateNow(c.req.param('id'), input, deps));
-    } catch (error) {
-      return failed(c, error);
-    }
-  });
-  api.post('/incidents/:id/severity', async (c) => {
-    try {
-      const input = parseOrThrow(SeverityChangeSchema, await jsonBody(c.req.raw), 'severity change');
-      return c.json(await changeSeverity(c.req.param('id'), input, deps));
-    } catch (error) {
-      return failed(c, error);
-    }
-  });
-  api.post('/incidents/:id/roles', async (c) => {
-    try {
-      const input = parseOrThrow(RoleAssignSchema, await jsonBody(c.req.raw), 'role assignment');
-      return c.json(await assignRole(c.req.param('id'), input, deps));
-    } catch (error) {
-      return failed(c, error);
-    }
-  });
+  /** POST /incidents/:id/<path>: the body parsed with `schema` (`what`, in its errors), then `run`. */
+  const command = <S extends z.ZodType>(
+    path: string,
+    schema: S,
+    what: string,
+    run: (id: string, input: z.output<S>, deps: CommandDeps) => Promise<object>,
+  ) =>
+    api.post(`/incidents/:id/${path}`, async (c) => {
+      try {
+        return c.json(
+          await run(c.req.param('id'), parseOrThrow(schema, await jsonBody(c.req.raw), what), deps),
+        );
+      } catch (error) {
+        return failed(c, error);
+      }
+    });
+  command('acknowledge', ActorSchema, 'acknowledgement', (id, { who }) => acknowledgeIncident(id, who, deps));
+  command('mitigate', MitigateSchema, 'mitigation', mitigateIncident);
+  command('resolve', ResolveSchema, 'resolve', resolveIncident);
+  command('escalate', EscalateSchema, 'escalation', escalateNow);
+  command('severity', SeverityChangeSchema, 'severity change', changeSeverity);
+  command('roles', RoleAssignSchema, 'role assignment', assignRole);
   // Taking a role away: a single role with `from`, as assigning it; an SME by name.
   api.delete('/incidents/:id/roles/sme/:person', async (c) => {
     try {
@@ -214,14 +189,7 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
       return failed(c, error);
     }
   });
-  api.post('/incidents/:id/handoff', async (c) => {
-    try {
-      const input = parseOrThrow(HandoffSchema, await jsonBody(c.req.raw), 'handoff');
-      return c.json(await handOff(c.req.param('id'), input, deps));
-    } catch (error) {
-      return failed(c, error);
-    }
-  });
+  command('handoff', HandoffSchema, 'handoff', handOff);
 
   // Anyone on the incident adds to its timeline: [HH:MM] [@who] [TYPE] text.
   api.post('/incidents/:id/timeline', async (c) => {
@@ -281,14 +249,9 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
       return failed(c, error);
     }
   });
-  api.post('/incidents/:id/postmortem/publish', async (c) => {
-    try {
-      const { who } = parseOrThrow(ActorSchema, await jsonBody(c.req.raw), 'publication');
-      return c.json(await publishPostmortem(c.req.param('id'), who, deps));
-    } catch (error) {
-      return failed(c, error);
-    }
-  });
+  command('postmortem/publish', ActorSchema, 'publication', (id, { who }) =>
+    publishPostmortem(id, who, deps),
+  );
 
   // Action items, tracked to done.
   api.get('/incidents/:id/action-items', async (c) => {
