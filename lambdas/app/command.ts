@@ -1,4 +1,5 @@
 import type { Alert, SourceSeverity } from '#core/alert';
+import { businessStartText } from '#core/business-hours';
 import { type ChecklistItemId, tickedByKlaxon } from '#core/checklists';
 import { type Classification, classify } from '#core/classification';
 import type {
@@ -10,6 +11,7 @@ import type {
   RoleAssignInput,
   RoleRemoveInput,
   SeverityChangeInput,
+  SnoozeInput,
   TimelineNoteInput,
 } from '#core/commands';
 import { ConflictError, NotFoundError, RetryableError, ValidationError } from '#core/errors';
@@ -20,11 +22,12 @@ import {
   postmortemDueAt,
   postmortemRequired,
   ROLE_NAMES,
+  snoozedUntil,
   type TimelineEntry,
 } from '#core/incident';
 import { localDay } from '#core/metrics';
 import { SEVERITIES, type Severity } from '#core/severity';
-import { timerName } from '#core/timers';
+import { type TimerEvent, timer, timerName } from '#core/timers';
 import {
   actOnLatest,
   afterAcknowledged,
@@ -35,6 +38,7 @@ import {
   ensureReassess,
   entry,
   inMaintenance,
+  minutes,
   NONE,
   nameOf,
   notify,
@@ -190,10 +194,11 @@ function checkFrom(
   what: string,
   current: string | undefined,
   from: string | null | undefined,
+  none = 'nobody',
 ): void {
   if (from === undefined || (from ?? undefined) === current) return;
-  const is = current ?? 'nobody';
-  throw new ConflictError(`the ${what} of incident ${incident.id} is ${is}, not ${from ?? 'nobody'}`, [
+  const is = current ?? none;
+  throw new ConflictError(`the ${what} of incident ${incident.id} is ${is}, not ${from ?? none}`, [
     { field: 'from', message: `is ${is}` },
   ]);
 }
@@ -514,6 +519,61 @@ export async function resolveIncident(
   const outcome = await actOn(incident, 'resolve', { who: input.who, channel: 'api', cause }, deps);
   const changed = outcome.kind === 'monitoring' || outcome.kind === 'resolved';
   return { incident: (await deps.store.get(id)) ?? outcome.incident ?? incident, changed };
+}
+
+/**
+ * Snoozes an acknowledged incident (PagerDuty's Snooze): its acknowledgement lapses `minutes` from
+ * now instead of at the ack timeout — the ack-timeout timer of its generation is moved there (made,
+ * if the service has none) — and then it re-triggers as at an ack timeout (onAckTimeout; a timer
+ * that comes before the snooze's end sets it again and does nothing else). Acknowledged only, as at
+ * PagerDuty: a mitigated incident has no lapse to move, a triggered one is acknowledged first. The
+ * snooze is one patch on the version read (so conditional on the status and generation it saw: a
+ * lapse or a resolve that committed first makes it a 409); its effects — the timer moved, the
+ * event, SNOOZED last — are keyed by the stored snooze, so a retry (the same who, minutes and
+ * `from`) or a twin running at once completes them again to the same result.
+ */
+export async function snoozeIncident(
+  id: string,
+  input: SnoozeInput,
+  deps: CommandDeps,
+): Promise<CommandResult> {
+  const now = deps.clock();
+  const from = input.from && new Date(input.from).toISOString();
+  const cause = `${input.who}:${input.minutes}:${from}`;
+  const { after, changed } = await patchWithRetry(id, deps, (incident) => {
+    if (incident.status !== 'acknowledged') throw conflict(incident, 'snooze (only an acknowledged one)');
+    const current = snoozedUntil(incident);
+    if (current !== undefined && incident.snooze?.cause === cause) return undefined;
+    checkFrom(incident, 'snooze', current, from, 'none');
+    const until = new Date(now.getTime() + minutes(deps, input.minutes)).toISOString();
+    const at = now.toISOString();
+    return { snooze: { until, by: input.who, at, generation: incident.generation, cause } };
+  });
+  // biome-ignore lint/style/noNonNullAssertion: set by this request or the one it retries
+  const { until, by, at, generation, cause: made } = after.snooze!;
+  // Two snoozes in one instant (one with `from` the other's end) are two: keyed by their causes too.
+  const key = `snooze:${at}:${made}`;
+  const done = entry(
+    after,
+    'SNOOZED',
+    key,
+    at,
+    by,
+    `Snoozed by ${nameOf(by, deps)} until ${businessStartText(Date.parse(until), deps.config.timeZone)}`,
+  );
+  if (!changed && (await deps.store.hasTimelineEntry(done))) return { incident: after, changed };
+  const lapse: TimerEvent = { kind: 'ack-timeout', incidentId: id, generation };
+  await deps.timers.reschedule(timer(lapse, new Date(until)));
+  await cancelIfResolved(id, [lapse], deps);
+  await emit(
+    deps,
+    'Incident Snoozed',
+    after,
+    { snoozedUntil: until, minutes: input.minutes },
+    { cause: key, at, actor: by },
+  );
+  await deps.store.putTimelineEntry(done);
+  return { incident: after, changed };
 }
 
 const rank = (sev: Severity) => SEVERITIES.indexOf(sev);

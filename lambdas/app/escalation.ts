@@ -17,6 +17,8 @@ import {
   postmortemDueAt,
   postmortemReason,
   postmortemSince,
+  type Snooze,
+  snoozedUntil,
   type TimelineEntry,
   type TimelineType,
 } from '#core/incident';
@@ -1156,9 +1158,17 @@ export async function onAckTimeout(
     let incident = await deps.store.get(event.incidentId);
     if (incident === undefined) return 'stale';
     if (incident.generation === event.generation + 1 && incident.status === 'triggered') {
-      if (await deps.store.hasTimelineEntry(ackTimeoutEntry(incident))) return 'replayed';
+      if (await deps.store.hasTimelineEntry(ackTimeoutEntry(incident, deps))) return 'replayed';
     } else {
       if (incident.status !== 'acknowledged' || incident.generation !== event.generation) return 'stale';
+      // Snoozed: the acknowledgement lapses at the snooze's end. This timer came before it (the one
+      // the snooze moves, fired before the move or delivered twice): it sets the end again — should
+      // the snooze's own move have failed — and does nothing else.
+      const until = Date.parse(snoozedUntil(incident) ?? '');
+      if (until > now.getTime()) {
+        await deps.timers.reschedule(timer(event, new Date(Math.max(until, atOnce(deps).getTime()))));
+        return 'rescheduled';
+      }
       const restarted = await deps.store.restartEscalation(incident, now);
       if (restarted === undefined) continue;
       incident = restarted;
@@ -1181,6 +1191,7 @@ export async function onAckTimeout(
     const { effects: step, note } = policy
       ? await runStep(incident, policy, 0, deps, now)
       : { effects: NONE, note: '' };
+    const snoozed = snoozeEnded(incident);
     // The acknowledger is paged too, unless level 1 just paged them.
     const acker = incident.acknowledgedBy;
     const ackerEffects =
@@ -1190,7 +1201,7 @@ export async function onAckTimeout(
             [acker],
             {
               kind: 'page',
-              reason: 'Acknowledged but still unresolved: escalation restarted',
+              reason: `${snoozed ? 'Snoozed' : 'Acknowledged'} but still unresolved: escalation restarted`,
               cause: `ackto:${incident.generation}`,
             },
             deps,
@@ -1201,10 +1212,15 @@ export async function onAckTimeout(
       deps,
       'Incident Escalated',
       incident,
-      { level: 1, step: 0, paged: [...new Set([...ackerEffects.paged, ...step.paged])] },
+      {
+        level: 1,
+        step: 0,
+        paged: [...new Set([...ackerEffects.paged, ...step.paged])],
+        ...(snoozed ? { snoozedUntil: snoozed.until } : {}),
+      },
       { cause: `ackto:${incident.generation}`, at: incident.stepAt },
     );
-    const done = ackTimeoutEntry(incident);
+    const done = ackTimeoutEntry(incident, deps);
     await deps.store.putTimelineEntry({
       ...done,
       text: done.text + note,
@@ -1218,15 +1234,27 @@ export async function onAckTimeout(
   throw new Error(`ack timeout of ${event.incidentId} kept racing`);
 }
 
-function ackTimeoutEntry(incident: Incident): TimelineEntry {
+function ackTimeoutEntry(incident: Incident, deps: EscalationDeps): TimelineEntry {
+  const snoozed = snoozeEnded(incident);
   return entry(
     incident,
     'ACK_TIMEOUT',
     `ackto:${incident.generation}`,
     incident.stepAt,
     'klaxon',
-    'Acknowledged but unresolved past the ack timeout: escalation restarted',
+    snoozed
+      ? `Still unresolved when the snooze by ${nameOf(snoozed.by, deps)} ended: escalation restarted`
+      : 'Acknowledged but unresolved past the ack timeout: escalation restarted',
   );
+}
+
+/**
+ * The snooze that the lapse restarting this incident (now in the next generation) ended: a snoozed
+ * acknowledgement lapses only at the snooze's end (onAckTimeout), and the restart keeps the snooze.
+ */
+function snoozeEnded(restarted: Incident): Snooze | undefined {
+  const { snooze } = restarted;
+  return snooze?.generation === restarted.generation - 1 ? snooze : undefined;
 }
 
 /**

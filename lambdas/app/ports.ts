@@ -61,6 +61,7 @@ export type IncidentPatch = Partial<
     | 'smes'
     | 'rolesAt'
     | 'leases'
+    | 'snooze'
     | 'checklist'
     | 'reassessSeq'
     | 'postmortemRequiredAt'

@@ -1,5 +1,6 @@
 import * as z from 'zod';
 import { ServiceId } from './alert.ts';
+import { MAX_ACK_TIMEOUT_MINUTES } from './escalation.ts';
 import { PEOPLE_ENTRY_TYPES, ROLES, type SingleRole } from './incident.ts';
 import { lazySchema } from './lazy.ts';
 import { ACTION_CATEGORIES } from './postmortem.ts';
@@ -65,6 +66,21 @@ export const MitigateSchema = lazySchema(() =>
  */
 export const EscalateSchema = lazySchema(() =>
   z.object({ who: Handle, from: z.number().int().min(0).max(10_000).optional() }).strict(),
+);
+
+/**
+ * Snooze an acknowledged incident: its acknowledgement lapses `minutes` from now (as long as an ack
+ * timeout may be) instead of at the ack timeout. `from`, the snooze end the client saw (null: not
+ * snoozed), makes it a compare-and-set; the same request again (who, minutes, from) is a retry.
+ */
+export const SnoozeSchema = lazySchema(() =>
+  z
+    .object({
+      who: Handle,
+      minutes: z.number().int().min(1).max(MAX_ACK_TIMEOUT_MINUTES),
+      from: z.iso.datetime({ offset: true }).nullable().optional(),
+    })
+    .strict(),
 );
 
 export const ResolveSchema = lazySchema(() =>
@@ -199,6 +215,7 @@ export const ActionItemUpdateSchema = lazySchema(() =>
 );
 
 export type CreateIncidentInput = z.output<typeof CreateIncidentSchema>;
+export type SnoozeInput = z.output<typeof SnoozeSchema>;
 export type SeverityChangeInput = z.output<typeof SeverityChangeSchema>;
 export type RoleAssignInput = z.output<typeof RoleAssignSchema>;
 /** A role taken away: a single role (with `from`, as RoleRemoveSchema), or one SME by name. */

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import { ServiceId, SOURCE_SEVERITIES } from './alert.ts';
 import { WEEKDAYS } from './business-hours.ts';
 import { ConfigError } from './errors.ts';
+import { MAX_ACK_TIMEOUT_MINUTES } from './escalation.ts';
 import { lazySchema } from './lazy.ts';
 import { SEVERITIES } from './severity.ts';
 import { fieldErrors } from './validation.ts';
@@ -163,7 +164,7 @@ export const ServiceConfigSchema = lazySchema(() =>
       /** Paged once when the policy is exhausted. */
       fallback: TargetSchema.optional(),
       /** An acknowledged incident unresolved this long re-pages; 0 turns it off. */
-      ackTimeoutMinutes: z.number().int().min(0).max(9000).default(30),
+      ackTimeoutMinutes: z.number().int().min(0).max(MAX_ACK_TIMEOUT_MINUTES).default(30),
       /**
        * A resolve first watches the service this long (the practice's "stable 15+ minutes"): a
        * re-trigger of the same key meanwhile reopens the incident. 0 resolves at once, as PagerDuty does.

@@ -1,6 +1,9 @@
 import type { EscalationPolicy } from './config.ts';
 import type { TimelineEntry } from './incident.ts';
 
+/** The longest ack timeout (config), and so the longest snooze of an acknowledgement (commands). */
+export const MAX_ACK_TIMEOUT_MINUTES = 9000;
+
 /**
  * Escalation as a sequence of steps. Step s pages level (s mod L) of round ⌊s / L⌋, where L is
  * the number of levels; after the last level the policy repeats `repeat` times; the step after

@@ -44,6 +44,21 @@ export interface Lease {
   readonly until: string;
 }
 
+/**
+ * An acknowledged incident snoozed (PagerDuty's Snooze): its acknowledgement lapses at `until`
+ * instead of at the ack timeout. In force only while the incident is still acknowledged in the
+ * `generation` it was snoozed in (snoozedUntil): a transition removes it, and the lapse at its end
+ * restarts escalation in the next generation (which keeps it, for the ACK_TIMEOUT entry to say so).
+ * `cause` (who, minutes, from) tells a retried request from a new snooze.
+ */
+export interface Snooze {
+  readonly until: string;
+  readonly by: string;
+  readonly at: string;
+  readonly generation: number;
+  readonly cause: string;
+}
+
 /** A checklist item ticked by a person. */
 export interface Tick {
   readonly at: string;
@@ -78,6 +93,8 @@ export interface Incident {
   readonly acknowledgedBy?: string;
   /** The latest acknowledgement (after an ack timeout an incident can be acknowledged again). */
   readonly lastAcknowledgedAt?: string;
+  /** The latest snooze of its acknowledgement (see Snooze: in force only as snoozedUntil says). */
+  readonly snooze?: Snooze;
   /** Impact stopped (the practice's mitigation): escalation and the ack timeout stop. */
   readonly mitigatedAt?: string;
   readonly mitigatedBy?: string;
@@ -228,6 +245,7 @@ export const TIMELINE_TYPES = [
   'DIGESTED',
   'UPDATE',
   'ROLE_REMOVED',
+  'SNOOZED',
 ] as const;
 export type TimelineType = (typeof TIMELINE_TYPES)[number];
 
@@ -261,6 +279,16 @@ export function lastStatusUpdate(timeline: readonly TimelineEntry[], at?: string
 /** Everyone ever paged for this incident, from its timeline. */
 export function pagedResponders(timeline: readonly TimelineEntry[]): string[] {
   return [...new Set(timeline.flatMap((e) => e.paged ?? []))];
+}
+
+/** When a snooze in force ends: the incident is acknowledged in the generation it was snoozed in. */
+export function snoozedUntil(
+  incident: Pick<Incident, 'status' | 'generation' | 'snooze'>,
+): string | undefined {
+  const { snooze } = incident;
+  return incident.status === 'acknowledged' && snooze?.generation === incident.generation
+    ? snooze.until
+    : undefined;
 }
 
 export function isOpen(incident: Pick<Incident, 'status'>): boolean {

@@ -52,6 +52,8 @@ const TYPES: Readonly<Record<LifecycleEventType, { description: string; fields: 
       level: 'The escalation level paged (1 again after an ack-timeout restart).',
       step: 'The escalation step that ran.',
       paged: 'Ids of the responders paged by this step.',
+      snoozedUntil:
+        'Present when this is the restart at the end of a snooze (the incident stayed unresolved through it): when the snooze ended.',
     },
   },
   'Incident Severity Changed': {
@@ -94,6 +96,15 @@ const TYPES: Readonly<Record<LifecycleEventType, { description: string; fields: 
     fields: {
       update: 'The update, as the person wrote it.',
       postedAt: 'When it was posted (the timeline entry’s time).',
+    },
+  },
+  'Incident Snoozed': {
+    description:
+      'A person (`actor`) snoozed the acknowledged incident: its acknowledgement lapses at `snoozedUntil` instead of at the ack timeout, and then escalation restarts from level 1 (an Incident Escalated with `snoozedUntil`).',
+    fields: {
+      snoozedUntil:
+        'When the snooze ends: unless resolved or mitigated by then, the incident is triggered again.',
+      minutes: 'How long it was snoozed for.',
     },
   },
 };

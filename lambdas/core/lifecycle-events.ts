@@ -27,6 +27,7 @@ export const LIFECYCLE_EVENT_TYPES = [
   'Incident Reopened',
   'Postmortem Due',
   'Incident Status Updated',
+  'Incident Snoozed',
 ] as const;
 export type LifecycleEventType = (typeof LIFECYCLE_EVENT_TYPES)[number];
 
@@ -83,6 +84,7 @@ const BUILDERS = {
       level: z.int().min(1),
       step: z.int().min(0),
       paged: z.array(z.string().min(1)),
+      snoozedUntil: isoDateTime().optional(),
     }),
   'Incident Severity Changed': () =>
     envelope('Incident Severity Changed')
@@ -119,6 +121,8 @@ const BUILDERS = {
     }),
   'Incident Status Updated': () =>
     envelope('Incident Status Updated').extend({ update: z.string().min(1), postedAt: isoDateTime() }),
+  'Incident Snoozed': () =>
+    envelope('Incident Snoozed').extend({ snoozedUntil: isoDateTime(), minutes: z.int().min(1) }),
 } as const;
 
 type DetailSchemas = { readonly [T in LifecycleEventType]: ReturnType<(typeof BUILDERS)[T]> };

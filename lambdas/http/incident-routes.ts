@@ -13,6 +13,7 @@ import {
   publishPostmortem,
   removeRole,
   resolveIncident,
+  snoozeIncident,
   tickChecklist,
   updateActionItem,
 } from '#app/command';
@@ -32,6 +33,7 @@ import {
   RoleAssignSchema,
   RoleRemoveSchema,
   SeverityChangeSchema,
+  SnoozeSchema,
   TimelineNoteSchema,
 } from '#core/commands';
 import type { ServiceConfig } from '#core/config';
@@ -168,6 +170,7 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
   command('mitigate', MitigateSchema, 'mitigation', mitigateIncident);
   command('resolve', ResolveSchema, 'resolve', resolveIncident);
   command('escalate', EscalateSchema, 'escalation', escalateNow);
+  command('snooze', SnoozeSchema, 'snooze', snoozeIncident);
   command('severity', SeverityChangeSchema, 'severity change', changeSeverity);
   command('roles', RoleAssignSchema, 'role assignment', assignRole);
   // Taking a role away: a single role with `from`, as assigning it; an SME by name.

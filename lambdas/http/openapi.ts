@@ -12,6 +12,7 @@ import {
   RoleAssignSchema,
   RoleRemoveSchema,
   SeverityChangeSchema,
+  SnoozeSchema,
   TimelineNoteSchema,
 } from '#core/commands';
 import { AlertmanagerWebhookSchema } from '#formats/alertmanager';
@@ -54,6 +55,7 @@ export const REQUEST_BODIES = {
   Mitigate: { schema: MitigateSchema, example: { who: 'alice', note: 'Rolled back to v41' } },
   Escalate: { schema: EscalateSchema, example: { who: 'alice', from: 0 } },
   Resolve: { schema: ResolveSchema, example: { who: 'alice', now: false } },
+  Snooze: { schema: SnoozeSchema, example: { who: 'alice', minutes: 120, from: null } },
   SeverityChange: {
     schema: SeverityChangeSchema,
     example: { severity: 'SEV-1', from: 'SEV-3', reason: 'All regions affected', who: 'alice' },
@@ -268,6 +270,11 @@ export const OPERATIONS: readonly Operation[] = [
       ['incident', 'changed', 'paged'],
     ],
   },
+  command(
+    '/snooze',
+    'Snooze an acknowledged incident: its acknowledgement lapses `minutes` from now instead of at the ack timeout (`from`: the `snooze.until` the client saw, null: none)',
+    'Snooze',
+  ),
   command(
     '/resolve',
     'Resolve: enters the monitoring period, or resolves at once with `now: true`',

@@ -56,6 +56,7 @@ const EXTRAS: LifecycleEventExtras = {
     update: 'EU checkout restored; watching error rates',
     postedAt: '2026-11-26T23:45:00.000Z',
   },
+  'Incident Snoozed': { snoozedUntil: '2026-11-27T01:45:00.000Z', minutes: 120 },
 };
 
 const snapshot = {
@@ -140,6 +141,13 @@ const EXAMPLES: { [T in LifecycleEventType]: LifecycleEventDetail<T> } = {
     update: 'EU checkout restored; watching error rates',
     postedAt: '2026-11-26T23:45:00.000Z',
   },
+  'Incident Snoozed': {
+    ...common,
+    id: '31532b33f55555f53d158b0424f7ab1e',
+    type: 'Incident Snoozed',
+    snoozedUntil: '2026-11-27T01:45:00.000Z',
+    minutes: 120,
+  },
 };
 
 const build = <T extends LifecycleEventType>(type: T, ctx: LifecycleEventContext = context) =>
@@ -168,7 +176,7 @@ function checkAgainstJsonSchema(schema: Record<string, unknown>, value: unknown,
 }
 
 describe('lifecycle event types', () => {
-  it('are the nine documented detail-types, at schema version 1.0', () => {
+  it('are the ten documented detail-types, at schema version 1.0', () => {
     expect(LIFECYCLE_EVENT_TYPES).toEqual([
       'Incident Opened',
       'Incident Acknowledged',
@@ -179,6 +187,7 @@ describe('lifecycle event types', () => {
       'Incident Reopened',
       'Postmortem Due',
       'Incident Status Updated',
+      'Incident Snoozed',
     ]);
     expect(LIFECYCLE_SCHEMA_VERSION).toBe('1.0');
     expect(Object.keys(LIFECYCLE_EVENT_SCHEMAS).sort()).toEqual([...LIFECYCLE_EVENT_TYPES].sort());

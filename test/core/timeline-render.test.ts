@@ -32,7 +32,7 @@ describe('the timeline types', () => {
     expect(TIMELINE_TYPES.indexOf('ACTION')).toBe(8);
     expect(TIMELINE_TYPES.indexOf('RESOLVED')).toBe(13);
     expect(TIMELINE_TYPES.indexOf('DIGESTED')).toBe(25);
-    expect(TIMELINE_TYPES.slice(26)).toEqual(['UPDATE', 'ROLE_REMOVED']);
+    expect(TIMELINE_TYPES.slice(26)).toEqual(['UPDATE', 'ROLE_REMOVED', 'SNOOZED']);
     for (const type of PEOPLE_ENTRY_TYPES) expect(TIMELINE_TYPES).toContain(type);
   });
 

@@ -1,11 +1,18 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { addNote, assignRole, changeSeverity, mitigateIncident, resolveIncident } from '#app/command';
+import {
+  addNote,
+  assignRole,
+  changeSeverity,
+  mitigateIncident,
+  resolveIncident,
+  snoozeIncident,
+} from '#app/command';
 import { afterAcknowledged, afterResolved, escalateNow } from '#app/escalation';
 import { createMaintenance, endMaintenance } from '#app/operations';
 import { processAlert } from '#app/process-alert';
 import { handleTimerEvent } from '#app/timers';
 import { parseConfig } from '#core/config';
-import { RetryableError } from '#core/errors';
+import { ConflictError, RetryableError } from '#core/errors';
 import type { Incident } from '#core/incident';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
@@ -293,6 +300,255 @@ describe('ack timeout', () => {
     const reminders = p.takePages().filter((line) => line.startsWith('reminder'));
     expect(reminders).toContain('reminder bob bob-0');
     expect(reminders.filter((r) => r.includes('alice'))).toEqual([]);
+  });
+});
+
+describe('snooze (PagerDuty: Snooze an acknowledged incident)', () => {
+  const ackTimers = async (p: Pipeline) =>
+    (await p.timers.pending()).filter((t) => t.name.startsWith('ackto-')).map((t) => [t.name, t.dueAt]);
+  const entries = async (p: Pipeline, id: string, type: string) =>
+    (await p.store.timeline(id)).filter((e) => e.type === type);
+  const conflictOf = (promise: Promise<unknown>) =>
+    promise.then(
+      () => {
+        throw new Error('expected a conflict');
+      },
+      (error: unknown) => {
+        if (!(error instanceof ConflictError)) throw error;
+        return error.errors;
+      },
+    );
+
+  it('moves the lapse: nobody is paged at the ack timeout; at the snooze’s end it re-triggers as an ack timeout, saying so', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p, { severity: 'warning' });
+    await acknowledge(p, incident, 'alice'); // 10:00
+    await p.fastForward(10 * MINUTE);
+    p.takePages();
+    p.events.take();
+    const snoozed = await snoozeIncident(incident.id, { who: 'alice', minutes: 120 }, p.deps);
+    expect(snoozed).toMatchObject({
+      changed: true,
+      incident: { status: 'acknowledged', snooze: { until: '2026-11-26T12:10:00.000Z', by: 'alice' } },
+    });
+    // The ack timeout's own timer, moved: no second one.
+    expect(await ackTimers(p)).toEqual([[`ackto-${incident.id}-1`, '2026-11-26T12:10:00.000Z']]);
+    expect(p.events.published.map((e) => [e.detailType, e.detail.snoozedUntil, e.detail.minutes])).toEqual([
+      ['Incident Snoozed', '2026-11-26T12:10:00.000Z', 120],
+    ]);
+    expect((await p.store.timeline(incident.id)).at(-1)).toMatchObject({
+      type: 'SNOOZED',
+      who: 'alice',
+      at: '2026-11-26T10:10:00.000Z',
+      text: 'Snoozed by Alice until 13:10 Thu 26 Nov (Europe/Berlin)',
+    });
+    p.events.take();
+    await p.fastForward(119 * MINUTE); // 12:09: long past the ack timeout (10:30)
+    expect(p.takePages()).toEqual([]);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'acknowledged', generation: 1 });
+    await p.fastForward(1 * MINUTE); // 12:10: the snooze ends
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'triggered', generation: 2, step: 0 });
+    expect((await entries(p, incident.id, 'ACK_TIMEOUT')).map((e) => e.text)).toEqual([
+      'Still unresolved when the snooze by Alice ended: escalation restarted',
+    ]);
+    expect(p.events.published.map((e) => [e.detailType, e.detail.snoozedUntil])).toEqual([
+      ['Incident Escalated', '2026-11-26T12:10:00.000Z'],
+    ]);
+    // Acknowledged again: the snooze is over, and the service's ack timeout applies again.
+    await acknowledge(p, incident, 'alice'); // 12:10
+    expect((await p.store.get(incident.id))?.snooze).toBeUndefined();
+    expect(await ackTimers(p)).toEqual([[`ackto-${incident.id}-2`, '2026-11-26T12:40:00.000Z']]);
+  });
+
+  it('an ack-timeout timer before the snooze’s end (the one it moved, delivered late or twice) sets the end again and does nothing else', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p, { severity: 'warning' });
+    await acknowledge(p, incident, 'alice'); // 10:00
+    await snoozeIncident(incident.id, { who: 'alice', minutes: 60 }, p.deps);
+    p.takePages();
+    p.clock.set(new Date('2026-11-26T10:30:00.000Z'));
+    const event = { kind: 'ack-timeout', incidentId: incident.id, generation: 1 };
+    expect(await handleTimerEvent(event, p.deps)).toBe('rescheduled');
+    expect(await handleTimerEvent(event, p.deps)).toBe('rescheduled');
+    expect(p.takePages()).toEqual([]);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'acknowledged', generation: 1 });
+    expect(await entries(p, incident.id, 'ACK_TIMEOUT')).toEqual([]);
+    expect(await ackTimers(p)).toEqual([[`ackto-${incident.id}-1`, '2026-11-26T11:00:00.000Z']]);
+  });
+
+  it('a snooze whose move of the timer failed is ended on time all the same: the old timer sets the end; the retry completes it once', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p, { severity: 'warning' });
+    await acknowledge(p, incident, 'alice'); // 10:00
+    const lost = {
+      ...p.deps,
+      timers: overriding(p.timers, {
+        reschedule: async () => {
+          throw new Error('Scheduler unavailable');
+        },
+      }),
+    };
+    p.takePages();
+    const input = { who: 'alice', minutes: 60 };
+    await expect(snoozeIncident(incident.id, input, lost)).rejects.toThrow('Scheduler unavailable');
+    expect(await entries(p, incident.id, 'SNOOZED')).toEqual([]);
+    // The old timer fires at 10:30, finds the snooze and sets its end (LocalTimers keeps a timer
+    // moved while it fired).
+    await p.fastForward(30 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+    expect(await ackTimers(p)).toEqual([[`ackto-${incident.id}-1`, '2026-11-26T11:00:00.000Z']]);
+    // The client's retry completes the snooze: its entry, from the stored snooze.
+    expect(await snoozeIncident(incident.id, input, p.deps)).toMatchObject({ changed: false });
+    expect((await entries(p, incident.id, 'SNOOZED')).map((e) => e.at)).toEqual(['2026-11-26T10:00:00.000Z']);
+    await p.fastForward(30 * MINUTE); // 11:00
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'triggered', generation: 2 });
+    expect(p.takePages()).toContain('page alice alice-0');
+  });
+
+  it('the same snooze twice, or twice at once, leaves one entry, one event and one timer', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p, { severity: 'warning' });
+    await acknowledge(p, incident, 'alice');
+    p.events.take();
+    const input = { who: 'alice', minutes: 60 };
+    const both = await Promise.all([1, 2].map(() => snoozeIncident(incident.id, input, p.deps)));
+    expect(both.map((r) => r.changed).sort()).toEqual([false, true]);
+    p.clock.set(new Date('2026-11-26T10:05:00.000Z'));
+    expect(await snoozeIncident(incident.id, input, p.deps)).toMatchObject({
+      changed: false,
+      incident: { snooze: { until: '2026-11-26T11:00:00.000Z' } },
+    });
+    expect(await entries(p, incident.id, 'SNOOZED')).toHaveLength(1);
+    expect(new Set(p.events.published.map((e) => e.detail.id)).size).toBe(1);
+    expect(await ackTimers(p)).toEqual([[`ackto-${incident.id}-1`, '2026-11-26T11:00:00.000Z']]);
+  });
+
+  it('with from, a snooze made meanwhile is a 409 naming from and the end it has; from the end seen, it snoozes again', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p, { severity: 'warning' });
+    await acknowledge(p, incident, 'alice');
+    await snoozeIncident(incident.id, { who: 'bob', minutes: 30, from: null }, p.deps);
+    expect(
+      await conflictOf(snoozeIncident(incident.id, { who: 'alice', minutes: 60, from: null }, p.deps)),
+    ).toEqual([{ field: 'from', message: 'is 2026-11-26T10:30:00.000Z' }]);
+    expect((await p.store.get(incident.id))?.snooze?.until).toBe('2026-11-26T10:30:00.000Z');
+    // The same instant with another offset is the end it saw.
+    const again = { who: 'alice', minutes: 60, from: '2026-11-26T11:30:00+01:00' };
+    expect(await snoozeIncident(incident.id, again, p.deps)).toMatchObject({
+      changed: true,
+      incident: { snooze: { until: '2026-11-26T11:00:00.000Z', by: 'alice' } },
+    });
+    expect(await entries(p, incident.id, 'SNOOZED')).toHaveLength(2);
+    expect(await ackTimers(p)).toEqual([[`ackto-${incident.id}-1`, '2026-11-26T11:00:00.000Z']]);
+  });
+
+  it('only an acknowledged incident is snoozed: triggered, mitigated or resolved is a 409 naming status; nothing changes', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p, { severity: 'warning' });
+    const input = { who: 'alice', minutes: 60 };
+    expect(await conflictOf(snoozeIncident(incident.id, input, p.deps))).toEqual([
+      { field: 'status', message: 'is triggered' },
+    ]);
+    await mitigateIncident(incident.id, { who: 'alice' }, p.deps);
+    expect(await conflictOf(snoozeIncident(incident.id, input, p.deps))).toEqual([
+      { field: 'status', message: 'is mitigated' },
+    ]);
+    expect((await p.store.get(incident.id))?.snooze).toBeUndefined();
+    expect(await entries(p, incident.id, 'SNOOZED')).toEqual([]);
+  });
+
+  it('resolved wins: a resolve ends the snooze and its timer; a snooze after it is a 409', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p, { severity: 'warning' });
+    await acknowledge(p, incident, 'alice');
+    const input = { who: 'alice', minutes: 60 };
+    await snoozeIncident(incident.id, input, p.deps);
+    await resolveIncident(incident.id, { who: 'alice', now: true }, p.deps);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'resolved' });
+    expect((await p.store.get(incident.id))?.snooze).toBeUndefined();
+    expect(await ackTimers(p)).toEqual([]);
+    expect(await conflictOf(snoozeIncident(incident.id, { ...input, minutes: 30 }, p.deps))).toEqual([
+      { field: 'status', message: 'is resolved' },
+    ]);
+  });
+
+  it('a snooze racing a resolve that commits between its read and its write is a 409; the incident stays resolved', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p, { severity: 'warning' });
+    await acknowledge(p, incident, 'alice');
+    let raced = false;
+    const racing = {
+      ...p.deps,
+      store: overriding(p.store, {
+        patch: async (read, set) => {
+          if (!raced) {
+            raced = true;
+            await resolveIncident(incident.id, { who: 'bob', now: true }, p.deps);
+          }
+          return p.store.patch(read, set);
+        },
+      }),
+    };
+    expect(await conflictOf(snoozeIncident(incident.id, { who: 'alice', minutes: 60 }, racing))).toEqual([
+      { field: 'status', message: 'is resolved' },
+    ]);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'resolved' });
+    expect((await p.store.get(incident.id))?.snooze).toBeUndefined();
+    expect(await ackTimers(p)).toEqual([]);
+  });
+
+  it('a lapse that committed first makes the snooze a 409; a snooze committed while the lapse was on its way holds', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p, { severity: 'warning' });
+    await acknowledge(p, incident, 'alice'); // 10:00
+    await p.fastForward(30 * MINUTE); // 10:30: lapsed
+    expect(await conflictOf(snoozeIncident(incident.id, { who: 'alice', minutes: 60 }, p.deps))).toEqual([
+      { field: 'status', message: 'is triggered' },
+    ]);
+    // Acknowledged again (generation 2); its ack timeout reads the incident, then the snooze commits.
+    await acknowledge(p, incident, 'alice'); // 10:30
+    p.takePages();
+    p.clock.set(new Date('2026-11-26T11:00:00.000Z'));
+    const lapsing = {
+      ...p.deps,
+      store: overriding(p.store, {
+        restartEscalation: async (read, now) => {
+          await snoozeIncident(incident.id, { who: 'alice', minutes: 60 }, p.deps);
+          return p.store.restartEscalation(read, now);
+        },
+      }),
+    };
+    const event = { kind: 'ack-timeout', incidentId: incident.id, generation: 2 };
+    expect(await handleTimerEvent(event, lapsing)).toBe('rescheduled');
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'acknowledged', generation: 2 });
+    expect(p.takePages()).toEqual([]);
+    expect(await ackTimers(p)).toEqual([[`ackto-${incident.id}-2`, '2026-11-26T12:00:00.000Z']]);
+  });
+
+  it('mitigating ends a snooze: its timer finds nothing to do', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p, { severity: 'warning' });
+    await acknowledge(p, incident, 'alice');
+    await snoozeIncident(incident.id, { who: 'alice', minutes: 60 }, p.deps);
+    await mitigateIncident(incident.id, { who: 'alice' }, p.deps);
+    expect((await p.store.get(incident.id))?.snooze).toBeUndefined();
+    p.takePages();
+    await p.fastForward(120 * MINUTE);
+    expect(p.takePages().filter((page) => page.startsWith('page'))).toEqual([]);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'mitigated', generation: 1 });
+  });
+
+  it('works without an ack timeout (0): the snooze sets the lapse, and it re-triggers at its end', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 0 }));
+    const incident = await open(p, { severity: 'warning' });
+    await acknowledge(p, incident, 'alice');
+    expect(await ackTimers(p)).toEqual([]);
+    await snoozeIncident(incident.id, { who: 'alice', minutes: 45 }, p.deps);
+    p.takePages();
+    await p.fastForward(45 * MINUTE);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'triggered', generation: 2 });
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
   });
 });
 

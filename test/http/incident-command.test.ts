@@ -277,6 +277,7 @@ const NEW_ROUTES: [string, string, unknown?][] = [
   ['POST', '/acknowledge', { who: 'a' }],
   ['POST', '/mitigate', { who: 'a' }],
   ['POST', '/resolve', { who: 'a', now: true }],
+  ['POST', '/snooze', { who: 'a', minutes: 60 }],
   ['POST', '/severity', { severity: 'SEV-2', reason: 'r', who: 'a' }],
   ['POST', '/roles', { role: 'scribe', person: 'bob', who: 'a' }],
   ['DELETE', '/roles/scribe', { who: 'a' }],
@@ -504,6 +505,69 @@ describe('the lifecycle: acknowledge, mitigate, resolve', () => {
     expect(body.errors).toEqual([{ field: 'status', message: 'is resolved' }]);
     expect(body.message).toContain('resolved');
     expect(await snapshot()).toEqual(before);
+  });
+});
+
+describe('snooze: POST /api/incidents/<id>/snooze', () => {
+  const snooze = (body: unknown) => call('POST', `/api/incidents/${incidentId}/snooze`, body);
+
+  it('snoozes an acknowledged incident: its ack timeout moves to the snooze’s end, SNOOZED on the timeline', async () => {
+    at('2026-11-26T13:32:00.000Z');
+    await call('POST', `/api/incidents/${incidentId}/acknowledge`, { who: 'alice' });
+    const res = await snooze({ who: 'alice', minutes: 120, from: null });
+    expect(res.status).toBe(200);
+    expect(await json(res)).toMatchObject({
+      changed: true,
+      incident: { status: 'acknowledged', snooze: { until: '2026-11-26T15:32:00.000Z', by: 'alice' } },
+    });
+    expect((await show()).rendered.at(-1)).toBe(
+      '[14:32] [@alice] [SNOOZED] Snoozed by Alice until 16:32 Thu 26 Nov (Europe/Berlin)',
+    );
+    const lapse = (await pipeline.timers.pending()).filter((t) => t.name.startsWith('ackto-'));
+    expect(lapse.map((t) => t.dueAt)).toEqual(['2026-11-26T15:32:00.000Z']);
+    // The same request again is its retry.
+    expect(await json(await snooze({ who: 'alice', minutes: 120, from: null }))).toMatchObject({
+      changed: false,
+    });
+    expect((await show()).rendered.filter((l) => l.includes('[SNOOZED]'))).toHaveLength(1);
+  });
+
+  it('refuses bad input naming the field (minutes 1..9000, a whole number), and changes nothing', async () => {
+    await call('POST', `/api/incidents/${incidentId}/acknowledge`, { who: 'alice' });
+    const before = await snapshot();
+    for (const [body, field] of [
+      [{ who: 'alice', minutes: 0 }, 'minutes'],
+      [{ who: 'alice', minutes: 9001 }, 'minutes'],
+      [{ who: 'alice', minutes: 1.5 }, 'minutes'],
+      [{ who: 'alice', minutes: '60' }, 'minutes'],
+      [{ who: 'alice' }, 'minutes'],
+      [{ who: 'alice', minutes: 60, from: 'soon' }, 'from'],
+      [{ who: 'alice', minute: 60 }, 'minute'],
+    ] as const) {
+      const res = await snooze(body);
+      expect(res.status, JSON.stringify(body)).toBe(400);
+      expect(await errorFields(res), JSON.stringify(body)).toContain(field);
+    }
+    expect(await snapshot()).toEqual(before);
+  });
+
+  it('409 naming status unless acknowledged; 409 naming from once snoozed by someone else; nothing changes', async () => {
+    const before = await snapshot();
+    const res = await snooze({ who: 'alice', minutes: 60 });
+    expect(res.status).toBe(409);
+    expect((await json<{ errors: unknown }>(res)).errors).toEqual([
+      { field: 'status', message: 'is triggered' },
+    ]);
+    expect(await snapshot()).toEqual(before);
+    await call('POST', `/api/incidents/${incidentId}/acknowledge`, { who: 'alice' });
+    await snooze({ who: 'bob', minutes: 30 });
+    const snoozed = await snapshot();
+    const late = await snooze({ who: 'alice', minutes: 60, from: null });
+    expect(late.status).toBe(409);
+    expect((await json<{ errors: unknown }>(late)).errors).toEqual([
+      { field: 'from', message: 'is 2026-11-26T14:00:00.000Z' },
+    ]);
+    expect(await snapshot()).toEqual(snoozed);
   });
 });
 

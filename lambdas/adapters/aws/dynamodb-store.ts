@@ -347,7 +347,8 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
         new UpdateCommand({
           TableName: this.#table,
           Key: { pk: incPk(id), sk: 'INC' },
-          UpdateExpression: `SET #status = :to, ${update}, ${rule.cause} = :cause ADD version :one${resolving ? ', resolveCauses :causes' : ''}`,
+          // Every transition ends a snooze (it is the acknowledged status's; a re-acknowledgement starts anew).
+          UpdateExpression: `SET #status = :to, ${update}, ${rule.cause} = :cause ADD version :one${resolving ? ', resolveCauses :causes' : ''} REMOVE snooze`,
           ConditionExpression: `attribute_exists(pk) AND #status IN (${rule.from.map((_, i) => `:from${i}`).join(', ')})${causeGuard}${quietGuard}`,
           ExpressionAttributeNames: { '#status': 'status' },
           ExpressionAttributeValues: values,
@@ -1685,6 +1686,7 @@ function toIncident(item: Item): Incident {
     smes: Array.isArray(item.smes) ? item.smes.map(String) : [],
     rolesAt: (item.rolesAt ?? {}) as Incident['rolesAt'],
     ...(isItem(item.leases) ? { leases: item.leases as Incident['leases'] } : {}),
+    ...(isItem(item.snooze) ? { snooze: item.snooze as unknown as Incident['snooze'] } : {}),
     checklist: (item.checklist ?? {}) as Incident['checklist'],
     links: Array.isArray(item.links) ? (item.links as Incident['links']) : [],
     reassessSeq: Number(item.reassessSeq ?? 0),
