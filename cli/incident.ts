@@ -19,6 +19,7 @@ import {
   RoleAssignSchema,
   RoleRemoveSchema,
   SeverityChangeSchema,
+  SnoozeSchema,
   TimelineNoteSchema,
 } from '#core/commands';
 import {
@@ -30,6 +31,7 @@ import {
   ROLE_NAMES,
   ROLES,
   type Role,
+  snoozedUntil,
   type TimelineEntry,
 } from '#core/incident';
 import type { ScheduleOverride } from '#core/oncall';
@@ -549,6 +551,43 @@ ${WHO_HELP}`,
     },
   },
 
+  snooze: {
+    usage: 'snooze <id> --minutes <n> [--who <handle>]',
+    summary: 'Snoozes an acknowledged incident: it pages again after --minutes, not at the ack timeout.',
+    details: `Snoozes the acknowledged incident (PagerDuty's Snooze): its acknowledgement lapses
+--minutes from now instead of at the service's ack timeout, so nobody is paged meanwhile. When the
+snooze ends and the incident is neither mitigated nor resolved, it is triggered again, as at an ack
+timeout: its acknowledger and level 1 are paged and escalation restarts. Snoozing again sets a new
+end, earlier or later. It is sent as a snooze from the end the incident has now: a snooze by someone
+else meanwhile makes it a 409. Only an acknowledged incident is snoozed.
+
+Options:
+  --minutes <n>        how long: whole minutes, 1..9000 (120 for two hours)
+${WHO_HELP}`,
+    options: { minutes: str, ...WHO },
+    args: [ID],
+    async run(ctx) {
+      const body = check(
+        SnoozeSchema,
+        { who: ctx.who(), minutes: numberFlag(ctx.values, 'minutes', 'whole minutes') },
+        { minutes: '--minutes', ...WHO_LABEL },
+      );
+      const [incidentId = ''] = ctx.args;
+      const from = snoozedUntil(await currentIncident(ctx, incidentId)) ?? null;
+      return transition(
+        ctx,
+        incidentPath(incidentId, 'snooze'),
+        { ...body, from },
+        ({ incident, changed }) => {
+          const until = dateTime(incident.snooze?.until ?? '');
+          return changed
+            ? `${incident.id} snoozed by @${body.who} until ${until}`
+            : `${incident.id} was already snoozed until ${until}`;
+        },
+      );
+    },
+  },
+
   mitigate: {
     usage: 'mitigate <id> [--note <text>] [--who <handle>]',
     summary: 'Marks the impact stopped (mitigated); escalation and the ack timeout stop.',
@@ -914,6 +953,12 @@ date, action items, its timeline ([HH:MM] [@who] [TYPE] text) and how far its ch
         ['war room', shown.warRoom],
         ['impact', i.impact ? impactLine(i.impact) : undefined],
         ['roles', rolesLine(i)],
+        [
+          'snoozed',
+          i.snooze && snoozedUntil(i)
+            ? `until ${dateTime(i.snooze.until, zone)} by @${i.snooze.by}`
+            : undefined,
+        ],
         ['runbooks', runbooks.length > 0 ? runbooks.join(', ') : 'none'],
         ['postmortem', postmortem],
         ['actions', items.length > 0 ? `${open} open, ${items.length - open} done` : undefined],

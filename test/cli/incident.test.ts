@@ -127,6 +127,22 @@ describe('klaxon incident commands against the running local pipeline', { timeou
 
   it('acknowledges, mitigates and takes war-room notes as [HH:MM] [@who] [TYPE] lines', async () => {
     expect(ok(await local('ack', id))).toBe(`${id} acknowledged by @tester\n`);
+    // Snoozed for two hours: the lapse moves; the same snooze again (from the end it set) is a new end.
+    expect(ok(await local('snooze', id, '--minutes', '120'))).toMatch(
+      new RegExp(`^${id} snoozed by @tester until \\d{4}-\\d{2}-\\d{2} \\d{2}:\\d{2} \\S+\\n$`),
+    );
+    const snoozed = JSON.parse(ok(await local('snooze', id, '--minutes', '90', '--json'))) as {
+      changed: boolean;
+      incident: { snooze: { until: string; by: string } };
+    };
+    expect(snoozed).toMatchObject({ changed: true, incident: { snooze: { by: 'tester' } } });
+    expect(ok(await local('show', id))).toMatch(/^ {2}snoozed {4}until .+ by @tester$/m);
+    const bad = await local('snooze', id, '--minutes', '0');
+    expect(bad.code).toBe(2);
+    expect(bad.stderr).toContain('--minutes');
+    expect(ok(await cli(['snooze', '--help']))).toContain(
+      'klaxon snooze <id> --minutes <n> [--who <handle>]',
+    );
     expect(ok(await local('mitigate', id, '--note', 'Rolled back to v41'))).toBe(
       `${id} mitigated by @tester\n`,
     );
