@@ -1,5 +1,6 @@
 import type { Alert } from '#core/alert';
 import type { Impact } from '#core/classification';
+import type { ContactDirectoryReport, ContactEndpoint } from '#core/contacts';
 import type { Incident, IncidentStatus, TimelineEntry } from '#core/incident';
 import type { Rollup } from '#core/metrics';
 import type { ScheduleOverride } from '#core/oncall';
@@ -396,6 +397,20 @@ export interface ExportSink {
 /** Custom metrics (CloudWatch through Powertools Metrics in AWS). */
 export interface MetricsPublisher {
   publish(rollups: readonly Rollup[]): Promise<void>;
+  /**
+   * `UnreachableContacts`: how many contacts the contact check found unreachable, 0 included (the
+   * alarm on it needs a data point every check).
+   */
+  publishUnreachableContacts(count: number): Promise<void>;
+}
+
+/**
+ * What the delivery service knows of the contact endpoints (SNS in AWS: the pages topic's
+ * subscriptions, the SMS opt-out list, the SMS sandbox). Read only; throws when it cannot tell
+ * (throttled, denied), so the check is retried rather than report a guess.
+ */
+export interface ContactDirectory {
+  report(endpoints: readonly ContactEndpoint[]): Promise<ContactDirectoryReport>;
 }
 
 /**

@@ -54,7 +54,8 @@ export interface RollupDeps {
   /** Key prefix inside the export bucket or folder ('' or ending in '/'). */
   readonly exportPrefix?: string;
   readonly events: EventPublisher;
-  readonly metrics: MetricsPublisher;
+  /** Only the rollups' metrics. */
+  readonly metrics: Pick<MetricsPublisher, 'publish'>;
   readonly pager: Pager;
   readonly links: AckLinks;
 }

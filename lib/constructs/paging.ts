@@ -5,8 +5,8 @@ import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
 import * as sqs from 'aws-cdk-lib/aws-sqs';
 import { Construct } from 'constructs';
 import type { Contact, Responder } from '#core/config';
+import { type ContactEndpoint, contactEndpoints } from '#core/contacts';
 import { ConfigError } from '#core/errors';
-import { contactKey } from '#core/page';
 import { acknowledgeNag } from '../nag.ts';
 
 /** The AWS-managed key of SNS. */
@@ -135,37 +135,26 @@ export class Paging extends Construct {
   }
 }
 
-interface Endpoint {
-  readonly contact: Contact;
-  /** Every contact key delivered to this endpoint (more than one only when contacts share it). */
-  readonly keys: string[];
-}
-
 /**
- * One entry per distinct endpoint. SNS keeps one subscription per (topic, protocol, endpoint), so
- * contacts that share an address (a team mailbox listed under two responders) share a
- * subscription whose filter allows each of their keys.
+ * One entry per distinct endpoint (`contactEndpoints`, which the contact check matches against
+ * SNS too), refusing what SNS or the topic could not take.
  */
-function groupByEndpoint(responders: readonly Responder[]): Endpoint[] {
+function groupByEndpoint(responders: readonly Responder[]): ContactEndpoint[] {
   const ids = new Set<string>();
-  const endpoints = new Map<string, Endpoint>();
   for (const responder of responders) {
     if (ids.has(responder.id)) throw new Error(`Paging: duplicate responder id "${responder.id}"`);
     ids.add(responder.id);
-    responder.contacts.forEach((contact, index) => {
-      const key = contactKey(responder.id, index);
-      const id = endpointId(contact, key);
-      const existing = endpoints.get(id);
-      if (existing === undefined) endpoints.set(id, { contact, keys: [key] });
-      else existing.keys.push(key);
-    });
   }
-  for (const { keys } of endpoints.values()) {
+  const endpoints = contactEndpoints(responders);
+  for (const { contact, keys } of endpoints) {
+    if (contact.type === 'webhook' && !contact.url.startsWith('https://')) {
+      throw new Error(`Paging: contact ${keys[0]}: webhook URLs must use https, got "${contact.url}"`);
+    }
     if (keys.length > MAX_FILTER_VALUES) {
       throw new Error(`Paging: more than ${MAX_FILTER_VALUES} contacts share one endpoint (${keys[0]}, ...)`);
     }
   }
-  return [...endpoints.values()];
+  return endpoints;
 }
 
 /**
@@ -187,20 +176,6 @@ function checkFilterPolicyQuota(endpoints: number, quota: number): void {
         '`-c filterPoliciesPerTopic=<the new quota>`',
     },
   ]);
-}
-
-function endpointId(contact: Contact, key: string): string {
-  switch (contact.type) {
-    case 'email':
-      return `email ${contact.address.toLowerCase()}`;
-    case 'sms':
-      return `sms ${contact.number}`;
-    case 'webhook':
-      if (!contact.url.startsWith('https://')) {
-        throw new Error(`Paging: contact ${key}: webhook URLs must use https, got "${contact.url}"`);
-      }
-      return `https ${contact.url}`;
-  }
 }
 
 function subscriberOf(contact: Contact, options: subscriptions.SubscriptionProps): sns.ITopicSubscription {

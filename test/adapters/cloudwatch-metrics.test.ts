@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { PowertoolsMetricsPublisher } from '#adapters/aws/cloudwatch-metrics';
+import { PowertoolsMetricsPublisher, UNREACHABLE_CONTACTS } from '#adapters/aws/cloudwatch-metrics';
 import type { Rollup } from '#core/metrics';
 
 const stat = (mean: number | null) => ({ count: mean === null ? 0 : 1, mean, p50: mean, p90: mean });
@@ -26,7 +26,39 @@ const rollup = (service: string, severity: Rollup['severity']): Rollup => ({
 
 afterEach(() => vi.restoreAllMocks());
 
+/** The EMF documents written to stdout while `run` runs. */
+async function emf(run: () => Promise<void>): Promise<Record<string, unknown>[]> {
+  const lines: string[] = [];
+  vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {
+    lines.push(String(chunk));
+    return true;
+  });
+  vi.spyOn(console, 'log').mockImplementation(
+    (...args: unknown[]) => void lines.push(args.map(String).join(' ')),
+  );
+  await run();
+  return lines
+    .flatMap((l) => l.split('\n'))
+    .filter((l) => l.includes('"_aws"'))
+    .map((l) => JSON.parse(l));
+}
+
 describe('custom metrics through Powertools Metrics (CloudWatch embedded metric format)', () => {
+  it('writes UnreachableContacts, 0 included, with exactly the dimensions its alarm names', async () => {
+    const docs = await emf(async () => {
+      const publisher = new PowertoolsMetricsPublisher({ namespace: 'Klaxon' });
+      await publisher.publishUnreachableContacts(0);
+      await publisher.publishUnreachableContacts(2);
+    });
+    expect(docs.map((d) => d.UnreachableContacts)).toEqual([0, 2]);
+    const [doc] = docs as [{ _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] } }];
+    expect(doc._aws.CloudWatchMetrics[0]).toMatchObject({
+      Namespace: 'Klaxon',
+      Dimensions: [Object.keys(UNREACHABLE_CONTACTS.dimensions)],
+    });
+    expect(doc).toMatchObject(UNREACHABLE_CONTACTS.dimensions);
+  });
+
   it('writes one EMF document per service row, with the service as a dimension', async () => {
     const lines: string[] = [];
     vi.spyOn(process.stdout, 'write').mockImplementation((chunk: string | Uint8Array) => {

@@ -3,9 +3,19 @@ import type { MetricsPublisher } from '#app/ports';
 import type { Rollup } from '#core/metrics';
 
 /**
+ * The contact check's metric, as the alarm on it (PipelineMonitoring) must name it: Powertools
+ * adds the service name as the dimension `service`.
+ */
+export const UNREACHABLE_CONTACTS = {
+  metricName: 'UnreachableContacts',
+  dimensions: { service: 'klaxon-contacts' },
+} as const;
+
+/**
  * Custom metrics through Powertools Metrics (CloudWatch embedded metric format, written to the
  * function's log: no PutMetricData calls, no extra permission). One set per service per day:
- * incidents, breaches, pages, and MTTD/MTTA/MTTR p90 in seconds.
+ * incidents, breaches, pages, and MTTD/MTTA/MTTR p90 in seconds; and `UnreachableContacts` after
+ * each contact check.
  */
 export class PowertoolsMetricsPublisher implements MetricsPublisher {
   readonly #namespace: string;
@@ -32,5 +42,14 @@ export class PowertoolsMetricsPublisher implements MetricsPublisher {
       if (rollup.mttr.p90 !== null) metrics.addMetric('MTTRp90', MetricUnit.Seconds, rollup.mttr.p90);
       metrics.publishStoredMetrics();
     }
+  }
+
+  async publishUnreachableContacts(count: number): Promise<void> {
+    const metrics = new Metrics({
+      namespace: this.#namespace,
+      serviceName: UNREACHABLE_CONTACTS.dimensions.service,
+    });
+    metrics.addMetric(UNREACHABLE_CONTACTS.metricName, MetricUnit.Count, count);
+    metrics.publishStoredMetrics();
   }
 }

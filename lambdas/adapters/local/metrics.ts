@@ -16,6 +16,9 @@ export class LogMetricsPublisher implements MetricsPublisher {
       );
     }
   }
+  async publishUnreachableContacts(count: number): Promise<void> {
+    this.#log(`metrics: ${count} unreachable contacts`);
+  }
 }
 
 /** Klaxon's own events on the local Klaxon bus, as PutEvents would put them. */

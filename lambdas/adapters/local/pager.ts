@@ -1,5 +1,6 @@
 import { appendFile, readFile } from 'node:fs/promises';
-import type { Pager } from '#app/ports';
+import type { ContactDirectory, Pager } from '#app/ports';
+import type { ContactDirectoryReport, ContactEndpoint } from '#core/contacts';
 import type { Page, RenderedPage } from '#core/page';
 import { renderPage } from '#core/page-render';
 
@@ -103,4 +104,22 @@ export function addressOf(contact: Page['contact']): string {
 /** The message as the contact's protocol delivered it. */
 export function deliveredAs(type: Page['contact']['type'], rendered: RenderedPage): string {
   return type === 'sms' ? rendered.sms : type === 'email' ? rendered.email : rendered.json;
+}
+
+/**
+ * The contact directory of the local runtime: its pager puts every page into the inbox, which
+ * reaches every configured contact, so each endpoint is reported subscribed and confirmed, no
+ * number opted out, no SMS sandbox. The check finds no problem locally because there is none.
+ */
+export class LocalContactDirectory implements ContactDirectory {
+  async report(endpoints: readonly ContactEndpoint[]): Promise<ContactDirectoryReport> {
+    return {
+      subscriptions: endpoints.map(({ protocol, endpoint }) => ({
+        protocol,
+        endpoint,
+        pendingConfirmation: false,
+      })),
+      optedOut: [],
+    };
+  }
 }
