@@ -1,6 +1,8 @@
-import { ArnFormat, CfnOutput, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
+import { UNREACHABLE_CONTACTS } from '#adapters/aws/cloudwatch-metrics';
 import type { KlaxonConfig } from '#core/config';
 import { AckSigningSecret } from './constructs/ack-secret.ts';
 import { KlaxonApi, type KlaxonApiProps } from './constructs/api.ts';
@@ -184,6 +186,8 @@ export class KlaxonStack extends Stack {
     topic.grantPublish(rollupFn);
     secret.grantRead(rollupFn);
     eventBus.grantPutEventsTo(rollupFn);
+    // The hourly contact check: reads the topic's subscriptions and the account's SMS state.
+    this.paging.grantContactCheck(rollupFn);
     // Writes only, under the export prefix: the rollup overwrites each day's files, never reads them.
     this.exports.grantWriteExports(rollupFn);
 
@@ -259,6 +263,12 @@ export class KlaxonStack extends Stack {
       routes: this.routes,
       timers: this.timers,
       escalate: this.escalate.function,
+      unreachableContacts: new cloudwatch.Metric({
+        namespace: 'Klaxon',
+        ...UNREACHABLE_CONTACTS,
+        statistic: cloudwatch.Stats.MAXIMUM,
+        period: Duration.hours(1),
+      }),
       ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),
     });
 

@@ -4,6 +4,8 @@ import { EventBridgePublisher } from '#adapters/aws/eventbridge-bus';
 import { JsonLogger } from '#adapters/aws/logger';
 import { awsPipeline } from '#adapters/aws/pipeline';
 import { S3ExportSink } from '#adapters/aws/s3-export-sink';
+import { SnsContactDirectory } from '#adapters/aws/sns-contact-directory';
+import { type ContactCheckResult, checkContacts } from '#app/contacts';
 import { bundledConfig, parseLambdaEnv } from '#app/env';
 import { type RollupResult, runNightlyRollup, runRollups } from '#app/rollup';
 import { ConfigError, ValidationError } from '#core/errors';
@@ -27,6 +29,11 @@ const deps = {
   events: new EventBridgePublisher({ busName: env.EVENT_BUS_NAME }),
   metrics: new PowertoolsMetricsPublisher(),
 };
+const contactCheck = {
+  ...deps,
+  directory: new SnsContactDirectory({ topicArn: env.PAGES_TOPIC_ARN }),
+  warn: (message: string, data: Record<string, unknown>) => logger.warn(message, data),
+};
 
 const Day = lazySchema(() => z.iso.date());
 /**
@@ -35,6 +42,18 @@ const Day = lazySchema(() => z.iso.date());
  * runNightlyRollup); an operator may invoke it with `{"day"}` or `{"from","to"}` (from ≤ to) to
  * backfill.
  */
+/**
+ * The hourly contact check's schedule sends `{"check": "contacts", "scheduledTime": …}` (the
+ * same time in a retry, so its events keep their ids); by hand `{"check": "contacts"}` checks as
+ * of now. Any event with `check` is one of these, strictly: a misspelt check is refused by name
+ * rather than taken for a nightly rollup.
+ */
+const ContactCheckEvent = lazySchema(() =>
+  z.strictObject({
+    check: z.literal('contacts'),
+    scheduledTime: z.iso.datetime({ offset: true }).optional(),
+  }),
+);
 const RollupEvent = lazySchema(() =>
   z.union([
     z.object({ scheduledTime: z.iso.datetime({ offset: true }) }),
@@ -43,7 +62,18 @@ const RollupEvent = lazySchema(() =>
   ]),
 );
 
-export const handler = async (event: unknown): Promise<{ days: string[] }> => {
+export const handler = async (
+  event: unknown,
+): Promise<{ days: string[] } | Omit<ContactCheckResult, 'problems'>> => {
+  if (typeof event === 'object' && event !== null && 'check' in event) {
+    const check = parseOrThrow(ContactCheckEvent, event, 'contact check event');
+    const { problems, ...result } = await checkContacts(
+      contactCheck,
+      check.scheduledTime === undefined ? undefined : new Date(check.scheduledTime),
+    );
+    logger.info('contacts checked', { ...result });
+    return result;
+  }
   const input = parseOrThrow(RollupEvent, event, 'rollup event');
   // A reversed range would roll up no day at all and still report success.
   if ('from' in input && input.from > input.to) {

@@ -12,10 +12,11 @@ import { ensureTable, startDynalite } from '#adapters/local/dynalite';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import { FolderExportSink } from '#adapters/local/folder-export-sink';
 import { LocalEventPublisher, LogMetricsPublisher } from '#adapters/local/metrics';
-import { LocalPager } from '#adapters/local/pager';
+import { LocalContactDirectory, LocalPager } from '#adapters/local/pager';
 import { LocalTimers } from '#adapters/local/timers';
 import { handleAlertEvent } from '#app/alert-event';
 import type { CommandDeps } from '#app/command';
+import { checkContacts } from '#app/contacts';
 import { createIntegration } from '#app/ingest';
 import { AckLinks } from '#app/links';
 import { type Clock, systemClock } from '#app/ports';
@@ -227,11 +228,8 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
   });
 
   // Rollups: the nightly run at the configured local time, and on demand.
-  const rollupDeps: RollupDeps = {
-    ...deps,
-    sink: new FolderExportSink(join(dataDir, 'exports')),
-    metrics: new LogMetricsPublisher(log),
-  };
+  const metrics = new LogMetricsPublisher(log);
+  const rollupDeps: RollupDeps = { ...deps, sink: new FolderExportSink(join(dataDir, 'exports')), metrics };
   app.post('/local/rollups', apiAuth, async (c) => {
     try {
       const input = parseOrThrow(LocalRollup, await c.req.json().catch(() => undefined), 'rollup');
@@ -261,6 +259,22 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     },
     log,
   );
+
+  // The contact check, on demand: locally every page reaches the inbox, so every contact is
+  // reachable (LocalContactDirectory) and it finds nothing; in AWS it runs every hour.
+  app.post('/local/contacts/check', apiAuth, async (c) => {
+    try {
+      const result = await checkContacts({
+        ...deps,
+        metrics,
+        directory: new LocalContactDirectory(),
+        warn: (message, data) => log(`warn: ${message} ${JSON.stringify(data)}`),
+      });
+      return c.json(result);
+    } catch (error) {
+      return errorResponse(c, error, 'api');
+    }
+  });
 
   // Local only: the inbox of pages the local pager sent (a stand-in for email and SMS).
   app.get('/local/inbox', async (c) => c.html(inboxPage(pager.inbox, await timers.pending())));

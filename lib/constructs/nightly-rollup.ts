@@ -15,6 +15,14 @@ const TIME_OF_DAY = /^([01]\d|2[0-3]):([0-5]\d)$/;
  * scheduled for (ISO 8601, UTC), so a late retry still rolls up the day it was meant for.
  */
 export const ROLLUP_INPUT = JSON.stringify({ scheduledTime: '<aws.scheduler.scheduled-time>' });
+/**
+ * The hourly contact check's payload: the rollup function's handler takes `check` apart from the
+ * rollups; the scheduled time keeps a retry's events at their ids.
+ */
+export const CONTACT_CHECK_INPUT = JSON.stringify({
+  check: 'contacts',
+  scheduledTime: '<aws.scheduler.scheduled-time>',
+});
 
 export interface NightlyRollupProps {
   /**
@@ -52,7 +60,8 @@ export interface NightlyRollupProps {
 /**
  * The nightly rollup: the rollup function and a recurring EventBridge Scheduler schedule that
  * invokes it once a day at `config.metrics.rollupTime` in `config.timeZone` (Scheduler follows
- * daylight saving time).
+ * daylight saving time). A second schedule of the group, `contact-check`, invokes it every hour
+ * with `{"check": "contacts"}` (app/contacts.ts), with the same retries and dead-letter queue.
  *
  * The schedule lives in a group of its own, not in the escalation-timer group: the functions may
  * create, update and delete any schedule in the timer group (`EscalationTimers.grantManageSchedules`),
@@ -66,6 +75,8 @@ export class NightlyRollup extends Construct {
   readonly groupName: string;
   readonly groupArn: string;
   readonly schedule: scheduler.CfnSchedule;
+  /** Every hour: are the contacts still reachable? */
+  readonly contactCheck: scheduler.CfnSchedule;
   /** `cron(<minute> <hour> * * ? *)`, evaluated in `config.timeZone`. */
   readonly scheduleExpression: string;
   /** Assumed by Scheduler: may only invoke the rollup function and write to `dlq`. */
@@ -117,6 +128,16 @@ export class NightlyRollup extends Construct {
         'with `klaxon rollup`. A dead-letter queue of its own would only move the same messages once more.',
     }));
 
+    const target = (input: string): scheduler.CfnSchedule.TargetProperty => ({
+      arn: functionArn,
+      roleArn: this.role.roleArn,
+      input,
+      retryPolicy: {
+        maximumRetryAttempts: retryAttempts,
+        maximumEventAgeInSeconds: maxEventAge.toSeconds(),
+      },
+      deadLetterConfig: { arn: this.dlq.queueArn },
+    });
     this.schedule = new scheduler.CfnSchedule(this, 'Schedule', {
       name: 'nightly-rollup',
       groupName: this.groupName,
@@ -125,20 +146,21 @@ export class NightlyRollup extends Construct {
       scheduleExpressionTimezone: timeZone,
       flexibleTimeWindow: { mode: 'OFF' },
       state: 'ENABLED',
-      target: {
-        arn: functionArn,
-        roleArn: this.role.roleArn,
-        input: ROLLUP_INPUT,
-        retryPolicy: {
-          maximumRetryAttempts: retryAttempts,
-          maximumEventAgeInSeconds: maxEventAge.toSeconds(),
-        },
-        deadLetterConfig: { arn: this.dlq.queueArn },
-      },
+      target: target(ROLLUP_INPUT),
+    });
+    this.contactCheck = new scheduler.CfnSchedule(this, 'ContactCheck', {
+      name: 'contact-check',
+      groupName: this.groupName,
+      description: 'Klaxon contact check: can every contact still be paged?',
+      scheduleExpression: 'rate(1 hour)',
+      flexibleTimeWindow: { mode: 'OFF' },
+      state: 'ENABLED',
+      target: target(CONTACT_CHECK_INPUT),
     });
     // Scheduler checks the role when the schedule is created: create the policy first.
     const policy = this.role.node.tryFindChild('DefaultPolicy');
-    if (policy !== undefined) this.schedule.node.addDependency(policy);
+    if (policy !== undefined)
+      for (const schedule of [this.schedule, this.contactCheck]) schedule.node.addDependency(policy);
   }
 }
 

@@ -1,4 +1,5 @@
 import { Duration } from 'aws-cdk-lib';
+import * as iam from 'aws-cdk-lib/aws-iam';
 import type * as kms from 'aws-cdk-lib/aws-kms';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import * as subscriptions from 'aws-cdk-lib/aws-sns-subscriptions';
@@ -7,7 +8,7 @@ import { Construct } from 'constructs';
 import type { Contact, Responder } from '#core/config';
 import { type ContactEndpoint, contactEndpoints } from '#core/contacts';
 import { ConfigError } from '#core/errors';
-import { acknowledgeNag } from '../nag.ts';
+import { acknowledgeNag, acknowledgeNagOnGrantee } from '../nag.ts';
 
 /** The AWS-managed key of SNS. */
 export const SNS_MANAGED_KEY = 'alias/aws/sns';
@@ -132,6 +133,34 @@ export class Paging extends Construct {
       for (const key of keys) byKey[key] = subscription;
     }
     this.subscriptions = byKey;
+  }
+
+  /**
+   * What the contact check reads (app/contacts.ts): the topic's subscriptions, and the account's
+   * SMS opt-out list and sandbox. Nothing that changes them.
+   */
+  grantContactCheck(grantee: iam.IGrantable): void {
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: ['sns:ListSubscriptionsByTopic'],
+      resourceArns: [this.topic.topicArn],
+    });
+    iam.Grant.addToPrincipal({
+      grantee,
+      actions: [
+        'sns:CheckIfPhoneNumberIsOptedOut',
+        'sns:GetSMSSandboxAccountStatus',
+        'sns:ListSMSSandboxPhoneNumbers',
+      ],
+      resourceArns: ['*'],
+    });
+    acknowledgeNagOnGrantee(
+      grantee,
+      'AwsSolutions-IAM5[Resource::*]',
+      'The contact check reads whether SMS numbers opted out and whether the account is in the SMS ' +
+        'sandbox (sns:CheckIfPhoneNumberIsOptedOut, GetSMSSandboxAccountStatus, ListSMSSandboxPhoneNumbers): ' +
+        'account-level reads that SNS does not scope to a resource, so "*" is the only resource they accept.',
+    );
   }
 }
 

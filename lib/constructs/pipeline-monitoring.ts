@@ -47,7 +47,12 @@ export interface PipelineMonitoringProps {
   /** The function the timers invoke: its async event age is the escalation lag inside Lambda. */
   readonly escalate: lambda.IFunction;
   /**
-   * An SNS topic every DLQ alarm notifies when it goes into ALARM. It must accept publishes from
+   * The contact check's `UnreachableContacts` (published every hour, 0 when all is well): alarmed
+   * above 0, to the same action as the DLQ alarms.
+   */
+  readonly unreachableContacts: cloudwatch.IMetric;
+  /**
+   * An SNS topic every DLQ alarm (and the unreachable-contacts alarm) notifies when it goes into ALARM. It must accept publishes from
    * CloudWatch: unencrypted, or encrypted with a customer-managed key whose policy lets
    * `cloudwatch.amazonaws.com` use it (not the AWS-managed `alias/aws/sns`).
    * @default - no alarm action; the alarms still change state, and CloudWatch's state-change
@@ -72,6 +77,8 @@ export interface PipelineMonitoringProps {
 export class PipelineMonitoring extends Construct {
   /** The alarm on each dead-letter queue, by its `name`. */
   readonly deadLetterAlarms: Readonly<Record<string, cloudwatch.Alarm>>;
+  /** `<stack>-unreachable-contacts`: some contact can no longer be paged. */
+  readonly unreachableContactsAlarm: cloudwatch.Alarm;
   readonly dashboard: cloudwatch.Dashboard;
 
   constructor(scope: Construct, id: string, props: PipelineMonitoringProps) {
@@ -100,6 +107,22 @@ export class PipelineMonitoring extends Construct {
       alarms[dlq.name] = alarm;
     }
     this.deadLetterAlarms = alarms;
+    // Hourly data points: one period is one check. Missing data (a check that failed and is being
+    // retried) keeps the state, so an alarm raised stays until a check finds nobody unreachable.
+    this.unreachableContactsAlarm = new cloudwatch.Alarm(this, 'UnreachableContactsAlarm', {
+      alarmName: `${stack.stackName}-unreachable-contacts`,
+      alarmDescription:
+        'The hourly contact check found contacts that can no longer be paged (unsubscribed, never ' +
+        'confirmed, SMS opted out, or not verified in the SMS sandbox). The rollup function log ' +
+        '("contact unreachable") and the "Contact Unreachable" events name each contact and the fix; ' +
+        'README: When a contact stops getting pages.',
+      metric: props.unreachableContacts,
+      threshold: 0,
+      comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_THRESHOLD,
+      evaluationPeriods: 1,
+      treatMissingData: cloudwatch.TreatMissingData.IGNORE,
+    });
+    if (topic !== undefined) this.unreachableContactsAlarm.addAlarmAction(new actions.SnsAction(topic));
 
     this.dashboard = new cloudwatch.Dashboard(this, 'Dashboard', {
       dashboardName,
@@ -115,9 +138,9 @@ export class PipelineMonitoring extends Construct {
             leftYAxis: { min: 0 },
           }),
           new cloudwatch.AlarmStatusWidget({
-            title: 'Dead-letter queue alarms',
+            title: 'Dead-letter queue and contact alarms',
             width: 12,
-            alarms: Object.values(alarms),
+            alarms: [...Object.values(alarms), this.unreachableContactsAlarm],
           }),
         ],
         [

@@ -225,7 +225,10 @@ describe('function roles', () => {
 });
 
 describe('dead-letter queue alarms', () => {
-  const alarms = () => ofType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+  const alarms = () =>
+    ofType('AWS::CloudWatch::Alarm')
+      .map(([, a]) => a.Properties)
+      .filter((a) => a.Namespace === 'AWS/SQS');
   const queueNameOf = (alarm: Record<string, unknown>): unknown =>
     (alarm.Dimensions as { Name: string; Value: unknown }[] | undefined)?.find((d) => d.Name === 'QueueName')
       ?.Value;
@@ -281,13 +284,18 @@ describe('dead-letter queue alarms', () => {
     ]);
   });
 
-  it('notify the alarm topic when one is configured', () => {
+  it('notify the alarm topic when one is configured, as the unreachable-contacts alarm does', () => {
     for (const alarm of alarms()) expect(alarm.AlarmActions).toEqual([ALARM_TOPIC]);
+    const contacts = ofType('AWS::CloudWatch::Alarm').filter(([, a]) => a.Properties.Namespace !== 'AWS/SQS');
+    expect(contacts.map(([, a]) => [a.Properties.MetricName, a.Properties.AlarmActions])).toEqual([
+      ['UnreachableContacts', [ALARM_TOPIC]],
+    ]);
   });
 
   it('have no action without one', () => {
     const plain = Template.fromStack(newStack());
-    plain.resourceCountIs('AWS::CloudWatch::Alarm', 7);
+    // The seven DLQ alarms and the unreachable-contacts alarm.
+    plain.resourceCountIs('AWS::CloudWatch::Alarm', 8);
     plain.allResourcesProperties('AWS::CloudWatch::Alarm', { AlarmActions: Match.absent() });
   });
 
@@ -333,7 +341,8 @@ describe('the pipeline dashboard', () => {
       ]);
     }
     const status = dashboardWidgets().find((w) => w.type === 'alarm');
-    expect(status?.properties.alarms).toHaveLength(7);
+    // The seven DLQ alarms and the unreachable-contacts alarm.
+    expect(status?.properties.alarms).toHaveLength(8);
   });
 
   it('shows escalation lag: the escalate async event age and the timer group in Scheduler', () => {

@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { App } from 'aws-cdk-lib';
+import { App, type CfnElement } from 'aws-cdk-lib';
 import { Annotations, Capture, Match, Template } from 'aws-cdk-lib/assertions';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { parseConfig } from '#core/config';
@@ -32,6 +32,9 @@ let template: Template;
 const { ref, resourceOf, policyStatementsOf } = templateReader(() => ({ stack, template }));
 
 const rollupStatements = (): Statement[] => policyStatementsOf(stack.rollup.function.role?.roleName ?? '');
+/** A schedule's template resource (a CfnSchedule is its own CloudFormation element). */
+const scheduleOf = (schedule: CfnElement): { Properties: Record<string, unknown> } =>
+  template.toJSON().Resources[stack.getLogicalId(schedule)];
 
 const TABLES = [
   ['incidents', 'incidentsJsonl', INCIDENT_COLUMNS, 'json'],
@@ -48,8 +51,9 @@ beforeAll(() => {
 
 describe('the nightly schedule', () => {
   it('runs every day at metrics.rollupTime in config.timeZone, on time', () => {
-    template.resourceCountIs('AWS::Scheduler::Schedule', 1);
-    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+    // The nightly rollup and the hourly contact check.
+    template.resourceCountIs('AWS::Scheduler::Schedule', 2);
+    expect(scheduleOf(stack.nightlyRollup.schedule).Properties).toMatchObject({
       // Minute and hour as plain integers: 02:05 is minute 5 of hour 2.
       ScheduleExpression: 'cron(5 2 * * ? *)',
       ScheduleExpressionTimezone: 'Europe/Berlin',
@@ -61,7 +65,7 @@ describe('the nightly schedule', () => {
   it('lives in a group of its own, apart from the escalation timers the functions manage', () => {
     template.resourceCountIs('AWS::Scheduler::ScheduleGroup', 2);
     template.hasResourceProperties('AWS::Scheduler::ScheduleGroup', { Name: 'klaxon-rollup' });
-    template.hasResourceProperties('AWS::Scheduler::Schedule', {
+    template.allResourcesProperties('AWS::Scheduler::Schedule', {
       GroupName: ref(stack.nightlyRollup.groupName),
     });
     expect(ref(stack.nightlyRollup.groupName)).not.toEqual(ref(stack.timers.groupName));
@@ -70,6 +74,7 @@ describe('the nightly schedule', () => {
   it('tells the function the time the run was scheduled for', () => {
     const input = new Capture();
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'nightly-rollup',
       Target: Match.objectLike({ Input: input }),
     });
     expect(input.asString()).toBe('{"scheduledTime":"<aws.scheduler.scheduled-time>"}');
@@ -78,6 +83,7 @@ describe('the nightly schedule', () => {
 
   it('invokes the rollup function, retrying 20 times within 6 hours, then dead-lettering', () => {
     template.hasResourceProperties('AWS::Scheduler::Schedule', {
+      Name: 'nightly-rollup',
       Target: {
         Arn: ref(stack.rollup.function.functionArn),
         RoleArn: ref(stack.nightlyRollup.role.roleArn),
@@ -136,6 +142,70 @@ describe('the nightly schedule', () => {
       '/Klaxon/NightlyRollup',
       Match.stringLikeRegexp('rollupTime 02:05 does not exist in Europe/Berlin on \\d{4}-03-\\d\\d'),
     );
+  });
+});
+
+/** What the contact check may do: read the pages topic's subscriptions, and the account's SMS state. */
+const CONTACT_CHECK_STATEMENTS = () => [
+  {
+    Effect: 'Allow',
+    Action: [
+      'sns:CheckIfPhoneNumberIsOptedOut',
+      'sns:GetSMSSandboxAccountStatus',
+      'sns:ListSMSSandboxPhoneNumbers',
+    ],
+    Resource: '*',
+  },
+];
+
+describe('the contact check', () => {
+  it('runs every hour on its own schedule in the rollup group, with the time it was scheduled for', () => {
+    expect(scheduleOf(stack.nightlyRollup.contactCheck).Properties).toEqual({
+      Name: 'contact-check',
+      GroupName: ref(stack.nightlyRollup.groupName),
+      Description: expect.stringContaining('contact'),
+      ScheduleExpression: 'rate(1 hour)',
+      FlexibleTimeWindow: { Mode: 'OFF' },
+      State: 'ENABLED',
+      Target: {
+        Arn: ref(stack.rollup.function.functionArn),
+        RoleArn: ref(stack.nightlyRollup.role.roleArn),
+        Input: '{"check":"contacts","scheduledTime":"<aws.scheduler.scheduled-time>"}',
+        RetryPolicy: { MaximumRetryAttempts: 20, MaximumEventAgeInSeconds: 21_600 },
+        DeadLetterConfig: { Arn: ref(stack.nightlyRollup.dlq.queueArn) },
+      },
+    });
+  });
+
+  it('may list the pages topic subscriptions, and read the SMS opt-outs and sandbox, which take no resource', () => {
+    const grants = rollupStatements().flatMap((s) =>
+      actions(s)
+        .filter((a) => a.startsWith('sns:') && a !== 'sns:Publish')
+        .map((a) => [a, JSON.stringify(s.Resource)]),
+    );
+    expect(grants).toEqual([
+      ['sns:ListSubscriptionsByTopic', JSON.stringify(ref(stack.paging.topic.topicArn))],
+      ['sns:CheckIfPhoneNumberIsOptedOut', '"*"'],
+      ['sns:GetSMSSandboxAccountStatus', '"*"'],
+      ['sns:ListSMSSandboxPhoneNumbers', '"*"'],
+    ]);
+    // Nothing that changes a subscription or the opt-out list.
+    for (const [action] of grants) expect(action).toMatch(/^sns:(List|Get|Check)/);
+  });
+
+  it('is alarmed when UnreachableContacts > 0, the metric the function publishes', () => {
+    expect(resourceOf(stack.monitoring.unreachableContactsAlarm).Properties).toMatchObject({
+      AlarmName: 'klaxon-unreachable-contacts',
+      Namespace: 'Klaxon',
+      MetricName: 'UnreachableContacts',
+      Dimensions: [{ Name: 'service', Value: 'klaxon-contacts' }],
+      Statistic: 'Maximum',
+      Period: 3600,
+      Threshold: 0,
+      ComparisonOperator: 'GreaterThanThreshold',
+      EvaluationPeriods: 1,
+      TreatMissingData: 'ignore',
+    });
   });
 });
 
@@ -395,7 +465,13 @@ describe('the rollup function', () => {
       { 'Fn::Join': ['', [ref(stack.store.table.tableArn), '/index/*']] },
     ]);
     expect(of('sns:')).toEqual([
-      { Effect: 'Allow', Action: 'sns:Publish', Resource: ref(stack.paging.topic.topicArn) },
+      {
+        Effect: 'Allow',
+        // Publish pages; list the topic's subscriptions (the contact check, below).
+        Action: ['sns:ListSubscriptionsByTopic', 'sns:Publish'],
+        Resource: ref(stack.paging.topic.topicArn),
+      },
+      ...CONTACT_CHECK_STATEMENTS(),
     ]);
     expect(of('secretsmanager:').flatMap(resources)).toEqual([ref(stack.ackSecret.secret.secretArn)]);
   });

@@ -382,12 +382,18 @@ describe('permissions', () => {
     }
   });
 
-  it('never grants Action "*" nor Resource "*"', () => {
+  it('never grants Action "*", nor Resource "*" but to the SNS reads that accept no other', () => {
     const all = statements();
     expect(all.length).toBeGreaterThan(0);
+    // The contact check's reads of the account's SMS opt-outs and sandbox (Paging.grantContactCheck).
+    const accountReads = [
+      'sns:CheckIfPhoneNumberIsOptedOut',
+      'sns:GetSMSSandboxAccountStatus',
+      'sns:ListSMSSandboxPhoneNumbers',
+    ];
     for (const s of all) {
       expect(actions(s)).not.toContain('*');
-      expect(resources(s)).not.toContain('*');
+      if (resources(s).includes('*')) expect(actions(s)).toEqual(accountReads);
     }
   });
 });
@@ -524,11 +530,11 @@ describe('context values (`cdk deploy -c key=value`)', () => {
     Template.fromStack(stack).resourceCountIs('AWS::SNS::Subscription', 201);
   });
 
-  it('alarmTopicArn: every dead-letter-queue alarm notifies that topic', () => {
+  it('alarmTopicArn: every dead-letter-queue alarm, and the unreachable-contacts alarm, notifies that topic', () => {
     const topic = 'arn:aws:sns:eu-central-1:123456789012:ops-alarms';
     const stack = build({ config: path.join(ROOT, 'klaxon.config.json'), alarmTopicArn: topic });
     const alarms = Object.values(Template.fromStack(stack).findResources('AWS::CloudWatch::Alarm'));
-    expect(alarms).toHaveLength(Object.keys(stack.monitoring.deadLetterAlarms).length);
+    expect(alarms).toHaveLength(Object.keys(stack.monitoring.deadLetterAlarms).length + 1);
     expect(alarms.length).toBeGreaterThan(0);
     for (const alarm of alarms) expect(alarm.Properties.AlarmActions).toEqual([topic]);
   });

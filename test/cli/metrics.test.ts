@@ -203,3 +203,20 @@ describe('klaxon rollup and klaxon metrics against the running local pipeline', 
     ).toMatchObject({ to: '2026-11-10' });
   });
 });
+
+describe('the contact check of the local runtime', () => {
+  it('finds every contact reachable (the inbox reaches them all), and says so with a count of 0', async () => {
+    const res = await fetch(`${runtime.url}/local/contacts/check`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${runtime.apiToken}` },
+    });
+    expect(res.status).toBe(200);
+    const contacts = runtime.config.responders.reduce((n, r) => n + r.contacts.length, 0);
+    expect(await res.json()).toEqual({
+      checkedAt: now.toISOString(),
+      contacts,
+      unreachable: 0,
+      problems: [],
+    });
+  });
+});

@@ -8,8 +8,17 @@ const runNightlyRollup = vi.hoisted(() =>
   vi.fn(async (day: string) => [{ day: '2026-11-19' }, { day }] as { day: string }[]),
 );
 vi.mock('#app/rollup', () => ({ runRollups, runNightlyRollup }));
+const checkContacts = vi.hoisted(() =>
+  vi.fn(async (_deps: unknown, at?: Date) => ({
+    checkedAt: (at ?? new Date()).toISOString(),
+    contacts: 5,
+    unreachable: 1,
+    problems: [],
+  })),
+);
+vi.mock('#app/contacts', () => ({ checkContacts }));
 
-let handler: (event: unknown) => Promise<{ days: string[] }>;
+let handler: (event: unknown) => Promise<unknown>;
 
 beforeAll(async () => {
   vi.stubEnv('AWS_REGION', 'eu-west-1');
@@ -32,6 +41,7 @@ afterAll(() => {
 beforeEach(() => {
   runRollups.mockClear();
   runNightlyRollup.mockClear();
+  checkContacts.mockClear();
 });
 
 describe('the rollup Lambda', () => {
@@ -60,6 +70,35 @@ describe('the rollup Lambda', () => {
       ],
     });
     expect(runRollups).not.toHaveBeenCalled();
+    expect(runNightlyRollup).not.toHaveBeenCalled();
+  });
+});
+
+describe('the contact check event', () => {
+  it('{"check":"contacts"} runs the contact check as of the scheduled time, and no rollup', async () => {
+    expect(await handler({ check: 'contacts', scheduledTime: '2026-11-26T10:00:00Z' })).toEqual({
+      checkedAt: '2026-11-26T10:00:00.000Z',
+      contacts: 5,
+      unreachable: 1,
+    });
+    expect(checkContacts).toHaveBeenCalledWith(
+      expect.objectContaining({ directory: expect.anything(), warn: expect.any(Function) }),
+      new Date('2026-11-26T10:00:00Z'),
+    );
+    // By hand, without a scheduled time: as of now.
+    await handler({ check: 'contacts' });
+    expect(checkContacts).toHaveBeenLastCalledWith(expect.anything(), undefined);
+    expect(runRollups).not.toHaveBeenCalled();
+    expect(runNightlyRollup).not.toHaveBeenCalled();
+  });
+
+  it('refuses an unknown check by its field, and runs nothing', async () => {
+    const refused = await handler({ check: 'contact', scheduledTime: '2026-11-26T10:00:00Z' }).catch(
+      (e: unknown) => e,
+    );
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as ValidationError).message).toContain('check');
+    expect(checkContacts).not.toHaveBeenCalled();
     expect(runNightlyRollup).not.toHaveBeenCalled();
   });
 });
