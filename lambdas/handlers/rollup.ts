@@ -42,6 +42,14 @@ const Day = lazySchema(() => z.iso.date());
  * runNightlyRollup); an operator may invoke it with `{"day"}` or `{"from","to"}` (from ≤ to) to
  * backfill.
  */
+const RollupEvent = lazySchema(() =>
+  z.union([
+    z.object({ scheduledTime: z.iso.datetime({ offset: true }) }),
+    z.object({ day: Day }),
+    z.object({ from: Day, to: Day }),
+  ]),
+);
+
 /**
  * The hourly contact check's schedule sends `{"check": "contacts", "scheduledTime": …}` (the
  * same time in a retry, so its events keep their ids); by hand `{"check": "contacts"}` checks as
@@ -53,13 +61,6 @@ const ContactCheckEvent = lazySchema(() =>
     check: z.literal('contacts'),
     scheduledTime: z.iso.datetime({ offset: true }).optional(),
   }),
-);
-const RollupEvent = lazySchema(() =>
-  z.union([
-    z.object({ scheduledTime: z.iso.datetime({ offset: true }) }),
-    z.object({ day: Day }),
-    z.object({ from: Day, to: Day }),
-  ]),
 );
 
 export const handler = async (
