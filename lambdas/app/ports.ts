@@ -102,8 +102,12 @@ export interface TriggerOptions {
   readonly impact?: Impact;
   /** Recorded on a new incident: the opener holds the lease on its opening effects until then. */
   readonly openingLease?: { readonly token: string; readonly until: Date };
-  /** The local day (configured zone) of the alert's start: where an open incident belongs. */
-  readonly day?: string;
+  /**
+   * The configured zone: an open incident is filed under the local day of the start the store
+   * records for it (`incidentDay`), which the store decides (an alert re-sent after a resolution
+   * starts at that resolution, not at its own older timestamp).
+   */
+  readonly timeZone?: string;
 }
 
 export interface IncidentStore {

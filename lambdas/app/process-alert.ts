@@ -97,14 +97,15 @@ export async function processAlert(alert: Alert, deps: ProcessAlertDeps): Promis
 
 /**
  * What a new incident is opened with: its severity from the service's mapping of the sender's
- * (or the one given), the escalation policy for that severity, and the day it belongs to.
+ * (or the one given), the escalation policy for that severity, and the zone of the day it belongs
+ * to (the store files it under its start's day: it decides the start).
  */
 export function openingOptions(alert: Alert, config: KlaxonConfig, sev?: Severity): TriggerOptions {
   const service = config.services.find((s) => s.id === alert.service);
   const severity = sev ?? mapSourceSeverity(alert.severity, service?.severityMapping);
   const policy = service?.severityPolicies[severity] ?? service?.escalationPolicy;
   return {
-    day: localDay(alert.occurredAt ?? alert.receivedAt, config.timeZone),
+    timeZone: config.timeZone,
     sev: severity,
     ...(policy ? { escalationPolicy: policy } : {}),
   };

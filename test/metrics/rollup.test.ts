@@ -258,6 +258,37 @@ describe('nightly rollup on dynalite', () => {
   });
 });
 
+describe('an open incident is on the day index under the day of the start it records', () => {
+  const overall = (rollups: readonly Rollup[]) =>
+    rollups.find((r) => r.service === '*' && r.severity === '*');
+  async function send(
+    h: Harness,
+    at: string,
+    alert: { dedupKey: string; action?: 'resolve'; occurredAt?: string },
+  ) {
+    h.p.clock.set(new Date(at));
+    await processAlert(makeAlert({ service: 'checkout', receivedAt: at, ...alert }), h.p.deps);
+  }
+
+  it('the next incident of a still-firing alert (its old startsAt) belongs to the day it starts: the resolution', async () => {
+    const h = await harness('2026-11-20T09:00:00.000Z');
+    // Alertmanager re-sends a firing alert with its original startsAt (Nov 20). Resolved Nov 26
+    // 09:00Z; its next repeat opens an incident that starts then, on Nov 26 — not on Nov 20.
+    const firing = { dedupKey: 'fp-1', occurredAt: '2026-11-20T10:00:00.000Z' };
+    await send(h, '2026-11-20T10:00:30.000Z', firing);
+    await send(h, '2026-11-26T09:00:00.000Z', { dedupKey: 'fp-1', action: 'resolve' });
+    await send(h, '2026-11-26T10:00:00.000Z', firing);
+    const open = (await h.p.store.list({})).incidents.find((i) => i.status !== 'resolved');
+    expect(open?.startedAt).toBe('2026-11-26T09:00:00.000Z');
+    expect(overall((await runRollup('2026-11-26', h.deps)).rollups)).toMatchObject({
+      incidents: 2,
+      resolved: 1,
+      stillOpen: 1,
+    });
+    expect(overall((await runRollup('2026-11-20', h.deps)).rollups)).toMatchObject({ incidents: 0 });
+  });
+});
+
 describe('MTBF across the day boundary', () => {
   it('measures from the latest earlier resolution, even of an incident detected before another', async () => {
     const h = await harness();

@@ -30,7 +30,7 @@ import { mapSourceSeverity } from '#core/classification';
 import { RetryableError, ValidationError } from '#core/errors';
 import { eventHash, incidentIdFor } from '#core/ids';
 import { type Incident, TIMELINE_TYPES, type TimelineEntry } from '#core/incident';
-import { instant, type Rollup } from '#core/metrics';
+import { incidentDay, instant, type Rollup } from '#core/metrics';
 import type { ScheduleOverride } from '#core/oncall';
 import { defaultDocumentClient } from './dynamodb-client.ts';
 
@@ -1489,6 +1489,7 @@ function upsertCommand(
   options: TriggerOptions,
   previousResolvedAt: string | undefined,
 ): UpdateCommand {
+  const startedAt = startOf(alert, previousResolvedAt);
   return new UpdateCommand({
     TableName: table,
     Key: { pk: incPk(id), sk: 'INC' },
@@ -1511,7 +1512,7 @@ function upsertCommand(
         : []),
       ...(options.escalationPolicy ? ['escalationPolicy = if_not_exists(escalationPolicy, :policy)'] : []),
       ...(options.impact ? ['impact = if_not_exists(impact, :impact)'] : []),
-      ...(options.day
+      ...(options.timeZone
         ? ['gsi3pk = if_not_exists(gsi3pk, :day), gsi3sk = if_not_exists(gsi3sk, :daySk)']
         : []),
       'gsi1pk = if_not_exists(gsi1pk, :gsi1pk), gsi1sk = if_not_exists(gsi1sk, :gsiSk)',
@@ -1533,7 +1534,7 @@ function upsertCommand(
       ':source': alert.source,
       ':severity': alert.severity,
       ':origin': alert.origin,
-      ':startedAt': startOf(alert, previousResolvedAt),
+      ':startedAt': startedAt,
       ':now': nowIso,
       ':one': 1,
       ':zero': 0,
@@ -1548,7 +1549,13 @@ function upsertCommand(
         : {}),
       ...(options.escalationPolicy ? { ':policy': options.escalationPolicy } : {}),
       ...(options.impact ? { ':impact': options.impact } : {}),
-      ...(options.day ? { ':day': `DAY#${options.day}`, ':daySk': `${alert.service}#${id}` } : {}),
+      // Open, it belongs to the day of the start it is given here (not of the alert's own time).
+      ...(options.timeZone
+        ? {
+            ':day': `DAY#${incidentDay({ startedAt }, options.timeZone)}`,
+            ':daySk': `${alert.service}#${id}`,
+          }
+        : {}),
       ':seen': seen,
       ':seenSet': new Set([seen]),
       ':gsi1pk': `SVC#${alert.service}`,
