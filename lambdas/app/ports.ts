@@ -105,7 +105,8 @@ export interface TriggerOptions {
   /**
    * The configured zone: an open incident is filed under the local day of the start the store
    * records for it (`incidentDay`), which the store decides (an alert re-sent after a resolution
-   * starts at that resolution, not at its own older timestamp).
+   * starts at that resolution, not at its own older timestamp), and moved with it when a late
+   * alert moves it earlier.
    */
   readonly timeZone?: string;
 }
@@ -113,8 +114,9 @@ export interface TriggerOptions {
 export interface IncidentStore {
   /**
    * Counts a trigger into the open incident for its (service, dedup key), or opens one. `options`
-   * matter only to a new incident: given as a function, it is called only for the full upsert
-   * (which may create one), not for the short append of a key this process knows is open.
+   * matter only to a new incident, and (`timeZone`) to one whose start an alert moves earlier:
+   * given as a function, it is called only for the full upsert (which may create one) or such a
+   * move, not for the short append of a key this process knows is open.
    */
   trigger(alert: Alert, now: Date, options?: TriggerOptions | (() => TriggerOptions)): Promise<AlertOutcome>;
   /** Acknowledges the open incident for the alert's key, if it is still triggered. */

@@ -1,9 +1,11 @@
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '#adapters/aws/dynamodb-client';
+import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import { FolderExportSink } from '#adapters/local/folder-export-sink';
 import { LocalEventPublisher } from '#adapters/local/metrics';
@@ -286,6 +288,62 @@ describe('an open incident is on the day index under the day of the start it rec
       stillOpen: 1,
     });
     expect(overall((await runRollup('2026-11-20', h.deps)).rollups)).toMatchObject({ incidents: 0 });
+  });
+
+  it('a late alert that moves the start to the previous day moves the open incident there', async () => {
+    const h = await harness('2026-11-25T22:00:00.000Z');
+    // 00:10 Berlin Nov 26; then another replica's alert, delivered late: the problem began at 23:50
+    // Berlin on Nov 25.
+    await send(h, '2026-11-25T23:10:00.000Z', { dedupKey: 'disk', occurredAt: '2026-11-25T23:09:00.000Z' });
+    await send(h, '2026-11-25T23:12:00.000Z', { dedupKey: 'disk', occurredAt: '2026-11-25T22:50:00.000Z' });
+    const [open] = (await h.p.store.list({})).incidents;
+    expect(open?.startedAt).toBe('2026-11-25T22:50:00.000Z');
+    expect(overall((await runRollup('2026-11-25', h.deps)).rollups)).toMatchObject({ stillOpen: 1 });
+    expect(overall((await runRollup('2026-11-26', h.deps)).rollups)).toMatchObject({ incidents: 0 });
+    // Resolved, it moves to its resolution day as any incident.
+    await send(h, '2026-11-26T09:00:00.000Z', { dedupKey: 'disk', action: 'resolve' });
+    expect(overall((await runRollup('2026-11-25', h.deps)).rollups)).toMatchObject({ incidents: 0 });
+    expect(overall((await runRollup('2026-11-26', h.deps)).rollups)).toMatchObject({ resolved: 1 });
+  });
+
+  it('a resolve between a late alert’s count and its start’s move leaves the incident on its resolution day', async () => {
+    const h = await harness('2026-11-25T22:00:00.000Z');
+    await send(h, '2026-11-25T23:10:00.000Z', { dedupKey: 'disk', occurredAt: '2026-11-25T23:09:00.000Z' });
+    // A store whose write moving the start waits for a resolve (00:12 Berlin, Nov 26) to land first.
+    const client = documentClient(
+      new DynamoDBClient({
+        endpoint: dynamo.endpoint,
+        region: 'local',
+        credentials: { accessKeyId: 'local', secretAccessKey: 'local' },
+      }),
+    );
+    let raced = false;
+    client.middlewareStack.add(
+      (next) => async (args) => {
+        const input = args.input as { UpdateExpression?: string };
+        if (!raced && input.UpdateExpression?.startsWith('SET startedAt = :at')) {
+          raced = true;
+          await send(h, '2026-11-25T23:12:00.000Z', { dedupKey: 'disk', action: 'resolve' });
+        }
+        return next(args);
+      },
+      { step: 'initialize', name: 'resolveFirst' },
+    );
+    const racing = new DynamoDbIncidentStore({ tableName: h.p.store.tableName, client });
+    h.p.clock.set(new Date('2026-11-25T23:12:00.000Z'));
+    const late = makeAlert({
+      service: 'checkout',
+      dedupKey: 'disk',
+      receivedAt: '2026-11-25T23:11:00.000Z',
+      occurredAt: '2026-11-25T22:50:00.000Z',
+    });
+    await processAlert(late, { ...h.p.deps, store: racing });
+    expect(raced).toBe(true);
+    const [resolved] = (await h.p.store.list({})).incidents;
+    // The problem began at 23:50 Berlin on Nov 25 all the same (MTTR), but it is resolved: Nov 26.
+    expect(resolved).toMatchObject({ status: 'resolved', startedAt: '2026-11-25T22:50:00.000Z' });
+    expect(overall((await runRollup('2026-11-26', h.deps)).rollups)).toMatchObject({ resolved: 1 });
+    expect(overall((await runRollup('2026-11-25', h.deps)).rollups)).toMatchObject({ incidents: 0 });
   });
 });
 

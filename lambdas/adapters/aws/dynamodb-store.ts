@@ -233,7 +233,8 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
         // The problem began with the earliest alert, not the first to arrive (DESIGN.md).
         const earlier =
           Number(item.alertCount) > 1 ? earlierStart(alert, item, key.previousResolvedAt) : undefined;
-        if (earlier !== undefined && (await this.#startEarlier(id, earlier))) item.startedAt = earlier;
+        if (earlier !== undefined && (await this.#startEarlier(id, earlier, opening().timeZone)))
+          item.startedAt = earlier;
         const incident = toIncident(item);
         return { kind: incident.alertCount === 1 ? 'opened' : 'appended', incident };
       } catch (error) {
@@ -268,13 +269,29 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
    * Moves an incident's `startedAt` back to an alert counted into it whose own timestamp is
    * earlier (alerts arrive out of order). A second write, only for such an alert; a no-op when an
    * even earlier one got there first. Timestamps are stored as toISOString writes them.
+   * While open, the incident belongs to its start day (`timeZone`): the day moves in the same
+   * write. Resolved meanwhile (between the count and this), it stays on its resolution day: only
+   * then a third write moves the start alone.
    */
-  async #startEarlier(id: string, at: string): Promise<boolean> {
-    return this.#updateIf(id, {
-      expression: 'SET startedAt = :at',
-      condition: 'startedAt > :at',
-      values: { ':at': at },
-    });
+  async #startEarlier(id: string, at: string, timeZone: string | undefined): Promise<boolean> {
+    if (timeZone === undefined)
+      return this.#updateIf(id, {
+        expression: 'SET startedAt = :at',
+        condition: 'startedAt > :at',
+        values: { ':at': at },
+      });
+    return (
+      (await this.#updateIf(id, {
+        expression: 'SET startedAt = :at, gsi3pk = :day',
+        condition: 'startedAt > :at AND attribute_not_exists(resolvedAt)',
+        values: { ':at': at, ':day': `DAY#${incidentDay({ startedAt: at }, timeZone)}` },
+      })) ||
+      (await this.#updateIf(id, {
+        expression: 'SET startedAt = :at',
+        condition: 'startedAt > :at AND attribute_exists(resolvedAt)',
+        values: { ':at': at },
+      }))
+    );
   }
 
   async acknowledge(alert: Alert, now: Date, who: string): Promise<AlertOutcome> {
