@@ -6,8 +6,10 @@ import {
   daysBetween,
   type IncidentFacts,
   instant,
+  localDay,
   monthlyBudgetMinutes,
   monthOf,
+  previousDay,
   type Rollup,
   rollupDay,
 } from '#core/metrics';
@@ -36,7 +38,8 @@ import type {
  *   3. write the exports (JSON Lines and CSV, incidents and rollups, under dt=D);
  *   4. error budgets: month-to-date SEV-1/SEV-2 downtime per service with an SLO; the first time a
  *      month's budget is used up, "Error Budget Exhausted" goes on the bus and the owners are told
- *      (a conditional put makes that once per service and month, however often D is re-run);
+ *      (a conditional put makes that once per service and month, however often D is re-run) —
+ *      while the month is current or ended yesterday: a backfill of an older one tells nobody;
  *   5. publish the custom metrics.
  * Every step overwrites by key, so running a day twice gives the same rollup and the same files.
  * An incident open when D is rolled up and resolved later moves to its resolution day: re-running
@@ -225,7 +228,12 @@ function earliest(times: readonly string[]): string | undefined {
   return min === undefined ? undefined : new Date(min).toISOString();
 }
 
-/** Month-to-date error budgets of the services with an SLO, announcing exhaustion once. */
+/**
+ * Month-to-date error budgets of the services with an SLO, announcing exhaustion once — only while
+ * it is news: for the current month, or the one that ended yesterday (the nightly run on the 1st
+ * rolls up its last day); both in the configured zone. A re-run or backfill of an older month
+ * returns its status and tells nobody (no event for pipelines to freeze on, no notice, no record).
+ */
 async function errorBudgets(
   day: string,
   today: readonly Rollup[],
@@ -235,6 +243,9 @@ async function errorBudgets(
   const services = deps.config.services.filter((s) => s.slo !== undefined);
   if (services.length === 0) return [];
   const month = monthOf(day);
+  const now = deps.clock();
+  const current = [localDay(now, deps.config.timeZone), previousDay(now, deps.config.timeZone)].map(monthOf);
+  const news = current.includes(month);
   // Earlier days of the month from the store; today and the days this run re-rolled from the run
   // (the index may lag a write).
   const earlier = [
@@ -250,7 +261,7 @@ async function errorBudgets(
     const budgetMinutes = monthlyBudgetMinutes(slo.availability);
     const exhausted = usedMinutes >= budgetMinutes;
     let announced = false;
-    if (exhausted && (await deps.store.claimBudgetNotice(service.id, month, deps.clock()))) {
+    if (news && exhausted && (await deps.store.claimBudgetNotice(service.id, month, now))) {
       announced = true;
       const detail = {
         version: 1,

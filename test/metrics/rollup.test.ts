@@ -10,9 +10,9 @@ import { LocalEventBus } from '#adapters/local/event-bus';
 import { FolderExportSink } from '#adapters/local/folder-export-sink';
 import { LocalEventPublisher } from '#adapters/local/metrics';
 import { processAlert } from '#app/process-alert';
-import { type RollupDeps, rollupRow, runNightlyRollup, runRollup } from '#app/rollup';
+import { type RollupDeps, rollupRow, runNightlyRollup, runRollup, runRollups } from '#app/rollup';
 import { INCIDENT_COLUMNS, incidentExportRow, parseCsv, ROLLUP_COLUMNS } from '#core/exports';
-import type { Rollup } from '#core/metrics';
+import { daysBetween, type Rollup } from '#core/metrics';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
 import { overriding } from '../support/override.ts';
@@ -249,6 +249,47 @@ describe('nightly rollup on dynalite', () => {
     await runRollup('2026-11-27', h.deps);
     expect(h.events.published).toHaveLength(1);
     expect(h.p.takePages()).toEqual([]);
+  });
+
+  it('a backfill of a month long over records its budget exhausted without announcing it', async () => {
+    const h = await harness('2026-10-10T08:00:00.000Z');
+    await incident(h, 'outage', '2026-10-10T09:00:00.000Z', {
+      severity: 'critical',
+      startedBefore: 0,
+      resolveAfter: 60,
+    });
+    h.p.takePages();
+    // December 5: October is re-run (say, after adding the SLO or excluding a drill).
+    h.p.clock.set(new Date('2026-12-05T10:00:00.000Z'));
+    const results = await runRollups(daysBetween('2026-10-01', '2026-10-31'), h.deps);
+    expect(results.at(-1)?.budgets).toEqual([
+      expect.objectContaining({ month: '2026-10', usedMinutes: 60, exhausted: true, announced: false }),
+    ]);
+    expect(h.events.published).toEqual([]);
+    expect(h.p.takePages()).toEqual([]);
+  });
+
+  it('the night after a month ends, its last day still announces; two nights after, a re-run does not', async () => {
+    const h = await harness('2026-11-30T08:00:00.000Z');
+    await incident(h, 'outage', '2026-11-30T09:00:00.000Z', {
+      severity: 'critical',
+      startedBefore: 0,
+      resolveAfter: 60,
+    });
+    h.p.takePages();
+    // Dec 2, 01:30 Berlin: Nov 30 is not news any more.
+    h.p.clock.set(new Date('2026-12-02T00:30:00.000Z'));
+    expect((await runRollup('2026-11-30', h.deps)).budgets[0]).toMatchObject({
+      exhausted: true,
+      announced: false,
+    });
+    expect(h.events.published).toEqual([]);
+    // The nightly run of Dec 1, 01:30 Berlin (00:30Z), rolls up Nov 30: the first time it is known.
+    h.p.clock.set(new Date('2026-12-01T00:30:00.000Z'));
+    const [nov30] = await runNightlyRollup('2026-11-30', h.deps);
+    expect(nov30?.budgets[0]).toMatchObject({ month: '2026-11', exhausted: true, announced: true });
+    expect(h.events.published.map((e) => e.detailType)).toEqual(['Error Budget Exhausted']);
+    expect(h.p.takePages()).toEqual(['notice carol carol-0']);
   });
 
   it('publishes the custom metrics of each run', async () => {
