@@ -109,22 +109,36 @@ export function incidentFacts(incident: Incident): IncidentFacts {
 export const REROLL_DAYS = 2;
 
 /**
- * The nightly run for `day`: first re-rolls each of the REROLL_DAYS days before it that was rolled
- * up before and has changed since — it had incidents still open, or its incidents now give other
- * rollups (an incident resolved after the day's run but filed under it, like a resolve confirmed
- * by its monitoring period after midnight; one that moved to its resolution day; an exclusion) —
- * rewriting its rollups, exports and error budgets, oldest first; then rolls up `day`. Every
- * step is idempotent. Re-rolled days do not publish the custom metrics again (they are a
- * once-a-night reading: publishing a day twice would count it twice).
+ * The nightly run for `day`: first, oldest first, each of the REROLL_DAYS days before it is rolled
+ * up if its own night was missed, or re-rolled if it was rolled up before and has changed since —
+ * it had incidents still open, or its incidents now give other rollups (an incident resolved after
+ * the day's run but filed under it, like a resolve confirmed by its monitoring period after
+ * midnight; one that moved to its resolution day; an exclusion) — rewriting its rollups, exports
+ * and error budgets; then rolls up `day`. Every step is idempotent. Re-rolled days do not publish
+ * the custom metrics again (they are a once-a-night reading: publishing a day twice would count it
+ * twice); a missed night's day publishes them, once, as its night would have.
  */
 export async function runNightlyRollup(day: string, deps: RollupDeps): Promise<RollupResult[]> {
   const earlier = daysBetween(addDays(day, -REROLL_DAYS), addDays(day, -1));
-  const stored = await deps.store.listRollups(earlier[0] as string, earlier.at(-1) as string);
+  // One day more: whether the day before the first was rolled up (a missed night, below).
+  const stored = await deps.store.listRollups(addDays(day, -REROLL_DAYS - 1), earlier.at(-1) as string);
+  const rolledUp = new Set(stored.map((r) => r.day));
   const fresh = new Map<string, readonly Rollup[]>();
   const results: RollupResult[] = [];
   for (const past of earlier) {
     const before = stored.filter((r) => r.day === past);
-    if (before.length === 0) continue; // never rolled up: a backfill's business, not the night's
+    if (before.length === 0) {
+      // Never rolled up, though the day before it was: its night's run was missed (Scheduler skips
+      // a time the clocks jump over — 01:30 in London on the last Sunday of March — or its retries
+      // ran out). Rolled up now, its metrics published as that night's would have been. Before
+      // the first rolled-up day (a new deployment) a day is a backfill's business.
+      if (!rolledUp.has(addDays(past, -1))) continue;
+      const missed = await computeDay(past, deps);
+      results.push(await writeDay(missed, deps, { fresh, publish: true }));
+      fresh.set(past, missed.rollups);
+      rolledUp.add(past);
+      continue;
+    }
     const stillOpen = before.some((r) => r.service === '*' && r.severity === '*' && r.stillOpen > 0);
     const now = await computeDay(past, deps);
     if (!stillOpen && sameRollups(before, now.rollups)) continue;

@@ -208,8 +208,8 @@ function warnIfSkippedByDaylightSaving(scope: Construct, time: string, timeZone:
   Annotations.of(scope).addWarningV2(
     'klaxon:rollup-time-skipped-by-dst',
     `metrics.rollupTime ${time} does not exist in ${timeZone} on ${skipped.join(', ')} (daylight saving ` +
-      'time starts): EventBridge Scheduler skips that night, so no rollup or export runs for the day ' +
-      'before. Pick a rollupTime outside the skipped hour.',
+      'time starts): EventBridge Scheduler skips that night, so the day before is rolled up and exported ' +
+      "only by the next night's run, a day late. Pick a rollupTime outside the skipped hour.",
   );
 }
 

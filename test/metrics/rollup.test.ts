@@ -476,7 +476,37 @@ describe('the nightly run re-rolls recent days that changed since they were roll
     expect(overall(nov21[0]?.rollups ?? [])).toMatchObject({ incidents: 1, resolved: 1, stillOpen: 0 });
   });
 
-  it('a day never rolled up is not started by the look-back', async () => {
+  it('a missed night (Scheduler skips 01:30 when the clocks jump over it) is rolled up by the next one, its metrics published once', async () => {
+    const h = await harness();
+    await incident(h, 'x', '2026-11-19T10:00:00.000Z', {
+      service: 'platform',
+      startedBefore: 0,
+      resolveAfter: 5,
+    });
+    await incident(h, 'y', '2026-11-20T10:00:00.000Z', {
+      service: 'platform',
+      startedBefore: 0,
+      resolveAfter: 5,
+    });
+    await nightly(h, '2026-11-19', '2026-11-20T00:30:00.000Z');
+    // The night of Nov 21 never ran: Nov 20 was not rolled up.
+    const nov21 = await nightly(h, '2026-11-21', '2026-11-22T00:30:00.000Z');
+    expect(nov21.map((r) => r.day)).toEqual(['2026-11-20', '2026-11-21']);
+    expect(overall(nov21[0]?.rollups ?? [])).toMatchObject({ incidents: 1, resolved: 1 });
+    expect(h.published.map((rollups) => rollups[0]?.day)).toEqual(['2026-11-19', '2026-11-20', '2026-11-21']);
+    // The next night finds it rolled up and unchanged: nothing again, nothing published twice.
+    expect((await nightly(h, '2026-11-22', '2026-11-23T00:30:00.000Z')).map((r) => r.day)).toEqual([
+      '2026-11-22',
+    ]);
+    expect(h.published.map((rollups) => rollups[0]?.day)).toEqual([
+      '2026-11-19',
+      '2026-11-20',
+      '2026-11-21',
+      '2026-11-22',
+    ]);
+  });
+
+  it('a day never rolled up, with none rolled up before it (a new deployment), is not started by the look-back', async () => {
     const h = await harness();
     await incident(h, 'x', '2026-11-20T10:00:00.000Z', {
       service: 'platform',
