@@ -1418,7 +1418,8 @@ function stopEntry(stopped: Incident, why: string): TimelineEntry {
  * A maintenance window started: stop the escalations in flight for the service — those of its
  * unacknowledged incidents. An incident someone owns (acknowledged, mitigated) keeps its status
  * reminders and its ack timeout (which, should it fire in the window, stops the incident then);
- * a resolve being watched escalates nothing, and its end-of-period timer must stay.
+ * a resolve being watched escalates nothing, and its end-of-period timer must stay. An exhausted
+ * escalation has nothing in flight either: stopped, the window's end would run its policy again.
  */
 export async function stopEscalationsFor(
   service: string,
@@ -1426,7 +1427,9 @@ export async function stopEscalationsFor(
   why: string,
 ): Promise<number> {
   return countOfService(service, deps, async (incident) =>
-    incident.status === 'triggered' ? stopIncidentEscalation(incident, deps, why) : 'unchanged',
+    incident.status === 'triggered' && incident.escalation !== 'exhausted'
+      ? stopIncidentEscalation(incident, deps, why)
+      : 'unchanged',
   );
 }
 

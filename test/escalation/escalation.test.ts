@@ -789,6 +789,24 @@ describe('maintenance windows', () => {
     expect(await timelineTypes(p, incident.id)).toEqual(['OPENED', 'ESCALATION_STOPPED']);
     expect((await p.store.get(incident.id))?.escalation).toBe('stopped');
   });
+
+  it('leave an exhausted escalation alone: the end of a later window does not run the policy again', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'warning' });
+    await p.fastForward(60 * MINUTE); // level 1, level 2, the repeat, then the fallback: exhausted
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'exhausted' });
+    p.takePages();
+    const now = p.clock.now();
+    const window = await createMaintenance(
+      { service: 'checkout', from: now, to: new Date(now.getTime() + 30 * MINUTE) },
+      p.deps,
+    );
+    expect(window.stopped).toBe(0); // nothing of it was in flight
+    await p.fastForward(60 * MINUTE);
+    expect(p.takePages()).toEqual([]);
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'exhausted' });
+    expect(await timelineTypes(p, incident.id)).not.toContain('ESCALATION_STOPPED');
+  });
 });
 
 describe('maintenance windows and incidents someone owns', () => {
