@@ -1,6 +1,6 @@
 import type { Alert } from '#core/alert';
 import type { Heartbeat } from '#core/config';
-import { TimerEventSchema, timer } from '#core/timers';
+import { type TimerEvent, TimerEventSchema, timer } from '#core/timers';
 import { parseOrThrow } from '#core/validation';
 import { onDigest } from './digest.ts';
 import {
@@ -40,10 +40,9 @@ export async function handleTimerEvent(input: unknown, deps: EscalationDeps): Pr
     case 'heartbeat':
       return onHeartbeatMissed(event.heartbeatId, event.armedAt, deps);
     case 'maintenance': {
-      const now = deps.clock();
-      const windows = await deps.store.listMaintenance(event.service, now);
-      const window = windows.find((w) => w.id === event.windowId);
-      if (window === undefined || new Date(window.from) > now) return 'stale';
+      const window = await windowOf(event, deps);
+      if (window === undefined) return 'stale';
+      if (await notYet(event, new Date(window.from), deps)) return 'rescheduled';
       await stopEscalationsFor(event.service, deps, `maintenance window ${window.id}`);
       return 'done';
     }
@@ -51,10 +50,31 @@ export async function handleTimerEvent(input: unknown, deps: EscalationDeps): Pr
       return onBusinessHours(event, deps);
     case 'maintenance-end': {
       // (Deleted early, the window resumed escalation then; this finds nothing stopped left.)
+      const window = await windowOf(event, deps);
+      if (window !== undefined && (await notYet(event, new Date(window.to), deps))) return 'rescheduled';
       await resumeEscalationsFor(event.service, deps, `maintenance window ${event.windowId}`);
       return 'done';
     }
   }
+}
+
+/** The window a maintenance timer is for, unless it ended or was deleted. */
+async function windowOf(event: { service: string; windowId: string }, deps: EscalationDeps) {
+  const windows = await deps.store.listMaintenance(event.service, deps.clock());
+  return windows.find((w) => w.id === event.windowId);
+}
+
+/**
+ * A one-time timer that arrives before its moment `at` — Scheduler's at() fires anywhere in its
+ * minute ("60 second precision"), or the moment moved since the timer was set — is set again for
+ * it under its own name, and does nothing now; false once `at` has come. A reschedule, not a
+ * create: the schedule being delivered still exists (deleted after this invocation completes),
+ * and a create of its name would be taken for a duplicate.
+ */
+async function notYet(event: TimerEvent, at: Date, deps: EscalationDeps): Promise<boolean> {
+  if (at <= deps.clock()) return false;
+  await deps.timers.reschedule(timer(event, at));
+  return true;
 }
 
 /** The dedup key of a heartbeat's "missed" incidents. */
@@ -88,8 +108,9 @@ export function heartbeatBack(heartbeat: Heartbeat, pingAt: string, client?: str
  * A heartbeat's timer fired: no ping came in time, so a "missed heartbeat" incident opens. The
  * miss is judged against the latest ping, not the one that armed this timer: a timer that
  * arrives after a later ping (Scheduler's retry of a failed invocation, or an earlier ping's
- * reschedule that landed last) is stale. It re-arms the latest ping's deadline (the timer it
- * may have overwritten) and opens nothing, or, that deadline gone too, opens the latest's miss.
+ * reschedule that landed last) is stale, and so is one delivered early in its minute. It re-arms
+ * the latest ping's deadline (the timer it may have overwritten, or its own: notYet) and opens
+ * nothing, or, that deadline gone too, opens the latest's miss.
  */
 async function onHeartbeatMissed(
   heartbeatId: string,
@@ -108,10 +129,8 @@ async function onHeartbeatMissed(
   const later = await pingAfter(armedAt);
   const since = later ?? armedAt;
   const expected = new Date(Date.parse(since) + interval);
-  if (later !== undefined && expected > deps.clock()) {
-    await deps.timers.reschedule(timer({ kind: 'heartbeat', heartbeatId, armedAt: since }, expected));
-    return 'stale';
-  }
+  // Before the latest ping's deadline (a later ping, or delivered early in its minute): not missed.
+  if (await notYet({ kind: 'heartbeat', heartbeatId, armedAt: since }, expected, deps)) return 'stale';
   const alert: Alert = {
     eventKey: `heartbeat:${heartbeatId}:${since}`,
     service: heartbeat.service,

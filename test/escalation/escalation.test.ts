@@ -809,6 +809,49 @@ describe('maintenance windows', () => {
   });
 });
 
+describe('maintenance timers that Scheduler delivers early (at() has minute precision)', () => {
+  it('an end timer that arrives before the end is set again for it, and resumes then', async () => {
+    const p = await startPipeline(dynamo, config(), '2026-11-26T10:00:45.123Z');
+    const incident = await open(p, { severity: 'warning' });
+    p.takePages();
+    const now = p.clock.now();
+    const window = await createMaintenance(
+      { service: 'checkout', from: now, to: new Date(now.getTime() + 30 * MINUTE) }, // 10:30:45.123
+      p.deps,
+    );
+    // "invoke their targets with 60 second precision": at(10:30:46) may come at 10:30:20.
+    p.clock.set(new Date('2026-11-26T10:30:20.000Z'));
+    const end = { kind: 'maintenance-end', service: 'checkout', windowId: window.id };
+    expect(await handleTimerEvent(end, p.deps)).toBe('rescheduled');
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'stopped' });
+    expect((await p.timers.pending()).find((t) => t.name === `mwe-checkout-${window.id}`)?.dueAt).toBe(
+      window.to,
+    );
+    expect(p.takePages()).toEqual([]);
+    await p.fastForward(MINUTE);
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'active' });
+  });
+
+  it('a start timer that arrives before the start is set again for it, and stops then', async () => {
+    const p = await startPipeline(dynamo, config(), '2026-11-26T10:00:45.123Z');
+    const incident = await open(p, { severity: 'warning' });
+    const from = new Date(p.clock.now().getTime() + 10 * MINUTE); // 10:10:45.123
+    const window = await createMaintenance(
+      { service: 'checkout', from, to: new Date(from.getTime() + 30 * MINUTE) },
+      p.deps,
+    );
+    p.clock.set(new Date('2026-11-26T10:10:05.000Z'));
+    const start = { kind: 'maintenance', service: 'checkout', windowId: window.id };
+    expect(await handleTimerEvent(start, p.deps)).toBe('rescheduled');
+    expect((await p.timers.pending()).find((t) => t.name === `mw-checkout-${window.id}`)?.dueAt).toBe(
+      window.from,
+    );
+    await p.fastForward(MINUTE);
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'stopped' });
+  });
+});
+
 describe('maintenance windows and incidents someone owns', () => {
   it('keep reminding the owner; an ack timeout in the window waits, stopped, and pages level 1 when it ends', async () => {
     const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));

@@ -84,7 +84,10 @@ export class SchedulerTimers implements Timers {
   }
 }
 
-/** `at(yyyy-mm-ddThh:mm:ss)` in UTC; Scheduler's resolution is one second (rounded up). */
+/**
+ * `at(yyyy-mm-ddThh:mm:ss)` in UTC, rounded up to the second; Scheduler invokes it anywhere in that
+ * minute (60-second precision): a handler whose moment matters checks it (app/timers.ts, notYet).
+ */
 export function atExpression(at: Date): string {
   const seconds = new Date(Math.ceil(at.getTime() / 1000) * 1000);
   return `at(${seconds.toISOString().slice(0, 19)})`;
