@@ -29,7 +29,6 @@ import { localDay } from '#core/metrics';
 import { SEVERITIES, type Severity } from '#core/severity';
 import { type TimerEvent, timer, timerName } from '#core/timers';
 import {
-  actOnLatest,
   afterAcknowledged,
   afterResolved,
   cancelEscalationTimers,
@@ -55,6 +54,7 @@ import {
   startReminders,
   stopIncidentEscalation,
   stoppedByMaintenance,
+  whileEscalating,
   withEffects,
 } from './escalation.ts';
 import { afterMitigated, monitoringUntil } from './lifecycle.ts';
@@ -711,12 +711,8 @@ async function afterSeverityChanged(
       // stopped, and the window's end pages its level 1 (like any incident the window kept quiet).
       if (restarted) {
         await cancelEscalationTimers(before, deps);
-        // Read again after a race (a role, …) — while still escalating: an active incident with no
-        // timer would never page, not even when the window ends.
-        await actOnLatest(after.id, deps, async (current) =>
-          current.status === 'triggered' && current.escalation === 'active'
-            ? stopIncidentEscalation(current, deps, 'maintenance window')
-            : 'unchanged',
+        await whileEscalating(after, deps, (current) =>
+          stopIncidentEscalation(current, deps, 'maintenance window'),
         );
       }
       note = ' (maintenance window: nobody paged)';

@@ -508,17 +508,21 @@ export async function pageLevelOne(
   now: Date,
   counting: Counting = 'now',
 ): Promise<{ effects: Effects; note: string }> {
+  // Stopped without an entry of its own: the caller's entry says why nobody was paged.
+  const stop = (until?: Date) =>
+    whileEscalating(incident, deps, async (current) => {
+      if (until !== undefined) await timeBusinessHours(current, current.generation + 1, until, deps);
+      const stopped = await deps.store.stopEscalation(current, undefined, { offHours: until !== undefined });
+      return stopped === undefined ? 'raced' : 'acted';
+    });
   if (await inMaintenance(incident.service, deps, now)) {
-    await deps.store.stopEscalation(incident);
+    await stop();
     return { effects: NONE, note: ' — maintenance window: nobody paged' };
   }
   const until = offHoursUntil(incident, deps, now);
   if (until !== undefined) {
     // A retry that finds it waiting already leaves it (and its timer) as it is.
-    if (!waitsForBusinessHours(incident)) {
-      await timeBusinessHours(incident, incident.generation + 1, until, deps);
-      await deps.store.stopEscalation(incident, undefined, { offHours: true });
-    }
+    if (!waitsForBusinessHours(incident)) await stop(until);
     return { effects: NONE, note: ` — ${offHoursText(until, deps)}` };
   }
   const policy = policyOf(incident, deps.config);
@@ -767,7 +771,7 @@ export async function onEscalateTimer(
       // times the next step with someone for now (runStep), passing over empty levels.
       if (incident.step >= event.step || incident.escalation !== 'active') return 'stale';
       if (await inMaintenance(incident.service, deps, now)) {
-        await stopIncidentEscalation(incident, deps, 'maintenance window');
+        if ((await stopIncidentEscalation(incident, deps, 'maintenance window')) === 'raced') continue;
         return 'stopped';
       }
       // Due outside business hours: this step waits, stopped, and escalation resumes (from level 1,
@@ -1177,14 +1181,15 @@ export async function onAckTimeout(
     // waits, stopped, like any unacknowledged one, and escalates from level 1 when the window ends.
     // (Stopping moves the generation on, so a retry of this timer finds it stale.)
     if (await inMaintenance(incident.service, deps, now)) {
-      await stopIncidentEscalation(incident, deps, 'maintenance window (the acknowledgement timed out)');
+      const why = 'maintenance window (the acknowledgement timed out)';
+      await whileEscalating(incident, deps, (current) => stopIncidentEscalation(current, deps, why));
       return 'stopped';
     }
     // Outside business hours for its severity the same, until they begin.
     const until = offHoursUntil(incident, deps, now);
     if (until !== undefined) {
       const why = `the acknowledgement timed out ${offHoursText(until, deps)}`;
-      await stopIncidentEscalation(incident, deps, why, until);
+      await whileEscalating(incident, deps, (current) => stopIncidentEscalation(current, deps, why, until));
       return 'stopped';
     }
     const policy = policyOf(incident, deps.config);
@@ -1472,6 +1477,27 @@ export async function actOnLatest(
     if (acted !== 'raced') return acted;
   }
   throw new RetryableError(`incident ${id} kept changing; retry`);
+}
+
+/**
+ * Runs `stop` on the incident as it is now while it still escalates in `incident`'s generation
+ * (triggered, active), and again on a fresh read after a race (a role, a reminder's claim): a stop
+ * that lost one and was left at that would leave it active with no timer — paged by nobody, not
+ * even when the window ends or business hours begin. Anything else (acknowledged, restarted,
+ * stopped already) is not its business.
+ */
+export async function whileEscalating(
+  incident: Incident,
+  deps: EscalationDeps,
+  stop: (current: Incident) => Promise<Acted>,
+): Promise<Acted> {
+  return actOnLatest(incident.id, deps, async (current) =>
+    current.status === 'triggered' &&
+    current.escalation === 'active' &&
+    current.generation === incident.generation
+      ? stop(current)
+      : 'unchanged',
+  );
 }
 
 export function nameOf(who: string, deps: EscalationDeps): string {

@@ -967,6 +967,109 @@ describe('a raise that restarts escalation inside a maintenance window, racing a
   });
 });
 
+describe('a stop that loses a race is read again: an active incident with no timer would never page', () => {
+  /** A store whose first stopEscalation loses to `write` (another change that moves the version on). */
+  const racingStop = (p: Pipeline, write: (fresh: Incident) => Promise<unknown>) => {
+    let raced: string | undefined;
+    const store = overriding(p.store, {
+      stopEscalation: async (...args) => {
+        if (raced === undefined) {
+          raced = args[0].id;
+          const fresh = await p.store.get(raced);
+          if (fresh) await write(fresh);
+        }
+        return p.store.stopEscalation(...args);
+      },
+    });
+    return { deps: { ...p.deps, store }, raced: () => raced };
+  };
+
+  it('an ack timeout in a window whose stop races the status reminder claimed at the same second', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p); // SEV-1: alice
+    await assignRole(incident.id, { role: 'commander', person: 'bob', who: 'bob' }, p.deps);
+    await acknowledge(p, incident, 'alice'); // ack timeout at +30, status reminders at +15, +30
+    const from = new Date(p.clock.now().getTime() + MINUTE);
+    await createMaintenance(
+      { service: 'checkout', from, to: new Date(from.getTime() + 60 * MINUTE) },
+      p.deps,
+    );
+    const racing = racingStop(p, (fresh) =>
+      p.store.claimReminder(fresh, fresh.reminderSeq + 1, p.clock.now()),
+    );
+    p.timers.target(async (input) => {
+      await handleTimerEvent(
+        input,
+        (input as { kind: string }).kind === 'ack-timeout' ? racing.deps : p.deps,
+      );
+    });
+    await p.fastForward(31 * MINUTE); // the acknowledgement lapses inside the window
+    expect(racing.raced()).toBe(incident.id);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'triggered', escalation: 'stopped' });
+    p.takePages();
+    await p.fastForward(31 * MINUTE); // the window has ended
+    expect(p.takePages().filter((page) => page.startsWith('page'))).toContain('page alice alice-0');
+  });
+
+  it('a reopen inside a window whose stop races a role assignment', async () => {
+    const p = await startPipeline(dynamo, config({ resolveMonitoringMinutes: 10 }));
+    const incident = await open(p, { dedupKey: 'reopen' });
+    await acknowledge(p, incident, 'alice');
+    await resolveIncident(incident.id, { who: 'alice', now: false }, p.deps); // watched for 10 minutes
+    const now = p.clock.now();
+    await createMaintenance(
+      { service: 'checkout', from: now, to: new Date(now.getTime() + 60 * MINUTE) },
+      p.deps,
+    );
+    p.takePages();
+    const racing = racingStop(p, (fresh) =>
+      p.store.patch(fresh, { roles: { ...fresh.roles, scribe: 'carol' } }),
+    );
+    await processAlert(
+      makeAlert({ dedupKey: 'reopen', receivedAt: p.clock.now().toISOString() }),
+      racing.deps,
+    );
+    expect(racing.raced()).toBe(incident.id);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'triggered', escalation: 'stopped' });
+    await p.fastForward(61 * MINUTE);
+    expect(p.takePages()).toContain('page alice alice-0');
+  });
+
+  it("a step timer in a window (its start's timer not run yet) whose stop races a role assignment", async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'warning' });
+    const now = p.clock.now();
+    const to = new Date(now.getTime() + 30 * MINUTE).toISOString();
+    await p.store.putMaintenance({
+      id: 'late',
+      service: 'checkout',
+      from: now.toISOString(),
+      to,
+      createdAt: to,
+    });
+    const racing = racingStop(p, (fresh) => p.store.patch(fresh, { roles: { scribe: 'carol' } }));
+    p.timers.target(async (input) => {
+      await handleTimerEvent(input, (input as { kind: string }).kind === 'escalate' ? racing.deps : p.deps);
+    });
+    await p.fastForward(5 * MINUTE); // level 2 comes due inside the window
+    expect(racing.raced()).toBe(incident.id);
+    expect(await p.store.get(incident.id)).toMatchObject({ status: 'triggered', escalation: 'stopped' });
+    p.takePages();
+    await endMaintenance('checkout', 'late', p.deps);
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
+
+  it('a SEV-4 opened at night whose wait races a role assignment is paged at 09:00', async () => {
+    const p = await startPipeline(dynamo, teamConfig({}, { businessHours: {} }), '2026-11-26T02:00:00.000Z');
+    const racing = racingStop(p, (fresh) => p.store.patch(fresh, { roles: { scribe: 'carol' } }));
+    await processAlert(makeAlert({ severity: 'info', receivedAt: p.clock.now().toISOString() }), racing.deps);
+    const id = racing.raced() ?? '';
+    expect(await p.store.get(id)).toMatchObject({ status: 'triggered', escalation: 'stopped' });
+    await p.fastForward(6 * 60 * MINUTE); // 09:00
+    expect(p.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
+});
+
 describe('a lowering that switches policy inside a maintenance window', () => {
   it('stops the restarted escalation; the window ends and level 1 of the new policy is paged', async () => {
     const base = teamConfig();
