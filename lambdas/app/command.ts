@@ -696,8 +696,9 @@ async function afterSeverityChanged(
   const now = deps.clock();
   let effects = NONE;
   let note = '';
-  // Not while a maintenance window stopped its escalation; a stop to wait for business hours (kept
-  // by an acknowledgement while it waited) does not hold back the raise of an owned incident.
+  // Not while a maintenance window holds a triggered incident stopped (its end pages level 1); an
+  // owned one is paged unless a window or off-hours is in force now (the `stopped` an
+  // acknowledgement kept from a window or a wait is not).
   if (
     (raised || restarted) &&
     after.status !== 'resolved' &&

@@ -160,9 +160,17 @@ export function waitsForBusinessHours(incident: Incident): boolean {
   return incident.escalation === 'stopped' && incident.offHoursGeneration === incident.generation;
 }
 
-/** Whether a maintenance window stopped its escalation (not the wait for business hours). */
+/**
+ * Whether a maintenance window holds its escalation stopped (not the wait for business hours): only
+ * while it is triggered. An acknowledgement stops escalation anyway, and keeps the `stopped` a window
+ * (or the wait) left — the window's end resumes only unacknowledged incidents — so for an owned one
+ * it says nothing about now: its raise asks whether a window or off-hours is in force (inMaintenance,
+ * offHoursUntil), and the ack timeout's restart makes it active.
+ */
 export function stoppedByMaintenance(incident: Incident): boolean {
-  return incident.escalation === 'stopped' && !waitsForBusinessHours(incident);
+  return (
+    incident.status === 'triggered' && incident.escalation === 'stopped' && !waitsForBusinessHours(incident)
+  );
 }
 
 /**

@@ -170,7 +170,11 @@ export interface Incident {
   readonly step: number;
   /** When that step was claimed. */
   readonly stepAt: string;
-  /** `stopped` by a maintenance window; `exhausted` after the last step. */
+  /**
+   * `stopped` by a maintenance window or to wait for business hours; `exhausted` after the last
+   * step. Read only while triggered: an acknowledgement keeps what it found (a window's end resumes
+   * only unacknowledged incidents), and a restart (ack timeout, reopen) makes it active.
+   */
   readonly escalation: 'active' | 'stopped' | 'exhausted';
   /** The last status-update reminder sent, and when it was claimed. */
   readonly reminderSeq: number;

@@ -914,6 +914,38 @@ describe('severity changes and maintenance windows', () => {
   });
 });
 
+describe('an incident a window stopped, acknowledged inside it', () => {
+  it('raised after the window pages level 1 once; raised inside it, nobody', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'warning' }); // SEV-3: alice
+    p.takePages();
+    const now = p.clock.now();
+    await createMaintenance(
+      { service: 'checkout', from: now, to: new Date(now.getTime() + 30 * MINUTE) },
+      p.deps,
+    );
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'stopped' });
+    await p.fastForward(10 * MINUTE);
+    await acknowledge(p, incident, 'alice');
+    await changeSeverity(incident.id, { severity: 'SEV-2', who: 'alice', reason: 'payments slow' }, p.deps);
+    expect(p.takePages().filter((page) => page.startsWith('page'))).toEqual([]);
+    expect((await p.store.timeline(incident.id)).at(-1)?.text).toBe(
+      'Escalated SEV-3 → SEV-2: payments slow (maintenance window: nobody paged)',
+    );
+    await p.fastForward(60 * MINUTE); // the window is long over
+    p.takePages();
+    await changeSeverity(
+      incident.id,
+      { severity: 'SEV-1', who: 'alice', reason: 'customers affected' },
+      p.deps,
+    );
+    expect(p.takePages().filter((page) => page.startsWith('page'))).toEqual([
+      'page alice alice-0',
+      'page alice alice-1',
+    ]);
+  });
+});
+
 describe('a window whose incident keeps changing under it', () => {
   it('fails to be retried (the timer or the request does) instead of leaving the incident as it was', async () => {
     const p = await startPipeline(dynamo, config());
