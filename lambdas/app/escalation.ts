@@ -515,7 +515,7 @@ export async function pageLevelOne(
   deps: EscalationDeps,
   now: Date,
   counting: Counting = 'now',
-): Promise<{ effects: Effects; note: string }> {
+): Promise<{ effects: Effects; note: string; waits?: true }> {
   // Stopped without an entry of its own: the caller's entry says why nobody was paged.
   const stop = (until?: Date) =>
     whileEscalating(incident, deps, async (current) => {
@@ -525,13 +525,13 @@ export async function pageLevelOne(
     });
   if (await inMaintenance(incident.service, deps, now)) {
     await stop();
-    return { effects: NONE, note: ' — maintenance window: nobody paged' };
+    return { effects: NONE, note: ' — maintenance window: nobody paged', waits: true };
   }
   const until = offHoursUntil(incident, deps, now);
   if (until !== undefined) {
     // A retry that finds it waiting already leaves it (and its timer) as it is.
     if (!waitsForBusinessHours(incident)) await stop(until);
-    return { effects: NONE, note: ` — ${offHoursText(until, deps)}` };
+    return { effects: NONE, note: ` — ${offHoursText(until, deps)}`, waits: true };
   }
   const policy = policyOf(incident, deps.config);
   return policy ? await runStep(incident, policy, 0, deps, now, counting) : { effects: NONE, note: '' };
@@ -1191,60 +1191,95 @@ export async function onAckTimeout(
     if (await inMaintenance(incident.service, deps, now)) {
       const why = 'maintenance window (the acknowledgement timed out)';
       await whileEscalating(incident, deps, (current) => stopIncidentEscalation(current, deps, why));
-      return 'stopped';
+      return recordWaitingLapse(incident, 'maintenance window: paging when it ends', deps);
     }
     // Outside business hours for its severity the same, until they begin.
     const until = offHoursUntil(incident, deps, now);
     if (until !== undefined) {
       const why = `the acknowledgement timed out ${offHoursText(until, deps)}`;
       await whileEscalating(incident, deps, (current) => stopIncidentEscalation(current, deps, why, until));
-      return 'stopped';
+      return recordWaitingLapse(incident, offHoursText(until, deps), deps);
     }
     const policy = policyOf(incident, deps.config);
     const { effects: step, note } = policy
       ? await runStep(incident, policy, 0, deps, now)
       : { effects: NONE, note: '' };
-    const snoozed = snoozeEnded(incident);
-    // The acknowledger is paged too, unless level 1 just paged them.
-    const acker = incident.acknowledgedBy;
-    const ackerEffects =
-      isResponder(acker, deps) && !step.paged.includes(acker)
-        ? await notify(
-            incident,
-            [acker],
-            {
-              kind: 'page',
-              reason: `${snoozed ? 'Snoozed' : 'Acknowledged'} but still unresolved: escalation restarted`,
-              cause: `ackto:${incident.generation}`,
-            },
-            deps,
-            now,
-          )
-        : NONE;
-    await emit(
-      deps,
-      'Incident Escalated',
-      incident,
-      {
-        level: 1,
-        step: 0,
-        paged: [...new Set([...ackerEffects.paged, ...step.paged])],
-        ...(snoozed ? { snoozedUntil: snoozed.until } : {}),
-      },
-      { cause: `ackto:${incident.generation}`, at: incident.stepAt },
-    );
+    const effects = await repageAcknowledger(incident, step, `ackto:${incident.generation}`, deps, now);
     const done = ackTimeoutEntry(incident, deps);
-    await deps.store.putTimelineEntry({
-      ...done,
-      text: done.text + note,
-      ...withEffects({
-        paged: [...new Set([...ackerEffects.paged, ...step.paged])],
-        throttled: [...ackerEffects.throttled, ...step.throttled],
-      }),
-    });
+    await deps.store.putTimelineEntry({ ...done, text: done.text + note, ...withEffects(effects) });
     return 'done';
   }
   throw new Error(`ack timeout of ${event.incidentId} kept racing`);
+}
+
+/**
+ * Level 1 of a restart after an ack timeout paged (`step`): the acknowledger is paged too, unless
+ * level 1 just paged them, and the bus told (Incident Escalated, level 1 again). Who both reached.
+ */
+async function repageAcknowledger(
+  incident: Incident,
+  step: Effects,
+  cause: string,
+  deps: EscalationDeps,
+  now: Date,
+): Promise<Effects> {
+  const snoozed = snoozeEnded(incident);
+  const acker = incident.acknowledgedBy;
+  const ackerEffects =
+    isResponder(acker, deps) && !step.paged.includes(acker)
+      ? await notify(
+          incident,
+          [acker],
+          {
+            kind: 'page',
+            reason: `${snoozed ? 'Snoozed' : 'Acknowledged'} but still unresolved: escalation restarted`,
+            cause,
+          },
+          deps,
+          now,
+        )
+      : NONE;
+  const paged = [...new Set([...ackerEffects.paged, ...step.paged])];
+  await emit(
+    deps,
+    'Incident Escalated',
+    incident,
+    { level: 1, step: 0, paged, ...(snoozed ? { snoozedUntil: snoozed.until } : {}) },
+    { cause, at: incident.stepAt },
+  );
+  return {
+    paged,
+    throttled: [...ackerEffects.throttled, ...step.throttled],
+    messages: ackerEffects.messages + step.messages,
+  };
+}
+
+/**
+ * An acknowledgement that lapsed where nobody may be paged (a maintenance window, outside business
+ * hours), its incident stopped: the lapse is recorded all the same (the postmortem counts them),
+ * saying until when it waits — written after the stop, so a retry that finds it unwritten still
+ * stops it. The resume that ends the wait pages the acknowledger too (owesLapsedPage).
+ */
+async function recordWaitingLapse(
+  incident: Incident,
+  waits: string,
+  deps: EscalationDeps,
+): Promise<TimerOutcome> {
+  const done = ackTimeoutEntry(incident, deps);
+  await deps.store.putTimelineEntry({ ...done, text: `${done.text} — ${waits}` });
+  return 'stopped';
+}
+
+/**
+ * Whether the acknowledger is owed the page of an ack timeout that lapsed while nobody could be
+ * paged: no page reached them since the last lapse (ACK_TIMEOUT).
+ */
+async function owesLapsedPage(incident: Incident, deps: EscalationDeps): Promise<boolean> {
+  const acker = incident.acknowledgedBy;
+  if (!isResponder(acker, deps)) return false;
+  const timeline = await deps.store.timeline(incident.id);
+  const lapse = timeline.findLastIndex((e) => e.type === 'ACK_TIMEOUT');
+  return lapse >= 0 && !timeline.slice(lapse).some((e) => (e.paged ?? []).includes(acker));
 }
 
 function ackTimeoutEntry(incident: Incident, deps: EscalationDeps): TimelineEntry {
@@ -1580,8 +1615,17 @@ async function resumeIncidentEscalation(
   );
   if (await deps.store.hasTimelineEntry(done)) return 'unchanged';
   // Resumed outside business hours (a window that ends at night): waits again for their start.
-  const { effects, note } = await pageLevelOne(running, deps, deps.clock());
-  await deps.store.putTimelineEntry({ ...done, text: done.text + note, ...withEffects(effects) });
+  const at = deps.clock();
+  const { effects: step, note, waits } = await pageLevelOne(running, deps, at);
+  // Its ack timeout lapsed in the wait: the acknowledger is paged now too, as at a lapse in hours.
+  const owed = !waits && (await owesLapsedPage(running, deps));
+  const effects = owed
+    ? await repageAcknowledger(running, step, `resume:${running.generation}`, deps, at)
+    : step;
+  const lapsed = owed
+    ? ` — the acknowledgement had timed out: ${nameOf(running.acknowledgedBy ?? '', deps)} paged too`
+    : '';
+  await deps.store.putTimelineEntry({ ...done, text: done.text + note + lapsed, ...withEffects(effects) });
   return 'acted';
 }
 

@@ -886,6 +886,49 @@ describe('maintenance windows and incidents someone owns', () => {
   });
 });
 
+describe('an acknowledgement that lapses in a maintenance window', () => {
+  it('is recorded; the window ends and its acknowledger is paged with level 1, once', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p); // SEV-1: alice
+    await acknowledge(p, incident, 'carol');
+    const now = p.clock.now();
+    const window = await createMaintenance(
+      { service: 'checkout', from: now, to: new Date(now.getTime() + 60 * MINUTE) },
+      p.deps,
+    );
+    p.takePages();
+    await p.fastForward(31 * MINUTE);
+    expect(p.takePages().filter((page) => page.startsWith('page'))).toEqual([]);
+    expect(
+      (await p.store.timeline(incident.id)).filter((e) => e.type === 'ACK_TIMEOUT').map((e) => e.text),
+    ).toEqual([
+      'Acknowledged but unresolved past the ack timeout: escalation restarted — maintenance window: paging when it ends',
+    ]);
+    await p.fastForward(30 * MINUTE); // the window ends
+    expect(p.takePages().filter((page) => page.startsWith('page'))).toEqual([
+      'page alice alice-0',
+      'page alice alice-1',
+      'page carol carol-0',
+    ]);
+    // Its end's timer again, or another window's end later: carol is not paged again.
+    expect(
+      await handleTimerEvent({ kind: 'maintenance-end', service: 'checkout', windowId: window.id }, p.deps),
+    ).toBe('done');
+    await p.fastForward(5 * MINUTE);
+    expect(p.takePages().filter((page) => page.startsWith('page'))).toEqual(['page carol carol-0']); // level 2
+    const later = p.clock.now();
+    await createMaintenance(
+      { service: 'checkout', from: later, to: new Date(later.getTime() + MINUTE) },
+      p.deps,
+    );
+    await p.fastForward(MINUTE);
+    expect(p.takePages().filter((page) => page.startsWith('page'))).toEqual([
+      'page alice alice-0',
+      'page alice alice-1',
+    ]);
+  });
+});
+
 describe('severity changes and maintenance windows', () => {
   it('a raise inside a window pages nobody and says so; a raise after it pages level 1', async () => {
     const p = await startPipeline(dynamo, config());
@@ -1635,6 +1678,34 @@ describe('business hours (SEV-4: Mon–Fri 09:00–17:00 Europe/Berlin)', () => 
     );
     await until(p, '2026-11-27T08:00:00.000Z');
     expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
+
+  it('an acknowledgement that lapses after 17:00 is recorded; at 09:00 its acknowledger is paged with level 1', async () => {
+    const p = await startPipeline(dynamo, hours({ ackTimeoutMinutes: 30 }), '2026-11-26T15:30:00.000Z');
+    const incident = await open(p, { severity: 'info' }); // Thu 16:30: alice
+    await p.fastForward(5 * MINUTE); // carol (level 2) is paged, and takes it
+    await acknowledge(p, incident, 'carol');
+    p.takePages();
+    p.events.take();
+    await p.fastForward(30 * MINUTE); // 17:05: the acknowledgement lapses outside business hours
+    expect(p.takePages()).toEqual([]);
+    expect(p.events.take()).not.toContain('Incident Escalated'); // nobody was paged yet
+    const lapse = (await p.store.timeline(incident.id)).filter((e) => e.type === 'ACK_TIMEOUT');
+    expect(lapse.map((e) => e.text)).toEqual([
+      'Acknowledged but unresolved past the ack timeout: escalation restarted — outside business hours: paging at 09:00 Fri 27 Nov (Europe/Berlin)',
+    ]);
+    const waiting = (await p.store.get(incident.id))?.generation ?? 0;
+    await until(p, '2026-11-27T08:00:00.000Z'); // Fri 09:00
+    expect(pages(p)).toEqual(['page alice alice-0', 'page alice alice-1', 'page carol carol-0']);
+    expect(p.events.take()).toContain('Incident Escalated');
+    expect((await texts(p, incident.id)).at(-1)).toBe(
+      'Escalation resumed: the wait for business hours ended — the acknowledgement had timed out: Carol paged too',
+    );
+    // The start's timer again: nothing. Five minutes on, the policy goes on without her again.
+    const event = { kind: 'business-hours', incidentId: incident.id, generation: waiting };
+    expect(await handleTimerEvent(event, p.deps)).toBe('stale');
+    await p.fastForward(5 * MINUTE);
+    expect(pages(p)).toEqual(['page carol carol-0']);
   });
 
   it('a window over 09:00 that ends after 17:00: the SEV-4 that waited is paged the next morning', async () => {
