@@ -39,6 +39,17 @@ const Id = ServiceId;
 
 /** Local time of day, `HH:MM` (24 h). */
 const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM (24 h)');
+/**
+ * When business hours end: a time of day after their start (core/business-hours.ts counts within
+ * one local day), so not 24:00, which people write for "until midnight".
+ */
+const EndOfDay = z
+  .string()
+  .refine((t) => t !== '24:00', {
+    message: 'cannot be 24:00: business hours end within their day, by 23:59 (nor cross midnight)',
+    abort: true,
+  })
+  .pipe(TimeOfDay);
 const LocalDate = z.iso.date();
 
 export const ContactSchema = lazySchema(() =>
@@ -134,7 +145,7 @@ export const BusinessHoursSchema = lazySchema(() =>
     .object({
       days: z.array(z.enum(WEEKDAYS)).min(1).max(7).default(['Mon', 'Tue', 'Wed', 'Thu', 'Fri']),
       from: TimeOfDay.default('09:00'),
-      to: TimeOfDay.default('17:00'),
+      to: EndOfDay.default('17:00'),
       severities: z.array(z.enum(SEVERITIES)).min(1).max(4).default(['SEV-4']),
     })
     .strict()

@@ -168,6 +168,9 @@ describe('config: businessHours', () => {
     expect(errors({ days: ['Mon', 'Mon'] })).toEqual(['businessHours.days.1: duplicate day "Mon"']);
     expect(errors({ days: [] })[0]).toMatch(/^businessHours\.days: /);
     expect(errors({ from: '9am' })[0]).toMatch(/^businessHours\.from: must be a time of day/);
+    expect(errors({ from: '18:00', to: '24:00' })).toEqual([
+      'businessHours.to: cannot be 24:00: business hours end within their day, by 23:59 (nor cross midnight)',
+    ]);
     expect(errors({ severities: ['SEV-5'] })[0]).toMatch(/^businessHours\.severities\.0: /);
     expect(errors({ day: ['Mon'] })).toEqual(['businessHours.day: is not a known field; did you mean days?']);
     expect(errors({ from: '18:00' }, 'service')).toEqual([
