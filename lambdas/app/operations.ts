@@ -1,6 +1,6 @@
 import { AuthenticationError, NotFoundError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
-import { type TimerEvent, timer, timerName } from '#core/timers';
+import { type TimerEvent, timerAfter, timerName } from '#core/timers';
 import { type EscalationDeps, resumeEscalationsFor, stopEscalationsFor } from './escalation.ts';
 import type { AlertBus, Integration, MaintenanceWindow } from './ports.ts';
 import { heartbeatBack, heartbeatDedupKey } from './timers.ts';
@@ -36,11 +36,11 @@ export async function createMaintenance(
     stopped = await stopEscalationsFor(input.service, deps, `maintenance window ${window.id}`);
   } else {
     const event: TimerEvent = { kind: 'maintenance', service: input.service, windowId: window.id };
-    await deps.timers.schedule(timer(event, input.from));
+    await deps.timers.schedule(timerAfter(event, input.from));
   }
   // At its end, what it stopped and nobody acknowledged escalates again.
   const end: TimerEvent = { kind: 'maintenance-end', service: input.service, windowId: window.id };
-  await deps.timers.schedule(timer(end, input.to));
+  await deps.timers.schedule(timerAfter(end, input.to));
   return { ...window, stopped };
 }
 
@@ -72,7 +72,7 @@ export async function pingHeartbeat(
   const deadline = new Date(now.getTime() + heartbeat.intervalMinutes * (deps.minuteMs ?? 60_000));
   await deps.store.recordPing(heartbeatId, now);
   await deps.timers.reschedule(
-    timer({ kind: 'heartbeat', heartbeatId, armedAt: now.toISOString() }, deadline),
+    timerAfter({ kind: 'heartbeat', heartbeatId, armedAt: now.toISOString() }, deadline),
   );
   const open = await deps.store.findOpen(heartbeat.service, heartbeatDedupKey(heartbeatId));
   if (open !== undefined)

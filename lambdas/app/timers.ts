@@ -1,6 +1,6 @@
 import type { Alert } from '#core/alert';
 import type { Heartbeat } from '#core/config';
-import { type TimerEvent, TimerEventSchema, timer } from '#core/timers';
+import { type TimerEvent, TimerEventSchema, timerAfter } from '#core/timers';
 import { parseOrThrow } from '#core/validation';
 import { onDigest } from './digest.ts';
 import {
@@ -65,15 +65,16 @@ async function windowOf(event: { service: string; windowId: string }, deps: Esca
 }
 
 /**
- * A one-time timer that arrives before its moment `at` — Scheduler's at() fires anywhere in its
- * minute ("60 second precision"), or the moment moved since the timer was set — is set again for
- * it under its own name, and does nothing now; false once `at` has come. A reschedule, not a
- * create: the schedule being delivered still exists (deleted after this invocation completes),
- * and a create of its name would be taken for a duplicate.
+ * A one-time timer that arrives before its moment `at` is set again for it under its own name, and
+ * does nothing now; false once `at` has come. Such timers are set `timerAfter` (Scheduler's at()
+ * fires anywhere in its minute), so this is for a moment that moved since the timer was set (a
+ * later ping's deadline) or a clock that runs behind. A reschedule, not a create: the schedule
+ * being delivered still exists, and a create of its name would be taken for a duplicate.
+ * (Unverified against AWS: that Scheduler's delete after this completion spares the moved one.)
  */
 async function notYet(event: TimerEvent, at: Date, deps: EscalationDeps): Promise<boolean> {
   if (at <= deps.clock()) return false;
-  await deps.timers.reschedule(timer(event, at));
+  await deps.timers.reschedule(timerAfter(event, at));
   return true;
 }
 

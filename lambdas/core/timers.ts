@@ -105,6 +105,8 @@ export interface Timer {
   readonly name: string;
   readonly at: Date;
   readonly event: TimerEvent;
+  /** It must not arrive before `at` (its handler compares the moment with the clock): `timerAfter`. */
+  readonly notEarly?: true;
 }
 
 /**
@@ -152,4 +154,15 @@ function heldSuffix(event: { held?: { n: number } | undefined }): string {
 
 export function timer(event: TimerEvent, at: Date): Timer {
   return { name: timerName(event), at, event };
+}
+
+/**
+ * A timer for a moment that must have come when it arrives (a window's start or end, a heartbeat's
+ * deadline). EventBridge Scheduler fires a one-time schedule anywhere in the minute of its `at()`
+ * ("60 second precision"): one for 10:30:45 may arrive at 10:30:20, and its handler would have to
+ * set it again while it is being delivered (`notYet`), a schedule deleted after its completion.
+ * The Scheduler adapter sets such a timer for the whole minute at or after `at`.
+ */
+export function timerAfter(event: TimerEvent, at: Date): Timer {
+  return { ...timer(event, at), notEarly: true };
 }

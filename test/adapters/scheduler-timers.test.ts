@@ -13,7 +13,7 @@ import {
 import { mockClient } from 'aws-sdk-client-mock';
 import { beforeEach, describe, expect, it } from 'vitest';
 import { atExpression, SchedulerTimers } from '#adapters/aws/scheduler-timers';
-import { type TimerEvent, timer, timerName } from '#core/timers';
+import { type TimerEvent, timer, timerAfter, timerName } from '#core/timers';
 
 const scheduler = mockClient(SchedulerClient);
 
@@ -87,6 +87,19 @@ describe('Scheduler timers: schedule', () => {
     scheduler.on(CreateScheduleCommand).resolves({});
     await timers().schedule(timer(escalate, new Date('2026-11-26T10:05:00.001Z')));
     expect(creates()).toEqual([scheduleInput(escalate, 'at(2026-11-26T10:05:01)')]);
+  });
+
+  it('sets a timer that must not arrive early for the whole minute after its moment (at() fires anywhere in its minute)', async () => {
+    scheduler.on(CreateScheduleCommand).resolves({});
+    scheduler.on(UpdateScheduleCommand).resolves({});
+    const end: TimerEvent = { kind: 'maintenance-end', service: 'checkout', windowId: 'w1' };
+    await timers().schedule(timerAfter(end, new Date('2026-11-26T10:30:45.000Z')));
+    await timers().reschedule(timerAfter(end, new Date('2026-11-26T10:31:00.000Z')));
+    expect(creates()).toEqual([scheduleInput(end, 'at(2026-11-26T10:31:00)')]);
+    // A whole minute is its own minute: Scheduler fires from its first second.
+    expect(scheduler.commandCalls(UpdateScheduleCommand)[0]?.args[0].input.ScheduleExpression).toBe(
+      'at(2026-11-26T10:31:00)',
+    );
   });
 
   it('writes the time in UTC whatever the offset it was given in', async () => {

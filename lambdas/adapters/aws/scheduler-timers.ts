@@ -69,7 +69,10 @@ export class SchedulerTimers implements Timers {
     return {
       Name: timer.name,
       GroupName: this.#options.groupName,
-      ScheduleExpression: atExpression(timer.at),
+      // at() fires anywhere in its minute: a timer that must not arrive early gets the next one.
+      ScheduleExpression: atExpression(
+        timer.notEarly ? new Date(Math.ceil(timer.at.getTime() / 60_000) * 60_000) : timer.at,
+      ),
       ScheduleExpressionTimezone: 'UTC',
       FlexibleTimeWindow: { Mode: 'OFF' },
       ActionAfterCompletion: 'DELETE',
