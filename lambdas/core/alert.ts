@@ -38,9 +38,9 @@ export const ServiceId = z
   .string()
   .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a slug: lowercase letters, digits and dashes, at most 63');
 
-export const IsoDateTime = lazySchema(() => z.iso.datetime({ offset: true }));
+export const IsoDateTime = /* @__PURE__ */ lazySchema(() => z.iso.datetime({ offset: true }));
 
-export const AlertLink = lazySchema(() =>
+export const AlertLink = /* @__PURE__ */ lazySchema(() =>
   z.object({
     href: z.url(),
     text: z.string().max(1024).optional(),
@@ -49,7 +49,7 @@ export const AlertLink = lazySchema(() =>
 
 export type AlertLink = z.output<typeof AlertLink>;
 
-export const AlertImage = lazySchema(() =>
+export const AlertImage = /* @__PURE__ */ lazySchema(() =>
   z.object({
     src: z.url(),
     href: z.url().optional(),
@@ -57,7 +57,7 @@ export const AlertImage = lazySchema(() =>
   }),
 );
 
-export const AlertSchema = lazySchema(() =>
+export const AlertSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({
     /** Idempotency key of this input: the same key twice is the same alert, counted once. */
     eventKey: z.string().min(1).max(512),

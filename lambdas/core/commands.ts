@@ -12,7 +12,7 @@ import { SEVERITIES } from './severity.ts';
  */
 
 /** A person: a responder id or any handle (`alice`, `alice@example.com`). */
-export const Handle = lazySchema(() =>
+export const Handle = /* @__PURE__ */ lazySchema(() =>
   z.string().regex(/^[\w.@-]{1,64}$/, 'must be a handle: letters, digits, . _ - @, at most 64'),
 );
 
@@ -20,11 +20,11 @@ export const Handle = lazySchema(() =>
  * An idempotency key for the creating commands: the same key again (a retried request) returns
  * what the first request created instead of creating it twice.
  */
-export const IdempotencyKey = lazySchema(() =>
+export const IdempotencyKey = /* @__PURE__ */ lazySchema(() =>
   z.string().regex(/^[\w.:-]{1,128}$/, 'must be 1–128 letters, digits, . _ : -'),
 );
 
-export const ImpactSchema = lazySchema(() =>
+export const ImpactSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       usersAffectedPercent: z.number().min(0).max(100).optional(),
@@ -34,7 +34,7 @@ export const ImpactSchema = lazySchema(() =>
     .strict(),
 );
 
-export const CreateIncidentSchema = lazySchema(() =>
+export const CreateIncidentSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       service: ServiceId,
@@ -53,9 +53,9 @@ export const CreateIncidentSchema = lazySchema(() =>
     }),
 );
 
-export const ActorSchema = lazySchema(() => z.object({ who: Handle }).strict());
+export const ActorSchema = /* @__PURE__ */ lazySchema(() => z.object({ who: Handle }).strict());
 
-export const MitigateSchema = lazySchema(() =>
+export const MitigateSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({ who: Handle, note: z.string().trim().min(1).max(4000).optional() }).strict(),
 );
 
@@ -64,7 +64,7 @@ export const MitigateSchema = lazySchema(() =>
  * (the incident's `step`), makes it a compare-and-set: a request that finds the incident past it
  * is satisfied (a retry, or the step's timer came first) and changes nothing.
  */
-export const EscalateSchema = lazySchema(() =>
+export const EscalateSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({ who: Handle, from: z.number().int().min(0).max(10_000).optional() }).strict(),
 );
 
@@ -73,7 +73,7 @@ export const EscalateSchema = lazySchema(() =>
  * timeout may be) instead of at the ack timeout. `from`, the snooze end the client saw (null: not
  * snoozed), makes it a compare-and-set; the same request again (who, minutes, from) is a retry.
  */
-export const SnoozeSchema = lazySchema(() =>
+export const SnoozeSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       who: Handle,
@@ -83,7 +83,7 @@ export const SnoozeSchema = lazySchema(() =>
     .strict(),
 );
 
-export const ResolveSchema = lazySchema(() =>
+export const ResolveSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       who: Handle,
@@ -99,7 +99,7 @@ export const ResolveSchema = lazySchema(() =>
  * and-set: a request that finds X already set is a retry (`changed: false`); one that finds
  * neither X nor `from` comes late, after a change it did not see, and changes nothing (409).
  */
-export const SeverityChangeSchema = lazySchema(() =>
+export const SeverityChangeSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       severity: z.enum(SEVERITIES),
@@ -111,7 +111,7 @@ export const SeverityChangeSchema = lazySchema(() =>
     .strict(),
 );
 
-export const RoleAssignSchema = lazySchema(() =>
+export const RoleAssignSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       role: z.enum(ROLES),
@@ -133,7 +133,7 @@ export const RoleAssignSchema = lazySchema(() =>
  * set of the assignment: the holder the client believes it takes the role from (null: nobody).
  * An SME is taken off the list by name (`DELETE …/roles/sme/<person>`, body ActorSchema).
  */
-export const RoleRemoveSchema = lazySchema(() =>
+export const RoleRemoveSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       /** Who the client believes holds the role (null: nobody): refused (409) if another does by then. */
@@ -144,7 +144,7 @@ export const RoleRemoveSchema = lazySchema(() =>
 );
 
 /** The practice's IC handoff brief. */
-export const BriefSchema = lazySchema(() =>
+export const BriefSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       status: z.string().trim().min(1).max(2000),
@@ -156,7 +156,7 @@ export const BriefSchema = lazySchema(() =>
     .strict(),
 );
 
-export const HandoffSchema = lazySchema(() =>
+export const HandoffSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       /** The new incident commander. */
@@ -169,7 +169,7 @@ export const HandoffSchema = lazySchema(() =>
     .strict(),
 );
 
-export const TimelineNoteSchema = lazySchema(() =>
+export const TimelineNoteSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       type: z.enum(PEOPLE_ENTRY_TYPES),
@@ -180,13 +180,13 @@ export const TimelineNoteSchema = lazySchema(() =>
     .strict(),
 );
 
-export const ChecklistTickSchema = lazySchema(() =>
+export const ChecklistTickSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({ who: Handle, done: z.boolean().default(true) }).strict(),
 );
 
-const Deadline = lazySchema(() => z.iso.date());
+const Deadline = /* @__PURE__ */ lazySchema(() => z.iso.date());
 
-export const ActionItemCreateSchema = lazySchema(() =>
+export const ActionItemCreateSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       action: z.string().trim().min(1).max(1024),
@@ -199,7 +199,7 @@ export const ActionItemCreateSchema = lazySchema(() =>
     .strict(),
 );
 
-export const ActionItemUpdateSchema = lazySchema(() =>
+export const ActionItemUpdateSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       status: z.enum(['open', 'done']).optional(),

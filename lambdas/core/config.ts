@@ -52,7 +52,7 @@ const EndOfDay = z
   .pipe(TimeOfDay);
 const LocalDate = z.iso.date();
 
-export const ContactSchema = lazySchema(() =>
+export const ContactSchema = /* @__PURE__ */ lazySchema(() =>
   z.discriminatedUnion('type', [
     z.object({ type: z.literal('email'), address: z.email() }).strict(),
     z
@@ -65,7 +65,7 @@ export const ContactSchema = lazySchema(() =>
   ]),
 );
 
-export const ResponderSchema = lazySchema(() =>
+export const ResponderSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       id: Id,
@@ -80,7 +80,7 @@ export const ResponderSchema = lazySchema(() =>
  * (weekly), or every `shiftHours` of elapsed time (custom). `participants[0]` is on call from
  * `startDate` at `handoffTime`.
  */
-export const RotationSchema = lazySchema(() =>
+export const RotationSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       type: z.enum(['daily', 'weekly', 'custom']),
@@ -97,7 +97,7 @@ export const RotationSchema = lazySchema(() =>
     }),
 );
 
-export const ScheduleSchema = lazySchema(() =>
+export const ScheduleSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       id: Id,
@@ -109,11 +109,11 @@ export const ScheduleSchema = lazySchema(() =>
     .strict(),
 );
 
-export const TargetSchema = lazySchema(() =>
+export const TargetSchema = /* @__PURE__ */ lazySchema(() =>
   z.union([z.object({ responder: Id }).strict(), z.object({ schedule: Id }).strict()]),
 );
 
-export const EscalationLevelSchema = lazySchema(() =>
+export const EscalationLevelSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       /** Minutes to wait for an acknowledgement before the next level (GoAlert's bounds). */
@@ -123,7 +123,7 @@ export const EscalationLevelSchema = lazySchema(() =>
     .strict(),
 );
 
-export const EscalationPolicySchema = lazySchema(() =>
+export const EscalationPolicySchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       id: Id,
@@ -140,7 +140,7 @@ export const EscalationPolicySchema = lazySchema(() =>
  * times in the config's `timeZone`, `from` to `to` on each of `days`. Outside them such an
  * incident's escalation waits, stopped, until the next start (see core/business-hours.ts).
  */
-export const BusinessHoursSchema = lazySchema(() =>
+export const BusinessHoursSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       days: z.array(z.enum(WEEKDAYS)).min(1).max(7).default(['Mon', 'Tue', 'Wed', 'Thu', 'Fri']),
@@ -163,7 +163,7 @@ export const BusinessHoursSchema = lazySchema(() =>
     }),
 );
 
-export const ServiceConfigSchema = lazySchema(() =>
+export const ServiceConfigSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       id: ServiceId,
@@ -206,7 +206,7 @@ export const ServiceConfigSchema = lazySchema(() =>
     .strict(),
 );
 
-export const HeartbeatSchema = lazySchema(() =>
+export const HeartbeatSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       id: Id,
@@ -224,7 +224,7 @@ export const HeartbeatSchema = lazySchema(() =>
  * (CloudWatch puts no tags in the event, so tag rules match the `klaxon:service` style tags only
  * when the alarm's tags are supplied, e.g. by a lookup; name prefixes always work).
  */
-export const CloudWatchRuleSchema = lazySchema(() =>
+export const CloudWatchRuleSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       alarmNamePrefix: z.string().min(1).max(255).optional(),
@@ -241,7 +241,7 @@ export const CloudWatchRuleSchema = lazySchema(() =>
     }),
 );
 
-export const KlaxonConfigSchema = lazySchema(() =>
+export const KlaxonConfigSchema = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       /** Shown in logs, exports and stack names. */

@@ -30,7 +30,7 @@ export interface ScheduleOverride {
 }
 
 /** Parses an override at the HTTP edge: slug ids, offset date-times, `from` before `to`. */
-export const ScheduleOverrideSchema = lazySchema(
+export const ScheduleOverrideSchema = /* @__PURE__ */ lazySchema(
   () =>
     z
       .object({

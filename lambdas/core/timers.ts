@@ -8,7 +8,7 @@ import { lazySchema } from './lazy.ts';
  * (incident, generation, step), so creating the same timer twice is a conflict, not a second
  * timer, and cancelling needs no lookup.
  */
-export const TimerEventSchema = lazySchema(() => {
+export const TimerEventSchema = /* @__PURE__ */ lazySchema(() => {
   /**
    * A reminder the contact throttle refused for these contacts (`<responder>-<index>`), sent to
    * them alone when it allows one again: its timer again, the `n`-th time it was held.

@@ -30,9 +30,9 @@ import type { IngestContext, Normalizer } from './types.ts';
  *   component = the `component`, `service` or `container` label (the part that is affected).
  */
 
-export const AlertmanagerAlertSchema = lazySchema(() => z.object(promAlertFields()));
+export const AlertmanagerAlertSchema = /* @__PURE__ */ lazySchema(() => z.object(promAlertFields()));
 
-export const AlertmanagerWebhookSchema = lazySchema(() =>
+export const AlertmanagerWebhookSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({
     version: z.literal('4', {
       error: (issue) =>

@@ -43,7 +43,7 @@ import {
  */
 export const AWS_REGION = /^[a-z]{2,8}(-[a-z]+)+-\d{1,3}$/;
 
-const StateValue = lazySchema(() =>
+const StateValue = /* @__PURE__ */ lazySchema(() =>
   z.enum(['ALARM', 'OK', 'INSUFFICIENT_DATA'], {
     error: (issue) =>
       issue.input === undefined ? 'value is required' : 'must be one of ALARM, OK, INSUFFICIENT_DATA',
@@ -51,7 +51,7 @@ const StateValue = lazySchema(() =>
 );
 
 // Loose objects: whatever else CloudWatch adds (suppression, thresholds) is kept for details.
-const AlarmState = lazySchema(() =>
+const AlarmState = /* @__PURE__ */ lazySchema(() =>
   z.looseObject({
     value: StateValue,
     reason: z.string().nullish(),
@@ -60,7 +60,7 @@ const AlarmState = lazySchema(() =>
   }),
 );
 
-const Metric = lazySchema(() =>
+const Metric = /* @__PURE__ */ lazySchema(() =>
   z.looseObject({
     id: z.string().nullish(),
     metricStat: z
@@ -80,7 +80,7 @@ const Metric = lazySchema(() =>
   }),
 );
 
-const Configuration = lazySchema(() =>
+const Configuration = /* @__PURE__ */ lazySchema(() =>
   z.looseObject({
     description: z.string().nullish(),
     /** Composite alarms only: `ALARM(a) OR ALARM(b)`. */
@@ -89,7 +89,7 @@ const Configuration = lazySchema(() =>
   }),
 );
 
-export const CloudWatchAlarmEventSchema = lazySchema(() =>
+export const CloudWatchAlarmEventSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({
     version: z.string().nullish(),
     id: z.string().min(1).max(255),

@@ -38,7 +38,7 @@ import type { IngestContext } from './types.ts';
 const required = (what: string) => (issue: { input: unknown }) =>
   issue.input === undefined ? `${what} is required` : undefined;
 
-const Severity = lazySchema(() =>
+const Severity = /* @__PURE__ */ lazySchema(() =>
   z.enum(SOURCE_SEVERITIES, {
     error: (issue) =>
       issue.input === undefined ? 'severity is required' : `must be one of ${SOURCE_SEVERITIES.join(', ')}`,
@@ -54,7 +54,7 @@ const payloadFields = once(() => ({
   custom_details: z.unknown().optional(),
 }));
 
-const TriggerPayload = lazySchema(() =>
+const TriggerPayload = /* @__PURE__ */ lazySchema(() =>
   z.object(
     {
       summary: z
@@ -74,7 +74,7 @@ const TriggerPayload = lazySchema(() =>
   ),
 );
 
-const UpdatePayload = lazySchema(() =>
+const UpdatePayload = /* @__PURE__ */ lazySchema(() =>
   z.object({
     summary: z.string().max(MAX_SUMMARY).nullish(),
     source: z.string().nullish(),
@@ -83,14 +83,14 @@ const UpdatePayload = lazySchema(() =>
   }),
 );
 
-const Link = lazySchema(() =>
+const Link = /* @__PURE__ */ lazySchema(() =>
   z.object({
     href: HttpUrl,
     text: z.string().nullish(),
   }),
 );
 
-const Image = lazySchema(() =>
+const Image = /* @__PURE__ */ lazySchema(() =>
   z.object({
     src: HttpUrl,
     href: OptionalHttpUrl,
@@ -109,7 +109,7 @@ const commonFields = once(() => ({
   images: z.array(Image).nullish(),
 }));
 
-const TriggerEvent = lazySchema(() =>
+const TriggerEvent = /* @__PURE__ */ lazySchema(() =>
   z.object({
     ...commonFields(),
     event_action: z.literal('trigger'),
@@ -118,7 +118,7 @@ const TriggerEvent = lazySchema(() =>
   }),
 );
 
-const UpdateEvent = lazySchema(() =>
+const UpdateEvent = /* @__PURE__ */ lazySchema(() =>
   z.object({
     ...commonFields(),
     event_action: z.enum(['acknowledge', 'resolve']),
@@ -133,7 +133,7 @@ const UpdateEvent = lazySchema(() =>
   }),
 );
 
-export const EventsV2EventSchema = lazySchema(() =>
+export const EventsV2EventSchema = /* @__PURE__ */ lazySchema(() =>
   z.discriminatedUnion('event_action', [TriggerEvent, UpdateEvent], {
     error: (issue) =>
       issue.code === 'invalid_union'

@@ -30,7 +30,7 @@ import type { IngestContext, Normalizer } from './types.ts';
  * - `version` is not checked: Grafana has only ever sent "1", and the body is read by field.
  */
 
-export const GrafanaAlertSchema = lazySchema(() =>
+export const GrafanaAlertSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({
     ...promAlertFields(),
     values: z.record(z.string(), z.unknown()).nullish(),
@@ -42,7 +42,7 @@ export const GrafanaAlertSchema = lazySchema(() =>
   }),
 );
 
-export const GrafanaWebhookSchema = lazySchema(() =>
+export const GrafanaWebhookSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({
     ...promGroupFields(),
     version: z.string().nullish(),

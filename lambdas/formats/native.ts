@@ -16,7 +16,7 @@ import { normalizeTimestamp, toIso } from './shared.ts';
  * - `occurredAt` and `receivedAt` (ISO-8601 with `Z` or an offset) are normalized to UTC with
  *   milliseconds, as every format does: stored times are compared and sorted as text.
  */
-export const NativeAlertSchema = lazySchema(() => {
+export const NativeAlertSchema = /* @__PURE__ */ lazySchema(() => {
   const alert = AlertSchema.unwrap();
   // An instant whose UTC form is still a 4-digit year (9999-12-31T23:30-01:00 is not).
   const utcDateTime = alert.shape.receivedAt.refine(

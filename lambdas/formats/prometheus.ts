@@ -17,7 +17,7 @@ import {
  * Alertmanager and sends the same body with a few extra fields.
  */
 
-const Status = lazySchema(() =>
+const Status = /* @__PURE__ */ lazySchema(() =>
   z.enum(['firing', 'resolved'], {
     error: (issue) => (issue.input === undefined ? 'status is required' : 'must be firing or resolved'),
   }),

@@ -41,7 +41,7 @@ export function normalizeTimestamp(value: string): string | undefined {
 }
 
 /** A vendor timestamp: validated here, normalized with `normalizeTimestamp` by the mapper. */
-export const VendorTimestamp = lazySchema(() =>
+export const VendorTimestamp = /* @__PURE__ */ lazySchema(() =>
   z
     .string()
     .refine(
@@ -93,7 +93,7 @@ export function httpUrlOrUndefined(value: unknown): string | undefined {
  * send `""` for unset template variables); anything else must be an absolute http(s) URL.
  * Other schemes (`javascript:`) would end up as links in pages and emails.
  */
-export const OptionalHttpUrl = lazySchema(() =>
+export const OptionalHttpUrl = /* @__PURE__ */ lazySchema(() =>
   z
     .string()
     .nullish()
@@ -102,12 +102,12 @@ export const OptionalHttpUrl = lazySchema(() =>
 );
 
 /** A required http(s) URL. */
-export const HttpUrl = lazySchema(() =>
+export const HttpUrl = /* @__PURE__ */ lazySchema(() =>
   z.string().refine((v) => isHttpUrl(v.trim()), 'must be an absolute http(s) URL'),
 );
 
 /** Labels and annotations: string → string. Go marshals an empty map as `null`, so accept that as `{}`. */
-export const StringMap = lazySchema(() =>
+export const StringMap = /* @__PURE__ */ lazySchema(() =>
   z
     .record(z.string(), z.string())
     .nullish()

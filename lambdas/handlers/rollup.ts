@@ -35,14 +35,14 @@ const contactCheck = {
   warn: (message: string, data: Record<string, unknown>) => logger.warn(message, data),
 };
 
-const Day = lazySchema(() => z.iso.date());
+const Day = /* @__PURE__ */ lazySchema(() => z.iso.date());
 /**
  * The nightly schedule sends `{"scheduledTime": "<aws.scheduler.scheduled-time>"}` (a retry carries
  * the same time, so it rolls up the same day, re-rolling the recent days that changed:
  * runNightlyRollup); an operator may invoke it with `{"day"}` or `{"from","to"}` (from ≤ to) to
  * backfill.
  */
-const RollupEvent = lazySchema(() =>
+const RollupEvent = /* @__PURE__ */ lazySchema(() =>
   z.union([
     z.object({ scheduledTime: z.iso.datetime({ offset: true }) }),
     z.object({ day: Day }),
@@ -56,7 +56,7 @@ const RollupEvent = lazySchema(() =>
  * of now. Any event with `check` is one of these, strictly: a misspelt check is refused by name
  * rather than taken for a nightly rollup.
  */
-const ContactCheckEvent = lazySchema(() =>
+const ContactCheckEvent = /* @__PURE__ */ lazySchema(() =>
   z.strictObject({
     check: z.literal('contacts'),
     scheduledTime: z.iso.datetime({ offset: true }).optional(),

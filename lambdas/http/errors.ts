@@ -20,7 +20,7 @@ import { lazySchema } from '#core/lazy';
 export type ErrorStyle = 'ingest' | 'api';
 
 /** The management API's error body (also the OpenAPI document's error schema). */
-export const ApiErrorBody = lazySchema(() =>
+export const ApiErrorBody = /* @__PURE__ */ lazySchema(() =>
   z.object({
     message: z.string(),
     errors: z.array(z.object({ field: z.string(), message: z.string() })),
@@ -28,7 +28,7 @@ export const ApiErrorBody = lazySchema(() =>
 );
 
 /** The ingest endpoints' error body, PagerDuty's shape: each error starts with the dotted field. */
-export const IngestErrorBody = lazySchema(() =>
+export const IngestErrorBody = /* @__PURE__ */ lazySchema(() =>
   z.object({
     status: z.string(),
     message: z.string(),

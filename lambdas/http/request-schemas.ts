@@ -16,7 +16,7 @@ import { POSTMORTEM_TEMPLATES } from '#core/postmortem';
  * for `replaces` make an override cover everyone, `templat` answer the default template.
  */
 
-export const ListIncidentsQuery = lazySchema(() =>
+export const ListIncidentsQuery = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       status: z.enum(INCIDENT_STATUSES).optional(),
@@ -27,7 +27,7 @@ export const ListIncidentsQuery = lazySchema(() =>
     .strict(),
 );
 
-export const PostmortemQuery = lazySchema(() =>
+export const PostmortemQuery = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       template: z.enum(POSTMORTEM_TEMPLATES).default('default'),
@@ -37,13 +37,13 @@ export const PostmortemQuery = lazySchema(() =>
     .strict(),
 );
 
-export const ActionItemsQuery = lazySchema(() =>
+export const ActionItemsQuery = /* @__PURE__ */ lazySchema(() =>
   z.object({ status: z.enum(['open', 'done']).optional() }).strict(),
 );
 
-export const ExcludeBody = lazySchema(() => z.object({ excluded: z.boolean() }).strict());
+export const ExcludeBody = /* @__PURE__ */ lazySchema(() => z.object({ excluded: z.boolean() }).strict());
 
-export const CreateIntegration = lazySchema(() =>
+export const CreateIntegration = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       service: ServiceId,
@@ -52,7 +52,7 @@ export const CreateIntegration = lazySchema(() =>
     .strict(),
 );
 
-export const CreateMaintenance = lazySchema(() =>
+export const CreateMaintenance = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       from: z.iso.datetime({ offset: true }).optional(),
@@ -63,13 +63,15 @@ export const CreateMaintenance = lazySchema(() =>
 );
 
 /** The body of an override: the route adds the id and the schedule, then parses the whole. */
-export const OverrideBody = lazySchema(() =>
+export const OverrideBody = /* @__PURE__ */ lazySchema(() =>
   z.object(ScheduleOverrideSchema.unwrap().shape).omit({ id: true, scheduleId: true }).strict(),
 );
 
-export const OnCallQuery = lazySchema(() => z.object({ at: IsoDateTime.optional() }).strict());
+export const OnCallQuery = /* @__PURE__ */ lazySchema(() =>
+  z.object({ at: IsoDateTime.optional() }).strict(),
+);
 
-export const RollupQuery = lazySchema(() =>
+export const RollupQuery = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       from: z.iso.date(),
@@ -82,7 +84,7 @@ export const RollupQuery = lazySchema(() =>
 );
 
 /** The path of a role removal: a role one person holds (an SME is removed by name, below). */
-export const RolePath = lazySchema(() =>
+export const RolePath = /* @__PURE__ */ lazySchema(() =>
   z
     .object({
       role: z.enum(SINGLE_ROLES, {
@@ -93,10 +95,10 @@ export const RolePath = lazySchema(() =>
 );
 
 /** The path of an SME's removal. */
-export const SmePath = lazySchema(() => z.object({ person: Handle }).strict());
+export const SmePath = /* @__PURE__ */ lazySchema(() => z.object({ person: Handle }).strict());
 
 /** The query of a route that takes none: every parameter is refused, named. */
-export const NoQuery = lazySchema(() => z.object({}).strict());
+export const NoQuery = /* @__PURE__ */ lazySchema(() => z.object({}).strict());
 
 /**
  * The /api routes that take a query (`GET /api/incidents`, as Hono writes the path), with the

@@ -1,3 +1,5 @@
+import { readdir, readFile } from 'node:fs/promises';
+import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
 import * as z from 'zod';
 import { lazySchema, once } from '#core/lazy';
@@ -58,5 +60,22 @@ describe('lazySchema', () => {
     const U = z.discriminatedUnion('kind', [A, B]);
     expect(U.parse({ kind: 'b', y: 'ok' })).toEqual({ kind: 'b', y: 'ok' });
     expect(U.safeParse({ kind: 'c' }).success).toBe(false);
+  });
+});
+
+describe('lazySchema calls are marked pure for the bundler', () => {
+  it('every call in lambdas/ has the @__PURE__ mark, so an unused schema is left out of a bundle', async () => {
+    const files = (await readdir('lambdas', { recursive: true })).filter((f) => f.endsWith('.ts'));
+    const unmarked: string[] = [];
+    for (const file of files) {
+      if (file === join('core', 'lazy.ts')) continue;
+      const text = await readFile(join('lambdas', file), 'utf8');
+      for (const [i, line] of text.split('\n').entries()) {
+        if (/\blazySchema\(/.test(line) && !/\/\* @__PURE__ \*\/ lazySchema\(/.test(line))
+          unmarked.push(`lambdas/${file}:${i + 1}`);
+      }
+    }
+    expect(files.length).toBeGreaterThan(50);
+    expect(unmarked).toEqual([]);
   });
 });
