@@ -82,7 +82,7 @@ export interface CommandResult {
 
 const ATTEMPTS = 5;
 
-async function load(id: string, deps: CommandDeps): Promise<Incident> {
+async function load(id: string, deps: Pick<EscalationDeps, 'store'>): Promise<Incident> {
   const incident = await deps.store.get(id);
   if (incident === undefined) throw new NotFoundError(`no incident ${id}`);
   return incident;
@@ -97,7 +97,7 @@ function conflict(incident: Incident, wanted: string): ConflictError {
 /** Patches the incident with what `decide` returns for the version read; retried on races. */
 async function patchWithRetry(
   id: string,
-  deps: CommandDeps,
+  deps: EscalationDeps,
   decide: (incident: Incident) => IncidentPatch | undefined,
 ): Promise<{ before: Incident; after: Incident; changed: boolean }> {
   for (let attempt = 0; attempt < ATTEMPTS; attempt++) {
@@ -535,7 +535,7 @@ export async function resolveIncident(
 export async function snoozeIncident(
   id: string,
   input: SnoozeInput,
-  deps: CommandDeps,
+  deps: EscalationDeps,
 ): Promise<CommandResult> {
   const now = deps.clock();
   const from = input.from && new Date(input.from).toISOString();

@@ -5,7 +5,7 @@ import { ValidationError } from './errors.ts';
  * Signed acknowledge/resolve link tokens. They travel in SMS (160 characters with the host), so they
  * are short and URL-safe:
  *
- *     <incident id>.<a|r|e|v>.<responder id>.<expiry, Unix seconds in base36>.<mac>
+ *     <incident id>.<a|r|e|z|v>.<responder id>.<expiry, Unix seconds in base36>.<mac>
  *     e.g. 7kq2mzx4ab3c.a.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg
  *
  * `mac` is the first 16 bytes of HMAC-SHA256 over the four fields (NUL-framed, with a version
@@ -19,10 +19,11 @@ import { ValidationError } from './errors.ts';
  * token can stand in for another: a view token itself never acknowledges or resolves. (The page it
  * opens offers, while the incident is open, its holder's own acknowledge and resolve links — the
  * same power the page that carried it already gave that responder — and, while it escalates, an
- * escalate link (`e`): page the next level now.)
+ * escalate link (`e`): page the next level now; while it is acknowledged, a snooze link (`z`):
+ * its acknowledgement lapses later.)
  */
 
-export const ACK_ACTIONS = ['ack', 'resolve', 'escalate'] as const;
+export const ACK_ACTIONS = ['ack', 'resolve', 'escalate', 'snooze'] as const;
 export type AckAction = (typeof ACK_ACTIONS)[number];
 
 export interface AckClaims {
@@ -45,7 +46,12 @@ export const MAX_ACK_TOKEN_LENGTH = 200;
 const LABEL = 'klaxon-ack-v1';
 const MAC_BYTES = 16;
 const MIN_SECRET_BYTES = 16;
-const ACTION_CODES: Readonly<Record<AckAction, string>> = { ack: 'a', resolve: 'r', escalate: 'e' };
+const ACTION_CODES: Readonly<Record<AckAction, string>> = {
+  ack: 'a',
+  resolve: 'r',
+  escalate: 'e',
+  snooze: 'z',
+};
 /** An incident's id, or a digest's. */
 const ID = /^[a-z2-7]{12}$/;
 const RESPONDER_ID = /^[a-z0-9][a-z0-9-]{0,62}$/;
@@ -73,7 +79,7 @@ function macOf(key: Buffer, id: string, actionCode: string, responderId: string,
 export function signAckToken(claims: AckClaims, secret: string | Buffer): string {
   const errors = ACK_ACTIONS.includes(claims.action)
     ? []
-    : [{ field: 'action', message: 'must be ack, resolve or escalate' }];
+    : [{ field: 'action', message: 'must be ack, resolve, escalate or snooze' }];
   return sign(
     { field: 'incidentId', id: claims.incidentId, code: ACTION_CODES[claims.action], ...claims },
     secret,
@@ -87,7 +93,7 @@ export function signAckToken(claims: AckClaims, secret: string | Buffer): string
  */
 export function verifyAckToken(token: string, secret: string | Buffer, now: Date): AckTokenResult {
   const verified = verify(token, secret, now, (code) =>
-    code === 'a' ? 'ack' : code === 'r' ? 'resolve' : code === 'e' ? 'escalate' : undefined,
+    ACK_ACTIONS.find((action) => ACTION_CODES[action] === code),
   );
   if (!verified.ok) return verified;
   const { id: incidentId, action, responderId, expiresAt } = verified;

@@ -38,22 +38,41 @@ export interface ConfirmPageInput {
   readonly monitoringMinutes: number;
   /** Escalate: the escalation step the page shows, posted with it (a second press is a no-op). */
   readonly step?: number;
+  /** Snooze: the snooze end the page shows ('' for none), posted with it (see snoozeFields). */
+  readonly snoozedUntil?: string;
 }
 
 const VERBS: Readonly<Record<AckAction, string>> = {
   ack: 'Acknowledge',
   resolve: 'Resolve',
   escalate: 'Escalate',
+  snooze: 'Snooze',
 };
 
 /** An escalate form's field: the step the person saw, so a second press does not skip a level. */
 const stepField = (step: number | undefined) =>
   step === undefined ? '' : `<input type="hidden" name="from" value="${step}">\n`;
 
+/** How long a snooze form offers (PagerDuty's choices), in minutes; the first is chosen. */
+export const SNOOZE_CHOICES = [60, 240, 480, 1440] as const;
+
+/**
+ * A snooze form's fields: how long, and the snooze end the person saw (`from`, '' for none), so a
+ * second press, or one after someone else's snooze, does not move it again.
+ */
+const snoozeFields = (until: string | undefined) =>
+  `<select name="minutes" aria-label="For">${SNOOZE_CHOICES.map((m) => `<option value="${m}">${m / 60} h</option>`).join('')}</select>\n<input type="hidden" name="from" value="${escapeHtml(until ?? '')}">\n`;
+
+/** The fields a form of `action` posts besides its button. */
+const fieldsOf = (action: AckAction, extra: { step?: number; snoozedUntil?: string }) =>
+  action === 'escalate' ? stepField(extra.step) : action === 'snooze' ? snoozeFields(extra.snoozedUntil) : '';
+
 /** What the action will do, as the service is configured (the page must not promise more). */
 function effectOf(input: ConfirmPageInput): string {
   if (input.action === 'escalate')
     return 'Escalating pages the next level of the escalation policy now instead of at its time. Acknowledge instead if you are taking it.';
+  if (input.action === 'snooze')
+    return 'Snoozing keeps it acknowledged and pages nobody until the snooze ends, instead of at the ack timeout. If it is still not resolved then, whoever acknowledged it is paged again and escalation restarts.';
   if (input.action === 'ack') {
     const timeout = input.ackTimeoutMinutes;
     return `Acknowledging tells everyone you are on it and stops the escalation: nobody else is paged for now. ${
@@ -80,7 +99,9 @@ export function confirmPage(input: ConfirmPageInput): string {
         ? 'This incident is already acknowledged.'
         : input.status !== 'triggered' && input.action === 'escalate'
           ? `This incident is ${input.status}: it no longer escalates.`
-          : undefined;
+          : input.status !== 'acknowledged' && input.action === 'snooze'
+            ? `This incident is ${input.status}: only an acknowledged incident can be snoozed.`
+            : undefined;
   return layout(
     `${verb} incident?`,
     `<h1>${verb} this incident?</h1>
@@ -88,7 +109,7 @@ ${incidentBox(input.incidentTitle, `${input.severity} · ${input.serviceName} ·
 <p>${escapeHtml(effect)}</p>
 ${moot === undefined ? '' : `<p class="note">${escapeHtml(moot)}</p>\n`}<p>You act as <strong>${escapeHtml(input.responderName)}</strong>.</p>
 <form method="post" action="${escapeHtml(input.formAction)}">
-${input.action === 'escalate' ? stepField(input.step) : ''}<button type="submit">${verb}</button>
+${fieldsOf(input.action, input)}<button type="submit">${verb}</button>
 </form>`,
   );
 }
@@ -103,6 +124,8 @@ export interface IncidentPageInput {
   readonly impact?: string;
   /** Who acknowledged it and when, as people read it ("Alice at 10:05"). */
   readonly acknowledged?: string;
+  /** Who snoozed it and until when, while it is snoozed ("Alice until 12:05"). */
+  readonly snoozed?: string;
   /** The rendered timeline (renderTimelineEntry), oldest first. */
   readonly timeline: readonly string[];
   readonly responderName: string;
@@ -112,24 +135,26 @@ export interface IncidentPageInput {
     readonly formAction: string;
     /** Escalate: the step shown (see ConfirmPageInput). */
     readonly step?: number;
+    /** Snooze: the snooze end shown (see ConfirmPageInput). */
+    readonly snoozedUntil?: string;
   }[];
 }
 
 /**
  * A page's incident link: the incident, read-only. Its buttons POST to the responder's own
- * acknowledge/resolve/escalate links, which act at once (pressing one is the confirmation).
+ * acknowledge/resolve/escalate/snooze links, which act at once (pressing one is the confirmation).
  */
 export function incidentPage(input: IncidentPageInput): string {
   const alerts = `${input.alertCount} alert${input.alertCount === 1 ? '' : 's'}`;
   const forms = input.actions.map(
     (a) =>
-      `<form method="post" action="${escapeHtml(a.formAction)}">\n${a.action === 'escalate' ? stepField(a.step) : ''}<button type="submit">${VERBS[a.action]}</button>\n</form>`,
+      `<form method="post" action="${escapeHtml(a.formAction)}">\n${fieldsOf(a.action, a)}<button type="submit">${VERBS[a.action]}</button>\n</form>`,
   );
   return layout(
     input.incidentTitle,
     `<h1>Incident</h1>
 ${incidentBox(input.incidentTitle, `${input.severity} · ${input.serviceName} · ${input.status}`)}
-<p>${alerts}${input.acknowledged === undefined ? '' : ` · Acknowledged by ${escapeHtml(input.acknowledged)}`}</p>
+<p>${alerts}${input.acknowledged === undefined ? '' : ` · Acknowledged by ${escapeHtml(input.acknowledged)}`}${input.snoozed === undefined ? '' : ` · Snoozed by ${escapeHtml(input.snoozed)}`}</p>
 ${input.impact === undefined ? '' : `<p>Impact: ${escapeHtml(input.impact)}</p>\n`}${
   forms.length === 0
     ? ''

@@ -1,7 +1,7 @@
 import type { Context } from 'hono';
 import { bodyLimit } from 'hono/body-limit';
 import { Hono } from 'hono/tiny';
-import { acknowledgeDigest, actCause, actOn, type DigestProgress } from '#app/command';
+import { acknowledgeDigest, actCause, actOn, type DigestProgress, snoozeIncident } from '#app/command';
 import { type EscalationDeps, escalateNow, nameOf, policyOf, waitsForBusinessHours } from '#app/escalation';
 import { IntegrationDirectory, publishAlerts } from '#app/ingest';
 import { pingHeartbeat } from '#app/operations';
@@ -20,7 +20,7 @@ import type { Alert } from '#core/alert';
 import { impactLine } from '#core/classification';
 import { AuthenticationError, ConflictError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
-import { type Incident, renderTimelineEntry } from '#core/incident';
+import { type Incident, renderTimelineEntry, snoozedUntil } from '#core/incident';
 import { clockTime } from '#core/wall-clock';
 import { alertmanagerToAlerts, parseAlertmanager } from '#formats/alertmanager';
 import { eventsV2DedupKey, eventsV2ToAlert, parseEventsV2 } from '#formats/events-v2';
@@ -33,6 +33,7 @@ import {
   incidentPage,
   refusedPage,
   resultPage,
+  SNOOZE_CHOICES,
 } from './ack-pages.ts';
 import { type ErrorStyle, fail as failWith, jsonBody, type Log, noRoute } from './errors.ts';
 
@@ -272,8 +273,10 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
       const actions = [
         ...(incident.status === 'triggered' ? (['ack'] as const) : []),
         ...(escalates ? (['escalate'] as const) : []),
+        ...(incident.status === 'acknowledged' ? (['snooze'] as const) : []),
         ...(open ? (['resolve'] as const) : []),
       ];
+      const snoozed = snoozedUntil(incident);
       const secret = await deps.links.secret();
       // Who owns it, only while someone does: a triggered incident's acknowledgement timed out (or
       // it reopened), whatever acknowledgedBy still holds; the timeline tells. The time is that of
@@ -301,7 +304,13 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
             action,
             formAction: formActionOf(signAckToken({ ...claims, action } satisfies AckClaims, secret)),
             ...(action === 'escalate' ? { step: incident.step } : {}),
+            ...(action === 'snooze' ? { snoozedUntil: snoozed ?? '' } : {}),
           })),
+          ...(snoozed === undefined
+            ? {}
+            : {
+                snoozed: `${nameOf(incident.snooze?.by ?? '', deps)} until ${renderTime(snoozed, config.timeZone)}`,
+              }),
         }),
       );
     } catch (error) {
@@ -341,6 +350,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
         ackTimeoutMinutes: service?.ackTimeoutMinutes ?? 30,
         monitoringMinutes: service?.resolveMonitoringMinutes ?? 15,
         ...(claims.action === 'escalate' ? { step: incident.step } : {}),
+        ...(claims.action === 'snooze' ? { snoozedUntil: snoozedUntil(incident) ?? '' } : {}),
       }),
     );
   });
@@ -352,6 +362,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
       if (!checked.ok) return c.html(refusedPage(checked.reason), REFUSED_STATUS[checked.reason]);
       const { incident, claims, responder } = checked;
       if (claims.action === 'escalate') return await escalateByLink(c, incident, responder);
+      if (claims.action === 'snooze') return await snoozeByLink(c, incident, responder);
       const action = claims.action === 'ack' ? 'acknowledge' : 'resolve';
       // The link is good for one press per escalation or period: after a reopen or an ack timeout
       // it acts again, while a retried POST of one press is recognised (actCause).
@@ -468,6 +479,69 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
               : stale
                 ? 'Its escalation started over since this page was shown. Nothing was changed: open the incident link again to see where it stands, and escalate from there.'
                 : 'Its escalation has stopped or run out: it no longer escalates. Nothing was changed.',
+          incidentTitle: incident.title,
+        }),
+        409,
+      );
+    }
+  }
+
+  /**
+   * A snooze link's POST: the acknowledgement lapses `minutes` from now instead (snoozeIncident), as
+   * the responder. The form carries the snooze end its page showed (`from`, '' for none): a second
+   * press, or one after someone else's snooze, is told what changed and moves nothing.
+   */
+  async function snoozeByLink(
+    c: Context,
+    incident: Incident,
+    responder: { id: string; name: string },
+  ): Promise<Response> {
+    const body: Record<string, unknown> = await c.req.parseBody().catch(() => ({}));
+    const minutes = Number(body.minutes);
+    if (!SNOOZE_CHOICES.some((m) => m === minutes)) {
+      return c.html(
+        resultPage({
+          title: 'Not snoozed',
+          message: `Choose how long to snooze it for (${SNOOZE_CHOICES.map((m) => `${m / 60} h`).join(', ')}). Nothing was changed.`,
+          incidentTitle: incident.title,
+        }),
+        400,
+      );
+    }
+    const from = typeof body.from === 'string' && body.from !== '' ? body.from : null;
+    if (from !== null && Number.isNaN(Date.parse(from))) {
+      return c.html(
+        resultPage({
+          title: 'Not snoozed',
+          message: 'This form is not one Klaxon made. Nothing was changed.',
+        }),
+        400,
+      );
+    }
+    try {
+      const { incident: after } = await snoozeIncident(
+        incident.id,
+        { who: responder.id, minutes, from },
+        deps,
+      );
+      const until = snoozedUntil(after);
+      return c.html(
+        resultPage({
+          title: 'Snoozed',
+          message: `Nobody is paged for it until ${until ? renderTime(until, deps.config.timeZone) : 'the snooze ends'}. If it is still not resolved then, whoever acknowledged it is paged again and escalation restarts.`,
+          incidentTitle: incident.title,
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConflictError) && !(error instanceof ValidationError)) throw error;
+      const current = (await deps.store.get(incident.id)) ?? incident;
+      return c.html(
+        resultPage({
+          title: current.status !== 'acknowledged' ? `Already ${current.status}` : 'Changed meanwhile',
+          message:
+            current.status !== 'acknowledged'
+              ? `It is ${current.status}: only an acknowledged incident can be snoozed. Nothing was changed.`
+              : 'Someone snoozed it since this page was shown. Nothing was changed: open the incident link again to see until when.',
           incidentTitle: incident.title,
         }),
         409,

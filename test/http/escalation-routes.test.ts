@@ -725,7 +725,7 @@ describe('the incident link of a page: the incident, read-only, for the responde
     Object.fromEntries(
       [
         ...html.matchAll(
-          /<form method="post" action="([^"]*)">\s*(?:<input type="hidden"[^>]*>\s*)?<button type="submit">([^<]*)<\/button>/g,
+          /<form method="post" action="([^"]*)">\s*(?:<select[^>]*>.*?<\/select>\s*)?(?:<input type="hidden"[^>]*>\s*)?<button type="submit">([^<]*)<\/button>/g,
         ),
       ].map((m) => [m[2], resolved(m[1] ?? '', page)]),
     );
@@ -867,7 +867,7 @@ describe('the incident link of a page: the incident, read-only, for the responde
     expect((await api('POST', `/api/incidents/${id}/acknowledge`, { who: 'bob' })).status).toBe(200);
     pipeline.takePages();
     const acked = await snapshot(id);
-    expect(Object.keys(forms(await (await app.request(path)).text(), path))).toEqual(['Resolve']);
+    expect(Object.keys(forms(await (await app.request(path)).text(), path))).toEqual(['Snooze', 'Resolve']);
     const res = await app.request(escalate, {
       method: 'POST',
       headers: { 'content-type': 'application/x-www-form-urlencoded' },
@@ -877,6 +877,99 @@ describe('the incident link of a page: the incident, read-only, for the responde
     expect(visibleText(await res.text())).toContain('Already acknowledged');
     expect(await snapshot(id)).toEqual(acked);
     expect(pipeline.takePages()).toEqual([]);
+  });
+
+  it('its Snooze button (while acknowledged): the acknowledgement lapses at the chosen time, not at the ack timeout; a second press moves nothing', async () => {
+    await wire(teamConfig({ ackTimeoutMinutes: 30 }));
+    const { id } = await openIncident();
+    const path = incidentLinkFromInbox(id);
+    expect(Object.keys(forms(await (await app.request(path)).text(), path))).not.toContain('Snooze');
+    await submit(linkFromInbox(id, 'acknowledge'));
+    pipeline.takePages();
+    const page = await (await app.request(path)).text();
+    const snooze = forms(page, path).Snooze ?? '';
+    expect(snooze).toMatch(new RegExp(`^/a/${id}\\.z\\.alice\\.`));
+    expect(page).toContain(
+      '<select name="minutes" aria-label="For"><option value="60">1 h</option><option value="240">4 h</option><option value="480">8 h</option><option value="1440">24 h</option></select>',
+    );
+    expect(page).toContain('<input type="hidden" name="from" value="">');
+    const press = () =>
+      app.request(snooze, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body: 'minutes=60&from=',
+      });
+    const first = await press();
+    expect(first.status).toBe(200);
+    const text = visibleText(await first.text());
+    expect(h1(text) ?? text).toContain('Snoozed');
+    expect(text).toContain('Nobody is paged for it until 12:00');
+    const snoozed = await incident(id);
+    expect(snoozed).toMatchObject({
+      status: 'acknowledged',
+      snooze: { by: 'alice', until: '2026-11-26T11:00:00.000Z' },
+    });
+    expect((await pipeline.store.timeline(id)).filter((e) => e.type === 'SNOOZED')).toEqual([
+      expect.objectContaining({ who: 'alice' }),
+    ]);
+    const shown = await (await app.request(path)).text();
+    expect(visibleText(shown)).toContain('· Snoozed by Alice until 12:00');
+    expect(shown).toContain('<input type="hidden" name="from" value="2026-11-26T11:00:00.000Z">');
+    // The same press again (a retry, a double tap): the same answer, nothing moved.
+    const before = await snapshot(id);
+    const again = await press();
+    expect(again.status).toBe(200);
+    expect(visibleText(await again.text())).toContain('Nobody is paged for it until 12:00');
+    expect(await snapshot(id)).toEqual(before);
+    // Another choice from the page shown before the snooze: it changed since; nothing moves.
+    const stale = await app.request(snooze, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'minutes=240&from=',
+    });
+    expect(stale.status).toBe(409);
+    expect(visibleText(await stale.text())).toContain('Changed meanwhile');
+    expect(await snapshot(id)).toEqual(before);
+    // Past the ack timeout nobody is paged; at the snooze's end alice is paged again.
+    await pipeline.fastForward(40 * MINUTE);
+    expect(pipeline.takePages()).toEqual([]);
+    expect(await incident(id)).toMatchObject({ status: 'acknowledged' });
+    await pipeline.fastForward(21 * MINUTE);
+    expect(await incident(id)).toMatchObject({ status: 'triggered' });
+    expect(pipeline.takePages()).toContain('page alice alice-0');
+  });
+
+  it('a snooze link: GET confirms and changes nothing; a duration not offered is 400; once resolved, 409', async () => {
+    const { id } = await openIncident();
+    const path = incidentLinkFromInbox(id);
+    await submit(linkFromInbox(id, 'acknowledge'));
+    const snooze = forms(await (await app.request(path)).text(), path).Snooze ?? '';
+    const before = await snapshot(id);
+    const confirm = await app.request(snooze);
+    expect(confirm.status).toBe(200);
+    const confirmText = visibleText(await confirm.text());
+    expect(confirmText).toContain('Snooze this incident?');
+    expect(confirmText).toContain('pages nobody until the snooze ends');
+    for (const body of ['minutes=7&from=', 'minutes=&from=', 'from=', 'minutes=60&from=yesterday']) {
+      const res = await app.request(snooze, {
+        method: 'POST',
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        body,
+      });
+      expect(res.status, body).toBe(400);
+      expect(visibleText(await res.text())).toContain('Nothing was changed.');
+    }
+    expect(await snapshot(id)).toEqual(before);
+    await submit(forms(await (await app.request(path)).text(), path).Resolve ?? '');
+    const resolved = await snapshot(id);
+    const res = await app.request(snooze, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: 'minutes=60&from=',
+    });
+    expect(res.status).toBe(409);
+    expect(visibleText(await res.text())).toMatch(/Already (monitoring|resolved)/);
+    expect(await snapshot(id)).toEqual(resolved);
   });
 
   it('POST to it changes nothing: 405, GET only (twice)', async () => {
@@ -906,7 +999,7 @@ describe('the incident link of a page: the incident, read-only, for the responde
     expect(visibleText(acked)).toContain('SEV-3 · Checkout API · acknowledged');
     expect(visibleText(acked)).toContain('Acknowledged by Alice at 11:02');
     expect(visibleText(acked)).toContain('[11:02] [@alice] [ACKNOWLEDGED] Acknowledged by Alice via link');
-    expect(Object.keys(forms(acked, path))).toEqual(['Resolve']);
+    expect(Object.keys(forms(acked, path))).toEqual(['Snooze', 'Resolve']);
 
     expect(h1(await (await submit(forms(acked, path).Resolve ?? '')).text())).toBe('Resolved');
     const resolved = await (await app.request(path)).text();
