@@ -27,7 +27,7 @@ import {
 } from '#core/incident';
 import { localDay } from '#core/metrics';
 import { SEVERITIES, type Severity } from '#core/severity';
-import { type TimerEvent, timer, timerName } from '#core/timers';
+import { type TimerEvent, timer, timerAfter, timerName } from '#core/timers';
 import {
   afterAcknowledged,
   afterResolved,
@@ -563,7 +563,9 @@ export async function snoozeIncident(
   );
   if (!changed && (await deps.store.hasTimelineEntry(done))) return { incident: after, changed };
   const lapse: TimerEvent = { kind: 'ack-timeout', incidentId: id, generation };
-  await deps.timers.reschedule(timer(lapse, new Date(until)));
+  // Not to arrive before the snooze's end (Scheduler fires anywhere in its minute): one that did
+  // would find it still snoozed and only set itself again while being delivered.
+  await deps.timers.reschedule(timerAfter(lapse, new Date(until)));
   await cancelIfResolved(id, [lapse], deps);
   await emit(
     deps,

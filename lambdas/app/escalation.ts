@@ -27,7 +27,7 @@ import { onCallAt } from '#core/oncall';
 import { contactKey, type Page, type PageKind, pageIncident } from '#core/page';
 import { reminderIntervalMinutes, type Severity } from '#core/severity';
 import { throttleRules } from '#core/throttle';
-import { type TimerEvent, timer, timerName } from '#core/timers';
+import { type TimerEvent, timer, timerAfter, timerName } from '#core/timers';
 import { clockTime } from '#core/wall-clock';
 import { holdForDigest } from './digest.ts';
 import { emit } from './lifecycle-events.ts';
@@ -1175,10 +1175,11 @@ export async function onAckTimeout(
       if (incident.status !== 'acknowledged' || incident.generation !== event.generation) return 'stale';
       // Snoozed: the acknowledgement lapses at the snooze's end. This timer came before it (the one
       // the snooze moves, fired before the move or delivered twice): it sets the end again — should
-      // the snooze's own move have failed — and does nothing else.
+      // the snooze's own move have failed — and does nothing else. Set so as not to arrive early
+      // (timerAfter), as the snooze sets it.
       const until = Date.parse(snoozedUntil(incident) ?? '');
       if (until > now.getTime()) {
-        await deps.timers.reschedule(timer(event, new Date(Math.max(until, atOnce(deps).getTime()))));
+        await deps.timers.reschedule(timerAfter(event, new Date(Math.max(until, atOnce(deps).getTime()))));
         return 'rescheduled';
       }
       const restarted = await deps.store.restartEscalation(incident, now);

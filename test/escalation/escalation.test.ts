@@ -14,6 +14,7 @@ import { handleTimerEvent } from '#app/timers';
 import { parseConfig } from '#core/config';
 import { ConflictError, RetryableError } from '#core/errors';
 import type { Incident } from '#core/incident';
+import type { Timer } from '#core/timers';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
 import { overriding } from '../support/override.ts';
@@ -318,6 +319,34 @@ describe('snooze (PagerDuty: Snooze an acknowledged incident)', () => {
         return error.errors;
       },
     );
+
+  // Regression test: the snooze moved its lapse with a plain timer, which Scheduler may deliver in
+  // the minute before the snooze's end (at() fires anywhere in its minute); that delivery found it
+  // still snoozed and only set the schedule it came from again.
+  it('its lapse is set not to arrive before the snooze’s end (timerAfter: the Scheduler adapter rounds it up)', async () => {
+    const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
+    const incident = await open(p, { severity: 'warning' });
+    await acknowledge(p, incident, 'alice');
+    p.clock.set(new Date('2026-11-26T10:10:37.412Z'));
+    const moved: Timer[] = [];
+    const deps = {
+      ...p.deps,
+      timers: overriding(p.timers, {
+        reschedule: async (t: Timer) => {
+          moved.push(t);
+          await p.timers.reschedule(t);
+        },
+      }),
+    };
+    await snoozeIncident(incident.id, { who: 'alice', minutes: 120 }, deps);
+    expect(moved).toEqual([
+      expect.objectContaining({
+        name: `ackto-${incident.id}-1`,
+        at: new Date('2026-11-26T12:10:37.412Z'),
+        notEarly: true,
+      }),
+    ]);
+  });
 
   it('moves the lapse: nobody is paged at the ack timeout; at the snooze’s end it re-triggers as an ack timeout, saying so', async () => {
     const p = await startPipeline(dynamo, config({ ackTimeoutMinutes: 30 }));
