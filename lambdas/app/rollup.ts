@@ -193,8 +193,6 @@ async function writeDay(
   deps: RollupDeps,
   options: { fresh: ReadonlyMap<string, readonly Rollup[]>; publish: boolean },
 ): Promise<RollupResult> {
-  await deps.store.putRollups(day, rollups);
-
   const files = exportFiles(deps.exportPrefix ?? '', day, {
     incidents: incidents.map(incidentExportRow),
     rollups: rollups.map(rollupRow),
@@ -202,6 +200,11 @@ async function writeDay(
   for (const file of files) await deps.sink.put(file.key, file.body, file.contentType);
 
   const budgets = await errorBudgets(day, rollups, deps, options.fresh);
+  // Stored once its exports and budgets are done: a stored day is one the night completed, and a
+  // run that failed before (its retries spent) leaves the day to the next night (runNightlyRollup).
+  // The metrics go last: once the day is stored a failed publish is not retried by a later night
+  // (publishing twice would count the day twice).
+  await deps.store.putRollups(day, rollups);
   if (options.publish) await deps.metrics.publish(rollups);
   return {
     day,

@@ -506,6 +506,39 @@ describe('the nightly run re-rolls recent days that changed since they were roll
     ]);
   });
 
+  it('a night whose retries ran out at the export stores nothing: the next one rolls the day up, exports and publishes it once', async () => {
+    const h = await harness();
+    await incident(h, 'x', '2026-11-19T10:00:00.000Z', {
+      service: 'platform',
+      startedBefore: 0,
+      resolveAfter: 5,
+    });
+    await incident(h, 'y', '2026-11-20T10:00:00.000Z', {
+      service: 'platform',
+      startedBefore: 0,
+      resolveAfter: 5,
+    });
+    await nightly(h, '2026-11-19', '2026-11-20T00:30:00.000Z');
+    const down = {
+      ...h.deps,
+      sink: {
+        put: async () => {
+          throw new Error('S3 unavailable');
+        },
+      },
+    };
+    await h.p.fastForward(Date.parse('2026-11-21T00:30:00.000Z') - h.p.clock.now().getTime());
+    for (let attempt = 0; attempt < 3; attempt++)
+      await expect(runNightlyRollup('2026-11-20', down)).rejects.toThrow('S3 unavailable');
+    expect(await h.p.store.listRollups('2026-11-20', '2026-11-20')).toEqual([]);
+    const nov21 = await nightly(h, '2026-11-21', '2026-11-22T00:30:00.000Z');
+    expect(nov21.map((r) => r.day)).toEqual(['2026-11-20', '2026-11-21']);
+    expect(await readFile(join(h.dir, 'incidents/dt=2026-11-20/incidents.jsonl'), 'utf8')).toContain(
+      '"service":"platform"',
+    );
+    expect(h.published.map((rollups) => rollups[0]?.day)).toEqual(['2026-11-19', '2026-11-20', '2026-11-21']);
+  });
+
   it('a day never rolled up, with none rolled up before it (a new deployment), is not started by the look-back', async () => {
     const h = await harness();
     await incident(h, 'x', '2026-11-20T10:00:00.000Z', {
