@@ -2,7 +2,7 @@ import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
-import { UNREACHABLE_CONTACTS } from '#adapters/aws/cloudwatch-metrics';
+import { unreachableContactsMetric } from '#adapters/aws/cloudwatch-metrics';
 import type { KlaxonConfig } from '#core/config';
 import { AckSigningSecret } from './constructs/ack-secret.ts';
 import { KlaxonApi, type KlaxonApiProps } from './constructs/api.ts';
@@ -178,6 +178,8 @@ export class KlaxonStack extends Stack {
         EXPORT_BUCKET: this.exports.bucket.bucketName,
         EXPORT_PREFIX: this.exports.prefix,
         POWERTOOLS_METRICS_NAMESPACE: 'Klaxon',
+        // The contact check's metric carries it: each stack's alarm watches its own stack's check.
+        KLAXON_STACK_NAME: this.stackName,
       },
     });
     this.rollup = this.nightlyRollup.rollup;
@@ -265,7 +267,7 @@ export class KlaxonStack extends Stack {
       escalate: this.escalate.function,
       unreachableContacts: new cloudwatch.Metric({
         namespace: 'Klaxon',
-        ...UNREACHABLE_CONTACTS,
+        ...unreachableContactsMetric(this.stackName),
         statistic: cloudwatch.Stats.MAXIMUM,
         period: Duration.hours(1),
       }),

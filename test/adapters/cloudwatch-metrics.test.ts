@@ -1,5 +1,5 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { PowertoolsMetricsPublisher, UNREACHABLE_CONTACTS } from '#adapters/aws/cloudwatch-metrics';
+import { PowertoolsMetricsPublisher, unreachableContactsMetric } from '#adapters/aws/cloudwatch-metrics';
 import type { Rollup } from '#core/metrics';
 
 const stat = (mean: number | null) => ({ count: mean === null ? 0 : 1, mean, p50: mean, p90: mean });
@@ -44,19 +44,20 @@ async function emf(run: () => Promise<void>): Promise<Record<string, unknown>[]>
 }
 
 describe('custom metrics through Powertools Metrics (CloudWatch embedded metric format)', () => {
-  it('writes UnreachableContacts, 0 included, with exactly the dimensions its alarm names', async () => {
+  it('writes UnreachableContacts, 0 included, with exactly the dimensions its alarm names (its stack among them)', async () => {
     const docs = await emf(async () => {
-      const publisher = new PowertoolsMetricsPublisher({ namespace: 'Klaxon' });
+      const publisher = new PowertoolsMetricsPublisher({ namespace: 'Klaxon', stack: 'klaxon-prod' });
       await publisher.publishUnreachableContacts(0);
       await publisher.publishUnreachableContacts(2);
     });
     expect(docs.map((d) => d.UnreachableContacts)).toEqual([0, 2]);
     const [doc] = docs as [{ _aws: { CloudWatchMetrics: { Namespace: string; Dimensions: string[][] }[] } }];
-    expect(doc._aws.CloudWatchMetrics[0]).toMatchObject({
-      Namespace: 'Klaxon',
-      Dimensions: [Object.keys(UNREACHABLE_CONTACTS.dimensions)],
-    });
-    expect(doc).toMatchObject(UNREACHABLE_CONTACTS.dimensions);
+    const metric = unreachableContactsMetric('klaxon-prod');
+    expect(doc._aws.CloudWatchMetrics[0]?.Namespace).toBe('Klaxon');
+    expect(doc._aws.CloudWatchMetrics[0]?.Dimensions.map((d) => [...d].sort())).toEqual([
+      Object.keys(metric.dimensions).sort(),
+    ]);
+    expect(doc).toMatchObject({ service: 'klaxon-contacts', stack: 'klaxon-prod' });
   });
 
   it('writes one EMF document per service row, with the service as a dimension', async () => {

@@ -193,12 +193,27 @@ describe('the contact check', () => {
     for (const [action] of grants) expect(action).toMatch(/^sns:(List|Get|Check)/);
   });
 
-  it('is alarmed when UnreachableContacts > 0, the metric the function publishes', () => {
-    expect(resourceOf(stack.monitoring.unreachableContactsAlarm).Properties).toMatchObject({
+  it('is alarmed when its own stack’s UnreachableContacts > 0, the metric the function publishes', () => {
+    const env = (
+      resourceOf(stack.rollup.function).Properties as { Environment: { Variables: Record<string, unknown> } }
+    ).Environment.Variables;
+    expect(env.KLAXON_STACK_NAME).toBe(stack.stackName);
+    const properties = resourceOf(stack.monitoring.unreachableContactsAlarm).Properties as {
+      Dimensions: { Name: string; Value: string }[];
+    };
+    // Two stacks in one account (staging, prod) must not set off each other's alarm.
+    expect(
+      [...properties.Dimensions].sort((a: { Name: string }, b: { Name: string }) =>
+        a.Name.localeCompare(b.Name),
+      ),
+    ).toEqual([
+      { Name: 'service', Value: 'klaxon-contacts' },
+      { Name: 'stack', Value: stack.stackName },
+    ]);
+    expect(properties).toMatchObject({
       AlarmName: 'klaxon-unreachable-contacts',
       Namespace: 'Klaxon',
       MetricName: 'UnreachableContacts',
-      Dimensions: [{ Name: 'service', Value: 'klaxon-contacts' }],
       Statistic: 'Maximum',
       Period: 3600,
       Threshold: 0,

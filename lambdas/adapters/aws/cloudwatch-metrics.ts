@@ -3,13 +3,17 @@ import type { MetricsPublisher } from '#app/ports';
 import type { Rollup } from '#core/metrics';
 
 /**
- * The contact check's metric, as the alarm on it (PipelineMonitoring) must name it: Powertools
- * adds the service name as the dimension `service`.
+ * The contact check's metric of the stack `stack`, as the alarm on it (PipelineMonitoring) must
+ * name it: Powertools adds the service name as the dimension `service`, and the publisher the
+ * stack's name as `stack` — two stacks in one account (staging, prod) must not set off each
+ * other's alarm.
  */
-export const UNREACHABLE_CONTACTS = {
-  metricName: 'UnreachableContacts',
-  dimensions: { service: 'klaxon-contacts' },
-} as const;
+export function unreachableContactsMetric(stack: string) {
+  return {
+    metricName: 'UnreachableContacts',
+    dimensions: { service: 'klaxon-contacts', stack },
+  } as const;
+}
 
 /**
  * Custom metrics through Powertools Metrics (CloudWatch embedded metric format, written to the
@@ -19,9 +23,12 @@ export const UNREACHABLE_CONTACTS = {
  */
 export class PowertoolsMetricsPublisher implements MetricsPublisher {
   readonly #namespace: string;
+  readonly #stack: string;
 
-  constructor(options: { namespace?: string } = {}) {
+  /** `stack`: the stack's name (its functions' KLAXON_STACK_NAME), a dimension of the contact metric. */
+  constructor(options: { namespace?: string; stack?: string } = {}) {
     this.#namespace = options.namespace ?? process.env.POWERTOOLS_METRICS_NAMESPACE ?? 'Klaxon';
+    this.#stack = options.stack ?? process.env.KLAXON_STACK_NAME ?? 'klaxon';
   }
 
   async publish(rollups: readonly Rollup[]): Promise<void> {
@@ -45,11 +52,10 @@ export class PowertoolsMetricsPublisher implements MetricsPublisher {
   }
 
   async publishUnreachableContacts(count: number): Promise<void> {
-    const metrics = new Metrics({
-      namespace: this.#namespace,
-      serviceName: UNREACHABLE_CONTACTS.dimensions.service,
-    });
-    metrics.addMetric(UNREACHABLE_CONTACTS.metricName, MetricUnit.Count, count);
+    const metric = unreachableContactsMetric(this.#stack);
+    const metrics = new Metrics({ namespace: this.#namespace, serviceName: metric.dimensions.service });
+    metrics.addDimension('stack', metric.dimensions.stack);
+    metrics.addMetric(metric.metricName, MetricUnit.Count, count);
     metrics.publishStoredMetrics();
   }
 }
