@@ -1,5 +1,5 @@
 import type { Alert } from '#core/alert';
-import type { KlaxonConfig } from '#core/config';
+import { configuredService, type KlaxonConfig } from '#core/config';
 import { ValidationError } from '#core/errors';
 import { ALERT_DETAIL_TYPE, CLOUDWATCH_DETAIL_TYPE, CLOUDWATCH_SOURCE } from '#core/routing';
 import { cloudWatchToAlert, parseCloudWatchAlarmEvent } from '#formats/cloudwatch';
@@ -23,7 +23,11 @@ export function alertFromEvent(event: RoutedEvent, config: KlaxonConfig, receive
     return cloudWatchToAlert(parseCloudWatchAlarmEvent(event), config, receivedAt);
   }
   if (event['detail-type'] === ALERT_DETAIL_TYPE) {
-    return nativeToAlert(event.detail, { id: event.id, time: event.time, source: event.source });
+    const alert = nativeToAlert(event.detail, { id: event.id, time: event.time, source: event.source });
+    // The event alone names its service (no integration key, no routing rule checked at synth):
+    // one the config does not have (a typo) is refused by name, not opened to page nobody.
+    configuredService(config, alert.service);
+    return alert;
   }
   throw new ValidationError('no route for this event', [
     {

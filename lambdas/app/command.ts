@@ -14,6 +14,7 @@ import type {
   SnoozeInput,
   TimelineNoteInput,
 } from '#core/commands';
+import { configuredService } from '#core/config';
 import { ConflictError, NotFoundError, RetryableError, ValidationError } from '#core/errors';
 import { incidentIdFor, randomId, timelineEntryId } from '#core/ids';
 import {
@@ -218,12 +219,7 @@ export async function createIncident(
   input: CreateIncidentInput,
   deps: CommandDeps,
 ): Promise<{ incident: Incident; classification?: Classification; created: boolean }> {
-  const service = deps.config.services.find((s) => s.id === input.service);
-  if (service === undefined) {
-    throw new ValidationError('unknown service', [
-      { field: 'service', message: `no service "${input.service}" in the config` },
-    ]);
-  }
+  const service = configuredService(deps.config, input.service);
   const classification = input.impact ? classify(input.impact) : undefined;
   // An explicit severity wins; the classification is kept as the reasoning shown with it.
   const sev = input.severity ?? classification?.severity;

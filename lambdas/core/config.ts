@@ -1,7 +1,7 @@
 import * as z from 'zod';
 import { ServiceId, SOURCE_SEVERITIES } from './alert.ts';
 import { WEEKDAYS } from './business-hours.ts';
-import { ConfigError } from './errors.ts';
+import { ConfigError, ValidationError } from './errors.ts';
 import { MAX_ACK_TIMEOUT_MINUTES } from './escalation.ts';
 import { lazySchema } from './lazy.ts';
 import { SEVERITIES } from './severity.ts';
@@ -407,6 +407,19 @@ export type EscalationLevel = z.output<typeof EscalationLevelSchema>;
 export type EscalationPolicy = z.output<typeof EscalationPolicySchema>;
 export type Heartbeat = z.output<typeof HeartbeatSchema>;
 export type BusinessHours = z.output<typeof BusinessHoursSchema>;
+
+/**
+ * The configured service `id`, or a ValidationError naming `service`: an alert or a declaration
+ * for a service the config does not have would open an incident that pages nobody.
+ */
+export function configuredService(config: Pick<KlaxonConfig, 'services'>, id: string): ServiceConfig {
+  const service = config.services.find((s) => s.id === id);
+  if (service === undefined)
+    throw new ValidationError('unknown service', [
+      { field: 'service', message: `no service "${id}" in the config` },
+    ]);
+  return service;
+}
 
 /**
  * Validates a parsed config document; throws ConfigError naming every bad field. `jitless`: a

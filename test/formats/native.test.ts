@@ -1,5 +1,9 @@
 import { describe, expect, it } from 'vitest';
+import { alertFromEvent } from '#app/alert-event';
+import { parseConfig } from '#core/config';
+import { ValidationError } from '#core/errors';
 import { nativeToAlert } from '#formats/native';
+import { teamConfig } from '../support/team.ts';
 import { badFields, expectCanonical, fieldErrors } from './helpers.ts';
 
 const envelope = {
@@ -103,6 +107,31 @@ describe('native Klaxon alerts on the bus', () => {
   it('refuses a detail without summary, naming the field', () => {
     const { summary: _, ...withoutSummary } = minimal;
     expect(badFields(() => nativeToAlert(withoutSummary, envelope))).toEqual(['summary']);
+  });
+
+  // Regression test: a native alert for a service the config does not have (a typo) opened an
+  // incident that paged nobody; the event alone names its service, so it is refused by name.
+  it('refuses a service the config does not have, naming `service` (before anything is written)', () => {
+    const event = (service: string) => ({
+      id: '11111111-2222-3333-4444-555555555555',
+      source: 'acme.billing',
+      'detail-type': 'Klaxon Alert',
+      time: '2026-11-26T10:00:00Z',
+      detail: { service, dedupKey: 'disk-full', summary: 'Disk 95% full on db-1', severity: 'critical' },
+    });
+    const config = parseConfig(teamConfig());
+    expect(alertFromEvent(event('checkout'), config, '2026-11-26T10:00:00.000Z').service).toBe('checkout');
+    const refused = (() => {
+      try {
+        alertFromEvent(event('chekout'), config, '2026-11-26T10:00:00.000Z');
+      } catch (error) {
+        return error;
+      }
+    })();
+    expect(refused).toBeInstanceOf(ValidationError);
+    expect((refused as ValidationError).errors).toEqual([
+      { field: 'service', message: 'no service "chekout" in the config' },
+    ]);
   });
 
   it('refuses a service that is not a slug', () => {
