@@ -221,8 +221,8 @@ export const HeartbeatSchema = /* @__PURE__ */ lazySchema(() =>
 /**
  * Which service a CloudWatch alarm belongs to. Rules are tried in order; the first that matches
  * wins; otherwise `defaultService`. A rule matches by alarm-name prefix, or by an alarm tag
- * (CloudWatch puts no tags in the event, so tag rules match the `klaxon:service` style tags only
- * when the alarm's tags are supplied, e.g. by a lookup; name prefixes always work).
+ * (the event's `alarmTags`: CloudWatch puts them there only for an alarm with tag propagation
+ * enabled, so a tag rule matches nothing otherwise; name prefixes always work).
  */
 export const CloudWatchRuleSchema = /* @__PURE__ */ lazySchema(() =>
   z
