@@ -150,7 +150,7 @@ ${LOCAL_TARGET}  --table <name>       a deployed stack's table (TableName output
       'dlq replay [--file <path>] [--url <url>] [--token <token>] [--dry-run] [--json]\n| --queue-url <url> --region <region> [--bus <name>] [--function <name>] [--max <n>]\n[--dry-run] [--json]',
     summary: 'Re-drives dead letters (local file, or a deployed SQS dead-letter queue).',
     details: `Re-drives dead letters. Locally: the letters in <data dir>/dead-letters.jsonl go through the
-running runtime — bus letters put again (POST /local/events), timer letters fired (POST
+running runtime — bus letters delivered again (POST /local/events/redeliver), timer letters fired (POST
 /local/timers); what fails is kept. With --queue-url: receives the SQS dead-letter queue's
 messages and re-drives each — an EventBridge rule's letter is put back on its bus (--bus, else the
 bus in its RULE_ARN), a Lambda or Scheduler letter invokes --function asynchronously with its

@@ -17,7 +17,7 @@ import { TimerEventSchema } from '#core/timers';
  * Locally the runtime appends them to `<data dir>/dead-letters.jsonl`: bus letters
  * `{route, event, error, attempts, at}` (the whole EventBridge-shaped event) and timer letters
  * `{timer: {name, input, error}, at}`. Bus letters are put again through the running runtime's
- * `POST /local/events`, timer letters fired through `POST /local/timers` (the timer's input, as
+ * `POST /local/events/redeliver`, timer letters fired through `POST /local/timers` (the timer's input, as
  * Scheduler delivers it). In AWS, the dead-letter queues are SQS queues: an EventBridge rule's DLQ holds
  * the original event (put back on its bus), a Lambda async DLQ the original invocation payload and
  * Scheduler's DLQ the schedule's Input (both invoked again, asynchronously, on `--function`). A
