@@ -98,6 +98,20 @@ export interface ContactProblem {
 }
 
 /**
+ * A webhook URL without its user name and password: SNS gives an HTTPS endpoint's URL whole only
+ * to GetSubscriptionAttributes ("HTTPS URLs are only retrievable from … GetSubscriptionAttributes"),
+ * so a listing may hide the credentials of `https://user:password@host/…`. Compared without them
+ * (and as the URL parser writes it), such a webhook is not taken for unsubscribed every hour.
+ */
+function withoutCredentials(url: string): string {
+  if (!URL.canParse(url)) return url;
+  const parsed = new URL(url);
+  parsed.username = '';
+  parsed.password = '';
+  return parsed.href;
+}
+
+/**
  * The problems of each configured contact, in config order: its endpoint has no subscription
  * (`unsubscribed`) or only an unconfirmed one (`pending-confirmation`); an SMS number is opted
  * out (`opted-out`), or the account is in the SMS sandbox and the number is not verified there
@@ -109,7 +123,7 @@ export function contactProblems(
   report: ContactDirectoryReport,
 ): ContactProblem[] {
   const normal = (protocol: string, endpoint: string) =>
-    `${protocol} ${protocol === 'email' ? endpoint.toLowerCase() : endpoint}`;
+    `${protocol} ${protocol === 'email' ? endpoint.toLowerCase() : protocol === 'https' ? withoutCredentials(endpoint) : endpoint}`;
   const confirmed = new Set<string>();
   const pending = new Set<string>();
   for (const s of report.subscriptions) {

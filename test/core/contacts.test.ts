@@ -59,6 +59,34 @@ describe('contact problems', () => {
     expect(contactProblems(endpoints, allConfirmed)).toEqual([]);
   });
 
+  // SNS gives an HTTPS endpoint's URL whole only to GetSubscriptionAttributes: a listing may hide
+  // the credentials of a webhook with basic auth, which then read as unsubscribed every hour.
+  it('a webhook with credentials in its URL matches its listing without them (or masked)', () => {
+    const hook = contactEndpoints([
+      {
+        id: 'erin',
+        name: 'Erin',
+        contacts: [{ type: 'webhook', url: 'https://klaxon:s3cret@Hooks.example.com/in' }],
+      },
+    ]);
+    for (const listed of [
+      'https://klaxon:s3cret@Hooks.example.com/in',
+      'https://hooks.example.com/in',
+      'https://klaxon:****@hooks.example.com/in',
+    ]) {
+      expect(
+        contactProblems(hook, { subscriptions: [subscribed('https', listed)], optedOut: [] }),
+        listed,
+      ).toEqual([]);
+    }
+    expect(
+      contactProblems(hook, {
+        subscriptions: [subscribed('https', 'https://hooks.example.com/other')],
+        optedOut: [],
+      }),
+    ).toMatchObject([{ contact: 'erin-0', problem: 'unsubscribed' }]);
+  });
+
   it('unsubscribed: no subscription for the endpoint — every contact key on it, with the exact subscribe command', () => {
     const problems = contactProblems(endpoints, {
       ...allConfirmed,
