@@ -191,18 +191,27 @@ function timeFlag(values: Values, name: string, now = Date.now()): string | unde
   else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/i.test(raw)) {
     // Without an offset, JavaScript reads a date and time as local: the user's zone.
     const iso = raw.replace(' ', 'T');
-    // Date.parse rolls 2026-02-30 over into March: the fields must read back as written.
+    const [, y, mo, d, h, mi] = (/^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso) ?? []).map(Number);
+    // Date.parse rolls 2026-02-30 over into March (with an offset too): the date must exist.
+    const calendar = new Date(Date.UTC(y ?? 0, (mo ?? 0) - 1, d ?? 0));
+    const exists =
+      calendar.getUTCFullYear() === y &&
+      calendar.getUTCMonth() + 1 === mo &&
+      calendar.getUTCDate() === d &&
+      (h ?? 24) < 24 &&
+      (mi ?? 60) < 60;
     const local = new Date(iso);
-    const fields = /^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso);
-    const offset = /(Z|[+-]\d{2}:\d{2})$/i.test(iso);
-    if (
-      offset ||
-      (fields !== null &&
-        local.getFullYear() === Number(fields[1]) &&
-        local.getMonth() + 1 === Number(fields[2]) &&
-        local.getDate() === Number(fields[3]))
-    )
+    if (exists && /(Z|[+-]\d{2}:\d{2})$/i.test(iso)) ms = local.getTime();
+    else if (exists) {
+      // A local time the clocks jump over (02:30 when summer time starts) is read as another one:
+      // refused, rather than acted on at a time the user did not write.
+      if (local.getHours() !== h || local.getMinutes() !== mi) {
+        throw new UsageError(
+          `--${name}: "${raw}" does not exist in your time zone (the clocks jump over it); give another time or an offset`,
+        );
+      }
       ms = local.getTime();
+    }
   }
   if (!Number.isFinite(ms)) {
     throw new UsageError(

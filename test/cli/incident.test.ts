@@ -540,6 +540,22 @@ describe('klaxon on-call, overrides and maintenance windows against the running 
     );
     await refused(['oncall', 'checkout-primary', '--at', 'tomorrow'], /^klaxon: --at: expected a time/);
     await refused(
+      ['oncall', 'checkout-primary', '--at', '2031-02-30T09:00Z'],
+      /^klaxon: --at: expected a time/,
+    );
+    await refused(
+      ['oncall', 'checkout-primary', '--at', '2031-03-01 24:00'],
+      /^klaxon: --at: expected a time/,
+    );
+    // 01:30 on the last Sunday of March does not exist in London: not read as 02:30.
+    const gap = await cli(['oncall', 'checkout-primary', '--at', '2031-03-30 01:30'], {
+      TZ: 'Europe/London',
+    });
+    expect(gap.code, gap.stderr).toBe(2);
+    expect(gap.stderr).toBe(
+      'klaxon: --at: "2031-03-30 01:30" does not exist in your time zone (the clocks jump over it); give another time or an offset\n',
+    );
+    await refused(
       ['override', 'add', 'checkout-primary', '--for', '1h'],
       /^klaxon: --responder is required\n$/,
     );
