@@ -328,15 +328,19 @@ export interface SqsReplayOptions {
 }
 
 /**
- * Drains a dead-letter queue: receives messages until the queue answers empty, re-drives each,
- * deletes it once the re-drive succeeded. Messages that were not deleted (failures, --dry-run)
- * are made visible again at the end.
+ * Drains a dead-letter queue: receives messages until the queue answers empty (or three times
+ * only with letters it kept), re-drives each, deletes it once the re-drive succeeded. Messages
+ * that were not deleted (failures, --dry-run) are made visible again at the end.
  */
 export async function replaySqsDeadLetters(options: SqsReplayOptions): Promise<ReplayReport> {
   const max = options.max ?? 1000;
   const entries: ReplayEntry[] = [];
-  const release: Message[] = [];
+  /** Kept letters by id, with the receipt handle of their latest receive (what releases them). */
+  const release = new Map<string, Message>();
   const seen = new Set<string>();
+  // Answers of kept letters only, in a row: a kept letter shows up again once its visibility runs
+  // out (a run longer than it), which is not the end of the queue — but three such answers are.
+  let seenOnly = 0;
   while (seen.size < max) {
     const received = await options.sqs.send(
       new ReceiveMessageCommand({
@@ -347,10 +351,19 @@ export async function replaySqsDeadLetters(options: SqsReplayOptions): Promise<R
         MessageAttributeNames: ['All'],
       }),
     );
-    const fresh = (received.Messages ?? []).filter((m) => !seen.has(m.MessageId ?? m.ReceiptHandle ?? ''));
-    if (fresh.length === 0) break;
+    const messages = received.Messages ?? [];
+    if (messages.length === 0) break;
+    const idOf = (m: Message) => m.MessageId ?? m.ReceiptHandle ?? '';
+    // Received again: hidden again by this receive, and released at the end by its new handle.
+    for (const again of messages.filter((m) => release.has(idOf(m)))) release.set(idOf(again), again);
+    const fresh = messages.filter((m) => !seen.has(idOf(m)));
+    if (fresh.length === 0) {
+      if (++seenOnly >= 3) break;
+      continue;
+    }
+    seenOnly = 0;
     for (const message of fresh) {
-      seen.add(message.MessageId ?? message.ReceiptHandle ?? '');
+      seen.add(idOf(message));
       const entry = await redriveMessage(message, options);
       entries.push(entry);
       if (entry.status === 'replayed') {
@@ -358,11 +371,11 @@ export async function replaySqsDeadLetters(options: SqsReplayOptions): Promise<R
           new DeleteMessageCommand({ QueueUrl: options.queueUrl, ReceiptHandle: message.ReceiptHandle }),
         );
       } else {
-        release.push(message);
+        release.set(idOf(message), message);
       }
     }
   }
-  for (const message of release) {
+  for (const message of release.values()) {
     await options.sqs.send(
       new ChangeMessageVisibilityCommand({
         QueueUrl: options.queueUrl,

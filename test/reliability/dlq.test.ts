@@ -328,7 +328,7 @@ describe('dlq replay, AWS (SQS dead-letter queues)', () => {
     expect(sqs.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(3);
   });
 
-  it('stops when the queue answers only messages it has already seen, and at --max', async () => {
+  it('stops when the queue answers only messages it has already seen (three times in a row), and at --max', async () => {
     sqs.on(ReceiveMessageCommand).resolves({ Messages: [lambdaLetter('m1', ingestEvent)] });
     const dry = await replaySqsDeadLetters({
       queueUrl: QUEUE,
@@ -337,13 +337,36 @@ describe('dlq replay, AWS (SQS dead-letter queues)', () => {
       ...clients(),
     });
     expect(dry.entries).toHaveLength(1);
-    expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(2);
+    expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(4);
     sqs.reset();
     sqs.on(DeleteMessageCommand).resolves({});
     let n = 0;
     sqs.on(ReceiveMessageCommand).callsFake(() => ({ Messages: [lambdaLetter(`m${++n}`, ingestEvent)] }));
     const capped = await replaySqsDeadLetters({ queueUrl: QUEUE, functionName: 'f', max: 3, ...clients() });
     expect(capped.replayed).toBe(3);
+  });
+
+  // Regression test: a run longer than the visibility timeout got its kept letters back, took an
+  // answer of only those for the end of the queue, and left the letters it had not received yet.
+  it('a kept letter that shows up again is not the end of the queue; it is released by its latest receipt handle', async () => {
+    const answers = [
+      [lambdaLetter('kept', ingestEvent)],
+      [{ ...lambdaLetter('kept', ingestEvent), ReceiptHandle: 'kept-again' }],
+      [lambdaLetter('later', ingestEvent)],
+      [],
+    ];
+    sqs.on(ReceiveMessageCommand).callsFake(() => ({ Messages: answers.shift() ?? [] }));
+    sqs.on(ChangeMessageVisibilityCommand).resolves({});
+    const dry = await replaySqsDeadLetters({
+      queueUrl: QUEUE,
+      functionName: 'f',
+      dryRun: true,
+      ...clients(),
+    });
+    expect(dry.entries.map((e) => e.from)).toEqual(['kept', 'later']);
+    expect(
+      sqs.commandCalls(ChangeMessageVisibilityCommand).map((c) => c.args[0].input.ReceiptHandle),
+    ).toEqual(['kept-again', 'receipt-later']);
   });
 
   it('classifies by the attributes each service sets, else by the body', () => {
