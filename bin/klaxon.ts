@@ -380,13 +380,18 @@ async function metrics(values: Values): Promise<number> {
       client.destroy();
     }
   } else {
-    rollups = (
-      await api(values).json<{ rollups: Rollup[] }>({
+    // The API answers whole days while they fit one response; `next` is where to go on from.
+    rollups = [];
+    const client = api(values);
+    for (let next: string | undefined = from; next !== undefined; ) {
+      const page: { rollups: Rollup[]; next?: string } = await client.json({
         method: 'GET',
         path: '/api/rollups',
-        query: { from, to },
-      })
-    ).rollups;
+        query: { from: next, to },
+      });
+      rollups.push(...page.rollups);
+      next = page.next;
+    }
   }
   const report = buildReport(rollups, to, period);
   process.stdout.write(

@@ -24,7 +24,15 @@ export interface ApiAppDeps extends CommandDeps {
   /** Guards /api/*: IAM (checked by API Gateway) in AWS, a bearer token locally. */
   readonly apiAuth: MiddlewareHandler;
   readonly log?: Log;
+  /** How much JSON one GET /api/rollups answer carries at most (tests make it small). */
+  readonly rollupsResponseBytes?: number;
 }
+
+/**
+ * A Lambda response is 6 MB at most, and its body is JSON inside JSON (escaped): rollups carry
+ * every sample of their day, so a busy deployment's month is far more than that.
+ */
+const ROLLUPS_RESPONSE_BYTES = 3_000_000;
 
 /**
  * The management API: incidents and incident command, integration keys, maintenance windows,
@@ -190,14 +198,33 @@ export function createApiApp(deps: ApiAppDeps): Hono {
   api.get('/rollups', async (c) => {
     try {
       const query = parseOrThrow(RollupQuery, c.req.query(), 'query');
-      const rollups = await deps.store.listRollups(query.from, query.to);
-      return c.json({
-        rollups: rollups.filter(
-          (r) =>
-            (!query.service || r.service === query.service) &&
-            (!query.severity || r.severity === query.severity),
-        ),
-      });
+      const rollups = (await deps.store.listRollups(query.from, query.to)).filter(
+        (r) =>
+          (!query.service || r.service === query.service) &&
+          (!query.severity || r.severity === query.severity),
+      );
+      // Whole days, oldest first, while they fit one answer; `next` is the first day left out
+      // (the client asks again from it). A day that alone does not fit is refused by name.
+      const budget = deps.rollupsResponseBytes ?? ROLLUPS_RESPONSE_BYTES;
+      const days = [...new Set(rollups.map((r) => r.day))].sort();
+      const answer: typeof rollups = [];
+      let bytes = 0;
+      for (const day of days) {
+        const rows = rollups.filter((r) => r.day === day);
+        const size = rows.reduce((n, r) => n + JSON.stringify(r).length + 1, 0);
+        if (bytes + size > budget) {
+          if (answer.length > 0) return c.json({ rollups: answer, next: day });
+          throw new ValidationError('too large for one answer', [
+            {
+              field: 'from',
+              message: `the rollups of ${day} alone are ${size} bytes of JSON, more than one answer carries: read that day from the exports, or with klaxon metrics --table`,
+            },
+          ]);
+        }
+        answer.push(...rows);
+        bytes += size;
+      }
+      return c.json({ rollups: answer });
     } catch (error) {
       return fail(c, error, 'api');
     }

@@ -469,7 +469,11 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'metrics',
     access: 'api',
     query: 'RollupQuery',
-    ok: [200, 'One row per day, service and severity', ['rollups']],
+    ok: [
+      200,
+      'One row per day, service and severity, whole days oldest first while they fit one answer (3 MB of JSON); `next`, when present, is the first day left out: ask again with `from` set to it',
+      ['rollups'],
+    ],
   },
   // Ingest
   {

@@ -53,6 +53,8 @@ export interface LocalRuntimeOptions {
   /** How long one configured minute lasts (KLAXON_MINUTE_MS): speeds escalation up for demos. */
   readonly minuteMs?: number;
   readonly log?: (line: string) => void;
+  /** How much JSON one GET /api/rollups answer carries at most (tests make it small). */
+  readonly rollupsResponseBytes?: number;
 }
 
 export interface LocalRuntime {
@@ -175,6 +177,7 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ...deps,
     bus,
     apiAuth,
+    ...(options.rollupsResponseBytes === undefined ? {} : { rollupsResponseBytes: options.rollupsResponseBytes }),
     log: (level, message, data) => log(`${level}: ${message} ${data ? JSON.stringify(data) : ''}`),
   });
 

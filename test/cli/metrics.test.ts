@@ -15,7 +15,14 @@ let now = new Date('2026-11-20T08:00:00.000Z');
 
 beforeAll(async () => {
   dataDir = await mkdtemp(join(tmpdir(), 'klaxon-cli-metrics-'));
-  runtime = await startLocalRuntime({ dataDir, configPath: 'klaxon.config.json', port: 0, clock: () => now });
+  runtime = await startLocalRuntime({
+    dataDir,
+    configPath: 'klaxon.config.json',
+    port: 0,
+    clock: () => now,
+    // Small answers: `klaxon metrics` must follow the API's `next` to report these periods whole.
+    rollupsResponseBytes: 4_000,
+  });
 });
 afterAll(async () => {
   await runtime.close();

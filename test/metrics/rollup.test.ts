@@ -3,6 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { bearerAuth } from 'hono/bearer-auth';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { documentClient } from '#adapters/aws/dynamodb-client';
 import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
@@ -13,6 +14,7 @@ import { processAlert } from '#app/process-alert';
 import { type RollupDeps, rollupRow, runNightlyRollup, runRollup, runRollups } from '#app/rollup';
 import { INCIDENT_COLUMNS, incidentExportRow, parseCsv, ROLLUP_COLUMNS } from '#core/exports';
 import { daysBetween, type Rollup } from '#core/metrics';
+import { createHttpApp } from '#http/app';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
 import { overriding } from '../support/override.ts';
@@ -672,5 +674,67 @@ describe('rollup rows of any size', () => {
     const small = { ...rollup, incidents: 1, samples: { mttd: [1], mtta: [1], mttr: [1], mtbf: [] } };
     await h.p.store.putRollups('2026-11-20', [small]);
     expect(await h.p.store.listRollups('2026-11-20', '2026-11-20')).toEqual([small]);
+  });
+});
+
+describe('GET /api/rollups: whole days while they fit one answer, then `next`', () => {
+  async function api(h: Harness, bytes: number) {
+    const app = createHttpApp({
+      ...h.p.deps,
+      bus: new LocalEventBus(),
+      apiAuth: bearerAuth({ token: 'rollups-token-0123' }),
+      rollupsResponseBytes: bytes,
+    });
+    return async (from: string, to: string) => {
+      const res = await app.request(`/api/rollups?from=${from}&to=${to}`, {
+        headers: { authorization: 'Bearer rollups-token-0123' },
+      });
+      return {
+        status: res.status,
+        body: (await res.json()) as { rollups: Rollup[]; next?: string; errors?: unknown },
+      };
+    };
+  }
+
+  it('follows `next` to the same rows as one unbounded answer; a day alone too large is refused naming from', async () => {
+    const h = await harness();
+    for (const [key, at] of [
+      ['a', '2026-11-18T10:00:00.000Z'],
+      ['b', '2026-11-19T10:00:00.000Z'],
+      ['c', '2026-11-20T10:00:00.000Z'],
+    ] as const)
+      await incident(h, key, at, { service: 'platform', startedBefore: 0, resolveAfter: 5 });
+    await runRollups(['2026-11-18', '2026-11-19', '2026-11-20'], h.deps);
+    const whole = await (await api(h, 10_000_000))('2026-11-18', '2026-11-20');
+    expect(whole.status).toBe(200);
+    expect(whole.body.next).toBeUndefined();
+    const dayBytes = (day: string) =>
+      whole.body.rollups.filter((r) => r.day === day).reduce((n, r) => n + JSON.stringify(r).length + 1, 0);
+    // Room for a day and a half: one day an answer.
+    const get = await api(
+      h,
+      Math.ceil(1.5 * Math.max(...['2026-11-18', '2026-11-19', '2026-11-20'].map(dayBytes))),
+    );
+    const pages: { rollups: Rollup[]; next?: string }[] = [];
+    for (let from: string | undefined = '2026-11-18'; from !== undefined; ) {
+      const page = await get(from, '2026-11-20');
+      expect(page.status).toBe(200);
+      pages.push(page.body);
+      from = page.body.next;
+    }
+    expect(pages.map((p) => [[...new Set(p.rollups.map((r) => r.day))], p.next])).toEqual([
+      [['2026-11-18'], '2026-11-19'],
+      [['2026-11-19'], '2026-11-20'],
+      [['2026-11-20'], undefined],
+    ]);
+    expect(pages.flatMap((p) => p.rollups)).toEqual(whole.body.rollups);
+    const tooSmall = await (await api(h, 10))('2026-11-18', '2026-11-20');
+    expect(tooSmall.status).toBe(400);
+    expect(tooSmall.body.errors).toEqual([
+      expect.objectContaining({
+        field: 'from',
+        message: expect.stringMatching(/^the rollups of 2026-11-18 alone are \d+ bytes/),
+      }),
+    ]);
   });
 });
