@@ -177,7 +177,9 @@ export async function startLocalRuntime(options: LocalRuntimeOptions): Promise<L
     ...deps,
     bus,
     apiAuth,
-    ...(options.rollupsResponseBytes === undefined ? {} : { rollupsResponseBytes: options.rollupsResponseBytes }),
+    ...(options.rollupsResponseBytes === undefined
+      ? {}
+      : { rollupsResponseBytes: options.rollupsResponseBytes }),
     log: (level, message, data) => log(`${level}: ${message} ${data ? JSON.stringify(data) : ''}`),
   });
 
