@@ -28,7 +28,7 @@ import {
 } from '#core/incident';
 import { localDay } from '#core/metrics';
 import { SEVERITIES, type Severity } from '#core/severity';
-import { type TimerEvent, timer, timerAfter, timerName } from '#core/timers';
+import { type TimerEvent, timerAfter, timerName } from '#core/timers';
 import {
   afterAcknowledged,
   afterResolved,
