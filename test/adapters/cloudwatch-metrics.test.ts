@@ -83,6 +83,11 @@ describe('custom metrics through Powertools Metrics (CloudWatch embedded metric 
     expect(checkout.KlaxonService).toBe('checkout');
     expect(overall.KlaxonService).toBe('*');
     expect(checkout._aws.CloudWatchMetrics[0].Namespace).toBe('KlaxonTest');
+    // A dimension, not metadata: each service its own metric series.
+    for (const doc of [overall, checkout])
+      expect(doc._aws.CloudWatchMetrics[0].Dimensions.map((d: string[]) => [...d].sort())).toEqual([
+        ['KlaxonService', 'service'],
+      ]);
     expect(checkout).toMatchObject({
       Incidents: 3,
       IncidentsStillOpen: 1,

@@ -56,10 +56,16 @@ describe('business hours', () => {
         { id: 'search', name: 'Search', businessHours: { severities: ['SEV-3'] } },
       ],
     });
-    expect(businessHoursFor(config, 'checkout', 'SEV-4')).toBeDefined();
+    expect(businessHoursFor(config, 'checkout', 'SEV-4')).toEqual({
+      days: ['Mon', 'Tue', 'Wed', 'Thu', 'Fri'],
+      from: '09:00',
+      to: '17:00',
+      severities: ['SEV-4'],
+    });
     expect(businessHoursFor(config, 'checkout', 'SEV-2')).toBeUndefined();
     expect(businessHoursFor(config, 'billing', 'SEV-4')).toBeUndefined();
-    expect(businessHoursFor(config, 'search', 'SEV-3')).toBeDefined();
+    // The service's own hours, not the top-level ones.
+    expect(businessHoursFor(config, 'search', 'SEV-3')).toMatchObject({ severities: ['SEV-3'] });
     expect(businessHoursFor(config, 'search', 'SEV-4')).toBeUndefined();
     expect(businessHoursFor(parseConfig({ services: config.services }), 'checkout', 'SEV-4')).toBeUndefined();
   });

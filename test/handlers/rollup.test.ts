@@ -3,7 +3,7 @@ import { afterAll, beforeAll, beforeEach, describe, expect, it, vi } from 'vites
 import { ValidationError } from '#core/errors';
 
 // The handler's own logic, without DynamoDB, S3 or EventBridge behind it.
-const runRollups = vi.hoisted(() => vi.fn(async () => []));
+const runRollups = vi.hoisted(() => vi.fn(async (_days: string[], _deps: object, _log?: unknown) => []));
 const runNightlyRollup = vi.hoisted(() =>
   vi.fn(async (day: string) => [{ day: '2026-11-19' }, { day }] as { day: string }[]),
 );
@@ -50,7 +50,19 @@ describe('the rollup Lambda', () => {
       days: ['2026-02-27', '2026-02-28', '2026-03-01', '2026-03-02'],
     });
     expect(await handler({ from: '2026-03-02', to: '2026-03-02' })).toEqual({ days: ['2026-03-02'] });
-    expect(runRollups).toHaveBeenCalledTimes(2);
+    expect(await handler({ day: '2026-02-28' })).toEqual({ days: ['2026-02-28'] });
+    // The days it reports are the days it rolled up, with the function's exports and metrics.
+    expect(runRollups.mock.calls.map(([days]) => days)).toEqual([
+      ['2026-02-27', '2026-02-28', '2026-03-01', '2026-03-02'],
+      ['2026-03-02'],
+      ['2026-02-28'],
+    ]);
+    for (const [, deps] of runRollups.mock.calls)
+      expect(deps).toMatchObject({
+        sink: expect.any(Object),
+        metrics: expect.any(Object),
+        events: expect.any(Object),
+      });
     // 23:30 UTC is 00:30 the next day in Berlin (klaxon.config.json): the nightly run of Nov 20,
     // which also reports the earlier days it re-rolled.
     expect(await handler({ scheduledTime: '2026-11-20T23:30:00Z' })).toEqual({

@@ -50,6 +50,20 @@ describe('putTimelineEntries', () => {
     ]);
   });
 
+  it('has at most four batches in flight at once, and uses all four', async () => {
+    let inFlight = 0;
+    let most = 0;
+    db.on(BatchWriteCommand).callsFake(async () => {
+      most = Math.max(most, ++inFlight);
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      inFlight--;
+      return {};
+    });
+    await store().putTimelineEntries(Array.from({ length: 9 * 25 }, (_, n) => entry(n)));
+    expect(db.commandCalls(BatchWriteCommand)).toHaveLength(9);
+    expect(most).toBe(4);
+  });
+
   it('gives up with a retryable error when entries stay unprocessed', async () => {
     db.on(BatchWriteCommand).resolves({ UnprocessedItems: { klaxon: [put(0)] } });
     await expect(store().putTimelineEntries([entry(0)])).rejects.toThrow('kept going unprocessed');
