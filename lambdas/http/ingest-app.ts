@@ -98,6 +98,22 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
   // The OpenAPI document of everything, public like the routes this function serves.
   app.get('/openapi.json', (c) => c.body(deps.openApi(), 200, { 'Content-Type': 'application/json' }));
 
+  /**
+   * A key whose service is no longer in the config (renamed, removed): refused by name at once —
+   * its alerts would be refused after the bus (a dead letter) while the sender was told they were
+   * taken. PagerDuty answers a routing key that leads to no service as an invalid event too.
+   */
+  const inConfig = (service: string, field: string) => {
+    if (!deps.config.services.some((s) => s.id === service)) {
+      throw new ValidationError('Event object is invalid', [
+        {
+          field,
+          message: `the integration's service "${service}" is not in the config (renamed or removed?)`,
+        },
+      ]);
+    }
+  };
+
   // PagerDuty Events API v2: a PagerDuty client works by changing only the host.
   app.post('/v2/enqueue', limit, async (c) => {
     try {
@@ -111,6 +127,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
         }
         throw error;
       });
+      inConfig(integration.service, 'routing_key');
       const ctx = context(integration.service);
       const alert = eventsV2ToAlert(event, ctx);
       await publishAlerts([alert], deps.bus);
@@ -141,6 +158,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
     try {
       const key = c.req.param('key') ?? keyFromAuthorization(c.req.header('authorization'));
       const integration = await integrations.authenticate(key);
+      inConfig(integration.service, 'key');
       const alerts = ingest(await jsonBody(c.req.raw), context(integration.service));
       await publishAlerts(alerts, deps.bus);
       log('info', `${kind} accepted`, { service: integration.service, alerts: alerts.length });

@@ -106,6 +106,37 @@ describe('POST /v2/enqueue (PagerDuty Events API v2)', () => {
     expect((await store.list({})).incidents[0]?.status).toBe('monitoring');
   });
 
+  // Regression test: a key of a service renamed or removed from the config was answered "Event
+  // processed" and its alert then refused after the bus (a dead letter): nobody paged, sender unaware.
+  it('refuses the key of a service the config no longer has, naming it; nothing goes on the bus', async () => {
+    const OLD = 'fedcba9876543210fedcba9876543210';
+    await store.putIntegration({
+      keyHash: hashIntegrationKey(OLD),
+      service: 'checkout-old',
+      name: 'before the rename',
+      createdAt: clock().toISOString(),
+    });
+    const res = await post('/v2/enqueue', { ...trigger, routing_key: OLD });
+    expect(res.status).toBe(400);
+    expect(await res.json()).toEqual({
+      status: 'invalid event',
+      message: 'Event object is invalid',
+      errors: [
+        'routing_key: the integration\'s service "checkout-old" is not in the config (renamed or removed?)',
+      ],
+    });
+    const hook = await post(`/integrations/alertmanager/${OLD}`, {
+      version: '4',
+      status: 'firing',
+      alerts: [],
+    });
+    expect(hook.status).toBe(400);
+    expect(JSON.stringify(await hook.json())).toContain('key: the integration');
+    await bus.drain();
+    expect(bus.deadLetters).toEqual([]);
+    expect((await store.list({})).incidents).toEqual([]);
+  });
+
   it('answers 400 "invalid event" naming each bad field, and changes nothing', async () => {
     const res = await post('/v2/enqueue', {
       routing_key: KEY,
