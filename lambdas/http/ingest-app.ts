@@ -17,6 +17,7 @@ import {
   verifyViewToken,
 } from '#core/ack-token';
 import type { Alert } from '#core/alert';
+import { businessStartText } from '#core/business-hours';
 import { impactLine } from '#core/classification';
 import { AuthenticationError, ConflictError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
@@ -327,7 +328,8 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
           ...(snoozed === undefined
             ? {}
             : {
-                snoozed: `${nameOf(incident.snooze?.by ?? '', deps)} until ${renderTime(snoozed, config.timeZone)}`,
+                // With its day, as the SNOOZED entry: a 24-hour snooze ends at today's clock time.
+                snoozed: `${nameOf(incident.snooze?.by ?? '', deps)} until ${businessStartText(Date.parse(snoozed), config.timeZone)}`,
               }),
         }),
       );
@@ -546,7 +548,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
       return c.html(
         resultPage({
           title: 'Snoozed',
-          message: `Nobody is paged for it until ${until ? renderTime(until, deps.config.timeZone) : 'the snooze ends'}. If it is still not resolved then, whoever acknowledged it is paged again and escalation restarts.`,
+          message: `Nobody is paged for it until ${until ? businessStartText(Date.parse(until), deps.config.timeZone) : 'the snooze ends'}. If it is still not resolved then, whoever acknowledged it is paged again and escalation restarts.`,
           incidentTitle: incident.title,
         }),
       );

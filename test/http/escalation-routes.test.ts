@@ -903,7 +903,7 @@ describe('the incident link of a page: the incident, read-only, for the responde
     expect(first.status).toBe(200);
     const text = visibleText(await first.text());
     expect(h1(text) ?? text).toContain('Snoozed');
-    expect(text).toContain('Nobody is paged for it until 12:00');
+    expect(text).toContain('Nobody is paged for it until 12:00 Thu 26 Nov (Europe/Berlin).');
     const snoozed = await incident(id);
     expect(snoozed).toMatchObject({
       status: 'acknowledged',
@@ -913,13 +913,13 @@ describe('the incident link of a page: the incident, read-only, for the responde
       expect.objectContaining({ who: 'alice' }),
     ]);
     const shown = await (await app.request(path)).text();
-    expect(visibleText(shown)).toContain('· Snoozed by Alice until 12:00');
+    expect(visibleText(shown)).toContain('· Snoozed by Alice until 12:00 Thu 26 Nov (Europe/Berlin)');
     expect(shown).toContain('<input type="hidden" name="from" value="2026-11-26T11:00:00.000Z">');
     // The same press again (a retry, a double tap): the same answer, nothing moved.
     const before = await snapshot(id);
     const again = await press();
     expect(again.status).toBe(200);
-    expect(visibleText(await again.text())).toContain('Nobody is paged for it until 12:00');
+    expect(visibleText(await again.text())).toContain('Nobody is paged for it until 12:00 Thu 26 Nov');
     expect(await snapshot(id)).toEqual(before);
     // Another choice from the page shown before the snooze: it changed since; nothing moves.
     const stale = await app.request(snooze, {
