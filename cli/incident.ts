@@ -190,7 +190,7 @@ function timeFlag(values: Values, name: string, now = Date.now()): string | unde
   else if (raw.startsWith('+')) ms = now + durationMs(raw.slice(1), `--${name}`);
   else if (/^\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}(:\d{2}(\.\d+)?)?(Z|[+-]\d{2}:\d{2})?$/i.test(raw)) {
     // Without an offset, JavaScript reads a date and time as local: the user's zone.
-    const iso = raw.replace(' ', 'T');
+    const iso = raw.replace(/[ t]/i, 'T').replace(/z$/, 'Z');
     const [, y, mo, d, h, mi] = (/^(\d{4})-(\d{2})-(\d{2})T(\d{2}):(\d{2})/.exec(iso) ?? []).map(Number);
     // Date.parse rolls 2026-02-30 over into March (with an offset too): the date must exist.
     const calendar = new Date(Date.UTC(y ?? 0, (mo ?? 0) - 1, d ?? 0));

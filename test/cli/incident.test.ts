@@ -405,8 +405,9 @@ describe('klaxon on-call, overrides and maintenance windows against the running 
     expect(ok(await local('oncall', 'checkout-primary', '--at', '2026-11-03T10:00Z'))).toMatch(
       /^On call for checkout-primary at 2026-11-03 \d\d:00 \S+: Alice Example \(@alice\)\n$/,
     );
+    // Lower-case t and z are ISO 8601 too.
     const bob = JSON.parse(
-      ok(await local('oncall', 'checkout-primary', '--at', '2026-11-10T10:00Z', '--json')),
+      ok(await local('oncall', 'checkout-primary', '--at', '2026-11-10t10:00z', '--json')),
     );
     expect(bob).toEqual({
       schedule: 'checkout-primary',
