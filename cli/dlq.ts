@@ -328,9 +328,15 @@ export interface SqsReplayOptions {
 }
 
 /**
- * Drains a dead-letter queue: receives messages until the queue answers empty (or three times
- * only with letters it kept), re-drives each, deletes it once the re-drive succeeded. Messages
- * that were not deleted (failures, --dry-run) are made visible again at the end.
+ * How long a kept letter that came back is hidden for: long enough for the rest of the queue,
+ * short enough that a run that dies leaves nothing hidden for long.
+ */
+const KEPT_HIDDEN_SECONDS = 900;
+
+/**
+ * Drains a dead-letter queue: receives messages until the queue answers empty, re-drives each,
+ * deletes it once the re-drive succeeded. Messages that were not deleted (failures, --dry-run)
+ * are made visible again at the end.
  */
 export async function replaySqsDeadLetters(options: SqsReplayOptions): Promise<ReplayReport> {
   const max = options.max ?? 1000;
@@ -338,8 +344,9 @@ export async function replaySqsDeadLetters(options: SqsReplayOptions): Promise<R
   /** Kept letters by id, with the receipt handle of their latest receive (what releases them). */
   const release = new Map<string, Message>();
   const seen = new Set<string>();
-  // Answers of kept letters only, in a row: a kept letter shows up again once its visibility runs
-  // out (a run longer than it), which is not the end of the queue — but three such answers are.
+  // Answers of kept letters only, in a row: each hides the letters it brings back, so more of them
+  // than it takes to hide every kept letter once means the queue keeps answering what it should
+  // not (a failed visibility change): the run ends rather than loops.
   let seenOnly = 0;
   while (seen.size < max) {
     const received = await options.sqs.send(
@@ -354,14 +361,22 @@ export async function replaySqsDeadLetters(options: SqsReplayOptions): Promise<R
     const messages = received.Messages ?? [];
     if (messages.length === 0) break;
     const idOf = (m: Message) => m.MessageId ?? m.ReceiptHandle ?? '';
-    // Received again: hidden again by this receive, and released at the end by its new handle.
-    for (const again of messages.filter((m) => release.has(idOf(m)))) release.set(idOf(again), again);
-    const fresh = messages.filter((m) => !seen.has(idOf(m)));
-    if (fresh.length === 0) {
-      if (++seenOnly >= 3) break;
-      continue;
+    // A kept letter back (the run outlasted its visibility): hidden for longer, so that the letters
+    // not received yet come next (SQS tends to answer the oldest), and released at the end by its
+    // new receipt handle.
+    for (const again of messages.filter((m) => release.has(idOf(m)))) {
+      release.set(idOf(again), again);
+      await options.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: options.queueUrl,
+          ReceiptHandle: again.ReceiptHandle,
+          VisibilityTimeout: KEPT_HIDDEN_SECONDS,
+        }),
+      );
     }
-    seenOnly = 0;
+    const fresh = messages.filter((m) => !seen.has(idOf(m)));
+    if (fresh.length > 0) seenOnly = 0;
+    else if (++seenOnly > Math.ceil(release.size / 10) + 2) break;
     for (const message of fresh) {
       seen.add(idOf(message));
       const entry = await redriveMessage(message, options);

@@ -328,7 +328,7 @@ describe('dlq replay, AWS (SQS dead-letter queues)', () => {
     expect(sqs.commandCalls(ChangeMessageVisibilityCommand)).toHaveLength(3);
   });
 
-  it('stops when the queue answers only messages it has already seen (three times in a row), and at --max', async () => {
+  it('stops when the queue keeps answering only messages it has already seen, and at --max', async () => {
     sqs.on(ReceiveMessageCommand).resolves({ Messages: [lambdaLetter('m1', ingestEvent)] });
     const dry = await replaySqsDeadLetters({
       queueUrl: QUEUE,
@@ -337,7 +337,8 @@ describe('dlq replay, AWS (SQS dead-letter queues)', () => {
       ...clients(),
     });
     expect(dry.entries).toHaveLength(1);
-    expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(4);
+    // The letter it keeps, answered again and again (its hiding failing): a bounded number of times.
+    expect(sqs.commandCalls(ReceiveMessageCommand)).toHaveLength(5);
     sqs.reset();
     sqs.on(DeleteMessageCommand).resolves({});
     let n = 0;
@@ -364,9 +365,64 @@ describe('dlq replay, AWS (SQS dead-letter queues)', () => {
       ...clients(),
     });
     expect(dry.entries.map((e) => e.from)).toEqual(['kept', 'later']);
+    // Back once: hidden for the rest of the run; at the end both released, by their latest handles.
     expect(
-      sqs.commandCalls(ChangeMessageVisibilityCommand).map((c) => c.args[0].input.ReceiptHandle),
-    ).toEqual(['kept-again', 'receipt-later']);
+      sqs
+        .commandCalls(ChangeMessageVisibilityCommand)
+        .map((c) => [c.args[0].input.ReceiptHandle, c.args[0].input.VisibilityTimeout]),
+    ).toEqual([
+      ['kept-again', 900],
+      ['kept-again', 0],
+      ['receipt-later', 0],
+    ]);
+  });
+
+  // Regression test (a model of SQS: oldest visible first, hidden on receive for its visibility
+  // timeout): 30 kept letters, then 150 whose re-drive takes 0.5 s each. After 60 s the kept ones
+  // came back, several answers held only them, and the run took that for the end of the queue.
+  it('a queue larger than one visibility timeout is drained: kept letters that come back do not end the run', async () => {
+    let now = 0;
+    let receipts = 0;
+    const letters = [
+      ...Array.from({ length: 30 }, (_, i) => ruleLetter(`cw${i}`, alarmEvent)),
+      ...Array.from({ length: 150 }, (_, i) => ruleLetter(`n${i}`, { ...nativeEvent, id: `ev-n${i}` })),
+    ].map((m) => ({ m, visibleAt: 0, handle: '' }));
+    sqs
+      .on(ReceiveMessageCommand)
+      .callsFake((input: { MaxNumberOfMessages?: number; VisibilityTimeout?: number }) => {
+        const out = letters.filter((l) => l.visibleAt <= now).slice(0, input.MaxNumberOfMessages ?? 1);
+        for (const l of out) {
+          l.visibleAt = now + (input.VisibilityTimeout ?? 30) * 1000;
+          l.handle = `h${++receipts}`;
+        }
+        now += 20;
+        return { Messages: out.map((l) => ({ ...l.m, ReceiptHandle: l.handle })) };
+      });
+    sqs.on(DeleteMessageCommand).callsFake((input: { ReceiptHandle?: string }) => {
+      const i = letters.findIndex((l) => l.handle === input.ReceiptHandle);
+      if (i >= 0) letters.splice(i, 1);
+      return {};
+    });
+    sqs
+      .on(ChangeMessageVisibilityCommand)
+      .callsFake((input: { ReceiptHandle?: string; VisibilityTimeout?: number }) => {
+        const l = letters.find((x) => x.handle === input.ReceiptHandle);
+        if (l) l.visibleAt = now + (input.VisibilityTimeout ?? 0) * 1000;
+        return {};
+      });
+    eventBridge.on(PutEventsCommand).callsFake(() => {
+      now += 500;
+      return { FailedEntryCount: 0, Entries: [{ EventId: 'new-id' }] };
+    });
+    // The CloudWatch letters cannot be re-put (aws.* source) and, without --function, are kept.
+    const report = await replaySqsDeadLetters({ queueUrl: QUEUE, ...clients() });
+    expect(now).toBeGreaterThan(60_000);
+    expect({ replayed: report.replayed, left: letters.map((l) => l.m.MessageId) }).toEqual({
+      replayed: 150,
+      left: Array.from({ length: 30 }, (_, i) => `cw${i}`),
+    });
+    // Every kept letter visible again at the end.
+    expect(letters.every((l) => l.visibleAt <= now)).toBe(true);
   });
 
   it('classifies by the attributes each service sets, else by the body', () => {
