@@ -6,6 +6,7 @@ import { createIntegration } from '#app/ingest';
 import { createMaintenance, endMaintenance } from '#app/operations';
 import { NotFoundError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
+import { addDays, type Rollup } from '#core/metrics';
 import { onCallAt, ScheduleOverrideSchema } from '#core/oncall';
 import { parseOrThrow } from '#core/validation';
 import { type ErrorStyle, fail as failWith, jsonBody, type Log, noRoute } from './errors.ts';
@@ -198,31 +199,35 @@ export function createApiApp(deps: ApiAppDeps): Hono {
   api.get('/rollups', async (c) => {
     try {
       const query = parseOrThrow(RollupQuery, c.req.query(), 'query');
-      const rollups = (await deps.store.listRollups(query.from, query.to)).filter(
-        (r) =>
-          (!query.service || r.service === query.service) &&
-          (!query.severity || r.severity === query.severity),
-      );
       // Whole days, oldest first, while they fit one answer; `next` is the first day left out
-      // (the client asks again from it). A day that alone does not fit is refused by name.
+      // (the client asks again from it). Read a week at a time, so that a page reads about what
+      // it answers, not the rest of the range. A day that alone does not fit is refused by name.
       const budget = deps.rollupsResponseBytes ?? ROLLUPS_RESPONSE_BYTES;
-      const days = [...new Set(rollups.map((r) => r.day))].sort();
-      const answer: typeof rollups = [];
+      const answer: Rollup[] = [];
       let bytes = 0;
-      for (const day of days) {
-        const rows = rollups.filter((r) => r.day === day);
-        const size = rows.reduce((n, r) => n + JSON.stringify(r).length + 1, 0);
-        if (bytes + size > budget) {
-          if (answer.length > 0) return c.json({ rollups: answer, next: day });
-          throw new ValidationError('too large for one answer', [
-            {
-              field: 'from',
-              message: `the rollups of ${day} alone are ${size} bytes of JSON, more than one answer carries: read that day from the exports, or with klaxon metrics --table`,
-            },
-          ]);
+      for (let from = query.from; from <= query.to; from = addDays(from, 7)) {
+        // The week's last day, or the range's if it ends first (days compare as text).
+        const until = [addDays(from, 6), query.to].sort()[0] as string;
+        const rollups = (await deps.store.listRollups(from, until)).filter(
+          (r) =>
+            (!query.service || r.service === query.service) &&
+            (!query.severity || r.severity === query.severity),
+        );
+        for (const day of [...new Set(rollups.map((r) => r.day))].sort()) {
+          const rows = rollups.filter((r) => r.day === day);
+          const size = rows.reduce((n, r) => n + Buffer.byteLength(JSON.stringify(r)) + 1, 0);
+          if (bytes + size > budget) {
+            if (answer.length > 0) return c.json({ rollups: answer, next: day });
+            throw new ValidationError('too large for one answer', [
+              {
+                field: 'from',
+                message: `the rollups of ${day} alone are ${size} bytes of JSON, more than one answer carries: read that day from the exports, or with klaxon metrics --table`,
+              },
+            ]);
+          }
+          answer.push(...rows);
+          bytes += size;
         }
-        answer.push(...rows);
-        bytes += size;
       }
       return c.json({ rollups: answer });
     } catch (error) {

@@ -181,6 +181,8 @@ interface Operation {
   readonly query?: QueryName;
   /** Success: status, description, and the top-level keys of a JSON body (none: no JSON body). */
   readonly ok: readonly [number, string, (readonly string[])?];
+  /** Top-level keys of the success body that are there only sometimes (a page's `next`). */
+  readonly optional?: readonly string[];
   /** 409 when the incident's state does not allow the command. */
   readonly conflict?: boolean;
   /**
@@ -474,6 +476,7 @@ export const OPERATIONS: readonly Operation[] = [
       'One row per day, service and severity, whole days oldest first while they fit one answer (3 MB of JSON); `next`, when present, is the first day left out: ask again with `from` set to it',
       ['rollups'],
     ],
+    optional: ['next'],
   },
   // Ingest
   {
@@ -592,7 +595,7 @@ function responses(op: Operation): Record<string, unknown> {
       schema: {
         type: 'object',
         required: keys,
-        properties: Object.fromEntries(keys.map((k) => [k, {}])),
+        properties: Object.fromEntries([...keys, ...(op.optional ?? [])].map((k) => [k, {}])),
       },
     };
   }

@@ -728,6 +728,9 @@ describe('GET /api/rollups: whole days while they fit one answer, then `next`', 
       [['2026-11-20'], undefined],
     ]);
     expect(pages.flatMap((p) => p.rollups)).toEqual(whole.body.rollups);
+    // A range over several weeks (read a week at a time) answers the same rows, in day order.
+    const wide = await (await api(h, 10_000_000))('2026-10-30', '2026-12-03');
+    expect(wide.body.rollups).toEqual(whole.body.rollups);
     const tooSmall = await (await api(h, 10))('2026-11-18', '2026-11-20');
     expect(tooSmall.status).toBe(400);
     expect(tooSmall.body.errors).toEqual([
