@@ -391,13 +391,19 @@ export async function replaySqsDeadLetters(options: SqsReplayOptions): Promise<R
     }
   }
   for (const message of release.values()) {
-    await options.sqs.send(
-      new ChangeMessageVisibilityCommand({
-        QueueUrl: options.queueUrl,
-        ReceiptHandle: message.ReceiptHandle,
-        VisibilityTimeout: 0,
-      }),
-    );
+    try {
+      await options.sqs.send(
+        new ChangeMessageVisibilityCommand({
+          QueueUrl: options.queueUrl,
+          ReceiptHandle: message.ReceiptHandle,
+          VisibilityTimeout: 0,
+        }),
+      );
+    } catch (error) {
+      // Its visibility ran out already (a long run): it is visible again, as this would make it.
+      const name = (error as { name?: string }).name;
+      if (name !== 'MessageNotInflight' && name !== 'ReceiptHandleIsInvalid') throw error;
+    }
   }
   return report(entries);
 }

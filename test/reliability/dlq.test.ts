@@ -425,6 +425,32 @@ describe('dlq replay, AWS (SQS dead-letter queues)', () => {
     expect(letters.every((l) => l.visibleAt <= now)).toBe(true);
   });
 
+  it('a kept letter whose visibility ran out before the end is not an error: the report stands', async () => {
+    queue(lambdaLetter('m1', ingestEvent));
+    sqs.on(ChangeMessageVisibilityCommand).rejects(
+      Object.assign(new Error('Message does not exist or is not available for visibility timeout change'), {
+        name: 'MessageNotInflight',
+      }),
+    );
+    const dry = await replaySqsDeadLetters({
+      queueUrl: QUEUE,
+      functionName: 'f',
+      dryRun: true,
+      ...clients(),
+    });
+    expect(dry.entries.map((e) => e.status)).toEqual(['would replay']);
+  });
+
+  it('any other failure to release a kept letter is an error', async () => {
+    queue(lambdaLetter('m2', ingestEvent));
+    sqs
+      .on(ChangeMessageVisibilityCommand)
+      .rejects(Object.assign(new Error('denied'), { name: 'AccessDenied' }));
+    await expect(
+      replaySqsDeadLetters({ queueUrl: QUEUE, functionName: 'f', dryRun: true, ...clients() }),
+    ).rejects.toThrow('denied');
+  });
+
   it('classifies by the attributes each service sets, else by the body', () => {
     expect(classifySqsLetter(ruleLetter('a', nativeEvent))).toBe('eventbridge');
     expect(classifySqsLetter(lambdaLetter('b', nativeEvent))).toBe('lambda');
