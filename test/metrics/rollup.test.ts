@@ -478,19 +478,20 @@ describe('the nightly run re-rolls recent days that changed since they were roll
     expect(overall(nov21[0]?.rollups ?? [])).toMatchObject({ incidents: 1, resolved: 1, stillOpen: 0 });
   });
 
-  it('a missed night (Scheduler skips 01:30 when the clocks jump over it) is rolled up by the next one, its metrics published once', async () => {
+  /** An incident on each of Nov 19 and 20, and Nov 19's night run (Nov 20's has not run). */
+  async function nov19RolledUpNov20Not() {
     const h = await harness();
-    await incident(h, 'x', '2026-11-19T10:00:00.000Z', {
-      service: 'platform',
-      startedBefore: 0,
-      resolveAfter: 5,
-    });
-    await incident(h, 'y', '2026-11-20T10:00:00.000Z', {
-      service: 'platform',
-      startedBefore: 0,
-      resolveAfter: 5,
-    });
+    for (const [key, at] of [
+      ['x', '2026-11-19T10:00:00.000Z'],
+      ['y', '2026-11-20T10:00:00.000Z'],
+    ] as const)
+      await incident(h, key, at, { service: 'platform', startedBefore: 0, resolveAfter: 5 });
     await nightly(h, '2026-11-19', '2026-11-20T00:30:00.000Z');
+    return h;
+  }
+
+  it('a missed night (Scheduler skips 01:30 when the clocks jump over it) is rolled up by the next one, its metrics published once', async () => {
+    const h = await nov19RolledUpNov20Not();
     // The night of Nov 21 never ran: Nov 20 was not rolled up.
     const nov21 = await nightly(h, '2026-11-21', '2026-11-22T00:30:00.000Z');
     expect(nov21.map((r) => r.day)).toEqual(['2026-11-20', '2026-11-21']);
@@ -509,18 +510,7 @@ describe('the nightly run re-rolls recent days that changed since they were roll
   });
 
   it('a night whose retries ran out at the export stores nothing: the next one rolls the day up, exports and publishes it once', async () => {
-    const h = await harness();
-    await incident(h, 'x', '2026-11-19T10:00:00.000Z', {
-      service: 'platform',
-      startedBefore: 0,
-      resolveAfter: 5,
-    });
-    await incident(h, 'y', '2026-11-20T10:00:00.000Z', {
-      service: 'platform',
-      startedBefore: 0,
-      resolveAfter: 5,
-    });
-    await nightly(h, '2026-11-19', '2026-11-20T00:30:00.000Z');
+    const h = await nov19RolledUpNov20Not();
     const down = {
       ...h.deps,
       sink: {
