@@ -371,6 +371,7 @@ export function rollupRow(r: Rollup): RollupExportRow {
     escalations: r.escalations,
     pages_sent: r.pagesSent,
     downtime_minutes: r.downtimeMinutes,
+    clamped: r.clamped,
   };
 }
 

@@ -257,6 +257,13 @@ export const ROLLUP_COLUMNS = [
     description:
       'Minutes from started_at to resolved_at of the SEV-1/SEV-2 incidents resolved that day: what the error budget counts.',
   },
+  {
+    name: 'clamped',
+    type: 'bigint',
+    nullable: false,
+    description:
+      'Negative durations (MTTD, MTTA or MTTR) counted as 0: a source whose clock runs ahead (docs/METRICS.md). Last, so that tables made before it read on.',
+  },
 ] as const satisfies readonly ExportColumn[];
 
 interface ColumnValue {

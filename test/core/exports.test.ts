@@ -102,6 +102,7 @@ const rollupRow: RollupExportRow = {
   escalations: 1,
   pages_sent: 4,
   downtime_minutes: 60,
+  clamped: 1,
 };
 
 /** One column of every type, each nullable: the writers' general behaviour. */
@@ -184,6 +185,7 @@ describe('export columns', () => {
       'escalations',
       'pages_sent',
       'downtime_minutes',
+      'clamped',
     ]);
   });
 
