@@ -555,13 +555,20 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
     } catch (error) {
       if (!(error instanceof ConflictError) && !(error instanceof ValidationError)) throw error;
       const current = (await deps.store.get(incident.id)) ?? incident;
+      const until = snoozedUntil(current);
+      // Who snoozed it, and until when, since this page was shown (possibly this person, pressing
+      // another duration on the same page).
+      const since =
+        until === undefined
+          ? 'Its snooze changed since this page was shown.'
+          : `${current.snooze?.by === responder.id ? 'You' : nameOf(current.snooze?.by ?? '', deps)} snoozed it until ${businessStartText(Date.parse(until), deps.config.timeZone)} since this page was shown.`;
       return c.html(
         resultPage({
           title: current.status !== 'acknowledged' ? `Already ${current.status}` : 'Changed meanwhile',
           message:
             current.status !== 'acknowledged'
               ? `It is ${current.status}: only an acknowledged incident can be snoozed. Nothing was changed.`
-              : 'Someone snoozed it since this page was shown. Nothing was changed: open the incident link again to see until when.',
+              : `${since} Nothing was changed: open the incident link again to snooze it from there.`,
           incidentTitle: incident.title,
         }),
         409,

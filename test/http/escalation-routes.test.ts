@@ -928,7 +928,11 @@ describe('the incident link of a page: the incident, read-only, for the responde
       body: 'minutes=240&from=',
     });
     expect(stale.status).toBe(409);
-    expect(visibleText(await stale.text())).toContain('Changed meanwhile');
+    const staleText = visibleText(await stale.text());
+    expect(staleText).toContain('Changed meanwhile');
+    expect(staleText).toContain(
+      'You snoozed it until 12:00 Thu 26 Nov (Europe/Berlin) since this page was shown.',
+    );
     expect(await snapshot(id)).toEqual(before);
     // Past the ack timeout nobody is paged; at the snooze's end alice is paged again.
     await pipeline.fastForward(40 * MINUTE);
