@@ -17,6 +17,7 @@ import {
   postmortemDueAt,
   postmortemReason,
   postmortemSince,
+  SNOOZE_ENDED,
   type Snooze,
   snoozedUntil,
   type TimelineEntry,
@@ -1292,7 +1293,7 @@ function ackTimeoutEntry(incident: Incident, deps: EscalationDeps): TimelineEntr
     incident.stepAt,
     'klaxon',
     snoozed
-      ? `Still unresolved when the snooze by ${nameOf(snoozed.by, deps)} ended: escalation restarted`
+      ? `${SNOOZE_ENDED}${nameOf(snoozed.by, deps)} ended: escalation restarted`
       : 'Acknowledged but unresolved past the ack timeout: escalation restarted',
   );
 }

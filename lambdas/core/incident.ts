@@ -205,6 +205,12 @@ export interface Incident {
 }
 
 /**
+ * How an ACK_TIMEOUT entry begins when the lapse was a snooze's end (not the service's ack
+ * timeout): the postmortem tells the two apart by it.
+ */
+export const SNOOZE_ENDED = 'Still unresolved when the snooze by ';
+
+/**
  * What people write on the timeline (the war room's message types). An UPDATE is a status update
  * for stakeholders: the status-update reminder counts its interval from the latest one.
  */

@@ -2,7 +2,7 @@ import { formatDuration } from './analysis.ts';
 import { type BlameFinding, checkBlameless } from './blame.ts';
 import { impactText } from './classification.ts';
 import { isEscalationStep } from './escalation.ts';
-import { type Incident, ROLE_NAMES, ROLES, type TimelineEntry } from './incident.ts';
+import { type Incident, ROLE_NAMES, ROLES, SNOOZE_ENDED, type TimelineEntry } from './incident.ts';
 import { localDay, TARGETS } from './metrics.ts';
 import { clockTime, utcOffset } from './wall-clock.ts';
 
@@ -210,14 +210,16 @@ const times = (n: number) => (n === 1 ? 'once' : `${n} times`);
 /**
  * What the escalation record says went poorly, from the timeline: the steps escalation took
  * beyond the first page before the first acknowledgement (the `escalations` counter also counts
- * restarts, which page level 1 again), and the ack timeouts that restarted it after one.
+ * restarts, which page level 1 again), and the ack timeouts (or snoozes) that restarted it after one.
  */
 function escalationLines(incident: Incident, timeline: readonly TimelineEntry[]): string[] {
   const ackedAt = incident.acknowledgedAt;
   const steps = timeline.filter(
     (e) => isEscalationStep(e) && (ackedAt === undefined || e.at <= ackedAt),
   ).length;
-  const lapses = timeline.filter((e) => e.type === 'ACK_TIMEOUT').length;
+  const ends = timeline.filter((e) => e.type === 'ACK_TIMEOUT');
+  const snoozes = ends.filter((e) => e.text.startsWith(SNOOZE_ENDED)).length;
+  const lapses = ends.length - snoozes;
   return [
     ...(steps === 0
       ? []
@@ -227,6 +229,9 @@ function escalationLines(incident: Incident, timeline: readonly TimelineEntry[])
     ...(lapses === 0
       ? []
       : [`- It stayed unresolved past the ack timeout ${times(lapses)}: escalation restarted from level 1.`]),
+    ...(snoozes === 0
+      ? []
+      : [`- It stayed unresolved past its snooze ${times(snoozes)}: escalation restarted from level 1.`]),
   ];
 }
 

@@ -490,6 +490,16 @@ describe('postmortem from the incident lifecycle and its tracked action items', 
         step(64, 'Acknowledged but unresolved past the ack timeout: escalation restarted', 'ACK_TIMEOUT'),
       ]),
     ).toEqual(['- It stayed unresolved past the ack timeout 2 times: escalation restarted from level 1.']);
+    // A snooze's end is a lapse of its own kind: said as such, not as the ack timeout.
+    expect(
+      poorly(incident, [
+        step(34, 'Acknowledged but unresolved past the ack timeout: escalation restarted', 'ACK_TIMEOUT'),
+        step(200, 'Still unresolved when the snooze by Alice ended: escalation restarted', 'ACK_TIMEOUT'),
+      ]),
+    ).toEqual([
+      '- It stayed unresolved past the ack timeout once: escalation restarted from level 1.',
+      '- It stayed unresolved past its snooze once: escalation restarted from level 1.',
+    ]);
   });
 
   it('is a draft until the postmortem is published, then says when and by whom', () => {
