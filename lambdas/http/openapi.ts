@@ -584,7 +584,7 @@ const ERRORS = {
   404: 'The incident (or what else the path names) does not exist',
   409: 'The incident’s state does not allow this (`errors` names `status`; for a checklist item Klaxon ticks itself, `item`, with the command that ticks it), or it is no longer what the request expected: `from` (with the current value), `to` (a handoff to the commander there is)',
   413: 'Body larger than the route allows (Events v2: 512 KB; webhooks: 4 MB)',
-  503: 'Retry: another request is making the same change (the two sent at once) and completes it, or the incident kept changing under this one; nothing was changed by this request, and its retry answers the outcome',
+  503: 'Retry (`Retry-After: 1`): another request is making the same change (the two sent at once) and completes it, or the incident kept changing under this one; nothing was changed by this request, and its retry answers the outcome',
 } as const;
 
 function responses(op: Operation): Record<string, unknown> {

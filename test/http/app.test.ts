@@ -503,6 +503,7 @@ describe('when the bus is down', () => {
       body: JSON.stringify(trigger),
     });
     expect(res.status).toBe(503);
+    expect(res.headers.get('retry-after')).toBe('1');
     expect(await res.json()).toEqual({
       status: 'error',
       message: 'temporarily unavailable, retry',
