@@ -127,23 +127,18 @@ export async function runNightlyRollup(day: string, deps: RollupDeps): Promise<R
   const results: RollupResult[] = [];
   for (const past of earlier) {
     const before = stored.filter((r) => r.day === past);
-    if (before.length === 0) {
-      // Never rolled up, though the day before it was: its night's run was missed (Scheduler skips
-      // a time the clocks jump over — 01:30 in London on the last Sunday of March — or its retries
-      // ran out). Rolled up now, its metrics published as that night's would have been. Before
-      // the first rolled-up day (a new deployment) a day is a backfill's business.
-      if (!rolledUp.has(addDays(past, -1))) continue;
-      const missed = await computeDay(past, deps);
-      results.push(await writeDay(missed, deps, { fresh, publish: true }));
-      fresh.set(past, missed.rollups);
-      rolledUp.add(past);
-      continue;
-    }
+    // Never rolled up, though the day before it was: its night's run was missed (Scheduler skips
+    // a time the clocks jump over — 01:30 in London on the last Sunday of March — or its retries
+    // ran out). Rolled up now, its metrics published as that night's would have been. Before
+    // the first rolled-up day (a new deployment) a day is a backfill's business.
+    const missed = before.length === 0;
+    if (missed && !rolledUp.has(addDays(past, -1))) continue;
     const stillOpen = before.some((r) => r.service === '*' && r.severity === '*' && r.stillOpen > 0);
     const now = await computeDay(past, deps);
-    if (!stillOpen && sameRollups(before, now.rollups)) continue;
-    results.push(await writeDay(now, deps, { fresh, publish: false }));
+    if (!missed && !stillOpen && sameRollups(before, now.rollups)) continue;
+    results.push(await writeDay(now, deps, { fresh, publish: missed }));
     fresh.set(past, now.rollups);
+    rolledUp.add(past);
   }
   results.push(await writeDay(await computeDay(day, deps), deps, { fresh, publish: true }));
   return results;
