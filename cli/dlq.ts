@@ -327,6 +327,9 @@ export interface SqsReplayOptions {
   readonly visibilityTimeout?: number;
 }
 
+/** A received message's identity across receives (its receipt handle changes with each). */
+const idOf = (m: Message) => m.MessageId ?? m.ReceiptHandle ?? '';
+
 /**
  * How long a kept letter that came back is hidden for: long enough for the rest of the queue,
  * short enough that a run that dies leaves nothing hidden for long.
@@ -360,7 +363,6 @@ export async function replaySqsDeadLetters(options: SqsReplayOptions): Promise<R
     );
     const messages = received.Messages ?? [];
     if (messages.length === 0) break;
-    const idOf = (m: Message) => m.MessageId ?? m.ReceiptHandle ?? '';
     // A kept letter back (the run outlasted its visibility): hidden for longer, so that the letters
     // not received yet come next (SQS tends to answer the oldest), and released at the end by its
     // new receipt handle.
