@@ -38,13 +38,18 @@ export function contactEndpoints(responders: readonly Responder[]): ContactEndpo
     responder.contacts.forEach((contact, index) => {
       const key = contactKey(responder.id, index);
       const { protocol, endpoint } = endpointOf(contact);
-      const id = `${protocol} ${protocol === 'email' ? endpoint.toLowerCase() : endpoint}`;
+      const id = endpointKey(protocol, endpoint);
       const existing = endpoints.get(id);
       if (existing === undefined) endpoints.set(id, { contact, protocol, endpoint, keys: [key] });
       else existing.keys.push(key);
     });
   }
   return [...endpoints.values()];
+}
+
+/** One subscription's endpoint as SNS tells them apart: an email address without case. */
+function endpointKey(protocol: string, endpoint: string): string {
+  return `${protocol} ${protocol === 'email' ? endpoint.toLowerCase() : endpoint}`;
 }
 
 function endpointOf(contact: Contact): { protocol: ContactProtocol; endpoint: string } {
@@ -123,7 +128,7 @@ export function contactProblems(
   report: ContactDirectoryReport,
 ): ContactProblem[] {
   const normal = (protocol: string, endpoint: string) =>
-    `${protocol} ${protocol === 'email' ? endpoint.toLowerCase() : protocol === 'https' ? withoutCredentials(endpoint) : endpoint}`;
+    endpointKey(protocol, protocol === 'https' ? withoutCredentials(endpoint) : endpoint);
   const confirmed = new Set<string>();
   const pending = new Set<string>();
   for (const s of report.subscriptions) {
