@@ -1,6 +1,6 @@
 /**
- * The CDK app (cdk.json). `cdk synth -c config=path/to/klaxon.config.json` picks another config;
- * an invalid one fails synth with a message naming the field.
+ * The CDK app (cdk.json). `cdk synth -c config=path/to/klaxon.config.json` (or KLAXON_CONFIG, as
+ * for `npm start`) picks another config; an invalid one fails synth with a message naming the field.
  */
 
 import { App } from 'aws-cdk-lib';

@@ -49,16 +49,17 @@ export function loadConfig(file: string): KlaxonConfig {
 }
 
 /**
- * Builds the Klaxon app: the config file named by the `config` context value (relative to the
- * working directory; default klaxon.config.json), validated, then one KlaxonStack named after it.
+ * Builds the Klaxon app: the config file named by the `config` context value, else by
+ * KLAXON_CONFIG (as `npm start` and the CLI read it), else klaxon.config.json — relative to the
+ * working directory — validated, then one KlaxonStack named after it.
  * Other context values (`cdk deploy -c key=value`):
  * - `alarmTopicArn`: the SNS topic every dead-letter-queue alarm notifies (an ops channel outside
  *   Klaxon, which still hears when Klaxon itself is broken).
  * - `filterPoliciesPerTopic`: the account's SNS quota of filter policies per topic, when AWS has
  *   raised it from 200 (one per contact endpoint).
  */
-export function buildKlaxonApp(app: App): KlaxonStack {
-  const file = String(app.node.tryGetContext('config') ?? DEFAULT_CONFIG_FILE);
+export function buildKlaxonApp(app: App, env: NodeJS.ProcessEnv = process.env): KlaxonStack {
+  const file = String(app.node.tryGetContext('config') ?? (env.KLAXON_CONFIG || DEFAULT_CONFIG_FILE));
   const config = loadConfig(path.resolve(file));
   const alarmTopicArn = topicArnContext(app, 'alarmTopicArn');
   const filterPoliciesPerTopic = positiveIntegerContext(app, 'filterPoliciesPerTopic');

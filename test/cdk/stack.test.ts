@@ -463,6 +463,16 @@ describe('invalid config', () => {
     expect(build).toThrow(/cloudwatch\.defaultService: unknown service "nope"/);
   });
 
+  it('reads the config KLAXON_CONFIG names, as npm start does, unless -c config names one', () => {
+    const fromEnv = write('from-env.json', { ...valid, cloudwatch: { defaultService: 'env-only' } });
+    const fromContext = write('from-context.json', { ...valid, cloudwatch: { defaultService: 'ctx-only' } });
+    const env = { KLAXON_CONFIG: fromEnv };
+    expect(() => buildKlaxonApp(new App(), env)).toThrow(/unknown service "env-only"/);
+    expect(() => buildKlaxonApp(new App({ context: { config: fromContext } }), env)).toThrow(
+      /unknown service "ctx-only"/,
+    );
+  });
+
   it('names each bad field, as parseConfig does', () => {
     const file = write('no-services.json', { ...valid, services: [], timeZone: 'Mars/Olympus' });
     expect(() => loadConfig(file)).toThrow(/services/);
