@@ -10,6 +10,7 @@ import { RetryableError } from '#core/errors';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
+import { teamConfig } from '../support/team.ts';
 
 let dynamo: Awaited<ReturnType<typeof startTestDynamo>>;
 let store: DynamoDbIncidentStore & { tableName: string };
@@ -790,5 +791,109 @@ describe('CloudWatch alarms: a retried delivery keeps the time it was put on the
       'resolved',
       'triggered',
     ]);
+  });
+});
+
+describe('a resolve that overtakes its trigger (EventBridge retries reorder events)', () => {
+  it("an alarm's ALARM retried after its OK opens nothing and pages nobody; the next ALARM opens", async () => {
+    const routed = await startPipeline(dynamo, teamConfig());
+    const rdeps = () => ({ ...routed.deps, clock });
+    const fixture = JSON.parse(
+      readFileSync(new URL('../fixtures/cloudwatch-alarm.json', import.meta.url), 'utf8'),
+    ) as RoutedEvent & { detail: { state: Record<string, unknown> } };
+    const state = (id: string, value: 'ALARM' | 'OK', time: string) => ({
+      ...fixture,
+      id,
+      time,
+      detail: { ...fixture.detail, state: { ...fixture.detail.state, value, timestamp: time } },
+    });
+    // The ALARM's first delivery failed (throttled); its OK, a minute later, finds nothing open.
+    now = new Date('2026-11-26T10:01:05.000Z');
+    expect(await handleAlertEvent(state('evt-ok', 'OK', '2026-11-26T10:01:00Z'), rdeps())).toMatchObject({
+      kind: 'ignored',
+    });
+    // The ALARM's retry: the same event, its own (earlier) time.
+    now = new Date('2026-11-26T10:02:00.000Z');
+    const late = await handleAlertEvent(state('evt-alarm', 'ALARM', '2026-11-26T10:00:00Z'), rdeps());
+    expect(late).toEqual({
+      kind: 'ignored',
+      reason:
+        'a resolve received after this trigger (at 2026-11-26T10:01:00.000Z) found nothing open: the alert was over before it could open an incident',
+    });
+    expect((await routed.store.list({})).incidents).toEqual([]);
+    await routed.fastForward(30 * 60_000);
+    expect(routed.takePages()).toEqual([]);
+    // The alarm fires again: a new state change, received after the OK, opens and pages.
+    now = new Date('2026-11-26T10:40:00.000Z');
+    const next = await handleAlertEvent(state('evt-alarm-2', 'ALARM', '2026-11-26T10:39:00Z'), rdeps());
+    expect(next).toMatchObject({ kind: 'opened', incident: { startedAt: '2026-11-26T10:39:00.000Z' } });
+    expect(routed.takePages()).toEqual(['page alice alice-0', 'page alice alice-1']);
+  });
+
+  it('in another process that knew the key, after an earlier incident: still nothing opens', async () => {
+    const { store: warm } = countingStore();
+    const wdeps = () => ({ ...deps(), store: warm });
+    const first = await processAlert(makeAlert({ receivedAt: '2026-11-26T10:00:00.000Z' }), wdeps());
+    if (first.kind !== 'opened') throw new Error('expected opened');
+    now = new Date('2026-11-26T10:05:00.000Z');
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), wdeps());
+    // Another process takes a second resolve (received 10:10), finding nothing open…
+    now = new Date('2026-11-26T10:10:00.000Z');
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), deps());
+    // …which overtook a trigger received at 10:07 that reaches the first process now.
+    now = new Date('2026-11-26T10:12:00.000Z');
+    expect(await processAlert(makeAlert({ receivedAt: '2026-11-26T10:07:00.000Z' }), wdeps())).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringMatching(
+        /^a resolve received after this trigger \(at 2026-11-26T10:10:00\.000Z\)/,
+      ),
+    });
+    expect((await store.list({})).incidents.map((i) => [i.id, i.status, i.alertCount])).toEqual([
+      [first.incident.id, 'resolved', 1],
+    ]);
+    // A trigger received after that resolve opens the next incident, in either process.
+    now = new Date('2026-11-26T10:13:00.000Z');
+    expect(await processAlert(makeAlert({ receivedAt: now.toISOString() }), wdeps())).toMatchObject({
+      kind: 'opened',
+      incident: { occurrence: 1 },
+    });
+  });
+
+  it('counts into an incident opened since, without moving its start before that resolve', async () => {
+    now = new Date('2026-11-26T10:00:10.000Z');
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), deps());
+    now = new Date('2026-11-26T10:00:20.000Z');
+    const opened = await processAlert(
+      makeAlert({ receivedAt: now.toISOString(), occurredAt: '2026-11-26T10:00:15.000Z' }),
+      deps(),
+    );
+    expect(opened).toMatchObject({ kind: 'opened', incident: { startedAt: '2026-11-26T10:00:15.000Z' } });
+    const late = await processAlert(
+      makeAlert({ receivedAt: '2026-11-26T10:00:00.000Z', occurredAt: '2026-11-26T09:59:00.000Z' }),
+      deps(),
+    );
+    expect(late).toMatchObject({ kind: 'appended', incident: { id: opened.incident?.id, alertCount: 2 } });
+    expect(await store.get(opened.incident?.id ?? '')).toMatchObject({
+      alertCount: 2,
+      startedAt: '2026-11-26T10:00:10.000Z',
+    });
+  });
+
+  it('an acknowledge that finds nothing open overtakes nothing: the trigger opens', async () => {
+    now = new Date('2026-11-26T10:00:10.000Z');
+    await processAlert(makeAlert({ action: 'acknowledge', receivedAt: now.toISOString() }), deps());
+    expect(await processAlert(makeAlert({ receivedAt: '2026-11-26T10:00:00.000Z' }), deps())).toMatchObject({
+      kind: 'opened',
+    });
+  });
+
+  it('an earlier resolve does not undo a later one (the key keeps the latest)', async () => {
+    now = new Date('2026-11-26T10:00:30.000Z');
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), deps());
+    await processAlert(makeAlert({ action: 'resolve', receivedAt: '2026-11-26T10:00:10.000Z' }), deps());
+    expect(await processAlert(makeAlert({ receivedAt: '2026-11-26T10:00:20.000Z' }), deps())).toMatchObject({
+      kind: 'ignored',
+      reason: expect.stringContaining('(at 2026-11-26T10:00:30.000Z)'),
+    });
   });
 });

@@ -132,6 +132,11 @@ interface KeyState {
   previousResolvedAt?: string;
   /** The id of the key's incident at `occurrence`, once this process has written to it. */
   exists?: string;
+  /**
+   * When the latest resolve that found nothing of the key open was received (epoch ms): a trigger
+   * received before it was overtaken by it, and opens nothing.
+   */
+  readonly quietSince?: number;
 }
 
 /** A map of at most `size` entries; the least recently set goes first. */
@@ -189,13 +194,18 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     // Compared with monitoringSince in the conditions: both as toISOString writes them.
     const receivedIso = new Date(receivedAt).toISOString();
     for (let attempt = 0; attempt < MAX_ATTEMPTS; attempt++) {
-      // The first attempt may trust what this process last learnt of the key: a stale occurrence
-      // only names an incident that is resolved, whose condition fails below (then: read again).
-      const key =
-        (attempt === 0 && this.#keys.get(keyPk(alert.service, alert.dedupKey))) ||
-        (await this.#readKey(alert));
+      // The first attempt may trust what this process last learnt of the key, once it has counted
+      // into the key's incident: a stale occurrence only names an incident that is resolved, whose
+      // condition fails below (then: read again). Before opening one, the key is read: another
+      // process may have recorded a resolve that overtook this trigger (`quietSince`).
+      const cached = attempt === 0 ? this.#keys.get(keyPk(alert.service, alert.dedupKey)) : undefined;
+      const key = cached?.exists !== undefined ? cached : await this.#readKey(alert, cached);
       const { occurrence } = key;
       const id = incidentIdFor(alert.service, alert.dedupKey, occurrence);
+      // A resolve received after this trigger found nothing open (EventBridge retries reorder
+      // events: an alarm's ALARM retried after its OK): the trigger may count into an incident
+      // opened since, but opens none — its alert was over before Klaxon could open it.
+      const overtaken = key.quietSince !== undefined && receivedAt < key.quietSince;
       // A late redelivery of an event an earlier incident of this key already counted (it was
       // resolved since) is a replay, not the start of a new incident. An event received after the
       // previous incident was resolved is new, whatever its key (Alertmanager re-sending a
@@ -213,7 +223,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       try {
         // Known to exist (this process counted into it): only what an append changes.
         const result = await this.#db.send(
-          key.exists === id
+          key.exists === id || overtaken
             ? appendCommand(this.#table, id, seen, nowIso, receivedIso)
             : upsertCommand(
                 this.#table,
@@ -224,15 +234,14 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
                 nowIso,
                 receivedIso,
                 opening(),
-                occurrence > 0 ? key.previousResolvedAt : undefined,
+                startFloor(key),
               ),
         );
         const item = result.Attributes as Item;
         key.exists = id;
         if (rotates(item)) await this.#rotateSeen(id);
         // The problem began with the earliest alert, not the first to arrive (DESIGN.md).
-        const earlier =
-          Number(item.alertCount) > 1 ? earlierStart(alert, item, key.previousResolvedAt) : undefined;
+        const earlier = Number(item.alertCount) > 1 ? earlierStart(alert, item, startFloor(key)) : undefined;
         if (earlier !== undefined && (await this.#startEarlier(id, earlier, opening().timeZone)))
           item.startedAt = earlier;
         const incident = toIncident(item);
@@ -240,6 +249,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       } catch (error) {
         if (!(error instanceof ConditionalCheckFailedException)) throw error;
         const item = await this.#getItem(incPk(id), 'INC');
+        if (item === undefined && overtaken) return overtakenBy(key.quietSince);
         if (item === undefined) continue; // cannot fail on a missing item; retry from the top
         if (countedBy(item, seen, receivedAt)) return replayOf(item, seen);
         // Not counted and still open: its hash left the dedup window between the failed write and
@@ -506,9 +516,26 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       options,
     );
     if (outcome.kind !== 'ignored') return outcome;
+    // A resolve that finds nothing open is remembered: a trigger it overtook opens nothing.
+    if (to !== 'acknowledged' && (outcome.incident === undefined || outcome.incident.status === 'resolved'))
+      await this.#quietSince(alert);
     return outcome.incident === undefined
       ? { kind: 'ignored', reason: 'no open incident for this dedup key' }
       : outcome;
+  }
+
+  /** Records on the key when this resolve (finding nothing open) was received; a no-op if later is known. */
+  async #quietSince(alert: Alert): Promise<void> {
+    const pk = keyPk(alert.service, alert.dedupKey);
+    this.#keys.delete(pk);
+    await this.#updateIf(
+      { pk, sk: 'KEY' },
+      {
+        expression: 'SET quietSince = :at',
+        condition: 'attribute_not_exists(quietSince) OR quietSince < :at',
+        values: { ':at': Date.parse(alert.receivedAt) },
+      },
+    );
   }
 
   async claimStep(
@@ -1357,10 +1384,20 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     return undefined;
   }
 
-  /** Reads a key's occurrence (consistently) and remembers it for the next trigger of the key. */
-  async #readKey(alert: Pick<Alert, 'service' | 'dedupKey'>): Promise<KeyState> {
-    const occurrence = await this.#occurrence(alert.service, alert.dedupKey);
-    const key: KeyState = { occurrence };
+  /**
+   * Reads a key (consistently) and remembers it for the next trigger of the key; what `cached`
+   * learnt of the incident before the same occurrence is kept.
+   */
+  async #readKey(alert: Pick<Alert, 'service' | 'dedupKey'>, cached?: KeyState): Promise<KeyState> {
+    const item = await this.#getItem(keyPk(alert.service, alert.dedupKey), 'KEY');
+    const occurrence = typeof item?.occurrence === 'number' ? item.occurrence : 0;
+    const key: KeyState = {
+      occurrence,
+      ...(cached?.occurrence === occurrence
+        ? { previous: cached.previous, previousResolvedAt: cached.previousResolvedAt }
+        : {}),
+      ...(typeof item?.quietSince === 'number' ? { quietSince: item.quietSince } : {}),
+    };
     this.#keys.set(keyPk(alert.service, alert.dedupKey), key);
     return key;
   }
@@ -1590,6 +1627,26 @@ function upsertCommand(
 function rotates(item: Item): boolean {
   const size = sizeOf(item.seen);
   return size >= SEEN_WINDOW && (size - SEEN_WINDOW) % 16 === 0;
+}
+
+/**
+ * No incident of the key starts before the previous one was resolved, nor before a resolve that
+ * found nothing open (`quietSince`): the later of the two.
+ */
+function startFloor(key: KeyState): string | undefined {
+  const previous = key.occurrence > 0 ? key.previousResolvedAt : undefined;
+  if (key.quietSince === undefined) return previous;
+  const quiet = new Date(key.quietSince).toISOString();
+  return previous === undefined || Date.parse(previous) < key.quietSince ? quiet : previous;
+}
+
+/** A trigger that a resolve received after it overtook (`quietSince`), with nothing open to count it into. */
+function overtakenBy(quietSince: number | undefined): AlertOutcome {
+  const at = new Date(quietSince ?? 0).toISOString();
+  return {
+    kind: 'ignored',
+    reason: `a resolve received after this trigger (at ${at}) found nothing open: the alert was over before it could open an incident`,
+  };
 }
 
 /** A trigger the incident item already counted: what its first delivery did (opened it, or counted into it). */
