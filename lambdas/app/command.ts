@@ -180,7 +180,8 @@ async function noticeUnderLease(
 ): Promise<void> {
   const { person, reason, cause, token, done } = change;
   await underLease(after.id, cause, token, deps, async () => {
-    const effects = await notify(after, [person], { kind: 'notice', reason, cause }, deps, deps.clock());
+    const message = { kind: 'notice', reason, cause, direct: true } as const;
+    const effects = await notify(after, [person], message, deps, deps.clock());
     await deps.store.putTimelineEntry({ ...done, ...withEffects(effects) });
   });
 }
@@ -921,14 +922,20 @@ export async function removeRole(
 
 /** The practice's IC handoff brief, as one timeline entry. */
 export function renderBrief(from: string | undefined, to: string, brief: Brief): string {
+  return [`Incident commander handoff${from ? ` from ${from}` : ''} to ${to}.`, ...briefParts(brief)].join(
+    ' | ',
+  );
+}
+
+/** The brief's five parts, as the timeline entry and the new commander's notice give them. */
+function briefParts(brief: Brief): string[] {
   return [
-    `Incident commander handoff${from ? ` from ${from}` : ''} to ${to}.`,
     `Status and impact: ${brief.status}`,
     `Tried: ${brief.tried}`,
     `Current strategy: ${brief.strategy}`,
     `Key people: ${brief.people}`,
     `Pending decisions: ${brief.decisions}`,
-  ].join(' | ');
+  ];
 }
 
 /** Hands the incident commander role over, recording the brief; the new IC is told. */
@@ -983,7 +990,11 @@ export async function handOff(id: string, input: HandoffInput, deps: CommandDeps
     after,
     {
       person: input.to,
-      reason: `You are now the incident commander (handoff from ${nameOf(from ?? input.who, deps)})`,
+      // The brief itself (PRACTICE: "Brief new IC on: …"): the new commander may be on a phone.
+      reason: [
+        `You are now the incident commander (handoff from ${nameOf(from ?? input.who, deps)})`,
+        ...briefParts(input.brief),
+      ].join(' | '),
       cause,
       token,
       done,

@@ -27,7 +27,7 @@ import { localDay, monthOf } from '#core/metrics';
 import { onCallAt } from '#core/oncall';
 import { contactKey, type Page, type PageKind, pageIncident } from '#core/page';
 import { reminderIntervalMinutes, type Severity } from '#core/severity';
-import { throttleRules } from '#core/throttle';
+import { throttleClass, throttleRules } from '#core/throttle';
 import { type TimerEvent, timer, timerAfter, timerName } from '#core/timers';
 import { clockTime } from '#core/wall-clock';
 import { holdForDigest } from './digest.ts';
@@ -203,7 +203,14 @@ export type Counting = 'now' | 'by-caller';
 export async function notify(
   incident: Incident,
   responderIds: readonly string[],
-  message: { kind: PageKind; reason: string; level?: number; cause: string },
+  message: {
+    kind: PageKind;
+    reason: string;
+    level?: number;
+    cause: string;
+    /** One person telling another (a role, a handoff): sent even when the throttle would hold it. */
+    direct?: true;
+  },
   deps: EscalationDeps,
   now: Date,
   counting: Counting = 'now',
@@ -237,9 +244,15 @@ export async function notify(
         links,
       };
       const rules = throttleRules(contact.type, message.kind, deps.minuteMs);
-      const cls = message.kind === 'page' ? 'page' : 'status';
-      const throttleKey = `${key}#${cls}`;
+      const throttleKey = `${key}#${throttleClass(message.kind, incident.sev)}`;
       const slot = await takeSlot(deps.store, throttleKey, rules, now);
+      if (!slot.allowed && message.direct) {
+        // Counted by no slot: what a person sends another is as rare as their actions.
+        await deps.pager.send(page);
+        sent = true;
+        effects.messages++;
+        continue;
+      }
       if (!slot.allowed) {
         effects.throttled.push(key);
         // Pages are held for a digest; a reminder is sent later by its caller (holdReminder);

@@ -1,5 +1,6 @@
 import type { Contact } from './config.ts';
 import type { PageKind } from './page.ts';
+import type { Severity } from './severity.ts';
 
 /**
  * Per-contact page throttling, after GoAlert's defaults (engine/message/ratelimit.go): a flood of
@@ -16,11 +17,16 @@ const PAGE_RULES: readonly ThrottleRule[] = [
   { count: 11, perMinutes: 60 },
   { count: 21, perMinutes: 180 },
 ];
-/** Reminders and notices (acknowledged, resolved): GoAlert's status-message limits. */
+/**
+ * Reminders and notices (acknowledged, resolved): GoAlert's status-message limits (1 per 3
+ * minutes, 3 per 20, 8 per 2 hours), raised so that one SEV-1's incident command fits: its status
+ * reminder every 15 minutes and its severity re-assessment every 30 are 6 in 20 minutes, 12 in 2
+ * hours, and GoAlert's 8 would have held them back for an hour (PRACTICE: "irregular updates").
+ */
 const STATUS_RULES: readonly ThrottleRule[] = [
   { count: 1, perMinutes: 3 },
-  { count: 3, perMinutes: 20 },
-  { count: 8, perMinutes: 120 },
+  { count: 4, perMinutes: 20 },
+  { count: 14, perMinutes: 120 },
 ];
 /** Webhooks are machines: only a guard against runaway loops. */
 const WEBHOOK_RULES: readonly ThrottleRule[] = [{ count: 60, perMinutes: 1 }];
@@ -37,6 +43,16 @@ export function throttleRules(
   const rules = contact === 'webhook' ? WEBHOOK_RULES : kind === 'page' ? PAGE_RULES : STATUS_RULES;
   if (minuteMs === 60_000) return rules;
   return rules.map((rule) => ({ count: rule.count, perMinutes: (rule.perMinutes * minuteMs) / 60_000 }));
+}
+
+/**
+ * The history a message counts in: pages of a SEV-1/2 (high urgency) have their own, so that
+ * lower-severity pages never hold one back (PagerDuty never delays a high-urgency page behind
+ * low-urgency ones); a storm of them is still held for a digest. Reminders and notices share one.
+ */
+export function throttleClass(kind: PageKind, sev: Severity): 'urgent' | 'page' | 'status' {
+  if (kind !== 'page') return 'status';
+  return sev === 'SEV-1' || sev === 'SEV-2' ? 'urgent' : 'page';
 }
 
 /** The longest window any rule looks at, in ms: older history can be dropped. */
