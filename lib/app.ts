@@ -57,16 +57,24 @@ export function loadConfig(file: string): KlaxonConfig {
  *   Klaxon, which still hears when Klaxon itself is broken).
  * - `filterPoliciesPerTopic`: the account's SNS quota of filter policies per topic, when AWS has
  *   raised it from 200 (one per contact endpoint).
+ * - `apiRateLimit`, `apiBurstLimit`: the API stage's throttle (default 100 requests a second, bursts
+ *   of 200), shared by ingest, links and /api. Alertmanager does not retry a 429.
  */
 export function buildKlaxonApp(app: App, env: NodeJS.ProcessEnv = process.env): KlaxonStack {
   const file = String(app.node.tryGetContext('config') ?? (env.KLAXON_CONFIG || DEFAULT_CONFIG_FILE));
   const config = loadConfig(path.resolve(file));
   const alarmTopicArn = topicArnContext(app, 'alarmTopicArn');
   const filterPoliciesPerTopic = positiveIntegerContext(app, 'filterPoliciesPerTopic');
+  const rateLimit = positiveIntegerContext(app, 'apiRateLimit');
+  const burstLimit = positiveIntegerContext(app, 'apiBurstLimit');
   // Environment-agnostic: no lookups, so `cdk synth` works without credentials.
   return new KlaxonStack(app, 'Klaxon', {
     stackName: config.name,
     config,
+    api: {
+      ...(rateLimit === undefined ? {} : { rateLimit }),
+      ...(burstLimit === undefined ? {} : { burstLimit }),
+    },
     ...(alarmTopicArn === undefined ? {} : { alarmTopicArn }),
     ...(filterPoliciesPerTopic === undefined ? {} : { filterPoliciesPerTopic }),
   });

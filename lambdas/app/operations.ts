@@ -31,6 +31,10 @@ export async function createMaintenance(
     ...(input.reason ? { reason: input.reason } : {}),
   };
   await deps.store.putMaintenance(window);
+  // At its end, what it stopped and nobody acknowledged escalates again. Timed before anything is
+  // stopped: a request that dies stopping a service's many incidents still leaves their resume.
+  const end: TimerEvent = { kind: 'maintenance-end', service: input.service, windowId: window.id };
+  await deps.timers.schedule(timerAfter(end, input.to));
   let stopped = 0;
   if (input.from <= now) {
     stopped = await stopEscalationsFor(input.service, deps, `maintenance window ${window.id}`);
@@ -38,17 +42,21 @@ export async function createMaintenance(
     const event: TimerEvent = { kind: 'maintenance', service: input.service, windowId: window.id };
     await deps.timers.schedule(timerAfter(event, input.from));
   }
-  // At its end, what it stopped and nobody acknowledged escalates again.
-  const end: TimerEvent = { kind: 'maintenance-end', service: input.service, windowId: window.id };
-  await deps.timers.schedule(timerAfter(end, input.to));
   return { ...window, stopped };
 }
 
-/** Ends a maintenance window early: deleted, and what it stopped escalates again. */
+/**
+ * Ends a maintenance window early: deleted, and what it stopped escalates again. Its end timer is
+ * moved to now first (not cancelled): should the request die resuming a service's many
+ * incidents, or before, that timer resumes them (a resume is idempotent), as it would have at the
+ * window's end.
+ */
 export async function endMaintenance(service: string, id: string, deps: EscalationDeps): Promise<boolean> {
+  if (!(await deps.store.listMaintenance(service, deps.clock())).some((w) => w.id === id)) return false;
+  const end: TimerEvent = { kind: 'maintenance-end', service, windowId: id };
+  await deps.timers.reschedule(timerAfter(end, deps.clock()));
   if (!(await deps.store.deleteMaintenance(service, id))) return false;
   await deps.timers.cancel(timerName({ kind: 'maintenance', service, windowId: id }));
-  await deps.timers.cancel(timerName({ kind: 'maintenance-end', service, windowId: id }));
   await resumeEscalationsFor(service, deps, `maintenance window ${id}`);
   return true;
 }

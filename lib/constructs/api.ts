@@ -7,7 +7,12 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { acknowledgeNag } from '../nag.ts';
 
-/** One JSON line per request, with HTTP API context variables (CloudWatch Logs Insights parses it). */
+/**
+ * One JSON line per request, with HTTP API context variables (CloudWatch Logs Insights parses it).
+ * Not the path: it carries secrets — integration keys (`/integrations/<format>/<key>`,
+ * `/heartbeat/<id>/<key>`) and signed link tokens (`/a/<token>`, which act on a POST for 48 h) —
+ * and whoever may read the logs may not hold them. The functions log what each request was about.
+ */
 const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
   JSON.stringify({
     requestId: '$context.requestId',
@@ -15,7 +20,6 @@ const ACCESS_LOG_FORMAT = AccessLogFormat.custom(
     ip: '$context.identity.sourceIp',
     caller: '$context.identity.userArn',
     method: '$context.httpMethod',
-    path: '$context.path',
     routeKey: '$context.routeKey',
     status: '$context.status',
     responseLength: '$context.responseLength',

@@ -445,6 +445,14 @@ describe('the HTTP API', () => {
       },
     });
   });
+
+  it('keeps secrets out of the access log: no path (integration keys, signed link tokens)', () => {
+    const stages = Object.values(template.findResources('AWS::ApiGatewayV2::Stage'));
+    expect(stages).toHaveLength(1);
+    const format = String(stages[0]?.Properties.AccessLogSettings.Format);
+    expect(format).toContain('$context.routeKey');
+    expect(format).not.toMatch(/\$context\.(path|rawPath|resourcePath)|\$request/);
+  });
 });
 
 describe('invalid config', () => {
@@ -530,6 +538,14 @@ describe('context values (`cdk deploy -c key=value`)', () => {
     (n, r) => n + r.contacts.length,
     0,
   );
+
+  it("apiRateLimit / apiBurstLimit: the API stage's throttle", () => {
+    const stack = build({ apiRateLimit: '500', apiBurstLimit: '1000' });
+    Template.fromStack(stack).hasResourceProperties('AWS::ApiGatewayV2::Stage', {
+      DefaultRouteSettings: { ThrottlingRateLimit: 500, ThrottlingBurstLimit: 1000 },
+    });
+    expect(() => build({ apiRateLimit: 'lots' })).toThrow(/apiRateLimit/);
+  });
 
   it('filterPoliciesPerTopic: more contact endpoints than SNS allows per topic fail synth, not deploy', () => {
     const file = configWith(201 - exampleEndpoints);

@@ -1849,3 +1849,96 @@ describe('business hours (SEV-4: Mon–Fri 09:00–17:00 Europe/Berlin)', () => 
     expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'stopped' });
   });
 });
+
+describe("a window over many incidents: a request that dies midway still leaves the window's end", () => {
+  /** The pipeline's store with some methods replaced (the rest bound to it: it has private fields). */
+  const storeWith = (p: Pipeline, methods: Partial<Pipeline['store']>): Pipeline['store'] =>
+    new Proxy(p.store, {
+      get(target, prop) {
+        if (prop in methods) return methods[prop as keyof typeof methods];
+        const value = Reflect.get(target, prop, target);
+        return typeof value === 'function' ? value.bind(target) : value;
+      },
+    });
+  /** Failing `openIncidentIds` (the walk over the service) while `failing`. */
+  const failingWalk = (p: Pipeline) => {
+    const state = { failing: true };
+    const store = storeWith(p, {
+      openIncidentIds: async (service: string) => {
+        if (state.failing) throw new Error('Task timed out after 10.00 seconds');
+        return p.store.openIncidentIds(service);
+      },
+    });
+    return { state, deps: { ...p.deps, store } };
+  };
+
+  it('a start that dies stopping its incidents has timed its end first: they page again after it', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'warning' });
+    p.takePages();
+    const { deps } = failingWalk(p);
+    const now = p.clock.now();
+    const to = new Date(now.getTime() + 30 * MINUTE);
+    await expect(createMaintenance({ service: 'checkout', from: now, to }, deps)).rejects.toThrow(
+      /timed out/,
+    );
+    expect((await p.timers.pending()).filter((t) => t.name.startsWith('mwe-checkout-'))).toHaveLength(1);
+    // The incident was stopped by its own next step (the window is in the store), then resumed.
+    await p.fastForward(35 * MINUTE);
+    expect(p.takePages()).toContain('page alice alice-0');
+    expect((await p.store.get(incident.id))?.escalation).not.toBe('stopped');
+  });
+
+  it('an early end that dies resuming them has moved its end timer to now: that timer resumes them', async () => {
+    const p = await startPipeline(dynamo, config());
+    const incident = await open(p, { severity: 'warning' });
+    p.takePages();
+    const now = p.clock.now();
+    const window = await createMaintenance(
+      { service: 'checkout', from: now, to: new Date(now.getTime() + 8 * 60 * MINUTE) },
+      p.deps,
+    );
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'stopped' });
+    const { state, deps } = failingWalk(p);
+    await expect(endMaintenance('checkout', window.id, deps)).rejects.toThrow(/timed out/);
+    // Its retry finds no window any more (404); the moved timer does the resume within a minute.
+    state.failing = false;
+    expect(await endMaintenance('checkout', window.id, deps)).toBe(false);
+    const end = (await p.timers.pending()).find((t) => t.name === `mwe-checkout-${window.id}`);
+    expect(Date.parse(end?.dueAt ?? '')).toBeLessThanOrEqual(now.getTime() + MINUTE);
+    await p.fastForward(2 * MINUTE);
+    expect(await p.store.get(incident.id)).toMatchObject({ escalation: 'active' });
+    expect(p.takePages()).toContain('page alice alice-0');
+  });
+
+  it('an unknown window is not found, and times nothing', async () => {
+    const p = await startPipeline(dynamo, config());
+    expect(await endMaintenance('checkout', 'nope00000000', p.deps)).toBe(false);
+    expect((await p.timers.pending()).filter((t) => t.name.startsWith('mwe-'))).toEqual([]);
+  });
+
+  it("walks the service's incidents a few at a time", async () => {
+    const p = await startPipeline(dynamo, config());
+    for (let i = 0; i < 12; i++) await open(p, { severity: 'warning', dedupKey: `k${i}` });
+    let inFlight = 0;
+    let most = 0;
+    const store = storeWith(p, {
+      get: async (id: string) => {
+        most = Math.max(most, ++inFlight);
+        try {
+          return await p.store.get(id);
+        } finally {
+          inFlight--;
+        }
+      },
+    });
+    const now = p.clock.now();
+    const window = await createMaintenance(
+      { service: 'checkout', from: now, to: new Date(now.getTime() + 30 * MINUTE) },
+      { ...p.deps, store },
+    );
+    expect(window.stopped).toBe(12);
+    expect(most).toBeGreaterThan(1);
+    expect(most).toBeLessThanOrEqual(8);
+  });
+});
