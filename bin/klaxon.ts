@@ -14,7 +14,7 @@ import { createIntegration } from '#app/ingest';
 import { KlaxonError } from '#core/errors';
 import { daysBetween, previousDay, type Rollup } from '#core/metrics';
 import { configPath, dataDir, loadConfigFile } from '#local/settings';
-import { ApiError, apiClient, DEFAULT_URL, localToken, notApplying, UsageError } from '../cli/client.ts';
+import { ApiError, apiClient, localToken, localUrl, notApplying, UsageError } from '../cli/client.ts';
 import { renderReplay, replayLocalDeadLetters, replaySqsDeadLetters } from '../cli/dlq.ts';
 import {
   INCIDENT_COMMANDS,
@@ -66,7 +66,7 @@ interface Command {
   readonly run: (values: Values) => Promise<number>;
 }
 
-const LOCAL_TARGET = `  --url <url>          a running local Klaxon (default KLAXON_URL, else ${DEFAULT_URL})
+const LOCAL_TARGET = `  --url <url>          a running local Klaxon (default KLAXON_URL, else port PORT or 3000 on 127.0.0.1)
   --token <token>      its bearer token (default KLAXON_API_TOKEN, else $KLAXON_DATA_DIR/secrets.json)
 `;
 const CONFIG_HELP = `  --config <file>      the config (default KLAXON_CONFIG, else klaxon.config.json, as npm start)
@@ -437,7 +437,7 @@ async function dlqReplay(values: Values): Promise<number> {
   } else {
     result = await replayLocalDeadLetters({
       file: values.file ?? join(dataDir(), 'dead-letters.jsonl'),
-      url: values.url ?? process.env.KLAXON_URL ?? DEFAULT_URL,
+      url: values.url ?? localUrl(),
       token: values.token ?? (await localToken()),
       dryRun: values['dry-run'],
     });

@@ -9,7 +9,7 @@ import { dataDir } from '#local/settings';
 /**
  * The CLI's HTTP client for the management API (`/api/*`). Two targets:
  *
- * - the local runtime (`npm start`): `--url` (default KLAXON_URL, else http://127.0.0.1:3000) with
+ * - the local runtime (`npm start`): `--url` (default KLAXON_URL, else http://127.0.0.1:$PORT, else :3000) with
  *   `Authorization: Bearer <token>` — `--token`, else KLAXON_API_TOKEN, else the token the runtime
  *   wrote to `$KLAXON_DATA_DIR/secrets.json`;
  * - a deployed stack: `--endpoint` (the HTTP API's URL, stage path included if any) with
@@ -88,9 +88,15 @@ export function apiPath(...segments: string[]): string {
 
 export const DEFAULT_URL = 'http://127.0.0.1:3000';
 
+/** The local Klaxon the CLI talks to: KLAXON_URL, else the PORT `npm start` reads, else port 3000. */
+export function localUrl(env: NodeJS.ProcessEnv = process.env): string {
+  if (env.KLAXON_URL) return env.KLAXON_URL;
+  return env.PORT ? `http://127.0.0.1:${env.PORT}` : DEFAULT_URL;
+}
+
 export function apiClient(target: Target, overrides: SigningOverrides = {}): ApiClient {
   const send = target.endpoint ? signedSender(target, overrides) : bearerSender(target);
-  const base = target.endpoint ?? target.url ?? process.env.KLAXON_URL ?? DEFAULT_URL;
+  const base = target.endpoint ?? target.url ?? localUrl();
   async function call(request: ApiRequest): Promise<Response> {
     const res = await send(request);
     if (res.status >= 300) throw await apiError(res);
@@ -110,7 +116,7 @@ export function apiClient(target: Target, overrides: SigningOverrides = {}): Api
 type Sender = (request: ApiRequest) => Promise<Response>;
 
 function bearerSender(target: Target): Sender {
-  const url = target.url ?? process.env.KLAXON_URL ?? DEFAULT_URL;
+  const url = target.url ?? localUrl();
   let token: Promise<string> | undefined;
   return async (request) => {
     token ??= target.token ? Promise.resolve(target.token) : localToken();
@@ -120,7 +126,7 @@ function bearerSender(target: Target): Sender {
     };
     if (request.body !== undefined) headers['content-type'] = 'application/json';
     const to = new URL(`${request.path}${queryString(request.query)}`, url);
-    return reach(`${url}: is Klaxon running (npm start)?`, () =>
+    return reach(`${url}: is Klaxon running (npm start)? (another one: --url or KLAXON_URL)`, () =>
       fetch(to, {
         method: request.method,
         headers,

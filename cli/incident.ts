@@ -108,7 +108,7 @@ const TARGET_OPTIONS = {
 const WHO = { who: str } as const;
 
 export const TARGET_HELP = `Target (default: the local runtime, npm start):
-  --url <url>          a running local Klaxon (default KLAXON_URL, else http://127.0.0.1:3000)
+  --url <url>          a running local Klaxon (default KLAXON_URL, else port PORT or 3000 on 127.0.0.1)
   --token <token>      its bearer token (default KLAXON_API_TOKEN, else $KLAXON_DATA_DIR/secrets.json)
   --endpoint <url>     a deployed stack's API (https://<id>.execute-api.<region>.amazonaws.com/):
                        requests are signed with SigV4 (execute-api) with your AWS credentials
@@ -248,6 +248,8 @@ interface Changed {
   readonly changed: boolean;
   /** Who an escalation paged. */
   readonly paged?: readonly string[];
+  /** The contacts whose throttle held an escalation's page (for a digest). */
+  readonly held?: readonly string[];
 }
 
 /** GET …/schedules/<id>/oncall. */
@@ -553,8 +555,19 @@ ${WHO_HELP}`,
       const from = (await currentIncident(ctx, incidentId)).step;
       return transition(ctx, incidentPath(incidentId, 'escalate'), { ...body, from }, (result) => {
         const paged = result.paged ?? [];
+        const held = result.held ?? [];
+        const sent =
+          paged.length > 0
+            ? `paged ${paged.map((p) => `@${p}`).join(', ')}`
+            : held.length > 0
+              ? ''
+              : 'paged nobody';
+        const waiting =
+          held.length > 0
+            ? `held by the page throttle for ${held.join(', ')} (sent in a digest when it allows)`
+            : '';
         return result.changed
-          ? `${result.incident.id} escalated by @${body.who}: paged ${paged.length > 0 ? paged.map((p) => `@${p}`).join(', ') : 'nobody'}`
+          ? `${result.incident.id} escalated by @${body.who}: ${[sent, waiting].filter(Boolean).join('; ')}`
           : `${result.incident.id} had escalated meanwhile (step ${result.incident.step}): nothing more sent`;
       });
     },

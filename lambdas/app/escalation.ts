@@ -869,13 +869,13 @@ export async function escalateNow(
   id: string,
   input: { who: string; from?: number | undefined },
   deps: EscalationDeps,
-): Promise<{ incident: Incident; changed: boolean; paged: string[] }> {
+): Promise<{ incident: Incident; changed: boolean; paged: string[]; held: string[] }> {
   for (let attempt = 0; attempt < 5; attempt++) {
     const now = deps.clock();
     const incident = await deps.store.get(id);
     if (incident === undefined) throw new NotFoundError(`no incident ${id}`);
     if (input.from !== undefined && incident.step > input.from)
-      return { incident, changed: false, paged: [] };
+      return { incident, changed: false, paged: [], held: [] };
     if (incident.status !== 'triggered')
       throw new ConflictError(
         `incident ${id} is ${incident.status}: only a triggered incident escalates (to bring someone in, assign them a role)`,
@@ -913,7 +913,12 @@ export async function escalateNow(
       { ...done, who: input.who, text: `${done.text} (escalated by ${nameOf(input.who, deps)})` },
       input.who,
     );
-    return { incident: (await deps.store.get(id)) ?? claimed, changed: true, paged: effects.paged };
+    return {
+      incident: (await deps.store.get(id)) ?? claimed,
+      changed: true,
+      paged: effects.paged,
+      held: effects.throttled,
+    };
   }
   throw new RetryableError(`incident ${id} kept changing; retry`);
 }

@@ -268,8 +268,8 @@ export const OPERATIONS: readonly Operation[] = [
     ),
     ok: [
       200,
-      'The incident after the step, and who it paged; `changed: false` when the incident was already past `from`',
-      ['incident', 'changed', 'paged'],
+      'The incident after the step, who it paged, and the contacts the throttle held (`held`: they get it in a digest); `changed: false` when the incident was already past `from`',
+      ['incident', 'changed', 'paged', 'held'],
     ],
   },
   command(

@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { Sha256 } from '@aws-crypto/sha256-js';
 import { SignatureV4 } from '@smithy/signature-v4';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { apiClient, apiPath, UsageError } from '../../cli/client.ts';
+import { apiClient, apiPath, localUrl, UsageError } from '../../cli/client.ts';
 import { INCIDENT_COMMAND_NAMES, runIncidentCommand } from '../../cli/incident.ts';
 import { type RunningKlaxon, startKlaxonProcess } from '../support/local-process.ts';
 
@@ -925,5 +925,13 @@ describe('klaxon incident commands in process, against a recording server', { ti
     } finally {
       await close(server);
     }
+  });
+});
+
+describe('the local Klaxon the CLI talks to', () => {
+  it('is KLAXON_URL, else the PORT npm start reads, else port 3000', () => {
+    expect(localUrl({ KLAXON_URL: 'http://10.0.0.5:4000', PORT: '3917' })).toBe('http://10.0.0.5:4000');
+    expect(localUrl({ PORT: '3917' })).toBe('http://127.0.0.1:3917');
+    expect(localUrl({})).toBe('http://127.0.0.1:3000');
   });
 });

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acknowledgeIncident, assignRole } from '#app/command';
+import { escalateNow } from '#app/escalation';
 import { processAlert } from '#app/process-alert';
 import type { Incident } from '#core/incident';
 import { makeAlert } from '../support/alerts.ts';
@@ -86,5 +87,20 @@ describe("a SEV-1's incident command keeps its cadence through the throttle", ()
     const gaps = status.map((m, i) => m - (status[i - 1] ?? 0));
     expect(Math.max(...gaps)).toBeLessThanOrEqual(18);
     expect(reassess.length).toBeGreaterThanOrEqual(7);
+  });
+});
+
+describe('escalate now, into a throttled contact', () => {
+  it('answers who the throttle held, not "paged nobody"', async () => {
+    const p = await startPipeline(dynamo, teamConfig());
+    const incident = await open(p, { severity: 'warning' }); // SEV-3: alice, then carol
+    const now = p.clock.now().getTime();
+    // Carol's pages of the last minutes fill her 15 minutes.
+    await p.store.takeThrottle('carol-0#page', () => ({
+      allowed: true,
+      history: [1, 2, 3, 4, 5].map((m) => now - m * MINUTE),
+    }));
+    const result = await escalateNow(incident.id, { who: 'alice' }, p.deps);
+    expect(result).toMatchObject({ changed: true, paged: [], held: ['carol-0'] });
   });
 });
