@@ -38,6 +38,7 @@ import {
   ensureReassess,
   entry,
   inMaintenance,
+  isResponder,
   minutes,
   NONE,
   nameOf,
@@ -796,6 +797,7 @@ export async function assignRole(
   input: RoleAssignInput,
   deps: CommandDeps,
 ): Promise<CommandResult> {
+  mustBeResponder(input.person, 'person', deps);
   const clock = deps.clock();
   const now = clock.toISOString();
   const token = randomId();
@@ -920,6 +922,18 @@ export async function removeRole(
   return { incident: after, changed };
 }
 
+/**
+ * A role goes to a configured responder (PagerDuty lets you pick only its users): the role's
+ * notice, and a commander's reminders, reach only a responder's contacts — a typo would end them
+ * unseen.
+ */
+function mustBeResponder(person: string, field: string, deps: CommandDeps): void {
+  if (isResponder(person, deps)) return;
+  throw new ValidationError('unknown responder', [
+    { field, message: `"${person}" is not a responder in the config (responders[].id)` },
+  ]);
+}
+
 /** The practice's IC handoff brief, as one timeline entry. */
 export function renderBrief(from: string | undefined, to: string, brief: Brief): string {
   return [`Incident commander handoff${from ? ` from ${from}` : ''} to ${to}.`, ...briefParts(brief)].join(
@@ -940,6 +954,7 @@ function briefParts(brief: Brief): string[] {
 
 /** Hands the incident commander role over, recording the brief; the new IC is told. */
 export async function handOff(id: string, input: HandoffInput, deps: CommandDeps): Promise<CommandResult> {
+  mustBeResponder(input.to, 'to', deps);
   const clock = deps.clock();
   const now = clock.toISOString();
   const token = randomId();

@@ -225,7 +225,11 @@ describe('klaxon incident commands against the running local pipeline', { timeou
 
   it('takes a role away (from whoever holds it, or from <person>) and an SME by name', async () => {
     ok(await local('role', 'assign', byImpact, 'scribe', 'carol'));
-    ok(await local('role', 'assign', byImpact, 'sme', 'dave'));
+    ok(await local('role', 'assign', byImpact, 'sme', 'bob'));
+    // Only a configured responder can hold a role (a typo would be told nothing, ever).
+    const typo = await local('role', 'assign', byImpact, 'sme', 'bbo');
+    expect(typo.code).toBe(1);
+    expect(typo.stderr).toContain('400 unknown responder (person: "bbo" is not a responder in the config');
     // From someone who does not hold it: refused by the API, nothing changes.
     const late = await local('role', 'remove', byImpact, 'scribe', 'erin');
     expect(late.code).toBe(1);
@@ -236,8 +240,8 @@ describe('klaxon incident commands against the running local pipeline', { timeou
     expect(ok(await local('role', 'remove', byImpact, 'scribe'))).toBe(
       `nobody is the scribe of ${byImpact}\n`,
     );
-    expect(ok(await local('role', 'remove', byImpact, 'sme', 'dave'))).toBe(
-      `@dave is no longer a subject-matter expert on ${byImpact}\n`,
+    expect(ok(await local('role', 'remove', byImpact, 'sme', 'bob'))).toBe(
+      `@bob is no longer a subject-matter expert on ${byImpact}\n`,
     );
     const shown = ok(await local('show', byImpact));
     expect(shown).toMatch(/^ {2}roles {6}none assigned$/m);

@@ -1290,3 +1290,19 @@ describe('a reopen takes back the mitigation that did not hold', () => {
     });
   });
 });
+
+describe('roles go to configured responders', () => {
+  it('a role or a handoff to someone not in responders[] is refused naming the field; nothing changes', async () => {
+    const p = await startPipeline(dynamo, teamConfig());
+    const incident = await open(p);
+    const brief = { status: 's', tried: 't', strategy: 'st', people: 'p', decisions: 'd' };
+    await expect(
+      assignRole(incident.id, { role: 'commander', person: 'alcie', who: 'alice' }, p.deps),
+    ).rejects.toMatchObject({ errors: [{ field: 'person', message: expect.stringContaining('"alcie"') }] });
+    await expect(handOff(incident.id, { to: 'bbo', who: 'alice', brief }, p.deps)).rejects.toMatchObject({
+      errors: [{ field: 'to', message: expect.stringContaining('"bbo"') }],
+    });
+    expect((await p.store.get(incident.id))?.roles).toEqual({});
+    expect((await p.store.timeline(incident.id)).map((e) => e.type)).toEqual(['OPENED']);
+  });
+});
