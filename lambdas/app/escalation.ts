@@ -151,6 +151,11 @@ export function offHoursUntil(incident: Incident, deps: EscalationDeps, now: Dat
   return new Date(nextBusinessStart(hours, now.getTime(), zone));
 }
 
+/** A moment in a timeline entry's text, as people read it: `16:11 Fri 27 Nov (Europe/Berlin)`. */
+function zoned(iso: string, deps: EscalationDeps): string {
+  return businessStartText(Date.parse(iso), deps.config.timeZone);
+}
+
 /** `outside business hours: paging at 09:00 Mon 30 Nov (Europe/Berlin)`. */
 export function offHoursText(until: Date, deps: EscalationDeps): string {
   return `outside business hours: paging at ${businessStartText(until.getTime(), deps.config.timeZone)}`;
@@ -1077,7 +1082,7 @@ export async function afterResolved(
     at,
     resolution.who,
     resolution.channel === 'monitoring'
-      ? `Resolved: quiet through the monitoring period since ${incident.monitoringSince ?? at}`
+      ? `Resolved: quiet through the monitoring period since ${zoned(incident.monitoringSince ?? at, deps)}`
       : `Resolved by ${nameOf(resolution.who, deps)} via ${resolution.channel}`,
   );
   if (await deps.store.hasTimelineEntry(done)) return;
@@ -1120,7 +1125,7 @@ export async function afterResolved(
       { cause: `postmortem:${resolution.cause}`, at },
     );
     const reason = postmortemReason(required);
-    note = `; postmortem due by ${dueAt}${reason !== undefined ? ` (${reason})` : ''}`;
+    note = `; postmortem due by ${zoned(dueAt, deps)}${reason !== undefined ? ` (${reason})` : ''}`;
   }
   await deps.store.putTimelineEntry({ ...done, text: done.text + note });
 }

@@ -235,7 +235,7 @@ export function digestDonePage(input: {
     });
   return resultPage({
     title: acknowledged > 0 ? `Acknowledged ${acknowledged}` : 'Nothing to acknowledge',
-    message: `${acknowledged > 0 ? 'Escalation stopped for them; the other responders have been told. ' : ''}${
+    message: `${acknowledged > 0 ? 'Escalation stopped for them: nobody else is paged for them. ' : ''}${
       left || `All ${count} are acknowledged.`
     }`,
   });

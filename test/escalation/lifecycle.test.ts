@@ -119,6 +119,9 @@ describe('lifecycle on a fake clock', () => {
       expect(await types(p, incident.id)).toEqual(['OPENED', 'MONITORING', 'RESOLVED']);
       const [res] = await entriesOf(p, incident.id, 'RESOLVED');
       expect(res?.at).toBe(plus(requested, 15 * MINUTE));
+      expect(res?.text).toBe(
+        'Resolved: quiet through the monitoring period since 11:02 Thu 26 Nov (Europe/Berlin)',
+      );
       expect(p.takePages()).toEqual(['notice alice alice-0', 'notice alice alice-1']);
       expect(lastEvent(p, 'Incident Resolved')).toMatchObject({ resolvedAt: requested, monitored: true });
       expect(takeEvents(p)).toEqual(['Incident Resolved']); // SEV-3: no postmortem due
@@ -822,7 +825,8 @@ describe('lifecycle on a fake clock', () => {
         expect.objectContaining({ name: `pm-${resolved.id}-due`, dueAt: plus(resolvedAt, 48 * HOUR) }),
       ]);
       expect((await entriesOf(p, resolved.id, 'RESOLVED'))[0]?.text).toContain(
-        `postmortem due by ${plus(resolvedAt, 48 * HOUR)}`,
+        // 48 hours after 10:10 UTC on the 26th, in the config's zone.
+        'postmortem due by 11:10 Sat 28 Nov (Europe/Berlin)',
       );
 
       await p.fastForward(24 * HOUR - 1);
@@ -991,7 +995,7 @@ describe('lifecycle on a fake clock', () => {
         expect.objectContaining({ name: `pm-${incident.id}-due`, dueAt: plus(resolvedAt, 48 * HOUR) }),
       ]);
       expect((await entriesOf(p, incident.id, 'RESOLVED'))[0]?.text).toContain(
-        `postmortem due by ${plus(resolvedAt, 48 * HOUR)} (${REASON})`,
+        `postmortem due by 11:10 Sat 28 Nov (Europe/Berlin) (${REASON})`,
       );
       expect(await postmortemPhase(p, incident.id)).toMatchObject({ dueAt: plus(resolvedAt, 72 * HOUR) });
       expect((await postmortemPhase(p, incident.id))?.optional).toBeUndefined();

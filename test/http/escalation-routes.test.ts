@@ -222,7 +222,7 @@ describe('acknowledge links, taken from a real page', () => {
     expect(res.status).toBe(200);
     const html = await res.text();
     expect(h1(html)).toBe('Acknowledged');
-    expect(visibleText(html)).toContain('Escalation stopped.');
+    expect(visibleText(html)).toContain('Escalation stopped: nobody else is paged for it.');
     expect(visibleText(html)).toContain('Disk full on srv01/HTTP');
 
     const acked = await incident(id);
@@ -279,8 +279,8 @@ describe('acknowledge links, taken from a real page', () => {
   });
 
   // Regression test: the second POST of the same link is a store "replay" (same cause `link:<token>:<generation>`), which the
-  // route treats as a fresh success: it answers "Acknowledged — Escalation stopped. The other
-  // responders have been told." instead of "Already acknowledged".
+  // route treats as a fresh success: it answered "Acknowledged — Escalation stopped…" instead of
+  // "Already acknowledged".
   it('POST again says "Already acknowledged"', async () => {
     const { id } = await openIncident();
     const path = linkFromInbox(id, 'acknowledge');
