@@ -327,6 +327,8 @@ function budgetPages(
           status: 'triggered',
           detectedAt: now,
           alertCount: 0,
+          source: 'Klaxon: error budget',
+          alertLinks: [],
         },
         responder: { id: owner.id, name: owner.name },
         contact: { ...contact, key: contactKey(owner.id, index) },

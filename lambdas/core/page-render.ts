@@ -90,7 +90,15 @@ function renderEmail(page: Page, timeZone: string): string {
     `Status: ${incident.status}`,
     `Detected: ${formatTime(incident.detectedAt, timeZone)}`,
     `Alerts: ${incident.alertCount}`,
+    `Source: ${oneLine(incident.source)}`,
     ...(page.level !== undefined ? [`Level: ${page.level}`] : []),
+    ...(incident.alertLinks.length > 0
+      ? [
+          '',
+          'Links:',
+          ...incident.alertLinks.map((l) => `  ${l.text ? `${oneLine(l.text)}: ` : ''}${l.href}`),
+        ]
+      : []),
     '',
     ...(links.acknowledge !== undefined ? [`Acknowledge: ${links.acknowledge}`] : []),
     ...(links.resolve !== undefined ? [`Resolve: ${links.resolve}`] : []),
@@ -219,6 +227,8 @@ function incidentJson(incident: PageIncident) {
     status: incident.status,
     detectedAt: incident.detectedAt,
     alertCount: incident.alertCount,
+    source: incident.source,
+    alertLinks: incident.alertLinks,
   };
 }
 

@@ -29,7 +29,15 @@ export interface PageIncident {
   readonly status: IncidentStatus;
   readonly detectedAt: string;
   readonly alertCount: number;
+  /** Where the first alert came from (a host, an alarm), as its sender named it. */
+  readonly source: string;
+  /** The first alert's links — runbook, dashboard, the sender's own page — at most PAGE_LINKS. */
+  readonly alertLinks: readonly { readonly href: string; readonly text?: string }[];
 }
+
+/** How many of an alert's links a page carries (what the responder needs first: the runbook). */
+export const PAGE_LINKS = 5;
+const LINK_TEXT_MAX = 100;
 
 /** What a page says of its incident. */
 export function pageIncident(incident: Incident, config: KlaxonConfig): PageIncident {
@@ -42,6 +50,11 @@ export function pageIncident(incident: Incident, config: KlaxonConfig): PageInci
     status: incident.status,
     detectedAt: incident.detectedAt,
     alertCount: incident.alertCount,
+    source: incident.source,
+    alertLinks: (incident.links ?? []).slice(0, PAGE_LINKS).map((link) => ({
+      href: link.href,
+      ...(link.text ? { text: link.text.slice(0, LINK_TEXT_MAX) } : {}),
+    })),
   };
 }
 

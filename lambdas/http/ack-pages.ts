@@ -120,6 +120,9 @@ export interface IncidentPageInput {
   readonly severity: Severity;
   readonly status: IncidentStatus;
   readonly alertCount: number;
+  /** Where its first alert came from, and that alert's links (runbook, dashboard, the sender's page). */
+  readonly source?: string;
+  readonly links?: readonly { readonly href: string; readonly text?: string }[];
   /** The impact it was declared with, on one line (impactLine); absent for an alert's incident. */
   readonly impact?: string;
   /** Who acknowledged it and when, as people read it ("Alice at 10:05"). */
@@ -155,13 +158,28 @@ export function incidentPage(input: IncidentPageInput): string {
     `<h1>Incident</h1>
 ${incidentBox(input.incidentTitle, `${input.severity} · ${input.serviceName} · ${input.status}`)}
 <p>${alerts}${input.acknowledged === undefined ? '' : ` · Acknowledged by ${escapeHtml(input.acknowledged)}`}${input.snoozed === undefined ? '' : ` · Snoozed by ${escapeHtml(input.snoozed)}`}</p>
-${input.impact === undefined ? '' : `<p>Impact: ${escapeHtml(input.impact)}</p>\n`}${
+${input.source === undefined ? '' : `<p>Source: ${escapeHtml(input.source)}</p>\n`}${linkList(input.links ?? [])}${input.impact === undefined ? '' : `<p>Impact: ${escapeHtml(input.impact)}</p>\n`}${
   forms.length === 0
     ? ''
     : `<p>You act as <strong>${escapeHtml(input.responderName)}</strong>; a button acts at once.</p>\n${forms.join('\n')}\n`
 }<h2>Timeline</h2>
 <ul class="timeline">${input.timeline.map((line) => `<li>${escapeHtml(line)}</li>`).join('')}</ul>`,
   );
+}
+
+/**
+ * An alert's links as a list. Only http(s) ones are links: an alert's sender chose them, and a
+ * `javascript:` URL must not run on Klaxon's page (the others are shown as text).
+ */
+function linkList(links: readonly { readonly href: string; readonly text?: string }[]): string {
+  if (links.length === 0) return '';
+  const item = (l: { href: string; text?: string }) => {
+    const label = escapeHtml(l.text || l.href);
+    return /^https?:\/\//i.test(l.href)
+      ? `<li><a href="${escapeHtml(l.href)}" rel="noopener noreferrer">${label}</a></li>`
+      : `<li>${label} (${escapeHtml(l.href)})</li>`;
+  };
+  return `<ul class="links">${links.map(item).join('')}</ul>\n`;
 }
 
 export interface DigestPageInput {

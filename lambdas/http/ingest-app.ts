@@ -22,6 +22,7 @@ import { impactLine } from '#core/classification';
 import { AuthenticationError, ConflictError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
 import { type Incident, renderTimelineEntry, snoozedUntil } from '#core/incident';
+import { PAGE_LINKS } from '#core/page';
 import { clockTime } from '#core/wall-clock';
 import { alertmanagerToAlerts, parseAlertmanager } from '#formats/alertmanager';
 import { eventsV2DedupKey, eventsV2ToAlert, parseEventsV2 } from '#formats/events-v2';
@@ -309,6 +310,8 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
           severity: incident.sev,
           status: incident.status,
           alertCount: incident.alertCount,
+          source: incident.source,
+          links: incident.links.slice(0, PAGE_LINKS),
           ...(incident.impact === undefined ? {} : { impact: impactLine(incident.impact) }),
           ...(by === undefined || at === undefined
             ? {}

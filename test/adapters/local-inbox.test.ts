@@ -18,6 +18,8 @@ const incident = {
   status: 'triggered' as const,
   detectedAt: '2026-11-26T10:00:00.000Z',
   alertCount: 1,
+  source: 'db-1',
+  alertLinks: [],
 };
 const ack = 'http://127.0.0.1:3000/a/7kq2mzx4ab3c.a.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg';
 const all = 'http://127.0.0.1:3000/a/qrstuvwx2345.g.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg';

@@ -204,6 +204,25 @@ describe("the incident page (a page's incident link)", () => {
     ).toContain('1 alert Timeline');
   });
 
+  it("links only an alert's http(s) links; any other scheme (javascript:, data:) is shown as text", () => {
+    const html = incidentPage({
+      ...incident,
+      source: 'db-1 <prod>',
+      links: [
+        { href: 'https://runbooks.example.com/a?b=1&c=2', text: 'Runbook' },
+        { href: 'javascript:alert(1)', text: 'Click <me>' },
+        { href: 'data:text/html,<script>x</script>' },
+      ],
+    });
+    expect(html).toContain('<p>Source: db-1 &lt;prod&gt;</p>');
+    expect(html).toContain(
+      '<li><a href="https://runbooks.example.com/a?b=1&amp;c=2" rel="noopener noreferrer">Runbook</a></li>',
+    );
+    expect(html).not.toMatch(/href="(javascript|data):/i);
+    expect(html).not.toMatch(/<script/);
+    expect(html).toContain('<li>Click &lt;me&gt; (javascript:alert(1))</li>');
+  });
+
   it('states the impact the incident was declared with, escaped; nothing without one', () => {
     const text = visibleText(
       incidentPage({ ...incident, impact: '60% of users affected; SLA at risk: yes' }),

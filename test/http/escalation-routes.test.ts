@@ -739,6 +739,31 @@ describe('the incident link of a page: the incident, read-only, for the responde
     expect(incidentLinkFromInbox(id, 'carol')).toMatch(new RegExp(`^/a/${id}\\.v\\.carol\\.`));
   });
 
+  it("shows where the alert came from and its links (runbook first), as the page's email does", async () => {
+    const res = await postJson('/v2/enqueue', {
+      routing_key: KEY,
+      event_action: 'trigger',
+      dedup_key: 'with-links',
+      payload: { summary: 'Disk full on db-7', source: 'db-7.eu-west-1', severity: 'warning' },
+      links: [{ href: 'https://runbooks.example.com/disk-full', text: 'Runbook: disk full' }],
+    });
+    expect(res.status).toBe(202);
+    await bus.drain();
+    const opened = (await pipeline.store.list({})).incidents.find((i) => i.dedupKey === 'with-links');
+    const id = opened?.id ?? '';
+    const email = pipeline.pager.inbox.find(
+      (e) => e.page.incident.id === id && e.page.contact.type === 'email',
+    );
+    expect(email?.rendered.email).toContain(
+      'Source: db-7.eu-west-1\nLevel: 1\n\nLinks:\n  Runbook: disk full: https://runbooks.example.com/disk-full\n',
+    );
+    const html = await (await app.request(incidentLinkFromInbox(id))).text();
+    expect(visibleText(html)).toContain('Source: db-7.eu-west-1');
+    expect(html).toContain(
+      '<a href="https://runbooks.example.com/disk-full" rel="noopener noreferrer">Runbook: disk full</a>',
+    );
+  });
+
   it("GET shows the incident, its timeline and the responder's own links as buttons, and changes nothing", async () => {
     const { id } = await openIncident();
     const path = incidentLinkFromInbox(id);
@@ -1020,7 +1045,9 @@ describe('the incident link of a page: the incident, read-only, for the responde
     await submit(linkFromInbox(id, 'acknowledge'));
     await pipeline.fastForward(31 * MINUTE);
     const lapsed = await (await app.request(path)).text();
-    expect(visibleText(lapsed)).toContain('SEV-3 · Checkout API · triggered 1 alert You act as Alice');
+    expect(visibleText(lapsed)).toContain(
+      'SEV-3 · Checkout API · triggered 1 alert Source: db-1 You act as Alice',
+    );
     expect(visibleText(lapsed)).not.toMatch(/alerts? · Acknowledged by/);
     expect(Object.keys(forms(lapsed, path))).toEqual(['Acknowledge', 'Escalate', 'Resolve']);
 

@@ -29,6 +29,8 @@ export function makePage(overrides: Partial<Page> = {}): Page {
       status: 'triggered',
       detectedAt: '2026-11-26T10:00:00.000Z',
       alertCount: 3,
+      source: 'db-1',
+      alertLinks: [],
     },
     responder: { id: 'alice', name: 'Alice' },
     contact: contacts.email,
