@@ -1,4 +1,4 @@
-import { ArnFormat, CfnOutput, Duration, Stack, type StackProps } from 'aws-cdk-lib';
+import { ArnFormat, CfnOutput, Duration, RemovalPolicy, Stack, type StackProps } from 'aws-cdk-lib';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import type * as sqs from 'aws-cdk-lib/aws-sqs';
 import type { Construct } from 'constructs';
@@ -252,6 +252,14 @@ export class KlaxonStack extends Stack {
           'failing): that person was not paged. The message attributes name the responder and contact.',
       },
     ];
+    for (const { name, queue } of deadLetterQueues) {
+      // Unreplayed dead letters are stateful: a stack deleted or replaced keeps them (14 days).
+      queue.applyRemovalPolicy(RemovalPolicy.RETAIN);
+      new CfnOutput(this, `DeadLetterQueueUrl${pascal(name)}`, {
+        description: `klaxon dlq replay --queue-url <this> (the ${name} dead-letter queue)`,
+        value: queue.queueUrl,
+      });
+    }
     this.monitoring = new PipelineMonitoring(this, 'Monitoring', {
       httpApi: this.api.httpApi,
       functions: [
@@ -292,6 +300,14 @@ export class KlaxonStack extends Stack {
       description: 'Nightly analyst exports (JSON Lines and CSV, partitioned by dt=YYYY-MM-DD)',
       value: this.exports.bucket.bucketName,
     });
+    new CfnOutput(this, 'ProcessAlertFunctionName', {
+      description: 'klaxon dlq replay --function <this> for the process-alert and rule-delivery letters',
+      value: this.processAlert.function.functionName,
+    });
+    new CfnOutput(this, 'EscalateFunctionName', {
+      description: 'klaxon dlq replay --function <this> for the escalate and timers letters',
+      value: this.escalate.function.functionName,
+    });
     new CfnOutput(this, 'RollupFunctionName', {
       description: 'Backfill: klaxon rollup --from … --to … --function <this>',
       value: this.rollup.function.functionName,
@@ -305,6 +321,11 @@ export class KlaxonStack extends Stack {
       value: this.exports.databaseName,
     });
   }
+}
+
+/** `rule-delivery` → `RuleDelivery` (output ids are alphanumeric). */
+function pascal(name: string): string {
+  return name.replace(/(^|-)([a-z])/g, (_, _dash: string, c: string) => c.toUpperCase());
 }
 
 function deadLetterQueueOf(fn: KlaxonFunction): sqs.IQueue {

@@ -242,6 +242,23 @@ describe('dead-letter queue alarms', () => {
     expect(deadLetterQueueIds().size).toBe(7);
   });
 
+  it('each is retained (unreplayed letters outlive the stack) and named in an output for `klaxon dlq replay`', () => {
+    const outputs = Object.entries(template.findOutputs('*'))
+      .filter(([id]) => id.startsWith('DeadLetterQueueUrl'))
+      .map(([, o]) => o.Value);
+    for (const id of deadLetterQueueIds()) {
+      expect(template.toJSON().Resources[id]).toMatchObject({
+        DeletionPolicy: 'Retain',
+        UpdateReplacePolicy: 'Retain',
+      });
+      expect(outputs, id).toContainEqual({ Ref: id });
+    }
+    expect(outputs).toHaveLength(deadLetterQueueIds().size);
+    template.hasOutput('DeadLetterQueueUrlRuleDelivery', {});
+    template.hasOutput('ProcessAlertFunctionName', { Value: ref(stack.processAlert.function.functionName) });
+    template.hasOutput('EscalateFunctionName', { Value: ref(stack.escalate.function.functionName) });
+  });
+
   it('each dead-letter queue has exactly one alarm on its depth', () => {
     for (const id of deadLetterQueueIds()) {
       const mine = alarms().filter(
