@@ -114,7 +114,6 @@ export const TICKED_BY_KLAXON: Readonly<Partial<Record<ChecklistItemId, readonly
   acknowledge: ['POST acknowledge', 'ack <id>'],
   'create-ticket': [],
   'assign-ic': ['POST roles', 'role assign <id> commander <person>'],
-  'war-room': [],
   'implement-mitigation': ['POST mitigate', 'mitigate <id>'],
   // At the quiet end of the monitoring period that a resolve (without "now") begins.
   'stable-15': ['POST resolve', 'resolve <id>'],
@@ -184,6 +183,8 @@ export interface ChecklistItemView {
   /** Ticked by Klaxon from what it knows, not by a person. */
   readonly auto: boolean;
   readonly overdue: boolean;
+  /** Not required of this incident (scheduling a postmortem it does not require): never overdue. */
+  readonly optional?: true;
 }
 
 export interface ChecklistPhaseView {
@@ -267,9 +268,9 @@ function automaticTicks(input: ChecklistInput): Partial<Record<ChecklistItemId, 
 
   if (incident.acknowledgedAt !== undefined)
     ticks.acknowledge = { at: incident.acknowledgedAt, by: incident.acknowledgedBy };
-  // The incident and its war room (named from it) exist from the moment it opens.
+  // The incident exists from the moment it opens. Its war room is only named from it
+  // (warRoomName): a person creates the channel, and ticks the item.
   ticks['create-ticket'] = { at: incident.detectedAt, by: KLAXON };
-  ticks['war-room'] = { at: incident.detectedAt, by: KLAXON };
   const commander = incident.roles.commander;
   if (commander !== undefined)
     ticks['assign-ic'] = fromEntry(first(namesCommander)) ?? { at: incident.detectedAt, by: commander };
@@ -326,10 +327,20 @@ export function checklistView(input: ChecklistInput): ChecklistView {
           ? incident.checklist[item.id]
           : undefined;
       const tick = automatic ?? person;
+      // Scheduling a postmortem nobody requires is up to the team: never overdue.
+      const optional = item.id === 'schedule-postmortem' && !postmortemRequired(incident);
       if (tick === undefined) {
-        const lateNow = late && !(incident.status === 'resolved' && ONLY_WHILE_OPEN.includes(item.id));
+        const lateNow =
+          late && !optional && !(incident.status === 'resolved' && ONLY_WHILE_OPEN.includes(item.id));
         if (lateNow) overdue++;
-        return { id: item.id, text: item.text, done: false, auto: false, overdue: lateNow };
+        return {
+          id: item.id,
+          text: item.text,
+          done: false,
+          auto: false,
+          overdue: lateNow,
+          ...(optional ? { optional: true as const } : {}),
+        };
       }
       return {
         id: item.id,
@@ -381,7 +392,7 @@ export function renderChecklist(view: ChecklistView, timeZone: string): string {
       const when = [item.by, item.at === undefined ? '' : time(item.at)].filter(Boolean).join(' ');
       const note = [when, item.auto ? 'auto' : ''].filter(Boolean).join(', ');
       lines.push(
-        `  [${item.done ? 'x' : ' '}] ${item.text}${note ? ` (${note})` : ''}${item.overdue ? ' OVERDUE' : ''}`,
+        `  [${item.done ? 'x' : ' '}] ${item.text}${note ? ` (${note})` : ''}${item.optional ? ' (optional: no postmortem required)' : ''}${item.overdue ? ' OVERDUE' : ''}`,
       );
     }
   }

@@ -7,6 +7,7 @@ import {
   isChecklistItem,
   renderChecklist,
   TICKED_BY_KLAXON,
+  tickedByKlaxon,
 } from '#core/checklists';
 import type { Incident, TimelineEntry, TimelineType } from '#core/incident';
 import { UNCOMMANDED } from '../support/incident.ts';
@@ -163,16 +164,16 @@ describe('phase due times and overdue', () => {
     const open = incident();
     expect(view(open, { now: minutes(5) }).overdue).toBe(0);
     const late = view(open, { now: new Date(minutes(5).getTime() + 1) });
-    // 7 items, of which create-ticket and war-room are ticked by Klaxon from the start.
-    expect(late.overdue).toBe(5);
+    // 7 items, of which create-ticket is ticked by Klaxon from the start.
+    expect(late.overdue).toBe(6);
     expect(
       phase(late, 'initial-response')
         ?.items.filter((i) => i.overdue)
         .map((i) => i.id),
-    ).toEqual(['acknowledge', 'assess-severity', 'notify-stakeholders', 'assign-ic', 'timeline']);
+    ).toEqual(['acknowledge', 'assess-severity', 'notify-stakeholders', 'assign-ic', 'war-room', 'timeline']);
     expect(phase(late, 'mitigation')?.items.some((i) => i.overdue)).toBe(false);
-    expect(view(open, { now: minutes(60) }).overdue).toBe(5);
-    expect(view(open, { now: new Date(minutes(60).getTime() + 1) }).overdue).toBe(5 + 6);
+    expect(view(open, { now: minutes(60) }).overdue).toBe(6);
+    expect(view(open, { now: new Date(minutes(60).getTime() + 1) }).overdue).toBe(6 + 6);
   });
 
   it('Resolution is due when resolved, Postmortem 72 hours later; neither before resolution', () => {
@@ -194,14 +195,14 @@ describe('phase due times and overdue', () => {
     const past72h = view(resolved, { now: new Date(at72h.getTime() + 1) });
     expect(phase(past72h, 'postmortem')?.items.filter((i) => i.overdue)).toHaveLength(7);
     // Less the four only an open incident can tick (acknowledge, assign-ic, mitigation, stable-15).
-    expect(past72h.overdue).toBe(5 + 6 + 7 + 7 - 4);
+    expect(past72h.overdue).toBe(6 + 6 + 7 + 7 - 4);
 
     // Monitoring: service restored, not resolved yet — no Resolution or Postmortem due time.
     const monitoring = incident({ status: 'monitoring', resolvedAt, monitoringSince: resolvedAt });
     const m = view(monitoring, { now: minutes(50) });
     expect(phase(m, 'resolution')?.dueAt).toBeUndefined();
     expect(phase(m, 'postmortem')?.dueAt).toBeUndefined();
-    expect(m.overdue).toBe(5);
+    expect(m.overdue).toBe(6);
   });
 
   it('a postmortem that is not required (SEV-3, SEV-4) has no due time: optional, never overdue', () => {
@@ -240,9 +241,9 @@ describe('phase due times and overdue', () => {
 });
 
 describe('automatic ticks', () => {
-  it('a new incident has its ticket and its war room from the start, by klaxon', () => {
+  it('a new incident has its ticket from the start, by klaxon; its war room is only named (a person creates it)', () => {
     const v = view(incident());
-    expect(doneIds(v)).toEqual(['create-ticket', 'war-room']);
+    expect(doneIds(v)).toEqual(['create-ticket']);
     expect(item(v, 'create-ticket')).toEqual({
       id: 'create-ticket',
       text: 'Create incident ticket',
@@ -252,7 +253,8 @@ describe('automatic ticks', () => {
       auto: true,
       overdue: false,
     });
-    expect(item(v, 'war-room')).toMatchObject({ done: true, at: DETECTED, by: 'klaxon', auto: true });
+    expect(item(v, 'war-room')).toMatchObject({ done: false, auto: false });
+    expect(tickedByKlaxon('war-room', 'inc1')).toBeUndefined();
     expect(item(v, 'acknowledge')).toEqual({
       id: 'acknowledge',
       text: 'Acknowledge alert',
@@ -542,7 +544,7 @@ describe("people's ticks", () => {
       auto: false,
       overdue: false,
     });
-    expect(v.overdue).toBe(4);
+    expect(v.overdue).toBe(5);
   });
 
   it('what Klaxon knows wins over a person’s tick; unknown ids are ignored', () => {
@@ -573,7 +575,7 @@ describe("people's ticks", () => {
       expect(item(v, id), id).toMatchObject({ done: false });
     expect(item(v, 'publish-postmortem')).toMatchObject({ done: false });
     expect(item(v, 'follow-up')).toMatchObject({ done: false });
-    expect(item(v, 'war-room')).toMatchObject({ done: true, by: 'klaxon', auto: true });
+    expect(item(v, 'create-ticket')).toMatchObject({ done: true, by: 'klaxon', auto: true });
     // Where Klaxon only records that something happened, a person's tick still counts.
     const assessed = view(incident({ checklist: { 'assess-severity': { at: iso(1), by: 'bob' } } }));
     expect(item(assessed, 'assess-severity')).toMatchObject({ done: true, by: 'bob', auto: false });
@@ -615,14 +617,14 @@ describe('renderChecklist', () => {
       '  [x] Create incident ticket (klaxon 14:23, auto)',
       '  [x] Notify stakeholders (dan 14:26)',
       '  [ ] Assign Incident Commander OVERDUE',
-      '  [x] Create war room (#incident-YYYYMMDD-description) (klaxon 14:23, auto)',
+      '  [ ] Create war room (#incident-YYYYMMDD-description) OVERDUE',
       '  [ ] Begin timeline documentation OVERDUE',
       '',
     ]);
     expect(text).toContain('Mitigation (5-60 min) — due 15:23\n  [ ] Identify recent changes');
     expect(text).toContain('\nResolution\n  [ ] Error rates back to baseline\n');
     expect(text).toContain('\nPostmortem (24-72 hours)\n');
-    expect(text.endsWith('\n3 overdue.\n')).toBe(true);
+    expect(text.endsWith('\n4 overdue.\n')).toBe(true);
   });
 
   it('puts the date in front of times on another day than the incident’s', () => {

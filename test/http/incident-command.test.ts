@@ -840,7 +840,7 @@ describe('the checklist', () => {
     const before = await snapshot();
     for (const [item, done, command] of [
       ['acknowledge', true, `POST /api/incidents/${incidentId}/acknowledge`],
-      ['war-room', false, 'when the incident opens'],
+      ['create-ticket', false, 'when the incident opens'],
       ['publish-postmortem', true, `POST /api/incidents/${incidentId}/postmortem/publish`],
       ['implement-mitigation', true, `POST /api/incidents/${incidentId}/mitigate`],
     ] as const) {

@@ -447,6 +447,15 @@ describe('what one process remembers of a key', () => {
     expect((await store.findOpen('checkout', 'db-latency'))?.alertCount).toBe(1);
   });
 
+  it('a duplicate reads nothing after an acknowledge of the key in the same process either', async () => {
+    const { calls, store: warm } = countingStore();
+    expect((await warm.trigger(makeAlert(), now)).kind).toBe('opened');
+    await warm.acknowledge(makeAlert({ action: 'acknowledge' }), now, 'events-v2');
+    calls.length = 0;
+    expect((await warm.trigger(makeAlert(), now)).kind).toBe('appended');
+    expect(calls).toEqual(['UpdateItemCommand']);
+  });
+
   it('remembers a previous incident written with the earlier window of 128 too: duplicates read nothing', async () => {
     const first = await processAlert(makeAlert(), deps());
     if (first.kind !== 'opened') throw new Error('expected opened');
@@ -794,7 +803,10 @@ describe('CloudWatch alarms: a retried delivery keeps the time it was put on the
   });
 });
 
-describe('a resolve that overtakes its trigger (EventBridge retries reorder events)', () => {
+describe("an alarm's OK that overtakes its ALARM (EventBridge retries reorder events)", () => {
+  /** An alert as the CloudWatch format gives it: its receivedAt is the event's bus time. */
+  const cw = (overrides: Parameters<typeof makeAlert>[0] = {}) =>
+    makeAlert({ origin: 'cloudwatch', ...overrides });
   it("an alarm's ALARM retried after its OK opens nothing and pages nobody; the next ALARM opens", async () => {
     const routed = await startPipeline(dynamo, teamConfig());
     const rdeps = () => ({ ...routed.deps, clock });
@@ -833,16 +845,16 @@ describe('a resolve that overtakes its trigger (EventBridge retries reorder even
   it('in another process that knew the key, after an earlier incident: still nothing opens', async () => {
     const { store: warm } = countingStore();
     const wdeps = () => ({ ...deps(), store: warm });
-    const first = await processAlert(makeAlert({ receivedAt: '2026-11-26T10:00:00.000Z' }), wdeps());
+    const first = await processAlert(cw({ receivedAt: '2026-11-26T10:00:00.000Z' }), wdeps());
     if (first.kind !== 'opened') throw new Error('expected opened');
     now = new Date('2026-11-26T10:05:00.000Z');
-    await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), wdeps());
+    await processAlert(cw({ action: 'resolve', receivedAt: now.toISOString() }), wdeps());
     // Another process takes a second resolve (received 10:10), finding nothing open…
     now = new Date('2026-11-26T10:10:00.000Z');
-    await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), deps());
+    await processAlert(cw({ action: 'resolve', receivedAt: now.toISOString() }), deps());
     // …which overtook a trigger received at 10:07 that reaches the first process now.
     now = new Date('2026-11-26T10:12:00.000Z');
-    expect(await processAlert(makeAlert({ receivedAt: '2026-11-26T10:07:00.000Z' }), wdeps())).toMatchObject({
+    expect(await processAlert(cw({ receivedAt: '2026-11-26T10:07:00.000Z' }), wdeps())).toMatchObject({
       kind: 'ignored',
       reason: expect.stringMatching(
         /^a resolve received after this trigger \(at 2026-11-26T10:10:00\.000Z\)/,
@@ -853,7 +865,7 @@ describe('a resolve that overtakes its trigger (EventBridge retries reorder even
     ]);
     // A trigger received after that resolve opens the next incident, in either process.
     now = new Date('2026-11-26T10:13:00.000Z');
-    expect(await processAlert(makeAlert({ receivedAt: now.toISOString() }), wdeps())).toMatchObject({
+    expect(await processAlert(cw({ receivedAt: now.toISOString() }), wdeps())).toMatchObject({
       kind: 'opened',
       incident: { occurrence: 1 },
     });
@@ -861,15 +873,15 @@ describe('a resolve that overtakes its trigger (EventBridge retries reorder even
 
   it('counts into an incident opened since, without moving its start before that resolve', async () => {
     now = new Date('2026-11-26T10:00:10.000Z');
-    await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), deps());
+    await processAlert(cw({ action: 'resolve', receivedAt: now.toISOString() }), deps());
     now = new Date('2026-11-26T10:00:20.000Z');
     const opened = await processAlert(
-      makeAlert({ receivedAt: now.toISOString(), occurredAt: '2026-11-26T10:00:15.000Z' }),
+      cw({ receivedAt: now.toISOString(), occurredAt: '2026-11-26T10:00:15.000Z' }),
       deps(),
     );
     expect(opened).toMatchObject({ kind: 'opened', incident: { startedAt: '2026-11-26T10:00:15.000Z' } });
     const late = await processAlert(
-      makeAlert({ receivedAt: '2026-11-26T10:00:00.000Z', occurredAt: '2026-11-26T09:59:00.000Z' }),
+      cw({ receivedAt: '2026-11-26T10:00:00.000Z', occurredAt: '2026-11-26T09:59:00.000Z' }),
       deps(),
     );
     expect(late).toMatchObject({ kind: 'appended', incident: { id: opened.incident?.id, alertCount: 2 } });
@@ -879,19 +891,49 @@ describe('a resolve that overtakes its trigger (EventBridge retries reorder even
     });
   });
 
+  it('only CloudWatch alarm events: a resend of an old resolve over HTTP (stamped anew) silences nothing', async () => {
+    // Alertmanager re-sends episode S1's resolve after S2 fired; processed first, it finds
+    // nothing open. S2's firing, received before that resend, still opens and pages.
+    const am = (startsAt: string, status: 'firing' | 'resolved', receivedAt: string) =>
+      makeAlert({
+        origin: 'alertmanager',
+        eventKey: `alertmanager:fp1:${startsAt}:${status}`,
+        action: status === 'firing' ? 'trigger' : 'resolve',
+        receivedAt,
+      });
+    const S1 = '2026-11-26T09:59:00.000Z';
+    expect((await processAlert(am(S1, 'firing', '2026-11-26T10:00:00.000Z'), deps())).kind).toBe('opened');
+    now = new Date('2026-11-26T10:05:00.000Z');
+    expect((await processAlert(am(S1, 'resolved', now.toISOString()), deps())).kind).toBe('resolved');
+    now = new Date('2026-11-26T10:20:06.000Z');
+    await processAlert(am(S1, 'resolved', '2026-11-26T10:20:05.000Z'), deps());
+    const s2 = await processAlert(
+      am('2026-11-26T10:19:00.000Z', 'firing', '2026-11-26T10:20:00.000Z'),
+      deps(),
+    );
+    expect(s2.kind).toBe('opened');
+  });
+
+  it('a resolve stamped ahead of the clock counts as received now', async () => {
+    now = new Date('2026-11-26T10:00:00.000Z');
+    await processAlert(cw({ action: 'resolve', receivedAt: '2026-11-26T12:00:00.000Z' }), deps());
+    now = new Date('2026-11-26T10:30:00.000Z');
+    expect((await processAlert(cw({ receivedAt: now.toISOString() }), deps())).kind).toBe('opened');
+  });
+
   it('an acknowledge that finds nothing open overtakes nothing: the trigger opens', async () => {
     now = new Date('2026-11-26T10:00:10.000Z');
-    await processAlert(makeAlert({ action: 'acknowledge', receivedAt: now.toISOString() }), deps());
-    expect(await processAlert(makeAlert({ receivedAt: '2026-11-26T10:00:00.000Z' }), deps())).toMatchObject({
+    await processAlert(cw({ action: 'acknowledge', receivedAt: now.toISOString() }), deps());
+    expect(await processAlert(cw({ receivedAt: '2026-11-26T10:00:00.000Z' }), deps())).toMatchObject({
       kind: 'opened',
     });
   });
 
   it('an earlier resolve does not undo a later one (the key keeps the latest)', async () => {
     now = new Date('2026-11-26T10:00:30.000Z');
-    await processAlert(makeAlert({ action: 'resolve', receivedAt: now.toISOString() }), deps());
-    await processAlert(makeAlert({ action: 'resolve', receivedAt: '2026-11-26T10:00:10.000Z' }), deps());
-    expect(await processAlert(makeAlert({ receivedAt: '2026-11-26T10:00:20.000Z' }), deps())).toMatchObject({
+    await processAlert(cw({ action: 'resolve', receivedAt: now.toISOString() }), deps());
+    await processAlert(cw({ action: 'resolve', receivedAt: '2026-11-26T10:00:10.000Z' }), deps());
+    expect(await processAlert(cw({ receivedAt: '2026-11-26T10:00:20.000Z' }), deps())).toMatchObject({
       kind: 'ignored',
       reason: expect.stringContaining('(at 2026-11-26T10:00:30.000Z)'),
     });

@@ -202,10 +202,13 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       const key = cached?.exists !== undefined ? cached : await this.#readKey(alert, cached);
       const { occurrence } = key;
       const id = incidentIdFor(alert.service, alert.dedupKey, occurrence);
-      // A resolve received after this trigger found nothing open (EventBridge retries reorder
-      // events: an alarm's ALARM retried after its OK): the trigger may count into an incident
-      // opened since, but opens none — its alert was over before Klaxon could open it.
-      const overtaken = key.quietSince !== undefined && receivedAt < key.quietSince;
+      // An alarm's OK, put on the bus after this ALARM, found nothing open (EventBridge retries
+      // reorder events): the trigger may count into an incident opened since, but opens none —
+      // the alarm was over before Klaxon could open it. CloudWatch alarm events only: their bus
+      // time is CloudWatch's and a retry keeps it, while an HTTP sender's resend of an old
+      // resolve is stamped anew and would silence the next real firing.
+      const overtaken =
+        alert.origin === 'cloudwatch' && key.quietSince !== undefined && receivedAt < key.quietSince;
       // A late redelivery of an event an earlier incident of this key already counted (it was
       // resolved since) is a replay, not the start of a new incident. An event received after the
       // previous incident was resolved is new, whatever its key (Alertmanager re-sending a
@@ -493,7 +496,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     who: string,
     options: { day?: string; monitoringUntil?: string },
   ): Promise<AlertOutcome> {
-    const key = await this.#readKey(alert);
+    const key = await this.#readKey(alert, this.#keys.get(keyPk(alert.service, alert.dedupKey)));
     const { occurrence } = key;
     // A late redelivery of an acknowledge/resolve that already acted on an earlier incident of
     // this key must not act on the current one: check the earlier incidents first.
@@ -516,16 +519,23 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       options,
     );
     if (outcome.kind !== 'ignored') return outcome;
-    // A resolve that finds nothing open is remembered: a trigger it overtook opens nothing.
-    if (to !== 'acknowledged' && (outcome.incident === undefined || outcome.incident.status === 'resolved'))
-      await this.#quietSince(alert);
+    // An alarm's OK that finds nothing open is remembered: an ALARM it overtook opens nothing.
+    if (
+      alert.origin === 'cloudwatch' &&
+      to !== 'acknowledged' &&
+      (outcome.incident === undefined || outcome.incident.status === 'resolved')
+    )
+      await this.#quietSince(alert, now);
     return outcome.incident === undefined
       ? { kind: 'ignored', reason: 'no open incident for this dedup key' }
       : outcome;
   }
 
-  /** Records on the key when this resolve (finding nothing open) was received; a no-op if later is known. */
-  async #quietSince(alert: Alert): Promise<void> {
+  /**
+   * Records on the key when this resolve (finding nothing open) was received — never later than
+   * now — a no-op if a later one is known.
+   */
+  async #quietSince(alert: Alert, now: Date): Promise<void> {
     const pk = keyPk(alert.service, alert.dedupKey);
     this.#keys.delete(pk);
     await this.#updateIf(
@@ -533,7 +543,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
       {
         expression: 'SET quietSince = :at',
         condition: 'attribute_not_exists(quietSince) OR quietSince < :at',
-        values: { ':at': Date.parse(alert.receivedAt) },
+        values: { ':at': Math.min(Date.parse(alert.receivedAt), now.getTime()) },
       },
     );
   }
@@ -1394,7 +1404,7 @@ export class DynamoDbIncidentStore implements IncidentStore, ControlStore, Metri
     const key: KeyState = {
       occurrence,
       ...(cached?.occurrence === occurrence
-        ? { previous: cached.previous, previousResolvedAt: cached.previousResolvedAt }
+        ? { previous: cached.previous, previousResolvedAt: cached.previousResolvedAt, exists: cached.exists }
         : {}),
       ...(typeof item?.quietSince === 'number' ? { quietSince: item.quietSince } : {}),
     };
