@@ -741,7 +741,7 @@ over); sme adds a subject-matter expert.
 
 Arguments:
   <role>               ${ROLES.join(', ')}
-  <person>             a responder id or handle
+  <person>             a responder id (responders[].id in the config)
 
 Options:
 ${WHO_HELP}`,

@@ -3,7 +3,7 @@ import { newDigestId, timelineEntryId } from '#core/ids';
 import type { Incident, TimelineEntry } from '#core/incident';
 import { contactKey, type DigestEntry, type Page, pageIncident } from '#core/page';
 import { SEVERITIES } from '#core/severity';
-import { retryAt, throttleRules } from '#core/throttle';
+import { retryAt, throttleClass, throttleRules } from '#core/throttle';
 import { timer } from '#core/timers';
 import type { EscalationDeps, TimerOutcome } from './escalation.ts';
 import { LINK_TTL_MS } from './links.ts';
@@ -88,13 +88,17 @@ export async function onDigest(
     // Built (and its list kept) before the slot is taken: a failure here spends no slot.
     const page = await digestPage(current, waiting, held.overflow, target, deps, now);
     const rules = throttleRules(target.contact.type, 'page', deps.minuteMs);
-    const slot = await takeSlot(deps.store, key, rules, now);
+    // A digest that holds a SEV-1/2 takes its slot from the urgent pages' history, as that page
+    // alone would have: lower-severity pages never hold it back.
+    const urgent = waiting.some((i) => throttleClass('page', i.sev) === 'urgent');
+    const slotKey = urgent ? `${event.contact}#urgent` : key;
+    const slot = await takeSlot(deps.store, slotKey, rules, now);
     if (!slot.allowed) {
       // Another page took the slot first: the digest waits for the next one.
       await moveTo(key, current, slot.retryAt, deps);
       return 'rescheduled';
     }
-    await sendInSlot(deps, key, page, now);
+    await sendInSlot(deps, slotKey, page, now);
     // On each incident's timeline, before the release: a retry after a failure here sends again
     // (as after any failure past the send), and rewrites the same entries (stamped with the due time).
     await deps.store.putTimelineEntries(waiting.map((incident) => digestedEntry(incident, page, due)));

@@ -38,6 +38,7 @@ export interface PageIncident {
 /** How many of an alert's links a page carries (what the responder needs first: the runbook). */
 export const PAGE_LINKS = 5;
 const LINK_TEXT_MAX = 100;
+const LINK_HREF_MAX = 2048;
 
 /** What a page says of its incident. */
 export function pageIncident(incident: Incident, config: KlaxonConfig): PageIncident {
@@ -51,10 +52,14 @@ export function pageIncident(incident: Incident, config: KlaxonConfig): PageInci
     detectedAt: incident.detectedAt,
     alertCount: incident.alertCount,
     source: incident.source,
-    alertLinks: (incident.links ?? []).slice(0, PAGE_LINKS).map((link) => ({
-      href: link.href,
-      ...(link.text ? { text: link.text.slice(0, LINK_TEXT_MAX) } : {}),
-    })),
+    // A link longer than a page can spare is left out (a cut one would lead nowhere).
+    alertLinks: (incident.links ?? [])
+      .filter((link) => link.href.length <= LINK_HREF_MAX)
+      .slice(0, PAGE_LINKS)
+      .map((link) => ({
+        href: link.href,
+        ...(link.text ? { text: link.text.slice(0, LINK_TEXT_MAX) } : {}),
+      })),
   };
 }
 

@@ -85,7 +85,9 @@ export function noRoute(c: Context): Response {
 
 export function fail(c: Context, error: unknown, style: ErrorStyle, log: Log): Response {
   const status = errorStatus(error);
-  if (status >= 500) log('error', 'request failed', { path: c.req.path, error: String(error) });
+  // The route, not the path: paths carry integration keys and signed link tokens.
+  if (status >= 500)
+    log('error', 'request failed', { method: c.req.method, route: c.req.routePath, error: String(error) });
   // A retryable refusal says when to retry (RFC 9110), for clients that wait only when told to.
   if (status === 503) c.header('Retry-After', '1');
   return errorResponse(c, error, style, status);

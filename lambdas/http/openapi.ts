@@ -566,7 +566,7 @@ function describeParameter(name: string, path: string): string {
       ? 'The checklist item id, e.g. `notify-stakeholders`'
       : 'The action item id',
     role: 'A role one person holds: commander, tech-lead, comms-lead or scribe',
-    person: 'A subject-matter expert of the incident (a handle)',
+    person: 'A subject-matter expert of the incident (a responder id of the config)',
     service: 'A service id of the config',
     schedule: 'A schedule id of the config',
     kind: '`alertmanager` or `grafana`',

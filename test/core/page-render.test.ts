@@ -1,5 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import type { Page } from '#core/page';
+import type { KlaxonConfig } from '#core/config';
+import type { Incident } from '#core/incident';
+import { type Page, pageIncident } from '#core/page';
 import { renderPage } from '#core/page-render';
 import { smsParts } from '../support/pages.ts';
 
@@ -369,6 +371,34 @@ describe('rendering a digest (the pages the throttle held, in one message)', () 
       acknowledge: `${ackLink}x`,
     });
     expect(JSON.parse(renderPage(page, berlin).json).digest).toBeUndefined();
+    // Each entry without its alert's links (20 of them could pass SNS's 256 KB); the page's own has them.
+    expect(json.digest.incidents[0].alertLinks).toBeUndefined();
+    expect(json.digest.incidents[0].source).toBe('db-1');
+    expect(json.incident.alertLinks).toEqual(page.incident.alertLinks);
+  });
+
+  it("leaves out an alert's link too long for a page, and keeps at most five", () => {
+    const links = [
+      { href: `https://grafana.example.com/silence?${'q'.repeat(2100)}` },
+      ...Array.from({ length: 6 }, (_, i) => ({ href: `https://runbooks.example.com/${i}`, text: `R${i}` })),
+    ];
+    const about = pageIncident(
+      {
+        id: 'x',
+        title: 't',
+        service: 'checkout',
+        sev: 'SEV-1',
+        status: 'triggered',
+        detectedAt: '2026-03-14T14:04:05.000Z',
+        alertCount: 1,
+        source: 'db-1',
+        links,
+      } as unknown as Incident,
+      { services: [] } as unknown as KlaxonConfig,
+    );
+    expect(about.alertLinks.map((l) => l.href)).toEqual(
+      [0, 1, 2, 3, 4].map((i) => `https://runbooks.example.com/${i}`),
+    );
   });
 
   const allLink = 'https://klaxon.example.com/a/qrstuvwx2345.g.alice.tbxw00.MrHISkrX6i33lhcI6uQ2hg';

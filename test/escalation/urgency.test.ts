@@ -104,3 +104,29 @@ describe('escalate now, into a throttled contact', () => {
     expect(result).toMatchObject({ changed: true, paged: [], held: ['carol-0'] });
   });
 });
+
+describe('a SEV-1 held for a digest', () => {
+  it('goes out when the urgent pages allow one, not when lower-severity pages do', async () => {
+    const p = await startPipeline(dynamo, teamConfig());
+    const now = p.clock.now().getTime();
+    // Alice had 5 SEV-1 pages 1–5 minutes ago (urgent full until +10) and 5 SEV-4 pages in the
+    // last minute (lower pages full until +14).
+    for (const c of ['alice-0', 'alice-1']) {
+      await p.store.takeThrottle(`${c}#urgent`, () => ({
+        allowed: true,
+        history: [5, 4, 3, 2, 1].map((m) => now - m * MINUTE),
+      }));
+      await p.store.takeThrottle(`${c}#page`, () => ({
+        allowed: true,
+        history: [50, 40, 30, 20, 10].map((s) => now - s * 1000),
+      }));
+    }
+    await open(p, { severity: 'critical', dedupKey: 'checkout-down' });
+    expect(p.takePages()).toEqual([]); // held
+    await p.fastForward(16 * MINUTE);
+    const toAlice = p.pager.inbox
+      .filter((e) => e.page.contact.key === 'alice-0')
+      .map((e) => `${e.page.kind} ${Math.round((Date.parse(e.at) - now) / MINUTE)}min`);
+    expect(toAlice[0]).toBe('page 10min');
+  });
+});
