@@ -134,7 +134,9 @@ export function renderReport(
   out.push(
     ...(report.recommendations.length > 0
       ? report.recommendations.map((r) => `- ${r}`)
-      : ['- None: keep it up.']),
+      : current.incidents === 0
+        ? ['- None: no incident in the period (a day is counted once rolled up, the night after it).']
+        : ['- None: keep it up.']),
   );
   return `${out.join('\n')}\n`;
 }

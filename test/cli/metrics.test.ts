@@ -118,6 +118,12 @@ describe('klaxon rollup and klaxon metrics against the running local pipeline', 
     expect(text.stdout).toContain('By severity');
     expect(text.stdout).toContain('By service (worst MTTR first)');
     expect(text.stdout).toContain('Recommendations');
+    expect(text.stdout).not.toContain('no incident in the period');
+    // A period with nothing rolled up says so, instead of "keep it up".
+    const empty = await klaxon('metrics', '--period', '5', '--to', '2026-10-01');
+    expect(empty.stdout).toContain(
+      '- None: no incident in the period (a day is counted once rolled up, the night after it).',
+    );
   });
 
   it('rejects bad arguments naming the flag, with exit code 2', async () => {
