@@ -432,7 +432,8 @@ const COMMANDS: Record<string, Command> = {
     summary: 'Opens an incident by hand: severity given, or classified from the impact.',
     details: `Opens an incident for a service and pages its escalation policy. Give the severity, or
 the impact to classify it from (the most severe indication wins: > 50% users, > $10K/h or an
-SLA at risk is SEV-1; 10–50%, $1–10K/h or maybe SEV-2; 1–10%, < $1K/h SEV-3; else SEV-4).
+SLA at risk is SEV-1; 10–50%, $1–10K/h or maybe SEV-2; 1–10%, < $1K/h SEV-3; else SEV-4), or
+both: the more severe of the two.
 Prints the id, the severity with the classification's reasons, the war room and the URL.
 
 Options:

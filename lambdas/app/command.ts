@@ -223,8 +223,14 @@ export async function createIncident(
 ): Promise<{ incident: Incident; classification?: Classification; created: boolean }> {
   const service = configuredService(deps.config, input.service);
   const classification = input.impact ? classify(input.impact) : undefined;
-  // An explicit severity wins; the classification is kept as the reasoning shown with it.
-  const sev = input.severity ?? classification?.severity;
+  // Given both, the more severe wins (PRACTICE: never skip the classification; escalate when the
+  // impact is worse than assessed): the matrix's own rule, across the two.
+  const sev =
+    input.severity !== undefined && classification !== undefined
+      ? rank(input.severity) <= rank(classification.severity)
+        ? input.severity
+        : classification.severity
+      : (input.severity ?? classification?.severity);
   if (sev === undefined) {
     throw new ValidationError('no severity', [{ field: 'severity', message: 'give severity or impact' }]);
   }
@@ -264,7 +270,11 @@ export async function createIncident(
   const opened = transitioned(outcome, 'opened');
   if (opened === undefined) throw new RetryableError('the new incident could not be opened; retry');
   // (A replay completes what the first request may have left: the entry and startEscalation are idempotent.)
-  const reasons = classification ? ` (${classification.reasons.join('; ')})` : '';
+  const given =
+    input.severity !== undefined && input.severity !== sev
+      ? [`given ${input.severity}: the impact is worse`]
+      : [];
+  const reasons = classification ? ` (${[...given, ...classification.reasons].join('; ')})` : '';
   await deps.store.putTimelineEntry({
     id: timelineEntryId(opened.id, 'DECISION', 'declared'),
     incidentId: opened.id,

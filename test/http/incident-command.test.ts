@@ -319,6 +319,19 @@ describe('declaring an incident: POST /api/incidents', () => {
     );
   });
 
+  it('given a severity and an impact, the more severe wins, and the entry says so', async () => {
+    const worse = await declare({ severity: 'SEV-3', impact: { usersAffectedPercent: 60 }, key: 'under' });
+    expect(worse.sev).toBe('SEV-1');
+    expect((await show(worse.id)).rendered.join('\n')).toContain(
+      '[DECISION] Declared SEV-1 (given SEV-3: the impact is worse; users affected 60% → SEV-1)',
+    );
+    const given = await declare({ severity: 'SEV-2', impact: { usersAffectedPercent: 5 }, key: 'over' });
+    expect(given.sev).toBe('SEV-2');
+    expect((await show(given.id)).rendered.join('\n')).toContain(
+      '[DECISION] Declared SEV-2 (users affected 5% → SEV-3)',
+    );
+  });
+
   it('keeps the declared impact on the incident: shown with it, and in the postmortem’s Impact section', async () => {
     const impact = { usersAffectedPercent: 60, revenuePerHour: 12000, slaRisk: 'yes' };
     const declared = await declare({ severity: undefined, impact, key: 'with-impact' });
