@@ -224,7 +224,7 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
     path: '/api/incidents',
-    summary: 'Declare an incident (severity given, or classified from the impact)',
+    summary: 'Declare an incident (severity given, or classified from the impact; given both, the more severe)',
     tag: 'incident command',
     access: 'api',
     body: 'CreateIncident',
