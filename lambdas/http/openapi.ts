@@ -224,7 +224,8 @@ export const OPERATIONS: readonly Operation[] = [
   {
     method: 'post',
     path: '/api/incidents',
-    summary: 'Declare an incident (severity given, or classified from the impact; given both, the more severe)',
+    summary:
+      'Declare an incident (severity given, or classified from the impact; given both, the more severe)',
     tag: 'incident command',
     access: 'api',
     body: 'CreateIncident',

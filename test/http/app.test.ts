@@ -511,9 +511,11 @@ describe('when the bus is down', () => {
     });
   });
 
-  it('answers 500 for an unexpected failure without leaking it', async () => {
+  it('answers 500 for an unexpected failure without leaking it, and logs its route, not its path', async () => {
+    const lines: { level: string; message: string; data?: Record<string, unknown> }[] = [];
     const broken = createHttpApp({
       ...pipeline.deps,
+      log: (level, message, data) => void lines.push({ level, message, ...(data ? { data } : {}) }),
       bus: {
         putAlerts: async () => {
           throw new Error('socket hang up at 10.0.0.1');
@@ -528,5 +530,18 @@ describe('when the bus is down', () => {
     });
     expect(res.status).toBe(500);
     expect(await res.json()).toEqual({ status: 'error', message: 'internal error', errors: [] });
+    // The path carries the integration key (and a link's, its token): the log names the route.
+    expect(JSON.stringify(lines)).not.toContain(KEY);
+    expect(lines).toEqual([
+      {
+        level: 'error',
+        message: 'request failed',
+        data: {
+          method: 'POST',
+          route: expect.stringMatching(/^\/integrations\//),
+          error: 'Error: socket hang up at 10.0.0.1',
+        },
+      },
+    ]);
   });
 });

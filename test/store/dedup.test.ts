@@ -763,6 +763,19 @@ describe('CloudWatch alarms without a cloudwatch section in the config', () => {
   });
 });
 
+/** The fixture alarm's state change to `value`, put on the bus at `time` (EventBridge event `id`). */
+function state(id: string, value: 'ALARM' | 'OK', time: string): RoutedEvent {
+  const fixture = JSON.parse(
+    readFileSync(new URL('../fixtures/cloudwatch-alarm.json', import.meta.url), 'utf8'),
+  ) as RoutedEvent & { detail: { state: Record<string, unknown> } };
+  return {
+    ...fixture,
+    id,
+    time,
+    detail: { ...fixture.detail, state: { ...fixture.detail.state, value, timestamp: time } },
+  };
+}
+
 describe('CloudWatch alarms: a retried delivery keeps the time it was put on the bus', () => {
   it('is a replay after its incident was resolved; the next state change is new', async () => {
     const routed = await startPipeline(dynamo, {
@@ -770,15 +783,6 @@ describe('CloudWatch alarms: a retried delivery keeps the time it was put on the
       cloudwatch: { defaultService: 'checkout', defaultSeverity: 'critical', rules: [] },
     });
     const rdeps = () => ({ ...routed.deps, clock });
-    const fixture = JSON.parse(
-      readFileSync(new URL('../fixtures/cloudwatch-alarm.json', import.meta.url), 'utf8'),
-    ) as RoutedEvent & { detail: { state: Record<string, unknown> } };
-    const state = (id: string, value: 'ALARM' | 'OK', time: string) => ({
-      ...fixture,
-      id,
-      time,
-      detail: { ...fixture.detail, state: { ...fixture.detail.state, value, timestamp: time } },
-    });
     now = new Date('2026-11-26T10:00:05.000Z');
     const alarm = state('evt-alarm', 'ALARM', '2026-11-26T10:00:00Z');
     const opened = await handleAlertEvent(alarm, rdeps());
@@ -810,15 +814,6 @@ describe("an alarm's OK that overtakes its ALARM (EventBridge retries reorder ev
   it("an alarm's ALARM retried after its OK opens nothing and pages nobody; the next ALARM opens", async () => {
     const routed = await startPipeline(dynamo, teamConfig());
     const rdeps = () => ({ ...routed.deps, clock });
-    const fixture = JSON.parse(
-      readFileSync(new URL('../fixtures/cloudwatch-alarm.json', import.meta.url), 'utf8'),
-    ) as RoutedEvent & { detail: { state: Record<string, unknown> } };
-    const state = (id: string, value: 'ALARM' | 'OK', time: string) => ({
-      ...fixture,
-      id,
-      time,
-      detail: { ...fixture.detail, state: { ...fixture.detail.state, value, timestamp: time } },
-    });
     // The ALARM's first delivery failed (throttled); its OK, a minute later, finds nothing open.
     now = new Date('2026-11-26T10:01:05.000Z');
     expect(await handleAlertEvent(state('evt-ok', 'OK', '2026-11-26T10:01:00Z'), rdeps())).toMatchObject({
