@@ -133,8 +133,8 @@ interface KeyState {
   /** The id of the key's incident at `occurrence`, once this process has written to it. */
   exists?: string;
   /**
-   * When the latest resolve that found nothing of the key open was received (epoch ms): a trigger
-   * received before it was overtaken by it, and opens nothing.
+   * When the latest CloudWatch resolve (an alarm's OK) that found nothing of the key open was put
+   * on the bus (epoch ms): an ALARM put there before it was overtaken by it, and opens nothing.
    */
   readonly quietSince?: number;
 }
