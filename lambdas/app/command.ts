@@ -618,8 +618,20 @@ export async function changeSeverity(
       incident.status === 'triggered' &&
       !stoppedByMaintenance(incident) &&
       (raised || (policy !== undefined && policy !== incident.escalationPolicy));
+    // Lowered once mitigated (PRACTICE: "de-escalate when mitigation reduces impact"): its impact
+    // was the severity it was mitigated at, and that keeps requiring its postmortem.
+    const impactSev =
+      !raised && incident.mitigatedAt !== undefined
+        ? {
+            impactSev:
+              incident.impactSev !== undefined && rank(incident.impactSev) < rank(incident.sev)
+                ? incident.impactSev
+                : incident.sev,
+          }
+        : {};
     return {
       sev: input.severity,
+      ...impactSev,
       severityFrom: incident.sev,
       severityChanges: incident.severityChanges + 1,
       severityChangedAt: now.toISOString(),

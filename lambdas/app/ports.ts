@@ -67,6 +67,7 @@ export type IncidentPatch = Partial<
     | 'reassessSeq'
     | 'postmortemRequiredAt'
     | 'postmortemBudgetMonth'
+    | 'impactSev'
     | 'postmortemDoneAt'
     | 'postmortemDoneBy'
   >

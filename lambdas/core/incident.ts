@@ -151,6 +151,13 @@ export interface Incident {
    * whatever its severity (and keeps requiring it when the severity is lowered).
    */
   readonly postmortemBudgetMonth?: string;
+  /**
+   * The most severe severity it held once mitigated, recorded when lowered after that (PRACTICE:
+   * "de-escalate when mitigation reduces impact"): the impact was that severe, and a SEV-1/2 keeps
+   * requiring its postmortem. A lowering before mitigation is a re-assessment (a misclassified
+   * alert, a false alarm): it leaves this unset.
+   */
+  readonly impactSev?: Severity;
   /** The postmortem was published (`postmortemRequired` says when one is; due 48 hours after `postmortemSince`). */
   readonly postmortemDoneAt?: string;
   readonly postmortemDoneBy?: string;
@@ -312,19 +319,31 @@ export function isOpen(incident: Pick<Incident, 'status'>): boolean {
 export const POSTMORTEM_REMINDER_HOURS = 24;
 export const POSTMORTEM_DUE_HOURS = 48;
 
-export function postmortemRequired(incident: Pick<Incident, 'sev' | 'postmortemBudgetMonth'>): boolean {
-  return incident.sev === 'SEV-1' || incident.sev === 'SEV-2' || incident.postmortemBudgetMonth !== undefined;
+export function postmortemRequired(
+  incident: Pick<Incident, 'sev' | 'postmortemBudgetMonth'> & Partial<Pick<Incident, 'impactSev'>>,
+): boolean {
+  return (
+    requiresPostmortem(incident.sev) ||
+    (incident.impactSev !== undefined && requiresPostmortem(incident.impactSev)) ||
+    incident.postmortemBudgetMonth !== undefined
+  );
 }
+
+const requiresPostmortem = (sev: Severity) => sev === 'SEV-1' || sev === 'SEV-2';
 
 /**
  * Why a postmortem is required when its severity would not require one (SEV-3/4, or lowered to
- * it): the exhausted error budget, as the timeline and reminders say it. Undefined otherwise.
+ * it): the severity it was mitigated at, or the exhausted error budget, as the timeline and
+ * reminders say it. Undefined otherwise.
  */
 export function postmortemReason(
-  incident: Pick<Incident, 'sev' | 'service' | 'postmortemBudgetMonth'>,
+  incident: Pick<Incident, 'sev' | 'service' | 'postmortemBudgetMonth'> &
+    Partial<Pick<Incident, 'impactSev'>>,
 ): string | undefined {
-  if (incident.postmortemBudgetMonth === undefined || incident.sev === 'SEV-1' || incident.sev === 'SEV-2')
-    return undefined;
+  if (requiresPostmortem(incident.sev)) return undefined;
+  if (incident.impactSev !== undefined && requiresPostmortem(incident.impactSev))
+    return `required: it was ${incident.impactSev} until mitigated`;
+  if (incident.postmortemBudgetMonth === undefined) return undefined;
   return `required: ${incident.service}'s error budget for ${incident.postmortemBudgetMonth} is exhausted`;
 }
 

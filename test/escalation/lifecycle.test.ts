@@ -1310,3 +1310,31 @@ describe('roles go to configured responders', () => {
     expect((await p.store.timeline(incident.id)).map((e) => e.type)).toEqual(['OPENED']);
   });
 });
+
+describe('de-escalated after mitigation (PRACTICE: "de-escalate when mitigation reduces impact")', () => {
+  it('a SEV-1 mitigated, then lowered to SEV-3, still requires its postmortem, and says why', async () => {
+    const p = await startPipeline(dynamo, teamConfig());
+    const incident = await open(p, { severity: 'critical' });
+    await mitigateIncident(incident.id, { who: 'alice', note: 'failed over' }, p.deps);
+    await changeSeverity(incident.id, { severity: 'SEV-3', who: 'alice', reason: 'impact reduced' }, p.deps);
+    const lowered = await p.store.get(incident.id);
+    expect(lowered).toMatchObject({ sev: 'SEV-3', impactSev: 'SEV-1' });
+    await resolveIncident(incident.id, { who: 'alice', now: true }, p.deps);
+    const [resolved] = (await p.store.timeline(incident.id)).filter((e) => e.type === 'RESOLVED');
+    expect(resolved?.text).toMatch(/; postmortem due by .* \(required: it was SEV-1 until mitigated\)$/);
+    expect((await p.timers.pending()).map((t) => t.name)).toContain(`pm-${incident.id}-due`);
+  });
+
+  it('a SEV-1 lowered before mitigation (a re-assessment: a false alarm) does not', async () => {
+    const p = await startPipeline(dynamo, teamConfig());
+    const incident = await open(p, { severity: 'critical' });
+    await changeSeverity(incident.id, { severity: 'SEV-3', who: 'alice', reason: 'only staging' }, p.deps);
+    await mitigateIncident(incident.id, { who: 'alice' }, p.deps);
+    await changeSeverity(incident.id, { severity: 'SEV-4', who: 'alice', reason: 'cosmetic' }, p.deps);
+    expect(await p.store.get(incident.id)).toMatchObject({ sev: 'SEV-4', impactSev: 'SEV-3' });
+    await resolveIncident(incident.id, { who: 'alice', now: true }, p.deps);
+    const [resolved] = (await p.store.timeline(incident.id)).filter((e) => e.type === 'RESOLVED');
+    expect(resolved?.text).not.toContain('postmortem');
+    expect((await p.timers.pending()).map((t) => t.name)).not.toContain(`pm-${incident.id}-due`);
+  });
+});

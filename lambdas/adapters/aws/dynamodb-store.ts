@@ -1764,6 +1764,7 @@ function toIncident(item: Item): Incident {
     ...optional('reopenedAt'),
     ...optional('postmortemRequiredAt'),
     ...optional('postmortemBudgetMonth'),
+    ...(typeof item.impactSev === 'string' ? { impactSev: item.impactSev as Incident['sev'] } : {}),
     ...optional('postmortemDoneAt'),
     ...optional('postmortemDoneBy'),
     sev: (item.sev ?? mapSourceSeverity(item.severity as Incident['severity'])) as Incident['sev'],
