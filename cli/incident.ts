@@ -1109,6 +1109,7 @@ ${WHO_HELP}`,
     usage: 'actions list [<id>] [--status open|done]',
     summary: 'Lists postmortem action items: one incident’s, or all by deadline.',
     details: `Lists action items: one incident's (oldest first), or without an id everyone's, by deadline.
+An open item past its deadline (a day in the config's zone) shows OVERDUE as its status.
 
 Options:
   --status open|done   only these
@@ -1122,7 +1123,9 @@ Options:
         { status: string(ctx.values, 'status') },
         { status: '--status' },
       );
-      const { actionItems } = await ctx.api().json<{ actionItems: ActionItemRecord[] }>({
+      const { actionItems } = await ctx.api().json<{
+        actionItems: (ActionItemRecord & { overdue?: boolean })[];
+      }>({
         method: 'GET',
         path: incidentId === undefined ? apiPath('action-items') : incidentPath(incidentId, 'action-items'),
         query: { status },
@@ -1151,7 +1154,7 @@ Options:
           items.map((a) => [
             a.id,
             ...(incidentId === undefined ? [a.incidentId] : []),
-            a.status,
+            a.overdue === true ? 'OVERDUE' : a.status,
             a.deadline,
             a.category,
             a.owner,

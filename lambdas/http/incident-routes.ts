@@ -39,6 +39,7 @@ import {
 import type { ServiceConfig } from '#core/config';
 import { NotFoundError } from '#core/errors';
 import { type Incident, postmortemDueAt, postmortemRequired, renderTimelineEntry } from '#core/incident';
+import { localDay } from '#core/metrics';
 import { generatePostmortem } from '#core/postmortem';
 import { parseOrThrow } from '#core/validation';
 import { fail, jsonBody, type Log } from './errors.ts';
@@ -263,7 +264,12 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
       const { status } = parseOrThrow(ActionItemsQuery, c.req.query(), 'query');
       const incident = await incidentOf(c.req.param('id'));
       const items = await deps.actionItems.actionItems(incident.id);
-      return c.json({ actionItems: items.filter((i) => status === undefined || i.status === status) });
+      return c.json({
+        actionItems: withOverdue(
+          items.filter((i) => status === undefined || i.status === status),
+          deps,
+        ),
+      });
     } catch (error) {
       return failed(c, error);
     }
@@ -289,7 +295,7 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
   api.get('/action-items', async (c) => {
     try {
       const query = parseOrThrow(ActionItemsQuery, c.req.query(), 'query');
-      return c.json({ actionItems: await deps.actionItems.listActionItems(query) });
+      return c.json({ actionItems: withOverdue(await deps.actionItems.listActionItems(query), deps) });
     } catch (error) {
       return failed(c, error);
     }
@@ -308,4 +314,16 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
   });
 
   return api;
+}
+
+/**
+ * Each item with `overdue`: still open past its deadline, a day in the team's zone (PRACTICE:
+ * "follow up on action items" — the list says which are late).
+ */
+function withOverdue<T extends { status: string; deadline: string }>(
+  items: readonly T[],
+  deps: { clock: () => Date; config: { timeZone: string } },
+): (T & { overdue: boolean })[] {
+  const today = localDay(deps.clock(), deps.config.timeZone);
+  return items.map((item) => ({ ...item, overdue: item.status === 'open' && item.deadline < today }));
 }

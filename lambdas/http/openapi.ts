@@ -358,7 +358,7 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'postmortems',
     access: 'api',
     query: 'ActionItemsQuery',
-    ok: [200, 'Oldest first', ['actionItems']],
+    ok: [200, 'Oldest first; each with `overdue`: open past its deadline', ['actionItems']],
   },
   {
     method: 'post',
@@ -385,7 +385,7 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'postmortems',
     access: 'api',
     query: 'ActionItemsQuery',
-    ok: [200, 'The items', ['actionItems']],
+    ok: [200, 'The items; each with `overdue`: open past its deadline', ['actionItems']],
   },
   {
     method: 'post',

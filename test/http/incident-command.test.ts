@@ -929,6 +929,20 @@ describe('action items and the postmortem', () => {
     expect(await mineOf('done')).toEqual([first.id]);
     const all = await json<{ actionItems: ActionItemRecord[] }>(await call('GET', '/api/action-items'));
     expect(all.actionItems.map((i) => i.id).sort()).toEqual([first.id, second.id].sort());
+
+    // Follow-up: an open item past its deadline (a day in the config's zone) is overdue; a done
+    // one never is. The search fallback was due 2026-12-01.
+    const overdue = async (path: string) =>
+      Object.fromEntries(
+        (
+          await json<{ actionItems: (ActionItemRecord & { overdue: boolean })[] }>(await call('GET', path))
+        ).actionItems.map((i) => [i.id, i.overdue]),
+      );
+    at('2026-12-01T22:59:00.000Z'); // 23:59 on the 1st in Berlin: still its day
+    expect(await overdue('/api/action-items')).toEqual({ [first.id]: false, [second.id]: false });
+    at('2026-12-01T23:00:00.000Z'); // the 2nd in Berlin
+    expect(await overdue('/api/action-items')).toEqual({ [first.id]: false, [second.id]: true });
+    expect(await overdue(`/api/incidents/${other.id}/action-items`)).toEqual({ [second.id]: true });
   });
 
   it('refuses bad items naming the field; 404 for an unknown incident or item', async () => {
