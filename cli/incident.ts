@@ -968,11 +968,20 @@ date, action items, its timeline ([HH:MM] [@who] [TYPE] text) and how far its ch
             : undefined;
       const items = shown.actionItems ?? [];
       const open = items.filter((a) => a.status === 'open').length;
+      const by = (who: string | undefined) => (who ? ` by @${who}` : '');
       const rows: [string, string | undefined][] = [
         ['id', i.id],
         ['severity', i.sev],
         ['status', i.status],
         ['service', i.service],
+        ['source', i.source],
+        ['detected', i.detectedAt ? dateTime(i.detectedAt, zone) : undefined],
+        [
+          'acked',
+          i.acknowledgedAt ? `${dateTime(i.acknowledgedAt, zone)}${by(i.acknowledgedBy)}` : undefined,
+        ],
+        ['mitigated', i.mitigatedAt ? `${dateTime(i.mitigatedAt, zone)}${by(i.mitigatedBy)}` : undefined],
+        ['resolved', i.resolvedAt ? `${dateTime(i.resolvedAt, zone)}${by(i.resolvedBy)}` : undefined],
         ['war room', shown.warRoom],
         ['impact', i.impact ? impactLine(i.impact) : undefined],
         ['roles', rolesLine(i)],

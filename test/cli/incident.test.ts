@@ -895,6 +895,10 @@ describe('klaxon incident commands in process, against a recording server', { ti
         service: 'checkout',
         roles: {},
         postmortemDoneBy: 'tester',
+        source: 'db-1',
+        detectedAt: '2026-11-26T09:00:00.000Z',
+        acknowledgedAt: '2026-11-26T09:02:00.000Z',
+        acknowledgedBy: 'alice',
       },
       rendered: ['[00:05] [@tester] [POSTMORTEM_PUBLISHED] Postmortem published'],
       postmortem: { required: true, doneAt: '2026-11-26T10:05:00.000Z' },
@@ -903,6 +907,11 @@ describe('klaxon incident commands in process, against a recording server', { ti
     try {
       const shown = (await inProcess(['show', 'abc', '--url', url, '--token', 't'])).stdout;
       expect(shown).toMatch(/^ {2}postmortem {1}published 2026-11-27 00:05 GMT\+14 by @tester$/m);
+      // The lifecycle's times, as the timeline's: detected, acknowledged (and by whom), the source.
+      expect(shown).toMatch(/^ {2}source {5}db-1$/m);
+      expect(shown).toMatch(/^ {2}detected {3}2026-11-26 23:00 GMT\+14$/m);
+      expect(shown).toMatch(/^ {2}acked {6}2026-11-26 23:02 GMT\+14 by @alice$/m);
+      expect(shown).not.toMatch(/^ {2}mitigated/m);
       expect(shown).toContain('\nTimeline (Pacific/Kiritimati)\n  [00:05] [@tester] [POSTMORTEM_PUBLISHED]');
     } finally {
       await close(server);
