@@ -45,3 +45,27 @@ describe('local event bus: the PutEvents entry limit, as in AWS', () => {
     expect(put(200 * 1024).id).toMatch(/./);
   });
 });
+
+describe('local event bus: where an event comes from', () => {
+  const alarm = 'arn:aws:cloudwatch:eu-west-1:123456789012:alarm:checkout-latency';
+  const put = (entry: { resources?: string[]; region?: string; detail?: unknown }) =>
+    new LocalEventBus().put('default', {
+      source: 'aws.cloudwatch',
+      'detail-type': 'CloudWatch Alarm State Change',
+      detail: {},
+      ...entry,
+    });
+
+  it("takes an AWS service's event's region and account from its resource's ARN, as AWS sends it", () => {
+    expect(put({ resources: [alarm] })).toMatchObject({ region: 'eu-west-1', account: '123456789012' });
+    expect(put({ detail: { alarmArn: alarm } })).toMatchObject({
+      region: 'eu-west-1',
+      account: '123456789012',
+    });
+  });
+
+  it('keeps a region the entry gives; without an ARN, the local defaults', () => {
+    expect(put({ resources: [alarm], region: 'us-west-2' })).toMatchObject({ region: 'us-west-2' });
+    expect(put({}).account).toBe('000000000000');
+  });
+});

@@ -106,14 +106,17 @@ export class LocalEventBus implements AlertBus {
         { field: 'detail', message: `the entry is ${size} bytes; PutEvents takes at most 256 KB` },
       ]);
     }
+    // An AWS service's event (a CloudWatch alarm's) comes from the region and account of the
+    // resource it is about: locally, those of its ARN, when the entry does not give them.
+    const arn = ownArn(entry);
     const event: BusEvent = {
       version: '0',
       id: randomUUID(),
       'detail-type': entry['detail-type'],
       source: entry.source,
-      account: '000000000000',
+      account: arn?.account ?? '000000000000',
       time: entry.time ?? new Date().toISOString(),
-      region: entry.region ?? process.env.AWS_REGION ?? 'us-east-1',
+      region: entry.region ?? arn?.region ?? process.env.AWS_REGION ?? 'us-east-1',
       resources: entry.resources ?? [],
       detail: entry.detail,
     };
@@ -161,4 +164,19 @@ export class LocalEventBus implements AlertBus {
       }
     }
   }
+}
+
+/** The region and account of the entry's resource: its first `resources` ARN, else `detail.alarmArn`. */
+function ownArn(entry: {
+  readonly resources?: readonly string[];
+  readonly detail?: unknown;
+}): { region: string; account: string } | undefined {
+  const detail = entry.detail as { alarmArn?: unknown } | undefined;
+  const candidates = [entry.resources?.[0], detail?.alarmArn];
+  for (const candidate of candidates) {
+    const match =
+      typeof candidate === 'string' ? /^arn:[^:]+:[^:]+:([a-z0-9-]+):(\d{12}):/.exec(candidate) : null;
+    if (match?.[1] && match[2]) return { region: match[1], account: match[2] };
+  }
+  return undefined;
 }
