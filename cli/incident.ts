@@ -1309,16 +1309,18 @@ ${TIME_HELP}`,
         },
         { from: '--from', to: '--to', responder: '--responder', replaces: '--replaces' },
       );
-      const override = await ctx.api().json<ScheduleOverride>({
+      const override = await ctx.api().json<ScheduleOverride & { warning?: string }>({
         method: 'POST',
         path: apiPath('schedules', schedule, 'overrides'),
         body,
       });
       if (ctx.json) json(ctx.io, override);
-      else
+      else {
         ctx.io.stdout(
           `Override ${override.id} on ${override.scheduleId}: @${override.responder} ${override.replaces ? `covers for @${override.replaces}` : 'is on call with the rotation'}, ${dateTime(override.from)} to ${dateTime(override.to)}\n`,
         );
+        if (override.warning) ctx.io.stderr(`klaxon: warning: ${override.warning}\n`);
+      }
       return 0;
     },
   },

@@ -88,6 +88,33 @@ export function onCallAt(schedule: Schedule, overrides: readonly ScheduleOverrid
 }
 
 /**
+ * Whether `person` is on call in `schedule` at any moment of [`from`, `to`) with `overrides`:
+ * checked at `from` and at each handoff or override start or end inside it (the only moments the
+ * set can change). An override that replaces someone who never holds the schedule then changes
+ * nothing. At most `limit` moments are checked (an hourly rotation over a year); past them, true.
+ */
+export function holdsDuring(
+  schedule: Schedule,
+  overrides: readonly ScheduleOverride[],
+  person: string,
+  from: Date,
+  to: Date,
+  limit = 10_000,
+): boolean {
+  const end = to.getTime();
+  const edges = overrides
+    .filter((o) => o.scheduleId === schedule.id)
+    .flatMap((o) => [Date.parse(o.from), Date.parse(o.to)]);
+  let t = from.getTime();
+  for (let checked = 0; t < end; checked++) {
+    if (checked >= limit || onCallAt(schedule, overrides, new Date(t)).includes(person)) return true;
+    const handoff = nextHandoffAfter(schedule, new Date(t))?.getTime() ?? Number.POSITIVE_INFINITY;
+    t = Math.min(handoff, ...edges.filter((e) => e > t));
+  }
+  return false;
+}
+
+/**
  * The first instant after `at` at which a rotation of `schedule` hands over (overrides are not
  * considered): the next time `onCallAt` may change without an override starting or ending.
  * Undefined only for a schedule without rotations.

@@ -7,7 +7,7 @@ import { createMaintenance, endMaintenance } from '#app/operations';
 import { NotFoundError, ValidationError } from '#core/errors';
 import { randomId } from '#core/ids';
 import { addDays, type Rollup } from '#core/metrics';
-import { onCallAt, ScheduleOverrideSchema } from '#core/oncall';
+import { holdsDuring, onCallAt, ScheduleOverrideSchema } from '#core/oncall';
 import { parseOrThrow } from '#core/validation';
 import { type ErrorStyle, fail as failWith, jsonBody, type Log, noRoute } from './errors.ts';
 import { incidentRoutes } from './incident-routes.ts';
@@ -150,7 +150,31 @@ export function createApiApp(deps: ApiAppDeps): Hono {
         to: new Date(override.to).toISOString(),
       };
       await deps.store.putOverride(stored);
-      return c.json(stored, 201);
+      // Created all the same (the rotation may change), but said: covering for someone who is not
+      // on call at any moment of the span changes nothing.
+      const replaces = stored.replaces;
+      const schedule = deps.config.schedules.find((s) => s.id === scheduleId);
+      const others =
+        replaces === undefined ? [] : await deps.store.listOverrides(scheduleId, new Date(stored.from));
+      const idle =
+        replaces !== undefined &&
+        schedule !== undefined &&
+        !holdsDuring(
+          schedule,
+          others.filter((o) => o.id !== stored.id),
+          replaces,
+          new Date(stored.from),
+          new Date(stored.to),
+        );
+      return c.json(
+        idle
+          ? {
+              ...stored,
+              warning: `${replaces} is not on call in ${scheduleId} then: this override changes nothing`,
+            }
+          : stored,
+        201,
+      );
     } catch (error) {
       return fail(c, error, 'api');
     }

@@ -438,7 +438,11 @@ export const OPERATIONS: readonly Operation[] = [
     tag: 'operations',
     access: 'api',
     body: 'ScheduleOverride',
-    ok: [201, 'The override', ['id', 'scheduleId', 'from', 'to', 'responder']],
+    ok: [
+      201,
+      'The override; `warning` when the person it replaces is not on call at any moment of it (it changes nothing)',
+      ['id', 'scheduleId', 'from', 'to', 'responder'],
+    ],
   },
   {
     method: 'get',

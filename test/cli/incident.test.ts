@@ -452,6 +452,28 @@ describe('klaxon on-call, overrides and maintenance windows against the running 
       from: '2031-01-07T00:00:00.000Z',
       to: '2031-01-09T00:00:00.000Z',
     });
+    expect(added).not.toHaveProperty('warning');
+    // Covering for someone who is not on call then is made, and said to change nothing.
+    const other = rotation === 'alice' ? 'bob' : 'alice';
+    const idle = await local(
+      'override',
+      'add',
+      'checkout-primary',
+      '--responder',
+      'carol',
+      '--replaces',
+      other,
+      '--from',
+      '2031-01-08T10:00Z',
+      '--for',
+      '1h',
+    );
+    expect(idle.code).toBe(0);
+    expect(idle.stderr).toBe(
+      `klaxon: warning: ${other} is not on call in checkout-primary then: this override changes nothing\n`,
+    );
+    const idleId = /^Override (\w+) /.exec(idle.stdout)?.[1] ?? '';
+    ok(await local('override', 'remove', 'checkout-primary', idleId));
     const listed = ok(await local('override', 'list', 'checkout-primary'));
     expect(listed).toMatch(/^ID +RESPONDER +REPLACES +FROM +TO\n/);
     expect(listed).toContain(`${added.id}  @carol`);

@@ -1630,6 +1630,28 @@ describe('schedule overrides and on-call API', () => {
     ]);
   });
 
+  it('an override that replaces someone not on call then is made, with a warning that it changes nothing', async () => {
+    // Thursday: alice is on call until Monday 09:00, then bob for a week; carol never is.
+    const day = 24 * HOUR;
+    for (const [replaces, from, to, idle] of [
+      ['bob', START, at(3 * day), true],
+      ['carol', START, at(8 * day), true],
+      ['alice', START, at(3 * day), false],
+      ['bob', at(7 * day), at(8 * day), false],
+      // Bob's week begins inside it: he holds it from then.
+      ['bob', START, at(5 * day), false],
+      ['alice', at(5 * day), at(10 * day), true],
+    ] as const) {
+      const res = await api('POST', overrides, { from, to, responder: 'dave', replaces });
+      expect(res.status, `${replaces} ${from}–${to}`).toBe(201);
+      const body = (await res.json()) as { id: string; warning?: string };
+      expect(body.warning, `${replaces} ${from}–${to}`).toBe(
+        idle ? `${replaces} is not on call in primary then: this override changes nothing` : undefined,
+      );
+      await api('DELETE', `${overrides}/${body.id}`);
+    }
+  });
+
   it('an override puts bob on call instead of alice, and a new incident pages bob; delete undoes it', async () => {
     const res = await api('POST', overrides, {
       from: START,
