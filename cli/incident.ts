@@ -977,8 +977,15 @@ date, action items, its timeline ([HH:MM] [@who] [TYPE] text) and how far its ch
         ['source', i.source],
         ['detected', i.detectedAt ? dateTime(i.detectedAt, zone) : undefined],
         [
+          // The latest acknowledgement with its acknowledger; the first one's time too (MTTA's).
           'acked',
-          i.acknowledgedAt ? `${dateTime(i.acknowledgedAt, zone)}${by(i.acknowledgedBy)}` : undefined,
+          i.acknowledgedAt
+            ? `${dateTime(i.lastAcknowledgedAt ?? i.acknowledgedAt, zone)}${by(i.acknowledgedBy)}${
+                i.lastAcknowledgedAt && i.lastAcknowledgedAt !== i.acknowledgedAt
+                  ? ` (first ${dateTime(i.acknowledgedAt, zone)})`
+                  : ''
+              }`
+            : undefined,
         ],
         ['mitigated', i.mitigatedAt ? `${dateTime(i.mitigatedAt, zone)}${by(i.mitigatedBy)}` : undefined],
         ['resolved', i.resolvedAt ? `${dateTime(i.resolvedAt, zone)}${by(i.resolvedBy)}` : undefined],

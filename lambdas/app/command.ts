@@ -618,16 +618,17 @@ export async function changeSeverity(
       incident.status === 'triggered' &&
       !stoppedByMaintenance(incident) &&
       (raised || (policy !== undefined && policy !== incident.escalationPolicy));
-    // Lowered once mitigated (PRACTICE: "de-escalate when mitigation reduces impact"): its impact
-    // was the severity it was mitigated at, and that keeps requiring its postmortem.
+    // Lowered once its impact stopped (PRACTICE: "de-escalate when mitigation reduces impact"):
+    // its impact was the severity it held then, which keeps requiring its postmortem. Only a
+    // severity it already held when the impact stopped counts (a raise after that, then its
+    // correction, is not its impact); the first such lowering records it.
+    const stopped = impactStoppedAt(incident);
     const impactSev =
-      !raised && incident.mitigatedAt !== undefined
-        ? {
-            impactSev:
-              incident.impactSev !== undefined && rank(incident.impactSev) < rank(incident.sev)
-                ? incident.impactSev
-                : incident.sev,
-          }
+      !raised &&
+      incident.impactSev === undefined &&
+      stopped !== undefined &&
+      (incident.severityChangedAt === undefined || incident.severityChangedAt <= stopped)
+        ? { impactSev: incident.sev }
         : {};
     return {
       sev: input.severity,
@@ -666,6 +667,17 @@ export async function changeSeverity(
     afterSeverityChanged(before, after, input, deps),
   );
   return { incident: (await deps.store.get(id)) ?? after, changed: true };
+}
+
+/**
+ * When its impact stopped: mitigated, or (without a mitigation) the resolve request of its
+ * monitoring period. A resolved incident never mitigated has no such moment: lowering it is a
+ * re-assessment after the fact (it was not that severe), which drops its postmortem.
+ */
+function impactStoppedAt(incident: Incident): string | undefined {
+  if (incident.mitigatedAt !== undefined) return incident.mitigatedAt;
+  if (incident.status === 'monitoring') return incident.monitoringSince;
+  return undefined;
 }
 
 function severityEntry(incident: Incident, who: string, text: string): TimelineEntry {

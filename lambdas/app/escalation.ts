@@ -10,6 +10,7 @@ import { escalationStepText, stepAction, stepCount } from '#core/escalation';
 import { timelineEntryId } from '#core/ids';
 import {
   type Incident,
+  impactRequiring,
   lastStatusUpdate,
   POSTMORTEM_DUE_HOURS,
   POSTMORTEM_REMINDER_HOURS,
@@ -1117,11 +1118,16 @@ export async function afterResolved(
   if (dueAt !== undefined && required.postmortemDoneAt === undefined) {
     await schedulePostmortemStages({ ...required, resolvedAt }, deps);
     const month = required.postmortemBudgetMonth;
+    const impact = impactRequiring(required);
     await emit(
       deps,
       'Postmortem Due',
       required,
-      { dueAt, ...(month !== undefined ? { errorBudgetMonth: month } : {}) },
+      {
+        dueAt,
+        ...(month !== undefined ? { errorBudgetMonth: month } : {}),
+        ...(impact !== undefined ? { impactSeverity: impact } : {}),
+      },
       { cause: `postmortem:${resolution.cause}`, at },
     );
     const reason = postmortemReason(required);

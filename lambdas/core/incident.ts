@@ -152,10 +152,11 @@ export interface Incident {
    */
   readonly postmortemBudgetMonth?: string;
   /**
-   * The most severe severity it held once mitigated, recorded when lowered after that (PRACTICE:
-   * "de-escalate when mitigation reduces impact"): the impact was that severe, and a SEV-1/2 keeps
-   * requiring its postmortem. A lowering before mitigation is a re-assessment (a misclassified
-   * alert, a false alarm): it leaves this unset.
+   * The severity it held when its impact stopped (mitigated, else the resolve request of a
+   * monitoring period still running), recorded
+   * when it is lowered after that (PRACTICE: "de-escalate when mitigation reduces impact"): the
+   * impact was that severe, and a SEV-1/2 keeps requiring its postmortem. A lowering before, a
+   * re-assessment (a misclassified alert, a false alarm), and a raise after it, leave this unset.
    */
   readonly impactSev?: Severity;
   /** The postmortem was published (`postmortemRequired` says when one is; due 48 hours after `postmortemSince`). */
@@ -331,6 +332,16 @@ export function postmortemRequired(
 
 const requiresPostmortem = (sev: Severity) => sev === 'SEV-1' || sev === 'SEV-2';
 
+/** The SEV-1/2 it held when its impact stopped, when that (not its severity now) requires the postmortem. */
+export function impactRequiring(
+  incident: Pick<Incident, 'sev'> & Partial<Pick<Incident, 'impactSev'>>,
+): Severity | undefined {
+  const { impactSev } = incident;
+  return impactSev !== undefined && requiresPostmortem(impactSev) && !requiresPostmortem(incident.sev)
+    ? impactSev
+    : undefined;
+}
+
 /**
  * Why a postmortem is required when its severity would not require one (SEV-3/4, or lowered to
  * it): the severity it was mitigated at, or the exhausted error budget, as the timeline and
@@ -341,8 +352,8 @@ export function postmortemReason(
     Partial<Pick<Incident, 'impactSev'>>,
 ): string | undefined {
   if (requiresPostmortem(incident.sev)) return undefined;
-  if (incident.impactSev !== undefined && requiresPostmortem(incident.impactSev))
-    return `required: it was ${incident.impactSev} until mitigated`;
+  const impact = impactRequiring(incident);
+  if (impact !== undefined) return `required: it was ${impact} until its impact stopped`;
   if (incident.postmortemBudgetMonth === undefined) return undefined;
   return `required: ${incident.service}'s error budget for ${incident.postmortemBudgetMonth} is exhausted`;
 }

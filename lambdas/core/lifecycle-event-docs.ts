@@ -82,12 +82,14 @@ const TYPES: Readonly<Record<LifecycleEventType, { description: string; fields: 
   },
   'Postmortem Due': {
     description:
-      "A SEV-1 or SEV-2 incident was resolved (or any incident, while its service's error budget for the month is exhausted), or a resolved one raised to SEV-1/2: its postmortem is due 48 hours later.",
+      "A SEV-1 or SEV-2 incident was resolved (or one lowered from SEV-1/2 after its impact stopped, or any incident while its service's error budget for the month is exhausted), or a resolved one raised to SEV-1/2: its postmortem is due 48 hours later.",
     fields: {
       dueAt: 'When the postmortem is due: 48 hours after resolution, or after the raise that required it.',
       required: 'Always true: only incidents that require a postmortem publish this.',
       errorBudgetMonth:
         "YYYY-MM: present when the incident was resolved after its service's error budget for that month was recorded exhausted, which requires a postmortem whatever the severity.",
+      impactSeverity:
+        'SEV-1 or SEV-2: present when the incident was lowered after its impact stopped (mitigated, or in its monitoring period): the severity it held then, which requires the postmortem (`incident.severity` is the lowered one).',
     },
   },
   'Incident Status Updated': {

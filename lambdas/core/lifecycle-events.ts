@@ -118,6 +118,7 @@ const BUILDERS = {
         .string()
         .regex(/^\d{4}-\d{2}$/)
         .optional(),
+      impactSeverity: severity().optional(),
     }),
   'Incident Status Updated': () =>
     envelope('Incident Status Updated').extend({ update: z.string().min(1), postedAt: isoDateTime() }),

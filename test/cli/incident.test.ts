@@ -920,6 +920,7 @@ describe('klaxon incident commands in process, against a recording server', { ti
         source: 'db-1',
         detectedAt: '2026-11-26T09:00:00.000Z',
         acknowledgedAt: '2026-11-26T09:02:00.000Z',
+        lastAcknowledgedAt: '2026-11-26T09:40:00.000Z',
         acknowledgedBy: 'alice',
       },
       rendered: ['[00:05] [@tester] [POSTMORTEM_PUBLISHED] Postmortem published'],
@@ -932,7 +933,10 @@ describe('klaxon incident commands in process, against a recording server', { ti
       // The lifecycle's times, as the timeline's: detected, acknowledged (and by whom), the source.
       expect(shown).toMatch(/^ {2}source {5}db-1$/m);
       expect(shown).toMatch(/^ {2}detected {3}2026-11-26 23:00 GMT\+14$/m);
-      expect(shown).toMatch(/^ {2}acked {6}2026-11-26 23:02 GMT\+14 by @alice$/m);
+      // The latest acknowledgement with whoever made it, and the first one's time.
+      expect(shown).toMatch(
+        /^ {2}acked {6}2026-11-26 23:40 GMT\+14 by @alice \(first 2026-11-26 23:02 GMT\+14\)$/m,
+      );
       expect(shown).not.toMatch(/^ {2}mitigated/m);
       expect(shown).toContain('\nTimeline (Pacific/Kiritimati)\n  [00:05] [@tester] [POSTMORTEM_PUBLISHED]');
     } finally {

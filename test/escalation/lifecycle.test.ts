@@ -1321,8 +1321,44 @@ describe('de-escalated after mitigation (PRACTICE: "de-escalate when mitigation 
     expect(lowered).toMatchObject({ sev: 'SEV-3', impactSev: 'SEV-1' });
     await resolveIncident(incident.id, { who: 'alice', now: true }, p.deps);
     const [resolved] = (await p.store.timeline(incident.id)).filter((e) => e.type === 'RESOLVED');
-    expect(resolved?.text).toMatch(/; postmortem due by .* \(required: it was SEV-1 until mitigated\)$/);
+    expect(resolved?.text).toMatch(
+      /; postmortem due by .* \(required: it was SEV-1 until its impact stopped\)$/,
+    );
     expect((await p.timers.pending()).map((t) => t.name)).toContain(`pm-${incident.id}-due`);
+    expect(lastEvent(p, 'Postmortem Due')).toMatchObject({
+      impactSeverity: 'SEV-1',
+      incident: { severity: 'SEV-3' },
+    });
+  });
+
+  it('a SEV-1 lowered while resolving (its monitoring period) still requires it: its impact stopped at the resolve', async () => {
+    const p = await startPipeline(dynamo, teamConfig({ resolveMonitoringMinutes: 15 }));
+    const incident = await open(p, { severity: 'critical' });
+    await resolveIncident(incident.id, { who: 'alice', now: false }, p.deps);
+    expect((await p.store.get(incident.id))?.status).toBe('monitoring');
+    await changeSeverity(
+      incident.id,
+      { severity: 'SEV-3', who: 'alice', reason: 'smaller than feared' },
+      p.deps,
+    );
+    expect(await p.store.get(incident.id)).toMatchObject({ sev: 'SEV-3', impactSev: 'SEV-1' });
+    await p.fastForward(16 * MINUTE);
+    expect((await p.store.get(incident.id))?.status).toBe('resolved');
+    expect((await p.timers.pending()).map((t) => t.name)).toContain(`pm-${incident.id}-due`);
+  });
+
+  it('a raise after the impact stopped, then its correction, is not its impact', async () => {
+    const p = await startPipeline(dynamo, teamConfig());
+    const incident = await open(p, { severity: 'warning' }); // SEV-3
+    await mitigateIncident(incident.id, { who: 'alice' }, p.deps);
+    await p.fastForward(MINUTE);
+    await changeSeverity(incident.id, { severity: 'SEV-1', who: 'alice', reason: 'misclick' }, p.deps);
+    await p.fastForward(MINUTE);
+    await changeSeverity(incident.id, { severity: 'SEV-3', who: 'alice', reason: 'corrected' }, p.deps);
+    expect((await p.store.get(incident.id))?.impactSev).toBeUndefined();
+    await resolveIncident(incident.id, { who: 'alice', now: true }, p.deps);
+    const [resolved] = (await p.store.timeline(incident.id)).filter((e) => e.type === 'RESOLVED');
+    expect(resolved?.text).not.toContain('postmortem');
   });
 
   it('a SEV-1 lowered before mitigation (a re-assessment: a false alarm) does not', async () => {
