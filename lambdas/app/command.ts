@@ -1,7 +1,7 @@
 import type { Alert, SourceSeverity } from '#core/alert';
 import { businessStartText } from '#core/business-hours';
 import { type ChecklistItemId, tickedByKlaxon } from '#core/checklists';
-import { type Classification, classify } from '#core/classification';
+import { type Classification, classify, mostSevere } from '#core/classification';
 import type {
   ActionItemCreateInput,
   ActionItemUpdateInput,
@@ -225,12 +225,9 @@ export async function createIncident(
   const classification = input.impact ? classify(input.impact) : undefined;
   // Given both, the more severe wins (PRACTICE: never skip the classification; escalate when the
   // impact is worse than assessed): the matrix's own rule, across the two.
-  const sev =
-    input.severity !== undefined && classification !== undefined
-      ? rank(input.severity) <= rank(classification.severity)
-        ? input.severity
-        : classification.severity
-      : (input.severity ?? classification?.severity);
+  const sev = mostSevere(
+    [input.severity, classification?.severity].filter((s): s is Severity => s !== undefined),
+  );
   if (sev === undefined) {
     throw new ValidationError('no severity', [{ field: 'severity', message: 'give severity or impact' }]);
   }

@@ -27,7 +27,7 @@ import {
 import { localDay, monthOf } from '#core/metrics';
 import { onCallAt } from '#core/oncall';
 import { contactKey, type Page, type PageKind, pageIncident } from '#core/page';
-import { reminderIntervalMinutes, type Severity } from '#core/severity';
+import { isMajor, reminderIntervalMinutes, type Severity } from '#core/severity';
 import { throttleClass, throttleRules } from '#core/throttle';
 import { type TimerEvent, timer, timerAfter, timerName } from '#core/timers';
 import { clockTime } from '#core/wall-clock';
@@ -570,10 +570,7 @@ export function reassessAt(incident: Incident, seq: number, deps: EscalationDeps
  * escalation is what runs; the chain starts at the next 30-minute mark after acknowledgement.
  */
 export function reassesses(incident: Incident): boolean {
-  return (
-    incident.roles.commander !== undefined ||
-    ((incident.sev === 'SEV-1' || incident.sev === 'SEV-2') && owned(incident))
-  );
+  return incident.roles.commander !== undefined || (isMajor(incident.sev) && owned(incident));
 }
 
 /**

@@ -6,6 +6,7 @@ import {
   type TimelineEntry,
 } from '#core/incident';
 import { localDay } from '#core/metrics';
+import { isMajor } from '#core/severity';
 import { type TimerEvent, timer, timerName } from '#core/timers';
 import { clockTime } from '#core/wall-clock';
 import {
@@ -238,8 +239,7 @@ function assessor(incident: Incident, deps: EscalationDeps): string[] {
   const ic = incident.roles.commander;
   if (ic !== undefined) return isResponder(ic, deps) ? [ic] : [];
   const acker = incident.acknowledgedBy;
-  if ((incident.sev === 'SEV-1' || incident.sev === 'SEV-2') && acker !== undefined)
-    return isResponder(acker, deps) ? [acker] : [];
+  if (isMajor(incident.sev) && acker !== undefined) return isResponder(acker, deps) ? [acker] : [];
   return [];
 }
 

@@ -1,6 +1,6 @@
 import type { AlertLink, AlertOrigin, SourceSeverity } from './alert.ts';
 import type { Impact } from './classification.ts';
-import type { Severity } from './severity.ts';
+import { isMajor, type Severity } from './severity.ts';
 import { clockTime } from './wall-clock.ts';
 
 /**
@@ -153,10 +153,10 @@ export interface Incident {
   readonly postmortemBudgetMonth?: string;
   /**
    * The severity it held when its impact stopped (mitigated, else the resolve request of a
-   * monitoring period still running), recorded
-   * when it is lowered after that (PRACTICE: "de-escalate when mitigation reduces impact"): the
-   * impact was that severe, and a SEV-1/2 keeps requiring its postmortem. A lowering before, a
-   * re-assessment (a misclassified alert, a false alarm), and a raise after it, leave this unset.
+   * monitoring period still running), recorded when it is lowered after that (PRACTICE:
+   * "de-escalate when mitigation reduces impact"): the impact was that severe, and a SEV-1/2 keeps
+   * requiring its postmortem. A lowering before, a re-assessment (a misclassified alert, a false
+   * alarm), and a raise after it, leave this unset.
    */
   readonly impactSev?: Severity;
   /** The postmortem was published (`postmortemRequired` says when one is; due 48 hours after `postmortemSince`). */
@@ -324,34 +324,30 @@ export function postmortemRequired(
   incident: Pick<Incident, 'sev' | 'postmortemBudgetMonth'> & Partial<Pick<Incident, 'impactSev'>>,
 ): boolean {
   return (
-    requiresPostmortem(incident.sev) ||
-    (incident.impactSev !== undefined && requiresPostmortem(incident.impactSev)) ||
+    isMajor(incident.sev) ||
+    (incident.impactSev !== undefined && isMajor(incident.impactSev)) ||
     incident.postmortemBudgetMonth !== undefined
   );
 }
-
-const requiresPostmortem = (sev: Severity) => sev === 'SEV-1' || sev === 'SEV-2';
 
 /** The SEV-1/2 it held when its impact stopped, when that (not its severity now) requires the postmortem. */
 export function impactRequiring(
   incident: Pick<Incident, 'sev'> & Partial<Pick<Incident, 'impactSev'>>,
 ): Severity | undefined {
   const { impactSev } = incident;
-  return impactSev !== undefined && requiresPostmortem(impactSev) && !requiresPostmortem(incident.sev)
-    ? impactSev
-    : undefined;
+  return impactSev !== undefined && isMajor(impactSev) && !isMajor(incident.sev) ? impactSev : undefined;
 }
 
 /**
  * Why a postmortem is required when its severity would not require one (SEV-3/4, or lowered to
- * it): the severity it was mitigated at, or the exhausted error budget, as the timeline and
- * reminders say it. Undefined otherwise.
+ * it): the severity it held when its impact stopped, or the exhausted error budget, as the
+ * timeline and reminders say it. Undefined otherwise.
  */
 export function postmortemReason(
   incident: Pick<Incident, 'sev' | 'service' | 'postmortemBudgetMonth'> &
     Partial<Pick<Incident, 'impactSev'>>,
 ): string | undefined {
-  if (requiresPostmortem(incident.sev)) return undefined;
+  if (isMajor(incident.sev)) return undefined;
   const impact = impactRequiring(incident);
   if (impact !== undefined) return `required: it was ${impact} until its impact stopped`;
   if (incident.postmortemBudgetMonth === undefined) return undefined;

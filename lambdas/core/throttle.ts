@@ -1,6 +1,6 @@
 import type { Contact } from './config.ts';
 import type { PageKind } from './page.ts';
-import type { Severity } from './severity.ts';
+import { isMajor, type Severity } from './severity.ts';
 
 /**
  * Per-contact page throttling, after GoAlert's defaults (engine/message/ratelimit.go): a flood of
@@ -52,7 +52,7 @@ export function throttleRules(
  */
 export function throttleClass(kind: PageKind, sev: Severity): 'urgent' | 'page' | 'status' {
   if (kind !== 'page') return 'status';
-  return sev === 'SEV-1' || sev === 'SEV-2' ? 'urgent' : 'page';
+  return isMajor(sev) ? 'urgent' : 'page';
 }
 
 /** The longest window any rule looks at, in ms: older history can be dropped. */
