@@ -18,7 +18,7 @@ import type { Timer } from '#core/timers';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
 import { overriding } from '../support/override.ts';
-import { type Pipeline, startPipeline } from '../support/pipeline.ts';
+import { openIncident, type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { teamConfig } from '../support/team.ts';
 
 const MINUTE = 60_000;
@@ -35,14 +35,7 @@ afterAll(async () => {
 });
 
 /** Opens an incident through the real processAlert path, at the pipeline's current time. */
-async function open(p: Pipeline, overrides: Parameters<typeof makeAlert>[0] = {}): Promise<Incident> {
-  const outcome = await processAlert(
-    makeAlert({ receivedAt: p.clock.now().toISOString(), ...overrides }),
-    p.deps,
-  );
-  if (outcome.kind !== 'opened') throw new Error(`expected a new incident, got ${outcome.kind}`);
-  return outcome.incident;
-}
+const open = openIncident;
 
 /** Acknowledges as a responder would from a link. */
 async function acknowledge(p: Pipeline, incident: Incident, who: string) {

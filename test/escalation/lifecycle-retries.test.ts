@@ -11,11 +11,11 @@ import { createMaintenance } from '#app/operations';
 import { processAlert } from '#app/process-alert';
 import { handleTimerEvent } from '#app/timers';
 import { ConflictError, RetryableError } from '#core/errors';
-import { type Incident, postmortemDueAt } from '#core/incident';
+import { postmortemDueAt } from '#core/incident';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
 import { overriding } from '../support/override.ts';
-import { type Pipeline, startPipeline } from '../support/pipeline.ts';
+import { openIncident, type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { teamConfig } from '../support/team.ts';
 
 /**
@@ -38,11 +38,7 @@ afterAll(async () => {
 
 const now = (p: Pipeline) => p.clock.now().toISOString();
 
-async function open(p: Pipeline, overrides: Parameters<typeof makeAlert>[0] = {}): Promise<Incident> {
-  const outcome = await processAlert(makeAlert({ receivedAt: now(p), ...overrides }), p.deps);
-  if (outcome.kind !== 'opened') throw new Error(`expected a new incident, got ${outcome.kind}`);
-  return outcome.incident;
-}
+const open = openIncident;
 
 async function pendingNames(p: Pipeline) {
   return (await p.timers.pending()).map((t) => t.name).sort();

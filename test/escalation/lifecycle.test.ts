@@ -19,7 +19,7 @@ import { generatePostmortem } from '#core/postmortem';
 import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
 import { overriding } from '../support/override.ts';
-import { type Pipeline, startPipeline } from '../support/pipeline.ts';
+import { openIncident, type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { teamConfig } from '../support/team.ts';
 
 const MINUTE = 60_000;
@@ -45,11 +45,7 @@ function alertNow(p: Pipeline, overrides: Parameters<typeof makeAlert>[0] = {}) 
   return makeAlert({ receivedAt: at(p), ...overrides });
 }
 
-async function open(p: Pipeline, overrides: Parameters<typeof makeAlert>[0] = {}): Promise<Incident> {
-  const outcome = await processAlert(alertNow(p, overrides), p.deps);
-  if (outcome.kind !== 'opened') throw new Error(`expected a new incident, got ${outcome.kind}`);
-  return outcome.incident;
-}
+const open = openIncident;
 
 async function get(p: Pipeline, id: string): Promise<Incident> {
   const incident = await p.store.get(id);

@@ -1,11 +1,9 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { acknowledgeIncident, assignRole } from '#app/command';
 import { escalateNow } from '#app/escalation';
-import { processAlert } from '#app/process-alert';
 import type { Incident } from '#core/incident';
-import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
-import { type Pipeline, startPipeline } from '../support/pipeline.ts';
+import { openIncident, type Pipeline, startPipeline } from '../support/pipeline.ts';
 import { teamConfig } from '../support/team.ts';
 
 /**
@@ -22,14 +20,7 @@ afterAll(async () => {
   await dynamo.close();
 });
 
-async function open(p: Pipeline, overrides: Parameters<typeof makeAlert>[0] = {}): Promise<Incident> {
-  const outcome = await processAlert(
-    makeAlert({ receivedAt: p.clock.now().toISOString(), ...overrides }),
-    p.deps,
-  );
-  if (outcome.kind !== 'opened') throw new Error(`expected a new incident, got ${outcome.kind}`);
-  return outcome.incident;
-}
+const open = openIncident;
 
 const opening = async (p: Pipeline, incident: Incident) =>
   (await p.store.timeline(incident.id)).find((e) => e.type === 'OPENED');

@@ -6,8 +6,11 @@ import { LocalTimers } from '#adapters/local/timers';
 import type { CommandDeps } from '#app/command';
 import { AckLinks } from '#app/links';
 import type { EventPublisher } from '#app/ports';
+import { processAlert } from '#app/process-alert';
 import { handleTimerEvent } from '#app/timers';
 import { type KlaxonConfig, parseConfig } from '#core/config';
+import type { Incident } from '#core/incident';
+import { makeAlert } from './alerts.ts';
 import type { startTestDynamo } from './dynamo.ts';
 
 export const LINK_SECRET = 'test-link-secret-0123456789abcdef';
@@ -111,4 +114,17 @@ export async function startPipeline(
       return pages;
     },
   };
+}
+
+/** An alert received now (the pipeline's clock) that must open a new incident: that incident. */
+export async function openIncident(
+  p: Pipeline,
+  overrides: Parameters<typeof makeAlert>[0] = {},
+): Promise<Incident> {
+  const outcome = await processAlert(
+    makeAlert({ receivedAt: p.clock.now().toISOString(), ...overrides }),
+    p.deps,
+  );
+  if (outcome.kind !== 'opened') throw new Error(`expected a new incident, got ${outcome.kind}`);
+  return outcome.incident;
 }
