@@ -1005,6 +1005,10 @@ date, action items, its timeline ([HH:MM] [@who] [TYPE] text) and how far its ch
       const lines = [
         i.title,
         ...rows.filter(([, value]) => value !== undefined).map(([k, value]) => `  ${k.padEnd(11)}${value}`),
+        // What the first alert's sender said beyond the title, indented under the header.
+        ...(i.description
+          ? ['', ...i.description.split(/\r\n|\r|\n/).map((l) => `  ${l.replace(/\p{Cc}/gu, ' ')}`)]
+          : []),
         '',
         zone === undefined ? 'Timeline' : `Timeline (${zone})`,
         ...(shown.rendered ?? []).map((l) => `  ${l}`),

@@ -1,4 +1,4 @@
-import type { Alert, SourceSeverity } from '#core/alert';
+import { type Alert, MAX_DESCRIPTION, type SourceSeverity, truncate } from '#core/alert';
 import { businessStartText } from '#core/business-hours';
 import { type ChecklistItemId, tickedByKlaxon } from '#core/checklists';
 import { type Classification, classify, mostSevere } from '#core/classification';
@@ -250,6 +250,7 @@ export async function createIncident(
     source: input.who,
     severity: SOURCE_OF[sev],
     receivedAt: now.toISOString(),
+    ...(input.description ? { description: truncate(input.description.trim(), MAX_DESCRIPTION) } : {}),
     details: input.description ? { description: input.description } : {},
     links: [],
     images: [],

@@ -40,6 +40,9 @@ export const ServiceId = z
 
 export const IsoDateTime = /* @__PURE__ */ lazySchema(() => z.iso.datetime({ offset: true }));
 
+/** The longest `description` an alert carries (an alarm's own description's limit). */
+export const MAX_DESCRIPTION = 1024;
+
 export const AlertLink = /* @__PURE__ */ lazySchema(() =>
   z.object({
     href: z.url(),
@@ -74,6 +77,12 @@ export const AlertSchema = /* @__PURE__ */ lazySchema(() =>
     component: z.string().max(255).optional(),
     group: z.string().max(255).optional(),
     class: z.string().max(255).optional(),
+    /**
+     * What the sender said of it beyond the summary, as people read it: Alertmanager's and
+     * Grafana's `description` annotation, Events v2 `custom_details`, an alarm's description.
+     * The first alert's is kept on its incident and shown on its pages.
+     */
+    description: z.string().max(MAX_DESCRIPTION).optional(),
     details: z.record(z.string(), z.unknown()).default({}),
     links: z.array(AlertLink).max(50).default([]),
     images: z.array(AlertImage).max(50).default([]),

@@ -138,6 +138,8 @@ export interface Incident {
   readonly checklist: Readonly<Record<string, Tick>>;
   /** Links of the first alert (runbooks, dashboards). */
   readonly links: readonly AlertLink[];
+  /** What the first alert's sender said of it beyond the summary (Alert `description`). */
+  readonly description?: string;
   /** The last severity re-assessment reminder sent to the incident commander. */
   readonly reassessSeq: number;
   /**

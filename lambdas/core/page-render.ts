@@ -92,6 +92,7 @@ function renderEmail(page: Page, timeZone: string): string {
     `Alerts: ${incident.alertCount}`,
     `Source: ${oneLine(incident.source)}`,
     ...(page.level !== undefined ? [`Level: ${page.level}`] : []),
+    ...(incident.description ? ['', ...textLines(incident.description)] : []),
     ...(incident.alertLinks.length > 0
       ? [
           '',
@@ -229,7 +230,9 @@ function incidentJson(incident: PageIncident, options: { alertLinks?: false } = 
     detectedAt: incident.detectedAt,
     alertCount: incident.alertCount,
     source: incident.source,
+    // Digest entries leave out what a page of one incident says at length (links, description).
     ...(options.alertLinks === false ? {} : { alertLinks: incident.alertLinks }),
+    ...(options.alertLinks === false || !incident.description ? {} : { description: incident.description }),
   };
 }
 
@@ -260,6 +263,15 @@ function formatTime(iso: string, timeZone: string): string {
 /** Line breaks, tabs and control characters become single spaces: subjects and SMS are one line. */
 function oneLine(text: string): string {
   return text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
+}
+
+/** A sender's text as email lines: its own line breaks kept, every other control character a space. */
+function textLines(text: string): string[] {
+  return text
+    .trim()
+    .split(/\r\n|\r|\n/)
+    .map((line) => line.replace(/[\s\p{Cc}]+/gu, ' ').trimEnd())
+    .filter((line, i, lines) => line !== '' || (i > 0 && lines[i - 1] !== ''));
 }
 
 /**

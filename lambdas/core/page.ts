@@ -33,6 +33,8 @@ export interface PageIncident {
   readonly source: string;
   /** The first alert's links — runbook, dashboard, the sender's own page — at most PAGE_LINKS. */
   readonly alertLinks: readonly { readonly href: string; readonly text?: string }[];
+  /** What the first alert's sender said beyond the summary (an annotation, custom details). */
+  readonly description?: string;
 }
 
 /** How many of an alert's links a page carries (what the responder needs first: the runbook). */
@@ -60,6 +62,7 @@ export function pageIncident(incident: Incident, config: KlaxonConfig): PageInci
         href: link.href,
         ...(link.text ? { text: link.text.slice(0, LINK_TEXT_MAX) } : {}),
       })),
+    ...(incident.description ? { description: incident.description } : {}),
   };
 }
 

@@ -3,6 +3,7 @@ import type { Alert } from '#core/alert';
 import { lazySchema } from '#core/lazy';
 import { parseOrThrow } from '#core/validation';
 import {
+  descriptionOfAnnotations,
   endsAtOf,
   fingerprintOf,
   linkIf,
@@ -84,6 +85,7 @@ export const alertmanagerToAlerts: Normalizer<AlertmanagerWebhook> = (
       component: optionalText(a.labels.component ?? a.labels.service ?? a.labels.container, MAX_SHORT),
       group: optionalText(a.labels.job, MAX_SHORT),
       class: optionalText(a.labels.alertname, MAX_SHORT),
+      description: descriptionOfAnnotations(a.annotations),
       details: {
         labels: a.labels,
         annotations: a.annotations,

@@ -7,6 +7,7 @@ import { lazySchema } from '#core/lazy';
 import { CLOUDWATCH_DETAIL_TYPE, CLOUDWATCH_SOURCE } from '#core/routing';
 import { parseOrThrow } from '#core/validation';
 import {
+  descriptionOf,
   isPlainObject,
   MAX_SHORT,
   MAX_SUMMARY,
@@ -264,6 +265,7 @@ export function cloudWatchToAlert(
     receivedAt,
     group: composite ? undefined : optionalText(metric?.namespace, MAX_SHORT),
     class: composite ? 'CompositeAlarm' : optionalText(metric?.name, MAX_SHORT),
+    description: descriptionOf(configuration?.description),
     details: {
       alarmName: detail.alarmName,
       alarmArn: arn,

@@ -3,6 +3,7 @@ import { type Alert, SOURCE_SEVERITIES } from '#core/alert';
 import { lazySchema, once } from '#core/lazy';
 import { parseOrThrow } from '#core/validation';
 import {
+  descriptionOf,
   HttpUrl,
   isPlainObject,
   MAX_ATTACHMENTS,
@@ -182,6 +183,7 @@ export function eventsV2ToAlert(event: EventsV2Event, ctx: IngestContext): Alert
     component: optionalText(payload?.component, MAX_SHORT),
     group: optionalText(payload?.group, MAX_SHORT),
     class: optionalText(payload?.class, MAX_SHORT),
+    description: descriptionOf(payload?.custom_details),
     details: detailsOf(payload?.custom_details),
     links: (event.links ?? []).slice(0, MAX_ATTACHMENTS).map((l) => ({
       href: l.href.trim(),

@@ -3,6 +3,7 @@ import type { Alert } from '#core/alert';
 import { lazySchema } from '#core/lazy';
 import { parseOrThrow } from '#core/validation';
 import {
+  descriptionOfAnnotations,
   endsAtOf,
   fingerprintOf,
   linkIf,
@@ -81,6 +82,7 @@ export const grafanaToAlerts: Normalizer<GrafanaWebhook> = (payload, ctx: Ingest
       component: optionalText(a.labels.component ?? a.labels.service ?? a.labels.container, MAX_SHORT),
       group: optionalText(a.labels.grafana_folder ?? a.labels.job, MAX_SHORT),
       class: alertname,
+      description: descriptionOfAnnotations(a.annotations, a.valueString),
       details: {
         labels: a.labels,
         annotations: a.annotations,

@@ -2,6 +2,7 @@ import * as z from 'zod';
 import type { AlertLink, SourceSeverity } from '#core/alert';
 import { lazySchema, once } from '#core/lazy';
 import {
+  descriptionOf,
   httpUrlOrUndefined,
   MAX_SHORT,
   MAX_SUMMARY,
@@ -121,6 +122,22 @@ export function summaryOf(
   const name = nonBlank(labels.alertname) ?? 'Alert';
   const set = labelSetText(labels);
   return truncate(set === '' ? name : `${name} ${set}`, MAX_SUMMARY);
+}
+
+/**
+ * The `description` annotation, unless the summary already is it (an alert with no `summary`);
+ * with `value`, Grafana's `valueString`, on a line of its own.
+ */
+export function descriptionOfAnnotations(
+  annotations: Readonly<Record<string, string>>,
+  value?: string | null,
+): string | undefined {
+  const description =
+    nonBlank(annotations.summary) === undefined ? undefined : nonBlank(annotations.description);
+  const measured = nonBlank(value);
+  return descriptionOf(
+    [description, measured === undefined ? undefined : `Value: ${measured}`].filter(Boolean).join('\n'),
+  );
 }
 
 export function hostOf(url: string | null | undefined): string | undefined {

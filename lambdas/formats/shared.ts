@@ -1,5 +1,5 @@
 import * as z from 'zod';
-import { IsoDateTime, truncate } from '#core/alert';
+import { IsoDateTime, MAX_DESCRIPTION, truncate } from '#core/alert';
 import { lazySchema } from '#core/lazy';
 
 /** Helpers every input format uses: timestamps, truncation, URLs, string maps. */
@@ -65,6 +65,25 @@ export function nonBlank(value: unknown): string | undefined {
   if (typeof value !== 'string') return undefined;
   const trimmed = value.trim();
   return trimmed === '' ? undefined : trimmed;
+}
+
+/**
+ * An alert's `description` from what its sender said beyond the summary: text as it is, a map
+ * (Events v2 `custom_details`) as `key: value` lines (nested values as JSON), cut to
+ * MAX_DESCRIPTION. Undefined when there is nothing to say.
+ */
+export function descriptionOf(said: unknown): string | undefined {
+  if (typeof said === 'string') return optionalText(said, MAX_DESCRIPTION);
+  if (said === null || said === undefined) return undefined;
+  if (!isPlainObject(said)) return optionalText(JSON.stringify(said), MAX_DESCRIPTION);
+  const lines: string[] = [];
+  for (const [key, value] of Object.entries(said)) {
+    if (value === null || value === undefined) continue;
+    const text = typeof value === 'string' ? value.trim() : JSON.stringify(value);
+    if (text === '' || text === undefined) continue;
+    lines.push(`${key}: ${text}`);
+  }
+  return optionalText(lines.join('\n'), MAX_DESCRIPTION);
 }
 
 /** `nonBlank`, then truncated to `max`. */

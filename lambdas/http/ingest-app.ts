@@ -312,6 +312,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
           alertCount: incident.alertCount,
           source: incident.source,
           links: incident.links.slice(0, PAGE_LINKS),
+          ...(incident.description === undefined ? {} : { description: incident.description }),
           ...(incident.impact === undefined ? {} : { impact: impactLine(incident.impact) }),
           ...(by === undefined || at === undefined
             ? {}

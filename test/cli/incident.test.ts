@@ -108,6 +108,8 @@ describe('klaxon incident commands against the running local pipeline', { timeou
         '$12,000',
         '--sla-risk',
         'yes',
+        '--description',
+        'Card payments fail with 502 from the PSP\nsince the 14:00 deploy',
       ),
     );
     byImpact = /^Opened incident (\w+): Payments failing$/m.exec(text)?.[1] ?? '';
@@ -217,9 +219,15 @@ describe('klaxon incident commands against the running local pipeline', { timeou
     expect(json.incident.id).toBe(id);
     expect(json.rendered.length).toBe(entries.length);
     // A declaration's impact is shown with the incident.
-    expect(ok(await local('show', byImpact))).toMatch(
+    const declared = ok(await local('show', byImpact));
+    expect(declared).toMatch(
       /^ {2}impact {5}60% of users affected; \$12,000 revenue per hour; SLA at risk: yes$/m,
     );
+    // Its description under the header, line by line.
+    expect(declared).toMatch(
+      /\n\n {2}Card payments fail with 502 from the PSP\n {2}since the 14:00 deploy\n\nTimeline/,
+    );
+    expect(shown).not.toContain('Card payments');
     expect(shown).not.toMatch(/^ {2}impact /m);
   });
 

@@ -84,6 +84,20 @@ describe('rendering a page', () => {
     );
   });
 
+  it("puts the sender's description under the facts, its own line breaks kept (no other control characters, no runs of blank lines)", () => {
+    const said = {
+      ...page,
+      incident: { ...page.incident, description: '\n p99 2.3 s\r\n\n\n\nthreshold\t2 s\u001b[31m \n' },
+    };
+    expect(renderPage(said, berlin).email).toContain(
+      'Source: db-1\nLevel: 2\n\np99 2.3 s\n\nthreshold 2 s [31m\n\nLinks:\n',
+    );
+    // Not in the SMS: there is no room.
+    expect(renderPage(said, berlin).sms).toBe(renderPage(page, berlin).sms);
+    expect(JSON.parse(renderPage(said, berlin).json).incident.description).toBe(said.incident.description);
+    expect(JSON.parse(renderPage(page, berlin).json).incident.description).toBeUndefined();
+  });
+
   it('shows summer time in Berlin as CEST, and UTC without repeating the zone', () => {
     const summer = { ...page, incident: { ...page.incident, detectedAt: '2026-07-01T10:30:00Z' } };
     expect(renderPage(summer, berlin).email).toContain('Detected: 2026-07-01 12:30 CEST (Europe/Berlin)');
@@ -373,6 +387,11 @@ describe('rendering a digest (the pages the throttle held, in one message)', () 
     expect(JSON.parse(renderPage(page, berlin).json).digest).toBeUndefined();
     // Each entry without its alert's links (20 of them could pass SNS's 256 KB); the page's own has them.
     expect(json.digest.incidents[0].alertLinks).toBeUndefined();
+    const described = {
+      ...digest,
+      digest: { total: 3, incidents: listed.map((i) => ({ ...i, description: 'x'.repeat(1000) })) },
+    };
+    expect(JSON.parse(renderPage(described, berlin).json).digest.incidents[0].description).toBeUndefined();
     expect(json.digest.incidents[0].source).toBe('db-1');
     expect(json.incident.alertLinks).toEqual(page.incident.alertLinks);
   });

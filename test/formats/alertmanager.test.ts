@@ -30,6 +30,8 @@ describe('Alertmanager webhook: mapping', () => {
       receivedAt: '2024-05-01T12:00:00.000Z',
       group: 'http_checks',
       class: 'ProbeFailure',
+      // The summary is the title; the description is what the rule says beyond it.
+      description: 'Instance https://server.example.org has been down for over 5m. Job: http_checks',
       details: {
         labels: {
           alertname: 'ProbeFailure',
@@ -119,10 +121,18 @@ describe('Alertmanager webhook: mapping', () => {
 });
 
 describe('Alertmanager webhook: summary', () => {
-  it('uses annotations.description when there is no summary', () => {
-    expect(only(withField(firing, 'alerts.0.annotations.summary', REMOVE)).summary).toBe(
+  it('uses annotations.description when there is no summary (then it is not also the description)', () => {
+    const alert = only(withField(firing, 'alerts.0.annotations.summary', REMOVE));
+    expect(alert.summary).toBe(
       'Instance https://server.example.org has been down for over 5m. Job: http_checks',
     );
+    expect(alert.description).toBeUndefined();
+  });
+
+  it('cuts a long description to 1,024 characters (the canonical limit)', () => {
+    const alert = only(withField(firing, 'alerts.0.annotations.description', 'd'.repeat(3000)));
+    expect(alert.description).toBe(`${'d'.repeat(1023)}…`);
+    expectCanonical(alert);
   });
 
   it('uses the alert name and its labels when there are no annotations', () => {

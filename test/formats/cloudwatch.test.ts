@@ -52,6 +52,7 @@ describe('CloudWatch alarm state change: mapping', () => {
       receivedAt: RECEIVED,
       group: 'AWS/EC2',
       class: 'CPUUtilization',
+      description: 'Goes into alarm when server CPU utilization is too high!',
       details: {
         alarmName: 'ServerCpuTooHigh',
         alarmArn: 'arn:aws:cloudwatch:us-east-1:123456789012:alarm:ServerCpuTooHigh',

@@ -25,6 +25,8 @@ describe('PagerDuty Events API v2: trigger', () => {
       component: 'mysql',
       group: 'prod-datapipe',
       class: 'disk',
+      // custom_details as people read them (PagerDuty's "Custom Details"): one line per key.
+      description: 'free space: 1%\nping time: 1500ms\nload avg: 0.75',
       details: { 'free space': '1%', 'ping time': '1500ms', 'load avg': 0.75 },
       links: [{ href: 'http://pagerduty.example.com', text: 'An example link.' }],
       images: [

@@ -34,6 +34,7 @@ describe('Grafana webhook: mapping', () => {
       occurredAt: '2021-10-12T07:51:03.157Z',
       receivedAt: '2024-05-01T12:00:00.000Z',
       class: 'High memory usage',
+      description: 'The system has high memory usage',
       details: {
         labels: { alertname: 'High memory usage', team: 'blue', zone: 'us-1' },
         annotations: {
@@ -110,6 +111,14 @@ describe('Grafana webhook: mapping', () => {
     const alert = first(withField(firing, 'alerts.0.valueString', "[ metric='' labels={} value=14151.33 ]"));
     expect(alert.details.values).toEqual({ B: 44.23943737541908, C: 1 });
     expect(alert.details.valueString).toBe("[ metric='' labels={} value=14151.33 ]");
+    // What a responder reads first: the rule's description, then the value that fired it.
+    expect(alert.description).toBe(
+      "The system has high memory usage\nValue: [ metric='' labels={} value=14151.33 ]",
+    );
+    const bare = first(
+      withField(withField(firing, 'alerts.0.annotations', {}), 'alerts.0.valueString', 'v=1'),
+    );
+    expect(bare.description).toBe('Value: v=1');
   });
 
   it('uses a stable hash of the sorted labels as dedup key when there is no fingerprint', () => {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { normalizeTimestamp, truncate } from '#formats/shared';
+import { descriptionOf, normalizeTimestamp, truncate } from '#formats/shared';
 
 describe('vendor timestamps', () => {
   it.each([
@@ -45,5 +45,29 @@ describe('truncate', () => {
     const cut = truncate(`ab${'🔥'.repeat(3)}`, 4);
     expect(cut).toBe('ab…');
     expect(cut.length).toBeLessThanOrEqual(4);
+  });
+});
+
+describe('descriptionOf', () => {
+  it('keeps text as it is (trimmed), and has nothing for blank or absent', () => {
+    expect(descriptionOf('  Disk almost full\n  on db-1 ')).toBe('Disk almost full\n  on db-1');
+    expect(descriptionOf('   ')).toBeUndefined();
+    expect(descriptionOf(null)).toBeUndefined();
+    expect(descriptionOf(undefined)).toBeUndefined();
+  });
+
+  it('writes a map as key: value lines, nested values as JSON, empty ones left out', () => {
+    expect(
+      descriptionOf({ 'free space': '1%', load: 0.75, ok: false, top: { a: [1] }, none: null, blank: ' ' }),
+    ).toBe('free space: 1%\nload: 0.75\nok: false\ntop: {"a":[1]}');
+    expect(descriptionOf({})).toBeUndefined();
+    expect(descriptionOf([1, 'two'])).toBe('[1,"two"]');
+    expect(descriptionOf(42)).toBe('42');
+  });
+
+  it('cuts it to 1,024 characters, marking the cut', () => {
+    const long = descriptionOf({ log: 'x'.repeat(5000) }) ?? '';
+    expect(long).toHaveLength(1024);
+    expect(long.endsWith('x…')).toBe(true);
   });
 });

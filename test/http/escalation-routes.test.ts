@@ -764,6 +764,47 @@ describe('the incident link of a page: the incident, read-only, for the responde
     );
   });
 
+  it("carries what the first alert's sender said beyond the summary (custom_details) on its pages, the incident page and the incident", async () => {
+    const trigger = (details: unknown) =>
+      postJson('/v2/enqueue', {
+        routing_key: KEY,
+        event_action: 'trigger',
+        dedup_key: 'with-details',
+        payload: {
+          summary: 'Checkout errors above 5%',
+          source: 'checkout-api',
+          severity: 'warning',
+          custom_details: details,
+        },
+      });
+    const first = {
+      'error rate': '7.2%',
+      region: 'eu-west-1',
+      top: { path: '/pay', '<b>': 1 },
+      note: 'a\u0007b',
+    };
+    expect((await trigger(first)).status).toBe(202);
+    await bus.drain();
+    // A later alert of the same incident says something else: the first one's stays.
+    expect((await trigger({ 'error rate': '9.9%' })).status).toBe(202);
+    await bus.drain();
+    const opened = (await pipeline.store.list({})).incidents.find((i) => i.dedupKey === 'with-details');
+    const id = opened?.id ?? '';
+    const said = 'error rate: 7.2%\nregion: eu-west-1\ntop: {"path":"/pay","<b>":1}\nnote: a\u0007b';
+    expect(opened?.alertCount).toBe(2);
+    expect((await pipeline.store.get(id))?.description).toBe(said);
+    const sent = pipeline.pager.inbox.filter((e) => e.page.incident.id === id);
+    const email = sent.find((e) => e.page.contact.type === 'email');
+    expect(email?.rendered.email).toContain(
+      'Source: checkout-api\nLevel: 1\n\nerror rate: 7.2%\nregion: eu-west-1\ntop: {"path":"/pay","<b>":1}\nnote: a b\n\nAcknowledge: ',
+    );
+    expect(JSON.parse(email?.rendered.json ?? '{}').incident.description).toBe(said);
+    const html = await (await app.request(incidentLinkFromInbox(id))).text();
+    expect(html).toContain(
+      '<p class="said">error rate: 7.2%\nregion: eu-west-1\ntop: {&quot;path&quot;:&quot;/pay&quot;,&quot;&lt;b&gt;&quot;:1}\nnote: a\u0007b</p>',
+    );
+  });
+
   it("GET shows the incident, its timeline and the responder's own links as buttons, and changes nothing", async () => {
     const { id } = await openIncident();
     const path = incidentLinkFromInbox(id);

@@ -1576,6 +1576,7 @@ function upsertCommand(
         : []),
       ...(options.escalationPolicy ? ['escalationPolicy = if_not_exists(escalationPolicy, :policy)'] : []),
       ...(options.impact ? ['impact = if_not_exists(impact, :impact)'] : []),
+      ...(alert.description ? ['description = if_not_exists(description, :description)'] : []),
       ...(options.timeZone
         ? ['gsi3pk = if_not_exists(gsi3pk, :day), gsi3sk = if_not_exists(gsi3sk, :daySk)']
         : []),
@@ -1613,6 +1614,7 @@ function upsertCommand(
         : {}),
       ...(options.escalationPolicy ? { ':policy': options.escalationPolicy } : {}),
       ...(options.impact ? { ':impact': options.impact } : {}),
+      ...(alert.description ? { ':description': alert.description } : {}),
       // Open, it belongs to the day of the start it is given here (not of the alert's own time).
       ...(options.timeZone
         ? {
@@ -1781,6 +1783,7 @@ function toIncident(item: Item): Incident {
     ...(isItem(item.snooze) ? { snooze: item.snooze as unknown as Incident['snooze'] } : {}),
     checklist: (item.checklist ?? {}) as Incident['checklist'],
     links: Array.isArray(item.links) ? (item.links as Incident['links']) : [],
+    ...optional('description'),
     reassessSeq: Number(item.reassessSeq ?? 0),
     alertCount: Number(item.alertCount),
     lastAlertAt: String(item.lastAlertAt),
