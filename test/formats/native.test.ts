@@ -45,11 +45,13 @@ describe('native Klaxon alerts on the bus', () => {
         occurredAt: '2024-05-01T11:58:00+02:00',
         receivedAt: '2024-05-01T12:00:00Z',
         details: { depth: 1200 },
+        description: 'Queue depth 1200 (limit 1000)\nsince the 11:55 deploy',
         links: [{ href: 'https://orders.example.com/queue', text: 'Queue' }],
       },
       envelope,
     );
     expect(alert).toMatchObject({
+      description: 'Queue depth 1200 (limit 1000)\nsince the 11:55 deploy',
       eventKey: 'orders:42',
       action: 'resolve',
       severity: 'warning',
@@ -107,6 +109,12 @@ describe('native Klaxon alerts on the bus', () => {
   it('refuses a detail without summary, naming the field', () => {
     const { summary: _, ...withoutSummary } = minimal;
     expect(badFields(() => nativeToAlert(withoutSummary, envelope))).toEqual(['summary']);
+  });
+
+  it('refuses a description over 1,024 characters, naming it', () => {
+    expect(badFields(() => nativeToAlert({ ...minimal, description: 'd'.repeat(1025) }, envelope))).toEqual([
+      'description',
+    ]);
   });
 
   // Regression test: a native alert for a service the config does not have (a typo) opened an
