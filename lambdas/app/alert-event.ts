@@ -1,8 +1,19 @@
 import type { Alert } from '#core/alert';
 import { configuredService, type KlaxonConfig } from '#core/config';
 import { ValidationError } from '#core/errors';
-import { ALERT_DETAIL_TYPE, CLOUDWATCH_DETAIL_TYPE, CLOUDWATCH_SOURCE } from '#core/routing';
-import { cloudWatchToAlert, parseCloudWatchAlarmEvent } from '#formats/cloudwatch';
+import {
+  ALERT_DETAIL_TYPE,
+  CLOUDWATCH_CONFIG_DETAIL_TYPE,
+  CLOUDWATCH_DETAIL_TYPE,
+  CLOUDWATCH_SOURCE,
+} from '#core/routing';
+import {
+  cloudWatchDeletionToAlert,
+  cloudWatchServicesOf,
+  cloudWatchToAlert,
+  parseCloudWatchAlarmDeletion,
+  parseCloudWatchAlarmEvent,
+} from '#formats/cloudwatch';
 import { nativeToAlert } from '#formats/native';
 import type { EscalationDeps } from './escalation.ts';
 import type { AlertOutcome } from './ports.ts';
@@ -58,6 +69,26 @@ export async function handleAlertEvent(event: RoutedEvent, deps: AlertEventDeps)
   // for a replay after its incident was resolved (an alert received after that would be new).
   const time = Date.parse(event.time);
   const receivedAt = Number.isNaN(time) ? deps.clock().toISOString() : new Date(time).toISOString();
+  if (event.source === CLOUDWATCH_SOURCE && event['detail-type'] === CLOUDWATCH_CONFIG_DETAIL_TYPE) {
+    return noteDeletedAlarm(parseCloudWatchAlarmDeletion(event), deps, receivedAt);
+  }
   const alert = alertFromEvent(event, deps.config, receivedAt);
   return processAlert(alert, deps);
+}
+
+/**
+ * A deleted alarm: noted on its open incident, under whichever service it was filed (the name
+ * routes it, or a tag did — see cloudWatchServicesOf); an alarm with no open incident changes
+ * nothing.
+ */
+async function noteDeletedAlarm(
+  event: Parameters<typeof cloudWatchDeletionToAlert>[0],
+  deps: AlertEventDeps,
+  receivedAt: string,
+): Promise<AlertOutcome> {
+  for (const service of cloudWatchServicesOf(event.detail.alarmName, deps.config)) {
+    const outcome = await processAlert(cloudWatchDeletionToAlert(event, deps.config, receivedAt, service), deps);
+    if (outcome.kind !== 'ignored' || outcome.incident !== undefined) return outcome;
+  }
+  return { kind: 'ignored', reason: 'the deleted alarm has no open incident' };
 }

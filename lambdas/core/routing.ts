@@ -12,6 +12,8 @@ export const INGEST_SOURCE = 'klaxon.ingest';
 export const KLAXON_SOURCE = 'klaxon';
 export const CLOUDWATCH_SOURCE = 'aws.cloudwatch';
 export const CLOUDWATCH_DETAIL_TYPE = 'CloudWatch Alarm State Change';
+/** CloudWatch's event for an alarm created, updated or deleted: only deletions are routed. */
+export const CLOUDWATCH_CONFIG_DETAIL_TYPE = 'CloudWatch Alarm Configuration Change';
 
 export type BusName = 'klaxon' | 'default';
 export type RouteTarget = 'processAlert';
@@ -45,6 +47,17 @@ export const ROUTES: readonly Route[] = [
     description: 'CloudWatch alarm state changes from the default bus',
     bus: 'default',
     pattern: { source: [CLOUDWATCH_SOURCE], 'detail-type': [CLOUDWATCH_DETAIL_TYPE] },
+    target: 'processAlert',
+  },
+  {
+    id: 'CloudWatchAlarmDeletionsToProcessor',
+    description: 'CloudWatch alarm deletions from the default bus, noted on the open incident of the alarm',
+    bus: 'default',
+    pattern: {
+      source: [CLOUDWATCH_SOURCE],
+      'detail-type': [CLOUDWATCH_CONFIG_DETAIL_TYPE],
+      detail: { operation: ['delete'] },
+    },
     target: 'processAlert',
   },
 ];

@@ -4,7 +4,7 @@ import type { Alert, AlertAction, SourceSeverity } from '#core/alert';
 import type { KlaxonConfig } from '#core/config';
 import { ConfigError } from '#core/errors';
 import { lazySchema } from '#core/lazy';
-import { CLOUDWATCH_DETAIL_TYPE, CLOUDWATCH_SOURCE } from '#core/routing';
+import { CLOUDWATCH_CONFIG_DETAIL_TYPE, CLOUDWATCH_DETAIL_TYPE, CLOUDWATCH_SOURCE } from '#core/routing';
 import { parseOrThrow } from '#core/validation';
 import {
   descriptionOf,
@@ -113,6 +113,84 @@ export const CloudWatchAlarmEventSchema = /* @__PURE__ */ lazySchema(() =>
 );
 
 export type CloudWatchAlarmEvent = z.output<typeof CloudWatchAlarmEventSchema>;
+
+/**
+ * A "CloudWatch Alarm Configuration Change" event of a deleted alarm (the route passes only
+ * `operation: delete`). Loose beyond what Klaxon reads: the alarm's name and ARN, and when.
+ */
+export const CloudWatchAlarmDeletionSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    id: z.string().min(1).max(255),
+    'detail-type': z.literal(CLOUDWATCH_CONFIG_DETAIL_TYPE, { error: `must be "${CLOUDWATCH_CONFIG_DETAIL_TYPE}"` }),
+    source: z.literal(CLOUDWATCH_SOURCE, { error: `must be "${CLOUDWATCH_SOURCE}"` }),
+    account: z.string().min(1),
+    time: VendorTimestamp,
+    region: z.string().regex(AWS_REGION, 'must be an AWS region such as us-east-1'),
+    resources: z.array(z.string().min(1)).min(1, 'must hold the alarm ARN'),
+    detail: z.looseObject({
+      alarmName: z.string().min(1).max(MAX_SHORT),
+      operation: z.literal('delete', { error: 'must be "delete": only deleted alarms are routed here' }),
+    }),
+  }),
+);
+
+export type CloudWatchAlarmDeletion = z.output<typeof CloudWatchAlarmDeletionSchema>;
+
+export function parseCloudWatchAlarmDeletion(event: unknown): CloudWatchAlarmDeletion {
+  return parseOrThrow(CloudWatchAlarmDeletionSchema, event, 'CloudWatch alarm deletion');
+}
+
+/**
+ * The services an alarm's incident may be filed under, in the rules' order: a deletion carries
+ * no tags, so each rule whose name prefix fits and that needs a tag may have been the one that
+ * matched; the first that needs none always matches (the default service, if none does).
+ */
+export function cloudWatchServicesOf(alarmName: string, config: KlaxonConfig): string[] {
+  const cw = config.cloudwatch;
+  if (cw === undefined) return [];
+  const candidates: string[] = [];
+  for (const rule of cw.rules) {
+    if (rule.alarmNamePrefix !== undefined && !alarmName.startsWith(rule.alarmNamePrefix)) continue;
+    candidates.push(rule.service);
+    if (rule.tag === undefined) return [...new Set(candidates)];
+  }
+  return [...new Set([...candidates, cw.defaultService])];
+}
+
+/**
+ * A deleted alarm, as a `record` for the open incident of its key under `service`: CloudWatch
+ * will send no OK for it, so the incident stays open until a person resolves it — the note says
+ * so. It does not resolve the incident: a deletion says nothing of the problem (an alarm renamed
+ * in a deploy is deleted while its resource still fails; one deleted by mistake or on purpose
+ * must not close what it watched).
+ */
+export function cloudWatchDeletionToAlert(
+  event: CloudWatchAlarmDeletion,
+  config: KlaxonConfig,
+  receivedAt: string,
+  service: string,
+): Alert {
+  const { alarmName } = event.detail;
+  const arn = event.resources[0] ?? '';
+  return {
+    eventKey: `cloudwatch:${event.id}`,
+    service,
+    dedupKey: dedupKeyOf(arn),
+    action: 'record',
+    summary: truncate(
+      `CloudWatch alarm ${alarmName} was deleted: it will send no OK for this incident; resolve it by hand once the problem is over`,
+      MAX_SUMMARY,
+    ),
+    source: truncate(`${event.account}/${event.region}`, MAX_SHORT),
+    severity: routeCloudWatchAlarm(alarmName, config).severity,
+    occurredAt: toIso(event.time),
+    receivedAt,
+    details: { alarmName, alarmArn: arn, account: event.account, region: event.region, operation: 'delete' },
+    links: [],
+    images: [],
+    origin: 'cloudwatch',
+  };
+}
 
 /** Validates an EventBridge event; throws ValidationError naming each bad field (`detail.state.value`). */
 export function parseCloudWatchAlarmEvent(event: unknown): CloudWatchAlarmEvent {

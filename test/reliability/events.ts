@@ -48,3 +48,22 @@ export function cloudWatchEvent(
     },
   };
 }
+
+/**
+ * A "CloudWatch Alarm Configuration Change" event of the same alarm, deleted at `at` (the shape
+ * AWS documents: `operation`, the alarm's name, its last state and configuration).
+ */
+export function cloudWatchDeletion(at: string, id: string = randomUUID()): BusEnvelope {
+  return {
+    ...CLOUDWATCH,
+    id,
+    'detail-type': 'CloudWatch Alarm Configuration Change',
+    time: at,
+    detail: {
+      alarmName: (CLOUDWATCH.detail as unknown as { alarmName: string }).alarmName,
+      operation: 'delete',
+      state: { value: 'ALARM', timestamp: at },
+      configuration: (CLOUDWATCH.detail as unknown as { configuration: unknown }).configuration,
+    },
+  };
+}

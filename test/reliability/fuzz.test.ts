@@ -15,7 +15,7 @@ import { makeAlert } from '../support/alerts.ts';
 import { startTestDynamo } from '../support/dynamo.ts';
 import { EVENTS_METHODS, PAGER_METHODS, STORE_METHODS, TIMERS_METHODS } from '../support/faults.ts';
 import { type Pipeline, startPipeline } from '../support/pipeline.ts';
-import { alertEvent, cloudWatchEvent } from './events.ts';
+import { alertEvent, cloudWatchDeletion, cloudWatchEvent } from './events.ts';
 import { dotted, type Json, mutated, names, nastyString, type Path } from './mutate.ts';
 import { HOUR, MINUTE, reliabilityConfig, START, scanTable, type TestDynamo } from './support.ts';
 
@@ -1147,13 +1147,42 @@ describe('handleAlertEvent', () => {
     expect(refused).toBeGreaterThan(0);
   });
 
+  it('CloudWatch alarm deletions, mutated anywhere: noted, ignored, or a ValidationError naming the mutated field', async () => {
+    await handleAlertEvent(cloudWatchEvent('ALARM', START, 'fuzz-deletion-open'), deps);
+    const deletion = cloudWatchDeletion(START, 'fuzz-deletion') as unknown as Json;
+    let refused = 0;
+    await check(
+      mutated(deletion),
+      async ({ mutations, value }) => {
+        const result = await expectHandled(
+          () =>
+            handleAlertEvent(
+              {
+                ...(value as object),
+                source: 'aws.cloudwatch',
+                'detail-type': 'CloudWatch Alarm Configuration Change',
+              } as never,
+              deps,
+            ),
+          mutations.map((m) => m.path),
+        );
+        if (!result.ok) refused++;
+      },
+      RUNS / 4,
+    );
+    expect(refused).toBeGreaterThan(0);
+  });
+
   it('events no route sends here: a ValidationError naming detail-type', async () => {
     await check(
       fc.tuple(nastyString, nastyString),
       async ([source, detailType]) => {
         fc.pre(
           detailType !== 'Klaxon Alert' &&
-            !(source === 'aws.cloudwatch' && detailType === 'CloudWatch Alarm State Change'),
+            !(
+              source === 'aws.cloudwatch' &&
+              ['CloudWatch Alarm State Change', 'CloudWatch Alarm Configuration Change'].includes(detailType)
+            ),
         );
         const result = await expectHandled(() =>
           handleAlertEvent(
