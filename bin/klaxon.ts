@@ -11,8 +11,9 @@ import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { InvokeCommand, LambdaClient } from '@aws-sdk/client-lambda';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { createIntegration } from '#app/ingest';
+import type { FollowedItem } from '#core/analysis';
 import { KlaxonError } from '#core/errors';
-import { daysBetween, previousDay, type Rollup } from '#core/metrics';
+import { daysBetween, localDay, previousDay, type Rollup } from '#core/metrics';
 import { configPath, dataDir, loadConfigFile } from '#local/settings';
 import { ApiError, apiClient, localToken, localUrl, notApplying, UsageError } from '../cli/client.ts';
 import { renderReplay, replayLocalDeadLetters, replaySqsDeadLetters } from '../cli/dlq.ts';
@@ -24,7 +25,7 @@ import {
   synopsis,
 } from '../cli/incident.ts';
 import { buildReport, periods, progressBar, renderReport } from '../cli/report.ts';
-import { tableStore } from '../cli/table.ts';
+import { tableActionItems, tableStore } from '../cli/table.ts';
 
 const options = {
   service: { type: 'string' },
@@ -119,6 +120,8 @@ ${LOCAL_TARGET}  --function <name>    a deployed stack's rollup function (Rollup
     summary: 'MTTD, MTTA, MTTR, MTBF against the period before, with recommendations.',
     details: `MTTD, MTTA, MTTR, MTBF (mean, p50, p90) for the --period days ending --to, against the
 period before: target breaches, worst services, and recommendations. Reads the nightly rollups.
+Also the postmortem action items due in each period (done on time, late, still open) and those
+overdue today, by deadline days in the config's timeZone.
 
 Options:
   --period <days>      1..366 (default 30)
@@ -369,13 +372,17 @@ async function metrics(values: Values): Promise<number> {
   const to = values.to
     ? dayOption('to', values.to)
     : previousDay(new Date(), await timeZoneOf(values.config ?? configPath()));
+  // Action items' deadlines are days in the team's zone: without a config to say which, left out.
+  const zone = await timeZoneOf(values.config ?? configPath()).catch(() => undefined);
   const range = periods(to, period);
   const [from] = range.previous;
   let rollups: Rollup[];
+  let items: FollowedItem[] = [];
   if (values.table) {
     const { store, client } = await tableStore(values.table, values.region);
     try {
       rollups = await store.listRollups(from, to);
+      if (zone !== undefined) items = await tableActionItems(values.table, client);
     } finally {
       client.destroy();
     }
@@ -392,11 +399,20 @@ async function metrics(values: Values): Promise<number> {
       rollups.push(...page.rollups);
       next = page.next;
     }
+    if (zone !== undefined)
+      items = (
+        await client.json<{ actionItems: FollowedItem[] }>({ method: 'GET', path: '/api/action-items' })
+      ).actionItems;
   }
-  const report = buildReport(rollups, to, period);
+  const report = buildReport(
+    rollups,
+    to,
+    period,
+    zone === undefined ? undefined : { items, timeZone: zone, today: localDay(new Date(), zone) },
+  );
   process.stdout.write(
     values.json
-      ? `${JSON.stringify({ current: report.current, previous: report.previous, comparisons: report.comparisons, worst: report.worst, recommendations: report.recommendations })}\n`
+      ? `${JSON.stringify({ current: report.current, previous: report.previous, comparisons: report.comparisons, worst: report.worst, recommendations: report.recommendations, actionItems: report.actionItems })}\n`
       : renderReport(report, {
           compareServices: values['compare-services'],
           bySeverity: values['by-severity'],

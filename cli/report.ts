@@ -1,10 +1,15 @@
 import {
+  type ActionItemSummary,
+  actionItemFindings,
   type Comparison,
   compare,
+  type FollowedItem,
   formatDuration,
   type GroupSummary,
+  overdueActionItems,
   type PeriodSummary,
   recommendations,
+  summarizeActionItems,
   summarizePeriod,
   worstServices,
 } from '#core/analysis';
@@ -17,6 +22,20 @@ export interface MetricsReport {
   readonly comparisons: Comparison[];
   readonly worst: { mtta: { service: string; value: number }[]; mttr: { service: string; value: number }[] };
   readonly recommendations: string[];
+  /** The postmortem action items due in each period, and those overdue today. */
+  readonly actionItems?: {
+    readonly current: ActionItemSummary;
+    readonly previous: ActionItemSummary;
+    readonly overdue: number;
+  };
+}
+
+/** The action items to follow up, with the team's zone and today's day in it. */
+export interface ActionItemsInput {
+  readonly items: readonly FollowedItem[];
+  readonly timeZone: string;
+  /** YYYY-MM-DD in `timeZone`: items open with an earlier deadline are overdue. */
+  readonly today: string;
 }
 
 /** The period of `days` days ending on `to`, and the one before it. */
@@ -26,17 +45,42 @@ export function periods(to: string, days: number): { current: [string, string]; 
   return { current: [shift(days - 1), to], previous: [shift(2 * days - 1), shift(days)] };
 }
 
-export function buildReport(rollups: readonly Rollup[], to: string, days: number): MetricsReport {
+export function buildReport(
+  rollups: readonly Rollup[],
+  to: string,
+  days: number,
+  actions?: ActionItemsInput,
+): MetricsReport {
   const p = periods(to, days);
   const within = ([from, until]: [string, string]) => rollups.filter((r) => r.day >= from && r.day <= until);
   const current = summarizePeriod(within(p.current), ...p.current);
   const previous = summarizePeriod(within(p.previous), ...p.previous);
+  const followed =
+    actions === undefined
+      ? undefined
+      : {
+          current: summarizeActionItems(actions.items, ...p.current, actions.timeZone),
+          previous: summarizeActionItems(actions.items, ...p.previous, actions.timeZone),
+          overdue: overdueActionItems(actions.items, actions.today),
+        };
   return {
     current,
     previous,
     comparisons: compare(current, previous),
     worst: { mtta: worstServices(current, 'mtta', 3), mttr: worstServices(current, 'mttr', 3) },
-    recommendations: recommendations(current, previous),
+    recommendations: [
+      ...recommendations(current, previous),
+      ...(followed ? actionItemFindings(followed.current, followed.previous, followed.overdue) : []),
+    ],
+    ...(followed
+      ? {
+          actionItems: {
+            current: followed.current,
+            previous: followed.previous,
+            overdue: followed.overdue.length,
+          },
+        }
+      : {}),
   };
 }
 
@@ -125,6 +169,23 @@ export function renderReport(
     out.push(
       '',
       `Slowest to acknowledge: ${report.worst.mtta.map((w) => `${w.service} ${fmt(w.value)}`).join(', ')}`,
+    );
+  }
+  const items = report.actionItems;
+  if (items !== undefined && (items.current.due > 0 || items.previous.due > 0 || items.overdue > 0)) {
+    const share = (s: ActionItemSummary) => (s.onTime === null ? '—' : `${Math.round(s.onTime * 100)}%`);
+    out.push(
+      '',
+      'Postmortem action items (by deadline)',
+      table([
+        ['', 'now', 'before'],
+        ['due', String(items.current.due), String(items.previous.due)],
+        ['done on time', String(items.current.doneOnTime), String(items.previous.doneOnTime)],
+        ['done late', String(items.current.doneLate), String(items.previous.doneLate)],
+        ['still open', String(items.current.open), String(items.previous.open)],
+        ['on time', share(items.current), share(items.previous)],
+      ]),
+      `Overdue today: ${items.overdue}`,
     );
   }
   if (options.verbose && current.missingDays.length > 0) {

@@ -1,5 +1,6 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import type { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
+import type { ActionItemRecord } from '#app/ports';
 
 /**
  * A deployed stack's table (`--table`, `--region`), with your AWS credentials; destroy the client
@@ -16,4 +17,16 @@ export async function tableStore(
   ]);
   const client = new DynamoDBClient(region ? { region } : {});
   return { client, store: new DynamoDbIncidentStore({ tableName, client: documentClient(client) }) };
+}
+
+/** Every action item in a deployed stack's table (open and done), with a client of tableStore. */
+export async function tableActionItems(
+  tableName: string,
+  client: DynamoDBClient,
+): Promise<ActionItemRecord[]> {
+  const [{ documentClient }, { DynamoDbActionItemStore }] = await Promise.all([
+    import('#adapters/aws/dynamodb-client'),
+    import('#adapters/aws/action-item-store'),
+  ]);
+  return new DynamoDbActionItemStore({ tableName, client: documentClient(client) }).listActionItems({});
 }

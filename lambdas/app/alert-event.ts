@@ -87,7 +87,10 @@ async function noteDeletedAlarm(
   receivedAt: string,
 ): Promise<AlertOutcome> {
   for (const service of cloudWatchServicesOf(event.detail.alarmName, deps.config)) {
-    const outcome = await processAlert(cloudWatchDeletionToAlert(event, deps.config, receivedAt, service), deps);
+    const outcome = await processAlert(
+      cloudWatchDeletionToAlert(event, deps.config, receivedAt, service),
+      deps,
+    );
     if (outcome.kind !== 'ignored' || outcome.incident !== undefined) return outcome;
   }
   return { kind: 'ignored', reason: 'the deleted alarm has no open incident' };

@@ -1,4 +1,4 @@
-import { daysBetween, type Rollup, round3, summarize, TARGETS } from './metrics.ts';
+import { daysBetween, localDay, type Rollup, round3, summarize, TARGETS } from './metrics.ts';
 import { SEVERITIES, type Severity } from './severity.ts';
 
 /**
@@ -262,6 +262,90 @@ export function recommendations(current: PeriodSummary, previous: PeriodSummary)
   if (stillOpen >= STILL_OPEN_MIN && stillOpen >= STILL_OPEN_SHARE * incidents) {
     const share = Math.round((stillOpen / incidents) * 100);
     out.push(`${stillOpen} of ${incidents} incidents (${share}%) are still open: ${ADVICE.open}`);
+  }
+  return out;
+}
+
+/** What `summarizeActionItems` reads of an action item (ActionItemRecord has these). */
+export interface FollowedItem {
+  readonly incidentId: string;
+  readonly action: string;
+  readonly owner: string;
+  /** YYYY-MM-DD, a day in the team's zone. */
+  readonly deadline: string;
+  readonly status: 'open' | 'done';
+  /** When it was marked done (an instant). */
+  readonly doneAt?: string;
+}
+
+/**
+ * What became of the postmortem action items due in a period — PRACTICE: "Ignore action item
+ * completion → same incidents repeat". An item counts in the period its deadline falls in.
+ */
+export interface ActionItemSummary {
+  readonly due: number;
+  /** Done by the end of their deadline's day, in the team's zone. */
+  readonly doneOnTime: number;
+  readonly doneLate: number;
+  /** Not done yet (past their deadline, or due later in the period than today). */
+  readonly open: number;
+  /** doneOnTime / due, rounded to 0.001; null with nothing due. */
+  readonly onTime: number | null;
+}
+
+export function summarizeActionItems(
+  items: readonly FollowedItem[],
+  from: string,
+  to: string,
+  timeZone: string,
+): ActionItemSummary {
+  const due = items.filter((i) => i.deadline >= from && i.deadline <= to);
+  const onTime = (i: FollowedItem) =>
+    i.status === 'done' && i.doneAt !== undefined && localDay(i.doneAt, timeZone) <= i.deadline;
+  const doneOnTime = due.filter(onTime).length;
+  const open = due.filter((i) => i.status === 'open').length;
+  return {
+    due: due.length,
+    doneOnTime,
+    doneLate: due.length - doneOnTime - open,
+    open,
+    onTime: due.length === 0 ? null : round3(doneOnTime / due.length),
+  };
+}
+
+/** Open items whose deadline is before `today` (YYYY-MM-DD in the team's zone), oldest deadline first. */
+export function overdueActionItems<T extends FollowedItem>(items: readonly T[], today: string): T[] {
+  return items
+    .filter((i) => i.status === 'open' && i.deadline < today)
+    .sort((a, b) => compareStrings(a.deadline, b.deadline) || compareStrings(a.incidentId, b.incidentId));
+}
+
+/** Below this share of items done on time (with at least ACTION_ITEMS_MIN due), it is called out. */
+export const ACTION_ITEMS_ON_TIME = 0.8;
+export const ACTION_ITEMS_MIN = 3;
+
+/** The action items' recommendations: overdue ones to follow up, a low on-time share. */
+export function actionItemFindings(
+  current: ActionItemSummary,
+  previous: ActionItemSummary,
+  overdue: readonly FollowedItem[],
+): string[] {
+  const out: string[] = [];
+  const [oldest] = overdue;
+  if (oldest !== undefined) {
+    out.push(
+      `${overdue.length} postmortem action item${overdue.length === 1 ? ' is' : 's are'} past ${overdue.length === 1 ? 'its' : 'their'} deadline ` +
+        `(oldest: "${oldest.action}", @${oldest.owner}, due ${oldest.deadline}, incident ${oldest.incidentId}): ` +
+        'follow them up with their owners — unfinished action items let the same incidents repeat.',
+    );
+  }
+  if (current.onTime !== null && current.due >= ACTION_ITEMS_MIN && current.onTime < ACTION_ITEMS_ON_TIME) {
+    const before =
+      previous.onTime === null ? '' : ` (${Math.round(previous.onTime * 100)}% the period before)`;
+    out.push(
+      `${Math.round(current.onTime * 100)}% of the ${current.due} action items due in the period were done by their deadline${before}: ` +
+        'set deadlines the owners can keep, and review open items at each postmortem meeting.',
+    );
   }
   return out;
 }

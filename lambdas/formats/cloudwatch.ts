@@ -121,7 +121,9 @@ export type CloudWatchAlarmEvent = z.output<typeof CloudWatchAlarmEventSchema>;
 export const CloudWatchAlarmDeletionSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({
     id: z.string().min(1).max(255),
-    'detail-type': z.literal(CLOUDWATCH_CONFIG_DETAIL_TYPE, { error: `must be "${CLOUDWATCH_CONFIG_DETAIL_TYPE}"` }),
+    'detail-type': z.literal(CLOUDWATCH_CONFIG_DETAIL_TYPE, {
+      error: `must be "${CLOUDWATCH_CONFIG_DETAIL_TYPE}"`,
+    }),
     source: z.literal(CLOUDWATCH_SOURCE, { error: `must be "${CLOUDWATCH_SOURCE}"` }),
     account: z.string().min(1),
     time: VendorTimestamp,

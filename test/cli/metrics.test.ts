@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { addActionItem, updateActionItem } from '#app/command';
 import { processAlert } from '#app/process-alert';
 import { type LocalRuntime, startLocalRuntime } from '#local/runtime';
 import { makeAlert } from '../support/alerts.ts';
@@ -123,6 +124,62 @@ describe('klaxon rollup and klaxon metrics against the running local pipeline', 
     const empty = await klaxon('metrics', '--period', '5', '--to', '2026-10-01');
     expect(empty.stdout).toContain(
       '- None: no incident in the period (a day is counted once rolled up, the night after it).',
+    );
+  });
+
+  it("reports the postmortem action items due in each period: done on time (by their deadline's day in the team's zone), late, open, and those overdue", async () => {
+    const [incident] = (await runtime.store.list({})).incidents;
+    const id = incident?.id ?? '';
+    /** An item due on `deadline`, created the day before; done at `doneAt` (an instant) if given. */
+    const item = async (action: string, deadline: string, doneAt?: string) => {
+      now = new Date(`${deadline}T00:00:00.000Z`);
+      now = new Date(now.getTime() - 86_400_000);
+      const { actionItem } = await addActionItem(
+        id,
+        { action, owner: 'bob', deadline, category: 'Prevent', who: 'alice' },
+        runtime.deps,
+      );
+      if (doneAt === undefined) return;
+      now = new Date(doneAt);
+      await updateActionItem(id, actionItem.id, { status: 'done', who: 'bob' }, runtime.deps);
+    };
+    // Berlin (klaxon.config.json): 22:30 UTC on Nov 17 is 23:30 that day — on time; 23:30 UTC on
+    // Nov 18 is already Nov 19 there — late.
+    await item('Alert on queue depth', '2026-11-17', '2026-11-17T22:30:00.000Z');
+    await item('Add a rollback runbook', '2026-11-18', '2026-11-18T23:30:00.000Z');
+    await item('Load-test checkout', '2026-11-19');
+    await item('Pin the PSP client version', '2026-11-13', '2026-11-12T10:00:00.000Z');
+    // Due after the period: in neither.
+    await item('Quarterly game day', '2026-12-15');
+
+    const json = JSON.parse(
+      (await klaxonAt('2026-11-21T10:00:00Z', 'metrics', '--period', '5', '--to', '2026-11-20', '--json'))
+        .stdout,
+    ) as { actionItems: unknown; recommendations: string[] };
+    expect(json.actionItems).toEqual({
+      current: { due: 3, doneOnTime: 1, doneLate: 1, open: 1, onTime: 0.333 },
+      previous: { due: 1, doneOnTime: 1, doneLate: 0, open: 0, onTime: 1 },
+      overdue: 1,
+    });
+    expect(json.recommendations).toEqual(
+      expect.arrayContaining([
+        `1 postmortem action item is past its deadline (oldest: "Load-test checkout", @bob, due 2026-11-19, incident ${id}): follow them up with their owners — unfinished action items let the same incidents repeat.`,
+        '33% of the 3 action items due in the period were done by their deadline (100% the period before): set deadlines the owners can keep, and review open items at each postmortem meeting.',
+      ]),
+    );
+    const text = (await klaxonAt('2026-11-21T10:00:00Z', 'metrics', '--period', '5', '--to', '2026-11-20'))
+      .stdout;
+    expect(text).toContain(
+      [
+        'Postmortem action items (by deadline)',
+        '              now  before',
+        'due           3    1',
+        'done on time  1    1',
+        'done late     1    0',
+        'still open    1    0',
+        'on time       33%  100%',
+        'Overdue today: 1',
+      ].join('\n'),
     );
   });
 

@@ -1,11 +1,14 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import {
+  actionItemFindings,
   compare,
   formatDuration,
   type GroupSummary,
+  overdueActionItems,
   type PeriodSummary,
   recommendations,
+  summarizeActionItems,
   summarizePeriod,
   worstServices,
 } from '#core/analysis';
@@ -534,6 +537,59 @@ describe('recommendations', () => {
       'MTTR for SEV-3 doubled (1h → 2h): improve runbooks, automate the common fixes and make rollback a single step.',
       'MTBF for web fell 25% (4h → 3h): follow up the postmortem action items and add tests for the failures that recur.',
       '3 of 6 incidents (50%) are still open: triage them — resolve what is over, and mark drills and duplicates "exclude from metrics".',
+    ]);
+  });
+});
+
+describe('postmortem action items', () => {
+  const item = (deadline: string, status: 'open' | 'done', doneAt?: string, incidentId = 'inc1') => ({
+    incidentId,
+    action: `due ${deadline}`,
+    owner: 'bob',
+    deadline,
+    status,
+    ...(doneAt ? { doneAt } : {}),
+  });
+
+  it('counts an item in the period of its deadline; on time by the end of that day in the zone', () => {
+    const items = [
+      // 23:59 in Auckland on Mar 1 is 10:59 UTC: on time; 11:00 UTC is Mar 2 there: late.
+      item('2026-03-01', 'done', '2026-03-01T10:59:00Z'),
+      item('2026-03-01', 'done', '2026-03-01T11:00:00Z'),
+      item('2026-03-02', 'open'),
+      item('2026-02-28', 'done', '2026-02-01T00:00:00Z'),
+    ];
+    expect(summarizeActionItems(items, '2026-03-01', '2026-03-07', 'Pacific/Auckland')).toEqual({
+      due: 3,
+      doneOnTime: 1,
+      doneLate: 1,
+      open: 1,
+      onTime: 0.333,
+    });
+    expect(summarizeActionItems([], '2026-03-01', '2026-03-07', 'UTC')).toEqual({
+      due: 0,
+      doneOnTime: 0,
+      doneLate: 0,
+      open: 0,
+      onTime: null,
+    });
+  });
+
+  it('lists the overdue (open, deadline before today) oldest first, and calls out a low on-time share only from 3 items due', () => {
+    const items = [
+      item('2026-03-05', 'open', undefined, 'b'),
+      item('2026-03-02', 'open'),
+      item('2026-03-09', 'open'),
+    ];
+    expect(overdueActionItems(items, '2026-03-09').map((i) => i.deadline)).toEqual([
+      '2026-03-02',
+      '2026-03-05',
+    ]);
+    const two = { due: 2, doneOnTime: 0, doneLate: 0, open: 2, onTime: 0 };
+    const none = { due: 0, doneOnTime: 0, doneLate: 0, open: 0, onTime: null };
+    expect(actionItemFindings(two, none, [])).toEqual([]);
+    expect(actionItemFindings({ ...two, due: 3, open: 3 }, none, [])).toEqual([
+      '0% of the 3 action items due in the period were done by their deadline: set deadlines the owners can keep, and review open items at each postmortem meeting.',
     ]);
   });
 });

@@ -4,8 +4,8 @@ import { handleAlertEvent } from '#app/alert-event';
 import { ValidationError } from '#core/errors';
 import { ROUTES } from '#core/routing';
 import { cloudWatchDeletion, cloudWatchEvent } from '../reliability/events.ts';
-import { MINUTE, START, scanTable } from '../reliability/support.ts';
-import { startTestDynamo, type TestDynamo } from '../support/dynamo.ts';
+import { MINUTE, START, scanTable, type TestDynamo } from '../reliability/support.ts';
+import { startTestDynamo } from '../support/dynamo.ts';
 import { startPipeline } from '../support/pipeline.ts';
 import { teamConfig } from '../support/team.ts';
 
@@ -92,10 +92,8 @@ describe('a deleted CloudWatch alarm', () => {
   it('refuses a malformed deletion by field, and is ignored without a cloudwatch section', async () => {
     const p = await startPipeline(dynamo, teamConfig(), START);
     const bad = cloudWatchDeletion(at(1));
-    const refused = await handleAlertEvent(
-      { ...bad, detail: { operation: 'update' }, resources: [] },
-      p.deps,
-    ).catch((e: unknown) => e);
+    const malformed = { ...bad, detail: { operation: 'update' }, resources: [] };
+    const refused = await handleAlertEvent(malformed, p.deps).catch((e: unknown) => e);
     expect(refused).toBeInstanceOf(ValidationError);
     expect((refused as ValidationError).errors.map((i) => i.field).sort()).toEqual([
       'detail.alarmName',
