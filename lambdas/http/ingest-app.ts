@@ -435,7 +435,7 @@ export function createIngestApp(deps: IngestAppDeps): Hono {
             outcome.kind === 'acknowledged'
               ? 'Escalation stopped: nobody else is paged for it.'
               : outcome.kind === 'monitoring'
-                ? `Escalation stopped. Klaxon watches the service until ${until ? renderTime(until, deps.config.timeZone) : 'the monitoring period ends'}: if the alert fires again the incident reopens, otherwise it is resolved then.`
+                ? `Escalation stopped. Klaxon watches the service until ${until ? businessStartText(Date.parse(until), deps.config.timeZone) : 'the monitoring period ends'}: if the alert fires again the incident reopens, otherwise it is resolved then.`
                 : 'The incident is resolved and every pending page is cancelled.',
           incidentTitle: incident.title,
         }),
