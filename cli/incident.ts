@@ -1006,15 +1006,13 @@ date, action items, its timeline ([HH:MM] [@who] [TYPE] text) and how far its ch
         i.title,
         ...rows.filter(([, value]) => value !== undefined).map(([k, value]) => `  ${k.padEnd(11)}${value}`),
         // What the first alert's sender said beyond the title, indented under the header.
-        ...(i.description
-          ? ['', ...i.description.split(/\r\n|\r|\n/).map((l) => `  ${l.replace(/\p{Cc}/gu, ' ')}`)]
-          : []),
+        ...(i.description ? ['', ...i.description.split(/\r\n|\r|\n/).map((l) => `  ${l}`)] : []),
         '',
         zone === undefined ? 'Timeline' : `Timeline (${zone})`,
         ...(shown.rendered ?? []).map((l) => `  ${l}`),
       ];
       if (shown.checklist) lines.push('', checklistSummary(shown.checklist));
-      ctx.io.stdout(`${lines.join('\n')}\n`);
+      ctx.io.stdout(`${lines.map(printable).join('\n')}\n`);
       return 0;
     },
   },
@@ -1623,4 +1621,12 @@ export async function runIncidentCommand(
 /** The idempotency key of one invocation's creating request (sent again only by a retry of it). */
 function requestKey(): string {
   return `cli-${randomUUID()}`;
+}
+
+/**
+ * Text senders chose (a title, an alert's description, a timeline entry), safe for a terminal:
+ * control characters but line breaks — escape sequences — and bidi overrides become spaces.
+ */
+function printable(line: string): string {
+  return line.replace(/[^\P{Cc}\n]|[\u202a-\u202e\u2066-\u2069]/gu, ' ');
 }

@@ -92,7 +92,10 @@ function renderEmail(page: Page, timeZone: string): string {
     `Alerts: ${incident.alertCount}`,
     `Source: ${oneLine(incident.source)}`,
     ...(page.level !== undefined ? [`Level: ${page.level}`] : []),
-    ...(incident.description ? ['', ...textLines(incident.description)] : []),
+    // The sender's words under a heading, indented: never taken for Klaxon's own lines below.
+    ...(incident.description
+      ? ['', 'Details:', ...textLines(incident.description).map((l) => (l === '' ? l : `  ${l}`))]
+      : []),
     ...(incident.alertLinks.length > 0
       ? [
           '',
@@ -265,12 +268,15 @@ function oneLine(text: string): string {
   return text.replace(/[\s\p{Cc}]+/gu, ' ').trim();
 }
 
-/** A sender's text as email lines: its own line breaks kept, every other control character a space. */
+/**
+ * A sender's text as email lines: its line breaks and indentation kept, every other control
+ * character (a tab too) a space, runs of blank lines one.
+ */
 function textLines(text: string): string[] {
   return text
     .trim()
     .split(/\r\n|\r|\n/)
-    .map((line) => line.replace(/[\s\p{Cc}]+/gu, ' ').trimEnd())
+    .map((line) => line.replace(/\p{Cc}/gu, ' ').trimEnd())
     .filter((line, i, lines) => line !== '' || (i > 0 && lines[i - 1] !== ''));
 }
 

@@ -2,7 +2,7 @@ import type * as z from 'zod';
 import { type Alert, AlertSchema } from '#core/alert';
 import { lazySchema } from '#core/lazy';
 import { parseOrThrow } from '#core/validation';
-import { normalizeTimestamp, toIso } from './shared.ts';
+import { nonBlank, normalizeTimestamp, toIso } from './shared.ts';
 
 /**
  * The native Klaxon schema: what producers put on the Klaxon bus with detail-type
@@ -60,6 +60,8 @@ export function nativeToAlert(detail: unknown, envelope: NativeEnvelope): Alert 
     receivedAt: alert.receivedAt === undefined ? utcOr(envelope.time) : toIso(alert.receivedAt),
     source: alert.source ?? envelope.source,
     origin: alert.origin ?? 'native',
+    // Blank is nothing said, as in every other format.
+    description: nonBlank(alert.description),
   };
 }
 

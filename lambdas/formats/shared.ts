@@ -75,6 +75,7 @@ export function nonBlank(value: unknown): string | undefined {
 export function descriptionOf(said: unknown): string | undefined {
   if (typeof said === 'string') return optionalText(said, MAX_DESCRIPTION);
   if (said === null || said === undefined) return undefined;
+  if (Array.isArray(said) && said.length === 0) return undefined;
   if (!isPlainObject(said)) return optionalText(JSON.stringify(said), MAX_DESCRIPTION);
   const lines: string[] = [];
   for (const [key, value] of Object.entries(said)) {

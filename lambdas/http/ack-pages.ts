@@ -160,7 +160,7 @@ export function incidentPage(input: IncidentPageInput): string {
     `<h1>Incident</h1>
 ${incidentBox(input.incidentTitle, `${input.severity} · ${input.serviceName} · ${input.status}`)}
 <p>${alerts}${input.acknowledged === undefined ? '' : ` · Acknowledged by ${escapeHtml(input.acknowledged)}`}${input.snoozed === undefined ? '' : ` · Snoozed by ${escapeHtml(input.snoozed)}`}</p>
-${input.source === undefined ? '' : `<p>Source: ${escapeHtml(input.source)}</p>\n`}${input.description === undefined ? '' : `<p class="said">${escapeHtml(input.description)}</p>\n`}${linkList(input.links ?? [])}${input.impact === undefined ? '' : `<p>Impact: ${escapeHtml(input.impact)}</p>\n`}${
+${input.source === undefined ? '' : `<p>Source: ${escapeHtml(input.source)}</p>\n`}${input.description === undefined ? '' : `<p class="said">${escapeHtml(input.description.replace(/[^\P{Cc}\n]/gu, ' '))}</p>\n`}${linkList(input.links ?? [])}${input.impact === undefined ? '' : `<p>Impact: ${escapeHtml(input.impact)}</p>\n`}${
   forms.length === 0
     ? ''
     : `<p>You act as <strong>${escapeHtml(input.responderName)}</strong>; a button acts at once.</p>\n${forms.join('\n')}\n`
@@ -347,7 +347,7 @@ h1{font-size:1.4rem}
 .incident p{margin:.25rem 0}.title{font-weight:600}.meta,.note{color:#555}
 button{font-size:1.1rem;padding:.6rem 1.6rem;border:0;border-radius:.3rem;background:#c62828;color:#fff;cursor:pointer}
 form{display:inline-block;margin:0 .5rem .5rem 0}h2{font-size:1.1rem}
-.timeline{font:13px/1.4 ui-monospace,monospace;padding-left:1rem}.said{white-space:pre-line;overflow-wrap:anywhere}`;
+.timeline{font:13px/1.4 ui-monospace,monospace;padding-left:1rem}.said{white-space:pre-wrap;overflow-wrap:anywhere}`;
 
 function layout(title: string, body: string): string {
   return `<!doctype html>

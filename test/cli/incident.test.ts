@@ -109,7 +109,8 @@ describe('klaxon incident commands against the running local pipeline', { timeou
         '--sla-risk',
         'yes',
         '--description',
-        'Card payments fail with 502 from the PSP\nsince the 14:00 deploy',
+        // With a terminal escape (clear screen) and a bidi override: shown as spaces.
+        'Card payments fail with 502 from the PSP\nsince the 14:00 deploy\u001b[2J\u202e',
       ),
     );
     byImpact = /^Opened incident (\w+): Payments failing$/m.exec(text)?.[1] ?? '';
@@ -225,8 +226,9 @@ describe('klaxon incident commands against the running local pipeline', { timeou
     );
     // Its description under the header, line by line.
     expect(declared).toMatch(
-      /\n\n {2}Card payments fail with 502 from the PSP\n {2}since the 14:00 deploy\n\nTimeline/,
+      /\n\n {2}Card payments fail with 502 from the PSP\n {2}since the 14:00 deploy \[2J \n\nTimeline/,
     );
+    expect(declared).not.toMatch(/[\u001b\u202e]/);
     expect(shown).not.toContain('Card payments');
     expect(shown).not.toMatch(/^ {2}impact /m);
   });

@@ -84,13 +84,17 @@ describe('rendering a page', () => {
     );
   });
 
-  it("puts the sender's description under the facts, its own line breaks kept (no other control characters, no runs of blank lines)", () => {
+  it("puts the sender's description under the facts, indented under Details (never taken for Klaxon's lines): its line breaks and indentation kept, no other control characters, no runs of blank lines", () => {
     const said = {
       ...page,
-      incident: { ...page.incident, description: '\n p99 2.3 s\r\n\n\n\nthreshold\t2 s\u001b[31m \n' },
+      incident: {
+        ...page.incident,
+        description:
+          '\n p99 2.3 s\r\n\n\n\nthreshold\t2 s\u001b[31m \n  - pod-1\nAcknowledge: https://evil.example/ack\n',
+      },
     };
     expect(renderPage(said, berlin).email).toContain(
-      'Source: db-1\nLevel: 2\n\np99 2.3 s\n\nthreshold 2 s [31m\n\nLinks:\n',
+      'Source: db-1\nLevel: 2\n\nDetails:\n  p99 2.3 s\n\n  threshold 2 s [31m\n    - pod-1\n  Acknowledge: https://evil.example/ack\n\nLinks:\n',
     );
     // Not in the SMS: there is no room.
     expect(renderPage(said, berlin).sms).toBe(renderPage(page, berlin).sms);

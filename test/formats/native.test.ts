@@ -111,6 +111,10 @@ describe('native Klaxon alerts on the bus', () => {
     expect(badFields(() => nativeToAlert(withoutSummary, envelope))).toEqual(['summary']);
   });
 
+  it('has no description for a blank one (as every other format)', () => {
+    expect(nativeToAlert({ ...minimal, description: ' \n\t ' }, envelope).description).toBeUndefined();
+  });
+
   it('refuses a description over 1,024 characters, naming it', () => {
     expect(badFields(() => nativeToAlert({ ...minimal, description: 'd'.repeat(1025) }, envelope))).toEqual([
       'description',

@@ -61,6 +61,7 @@ describe('descriptionOf', () => {
       descriptionOf({ 'free space': '1%', load: 0.75, ok: false, top: { a: [1] }, none: null, blank: ' ' }),
     ).toBe('free space: 1%\nload: 0.75\nok: false\ntop: {"a":[1]}');
     expect(descriptionOf({})).toBeUndefined();
+    expect(descriptionOf([])).toBeUndefined();
     expect(descriptionOf([1, 'two'])).toBe('[1,"two"]');
     expect(descriptionOf(42)).toBe('42');
   });

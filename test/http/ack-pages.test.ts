@@ -204,6 +204,15 @@ describe("the incident page (a page's incident link)", () => {
     ).toContain('1 alert Timeline');
   });
 
+  it("shows the alert's description escaped, its line breaks and indentation kept (pre-wrap), other control characters as spaces", () => {
+    const html = incidentPage({
+      ...incident,
+      description: 'pods:\n  name      ready\n  <script>x</script>\u0007',
+    });
+    expect(html).toContain('<p class="said">pods:\n  name      ready\n  &lt;script&gt;x&lt;/script&gt; </p>');
+    expect(html).toContain('.said{white-space:pre-wrap;');
+  });
+
   it("links only an alert's http(s) links; any other scheme (javascript:, data:) is shown as text", () => {
     const html = incidentPage({
       ...incident,

@@ -797,12 +797,12 @@ describe('the incident link of a page: the incident, read-only, for the responde
     const sent = pipeline.pager.inbox.filter((e) => e.page.incident.id === id);
     const email = sent.find((e) => e.page.contact.type === 'email');
     expect(email?.rendered.email).toContain(
-      'Source: checkout-api\nLevel: 1\n\nerror rate: 7.2%\nregion: eu-west-1\ntop: {"path":"/pay","<b>":1}\nnote: a b\n\nAcknowledge: ',
+      'Source: checkout-api\nLevel: 1\n\nDetails:\n  error rate: 7.2%\n  region: eu-west-1\n  top: {"path":"/pay","<b>":1}\n  note: a b\n\nAcknowledge: ',
     );
     expect(JSON.parse(email?.rendered.json ?? '{}').incident.description).toBe(said);
     const html = await (await app.request(incidentLinkFromInbox(id))).text();
     expect(html).toContain(
-      '<p class="said">error rate: 7.2%\nregion: eu-west-1\ntop: {&quot;path&quot;:&quot;/pay&quot;,&quot;&lt;b&gt;&quot;:1}\nnote: a\u0007b</p>',
+      '<p class="said">error rate: 7.2%\nregion: eu-west-1\ntop: {&quot;path&quot;:&quot;/pay&quot;,&quot;&lt;b&gt;&quot;:1}\nnote: a b</p>',
     );
   });
 

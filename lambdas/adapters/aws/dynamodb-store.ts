@@ -1576,7 +1576,9 @@ function upsertCommand(
         : []),
       ...(options.escalationPolicy ? ['escalationPolicy = if_not_exists(escalationPolicy, :policy)'] : []),
       ...(options.impact ? ['impact = if_not_exists(impact, :impact)'] : []),
-      ...(alert.description ? ['description = if_not_exists(description, :description)'] : []),
+      // Always, NULL without one: the opening alert's (or its lack) stays, whichever process
+      // later upserts into the incident (a warm one appends without it).
+      'description = if_not_exists(description, :description)',
       ...(options.timeZone
         ? ['gsi3pk = if_not_exists(gsi3pk, :day), gsi3sk = if_not_exists(gsi3sk, :daySk)']
         : []),
@@ -1614,7 +1616,7 @@ function upsertCommand(
         : {}),
       ...(options.escalationPolicy ? { ':policy': options.escalationPolicy } : {}),
       ...(options.impact ? { ':impact': options.impact } : {}),
-      ...(alert.description ? { ':description': alert.description } : {}),
+      ':description': alert.description ?? null,
       // Open, it belongs to the day of the start it is given here (not of the alert's own time).
       ...(options.timeZone
         ? {
