@@ -90,17 +90,23 @@ const Configuration = /* @__PURE__ */ lazySchema(() =>
   }),
 );
 
-export const CloudWatchAlarmEventSchema = /* @__PURE__ */ lazySchema(() =>
-  z.object({
-    version: z.string().nullish(),
+/** The EventBridge envelope of a CloudWatch alarm event of `detailType`; resources[0] is the alarm ARN. */
+function envelope(detailType: string) {
+  return {
     id: z.string().min(1).max(255),
-    'detail-type': z.literal(CLOUDWATCH_DETAIL_TYPE, { error: `must be "${CLOUDWATCH_DETAIL_TYPE}"` }),
+    'detail-type': z.literal(detailType, { error: `must be "${detailType}"` }),
     source: z.literal(CLOUDWATCH_SOURCE, { error: `must be "${CLOUDWATCH_SOURCE}"` }),
     account: z.string().min(1),
     time: VendorTimestamp,
     region: z.string().regex(AWS_REGION, 'must be an AWS region such as us-east-1'),
-    /** resources[0] is the alarm ARN. */
     resources: z.array(z.string().min(1)).min(1, 'must hold the alarm ARN'),
+  };
+}
+
+export const CloudWatchAlarmEventSchema = /* @__PURE__ */ lazySchema(() =>
+  z.object({
+    version: z.string().nullish(),
+    ...envelope(CLOUDWATCH_DETAIL_TYPE),
     detail: z.object({
       alarmName: z.string().min(1).max(MAX_SHORT),
       state: AlarmState,
@@ -120,15 +126,7 @@ export type CloudWatchAlarmEvent = z.output<typeof CloudWatchAlarmEventSchema>;
  */
 export const CloudWatchAlarmDeletionSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({
-    id: z.string().min(1).max(255),
-    'detail-type': z.literal(CLOUDWATCH_CONFIG_DETAIL_TYPE, {
-      error: `must be "${CLOUDWATCH_CONFIG_DETAIL_TYPE}"`,
-    }),
-    source: z.literal(CLOUDWATCH_SOURCE, { error: `must be "${CLOUDWATCH_SOURCE}"` }),
-    account: z.string().min(1),
-    time: VendorTimestamp,
-    region: z.string().regex(AWS_REGION, 'must be an AWS region such as us-east-1'),
-    resources: z.array(z.string().min(1)).min(1, 'must hold the alarm ARN'),
+    ...envelope(CLOUDWATCH_CONFIG_DETAIL_TYPE),
     detail: z.looseObject({
       alarmName: z.string().min(1).max(MAX_SHORT),
       operation: z.literal('delete', { error: 'must be "delete": only deleted alarms are routed here' }),

@@ -1122,55 +1122,35 @@ describe('handleAlertEvent', () => {
     expect(processed).toBeGreaterThan(0);
   });
 
-  it('CloudWatch-shaped events, mutated anywhere: processed, or a ValidationError naming the mutated field', async () => {
-    const alarm = cloudWatchEvent('ALARM', START, 'c4c1c1c9-6542-e61b-6ef0-8c4d36933a92') as unknown as Json;
+  /** `base` mutated anywhere but its routing fields, through handleAlertEvent: how many were refused. */
+  async function refusedOfMutated(base: Json, detailType: string, runs: number): Promise<number> {
     let refused = 0;
     await check(
-      mutated(alarm),
+      mutated(base),
       async ({ mutations, value }) => {
+        const event = { ...(value as object), source: 'aws.cloudwatch', 'detail-type': detailType };
         const result = await expectHandled(
-          () =>
-            handleAlertEvent(
-              {
-                ...(value as object),
-                source: 'aws.cloudwatch',
-                'detail-type': 'CloudWatch Alarm State Change',
-              } as never,
-              deps,
-            ),
+          () => handleAlertEvent(event as never, deps),
           mutations.map((m) => m.path),
         );
         if (!result.ok) refused++;
       },
-      RUNS / 2,
+      runs,
     );
-    expect(refused).toBeGreaterThan(0);
+    return refused;
+  }
+
+  it('CloudWatch-shaped events, mutated anywhere: processed, or a ValidationError naming the mutated field', async () => {
+    const alarm = cloudWatchEvent('ALARM', START, 'c4c1c1c9-6542-e61b-6ef0-8c4d36933a92') as unknown as Json;
+    expect(await refusedOfMutated(alarm, 'CloudWatch Alarm State Change', RUNS / 2)).toBeGreaterThan(0);
   });
 
   it('CloudWatch alarm deletions, mutated anywhere: noted, ignored, or a ValidationError naming the mutated field', async () => {
     await handleAlertEvent(cloudWatchEvent('ALARM', START, 'fuzz-deletion-open'), deps);
     const deletion = cloudWatchDeletion(START, 'fuzz-deletion') as unknown as Json;
-    let refused = 0;
-    await check(
-      mutated(deletion),
-      async ({ mutations, value }) => {
-        const result = await expectHandled(
-          () =>
-            handleAlertEvent(
-              {
-                ...(value as object),
-                source: 'aws.cloudwatch',
-                'detail-type': 'CloudWatch Alarm Configuration Change',
-              } as never,
-              deps,
-            ),
-          mutations.map((m) => m.path),
-        );
-        if (!result.ok) refused++;
-      },
-      RUNS / 4,
-    );
-    expect(refused).toBeGreaterThan(0);
+    expect(
+      await refusedOfMutated(deletion, 'CloudWatch Alarm Configuration Change', RUNS / 4),
+    ).toBeGreaterThan(0);
   });
 
   it('events no route sends here: a ValidationError naming detail-type', async () => {
