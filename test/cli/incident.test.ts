@@ -228,7 +228,8 @@ describe('klaxon incident commands against the running local pipeline', { timeou
     expect(declared).toMatch(
       /\n\n {2}Card payments fail with 502 from the PSP\n {2}since the 14:00 deploy \[2J \n\nTimeline/,
     );
-    expect(declared).not.toMatch(/[\u001b\u202e]/);
+    expect(declared).not.toContain('\u001b');
+    expect(declared).not.toContain('\u202e');
     expect(shown).not.toContain('Card payments');
     expect(shown).not.toMatch(/^ {2}impact /m);
   });
