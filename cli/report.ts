@@ -59,8 +59,8 @@ export function buildReport(
     actions === undefined
       ? undefined
       : {
-          current: summarizeActionItems(actions.items, ...p.current, actions.timeZone),
-          previous: summarizeActionItems(actions.items, ...p.previous, actions.timeZone),
+          current: summarizeActionItems(actions.items, ...p.current, actions.timeZone, actions.today),
+          previous: summarizeActionItems(actions.items, ...p.previous, actions.timeZone, actions.today),
           overdue: overdueActionItems(actions.items, actions.today),
         };
   return {

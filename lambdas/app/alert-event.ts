@@ -78,20 +78,24 @@ export async function handleAlertEvent(event: RoutedEvent, deps: AlertEventDeps)
 
 /**
  * A deleted alarm: noted on its open incident, under whichever service it was filed (the name
- * routes it, or a tag did — see cloudWatchServicesOf); an alarm with no open incident changes
- * nothing.
+ * routes it, or a tag did — see cloudWatchServicesOf). Not on one opened (or reopened) after the
+ * deletion — a late delivery or a replay, after an alarm of the same name was created again and
+ * fired — nor on one in its monitoring period (its OK came). Otherwise nothing changes.
  */
 async function noteDeletedAlarm(
   event: Parameters<typeof cloudWatchDeletionToAlert>[0],
   deps: AlertEventDeps,
   receivedAt: string,
 ): Promise<AlertOutcome> {
+  const deletedAt = Date.parse(event.time);
   for (const service of cloudWatchServicesOf(event.detail.alarmName, deps.config)) {
-    const outcome = await processAlert(
-      cloudWatchDeletionToAlert(event, deps.config, receivedAt, service),
-      deps,
-    );
-    if (outcome.kind !== 'ignored' || outcome.incident !== undefined) return outcome;
+    const alert = cloudWatchDeletionToAlert(event, deps.config, receivedAt, service);
+    const open = await deps.store.findOpen(service, alert.dedupKey);
+    if (open === undefined) continue;
+    const since = Math.max(Date.parse(open.detectedAt), Date.parse(open.reopenedAt ?? open.detectedAt));
+    if (open.status === 'monitoring' || since > deletedAt)
+      return { kind: 'ignored', reason: 'the deleted alarm has no open incident from before its deletion' };
+    return processAlert(alert, deps);
   }
   return { kind: 'ignored', reason: 'the deleted alarm has no open incident' };
 }

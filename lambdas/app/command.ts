@@ -1222,7 +1222,17 @@ export async function updateActionItem(
   if (change.deadline !== undefined) {
     // A retry the next day of a change to what was then today finds that deadline set already.
     const current = await deps.actionItems.getActionItem(incidentId, itemId);
-    if (current?.deadline !== change.deadline) refusePastDeadline(change.deadline, deps);
+    if (current?.deadline !== change.deadline) {
+      refusePastDeadline(change.deadline, deps);
+      // Done is measured against the deadline it had (klaxon metrics: on time or late).
+      if (current?.status === 'done' && change.status !== 'open')
+        throw new ValidationError('deadline of a done item', [
+          {
+            field: 'deadline',
+            message: 'cannot move the deadline of a done item: reopen it first (status open)',
+          },
+        ]);
+    }
   }
   const updated = await deps.actionItems.updateActionItem(incidentId, itemId, change, {
     who,

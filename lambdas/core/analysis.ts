@@ -287,7 +287,7 @@ export interface ActionItemSummary {
   /** Done by the end of their deadline's day, in the team's zone. */
   readonly doneOnTime: number;
   readonly doneLate: number;
-  /** Not done yet (past their deadline, or due later in the period than today). */
+  /** Not done, their deadline's day over (one still open on or before it is not counted yet). */
   readonly open: number;
   /** doneOnTime / due, rounded to 0.001; null with nothing due. */
   readonly onTime: number | null;
@@ -298,8 +298,15 @@ export function summarizeActionItems(
   from: string,
   to: string,
   timeZone: string,
+  today?: string,
 ): ActionItemSummary {
-  const due = items.filter((i) => i.deadline >= from && i.deadline <= to);
+  // An item still open on its deadline's day is not late yet: counted once that day is over.
+  const due = items.filter(
+    (i) =>
+      i.deadline >= from &&
+      i.deadline <= to &&
+      (i.status === 'done' || today === undefined || i.deadline < today),
+  );
   const onTime = (i: FollowedItem) =>
     i.status === 'done' && i.doneAt !== undefined && localDay(i.doneAt, timeZone) <= i.deadline;
   const doneOnTime = due.filter(onTime).length;

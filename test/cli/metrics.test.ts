@@ -151,6 +151,20 @@ describe('klaxon rollup and klaxon metrics against the running local pipeline', 
     await item('Pin the PSP client version', '2026-11-13', '2026-11-12T10:00:00.000Z');
     // Due after the period: in neither.
     await item('Quarterly game day', '2026-12-15');
+    // Done is measured against the deadline it had: a done item's deadline cannot move (reopen it first).
+    const [late] = (await runtime.deps.actionItems.listActionItems({ status: 'done' })).filter(
+      (i) => i.action === 'Add a rollback runbook',
+    );
+    now = new Date('2026-11-20T08:00:00.000Z');
+    const moved = await updateActionItem(
+      id,
+      late?.id ?? '',
+      { deadline: '2026-11-30', who: 'bob' },
+      runtime.deps,
+    ).catch((e: unknown) => e);
+    expect(moved).toMatchObject({
+      errors: [{ field: 'deadline', message: expect.stringContaining('done item') }],
+    });
 
     const json = JSON.parse(
       (await klaxonAt('2026-11-21T10:00:00Z', 'metrics', '--period', '5', '--to', '2026-11-20', '--json'))

@@ -566,6 +566,14 @@ describe('postmortem action items', () => {
       open: 1,
       onTime: 0.333,
     });
+    // Asked on Mar 2 (--to today): the item still open on its deadline's day is not late yet.
+    expect(
+      summarizeActionItems(items, '2026-03-01', '2026-03-07', 'Pacific/Auckland', '2026-03-02'),
+    ).toMatchObject({
+      due: 2,
+      open: 0,
+      onTime: 0.5,
+    });
     expect(summarizeActionItems([], '2026-03-01', '2026-03-07', 'UTC')).toEqual({
       due: 0,
       doneOnTime: 0,

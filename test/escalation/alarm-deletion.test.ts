@@ -80,6 +80,33 @@ describe('a deleted CloudWatch alarm', () => {
     expect((await p.store.list({ service: 'checkout' })).incidents).toEqual([]);
   });
 
+  it('delivered late (a retry, a dead letter replayed) is not noted on an incident opened after the deletion', async () => {
+    const p = await startPipeline(dynamo, teamConfig(), START);
+    await handleAlertEvent(cloudWatchEvent('ALARM', START), p.deps);
+    const deletion = cloudWatchDeletion(at(2));
+    // The alarm is created again under its name, and goes OK, then ALARM: a new incident.
+    p.clock.set(new Date(at(3)));
+    await handleAlertEvent(cloudWatchEvent('OK', at(3)), p.deps);
+    p.clock.set(new Date(at(60)));
+    await handleAlertEvent(cloudWatchEvent('ALARM', at(60)), p.deps);
+    const [second] = (await p.store.list({})).incidents.filter((i) => i.status !== 'resolved');
+    p.clock.set(new Date(at(120)));
+    expect(await handleAlertEvent(deletion, p.deps)).toMatchObject({ kind: 'ignored' });
+    expect((await p.store.timeline(second?.id ?? '')).map((e) => e.type)).not.toContain('RECORDED');
+  });
+
+  it('is not noted on an incident in its monitoring period (its OK came: nothing to resolve by hand)', async () => {
+    const p = await startPipeline(dynamo, teamConfig({ resolveMonitoringMinutes: 30 }), START);
+    await handleAlertEvent(cloudWatchEvent('ALARM', START), p.deps);
+    p.clock.set(new Date(at(1)));
+    await handleAlertEvent(cloudWatchEvent('OK', at(1)), p.deps);
+    const [incident] = (await p.store.list({})).incidents;
+    expect(incident?.status).toBe('monitoring');
+    p.clock.set(new Date(at(2)));
+    await handleAlertEvent(cloudWatchDeletion(at(2)), p.deps);
+    expect((await p.store.timeline(incident?.id ?? '')).map((e) => e.type)).not.toContain('RECORDED');
+  });
+
   it('of an alarm with no open incident changes nothing', async () => {
     const p = await startPipeline(dynamo, teamConfig(), START);
     const before = await scanTable(dynamo, p.store.tableName);
