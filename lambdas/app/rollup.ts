@@ -1,3 +1,4 @@
+import { mostSevere } from '#core/classification';
 import type { KlaxonConfig } from '#core/config';
 import { exportFiles, incidentExportRow, type RollupExportRow } from '#core/exports';
 import type { Incident } from '#core/incident';
@@ -88,7 +89,9 @@ export function incidentFacts(incident: Incident): IncidentFacts {
   return {
     id: incident.id,
     service: incident.service,
-    severity: incident.sev,
+    // The severity it held while its impact lasted, if it was lowered after the impact stopped:
+    // a SEV-1 lowered to SEV-3 once mitigated is a SEV-1 in the metrics (its downtime, targets).
+    severity: mostSevere([incident.sev, ...(incident.impactSev ? [incident.impactSev] : [])]) ?? incident.sev,
     status: incident.status,
     startedAt: incident.startedAt,
     detectedAt: incident.detectedAt,

@@ -134,6 +134,13 @@ export const INCIDENT_COLUMNS = [
     nullable: false,
     description: 'Marked "exclude from metrics" (a test, a duplicate, a drill): in no rollup statistic.',
   },
+  {
+    name: 'impact_severity',
+    type: 'string',
+    nullable: true,
+    description:
+      'SEV-1..SEV-4 it held when its impact stopped (mitigated, or resolved into monitoring), when it was lowered after that; null otherwise. The rollups count the incident under the more severe of this and severity (downtime, targets).',
+  },
 ] as const satisfies readonly ExportColumn[];
 
 const SAMPLE = 'in seconds (to 0.001); null when the row has no sample';
@@ -380,6 +387,7 @@ export function incidentExportRow(incident: Incident): IncidentExportRow {
     escalations: incident.escalations,
     pages_sent: incident.pagesSent,
     excluded: incident.excluded,
+    impact_severity: incident.impactSev ?? null,
   };
 }
 

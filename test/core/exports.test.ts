@@ -73,6 +73,7 @@ const incidentRow: IncidentExportRow = {
   escalations: 1,
   pages_sent: 4,
   excluded: false,
+  impact_severity: null,
 };
 
 const rollupRow: RollupExportRow = {
@@ -154,6 +155,8 @@ describe('export columns', () => {
       'escalations',
       'pages_sent',
       'excluded',
+      // Added last: a CSV table's columns are read by position.
+      'impact_severity',
     ]);
   });
 
@@ -305,7 +308,7 @@ describe('toCsv', () => {
     expect(record).toBe(
       '7kq2mzx4ab3c,checkout,SEV-1,critical,resolved,"Checkout 5xx above 2%, ""payments"" degraded",HighErrorRate,' +
         'alertmanager,2026-11-26T13:00:00.000Z,2026-11-26T13:02:00.000Z,2026-11-26T13:05:30.250Z,' +
-        '2026-11-26T14:00:00.000Z,120,210.25,3600,3,1,4,false',
+        '2026-11-26T14:00:00.000Z,120,210.25,3600,3,1,4,false,',
     );
     expect(end).toBe('');
     expect(parseCsv(toCsv([], ROLLUP_COLUMNS))).toEqual([ROLLUP_COLUMNS.map((c) => c.name)]);

@@ -10,6 +10,7 @@ import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import { FolderExportSink } from '#adapters/local/folder-export-sink';
 import { LocalEventPublisher } from '#adapters/local/metrics';
+import { changeSeverity, mitigateIncident } from '#app/command';
 import { processAlert } from '#app/process-alert';
 import { type RollupDeps, rollupRow, runNightlyRollup, runRollup, runRollups } from '#app/rollup';
 import { INCIDENT_COLUMNS, incidentExportRow, parseCsv, ROLLUP_COLUMNS } from '#core/exports';
@@ -220,6 +221,38 @@ describe('nightly rollup on dynalite', () => {
     );
     expect(overall).toMatchObject({ incidents: 1, excluded: 1 });
     expect(overall?.mtta.mean).toBe(240);
+  });
+
+  it('counts an incident lowered after its impact stopped under the severity it held then (downtime, targets); the export says both', async () => {
+    const h = await harness();
+    // SEV-1 from 08:58 (its alert's start) to 10:00; mitigated at 09:20, then lowered to SEV-3.
+    await incident(h, 'lowered', '2026-11-26T09:00:00.000Z', { severity: 'critical', ackAfter: 3 });
+    const [opened] = (await h.p.store.list({})).incidents;
+    const id = opened?.id ?? '';
+    h.p.clock.set(new Date('2026-11-26T09:20:00.000Z'));
+    await mitigateIncident(id, { who: 'carol' }, h.p.deps);
+    h.p.clock.set(new Date('2026-11-26T09:25:00.000Z'));
+    await changeSeverity(
+      id,
+      { severity: 'SEV-3', reason: 'only the retry queue is left', who: 'carol' },
+      h.p.deps,
+    );
+    h.p.clock.set(new Date('2026-11-26T10:00:00.000Z'));
+    await processAlert(
+      makeAlert({
+        service: 'checkout',
+        dedupKey: 'lowered',
+        action: 'resolve',
+        receivedAt: '2026-11-26T10:00:00.000Z',
+      }),
+      h.p.deps,
+    );
+    const { rollups } = await runRollup('2026-11-26', h.deps);
+    const rows = rollups.filter((r) => r.service === 'checkout');
+    expect(rows.map((r) => r.severity)).toEqual(['*', 'SEV-1']);
+    expect(rows.find((r) => r.severity === 'SEV-1')).toMatchObject({ incidents: 1, downtimeMinutes: 62 });
+    const exported = incidentExportRow((await h.p.store.get(id)) as never);
+    expect(exported).toMatchObject({ severity: 'SEV-3', impact_severity: 'SEV-1' });
   });
 
   it('announces an exhausted error budget once: one event on the bus, the owners told once', async () => {
