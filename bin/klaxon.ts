@@ -24,7 +24,7 @@ import {
   runIncidentCommand,
   synopsis,
 } from '../cli/incident.ts';
-import { buildReport, periods, progressBar, renderReport } from '../cli/report.ts';
+import { buildReport, periods, progressBar, renderReport, withoutExcluded } from '../cli/report.ts';
 import { tableActionItems, tableStore } from '../cli/table.ts';
 
 const options = {
@@ -382,7 +382,11 @@ async function metrics(values: Values): Promise<number> {
     const { store, client } = await tableStore(values.table, values.region);
     try {
       rollups = await store.listRollups(from, to);
-      if (zone !== undefined) items = await tableActionItems(values.table, client);
+      if (zone !== undefined)
+        items = await withoutExcluded(
+          await tableActionItems(values.table, client),
+          async (id) => (await store.get(id))?.excluded === true,
+        );
     } finally {
       client.destroy();
     }
@@ -400,9 +404,17 @@ async function metrics(values: Values): Promise<number> {
       next = page.next;
     }
     if (zone !== undefined)
-      items = (
-        await client.json<{ actionItems: FollowedItem[] }>({ method: 'GET', path: '/api/action-items' })
-      ).actionItems;
+      items = await withoutExcluded(
+        (await client.json<{ actionItems: FollowedItem[] }>({ method: 'GET', path: '/api/action-items' }))
+          .actionItems,
+        async (id) =>
+          (
+            await client.json<{ incident: { excluded: boolean } }>({
+              method: 'GET',
+              path: `/api/incidents/${encodeURIComponent(id)}`,
+            })
+          ).incident.excluded,
+      );
   }
   const report = buildReport(
     rollups,

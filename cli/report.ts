@@ -38,6 +38,19 @@ export interface ActionItemsInput {
   readonly today: string;
 }
 
+/**
+ * `items` without those of incidents excluded from metrics (drills, tests), as the rollups leave
+ * the incidents out: each incident asked once.
+ */
+export async function withoutExcluded<T extends { readonly incidentId: string }>(
+  items: readonly T[],
+  excluded: (incidentId: string) => Promise<boolean>,
+): Promise<T[]> {
+  const left = new Set<string>();
+  for (const id of new Set(items.map((i) => i.incidentId))) if (await excluded(id)) left.add(id);
+  return items.filter((i) => !left.has(i.incidentId));
+}
+
 /** The period of `days` days ending on `to`, and the one before it. */
 export function periods(to: string, days: number): { current: [string, string]; previous: [string, string] } {
   const end = new Date(`${to}T00:00:00Z`);

@@ -151,6 +151,15 @@ describe('klaxon rollup and klaxon metrics against the running local pipeline', 
     await item('Pin the PSP client version', '2026-11-13', '2026-11-12T10:00:00.000Z');
     // Due after the period: in neither.
     await item('Quarterly game day', '2026-12-15');
+    // A drill's item: its incident is excluded from metrics, and so is the item (open and overdue).
+    const drill = (await runtime.store.list({})).incidents.find((i) => i.id !== id);
+    now = new Date('2026-11-17T00:00:00.000Z');
+    await addActionItem(
+      drill?.id ?? '',
+      { action: 'Drill follow-up', owner: 'bob', deadline: '2026-11-18', category: 'Process', who: 'alice' },
+      runtime.deps,
+    );
+    await runtime.store.setExcluded(drill?.id ?? '', true);
     // Done is measured against the deadline it had: a done item's deadline cannot move (reopen it first).
     const [late] = (await runtime.deps.actionItems.listActionItems({ status: 'done' })).filter(
       (i) => i.action === 'Add a rollback runbook',
