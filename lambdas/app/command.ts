@@ -824,6 +824,18 @@ async function afterSeverityChanged(
 }
 
 /** Assigns a role (an SME is added to the list); the assignee is told if they are a responder. */
+/**
+ * PRACTICE: "IC is NOT the person fixing the technical issue". One person as both incident
+ * commander and tech lead is said in the answer (`warning`), not refused: a team of two may have to.
+ */
+function bothRoles(incident: Incident): { warning?: string } {
+  const commander = incident.roles.commander;
+  if (commander === undefined || incident.roles['tech-lead'] !== commander) return {};
+  return {
+    warning: `${commander} is both the incident commander and the tech lead: the commander coordinates and does not fix the issue (PRACTICE); give one of the roles to someone else when you can`,
+  };
+}
+
 export async function assignRole(
   id: string,
   input: RoleAssignInput,
@@ -869,7 +881,7 @@ export async function assignRole(
       (await deps.store.hasTimelineEntry(done)) ||
       !(await takeLease(id, cause, token, done, deps)))
   )
-    return { incident: after, changed: false };
+    return { incident: after, changed: false, ...bothRoles(after) };
   await noticeUnderLease(
     after,
     {
@@ -881,7 +893,7 @@ export async function assignRole(
     },
     deps,
   );
-  return { incident: after, changed };
+  return { incident: after, changed, ...bothRoles(after) };
 }
 
 /**
@@ -1032,7 +1044,7 @@ export async function handOff(id: string, input: HandoffInput, deps: CommandDeps
   // (After the refusal above, which changes nothing: a retry completes the chain a commander starts.)
   await ensureReassess(after, deps);
   if (!changed && (written !== undefined || !(await takeLease(id, cause, token, done, deps))))
-    return { incident: after, changed: false };
+    return { incident: after, changed: false, ...bothRoles(after) };
   await noticeUnderLease(
     after,
     {
@@ -1048,7 +1060,7 @@ export async function handOff(id: string, input: HandoffInput, deps: CommandDeps
     },
     deps,
   );
-  return { incident: after, changed };
+  return { incident: after, changed, ...bothRoles(after) };
 }
 
 /** The HANDOFF entry with this id, if it was written. */

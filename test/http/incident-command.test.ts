@@ -722,6 +722,38 @@ describe('severity, roles and handoff', () => {
     for (const part of Object.values(HANDOFF.brief)) expect(line).toContain(part);
   });
 
+  it('says so (warning), without refusing, when one person is both the incident commander and the tech lead', async () => {
+    const roles = `/api/incidents/${incidentId}/roles`;
+    at('2026-11-26T14:09:00.000Z');
+    const commander = (await json(
+      await call('POST', roles, { role: 'commander', person: 'bob', who: 'alice' }),
+    )) as {
+      warning?: string;
+    };
+    expect(commander.warning).toBeUndefined();
+    at('2026-11-26T14:10:00.000Z');
+    const both = (await json(
+      await call('POST', roles, { role: 'tech-lead', person: 'bob', who: 'alice' }),
+    )) as {
+      warning?: string;
+    };
+    expect(both).toMatchObject({
+      changed: true,
+      incident: { roles: { commander: 'bob', 'tech-lead': 'bob' } },
+    });
+    expect(both.warning).toBe(
+      'bob is both the incident commander and the tech lead: the commander coordinates and does not fix the issue (PRACTICE); give one of the roles to someone else when you can',
+    );
+    at('2026-11-26T14:11:00.000Z');
+    const apart = (await json(
+      await call('POST', roles, { role: 'tech-lead', person: 'alice', who: 'alice' }),
+    )) as {
+      warning?: string;
+    };
+    expect(apart).toMatchObject({ changed: true, incident: { roles: { 'tech-lead': 'alice' } } });
+    expect(apart.warning).toBeUndefined();
+  });
+
   it('refuses bad bodies naming the field, and changes nothing', async () => {
     const before = await snapshot();
     const refused: [string, unknown, string[]][] = [
