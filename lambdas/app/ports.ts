@@ -356,6 +356,13 @@ export interface ActionItemStore {
   actionItems(incidentId: string): Promise<ActionItemRecord[]>;
   /** Items across incidents, by deadline (earliest first). */
   listActionItems(filter: { status?: 'open' | 'done' }): Promise<ActionItemRecord[]>;
+  /**
+   * True the first time it is called for (owner, day) — or again while the reminder it claimed
+   * was never completed: an owner's overdue items are followed up once a night (app/follow-up.ts).
+   */
+  claimFollowUp(owner: string, day: string, at: Date): Promise<boolean>;
+  /** Marks the (owner, day) reminder as sent. */
+  completeFollowUp(owner: string, day: string): Promise<void>;
 }
 
 /** What MTBF needs of a service's incidents before a day's first start (MetricsStore). */

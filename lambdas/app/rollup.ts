@@ -15,8 +15,10 @@ import {
   rollupDay,
 } from '#core/metrics';
 import { contactKey, type Page } from '#core/page';
+import { remindActionItems } from './follow-up.ts';
 import type { AckLinks } from './links.ts';
 import type {
+  ActionItemStore,
   Clock,
   EventPublisher,
   ExportSink,
@@ -62,6 +64,8 @@ export interface RollupDeps {
   readonly metrics: Pick<MetricsPublisher, 'publish'>;
   readonly pager: Pager;
   readonly links: AckLinks;
+  /** With it, the nightly run follows up overdue postmortem action items (app/follow-up.ts). */
+  readonly actionItems?: ActionItemStore;
 }
 
 export interface BudgetStatus {
@@ -144,6 +148,8 @@ export async function runNightlyRollup(day: string, deps: RollupDeps): Promise<R
     rolledUp.add(past);
   }
   results.push(await writeDay(await computeDay(day, deps), deps, { fresh, publish: true }));
+  const { actionItems } = deps;
+  if (actionItems !== undefined) await remindActionItems({ ...deps, actionItems });
   return results;
 }
 

@@ -19,6 +19,8 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  *                                   incident's items = one Query on `begins_with(sk, 'ACT#')`
  *   gsi2  ACT#<status> / <deadline>#<incidentId>#<id>
  *                                   every open (or done) item across incidents, by deadline
+ *   ACTREM#<owner> / <day>          the owner's reminder of overdue items that night: claimed,
+ *                                   then done (app/follow-up.ts)
  *
  * An item is created once (conditional put); an update sets only the fields it changes, gsi2 keys
  * included, so a status change moves the item from one list to the other and two updates of
@@ -33,6 +35,8 @@ type Item = Record<string, unknown>;
 const incPk = (incidentId: string) => `INC#${incidentId}`;
 const actSk = (id: string) => `ACT#${id}`;
 const listPk = (status: ActionItemRecord['status']) => `ACT#${status}`;
+/** An owner's nightly reminders of overdue items, one item per day sent (app/follow-up.ts). */
+const reminderPk = (owner: string) => `ACTREM#${owner}`;
 
 export interface DynamoDbActionItemStoreOptions {
   readonly tableName: string;
@@ -157,6 +161,36 @@ export class DynamoDbActionItemStore implements ActionItemStore {
     ).flat();
     // Each partition comes sorted; across both, merge by the same key.
     return items.sort((a, b) => String(a.gsi2sk).localeCompare(String(b.gsi2sk))).map(toActionItem);
+  }
+
+  async claimFollowUp(owner: string, day: string, at: Date): Promise<boolean> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: reminderPk(owner), sk: day },
+          UpdateExpression: 'SET claimedAt = if_not_exists(claimedAt, :at), done = :false',
+          // Claimed but never completed (the run failed midway): the next run sends it.
+          ConditionExpression: 'attribute_not_exists(pk) OR done = :false',
+          ExpressionAttributeValues: { ':false': false, ':at': at.toISOString() },
+        }),
+      );
+      return true;
+    } catch (error) {
+      if (error instanceof ConditionalCheckFailedException) return false;
+      throw error;
+    }
+  }
+
+  async completeFollowUp(owner: string, day: string): Promise<void> {
+    await this.#db.send(
+      new UpdateCommand({
+        TableName: this.#table,
+        Key: { pk: reminderPk(owner), sk: day },
+        UpdateExpression: 'SET done = :true',
+        ExpressionAttributeValues: { ':true': true },
+      }),
+    );
   }
 
   /** Every page of a Query: a page ends at 1 MB (or at `Limit`), the result does not. */
