@@ -385,6 +385,7 @@ async function metrics(values: Values): Promise<number> {
       if (zone !== undefined)
         items = await withoutExcluded(
           await tableActionItems(values.table, client),
+          { from, to, today: localDay(new Date(), zone) },
           async (id) => (await store.get(id))?.excluded === true,
         );
     } finally {
@@ -407,6 +408,7 @@ async function metrics(values: Values): Promise<number> {
       items = await withoutExcluded(
         (await client.json<{ actionItems: FollowedItem[] }>({ method: 'GET', path: '/api/action-items' }))
           .actionItems,
+        { from, to, today: localDay(new Date(), zone) },
         async (id) =>
           (
             await client.json<{ incident: { excluded: boolean } }>({

@@ -39,13 +39,20 @@ export interface ActionItemsInput {
 }
 
 /**
- * `items` without those of incidents excluded from metrics (drills, tests), as the rollups leave
- * the incidents out: each incident asked once.
+ * The items a report of the two periods from..to reads (due in them, or open past their deadline
+ * today), without those of incidents excluded from metrics (drills, tests), as the rollups leave
+ * the incidents out: each of their incidents asked once.
  */
-export async function withoutExcluded<T extends { readonly incidentId: string }>(
-  items: readonly T[],
+export async function withoutExcluded<T extends FollowedItem>(
+  all: readonly T[],
+  report: { readonly from: string; readonly to: string; readonly today: string },
   excluded: (incidentId: string) => Promise<boolean>,
 ): Promise<T[]> {
+  const items = all.filter(
+    (i) =>
+      (i.deadline >= report.from && i.deadline <= report.to) ||
+      (i.status === 'open' && i.deadline < report.today),
+  );
   const left = new Set<string>();
   for (const id of new Set(items.map((i) => i.incidentId))) if (await excluded(id)) left.add(id);
   return items.filter((i) => !left.has(i.incidentId));

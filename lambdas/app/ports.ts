@@ -324,6 +324,8 @@ export interface ActionItemRecord extends ActionItem {
   /** The last change after its creation, and who made it. */
   readonly updatedAt?: string;
   readonly updatedBy?: string;
+  /** The last day (YYYY-MM-DD) its owner was reminded of it past its deadline (app/follow-up.ts). */
+  readonly remindedOn?: string;
 }
 
 /** What an update of an action item sets: only the fields given. */
@@ -357,12 +359,15 @@ export interface ActionItemStore {
   /** Items across incidents, by deadline (earliest first). */
   listActionItems(filter: { status?: 'open' | 'done' }): Promise<ActionItemRecord[]>;
   /**
-   * True the first time it is called for (owner, day) — or again while the reminder it claimed
-   * was never completed: an owner's overdue items are followed up once a night (app/follow-up.ts).
+   * Claims the follow-up notice `key` (an owner's contact, that day) for one sender: `claimed`
+   * when nobody claimed it, or a claim older than `staleAfterMs` was never completed (its sender
+   * died); `held` while another holds it; `sent` once it was (app/follow-up.ts).
    */
-  claimFollowUp(owner: string, day: string, at: Date): Promise<boolean>;
-  /** Marks the (owner, day) reminder as sent. */
-  completeFollowUp(owner: string, day: string): Promise<void>;
+  claimFollowUp(key: string, at: Date, staleAfterMs: number): Promise<'claimed' | 'held' | 'sent'>;
+  /** Marks the follow-up notice `key` as sent. */
+  completeFollowUp(key: string): Promise<void>;
+  /** Records that the item's owner was reminded of it on `day` (YYYY-MM-DD). */
+  markReminded(incidentId: string, id: string, day: string): Promise<void>;
 }
 
 /** What MTBF needs of a service's incidents before a day's first start (MetricsStore). */

@@ -149,7 +149,7 @@ export async function runNightlyRollup(day: string, deps: RollupDeps): Promise<R
   }
   results.push(await writeDay(await computeDay(day, deps), deps, { fresh, publish: true }));
   const { actionItems } = deps;
-  if (actionItems !== undefined) await remindActionItems({ ...deps, actionItems });
+  if (actionItems !== undefined) await remindActionItems(day, { ...deps, actionItems });
   return results;
 }
 

@@ -19,8 +19,8 @@ import { defaultDocumentClient } from './dynamodb-client.ts';
  *                                   incident's items = one Query on `begins_with(sk, 'ACT#')`
  *   gsi2  ACT#<status> / <deadline>#<incidentId>#<id>
  *                                   every open (or done) item across incidents, by deadline
- *   ACTREM#<owner> / <day>          the owner's reminder of overdue items that night: claimed,
- *                                   then done (app/follow-up.ts)
+ *   ACTREM / <day>#<contact>        a follow-up notice of overdue items: claimed by one
+ *                                   sender, then done; TTL a month (app/follow-up.ts)
  *
  * An item is created once (conditional put); an update sets only the fields it changes, gsi2 keys
  * included, so a status change moves the item from one list to the other and two updates of
@@ -35,8 +35,8 @@ type Item = Record<string, unknown>;
 const incPk = (incidentId: string) => `INC#${incidentId}`;
 const actSk = (id: string) => `ACT#${id}`;
 const listPk = (status: ActionItemRecord['status']) => `ACT#${status}`;
-/** An owner's nightly reminders of overdue items, one item per day sent (app/follow-up.ts). */
-const reminderPk = (owner: string) => `ACTREM#${owner}`;
+/** The follow-up notices' claims, one per owner's contact and day (app/follow-up.ts). */
+const FOLLOW_UP_PK = 'ACTREM';
 
 export interface DynamoDbActionItemStoreOptions {
   readonly tableName: string;
@@ -163,34 +163,60 @@ export class DynamoDbActionItemStore implements ActionItemStore {
     return items.sort((a, b) => String(a.gsi2sk).localeCompare(String(b.gsi2sk))).map(toActionItem);
   }
 
-  async claimFollowUp(owner: string, day: string, at: Date): Promise<boolean> {
+  async claimFollowUp(key: string, at: Date, staleAfterMs: number): Promise<'claimed' | 'held' | 'sent'> {
     try {
       await this.#db.send(
         new UpdateCommand({
           TableName: this.#table,
-          Key: { pk: reminderPk(owner), sk: day },
-          UpdateExpression: 'SET claimedAt = if_not_exists(claimedAt, :at), done = :false',
-          // Claimed but never completed (the run failed midway): the next run sends it.
-          ConditionExpression: 'attribute_not_exists(pk) OR done = :false',
-          ExpressionAttributeValues: { ':false': false, ':at': at.toISOString() },
+          Key: { pk: FOLLOW_UP_PK, sk: key },
+          UpdateExpression: 'SET claimedAt = :at, done = :false, expiresAt = :expires',
+          ConditionExpression: 'attribute_not_exists(pk) OR (done = :false AND claimedAt < :stale)',
+          ExpressionAttributeValues: {
+            ':false': false,
+            ':at': at.toISOString(),
+            ':stale': new Date(at.getTime() - staleAfterMs).toISOString(),
+            // Kept a month: long past any retry of its night.
+            ':expires': Math.ceil(at.getTime() / 1000) + 31 * 86_400,
+          },
         }),
       );
-      return true;
+      return 'claimed';
     } catch (error) {
-      if (error instanceof ConditionalCheckFailedException) return false;
-      throw error;
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+      const { Item } = await this.#db.send(
+        new GetCommand({ TableName: this.#table, Key: { pk: FOLLOW_UP_PK, sk: key }, ConsistentRead: true }),
+      );
+      return Item?.done === true ? 'sent' : 'held';
     }
   }
 
-  async completeFollowUp(owner: string, day: string): Promise<void> {
+  async completeFollowUp(key: string): Promise<void> {
     await this.#db.send(
       new UpdateCommand({
         TableName: this.#table,
-        Key: { pk: reminderPk(owner), sk: day },
+        Key: { pk: FOLLOW_UP_PK, sk: key },
         UpdateExpression: 'SET done = :true',
         ExpressionAttributeValues: { ':true': true },
       }),
     );
+  }
+
+  async markReminded(incidentId: string, id: string, day: string): Promise<void> {
+    try {
+      await this.#db.send(
+        new UpdateCommand({
+          TableName: this.#table,
+          Key: { pk: incPk(incidentId), sk: actSk(id) },
+          UpdateExpression: 'SET remindedOn = :day',
+          // Never moved back (a late retry of an earlier night); nor onto an item that is gone.
+          ConditionExpression:
+            'attribute_exists(pk) AND (attribute_not_exists(remindedOn) OR remindedOn < :day)',
+          ExpressionAttributeValues: { ':day': day },
+        }),
+      );
+    } catch (error) {
+      if (!(error instanceof ConditionalCheckFailedException)) throw error;
+    }
   }
 
   /** Every page of a Query: a page ends at 1 MB (or at `Limit`), the result does not. */
@@ -235,6 +261,7 @@ function fields(item: ActionItemRecord): ActionItemRecord {
     ...(item.doneBy === undefined ? {} : { doneBy: item.doneBy }),
     ...(item.updatedAt === undefined ? {} : { updatedAt: item.updatedAt }),
     ...(item.updatedBy === undefined ? {} : { updatedBy: item.updatedBy }),
+    ...(item.remindedOn === undefined ? {} : { remindedOn: item.remindedOn }),
   };
 }
 
@@ -253,5 +280,6 @@ function toActionItem(item: Item): ActionItemRecord {
     ...(typeof item.doneBy === 'string' ? { doneBy: item.doneBy } : {}),
     ...(typeof item.updatedAt === 'string' ? { updatedAt: item.updatedAt } : {}),
     ...(typeof item.updatedBy === 'string' ? { updatedBy: item.updatedBy } : {}),
+    ...(typeof item.remindedOn === 'string' ? { remindedOn: item.remindedOn } : {}),
   };
 }
