@@ -39,7 +39,7 @@ describe('S3 export sink', () => {
       ['exports/rollups/dt=2026-11-26/rollups.jsonl', JSONL_CONTENT_TYPE],
       ['exports/rollups_csv/dt=2026-11-26/rollups.csv', CSV_CONTENT_TYPE],
     ]);
-    expect(puts()[1]?.Body).toMatch(/^id,service,severity,.*,excluded\r\n$/);
+    expect(puts()[1]?.Body).toMatch(/^id,service,severity,.*,excluded,impact_severity\r\n$/);
   });
 
   it('throws when S3 fails, so the export is retried', async () => {
