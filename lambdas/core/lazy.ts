@@ -22,7 +22,7 @@ export function once<T>(build: () => T): () => T {
 
 /**
  * A schema built on first use: a `z.lazy` around `build`, so it parses, composes and converts
- * to JSON Schema like the built schema (which `.unwrap()` returns, built once, e.g. for
+ * to JSON Schema like the built schema (which `built()` returns, built once, e.g. for
  * `.shape` or `.extend`). Metadata given at the built schema's top level (`.meta()`,
  * `.describe()`) reaches JSON Schema but not `Schema.description` or the registry lookup of the
  * lazy one callers hold: prefer `once` for such schemas.
@@ -34,4 +34,9 @@ export function once<T>(build: () => T): () => T {
  */
 export function lazySchema<S extends z.ZodType>(build: () => S): z.ZodLazy<S> {
   return z.lazy(once(build));
+}
+
+/** The schema a `lazySchema` builds (built now if it was not yet): for its `.shape`, or to extend it. */
+export function built<S extends z.ZodType>(schema: z.ZodLazy<S>): S {
+  return schema._zod.innerType;
 }

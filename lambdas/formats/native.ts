@@ -1,6 +1,6 @@
 import type * as z from 'zod';
 import { type Alert, AlertSchema } from '#core/alert';
-import { lazySchema } from '#core/lazy';
+import { built, lazySchema } from '#core/lazy';
 import { parseOrThrow } from '#core/validation';
 import { nonBlank, normalizeTimestamp, toIso } from './shared.ts';
 
@@ -17,7 +17,7 @@ import { nonBlank, normalizeTimestamp, toIso } from './shared.ts';
  *   milliseconds, as every format does: stored times are compared and sorted as text.
  */
 export const NativeAlertSchema = /* @__PURE__ */ lazySchema(() => {
-  const alert = AlertSchema.unwrap();
+  const alert = built(AlertSchema);
   // An instant whose UTC form is still a 4-digit year (9999-12-31T23:30-01:00 is not).
   const utcDateTime = alert.shape.receivedAt.refine(
     (v) => normalizeTimestamp(v) !== undefined,

@@ -1,6 +1,6 @@
 import * as z from 'zod';
 import type { AlertLink, SourceSeverity } from '#core/alert';
-import { lazySchema, once } from '#core/lazy';
+import { built, lazySchema, once } from '#core/lazy';
 import {
   descriptionOf,
   httpUrlOrUndefined,
@@ -29,7 +29,7 @@ export const promAlertFields = once(() => ({
   status: Status,
   labels: StringMap,
   annotations: StringMap,
-  startsAt: VendorTimestamp.unwrap().max(64),
+  startsAt: built(VendorTimestamp).max(64),
   /** `0001-01-01T00:00:00Z` (Go's zero time) while the alert is still firing. */
   endsAt: VendorTimestamp.nullish(),
   generatorURL: z.string().nullish(),

@@ -2,7 +2,7 @@ import * as z from 'zod';
 import { IsoDateTime, ServiceId } from '#core/alert';
 import { Handle } from '#core/commands';
 import { INCIDENT_STATUSES, SINGLE_ROLES } from '#core/incident';
-import { lazySchema } from '#core/lazy';
+import { built, lazySchema } from '#core/lazy';
 import { ScheduleOverrideSchema } from '#core/oncall';
 import { POSTMORTEM_TEMPLATES } from '#core/postmortem';
 
@@ -64,7 +64,7 @@ export const CreateMaintenance = /* @__PURE__ */ lazySchema(() =>
 
 /** The body of an override: the route adds the id and the schedule, then parses the whole. */
 export const OverrideBody = /* @__PURE__ */ lazySchema(() =>
-  z.object(ScheduleOverrideSchema.unwrap().shape).omit({ id: true, scheduleId: true }).strict(),
+  z.object(built(ScheduleOverrideSchema).shape).omit({ id: true, scheduleId: true }).strict(),
 );
 
 export const OnCallQuery = /* @__PURE__ */ lazySchema(() =>
