@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { writeFile } from 'node:fs/promises';
 import { userInfo } from 'node:os';
 import { type ParseArgsConfig, parseArgs } from 'node:util';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { ActionItemRecord, MaintenanceWindow } from '#app/ports';
 import type { ChecklistView } from '#core/checklists';
 import { type Classification, impactLine } from '#core/classification';
@@ -123,7 +123,11 @@ const WHO_HELP = '  --who <handle>       who does it (default KLAXON_USER, else 
 // Checking input: the API's schemas, with errors named by the flag that carries the field.
 
 /** Parses `body` with `schema`; a failure names the flags (`labels`: field path → flag). */
-function check<S extends z.ZodType>(schema: S, body: unknown, labels: Record<string, string>): z.output<S> {
+function check<S extends z.ZodMiniType>(
+  schema: S,
+  body: unknown,
+  labels: Record<string, string>,
+): z.output<S> {
   const parsed = schema.safeParse(body);
   if (parsed.success) return parsed.data;
   const messages = parsed.error.issues.map((issue) => {
@@ -1471,8 +1475,8 @@ interface Finding {
 }
 
 const PostmortemQuery = z.object({
-  template: z.enum(POSTMORTEM_TEMPLATES).optional(),
-  authors: z.string().trim().min(1).max(1000).optional(),
+  template: z.optional(z.enum(POSTMORTEM_TEMPLATES)),
+  authors: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(1000))),
 });
 
 /** Commands with subcommands: `klaxon role` alone explains them. */

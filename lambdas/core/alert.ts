@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { lazySchema } from './lazy.ts';
 
 /**
@@ -36,7 +36,9 @@ export type AlertOrigin = (typeof ALERT_ORIGINS)[number];
  */
 export const ServiceId = z
   .string()
-  .regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a slug: lowercase letters, digits and dashes, at most 63');
+  .check(
+    z.regex(/^[a-z0-9][a-z0-9-]{0,62}$/, 'must be a slug: lowercase letters, digits and dashes, at most 63'),
+  );
 
 export const IsoDateTime = /* @__PURE__ */ lazySchema(() => z.iso.datetime({ offset: true }));
 
@@ -46,7 +48,7 @@ export const MAX_DESCRIPTION = 1024;
 export const AlertLink = /* @__PURE__ */ lazySchema(() =>
   z.object({
     href: z.url(),
-    text: z.string().max(1024).optional(),
+    text: z.optional(z.string().check(z.maxLength(1024))),
   }),
 );
 
@@ -55,41 +57,41 @@ export type AlertLink = z.output<typeof AlertLink>;
 export const AlertImage = /* @__PURE__ */ lazySchema(() =>
   z.object({
     src: z.url(),
-    href: z.url().optional(),
-    alt: z.string().max(1024).optional(),
+    href: z.optional(z.url()),
+    alt: z.optional(z.string().check(z.maxLength(1024))),
   }),
 );
 
 export const AlertSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({
     /** Idempotency key of this input: the same key twice is the same alert, counted once. */
-    eventKey: z.string().min(1).max(512),
+    eventKey: z.string().check(z.minLength(1), z.maxLength(512)),
     service: ServiceId,
-    dedupKey: z.string().min(1).max(255),
+    dedupKey: z.string().check(z.minLength(1), z.maxLength(255)),
     action: z.enum(ALERT_ACTIONS),
-    summary: z.string().min(1).max(1024),
-    source: z.string().min(1).max(255),
+    summary: z.string().check(z.minLength(1), z.maxLength(1024)),
+    source: z.string().check(z.minLength(1), z.maxLength(255)),
     severity: z.enum(SOURCE_SEVERITIES),
     /** The alert's own timestamp: when the problem began, as the sender saw it. */
-    occurredAt: IsoDateTime.optional(),
+    occurredAt: z.optional(IsoDateTime),
     /** When Klaxon received the alert. */
     receivedAt: IsoDateTime,
-    component: z.string().max(255).optional(),
-    group: z.string().max(255).optional(),
-    class: z.string().max(255).optional(),
+    component: z.optional(z.string().check(z.maxLength(255))),
+    group: z.optional(z.string().check(z.maxLength(255))),
+    class: z.optional(z.string().check(z.maxLength(255))),
     /**
      * What the sender said of it beyond the summary, as people read it: Alertmanager's and
      * Grafana's `description` annotation, Events v2 `custom_details`, an alarm's description.
      * The first alert's is kept on its incident and shown on its pages.
      */
-    description: z.string().max(MAX_DESCRIPTION).optional(),
-    details: z.record(z.string(), z.unknown()).default({}),
-    links: z.array(AlertLink).max(50).default([]),
-    images: z.array(AlertImage).max(50).default([]),
+    description: z.optional(z.string().check(z.maxLength(MAX_DESCRIPTION))),
+    details: z._default(z.record(z.string(), z.unknown()), {}),
+    links: z._default(z.array(AlertLink).check(z.maxLength(50)), []),
+    images: z._default(z.array(AlertImage).check(z.maxLength(50)), []),
     origin: z.enum(ALERT_ORIGINS),
     /** Name and URL of the sending tool (Events v2 `client`, `client_url`). */
-    client: z.string().max(255).optional(),
-    clientUrl: z.url().optional(),
+    client: z.optional(z.string().check(z.maxLength(255))),
+    clientUrl: z.optional(z.url()),
   }),
 );
 

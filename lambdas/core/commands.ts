@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ServiceId } from './alert.ts';
 import { MAX_ACK_TIMEOUT_MINUTES } from './escalation.ts';
 import { PEOPLE_ENTRY_TYPES, ROLES, type SingleRole } from './incident.ts';
@@ -13,7 +13,7 @@ import { SEVERITIES } from './severity.ts';
 
 /** A person: a responder id or any handle (`alice`, `alice@example.com`). */
 export const Handle = /* @__PURE__ */ lazySchema(() =>
-  z.string().regex(/^[\w.@-]{1,64}$/, 'must be a handle: letters, digits, . _ - @, at most 64'),
+  z.string().check(z.regex(/^[\w.@-]{1,64}$/, 'must be a handle: letters, digits, . _ - @, at most 64')),
 );
 
 /**
@@ -21,42 +21,47 @@ export const Handle = /* @__PURE__ */ lazySchema(() =>
  * what the first request created instead of creating it twice.
  */
 export const IdempotencyKey = /* @__PURE__ */ lazySchema(() =>
-  z.string().regex(/^[\w.:-]{1,128}$/, 'must be 1–128 letters, digits, . _ : -'),
+  z.string().check(z.regex(/^[\w.:-]{1,128}$/, 'must be 1–128 letters, digits, . _ : -')),
 );
 
 export const ImpactSchema = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      usersAffectedPercent: z.number().min(0).max(100).optional(),
-      revenuePerHour: z.number().min(0).optional(),
-      slaRisk: z.enum(['yes', 'maybe', 'no']).optional(),
-    })
-    .strict(),
+  z.strictObject({
+    usersAffectedPercent: z.optional(z.number().check(z.gte(0), z.lte(100))),
+    revenuePerHour: z.optional(z.number().check(z.gte(0))),
+    slaRisk: z.optional(z.enum(['yes', 'maybe', 'no'])),
+  }),
 );
 
 export const CreateIncidentSchema = /* @__PURE__ */ lazySchema(() =>
   z
-    .object({
+    .strictObject({
       service: ServiceId,
-      title: z.string().trim().min(1).max(1024),
+      title: z.string().check(z.trim(), z.minLength(1), z.maxLength(1024)),
       /** Give the severity, or the impact to classify it from (the most severe indication wins). */
-      severity: z.enum(SEVERITIES).optional(),
-      impact: ImpactSchema.optional(),
+      severity: z.optional(z.enum(SEVERITIES)),
+      impact: z.optional(ImpactSchema),
       who: Handle,
-      description: z.string().max(4000).optional(),
-      key: IdempotencyKey.optional(),
+      description: z.optional(z.string().check(z.maxLength(4000))),
+      key: z.optional(IdempotencyKey),
     })
-    .strict()
-    .refine((i) => i.severity !== undefined || (i.impact !== undefined && Object.keys(i.impact).length > 0), {
-      message: 'give severity, or impact (usersAffectedPercent, revenuePerHour, slaRisk) to classify it',
-      path: ['severity'],
-    }),
+    .check(
+      z.refine(
+        (i) => i.severity !== undefined || (i.impact !== undefined && Object.keys(i.impact).length > 0),
+        {
+          message: 'give severity, or impact (usersAffectedPercent, revenuePerHour, slaRisk) to classify it',
+          path: ['severity'],
+        },
+      ),
+    ),
 );
 
-export const ActorSchema = /* @__PURE__ */ lazySchema(() => z.object({ who: Handle }).strict());
+export const ActorSchema = /* @__PURE__ */ lazySchema(() => z.strictObject({ who: Handle }));
 
 export const MitigateSchema = /* @__PURE__ */ lazySchema(() =>
-  z.object({ who: Handle, note: z.string().trim().min(1).max(4000).optional() }).strict(),
+  z.strictObject({
+    who: Handle,
+    note: z.optional(z.string().check(z.trim(), z.minLength(1), z.maxLength(4000))),
+  }),
 );
 
 /**
@@ -65,7 +70,7 @@ export const MitigateSchema = /* @__PURE__ */ lazySchema(() =>
  * is satisfied (a retry, or the step's timer came first) and changes nothing.
  */
 export const EscalateSchema = /* @__PURE__ */ lazySchema(() =>
-  z.object({ who: Handle, from: z.number().int().min(0).max(10_000).optional() }).strict(),
+  z.strictObject({ who: Handle, from: z.optional(z.int().check(z.gte(0), z.lte(10_000))) }),
 );
 
 /**
@@ -74,23 +79,19 @@ export const EscalateSchema = /* @__PURE__ */ lazySchema(() =>
  * snoozed), makes it a compare-and-set; the same request again (who, minutes, from) is a retry.
  */
 export const SnoozeSchema = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      who: Handle,
-      minutes: z.number().int().min(1).max(MAX_ACK_TIMEOUT_MINUTES),
-      from: z.iso.datetime({ offset: true }).nullable().optional(),
-    })
-    .strict(),
+  z.strictObject({
+    who: Handle,
+    minutes: z.int().check(z.gte(1), z.lte(MAX_ACK_TIMEOUT_MINUTES)),
+    from: z.optional(z.nullable(z.iso.datetime({ offset: true }))),
+  }),
 );
 
 export const ResolveSchema = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      who: Handle,
-      /** Skip the monitoring period: resolved at once. */
-      now: z.boolean().default(false),
-    })
-    .strict(),
+  z.strictObject({
+    who: Handle,
+    /** Skip the monitoring period: resolved at once. */
+    now: z._default(z.boolean(), false),
+  }),
 );
 
 /**
@@ -100,32 +101,31 @@ export const ResolveSchema = /* @__PURE__ */ lazySchema(() =>
  * neither X nor `from` comes late, after a change it did not see, and changes nothing (409).
  */
 export const SeverityChangeSchema = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      severity: z.enum(SEVERITIES),
-      /** The severity the client believes current: refused (409) if it is another by then. */
-      from: z.enum(SEVERITIES).optional(),
-      reason: z.string().trim().min(1).max(1024),
-      who: Handle,
-    })
-    .strict(),
+  z.strictObject({
+    severity: z.enum(SEVERITIES),
+    /** The severity the client believes current: refused (409) if it is another by then. */
+    from: z.optional(z.enum(SEVERITIES)),
+    reason: z.string().check(z.trim(), z.minLength(1), z.maxLength(1024)),
+    who: Handle,
+  }),
 );
 
 export const RoleAssignSchema = /* @__PURE__ */ lazySchema(() =>
   z
-    .object({
+    .strictObject({
       role: z.enum(ROLES),
       /** Who takes the role. */
       person: Handle,
       /** Who the client believes holds the role (null: nobody): refused (409) if another does by then. */
-      from: Handle.nullable().optional(),
+      from: z.optional(z.nullable(Handle)),
       who: Handle,
     })
-    .strict()
-    .refine((r) => r.role !== 'sme' || r.from === undefined, {
-      message: 'sme adds to a list: it takes no from',
-      path: ['from'],
-    }),
+    .check(
+      z.refine((r) => r.role !== 'sme' || r.from === undefined, {
+        message: 'sme adds to a list: it takes no from',
+        path: ['from'],
+      }),
+    ),
 );
 
 /**
@@ -134,84 +134,75 @@ export const RoleAssignSchema = /* @__PURE__ */ lazySchema(() =>
  * An SME is taken off the list by name (`DELETE …/roles/sme/<person>`, body ActorSchema).
  */
 export const RoleRemoveSchema = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      /** Who the client believes holds the role (null: nobody): refused (409) if another does by then. */
-      from: Handle.nullable().optional(),
-      who: Handle,
-    })
-    .strict(),
+  z.strictObject({
+    /** Who the client believes holds the role (null: nobody): refused (409) if another does by then. */
+    from: z.optional(z.nullable(Handle)),
+    who: Handle,
+  }),
 );
 
 /** The practice's IC handoff brief. */
 export const BriefSchema = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      status: z.string().trim().min(1).max(2000),
-      tried: z.string().trim().min(1).max(2000),
-      strategy: z.string().trim().min(1).max(2000),
-      people: z.string().trim().min(1).max(2000),
-      decisions: z.string().trim().min(1).max(2000),
-    })
-    .strict(),
+  z.strictObject({
+    status: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000)),
+    tried: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000)),
+    strategy: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000)),
+    people: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000)),
+    decisions: z.string().check(z.trim(), z.minLength(1), z.maxLength(2000)),
+  }),
 );
 
 export const HandoffSchema = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      /** The new incident commander. */
-      to: Handle,
-      /** The commander the client believes current (null: nobody): refused (409) if another is by then. */
-      from: Handle.nullable().optional(),
-      who: Handle,
-      brief: BriefSchema,
-    })
-    .strict(),
+  z.strictObject({
+    /** The new incident commander. */
+    to: Handle,
+    /** The commander the client believes current (null: nobody): refused (409) if another is by then. */
+    from: z.optional(z.nullable(Handle)),
+    who: Handle,
+    brief: BriefSchema,
+  }),
 );
 
 export const TimelineNoteSchema = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      type: z.enum(PEOPLE_ENTRY_TYPES),
-      who: Handle,
-      text: z.string().trim().min(1).max(4000),
-      key: IdempotencyKey.optional(),
-    })
-    .strict(),
+  z.strictObject({
+    type: z.enum(PEOPLE_ENTRY_TYPES),
+    who: Handle,
+    text: z.string().check(z.trim(), z.minLength(1), z.maxLength(4000)),
+    key: z.optional(IdempotencyKey),
+  }),
 );
 
 export const ChecklistTickSchema = /* @__PURE__ */ lazySchema(() =>
-  z.object({ who: Handle, done: z.boolean().default(true) }).strict(),
+  z.strictObject({ who: Handle, done: z._default(z.boolean(), true) }),
 );
 
 const Deadline = /* @__PURE__ */ lazySchema(() => z.iso.date());
 
 export const ActionItemCreateSchema = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      action: z.string().trim().min(1).max(1024),
-      owner: Handle,
-      deadline: Deadline,
-      category: z.enum(ACTION_CATEGORIES),
-      who: Handle,
-      key: IdempotencyKey.optional(),
-    })
-    .strict(),
+  z.strictObject({
+    action: z.string().check(z.trim(), z.minLength(1), z.maxLength(1024)),
+    owner: Handle,
+    deadline: Deadline,
+    category: z.enum(ACTION_CATEGORIES),
+    who: Handle,
+    key: z.optional(IdempotencyKey),
+  }),
 );
 
 export const ActionItemUpdateSchema = /* @__PURE__ */ lazySchema(() =>
   z
-    .object({
-      status: z.enum(['open', 'done']).optional(),
-      owner: Handle.optional(),
-      deadline: Deadline.optional(),
+    .strictObject({
+      status: z.optional(z.enum(['open', 'done'])),
+      owner: z.optional(Handle),
+      deadline: z.optional(Deadline),
       who: Handle,
     })
-    .strict()
-    .refine((u) => u.status !== undefined || u.owner !== undefined || u.deadline !== undefined, {
-      message: 'give status, owner or deadline',
-      path: ['status'],
-    }),
+    .check(
+      z.refine((u) => u.status !== undefined || u.owner !== undefined || u.deadline !== undefined, {
+        message: 'give status, owner or deadline',
+        path: ['status'],
+      }),
+    ),
 );
 
 export type CreateIncidentInput = z.output<typeof CreateIncidentSchema>;

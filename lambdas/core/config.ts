@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { ServiceId, SOURCE_SEVERITIES } from './alert.ts';
 import { WEEKDAYS } from './business-hours.ts';
 import { ConfigError, ValidationError } from './errors.ts';
@@ -32,47 +32,49 @@ export function isTimeZone(tz: string): boolean {
   }
 }
 
-const TimeZone = z.string().refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin');
+const TimeZone = z.string().check(z.refine(isTimeZone, 'must be an IANA time zone such as Europe/Berlin'));
 
 /** Responder, schedule and policy ids share the service-id slug rules. */
 const Id = ServiceId;
 
 /** Local time of day, `HH:MM` (24 h). */
-const TimeOfDay = z.string().regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM (24 h)');
+const TimeOfDay = z
+  .string()
+  .check(z.regex(/^([01]\d|2[0-3]):[0-5]\d$/, 'must be a time of day HH:MM (24 h)'));
 /**
  * When business hours end: a time of day after their start (core/business-hours.ts counts within
  * one local day), so not 24:00, which people write for "until midnight".
  */
-const EndOfDay = z
-  .string()
-  .refine((t) => t !== '24:00', {
-    message: 'cannot be 24:00: business hours end within their day, by 23:59 (nor cross midnight)',
-    abort: true,
-  })
-  .pipe(TimeOfDay);
+const EndOfDay = z.pipe(
+  z.string().check(
+    z.refine((t) => t !== '24:00', {
+      message: 'cannot be 24:00: business hours end within their day, by 23:59 (nor cross midnight)',
+      abort: true,
+    }),
+  ),
+  TimeOfDay,
+);
 const LocalDate = z.iso.date();
 
 export const ContactSchema = /* @__PURE__ */ lazySchema(() =>
   z.discriminatedUnion('type', [
-    z.object({ type: z.literal('email'), address: z.email() }).strict(),
-    z
-      .object({
-        type: z.literal('sms'),
-        number: z.string().regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +4915112345678'),
-      })
-      .strict(),
-    z.object({ type: z.literal('webhook'), url: z.url({ protocol: /^https$/ }) }).strict(),
+    z.strictObject({ type: z.literal('email'), address: z.email() }),
+    z.strictObject({
+      type: z.literal('sms'),
+      number: z
+        .string()
+        .check(z.regex(/^\+[1-9]\d{6,14}$/, 'must be an E.164 phone number such as +4915112345678')),
+    }),
+    z.strictObject({ type: z.literal('webhook'), url: z.url({ protocol: /^https$/ }) }),
   ]),
 );
 
 export const ResponderSchema = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      id: Id,
-      name: z.string().min(1).max(255),
-      contacts: z.array(ContactSchema).min(1).max(10),
-    })
-    .strict(),
+  z.strictObject({
+    id: Id,
+    name: z.string().check(z.minLength(1), z.maxLength(255)),
+    contacts: z.array(ContactSchema).check(z.minLength(1), z.maxLength(10)),
+  }),
 );
 
 /**
@@ -82,57 +84,52 @@ export const ResponderSchema = /* @__PURE__ */ lazySchema(() =>
  */
 export const RotationSchema = /* @__PURE__ */ lazySchema(() =>
   z
-    .object({
+    .strictObject({
       type: z.enum(['daily', 'weekly', 'custom']),
       startDate: LocalDate,
-      handoffTime: TimeOfDay.default('09:00'),
+      handoffTime: z._default(TimeOfDay, '09:00'),
       /** custom only: 1..8760 hours. */
-      shiftHours: z.number().int().min(1).max(8760).optional(),
-      participants: z.array(Id).min(1).max(100),
+      shiftHours: z.optional(z.int().check(z.gte(1), z.lte(8760))),
+      participants: z.array(Id).check(z.minLength(1), z.maxLength(100)),
     })
-    .strict()
-    .refine((r) => (r.type === 'custom') === (r.shiftHours !== undefined), {
-      message: 'shiftHours is required for custom rotations and only for them',
-      path: ['shiftHours'],
-    }),
+    .check(
+      z.refine((r) => (r.type === 'custom') === (r.shiftHours !== undefined), {
+        message: 'shiftHours is required for custom rotations and only for them',
+        path: ['shiftHours'],
+      }),
+    ),
 );
 
 export const ScheduleSchema = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      id: Id,
-      name: z.string().min(1).max(255),
-      timeZone: TimeZone,
-      /** Everyone on call in any rotation is on call for the schedule. */
-      rotations: z.array(RotationSchema).min(1).max(10),
-    })
-    .strict(),
+  z.strictObject({
+    id: Id,
+    name: z.string().check(z.minLength(1), z.maxLength(255)),
+    timeZone: TimeZone,
+    /** Everyone on call in any rotation is on call for the schedule. */
+    rotations: z.array(RotationSchema).check(z.minLength(1), z.maxLength(10)),
+  }),
 );
 
 export const TargetSchema = /* @__PURE__ */ lazySchema(() =>
-  z.union([z.object({ responder: Id }).strict(), z.object({ schedule: Id }).strict()]),
+  z.union([z.strictObject({ responder: Id }), z.strictObject({ schedule: Id })]),
 );
 
 export const EscalationLevelSchema = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      /** Minutes to wait for an acknowledgement before the next level (GoAlert's bounds). */
-      delayMinutes: z.number().int().min(1).max(9000),
-      targets: z.array(TargetSchema).min(1).max(20),
-    })
-    .strict(),
+  z.strictObject({
+    /** Minutes to wait for an acknowledgement before the next level (GoAlert's bounds). */
+    delayMinutes: z.int().check(z.gte(1), z.lte(9000)),
+    targets: z.array(TargetSchema).check(z.minLength(1), z.maxLength(20)),
+  }),
 );
 
 export const EscalationPolicySchema = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      id: Id,
-      name: z.string().min(1).max(255).optional(),
-      levels: z.array(EscalationLevelSchema).min(1).max(20),
-      /** How many more times the whole policy runs after its last level (GoAlert: 0..5). */
-      repeat: z.number().int().min(0).max(5).default(0),
-    })
-    .strict(),
+  z.strictObject({
+    id: Id,
+    name: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+    levels: z.array(EscalationLevelSchema).check(z.minLength(1), z.maxLength(20)),
+    /** How many more times the whole policy runs after its last level (GoAlert: 0..5). */
+    repeat: z._default(z.int().check(z.gte(0), z.lte(5)), 0),
+  }),
 );
 
 /**
@@ -142,80 +139,82 @@ export const EscalationPolicySchema = /* @__PURE__ */ lazySchema(() =>
  */
 export const BusinessHoursSchema = /* @__PURE__ */ lazySchema(() =>
   z
-    .object({
-      days: z.array(z.enum(WEEKDAYS)).min(1).max(7).default(['Mon', 'Tue', 'Wed', 'Thu', 'Fri']),
-      from: TimeOfDay.default('09:00'),
-      to: EndOfDay.default('17:00'),
-      severities: z.array(z.enum(SEVERITIES)).min(1).max(4).default(['SEV-4']),
+    .strictObject({
+      days: z._default(z.array(z.enum(WEEKDAYS)).check(z.minLength(1), z.maxLength(7)), [
+        'Mon',
+        'Tue',
+        'Wed',
+        'Thu',
+        'Fri',
+      ]),
+      from: z._default(TimeOfDay, '09:00'),
+      to: z._default(EndOfDay, '17:00'),
+      severities: z._default(z.array(z.enum(SEVERITIES)).check(z.minLength(1), z.maxLength(4)), ['SEV-4']),
     })
-    .strict()
-    .superRefine((hours, ctx) => {
-      if (hours.from >= hours.to)
-        ctx.addIssue({ code: 'custom', path: ['to'], message: `must be after from (${hours.from})` });
-      hours.days.forEach((day, i) => {
-        if (hours.days.indexOf(day) !== i)
-          ctx.addIssue({ code: 'custom', path: ['days', i], message: `duplicate day "${day}"` });
-      });
-      hours.severities.forEach((sev, i) => {
-        if (hours.severities.indexOf(sev) !== i)
-          ctx.addIssue({ code: 'custom', path: ['severities', i], message: `duplicate severity "${sev}"` });
-      });
-    }),
+    .check(
+      z.superRefine((hours, ctx) => {
+        if (hours.from >= hours.to)
+          ctx.addIssue({ code: 'custom', path: ['to'], message: `must be after from (${hours.from})` });
+        hours.days.forEach((day, i) => {
+          if (hours.days.indexOf(day) !== i)
+            ctx.addIssue({ code: 'custom', path: ['days', i], message: `duplicate day "${day}"` });
+        });
+        hours.severities.forEach((sev, i) => {
+          if (hours.severities.indexOf(sev) !== i)
+            ctx.addIssue({ code: 'custom', path: ['severities', i], message: `duplicate severity "${sev}"` });
+        });
+      }),
+    ),
 );
 
 export const ServiceConfigSchema = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      id: ServiceId,
-      name: z.string().min(1).max(255),
-      description: z.string().max(1024).optional(),
-      runbookUrl: z.url().optional(),
-      /** Who is paged. Without a policy, incidents open but nobody is paged. */
-      escalationPolicy: Id.optional(),
-      /** Paged once when the policy is exhausted. */
-      fallback: TargetSchema.optional(),
-      /** An acknowledged incident unresolved this long re-pages; 0 turns it off. */
-      ackTimeoutMinutes: z.number().int().min(0).max(MAX_ACK_TIMEOUT_MINUTES).default(30),
-      /**
-       * A resolve first watches the service this long (the practice's "stable 15+ minutes"): a
-       * re-trigger of the same key meanwhile reopens the incident. 0 resolves at once, as PagerDuty does.
-       */
-      resolveMonitoringMinutes: z.number().int().min(0).max(1440).default(15),
-      /** How the senders' severities map to SEV-1..4 (default critical→1, error→2, warning→3, info→4). */
-      severityMapping: z.partialRecord(z.enum(SOURCE_SEVERITIES), z.enum(SEVERITIES)).default({}),
-      /**
-       * The escalation policy for incidents of a severity, when it is not the service's policy (e.g.
-       * SEV-1 pages the whole team). Raising an incident's severity re-pages with the new policy.
-       */
-      severityPolicies: z.partialRecord(z.enum(SEVERITIES), Id).default({}),
-      /**
-       * Availability objective, e.g. 99.9 (→ 43.8 minutes of SEV-1/SEV-2 downtime a month). When the
-       * month's budget is used up, "Error Budget Exhausted" goes on the bus and `owners` are told once;
-       * every incident of the service resolved after that in the month requires a postmortem.
-       */
-      slo: z
-        .object({
-          availability: z.number().gt(50).lt(100),
-          owners: z.array(Id).max(20).default([]),
-        })
-        .strict()
-        .optional(),
-      /** This service's own business hours, or `false` to page it around the clock; absent: the config's. */
-      businessHours: z.union([z.literal(false), BusinessHoursSchema]).optional(),
-    })
-    .strict(),
+  z.strictObject({
+    id: ServiceId,
+    name: z.string().check(z.minLength(1), z.maxLength(255)),
+    description: z.optional(z.string().check(z.maxLength(1024))),
+    runbookUrl: z.optional(z.url()),
+    /** Who is paged. Without a policy, incidents open but nobody is paged. */
+    escalationPolicy: z.optional(Id),
+    /** Paged once when the policy is exhausted. */
+    fallback: z.optional(TargetSchema),
+    /** An acknowledged incident unresolved this long re-pages; 0 turns it off. */
+    ackTimeoutMinutes: z._default(z.int().check(z.gte(0), z.lte(MAX_ACK_TIMEOUT_MINUTES)), 30),
+    /**
+     * A resolve first watches the service this long (the practice's "stable 15+ minutes"): a
+     * re-trigger of the same key meanwhile reopens the incident. 0 resolves at once, as PagerDuty does.
+     */
+    resolveMonitoringMinutes: z._default(z.int().check(z.gte(0), z.lte(1440)), 15),
+    /** How the senders' severities map to SEV-1..4 (default critical→1, error→2, warning→3, info→4). */
+    severityMapping: z._default(z.partialRecord(z.enum(SOURCE_SEVERITIES), z.enum(SEVERITIES)), {}),
+    /**
+     * The escalation policy for incidents of a severity, when it is not the service's policy (e.g.
+     * SEV-1 pages the whole team). Raising an incident's severity re-pages with the new policy.
+     */
+    severityPolicies: z._default(z.partialRecord(z.enum(SEVERITIES), Id), {}),
+    /**
+     * Availability objective, e.g. 99.9 (→ 43.8 minutes of SEV-1/SEV-2 downtime a month). When the
+     * month's budget is used up, "Error Budget Exhausted" goes on the bus and `owners` are told once;
+     * every incident of the service resolved after that in the month requires a postmortem.
+     */
+    slo: z.optional(
+      z.strictObject({
+        availability: z.number().check(z.gt(50), z.lt(100)),
+        owners: z._default(z.array(Id).check(z.maxLength(20)), []),
+      }),
+    ),
+    /** This service's own business hours, or `false` to page it around the clock; absent: the config's. */
+    businessHours: z.optional(z.union([z.literal(false), BusinessHoursSchema])),
+  }),
 );
 
 export const HeartbeatSchema = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      id: Id,
-      name: z.string().min(1).max(255),
-      service: ServiceId,
-      /** A ping is expected at least this often; a missed one opens an incident. */
-      intervalMinutes: z.number().int().min(1).max(9000),
-    })
-    .strict(),
+  z.strictObject({
+    id: Id,
+    name: z.string().check(z.minLength(1), z.maxLength(255)),
+    service: ServiceId,
+    /** A ping is expected at least this often; a missed one opens an incident. */
+    intervalMinutes: z.int().check(z.gte(1), z.lte(9000)),
+  }),
 );
 
 /**
@@ -226,173 +225,176 @@ export const HeartbeatSchema = /* @__PURE__ */ lazySchema(() =>
  */
 export const CloudWatchRuleSchema = /* @__PURE__ */ lazySchema(() =>
   z
-    .object({
-      alarmNamePrefix: z.string().min(1).max(255).optional(),
-      tag: z
-        .object({ key: z.string().min(1).max(128), value: z.string().max(256).optional() })
-        .strict()
-        .optional(),
+    .strictObject({
+      alarmNamePrefix: z.optional(z.string().check(z.minLength(1), z.maxLength(255))),
+      tag: z.optional(
+        z.strictObject({
+          key: z.string().check(z.minLength(1), z.maxLength(128)),
+          value: z.optional(z.string().check(z.maxLength(256))),
+        }),
+      ),
       service: ServiceId,
-      severity: z.enum(SOURCE_SEVERITIES).default('critical'),
+      severity: z._default(z.enum(SOURCE_SEVERITIES), 'critical'),
     })
-    .strict()
-    .refine((r) => r.alarmNamePrefix !== undefined || r.tag !== undefined, {
-      message: 'a rule needs alarmNamePrefix or tag',
-    }),
+    .check(
+      z.refine((r) => r.alarmNamePrefix !== undefined || r.tag !== undefined, {
+        message: 'a rule needs alarmNamePrefix or tag',
+      }),
+    ),
 );
 
 export const KlaxonConfigSchema = /* @__PURE__ */ lazySchema(() =>
   z
-    .object({
+    .strictObject({
       /** Shown in logs, exports and stack names. */
-      name: z.string().min(1).max(64).default('klaxon'),
+      name: z._default(z.string().check(z.minLength(1), z.maxLength(64)), 'klaxon'),
       /** IANA time zone for day boundaries, rollups and rendered times. */
-      timeZone: TimeZone.default('UTC'),
+      timeZone: z._default(TimeZone, 'UTC'),
       /**
        * Base URL of the API for links in pages. In AWS the stack passes the API's URL; set this
        * for a custom domain. Locally the runtime's own URL.
        */
-      publicUrl: z.url().optional(),
-      services: z.array(ServiceConfigSchema).min(1),
-      responders: z.array(ResponderSchema).default([]),
-      schedules: z.array(ScheduleSchema).default([]),
-      escalationPolicies: z.array(EscalationPolicySchema).default([]),
-      heartbeats: z.array(HeartbeatSchema).default([]),
+      publicUrl: z.optional(z.url()),
+      services: z.array(ServiceConfigSchema).check(z.minLength(1)),
+      responders: z._default(z.array(ResponderSchema), []),
+      schedules: z._default(z.array(ScheduleSchema), []),
+      escalationPolicies: z._default(z.array(EscalationPolicySchema), []),
+      heartbeats: z._default(z.array(HeartbeatSchema), []),
       /** Absent: every severity pages around the clock. */
-      businessHours: BusinessHoursSchema.optional(),
-      metrics: z
-        .object({
+      businessHours: z.optional(BusinessHoursSchema),
+      metrics: z._default(
+        z.strictObject({
           /** Local time (in `timeZone`) the nightly rollup of the previous day runs. */
-          rollupTime: TimeOfDay.default('01:30'),
-        })
-        .strict()
-        .default({ rollupTime: '01:30' }),
-      cloudwatch: z
-        .object({
+          rollupTime: z._default(TimeOfDay, '01:30'),
+        }),
+        { rollupTime: '01:30' },
+      ),
+      cloudwatch: z.optional(
+        z.strictObject({
           defaultService: ServiceId,
-          defaultSeverity: z.enum(SOURCE_SEVERITIES).default('critical'),
-          rules: z.array(CloudWatchRuleSchema).default([]),
-        })
-        .strict()
-        .optional(),
+          defaultSeverity: z._default(z.enum(SOURCE_SEVERITIES), 'critical'),
+          rules: z._default(z.array(CloudWatchRuleSchema), []),
+        }),
+      ),
     })
-    .strict()
-    .superRefine((config, ctx) => {
-      const ids = new Set<string>();
-      config.services.forEach((s, i) => {
-        if (ids.has(s.id))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['services', i, 'id'],
-            message: `duplicate service id "${s.id}"`,
-          });
-        ids.add(s.id);
-      });
-      const known = (id: string) => ids.has(id);
-      const unique = (list: readonly { id: string }[], field: string) => {
-        const seen = new Set<string>();
-        list.forEach((item, i) => {
-          if (seen.has(item.id))
-            ctx.addIssue({ code: 'custom', path: [field, i, 'id'], message: `duplicate id "${item.id}"` });
-          seen.add(item.id);
+    .check(
+      z.superRefine((config, ctx) => {
+        const ids = new Set<string>();
+        config.services.forEach((s, i) => {
+          if (ids.has(s.id))
+            ctx.addIssue({
+              code: 'custom',
+              path: ['services', i, 'id'],
+              message: `duplicate service id "${s.id}"`,
+            });
+          ids.add(s.id);
         });
-        return seen;
-      };
-      const responders = unique(config.responders, 'responders');
-      const schedules = unique(config.schedules, 'schedules');
-      const policies = unique(config.escalationPolicies, 'escalationPolicies');
-      unique(config.heartbeats, 'heartbeats');
-      const checkTarget = (target: z.output<typeof TargetSchema>, path: (string | number)[]) => {
-        if ('responder' in target && !responders.has(target.responder)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [...path, 'responder'],
-            message: `unknown responder "${target.responder}"`,
+        const known = (id: string) => ids.has(id);
+        const unique = (list: readonly { id: string }[], field: string) => {
+          const seen = new Set<string>();
+          list.forEach((item, i) => {
+            if (seen.has(item.id))
+              ctx.addIssue({ code: 'custom', path: [field, i, 'id'], message: `duplicate id "${item.id}"` });
+            seen.add(item.id);
           });
-        }
-        if ('schedule' in target && !schedules.has(target.schedule)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: [...path, 'schedule'],
-            message: `unknown schedule "${target.schedule}"`,
+          return seen;
+        };
+        const responders = unique(config.responders, 'responders');
+        const schedules = unique(config.schedules, 'schedules');
+        const policies = unique(config.escalationPolicies, 'escalationPolicies');
+        unique(config.heartbeats, 'heartbeats');
+        const checkTarget = (target: z.output<typeof TargetSchema>, path: (string | number)[]) => {
+          if ('responder' in target && !responders.has(target.responder)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, 'responder'],
+              message: `unknown responder "${target.responder}"`,
+            });
+          }
+          if ('schedule' in target && !schedules.has(target.schedule)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: [...path, 'schedule'],
+              message: `unknown schedule "${target.schedule}"`,
+            });
+          }
+        };
+        config.schedules.forEach((schedule, s) => {
+          schedule.rotations.forEach((rotation, r) => {
+            rotation.participants.forEach((p, i) => {
+              if (!responders.has(p)) {
+                ctx.addIssue({
+                  code: 'custom',
+                  path: ['schedules', s, 'rotations', r, 'participants', i],
+                  message: `unknown responder "${p}"`,
+                });
+              }
+            });
           });
-        }
-      };
-      config.schedules.forEach((schedule, s) => {
-        schedule.rotations.forEach((rotation, r) => {
-          rotation.participants.forEach((p, i) => {
-            if (!responders.has(p)) {
+        });
+        config.escalationPolicies.forEach((policy, p) => {
+          policy.levels.forEach((level, l) => {
+            level.targets.forEach((t, i) => {
+              checkTarget(t, ['escalationPolicies', p, 'levels', l, 'targets', i]);
+            });
+          });
+        });
+        config.services.forEach((service, i) => {
+          if (service.escalationPolicy !== undefined && !policies.has(service.escalationPolicy)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['services', i, 'escalationPolicy'],
+              message: `unknown escalation policy "${service.escalationPolicy}"`,
+            });
+          }
+          for (const [sev, policy] of Object.entries(service.severityPolicies)) {
+            if (!policies.has(policy)) {
               ctx.addIssue({
                 code: 'custom',
-                path: ['schedules', s, 'rotations', r, 'participants', i],
-                message: `unknown responder "${p}"`,
+                path: ['services', i, 'severityPolicies', sev],
+                message: `unknown escalation policy "${policy}"`,
+              });
+            }
+          }
+          if (service.fallback) checkTarget(service.fallback, ['services', i, 'fallback']);
+          service.slo?.owners.forEach((owner, o) => {
+            if (!responders.has(owner)) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['services', i, 'slo', 'owners', o],
+                message: `unknown responder "${owner}"`,
               });
             }
           });
         });
-      });
-      config.escalationPolicies.forEach((policy, p) => {
-        policy.levels.forEach((level, l) => {
-          level.targets.forEach((t, i) => {
-            checkTarget(t, ['escalationPolicies', p, 'levels', l, 'targets', i]);
-          });
-        });
-      });
-      config.services.forEach((service, i) => {
-        if (service.escalationPolicy !== undefined && !policies.has(service.escalationPolicy)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['services', i, 'escalationPolicy'],
-            message: `unknown escalation policy "${service.escalationPolicy}"`,
-          });
-        }
-        for (const [sev, policy] of Object.entries(service.severityPolicies)) {
-          if (!policies.has(policy)) {
+        config.heartbeats.forEach((h, i) => {
+          if (!known(h.service))
             ctx.addIssue({
               code: 'custom',
-              path: ['services', i, 'severityPolicies', sev],
-              message: `unknown escalation policy "${policy}"`,
+              path: ['heartbeats', i, 'service'],
+              message: `unknown service "${h.service}"`,
             });
-          }
-        }
-        if (service.fallback) checkTarget(service.fallback, ['services', i, 'fallback']);
-        service.slo?.owners.forEach((owner, o) => {
-          if (!responders.has(owner)) {
+        });
+        if (config.cloudwatch) {
+          if (!known(config.cloudwatch.defaultService)) {
             ctx.addIssue({
               code: 'custom',
-              path: ['services', i, 'slo', 'owners', o],
-              message: `unknown responder "${owner}"`,
+              path: ['cloudwatch', 'defaultService'],
+              message: `unknown service "${config.cloudwatch.defaultService}"`,
             });
           }
-        });
-      });
-      config.heartbeats.forEach((h, i) => {
-        if (!known(h.service))
-          ctx.addIssue({
-            code: 'custom',
-            path: ['heartbeats', i, 'service'],
-            message: `unknown service "${h.service}"`,
-          });
-      });
-      if (config.cloudwatch) {
-        if (!known(config.cloudwatch.defaultService)) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['cloudwatch', 'defaultService'],
-            message: `unknown service "${config.cloudwatch.defaultService}"`,
+          config.cloudwatch.rules.forEach((r, i) => {
+            if (!known(r.service)) {
+              ctx.addIssue({
+                code: 'custom',
+                path: ['cloudwatch', 'rules', i, 'service'],
+                message: `unknown service "${r.service}"`,
+              });
+            }
           });
         }
-        config.cloudwatch.rules.forEach((r, i) => {
-          if (!known(r.service)) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['cloudwatch', 'rules', i, 'service'],
-              message: `unknown service "${r.service}"`,
-            });
-          }
-        });
-      }
-    }),
+      }),
+    ),
 );
 
 export type KlaxonConfig = z.output<typeof KlaxonConfigSchema>;
@@ -437,7 +439,7 @@ export function parseConfig(input: unknown): KlaxonConfig {
     // Not a message of its own (fieldErrors names each unknown key): where the object's schema
     // is at hand, note the known field each unknown key nearly matches.
     error: (issue) => {
-      if (issue.code === 'unrecognized_keys' && issue.inst instanceof z.ZodObject) {
+      if (issue.code === 'unrecognized_keys' && issue.inst instanceof z.ZodMiniObject) {
         const known = Object.keys(issue.inst.shape);
         for (const key of issue.keys) {
           const match = nearMiss(key, known);

@@ -1,4 +1,13 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
+
+/**
+ * Klaxon builds its schemas with `zod/mini`, which leaves out classic zod's method layer and
+ * its JSON Schema processors (~30 kB of every function's bundle). Unlike classic zod, mini does
+ * not install the English error messages itself: without them every issue reads "Invalid input".
+ * Every schema module imports this one, so the messages are configured before any parse.
+ */
+z.config(en());
 
 /**
  * Built on first use, not at import. A Lambda function's cold start includes importing every
@@ -22,21 +31,21 @@ export function once<T>(build: () => T): () => T {
 
 /**
  * A schema built on first use: a `z.lazy` around `build`, so it parses, composes and converts
- * to JSON Schema like the built schema (which `built()` returns, built once, e.g. for
- * `.shape` or `.extend`). Metadata given at the built schema's top level (`.meta()`,
- * `.describe()`) reaches JSON Schema but not `Schema.description` or the registry lookup of the
- * lazy one callers hold: prefer `once` for such schemas.
+ * to JSON Schema like the built schema (which `built()` returns, built once, e.g. for `.shape`
+ * or `z.extend`). Metadata given at the built schema's top level (`z.meta()`, `z.describe()`)
+ * reaches JSON Schema but not the registry lookup of the lazy one callers hold: prefer `once`
+ * for such schemas.
  *
  * Mark every call pure (a block comment `@__PURE__` right before it): the mark tells the bundler
  * the call has no side effects, so a schema a function never uses is left out of its bundle (without it esbuild keeps
  * every module-level call and all it names: 8 kB of the api function). test/core/lazy.test.ts
  * checks every call has it.
  */
-export function lazySchema<S extends z.ZodType>(build: () => S): z.ZodLazy<S> {
+export function lazySchema<S extends z.ZodMiniType>(build: () => S): z.ZodMiniLazy<S> {
   return z.lazy(once(build));
 }
 
 /** The schema a `lazySchema` builds (built now if it was not yet): for its `.shape`, or to extend it. */
-export function built<S extends z.ZodType>(schema: z.ZodLazy<S>): S {
+export function built<S extends z.ZodMiniType>(schema: z.ZodMiniLazy<S>): S {
   return schema._zod.innerType;
 }

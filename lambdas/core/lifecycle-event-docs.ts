@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   LIFECYCLE_EVENT_SCHEMAS,
   LIFECYCLE_EVENT_TYPES,

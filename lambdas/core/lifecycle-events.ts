@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { warRoomName } from './classification.ts';
 import { INCIDENT_STATUSES, type Incident } from './incident.ts';
 import { once } from './lazy.ts';
@@ -41,25 +41,25 @@ const severity = once(() => z.enum(SEVERITIES));
 /** The incident as of the event (a snapshot, not a live view). */
 const incidentSnapshot = once(() =>
   z.object({
-    id: z.string().min(1),
-    service: z.string().min(1),
-    serviceName: z.string().min(1),
+    id: z.string().check(z.minLength(1)),
+    service: z.string().check(z.minLength(1)),
+    serviceName: z.string().check(z.minLength(1)),
     title: z.string(),
     severity: severity(),
     status: z.enum(INCIDENT_STATUSES),
     detectedAt: isoDateTime(),
-    url: z.url().optional(),
-    warRoom: z.string().min(1),
+    url: z.optional(z.url()),
+    warRoom: z.string().check(z.minLength(1)),
   }),
 );
 
 function envelope<T extends LifecycleEventType>(type: T) {
   return z.object({
-    schemaVersion: z.string().regex(/^1\.\d+$/),
-    id: z.string().min(1),
+    schemaVersion: z.string().check(z.regex(/^1\.\d+$/)),
+    id: z.string().check(z.minLength(1)),
     type: z.literal(type),
     occurredAt: isoDateTime(),
-    actor: z.string().min(1).optional(),
+    actor: z.optional(z.string().check(z.minLength(1))),
     incident: incidentSnapshot(),
   });
 }
@@ -78,57 +78,60 @@ const SEVERITY_RANK: Readonly<Record<(typeof SEVERITIES)[number], number>> = {
  */
 const BUILDERS = {
   'Incident Opened': () => envelope('Incident Opened'),
-  'Incident Acknowledged': () => envelope('Incident Acknowledged').extend({ acknowledgedAt: isoDateTime() }),
+  'Incident Acknowledged': () =>
+    z.extend(envelope('Incident Acknowledged'), { acknowledgedAt: isoDateTime() }),
   'Incident Escalated': () =>
-    envelope('Incident Escalated').extend({
-      level: z.int().min(1),
-      step: z.int().min(0),
-      paged: z.array(z.string().min(1)),
-      snoozedUntil: isoDateTime().optional(),
+    z.extend(envelope('Incident Escalated'), {
+      level: z.int().check(z.gte(1)),
+      step: z.int().check(z.gte(0)),
+      paged: z.array(z.string().check(z.minLength(1))),
+      snoozedUntil: z.optional(isoDateTime()),
     }),
   'Incident Severity Changed': () =>
-    envelope('Incident Severity Changed')
-      .extend({
+    z
+      .extend(envelope('Incident Severity Changed'), {
         from: severity(),
         to: severity(),
-        reason: z.string().min(1),
+        reason: z.string().check(z.minLength(1)),
         direction: z.enum(['raised', 'lowered']),
       })
-      .superRefine((detail, ctx) => {
-        const expected = SEVERITY_RANK[detail.to] < SEVERITY_RANK[detail.from] ? 'raised' : 'lowered';
-        if (detail.from === detail.to) {
-          ctx.addIssue({ code: 'custom', path: ['to'], message: `to equals from (${detail.from})` });
-        } else if (detail.direction !== expected) {
-          ctx.addIssue({
-            code: 'custom',
-            path: ['direction'],
-            message: `${detail.from} → ${detail.to} is ${expected}, not ${detail.direction}`,
-          });
-        }
-      }),
-  'Incident Mitigated': () => envelope('Incident Mitigated').extend({ mitigatedAt: isoDateTime() }),
+      .check(
+        z.superRefine((detail, ctx) => {
+          const expected = SEVERITY_RANK[detail.to] < SEVERITY_RANK[detail.from] ? 'raised' : 'lowered';
+          if (detail.from === detail.to) {
+            ctx.addIssue({ code: 'custom', path: ['to'], message: `to equals from (${detail.from})` });
+          } else if (detail.direction !== expected) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['direction'],
+              message: `${detail.from} → ${detail.to} is ${expected}, not ${detail.direction}`,
+            });
+          }
+        }),
+      ),
+  'Incident Mitigated': () => z.extend(envelope('Incident Mitigated'), { mitigatedAt: isoDateTime() }),
   'Incident Resolved': () =>
-    envelope('Incident Resolved').extend({ resolvedAt: isoDateTime(), monitored: z.boolean() }),
-  'Incident Reopened': () => envelope('Incident Reopened').extend({ reopens: z.int().min(1) }),
+    z.extend(envelope('Incident Resolved'), { resolvedAt: isoDateTime(), monitored: z.boolean() }),
+  'Incident Reopened': () => z.extend(envelope('Incident Reopened'), { reopens: z.int().check(z.gte(1)) }),
   'Postmortem Due': () =>
-    envelope('Postmortem Due').extend({
+    z.extend(envelope('Postmortem Due'), {
       dueAt: isoDateTime(),
       required: z.literal(true),
-      errorBudgetMonth: z
-        .string()
-        .regex(/^\d{4}-\d{2}$/)
-        .optional(),
-      impactSeverity: severity().optional(),
+      errorBudgetMonth: z.optional(z.string().check(z.regex(/^\d{4}-\d{2}$/))),
+      impactSeverity: z.optional(severity()),
     }),
   'Incident Status Updated': () =>
-    envelope('Incident Status Updated').extend({ update: z.string().min(1), postedAt: isoDateTime() }),
+    z.extend(envelope('Incident Status Updated'), {
+      update: z.string().check(z.minLength(1)),
+      postedAt: isoDateTime(),
+    }),
   'Incident Snoozed': () =>
-    envelope('Incident Snoozed').extend({ snoozedUntil: isoDateTime(), minutes: z.int().min(1) }),
+    z.extend(envelope('Incident Snoozed'), { snoozedUntil: isoDateTime(), minutes: z.int().check(z.gte(1)) }),
 } as const;
 
 type DetailSchemas = { readonly [T in LifecycleEventType]: ReturnType<(typeof BUILDERS)[T]> };
 
-const built: Partial<Record<LifecycleEventType, z.ZodType>> = {};
+const built: Partial<Record<LifecycleEventType, z.ZodMiniType>> = {};
 
 /** The detail schema of `type`, built on its first use. */
 function schemaOf<T extends LifecycleEventType>(type: T): DetailSchemas[T] {
@@ -141,9 +144,9 @@ function schemaOf<T extends LifecycleEventType>(type: T): DetailSchemas[T] {
 }
 
 /** The detail schema of each type, for subscribers that validate with zod (each built when first read). */
-export const LIFECYCLE_EVENT_SCHEMAS: Readonly<Record<LifecycleEventType, z.ZodType>> =
+export const LIFECYCLE_EVENT_SCHEMAS: Readonly<Record<LifecycleEventType, z.ZodMiniType>> =
   Object.defineProperties(
-    {} as Record<LifecycleEventType, z.ZodType>,
+    {} as Record<LifecycleEventType, z.ZodMiniType>,
     Object.fromEntries(
       LIFECYCLE_EVENT_TYPES.map((type) => [type, { get: () => schemaOf(type), enumerable: true }]),
     ),

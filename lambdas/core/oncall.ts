@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { IsoDateTime, ServiceId } from './alert.ts';
 import type { Rotation, Schedule } from './config.ts';
 import { lazySchema } from './lazy.ts';
@@ -39,13 +39,18 @@ export const ScheduleOverrideSchema = /* @__PURE__ */ lazySchema(
         from: IsoDateTime,
         to: IsoDateTime,
         responder: ServiceId,
-        replaces: ServiceId.optional(),
+        replaces: z.optional(ServiceId),
       })
-      .refine((o) => Date.parse(o.from) < Date.parse(o.to), { message: 'must be after from', path: ['to'] })
-      .refine((o) => o.replaces !== o.responder, {
-        message: 'must differ from responder',
-        path: ['replaces'],
-      }) satisfies z.ZodType<ScheduleOverride>,
+      .check(
+        z.refine((o) => Date.parse(o.from) < Date.parse(o.to), {
+          message: 'must be after from',
+          path: ['to'],
+        }),
+        z.refine((o) => o.replaces !== o.responder, {
+          message: 'must differ from responder',
+          path: ['replaces'],
+        }),
+      ) satisfies z.ZodMiniType<ScheduleOverride>,
 );
 
 /**

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { lazySchema } from './lazy.ts';
 
 /**
@@ -13,49 +13,52 @@ export const TimerEventSchema = /* @__PURE__ */ lazySchema(() => {
    * A reminder the contact throttle refused for these contacts (`<responder>-<index>`), sent to
    * them alone when it allows one again: its timer again, the `n`-th time it was held.
    */
-  const held = z
-    .object({ to: z.array(z.string().min(1).max(128)).min(1).max(100), n: z.number().int().min(1) })
-    .optional();
+  const held = z.optional(
+    z.object({
+      to: z.array(z.string().check(z.minLength(1), z.maxLength(128))).check(z.minLength(1), z.maxLength(100)),
+      n: z.int().check(z.gte(1)),
+    }),
+  );
   return z.discriminatedUnion('kind', [
     z.object({
       kind: z.literal('escalate'),
-      incidentId: z.string().min(1).max(32),
-      generation: z.number().int().min(1),
-      step: z.number().int().min(0),
+      incidentId: z.string().check(z.minLength(1), z.maxLength(32)),
+      generation: z.int().check(z.gte(1)),
+      step: z.int().check(z.gte(0)),
       /**
        * Timed for now by the step before it, whose level had nobody on call: that step's run goes
        * on (business hours do not hold it back; a person's escalate now at night is not delayed).
        */
-      atOnce: z.literal(true).optional(),
+      atOnce: z.optional(z.literal(true)),
     }),
     z.object({
       kind: z.literal('ack-timeout'),
-      incidentId: z.string().min(1).max(32),
-      generation: z.number().int().min(1),
+      incidentId: z.string().check(z.minLength(1), z.maxLength(32)),
+      generation: z.int().check(z.gte(1)),
     }),
     z.object({
       kind: z.literal('reminder'),
-      incidentId: z.string().min(1).max(32),
-      seq: z.number().int().min(1),
+      incidentId: z.string().check(z.minLength(1), z.maxLength(32)),
+      seq: z.int().check(z.gte(1)),
       held,
     }),
     /** The end of a resolve's monitoring period (`reopens` names the period: a reopen starts anew). */
     z.object({
       kind: z.literal('resolve'),
-      incidentId: z.string().min(1).max(32),
-      reopens: z.number().int().min(0),
+      incidentId: z.string().check(z.minLength(1), z.maxLength(32)),
+      reopens: z.int().check(z.gte(0)),
     }),
     /** Every 30 minutes while open: the incident commander re-assesses the severity. */
     z.object({
       kind: z.literal('reassess'),
-      incidentId: z.string().min(1).max(32),
-      seq: z.number().int().min(1),
+      incidentId: z.string().check(z.minLength(1), z.maxLength(32)),
+      seq: z.int().check(z.gte(1)),
       held,
     }),
     /** A required postmortem: a reminder 24 hours after resolution, overdue at 48. */
     z.object({
       kind: z.literal('postmortem'),
-      incidentId: z.string().min(1).max(32),
+      incidentId: z.string().check(z.minLength(1), z.maxLength(32)),
       stage: z.enum(['reminder', 'due']),
       held,
     }),
@@ -65,19 +68,19 @@ export const TimerEventSchema = /* @__PURE__ */ lazySchema(() => {
      */
     z.object({
       kind: z.literal('digest'),
-      contact: z.string().min(1).max(128),
-      due: z.number().int().min(0),
+      contact: z.string().check(z.minLength(1), z.maxLength(128)),
+      due: z.int().check(z.gte(0)),
     }),
     z.object({
       kind: z.literal('heartbeat'),
-      heartbeatId: z.string().min(1).max(63),
+      heartbeatId: z.string().check(z.minLength(1), z.maxLength(63)),
       /** The ping that armed it: identifies this miss, so a retried fire opens one incident. */
       armedAt: z.iso.datetime({ offset: true }),
     }),
     z.object({
       kind: z.literal('maintenance'),
-      service: z.string().min(1).max(63),
-      windowId: z.string().min(1).max(32),
+      service: z.string().check(z.minLength(1), z.maxLength(63)),
+      windowId: z.string().check(z.minLength(1), z.maxLength(32)),
     }),
     /**
      * Business hours begin: an incident whose escalation waited for them (stopped in `generation`)
@@ -86,15 +89,15 @@ export const TimerEventSchema = /* @__PURE__ */ lazySchema(() => {
      */
     z.object({
       kind: z.literal('business-hours'),
-      incidentId: z.string().min(1).max(32),
-      generation: z.number().int().min(1),
-      start: z.number().int().min(0).optional(),
+      incidentId: z.string().check(z.minLength(1), z.maxLength(32)),
+      generation: z.int().check(z.gte(1)),
+      start: z.optional(z.int().check(z.gte(0))),
     }),
     /** A maintenance window ended: what it stopped and still needs a responder escalates again. */
     z.object({
       kind: z.literal('maintenance-end'),
-      service: z.string().min(1).max(63),
-      windowId: z.string().min(1).max(32),
+      service: z.string().check(z.minLength(1), z.maxLength(63)),
+      windowId: z.string().check(z.minLength(1), z.maxLength(32)),
     }),
   ]);
 });

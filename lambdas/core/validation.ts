@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import { type FieldError, ValidationError } from './errors.ts';
 
 /**
@@ -6,7 +6,7 @@ import { type FieldError, ValidationError } from './errors.ts';
  * unknown key of a strict object is named as a field of its own (`impact.users`), one per key:
  * zod reports them together on the object, which would name the object (or `(root)`) instead.
  */
-export function fieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
+export function fieldErrors(error: z.core.$ZodError, prefix = ''): FieldError[] {
   const named = (path: readonly PropertyKey[]) =>
     [prefix, path.map(String).join('.')].filter(Boolean).join('.') || '(root)';
   return error.issues.flatMap((issue) =>
@@ -17,7 +17,7 @@ export function fieldErrors(error: z.ZodError, prefix = ''): FieldError[] {
 }
 
 /** Parses `input` with `schema` or throws a ValidationError naming every bad field. */
-export function parseOrThrow<S extends z.ZodType>(schema: S, input: unknown, what: string): z.output<S> {
+export function parseOrThrow<S extends z.ZodMiniType>(schema: S, input: unknown, what: string): z.output<S> {
   const result = schema.safeParse(input);
   if (!result.success) {
     const errors = fieldErrors(result.error);

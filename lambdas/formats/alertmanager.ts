@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Alert } from '#core/alert';
 import { lazySchema } from '#core/lazy';
 import { parseOrThrow } from '#core/validation';

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Alert, AlertAction, SourceSeverity } from '#core/alert';
 import type { KlaxonConfig } from '#core/config';
 import { ConfigError } from '#core/errors';
@@ -55,65 +55,65 @@ const StateValue = /* @__PURE__ */ lazySchema(() =>
 const AlarmState = /* @__PURE__ */ lazySchema(() =>
   z.looseObject({
     value: StateValue,
-    reason: z.string().nullish(),
-    reasonData: z.string().nullish(),
+    reason: z.nullish(z.string()),
+    reasonData: z.nullish(z.string()),
     timestamp: VendorTimestamp,
   }),
 );
 
 const Metric = /* @__PURE__ */ lazySchema(() =>
   z.looseObject({
-    id: z.string().nullish(),
-    metricStat: z
-      .looseObject({
-        metric: z
-          .looseObject({
-            namespace: z.string().nullish(),
-            name: z.string().nullish(),
-            dimensions: z.record(z.string(), z.string()).nullish(),
-          })
-          .nullish(),
-      })
-      .nullish(),
-    expression: z.string().nullish(),
-    label: z.string().nullish(),
-    returnData: z.boolean().nullish(),
+    id: z.nullish(z.string()),
+    metricStat: z.nullish(
+      z.looseObject({
+        metric: z.nullish(
+          z.looseObject({
+            namespace: z.nullish(z.string()),
+            name: z.nullish(z.string()),
+            dimensions: z.nullish(z.record(z.string(), z.string())),
+          }),
+        ),
+      }),
+    ),
+    expression: z.nullish(z.string()),
+    label: z.nullish(z.string()),
+    returnData: z.nullish(z.boolean()),
   }),
 );
 
 const Configuration = /* @__PURE__ */ lazySchema(() =>
   z.looseObject({
-    description: z.string().nullish(),
+    description: z.nullish(z.string()),
     /** Composite alarms only: `ALARM(a) OR ALARM(b)`. */
-    alarmRule: z.string().nullish(),
-    metrics: z.array(Metric).nullish(),
+    alarmRule: z.nullish(z.string()),
+    metrics: z.nullish(z.array(Metric)),
   }),
 );
 
 /** The EventBridge envelope of a CloudWatch alarm event of `detailType`; resources[0] is the alarm ARN. */
 function envelope(detailType: string) {
   return {
-    id: z.string().min(1).max(255),
+    id: z.string().check(z.minLength(1), z.maxLength(255)),
     'detail-type': z.literal(detailType, { error: `must be "${detailType}"` }),
     source: z.literal(CLOUDWATCH_SOURCE, { error: `must be "${CLOUDWATCH_SOURCE}"` }),
-    account: z.string().min(1),
+    account: z.string().check(z.minLength(1)),
     time: VendorTimestamp,
-    region: z.string().regex(AWS_REGION, 'must be an AWS region such as us-east-1'),
-    resources: z.array(z.string().min(1)).min(1, 'must hold the alarm ARN'),
+    region: z.string().check(z.regex(AWS_REGION, 'must be an AWS region such as us-east-1')),
+    resources: z.array(z.string().check(z.minLength(1))).check(z.minLength(1, 'must hold the alarm ARN')),
   };
 }
 
 export const CloudWatchAlarmEventSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({
-    version: z.string().nullish(),
+    version: z.nullish(z.string()),
     ...envelope(CLOUDWATCH_DETAIL_TYPE),
     detail: z.object({
-      alarmName: z.string().min(1).max(MAX_SHORT),
+      alarmName: z.string().check(z.minLength(1), z.maxLength(MAX_SHORT)),
       state: AlarmState,
-      previousState: z.looseObject({}).nullish(),
-      configuration: Configuration.nullish(),
+      previousState: z.nullish(z.looseObject({})),
+      configuration: z.nullish(Configuration),
       /** Present when the alarm has tag propagation enabled. */
-      alarmTags: z.unknown().optional(),
+      alarmTags: z.optional(z.unknown()),
     }),
   }),
 );
@@ -128,7 +128,7 @@ export const CloudWatchAlarmDeletionSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({
     ...envelope(CLOUDWATCH_CONFIG_DETAIL_TYPE),
     detail: z.looseObject({
-      alarmName: z.string().min(1).max(MAX_SHORT),
+      alarmName: z.string().check(z.minLength(1), z.maxLength(MAX_SHORT)),
       operation: z.literal('delete', { error: 'must be "delete": only deleted alarms are routed here' }),
     }),
   }),

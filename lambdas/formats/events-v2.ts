@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { type Alert, SOURCE_SEVERITIES } from '#core/alert';
 import { lazySchema, once } from '#core/lazy';
 import { parseOrThrow } from '#core/validation';
@@ -47,12 +47,12 @@ const Severity = /* @__PURE__ */ lazySchema(() =>
 );
 
 const payloadFields = once(() => ({
-  timestamp: VendorTimestamp.nullish(),
-  component: z.string().nullish(),
-  group: z.string().nullish(),
-  class: z.string().nullish(),
+  timestamp: z.nullish(VendorTimestamp),
+  component: z.nullish(z.string()),
+  group: z.nullish(z.string()),
+  class: z.nullish(z.string()),
   /** Any JSON. PagerDuty shows objects as key/value pairs and anything else as text. */
-  custom_details: z.unknown().optional(),
+  custom_details: z.optional(z.unknown()),
 }));
 
 const TriggerPayload = /* @__PURE__ */ lazySchema(() =>
@@ -60,14 +60,11 @@ const TriggerPayload = /* @__PURE__ */ lazySchema(() =>
     {
       summary: z
         .string({ error: required('summary') })
-        .trim()
-        .min(1, 'summary must not be empty')
-        .max(MAX_SUMMARY),
+        .check(z.trim(), z.minLength(1, 'summary must not be empty'), z.maxLength(MAX_SUMMARY)),
       // PagerDuty documents no maximum: a long source is cut to 255 when mapped, like component.
       source: z
         .string({ error: required('source') })
-        .trim()
-        .min(1, 'source must not be empty'),
+        .check(z.trim(), z.minLength(1, 'source must not be empty')),
       severity: Severity,
       ...payloadFields(),
     },
@@ -77,9 +74,9 @@ const TriggerPayload = /* @__PURE__ */ lazySchema(() =>
 
 const UpdatePayload = /* @__PURE__ */ lazySchema(() =>
   z.object({
-    summary: z.string().max(MAX_SUMMARY).nullish(),
-    source: z.string().nullish(),
-    severity: Severity.nullish(),
+    summary: z.nullish(z.string().check(z.maxLength(MAX_SUMMARY))),
+    source: z.nullish(z.string()),
+    severity: z.nullish(Severity),
     ...payloadFields(),
   }),
 );
@@ -87,7 +84,7 @@ const UpdatePayload = /* @__PURE__ */ lazySchema(() =>
 const Link = /* @__PURE__ */ lazySchema(() =>
   z.object({
     href: HttpUrl,
-    text: z.string().nullish(),
+    text: z.nullish(z.string()),
   }),
 );
 
@@ -95,26 +92,23 @@ const Image = /* @__PURE__ */ lazySchema(() =>
   z.object({
     src: HttpUrl,
     href: OptionalHttpUrl,
-    alt: z.string().nullish(),
+    alt: z.nullish(z.string()),
   }),
 );
 
 const commonFields = once(() => ({
-  routing_key: z
-    .string({ error: required('routing_key') })
-    .min(1)
-    .max(255),
-  client: z.string().nullish(),
+  routing_key: z.string({ error: required('routing_key') }).check(z.minLength(1), z.maxLength(255)),
+  client: z.nullish(z.string()),
   client_url: OptionalHttpUrl,
-  links: z.array(Link).nullish(),
-  images: z.array(Image).nullish(),
+  links: z.nullish(z.array(Link)),
+  images: z.nullish(z.array(Image)),
 }));
 
 const TriggerEvent = /* @__PURE__ */ lazySchema(() =>
   z.object({
     ...commonFields(),
     event_action: z.literal('trigger'),
-    dedup_key: z.string().max(255).nullish(),
+    dedup_key: z.nullish(z.string().check(z.maxLength(255))),
     payload: TriggerPayload,
   }),
 );
@@ -128,9 +122,8 @@ const UpdateEvent = /* @__PURE__ */ lazySchema(() =>
         error: (issue) =>
           issue.input === undefined ? 'dedup_key is required for acknowledge and resolve' : undefined,
       })
-      .min(1, 'dedup_key is required for acknowledge and resolve')
-      .max(255),
-    payload: UpdatePayload.nullish(),
+      .check(z.minLength(1, 'dedup_key is required for acknowledge and resolve'), z.maxLength(255)),
+    payload: z.nullish(UpdatePayload),
   }),
 );
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { Alert } from '#core/alert';
 import { lazySchema } from '#core/lazy';
 import { parseOrThrow } from '#core/validation';
@@ -34,23 +34,23 @@ import type { IngestContext, Normalizer } from './types.ts';
 export const GrafanaAlertSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({
     ...promAlertFields(),
-    values: z.record(z.string(), z.unknown()).nullish(),
-    valueString: z.string().nullish(),
-    silenceURL: z.string().nullish(),
-    dashboardURL: z.string().nullish(),
-    panelURL: z.string().nullish(),
-    imageURL: z.string().nullish(),
+    values: z.nullish(z.record(z.string(), z.unknown())),
+    valueString: z.nullish(z.string()),
+    silenceURL: z.nullish(z.string()),
+    dashboardURL: z.nullish(z.string()),
+    panelURL: z.nullish(z.string()),
+    imageURL: z.nullish(z.string()),
   }),
 );
 
 export const GrafanaWebhookSchema = /* @__PURE__ */ lazySchema(() =>
   z.object({
     ...promGroupFields(),
-    version: z.string().nullish(),
-    orgId: z.number().int().nullish(),
-    title: z.string().nullish(),
-    state: z.string().nullish(),
-    message: z.string().nullish(),
+    version: z.nullish(z.string()),
+    orgId: z.nullish(z.int()),
+    title: z.nullish(z.string()),
+    state: z.nullish(z.string()),
+    message: z.nullish(z.string()),
     alerts: z.array(GrafanaAlertSchema, {
       error: (issue) => (issue.input === undefined ? 'alerts is required' : undefined),
     }),

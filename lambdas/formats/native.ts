@@ -1,4 +1,4 @@
-import type * as z from 'zod';
+import * as z from 'zod/mini';
 import { type Alert, AlertSchema } from '#core/alert';
 import { built, lazySchema } from '#core/lazy';
 import { parseOrThrow } from '#core/validation';
@@ -19,18 +19,20 @@ import { nonBlank, normalizeTimestamp, toIso } from './shared.ts';
 export const NativeAlertSchema = /* @__PURE__ */ lazySchema(() => {
   const alert = built(AlertSchema);
   // An instant whose UTC form is still a 4-digit year (9999-12-31T23:30-01:00 is not).
-  const utcDateTime = alert.shape.receivedAt.refine(
-    (v) => normalizeTimestamp(v) !== undefined,
-    'must be an ISO-8601 date-time within years 0001-9999 in UTC',
+  const utcDateTime = alert.shape.receivedAt.check(
+    z.refine(
+      (v) => normalizeTimestamp(v) !== undefined,
+      'must be an ISO-8601 date-time within years 0001-9999 in UTC',
+    ),
   );
-  return alert.extend({
-    eventKey: alert.shape.eventKey.optional(),
-    occurredAt: utcDateTime.optional(),
-    receivedAt: utcDateTime.optional(),
-    source: alert.shape.source.optional(),
-    origin: alert.shape.origin.optional(),
-    action: alert.shape.action.default('trigger'),
-    severity: alert.shape.severity.default('error'),
+  return z.extend(alert, {
+    eventKey: z.optional(alert.shape.eventKey),
+    occurredAt: z.optional(utcDateTime),
+    receivedAt: z.optional(utcDateTime),
+    source: z.optional(alert.shape.source),
+    origin: z.optional(alert.shape.origin),
+    action: z._default(alert.shape.action, 'trigger'),
+    severity: z._default(alert.shape.severity, 'error'),
   });
 });
 

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import type { AlertLink, SourceSeverity } from '#core/alert';
 import { built, lazySchema, once } from '#core/lazy';
 import {
@@ -29,24 +29,24 @@ export const promAlertFields = once(() => ({
   status: Status,
   labels: StringMap,
   annotations: StringMap,
-  startsAt: built(VendorTimestamp).max(64),
+  startsAt: built(VendorTimestamp).check(z.maxLength(64)),
   /** `0001-01-01T00:00:00Z` (Go's zero time) while the alert is still firing. */
-  endsAt: VendorTimestamp.nullish(),
-  generatorURL: z.string().nullish(),
+  endsAt: z.nullish(VendorTimestamp),
+  generatorURL: z.nullish(z.string()),
   /** Hash of the label set. Absent before Alertmanager 0.19; computed the same way then. */
-  fingerprint: z.string().max(255).nullish(),
+  fingerprint: z.nullish(z.string().check(z.maxLength(255))),
 }));
 
 /** Fields of the notification around `alerts[]`. */
 export const promGroupFields = once(() => ({
   status: Status,
-  receiver: z.string().nullish(),
-  groupKey: z.string().nullish(),
-  truncatedAlerts: z.number().int().nonnegative().nullish(),
+  receiver: z.nullish(z.string()),
+  groupKey: z.nullish(z.string()),
+  truncatedAlerts: z.nullish(z.int().check(z.gte(0))),
   groupLabels: StringMap,
   commonLabels: StringMap,
   commonAnnotations: StringMap,
-  externalURL: z.string().nullish(),
+  externalURL: z.nullish(z.string()),
 }));
 
 const FNV_OFFSET = 0xcbf29ce484222325n;

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { IsoDateTime, MAX_DESCRIPTION, truncate } from '#core/alert';
 import { lazySchema } from '#core/lazy';
 
@@ -44,9 +44,11 @@ export function normalizeTimestamp(value: string): string | undefined {
 export const VendorTimestamp = /* @__PURE__ */ lazySchema(() =>
   z
     .string()
-    .refine(
-      (v) => normalizeTimestamp(v) !== undefined,
-      'must be an ISO-8601 date-time such as 2015-07-17T08:42:58.315+0000',
+    .check(
+      z.refine(
+        (v) => normalizeTimestamp(v) !== undefined,
+        'must be an ISO-8601 date-time such as 2015-07-17T08:42:58.315+0000',
+      ),
     ),
 );
 
@@ -114,24 +116,30 @@ export function httpUrlOrUndefined(value: unknown): string | undefined {
  * Other schemes (`javascript:`) would end up as links in pages and emails.
  */
 export const OptionalHttpUrl = /* @__PURE__ */ lazySchema(() =>
-  z
-    .string()
-    .nullish()
-    .refine((v) => v == null || v.trim() === '' || isHttpUrl(v.trim()), 'must be an absolute http(s) URL')
-    .transform((v) => (v == null || v.trim() === '' ? undefined : v.trim())),
+  z.pipe(
+    z
+      .nullish(z.string())
+      .check(
+        z.refine(
+          (v) => v == null || v.trim() === '' || isHttpUrl(v.trim()),
+          'must be an absolute http(s) URL',
+        ),
+      ),
+    z.transform((v) => (v == null || v.trim() === '' ? undefined : v.trim())),
+  ),
 );
 
 /** A required http(s) URL. */
 export const HttpUrl = /* @__PURE__ */ lazySchema(() =>
-  z.string().refine((v) => isHttpUrl(v.trim()), 'must be an absolute http(s) URL'),
+  z.string().check(z.refine((v) => isHttpUrl(v.trim()), 'must be an absolute http(s) URL')),
 );
 
 /** Labels and annotations: string → string. Go marshals an empty map as `null`, so accept that as `{}`. */
 export const StringMap = /* @__PURE__ */ lazySchema(() =>
-  z
-    .record(z.string(), z.string())
-    .nullish()
-    .transform((v): Record<string, string> => v ?? {}),
+  z.pipe(
+    z.nullish(z.record(z.string(), z.string())),
+    z.transform((v): Record<string, string> => v ?? {}),
+  ),
 );
 
 /** A plain JSON object (not an array, not null). */

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { PowertoolsMetricsPublisher } from '#adapters/aws/cloudwatch-metrics';
 import { EventBridgePublisher } from '#adapters/aws/eventbridge-bus';
 import { JsonLogger } from '#adapters/aws/logger';
@@ -59,7 +59,7 @@ const RollupEvent = /* @__PURE__ */ lazySchema(() =>
 const ContactCheckEvent = /* @__PURE__ */ lazySchema(() =>
   z.strictObject({
     check: z.literal('contacts'),
-    scheduledTime: z.iso.datetime({ offset: true }).optional(),
+    scheduledTime: z.optional(z.iso.datetime({ offset: true })),
   }),
 );
 

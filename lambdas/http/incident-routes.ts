@@ -1,5 +1,5 @@
 import { Hono } from 'hono/tiny';
-import type * as z from 'zod';
+import type * as z from 'zod/mini';
 import {
   acknowledgeIncident,
   addActionItem,
@@ -152,7 +152,7 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
 
   // The lifecycle and war-room commands: 200 {incident, changed}.
   /** POST /incidents/:id/<path>: the body parsed with `schema` (`what`, in its errors), then `run`. */
-  const command = <S extends z.ZodType>(
+  const command = <S extends z.ZodMiniType>(
     path: string,
     schema: S,
     what: string,

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import {
   ActionItemCreateSchema,
   ActionItemUpdateSchema,
@@ -146,7 +146,7 @@ export const REQUEST_BODIES = {
       ],
     },
   },
-} as const satisfies Record<string, { schema: z.ZodType; example: unknown }>;
+} as const satisfies Record<string, { schema: z.ZodMiniType; example: unknown }>;
 
 export type RequestBodyName = keyof typeof REQUEST_BODIES;
 
@@ -157,12 +157,12 @@ export const QUERIES = {
   ActionItemsQuery,
   OnCallQuery,
   RollupQuery,
-} as const satisfies Record<string, z.ZodType>;
+} as const satisfies Record<string, z.ZodMiniType>;
 
 type QueryName = keyof typeof QUERIES;
 
 /** A zod schema as JSON Schema (2020-12, OpenAPI 3.1's dialect) of what a client sends. */
-export function jsonSchemaOf(schema: z.ZodType): Record<string, unknown> {
+export function jsonSchemaOf(schema: z.ZodMiniType): Record<string, unknown> {
   const { $schema: _, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Record<string, unknown>;
   return rest;
 }

@@ -1,4 +1,4 @@
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { IsoDateTime, ServiceId } from '#core/alert';
 import { Handle } from '#core/commands';
 import { INCIDENT_STATUSES, SINGLE_ROLES } from '#core/incident';
@@ -17,88 +17,75 @@ import { POSTMORTEM_TEMPLATES } from '#core/postmortem';
  */
 
 export const ListIncidentsQuery = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      status: z.enum(INCIDENT_STATUSES).optional(),
-      service: ServiceId.optional(),
-      limit: z.coerce.number().int().min(1).max(100).optional(),
-      cursor: z.string().min(1).max(2048).optional(),
-    })
-    .strict(),
+  z.strictObject({
+    status: z.optional(z.enum(INCIDENT_STATUSES)),
+    service: z.optional(ServiceId),
+    limit: z.optional(z.coerce.number().check(z.int(), z.gte(1), z.lte(100))),
+    cursor: z.optional(z.string().check(z.minLength(1), z.maxLength(2048))),
+  }),
 );
 
 export const PostmortemQuery = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      template: z.enum(POSTMORTEM_TEMPLATES).default('default'),
-      /** Comma-separated. */
-      authors: z.string().max(1000).optional(),
-    })
-    .strict(),
+  z.strictObject({
+    template: z._default(z.enum(POSTMORTEM_TEMPLATES), 'default'),
+    /** Comma-separated. */
+    authors: z.optional(z.string().check(z.maxLength(1000))),
+  }),
 );
 
 export const ActionItemsQuery = /* @__PURE__ */ lazySchema(() =>
-  z.object({ status: z.enum(['open', 'done']).optional() }).strict(),
+  z.strictObject({ status: z.optional(z.enum(['open', 'done'])) }),
 );
 
-export const ExcludeBody = /* @__PURE__ */ lazySchema(() => z.object({ excluded: z.boolean() }).strict());
+export const ExcludeBody = /* @__PURE__ */ lazySchema(() => z.strictObject({ excluded: z.boolean() }));
 
 export const CreateIntegration = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      service: ServiceId,
-      name: z.string().min(1).max(255),
-    })
-    .strict(),
+  z.strictObject({
+    service: ServiceId,
+    name: z.string().check(z.minLength(1), z.maxLength(255)),
+  }),
 );
 
 export const CreateMaintenance = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      from: z.iso.datetime({ offset: true }).optional(),
-      to: z.iso.datetime({ offset: true }),
-      reason: z.string().max(1024).optional(),
-    })
-    .strict(),
+  z.strictObject({
+    from: z.optional(z.iso.datetime({ offset: true })),
+    to: z.iso.datetime({ offset: true }),
+    reason: z.optional(z.string().check(z.maxLength(1024))),
+  }),
 );
 
 /** The body of an override: the route adds the id and the schedule, then parses the whole. */
 export const OverrideBody = /* @__PURE__ */ lazySchema(() =>
-  z.object(built(ScheduleOverrideSchema).shape).omit({ id: true, scheduleId: true }).strict(),
+  z.omit(z.strictObject(built(ScheduleOverrideSchema).shape), { id: true, scheduleId: true }),
 );
 
-export const OnCallQuery = /* @__PURE__ */ lazySchema(() =>
-  z.object({ at: IsoDateTime.optional() }).strict(),
-);
+export const OnCallQuery = /* @__PURE__ */ lazySchema(() => z.strictObject({ at: z.optional(IsoDateTime) }));
 
 export const RollupQuery = /* @__PURE__ */ lazySchema(() =>
   z
-    .object({
+    .strictObject({
       from: z.iso.date(),
       to: z.iso.date(),
-      service: z.union([ServiceId, z.literal('*')]).optional(),
-      severity: z.enum(['SEV-1', 'SEV-2', 'SEV-3', 'SEV-4', '*']).optional(),
+      service: z.optional(z.union([ServiceId, z.literal('*')])),
+      severity: z.optional(z.enum(['SEV-1', 'SEV-2', 'SEV-3', 'SEV-4', '*'])),
     })
-    .strict()
-    .refine((q) => q.from <= q.to, { message: 'must not be before from', path: ['to'] }),
+    .check(z.refine((q) => q.from <= q.to, { message: 'must not be before from', path: ['to'] })),
 );
 
 /** The path of a role removal: a role one person holds (an SME is removed by name, below). */
 export const RolePath = /* @__PURE__ */ lazySchema(() =>
-  z
-    .object({
-      role: z.enum(SINGLE_ROLES, {
-        error: `must be one of ${SINGLE_ROLES.join(', ')} (an SME: …/roles/sme/<person>)`,
-      }),
-    })
-    .strict(),
+  z.strictObject({
+    role: z.enum(SINGLE_ROLES, {
+      error: `must be one of ${SINGLE_ROLES.join(', ')} (an SME: …/roles/sme/<person>)`,
+    }),
+  }),
 );
 
 /** The path of an SME's removal. */
-export const SmePath = /* @__PURE__ */ lazySchema(() => z.object({ person: Handle }).strict());
+export const SmePath = /* @__PURE__ */ lazySchema(() => z.strictObject({ person: Handle }));
 
 /** The query of a route that takes none: every parameter is refused, named. */
-export const NoQuery = /* @__PURE__ */ lazySchema(() => z.object({}).strict());
+export const NoQuery = /* @__PURE__ */ lazySchema(() => z.strictObject({}));
 
 /**
  * The /api routes that take a query (`GET /api/incidents`, as Hono writes the path), with the
@@ -106,7 +93,7 @@ export const NoQuery = /* @__PURE__ */ lazySchema(() => z.object({}).strict());
  * of it before the route runs, so a new route cannot drop one silently. test/http/openapi.test.ts
  * checks this list against the document's operations.
  */
-export const ROUTE_QUERIES: Readonly<Record<string, z.ZodType>> = {
+export const ROUTE_QUERIES: Readonly<Record<string, z.ZodMiniType>> = {
   'GET /api/incidents': ListIncidentsQuery,
   'GET /api/incidents/:id/postmortem': PostmortemQuery,
   'GET /api/incidents/:id/action-items': ActionItemsQuery,

@@ -4,7 +4,7 @@ import { join, resolve } from 'node:path';
 import { type ServerType, serve } from '@hono/node-server';
 import type { MiddlewareHandler } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { DynamoDbActionItemStore } from '#adapters/aws/action-item-store';
 import { documentClient } from '#adapters/aws/dynamodb-client';
 import { DynamoDbIncidentStore } from '#adapters/aws/dynamodb-store';
@@ -360,27 +360,27 @@ async function listen(
 }
 
 const LocalPutEvent = z.object({
-  bus: z.enum(['klaxon', 'default']).default('klaxon'),
-  source: z.string().min(1).max(256),
-  'detail-type': z.string().min(1).max(128),
+  bus: z._default(z.enum(['klaxon', 'default']), 'klaxon'),
+  source: z.string().check(z.minLength(1), z.maxLength(256)),
+  'detail-type': z.string().check(z.minLength(1), z.maxLength(128)),
   detail: z.record(z.string(), z.unknown()),
-  time: z.iso.datetime({ offset: true }).optional(),
-  resources: z.array(z.string()).max(100).optional(),
-  region: z.string().regex(AWS_REGION, 'must be an AWS region such as eu-west-1').optional(),
+  time: z.optional(z.iso.datetime({ offset: true })),
+  resources: z.optional(z.array(z.string()).check(z.maxLength(100))),
+  region: z.optional(z.string().check(z.regex(AWS_REGION, 'must be an AWS region such as eu-west-1'))),
 });
 
 const Redeliver = z.object({
   bus: z.enum(['klaxon', 'default']),
   event: z.object({
-    id: z.string().min(1).max(128),
-    source: z.string().min(1).max(256),
-    'detail-type': z.string().min(1).max(128),
+    id: z.string().check(z.minLength(1), z.maxLength(128)),
+    source: z.string().check(z.minLength(1), z.maxLength(256)),
+    'detail-type': z.string().check(z.minLength(1), z.maxLength(128)),
     time: z.iso.datetime({ offset: true }),
     detail: z.record(z.string(), z.unknown()),
-    account: z.string().optional(),
-    region: z.string().optional(),
-    resources: z.array(z.string()).max(100).optional(),
-    version: z.literal('0').optional(),
+    account: z.optional(z.string()),
+    region: z.optional(z.string()),
+    resources: z.optional(z.array(z.string()).check(z.maxLength(100))),
+    version: z.optional(z.literal('0')),
   }),
 });
 
@@ -388,8 +388,8 @@ const Day = z.iso.date();
 const LocalRollup = z.union([z.object({ day: Day }), z.object({ from: Day, to: Day })]);
 
 const Secrets = z.object({
-  apiToken: z.string().min(16),
-  linkSecret: z.string().min(32),
+  apiToken: z.string().check(z.minLength(16)),
+  linkSecret: z.string().check(z.minLength(32)),
   integrationKeys: z.record(z.string(), z.string()),
 });
 

@@ -1,7 +1,7 @@
 import { readdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it, vi } from 'vitest';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { built, lazySchema, once } from '#core/lazy';
 
 describe('once', () => {
@@ -25,7 +25,7 @@ describe('once', () => {
 
 describe('lazySchema', () => {
   it('builds the schema on first use, once', () => {
-    const build = vi.fn(() => z.object({ id: z.string().min(1) }));
+    const build = vi.fn(() => z.object({ id: z.string().check(z.minLength(1)) }));
     const Schema = lazySchema(build);
     expect(build).not.toHaveBeenCalled();
     expect(Schema.safeParse({ id: 'a' }).success).toBe(true);
@@ -35,18 +35,21 @@ describe('lazySchema', () => {
   });
 
   it('parses, reports paths and composes like the schema it builds', () => {
-    const eager = z.object({ id: z.string().min(1), n: z.number().int().default(1) });
-    const Lazy = lazySchema(() => z.object({ id: z.string().min(1), n: z.number().int().default(1) }));
+    const eager = z.object({ id: z.string().check(z.minLength(1)), n: z._default(z.int(), 1) });
+    const Lazy = lazySchema(() =>
+      z.object({ id: z.string().check(z.minLength(1)), n: z._default(z.int(), 1) }),
+    );
     for (const input of [{ id: 'a' }, { id: '' }, { id: 'a', n: 1.5 }, null, { id: 'a', extra: true }]) {
       expect(Lazy.safeParse(input)).toEqual(eager.safeParse(input));
     }
-    const Outer = z.object({ inner: Lazy.optional(), list: z.array(Lazy) });
+    const Outer = z.object({ inner: z.optional(Lazy), list: z.array(Lazy) });
     expect(Outer.parse({ list: [{ id: 'x' }] })).toEqual({ list: [{ id: 'x', n: 1 }] });
     expect(Outer.safeParse({ list: [{ id: '' }] }).error?.issues[0]?.path).toEqual(['list', 0, 'id']);
   });
 
   it('converts to the same JSON Schema as the schema it builds', () => {
-    const build = () => z.object({ id: z.string().min(1), at: z.iso.datetime().optional() }).strict();
+    const build = () =>
+      z.strictObject({ id: z.string().check(z.minLength(1)), at: z.optional(z.iso.datetime()) });
     const Lazy = lazySchema(build);
     expect(z.toJSONSchema(Lazy, { io: 'input' })).toEqual(z.toJSONSchema(build(), { io: 'input' }));
     expect(z.toJSONSchema(z.object({ a: Lazy, b: Lazy }), { io: 'input' })).toEqual(

@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import type { Hono } from 'hono';
 import { bearerAuth } from 'hono/bearer-auth';
 import { beforeAll, describe, expect, it } from 'vitest';
-import * as z from 'zod';
+import * as z from 'zod/mini';
 import { LocalEventBus } from '#adapters/local/event-bus';
 import {
   ActionItemCreateSchema,
@@ -176,7 +176,7 @@ function valid(schema: Json, value: unknown): boolean {
   return true;
 }
 
-const jsonSchema = (schema: z.ZodType) => {
+const jsonSchema = (schema: z.ZodMiniType) => {
   const { $schema, ...rest } = z.toJSONSchema(schema, { io: 'input' }) as Json;
   expect($schema).toBe('https://json-schema.org/draft/2020-12/schema');
   return rest;
@@ -210,7 +210,7 @@ describe('the OpenAPI document and the app', () => {
 
 describe('request schemas come from the zod schemas the routes parse', () => {
   /** Operation → the zod schema its route parses (from core, imported here independently). */
-  const BODIES: [string, string, z.ZodType][] = [
+  const BODIES: [string, string, z.ZodMiniType][] = [
     ['post', '/api/incidents', CreateIncidentSchema],
     ['post', '/api/incidents/{id}/acknowledge', ActorSchema],
     ['post', '/api/incidents/{id}/mitigate', MitigateSchema],
