@@ -66,6 +66,25 @@ describe('lazySchema', () => {
   });
 });
 
+describe("zod/mini's messages", () => {
+  it('are English: importing lazy.ts configures them (zod/mini alone says "Invalid input")', () => {
+    const schema = z.object({
+      n: z.int().check(z.gte(1)),
+      s: z.string().check(z.maxLength(3)),
+      e: z.enum(['a', 'b']),
+    });
+    expect(schema.safeParse({ n: 0, s: 'abcd', e: 'c' }).error?.issues.map((i) => i.message)).toEqual([
+      'Too small: expected number to be >=1',
+      'Too big: expected string to have <=3 characters',
+      'Invalid option: expected one of "a"|"b"',
+    ]);
+    expect(schema.safeParse({ n: 1.5, s: 3, e: 'a' }).error?.issues.map((i) => i.message)).toEqual([
+      'Invalid input: expected int, received number',
+      'Invalid input: expected string, received number',
+    ]);
+  });
+});
+
 describe('lazySchema calls are marked pure for the bundler', () => {
   it('every call in lambdas/ has the @__PURE__ mark, so an unused schema is left out of a bundle', async () => {
     const files = (await readdir('lambdas', { recursive: true })).filter((f) => f.endsWith('.ts'));
