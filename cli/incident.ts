@@ -404,7 +404,10 @@ function checklistSummary(checklist: ChecklistView): string {
 
 const incidentPath = (id: string, ...rest: string[]) => apiPath('incidents', id, ...rest);
 
-/** Runs a transition ({who, …} → {incident, changed}) and prints `describe`'s line. */
+/**
+ * Runs a transition ({who, …} → {incident, changed}) and prints `describe`'s line; a warning the
+ * answer carries (one person as incident commander and tech lead) goes to stderr.
+ */
 async function transition(
   ctx: Context,
   path: string,
@@ -412,9 +415,10 @@ async function transition(
   describe: (result: Changed) => string,
   method: 'POST' | 'DELETE' = 'POST',
 ): Promise<number> {
-  const result = await ctx.api().json<Changed>({ method, path, body });
+  const result = await ctx.api().json<Changed & { warning?: string }>({ method, path, body });
   if (ctx.json) json(ctx.io, result);
   else ctx.io.stdout(`${describe(result)}\n`);
+  if (result.warning) ctx.io.stderr(`klaxon: warning: ${result.warning}\n`);
   return 0;
 }
 

@@ -284,7 +284,15 @@ export const OPERATIONS: readonly Operation[] = [
     'Resolve',
   ),
   command('/severity', 'Change the severity (a raise re-pages with the severity’s policy)', 'SeverityChange'),
-  command('/roles', 'Assign a war-room role', 'RoleAssign'),
+  {
+    ...command('/roles', 'Assign a war-room role', 'RoleAssign'),
+    ok: [
+      200,
+      'The incident after the command; `changed: false` when it was already so; `warning` when one person is now both incident commander and tech lead',
+      COMMAND,
+    ],
+    optional: ['warning'],
+  },
   {
     ...command(
       '/roles/{role}',
@@ -297,7 +305,15 @@ export const OPERATIONS: readonly Operation[] = [
     ...command('/roles/sme/{person}', 'Take a subject-matter expert off the list', 'Actor'),
     method: 'delete',
   },
-  command('/handoff', 'Hand incident command over, with the brief', 'Handoff'),
+  {
+    ...command('/handoff', 'Hand incident command over, with the brief', 'Handoff'),
+    ok: [
+      200,
+      'The incident after the handoff; `warning` when the new incident commander is the tech lead too',
+      COMMAND,
+    ],
+    optional: ['warning'],
+  },
   {
     method: 'post',
     path: incident('/timeline'),

@@ -197,6 +197,20 @@ describe('klaxon incident commands against the running local pipeline', { timeou
     expect(ok(handoff)).toBe(`@bob is now the incident commander of ${id} (handoff brief on the timeline)\n`);
   });
 
+  it('says on stderr, and does it, when one person becomes both incident commander and tech lead', async () => {
+    const created = ok(
+      await local('create', '--service', 'checkout', '--title', 'Two of us', '--severity', 'SEV-3'),
+    );
+    const small = /^Opened incident (\w+):/m.exec(created)?.[1] ?? '';
+    ok(await local('role', 'assign', small, 'commander', 'carol'));
+    const both = await local('role', 'assign', small, 'tech-lead', 'carol');
+    expect(both.code).toBe(0);
+    expect(both.stdout).toBe(`@carol is now the tech lead of ${small}\n`);
+    expect(both.stderr).toBe(
+      'klaxon: warning: carol is both the incident commander and the tech lead: the commander coordinates and does not fix the issue (PRACTICE); give one of the roles to someone else when you can\n',
+    );
+  });
+
   it('shows the incident: header, rendered timeline, checklist summary (and --json parses)', async () => {
     const shown = ok(await local('show', id));
     const [title, ...rest] = shown.split('\n');
