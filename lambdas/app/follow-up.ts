@@ -1,5 +1,5 @@
 import type { KlaxonConfig } from '#core/config';
-import { addDays } from '#core/metrics';
+import { addDays, daysFrom } from '#core/metrics';
 import { contactKey, type Page } from '#core/page';
 import type { AckLinks } from './links.ts';
 import type { ActionItemRecord, ActionItemStore, Clock, IncidentStore, Pager } from './ports.ts';
@@ -32,11 +32,6 @@ export interface FollowUpDeps {
   readonly clock: Clock;
   readonly pager: Pager;
   readonly links: Pick<AckLinks, 'publicUrl'>;
-}
-
-/** Whole days from `from` to `to` (both YYYY-MM-DD). */
-function daysFrom(from: string, to: string): number {
-  return Math.round((Date.parse(`${to}T00:00:00Z`) - Date.parse(`${from}T00:00:00Z`)) / 86_400_000);
 }
 
 /** Whether the owner of `item` is reminded of it on `today` (YYYY-MM-DD, the team's zone). */

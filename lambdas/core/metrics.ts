@@ -242,6 +242,11 @@ export function addDays(day: string, n: number): string {
   return formatDay(parseDay(day) + n * DAY);
 }
 
+/** Whole days from `from` to `to` (negative when `to` is earlier). */
+export function daysFrom(from: string, to: string): number {
+  return Math.round((parseDay(to) - parseDay(from)) / DAY);
+}
+
 /** Every local day from..to inclusive (empty when from > to). */
 export function daysBetween(from: string, to: string): string[] {
   const end = parseDay(to);
