@@ -35,15 +35,21 @@ process.on('SIGTERM', () => void stop('SIGTERM'));
 
 try {
   if (!Number.isInteger(port) || port < 0 || port > 65535) {
-    throw new ConfigError([{ field: 'PORT', message: `must be a port number, got "${process.env.PORT}"` }]);
+    throw new ConfigError(
+      [{ field: 'PORT', message: `must be a port number, got "${process.env.PORT}"` }],
+      'environment',
+    );
   }
   if (!Number.isInteger(minuteMs) || minuteMs < 1) {
-    throw new ConfigError([
-      {
-        field: 'KLAXON_MINUTE_MS',
-        message: `must be a whole number of milliseconds, got "${process.env.KLAXON_MINUTE_MS}"`,
-      },
-    ]);
+    throw new ConfigError(
+      [
+        {
+          field: 'KLAXON_MINUTE_MS',
+          message: `must be a whole number of milliseconds, got "${process.env.KLAXON_MINUTE_MS}"`,
+        },
+      ],
+      'environment',
+    );
   }
   const url = publicUrl();
   starting = startLocalRuntime({

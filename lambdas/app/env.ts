@@ -49,7 +49,7 @@ export function parseLambdaEnv(env: NodeJS.ProcessEnv = process.env): LambdaEnv 
   };
   for (const [name, rule] of Object.entries(REQUIRED)) check(name, rule, true);
   for (const [name, rule] of Object.entries(OPTIONAL)) check(name, rule, false);
-  if (errors.length > 0) throw new ConfigError(errors);
+  if (errors.length > 0) throw new ConfigError(errors, 'environment');
   return { ...out, EXPORT_PREFIX: env.EXPORT_PREFIX ?? '' } as LambdaEnv;
 }
 

@@ -46,8 +46,12 @@ export class ConflictError extends KlaxonError {
 
 /** Invalid configuration: fails `cdk synth` and `npm start` before anything runs. */
 export class ConfigError extends KlaxonError {
-  constructor(readonly errors: readonly FieldError[]) {
-    super(`invalid Klaxon config: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
+  /** `source`: what is invalid — the config file, or the environment a variable of which is named. */
+  constructor(
+    readonly errors: readonly FieldError[],
+    source: 'Klaxon config' | 'environment' = 'Klaxon config',
+  ) {
+    super(`invalid ${source}: ${errors.map((e) => `${e.field}: ${e.message}`).join('; ')}`);
   }
 }
 

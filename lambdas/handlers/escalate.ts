@@ -6,7 +6,8 @@ import { ConfigError } from '#core/errors';
 
 const logger = new JsonLogger();
 const env = parseLambdaEnv();
-if (!env.PUBLIC_URL) throw new ConfigError([{ field: 'env.PUBLIC_URL', message: 'required for escalate' }]);
+if (!env.PUBLIC_URL)
+  throw new ConfigError([{ field: 'env.PUBLIC_URL', message: 'required for escalate' }], 'environment');
 const deps = awsPipeline(env, bundledConfig(), env.PUBLIC_URL);
 
 /**

@@ -8,7 +8,7 @@ import { ConfigError } from '#core/errors';
 const logger = new JsonLogger();
 const env = parseLambdaEnv();
 if (!env.PUBLIC_URL)
-  throw new ConfigError([{ field: 'env.PUBLIC_URL', message: 'required for process-alert' }]);
+  throw new ConfigError([{ field: 'env.PUBLIC_URL', message: 'required for process-alert' }], 'environment');
 const deps = awsPipeline(env, bundledConfig(), env.PUBLIC_URL);
 
 /** Target of the alert routes: one EventBridge event in, one incident change out. */

@@ -16,9 +16,10 @@ import { parseOrThrow } from '#core/validation';
 const logger = new JsonLogger();
 const env = parseLambdaEnv();
 if (!env.PUBLIC_URL || !env.EXPORT_BUCKET) {
-  throw new ConfigError([
-    { field: 'env.EXPORT_BUCKET', message: 'PUBLIC_URL and EXPORT_BUCKET are required for rollup' },
-  ]);
+  throw new ConfigError(
+    [{ field: 'env.EXPORT_BUCKET', message: 'PUBLIC_URL and EXPORT_BUCKET are required for rollup' }],
+    'environment',
+  );
 }
 const config = bundledConfig();
 const pipeline = awsPipeline(env, config, env.PUBLIC_URL);

@@ -346,12 +346,15 @@ async function listen(
         error.code === 'EADDRINUSE'
           ? new PortInUseError(port)
           : error.code === 'EADDRNOTAVAIL' || error.code === 'ENOTFOUND' || error.code === 'EAI_AGAIN'
-            ? new ConfigError([
-                {
-                  field: 'HOST',
-                  message: `cannot listen on ${hostname} (${error.code}): it must be an address of this machine, such as 127.0.0.1 or 0.0.0.0`,
-                },
-              ])
+            ? new ConfigError(
+                [
+                  {
+                    field: 'HOST',
+                    message: `cannot listen on ${hostname} (${error.code}): it must be an address of this machine, such as 127.0.0.1 or 0.0.0.0`,
+                  },
+                ],
+                'environment',
+              )
             : error,
       ),
     );

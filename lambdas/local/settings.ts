@@ -40,12 +40,15 @@ export function publicUrl(): string | undefined {
   if (!value) return undefined;
   // Links are built as `<url>/a/…`: a query or fragment would end up in the middle of them.
   if (!/^https?:\/\//.test(value) || !URL.canParse(value) || /[?#]/.test(value)) {
-    throw new ConfigError([
-      {
-        field: 'KLAXON_PUBLIC_URL',
-        message: 'must be an http(s) URL without a query or fragment, such as http://192.168.1.20:3000',
-      },
-    ]);
+    throw new ConfigError(
+      [
+        {
+          field: 'KLAXON_PUBLIC_URL',
+          message: 'must be an http(s) URL without a query or fragment, such as http://192.168.1.20:3000',
+        },
+      ],
+      'environment',
+    );
   }
   return value.replace(/\/+$/, '');
 }

@@ -344,7 +344,7 @@ describe('npm start: HOST, for Alertmanager and Grafana in Docker', () => {
       }).catch((error: Error) => error);
       expect(failed).toBeInstanceOf(ConfigError);
       expect((failed as Error).message).toBe(
-        'invalid Klaxon config: HOST: cannot listen on 198.51.100.7 (EADDRNOTAVAIL): it must be an address of this machine, such as 127.0.0.1 or 0.0.0.0',
+        'invalid environment: HOST: cannot listen on 198.51.100.7 (EADDRNOTAVAIL): it must be an address of this machine, such as 127.0.0.1 or 0.0.0.0',
       );
       expect(existsSync(join(dir, 'data'))).toBe(false);
     } finally {
@@ -365,7 +365,7 @@ describe('npm start: HOST, for Alertmanager and Grafana in Docker', () => {
       );
       expect(failed).toBeInstanceOf(Error);
       expect((failed as Error).message).toContain(
-        'invalid Klaxon config: KLAXON_PUBLIC_URL: must be an http(s) URL without a query or fragment, such as http://192.168.1.20:3000',
+        'invalid environment: KLAXON_PUBLIC_URL: must be an http(s) URL without a query or fragment, such as http://192.168.1.20:3000',
       );
       expect(existsSync(join(dir, 'bad'))).toBe(false);
 
