@@ -518,7 +518,8 @@ ${WHO_HELP}`,
         `${created.created === false ? 'Already open' : 'Opened'} incident ${incident.id}: ${incident.title}\n` +
           `  severity  ${incident.sev}${reasons.length > 0 ? ` (${reasons.join('; ')})` : ''}\n` +
           (warRoom ? `  war room  ${warRoom}\n` : '') +
-          `  url       ${url}\n`,
+          // The management API's URL: it answers with credentials, not in a browser.
+          `  api       ${url} (with credentials: klaxon show ${incident.id})\n`,
       );
       return 0;
     },

@@ -119,6 +119,10 @@ describe('klaxon incident commands against the running local pipeline', { timeou
       'severity  SEV-1 (users affected 60% → SEV-1; revenue impact $12000/h → SEV-1; SLA risk yes → SEV-1)',
     );
     expect(text).toMatch(/^ {2}war room {2}#incident-\d{8}-payments-failing$/m);
+    // The API's URL is said to be one (a browser gets 401), with the command that shows it.
+    expect(text).toContain(
+      `  api       ${klaxon.url}/api/incidents/${byImpact} (with credentials: klaxon show ${byImpact})\n`,
+    );
   });
 
   it('escalates a triggered incident now: the next level (carol) is paged at once', async () => {
