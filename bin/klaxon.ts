@@ -369,11 +369,13 @@ async function metrics(values: Values): Promise<number> {
   if (values.table) notApplying(values, ['url', 'token'], 'with --table');
   else notApplying(values, ['region'], 'without --table');
   // By default the previous day in the configured zone, as the nightly rollup picks its day.
-  const to = values.to
-    ? dayOption('to', values.to)
-    : previousDay(new Date(), await timeZoneOf(values.config ?? configPath()));
   // Action items' deadlines are days in the team's zone: without a config to say which, left out.
   const zone = await timeZoneOf(values.config ?? configPath()).catch(() => undefined);
+  const team = zone === undefined ? undefined : { timeZone: zone, today: localDay(new Date(), zone) };
+  const to = values.to
+    ? dayOption('to', values.to)
+    : // Without a config, timeZoneOf says what to give instead.
+      previousDay(new Date(), zone ?? (await timeZoneOf(values.config ?? configPath())));
   const range = periods(to, period);
   const [from] = range.previous;
   let rollups: Rollup[];
@@ -382,10 +384,10 @@ async function metrics(values: Values): Promise<number> {
     const { store, client } = await tableStore(values.table, values.region);
     try {
       rollups = await store.listRollups(from, to);
-      if (zone !== undefined)
+      if (team !== undefined)
         items = await withoutExcluded(
           await tableActionItems(values.table, client),
-          { from, to, today: localDay(new Date(), zone) },
+          { from, to, today: team.today },
           async (id) => (await store.get(id))?.excluded === true,
         );
     } finally {
@@ -404,11 +406,11 @@ async function metrics(values: Values): Promise<number> {
       rollups.push(...page.rollups);
       next = page.next;
     }
-    if (zone !== undefined)
+    if (team !== undefined)
       items = await withoutExcluded(
         (await client.json<{ actionItems: FollowedItem[] }>({ method: 'GET', path: '/api/action-items' }))
           .actionItems,
-        { from, to, today: localDay(new Date(), zone) },
+        { from, to, today: team.today },
         async (id) =>
           (
             await client.json<{ incident: { excluded: boolean } }>({
@@ -418,12 +420,7 @@ async function metrics(values: Values): Promise<number> {
           ).incident.excluded,
       );
   }
-  const report = buildReport(
-    rollups,
-    to,
-    period,
-    zone === undefined ? undefined : { items, timeZone: zone, today: localDay(new Date(), zone) },
-  );
+  const report = buildReport(rollups, to, period, team === undefined ? undefined : { items, ...team });
   process.stdout.write(
     values.json
       ? `${JSON.stringify({ current: report.current, previous: report.previous, comparisons: report.comparisons, worst: report.worst, recommendations: report.recommendations, actionItems: report.actionItems })}\n`

@@ -14,6 +14,7 @@ import {
   worstServices,
 } from '#core/analysis';
 import type { Rollup, Stat } from '#core/metrics';
+import { isOverdue } from '#core/postmortem';
 
 /** What `klaxon metrics` computes from the rollups of two consecutive periods. */
 export interface MetricsReport {
@@ -49,9 +50,7 @@ export async function withoutExcluded<T extends FollowedItem>(
   excluded: (incidentId: string) => Promise<boolean>,
 ): Promise<T[]> {
   const items = all.filter(
-    (i) =>
-      (i.deadline >= report.from && i.deadline <= report.to) ||
-      (i.status === 'open' && i.deadline < report.today),
+    (i) => (i.deadline >= report.from && i.deadline <= report.to) || isOverdue(i, report.today),
   );
   const left = new Set<string>();
   for (const id of new Set(items.map((i) => i.incidentId))) if (await excluded(id)) left.add(id);

@@ -1,4 +1,5 @@
 import { daysBetween, localDay, type Rollup, round3, summarize, TARGETS } from './metrics.ts';
+import { isOverdue } from './postmortem.ts';
 import { SEVERITIES, type Severity } from './severity.ts';
 
 /**
@@ -305,7 +306,7 @@ export function summarizeActionItems(
     (i) =>
       i.deadline >= from &&
       i.deadline <= to &&
-      (i.status === 'done' || today === undefined || i.deadline < today),
+      (i.status === 'done' || today === undefined || isOverdue(i, today)),
   );
   const onTime = (i: FollowedItem) =>
     i.status === 'done' && i.doneAt !== undefined && localDay(i.doneAt, timeZone) <= i.deadline;
@@ -323,7 +324,7 @@ export function summarizeActionItems(
 /** Open items whose deadline is before `today` (YYYY-MM-DD in the team's zone), oldest deadline first. */
 export function overdueActionItems<T extends FollowedItem>(items: readonly T[], today: string): T[] {
   return items
-    .filter((i) => i.status === 'open' && i.deadline < today)
+    .filter((i) => isOverdue(i, today))
     .sort((a, b) => compareStrings(a.deadline, b.deadline) || compareStrings(a.incidentId, b.incidentId));
 }
 

@@ -42,6 +42,11 @@ export interface ActionItem {
   readonly status: 'open' | 'done';
 }
 
+/** Overdue: still open past its deadline — `today` is a day (YYYY-MM-DD) in the team's zone. */
+export function isOverdue(item: Pick<ActionItem, 'status' | 'deadline'>, today: string): boolean {
+  return item.status === 'open' && item.deadline < today;
+}
+
 export interface PostmortemInput {
   readonly incident: Incident;
   readonly serviceName: string;

@@ -40,7 +40,7 @@ import type { ServiceConfig } from '#core/config';
 import { NotFoundError } from '#core/errors';
 import { type Incident, postmortemDueAt, postmortemRequired, renderTimelineEntry } from '#core/incident';
 import { localDay } from '#core/metrics';
-import { generatePostmortem } from '#core/postmortem';
+import { type ActionItem, generatePostmortem, isOverdue } from '#core/postmortem';
 import { parseOrThrow } from '#core/validation';
 import { fail, jsonBody, type Log } from './errors.ts';
 import {
@@ -320,10 +320,10 @@ export function incidentRoutes(deps: CommandDeps, log: Log): Hono {
  * Each item with `overdue`: still open past its deadline, a day in the team's zone (PRACTICE:
  * "follow up on action items" — the list says which are late).
  */
-function withOverdue<T extends { status: string; deadline: string }>(
+function withOverdue<T extends Pick<ActionItem, 'status' | 'deadline'>>(
   items: readonly T[],
   deps: { clock: () => Date; config: { timeZone: string } },
 ): (T & { overdue: boolean })[] {
   const today = localDay(deps.clock(), deps.config.timeZone);
-  return items.map((item) => ({ ...item, overdue: item.status === 'open' && item.deadline < today }));
+  return items.map((item) => ({ ...item, overdue: isOverdue(item, today) }));
 }
